@@ -1,0 +1,1 @@
+"""Benchmarks of Loket against a bare WebSocket relay."""

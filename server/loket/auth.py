@@ -1,0 +1,138 @@
+"""Who is who: agent passwords and sessions, shopper visitor tokens, shop-vouched customers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from loket.errors import LoketError
+from loket.store import AgentRecord, Store
+
+SESSION_COOKIE = "loket_session"
+
+
+def new_password_hasher() -> PasswordHasher:
+    """argon2id with the library's defaults (RFC 9106 low-memory profile)."""
+    return PasswordHasher()
+
+
+def hash_token(token: str) -> str:
+    """Sessions are stored by the hash of their token, so a leaked database grants nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSession:
+    agent: AgentRecord
+    token: str
+    expires_at: float
+
+
+class AgentAuth:
+    """Agent login, sessions and logout, over the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        session_seconds: float,
+        clock: Callable[[], float],
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        self._store = store
+        self._session_seconds = session_seconds
+        self._clock = clock
+        self._hasher = hasher or new_password_hasher()
+        # Verified against when the agent does not exist, so timing does not tell.
+        self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+
+    async def hash_password(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def check_password(self, name: str, password: str) -> AgentRecord:
+        """The agent, if `password` is theirs; else LoketError('invalid_credentials')."""
+        agent = await self._store.agent_by_name(name)
+        stored = agent.password_hash if agent and not agent.disabled else self._dummy_hash
+        try:
+            await asyncio.to_thread(self._hasher.verify, stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            agent = None
+        if agent is None or agent.disabled:
+            raise LoketError("invalid_credentials", "Wrong agent name or password.")
+        if self._hasher.check_needs_rehash(agent.password_hash):
+            await self._store.update_agent(
+                agent.id, password_hash=await self.hash_password(password)
+            )
+        return agent
+
+    async def login(self, name: str, password: str) -> AgentSession:
+        agent = await self.check_password(name, password)
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        expires_at = now + self._session_seconds
+        await self._store.create_session(
+            hash_token(token), agent.id, now=int(now * 1000), expires_at=int(expires_at * 1000)
+        )
+        return AgentSession(agent, token, expires_at)
+
+    async def session(self, token: str | None) -> AgentSession:
+        """The live session of `token`; LoketError 'unauthorized' or 'session_expired' if none."""
+        if not token:
+            raise LoketError("unauthorized", "Log in first.")
+        found = await self._store.session(hash_token(token))
+        if found is None:
+            raise LoketError("unauthorized", "This session is not valid; log in again.")
+        agent, expires_ms = found
+        if agent.disabled:
+            raise LoketError("unauthorized", "This agent account is disabled.")
+        if expires_ms <= self._clock() * 1000:
+            raise LoketError("session_expired", "Your session has expired; log in again.")
+        return AgentSession(agent, token, expires_ms / 1000)
+
+    async def logout(self, token: str) -> None:
+        await self._store.delete_session(hash_token(token))
+
+
+class VisitorTokens:
+    """Signed visitor tokens: the shopper's id, signed by the server, with an age limit."""
+
+    def __init__(self, secret: str, *, max_age_seconds: float) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="loket.visitor")
+        self._max_age = int(max_age_seconds)
+
+    def issue(self, public_id: str) -> str:
+        token: str = self._serializer.dumps(public_id)
+        return token
+
+    def verify(self, token: str) -> str:
+        """The shopper's public id; LoketError 'invalid_token' when forged or too old."""
+        try:
+            value = self._serializer.loads(token, max_age=self._max_age)
+        except SignatureExpired:
+            raise LoketError("invalid_token", "The visitor token has expired.") from None
+        except BadSignature:
+            raise LoketError("invalid_token", "The visitor token is not valid.") from None
+        if not isinstance(value, str):
+            raise LoketError("invalid_token", "The visitor token is not valid.")
+        return value
+
+
+def customer_signature(shop_secret: str, customer_id: str) -> str:
+    """The HMAC-SHA256 (hex) a shop computes to vouch for a logged-in customer's id."""
+    return hmac.new(shop_secret.encode(), customer_id.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_customer(shop_secret: str, customer_id: str, signature: str) -> bool:
+    """True only when the shop has a secret and `signature` is its HMAC of `customer_id`."""
+    if not shop_secret:
+        return False
+    expected = customer_signature(shop_secret, customer_id)
+    return hmac.compare_digest(expected, signature.lower())

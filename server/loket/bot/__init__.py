@@ -1,0 +1,1 @@
+"""The FAQ bot: FAQ files, the matcher, and what it learns from agents."""

@@ -1,0 +1,231 @@
+"""The `loket` command: serve, manage agents, and the FAQ tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from loket.app import bound_port, create_app
+from loket.auth import new_password_hasher
+from loket.bot import cli as bot_cli
+from loket.config import ConfigError, Settings, load_settings, with_overrides
+from loket.store import Store, StoreError
+
+log = logging.getLogger("loket")
+
+MIN_PASSWORD = 8
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+# -- serve -------------------------------------------------------------------------
+
+
+async def _serve(settings: Settings) -> None:
+    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.server.host, settings.server.port)
+    await site.start()
+    port = bound_port(runner)
+    # Tests and scripts read this line to find the port when asked for port 0.
+    print(f"Loket listening on http://{settings.server.host}:{port}", flush=True)
+    print(f"  console: http://{settings.server.host}:{port}/console/", flush=True)
+    print(f"  demo shop: http://{settings.server.host}:{port}/demo/", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("Loket stopping", flush=True)
+        await runner.cleanup()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = with_overrides(_settings(args), host=args.host, port=args.port)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+# -- agents ------------------------------------------------------------------------
+
+
+def _read_password(args: argparse.Namespace, prompt: str = "Password: ") -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass(prompt)
+        if getpass.getpass("Again: ") != password:
+            raise SystemExit("loket: the passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD:
+        raise SystemExit(f"loket: a password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def _with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
+    async def run() -> int:
+        store = await Store.open(settings.store_path)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def cmd_agents_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    password = _read_password(args)
+    password_hash = new_password_hasher().hash(password)
+
+    async def work(store: Store) -> int:
+        agent = await store.add_agent(
+            args.name,
+            args.display_name or args.name,
+            password_hash,
+            is_admin=args.admin,
+            now=int(time.time() * 1000),
+        )
+        role = "admin" if agent.is_admin else "agent"
+        print(f"added {role} {agent.name!r}")
+        return 0
+
+    return _with_store(settings, work)
+
+
+def cmd_agents_list(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        for agent in await store.list_agents():
+            flags = [f for f, on in (("admin", agent.is_admin), ("disabled", agent.disabled)) if on]
+            extra = f" ({', '.join(flags)})" if flags else ""
+            print(f"{agent.name}\t{agent.display_name}{extra}")
+        return 0
+
+    return _with_store(_settings(args), work)
+
+
+def _agent_update(args: argparse.Namespace, change: Callable[[Store, int], Awaitable[str]]) -> int:
+    async def work(store: Store) -> int:
+        agent = await store.agent_by_name(args.name)
+        if agent is None:
+            print(f"loket: no agent named {args.name!r}", file=sys.stderr)
+            return 1
+        print(await change(store, agent.id))
+        return 0
+
+    return _with_store(_settings(args), work)
+
+
+def cmd_agents_passwd(args: argparse.Namespace) -> int:
+    password_hash = new_password_hasher().hash(_read_password(args, "New password: "))
+
+    async def change(store: Store, agent_id: int) -> str:
+        await store.update_agent(agent_id, password_hash=password_hash)
+        await store.delete_sessions_of(agent_id)
+        return f"password of {args.name!r} changed; their sessions are logged out"
+
+    return _agent_update(args, change)
+
+
+def cmd_agents_disable(args: argparse.Namespace) -> int:
+    async def change(store: Store, agent_id: int) -> str:
+        await store.update_agent(agent_id, disabled=1)
+        await store.delete_sessions_of(agent_id)
+        return f"{args.name!r} disabled and logged out"
+
+    return _agent_update(args, change)
+
+
+def cmd_agents_enable(args: argparse.Namespace) -> int:
+    async def change(store: Store, agent_id: int) -> str:
+        await store.update_agent(agent_id, disabled=0)
+        return f"{args.name!r} enabled"
+
+    return _agent_update(args, change)
+
+
+def cmd_agents_role(args: argparse.Namespace) -> int:
+    async def change(store: Store, agent_id: int) -> str:
+        await store.update_agent(agent_id, is_admin=int(args.role == "admin"))
+        return f"{args.name!r} is now {'an admin' if args.role == 'admin' else 'an agent'}"
+
+    return _agent_update(args, change)
+
+
+# -- parser ------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loket", description=__doc__)
+    parser.add_argument(
+        "--config", default=None, help="settings file (default: ./config.toml if present)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the chat server")
+    serve.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    serve.add_argument("--host", default=None, help="address to listen on")
+    serve.add_argument("--port", type=int, default=None, help="port to listen on (0: any)")
+    serve.set_defaults(func=cmd_serve)
+
+    agents = commands.add_parser("agents", help="manage agent accounts")
+    agents.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    verbs = agents.add_subparsers(dest="verb", required=True, metavar="VERB")
+    add = verbs.add_parser("add", help="add an agent (password from a prompt or stdin)")
+    add.add_argument("name")
+    add.add_argument("--admin", action="store_true", help="may use the admin pages")
+    add.add_argument("--display-name", help="name shown to shoppers (default: NAME)")
+    add.set_defaults(func=cmd_agents_add)
+    verbs.add_parser("list", help="list agents").set_defaults(func=cmd_agents_list)
+    passwd = verbs.add_parser("passwd", help="set a new password (prompt or stdin)")
+    passwd.add_argument("name")
+    passwd.set_defaults(func=cmd_agents_passwd)
+    disable = verbs.add_parser("disable", help="stop an agent from logging in")
+    disable.add_argument("name")
+    disable.set_defaults(func=cmd_agents_disable)
+    enable = verbs.add_parser("enable", help="let a disabled agent log in again")
+    enable.add_argument("name")
+    enable.set_defaults(func=cmd_agents_enable)
+    role = verbs.add_parser("role", help="make an agent an admin, or not")
+    role.add_argument("name")
+    role.add_argument("role", choices=["admin", "agent"])
+    role.set_defaults(func=cmd_agents_role)
+
+    bot_cli.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"loket: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"loket: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

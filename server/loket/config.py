@@ -1,0 +1,182 @@
+"""Settings: `config.toml` read into frozen, typed objects; every error names the file and key."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from loket.bot.settings import BotSettings
+from loket.hours import HoursSettings
+from loket.routing import RoutingSettings
+
+DEFAULT_CONFIG = "config.toml"
+
+# Environment variables that override a key, so secrets need not live in a file.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "LOKET_SECRET": ("security", "secret"),
+    "LOKET_SHOP_SECRET": ("security", "shop_secret"),
+    "LOKET_REDIS_URL": ("redis", "url"),
+    "LOKET_DATA_DIR": ("server", "data_dir"),
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `str(exc)` says where and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # Where the store, the generated secret and other state live.
+    data_dir: Path = Path("data")
+    # Origins (scheme://host[:port]) whose pages may open the shopper widget.
+    allowed_origins: tuple[str, ...] = ("http://localhost:8080", "http://127.0.0.1:8080")
+    # Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    trust_proxy: bool = False
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin == "*":
+                continue
+            if not origin.startswith(("http://", "https://")) or origin.rstrip("/") != origin:
+                raise ValueError(f"{origin!r} is not an origin like 'https://shop.example'")
+            if origin.count("/") > 2:
+                raise ValueError(f"{origin!r} has a path; an origin is scheme://host[:port]")
+        return value
+
+
+class StoreSettings(_Section):
+    # SQLite file, relative to server.data_dir unless absolute.
+    path: Path = Path("loket.db")
+    # Most writes committed together in one transaction.
+    batch_max: int = Field(default=512, ge=1, le=100_000)
+
+
+class SecuritySettings(_Section):
+    # Signs visitor tokens. Empty: read LOKET_SECRET, else one is generated in data_dir.
+    secret: str = ""
+    # Shared with the shop to vouch for logged-in customers (HMAC-SHA256 of the id).
+    shop_secret: str = ""
+    session_hours: float = Field(default=12.0, gt=0)
+    visitor_token_days: float = Field(default=365.0, gt=0)
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+
+    @field_validator("secret", "shop_secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+
+class LimitsSettings(_Section):
+    # Longest chat message, in characters.
+    max_message_chars: int = Field(default=2000, ge=1, le=100_000)
+    # Largest Socket.IO packet accepted, in bytes.
+    max_packet_bytes: int = Field(default=65_536, ge=1024)
+    # Per-connection token bucket: sustained events per second and burst size.
+    events_per_second: float = Field(default=5.0, gt=0)
+    event_burst: int = Field(default=40, ge=1)
+    # A connection that keeps flooding after being refused this many times is dropped.
+    flood_disconnect_after: int = Field(default=50, ge=1)
+    # Messages per replay page on (re)connect.
+    replay_page: int = Field(default=500, ge=1, le=10_000)
+    # A closed conversation older than this starts a new one when the shopper writes.
+    reopen_hours: float = Field(default=24.0, ge=0)
+
+
+class RedisSettings(_Section):
+    # Empty: one self-contained process. Set (e.g. redis://127.0.0.1:6379/0) to share
+    # Socket.IO emits across processes.
+    url: str = ""
+
+
+class Settings(_Section):
+    server: ServerSettings = ServerSettings()
+    store: StoreSettings = StoreSettings()
+    security: SecuritySettings = SecuritySettings()
+    limits: LimitsSettings = LimitsSettings()
+    redis: RedisSettings = RedisSettings()
+    bot: BotSettings = BotSettings()
+    hours: HoursSettings = HoursSettings()
+    routing: RoutingSettings = RoutingSettings()
+    # Where the file came from, for messages; not a key in the file.
+    source: str = Field(default="<defaults>", exclude=True)
+
+    @property
+    def store_path(self) -> Path:
+        return self.server.data_dir / self.store.path
+
+
+def _format_error(source: str, error: Mapping[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"{source}: {key}: unknown key"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {value!r})"
+    return f"{source}: {key}: {message}{shown}"
+
+
+def parse_settings(
+    data: Mapping[str, Any], source: str = "<config>", env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from parsed TOML plus environment overrides, or raise ConfigError."""
+    merged: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        value = (env if env is not None else os.environ).get(variable)
+        if value:
+            part = merged.setdefault(section, {})
+            if isinstance(part, dict):
+                part[key] = value
+    merged["source"] = source
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        lines = [_format_error(source, err) for err in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read `path` (default ./config.toml; defaults alone when that is absent and not named)."""
+    named = path is not None
+    file = Path(path if path is not None else DEFAULT_CONFIG)
+    if not file.exists():
+        if named:
+            raise ConfigError(f"{file}: no such file")
+        return parse_settings({}, "<defaults>", env)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: {exc.strerror}") from None
+    settings = parse_settings(data, str(file), env)
+    base = file.resolve().parent
+    # Relative paths in a config file are relative to that file, not to the shell.
+    if not settings.server.data_dir.is_absolute():
+        server = settings.server.model_copy(update={"data_dir": base / settings.server.data_dir})
+        settings = settings.model_copy(update={"server": server})
+    if not settings.bot.faq_dir.is_absolute():
+        bot = settings.bot.model_copy(update={"faq_dir": base / settings.bot.faq_dir})
+        settings = settings.model_copy(update={"bot": bot})
+    return settings
+
+
+def with_overrides(settings: Settings, **server: Any) -> Settings:
+    """Return settings with `server.*` keys replaced (the CLI's --host and --port)."""
+    update = {k: v for k, v in server.items() if v is not None}
+    if not update:
+        return settings
+    return settings.model_copy(update={"server": settings.server.model_copy(update=update)})

@@ -1,0 +1,350 @@
+"""Staffed hours: are people at the counter now, and when next. Pure rules, no I/O.
+
+Times in `[hours]` are wall-clock times in the shop's time zone. A range covers the moments
+the shop's clock shows a time inside it, so across a daylight-saving change:
+- on the night clocks go forward, a range starting or ending in the skipped hour starts or
+  ends when the clock jumps (02:30 becomes 03:00);
+- on the night clocks go back, a range starts at the first time its start is shown and ends
+  at the last time its end is shown; nothing is counted twice, because overlapping and
+  touching ranges are merged into one staffed stretch.
+
+Moments are compared in UTC: Python compares two datetimes of the same zone by their wall
+clock alone, which is wrong in the repeated hour. Answers are given in the shop's zone (with
+`fold` set), for display; compare them by `.timestamp()` or in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# How far ahead next_open looks for staffed hours; beyond this counts as "never".
+HORIZON_DAYS = 400
+# How far ahead closes_at follows a staffed stretch; one running longer counts as not ending
+# (this keeps the always-staffed default cheap, and nobody is told "here until" weeks ahead).
+STRETCH_DAYS = 14
+
+_MINUTES_PER_DAY = 24 * 60
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
+
+# A range as minutes after midnight of the day it starts on; the end may pass 24:00.
+Range = tuple[int, int]
+
+
+def parse_range(text: str) -> Range:
+    """'18:00-01:00' as minutes after midnight of its own day: (1080, 1500); else ValueError."""
+    match = _RANGE.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a time range like '18:00-23:00'")
+    start = _minutes(int(match[1]), int(match[2]), text)
+    end = _minutes(int(match[3]), int(match[4]), text)
+    if start == _MINUTES_PER_DAY:
+        raise ValueError(f"{text!r} starts at 24:00; start it at 00:00 on the next day")
+    if end == start:
+        raise ValueError(
+            f"{text!r} starts and ends at the same time; write '00:00-24:00' for a whole day"
+        )
+    # An end at or before the start is on the next day: the range runs past midnight.
+    return (start, end if end > start else end + _MINUTES_PER_DAY)
+
+
+def _minutes(hours: int, minutes: int, text: str) -> int:
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes > 0):
+        raise ValueError(f"{text!r} has a time that is not between 00:00 and 24:00")
+    return hours * 60 + minutes
+
+
+def parse_date(value: object) -> date:
+    """A date from TOML (a date, or a string like '2026-12-25'); else ValueError."""
+    if isinstance(value, datetime):
+        raise ValueError(f"{value} has a time of day; give only the date, like 2026-12-25")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date like 2026-12-25")
+
+
+def _as_tuple(value: object) -> object:
+    # One range or date given as a plain string is a list of one.
+    return (value,) if isinstance(value, str | date) else value
+
+
+class HoursSettings(BaseModel):
+    """The `[hours]` table: when agents are staffed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The shop's time zone, an IANA name. Every time below is wall-clock time there.
+    # Default: "Europe/Amsterdam".
+    timezone: str = "Europe/Amsterdam"
+
+    # The weekly schedule: per weekday, a list of staffed ranges "HH:MM-HH:MM". A range whose
+    # end is at or before its start runs past midnight and belongs to the day it starts on
+    # ("18:00-01:00" on friday staffs Friday evening until 01:00 on Saturday). "24:00" may end
+    # a range. An empty list closes that weekday.
+    # Default: when no weekday is given at all, every day is staffed around the clock and
+    # agents decide by being online; once any weekday is given, the weekdays left out are closed.
+    monday: tuple[str, ...] | None = None
+    tuesday: tuple[str, ...] | None = None
+    wednesday: tuple[str, ...] | None = None
+    thursday: tuple[str, ...] | None = None
+    friday: tuple[str, ...] | None = None
+    saturday: tuple[str, ...] | None = None
+    sunday: tuple[str, ...] | None = None
+
+    # Dates closed all day (holidays), like "2026-12-25". No range starts on a closed date;
+    # a range that started the evening before runs on to its end. Default: none.
+    closed: tuple[date, ...] = ()
+
+    # Dates with their own ranges, replacing the weekly schedule for that date: extra days
+    # open, or shorter hours. Written as a table, like "2026-12-24" = ["10:00-16:00"].
+    # Default: none.
+    open: dict[date, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a known time zone; use a name like 'Europe/Amsterdam'"
+            ) from None
+        return value
+
+    @field_validator(*WEEKDAYS, mode="before")
+    @classmethod
+    def _one_range_is_a_list(cls, value: object) -> object:
+        value = _as_tuple(value)
+        if not isinstance(value, list | tuple):
+            raise ValueError('must be a list of ranges, like ["18:00-23:00"]')
+        return value
+
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _ranges_are_ranges(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for text in value or ():
+            parse_range(text)
+        return value
+
+    @field_validator("closed", mode="before")
+    @classmethod
+    def _closed_are_dates(cls, value: object) -> object:
+        value = _as_tuple(value)
+        if not isinstance(value, list | tuple):
+            raise ValueError('must be a list of dates, like ["2026-12-25", "2026-12-26"]')
+        return tuple(parse_date(item) for item in value)
+
+    @field_validator("open", mode="before")
+    @classmethod
+    def _open_are_dated_ranges(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            raise ValueError('must be a table of dates, like { "2026-12-24" = ["10:00-16:00"] }')
+        return {parse_date(day): _as_tuple(ranges) for day, ranges in value.items()}
+
+    @field_validator("open")
+    @classmethod
+    def _open_ranges_are_ranges(
+        cls, value: dict[date, tuple[str, ...]]
+    ) -> dict[date, tuple[str, ...]]:
+        for day, ranges in value.items():
+            for text in ranges:
+                try:
+                    parse_range(text)
+                except ValueError as exc:
+                    raise ValueError(f"{day}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _not_both_closed_and_open(self) -> HoursSettings:
+        both = sorted(set(self.closed) & set(self.open))
+        if both:
+            listed = ", ".join(str(day) for day in both)
+            raise ValueError(f"{listed} is listed both in closed and in open; keep one")
+        return self
+
+
+class StaffedHours:
+    """When agents are at the counter, built from `[hours]`; every answer uses the given `now`."""
+
+    def __init__(self, settings: HoursSettings) -> None:
+        self.zone = ZoneInfo(settings.timezone)
+        weekly = [getattr(settings, day) for day in WEEKDAYS]
+        if all(ranges is None for ranges in weekly):
+            self._weekly: tuple[tuple[Range, ...], ...] = (((0, _MINUTES_PER_DAY),),) * 7
+        else:
+            self._weekly = tuple(_parse_all(ranges or ()) for ranges in weekly)
+        self._closed = frozenset(settings.closed)
+        self._open = {day: _parse_all(ranges) for day, ranges in settings.open.items()}
+
+    def ranges_on(self, day: date) -> tuple[Range, ...]:
+        """The ranges that start on `day`, after closed and open dates are applied."""
+        if day in self._closed:
+            return ()
+        if day in self._open:
+            return self._open[day]
+        return self._weekly[day.weekday()]
+
+    def is_staffed(self, now: datetime) -> bool:
+        """Whether `now` falls inside a staffed range."""
+        first = self._local_date(now) - timedelta(days=1)
+        moment = now.astimezone(UTC)
+        return any(start <= moment < end for start, end in self._intervals(first, 2))
+
+    def next_open(self, now: datetime) -> datetime | None:
+        """When staffing next starts: `now` if staffed now, None if nothing is planned."""
+        first = self._local_date(now) - timedelta(days=1)
+        moment = now.astimezone(UTC)
+        for start, end in self._intervals(first, HORIZON_DAYS + 1):
+            if end > moment:
+                return max(start, moment).astimezone(self.zone)
+        return None
+
+    def closes_at(self, now: datetime) -> datetime | None:
+        """When the staffed stretch around `now` ends (touching ranges are one stretch).
+
+        None when not staffed now, or when staffing does not end within STRETCH_DAYS.
+        """
+        first = self._local_date(now) - timedelta(days=1)
+        moment = now.astimezone(UTC)
+        limit = _instant(first + timedelta(days=STRETCH_DAYS), 0, self.zone, last=False)
+        end: datetime | None = None
+        for start, stop in self._intervals(first, STRETCH_DAYS):
+            if end is None:
+                if start > moment:
+                    return None
+                if moment < stop:
+                    end = stop
+            elif start <= end:
+                end = max(end, stop)
+            else:
+                break
+        return end.astimezone(self.zone) if end is not None and end < limit else None
+
+    def _local_date(self, now: datetime) -> date:
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be a timezone-aware datetime")
+        return now.astimezone(self.zone).date()
+
+    def _intervals(self, first: date, days: int) -> Iterator[tuple[datetime, datetime]]:
+        """Staffed intervals (in UTC) of the ranges starting on `days` days from `first`."""
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            for start_minute, end_minute in self.ranges_on(day):
+                start = _instant(day, start_minute, self.zone, last=False)
+                end = _instant(day, end_minute, self.zone, last=True)
+                # A range wholly inside the hour skipped in spring is empty.
+                if start < end:
+                    yield start, end
+
+
+def _parse_all(texts: Iterable[str]) -> tuple[Range, ...]:
+    return tuple(sorted(parse_range(text) for text in texts))
+
+
+def _instant(day: date, minute: int, zone: ZoneInfo, *, last: bool) -> datetime:
+    """The moment (in UTC) the shop's clock shows `minute` minutes after midnight of `day`.
+
+    A time shown twice (clocks going back) gives its first or `last` showing; a time never
+    shown (clocks going forward) gives the moment the clock jumps past it.
+    """
+    wall = (datetime.combine(day, time(), tzinfo=zone) + timedelta(minutes=minute)).replace(
+        fold=1 if last else 0
+    )
+    instant = wall.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None, fold=0) == wall.replace(tzinfo=None, fold=0):
+        return instant
+    # Skipped: fold=1 reads it with the later offset (a moment before the jump), fold=0 with
+    # the earlier one (a moment after). Find the jump to the second.
+    before = int(wall.replace(fold=1).timestamp())
+    after = int(wall.replace(fold=0).timestamp())
+    offset_after = datetime.fromtimestamp(after, zone).utcoffset()
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset_after:
+            after = middle
+        else:
+            before = middle
+    return datetime.fromtimestamp(after, UTC)
+
+
+# -- what shoppers are told ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether people are at the counter, for the widget: the facts and the sentence."""
+
+    staffed: bool
+    # When people are back; None when staffed now, or when no staffed hours are planned.
+    next_open: datetime | None
+    # When the current staffed stretch ends; None when not staffed, or when it does not end.
+    closes_at: datetime | None
+    text: str
+
+
+_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_NL_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+_EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_NL_MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def is_dutch(language: str) -> bool:
+    """Whether a language tag ('nl', 'nl-BE', 'en-GB', ...) asks for Dutch; else English."""
+    return language.strip().lower().replace("_", "-").split("-")[0] == "nl"
+
+
+def availability(now: datetime, hours: StaffedHours, language: str) -> Availability:
+    """Whether people are here at `now`, and when they are back, told in Dutch or English."""
+    dutch = is_dutch(language)
+    if hours.is_staffed(now):
+        text = "We zijn er" if dutch else "We're here"
+        return Availability(staffed=True, next_open=None, closes_at=hours.closes_at(now), text=text)
+    back = hours.next_open(now)
+    text = _back(now.astimezone(hours.zone).date(), back, dutch)
+    return Availability(staffed=False, next_open=back, closes_at=None, text=text)
+
+
+def describe_availability(now: datetime, hours: StaffedHours, language: str) -> str:
+    """The sentence shoppers are shown: 'We're here', 'Back tomorrow at 10:00', ..."""
+    return availability(now, hours, language).text
+
+
+def _back(today: date, back: datetime | None, dutch: bool) -> str:
+    if back is None:
+        if dutch:
+            return "Er zijn geen tijden gepland waarop we er zijn"
+        return "No staffed hours are planned"
+    clock = f"{back:%H:%M}"
+    days = (back.date() - today).days
+    if days == 0:
+        return f"We zijn er vandaag weer om {clock}" if dutch else f"Back today at {clock}"
+    if days == 1:
+        return f"We zijn er morgen weer om {clock}" if dutch else f"Back tomorrow at {clock}"
+    weekday = back.weekday()
+    if days < 7:
+        if dutch:
+            return f"We zijn er {_NL_DAYS[weekday]} weer om {clock}"
+        return f"Back {_EN_DAYS[weekday]} at {clock}"
+    year = f" {back.year}" if back.year != today.year else ""
+    if dutch:
+        when = f"{_NL_DAYS[weekday]} {back.day} {_NL_MONTHS[back.month - 1]}{year}"
+        return f"We zijn er {when} weer om {clock}"
+    return f"Back on {_EN_DAYS[weekday]} {back.day} {_EN_MONTHS[back.month - 1]}{year} at {clock}"

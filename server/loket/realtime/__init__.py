@@ -1,0 +1,1 @@
+"""Socket.IO namespaces: parse, call the domain, emit, return the ack. Thin."""

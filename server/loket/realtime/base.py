@@ -1,0 +1,150 @@
+"""The shared event dispatch: rate limit, validate, call, turn errors into acks, measure."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from loket.errors import LoketError
+from loket.ratelimit import TokenBucket
+from loket.services import Services
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, Any, BaseModel], Awaitable[dict[str, Any]]]
+
+
+@dataclass(slots=True)
+class ClientState:
+    """What the server keeps about one connection (stored in its Socket.IO session)."""
+
+    bucket: TokenBucket
+    strikes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "payload"
+        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def parse(model: type[BaseModel], data: Any) -> BaseModel:
+    """`data` as a `model`, or LoketError('invalid_payload') saying what is wrong."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise LoketError("invalid_payload", "The payload must be an object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise LoketError("invalid_payload", describe_validation_error(exc)) from None
+
+
+class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """A namespace whose events are declared in `self.events` with their payload schema."""
+
+    label = "?"
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(namespace)
+        self._services: Services | None = None
+        self.events: dict[str, tuple[type[BaseModel], Handler]] = {}
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the namespace is used before the server has started")
+        return self._services
+
+    def bind(self, services: Services) -> None:
+        """Give the namespace the running server's services (at startup)."""
+        self._services = services
+
+    def new_client_state(self) -> ClientState:
+        limits = self.services.settings.limits
+        now = time.monotonic()
+        return ClientState(TokenBucket(limits.events_per_second, limits.event_burst, updated=now))
+
+    async def client(self, sid: str) -> Any:
+        session = await self.get_session(sid)
+        return session.get("client")
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        sid = args[0]
+        data = args[1] if len(args) == 2 else None
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            client = await self.client(sid)
+            if client is None:
+                raise LoketError("unauthorized", "This connection is not set up.")
+            self._check_rate(client)
+            await self.check_client(sid, client)
+            spec = self.events.get(event)
+            if spec is None:
+                raise LoketError("unknown_event", f"There is no event {event!r} here.")
+            if len(args) > 2:
+                raise LoketError("invalid_payload", "Send one payload object per event.")
+            model, handler = spec
+            payload = parse(model, data)
+            result = await handler(sid, client, payload)
+            return {"ok": True, **result}
+        except LoketError as exc:
+            outcome = exc.code
+            if exc.code == "rate_limited":
+                await self._maybe_drop(sid)
+            return exc.to_ack()
+        except Exception:
+            outcome = "internal"
+            log.exception("%s %s failed", self.namespace, event)
+            return LoketError("internal", "Something went wrong on the server.").to_ack()
+        finally:
+            metrics = self.services.metrics
+            known = event if event in self.events else "unknown"
+            metrics.events.labels(self.label, known, outcome).inc()
+            metrics.handling.labels(self.label, known).observe(time.perf_counter() - started)
+
+    async def check_client(self, sid: str, client: Any) -> None:
+        """Refuse events from a client that may no longer send them (raise LoketError)."""
+
+    def _check_rate(self, client: Any) -> None:
+        state: ClientState = client.state
+        if state.bucket.take(time.monotonic()):
+            state.strikes = 0
+            return
+        state.strikes += 1
+        raise LoketError(
+            "rate_limited",
+            "Too many events; slow down.",
+            retry_after=round(state.bucket.retry_after(), 3),
+        )
+
+    async def _maybe_drop(self, sid: str) -> None:
+        client = await self.client(sid)
+        if client is not None and client.state.strikes >= (
+            self.services.settings.limits.flood_disconnect_after
+        ):
+            log.warning("%s: dropping %s after a flood of events", self.namespace, sid)
+            await self.disconnect(sid)
+
+
+def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """Refuses a connection; the client's connect_error has `message` and `data.code`."""
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
+
+
+def origin_of(environ: dict[str, Any]) -> str | None:
+    origin = environ.get("HTTP_ORIGIN")
+    return str(origin) if origin else None

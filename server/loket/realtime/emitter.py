@@ -1,0 +1,64 @@
+"""Pushes conversation changes to the shoppers and agents who should see them."""
+
+from __future__ import annotations
+
+import socketio
+
+from loket.conversations import Conversation, State
+from loket.metrics import Metrics
+from loket.services import AgentDirectory
+from loket.store import MessageRecord, Store
+from loket.views import agent_conversation_view, message_view, shopper_conversation_view
+
+SHOPPER_NS = "/shopper"
+AGENT_NS = "/agent"
+ALL_AGENTS = "agents"
+
+
+def shopper_room(shopper_id: int) -> str:
+    return f"shopper:{shopper_id}"
+
+
+def conversation_room(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def agent_rooms(conversation: Conversation) -> list[str]:
+    """Who sees a conversation's messages: its room, plus every agent while it waits."""
+    rooms = [conversation_room(conversation.id)]
+    if conversation.state is not State.ASSIGNED:
+        rooms.append(ALL_AGENTS)
+    return rooms
+
+
+class Emitter:
+    """The realtime side of ConversationEvents."""
+
+    def __init__(
+        self, sio: socketio.AsyncServer, store: Store, agents: AgentDirectory, metrics: Metrics
+    ) -> None:
+        self._sio = sio
+        self._store = store
+        self._agents = agents
+        self._metrics = metrics
+
+    async def message_added(self, conversation: Conversation, message: MessageRecord) -> None:
+        self._metrics.messages.labels(message.author).inc()
+        view = await message_view(message, self._agents)
+        await self._sio.emit(
+            "message", view, to=shopper_room(conversation.shopper_id), namespace=SHOPPER_NS
+        )
+        await self._sio.emit("message", view, to=agent_rooms(conversation), namespace=AGENT_NS)
+
+    async def conversation_changed(self, conversation: Conversation, previous: State) -> None:
+        shopper_view = await shopper_conversation_view(conversation, self._agents)
+        await self._sio.emit(
+            "conversation",
+            shopper_view,
+            to=shopper_room(conversation.shopper_id),
+            namespace=SHOPPER_NS,
+        )
+        shopper = await self._store.shopper_by_id(conversation.shopper_id)
+        view = await agent_conversation_view(conversation, shopper, self._agents)
+        view["previous_state"] = previous.value
+        await self._sio.emit("conversation", view, to=ALL_AGENTS, namespace=AGENT_NS)

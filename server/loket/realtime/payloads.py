@@ -1,0 +1,91 @@
+"""Schemas of the client events, as documented in docs/protocol.md."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{8,64}$")]
+# The length limit in characters is checked by the domain with its own error code;
+# this bound only keeps absurd payloads out before that.
+Text = Annotated[str, StringConstraints(max_length=200_000)]
+Seq = Annotated[int, Field(ge=0, le=2**53)]
+ConversationId = Annotated[int, Field(ge=1, le=2**53)]
+Locale = Literal["nl", "en"]
+ShortText = Annotated[str, StringConstraints(max_length=500)]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Page(Payload):
+    url: ShortText | None = None
+    title: ShortText | None = None
+
+
+class Customer(Payload):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+    name: ShortText | None = None
+    email: ShortText | None = None
+
+
+class ShopperAuth(Payload):
+    token: Annotated[str, StringConstraints(max_length=500)] | None = None
+    customer: Customer | None = None
+    locale: Locale | None = None
+    page: Page | None = None
+
+
+class AgentAuthPayload(Payload):
+    token: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class Sync(Payload):
+    conversation_id: ConversationId | None = None
+    after_seq: Seq = 0
+
+
+class ShopperMessage(Payload):
+    client_id: ClientId
+    text: Text
+    page: Page | None = None
+
+
+class Typing(Payload):
+    typing: bool
+
+
+class Read(Payload):
+    seq: Seq
+
+
+class Empty(Payload):
+    pass
+
+
+class AgentMessage(Payload):
+    conversation_id: ConversationId
+    client_id: ClientId
+    text: Text
+
+
+class ConversationRef(Payload):
+    conversation_id: ConversationId
+
+
+class OpenConversation(Payload):
+    conversation_id: ConversationId
+    after_seq: Seq = 0
+
+
+class AgentTyping(Payload):
+    conversation_id: ConversationId
+    typing: bool
+
+
+class AgentRead(Payload):
+    conversation_id: ConversationId
+    seq: Seq

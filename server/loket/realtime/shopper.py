@@ -1,0 +1,230 @@
+"""The /shopper namespace: the widget's side of a conversation."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from loket.auth import verify_customer
+from loket.conversations import PageContext
+from loket.errors import LoketError
+from loket.locks import KeyedLocks
+from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
+from loket.realtime.emitter import agent_rooms, shopper_room
+from loket.realtime.payloads import (
+    Customer,
+    Read,
+    ShopperAuth,
+    ShopperMessage,
+    Sync,
+    Typing,
+)
+from loket.store import ShopperRecord
+from loket.views import message_view, shopper_conversation_view
+
+log = logging.getLogger(__name__)
+
+Identity = Literal["anonymous", "verified", "rejected"]
+
+
+@dataclass(slots=True)
+class ShopperClient:
+    state: ClientState
+    public_id: str
+    token: str
+    identity: Identity
+    shopper: ShopperRecord | None
+    customer: Customer | None
+    page: PageContext
+
+
+class ShopperNamespace(LoketNamespace):
+    label = "shopper"
+
+    def __init__(self) -> None:
+        super().__init__("/shopper")
+        # Serialises the first messages of one visitor (several tabs, quick typing), so
+        # the shopper is created once.
+        self._creating = KeyedLocks()
+        self.events = {
+            "sync": (Sync, self.on_sync_event),
+            "message": (ShopperMessage, self.on_message_event),
+            "typing": (Typing, self.on_typing_event),
+            "read": (Read, self.on_read_event),
+        }
+
+    # -- connecting ----------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+        allowed = self.services.settings.server.allowed_origins
+        origin = origin_of(environ)
+        if origin is not None and "*" not in allowed and origin not in allowed:
+            log.warning("shopper connection from %s refused: origin not allowed", origin)
+            raise refuse("origin_not_allowed", f"Chat is not enabled for {origin}.")
+        try:
+            payload = parse(ShopperAuth, auth)
+            assert isinstance(payload, ShopperAuth)
+            client = await self._identify(payload)
+        except LoketError as exc:
+            raise refuse(exc.code, exc.message) from None
+        await self.save_session(sid, {"client": client})
+        if client.shopper is not None:
+            await self.enter_room(sid, shopper_room(client.shopper.id))
+        self.services.metrics.connections.labels("shopper").inc()
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        if await self.client(sid) is not None:
+            self.services.metrics.connections.labels("shopper").dec()
+
+    async def _identify(self, auth: ShopperAuth) -> ShopperClient:
+        services = self.services
+        store = services.store
+        token_public_id: str | None = None
+        if auth.token:
+            token_public_id = services.visitor_tokens.verify(auth.token)
+        token_shopper = (
+            await store.shopper_by_public_id(token_public_id) if token_public_id else None
+        )
+        page = PageContext(
+            url=auth.page.url if auth.page else None,
+            title=auth.page.title if auth.page else None,
+            locale=auth.locale,
+        )
+        identity: Identity = "anonymous"
+        shopper: ShopperRecord | None = None
+        customer: Customer | None = None
+        public_id = token_public_id
+        if auth.customer is not None:
+            shop_secret = services.settings.security.shop_secret
+            if verify_customer(shop_secret, auth.customer.id, auth.customer.signature):
+                identity = "verified"
+                customer = auth.customer
+                shopper = await store.shopper_by_customer_id(customer.id)
+                if shopper is None and token_shopper and token_shopper.customer_id is None:
+                    shopper = token_shopper
+                    await store.update_shopper(shopper.id, customer_id=customer.id)
+                if shopper is not None:
+                    await store.update_shopper(shopper.id, name=customer.name, email=customer.email)
+                    shopper = await store.shopper_by_id(shopper.id)
+                    public_id = shopper.public_id if shopper else public_id
+                elif token_shopper is not None:
+                    # The token belongs to someone else's account: start afresh.
+                    public_id = None
+            else:
+                identity = "rejected"
+                log.warning("customer claim for %r has a wrong signature", auth.customer.id)
+        if identity != "verified" and token_shopper is not None:
+            if token_shopper.customer_id is None:
+                shopper = token_shopper
+            else:
+                # A customer's history needs the shop's word on every visit: without a
+                # valid claim this browser starts an anonymous conversation.
+                public_id = None
+        if shopper is None and public_id is None:
+            public_id = secrets.token_urlsafe(18)
+        assert public_id is not None
+        return ShopperClient(
+            state=self.new_client_state(),
+            public_id=public_id,
+            token=services.visitor_tokens.issue(public_id),
+            identity=identity,
+            shopper=shopper,
+            customer=customer,
+            page=page,
+        )
+
+    async def _ensure_shopper(self, sid: str, client: ShopperClient) -> ShopperRecord:
+        """The shopper's record, created when they first write."""
+        if client.shopper is not None:
+            return client.shopper
+        store = self.services.store
+        now = int(self.services.clock() * 1000)
+        customer_id = client.customer.id if client.customer else None
+        async with self._creating.hold(client.public_id):
+            shopper = await store.shopper_by_public_id(client.public_id)
+            if shopper is None and customer_id is not None:
+                shopper = await store.shopper_by_customer_id(customer_id)
+            if shopper is None:
+                shopper = await store.create_shopper(
+                    client.public_id, customer_id=customer_id, locale=client.page.locale, now=now
+                )
+                if client.customer is not None:
+                    await store.update_shopper(
+                        shopper.id, name=client.customer.name, email=client.customer.email
+                    )
+        client.shopper = shopper
+        await self.enter_room(sid, shopper_room(shopper.id))
+        return shopper
+
+    # -- events --------------------------------------------------------------------
+
+    async def on_sync_event(self, sid: str, client: ShopperClient, payload: Any) -> dict[str, Any]:
+        assert isinstance(payload, Sync)
+        services = self.services
+        conversation = None
+        if client.shopper is not None:
+            conversation = await services.conversations.current_for_shopper(client.shopper.id)
+        messages: list[dict[str, Any]] = []
+        more = False
+        if conversation is not None:
+            after = payload.after_seq if payload.conversation_id == conversation.id else 0
+            page = services.settings.limits.replay_page
+            found = await services.conversations.history(conversation.id, after, page + 1)
+            more = len(found) > page
+            messages = [await message_view(m, services.agents) for m in found[:page]]
+        return {
+            "token": client.token,
+            "identity": client.identity,
+            "conversation": await shopper_conversation_view(conversation, services.agents),
+            "messages": messages,
+            "more": more,
+            "limits": {"max_message_chars": services.settings.limits.max_message_chars},
+        }
+
+    async def on_message_event(
+        self, sid: str, client: ShopperClient, payload: Any
+    ) -> dict[str, Any]:
+        assert isinstance(payload, ShopperMessage)
+        if payload.page is not None:
+            client.page = PageContext(payload.page.url, payload.page.title, client.page.locale)
+        shopper = await self._ensure_shopper(sid, client)
+        conversation, message, duplicate = await self.services.conversations.shopper_message(
+            shopper, payload.client_id, payload.text, client.page
+        )
+        return {
+            "message": await message_view(message, self.services.agents),
+            "duplicate": duplicate,
+            "conversation": await shopper_conversation_view(conversation, self.services.agents),
+        }
+
+    async def _conversation_of(self, client: ShopperClient) -> Any:
+        if client.shopper is None:
+            raise LoketError("no_conversation", "There is no conversation yet.")
+        conversation = await self.services.conversations.current_for_shopper(client.shopper.id)
+        if conversation is None:
+            raise LoketError("no_conversation", "There is no conversation yet.")
+        return conversation
+
+    async def on_typing_event(
+        self, sid: str, client: ShopperClient, payload: Any
+    ) -> dict[str, Any]:
+        assert isinstance(payload, Typing)
+        conversation = await self._conversation_of(client)
+        await self.emit(
+            "typing",
+            {"conversation_id": conversation.id, "author": "shopper", "typing": payload.typing},
+            to=agent_rooms(conversation),
+            namespace="/agent",
+        )
+        return {}
+
+    async def on_read_event(self, sid: str, client: ShopperClient, payload: Any) -> dict[str, Any]:
+        assert isinstance(payload, Read)
+        conversation = await self._conversation_of(client)
+        seq = await self.services.conversations.mark_read(conversation, "shopper", payload.seq)
+        event = {"conversation_id": conversation.id, "by": "shopper", "seq": seq}
+        await self.emit("read", event, to=agent_rooms(conversation), namespace="/agent")
+        await self.emit("read", event, to=shopper_room(conversation.shopper_id), skip_sid=sid)
+        return {"seq": seq}

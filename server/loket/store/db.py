@@ -1,0 +1,215 @@
+"""SQLite connections: migrations at open, one batching writer, a separate reader.
+
+Writes are queued and committed together: while one transaction commits, the next
+writes gather, so a burst of messages costs one commit per batch rather than one
+commit per message. A write's future resolves only after its transaction committed,
+which is what lets the server acknowledge a message as durable. Reads use their own
+connection and so never see a write that has not committed (SQLite WAL mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+WriteOp = Callable[[aiosqlite.Connection], Awaitable[Any]]
+Synchronous = Literal["full", "normal"]
+
+
+class StoreError(Exception):
+    """The store could not do what was asked (the disk, the file, or a broken invariant)."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    op: WriteOp
+    future: asyncio.Future[Any] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("loket.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """The SQLite file: a writer that batches, a reader, and schema migrations."""
+
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        *,
+        batch_max: int,
+    ) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._batch_max = batch_max
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.writes = 0
+
+    @classmethod
+    async def open(
+        cls, path: Path, *, batch_max: int = 512, synchronous: Synchronous = "full"
+    ) -> Database:
+        """Open (creating if needed) the database at `path` and bring its schema up to date."""
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            writer = await aiosqlite.connect(path, isolation_level=None)
+            await writer.execute("PRAGMA journal_mode=WAL")
+            await writer.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            await writer.execute("PRAGMA foreign_keys=ON")
+            await writer.execute("PRAGMA busy_timeout=5000")
+            await _migrate(writer)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            await reader.execute("PRAGMA busy_timeout=5000")
+            await reader.execute("PRAGMA query_only=ON")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+        reader.row_factory = sqlite3.Row
+        db = cls(writer, reader, batch_max=batch_max)
+        db._task = asyncio.create_task(db._write_loop(), name="loket-store-writer")
+        return db
+
+    async def close(self) -> None:
+        """Finish the queued writes, then close both connections."""
+        if self._task is not None:
+            await self._queue.put(None)
+            await self._task
+            self._task = None
+        await self._reader.close()
+        await self._writer.close()
+
+    # -- writing -----------------------------------------------------------------
+
+    def submit(self, op: Callable[[aiosqlite.Connection], Awaitable[T]]) -> asyncio.Future[T]:
+        """Queue `op` for the next transaction; the future resolves once it has committed."""
+        if self._task is None:
+            raise StoreError("the store is closed")
+        pending = _Pending(op)
+        self._queue.put_nowait(pending)
+        return pending.future
+
+    async def write(self, op: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `op` in a batched transaction and return its result after the commit."""
+        return await self.submit(op)
+
+    async def _write_loop(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self._batch_max and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            await self._commit(batch)
+            if stop:
+                return
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._transaction([p.op for p in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0].future, error=exc)
+                return
+            # One bad write must not sink the others: run each in its own transaction.
+            log.warning("batch of %d writes failed (%s); retrying one by one", len(batch), exc)
+            for pending in batch:
+                try:
+                    (result,) = await self._transaction([pending.op])
+                except Exception as single:
+                    _settle(pending.future, error=single)
+                else:
+                    _settle(pending.future, result=result)
+            return
+        self.batches += 1
+        self.writes += len(batch)
+        for pending, result in zip(batch, results, strict=True):
+            _settle(pending.future, result=result)
+
+    async def _transaction(self, ops: list[WriteOp]) -> list[Any]:
+        conn = self._writer
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = [await op(conn) for op in ops]
+            await conn.execute("COMMIT")
+        except BaseException:
+            try:
+                await conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.exception("rollback failed")
+            raise
+        return results
+
+    # -- reading -----------------------------------------------------------------
+
+    async def fetch_all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only query, as committed."""
+        # One call on the connection's thread: the statement runs to its end at once, so
+        # reads never overlap and each one sees everything committed before it began.
+        # (Interleaved open cursors would keep one read snapshot alive indefinitely.)
+        rows = await self._reader.execute_fetchall(sql, params)
+        return list(rows)
+
+    async def fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        """The first row of a read-only query, or None."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def ping(self) -> None:
+        """Raise StoreError unless both connections answer."""
+        try:
+            await self.fetch_one("SELECT 1")
+            if self._task is None or self._task.done():
+                raise StoreError("the writer is not running")
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+
+
+def _settle(
+    future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None
+) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error if isinstance(error, Exception) else StoreError(str(error)))
+    else:
+        future.set_result(result)
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    for version, script in _migrations():
+        if version <= current:
+            continue
+        log.info("applying store migration %04d", version)
+        # executescript commits on its own; the version bump goes in the same script.
+        await conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={version};\nCOMMIT;")

@@ -1,0 +1,118 @@
+"""Plain records read from and written to the store."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Literal
+
+ConversationStateName = Literal["bot", "queued", "assigned", "closed"]
+Author = Literal["shopper", "agent", "bot", "system"]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    id: int
+    name: str
+    display_name: str
+    password_hash: str
+    is_admin: bool
+    disabled: bool
+    created_at: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> AgentRecord:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            display_name=row["display_name"],
+            password_hash=row["password_hash"],
+            is_admin=bool(row["is_admin"]),
+            disabled=bool(row["disabled"]),
+            created_at=row["created_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperRecord:
+    id: int
+    public_id: str
+    customer_id: str | None
+    name: str | None
+    email: str | None
+    locale: str | None
+    created_at: int
+    last_seen_at: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ShopperRecord:
+        return cls(
+            id=row["id"],
+            public_id=row["public_id"],
+            customer_id=row["customer_id"],
+            name=row["name"],
+            email=row["email"],
+            locale=row["locale"],
+            created_at=row["created_at"],
+            last_seen_at=row["last_seen_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    id: int
+    shopper_id: int
+    state: ConversationStateName
+    agent_id: int | None
+    created_at: int
+    updated_at: int
+    queued_at: int | None
+    assigned_at: int | None
+    closed_at: int | None
+    shopper_read_seq: int
+    agent_read_seq: int
+    locale: str | None
+    page_url: str | None
+    page_title: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ConversationRecord:
+        return cls(
+            id=row["id"],
+            shopper_id=row["shopper_id"],
+            state=row["state"],
+            agent_id=row["agent_id"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            queued_at=row["queued_at"],
+            assigned_at=row["assigned_at"],
+            closed_at=row["closed_at"],
+            shopper_read_seq=row["shopper_read_seq"],
+            agent_read_seq=row["agent_read_seq"],
+            locale=row["locale"],
+            page_url=row["page_url"],
+            page_title=row["page_title"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    conversation_id: int
+    seq: int
+    client_id: str
+    author: Author
+    agent_id: int | None
+    text: str
+    created_at: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MessageRecord:
+        return cls(
+            conversation_id=row["conversation_id"],
+            seq=row["seq"],
+            client_id=row["client_id"],
+            author=row["author"],
+            agent_id=row["agent_id"],
+            text=row["text"],
+            created_at=row["created_at"],
+        )

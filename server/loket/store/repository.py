@@ -1,0 +1,335 @@
+"""Queries: every SQL statement Loket runs, behind typed methods."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from loket.store.db import Database, StoreError, Synchronous
+from loket.store.records import (
+    AgentRecord,
+    ConversationRecord,
+    ConversationStateName,
+    MessageRecord,
+    ShopperRecord,
+)
+
+_CONVERSATION_FIELDS = frozenset(
+    {
+        "state",
+        "agent_id",
+        "updated_at",
+        "queued_at",
+        "assigned_at",
+        "closed_at",
+        "locale",
+        "page_url",
+        "page_title",
+    }
+)
+
+
+class Store:
+    """Typed access to the SQLite store; writes go through the batching writer."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    async def open(
+        cls, path: Path, *, batch_max: int = 512, synchronous: Synchronous = "full"
+    ) -> Store:
+        return cls(await Database.open(path, batch_max=batch_max, synchronous=synchronous))
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    # -- agents ------------------------------------------------------------------
+
+    async def add_agent(
+        self, name: str, display_name: str, password_hash: str, *, is_admin: bool, now: int
+    ) -> AgentRecord:
+        async def op(conn: aiosqlite.Connection) -> int:
+            try:
+                cursor = await conn.execute(
+                    "INSERT INTO agents (name, display_name, password_hash, is_admin, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (name, display_name, password_hash, int(is_admin), now),
+                )
+            except sqlite3.IntegrityError:
+                raise StoreError(f"an agent named {name!r} already exists") from None
+            return int(cursor.lastrowid or 0)
+
+        agent_id = await self.db.write(op)
+        agent = await self.agent_by_id(agent_id)
+        assert agent is not None
+        return agent
+
+    async def agent_by_name(self, name: str) -> AgentRecord | None:
+        row = await self.db.fetch_one("SELECT * FROM agents WHERE name = ?", (name,))
+        return AgentRecord.from_row(row) if row else None
+
+    async def agent_by_id(self, agent_id: int) -> AgentRecord | None:
+        row = await self.db.fetch_one("SELECT * FROM agents WHERE id = ?", (agent_id,))
+        return AgentRecord.from_row(row) if row else None
+
+    async def list_agents(self) -> list[AgentRecord]:
+        rows = await self.db.fetch_all("SELECT * FROM agents ORDER BY name")
+        return [AgentRecord.from_row(r) for r in rows]
+
+    async def update_agent(self, agent_id: int, **fields: Any) -> None:
+        allowed = {"password_hash", "is_admin", "disabled", "display_name"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot update agent fields {sorted(unknown)}")
+        assignments = ", ".join(f"{key} = ?" for key in fields)
+        values = (*fields.values(), agent_id)
+        await self._execute(f"UPDATE agents SET {assignments} WHERE id = ?", values)
+
+    async def create_session(
+        self, token_hash: str, agent_id: int, *, now: int, expires_at: int
+    ) -> None:
+        await self._execute(
+            "INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            (token_hash, agent_id, now, expires_at),
+        )
+
+    async def session(self, token_hash: str) -> tuple[AgentRecord, int] | None:
+        """The agent and expiry time of a session, whether or not it has expired."""
+        row = await self.db.fetch_one(
+            "SELECT agents.*, agent_sessions.expires_at AS session_expires_at"
+            " FROM agent_sessions JOIN agents ON agents.id = agent_sessions.agent_id"
+            " WHERE token_hash = ?",
+            (token_hash,),
+        )
+        if row is None:
+            return None
+        return AgentRecord.from_row(row), int(row["session_expires_at"])
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self._execute("DELETE FROM agent_sessions WHERE token_hash = ?", (token_hash,))
+
+    async def delete_sessions_of(self, agent_id: int) -> None:
+        await self._execute("DELETE FROM agent_sessions WHERE agent_id = ?", (agent_id,))
+
+    async def purge_expired_sessions(self, now: int) -> None:
+        await self._execute("DELETE FROM agent_sessions WHERE expires_at <= ?", (now,))
+
+    # -- shoppers ----------------------------------------------------------------
+
+    async def create_shopper(
+        self, public_id: str, *, customer_id: str | None, locale: str | None, now: int
+    ) -> ShopperRecord:
+        """Create the shopper, or return the one that already has this public or customer id."""
+
+        async def op(conn: aiosqlite.Connection) -> None:
+            # DO NOTHING rather than an error, so a race never fails the whole batch.
+            await conn.execute(
+                "INSERT INTO shoppers (public_id, customer_id, locale, created_at, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (public_id, customer_id, locale, now, now),
+            )
+
+        await self.db.write(op)
+        shopper = await self.shopper_by_public_id(public_id)
+        if shopper is None and customer_id is not None:
+            shopper = await self.shopper_by_customer_id(customer_id)
+        if shopper is None:
+            raise StoreError(f"shopper {public_id!r} could not be created")
+        return shopper
+
+    async def shopper_by_id(self, shopper_id: int) -> ShopperRecord | None:
+        row = await self.db.fetch_one("SELECT * FROM shoppers WHERE id = ?", (shopper_id,))
+        return ShopperRecord.from_row(row) if row else None
+
+    async def shopper_by_public_id(self, public_id: str) -> ShopperRecord | None:
+        row = await self.db.fetch_one("SELECT * FROM shoppers WHERE public_id = ?", (public_id,))
+        return ShopperRecord.from_row(row) if row else None
+
+    async def shopper_by_customer_id(self, customer_id: str) -> ShopperRecord | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM shoppers WHERE customer_id = ?", (customer_id,)
+        )
+        return ShopperRecord.from_row(row) if row else None
+
+    async def update_shopper(self, shopper_id: int, **fields: Any) -> None:
+        allowed = {"customer_id", "name", "email", "locale", "last_seen_at"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot update shopper fields {sorted(unknown)}")
+        if not fields:
+            return
+        assignments = ", ".join(f"{key} = ?" for key in fields)
+        await self._execute(
+            f"UPDATE shoppers SET {assignments} WHERE id = ?", (*fields.values(), shopper_id)
+        )
+
+    # -- conversations -------------------------------------------------------------
+
+    async def create_conversation(
+        self,
+        shopper_id: int,
+        *,
+        state: ConversationStateName,
+        now: int,
+        locale: str | None,
+        page_url: str | None,
+        page_title: str | None,
+    ) -> ConversationRecord:
+        queued_at = now if state == "queued" else None
+
+        async def op(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "INSERT INTO conversations (shopper_id, state, created_at, updated_at,"
+                " queued_at, locale, page_url, page_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (shopper_id, state, now, now, queued_at, locale, page_url, page_title),
+            )
+            return int(cursor.lastrowid or 0)
+
+        conversation_id = await self.db.write(op)
+        record = await self.conversation(conversation_id)
+        assert record is not None
+        return record
+
+    async def conversation(self, conversation_id: int) -> ConversationRecord | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+        )
+        return ConversationRecord.from_row(row) if row else None
+
+    async def latest_conversation(self, shopper_id: int) -> ConversationRecord | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM conversations WHERE shopper_id = ? ORDER BY id DESC LIMIT 1",
+            (shopper_id,),
+        )
+        return ConversationRecord.from_row(row) if row else None
+
+    async def conversations_of_shopper(
+        self, shopper_id: int, limit: int = 20
+    ) -> list[ConversationRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM conversations WHERE shopper_id = ? ORDER BY id DESC LIMIT ?",
+            (shopper_id, limit),
+        )
+        return [ConversationRecord.from_row(r) for r in rows]
+
+    async def open_conversations(self) -> list[ConversationRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM conversations WHERE state != 'closed' ORDER BY id"
+        )
+        return [ConversationRecord.from_row(r) for r in rows]
+
+    async def conversations_closed_since(self, since: int) -> list[ConversationRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM conversations WHERE state = 'closed' AND closed_at >= ? ORDER BY id",
+            (since,),
+        )
+        return [ConversationRecord.from_row(r) for r in rows]
+
+    async def count_conversations_by_state(self) -> dict[str, int]:
+        rows = await self.db.fetch_all(
+            "SELECT state, COUNT(*) AS n FROM conversations GROUP BY state"
+        )
+        return {row["state"]: int(row["n"]) for row in rows}
+
+    def update_conversation_op(self, conversation_id: int, fields: dict[str, Any]) -> Any:
+        """A write op that sets conversation fields (for use with Database.submit)."""
+        unknown = set(fields) - _CONVERSATION_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
+        assignments = ", ".join(f"{key} = ?" for key in fields)
+        sql = f"UPDATE conversations SET {assignments} WHERE id = ?"
+        values = (*fields.values(), conversation_id)
+
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute(sql, values)
+
+        return op
+
+    def read_seq_op(self, conversation_id: int, side: str, seq: int) -> Any:
+        """A write op that raises the shopper's or agent's read marker (never lowers it)."""
+        column = {"shopper": "shopper_read_seq", "agent": "agent_read_seq"}[side]
+        sql = f"UPDATE conversations SET {column} = MAX({column}, ?) WHERE id = ?"
+
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute(sql, (seq, conversation_id))
+
+        return op
+
+    # -- messages ------------------------------------------------------------------
+
+    @staticmethod
+    def insert_message_op(message: MessageRecord) -> Any:
+        """A write op inserting `message`; its result is False when the client id was seen."""
+
+        async def op(conn: aiosqlite.Connection) -> bool:
+            rows = await conn.execute_fetchall(
+                "INSERT INTO messages (conversation_id, seq, client_id, author, agent_id, text,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (conversation_id, client_id) DO NOTHING RETURNING id",
+                (
+                    message.conversation_id,
+                    message.seq,
+                    message.client_id,
+                    message.author,
+                    message.agent_id,
+                    message.text,
+                    message.created_at,
+                ),
+            )
+            return len(list(rows)) == 1
+
+        return op
+
+    async def messages_after(
+        self, conversation_id: int, after_seq: int, limit: int
+    ) -> list[MessageRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (conversation_id, after_seq, limit),
+        )
+        return [MessageRecord.from_row(r) for r in rows]
+
+    async def message_by_client_id(
+        self, conversation_id: int, client_id: str
+    ) -> MessageRecord | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?",
+            (conversation_id, client_id),
+        )
+        return MessageRecord.from_row(row) if row else None
+
+    async def client_ids(self, conversation_id: int) -> dict[str, int]:
+        rows = await self.db.fetch_all(
+            "SELECT client_id, seq FROM messages WHERE conversation_id = ?", (conversation_id,)
+        )
+        return {row["client_id"]: int(row["seq"]) for row in rows}
+
+    async def last_messages(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
+        """The newest message of each given conversation."""
+        if not conversation_ids:
+            return {}
+        marks = ",".join("?" * len(conversation_ids))
+        rows = await self.db.fetch_all(
+            f"SELECT m.* FROM messages m JOIN (SELECT conversation_id, MAX(seq) AS seq"
+            f" FROM messages WHERE conversation_id IN ({marks}) GROUP BY conversation_id) last"
+            f" ON m.conversation_id = last.conversation_id AND m.seq = last.seq",
+            tuple(conversation_ids),
+        )
+        return {int(r["conversation_id"]): MessageRecord.from_row(r) for r in rows}
+
+    async def count_messages(self) -> int:
+        row = await self.db.fetch_one("SELECT COUNT(*) AS n FROM messages")
+        return int(row["n"]) if row else 0
+
+    # -- helpers -------------------------------------------------------------------
+
+    async def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute(sql, params)
+
+        await self.db.write(op)

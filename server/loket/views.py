@@ -1,0 +1,76 @@
+"""What clients are sent: messages and conversations as plain JSON objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loket.conversations import Conversation
+from loket.services import AgentDirectory
+from loket.store import MessageRecord, ShopperRecord
+
+
+async def message_view(message: MessageRecord, agents: AgentDirectory) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "client_id": message.client_id,
+        "author": message.author,
+        "text": message.text,
+        "at": message.created_at,
+    }
+    if message.agent_id is not None:
+        view["agent_name"] = await agents.name(message.agent_id)
+    return view
+
+
+async def shopper_conversation_view(
+    conversation: Conversation | None, agents: AgentDirectory
+) -> dict[str, Any] | None:
+    if conversation is None:
+        return None
+    agent = None
+    if conversation.agent_id is not None:
+        agent = {"name": await agents.name(conversation.agent_id)}
+    return {
+        "id": conversation.id,
+        "state": conversation.state.value,
+        "agent": agent,
+        "last_seq": conversation.last_seq,
+        "agent_read_seq": conversation.agent_read_seq,
+        "shopper_read_seq": conversation.shopper_read_seq,
+    }
+
+
+async def agent_conversation_view(
+    conversation: Conversation,
+    shopper: ShopperRecord | None,
+    agents: AgentDirectory,
+    last_message: MessageRecord | None = None,
+) -> dict[str, Any]:
+    agent = None
+    if conversation.agent_id is not None:
+        agent = {"id": conversation.agent_id, "name": await agents.name(conversation.agent_id)}
+    view: dict[str, Any] = {
+        "id": conversation.id,
+        "state": conversation.state.value,
+        "agent": agent,
+        "shopper": {
+            "id": conversation.shopper_id,
+            "name": shopper.name if shopper else None,
+            "email": shopper.email if shopper else None,
+            "customer_id": shopper.customer_id if shopper else None,
+        },
+        "locale": conversation.locale,
+        "page": {"url": conversation.page_url, "title": conversation.page_title},
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "queued_at": conversation.queued_at,
+        "assigned_at": conversation.assigned_at,
+        "closed_at": conversation.closed_at,
+        "last_seq": conversation.last_seq,
+        "shopper_read_seq": conversation.shopper_read_seq,
+        "agent_read_seq": conversation.agent_read_seq,
+    }
+    if last_message is not None:
+        view["last_message"] = await message_view(last_message, agents)
+    return view

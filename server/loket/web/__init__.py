@@ -1,0 +1,1 @@
+"""HTTP: login, the admin API, static files, health and metrics."""

@@ -1,0 +1,195 @@
+"""HTTP routes: agent login and logout, health, metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from loket.auth import SESSION_COOKIE, AgentSession
+from loket.errors import LoketError
+from loket.keys import SERVICES
+from loket.store import StoreError
+
+log = logging.getLogger(__name__)
+
+MAX_JSON_BYTES = 16_384
+
+
+def json_error(status: int, code: str, message: str, **headers: str) -> web.Response:
+    body = {"ok": False, "error": {"code": code, "message": message}}
+    return web.json_response(body, status=status, headers=headers or None)
+
+
+def client_address(request: web.Request) -> str:
+    services = request.app[SERVICES]
+    if services.settings.server.trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.remote or "unknown"
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise LoketError("invalid_payload", "Send JSON (Content-Type: application/json).")
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise LoketError("invalid_payload", "The request body is too large.")
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        raise LoketError("invalid_payload", "The request body is too large.")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise LoketError("invalid_payload", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise LoketError("invalid_payload", "The request body must be a JSON object.")
+    return data
+
+
+def request_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def current_session(request: web.Request) -> AgentSession:
+    """The logged-in agent of a request, or LoketError('unauthorized' / 'session_expired')."""
+    return await request.app[SERVICES].agent_auth.session(request_token(request))
+
+
+def _status_of(error: LoketError) -> int:
+    return {
+        "invalid_payload": 400,
+        "invalid_credentials": 401,
+        "unauthorized": 401,
+        "session_expired": 401,
+        "forbidden": 403,
+        "not_found": 404,
+        "rate_limited": 429,
+    }.get(error.code, 400)
+
+
+@web.middleware
+async def api_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Turn refusals on /api into JSON errors; never send a traceback."""
+    try:
+        return await handler(request)
+    except LoketError as exc:
+        return web.json_response(exc.to_ack(), status=_status_of(exc))
+
+
+async def login(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    data = await read_json(request)
+    name, password = data.get("name"), data.get("password")
+    if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
+        raise LoketError("invalid_payload", "Send 'name' and 'password' as strings.")
+    if len(name) > 100 or len(password) > 1000:
+        raise LoketError("invalid_credentials", "Wrong agent name or password.")
+    now = services.clock()
+    limiter = services.login_limiter
+    keys = (f"address:{client_address(request)}", f"name:{name.lower()}")
+    if not all([limiter.take(key, now) for key in keys]):
+        retry = max(limiter.retry_after(key) for key in keys)
+        return json_error(
+            429,
+            "rate_limited",
+            "Too many login attempts; wait a minute and try again.",
+            **{"Retry-After": str(max(1, round(retry)))},
+        )
+    session = await services.agent_auth.login(name, password)
+    agent = session.agent
+    response = web.json_response(
+        {
+            "ok": True,
+            "token": session.token,
+            "expires_at": int(session.expires_at * 1000),
+            "agent": {
+                "id": agent.id,
+                "name": agent.name,
+                "display_name": agent.display_name,
+                "is_admin": agent.is_admin,
+            },
+        }
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        max_age=int(services.settings.security.session_hours * 3600),
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+        path="/",
+    )
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    token = request_token(request)
+    if token:
+        await request.app[SERVICES].agent_auth.logout(token)
+    response = web.json_response({"ok": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    session = await current_session(request)
+    agent = session.agent
+    return web.json_response(
+        {
+            "ok": True,
+            "agent": {
+                "id": agent.id,
+                "name": agent.name,
+                "display_name": agent.display_name,
+                "is_admin": agent.is_admin,
+            },
+            "expires_at": int(session.expires_at * 1000),
+        }
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    checks: dict[str, Any] = {}
+    healthy = True
+    try:
+        await services.store.db.ping()
+        checks["store"] = {"ok": True}
+    except StoreError as exc:
+        healthy = False
+        checks["store"] = {"ok": False, "error": str(exc)}
+    for name, check in services.health_checks.items():
+        result = check()
+        checks[name] = result
+        healthy = healthy and bool(result.get("ok", True))
+    body = {"status": "ok" if healthy else "failing", "checks": checks}
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    counts = await services.store.count_conversations_by_state()
+    for state in ("bot", "queued", "assigned", "closed"):
+        services.metrics.conversations.labels(state).set(counts.get(state, 0))
+    services.metrics.store_writes.set(services.store.db.writes)
+    services.metrics.store_batches.set(services.store.db.batches)
+    body = generate_latest(services.metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
+    app.router.add_get("/api/me", me)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)

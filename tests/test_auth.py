@@ -1,0 +1,179 @@
+"""Who is who: agent login and sessions, visitor tokens, shop-vouched customers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+
+from loket.auth import customer_signature
+from tests.conftest import AGENT_PASSWORD
+from tests.inprocess import FakeClock, running
+from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
+
+SHOP_SECRET = "shop-secret-0123456789abcdef"
+
+
+async def _post(url: str, body: Any, **kwargs: Any) -> tuple[int, dict[str, Any], Any]:
+    async with aiohttp.ClientSession() as http, http.post(url, json=body, **kwargs) as response:
+        return response.status, await response.json(), response
+
+
+async def test_wrong_password_and_unknown_agent_get_the_same_refusal(server: ServerProcess) -> None:
+    """A wrong password and an unknown name are refused alike, so names cannot be probed."""
+    wrong = await _post(f"{server.url}/api/login", {"name": "anna", "password": "nope nope"})
+    unknown = await _post(f"{server.url}/api/login", {"name": "nobody", "password": "nope nope"})
+    for status, body, _ in (wrong, unknown):
+        assert status == 401
+        assert body["error"]["code"] == "invalid_credentials"
+    assert wrong[1] == unknown[1]
+
+
+async def test_login_sets_an_httponly_cookie_usable_by_the_agent_namespace(
+    server: ServerProcess,
+) -> None:
+    """Login returns a token and an HttpOnly SameSite cookie; logout ends the session."""
+    # unsafe=True: keep cookies for a bare IP address, as browsers do.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(
+            f"{server.url}/api/login", json={"name": "admin", "password": AGENT_PASSWORD}
+        ) as response:
+            body = await response.json()
+            assert response.status == 200 and body["agent"]["is_admin"] is True
+            cookie = response.headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        async with http.get(f"{server.url}/api/me") as response:
+            assert response.status == 200
+            assert (await response.json())["agent"]["name"] == "admin"
+        async with agent(server.url, body["token"]) as (desk, _):
+            assert (await call(desk, "/agent", "sync"))["agent"]["name"] == "admin"
+        async with http.post(f"{server.url}/api/logout") as response:
+            assert response.status == 200
+        async with http.get(
+            f"{server.url}/api/me", headers={"Authorization": f"Bearer {body['token']}"}
+        ) as response:
+            assert response.status == 401
+    client = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(
+            server.url,
+            namespaces=["/agent"],
+            transports=["websocket"],
+            auth={"token": body["token"]},
+        )
+
+
+async def test_login_attempts_are_rate_limited(server: ServerProcess) -> None:
+    """After ten attempts in a minute further logins are refused with 429, even a right one."""
+    statuses = []
+    for _ in range(11):
+        status, _, _ = await _post(
+            f"{server.url}/api/login", {"name": "bram", "password": "guess guess"}
+        )
+        statuses.append(status)
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+    status, body, response = await _post(
+        f"{server.url}/api/login", {"name": "bram", "password": AGENT_PASSWORD}
+    )
+    assert status == 429 and body["error"]["code"] == "rate_limited"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_malformed_login_requests(server: ServerProcess) -> None:
+    """Login without JSON, or with wrong field types, gets a clear 400."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{server.url}/api/login", data="name=anna") as response,
+    ):
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "invalid_payload"
+    status, body, _ = await _post(f"{server.url}/api/login", {"name": ["anna"], "password": 1})
+    assert status == 400 and body["error"]["code"] == "invalid_payload"
+
+
+async def test_expired_session_is_refused(config_path: Path) -> None:
+    """A session past its lifetime cannot connect, and a connected console is told and dropped."""
+    clock = FakeClock()
+    async with running(config_path, clock) as live:
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, token) as (desk, _):
+            assert (await call(desk, "/agent", "sync"))["ok"]
+            clock.advance(13 * 3600)
+            ack = await call(desk, "/agent", "sync")
+            assert ack["error"]["code"] == "session_expired"
+        refusals: list[Any] = []
+        client = socketio.AsyncClient(reconnection=False)
+        client.on("connect_error", refusals.append, namespace="/agent")
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(
+                live.url, namespaces=["/agent"], transports=["websocket"], auth={"token": token}
+            )
+        assert refusals[0]["data"]["code"] == "session_expired"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(
+                f"{live.url}/api/me", headers={"Authorization": f"Bearer {token}"}
+            ) as response,
+        ):
+            assert response.status == 401
+            assert (await response.json())["error"]["code"] == "session_expired"
+
+
+def _claim(customer_id: str, secret: str = SHOP_SECRET, **extra: Any) -> dict[str, Any]:
+    return {"id": customer_id, "signature": customer_signature(secret, customer_id), **extra}
+
+
+async def test_vouched_customer_finds_history_on_another_device(server: ServerProcess) -> None:
+    """A customer the shop vouches for sees the same conversation on a second device."""
+    async with shopper(server.url, auth={"customer": _claim("cust-1", name="Sanne")}) as (phone, _):
+        synced = await call(phone, "/shopper", "sync")
+        assert synced["identity"] == "verified"
+        await call(
+            phone, "/shopper", "message", {"client_id": new_client_id(), "text": "op mijn telefoon"}
+        )
+    async with shopper(server.url, auth={"customer": _claim("cust-1")}) as (laptop, _):
+        synced = await call(laptop, "/shopper", "sync")
+        assert [m["text"] for m in synced["messages"]] == ["op mijn telefoon"]
+
+
+async def test_wrong_signature_never_opens_a_customers_history(server: ServerProcess) -> None:
+    """A claim with a wrong HMAC is ignored: the visitor is anonymous and sees no history."""
+    async with shopper(server.url, auth={"customer": _claim("cust-2")}) as (owner, _):
+        await call(
+            owner, "/shopper", "message", {"client_id": new_client_id(), "text": "mijn adres"}
+        )
+    forged = _claim("cust-2", secret="not-the-shop-secret-at-all")
+    async with shopper(server.url, auth={"customer": forged}) as (attacker, _):
+        synced = await call(attacker, "/shopper", "sync")
+        assert synced["identity"] == "rejected"
+        assert synced["conversation"] is None and synced["messages"] == []
+
+
+async def test_customer_token_without_a_claim_starts_anonymously(server: ServerProcess) -> None:
+    """After logging out of the shop, the browser's token no longer opens the customer's history."""
+    async with shopper(server.url, auth={"customer": _claim("cust-3")}) as (widget, _):
+        token = (await call(widget, "/shopper", "sync"))["token"]
+        await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": "privé"})
+    async with shopper(server.url, auth={"token": token}) as (widget, _):
+        synced = await call(widget, "/shopper", "sync")
+        assert synced["identity"] == "anonymous" and synced["messages"] == []
+        assert synced["token"] != token
+
+
+async def test_agent_console_of_another_origin_is_refused(server: ServerProcess) -> None:
+    """A browser page of another site cannot use an agent's cookie to open the agent namespace."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    refusals: list[Any] = []
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("connect_error", refusals.append, namespace="/agent")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(
+            server.url,
+            namespaces=["/agent"],
+            transports=["websocket"],
+            headers={"Origin": "https://evil.example", "Cookie": f"loket_session={token}"},
+        )
+    assert refusals[0]["data"]["code"] == "origin_not_allowed"

@@ -1,0 +1,173 @@
+"""Shoppers and agents talking through a real server: messages, typing, read receipts."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conftest import AGENT_PASSWORD
+from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
+
+
+async def test_round_trip_with_typing_and_read_receipts(server: ServerProcess) -> None:
+    """A shopper and an agent exchange messages both ways, see each other type and read."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, token) as (desk, desk_inbox):
+        assert (await call(desk, "/agent", "sync"))["ok"]
+        async with shopper(server.url) as (widget, widget_inbox):
+            synced = await call(widget, "/shopper", "sync")
+            assert synced["ok"] and synced["conversation"] is None and synced["token"]
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi!"}
+            )
+            assert sent["ok"] and sent["message"]["seq"] == 1
+            conversation_id = sent["conversation"]["id"]
+            # The waiting conversation and its message reach every agent live.
+            await desk_inbox.wait_for("conversation", lambda c: c["id"] == conversation_id)
+            await desk_inbox.wait_for("message", lambda m: m["text"] == "Hoi!")
+
+            taken = await call(desk, "/agent", "take", {"conversation_id": conversation_id})
+            assert taken["conversation"]["state"] == "assigned"
+            changed = await widget_inbox.wait_for(
+                "conversation", lambda c: c["state"] == "assigned"
+            )
+            assert changed["agent"]["name"] == "anna"
+
+            await call(
+                desk, "/agent", "typing", {"conversation_id": conversation_id, "typing": True}
+            )
+            typing = await widget_inbox.wait_for("typing")
+            assert typing == {"author": "agent", "agent_name": "anna", "typing": True}
+
+            reply = await call(
+                desk,
+                "/agent",
+                "message",
+                {"conversation_id": conversation_id, "client_id": new_client_id(), "text": "Hallo"},
+            )
+            assert reply["message"]["seq"] == 2
+            got = await widget_inbox.wait_for("message", lambda m: m["author"] == "agent")
+            assert got["text"] == "Hallo" and got["agent_name"] == "anna"
+
+            await call(widget, "/shopper", "typing", {"typing": True})
+            seen = await desk_inbox.wait_for("typing")
+            assert seen["author"] == "shopper" and seen["conversation_id"] == conversation_id
+
+            read = await call(widget, "/shopper", "read", {"seq": 2})
+            assert read["seq"] == 2
+            receipt = await desk_inbox.wait_for("read")
+            assert receipt == {"conversation_id": conversation_id, "by": "shopper", "seq": 2}
+
+            agent_read = await call(
+                desk, "/agent", "read", {"conversation_id": conversation_id, "seq": 1}
+            )
+            assert agent_read["seq"] == 1
+            assert (await widget_inbox.wait_for("read"))["by"] == "agent"
+
+            closed = await call(desk, "/agent", "close", {"conversation_id": conversation_id})
+            assert closed["conversation"]["state"] == "closed"
+            await widget_inbox.wait_for("conversation", lambda c: c["state"] == "closed")
+
+
+async def test_reload_finds_the_same_conversation(server: ServerProcess) -> None:
+    """The visitor token from sync brings a reloaded page back to its conversation and history."""
+    async with shopper(server.url) as (widget, _):
+        token = (await call(widget, "/shopper", "sync"))["token"]
+        for text in ("een", "twee"):
+            await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": text})
+    async with shopper(server.url, auth={"token": token}) as (widget, _):
+        synced = await call(widget, "/shopper", "sync")
+        assert [m["text"] for m in synced["messages"]] == ["een", "twee"]
+        assert synced["token"] == token or synced["token"]
+        later = await call(
+            widget,
+            "/shopper",
+            "sync",
+            {"conversation_id": synced["conversation"]["id"], "after_seq": 1},
+        )
+        assert [m["seq"] for m in later["messages"]] == [2]
+
+
+async def test_two_tabs_see_each_others_messages(server: ServerProcess) -> None:
+    """A message sent in one tab appears in the shopper's other tab."""
+    async with shopper(server.url) as (first, _):
+        token = (await call(first, "/shopper", "sync"))["token"]
+        await call(first, "/shopper", "message", {"client_id": new_client_id(), "text": "start"})
+        async with shopper(server.url, auth={"token": token}) as (second, second_inbox):
+            await call(second, "/shopper", "sync")
+            await call(
+                first, "/shopper", "message", {"client_id": new_client_id(), "text": "tab 1"}
+            )
+            got = await second_inbox.wait_for("message", lambda m: m["text"] == "tab 1")
+            assert got["author"] == "shopper"
+
+
+async def test_two_agents_taking_one_conversation_one_wins(server: ServerProcess) -> None:
+    """When two agents take the same conversation at once, exactly one gets it."""
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as (a, _),
+        agent(server.url, bram) as (b, _),
+        shopper(server.url) as (widget, _),
+    ):
+        sent = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "hulp"}
+        )
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        results = await asyncio.gather(
+            call(a, "/agent", "take", ref), call(b, "/agent", "take", ref)
+        )
+        assert sorted(r["ok"] for r in results) == [False, True]
+        loser = next(r for r in results if not r["ok"])
+        assert loser["error"]["code"] == "already_taken"
+        # The loser may not reply in it.
+        loser_client = b if results[1] is loser else a
+        refused = await call(
+            loser_client,
+            "/agent",
+            "message",
+            {**ref, "client_id": new_client_id(), "text": "ik ook"},
+        )
+        assert refused["error"]["code"] == "not_assigned"
+
+
+async def test_closed_conversation_reopens_when_the_shopper_writes(server: ServerProcess) -> None:
+    """A shopper writing after an agent closed the conversation reopens it, keeping its history."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, token) as (desk, desk_inbox), shopper(server.url) as (widget, _):
+        first = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "vraag"}
+        )
+        ref = {"conversation_id": first["conversation"]["id"]}
+        await call(desk, "/agent", "take", ref)
+        await call(desk, "/agent", "close", ref)
+        again = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "nog iets"}
+        )
+        assert again["conversation"]["id"] == ref["conversation_id"]
+        assert again["conversation"]["state"] == "queued"
+        assert again["message"]["seq"] == 2
+        await desk_inbox.wait_for(
+            "conversation", lambda c: c["id"] == ref["conversation_id"] and c["state"] == "queued"
+        )
+
+
+async def test_without_agents_online_the_conversation_stays_with_the_bot(
+    server: ServerProcess,
+) -> None:
+    """With no agent online a new conversation is with the bot, and an agent can still take it."""
+    async with shopper(server.url) as (widget, _):
+        sent = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "hallo"}
+        )
+        assert sent["conversation"]["state"] == "bot"
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, token) as (desk, _):
+        synced = await call(desk, "/agent", "sync")
+        listed = {c["id"]: c for c in synced["conversations"]}
+        conversation = listed[sent["conversation"]["id"]]
+        assert conversation["state"] == "bot" and conversation["last_message"]["text"] == "hallo"
+        opened = await call(desk, "/agent", "open", {"conversation_id": conversation["id"]})
+        assert [m["text"] for m in opened["messages"]] == ["hallo"]
+        taken = await call(desk, "/agent", "take", {"conversation_id": conversation["id"]})
+        assert taken["ok"]

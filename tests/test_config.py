@@ -1,0 +1,78 @@
+"""Settings: config.toml errors name the file, the key and the reason; overrides apply."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from loket.config import ConfigError, load_settings, with_overrides
+from tests.support import LOKET, ROOT
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_loads() -> None:
+    """The demo config.toml in the repository is valid."""
+    settings = load_settings(ROOT / "config.toml", env={})
+    assert settings.server.port == 8080
+    assert settings.server.data_dir == ROOT / "data"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[server]\nprot = 8080\n", "server.prot: unknown key"),
+        ("[srever]\nport = 8080\n", "srever: unknown key"),
+        ('[server]\nport = "eighty"\n', "server.port: Input should be a valid integer"),
+        ("[server]\nport = 70000\n", "server.port: Input should be less than or equal to 65535"),
+        ("[limits]\nmax_message_chars = 0\n", "limits.max_message_chars"),
+        ('[server]\nallowed_origins = ["shop.example"]\n', "is not an origin"),
+        ('[security]\nsecret = "short"\n', "security.secret: must be at least 16 characters"),
+        ("[server\nport = 1\n", "config.toml: "),
+    ],
+)
+def test_bad_settings_name_file_key_and_reason(tmp_path: Path, text: str, expected: str) -> None:
+    """Each kind of mistake stops loading with a message naming the file and the key."""
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    message = str(caught.value)
+    assert str(path) in message and expected in message
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
+    """LOKET_SECRET and friends override the file, so secrets need not be written down."""
+    path = _write(tmp_path, "[security]\nsecret = 'from-the-file-0123456789'\n")
+    settings = load_settings(
+        path, env={"LOKET_SECRET": "from-the-environment-0123", "LOKET_REDIS_URL": "redis://x"}
+    )
+    assert settings.security.secret == "from-the-environment-0123"
+    assert settings.redis.url == "redis://x"
+
+
+def test_a_named_missing_file_is_an_error(tmp_path: Path) -> None:
+    """Asking for a config file that does not exist is an error, not a silent default."""
+    with pytest.raises(ConfigError, match="no such file"):
+        load_settings(tmp_path / "missing.toml", env={})
+
+
+def test_host_and_port_overrides(tmp_path: Path) -> None:
+    """--host and --port replace the configured values."""
+    settings = with_overrides(load_settings(_write(tmp_path, ""), env={}), host="0.0.0.0", port=9)
+    assert (settings.server.host, settings.server.port) == ("0.0.0.0", 9)
+
+
+def test_serve_with_a_broken_config_exits_with_the_reason(tmp_path: Path) -> None:
+    """`loket serve` with a bad config prints the error and exits 2 instead of a traceback."""
+    path = _write(tmp_path, "[server]\nport = -1\n")
+    result = subprocess.run(
+        [*LOKET, "--config", str(path), "serve"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "server.port" in result.stderr and "Traceback" not in result.stderr

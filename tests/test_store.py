@@ -1,0 +1,92 @@
+"""The store: migrations, idempotent message inserts, and the batching writer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from loket.store import MessageRecord, Store
+
+
+async def _store(tmp_path: Path) -> Store:
+    return await Store.open(tmp_path / "loket.db")
+
+
+async def test_migrations_apply_once(tmp_path: Path) -> None:
+    """Opening a store twice keeps its data and schema version."""
+    store = await _store(tmp_path)
+    shopper = await store.create_shopper("p1", customer_id=None, locale="nl", now=1)
+    await store.close()
+    store = await _store(tmp_path)
+    try:
+        version = await store.db.fetch_one("PRAGMA user_version")
+        assert version is not None and version[0] >= 1
+        assert await store.shopper_by_public_id("p1") == shopper
+        mode = await store.db.fetch_one("PRAGMA journal_mode")
+        assert mode is not None and mode[0] == "wal"
+    finally:
+        await store.close()
+
+
+async def test_same_client_id_is_stored_once(tmp_path: Path) -> None:
+    """Inserting a message whose client id the conversation has already stores nothing."""
+    store = await _store(tmp_path)
+    try:
+        shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
+        conversation = await store.create_conversation(
+            shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
+        )
+        message = MessageRecord(conversation.id, 1, "client-0001", "shopper", None, "hoi", 1)
+        assert await store.db.write(store.insert_message_op(message)) is True
+        again = MessageRecord(conversation.id, 2, "client-0001", "shopper", None, "hoi", 2)
+        assert await store.db.write(store.insert_message_op(again)) is False
+        assert await store.count_messages() == 1
+    finally:
+        await store.close()
+
+
+async def test_a_burst_of_writes_shares_commits(tmp_path: Path) -> None:
+    """A thousand concurrent writes commit in far fewer transactions than writes."""
+    store = await _store(tmp_path)
+    try:
+        shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
+        conversation = await store.create_conversation(
+            shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
+        )
+        before = store.db.batches
+        messages = [
+            MessageRecord(conversation.id, i, f"client-{i:06d}", "shopper", None, f"m{i}", i)
+            for i in range(1, 1001)
+        ]
+        results = await asyncio.gather(
+            *[store.db.submit(store.insert_message_op(m)) for m in messages]
+        )
+        assert all(results)
+        assert store.db.batches - before <= 20
+        stored = await store.messages_after(conversation.id, 0, 2000)
+        assert [m.seq for m in stored] == list(range(1, 1001))
+    finally:
+        await store.close()
+
+
+async def test_one_failing_write_does_not_sink_its_batch(tmp_path: Path) -> None:
+    """When one write in a batch fails, the others still commit and only it reports the error."""
+    store = await _store(tmp_path)
+    try:
+        shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
+        conversation = await store.create_conversation(
+            shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
+        )
+        good = [
+            MessageRecord(conversation.id, i, f"client-{i:06d}", "shopper", None, "ok", i)
+            for i in (1, 2)
+        ]
+        # Same seq as the first: violates UNIQUE (conversation_id, seq).
+        bad = MessageRecord(conversation.id, 1, "client-bad-01", "shopper", None, "bad", 3)
+        futures = [store.db.submit(store.insert_message_op(m)) for m in (good[0], bad, good[1])]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert results[0] is True and results[2] is True
+        assert isinstance(results[1], Exception)
+        assert await store.count_messages() == 2
+    finally:
+        await store.close()
