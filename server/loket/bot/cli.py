@@ -1,9 +1,127 @@
-"""The `loket faq ...` commands."""
+"""The `loket faq ...` commands: check FAQ files, and measure how well the bot answers."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+
+from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unknown_ids
+from loket.bot.faq import load_faq_dir
+from loket.bot.matcher import Matcher
+from loket.bot.settings import BotSettings
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the FAQ commands to the `loket` parser."""
+    faq = commands.add_parser("faq", help="check FAQ files and measure the bot's answers")
+    faq.set_defaults(func=lambda args: _usage(faq))
+    verbs = faq.add_subparsers(title="commands", metavar="COMMAND")
+
+    check = verbs.add_parser(
+        "check", help="validate FAQ files; errors as file:line: message, exit 1 on any"
+    )
+    check.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="folder of FAQ files (default: faq_dir of [bot] in config.toml, else ./faq)",
+    )
+    _add_config_option(check)
+    check.set_defaults(func=run_check)
+
+    measure = verbs.add_parser("eval", help="score the bot on labelled shopper questions")
+    measure.add_argument(
+        "--faq", type=Path, default=None, help="folder of FAQ files (default: as for check)"
+    )
+    measure.add_argument(
+        "--cases", type=Path, required=True, help="CSV file with the header question,expected_id"
+    )
+    measure.add_argument("--json", action="store_true", help="print one JSON object")
+    measure.add_argument(
+        "--details", action="store_true", help="also list every case that was not correct"
+    )
+    _add_config_option(measure)
+    measure.set_defaults(func=run_eval)
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    # The top-level parser may define --config already; a sub-command default then keeps it.
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="config.toml whose [bot] settings to use (default: ./config.toml if present)",
+    )
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def bot_settings(args: argparse.Namespace) -> BotSettings:
+    """The [bot] settings of `--config`, else of ./config.toml when present, else the defaults.
+
+    A relative faq_dir in a config file is already resolved against that file's folder.
+    """
+    # Imported here: the FAQ tools need the configuration only when asked for a folder.
+    from loket.config import load_settings
+
+    return load_settings(getattr(args, "config", None)).bot
+
+
+def _faq_dir(given: Path | None, args: argparse.Namespace) -> Path:
+    return given if given is not None else bot_settings(args).faq_dir
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`loket faq check [DIR]`: print every error as file:line: message; exit 1 on any."""
+    folder = _faq_dir(args.dir, args)
+    result = load_faq_dir(folder)
+    for error in result.errors:
+        print(error)
+    if result.errors:
+        print(f"{len(result.errors)} error(s) in {folder}", file=sys.stderr)
+        return 1
+    languages = sorted({entry.language for entry in result.entries})
+    phrasings = sum(len(entry.questions) for entry in result.entries)
+    print(
+        f"{folder}: {result.files} file(s), {len(result.entries)} entries, "
+        f"{phrasings} phrasings ({', '.join(languages) or 'no languages'}); no errors"
+    )
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """`loket faq eval`: shares of correct, wrong, "did you mean" and "don't know" answers."""
+    settings = bot_settings(args)
+    folder = args.faq if args.faq is not None else settings.faq_dir
+    faq = load_faq_dir(folder)
+    if faq.errors:
+        for error in faq.errors:
+            print(error, file=sys.stderr)
+        print("fix the FAQ files first (see `loket faq check`)", file=sys.stderr)
+        return 1
+    try:
+        cases = read_cases(args.cases)
+    except CasesError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    matcher = Matcher.build(faq.entries, settings)
+    unknown = unknown_ids(cases, matcher)
+    if unknown:
+        for case in unknown:
+            print(
+                f"{args.cases}:{case.line}: no entry has the id {case.expected_id!r}",
+                file=sys.stderr,
+            )
+        return 1
+    report = evaluate(matcher, cases)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print(format_report(report, details=args.details))
+    return 0

@@ -1,0 +1,287 @@
+"""FAQ files: the entry model, and reading and validating YAML files with a line for every error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from loket.bot.normalize import content_terms
+
+FAQ_SUFFIXES = (".yaml", ".yml")
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+# Ids are stable references (feedback, statistics, learned answers); ":" is kept for
+# machine-made ids such as "learned:12", so FAQ files cannot collide with them.
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_FILE_KEYS = ("language", "topic", "entries")
+_ENTRY_KEYS = ("id", "questions", "answer", "tags")
+
+
+@dataclass(frozen=True, slots=True)
+class FaqEntry:
+    """One question the bot can answer: several phrasings of it and one answer."""
+
+    id: str
+    language: str
+    questions: tuple[str, ...]
+    answer: str
+    topic: str = ""
+    tags: tuple[str, ...] = ()
+    # Where the entry was read from; empty for entries not from a file (learned answers).
+    source: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FaqError:
+    """A problem in a FAQ file; `str(error)` is `file:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class FaqFile:
+    """One file as read: its valid entries and its errors (a file with errors is broken)."""
+
+    path: str
+    entries: tuple[FaqEntry, ...] = ()
+    errors: tuple[FaqError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True, slots=True)
+class FaqSet:
+    """Entries of several files merged, with every error found on the way."""
+
+    entries: tuple[FaqEntry, ...] = ()
+    errors: tuple[FaqError, ...] = ()
+    files: int = field(default=0)
+
+
+def faq_paths(directory: Path) -> list[Path]:
+    """The FAQ files under `directory`, sorted: YAML files, skipping hidden and backup files."""
+    paths = []
+    for path in directory.rglob("*"):
+        relative = path.relative_to(directory)
+        if any(part.startswith((".", "~", "#")) for part in relative.parts):
+            continue
+        if path.suffix in FAQ_SUFFIXES and path.is_file():
+            paths.append(path)
+    return sorted(paths)
+
+
+def read_faq_file(path: Path) -> FaqFile:
+    """Read and validate one FAQ file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return FaqFile(str(path), errors=(FaqError(str(path), 1, f"not UTF-8 text: {exc}"),))
+    except OSError as exc:
+        return FaqFile(str(path), errors=(FaqError(str(path), 1, f"cannot read: {exc}"),))
+    return parse_faq(text, str(path))
+
+
+def load_faq_dir(directory: Path) -> FaqSet:
+    """Read every FAQ file under `directory`: all their errors and the entries of good files."""
+    if not directory.is_dir():
+        return FaqSet(errors=(FaqError(str(directory), 0, "no such folder"),))
+    files = [read_faq_file(path) for path in faq_paths(directory)]
+    return merge_faq_files(files, all_files=files)
+
+
+def merge_faq_files(good: Sequence[FaqFile], all_files: Sequence[FaqFile] = ()) -> FaqSet:
+    """Merge the entries of `good` files; a repeated id is an error and its later entry is left out.
+
+    `all_files` are the files as read now, whose own errors are reported too.
+    """
+    errors: list[FaqError] = [error for file in all_files for error in file.errors]
+    entries: list[FaqEntry] = []
+    first_seen: dict[str, FaqEntry] = {}
+    for file in good:
+        if not file.ok:
+            continue
+        for entry in file.entries:
+            earlier = first_seen.get(entry.id)
+            if earlier is not None:
+                errors.append(
+                    FaqError(
+                        entry.source,
+                        entry.line,
+                        f"id {entry.id!r} is already used at {earlier.source}:{earlier.line}",
+                    )
+                )
+                continue
+            first_seen[entry.id] = entry
+            entries.append(entry)
+    return FaqSet(tuple(entries), tuple(errors), files=len(good))
+
+
+def parse_faq(text: str, path: str) -> FaqFile:
+    """Validate the text of one FAQ file; every error names its line."""
+    reader = _Reader(path)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or str(exc)
+        return FaqFile(path, errors=(FaqError(path, line, f"YAML syntax: {problem}"),))
+    except yaml.YAMLError as exc:
+        return FaqFile(path, errors=(FaqError(path, 1, f"YAML syntax: {exc}"),))
+    if root is None:
+        return FaqFile(path, errors=(FaqError(path, 1, "the file is empty"),))
+    entries = reader.file(root)
+    return FaqFile(path, tuple(entries), tuple(reader.errors))
+
+
+class _Reader:
+    """Walks composed YAML nodes, collecting entries and `file:line` errors."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.errors: list[FaqError] = []
+
+    def error(self, node: Node, message: str) -> None:
+        self.errors.append(FaqError(self.path, node.start_mark.line + 1, message))
+
+    def mapping(self, node: Node, what: str, keys: Sequence[str]) -> dict[str, Node] | None:
+        if not isinstance(node, MappingNode):
+            self.error(node, f"{what} must be a mapping with the keys {', '.join(keys)}")
+            return None
+        fields: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            if not isinstance(key, str) or key not in keys:
+                shown = key if isinstance(key, str) else "?"
+                self.error(key_node, f"unknown key {shown!r} in {what}; expected {', '.join(keys)}")
+            elif key in fields:
+                self.error(key_node, f"{what} has the key {key!r} twice")
+            else:
+                fields[key] = value_node
+        return fields
+
+    def text(self, node: Node, what: str) -> str | None:
+        if not isinstance(node, ScalarNode) or node.tag == _NULL:
+            self.error(node, f"{what} must be text")
+            return None
+        if node.tag != _STR:
+            self.error(
+                node,
+                f"{what} must be text, not {node.value!r}; put it in quotes to keep it as text",
+            )
+            return None
+        value = str(node.value).strip()
+        if not value:
+            self.error(node, f"{what} is empty")
+            return None
+        return value
+
+    def texts(self, node: Node, what: str, *, required: bool) -> list[tuple[str, Node]]:
+        if not isinstance(node, SequenceNode):
+            self.error(node, f"{what} must be a list")
+            return []
+        if required and not node.value:
+            self.error(node, f"{what} is an empty list")
+        items: list[tuple[str, Node]] = []
+        for item in node.value:
+            value = self.text(item, f"each of {what}")
+            if value is not None:
+                items.append((value, item))
+        return items
+
+    def file(self, root: Node) -> list[FaqEntry]:
+        fields = self.mapping(root, "the file", _FILE_KEYS)
+        if fields is None:
+            return []
+        for key in _FILE_KEYS:
+            if key not in fields:
+                self.error(root, f"the file has no {key!r}")
+        language = self.text(fields["language"], "language") if "language" in fields else None
+        if language is not None and not _LANGUAGE.match(language):
+            self.error(fields["language"], f"language {language!r} is not a code like 'nl' or 'en'")
+            language = None
+        topic = self.text(fields["topic"], "topic") if "topic" in fields else None
+        if "entries" not in fields:
+            return []
+        entries_node = fields["entries"]
+        if not isinstance(entries_node, SequenceNode):
+            self.error(entries_node, "entries must be a list of entries")
+            return []
+        if not entries_node.value:
+            self.error(entries_node, "entries is an empty list")
+        entries: list[FaqEntry] = []
+        seen: dict[str, int] = {}
+        for node in entries_node.value:
+            entry = self.entry(node, language or "", topic or "")
+            if entry is None:
+                continue
+            if entry.id in seen:
+                self.error(node, f"id {entry.id!r} is already used on line {seen[entry.id]}")
+                continue
+            seen[entry.id] = entry.line
+            entries.append(entry)
+        return entries
+
+    def entry(self, node: Node, language: str, topic: str) -> FaqEntry | None:
+        fields = self.mapping(node, "an entry", _ENTRY_KEYS)
+        if fields is None:
+            return None
+        errors_before = len(self.errors)
+        for key in ("id", "questions", "answer"):
+            if key not in fields:
+                self.error(node, f"the entry has no {key!r}")
+        entry_id = self.text(fields["id"], "id") if "id" in fields else None
+        if entry_id is not None and not _ID.match(entry_id):
+            self.error(
+                fields["id"],
+                f"id {entry_id!r} may hold only letters, digits, '-', '_' and '.'",
+            )
+        questions = (
+            self.texts(fields["questions"], "questions", required=True)
+            if "questions" in fields
+            else []
+        )
+        self.check_questions(questions, language)
+        answer = self.text(fields["answer"], "answer") if "answer" in fields else None
+        tags = self.texts(fields["tags"], "tags", required=False) if "tags" in fields else []
+        if len(self.errors) > errors_before or entry_id is None or answer is None:
+            return None
+        return FaqEntry(
+            id=entry_id,
+            language=language,
+            questions=tuple(text for text, _ in questions),
+            answer=answer,
+            topic=topic,
+            tags=tuple(text for text, _ in tags),
+            source=self.path,
+            line=node.start_mark.line + 1,
+        )
+
+    def check_questions(self, questions: Iterable[tuple[str, Node]], language: str) -> None:
+        seen: set[str] = set()
+        for text, node in questions:
+            key = " ".join(text.casefold().split())
+            if key in seen:
+                self.error(node, f"the phrasing {text!r} is repeated")
+            seen.add(key)
+            if language and not content_terms(text, language):
+                self.error(
+                    node,
+                    f"the phrasing {text!r} has only common words, so it can never match; "
+                    "say what is asked",
+                )

@@ -1,0 +1,494 @@
+"""The matcher: which FAQ entry answers a shopper's question, and how sure it is.
+
+How a question is scored against an entry (per language, over normalised stems):
+
+- Each word of the question is matched to the FAQ's vocabulary: exactly, by a shared
+  beginning of at least five letters ("retour" and "retourneren"), or with a typo
+  (rapidfuzz OSA distance 1, or 2 in long words). Dutch compounds are split into
+  known parts ("retourlabel" is "retour label") and split words are joined back.
+- Words weigh by how rare they are in this FAQ (IDF over entries): "retourlabel"
+  says more than "bestelling". Words the FAQ never uses weigh like an average word.
+- *Coverage of the question* P: the weighted share of the question's words found
+  anywhere in the entry (any phrasing or tag).
+- *Coverage of a phrasing* C: the weighted share of one phrasing's words found in the
+  question (the best phrasing counts).
+- The score is their harmonic mean 2PC/(P+C): high only when the question is about
+  this entry *and* says what the entry is about.
+
+Long messages are scored sentence by sentence (and in windows), because shoppers
+bury the question in a story; each entry keeps its best score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import heapq
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from loket.bot.faq import FaqEntry
+from loket.bot.normalize import (
+    content_terms,
+    detect_language,
+    language_of_locale,
+    sentences,
+    stem,
+    terms_of_words,
+    words,
+)
+from loket.bot.settings import BotSettings
+
+Outcome = Literal["answer", "suggest", "unknown"]
+
+# How much a word counts as found when it matches a vocabulary word loosely.
+_PREFIX_SIMILARITY = 0.8
+_TYPO_SIMILARITY = {1: 0.85, 2: 0.7}
+# Shorter shared beginnings are too often chance ("over" and "overmaken").
+_MIN_PREFIX = 4
+# Typos are only assumed in words this long (short words differ in one letter by design).
+_MIN_TYPO_LENGTH = 5
+_LONG_WORD_FOR_TWO_TYPOS = 9
+_MAX_EXPANSIONS = 8
+# Compound parts must be this long, so "hoe" + "veel" is never a compound; the tail may
+# be shorter ("cadeau" + "bon").
+_MIN_HEAD = 4
+_MIN_TAIL = 3
+_LINKERS = ("s", "en", "e")
+# A question word found only in an entry's answer counts this much as found.
+_ANSWER_EVIDENCE = 0.5
+# A message longer than this many words is scored in pieces of at most this many words.
+_UNIT_WORDS = 24
+_MAX_UNITS = 40
+# Posting lists longer than this are not walked but looked up in the entries found.
+_WALK_LIMIT = 2000
+# At most this many entries found by the less common words go on to be weighed against
+# the common ones, and at most this many of those, by coverage of the question, are
+# scored in full. FAQs of a few hundred entries do not reach these bounds in practice.
+_CANDIDATES = 500
+_SHORTLIST = 100
+# Entries fully scored at least: the best one, the runner-up and the suggestions.
+_KEEP = 4
+# Evidence margin needed to overrule the browser's language with the detected one.
+_DETECTION_OVERRULES_LOCALE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """What the bot should do with a question.
+
+    `entry` is the best entry whatever the outcome (None when no entry shares a word with
+    the question; answer with it only when `outcome` is "answer") and `score` its score;
+    `suggestions` holds the "did you mean" choices when `outcome` is "suggest", and is
+    empty otherwise.
+    """
+
+    outcome: Outcome
+    entry: FaqEntry | None
+    score: float
+    suggestions: tuple[FaqEntry, ...]
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """A question word: its weight and the vocabulary words it matches, with similarity."""
+
+    weight: float
+    matches: tuple[tuple[int, float], ...]
+
+
+class _LanguageIndex:
+    """The searchable form of the entries of one language."""
+
+    def __init__(self, language: str, entries: Sequence[FaqEntry]) -> None:
+        self.language = language
+        self.entries = tuple(entries)
+
+        def terms_of(texts: Iterable[str]) -> list[str]:
+            return [term for text in texts for term in content_terms(text, language)]
+
+        phrasing_terms = [[terms_of([q]) for q in entry.questions] for entry in entries]
+        tag_terms = [terms_of(entry.tags) for entry in entries]
+        answer_terms = [terms_of([entry.answer]) if _ANSWER_EVIDENCE else [] for entry in entries]
+        raw_vocabulary = {
+            term
+            for group in (*phrasing_terms, tag_terms, answer_terms)
+            for terms in group
+            for term in terms
+        }
+        self._raw_vocabulary = frozenset(raw_vocabulary)
+
+        def compound_parts(terms: Iterable[str]) -> list[str]:
+            return [part for term in terms for part in self._split(term, raw_vocabulary)]
+
+        phrasings = [[compound_parts(terms) for terms in group] for group in phrasing_terms]
+        asked = [
+            {t for terms in group for t in terms} | set(compound_parts(tags))
+            for group, tags in zip(phrasings, tag_terms, strict=True)
+        ]
+        answered = [set(compound_parts(terms)) for terms in answer_terms]
+
+        self.term_ids: dict[str, int] = {}
+        for term_set in (*asked, *answered):
+            for term in sorted(term_set):
+                self.term_ids.setdefault(term, len(self.term_ids))
+        self.vocabulary = frozenset(self.term_ids)
+
+        # Which entries hold a word, and how strongly: in a phrasing or tag it names what
+        # the entry is about; in the answer only that the entry speaks of it.
+        document_frequency = [0] * len(self.term_ids)
+        self.postings: list[list[tuple[int, float]]] = [[] for _ in self.term_ids]
+        for number, (asked_terms, answer_set) in enumerate(zip(asked, answered, strict=True)):
+            for term in asked_terms | answer_set:
+                term_id = self.term_ids[term]
+                document_frequency[term_id] += 1
+                strength = 1.0 if term in asked_terms else _ANSWER_EVIDENCE
+                self.postings[term_id].append((number, strength))
+        count = max(len(entries), 1)
+        self.idf = [math.log(1 + count / df) for df in document_frequency]
+        # A word the FAQ never uses is evidence the question is about something else,
+        # but no stronger than a typical word: shoppers name products the FAQ never will.
+        self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
+
+        # Per entry: each phrasing as (term ids, total weight).
+        self.phrasings: list[tuple[tuple[tuple[int, ...], float], ...]] = []
+        for group in phrasings:
+            shapes = []
+            for terms in group:
+                ids = tuple({self.term_ids[t] for t in terms})
+                shapes.append((ids, sum(self.idf[i] for i in ids)))
+            self.phrasings.append(tuple(shapes))
+        self.phrasing_count = sum(len(group) for group in phrasings)
+
+        # How strongly each entry holds each of its words, for words too common to walk.
+        self.strengths: list[dict[int, float]] = [{} for _ in entries]
+        for term_id, posting in enumerate(self.postings):
+            for entry, strength in posting:
+                self.strengths[entry][term_id] = strength
+        # Entries with short phrasings first: when only the first part of a long posting
+        # list is walked, it holds the entries a question of common words fits best.
+        shortest = [min((w for _, w in group), default=0.0) for group in self.phrasings]
+        for posting in self.postings:
+            if len(posting) > _WALK_LIMIT:
+                posting.sort(key=lambda item: (-item[1], shortest[item[0]]))
+
+        self._sorted_vocabulary = sorted(self.term_ids)
+        by_length: dict[int, list[str]] = {}
+        for term in self._sorted_vocabulary:
+            by_length.setdefault(len(term), []).append(term)
+        self._by_length = by_length
+
+    def _split(self, term: str, vocabulary: set[str] | frozenset[str]) -> list[str]:
+        """Split a compound into two known words, or leave it whole."""
+        if len(term) < _MIN_HEAD + _MIN_TAIL:
+            return [term]
+        best: tuple[int, list[str]] | None = None
+        for cut in range(_MIN_HEAD, len(term) - _MIN_TAIL + 1):
+            head, tail = term[:cut], term[cut:]
+            if tail not in vocabulary and stem(tail, self.language) not in vocabulary:
+                continue
+            tail = tail if tail in vocabulary else stem(tail, self.language)
+            heads = [head] + [
+                head[: -len(linker)]
+                for linker in _LINKERS
+                if head.endswith(linker) and len(head) - len(linker) >= _MIN_HEAD
+            ]
+            for candidate in heads:
+                for known in (candidate, stem(candidate, self.language)):
+                    if known in vocabulary:
+                        balance = min(len(known), len(tail))
+                        if best is None or balance > best[0]:
+                            best = (balance, [known, tail])
+        return best[1] if best is not None else [term]
+
+    def question_terms(self, folded: Sequence[str]) -> list[str]:
+        """The question's stems in this language, with compounds split and split words joined."""
+        terms = terms_of_words(folded, self.language)
+        joined: list[str] = []
+        index = 0
+        while index < len(terms):
+            if index + 1 < len(terms) and terms[index] + terms[index + 1] in self.vocabulary:
+                joined.append(terms[index] + terms[index + 1])
+                index += 2
+                continue
+            joined.append(terms[index])
+            index += 1
+        result: list[str] = []
+        for term in joined:
+            if term in self.vocabulary:
+                result.append(term)
+            else:
+                result.extend(self._split(term, self._raw_vocabulary | self.vocabulary))
+        return result
+
+    def expand(self, term: str) -> _Term:
+        """The vocabulary words `term` matches, and how much `term` weighs."""
+        found: dict[int, float] = {}
+
+        def add(word: str, similarity: float) -> None:
+            term_id = self.term_ids[word]
+            if similarity > found.get(term_id, 0.0):
+                found[term_id] = similarity
+
+        if term in self.term_ids:
+            add(term, 1.0)
+        if len(term) >= _MIN_PREFIX:
+            start = bisect.bisect_left(self._sorted_vocabulary, term)
+            for word in self._sorted_vocabulary[start : start + _MAX_EXPANSIONS]:
+                if not word.startswith(term):
+                    break
+                if word != term:
+                    add(word, _PREFIX_SIMILARITY)
+            for cut in range(_MIN_PREFIX, len(term)):
+                if term[:cut] in self.term_ids:
+                    add(term[:cut], _PREFIX_SIMILARITY)
+        if term not in self.term_ids and len(term) >= _MIN_TYPO_LENGTH:
+            most = 2 if len(term) >= _LONG_WORD_FOR_TWO_TYPOS else 1
+            for length in range(len(term) - most, len(term) + most + 1):
+                choices = self._by_length.get(length)
+                if not choices:
+                    continue
+                for word, distance, _ in process.extract(
+                    term, choices, scorer=OSA.distance, score_cutoff=most, limit=_MAX_EXPANSIONS
+                ):
+                    if distance > 0:
+                        add(word, _TYPO_SIMILARITY[int(distance)])
+        if not found:
+            return _Term(self.unknown_weight, ())
+        matches = sorted(found.items(), key=lambda item: (-item[1], -self.idf[item[0]]))
+        matches = matches[:_MAX_EXPANSIONS]
+        # A question word weighs what the word it most likely means weighs.
+        return _Term(self.idf[matches[0][0]], tuple(matches))
+
+    def score(self, terms: Sequence[_Term], keep: int) -> dict[int, float]:
+        """Scores of the best entries (by position in this index) for one piece of a question."""
+        total_weight = sum(term.weight for term in terms)
+        if total_weight <= 0:
+            return {}
+        found_as: dict[int, float] = {}
+        for term in terms:
+            for term_id, similarity in term.matches:
+                if similarity > found_as.get(term_id, 0.0):
+                    found_as[term_id] = similarity
+        # Words whose entries are few are walked entry by entry; a word in very many
+        # entries ("hoe", "bestelling") is looked up only in the entries found so far,
+        # so a large FAQ costs about the same per question as a small one.
+        walked = [t for t in terms if self._postings_length(t) <= _WALK_LIMIT]
+        looked_up = [t for t in terms if self._postings_length(t) > _WALK_LIMIT]
+        question_hits: dict[int, float] = {}
+        for term in walked:
+            for entry, similarity in self._best_in_entries(term, None).items():
+                question_hits[entry] = question_hits.get(entry, 0.0) + term.weight * similarity
+        if not walked:
+            for term in looked_up:
+                for entry in self._best_in_entries(term, _WALK_LIMIT):
+                    question_hits.setdefault(entry, 0.0)
+        if len(question_hits) > _CANDIDATES:
+            question_hits = dict(
+                heapq.nlargest(_CANDIDATES, question_hits.items(), key=lambda item: item[1])
+            )
+        for term in looked_up:
+            for entry in question_hits:
+                strengths = self.strengths[entry]
+                best = 0.0
+                # Matches come best first, so a word held fully cannot be beaten by a later one.
+                for term_id, similarity in term.matches:
+                    strength = strengths.get(term_id)
+                    if strength is not None:
+                        best = max(best, similarity * strength)
+                        if strength == 1.0:
+                            break
+                question_hits[entry] += term.weight * best
+        ranked = heapq.nlargest(_SHORTLIST, question_hits.items(), key=lambda item: item[1])
+        scores: dict[int, float] = {}
+        kept: list[float] = []
+        for entry, hits in ranked:
+            question_coverage = hits / total_weight
+            # The score can at most be the harmonic mean with a perfect phrasing coverage;
+            # once that cannot beat the entries already kept, no later entry can either.
+            if len(kept) >= keep and _combine(question_coverage, 1.0) < kept[-1]:
+                break
+            phrasing_coverage = 0.0
+            for ids, weight in self.phrasings[entry]:
+                if weight > 0:
+                    covered = sum(self.idf[i] * found_as.get(i, 0.0) for i in ids) / weight
+                    phrasing_coverage = max(phrasing_coverage, covered)
+            value = _combine(question_coverage, phrasing_coverage)
+            scores[entry] = value
+            kept.append(value)
+            kept.sort(reverse=True)
+            del kept[keep:]
+        return scores
+
+    def _postings_length(self, term: _Term) -> int:
+        return sum(len(self.postings[term_id]) for term_id, _ in term.matches)
+
+    def _best_in_entries(self, term: _Term, limit: int | None) -> dict[int, float]:
+        """For each entry holding a word `term` matches: how well the best such word matches."""
+        best: dict[int, float] = {}
+        for term_id, similarity in term.matches:
+            for entry, strength in self.postings[term_id][:limit]:
+                if similarity * strength > best.get(entry, 0.0):
+                    best[entry] = similarity * strength
+        return best
+
+
+_QUESTION_SHARE = 0.5
+
+
+def _combine(question_coverage: float, phrasing_coverage: float) -> float:
+    """The weighted harmonic mean of both coverages: high only when both are."""
+    if question_coverage <= 0 or phrasing_coverage <= 0:
+        return 0.0
+    return 1 / (_QUESTION_SHARE / question_coverage + (1 - _QUESTION_SHARE) / phrasing_coverage)
+
+
+class Matcher:
+    """Matches questions to FAQ entries; immutable, so a new FAQ means a new Matcher."""
+
+    __slots__ = ("_indexes", "_settings", "entries", "phrasing_count")
+
+    def __init__(
+        self,
+        entries: tuple[FaqEntry, ...],
+        indexes: dict[str, _LanguageIndex],
+        settings: BotSettings,
+    ) -> None:
+        self.entries = entries
+        self._indexes = indexes
+        self._settings = settings
+        self.phrasing_count = sum(index.phrasing_count for index in indexes.values())
+
+    @classmethod
+    def build(cls, entries: Iterable[FaqEntry], settings: BotSettings) -> Matcher:
+        """Index `entries` (FAQ entries and learned answers alike) for matching."""
+        entries = tuple(entries)
+        by_language: dict[str, list[FaqEntry]] = {}
+        for entry in entries:
+            by_language.setdefault(entry.language, []).append(entry)
+        indexes = {
+            language: _LanguageIndex(language, group) for language, group in by_language.items()
+        }
+        return cls(entries, indexes, settings)
+
+    def extended(self, extra: Iterable[FaqEntry]) -> Matcher:
+        """A new Matcher over these entries plus `extra` (such as approved learned answers)."""
+        return Matcher.build((*self.entries, *extra), self._settings)
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages the entries are in."""
+        return frozenset(self._indexes)
+
+    @property
+    def settings(self) -> BotSettings:
+        return self._settings
+
+    def match(self, text: str, language: str | None = None) -> MatchResult:
+        """Decide how to answer `text`; `language` is the shopper's locale, if known."""
+        settings = self._settings
+        text = text[: settings.max_question_chars]
+        folded = words(text)
+        chosen = self._choose_languages(folded, language)
+        reported = chosen[0] if len(chosen) == 1 else None
+        units = _units(text, folded)
+        keep = max(_KEEP, settings.max_suggestions + 1)
+        best_language: list[tuple[float, FaqEntry]] = []
+        for name in chosen:
+            scored: list[tuple[float, FaqEntry]] = []
+            index = self._indexes[name]
+            best: dict[int, float] = {}
+            expanded: dict[str, _Term] = {}
+            for unit in units:
+                terms = []
+                for term in index.question_terms(unit):
+                    if term not in expanded:
+                        expanded[term] = index.expand(term)
+                    terms.append(expanded[term])
+                for entry, value in index.score(terms, keep).items():
+                    if value > best.get(entry, 0.0):
+                        best[entry] = value
+            scored.extend((value, index.entries[entry]) for entry, value in best.items())
+            scored.sort(key=lambda item: item[0], reverse=True)
+            # A shopper writes in one language: when it could not be told, the language
+            # whose entries fit best is taken, so translations never compete. On a tie the
+            # default language wins (languages come sorted; it is tried first).
+            if scored and (not best_language or scored[0][0] > best_language[0][0]):
+                best_language = scored
+        scored = best_language
+        if not scored:
+            return MatchResult(
+                "unknown",
+                None,
+                0.0,
+                (),
+                reported or language_of_locale(language) or settings.default_language,
+            )
+        top_score, top_entry = scored[0]
+        reported = reported or top_entry.language
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        if top_score >= settings.answer_score and top_score - runner_up >= settings.answer_margin:
+            return MatchResult("answer", top_entry, top_score, (), reported)
+        if top_score >= settings.suggest_score:
+            choices = tuple(
+                entry
+                for value, entry in scored[: settings.max_suggestions]
+                if value >= settings.suggest_score
+            )
+            return MatchResult("suggest", top_entry, top_score, choices, reported)
+        return MatchResult("unknown", top_entry, top_score, (), reported)
+
+    def _choose_languages(self, folded: Sequence[str], locale: str | None) -> list[str]:
+        """The languages to search: the browser's, unless the text clearly is in another."""
+        if not self._indexes:
+            return []
+        hinted = language_of_locale(locale)
+        vocabularies = {name: index.vocabulary for name, index in self._indexes.items()}
+        detected, evidence = detect_language(folded, vocabularies)
+        if hinted in self._indexes:
+            if (
+                detected is not None
+                and detected != hinted
+                and evidence[detected] - evidence[hinted] >= _DETECTION_OVERRULES_LOCALE
+            ):
+                return [detected]
+            return [hinted]
+        if detected is not None:
+            return [detected]
+        default = self._settings.default_language
+        return sorted(self._indexes, key=lambda name: (name != default, name))
+
+
+def _units(text: str, folded: list[str]) -> list[list[str]]:
+    """The pieces of a question scored on their own: all of it, or its sentences and windows."""
+    if len(folded) <= _UNIT_WORDS:
+        return [folded]
+    pieces: list[list[str]] = []
+    for sentence in sentences(text):
+        sentence_words = words(sentence)
+        if len(sentence_words) <= _UNIT_WORDS:
+            pieces.append(sentence_words)
+            continue
+        step = _UNIT_WORDS // 2
+        for start in range(0, len(sentence_words) - step, step):
+            pieces.append(sentence_words[start : start + _UNIT_WORDS])
+    units = list(pieces)
+    # Neighbouring sentences together, for a question spread over two of them.
+    for first, second in itertools.pairwise(pieces):
+        if len(first) + len(second) <= _UNIT_WORDS:
+            units.append(first + second)
+    return [unit for unit in units if unit][:_MAX_UNITS]
+
+
+async def match_async(matcher: Matcher, text: str, language: str | None = None) -> MatchResult:
+    """`matcher.match`, in a worker thread when the FAQ is large enough to stall the event loop."""
+    if matcher.phrasing_count >= matcher.settings.thread_threshold:
+        return await asyncio.to_thread(matcher.match, text, language)
+    return matcher.match(text, language)

@@ -1,0 +1,212 @@
+"""Text normalisation for matching: folding, stop words, light stemming, language detection."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
+
+# Words that say nothing about what a shopper asks: articles, pronouns, auxiliaries,
+# prepositions, greetings and chat filler. Question words ("wanneer", "where") and
+# negations stay: "when" and "where" tell delivery time from order status.
+_DUTCH_STOP_WORDS = """
+de het een en of maar want dus dan als omdat zodat dat die dit deze der den des
+ik je jij u jullie we wij ze zij hij men mij me mezelf jou hem haar hen hun ons onze
+mijn mn jouw jou uw zijn is ben bent was waren wordt worden werd word geweest wezen
+heb hebt heeft hebben had hadden kan kun kunt kunnen kon konden zal zult zullen zou
+zouden wil wilt willen wou wilde moet moeten moest mag mogen mocht ga gaat gaan ging
+doe doet doen deed van in op aan met voor naar bij uit om tot door tegen na te er
+hier daar al nog ook wel zo toch even eens gewoon eigenlijk graag alstublieft
+alsjeblieft aub svp ff hoi hallo hey hai hi goedemorgen goedemiddag goedenavond
+bedankt dank dankjewel dankuwel groet groeten groetjes vriendelijke mvg beste
+iets iemand nu meer heel erg zeer echt alleen zelf hoor he ja nee oke ok okay
+misschien ongeveer even zoals waarbij waarvan daarvan daarmee hiervan ermee erop
+hierop wie welke over voordat nadat terwijl sinds zodra toen helemaal precies
+steeds inmiddels net pas jawel hé
+"""
+_ENGLISH_STOP_WORDS = """
+a an the and or but so because if then than that this these those there here
+i me my mine myself you your yours we us our ours they them their he him his she
+her it its is am are was were be been being have has had having do does did doing
+done can could will would shall should may might must to of in on at by for with
+from about into onto up down out off just also still any some yet now ok okay
+please pls plz thanks thank thx hi hello hey dear regards cheers well really very
+get got getting want wanted need needed like would im ive id youre its whats
+hows theres let lets something someone anything anyone which who whom
+exactly actually completely totally already ever even stuff thing things
+"""
+STOP_WORDS: Mapping[str, frozenset[str]] = {
+    "nl": frozenset(_DUTCH_STOP_WORDS.split()),
+    "en": frozenset(_ENGLISH_STOP_WORDS.split()),
+}
+
+_ENGLISH_NEGATIONS = """
+no dont didnt doesnt cant cannot wont isnt arent wasnt werent havent hasnt hadnt couldnt
+wouldnt shouldnt never nothing
+"""
+# Negations matter ("I did not receive it"), so each language maps its forms onto one word.
+_NEGATIONS: Mapping[str, Mapping[str, str]] = {
+    "nl": {"geen": "niet", "nooit": "niet"},
+    "en": {word: "not" for word in _ENGLISH_NEGATIONS.split()},
+}
+
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SENTENCE_END = re.compile(r"[.!?;\n]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip accents, so "Belgïe" and "belgie" are the same word."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Split `text` into folded words; apostrophes vanish and hyphens split words.
+
+    A hyphenated word whose part is one letter stays whole ("e-mail" is "email"), so
+    "e-mail" and "email" match; other hyphenated words split ("pre-order", "track-en-trace").
+    """
+    result: list[str] = []
+    for match in _WORD.finditer(_APOSTROPHES.sub("", fold(text))):
+        parts = match.group().split("-")
+        if len(parts) > 1 and any(len(part) == 1 for part in parts):
+            result.append("".join(parts))
+        else:
+            result.extend(parts)
+    return result
+
+
+def sentences(text: str) -> list[str]:
+    """Split `text` at sentence ends and line breaks, dropping empty pieces."""
+    return [piece for piece in _SENTENCE_END.split(text) if piece.strip()]
+
+
+def content_terms(text: str, language: str) -> list[str]:
+    """The stems of the words of `text` that carry meaning, in order."""
+    return terms_of_words(words(text), language)
+
+
+def terms_of_words(folded: Iterable[str], language: str) -> list[str]:
+    """Stems of already folded words: negations unified, stop words, numbers and letters dropped."""
+    stop = STOP_WORDS.get(language, frozenset())
+    negations = _NEGATIONS.get(language, {})
+    terms: list[str] = []
+    for word in folded:
+        word = negations.get(word, word)
+        # Numbers are instance data (order numbers, dates, amounts), not what is asked.
+        if len(word) < 2 or word in stop or word.isdigit():
+            continue
+        terms.append(stem(word, language))
+    return terms
+
+
+def stem(word: str, language: str) -> str:
+    """A light suffix-stripping stem; the same word always gets the same stem."""
+    if language == "nl":
+        return _stem_dutch(word)
+    if language == "en":
+        return _stem_english(word)
+    return word
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _undouble_consonant(word: str) -> str:
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in _VOWELS and word[-1] != "s":
+        return word[:-1]
+    return word
+
+
+def _stem_english(word: str) -> str:
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ied") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ment", "ing", "ed", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = _undouble_consonant(word[: -len(suffix)])
+            break
+    if word.endswith("e") and len(word) >= 5:
+        word = word[:-1]
+    return word
+
+
+def _stem_dutch(word: str) -> str:
+    if len(word) <= 3:
+        return word
+    original = word
+    # Diminutives: "pakketje" is "pakket", "vraagje" is "vraag".
+    if word.endswith("je") and len(word) >= 5:
+        word = word[:-2]
+    if word.endswith("heden"):
+        word = word[:-5] + "heid"
+    if word.endswith("ingen") and len(word) > 7:
+        word = word[:-2]
+    for suffix in ("ing", "en", "e", "s"):
+        if (
+            word.endswith(suffix)
+            and len(word) - len(suffix) >= 3
+            and not (suffix == "s" and word.endswith("ss"))
+        ):
+            word = word[: -len(suffix)]
+            break
+    # A final d or t after a consonant is a verb ending: "besteld", "bezorgt", "duurt".
+    # Not after "n" or "s": "land", "punt" and "kost" end that way themselves.
+    if len(word) >= 4 and word[-1] in "dt" and word[-2] not in _VOWELS and word[-2] not in "ns":
+        word = word[:-1]
+    # Past participles: "geleverd" is "lever".
+    if word.startswith("ge") and len(word) >= 6 and original.endswith(("d", "t", "en")):
+        word = word[2:]
+    word = _undouble_consonant(word)
+    # Open and closed syllables spell one vowel twice or once: "betaal" and "betalen".
+    if (
+        len(word) >= 4
+        and word[-1] not in _VOWELS
+        and word[-2] == word[-3]
+        and word[-2] in "aeou"
+        and word[-4] not in _VOWELS
+    ):
+        word = word[:-2] + word[-1]
+    return word
+
+
+def detect_language(
+    folded: Iterable[str], vocabularies: Mapping[str, Collection[str]]
+) -> tuple[str | None, dict[str, int]]:
+    """Guess the language of folded words from stop words and each FAQ's own words.
+
+    Returns the language with the most evidence (or None on a tie) and the evidence per
+    language: a word counts for a language when it is a stop word or FAQ word of that
+    language and of no other.
+    """
+    languages = list(vocabularies)
+    evidence = dict.fromkeys(languages, 0)
+    for word in folded:
+        hits = [
+            language
+            for language in languages
+            if word in STOP_WORDS.get(language, ())
+            or stem(word, language) in vocabularies[language]
+        ]
+        if len(hits) == 1:
+            evidence[hits[0]] += 1
+    ranked = sorted(evidence.items(), key=lambda item: item[1], reverse=True)
+    if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None, evidence
+    return ranked[0][0], evidence
+
+
+def language_of_locale(locale: str | None) -> str | None:
+    """The language code of a browser locale: "nl-NL" and "nl_BE" are "nl"."""
+    if not locale:
+        return None
+    code = re.split(r"[-_]", locale.strip(), maxsplit=1)[0].casefold()
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None

@@ -1,0 +1,158 @@
+"""Hot reload of FAQ files: reload on change, keeping the last good version of a broken file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchfiles import Change, awatch
+
+from loket.bot.faq import (
+    FAQ_SUFFIXES,
+    FaqEntry,
+    FaqError,
+    FaqFile,
+    faq_paths,
+    merge_faq_files,
+    read_faq_file,
+)
+
+logger = logging.getLogger(__name__)
+
+# Supervision: after a failure the watcher waits this long, doubling up to the cap.
+_FIRST_BACKOFF = 0.5
+_MAX_BACKOFF = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaqSnapshot:
+    """The FAQ as live now: the entries answered from, and the errors of the files on disk."""
+
+    entries: tuple[FaqEntry, ...]
+    errors: tuple[FaqError, ...]
+    # Counts reloads, so a reader can tell a new snapshot from the one it has.
+    generation: int
+
+
+def _is_faq_file(change: Change, path: str) -> bool:
+    return path.endswith(FAQ_SUFFIXES)
+
+
+class FaqWatcher:
+    """Keeps the FAQ of one folder loaded; a broken file keeps its previous good entries live.
+
+    `load()` reads the folder once; `run()` watches it until cancelled and reloads on
+    every change. `snapshot` is what is live; `next_reload()` resolves after the next reload.
+    """
+
+    def __init__(
+        self,
+        faq_dir: Path,
+        *,
+        debounce_ms: int = 300,
+        on_reload: Callable[[FaqSnapshot], None] | None = None,
+        poll_timeout_ms: int = 5_000,
+    ) -> None:
+        self.faq_dir = faq_dir
+        self._debounce_ms = debounce_ms
+        self._on_reload = on_reload
+        # How often the watch wakes without changes; its first wake-up proves the folder is watched.
+        self._poll_timeout_ms = poll_timeout_ms
+        self._good: dict[str, FaqFile] = {}
+        self._snapshot = FaqSnapshot((), (), 0)
+        self._waiters: list[asyncio.Future[FaqSnapshot]] = []
+        self.watching = asyncio.Event()
+
+    @property
+    def snapshot(self) -> FaqSnapshot:
+        return self._snapshot
+
+    @property
+    def errors(self) -> tuple[FaqError, ...]:
+        """The errors of the files as they are on disk now (for /healthz and logs)."""
+        return self._snapshot.errors
+
+    def next_reload(self) -> asyncio.Future[FaqSnapshot]:
+        """A future for the snapshot of the next reload; take it before changing files."""
+        future: asyncio.Future[FaqSnapshot] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        return future
+
+    def load(self) -> FaqSnapshot:
+        """Read the folder now and publish what is live (at start-up, before `run()`)."""
+        return self._apply(*self._read())
+
+    async def reload(self) -> FaqSnapshot:
+        """Read the folder in a worker thread, so a large FAQ never stalls the event loop."""
+        return self._apply(*await asyncio.to_thread(self._read))
+
+    def _read(self) -> tuple[dict[str, FaqFile], tuple[FaqEntry, ...], tuple[FaqError, ...]]:
+        """Good file versions, live entries and errors of the folder now; changes nothing."""
+        if not self.faq_dir.is_dir():
+            return {}, (), (FaqError(str(self.faq_dir), 0, "no such folder"),)
+        current = [read_faq_file(path) for path in faq_paths(self.faq_dir)]
+        # Only files on disk now are kept: a deleted file takes its entries with it.
+        good: dict[str, FaqFile] = {}
+        for file in current:
+            if file.ok:
+                good[file.path] = file
+            elif file.path in self._good:
+                good[file.path] = self._good[file.path]
+                logger.warning("FAQ file %s is broken; its last good version stays live", file.path)
+        merged = merge_faq_files([good[path] for path in sorted(good)], all_files=current)
+        return good, merged.entries, merged.errors
+
+    def _apply(
+        self,
+        good: dict[str, FaqFile],
+        entries: tuple[FaqEntry, ...],
+        errors: tuple[FaqError, ...],
+    ) -> FaqSnapshot:
+        for error in errors:
+            logger.warning("%s", error)
+        self._good = good
+        self._snapshot = FaqSnapshot(entries, errors, self._snapshot.generation + 1)
+        if self._on_reload is not None:
+            self._on_reload(self._snapshot)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(self._snapshot)
+        return self._snapshot
+
+    async def run(self) -> None:
+        """Watch the folder and reload on changes until cancelled; failures are retried."""
+        backoff = _FIRST_BACKOFF
+        while True:
+            try:
+                await self._watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception(
+                    "watching FAQ folder %s failed; retrying in %.1fs", self.faq_dir, backoff
+                )
+                self.watching.clear()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+                # Changes may have been missed while not watching.
+                await self.reload()
+            else:
+                backoff = _FIRST_BACKOFF
+
+    async def _watch(self) -> None:
+        async for changes in awatch(
+            self.faq_dir,
+            watch_filter=_is_faq_file,
+            debounce=self._debounce_ms,
+            rust_timeout=self._poll_timeout_ms,
+            yield_on_timeout=True,
+        ):
+            if not self.watching.is_set():
+                self.watching.set()
+            if changes:
+                logger.info("FAQ files changed: %s", ", ".join(sorted(p for _, p in changes)))
+                await self.reload()

@@ -1,0 +1,80 @@
+"""The `loket faq` commands, run through a parser built with `register`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from loket.bot.cli import register
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="loket")
+    register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+def test_check_passes_the_demo_faq(capsys: pytest.CaptureFixture[str]) -> None:
+    """`faq check faq` exits 0 with a one-line summary."""
+    assert run("faq", "check", str(REPO / "faq")) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "no errors" in out[0]
+
+
+def test_check_reports_errors_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken file is printed as file:line: message and the exit code is 1."""
+    (tmp_path / "x.yaml").write_text("language: nl\ntopic: t\nentries: 3\n")
+    assert run("faq", "check", str(tmp_path)) == 1
+    assert (
+        capsys.readouterr().out == f"{tmp_path / 'x.yaml'}:3: entries must be a list of entries\n"
+    )
+
+
+def test_check_defaults_to_configured_faq_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without DIR, the faq_dir of [bot] in ./config.toml is checked."""
+    (tmp_path / "shopfaq").mkdir()
+    (tmp_path / "shopfaq" / "x.yaml").write_text("nonsense: 1\n")
+    (tmp_path / "config.toml").write_text('[bot]\nfaq_dir = "shopfaq"\n')
+    monkeypatch.chdir(tmp_path)
+    assert run("faq", "check") == 1
+    assert "shopfaq" in capsys.readouterr().out
+
+
+def test_eval_json_has_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    """`faq eval --json` prints one object with shares and timings."""
+    data = Path(__file__).parent / "data" / "bikeshop"
+    assert run("faq", "eval", "--faq", str(data), "--cases", str(data / "cases.csv"), "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {
+        "cases",
+        "correct",
+        "wrong",
+        "did_you_mean",
+        "did_you_mean_hit",
+        "dont_know",
+        "p50_ms",
+        "p99_ms",
+    }
+    shares = report["correct"] + report["wrong"] + report["did_you_mean"] + report["dont_know"]
+    assert shares == pytest.approx(1.0, abs=0.001)
+
+
+def test_eval_refuses_unknown_expected_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cases file naming an id the FAQ lacks is an error with file and line."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("question,expected_id\nwhere is it,nope\n")
+    assert run("faq", "eval", "--faq", str(REPO / "faq"), "--cases", str(cases)) == 1
+    assert f"{cases}:2: no entry has the id 'nope'" in capsys.readouterr().err

@@ -1,0 +1,76 @@
+"""Measured quality: verdict rules, the cases file, and the demo and held-out figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loket.bot.eval import CasesError, EvalCase, evaluate, judge, read_cases, unknown_ids
+from loket.bot.faq import FaqEntry, load_faq_dir
+from loket.bot.matcher import Matcher, MatchResult
+from loket.bot.settings import BotSettings
+
+REPO = Path(__file__).resolve().parents[2]
+A = FaqEntry("a", "en", ("q",), "answer a")
+B = FaqEntry("b", "en", ("q",), "answer b")
+
+
+def result(outcome: str, entry: FaqEntry | None, *choices: FaqEntry) -> MatchResult:
+    return MatchResult(outcome, entry, 0.5, choices, "en")  # type: ignore[arg-type]
+
+
+def test_verdicts_follow_the_documented_rules() -> None:
+    """The right answer is correct, another wrong, choices "did you mean", else "don't know"."""
+    expects_a = EvalCase("q", "a")
+    expects_none = EvalCase("q", "")
+    assert judge(expects_a, result("answer", A)) == ("correct", False)
+    assert judge(expects_a, result("answer", B)) == ("wrong", False)
+    assert judge(expects_a, result("suggest", B, B, A)) == ("did_you_mean", True)
+    assert judge(expects_a, result("suggest", B, B)) == ("did_you_mean", False)
+    assert judge(expects_a, result("unknown", None)) == ("dont_know", False)
+    assert judge(expects_none, result("answer", A)) == ("wrong", False)
+    assert judge(expects_none, result("unknown", A)) == ("correct", False)
+    assert judge(expects_none, result("suggest", A, A)) == ("did_you_mean", False)
+
+
+def test_cases_file_is_read_with_lines(tmp_path: Path) -> None:
+    """Rows become cases with their line; a bad header is refused with file and line."""
+    path = tmp_path / "cases.csv"
+    path.write_text('question,expected_id\n"hi, there",\nwhere is my order,order-status\n')
+    assert read_cases(path) == [
+        EvalCase("hi, there", "", 2),
+        EvalCase("where is my order", "order-status", 3),
+    ]
+    path.write_text("q,id\n")
+    with pytest.raises(CasesError, match=r"cases\.csv:1: the header"):
+        read_cases(path)
+
+
+def test_unknown_expected_ids_are_found() -> None:
+    """A typo in an expected id is caught rather than counted as a miss."""
+    matcher = Matcher.build([A], BotSettings())
+    assert unknown_ids([EvalCase("q", "a"), EvalCase("q", "x")], matcher) == [EvalCase("q", "x")]
+
+
+def figures(faq: Path, cases: Path) -> dict[str, float | int]:
+    matcher = Matcher.build(load_faq_dir(faq).entries, BotSettings())
+    loaded = read_cases(cases)
+    assert not unknown_ids(loaded, matcher)
+    return evaluate(matcher, loaded).as_dict()
+
+
+def test_demo_set_figures_hold() -> None:
+    """On the demo FAQ the bot stays precise: few wrong answers, most questions handled."""
+    report = figures(REPO / "faq", REPO / "faq" / "eval" / "cases.csv")
+    assert report["cases"] >= 300
+    assert report["wrong"] <= 0.03
+    assert report["correct"] + report["did_you_mean_hit"] >= 0.75
+
+
+def test_held_out_shop_figures_hold() -> None:
+    """On a bike shop's FAQ the matcher was never tuned on, it stays as precise."""
+    data = Path(__file__).parent / "data" / "bikeshop"
+    report = figures(data, data / "cases.csv")
+    assert report["wrong"] <= 0.05
+    assert report["correct"] >= 0.5

@@ -1,0 +1,118 @@
+"""FAQ files: loading, validation with a line for every error, duplicate ids across files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loket.bot.faq import load_faq_dir, parse_faq
+
+REPO = Path(__file__).resolve().parents[2]
+
+GOOD = """\
+language: nl
+topic: bezorging
+entries:
+  - id: levertijd
+    questions: ["Wanneer wordt mijn bestelling bezorgd?", "Hoe lang duurt de levering?"]
+    answer: "Bestel je voor 22:00, dan heb je het morgen in huis."
+    tags: [levering]
+"""
+
+
+def messages(text: str) -> list[str]:
+    return [str(error) for error in parse_faq(text, "f.yaml").errors]
+
+
+def test_good_file_loads_every_field() -> None:
+    """A valid file gives entries with language, topic, phrasings, answer, tags and line."""
+    result = parse_faq(GOOD, "f.yaml")
+    assert result.ok
+    (entry,) = result.entries
+    assert entry.id == "levertijd"
+    assert (entry.language, entry.topic, entry.line) == ("nl", "bezorging", 4)
+    assert entry.questions[1] == "Hoe lang duurt de levering?"
+    assert entry.tags == ("levering",)
+
+
+def test_syntax_error_names_its_line() -> None:
+    """Broken YAML is reported as file:line with the parser's problem."""
+    assert messages("language: nl\ntopic: x\nentries:\n  - id: [unclosed\n")[0].startswith(
+        "f.yaml:5: YAML syntax"
+    )
+
+
+def test_unknown_keys_wrong_types_and_missing_fields_are_reported() -> None:
+    """Each mistake in an entry gets its own file:line: message."""
+    text = """\
+language: nl
+topic: t
+entries:
+  - id: 12
+    question: ["Hoe?"]
+    answer: yes
+  - id: ok-id
+    questions: []
+    answer: ""
+"""
+    found = messages(text)
+    assert "f.yaml:4: id must be text, not '12'; put it in quotes to keep it as text" in found
+    assert any(m.startswith("f.yaml:5: unknown key 'question'") for m in found)
+    assert "f.yaml:4: the entry has no 'questions'" in found
+    assert any(m.startswith("f.yaml:6: answer must be text") for m in found)
+    assert "f.yaml:8: questions is an empty list" in found
+    assert "f.yaml:9: answer is empty" in found
+
+
+def test_empty_and_stop_word_phrasings_are_errors() -> None:
+    """A phrasing that is empty or only common words can never match, so it is refused."""
+    text = GOOD.replace('"Hoe lang duurt de levering?"', '"", "Is het zo?"')
+    found = messages(text)
+    assert any(m == "f.yaml:5: each of questions is empty" for m in found)
+    assert any("has only common words" in m for m in found)
+
+
+def test_duplicate_keys_and_ids_in_one_file() -> None:
+    """A key twice in an entry, and an id twice in a file, are both errors."""
+    text = GOOD + GOOD.split("entries:\n", 1)[1].replace("    tags", "    tags: [a]\n    tags")
+    found = messages(text)
+    assert any("has the key 'tags' twice" in m for m in found)
+    assert any("id 'levertijd' is already used on line 4" in m for m in found)
+
+
+def test_duplicate_id_across_files_keeps_the_first(tmp_path: Path) -> None:
+    """The same id in two files is an error at the later file; the first entry stays."""
+    (tmp_path / "a.yaml").write_text(GOOD)
+    (tmp_path / "b.yaml").write_text(GOOD.replace("22:00", "23:00"))
+    result = load_faq_dir(tmp_path)
+    assert [entry.source for entry in result.entries] == [str(tmp_path / "a.yaml")]
+    assert [str(e) for e in result.errors] == [
+        f"{tmp_path / 'b.yaml'}:4: id 'levertijd' is already used at {tmp_path / 'a.yaml'}:4"
+    ]
+
+
+def test_non_yaml_files_and_hidden_files_are_ignored(tmp_path: Path) -> None:
+    """Only .yaml/.yml files count; cases.csv, notes and editor backups are skipped."""
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "cases.csv").write_text("question,expected_id\n")
+    (tmp_path / "notes.txt").write_text("not yaml: [")
+    (tmp_path / ".#draft.yaml").write_text("broken: [")
+    (tmp_path / "nl.yml").write_text(GOOD)
+    result = load_faq_dir(tmp_path)
+    assert not result.errors
+    assert result.files == 1
+
+
+def test_missing_folder_is_an_error(tmp_path: Path) -> None:
+    """A FAQ folder that does not exist is reported, not silently empty."""
+    result = load_faq_dir(tmp_path / "nope")
+    assert [e.message for e in result.errors] == ["no such folder"]
+
+
+def test_demo_faq_is_valid_and_large_enough() -> None:
+    """The shipped demo FAQ has no errors and at least 40 entries per language."""
+    result = load_faq_dir(REPO / "faq")
+    assert not result.errors, [str(e) for e in result.errors]
+    for language in ("nl", "en"):
+        entries = [e for e in result.entries if e.language == language]
+        assert len(entries) >= 40
+        assert all(3 <= len(e.questions) <= 6 for e in entries)

@@ -1,0 +1,58 @@
+"""Normalisation: folding, stems that agree across word forms, and language detection."""
+
+from __future__ import annotations
+
+from loket.bot.normalize import (
+    content_terms,
+    detect_language,
+    fold,
+    language_of_locale,
+    stem,
+    words,
+)
+
+
+def test_fold_strips_case_and_accents() -> None:
+    """Case and accents do not matter: "België" is "belgie"."""
+    assert fold("België CAFÉ") == "belgie cafe"
+
+
+def test_words_handle_apostrophes_and_hyphens() -> None:
+    """Apostrophes vanish and one-letter hyphen parts join: "e-mail" is "email"."""
+    assert words("Don't e-mail m'n track-en-trace!") == [
+        "dont",
+        "email",
+        "mn",
+        "track",
+        "en",
+        "trace",
+    ]
+
+
+def test_word_forms_share_a_stem() -> None:
+    """Inflections of one word get one stem in Dutch and English."""
+    assert len({stem(w, "nl") for w in ("bestelling", "bestellingen", "bestellen", "besteld")}) == 1
+    assert len({stem(w, "nl") for w in ("betalen", "betaald", "betaal", "betaling")}) == 1
+    assert len({stem(w, "en") for w in ("orders", "ordered", "ordering", "order")}) == 1
+    assert len({stem(w, "en") for w in ("cancelled", "cancel", "cancels")}) == 1
+
+
+def test_content_terms_drop_stop_words_and_numbers_but_keep_negation() -> None:
+    """Filler, pronouns and order numbers go; "not" stays, as one word per language."""
+    assert content_terms("Hi, I didn't get order 12345!", "en") == ["not", "order"]
+    assert content_terms("Hallo, ik heb geen pakket", "nl") == ["niet", "pakket"]
+
+
+def test_detect_language_from_stop_words_and_faq_words() -> None:
+    """Stop words and the FAQ's own words tell Dutch from English; nothing known is None."""
+    vocabularies = {"nl": {"bestel"}, "en": {"order"}}
+    assert detect_language(words("waar is mijn bestelling"), vocabularies)[0] == "nl"
+    assert detect_language(words("where is my order"), vocabularies)[0] == "en"
+    assert detect_language(words("klarna"), vocabularies)[0] is None
+
+
+def test_language_of_locale() -> None:
+    """Browser locales reduce to a language code."""
+    assert language_of_locale("nl-NL") == "nl"
+    assert language_of_locale("en_GB") == "en"
+    assert language_of_locale("") is None

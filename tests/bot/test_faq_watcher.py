@@ -1,0 +1,108 @@
+"""Hot reload: real files in a temp folder, awaiting each reload rather than sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from loket.bot.watcher import FaqSnapshot, FaqWatcher
+
+TIMEOUT = 20
+
+
+def faq_text(entry_id: str, answer: str = "Morgen in huis.") -> str:
+    return f"""\
+language: nl
+topic: bezorging
+entries:
+  - id: {entry_id}
+    questions: ["Wanneer wordt mijn bestelling bezorgd?", "Hoe lang duurt de levering?"]
+    answer: "{answer}"
+"""
+
+
+@pytest.fixture
+async def watcher(tmp_path: Path) -> AsyncIterator[FaqWatcher]:
+    (tmp_path / "bezorging.nl.yaml").write_text(faq_text("levertijd"))
+    watcher = FaqWatcher(tmp_path, debounce_ms=50, poll_timeout_ms=50)
+    watcher.load()
+    task = asyncio.create_task(watcher.run())
+    await asyncio.wait_for(watcher.watching.wait(), TIMEOUT)
+    yield watcher
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def change(watcher: FaqWatcher, path: Path, text: str | None) -> FaqSnapshot:
+    """Write (or delete, for None) a file and wait for the reload it causes."""
+    reloaded = watcher.next_reload()
+    # Plain blocking writes on purpose: they are tiny, and the watcher must see real files.
+    if text is None:
+        path.unlink()  # noqa: ASYNC240
+    else:
+        path.write_text(text)  # noqa: ASYNC240
+    return await asyncio.wait_for(reloaded, TIMEOUT)
+
+
+async def test_start_up_load_publishes_entries(watcher: FaqWatcher) -> None:
+    """`load()` makes the folder's entries live before watching starts."""
+    assert [e.id for e in watcher.snapshot.entries] == ["levertijd"]
+    assert watcher.errors == ()
+
+
+async def test_an_edited_file_is_reloaded(watcher: FaqWatcher, tmp_path: Path) -> None:
+    """Saving a file replaces its entries with the new version."""
+    snapshot = await change(
+        watcher, tmp_path / "bezorging.nl.yaml", faq_text("levertijd", "Vandaag!")
+    )
+    assert snapshot.entries[0].answer == "Vandaag!"
+    assert snapshot.generation == 2
+
+
+async def test_a_broken_file_keeps_its_last_good_version(
+    watcher: FaqWatcher, tmp_path: Path
+) -> None:
+    """A save with an error keeps the previous entries live and reports the error with its line."""
+    path = tmp_path / "bezorging.nl.yaml"
+    snapshot = await change(watcher, path, faq_text("levertijd").replace("answer:", "antwoord:"))
+    assert [e.id for e in snapshot.entries] == ["levertijd"]
+    assert snapshot.entries[0].answer == "Morgen in huis."
+    assert [str(e) for e in watcher.errors] == [
+        f"{path}:6: unknown key 'antwoord' in an entry; expected id, questions, answer, tags",
+        f"{path}:4: the entry has no 'answer'",
+    ]
+    fixed = await change(watcher, path, faq_text("bezorgtijd"))
+    assert [e.id for e in fixed.entries] == ["bezorgtijd"]
+    assert fixed.errors == ()
+
+
+async def test_new_and_deleted_files(watcher: FaqWatcher, tmp_path: Path) -> None:
+    """A new file adds entries; deleting a file takes its entries away."""
+    extra = tmp_path / "retour.nl.yaml"
+    added = await change(watcher, extra, faq_text("retourtermijn"))
+    assert sorted(e.id for e in added.entries) == ["levertijd", "retourtermijn"]
+    removed = await change(watcher, extra, None)
+    assert [e.id for e in removed.entries] == ["levertijd"]
+
+
+async def test_a_new_broken_file_contributes_nothing_but_errors(
+    watcher: FaqWatcher, tmp_path: Path
+) -> None:
+    """A broken file with no good version adds no entries; the others stay live."""
+    snapshot = await change(watcher, tmp_path / "kapot.nl.yaml", "entries: [")
+    assert [e.id for e in snapshot.entries] == ["levertijd"]
+    assert len(snapshot.errors) == 1 and "YAML syntax" in snapshot.errors[0].message
+
+
+async def test_on_reload_callback_gets_each_snapshot(tmp_path: Path) -> None:
+    """The callback (where the core rebuilds its Matcher) sees every published snapshot."""
+    (tmp_path / "a.yaml").write_text(faq_text("levertijd"))
+    seen: list[int] = []
+    watcher = FaqWatcher(tmp_path, on_reload=lambda snapshot: seen.append(snapshot.generation))
+    watcher.load()
+    await watcher.reload()
+    assert seen == [1, 2]

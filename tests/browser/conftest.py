@@ -1,0 +1,63 @@
+"""Browser fixtures: Debian's Chromium under Playwright, and a fake shop embedding the widget."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, SHOP, require_chromium, shop_html
+from tests.support import ServerProcess
+
+ShopPage = Callable[..., Awaitable[Page]]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    require_chromium()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    ctx = await browser.new_context(viewport={"width": 1200, "height": 800}, locale="nl-NL")
+    ctx.set_default_timeout(10_000)
+    try:
+        yield ctx
+    finally:
+        await ctx.close()
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    """Uncaught exceptions in any page a test opens; tests assert it stays empty."""
+    return []
+
+
+@pytest.fixture
+def shop_page(context: BrowserContext, server: ServerProcess, page_errors: list[str]) -> ShopPage:
+    """Opens http://shop.test/ with the given page HTML options; returns the page."""
+
+    async def open_page(**options: Any) -> Page:
+        html = shop_html(server.url, **options)
+
+        async def serve(route: Route) -> None:
+            await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+        page = await context.new_page()
+        page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+        await page.route(f"{SHOP}/**", serve)
+        await page.goto(f"{SHOP}/fietstas")
+        await page.locator("loket-chat .launcher").wait_for()
+        return page
+
+    return open_page

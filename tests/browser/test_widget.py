@@ -1,0 +1,335 @@
+"""The shopper widget in Chromium, embedded in a shop page of another origin."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import hmac
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import ShopPage
+from tests.browser.helpers import PASSWORD, screenshot
+from tests.support import ROOT, ServerProcess, agent, call, login, new_client_id
+
+pytestmark = pytest.mark.browser
+
+WIDGET_JS = ROOT / "server" / "loket" / "static" / "widget.js"
+# As in tests/support.write_config.
+SHOP_SECRET = "shop-secret-0123456789abcdef"
+
+
+async def send(page: Page, text: str) -> None:
+    box = page.locator("#loket-input")
+    await box.fill(text)
+    await box.press("Enter")
+
+
+def own(page: Page) -> Any:
+    return page.locator(".msg.own")
+
+
+async def test_shopper_and_agent_exchange_messages(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """A shopper writes in the widget, an agent takes and answers, and each sees the other."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, inbox):
+        page = await shop_page()
+        await page.locator(".launcher").click()
+        await expect(page.locator("#loket-input")).to_be_focused()
+        await send(page, "Waar blijft mijn pakket?")
+
+        asked = await inbox.wait_for("message", lambda m: m["text"] == "Waar blijft mijn pakket?")
+        conversation_id = asked["conversation_id"]
+        await expect(own(page)).to_have_attribute("data-status", "sent")
+        await expect(page.locator(".state")).to_have_text("Je wacht op een medewerker…")
+
+        taken = await call(client, "/agent", "take", {"conversation_id": conversation_id})
+        assert taken["ok"], taken
+        await expect(page.locator(".state")).to_have_text("anna helpt je")
+
+        await call(client, "/agent", "typing", {"conversation_id": conversation_id, "typing": True})
+        await expect(page.locator(".typing")).to_have_text("anna typt…")
+
+        reply = "Hij komt morgen. Volg hem op https://example.com/track?id=5."
+        sent = await call(
+            client,
+            "/agent",
+            "message",
+            {"conversation_id": conversation_id, "client_id": new_client_id(), "text": reply},
+        )
+        assert sent["ok"], sent
+        await expect(page.locator(".msg.agent .bubble")).to_have_text(reply)
+        await expect(page.locator(".typing")).to_be_hidden()
+        link = page.locator(".msg.agent .bubble a")
+        await expect(link).to_have_attribute("href", "https://example.com/track?id=5")
+        await expect(link).to_have_attribute("rel", "noopener noreferrer")
+        await expect(link).to_have_attribute("target", "_blank")
+
+        # The panel is open, so the shopper has seen the reply, and the agent is told.
+        reply_seq = sent["message"]["seq"]
+        await inbox.wait_for("read", lambda r: r["by"] == "shopper" and r["seq"] >= reply_seq)
+
+        await call(client, "/agent", "read", {"conversation_id": conversation_id, "seq": reply_seq})
+        await expect(own(page)).to_have_attribute("data-status", "read")
+        await screenshot(page, "widget-conversation")
+
+        # Closed panel: a new answer shows as an unread badge on the launcher.
+        await page.locator(".close").click()
+        await call(
+            client,
+            "/agent",
+            "message",
+            {"conversation_id": conversation_id, "client_id": new_client_id(), "text": "Nog iets?"},
+        )
+        await expect(page.locator(".badge")).to_have_text("1")
+        await screenshot(page, "widget-unread-badge")
+        await page.locator(".launcher").click()
+        await expect(page.locator(".badge")).to_be_hidden()
+    assert page_errors == []
+
+
+async def test_reload_keeps_the_history(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """After a page reload the conversation comes back from the server, once."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "Bewaar dit bericht")
+    await expect(own(page)).to_have_attribute("data-status", "sent")
+
+    await page.reload()
+    # The panel reopens by itself in the same tab; the history is synced, not doubled.
+    await expect(page.locator(".panel")).to_be_visible()
+    await expect(own(page)).to_have_count(1)
+    await expect(own(page).locator(".bubble")).to_have_text("Bewaar dit bericht")
+    await expect(own(page)).to_have_attribute("data-status", "sent")
+    await send(page, "En nog een")
+    await expect(own(page)).to_have_count(2)
+    await expect(own(page).nth(1)).to_have_attribute("data-status", "sent")
+    await screenshot(page, "widget-after-reload")
+    assert page_errors == []
+
+
+async def test_message_written_offline_is_sent_once(
+    server: ServerProcess,
+    shop_page: ShopPage,
+    context: BrowserContext,
+    page_errors: list[str],
+) -> None:
+    """A message written offline survives a reload and is delivered once when back online."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (_client, inbox):
+        page = await shop_page()
+        # widget.js from disk, so the page can be reloaded while the network is down.
+        await page.route(
+            f"{server.url}/widget.js",
+            lambda route: route.fulfill(
+                status=200, content_type="text/javascript", body=WIDGET_JS.read_bytes()
+            ),
+        )
+        await page.locator(".launcher").click()
+        await send(page, "Eerste bericht")
+        await expect(own(page)).to_have_attribute("data-status", "sent")
+
+        await context.set_offline(True)
+        await expect(page.locator(".conn")).to_have_text("Verbinding verbroken, opnieuw verbinden…")
+        text = "Geschreven zonder verbinding"
+        await send(page, text)
+        await expect(own(page).nth(1)).to_have_attribute("data-status", "sending")
+        await screenshot(page, "widget-offline")
+        await page.reload()
+        await expect(own(page)).to_have_count(1)
+        await expect(own(page).locator(".bubble")).to_have_text(text)
+        await expect(own(page)).to_have_attribute("data-status", "sending")
+
+        await context.set_offline(False)
+        await expect(own(page)).to_have_count(2, timeout=15_000)
+        await expect(own(page).nth(1)).to_have_attribute("data-status", "sent")
+        await expect(page.locator(".conn")).to_be_hidden()
+        await inbox.wait_for("message", lambda m: m["text"] == text)
+        assert [m["text"] for m in inbox.of("message")].count(text) == 1
+    assert page_errors == []
+
+
+async def test_forged_token_is_dropped(
+    server: ServerProcess, shop_page: ShopPage, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """A forged visitor token in storage is refused, dropped, and the chat starts afresh."""
+    await context.add_init_script("localStorage.setItem('loket:token', 'forged.token.value')")
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "Hallo")
+    await expect(own(page)).to_have_attribute("data-status", "sent")
+    stored = await page.evaluate("localStorage.getItem('loket:token')")
+    assert stored and stored != "forged.token.value"
+    assert page_errors == []
+
+
+async def test_identified_customer_reaches_the_agent(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """A customer vouched for with the shop's HMAC shows up by name for the agent."""
+    signature = hmac.new(SHOP_SECRET.encode(), b"12345", hashlib.sha256).hexdigest()
+    snippet = f"""<script>
+      window.Loket = window.Loket || function () {{ (Loket.q = Loket.q || []).push(arguments); }};
+      Loket('identify', {{id: '12345', signature: '{signature}', name: 'Sanne',
+                          email: 'sanne@example.nl'}});
+    </script>"""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, _inbox):
+        page = await shop_page(before=snippet)
+        await page.locator(".launcher").click()
+        await send(page, "Waar is mijn bestelling?")
+        await expect(own(page)).to_have_attribute("data-status", "sent")
+        synced = await call(client, "/agent", "sync", {})
+        [conversation] = synced["conversations"]
+        assert conversation["shopper"]["name"] == "Sanne"
+        assert conversation["shopper"]["customer_id"] == "12345"
+    assert page_errors == []
+
+
+async def test_html_in_messages_stays_text(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """Markup from the shopper or an agent is shown as text: no element, no script, no dialog."""
+    dialogs: list[str] = []
+    attack = '<img src=x onerror="alert(1)"><script>alert(2)</script><b>vet</b>'
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, inbox):
+        page = await shop_page()
+        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        await page.locator(".launcher").click()
+        await send(page, attack)
+        asked = await inbox.wait_for("message", lambda m: m["text"] == attack)
+        conversation_id = asked["conversation_id"]
+        await call(client, "/agent", "take", {"conversation_id": conversation_id})
+        for text in (attack, "javascript:alert(3) en data:text/html,<b>x</b>"):
+            ack = await call(
+                client,
+                "/agent",
+                "message",
+                {"conversation_id": conversation_id, "client_id": new_client_id(), "text": text},
+            )
+            assert ack["ok"], ack
+        await expect(page.locator(".msg.agent")).to_have_count(2)
+        await expect(own(page).locator(".bubble")).to_have_text(attack)
+        await expect(page.locator(".msg.agent .bubble").first).to_have_text(attack)
+        assert await page.locator(".messages img, .messages script, .messages b").count() == 0
+        assert await page.locator(".messages a").count() == 0
+        await screenshot(page, "widget-injection-as-text")
+    assert dialogs == []
+    assert page_errors == []
+
+
+HOSTILE_CSS = """<style>
+  html { font-size: 4px; }
+  div { font-size: 2px; color: white; }
+  button { display: none; }
+  * { box-sizing: content-box; line-height: 0.5; }
+  ol, li, textarea, form { display: none; }
+  h2, section { visibility: hidden; }
+</style>"""
+
+
+async def test_widget_survives_hostile_shop_css(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """Aggressive shop styles do not reach inside the widget: it still looks right and works."""
+    page = await shop_page(head=HOSTILE_CSS)
+    launcher = page.locator(".launcher")
+    await expect(launcher).to_be_visible()
+    await launcher.click()
+    await expect(page.locator(".panel")).to_be_visible()
+    await expect(page.locator("#loket-input")).to_be_visible()
+    await send(page, "Werkt dit nog?")
+    bubble = own(page).locator(".bubble")
+    await expect(bubble).to_be_visible()
+    await expect(own(page)).to_have_attribute("data-status", "sent")
+    size = await bubble.evaluate("el => getComputedStyle(el).fontSize")
+    assert size == "15px"
+    box = await launcher.bounding_box()
+    assert box is not None and box["width"] == 60
+    await screenshot(page, "widget-hostile-css")
+    assert page_errors == []
+
+
+QUEUE_SNIPPET = """<script>
+  window.Loket = window.Loket || function () { (Loket.q = Loket.q || []).push(arguments); };
+  Loket('locale', 'en');
+  Loket('open');
+  Loket('fly', 'away');
+  Loket('identify', {id: 'x'});
+</script>"""
+
+
+async def test_script_loaded_twice_makes_one_widget(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """Two script tags (and a third added later) make one widget, and queued commands run once."""
+    warnings: list[str] = []
+    page = await shop_page(before=QUEUE_SNIPPET, scripts=2)
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    await page.add_script_tag(url=f"{server.url}/widget.js")
+    await expect(page.locator("loket-chat")).to_have_count(1)
+    await expect(page.locator(".panel")).to_be_visible()
+    await expect(page.locator(".title")).to_have_text("Chat with us")
+    assert await page.evaluate("window.Loket.__loaded") is True
+
+    await page.evaluate("Loket('close')")
+    await expect(page.locator(".panel")).to_be_hidden()
+    await page.evaluate("Loket('locale', 'nl'); Loket('open')")
+    await expect(page.locator(".title")).to_have_text("Chat met ons")
+    await page.evaluate("Loket('nonsense')")
+    await page.evaluate("Loket('locale', 'fr')")
+    assert any("unknown command" in w for w in warnings), warnings
+    assert any("locale must be" in w for w in warnings), warnings
+    assert page_errors == []
+
+
+async def test_keyboard_only_send(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """Tab to the launcher, Enter opens, Shift+Enter makes a new line, Enter sends, Esc closes."""
+    page = await shop_page()
+    for _ in range(5):
+        await page.keyboard.press("Tab")
+        if await page.locator(".launcher").evaluate("el => el.getRootNode().activeElement === el"):
+            break
+    await expect(page.locator(".launcher")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#loket-input")).to_be_focused()
+    await page.keyboard.type("Eerste regel")
+    await page.keyboard.press("Shift+Enter")
+    await page.keyboard.type("tweede regel")
+    await page.keyboard.press("Enter")
+    await expect(own(page).locator(".bubble")).to_have_text("Eerste regel\ntweede regel")
+    await expect(own(page)).to_have_attribute("data-status", "sent")
+    await expect(page.locator("#loket-input")).to_have_value("")
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".panel")).to_be_hidden()
+    await expect(page.locator(".launcher")).to_be_focused()
+    assert page_errors == []
+
+
+async def test_small_screen_panel_is_full_screen(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """Under 480 px wide the open panel fills the screen."""
+    page = await shop_page()
+    await page.set_viewport_size({"width": 375, "height": 700})
+    await page.locator(".launcher").click()
+    box = await page.locator(".panel").bounding_box()
+    assert box == {"x": 0, "y": 0, "width": 375, "height": 700}
+    await screenshot(page, "widget-small-screen")
+    assert page_errors == []
+
+
+def test_widget_bundle_is_small() -> None:
+    """widget.js, socket.io-client included, stays within 35 KB gzipped."""
+    assert WIDGET_JS.is_file(), "widget.js is not built; run `make bundles`"
+    size = len(gzip.compress(WIDGET_JS.read_bytes(), compresslevel=9))
+    assert size <= 35 * 1024, f"widget.js is {size} bytes gzipped"

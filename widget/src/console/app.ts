@@ -1,0 +1,616 @@
+/** The agent console: session, live conversation list, one open conversation, replies. */
+import { io, type Socket } from "socket.io-client";
+import { h } from "../shared/dom";
+import { newClientId } from "../shared/ids";
+import { Outbox, Sender, type OutboxEntry } from "../shared/outbox";
+import { safeStorage } from "../shared/storage";
+import { renderText } from "../shared/text";
+import { formatTime, Timeline, type Shown, type Status } from "../shared/timeline";
+import { refusalCode, type Ack, type Message, type ProtocolError, type State } from "../shared/types";
+import * as api from "./api";
+import { elapsed, shopperLabel, STATE_LABEL } from "./format";
+import { loginView, workspaceView, type LoginView, type WorkspaceView } from "./views";
+
+interface Conversation {
+  id: number;
+  state: State;
+  agent: { id: number; name: string } | null;
+  shopper: { id: number; name: string | null; email: string | null; customer_id: string | null };
+  locale: string | null;
+  page: { url: string | null; title: string | null };
+  created_at: number;
+  updated_at: number;
+  queued_at: number | null;
+  assigned_at: number | null;
+  closed_at: number | null;
+  last_seq: number;
+  shopper_read_seq: number;
+  agent_read_seq: number;
+  last_message?: Message;
+}
+
+interface Entry extends OutboxEntry {
+  conversation_id: number;
+}
+
+const ACK_TIMEOUT = 10000;
+const DRAFTS_KEY = "loket-console:drafts";
+const OUTBOX_KEY = "loket-console:outbox";
+const TYPING_EVERY = 3000;
+const TYPING_IDLE = 4000;
+
+export class ConsoleApp {
+  private readonly session = safeStorage("session");
+  private readonly login: LoginView = loginView();
+  private readonly ws: WorkspaceView = workspaceView();
+  private readonly outbox = new Outbox<Entry>(this.session, OUTBOX_KEY);
+  private readonly sender: Sender<Entry, { message: Message }>;
+  private agent: api.Agent | null = null;
+  private token: string | null = null;
+  private socket: Socket | null = null;
+  private conversations = new Map<number, Conversation>();
+  /** Full histories of conversations opened on this connection, by id (seq-sorted arrays). */
+  private histories = new Map<number, Message[]>();
+  private selected: Conversation | null = null;
+  private timeline: Timeline | null = null;
+  private drafts: Record<string, string>;
+  private typingShoppers = new Map<number, ReturnType<typeof setTimeout>>();
+  private typingSentAt = 0;
+  private typingStop: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly mountPoint: HTMLElement) {
+    this.drafts = this.session.getJSON<Record<string, string>>(DRAFTS_KEY) ?? {};
+    this.sender = new Sender<Entry, { message: Message }>({
+      outbox: this.outbox,
+      socket: () => this.socket,
+      timeoutMs: ACK_TIMEOUT,
+      payload: (e) => ({ conversation_id: e.conversation_id, client_id: e.client_id, text: e.text }),
+      onAcked: (_e, ack) => this.addMessage(ack.message),
+      onFailed: (e, error) => {
+        if (this.selected?.id === e.conversation_id) {
+          this.timeline?.failPending(e.client_id, error.message);
+          this.ws.notice.textContent = error.message;
+        }
+      },
+      onRefused: (error) => this.toLogin(error.message),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.mountPoint.textContent = "";
+    this.mountPoint.append(this.login.root, this.ws.root);
+    this.wire();
+    let agent: api.Agent | null = null;
+    try {
+      agent = await api.me();
+    } catch {
+      this.login.error.textContent = "Cannot reach the server. Reload the page to try again.";
+    }
+    if (agent) this.enter(agent);
+    else this.toLogin();
+    setInterval(() => this.renderList(), 30000);
+    document.addEventListener("visibilitychange", () => this.markRead());
+    window.addEventListener("focus", () => this.markRead());
+  }
+
+  // -- session ---------------------------------------------------------------------
+
+  private toLogin(message = ""): void {
+    // Stop reconnecting with a dead session; drafts and the outbox stay for after the login.
+    this.socket?.disconnect();
+    this.token = null;
+    this.ws.root.hidden = true;
+    this.login.root.hidden = false;
+    this.login.error.textContent = message;
+    this.login.password.value = "";
+    this.login.submit.disabled = false;
+    (this.login.name.value ? this.login.password : this.login.name).focus();
+  }
+
+  private enter(agent: api.Agent): void {
+    this.agent = agent;
+    this.login.root.hidden = true;
+    this.ws.root.hidden = false;
+    this.ws.who.textContent = agent.display_name + (agent.is_admin ? " (admin)" : "");
+    this.connect();
+  }
+
+  private async submitLogin(): Promise<void> {
+    const name = this.login.name.value.trim();
+    const password = this.login.password.value;
+    if (!name || !password) {
+      this.login.error.textContent = "Enter your name and password.";
+      return;
+    }
+    this.login.submit.disabled = true;
+    this.login.error.textContent = "";
+    const result = await api.login(name, password);
+    this.login.submit.disabled = false;
+    if (!result.ok) {
+      this.login.error.textContent = result.message;
+      this.login.password.select();
+      return;
+    }
+    this.token = result.token;
+    this.login.password.value = "";
+    this.enter(result.agent);
+  }
+
+  private async logout(): Promise<void> {
+    if (this.outbox.entries().length && !confirm("Some replies are not sent yet. Log out anyway?")) {
+      return;
+    }
+    this.select(null);
+    // Another agent may log in on this browser: nothing of this one's work stays behind.
+    for (const e of [...this.outbox.entries()]) this.outbox.remove(e.client_id);
+    this.drafts = {};
+    this.session.set(DRAFTS_KEY, null);
+    this.ws.input.value = "";
+    this.socket?.disconnect();
+    await api.logout();
+    this.conversations.clear();
+    this.histories.clear();
+    this.renderList();
+    this.toLogin("You are logged out.");
+  }
+
+  // -- connection ------------------------------------------------------------------
+
+  private connect(): void {
+    if (this.socket) {
+      if (!this.socket.connected) this.socket.connect();
+      return;
+    }
+    this.setConnection("Connecting…");
+    const socket = io("/agent", {
+      transports: ["websocket"],
+      // The HttpOnly cookie authenticates; the token from a login on this page is sent too.
+      auth: (cb) => cb(this.token ? { token: this.token } : {}),
+    });
+    this.socket = socket;
+    socket.on("connect", () => {
+      this.setConnection("");
+      void this.afterConnect();
+    });
+    socket.on("disconnect", (reason) => {
+      this.setConnection("Connection lost, reconnecting…");
+      // Closed by the server: most likely the session ended; ask before reconnecting.
+      if (reason === "io server disconnect") void this.checkSession();
+    });
+    socket.on("connect_error", (err) => {
+      const code = refusalCode(err);
+      if (code === "unauthorized" || code === "session_expired") {
+        this.toLogin(code === "session_expired" ? "Your session has expired; log in again." : "");
+      } else if (code === "origin_not_allowed") {
+        this.setConnection(err.message);
+      } else {
+        this.setConnection("Cannot reach the server, retrying…");
+        if (!socket.active) setTimeout(() => socket.connect(), 5000);
+      }
+    });
+    socket.on("conversation", (c: Conversation) => this.onConversation(c));
+    socket.on("message", (m: Message) => this.onMessage(m));
+    socket.on("typing", (t: { conversation_id: number; typing: boolean }) => this.onTyping(t));
+    socket.on("read", (r: { conversation_id: number; by: string; seq: number }) => {
+      const c = this.conversations.get(r.conversation_id);
+      if (c && r.by === "shopper") c.shopper_read_seq = Math.max(c.shopper_read_seq, r.seq);
+      if (r.by === "shopper" && this.selected?.id === r.conversation_id) {
+        this.timeline?.markRead(r.conversation_id, r.seq);
+      }
+    });
+  }
+
+  private async checkSession(): Promise<void> {
+    try {
+      if ((await api.me()) === null) {
+        this.toLogin("Your session has ended; log in again.");
+        return;
+      }
+    } catch {
+      // Server unreachable: keep trying to reconnect.
+    }
+    setTimeout(() => this.socket?.connect(), 1000);
+  }
+
+  private async afterConnect(): Promise<void> {
+    // Rooms belong to the old connection: only what is opened again stays complete.
+    const keep = this.selected?.id;
+    for (const id of [...this.histories.keys()]) if (id !== keep) this.histories.delete(id);
+    const ack = await this.request<{ agent: api.Agent; conversations: Conversation[] }>("sync", {});
+    if (!ack) return;
+    this.agent = ack.agent;
+    this.conversations = new Map(ack.conversations.map((c) => [c.id, c]));
+    this.renderList();
+    if (this.selected) await this.open(this.selected.id);
+    this.sender.flush();
+  }
+
+  /** Emits with an ack; null (and a notice) on a refusal or no answer. */
+  private async request<T>(event: string, payload: object): Promise<(T & { ok: true }) | null> {
+    const socket = this.socket;
+    if (!socket || !socket.connected) return null;
+    let ack: Ack<T>;
+    try {
+      ack = (await socket.timeout(ACK_TIMEOUT).emitWithAck(event, payload)) as Ack<T>;
+    } catch {
+      this.ws.notice.textContent = "The server did not answer; try again.";
+      return null;
+    }
+    if (!ack.ok) {
+      this.refused(ack.error);
+      return null;
+    }
+    return ack;
+  }
+
+  private refused(error: ProtocolError): void {
+    if (error.code === "session_expired" || error.code === "unauthorized") {
+      this.toLogin(error.message);
+      return;
+    }
+    this.ws.notice.textContent = error.message;
+  }
+
+  private setConnection(text: string): void {
+    this.ws.connection.textContent = text;
+  }
+
+  // -- server events ---------------------------------------------------------------
+
+  private onConversation(c: Conversation): void {
+    const old = this.conversations.get(c.id);
+    const merged: Conversation = { ...c, last_message: c.last_message ?? old?.last_message };
+    if (c.state === "closed") this.conversations.delete(c.id);
+    else this.conversations.set(c.id, merged);
+    if (this.selected?.id === c.id) {
+      this.selected = merged;
+      this.renderDetail();
+      // Just taken: what is on screen now counts as read.
+      this.markRead();
+    }
+    this.renderList();
+  }
+
+  private onMessage(m: Message): void {
+    const c = this.conversations.get(m.conversation_id);
+    if (c && m.seq >= (c.last_message?.seq ?? 0)) {
+      c.last_message = m;
+      c.last_seq = Math.max(c.last_seq, m.seq);
+    }
+    if (m.author === "shopper") this.clearShopperTyping(m.conversation_id);
+    const added = this.addMessage(m);
+    if (added && this.selected?.id === m.conversation_id && m.author !== "agent") {
+      this.ws.live.textContent = `${this.authorName(m)}: ${m.text}`;
+    }
+    this.renderList();
+  }
+
+  private onTyping(t: { conversation_id: number; typing: boolean }): void {
+    if (!t || typeof t.conversation_id !== "number") return;
+    this.clearShopperTyping(t.conversation_id);
+    if (t.typing) {
+      // A lost "stopped typing" must not leave the indicator on for ever.
+      const timer = setTimeout(() => this.clearShopperTyping(t.conversation_id), 8000);
+      this.typingShoppers.set(t.conversation_id, timer);
+    }
+    this.renderTyping();
+  }
+
+  private clearShopperTyping(id: number): void {
+    const timer = this.typingShoppers.get(id);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.typingShoppers.delete(id);
+    this.renderTyping();
+  }
+
+  /** Adds a stored message to its history and, when shown, the timeline; false if known. */
+  private addMessage(m: Message): boolean {
+    const history = this.histories.get(m.conversation_id);
+    let added = false;
+    if (history && !history.some((x) => x.seq === m.seq)) {
+      history.push(m);
+      history.sort((a, b) => a.seq - b.seq);
+      added = true;
+    }
+    if (this.selected?.id === m.conversation_id && this.timeline) {
+      added = this.timeline.add(m) || added;
+      this.scrollToEnd();
+      this.markRead();
+    }
+    return added;
+  }
+
+  // -- actions ---------------------------------------------------------------------
+
+  private select(id: number | null): void {
+    this.saveDraft();
+    this.stopTyping();
+    const c = id === null ? undefined : this.conversations.get(id);
+    this.selected = c ?? null;
+    this.ws.messages.textContent = "";
+    this.ws.notice.textContent = "";
+    this.timeline = null;
+    if (c) {
+      this.timeline = new Timeline(
+        this.ws.messages,
+        { create: (m, own) => this.row(m, own), status: (r, s, d) => this.status(r, s, d) },
+        "agent",
+      );
+      for (const m of this.histories.get(c.id) ?? []) this.timeline.add(m);
+      for (const e of this.outbox.entries()) {
+        if (e.conversation_id === c.id) this.timeline.addPending(e.client_id, e.text);
+      }
+      this.timeline.markRead(c.id, c.shopper_read_seq);
+      this.ws.input.value = this.drafts[String(c.id)] ?? "";
+      void this.open(c.id);
+    }
+    this.renderDetail();
+    this.renderList();
+    this.renderTyping();
+  }
+
+  private async open(id: number): Promise<void> {
+    let after = this.histories.has(id) ? this.timeline?.highestSeq(id) ?? 0 : 0;
+    if (!this.histories.has(id)) this.histories.set(id, []);
+    for (;;) {
+      const ack = await this.request<{ conversation: Conversation; messages: Message[]; more: boolean }>(
+        "open",
+        { conversation_id: id, after_seq: after },
+      );
+      if (!ack) return;
+      if (this.conversations.has(id) || ack.conversation.state !== "closed") {
+        const old = this.conversations.get(id);
+        this.conversations.set(id, { ...ack.conversation, last_message: old?.last_message });
+      }
+      if (this.selected?.id === id) {
+        this.selected = { ...ack.conversation, last_message: this.selected.last_message };
+        this.timeline?.markRead(id, ack.conversation.shopper_read_seq);
+      }
+      for (const m of ack.messages) this.addMessage(m);
+      if (!ack.more || !ack.messages.length) break;
+      after = ack.messages[ack.messages.length - 1].seq;
+    }
+    this.renderDetail();
+    this.markRead();
+  }
+
+  private async take(): Promise<void> {
+    const c = this.selected;
+    if (!c) return;
+    this.ws.take.disabled = true;
+    const ack = await this.request<{ conversation: Conversation }>("take", { conversation_id: c.id });
+    if (ack) this.onConversation(ack.conversation);
+    this.renderDetail();
+    if (ack) this.ws.input.focus();
+  }
+
+  private async closeConversation(): Promise<void> {
+    const c = this.selected;
+    if (!c) return;
+    this.ws.close.disabled = true;
+    const ack = await this.request<{ conversation: Conversation }>("close", { conversation_id: c.id });
+    if (ack) this.onConversation(ack.conversation);
+    this.renderDetail();
+  }
+
+  private send(): void {
+    const c = this.selected;
+    const text = this.ws.input.value;
+    if (!c || !text.trim() || !this.isMine(c)) return;
+    this.stopTyping();
+    const entry: Entry = { client_id: newClientId(), text, made: Date.now(), conversation_id: c.id };
+    this.outbox.add(entry);
+    this.timeline?.addPending(entry.client_id, text);
+    this.ws.input.value = "";
+    this.ws.notice.textContent = "";
+    delete this.drafts[String(c.id)];
+    this.session.setJSON(DRAFTS_KEY, this.drafts);
+    this.scrollToEnd();
+    this.sender.flush();
+  }
+
+  private typed(): void {
+    const c = this.selected;
+    this.saveDraft();
+    if (!c || !this.isMine(c) || !this.socket?.connected) return;
+    const now = Date.now();
+    if (now - this.typingSentAt > TYPING_EVERY) {
+      this.typingSentAt = now;
+      this.socket.emit("typing", { conversation_id: c.id, typing: true });
+    }
+    clearTimeout(this.typingStop);
+    this.typingStop = setTimeout(() => this.stopTyping(), TYPING_IDLE);
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.typingStop);
+    const c = this.selected;
+    if (!this.typingSentAt || !c) return;
+    this.typingSentAt = 0;
+    if (this.socket?.connected && this.isMine(c)) {
+      this.socket.emit("typing", { conversation_id: c.id, typing: false });
+    }
+  }
+
+  /** Tells the shopper the agent has seen their messages: only for one's own, visible conversation. */
+  private markRead(): void {
+    const c = this.selected;
+    if (!c || !this.timeline || !this.isMine(c) || !this.socket?.connected) return;
+    if (document.visibilityState !== "visible") return;
+    const high = this.timeline.highestOtherSeq(c.id);
+    if (high <= c.agent_read_seq) return;
+    c.agent_read_seq = high;
+    this.socket.emit("read", { conversation_id: c.id, seq: high });
+  }
+
+  private saveDraft(): void {
+    const c = this.selected;
+    if (!c) return;
+    const text = this.ws.input.value;
+    if (text) this.drafts[String(c.id)] = text;
+    else delete this.drafts[String(c.id)];
+    this.session.setJSON(DRAFTS_KEY, this.drafts);
+  }
+
+  private isMine(c: Conversation): boolean {
+    return c.state === "assigned" && c.agent?.id === this.agent?.id;
+  }
+
+  // -- rendering -------------------------------------------------------------------
+
+  private wire(): void {
+    this.login.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.submitLogin();
+    });
+    this.ws.logout.addEventListener("click", () => void this.logout());
+    this.ws.take.addEventListener("click", () => void this.take());
+    this.ws.close.addEventListener("click", () => void this.closeConversation());
+    this.ws.composer.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.ws.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.send();
+      }
+    });
+    this.ws.input.addEventListener("input", () => this.typed());
+    this.ws.groups.addEventListener("click", (event) => {
+      const button = (event.target as Element).closest<HTMLButtonElement>("button[data-id]");
+      if (button) this.select(Number(button.dataset.id));
+    });
+  }
+
+  private renderList(): void {
+    const me = this.agent?.id;
+    const all = [...this.conversations.values()];
+    const byUpdate = (a: Conversation, b: Conversation) => b.updated_at - a.updated_at;
+    const groups: [string, Conversation[]][] = [
+      ["Mine", all.filter((c) => c.state === "assigned" && c.agent?.id === me).sort(byUpdate)],
+      [
+        "Waiting",
+        all
+          .filter((c) => c.state === "queued")
+          .sort((a, b) => (a.queued_at ?? a.created_at) - (b.queued_at ?? b.created_at)),
+      ],
+      ["With the bot", all.filter((c) => c.state === "bot").sort(byUpdate)],
+      ["Other agents", all.filter((c) => c.state === "assigned" && c.agent?.id !== me).sort(byUpdate)],
+    ];
+    const focused = (document.activeElement as HTMLElement | null)?.dataset?.id;
+    const sections: HTMLElement[] = [];
+    for (const [name, list] of groups) {
+      if (name === "Other agents" && !list.length) continue;
+      const items = list.map((c) => h("li", {}, this.listItem(c)));
+      const body = items.length ? h("ul", {}, ...items) : h("p", { class: "none" }, "None");
+      sections.push(
+        h("section", { class: "group", "data-group": name }, h("h3", {}, `${name} (${list.length})`), body),
+      );
+    }
+    this.ws.groups.replaceChildren(...sections);
+    if (focused) this.ws.groups.querySelector<HTMLElement>(`button[data-id="${Number(focused)}"]`)?.focus();
+  }
+
+  private listItem(c: Conversation): HTMLButtonElement {
+    const now = Date.now();
+    const last = c.last_message;
+    const unread =
+      this.isMine(c) && last && last.author === "shopper" && last.seq > c.agent_read_seq;
+    const line2 =
+      c.state === "queued"
+        ? `waiting ${elapsed(now - (c.queued_at ?? c.created_at))}`
+        : c.state === "assigned" && c.agent?.id !== this.agent?.id
+          ? `with ${c.agent?.name ?? "an agent"}`
+          : STATE_LABEL[c.state];
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "conv" + (unread ? " unread" : ""),
+        "data-id": String(c.id),
+        "aria-current": this.selected?.id === c.id ? "true" : undefined,
+      },
+      h("span", { class: "name" }, shopperLabel(c.shopper)),
+      h("span", { class: "sub" }, line2 + (this.typingShoppers.has(c.id) ? " · typing…" : "")),
+    );
+    if (last) button.append(h("span", { class: "last" }, clipLine(last.text)));
+    return button;
+  }
+
+  private renderDetail(): void {
+    const c = this.selected;
+    const ws = this.ws;
+    ws.placeholder.hidden = !!c;
+    ws.conversation.hidden = !c;
+    if (!c) return;
+    ws.title.textContent = shopperLabel(c.shopper);
+    const facts: (Node | string)[] = [];
+    const state =
+      c.state === "assigned"
+        ? this.isMine(c) ? "assigned to you" : `assigned to ${c.agent?.name ?? "another agent"}`
+        : STATE_LABEL[c.state];
+    facts.push(h("span", { class: "state", "data-state": c.state }, state));
+    if (c.shopper.email) facts.push(h("span", {}, c.shopper.email));
+    if (c.shopper.customer_id) facts.push(h("span", {}, `customer ${c.shopper.customer_id}`));
+    if (c.locale) facts.push(h("span", {}, c.locale));
+    if (c.page?.url || c.page?.title) {
+      const page = h("span", { class: "page" });
+      renderText(page, [c.page.title, c.page.url].filter(Boolean).join(" — "));
+      facts.push(page);
+    }
+    ws.facts.replaceChildren(...facts);
+    const mine = this.isMine(c);
+    ws.take.hidden = !(c.state === "bot" || c.state === "queued");
+    ws.take.disabled = false;
+    ws.close.hidden = c.state === "closed" || !(mine || this.agent?.is_admin);
+    ws.close.disabled = false;
+    ws.input.disabled = !mine;
+    ws.send.disabled = !mine;
+    ws.input.placeholder = mine
+      ? "Write a reply… (Enter sends, Shift+Enter for a new line)"
+      : c.state === "closed"
+        ? "This conversation is closed."
+        : "Take this conversation to reply.";
+  }
+
+  private renderTyping(): void {
+    const c = this.selected;
+    const on = !!c && this.typingShoppers.has(c.id);
+    this.ws.typing.hidden = !on;
+    this.ws.typing.textContent = on ? `${shopperLabel(c?.shopper)} is typing…` : "";
+  }
+
+  private authorName(m: Shown): string {
+    if (m.author === "agent") return m.agent_name || "Agent";
+    if (m.author === "shopper") return shopperLabel(this.selected?.shopper);
+    return m.author === "bot" ? "Bot" : "System";
+  }
+
+  private row(m: Shown, own: boolean): HTMLElement {
+    const text = h("div", { class: "text" });
+    renderText(text, m.text);
+    const meta = h("div", { class: "meta" }, h("span", { class: "author" }, this.authorName(m)));
+    if (m.at) meta.append(" · ", h("time", { datetime: new Date(m.at).toISOString() }, formatTime(m.at, "en-GB")));
+    if (own) meta.append(h("span", { class: "status" }));
+    return h("li", { class: `msg ${m.author}` + (own ? " own" : "") }, meta, text);
+  }
+
+  private status(row: HTMLElement, status: Status, detail?: string): void {
+    const span = row.querySelector(".status");
+    if (!span) return;
+    row.dataset.status = status;
+    const word = { sending: "sending…", sent: "sent", read: "read", failed: "not sent" }[status];
+    span.textContent = ` · ${word}` + (detail ? ` — ${detail}` : "");
+  }
+
+  private scrollToEnd(): void {
+    this.ws.messages.scrollTop = this.ws.messages.scrollHeight;
+  }
+}
+
+function clipLine(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 80 ? line.slice(0, 79) + "…" : line;
+}

@@ -1,0 +1,159 @@
+/**
+ * Messages sent but not yet acknowledged, and the loop that (re)sends them.
+ *
+ * Socket.IO delivers at most once, so every message stays here, under the id the client
+ * made for it, until the server's durable ack; on each (re)connect everything left is sent
+ * again with the same id and the server deduplicates. Persisted when given a storage, so
+ * a page reload resends too.
+ */
+import type { Socket } from "socket.io-client";
+import type { Ack, ProtocolError } from "./types";
+import type { SafeStore } from "./storage";
+
+export interface OutboxEntry {
+  client_id: string;
+  text: string;
+  /** When the entry was made (ms), to order resends. */
+  made: number;
+  conversation_id?: number;
+}
+
+export class Outbox<E extends OutboxEntry> {
+  private items: E[];
+
+  constructor(
+    private readonly store: SafeStore | null,
+    private readonly key: string,
+  ) {
+    this.items = this.read();
+  }
+
+  entries(): readonly E[] {
+    return this.items;
+  }
+
+  has(clientId: string): boolean {
+    return this.items.some((e) => e.client_id === clientId);
+  }
+
+  get(clientId: string): E | undefined {
+    return this.items.find((e) => e.client_id === clientId);
+  }
+
+  add(entry: E): void {
+    this.items.push(entry);
+    // Read-modify-write, so two tabs sharing the storage do not drop each other's entries.
+    const stored = this.read().filter((e) => e.client_id !== entry.client_id);
+    stored.push(entry);
+    this.write(stored);
+  }
+
+  remove(clientId: string): boolean {
+    const before = this.items.length;
+    this.items = this.items.filter((e) => e.client_id !== clientId);
+    this.write(this.read().filter((e) => e.client_id !== clientId));
+    return this.items.length !== before;
+  }
+
+  private read(): E[] {
+    if (!this.store) return [];
+    const found = this.store.getJSON<unknown>(this.key);
+    if (!Array.isArray(found)) return [];
+    return (found as E[])
+      .filter((e) => e && typeof e.client_id === "string" && typeof e.text === "string")
+      .sort((a, b) => a.made - b.made);
+  }
+
+  private write(entries: E[]): void {
+    if (!this.store) return;
+    this.store.set(this.key, entries.length ? JSON.stringify(entries) : null);
+  }
+}
+
+/** Refusals that resending cannot fix: the entry is dropped and shown as failed. */
+const PERMANENT = new Set([
+  "invalid_payload",
+  "message_too_long",
+  "empty_text",
+  "invalid_text",
+  "not_assigned",
+  "not_found",
+  "closed",
+  "unknown_event",
+]);
+
+export interface SenderOptions<E extends OutboxEntry, A> {
+  outbox: Outbox<E>;
+  socket: () => Socket | null;
+  payload: (entry: E) => Record<string, unknown>;
+  onAcked: (entry: E, ack: A) => void;
+  onFailed: (entry: E, error: ProtocolError) => void;
+  /** A refusal that is not about the message (a session that ended): keep it, stop for now. */
+  onRefused?: (error: ProtocolError) => void;
+  timeoutMs?: number;
+}
+
+/** Sends outbox entries one at a time, in order, so a retry can never overtake a later message. */
+export class Sender<E extends OutboxEntry, A> {
+  private running = false;
+  private again = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private backoff = 1000;
+
+  constructor(private readonly opts: SenderOptions<E, A>) {}
+
+  /** Send whatever the outbox holds; safe to call any time, e.g. on every connect. */
+  flush(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.run().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private async run(): Promise<void> {
+    do {
+      this.again = false;
+      for (const entry of [...this.opts.outbox.entries()]) {
+        if (!this.opts.outbox.has(entry.client_id)) continue;
+        const socket = this.opts.socket();
+        // Left in the outbox: the next connect flushes again.
+        if (!socket || !socket.connected) return;
+        let ack: Ack<A>;
+        try {
+          ack = (await socket
+            .timeout(this.opts.timeoutMs ?? 10000)
+            .emitWithAck("message", this.opts.payload(entry))) as Ack<A>;
+        } catch {
+          // No ack in time: it may or may not be stored; the same client_id makes a resend safe.
+          this.retryLater();
+          return;
+        }
+        if (ack.ok) {
+          this.backoff = 1000;
+          this.opts.outbox.remove(entry.client_id);
+          this.opts.onAcked(entry, ack);
+        } else if (PERMANENT.has(ack.error.code)) {
+          this.opts.outbox.remove(entry.client_id);
+          this.opts.onFailed(entry, ack.error);
+        } else if (ack.error.code === "unauthorized" || ack.error.code === "session_expired") {
+          this.opts.onRefused?.(ack.error);
+          return;
+        } else {
+          this.retryLater(ack.error.retry_after);
+          return;
+        }
+      }
+    } while (this.again);
+  }
+
+  private retryLater(afterSeconds?: number): void {
+    const delay = afterSeconds ? Math.ceil(afterSeconds * 1000) : this.backoff;
+    this.backoff = Math.min(this.backoff * 2, 30000);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.flush(), delay);
+  }
+}

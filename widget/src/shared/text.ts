@@ -1,0 +1,40 @@
+/** Message text into the DOM: always as text nodes; http(s) links as safe anchors. */
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
+// Punctuation that usually ends the sentence rather than the link.
+const TRAILING = /[.,;:!?)\]}'"]+$/;
+
+export function renderText(target: HTMLElement, text: string): void {
+  target.textContent = "";
+  let last = 0;
+  URL_PATTERN.lastIndex = 0;
+  for (let found = URL_PATTERN.exec(text); found; found = URL_PATTERN.exec(text)) {
+    let raw = found[0];
+    const trail = TRAILING.exec(raw);
+    if (trail) raw = raw.slice(0, raw.length - trail[0].length);
+    const href = safeHref(raw);
+    if (!href) continue;
+    if (found.index > last) target.append(text.slice(last, found.index));
+    const a = document.createElement("a");
+    a.href = href;
+    a.rel = "noopener noreferrer";
+    a.target = "_blank";
+    a.textContent = raw;
+    target.append(a);
+    last = found.index + raw.length;
+  }
+  if (last < text.length) target.append(text.slice(last));
+}
+
+function safeHref(raw: string): string | null {
+  try {
+    const url = new URL(raw);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+export function clip(value: string, max: number): string {
+  return value.length > max ? value.slice(0, max) : value;
+}

@@ -1,0 +1,29 @@
+/** The protocol's shapes (docs/protocol.md), as the browser code uses them. */
+
+export type Author = "shopper" | "agent" | "bot" | "system";
+export type State = "bot" | "queued" | "assigned" | "closed";
+
+export interface Message {
+  conversation_id: number;
+  seq: number;
+  client_id: string;
+  author: Author;
+  text: string;
+  at: number;
+  agent_name?: string;
+}
+
+export interface ProtocolError {
+  code: string;
+  message: string;
+  retry_after?: number;
+  max_chars?: number;
+}
+
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ProtocolError };
+
+/** The `data` of a refused connection's connect_error. */
+export function refusalCode(err: unknown): string | undefined {
+  const data = (err as { data?: { code?: unknown } } | null)?.data;
+  return data && typeof data.code === "string" ? data.code : undefined;
+}
