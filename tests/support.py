@@ -161,8 +161,8 @@ def make_client(namespace: str, inbox: Inbox, events: tuple[str, ...]) -> socket
     return client
 
 
-SHOPPER_EVENTS = ("message", "conversation", "typing", "read")
-AGENT_EVENTS = ("message", "conversation", "typing", "read")
+SHOPPER_EVENTS = ("message", "conversation", "typing", "read", "queue")
+AGENT_EVENTS = ("message", "conversation", "typing", "read", "queue", "callbacks")
 
 
 @contextlib.asynccontextmanager
@@ -252,3 +252,18 @@ class TcpProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+
+async def run_loket(config: Path, *args: str, stdin: str = "") -> tuple[int, str, str]:
+    """Run the `loket` command without blocking the event loop; (exit code, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        *LOKET,
+        "--config",
+        str(config),
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate(stdin.encode())
+    return process.returncode or 0, out.decode(), err.decode()

@@ -98,9 +98,11 @@ async def test_dropped_connection_while_sending_loses_and_doubles_nothing(
             )
             assert again["duplicate"] is True
 
-        stored = await _all_messages(server.url, token)
+        everything = await _all_messages(server.url, token)
+        assert [m["seq"] for m in everything] == list(range(1, len(everything) + 1))
+        # Nobody is online, so the bot answers too; the shopper's messages are what count.
+        stored = [m for m in everything if m["author"] == "shopper"]
         assert sorted(m["text"] for m in stored) == sorted(texts)
-        assert [m["seq"] for m in stored] == list(range(1, len(texts) + 1))
         # Acked messages kept the order in which they were sent.
         acked_order = [m["client_id"] for m in stored if m["client_id"] in acked]
         assert acked_order == [i for i in ids if i in acked]
@@ -208,5 +210,6 @@ async def test_fifty_shoppers_twenty_quick_messages_each(server: ServerProcess) 
     results = await asyncio.gather(*[one_shopper(n) for n in range(50)])
     for token, texts in results:
         stored = await _all_messages(server.url, token)
-        assert [m["text"] for m in stored] == texts
-        assert [m["seq"] for m in stored] == list(range(1, 21))
+        assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
+        # The bot answers in between (nobody is online); the shopper's own are in send order.
+        assert [m["text"] for m in stored if m["author"] == "shopper"] == texts

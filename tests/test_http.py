@@ -33,7 +33,7 @@ async def test_metrics_count_connections_conversations_and_messages(server: Serv
     values = dict(re.findall(r"^(loket_\S+) (\S+)$", text, re.MULTILINE))
     assert values['loket_connections{namespace="shopper"}'] == "1.0"
     assert values['loket_connections{namespace="agent"}'] == "1.0"
-    assert values['loket_conversations{state="queued"}'] == "1.0"
+    assert values['loket_conversations{state="assigned"}'] == "1.0"
     assert values['loket_messages_total{author="shopper"}'] == "1.0"
     assert (
         'loket_event_handling_seconds_bucket{event="message",le="0.005",namespace="shopper"}'

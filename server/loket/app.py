@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
 from loket.auth import AgentAuth, VisitorTokens
+from loket.bot.learning import Learning
+from loket.bot.service import Bot
 from loket.config import Settings
-from loket.conversations import Conversation, Conversations, State
+from loket.conversations import Conversations
+from loket.hours import StaffedHours
 from loket.keys import SERVICES, SETTINGS, SIO
 from loket.metrics import Metrics
 from loket.presence import Presence
@@ -24,7 +31,7 @@ from loket.realtime.emitter import Emitter
 from loket.realtime.shopper import ShopperNamespace
 from loket.services import AgentDirectory, Services
 from loket.store import Store
-from loket.web import http, static
+from loket.web import admin, http, static
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +52,25 @@ def resolve_secret(settings: Settings) -> str:
     return value
 
 
-class PresenceRouter:
-    """Until automatic routing: wait for an agent when one is online, else stay with the bot."""
+# How often the routing timeouts are checked.
+TICK_SECONDS = 1.0
+# How often answers approved elsewhere (the CLI, another process) are picked up.
+LEARNED_POLL_SECONDS = 5.0
 
-    def __init__(self, presence: Presence) -> None:
-        self._presence = presence
 
-    def initial_state(self, conversation: Conversation) -> tuple[State, int | None]:
-        if self._presence.online():
-            return State.QUEUED, None
-        return State.BOT, None
+async def supervise(name: str, work: Callable[[], Awaitable[None]], *, every: float) -> None:
+    """Run `work` every `every` seconds; log failures and go on, backing off up to a minute."""
+    delay = every
+    while True:
+        try:
+            await work()
+            delay = every
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; retrying in %.0f s", name, delay)
+            delay = min(60.0, delay * 2)
+        await asyncio.sleep(delay)
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
@@ -70,6 +86,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         # Origins are checked per namespace (shoppers: the allow-list; agents: same origin).
         cors_allowed_origins=[],
         max_http_buffer_size=settings.limits.max_packet_bytes,
+        # The heartbeat: a console that stops answering pings counts as disconnected.
+        ping_interval=settings.routing.heartbeat_interval_seconds,
         logger=False,
         engineio_logger=False,
     )
@@ -79,7 +97,19 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     sio.register_namespace(agent_ns)
     sio.attach(app, socketio_path="socket.io")
     app[SIO] = sio
+
+    async def disconnect_clients(app: web.Application) -> None:
+        # Open WebSockets would hold a graceful stop until its timeout; clients reconnect
+        # to the next process and resend what was not acknowledged.
+        # Send each a close packet without waiting for its queue: a socket whose peer is
+        # already gone would never drain it.
+        for socket in list(sio.eio.sockets.values()):
+            await socket.close(wait=False)
+        await sio.shutdown()
+
+    app.on_shutdown.append(disconnect_clients)
     http.add_routes(app)
+    admin.add_routes(app)
     static.add_routes(app)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -93,7 +123,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         conversations = Conversations(
             store,
             events=emitter,
-            router=PresenceRouter(presence),
+            presence=presence,
+            hours=StaffedHours(settings.hours),
+            routing=settings.routing,
             clock=clock,
             max_message_chars=settings.limits.max_message_chars,
             reopen_seconds=settings.limits.reopen_hours * 3600,
@@ -121,6 +153,19 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         app[SERVICES] = services
         shopper_ns.bind(services)
         agent_ns.bind(services)
+        await conversations.restore()
+        bot = Bot(
+            settings.bot,
+            people_available=conversations.people_available,
+            store=store,
+            clock=clock,
+        )
+        bot.start()
+        conversations.responder = bot.respond
+        services.bot = bot
+        services.learning = Learning(store, bot, clock=clock)
+        await services.learning.refresh()
+        services.health_checks["faq"] = bot.health
         log.info("store open at %s", settings.store_path)
         try:
             yield
@@ -133,8 +178,65 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         await services.store.purge_expired_sessions(int(clock() * 1000))
         yield
 
+    async def timeouts_ctx(app: web.Application) -> AsyncIterator[None]:
+        conversations = app[SERVICES].conversations
+        learning = app[SERVICES].learning
+        assert learning is not None
+        tasks = [
+            asyncio.create_task(
+                supervise("routing timeouts", conversations.tick, every=TICK_SECONDS),
+                name="loket-routing-timeouts",
+            ),
+            asyncio.create_task(
+                supervise("learned answers", learning.poll, every=LEARNED_POLL_SECONDS),
+                name="loket-learned-poll",
+            ),
+        ]
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def faq_watch_ctx(app: web.Application) -> AsyncIterator[None]:
+        bot = app[SERVICES].bot
+        assert bot is not None
+        # The watcher supervises itself (logs, backs off, keeps the last good FAQ).
+        task = asyncio.create_task(bot.watcher.run(), name="loket-faq-watcher")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+        if not settings.redis.url:
+            yield
+            return
+        client = aioredis.Redis.from_url(
+            settings.redis.url, socket_connect_timeout=2, socket_timeout=2
+        )
+
+        async def check() -> dict[str, Any]:
+            try:
+                await client.ping()
+            except (aioredis.RedisError, OSError) as exc:
+                # Chat goes on in this process; only cross-process delivery is affected.
+                return {"ok": False, "critical": False, "error": str(exc)}
+            return {"ok": True}
+
+        first = await check()
+        if not first["ok"]:
+            log.error("Redis at %s does not answer: %s", settings.redis.url, first["error"])
+        app[SERVICES].health_checks["redis"] = check
+        yield
+        await client.aclose()
+
     app.cleanup_ctx.append(services_ctx)
+    app.cleanup_ctx.append(redis_ctx)
     app.cleanup_ctx.append(sessions_ctx)
+    app.cleanup_ctx.append(timeouts_ctx)
+    app.cleanup_ctx.append(faq_watch_ctx)
     return app
 
 

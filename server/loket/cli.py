@@ -17,7 +17,7 @@ from loket.app import bound_port, create_app
 from loket.auth import new_password_hasher
 from loket.bot import cli as bot_cli
 from loket.config import ConfigError, Settings, load_settings, with_overrides
-from loket.store import Store, StoreError
+from loket.store import Store, StoreError, run_with_store
 
 log = logging.getLogger("loket")
 
@@ -74,14 +74,7 @@ def _read_password(args: argparse.Namespace, prompt: str = "Password: ") -> str:
 
 
 def _with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
-    async def run() -> int:
-        store = await Store.open(settings.store_path)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
+    return run_with_store(settings.store_path, work)
 
 
 def cmd_agents_add(args: argparse.Namespace) -> int:

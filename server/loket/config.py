@@ -96,6 +96,20 @@ class LimitsSettings(_Section):
     reopen_hours: float = Field(default=24.0, ge=0)
 
 
+class Invitation(_Section):
+    # Glob on the page path, like "/checkout*".
+    path: str = Field(min_length=1, max_length=200)
+    # Seconds on the page before the invitation shows.
+    after_seconds: float = Field(default=30.0, ge=0, le=3600)
+    text_nl: str = Field(min_length=1, max_length=200)
+    text_en: str = Field(min_length=1, max_length=200)
+
+
+class WidgetSettings(_Section):
+    # Proactive invitations, shown at most once per visit (see docs/widget.md).
+    invitations: tuple[Invitation, ...] = ()
+
+
 class RedisSettings(_Section):
     # Empty: one self-contained process. Set (e.g. redis://127.0.0.1:6379/0) to share
     # Socket.IO emits across processes.
@@ -108,6 +122,7 @@ class Settings(_Section):
     security: SecuritySettings = SecuritySettings()
     limits: LimitsSettings = LimitsSettings()
     redis: RedisSettings = RedisSettings()
+    widget: WidgetSettings = WidgetSettings()
     bot: BotSettings = BotSettings()
     hours: HoursSettings = HoursSettings()
     routing: RoutingSettings = RoutingSettings()

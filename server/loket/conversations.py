@@ -10,15 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from loket.errors import LoketError
+from loket.hours import Availability, StaffedHours, availability
 from loket.locks import KeyedLocks
+from loket.presence import Presence, Status
+from loket.routing import (
+    AgentState,
+    Route,
+    RoutingSettings,
+    answer_overdue,
+    decide_route,
+    estimate_wait,
+    queue_overdue,
+)
 from loket.store import ConversationRecord, MessageRecord, ShopperRecord, Store
 from loket.store.records import Author
+from loket.texts import say
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +103,17 @@ class Conversation:
     locale: str | None
     page_url: str | None
     page_title: str | None
+    note: str | None = None
     last_seq: int = 0
     client_ids: dict[str, int] = field(default_factory=dict)
     pending: dict[str, asyncio.Future[MessageRecord]] = field(default_factory=dict)
+    # Who wrote last and when an agent last did: for the agent answer timeout.
+    last_author: str | None = None
+    last_agent_reply_at: int | None = None
+    # Agents who let this conversation go (silent, gone, transferred away): not given it again.
+    excluded: set[int] = field(default_factory=set)
+    # Questions left for the next shift and not answered yet.
+    open_callbacks: int = 0
 
     @classmethod
     def from_record(cls, record: ConversationRecord, client_ids: dict[str, int]) -> Conversation:
@@ -109,6 +132,7 @@ class Conversation:
             locale=record.locale,
             page_url=record.page_url,
             page_title=record.page_title,
+            note=record.note,
             last_seq=max(client_ids.values(), default=0),
             client_ids=client_ids,
         )
@@ -130,33 +154,59 @@ class ConversationEvents(Protocol):
 
     async def conversation_changed(self, conversation: Conversation, previous: State) -> None: ...
 
+    async def queue_changed(self, queue: list[QueuePlace]) -> None: ...
 
-class Router(Protocol):
-    """Decides the state of a conversation that opens or reopens (routing plugs in here)."""
+    async def callbacks_changed(self) -> None: ...
 
-    def initial_state(self, conversation: Conversation) -> tuple[State, int | None]: ...
+
+@dataclass(frozen=True, slots=True)
+class QueuePlace:
+    """A waiting conversation's place in the queue and its estimated wait."""
+
+    conversation: Conversation
+    position: int
+    wait_seconds: float
 
 
 # Answers a shopper's message while no agent has the conversation (the bot plugs in here).
-Responder = Callable[[Conversation, MessageRecord], Awaitable[list[str]]]
+Responder = Callable[[Conversation, MessageRecord], Awaitable[list["Reply"]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message the bot or the system adds to a conversation."""
+
+    text: str
+    meta: dict[str, Any] | None = None
+
+
+Change = tuple[Conversation, State]
 
 
 class Conversations:
-    """Opens, continues, hands over and closes conversations; persists every change."""
+    """Opens, routes, hands over and closes conversations; persists and announces every change.
+
+    Decisions are taken synchronously on the in-memory conversations (so two racing
+    events cannot both win), then persisted and announced.
+    """
 
     def __init__(
         self,
         store: Store,
         *,
         events: ConversationEvents,
-        router: Router,
+        presence: Presence,
+        hours: StaffedHours,
+        routing: RoutingSettings,
         clock: Callable[[], float],
         max_message_chars: int,
         reopen_seconds: float,
     ) -> None:
         self._store = store
         self._events = events
-        self._router = router
+        self._presence = presence
+        self._hours = hours
+        self._routing = routing
         self._clock = clock
         self._max_chars = max_message_chars
         self._reopen_ms = int(reopen_seconds * 1000)
@@ -164,10 +214,30 @@ class Conversations:
         self._loading: dict[int, asyncio.Future[Conversation | None]] = {}
         self._locks = KeyedLocks()
         self._background: set[asyncio.Task[Any]] = set()
+        self._handling: deque[float] = deque(maxlen=50)
         self.responder: Responder | None = None
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
+
+    def _now_dt(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    # -- start-up ------------------------------------------------------------------
+
+    async def restore(self) -> None:
+        """Rebuild the open conversations and the queue from the store (at start-up)."""
+        for record in await self._store.open_conversations():
+            await self._load(record.id)
+        replies = await self._store.last_agent_replies(list(self._live))
+        for conversation_id, at in replies.items():
+            self._live[conversation_id].last_agent_reply_at = at
+        for callback in await self._store.open_callbacks():
+            found = await self._load(callback.conversation_id)
+            if found is not None:
+                found.open_callbacks += 1
+        day_ago = self._now() - 86_400_000
+        self._handling.extend(reversed(await self._store.recent_handling_seconds(day_ago)))
 
     # -- loading -------------------------------------------------------------------
 
@@ -209,20 +279,64 @@ class Conversations:
         record = await self._store.latest_conversation(shopper_id)
         return await self._load(record.id) if record else None
 
-    async def open_conversations(self) -> list[Conversation]:
-        records = await self._store.open_conversations()
-        found = [await self._load(r.id) for r in records]
-        return [c for c in found if c is not None and c.state is not State.CLOSED]
+    def open_conversations(self) -> list[Conversation]:
+        found = [c for c in self._live.values() if c.state is not State.CLOSED]
+        return sorted(found, key=lambda c: c.id)
 
     async def history(
         self, conversation_id: int, after_seq: int, limit: int
     ) -> list[MessageRecord]:
         return await self._store.messages_after(conversation_id, after_seq, limit)
 
+    # -- what shoppers are told ------------------------------------------------------
+
+    def availability(self, language: str | None) -> Availability:
+        return availability(self._now_dt(), self._hours, language or "nl")
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The shop's time zone (from [hours])."""
+        return self._hours.zone
+
+    def people_available(self) -> bool:
+        """Whether a person could come now: staffed, and an agent online."""
+        return self._hours.is_staffed(self._now_dt()) and bool(self._presence.online())
+
+    def queue(self) -> list[QueuePlace]:
+        """The waiting conversations, first come first served, with estimated waits."""
+        waiting = sorted(
+            (c for c in self._live.values() if c.state is State.QUEUED),
+            key=lambda c: (c.queued_at or 0, c.id),
+        )
+        online = len(self._presence.online())
+        places = []
+        for position, conversation in enumerate(waiting, start=1):
+            wait = estimate_wait(
+                position,
+                list(self._handling),
+                online,
+                self._routing.default_handling_seconds,
+                conversations_per_agent=self._routing.max_conversations_per_agent,
+            )
+            places.append(QueuePlace(conversation, position, round(wait)))
+        return places
+
+    def queue_place(self, conversation: Conversation) -> QueuePlace | None:
+        for place in self.queue():
+            if place.conversation is conversation:
+                return place
+        return None
+
     # -- shoppers ------------------------------------------------------------------
 
     async def shopper_message(
-        self, shopper: ShopperRecord, client_id: str, text: str, page: PageContext
+        self,
+        shopper: ShopperRecord,
+        client_id: str,
+        text: str,
+        page: PageContext,
+        *,
+        respond: bool = True,
     ) -> tuple[Conversation, MessageRecord, bool]:
         """Store a shopper's message, opening or reopening their conversation as needed.
 
@@ -230,21 +344,37 @@ class Conversations:
         """
         text = clean_text(text, self._max_chars)
         async with self._locks.hold(("shopper", shopper.id)):
-            conversation = await self.current_for_shopper(shopper.id)
-            previous: State | None = None
-            if conversation is None or self._too_old_to_reopen(conversation):
-                conversation = await self._create(shopper, page)
-            elif conversation.state is State.CLOSED and client_id not in conversation.client_ids:
-                previous = conversation.state
-                await self._reopen(conversation)
+            conversation, changes = await self._open_for(
+                shopper,
+                page,
+                reroute=lambda c: c.state is State.CLOSED and client_id not in c.client_ids,
+            )
             appended = self._append(conversation, "shopper", client_id, text, None)
-        if previous is not None:
-            await self._events.conversation_changed(conversation, previous)
+        await self._settle(changes)
         message, duplicate = await appended
         if not duplicate:
             await self._events.message_added(conversation, message)
-            self._after_shopper_message(conversation, message)
+            if respond:
+                self._after_shopper_message(conversation, message)
         return conversation, message, duplicate
+
+    async def _open_for(
+        self,
+        shopper: ShopperRecord,
+        page: PageContext,
+        *,
+        reroute: Callable[[Conversation], bool],
+    ) -> tuple[Conversation, list[Change]]:
+        """The shopper's conversation, created when there is none (or only an old closed
+        one), and routed again when `reroute` says so. Call with the shopper's lock held."""
+        conversation = await self.current_for_shopper(shopper.id)
+        if conversation is None or self._too_old_to_reopen(conversation):
+            conversation, change = await self._create(shopper, page)
+            return conversation, [change]
+        if reroute(conversation):
+            # A returning shopper goes back to their agent when that agent can take it.
+            return conversation, self._route(conversation, preferred=conversation.agent_id)
+        return conversation, []
 
     def _too_old_to_reopen(self, conversation: Conversation) -> bool:
         return (
@@ -253,7 +383,9 @@ class Conversations:
             and self._now() - conversation.closed_at > self._reopen_ms
         )
 
-    async def _create(self, shopper: ShopperRecord, page: PageContext) -> Conversation:
+    async def _create(
+        self, shopper: ShopperRecord, page: PageContext
+    ) -> tuple[Conversation, Change]:
         now = self._now()
         record = await self._store.create_conversation(
             shopper.id,
@@ -265,17 +397,57 @@ class Conversations:
         )
         conversation = Conversation.from_record(record, {})
         self._live[conversation.id] = conversation
-        state, agent_id = self._router.initial_state(conversation)
-        if state is not State.BOT:
-            self._transition(conversation, state, agent_id)
-            await self._persist(conversation)
-        await self._events.conversation_changed(conversation, State.BOT)
-        return conversation
+        self._route(conversation)
+        # Announced as new even when it stays with the bot.
+        return conversation, (conversation, State.BOT)
 
-    async def _reopen(self, conversation: Conversation) -> None:
-        state, agent_id = self._router.initial_state(conversation)
-        self._transition(conversation, state, agent_id)
-        await self._persist(conversation)
+    async def request_person(
+        self, shopper: ShopperRecord, page: PageContext
+    ) -> tuple[Conversation, Availability]:
+        """The shopper asks for a person: route to an agent or the queue when anyone can come."""
+        async with self._locks.hold(("shopper", shopper.id)):
+            conversation, changes = await self._open_for(
+                shopper, page, reroute=lambda c: c.state in (State.BOT, State.CLOSED)
+            )
+        await self._settle(changes)
+        return conversation, self.availability(conversation.locale)
+
+    async def leave_question(
+        self,
+        shopper: ShopperRecord,
+        client_id: str,
+        text: str,
+        page: PageContext,
+        *,
+        email: str | None,
+        phone: str | None,
+    ) -> tuple[Conversation, MessageRecord, bool]:
+        """Keep a question for the next shift, with a way to reach the shopper."""
+        conversation, message, duplicate = await self.shopper_message(
+            shopper, client_id, text, page, respond=False
+        )
+        if duplicate:
+            return conversation, message, duplicate
+        await self._store.add_callback(
+            conversation.id, shopper.id, message.text, email=email, phone=phone, now=self._now()
+        )
+        conversation.open_callbacks += 1
+        await self._events.callbacks_changed()
+        availability = self.availability(conversation.locale)
+        when = (
+            ""
+            if availability.staffed
+            else say("back_at", conversation.locale, availability=availability.text)
+        )
+        contact = email or phone or ""
+        await self.post(
+            conversation,
+            "system",
+            f"callback:{message.client_id}",
+            say("question_left", conversation.locale, when=when, contact=contact),
+            meta={"kind": "question_left"},
+        )
+        return conversation, message, duplicate
 
     def _after_shopper_message(self, conversation: Conversation, message: MessageRecord) -> None:
         if self.responder is None or conversation.state is State.ASSIGNED:
@@ -289,11 +461,30 @@ class Conversations:
         try:
             replies = await self.responder(conversation, message)
             for index, reply in enumerate(replies):
-                await self.post(conversation, "bot", f"bot:{message.client_id}:{index}", reply)
+                await self.post(
+                    conversation, "bot", f"bot:{message.client_id}:{index}", reply.text, reply.meta
+                )
         except Exception:
             log.exception("the bot could not answer in conversation %d", conversation.id)
 
     # -- agents --------------------------------------------------------------------
+
+    async def agent_connected(self, agent_id: int, name: str) -> None:
+        self._presence.connected(agent_id, name, self._clock())
+        await self._settle([])
+
+    def agent_disconnected(self, agent_id: int) -> None:
+        # Their conversations stay theirs for the grace period (see tick).
+        self._presence.disconnected(agent_id, self._clock())
+
+    async def set_agent_status(self, agent_id: int, status: Status) -> None:
+        self._presence.set_status(agent_id, status)
+        await self._settle([])
+
+    def load_of(self, agent_id: int) -> int:
+        return sum(
+            1 for c in self._live.values() if c.state is State.ASSIGNED and c.agent_id == agent_id
+        )
 
     async def agent_message(
         self, agent_id: int, conversation_id: int, client_id: str, text: str, *, is_admin: bool
@@ -309,14 +500,24 @@ class Conversations:
             appended = self._append(conversation, "agent", client_id, text, agent_id)
         message, duplicate = await appended
         if not duplicate:
+            conversation.last_agent_reply_at = message.created_at
             await self._events.message_added(conversation, message)
+            if conversation.open_callbacks:
+                conversation.open_callbacks = 0
+                await self._store.answer_callbacks(conversation.id, agent_id, self._now())
+                await self._events.callbacks_changed()
         return conversation, message, duplicate
 
     async def post(
-        self, conversation: Conversation, author: Author, client_id: str, text: str
+        self,
+        conversation: Conversation,
+        author: Author,
+        client_id: str,
+        text: str,
+        meta: dict[str, Any] | None = None,
     ) -> MessageRecord:
         """Store a message from the bot or the system and push it."""
-        message, duplicate = await self._append(conversation, author, client_id, text, None)
+        message, duplicate = await self._append(conversation, author, client_id, text, None, meta)
         if not duplicate:
             await self._events.message_added(conversation, message)
         return message
@@ -332,8 +533,38 @@ class Conversations:
             raise LoketError("closed", "This conversation is closed.")
         previous = conversation.state
         self._transition(conversation, State.ASSIGNED, agent_id)
-        await self._persist(conversation)
-        await self._events.conversation_changed(conversation, previous)
+        await self._settle([(conversation, previous)])
+        return conversation
+
+    async def transfer(
+        self,
+        agent_id: int,
+        conversation_id: int,
+        *,
+        to_agent_id: int | None,
+        note: str | None,
+        is_admin: bool,
+    ) -> Conversation:
+        """Hand a conversation to another agent, or back to the queue, with a note."""
+        conversation = await self.get(conversation_id)
+        if conversation.state is not State.ASSIGNED:
+            raise LoketError("not_assigned", "Only an assigned conversation can be transferred.")
+        if conversation.agent_id != agent_id and not is_admin:
+            raise LoketError("not_assigned", "This conversation is not yours.")
+        if to_agent_id is not None and not self._presence.is_connected(to_agent_id):
+            raise LoketError("agent_unavailable", "That agent is not online.")
+        if to_agent_id == conversation.agent_id:
+            raise LoketError("invalid_payload", "The conversation is already with that agent.")
+        previous = conversation.state
+        conversation.note = note
+        if to_agent_id is None:
+            if conversation.agent_id is not None:
+                conversation.excluded.add(conversation.agent_id)
+            self._transition(conversation, State.QUEUED, None)
+        else:
+            self._transition(conversation, State.ASSIGNED, to_agent_id)
+        self._presence.touch(agent_id, self._clock())
+        await self._settle([(conversation, previous)])
         return conversation
 
     async def close(self, agent_id: int, conversation_id: int, *, is_admin: bool) -> Conversation:
@@ -345,8 +576,11 @@ class Conversations:
             raise LoketError("not_assigned", "Only the agent of this conversation can close it.")
         previous = conversation.state
         self._transition(conversation, State.CLOSED, conversation.agent_id)
-        await self._persist(conversation)
-        await self._events.conversation_changed(conversation, previous)
+        if previous is State.ASSIGNED and conversation.assigned_at is not None:
+            self._handling.append((self._now() - conversation.assigned_at) / 1000)
+        if conversation.agent_id is not None:
+            self._presence.touch(conversation.agent_id, self._clock())
+        await self._settle([(conversation, previous)])
         return conversation
 
     async def mark_read(self, conversation: Conversation, side: str, seq: int) -> int:
@@ -358,6 +592,131 @@ class Conversations:
         setattr(conversation, attribute, seq)
         await self._store.db.write(self._store.read_seq_op(conversation.id, side, seq))
         return seq
+
+    # -- routing ---------------------------------------------------------------------
+
+    def _agent_states(self) -> list[AgentState]:
+        load = Counter(
+            c.agent_id
+            for c in self._live.values()
+            if c.state is State.ASSIGNED and c.agent_id is not None
+        )
+        return self._presence.routing_states(load, self._routing.capacity_for)
+
+    def _route(self, conversation: Conversation, *, preferred: int | None = None) -> list[Change]:
+        """Send the conversation where the rules say: an agent, the queue, or the bot."""
+        decision = decide_route(
+            self._agent_states(),
+            staffed=self._hours.is_staffed(self._now_dt()),
+            preferred_agent_id=preferred,
+            exclude=frozenset(conversation.excluded),
+        )
+        previous = conversation.state
+        if decision.route is Route.ASSIGN:
+            self._transition(conversation, State.ASSIGNED, decision.agent_id)
+            self._presence.touch(decision.agent_id or 0, self._clock())
+        elif decision.route is Route.QUEUE:
+            if previous is State.QUEUED:
+                return []
+            self._transition(conversation, State.QUEUED, None)
+        else:
+            if previous is State.BOT:
+                return []
+            self._transition(conversation, State.BOT, None)
+        return [(conversation, previous)]
+
+    def _fill_free_agents(self) -> list[Change]:
+        """Give waiting conversations to agents with room, first come first served."""
+        changes: list[Change] = []
+        if not self._hours.is_staffed(self._now_dt()):
+            return changes
+        for place in self.queue():
+            conversation = place.conversation
+            decision = decide_route(
+                self._agent_states(), staffed=True, exclude=frozenset(conversation.excluded)
+            )
+            if decision.route is Route.ASSIGN:
+                self._transition(conversation, State.ASSIGNED, decision.agent_id)
+                self._presence.touch(decision.agent_id or 0, self._clock())
+                changes.append((conversation, State.QUEUED))
+            elif not any(a.has_room for a in self._agent_states()):
+                break
+        return changes
+
+    async def _settle(self, changes: list[Change]) -> None:
+        """Persist and announce changes, fill free agents from the queue, publish the queue."""
+        changes = changes + self._fill_free_agents()
+        for conversation, _ in changes:
+            await self._persist(conversation)
+        for conversation, previous in changes:
+            await self._events.conversation_changed(conversation, previous)
+        await self._events.queue_changed(self.queue())
+
+    async def tick(self) -> None:
+        """Apply the timeouts: silent agents, agents gone, long waits, closing time."""
+        now_ms = self._now()
+        now = self._now_dt()
+        routing = self._routing
+        changes: list[Change] = []
+        notices: list[tuple[Conversation, str]] = []
+        for agent_id in self._presence.gone(self._clock(), routing.disconnect_grace_seconds):
+            for conversation in list(self._live.values()):
+                if conversation.state is State.ASSIGNED and conversation.agent_id == agent_id:
+                    conversation.excluded.add(agent_id)
+                    changes.extend(self._route(conversation))
+        for conversation in list(self._live.values()):
+            if conversation.state is not State.ASSIGNED or conversation.assigned_at is None:
+                continue
+            if conversation.last_author != "shopper":
+                continue
+            replied = conversation.last_agent_reply_at
+            if answer_overdue(
+                _at(conversation.assigned_at),
+                _at(replied) if replied is not None else None,
+                now,
+                timeout_seconds=routing.agent_answer_timeout_seconds,
+            ):
+                if conversation.agent_id is not None:
+                    conversation.excluded.add(conversation.agent_id)
+                changes.extend(self._route(conversation))
+        staffed = self._hours.is_staffed(now)
+        for place in self.queue():
+            conversation = place.conversation
+            if not staffed:
+                self._transition(conversation, State.BOT, None)
+                changes.append((conversation, State.QUEUED))
+                notices.append((conversation, "closed_now"))
+            elif queue_overdue(
+                _at(conversation.queued_at or now_ms),
+                now,
+                timeout_seconds=routing.queue_timeout_seconds,
+            ):
+                self._transition(conversation, State.BOT, None)
+                changes.append((conversation, State.QUEUED))
+                notices.append((conversation, "queue_timeout"))
+        await self._settle(changes)
+        for conversation, key in notices:
+            text = say(
+                key, conversation.locale, availability=self.availability(conversation.locale).text
+            )
+            await self.post(
+                conversation,
+                "system",
+                f"notice:{key}:{now_ms}",
+                text,
+                meta={"kind": "notice", "offer": "leave_question"},
+            )
+        self._forget_idle(now_ms)
+
+    def _forget_idle(self, now_ms: int) -> None:
+        """Drop long-closed conversations from memory; they load again when needed."""
+        idle = [
+            c.id
+            for c in self._live.values()
+            if c.state is State.CLOSED and not c.pending and now_ms - c.updated_at > 900_000
+        ]
+        for conversation_id in idle:
+            del self._live[conversation_id]
 
     # -- internals -----------------------------------------------------------------
 
@@ -386,6 +745,7 @@ class Conversations:
             "queued_at": conversation.queued_at,
             "assigned_at": conversation.assigned_at,
             "closed_at": conversation.closed_at,
+            "note": conversation.note,
         }
         await self._store.db.write(self._store.update_conversation_op(conversation.id, fields))
 
@@ -396,6 +756,7 @@ class Conversations:
         client_id: str,
         text: str,
         agent_id: int | None,
+        meta: dict[str, Any] | None = None,
     ) -> Awaitable[tuple[MessageRecord, bool]]:
         """Give the message its sequence number now, in arrival order; await it to be durable.
 
@@ -417,8 +778,11 @@ class Conversations:
             agent_id=agent_id,
             text=text,
             created_at=self._now(),
+            meta=meta,
         )
         conversation.updated_at = message.created_at
+        if author in ("shopper", "agent"):
+            conversation.last_author = author
         written = self._store.db.submit(self._store.insert_message_op(message))
         done: asyncio.Future[MessageRecord] = asyncio.get_running_loop().create_future()
         conversation.pending[client_id] = done
@@ -471,3 +835,7 @@ class Conversations:
         """Wait for bot answers under way (at shutdown)."""
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _at(milliseconds: int) -> datetime:
+    return datetime.fromtimestamp(milliseconds / 1000, UTC)

@@ -1,26 +1,103 @@
-"""Which agents are online, in this process's memory (Redis-backed presence plugs in here)."""
+"""Which agents are online, away or gone, in this process's memory."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from loket.routing import AgentState
+
+Status = Literal["online", "away"]
+
+
+@dataclass(slots=True)
+class AgentPresence:
+    agent_id: int
+    name: str
+    # What the agent chose in the console; connections decide whether they are there at all.
+    status: Status
+    connections: int
+    # When their last connection closed (epoch seconds); None while connected.
+    disconnected_at: float | None
+    # When they were last given a conversation or freed one; the longest idle wins ties.
+    idle_since: float
 
 
 class Presence:
-    """Counts each agent's live connections; an agent with one or more is online."""
+    """Agents' connections and chosen status; a disconnect counts only after a grace period."""
 
     def __init__(self) -> None:
-        self._connections: Counter[int] = Counter()
+        self._agents: dict[int, AgentPresence] = {}
 
-    def connected(self, agent_id: int) -> None:
-        self._connections[agent_id] += 1
+    def connected(self, agent_id: int, name: str, now: float) -> None:
+        known = self._agents.get(agent_id)
+        if known is None:
+            self._agents[agent_id] = AgentPresence(agent_id, name, "online", 1, None, now)
+            return
+        known.connections += 1
+        known.disconnected_at = None
 
-    def disconnected(self, agent_id: int) -> None:
-        self._connections[agent_id] -= 1
-        if self._connections[agent_id] <= 0:
-            del self._connections[agent_id]
+    def disconnected(self, agent_id: int, now: float) -> None:
+        known = self._agents.get(agent_id)
+        if known is None:
+            return
+        known.connections = max(0, known.connections - 1)
+        if known.connections == 0:
+            known.disconnected_at = now
+
+    def set_status(self, agent_id: int, status: Status) -> None:
+        known = self._agents.get(agent_id)
+        if known is not None:
+            known.status = status
+
+    def touch(self, agent_id: int, now: float) -> None:
+        """The agent's load changed: start their idle time afresh."""
+        known = self._agents.get(agent_id)
+        if known is not None:
+            known.idle_since = now
+
+    def get(self, agent_id: int) -> AgentPresence | None:
+        return self._agents.get(agent_id)
+
+    def is_connected(self, agent_id: int) -> bool:
+        known = self._agents.get(agent_id)
+        return known is not None and known.connections > 0
 
     def online(self) -> frozenset[int]:
-        return frozenset(self._connections)
+        """Agents connected and not away."""
+        return frozenset(
+            a.agent_id for a in self._agents.values() if a.connections > 0 and a.status == "online"
+        )
 
-    def is_online(self, agent_id: int) -> bool:
-        return agent_id in self._connections
+    def gone(self, now: float, grace_seconds: float) -> list[int]:
+        """Agents disconnected for longer than the grace period; they are forgotten."""
+        gone = [
+            a.agent_id
+            for a in self._agents.values()
+            if a.connections == 0
+            and a.disconnected_at is not None
+            and now - a.disconnected_at >= grace_seconds
+        ]
+        for agent_id in gone:
+            del self._agents[agent_id]
+        return gone
+
+    def routing_states(
+        self, load: Mapping[int, int], capacity_for: Callable[[str], int]
+    ) -> list[AgentState]:
+        """Every known agent as the routing rules see them."""
+        states = []
+        for a in self._agents.values():
+            status = a.status if a.connections > 0 else "offline"
+            states.append(
+                AgentState(
+                    agent_id=a.agent_id,
+                    status=status,
+                    load=load.get(a.agent_id, 0),
+                    capacity=capacity_for(a.name),
+                    idle_since=datetime.fromtimestamp(a.idle_since, UTC),
+                )
+            )
+        return states

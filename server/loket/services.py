@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from loket.auth import AgentAuth, VisitorTokens
+from loket.bot.learning import Learning
+from loket.bot.service import Bot
 from loket.config import Settings
 from loket.conversations import Conversations
 from loket.metrics import Metrics
@@ -49,5 +51,9 @@ class Services:
     agents: AgentDirectory
     login_limiter: KeyedLimiter
     clock: Callable[[], float]
-    # Extra /healthz checks by name (the FAQ loader adds one): each returns {"ok": bool, ...}.
-    health_checks: dict[str, Callable[[], dict[str, Any]]] = field(default_factory=dict)
+    # The FAQ bot and its learning, once started.
+    bot: Bot | None = None
+    learning: Learning | None = None
+    # Extra /healthz checks by name (the FAQ, Redis): each returns {"ok": bool, ...}.
+    # A failing check with "critical": False makes the server "degraded", not "failing".
+    health_checks: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = field(default_factory=dict)

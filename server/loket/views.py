@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from loket.conversations import Conversation
+from loket.conversations import Conversation, QueuePlace
+from loket.hours import Availability
 from loket.services import AgentDirectory
-from loket.store import MessageRecord, ShopperRecord
+from loket.store import CallbackRecord, MessageRecord, ShopperRecord
 
 
 async def message_view(message: MessageRecord, agents: AgentDirectory) -> dict[str, Any]:
@@ -20,7 +21,38 @@ async def message_view(message: MessageRecord, agents: AgentDirectory) -> dict[s
     }
     if message.agent_id is not None:
         view["agent_name"] = await agents.name(message.agent_id)
+    if message.meta:
+        view["meta"] = message.meta
     return view
+
+
+def queue_view(place: QueuePlace) -> dict[str, Any]:
+    return {
+        "conversation_id": place.conversation.id,
+        "position": place.position,
+        "wait_seconds": place.wait_seconds,
+    }
+
+
+def availability_view(availability: Availability) -> dict[str, Any]:
+    return {
+        "staffed": availability.staffed,
+        "text": availability.text,
+        "next_open": int(availability.next_open.timestamp() * 1000)
+        if availability.next_open
+        else None,
+    }
+
+
+def callback_view(callback: CallbackRecord) -> dict[str, Any]:
+    return {
+        "id": callback.id,
+        "conversation_id": callback.conversation_id,
+        "question": callback.question,
+        "email": callback.email,
+        "phone": callback.phone,
+        "created_at": callback.created_at,
+    }
 
 
 async def shopper_conversation_view(
@@ -70,6 +102,7 @@ async def agent_conversation_view(
         "last_seq": conversation.last_seq,
         "shopper_read_seq": conversation.shopper_read_seq,
         "agent_read_seq": conversation.agent_read_seq,
+        "note": conversation.note,
     }
     if last_message is not None:
         view["last_message"] = await message_view(last_message, agents)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
 
 from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, SHOP, require_chromium, shop_html
-from tests.support import ServerProcess
+from tests.support import ServerProcess, write_config
 
 ShopPage = Callable[..., Awaitable[Page]]
+ServerWith = Callable[[str], ServerProcess]
 
 
 @pytest.fixture
@@ -43,21 +46,56 @@ def page_errors() -> list[str]:
     return []
 
 
+async def open_shop(
+    context: BrowserContext,
+    server: ServerProcess,
+    page_errors: list[str],
+    path: str = "/fietstas",
+    **options: Any,
+) -> Page:
+    """Opens http://shop.test{path}, a shop page embedding the widget of `server`."""
+    html = shop_html(server.url, **options)
+
+    async def serve(route: Route) -> None:
+        await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+    page = await context.new_page()
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    await page.route(f"{SHOP}/**", serve)
+    await page.goto(f"{SHOP}{path}")
+    await page.locator("loket-chat .launcher").wait_for()
+    return page
+
+
 @pytest.fixture
 def shop_page(context: BrowserContext, server: ServerProcess, page_errors: list[str]) -> ShopPage:
-    """Opens http://shop.test/ with the given page HTML options; returns the page."""
+    """Opens http://shop.test/ with the given page HTML options; returns the page.
+
+    Tests list `server` before `shop_page`, so the server stops after the browser has
+    closed its connections (a server with connected clients takes long to stop).
+    """
 
     async def open_page(**options: Any) -> Page:
-        html = shop_html(server.url, **options)
-
-        async def serve(route: Route) -> None:
-            await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-
-        page = await context.new_page()
-        page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-        await page.route(f"{SHOP}/**", serve)
-        await page.goto(f"{SHOP}/fietstas")
-        await page.locator("loket-chat .launcher").wait_for()
-        return page
+        return await open_shop(context, server, page_errors, **options)
 
     return open_page
+
+
+@pytest.fixture
+def server_with(tmp_path: Path, seeded_data: Path) -> Iterator[ServerWith]:
+    """Starts a server whose config.toml has `extra` appended (hours, routing, invitations)."""
+    started: list[ServerProcess] = []
+
+    def start(extra: str) -> ServerProcess:
+        folder = tmp_path / f"shop-{len(started)}"
+        shutil.copytree(seeded_data, folder / "data")
+        process = ServerProcess(write_config(folder, extra))
+        started.append(process)
+        process.start()
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.stop()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from tests.browser.conftest import ServerWith
 from tests.browser.helpers import PASSWORD, screenshot
-from tests.support import ServerProcess, call, new_client_id, shopper
+from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
 
 pytestmark = pytest.mark.browser
 
@@ -44,25 +47,35 @@ async def test_agent_logs_in_takes_replies_and_closes(
     # Connected once the empty list has been synced.
     await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
 
+    # Away: no new conversations for anna, so with nobody else online the bot keeps them.
+    status = page.locator("#agent-status")
+    await expect(status).to_have_value("online")
+    await status.select_option("away")
+    await page.reload()
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    await expect(status).to_have_value("away")
+
     async with shopper(server.url) as (client, inbox):
         question = "Hebben jullie deze tas ook in blauw?"
         asked = await call(
             client, "/shopper", "message", {"client_id": new_client_id(), "text": question}
         )
         assert asked["ok"], asked
+        assert asked["conversation"]["state"] == "bot"
         conversation_id = asked["message"]["conversation_id"]
 
         item = page.locator(f'button.conv[data-id="{conversation_id}"]')
-        await expect(page.locator('[data-group="Waiting"]')).to_contain_text(question)
-        await expect(item).to_contain_text("waiting")
-        await screenshot(page, "console-waiting")
+        in_group = '[data-group="{}"] [data-id="' + str(conversation_id) + '"]'
+        await expect(page.locator(in_group.format("With the bot"))).to_be_visible()
+        await expect(item).to_contain_text("with the bot")
+        await screenshot(page, "console-with-the-bot")
         await item.click()
         await expect(page.locator(".messages .msg.shopper .text")).to_have_text(question)
         await expect(page.locator("#composer-input")).to_be_disabled()
 
         await page.locator("button.take").click()
         await expect(page.locator(".facts .state")).to_have_text("assigned to you")
-        await expect(page.locator('[data-group="Mine"]')).to_contain_text(question)
+        await expect(page.locator(in_group.format("Mine"))).to_be_visible()
         await inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
         # Viewing one's own conversation tells the shopper it was read.
         await inbox.wait_for("read", lambda r: r["by"] == "agent" and r["seq"] >= 1)
@@ -111,7 +124,8 @@ async def test_draft_survives_a_lost_session(
         )
         conversation_id = asked["message"]["conversation_id"]
         await page.locator(f'button.conv[data-id="{conversation_id}"]').click()
-        await page.locator("button.take").click()
+        # The only agent online with room gets the conversation at once.
+        await expect(page.locator("button.take")).to_be_hidden()
         await expect(page.locator("#composer-input")).to_be_enabled()
         await page.locator("#composer-input").fill("Een half getypt antwoord")
 
@@ -123,3 +137,145 @@ async def test_draft_survives_a_lost_session(
         await log_in(page, "bram", PASSWORD)
         await expect(page.locator(".workspace")).to_be_visible()
         await expect(page.locator("#composer-input")).to_have_value("Een half getypt antwoord")
+
+
+async def test_transfer_to_another_agent_with_a_note(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """An agent hands a conversation to another online agent, and the note goes with it."""
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, _inbox):
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Ruilen?"}
+        )
+        assert asked["conversation"]["state"] == "assigned", asked
+        conversation_id = asked["message"]["conversation_id"]
+        token = await login(server.url, "bram", PASSWORD)
+        async with agent(server.url, token) as (_bram, inbox):
+            await page.locator(f'button.conv[data-id="{conversation_id}"]').click()
+            await expect(page.locator(".facts .state")).to_have_text("assigned to you")
+            await page.locator("button.transfer").click()
+            target = page.locator("#transfer-to")
+            await expect(target.locator("option", has_text="bram")).to_have_count(1)
+            await target.select_option(label="bram (0 open)")
+            note = "Wil de blauwe ruilen voor zwart; bestelling van gisteren."
+            await page.locator("#transfer-note").fill(note)
+            await screenshot(page, "console-transfer")
+            await page.locator(".transfer-form button[type=submit]").click()
+
+            moved = await inbox.wait_for(
+                "conversation", lambda c: c["id"] == conversation_id and c["agent"]
+            )
+            assert moved["agent"]["name"] == "bram"
+            assert moved["note"] == note
+            await expect(page.locator(".facts .state")).to_have_text("assigned to bram")
+            await expect(page.locator(".conv-head .note")).to_have_text(f"Transfer note: {note}")
+            await expect(page.locator(".transfer-form")).to_be_hidden()
+            await expect(page.locator("#composer-input")).to_be_disabled()
+    assert errors == []
+
+
+async def test_faq_suggestion_and_canned_answer_are_sent(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """A FAQ suggestion goes into the composer and out as a reusable reply; "/words" finds more."""
+    errors: list[str] = []
+    sent: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framesent", lambda payload: sent.append(payload) if isinstance(payload, str) else None
+        ),
+    )
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, inbox):
+        asked = await call(
+            client,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Hoe maak ik een account aan?"},
+        )
+        conversation_id = asked["message"]["conversation_id"]
+        await page.locator(f'button.conv[data-id="{conversation_id}"]').click()
+        suggestion = page.locator(".assist .faq").first
+        await expect(suggestion.locator(".q")).to_have_text("Hoe maak ik een account aan?")
+        await screenshot(page, "console-suggestions")
+        await suggestion.click()
+        composer = page.locator("#composer-input")
+        await expect(composer).to_have_value(re.compile(r"^Een account maak je aan"))
+        await expect(composer).to_be_focused()
+        answer = await composer.input_value()
+        await page.locator("#composer-reusable").check()
+        await composer.press("Enter")
+        got = await inbox.wait_for("message", lambda m: m["author"] == "agent")
+        assert got["text"] == answer
+        assert any('"reusable":true' in frame and answer[:20] in frame for frame in sent), sent
+        await expect(page.locator("#composer-reusable")).not_to_be_checked()
+
+        # Canned answers: "/" and words search the FAQ; Enter takes the first answer.
+        await composer.type("/retour")
+        first = page.locator('.assist[data-kind="canned"] .faq').first
+        await expect(first).to_be_visible()
+        await screenshot(page, "console-canned")
+        canned = await first.get_attribute("title")
+        assert canned
+        await composer.press("Enter")
+        await expect(composer).to_have_value(canned)
+        await composer.press("Enter")
+        again = await inbox.wait_for("message", lambda m: m["text"] == canned)
+        assert again["author"] == "agent"
+        assert not any('"reusable":true' in f and canned[:20] in f for f in sent)
+    assert errors == []
+
+
+async def test_callbacks_and_waiting_alerts(
+    server_with: ServerWith, context: BrowserContext
+) -> None:
+    """A waiting shopper shows in the tab title; a left question is listed and opens its chat."""
+    server = server_with("[routing]\nmax_conversations_per_agent = 1\n")
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    await expect(page).to_have_title("Loket console")
+    async with (
+        shopper(server.url) as (first, _),
+        shopper(server.url) as (second, _),
+        shopper(server.url) as (third, _),
+    ):
+        busy = await call(
+            first, "/shopper", "message", {"client_id": new_client_id(), "text": "Eén"}
+        )
+        assert busy["conversation"]["state"] == "assigned", busy
+        waiting = await call(
+            second, "/shopper", "message", {"client_id": new_client_id(), "text": "Twee"}
+        )
+        assert waiting["conversation"]["state"] == "queued", waiting
+        await expect(page).to_have_title("(1) Loket console")
+        item = page.locator(f'[data-group="Waiting"] [data-id="{waiting["conversation"]["id"]}"]')
+        await expect(item).to_contain_text("waiting <1 min")
+
+        left = await call(
+            third,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Bellen jullie terug?", "phone": "06 1234 5678"},
+        )
+        assert left["ok"], left
+        callback = page.locator('[data-group="Callbacks"] button.callback')
+        await expect(callback).to_contain_text("Bellen jullie terug?")
+        await expect(callback).to_contain_text("06 1234 5678")
+        await screenshot(page, "console-callbacks")
+        await callback.click()
+        await expect(page.locator(".messages .msg.shopper .text")).to_have_text(
+            "Bellen jullie terug?"
+        )
+    assert errors == []

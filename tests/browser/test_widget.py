@@ -45,11 +45,11 @@ async def test_shopper_and_agent_exchange_messages(
         asked = await inbox.wait_for("message", lambda m: m["text"] == "Waar blijft mijn pakket?")
         conversation_id = asked["conversation_id"]
         await expect(own(page)).to_have_attribute("data-status", "sent")
-        await expect(page.locator(".state")).to_have_text("Je wacht op een medewerker…")
-
+        # The only agent online has room: the conversation goes to her at once.
+        await expect(page.locator(".state")).to_have_text("anna helpt je")
+        await expect(page.locator("button.person")).to_be_hidden()
         taken = await call(client, "/agent", "take", {"conversation_id": conversation_id})
         assert taken["ok"], taken
-        await expect(page.locator(".state")).to_have_text("anna helpt je")
 
         await call(client, "/agent", "typing", {"conversation_id": conversation_id, "typing": True})
         await expect(page.locator(".typing")).to_have_text("anna typt…")

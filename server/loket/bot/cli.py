@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from loket.bot import admin_cli
 from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unknown_ids
 from loket.bot.faq import load_faq_dir
 from loket.bot.matcher import Matcher
@@ -45,6 +46,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     _add_config_option(measure)
     measure.set_defaults(func=run_eval)
+
+    misses = verbs.add_parser(
+        "misses", help="questions the bot could not answer or that did not help, grouped"
+    )
+    misses.add_argument("--days", type=float, default=30.0, help="look back this far (default 30)")
+    _add_config_option(misses)
+    misses.set_defaults(func=admin_cli.run_misses)
+
+    admin_cli.register_learned(commands)
 
 
 def _add_config_option(parser: argparse.ArgumentParser) -> None:

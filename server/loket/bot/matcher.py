@@ -2,16 +2,21 @@
 
 How a question is scored against an entry (per language, over normalised stems):
 
+- Words and phrases of the webshop lexicon (`loket.bot.synonyms`) become concept tokens,
+  in the FAQ and in the question alike: "cancelen" and "annuleren" are both "~cancel".
 - Each word of the question is matched to the FAQ's vocabulary: exactly, by a shared
   beginning of at least five letters ("retour" and "retourneren"), or with a typo
-  (rapidfuzz OSA distance 1, or 2 in long words). Dutch compounds are split into
-  known parts ("retourlabel" is "retour label") and split words are joined back.
+  (rapidfuzz OSA distance 1, or 2 in long words); a concept is also found by a typo in
+  any of its words. Dutch compounds are split into known parts ("retourlabel" is
+  "retour label") and split words are joined back.
 - Words weigh by how rare they are in this FAQ (IDF over entries): "retourlabel"
   says more than "bestelling". Words the FAQ never uses weigh like an average word.
-- *Coverage of the question* P: the weighted share of the question's words found
-  anywhere in the entry (any phrasing or tag).
+- *Coverage of the question* P: the weighted share of the question's words found in
+  the entry: in a phrasing or tag fully, in the answer by half (fields weighted as in
+  BM25F: the shop's answer uses the words shoppers use, but says less about what the
+  entry is for).
 - *Coverage of a phrasing* C: the weighted share of one phrasing's words found in the
-  question (the best phrasing counts).
+  question (the best phrasing counts; each tag counts as a phrasing of its own).
 - The score is their harmonic mean 2PC/(P+C): high only when the question is about
   this entry *and* says what the entry is about.
 
@@ -44,6 +49,7 @@ from loket.bot.normalize import (
     words,
 )
 from loket.bot.settings import BotSettings
+from loket.bot.synonyms import is_concept, lexicon_for
 
 Outcome = Literal["answer", "suggest", "unknown"]
 
@@ -111,22 +117,28 @@ class _LanguageIndex:
         self.language = language
         self.entries = tuple(entries)
 
+        self.lexicon = lexicon_for(language)
+
         def terms_of(texts: Iterable[str]) -> list[str]:
-            return [term for text in texts for term in content_terms(text, language)]
+            return [term for text in texts for term in content_terms(text, language, self.lexicon)]
 
         phrasing_terms = [[terms_of([q]) for q in entry.questions] for entry in entries]
-        tag_terms = [terms_of(entry.tags) for entry in entries]
+        tag_groups = [[terms_of([tag]) for tag in entry.tags] for entry in entries]
+        tag_terms = [[term for terms in group for term in terms] for group in tag_groups]
         answer_terms = [terms_of([entry.answer]) if _ANSWER_EVIDENCE else [] for entry in entries]
-        raw_vocabulary = {
+        # Words compounds may be split into: the FAQ's own and the lexicon's.
+        known = {
             term
             for group in (*phrasing_terms, tag_terms, answer_terms)
             for terms in group
             for term in terms
+            if not is_concept(term)
         }
-        self._raw_vocabulary = frozenset(raw_vocabulary)
+        known.update(self.lexicon.words)
+        self._known = frozenset(known)
 
         def compound_parts(terms: Iterable[str]) -> list[str]:
-            return [part for term in terms for part in self._split(term, raw_vocabulary)]
+            return [part for term in terms for part in self._parts(term, self._known)]
 
         phrasings = [[compound_parts(terms) for terms in group] for group in phrasing_terms]
         asked = [
@@ -157,9 +169,14 @@ class _LanguageIndex:
         # but no stronger than a typical word: shoppers name products the FAQ never will.
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
 
-        # Per entry: each phrasing as (term ids, total weight).
+        # Per entry: each phrasing as (term ids, total weight). A tag counts as a phrasing
+        # of its own: a keyword that says what the entry is about ("klarna", "geld terug").
         self.phrasings: list[tuple[tuple[tuple[int, ...], float], ...]] = []
-        for group in phrasings:
+        shaped = [
+            group + [compound_parts(terms) for terms in tags if terms]
+            for group, tags in zip(phrasings, tag_groups, strict=True)
+        ]
+        for group in shaped:
             shapes = []
             for terms in group:
                 ids = tuple({self.term_ids[t] for t in terms})
@@ -179,11 +196,33 @@ class _LanguageIndex:
             if len(posting) > _WALK_LIMIT:
                 posting.sort(key=lambda item: (-item[1], shortest[item[0]]))
 
-        self._sorted_vocabulary = sorted(self.term_ids)
+        # The words a question word is compared with for shared beginnings and typos: the
+        # FAQ's words, and the lexicon's words of the concepts the FAQ uses, each standing
+        # for its concept ("annuleer" for "~cancel").
+        surface = {term: term_id for term, term_id in self.term_ids.items() if not is_concept(term)}
+        for word, concept in self.lexicon.words.items():
+            if concept in self.term_ids:
+                surface.setdefault(word, self.term_ids[concept])
+        self._surface = surface
+        self._sorted_vocabulary = sorted(surface)
         by_length: dict[int, list[str]] = {}
         for term in self._sorted_vocabulary:
             by_length.setdefault(len(term), []).append(term)
         self._by_length = by_length
+        # Evidence of this language: the FAQ's own words, as written (before the lexicon).
+        self.detection_vocabulary = frozenset(
+            term
+            for entry in entries
+            for text in (*entry.questions, *entry.tags, entry.answer)
+            for term in content_terms(text, language)
+        )
+        self._joinable = self.vocabulary | frozenset(self.lexicon.words)
+
+    def _parts(self, term: str, known: frozenset[str]) -> list[str]:
+        """A term as it is indexed: a concept stays, a compound is split, parts become concepts."""
+        if is_concept(term):
+            return [term]
+        return [self.lexicon.concept(part) for part in self._split(term, known)]
 
     def _split(self, term: str, vocabulary: set[str] | frozenset[str]) -> list[str]:
         """Split a compound into two known words, or leave it whole."""
@@ -210,14 +249,16 @@ class _LanguageIndex:
 
     def question_terms(self, folded: Sequence[str]) -> list[str]:
         """The question's stems in this language, with compounds split and split words joined."""
-        terms = terms_of_words(folded, self.language)
+        terms = terms_of_words(folded, self.language, self.lexicon)
         joined: list[str] = []
         index = 0
         while index < len(terms):
-            if index + 1 < len(terms) and terms[index] + terms[index + 1] in self.vocabulary:
-                joined.append(terms[index] + terms[index + 1])
-                index += 2
-                continue
+            if index + 1 < len(terms):
+                together = terms[index] + terms[index + 1]
+                if together in self._joinable and not is_concept(together):
+                    joined.append(self.lexicon.concept(together))
+                    index += 2
+                    continue
             joined.append(terms[index])
             index += 1
         result: list[str] = []
@@ -225,7 +266,7 @@ class _LanguageIndex:
             if term in self.vocabulary:
                 result.append(term)
             else:
-                result.extend(self._split(term, self._raw_vocabulary | self.vocabulary))
+                result.extend(self._parts(term, self._known))
         return result
 
     def expand(self, term: str) -> _Term:
@@ -233,23 +274,28 @@ class _LanguageIndex:
         found: dict[int, float] = {}
 
         def add(word: str, similarity: float) -> None:
-            term_id = self.term_ids[word]
+            term_id = self._surface[word]
             if similarity > found.get(term_id, 0.0):
                 found[term_id] = similarity
 
         if term in self.term_ids:
-            add(term, 1.0)
-        if len(term) >= _MIN_PREFIX:
+            found[self.term_ids[term]] = 1.0
+        if is_concept(term):
+            pass
+        elif len(term) >= _MIN_PREFIX:
             start = bisect.bisect_left(self._sorted_vocabulary, term)
             for word in self._sorted_vocabulary[start : start + _MAX_EXPANSIONS]:
                 if not word.startswith(term):
                     break
                 if word != term:
                     add(word, _PREFIX_SIMILARITY)
+            # A known word the term starts with ("betaal" in "betaalmogelijkheid"), also
+            # in its stemmed spelling ("betal").
             for cut in range(_MIN_PREFIX, len(term)):
-                if term[:cut] in self.term_ids:
-                    add(term[:cut], _PREFIX_SIMILARITY)
-        if term not in self.term_ids and len(term) >= _MIN_TYPO_LENGTH:
+                for head in (term[:cut], stem(term[:cut], self.language)):
+                    if head in self._surface and len(head) >= _MIN_PREFIX:
+                        add(head, _PREFIX_SIMILARITY)
+        if term not in self.term_ids and not is_concept(term) and len(term) >= _MIN_TYPO_LENGTH:
             most = 2 if len(term) >= _LONG_WORD_FOR_TWO_TYPOS else 1
             for length in range(len(term) - most, len(term) + most + 1):
                 choices = self._by_length.get(length)
@@ -394,6 +440,38 @@ class Matcher:
     def match(self, text: str, language: str | None = None) -> MatchResult:
         """Decide how to answer `text`; `language` is the shopper's locale, if known."""
         settings = self._settings
+        scored, reported = self.ranked(text, language)
+        if not scored:
+            return MatchResult(
+                "unknown",
+                None,
+                0.0,
+                (),
+                reported or language_of_locale(language) or settings.default_language,
+            )
+        top_score, top_entry = scored[0]
+        reported = reported or top_entry.language
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        if top_score >= settings.answer_score and top_score - runner_up >= settings.answer_margin:
+            return MatchResult("answer", top_entry, top_score, (), reported)
+        if top_score >= settings.suggest_score:
+            choices = tuple(
+                entry
+                for value, entry in scored[: settings.max_suggestions]
+                if value >= settings.suggest_score
+            )
+            return MatchResult("suggest", top_entry, top_score, choices, reported)
+        return MatchResult("unknown", top_entry, top_score, (), reported)
+
+    def ranked(
+        self, text: str, language: str | None = None
+    ) -> tuple[list[tuple[float, FaqEntry]], str | None]:
+        """The best-scoring entries for `text`, best first, and the language if it was told.
+
+        Only the entries of the language that fits best are ranked, and of those at least
+        the best few (enough for the runner-up and the "did you mean" choices).
+        """
+        settings = self._settings
         text = text[: settings.max_question_chars]
         folded = words(text)
         chosen = self._choose_languages(folded, language)
@@ -422,35 +500,14 @@ class Matcher:
             # default language wins (languages come sorted; it is tried first).
             if scored and (not best_language or scored[0][0] > best_language[0][0]):
                 best_language = scored
-        scored = best_language
-        if not scored:
-            return MatchResult(
-                "unknown",
-                None,
-                0.0,
-                (),
-                reported or language_of_locale(language) or settings.default_language,
-            )
-        top_score, top_entry = scored[0]
-        reported = reported or top_entry.language
-        runner_up = scored[1][0] if len(scored) > 1 else 0.0
-        if top_score >= settings.answer_score and top_score - runner_up >= settings.answer_margin:
-            return MatchResult("answer", top_entry, top_score, (), reported)
-        if top_score >= settings.suggest_score:
-            choices = tuple(
-                entry
-                for value, entry in scored[: settings.max_suggestions]
-                if value >= settings.suggest_score
-            )
-            return MatchResult("suggest", top_entry, top_score, choices, reported)
-        return MatchResult("unknown", top_entry, top_score, (), reported)
+        return best_language, reported
 
     def _choose_languages(self, folded: Sequence[str], locale: str | None) -> list[str]:
         """The languages to search: the browser's, unless the text clearly is in another."""
         if not self._indexes:
             return []
         hinted = language_of_locale(locale)
-        vocabularies = {name: index.vocabulary for name, index in self._indexes.items()}
+        vocabularies = {name: index.detection_vocabulary for name, index in self._indexes.items()}
         detected, evidence = detect_language(folded, vocabularies)
         if hinted in self._indexes:
             if (

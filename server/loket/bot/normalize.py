@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from loket.bot.synonyms import Lexicon
 
 # Words that say nothing about what a shopper asks: articles, pronouns, auxiliaries,
 # prepositions, greetings and chat filler. Question words ("wanneer", "where") and
@@ -46,7 +50,7 @@ wouldnt shouldnt never nothing
 """
 # Negations matter ("I did not receive it"), so each language maps its forms onto one word.
 _NEGATIONS: Mapping[str, Mapping[str, str]] = {
-    "nl": {"geen": "niet", "nooit": "niet"},
+    "nl": {"geen": "niet", "nooit": "niet", "niks": "niet", "niets": "niet"},
     "en": {word: "not" for word in _ENGLISH_NEGATIONS.split()},
 }
 
@@ -82,23 +86,123 @@ def sentences(text: str) -> list[str]:
     return [piece for piece in _SENTENCE_END.split(text) if piece.strip()]
 
 
-def content_terms(text: str, language: str) -> list[str]:
-    """The stems of the words of `text` that carry meaning, in order."""
-    return terms_of_words(words(text), language)
+def content_terms(text: str, language: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The stems of the words of `text` that carry meaning, in order.
+
+    With a `lexicon`, its words and phrases become their concept tokens ("~cancel").
+    """
+    return terms_of_words(words(text), language, lexicon)
 
 
-def terms_of_words(folded: Iterable[str], language: str) -> list[str]:
-    """Stems of already folded words: negations unified, stop words, numbers and letters dropped."""
+def terms_of_words(
+    folded: Iterable[str], language: str, lexicon: Lexicon | None = None
+) -> list[str]:
+    """Stems of already folded words: negations unified, stop words, numbers and letters dropped.
+
+    With a `lexicon`, its words and phrases become their concept tokens, in the place of
+    the phrase's first word.
+    """
+    tokens = _tokens(folded, language)
+    if lexicon is None or not lexicon.phrases:
+        return [token.key for token in tokens if not token.common]
+    terms: list[str] = []
+    used: set[int] = set()
+    for index, token in enumerate(tokens):
+        if index in used:
+            continue
+        options = lexicon.phrases.get(token.key, ())
+        exact = lexicon.phrases.get(EXACT + token.word, ())
+        for keys, concept in (*options, *exact) if exact else options:
+            positions = _phrase_positions(tokens, index, keys, used)
+            if positions:
+                terms.append(concept)
+                used.update(positions)
+                break
+        else:
+            if not token.common:
+                terms.append(token.key)
+    return terms
+
+
+# In a lexicon phrase: "=laat" is the word "laat" as written, not its stem (so "te laat"
+# is not "te laten"), and "..." lets other words stand between the words before and after
+# it, for separable verbs ("stuur ... terug" is "stuur het pakket terug").
+EXACT = "="
+LOOSE = "..."
+# At most this many common words may stand between two words of a phrase; with "...",
+# at most this many words of any kind.
+_PHRASE_GAP = 2
+_LOOSE_GAP = 4
+
+
+def phrase_keys(phrase: str, language: str) -> list[str]:
+    """The keys a lexicon phrase is matched by: stems, stop words as written, "=" and "..."."""
+    keys: list[str] = []
+    for part in phrase.split():
+        if part == LOOSE:
+            keys.append(LOOSE)
+        elif part.startswith(EXACT):
+            keys.extend(EXACT + word for word in words(part[len(EXACT) :]))
+        else:
+            keys.extend(token.key for token in _tokens(words(part), language))
+    return keys
+
+
+class _Token(NamedTuple):
+    key: str  # the stem, or a stop word as written
+    common: bool  # a stop word
+    word: str  # the word as written (folded)
+
+
+def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
+    """Each word that may count: numbers and single letters are left out."""
     stop = STOP_WORDS.get(language, frozenset())
     negations = _NEGATIONS.get(language, {})
-    terms: list[str] = []
+    tokens: list[_Token] = []
     for word in folded:
-        word = negations.get(word, word)
+        unified = negations.get(word, word)
         # Numbers are instance data (order numbers, dates, amounts), not what is asked.
-        if len(word) < 2 or word in stop or word.isdigit():
+        if len(unified) < 2 or unified.isdigit():
             continue
-        terms.append(stem(word, language))
-    return terms
+        if unified in stop:
+            tokens.append(_Token(unified, True, word))
+        else:
+            tokens.append(_Token(stem(unified, language), False, word))
+    return tokens
+
+
+def _phrase_positions(
+    tokens: Sequence[_Token], start: int, keys: Sequence[str], used: Collection[int]
+) -> list[int]:
+    """The positions of the words of phrase `keys` when it starts at `start`, or []."""
+    positions = [start]
+    position = start + 1
+    loose = False
+    for key in keys[1:]:
+        if key == LOOSE:
+            loose = True
+            continue
+        gap = 0
+        while (
+            position < len(tokens)
+            and not _is(tokens[position], key)
+            and (loose or tokens[position].common)
+            and gap < (_LOOSE_GAP if loose else _PHRASE_GAP)
+        ):
+            position += 1
+            gap += 1
+        if position >= len(tokens) or position in used or not _is(tokens[position], key):
+            return []
+        positions.append(position)
+        position += 1
+        loose = False
+    return positions
+
+
+def _is(token: _Token, key: str) -> bool:
+    if key.startswith(EXACT):
+        return token.word == key[len(EXACT) :]
+    return token.key == key
 
 
 def stem(word: str, language: str) -> str:
@@ -111,6 +215,8 @@ def stem(word: str, language: str) -> str:
 
 
 _VOWELS = frozenset("aeiouy")
+# Particles of Dutch separable verbs ("terug" in "terugsturen").
+_PARTICLES = ("terug", "door", "over", "aan", "mee", "weg", "uit", "af", "op", "in", "om")
 
 
 def _undouble_consonant(word: str) -> str:
@@ -126,7 +232,7 @@ def _stem_english(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith("ied") and len(word) > 4:
         return word[:-3] + "y"
-    if word.endswith("sses"):
+    if word.endswith(("sses", "xes", "ches", "shes", "zzes")):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
@@ -143,9 +249,23 @@ def _stem_dutch(word: str) -> str:
     if len(word) <= 3:
         return word
     original = word
-    # Diminutives: "pakketje" is "pakket", "vraagje" is "vraag".
+    # Separable verbs put "ge" after their particle: "teruggestuurd" is "terugstuurd",
+    # "afgeleverd" is "afleverd", so they meet "terugsturen" and "afleveren".
+    participle = original.endswith(("d", "t", "en", "de", "te"))
+    if participle:
+        for particle in _PARTICLES:
+            if not word.startswith(particle):
+                continue
+            rest = word[len(particle) :]
+            # "opgeven" is "op" + "geven"; its participle is "opgegeven".
+            if rest.startswith("ge") and len(rest) >= 6 and not rest.startswith(("geven", "geef")):
+                word = particle + rest[2:]
+                break
+    # Diminutives: "pakketje" is "pakket", "vraagje" is "vraag", "cadeautje" is "cadeau",
+    # "boompje" is "boom".
     if word.endswith("je") and len(word) >= 5:
-        word = word[:-2]
+        vowel_tje = word.endswith("tje") and word[-4] in _VOWELS and word[-4] != "e"
+        word = word[:-3] if vowel_tje or word.endswith("mpje") else word[:-2]
     if word.endswith("heden"):
         word = word[:-5] + "heid"
     if word.endswith("ingen") and len(word) > 7:
@@ -163,7 +283,7 @@ def _stem_dutch(word: str) -> str:
     if len(word) >= 4 and word[-1] in "dt" and word[-2] not in _VOWELS and word[-2] not in "ns":
         word = word[:-1]
     # Past participles: "geleverd" is "lever".
-    if word.startswith("ge") and len(word) >= 6 and original.endswith(("d", "t", "en")):
+    if word.startswith("ge") and len(word) >= 6 and participle and original.startswith("ge"):
         word = word[2:]
     word = _undouble_consonant(word)
     # Open and closed syllables spell one vowel twice or once: "betaal" and "betalen".

@@ -8,21 +8,33 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
-from loket.auth import SESSION_COOKIE, AgentSession
+import socketio
+
+from loket.auth import SESSION_COOKIE, AgentSession, hash_token
+from loket.bot.learning import question_before
 from loket.conversations import Conversation
 from loket.errors import LoketError
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
-from loket.realtime.emitter import ALL_AGENTS, conversation_room, shopper_room
+from loket.realtime.emitter import (
+    AGENT_NS,
+    ALL_AGENTS,
+    agent_room,
+    conversation_room,
+    shopper_room,
+)
 from loket.realtime.payloads import (
     AgentAuthPayload,
     AgentMessage,
     AgentRead,
+    AgentStatus,
     AgentTyping,
     ConversationRef,
     Empty,
+    FaqSearch,
     OpenConversation,
+    Transfer,
 )
-from loket.views import agent_conversation_view, message_view
+from loket.views import agent_conversation_view, callback_view, message_view
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +62,18 @@ def _cookie_token(environ: dict[str, Any]) -> str | None:
     return morsel.value if morsel else None
 
 
+def session_room(token: str) -> str:
+    """The room of every connection opened with one session, so logout can end them."""
+    return f"session:{hash_token(token)[:32]}"
+
+
+async def end_session(sio: socketio.AsyncServer, token: str) -> None:
+    """Disconnect every /agent connection of a session that was logged out."""
+    room = session_room(token)
+    for sid, _ in list(sio.manager.get_participants(AGENT_NS, room)):
+        await sio.disconnect(sid, namespace=AGENT_NS)
+
+
 def _same_origin(origin: str, environ: dict[str, Any]) -> bool:
     host = str(environ.get("HTTP_HOST", ""))
     return urlsplit(origin).netloc == host
@@ -68,6 +92,11 @@ class AgentNamespace(LoketNamespace):
             "typing": (AgentTyping, self.on_typing_event),
             "read": (AgentRead, self.on_read_event),
             "close": (ConversationRef, self.on_close_event),
+            "status": (AgentStatus, self.on_status_event),
+            "transfer": (Transfer, self.on_transfer_event),
+            "callbacks": (Empty, self.on_callbacks_event),
+            "suggestions": (ConversationRef, self.on_suggestions_event),
+            "faq_search": (FaqSearch, self.on_faq_search_event),
         }
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
@@ -84,15 +113,16 @@ class AgentNamespace(LoketNamespace):
         client = AgentClient(self.new_client_state(), session)
         await self.save_session(sid, {"client": client})
         await self.enter_room(sid, ALL_AGENTS)
-        await self.enter_room(sid, f"agent:{session.agent.id}")
+        await self.enter_room(sid, agent_room(session.agent.id))
+        await self.enter_room(sid, session_room(session.token))
         self.services.agents.remember(session.agent)
-        self.services.presence.connected(session.agent.id)
         self.services.metrics.connections.labels("agent").inc()
+        await self.services.conversations.agent_connected(session.agent.id, session.agent.name)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         client = await self.client(sid)
         if client is not None:
-            self.services.presence.disconnected(client.agent_id)
+            self.services.conversations.agent_disconnected(client.agent_id)
             self.services.metrics.connections.labels("agent").dec()
 
     async def check_client(self, sid: str, client: Any) -> None:
@@ -111,7 +141,7 @@ class AgentNamespace(LoketNamespace):
 
     async def on_sync_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
         services = self.services
-        conversations = await services.conversations.open_conversations()
+        conversations = services.conversations.open_conversations()
         last = await services.store.last_messages([c.id for c in conversations])
         views = []
         for conversation in conversations:
@@ -124,15 +154,58 @@ class AgentNamespace(LoketNamespace):
             if conversation.agent_id == client.agent_id:
                 await self.enter_room(sid, conversation_room(conversation.id))
         agent = client.session.agent
+        presence = services.presence.get(agent.id)
         return {
             "agent": {
                 "id": agent.id,
                 "name": agent.name,
                 "display_name": agent.display_name,
                 "is_admin": agent.is_admin,
+                "status": presence.status if presence else "online",
+                "capacity": services.settings.routing.capacity_for(agent.name),
             },
             "conversations": views,
+            "queue": [place.conversation.id for place in services.conversations.queue()],
+            "callbacks": [callback_view(c) for c in await services.store.open_callbacks()],
+            "agents": await self._agents_online(),
         }
+
+    async def _agents_online(self) -> list[dict[str, Any]]:
+        services = self.services
+        found = []
+        for agent_id in sorted(services.presence.online()):
+            found.append(
+                {
+                    "id": agent_id,
+                    "name": await services.agents.name(agent_id),
+                    "load": services.conversations.load_of(agent_id),
+                }
+            )
+        return found
+
+    async def on_status_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
+        assert isinstance(payload, AgentStatus)
+        await self.services.conversations.set_agent_status(client.agent_id, payload.status)
+        return {"status": payload.status}
+
+    async def on_transfer_event(
+        self, sid: str, client: AgentClient, payload: Any
+    ) -> dict[str, Any]:
+        assert isinstance(payload, Transfer)
+        conversation = await self.services.conversations.transfer(
+            client.agent_id,
+            payload.conversation_id,
+            to_agent_id=payload.to_agent_id,
+            note=payload.note,
+            is_admin=client.session.agent.is_admin,
+        )
+        return {"conversation": await self._view(conversation)}
+
+    async def on_callbacks_event(
+        self, sid: str, client: AgentClient, payload: Any
+    ) -> dict[str, Any]:
+        store = self.services.store
+        return {"callbacks": [callback_view(c) for c in await store.open_callbacks()]}
 
     async def on_open_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
         assert isinstance(payload, OpenConversation)
@@ -157,16 +230,68 @@ class AgentNamespace(LoketNamespace):
 
     async def on_message_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
         assert isinstance(payload, AgentMessage)
-        _, message, duplicate = await self.services.conversations.agent_message(
+        conversation, message, duplicate = await self.services.conversations.agent_message(
             client.agent_id,
             payload.conversation_id,
             payload.client_id,
             payload.text,
             is_admin=client.session.agent.is_admin,
         )
+        learned = None
+        learning = self.services.learning
+        if not duplicate and learning is not None:
+            shopper = await self.services.store.shopper_by_id(conversation.shopper_id)
+            record = await learning.from_reply(
+                conversation,
+                message,
+                reusable=payload.reusable,
+                agent_name=client.session.agent.name,
+                shopper_name=shopper.name if shopper else None,
+            )
+            if record is not None:
+                learned = {"id": record.id, "status": record.status, "personal": record.personal}
         return {
             "message": await message_view(message, self.services.agents),
             "duplicate": duplicate,
+            "learned": learned,
+        }
+
+    async def on_suggestions_event(
+        self, sid: str, client: AgentClient, payload: Any
+    ) -> dict[str, Any]:
+        assert isinstance(payload, ConversationRef)
+        services = self.services
+        conversation = await services.conversations.get(payload.conversation_id)
+        recent = await services.store.messages_after(
+            conversation.id, max(0, conversation.last_seq - 20), 20
+        )
+        question = question_before(recent, conversation.last_seq + 1)
+        if question is None or services.bot is None:
+            return {"suggestions": []}
+        result = await services.bot.match(question, conversation.locale)
+        entries = [e for e in (result.entry, *result.suggestions) if e is not None]
+        unique = list(dict.fromkeys(entries))[:3]
+        return {
+            "question": question,
+            "suggestions": [
+                {
+                    "id": e.id,
+                    "question": e.questions[0],
+                    "answer": e.answer,
+                    "score": round(result.score, 3) if e is result.entry else None,
+                }
+                for e in unique
+            ],
+        }
+
+    async def on_faq_search_event(
+        self, sid: str, client: AgentClient, payload: Any
+    ) -> dict[str, Any]:
+        assert isinstance(payload, FaqSearch)
+        bot = self.services.bot
+        found = bot.search(payload.query) if bot is not None else []
+        return {
+            "results": [{"id": e.id, "question": e.questions[0], "answer": e.answer} for e in found]
         }
 
     async def _assigned_to(self, client: AgentClient, conversation_id: int) -> Conversation:

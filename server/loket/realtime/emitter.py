@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import socketio
 
-from loket.conversations import Conversation, State
+from loket.conversations import Conversation, QueuePlace, State
 from loket.metrics import Metrics
 from loket.services import AgentDirectory
 from loket.store import MessageRecord, Store
-from loket.views import agent_conversation_view, message_view, shopper_conversation_view
+from loket.views import (
+    agent_conversation_view,
+    message_view,
+    queue_view,
+    shopper_conversation_view,
+)
 
 SHOPPER_NS = "/shopper"
 AGENT_NS = "/agent"
@@ -23,10 +28,17 @@ def conversation_room(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
 
 
+def agent_room(agent_id: int) -> str:
+    return f"agent:{agent_id}"
+
+
 def agent_rooms(conversation: Conversation) -> list[str]:
-    """Who sees a conversation's messages: its room, plus every agent while it waits."""
+    """Who sees a conversation's messages: those who opened it, and its agent; every agent
+    while it has none."""
     rooms = [conversation_room(conversation.id)]
-    if conversation.state is not State.ASSIGNED:
+    if conversation.state is State.ASSIGNED and conversation.agent_id is not None:
+        rooms.append(agent_room(conversation.agent_id))
+    else:
         rooms.append(ALL_AGENTS)
     return rooms
 
@@ -62,3 +74,21 @@ class Emitter:
         view = await agent_conversation_view(conversation, shopper, self._agents)
         view["previous_state"] = previous.value
         await self._sio.emit("conversation", view, to=ALL_AGENTS, namespace=AGENT_NS)
+
+    async def queue_changed(self, queue: list[QueuePlace]) -> None:
+        for place in queue:
+            await self._sio.emit(
+                "queue",
+                queue_view(place),
+                to=shopper_room(place.conversation.shopper_id),
+                namespace=SHOPPER_NS,
+            )
+        await self._sio.emit(
+            "queue",
+            {"conversations": [place.conversation.id for place in queue]},
+            to=ALL_AGENTS,
+            namespace=AGENT_NS,
+        )
+
+    async def callbacks_changed(self) -> None:
+        await self._sio.emit("callbacks", {}, to=ALL_AGENTS, namespace=AGENT_NS)

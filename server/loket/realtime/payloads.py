@@ -70,6 +70,8 @@ class AgentMessage(Payload):
     conversation_id: ConversationId
     client_id: ClientId
     text: Text
+    # The bot may give this reply to the same question from now on.
+    reusable: bool = False
 
 
 class ConversationRef(Payload):
@@ -89,3 +91,43 @@ class AgentTyping(Payload):
 class AgentRead(Payload):
     conversation_id: ConversationId
     seq: Seq
+
+
+class AgentStatus(Payload):
+    status: Literal["online", "away"]
+
+
+class Transfer(Payload):
+    conversation_id: ConversationId
+    # Another agent's id, or null for back to the queue.
+    to_agent_id: Annotated[int, Field(ge=1)] | None = None
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class Handoff(Payload):
+    page: Page | None = None
+
+
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[0-9 ()./-]{6,30}$")]
+
+
+class LeaveQuestion(Payload):
+    client_id: ClientId
+    text: Text
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class Feedback(Payload):
+    seq: Seq
+    helpful: bool
+
+
+class Rate(Payload):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class FaqSearch(Payload):
+    query: Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -10,11 +10,16 @@ from typing import Any, Literal
 from loket.auth import verify_customer
 from loket.conversations import PageContext
 from loket.errors import LoketError
+from loket.hours import is_dutch
 from loket.locks import KeyedLocks
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
 from loket.realtime.emitter import agent_rooms, shopper_room
 from loket.realtime.payloads import (
     Customer,
+    Feedback,
+    Handoff,
+    LeaveQuestion,
+    Rate,
     Read,
     ShopperAuth,
     ShopperMessage,
@@ -22,7 +27,12 @@ from loket.realtime.payloads import (
     Typing,
 )
 from loket.store import ShopperRecord
-from loket.views import message_view, shopper_conversation_view
+from loket.views import (
+    availability_view,
+    message_view,
+    queue_view,
+    shopper_conversation_view,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,10 @@ class ShopperNamespace(LoketNamespace):
             "message": (ShopperMessage, self.on_message_event),
             "typing": (Typing, self.on_typing_event),
             "read": (Read, self.on_read_event),
+            "handoff": (Handoff, self.on_handoff_event),
+            "feedback": (Feedback, self.on_feedback_event),
+            "rate": (Rate, self.on_rate_event),
+            "leave_question": (LeaveQuestion, self.on_leave_question_event),
         }
 
     # -- connecting ----------------------------------------------------------------
@@ -136,13 +150,17 @@ class ShopperNamespace(LoketNamespace):
         )
 
     async def _ensure_shopper(self, sid: str, client: ShopperClient) -> ShopperRecord:
-        """The shopper's record, created when they first write."""
-        if client.shopper is not None:
-            return client.shopper
+        """The shopper's record, created when they first write.
+
+        Every event of the visitor passes this lock, even once the record exists: an event
+        must not overtake earlier ones still waiting here, or their order would be lost.
+        """
         store = self.services.store
         now = int(self.services.clock() * 1000)
         customer_id = client.customer.id if client.customer else None
         async with self._creating.hold(client.public_id):
+            if client.shopper is not None:
+                return client.shopper
             shopper = await store.shopper_by_public_id(client.public_id)
             if shopper is None and customer_id is not None:
                 shopper = await store.shopper_by_customer_id(customer_id)
@@ -174,13 +192,113 @@ class ShopperNamespace(LoketNamespace):
             found = await services.conversations.history(conversation.id, after, page + 1)
             more = len(found) > page
             messages = [await message_view(m, services.agents) for m in found[:page]]
+        place = services.conversations.queue_place(conversation) if conversation else None
         return {
             "token": client.token,
             "identity": client.identity,
             "conversation": await shopper_conversation_view(conversation, services.agents),
             "messages": messages,
             "more": more,
+            "queue": queue_view(place) if place else None,
+            "availability": availability_view(
+                services.conversations.availability(client.page.locale)
+            ),
             "limits": {"max_message_chars": services.settings.limits.max_message_chars},
+            "invitations": self._invitations(client),
+        }
+
+    def _invitations(self, client: ShopperClient) -> list[dict[str, Any]]:
+        english = client.page.locale is not None and not is_dutch(client.page.locale)
+        return [
+            {
+                "path": rule.path,
+                "after_seconds": rule.after_seconds,
+                "text": rule.text_en if english else rule.text_nl,
+            }
+            for rule in self.services.settings.widget.invitations
+        ]
+
+    async def on_feedback_event(
+        self, sid: str, client: ShopperClient, payload: Any
+    ) -> dict[str, Any]:
+        assert isinstance(payload, Feedback)
+        services = self.services
+        conversation = await self._conversation_of(client)
+        message = await services.store.message(conversation.id, payload.seq)
+        meta = message.meta if message else None
+        if message is None or message.author != "bot" or not meta or meta.get("kind") != "answer":
+            raise LoketError("not_found", "There is no bot answer with that number.")
+        now = int(services.clock() * 1000)
+        first = await services.store.add_feedback(
+            conversation.id,
+            payload.seq,
+            entry_id=meta.get("entry_id"),
+            helpful=payload.helpful,
+            now=now,
+        )
+        offer = None
+        if not payload.helpful:
+            offer = "person" if services.conversations.people_available() else "leave_question"
+            asked = await services.store.message(conversation.id, int(meta.get("question_seq", 0)))
+            if first and asked is not None and services.bot is not None:
+                await services.bot.record_miss(
+                    conversation, asked.text, conversation.locale, "unhelpful", meta.get("entry_id")
+                )
+        return {"offer": offer}
+
+    async def on_rate_event(self, sid: str, client: ShopperClient, payload: Any) -> dict[str, Any]:
+        assert isinstance(payload, Rate)
+        conversation = await self._conversation_of(client)
+        if conversation.assigned_at is None:
+            raise LoketError("not_rateable", "Only a conversation with an agent can be rated.")
+        await self.services.store.add_rating(
+            conversation.id,
+            conversation.agent_id,
+            payload.rating,
+            payload.comment,
+            int(self.services.clock() * 1000),
+        )
+        return {}
+
+    async def on_handoff_event(
+        self, sid: str, client: ShopperClient, payload: Any
+    ) -> dict[str, Any]:
+        assert isinstance(payload, Handoff)
+        if payload.page is not None:
+            client.page = PageContext(payload.page.url, payload.page.title, client.page.locale)
+        shopper = await self._ensure_shopper(sid, client)
+        conversations = self.services.conversations
+        conversation, availability = await conversations.request_person(shopper, client.page)
+        place = conversations.queue_place(conversation)
+        return {
+            "conversation": await shopper_conversation_view(conversation, self.services.agents),
+            "queue": queue_view(place) if place else None,
+            "availability": availability_view(availability),
+            # Nobody can come: offer the leave-a-question form.
+            "leave_question": conversation.state.value == "bot",
+        }
+
+    async def on_leave_question_event(
+        self, sid: str, client: ShopperClient, payload: Any
+    ) -> dict[str, Any]:
+        assert isinstance(payload, LeaveQuestion)
+        if not payload.email and not payload.phone:
+            raise LoketError(
+                "contact_required", "Give an e-mail address or a phone number to reach you."
+            )
+        shopper = await self._ensure_shopper(sid, client)
+        conversation, message, duplicate = await self.services.conversations.leave_question(
+            shopper,
+            payload.client_id,
+            payload.text,
+            client.page,
+            email=payload.email,
+            phone=payload.phone,
+        )
+        return {
+            "message": await message_view(message, self.services.agents),
+            "duplicate": duplicate,
+            "conversation": await shopper_conversation_view(conversation, self.services.agents),
         }
 
     async def on_message_event(

@@ -3,18 +3,25 @@
 from loket.store.db import Database, StoreError
 from loket.store.records import (
     AgentRecord,
+    CallbackRecord,
     ConversationRecord,
+    LearnedRecord,
     MessageRecord,
+    MissRecord,
     ShopperRecord,
 )
-from loket.store.repository import Store
+from loket.store.repository import Store, run_with_store
 
 __all__ = [
     "AgentRecord",
+    "CallbackRecord",
     "ConversationRecord",
     "Database",
+    "LearnedRecord",
     "MessageRecord",
+    "MissRecord",
     "ShopperRecord",
     "Store",
     "StoreError",
+    "run_with_store",
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 ConversationStateName = Literal["bot", "queued", "assigned", "closed"]
 Author = Literal["shopper", "agent", "bot", "system"]
@@ -74,6 +75,7 @@ class ConversationRecord:
     locale: str | None
     page_url: str | None
     page_title: str | None
+    note: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ConversationRecord:
@@ -92,6 +94,7 @@ class ConversationRecord:
             locale=row["locale"],
             page_url=row["page_url"],
             page_title=row["page_title"],
+            note=row["note"],
         )
 
 
@@ -104,6 +107,8 @@ class MessageRecord:
     agent_id: int | None
     text: str
     created_at: int
+    # What the widget needs beyond the text: a bot answer's entry, "did you mean" choices.
+    meta: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MessageRecord:
@@ -115,4 +120,64 @@ class MessageRecord:
             agent_id=row["agent_id"],
             text=row["text"],
             created_at=row["created_at"],
+            meta=json.loads(row["meta"]) if row["meta"] else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRecord:
+    """A question a shopper left for the next shift."""
+
+    id: int
+    conversation_id: int
+    shopper_id: int
+    question: str
+    email: str | None
+    phone: str | None
+    created_at: int
+    answered_at: int | None
+    agent_id: int | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> CallbackRecord:
+        return cls(**{key: row[key] for key in row.keys()})  # noqa: SIM118 (Row yields values)
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedRecord:
+    """A question/answer pair taken from an agent's reply."""
+
+    id: int
+    question: str
+    answer: str
+    language: str | None
+    agent_id: int | None
+    conversation_id: int | None
+    status: Literal["candidate", "approved", "rejected"]
+    personal: tuple[str, ...]
+    created_at: int
+    reviewed_at: int | None
+    reviewed_by: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> LearnedRecord:
+        values = {key: row[key] for key in row.keys()}  # noqa: SIM118 (Row yields values)
+        values["personal"] = tuple(json.loads(values["personal"]))
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class MissRecord:
+    """A question the bot could not answer, or answered unhelpfully."""
+
+    id: int
+    conversation_id: int | None
+    question: str
+    language: str | None
+    reason: Literal["unknown", "unhelpful"]
+    entry_id: str | None
+    created_at: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MissRecord:
+        return cls(**{key: row[key] for key in row.keys()})  # noqa: SIM118 (Row yields values)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +14,12 @@ import aiosqlite
 from loket.store.db import Database, StoreError, Synchronous
 from loket.store.records import (
     AgentRecord,
+    CallbackRecord,
     ConversationRecord,
     ConversationStateName,
+    LearnedRecord,
     MessageRecord,
+    MissRecord,
     ShopperRecord,
 )
 
@@ -28,6 +34,7 @@ _CONVERSATION_FIELDS = frozenset(
         "locale",
         "page_url",
         "page_title",
+        "note",
     }
 )
 
@@ -269,7 +276,7 @@ class Store:
         async def op(conn: aiosqlite.Connection) -> bool:
             rows = await conn.execute_fetchall(
                 "INSERT INTO messages (conversation_id, seq, client_id, author, agent_id, text,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (conversation_id, client_id) DO NOTHING RETURNING id",
                 (
                     message.conversation_id,
@@ -279,6 +286,7 @@ class Store:
                     message.agent_id,
                     message.text,
                     message.created_at,
+                    json.dumps(message.meta) if message.meta else None,
                 ),
             )
             return len(list(rows)) == 1
@@ -322,6 +330,249 @@ class Store:
         )
         return {int(r["conversation_id"]): MessageRecord.from_row(r) for r in rows}
 
+    async def last_agent_replies(self, conversation_ids: list[int]) -> dict[int, int]:
+        """When an agent last wrote in each given conversation."""
+        if not conversation_ids:
+            return {}
+        marks = ",".join("?" * len(conversation_ids))
+        rows = await self.db.fetch_all(
+            f"SELECT conversation_id, MAX(created_at) AS at FROM messages"
+            f" WHERE author = 'agent' AND conversation_id IN ({marks}) GROUP BY conversation_id",
+            tuple(conversation_ids),
+        )
+        return {int(r["conversation_id"]): int(r["at"]) for r in rows}
+
+    async def recent_handling_seconds(self, since: int, limit: int = 50) -> list[float]:
+        """How long agents had recent conversations, from assignment to close."""
+        rows = await self.db.fetch_all(
+            "SELECT (closed_at - assigned_at) / 1000.0 AS seconds FROM conversations"
+            " WHERE state = 'closed' AND assigned_at IS NOT NULL AND closed_at >= ?"
+            " ORDER BY closed_at DESC LIMIT ?",
+            (since, limit),
+        )
+        return [float(r["seconds"]) for r in rows if r["seconds"] is not None]
+
+    # -- callbacks -----------------------------------------------------------------
+
+    async def add_callback(
+        self,
+        conversation_id: int,
+        shopper_id: int,
+        question: str,
+        *,
+        email: str | None,
+        phone: str | None,
+        now: int,
+    ) -> CallbackRecord:
+        async def op(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "INSERT INTO callbacks (conversation_id, shopper_id, question, email, phone,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, shopper_id, question, email, phone, now),
+            )
+            return int(cursor.lastrowid or 0)
+
+        callback_id = await self.db.write(op)
+        row = await self.db.fetch_one("SELECT * FROM callbacks WHERE id = ?", (callback_id,))
+        assert row is not None
+        return CallbackRecord.from_row(row)
+
+    async def open_callbacks(self) -> list[CallbackRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM callbacks WHERE answered_at IS NULL ORDER BY created_at, id"
+        )
+        return [CallbackRecord.from_row(r) for r in rows]
+
+    async def answer_callbacks(self, conversation_id: int, agent_id: int, now: int) -> int:
+        """Mark the conversation's open callbacks answered; how many there were."""
+
+        async def op(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "UPDATE callbacks SET answered_at = ?, agent_id = ?"
+                " WHERE conversation_id = ? AND answered_at IS NULL",
+                (now, agent_id, conversation_id),
+            )
+            return int(cursor.rowcount)
+
+        return await self.db.write(op)
+
+    # -- learning and feedback -----------------------------------------------------
+
+    async def add_learned(
+        self,
+        question: str,
+        answer: str,
+        *,
+        language: str | None,
+        agent_id: int | None,
+        conversation_id: int | None,
+        approved: bool,
+        personal: list[str],
+        now: int,
+        reviewed_by: str | None = None,
+    ) -> LearnedRecord:
+        status = "approved" if approved else "candidate"
+
+        async def op(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "INSERT INTO learned (question, answer, language, agent_id, conversation_id,"
+                " status, personal, created_at, reviewed_at, reviewed_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    question,
+                    answer,
+                    language,
+                    agent_id,
+                    conversation_id,
+                    status,
+                    json.dumps(personal),
+                    now,
+                    now if approved else None,
+                    reviewed_by if approved else None,
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+        learned_id = await self.db.write(op)
+        found = await self.learned(learned_id)
+        assert found is not None
+        return found
+
+    async def learned(self, learned_id: int) -> LearnedRecord | None:
+        row = await self.db.fetch_one("SELECT * FROM learned WHERE id = ?", (learned_id,))
+        return LearnedRecord.from_row(row) if row else None
+
+    async def learned_by_status(self, status: str) -> list[LearnedRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM learned WHERE status = ? ORDER BY id", (status,)
+        )
+        return [LearnedRecord.from_row(r) for r in rows]
+
+    async def review_learned(
+        self,
+        learned_id: int,
+        *,
+        status: str,
+        reviewer: str,
+        now: int,
+        question: str | None = None,
+        answer: str | None = None,
+        personal: list[str] | None = None,
+    ) -> LearnedRecord | None:
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "UPDATE learned SET status = ?, reviewed_at = ?, reviewed_by = ?,"
+                " question = COALESCE(?, question), answer = COALESCE(?, answer),"
+                " personal = COALESCE(?, personal) WHERE id = ?",
+                (
+                    status,
+                    now,
+                    reviewer,
+                    question,
+                    answer,
+                    json.dumps(personal) if personal is not None else None,
+                    learned_id,
+                ),
+            )
+
+        await self.db.write(op)
+        return await self.learned(learned_id)
+
+    async def learned_version(self) -> tuple[int, int]:
+        """Changes whenever the set of approved pairs changes (count, last review time)."""
+        row = await self.db.fetch_one(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(reviewed_at), 0) AS at FROM learned"
+            " WHERE status = 'approved'"
+        )
+        return (int(row["n"]), int(row["at"])) if row else (0, 0)
+
+    async def add_miss(
+        self,
+        conversation_id: int | None,
+        question: str,
+        *,
+        language: str | None,
+        reason: str,
+        entry_id: str | None,
+        now: int,
+    ) -> None:
+        await self._execute(
+            "INSERT INTO misses (conversation_id, question, language, reason, entry_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (conversation_id, question, language, reason, entry_id, now),
+        )
+
+    async def misses_since(self, since: int) -> list[MissRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM misses WHERE created_at >= ? ORDER BY id", (since,)
+        )
+        return [MissRecord.from_row(r) for r in rows]
+
+    async def add_feedback(
+        self, conversation_id: int, seq: int, *, entry_id: str | None, helpful: bool, now: int
+    ) -> bool:
+        """Record feedback on a bot answer; False when this answer already had some."""
+
+        async def op(conn: aiosqlite.Connection) -> bool:
+            rows = await conn.execute_fetchall(
+                "INSERT INTO bot_feedback (conversation_id, seq, entry_id, helpful, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
+                (conversation_id, seq, entry_id, int(helpful), now),
+            )
+            return len(list(rows)) == 1
+
+        return await self.db.write(op)
+
+    async def message(self, conversation_id: int, seq: int) -> MessageRecord | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM messages WHERE conversation_id = ? AND seq = ?", (conversation_id, seq)
+        )
+        return MessageRecord.from_row(row) if row else None
+
+    async def add_rating(
+        self,
+        conversation_id: int,
+        agent_id: int | None,
+        rating: int,
+        comment: str | None,
+        now: int,
+    ) -> None:
+        await self._execute(
+            "INSERT INTO ratings (conversation_id, agent_id, rating, comment, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET"
+            " rating = excluded.rating, comment = excluded.comment,"
+            " created_at = excluded.created_at",
+            (conversation_id, agent_id, rating, comment, now),
+        )
+
+    async def conversation_figures(self, since: int) -> list[sqlite3.Row]:
+        """Per conversation started since `since`: when it started, the first shopper and
+        agent messages, and how many bot answers it had."""
+        return await self.db.fetch_all(
+            "SELECT c.id, c.created_at,"
+            " MIN(CASE WHEN m.author = 'shopper' THEN m.created_at END) AS first_shopper,"
+            " MIN(CASE WHEN m.author = 'agent' THEN m.created_at END) AS first_agent,"
+            " SUM(CASE WHEN m.author = 'bot' AND m.meta LIKE '%\"kind\": \"answer\"%'"
+            " THEN 1 ELSE 0 END) AS bot_answers"
+            " FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id"
+            " WHERE c.created_at >= ? GROUP BY c.id",
+            (since,),
+        )
+
+    async def rating_figures(self, since: int) -> dict[str, Any]:
+        rows = await self.db.fetch_all(
+            "SELECT rating, COUNT(*) AS n FROM ratings WHERE created_at >= ? GROUP BY rating",
+            (since,),
+        )
+        counts = {int(r["rating"]): int(r["n"]) for r in rows}
+        total = sum(counts.values())
+        average = sum(k * v for k, v in counts.items()) / total if total else None
+        return {
+            "count": total,
+            "average": round(average, 2) if average is not None else None,
+            "distribution": {str(k): counts.get(k, 0) for k in range(1, 6)},
+        }
+
     async def count_messages(self) -> int:
         row = await self.db.fetch_one("SELECT COUNT(*) AS n FROM messages")
         return int(row["n"]) if row else 0
@@ -333,3 +584,16 @@ class Store:
             await conn.execute(sql, params)
 
         await self.db.write(op)
+
+
+def run_with_store(path: Path, work: Callable[[Store], Awaitable[int]]) -> int:
+    """Open the store at `path`, run `work` on it and close it: for command-line tools."""
+
+    async def main() -> int:
+        store = await Store.open(path)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())

@@ -12,7 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from loket.auth import SESSION_COOKIE, AgentSession
 from loket.errors import LoketError
-from loket.keys import SERVICES
+from loket.keys import SERVICES, SIO
+from loket.realtime.agent import end_session
 from loket.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def _status_of(error: LoketError) -> int:
         "session_expired": 401,
         "forbidden": 403,
         "not_found": 404,
+        "personal_data": 409,
         "rate_limited": 429,
     }.get(error.code, 400)
 
@@ -136,6 +138,7 @@ async def logout(request: web.Request) -> web.Response:
     token = request_token(request)
     if token:
         await request.app[SERVICES].agent_auth.logout(token)
+        await end_session(request.app[SIO], token)
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
@@ -168,11 +171,17 @@ async def healthz(request: web.Request) -> web.Response:
     except StoreError as exc:
         healthy = False
         checks["store"] = {"ok": False, "error": str(exc)}
+    degraded = False
     for name, check in services.health_checks.items():
-        result = check()
+        result = await check()
         checks[name] = result
-        healthy = healthy and bool(result.get("ok", True))
-    body = {"status": "ok" if healthy else "failing", "checks": checks}
+        if not result.get("ok", True):
+            if result.get("critical", True):
+                healthy = False
+            else:
+                degraded = True
+    status = "failing" if not healthy else "degraded" if degraded else "ok"
+    body = {"status": status, "checks": checks}
     return web.json_response(body, status=200 if healthy else 503)
 
 

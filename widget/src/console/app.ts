@@ -27,10 +27,43 @@ interface Conversation {
   shopper_read_seq: number;
   agent_read_seq: number;
   last_message?: Message;
+  /** The last transfer note. */
+  note?: string | null;
+  previous_state?: State;
 }
 
 interface Entry extends OutboxEntry {
   conversation_id: number;
+  /** The bot may give this reply to the same question. */
+  reusable?: boolean;
+}
+
+interface Callback {
+  id: number;
+  conversation_id: number;
+  question: string;
+  email: string | null;
+  phone: string | null;
+  created_at: number;
+}
+
+interface OnlineAgent {
+  id: number;
+  name: string;
+  load: number;
+}
+
+interface FaqHit {
+  id: string;
+  question: string;
+  answer: string;
+}
+
+interface SyncAck {
+  agent: api.Agent & { status?: "online" | "away"; capacity?: number };
+  conversations: Conversation[];
+  callbacks?: Callback[];
+  agents?: OnlineAgent[];
 }
 
 const ACK_TIMEOUT = 10000;
@@ -38,6 +71,8 @@ const DRAFTS_KEY = "loket-console:drafts";
 const OUTBOX_KEY = "loket-console:outbox";
 const TYPING_EVERY = 3000;
 const TYPING_IDLE = 4000;
+// "/" followed by words in the composer searches the FAQ for a canned answer.
+const CANNED = /^\/(\S.*)$/s;
 
 export class ConsoleApp {
   private readonly session = safeStorage("session");
@@ -57,6 +92,11 @@ export class ConsoleApp {
   private typingShoppers = new Map<number, ReturnType<typeof setTimeout>>();
   private typingSentAt = 0;
   private typingStop: ReturnType<typeof setTimeout> | undefined;
+  private callbacks: Callback[] = [];
+  private agents: OnlineAgent[] = [];
+  private canned: FaqHit[] = [];
+  private cannedTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly baseTitle = document.title || "Loket";
 
   constructor(private readonly mountPoint: HTMLElement) {
     this.drafts = this.session.getJSON<Record<string, string>>(DRAFTS_KEY) ?? {};
@@ -64,7 +104,15 @@ export class ConsoleApp {
       outbox: this.outbox,
       socket: () => this.socket,
       timeoutMs: ACK_TIMEOUT,
-      payload: (e) => ({ conversation_id: e.conversation_id, client_id: e.client_id, text: e.text }),
+      payload: (e) => {
+        const payload: Record<string, unknown> = {
+          conversation_id: e.conversation_id,
+          client_id: e.client_id,
+          text: e.text,
+        };
+        if (e.reusable) payload.reusable = true;
+        return payload;
+      },
       onAcked: (_e, ack) => this.addMessage(ack.message),
       onFailed: (e, error) => {
         if (this.selected?.id === e.conversation_id) {
@@ -191,6 +239,7 @@ export class ConsoleApp {
     socket.on("conversation", (c: Conversation) => this.onConversation(c));
     socket.on("message", (m: Message) => this.onMessage(m));
     socket.on("typing", (t: { conversation_id: number; typing: boolean }) => this.onTyping(t));
+    socket.on("callbacks", () => void this.refreshCallbacks());
     socket.on("read", (r: { conversation_id: number; by: string; seq: number }) => {
       const c = this.conversations.get(r.conversation_id);
       if (c && r.by === "shopper") c.shopper_read_seq = Math.max(c.shopper_read_seq, r.seq);
@@ -216,28 +265,42 @@ export class ConsoleApp {
     // Rooms belong to the old connection: only what is opened again stays complete.
     const keep = this.selected?.id;
     for (const id of [...this.histories.keys()]) if (id !== keep) this.histories.delete(id);
-    const ack = await this.request<{ agent: api.Agent; conversations: Conversation[] }>("sync", {});
+    const ack = await this.request<SyncAck>("sync", {});
     if (!ack) return;
     this.agent = ack.agent;
+    this.synced(ack);
     this.conversations = new Map(ack.conversations.map((c) => [c.id, c]));
     this.renderList();
     if (this.selected) await this.open(this.selected.id);
     this.sender.flush();
   }
 
-  /** Emits with an ack; null (and a notice) on a refusal or no answer. */
-  private async request<T>(event: string, payload: object): Promise<(T & { ok: true }) | null> {
+  /** What a sync says besides the conversations: status, callbacks, agents online. */
+  private synced(ack: SyncAck): void {
+    this.ws.status.value = ack.agent.status === "away" ? "away" : "online";
+    if (Array.isArray(ack.callbacks)) this.callbacks = ack.callbacks;
+    if (Array.isArray(ack.agents)) this.agents = ack.agents;
+  }
+
+  /** Emits with an ack; null (and a notice unless quiet) on a refusal or no answer. */
+  private async request<T>(
+    event: string,
+    payload: object,
+    quiet = false,
+  ): Promise<(T & { ok: true }) | null> {
     const socket = this.socket;
     if (!socket || !socket.connected) return null;
     let ack: Ack<T>;
     try {
       ack = (await socket.timeout(ACK_TIMEOUT).emitWithAck(event, payload)) as Ack<T>;
     } catch {
-      this.ws.notice.textContent = "The server did not answer; try again.";
+      if (!quiet) this.ws.notice.textContent = "The server did not answer; try again.";
       return null;
     }
     if (!ack.ok) {
-      this.refused(ack.error);
+      if (!quiet || ack.error.code === "session_expired" || ack.error.code === "unauthorized") {
+        this.refused(ack.error);
+      }
       return null;
     }
     return ack;
@@ -260,6 +323,9 @@ export class ConsoleApp {
   private onConversation(c: Conversation): void {
     const old = this.conversations.get(c.id);
     const merged: Conversation = { ...c, last_message: c.last_message ?? old?.last_message };
+    if (c.state === "queued" && c.previous_state !== undefined && c.previous_state !== "queued") {
+      this.alertWaiting(merged);
+    }
     if (c.state === "closed") this.conversations.delete(c.id);
     else this.conversations.set(c.id, merged);
     if (this.selected?.id === c.id) {
@@ -281,6 +347,8 @@ export class ConsoleApp {
     const added = this.addMessage(m);
     if (added && this.selected?.id === m.conversation_id && m.author !== "agent") {
       this.ws.live.textContent = `${this.authorName(m)}: ${m.text}`;
+      // A new question: new FAQ suggestions.
+      if (m.author === "shopper") void this.loadSuggestions();
     }
     this.renderList();
   }
@@ -331,6 +399,10 @@ export class ConsoleApp {
     this.ws.messages.textContent = "";
     this.ws.notice.textContent = "";
     this.timeline = null;
+    this.hideTransfer();
+    this.suggest([]);
+    this.canned = [];
+    this.ws.reusable.checked = false;
     if (c) {
       this.timeline = new Timeline(
         this.ws.messages,
@@ -343,7 +415,7 @@ export class ConsoleApp {
       }
       this.timeline.markRead(c.id, c.shopper_read_seq);
       this.ws.input.value = this.drafts[String(c.id)] ?? "";
-      void this.open(c.id);
+      void this.open(c.id).then(() => this.loadSuggestions());
     }
     this.renderDetail();
     this.renderList();
@@ -385,6 +457,180 @@ export class ConsoleApp {
     if (ack) this.ws.input.focus();
   }
 
+  /** Opens a conversation that is not in the list (e.g. from a callback) by asking for it. */
+  private async openById(id: number): Promise<void> {
+    const ack = await this.request<{ conversation: Conversation }>("open", { conversation_id: id, after_seq: 0 });
+    if (!ack) return;
+    this.conversations.set(id, ack.conversation);
+    this.select(id);
+  }
+
+  private async setStatus(): Promise<void> {
+    const wanted = this.ws.status.value;
+    const ack = await this.request<{ status: string }>("status", { status: wanted });
+    this.ws.status.value = ack ? ack.status : wanted === "away" ? "online" : "away";
+  }
+
+  private async refreshCallbacks(): Promise<void> {
+    const ack = await this.request<{ callbacks: Callback[] }>("callbacks", {}, true);
+    if (!ack) return;
+    this.callbacks = ack.callbacks;
+    this.renderList();
+  }
+
+  // -- transfer ----------------------------------------------------------------------
+
+  private async showTransfer(): Promise<void> {
+    const ws = this.ws;
+    if (!ws.transferForm.hidden) {
+      this.hideTransfer();
+      return;
+    }
+    ws.transferForm.hidden = false;
+    ws.transfer.setAttribute("aria-expanded", "true");
+    this.renderAgents();
+    ws.transferTo.focus();
+    // Who is online now, not at the last sync.
+    const ack = await this.request<SyncAck>("sync", {}, true);
+    if (ack && Array.isArray(ack.agents)) {
+      this.agents = ack.agents;
+      this.renderAgents();
+    }
+  }
+
+  private renderAgents(): void {
+    const chosen = this.ws.transferTo.value;
+    const others = this.agents.filter((a) => a.id !== this.agent?.id);
+    this.ws.transferTo.replaceChildren(
+      ...others.map((a) => h("option", { value: String(a.id) }, `${a.name} (${a.load} open)`)),
+      h("option", { value: "" }, "Back to the queue"),
+    );
+    if ([...this.ws.transferTo.options].some((o) => o.value === chosen)) this.ws.transferTo.value = chosen;
+  }
+
+  private hideTransfer(): void {
+    this.ws.transferForm.hidden = true;
+    this.ws.transfer.setAttribute("aria-expanded", "false");
+    this.ws.transferNote.value = "";
+  }
+
+  private async transfer(): Promise<void> {
+    const c = this.selected;
+    if (!c) return;
+    const to = this.ws.transferTo.value;
+    const note = this.ws.transferNote.value.trim();
+    const payload: Record<string, unknown> = { conversation_id: c.id, to_agent_id: to ? Number(to) : null };
+    if (note) payload.note = note;
+    const ack = await this.request<{ conversation: Conversation }>("transfer", payload);
+    if (!ack) return;
+    this.hideTransfer();
+    this.onConversation(ack.conversation);
+    const name = this.agents.find((a) => String(a.id) === to)?.name;
+    this.ws.live.textContent = to ? `Transferred to ${name ?? "another agent"}.` : "Handed back to the queue.";
+  }
+
+  // -- FAQ suggestions and canned answers ----------------------------------------------
+
+  private async loadSuggestions(): Promise<void> {
+    const c = this.selected;
+    if (!c) return;
+    const ack = await this.request<{ suggestions: FaqHit[] }>("suggestions", { conversation_id: c.id }, true);
+    if (ack && this.selected?.id === c.id && !this.canned.length) this.suggest(ack.suggestions ?? []);
+  }
+
+  /** Shows FAQ entries beside the composer; one click puts the answer in the composer. */
+  private suggest(hits: FaqHit[], title = "Suggested answers"): void {
+    const assist = this.ws.assist;
+    assist.hidden = !hits.length;
+    if (!hits.length) {
+      assist.replaceChildren();
+      return;
+    }
+    const items = hits.slice(0, 8).map((hit) =>
+      h(
+        "li",
+        {},
+        h(
+          "button",
+          { type: "button", class: "faq", "data-entry": hit.id, title: hit.answer },
+          h("span", { class: "q" }, hit.question),
+          h("span", { class: "a" }, clipLine(hit.answer)),
+        ),
+      ),
+    );
+    assist.replaceChildren(h("h3", {}, title), h("ul", {}, ...items));
+    assist.dataset.kind = title === "Suggested answers" ? "suggestions" : "canned";
+    items.forEach((li, i) => li.firstElementChild?.addEventListener("click", () => this.insert(hits[i].answer)));
+  }
+
+  private insert(answer: string): void {
+    const input = this.ws.input;
+    if (input.disabled) return;
+    const typed = input.value;
+    // A "/words" search is replaced by its answer; other text is kept and the answer added.
+    input.value = CANNED.test(typed) || !typed.trim() ? answer : typed.replace(/\s*$/, "\n") + answer;
+    this.canned = [];
+    void this.loadSuggestions();
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+    this.saveDraft();
+  }
+
+  /** "/" and words: search the FAQ as the agent types. */
+  private searchCanned(): void {
+    clearTimeout(this.cannedTimer);
+    const found = CANNED.exec(this.ws.input.value);
+    if (!found) {
+      if (this.canned.length || this.ws.assist.dataset.kind === "canned") {
+        this.canned = [];
+        void this.loadSuggestions();
+      }
+      return;
+    }
+    const query = found[1].trim();
+    this.cannedTimer = setTimeout(async () => {
+      const ack = await this.request<{ results: FaqHit[] }>("faq_search", { query }, true);
+      if (!ack || CANNED.exec(this.ws.input.value)?.[1].trim() !== query) return;
+      this.canned = ack.results ?? [];
+      if (this.canned.length) this.suggest(this.canned, `Answers for “${query}”`);
+      else this.ws.assist.replaceChildren(h("h3", {}, `No FAQ answer for “${query}”`));
+      this.ws.assist.hidden = false;
+      this.ws.assist.dataset.kind = "canned";
+    }, 200);
+  }
+
+  // -- alerts --------------------------------------------------------------------------
+
+  /** The tab title counts waiting shoppers, so a background tab shows them. */
+  private renderTitle(): void {
+    let waiting = 0;
+    for (const c of this.conversations.values()) if (c.state === "queued") waiting++;
+    document.title = waiting ? `(${waiting}) ${this.baseTitle}` : this.baseTitle;
+  }
+
+  private alertWaiting(c: Conversation): void {
+    if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+    if (document.visibilityState === "visible" && document.hasFocus()) return;
+    try {
+      const n = new Notification("A shopper is waiting", {
+        body: c.last_message ? clipLine(c.last_message.text) : shopperLabel(c.shopper),
+        tag: `loket-waiting-${c.id}`,
+      });
+      n.onclick = () => {
+        window.focus();
+        this.select(c.id);
+        n.close();
+      };
+    } catch {
+      // Some browsers allow notifications only from a service worker.
+    }
+  }
+
+  private renderNotifications(): void {
+    this.ws.notifications.hidden =
+      typeof Notification === "undefined" || Notification.permission !== "default";
+  }
+
   private async closeConversation(): Promise<void> {
     const c = this.selected;
     if (!c) return;
@@ -399,7 +645,14 @@ export class ConsoleApp {
     const text = this.ws.input.value;
     if (!c || !text.trim() || !this.isMine(c)) return;
     this.stopTyping();
+    if (CANNED.test(text)) {
+      // A "/words" search is never sent: Enter takes the first answer found.
+      if (this.canned.length) this.insert(this.canned[0].answer);
+      return;
+    }
     const entry: Entry = { client_id: newClientId(), text, made: Date.now(), conversation_id: c.id };
+    if (this.ws.reusable.checked) entry.reusable = true;
+    this.ws.reusable.checked = false;
     this.outbox.add(entry);
     this.timeline?.addPending(entry.client_id, text);
     this.ws.input.value = "";
@@ -477,10 +730,33 @@ export class ConsoleApp {
         this.send();
       }
     });
-    this.ws.input.addEventListener("input", () => this.typed());
+    this.ws.input.addEventListener("input", () => {
+      this.typed();
+      this.searchCanned();
+    });
+    this.ws.input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && CANNED.test(this.ws.input.value)) {
+        this.ws.input.value = "";
+        this.searchCanned();
+      }
+    });
     this.ws.groups.addEventListener("click", (event) => {
       const button = (event.target as Element).closest<HTMLButtonElement>("button[data-id]");
-      if (button) this.select(Number(button.dataset.id));
+      if (!button) return;
+      const id = Number(button.dataset.id);
+      if (this.conversations.has(id)) this.select(id);
+      else void this.openById(id);
+    });
+    this.ws.status.addEventListener("change", () => void this.setStatus());
+    this.ws.transfer.addEventListener("click", () => void this.showTransfer());
+    this.ws.transferCancel.addEventListener("click", () => this.hideTransfer());
+    this.ws.transferForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.transfer();
+    });
+    this.renderNotifications();
+    this.ws.notifications.addEventListener("click", () => {
+      void Notification.requestPermission().then(() => this.renderNotifications());
     });
   }
 
@@ -501,6 +777,31 @@ export class ConsoleApp {
     ];
     const focused = (document.activeElement as HTMLElement | null)?.dataset?.id;
     const sections: HTMLElement[] = [];
+    this.renderTitle();
+    if (this.callbacks.length) {
+      const now = Date.now();
+      const items = this.callbacks.map((cb) =>
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            { type: "button", class: "conv callback", "data-id": String(cb.conversation_id), "data-callback": String(cb.id) },
+            h("span", { class: "name" }, clipLine(cb.question)),
+            h("span", { class: "sub" }, [cb.email, cb.phone].filter(Boolean).join(" · ")),
+            h("span", { class: "sub" }, `left ${elapsed(now - cb.created_at)} ago`),
+          ),
+        ),
+      );
+      sections.push(
+        h(
+          "section",
+          { class: "group callbacks", "data-group": "Callbacks" },
+          h("h3", {}, `Left questions (${this.callbacks.length})`),
+          h("ul", {}, ...items),
+        ),
+      );
+    }
     for (const [name, list] of groups) {
       if (name === "Other agents" && !list.length) continue;
       const items = list.map((c) => h("li", {}, this.listItem(c)));
@@ -510,7 +811,7 @@ export class ConsoleApp {
       );
     }
     this.ws.groups.replaceChildren(...sections);
-    if (focused) this.ws.groups.querySelector<HTMLElement>(`button[data-id="${Number(focused)}"]`)?.focus();
+    if (focused) this.ws.groups.querySelector<HTMLElement>(`button.conv:not(.callback)[data-id="${Number(focused)}"]`)?.focus();
   }
 
   private listItem(c: Conversation): HTMLButtonElement {
@@ -561,7 +862,12 @@ export class ConsoleApp {
       facts.push(page);
     }
     ws.facts.replaceChildren(...facts);
+    ws.note.hidden = !c.note;
+    ws.note.textContent = c.note ? `Transfer note: ${c.note}` : "";
     const mine = this.isMine(c);
+    ws.transfer.hidden = !(c.state === "assigned" && (mine || this.agent?.is_admin));
+    if (ws.transfer.hidden) this.hideTransfer();
+    ws.reusable.disabled = !mine;
     ws.take.hidden = !(c.state === "bot" || c.state === "queued");
     ws.take.disabled = false;
     ws.close.hidden = c.state === "closed" || !(mine || this.agent?.is_admin);

@@ -38,6 +38,8 @@ export function loginView(): LoginView {
 export interface WorkspaceView {
   root: HTMLElement;
   who: HTMLSpanElement;
+  status: HTMLSelectElement;
+  notifications: HTMLButtonElement;
   connection: HTMLSpanElement;
   logout: HTMLButtonElement;
   groups: HTMLElement;
@@ -48,6 +50,14 @@ export interface WorkspaceView {
   facts: HTMLElement;
   take: HTMLButtonElement;
   close: HTMLButtonElement;
+  transfer: HTMLButtonElement;
+  transferForm: HTMLFormElement;
+  transferTo: HTMLSelectElement;
+  transferNote: HTMLInputElement;
+  transferCancel: HTMLButtonElement;
+  note: HTMLParagraphElement;
+  assist: HTMLElement;
+  reusable: HTMLInputElement;
   messages: HTMLOListElement;
   typing: HTMLDivElement;
   notice: HTMLDivElement;
@@ -59,6 +69,13 @@ export interface WorkspaceView {
 
 export function workspaceView(): WorkspaceView {
   const who = h("span", { class: "who" });
+  const status = h(
+    "select",
+    { id: "agent-status", class: "status" },
+    h("option", { value: "online" }, "Online"),
+    h("option", { value: "away" }, "Away"),
+  );
+  const notifications = h("button", { type: "button", class: "notify", hidden: true }, "Enable notifications");
   const connection = h("span", { class: "connection", role: "status" });
   const logout = h("button", { type: "button", class: "logout" }, "Log out");
   const groups = h("nav", { class: "groups", "aria-label": "Open conversations" });
@@ -66,6 +83,23 @@ export function workspaceView(): WorkspaceView {
   const facts = h("div", { class: "facts" });
   const take = h("button", { type: "button", class: "take" }, "Take");
   const close = h("button", { type: "button", class: "close-conv" }, "Close conversation");
+  const transfer = h("button", { type: "button", class: "transfer", "aria-expanded": "false" }, "Transfer…");
+  const transferTo = h("select", { id: "transfer-to" });
+  const transferNote = h("input", { id: "transfer-note", maxlength: "1000", placeholder: "What the next agent should know" });
+  const transferCancel = h("button", { type: "button", class: "secondary" }, "Cancel");
+  const transferForm = h(
+    "form",
+    { class: "transfer-form", hidden: true, "aria-label": "Transfer this conversation" },
+    h("label", { for: "transfer-to" }, "To"),
+    transferTo,
+    h("label", { for: "transfer-note" }, "Note"),
+    transferNote,
+    h("button", { type: "submit" }, "Transfer"),
+    transferCancel,
+  );
+  const note = h("p", { class: "note", hidden: true });
+  const assist = h("section", { class: "assist", "aria-label": "Suggested answers", hidden: true });
+  const reusable = h("input", { id: "composer-reusable", type: "checkbox" });
   const messages = h("ol", { class: "messages", "aria-label": "Messages", tabindex: "0" });
   const typing = h("div", { class: "typing", hidden: true });
   const notice = h("div", { class: "notice", role: "alert" });
@@ -80,16 +114,32 @@ export function workspaceView(): WorkspaceView {
     { class: "composer" },
     h("label", { class: "sr", for: "composer-input" }, "Reply"),
     input,
-    send,
+    h(
+      "div",
+      { class: "send-column" },
+      send,
+      h(
+        "label",
+        { class: "reusable", for: "composer-reusable", title: "The bot may give this reply to the same question" },
+        reusable,
+        " Reusable answer",
+      ),
+    ),
   );
   const live = h("div", { class: "sr", "aria-live": "polite" });
   const conversation = h(
     "section",
     { class: "conversation", hidden: true, "aria-labelledby": "conv-title" },
-    h("header", { class: "conv-head" }, h("div", {}, title, facts), h("div", { class: "actions" }, take, close)),
+    h(
+      "header",
+      { class: "conv-head" },
+      h("div", {}, title, facts, note, transferForm),
+      h("div", { class: "actions" }, take, transfer, close),
+    ),
     messages,
     typing,
     notice,
+    assist,
     composer,
   );
   title.id = "conv-title";
@@ -98,12 +148,23 @@ export function workspaceView(): WorkspaceView {
   const root = h(
     "div",
     { class: "workspace", hidden: true },
-    h("header", { class: "top" }, h("strong", {}, "Loket"), who, connection, logout),
+    h(
+      "header",
+      { class: "top" },
+      h("strong", {}, "Loket"),
+      who,
+      h("label", { class: "sr", for: "agent-status" }, "Your status"),
+      status,
+      notifications,
+      connection,
+      logout,
+    ),
     h("div", { class: "columns" }, groups, detail),
     live,
   );
   return {
-    root, who, connection, logout, groups, detail, placeholder, conversation, title, facts,
-    take, close, messages, typing, notice, composer, input, send, live,
+    root, who, status, notifications, connection, logout, groups, detail, placeholder, conversation,
+    title, facts, take, close, transfer, transferForm, transferTo, transferNote, transferCancel, note,
+    assist, reusable, messages, typing, notice, composer, input, send, live,
   };
 }

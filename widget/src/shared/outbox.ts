@@ -80,12 +80,15 @@ const PERMANENT = new Set([
   "not_found",
   "closed",
   "unknown_event",
+  "contact_required",
 ]);
 
 export interface SenderOptions<E extends OutboxEntry, A> {
   outbox: Outbox<E>;
   socket: () => Socket | null;
   payload: (entry: E) => Record<string, unknown>;
+  /** The event an entry is sent with; "message" unless given. */
+  event?: (entry: E) => string;
   onAcked: (entry: E, ack: A) => void;
   onFailed: (entry: E, error: ProtocolError) => void;
   /** A refusal that is not about the message (a session that ended): keep it, stop for now. */
@@ -126,7 +129,7 @@ export class Sender<E extends OutboxEntry, A> {
         try {
           ack = (await socket
             .timeout(this.opts.timeoutMs ?? 10000)
-            .emitWithAck("message", this.opts.payload(entry))) as Ack<A>;
+            .emitWithAck(this.opts.event?.(entry) ?? "message", this.opts.payload(entry))) as Ack<A>;
         } catch {
           // No ack in time: it may or may not be stored; the same client_id makes a resend safe.
           this.retryLater();

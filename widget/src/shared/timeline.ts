@@ -5,7 +5,7 @@
  * first as an outbox entry (no seq yet) and later with its seq: the stored version then
  * takes the entry's place, so nothing doubles.
  */
-import type { Message } from "./types";
+import type { Message, MessageMeta } from "./types";
 
 export type Status = "sending" | "sent" | "read" | "failed";
 
@@ -14,6 +14,8 @@ export interface Shown {
   text: string;
   at?: number;
   agent_name?: string;
+  seq?: number;
+  meta?: MessageMeta;
 }
 
 export interface TimelineView {

@@ -11,6 +11,17 @@ export interface Message {
   text: string;
   at: number;
   agent_name?: string;
+  meta?: MessageMeta;
+}
+
+/** What a bot or system message offers besides its text (docs/protocol.md, `meta.kind`). */
+export interface MessageMeta {
+  kind?: "answer" | "suggest" | "unknown" | "notice" | "question_left";
+  offer?: "person" | "leave_question";
+  choices?: { id: string; question: string }[];
+  feedback?: boolean;
+  entry_id?: string;
+  question_seq?: number;
 }
 
 export interface ProtocolError {

@@ -6,7 +6,7 @@ import { safeStorage } from "../shared/storage";
 import { clip } from "../shared/text";
 import { refusalCode, type Ack, type Message, type State } from "../shared/types";
 import { asLocale, pageLocale, type Locale } from "./i18n";
-import { WidgetUi } from "./ui";
+import { WidgetUi, type LeftQuestion, type Offer } from "./ui";
 
 interface Conversation {
   id: number;
@@ -17,6 +17,24 @@ interface Conversation {
   shopper_read_seq: number;
 }
 
+interface QueuePlace {
+  conversation_id: number;
+  position: number;
+  wait_seconds: number;
+}
+
+interface Availability {
+  staffed: boolean;
+  text: string;
+  next_open: number | null;
+}
+
+interface Invitation {
+  path: string;
+  after_seconds: number;
+  text: string;
+}
+
 interface SyncAck {
   token: string;
   identity: "anonymous" | "verified" | "rejected";
@@ -24,6 +42,23 @@ interface SyncAck {
   messages: Message[];
   more: boolean;
   limits?: { max_message_chars?: number };
+  queue?: QueuePlace | null;
+  availability?: Availability;
+  invitations?: Invitation[];
+}
+
+interface HandoffAck {
+  conversation: Conversation;
+  queue: QueuePlace | null;
+  availability: Availability;
+  leave_question: boolean;
+}
+
+/** A message, or a left question (sent with `leave_question` and a way to reach the shopper). */
+interface Entry extends OutboxEntry {
+  event?: "leave_question";
+  email?: string;
+  phone?: string;
 }
 
 interface MessageAck {
@@ -42,6 +77,11 @@ export interface Customer {
 const TOKEN_KEY = "loket:token";
 const OUTBOX_KEY = "loket:outbox";
 const OPEN_KEY = "loket:open";
+const RATED_KEY = "loket:rated";
+const INVITATIONS_KEY = "loket:invitations";
+const INVITED_KEY = "loket:invited";
+// Invitation rules are fetched for a first-time visitor at most this often.
+const INVITATIONS_FRESH = 3600 * 1000;
 const ACK_TIMEOUT = 10000;
 // A typing notice at most this often; "stopped" after this much quiet.
 const TYPING_EVERY = 3000;
@@ -51,8 +91,8 @@ export class Chat {
   readonly ui: WidgetUi;
   private readonly local = safeStorage("local");
   private readonly session = safeStorage("session");
-  private readonly outbox: Outbox<OutboxEntry>;
-  private readonly sender: Sender<OutboxEntry, MessageAck>;
+  private readonly outbox: Outbox<Entry>;
+  private readonly sender: Sender<Entry, MessageAck>;
   private socket: Socket | null = null;
   private conversation: Conversation | null = null;
   private customer: Customer | null = null;
@@ -64,17 +104,30 @@ export class Chat {
   private syncing: Promise<void> | null = null;
   private typingSentAt = 0;
   private typingStop: ReturnType<typeof setTimeout> | undefined;
+  private queue: QueuePlace | null = null;
+  private availability: Availability | null = null;
+  private handingOff = false;
+  private inviteTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly origin: string,
     private readonly ioPath: string,
   ) {
-    this.outbox = new Outbox<OutboxEntry>(this.local, OUTBOX_KEY);
-    this.sender = new Sender<OutboxEntry, MessageAck>({
+    this.outbox = new Outbox<Entry>(this.local, OUTBOX_KEY);
+    this.sender = new Sender<Entry, MessageAck>({
       outbox: this.outbox,
       socket: () => this.socket,
       timeoutMs: ACK_TIMEOUT,
-      payload: (entry) => ({ client_id: entry.client_id, text: entry.text, page: pageInfo() }),
+      event: (entry) => entry.event ?? "message",
+      payload: (entry) => {
+        if (entry.event !== "leave_question") {
+          return { client_id: entry.client_id, text: entry.text, page: pageInfo() };
+        }
+        const payload: Record<string, unknown> = { client_id: entry.client_id, text: entry.text };
+        if (entry.email) payload.email = entry.email;
+        if (entry.phone) payload.phone = entry.phone;
+        return payload;
+      },
       onAcked: (_entry, ack) => {
         if (ack.conversation) this.setConversation(ack.conversation);
         this.addMessage(ack.message, false);
@@ -82,6 +135,15 @@ export class Chat {
       onFailed: (entry, error) => {
         this.ui.timeline.failPending(entry.client_id, error.message);
         this.ui.afterChange();
+        if (entry.event === "leave_question") {
+          const t = this.ui.t;
+          const field = /email/.test(error.message) ? t.badEmail : /phone/.test(error.message) ? t.badPhone : "";
+          const reason =
+            error.code === "contact_required" ? t.needContact
+            : error.code === "message_too_long" ? t.tooLong(this.maxChars)
+            : field || error.message;
+          this.ui.leaveFailed({ text: entry.text, email: entry.email, phone: entry.phone }, reason);
+        }
       },
     });
     this.ui = new WidgetUi({
@@ -93,9 +155,28 @@ export class Chat {
         this.markRead();
       },
       closed: () => this.session.set(OPEN_KEY, null),
+      person: () => void this.handoff(),
+      feedback: async (seq, helpful) => {
+        const ack = await this.request<{ offer: Offer | null }>("feedback", { seq, helpful });
+        if (ack.ok) return ack.offer ?? null;
+        this.ui.showNotice(this.ui.t.tryAgain);
+        return undefined;
+      },
+      leaveQuestion: (question) => this.leaveQuestion(question),
+      rate: async (rating, comment) => {
+        const ack = await this.request("rate", comment ? { rating, comment } : { rating });
+        if (!ack.ok) {
+          console.warn("Loket: rating refused:", ack.error.message);
+          return this.ui.t.tryAgain;
+        }
+        this.markRated();
+        return null;
+      },
+      skipRating: () => this.markRated(),
     });
     this.ui.setLocale(pageLocale());
     this.ui.setState((t) => t.stateNone);
+    this.ui.showPerson(true);
   }
 
   /** Puts the widget on the page; connects at once only for a returning shopper. */
@@ -107,6 +188,13 @@ export class Chat {
     if (this.session.get(OPEN_KEY)) this.ui.open(false);
     if (returning || this.customer) this.connect();
     document.addEventListener("visibilitychange", () => this.markRead());
+    const cached = this.local.getJSON<{ at: number; locale: Locale; rules: Invitation[] }>(INVITATIONS_KEY);
+    const locale = this.locale ?? pageLocale();
+    if (cached && Array.isArray(cached.rules) && cached.locale === locale && Date.now() - cached.at < INVITATIONS_FRESH) {
+      this.scheduleInvitation(cached.rules);
+    } else if (!this.socket && !this.session.get(INVITED_KEY)) {
+      this.probeInvitations();
+    }
   }
 
   // -- the command API -------------------------------------------------------------
@@ -195,6 +283,12 @@ export class Chat {
         this.ui.showTyping(data.typing ? data.agent_name || this.ui.t.agent : null);
       }
     });
+    socket.on("queue", (q: QueuePlace) => {
+      if (q && typeof q.position === "number" && q.conversation_id === this.conversation?.id) {
+        this.queue = q;
+        this.refreshDetail();
+      }
+    });
     socket.on("read", (data: { conversation_id: number; by: string; seq: number }) => {
       if (!data || typeof data.seq !== "number") return;
       if (data.by === "agent") this.ui.timeline.markRead(data.conversation_id, data.seq);
@@ -257,7 +351,11 @@ export class Chat {
         this.readSeq = 0;
       }
       first = false;
+      if (ack.queue !== undefined) this.queue = ack.queue;
+      if (ack.availability) this.availability = ack.availability;
+      if (Array.isArray(ack.invitations)) this.invitations(ack.invitations);
       if (ack.conversation) this.setConversation(ack.conversation);
+      else this.refreshDetail();
       for (const m of ack.messages) if (isMessage(m)) this.addMessage(m, false);
       if (!ack.more || ack.messages.length === 0) return;
     }
@@ -266,11 +364,18 @@ export class Chat {
   // -- conversation state ----------------------------------------------------------
 
   private setConversation(c: Conversation): void {
-    if (this.conversation && this.conversation.id !== c.id) {
+    const before = this.conversation;
+    if (before && before.id !== c.id) {
       this.othersSeqs = [];
       this.readSeq = 0;
     }
     this.conversation = c;
+    if (c.state !== "queued") this.queue = null;
+    // Rate the agent once per conversation, when an agent closed it.
+    const agentClosed = c.state === "closed" && (!!c.agent || before?.state === "assigned");
+    this.ui.showRating(agentClosed && !this.rated().includes(c.id));
+    this.refreshPerson();
+    this.refreshDetail();
     this.readSeq = Math.max(this.readSeq, c.shopper_read_seq);
     this.ui.timeline.markRead(c.id, c.agent_read_seq);
     const name = c.agent?.name;
@@ -303,6 +408,8 @@ export class Chat {
       if (live) {
         if (m.author === "agent") this.ui.showTyping(null);
         this.ui.announce(this.ui.authorName(m), m.text);
+        // Nobody can come: the form at once, not only a button in the message.
+        if (m.meta?.offer === "leave_question") this.ui.showLeaveForm();
       }
     }
     this.ui.afterChange();
@@ -331,6 +438,129 @@ export class Chat {
     this.refreshUnread();
   }
 
+  /** The line under the state: the queue place and wait, else when people are back. */
+  private refreshDetail(): void {
+    const c = this.conversation;
+    const q = this.queue;
+    const a = this.availability;
+    if (c?.state === "queued" && q && q.conversation_id === c.id) {
+      const minutes = Math.max(1, Math.round(q.wait_seconds / 60));
+      this.ui.setDetail((t) => t.queue(q.position, minutes));
+    } else if (a && !a.staffed && a.text && c?.state !== "assigned") {
+      this.ui.setDetail(() => a.text);
+    } else {
+      this.ui.setDetail(() => "");
+    }
+  }
+
+  private refreshPerson(): void {
+    const state = this.conversation?.state;
+    this.ui.showPerson(!state || state === "bot", this.handingOff);
+  }
+
+  private rated(): number[] {
+    const ids = this.local.getJSON<unknown>(RATED_KEY);
+    return Array.isArray(ids) ? ids.filter((id): id is number => typeof id === "number") : [];
+  }
+
+  private markRated(): void {
+    const id = this.conversation?.id;
+    if (id === undefined) return;
+    this.local.setJSON(RATED_KEY, [...this.rated().filter((x) => x !== id), id].slice(-20));
+  }
+
+  /** Emits with an ack; no answer in time becomes a refusal with code `timeout`. */
+  private async request<T>(event: string, payload: object): Promise<Ack<T>> {
+    this.connect();
+    const socket = this.socket;
+    try {
+      if (!socket) throw new Error("no socket");
+      return (await socket.timeout(ACK_TIMEOUT).emitWithAck(event, payload)) as Ack<T>;
+    } catch {
+      return { ok: false, error: { code: "timeout", message: this.ui.t.tryAgain } };
+    }
+  }
+
+  /** "Talk to a person": to an agent or the queue, or, when nobody can come, the form. */
+  private async handoff(): Promise<void> {
+    this.handingOff = true;
+    this.refreshPerson();
+    const ack = await this.request<HandoffAck>("handoff", { page: pageInfo() });
+    this.handingOff = false;
+    if (ack.ok) {
+      this.queue = ack.queue;
+      this.availability = ack.availability;
+      this.setConversation(ack.conversation);
+      if (ack.leave_question) this.ui.showLeaveForm();
+    } else {
+      this.ui.showNotice(ack.error.code === "timeout" ? ack.error.message : this.ui.t.tryAgain);
+    }
+    this.refreshPerson();
+  }
+
+  private leaveQuestion(question: LeftQuestion): void {
+    const entry: Entry = {
+      client_id: newClientId(),
+      text: question.text,
+      made: Date.now(),
+      event: "leave_question",
+    };
+    if (question.email) entry.email = question.email;
+    if (question.phone) entry.phone = question.phone;
+    this.outbox.add(entry);
+    this.ui.timeline.addPending(entry.client_id, entry.text);
+    this.ui.afterChange();
+    this.connect();
+    this.sender.flush();
+  }
+
+  // -- proactive invitations ---------------------------------------------------------
+
+  private invitations(rules: Invitation[]): void {
+    const locale = this.locale ?? pageLocale();
+    this.local.setJSON(INVITATIONS_KEY, { at: Date.now(), locale, rules });
+    this.scheduleInvitation(rules);
+  }
+
+  /** At most one invitation per visit, for the first rule whose path matches this page. */
+  private scheduleInvitation(rules: Invitation[]): void {
+    if (this.inviteTimer !== undefined || this.session.get(INVITED_KEY)) return;
+    const rule = rules.find((r) => r && typeof r.path === "string" && globMatch(r.path, location.pathname));
+    if (!rule || typeof rule.text !== "string") return;
+    const wait = Math.max(0, (Number(rule.after_seconds) || 0) * 1000 - performance.now());
+    this.inviteTimer = setTimeout(() => {
+      if (this.ui.isOpen || this.session.get(INVITED_KEY)) return;
+      this.session.set(INVITED_KEY, "1");
+      this.ui.showInvitation(rule.text);
+    }, wait);
+  }
+
+  /**
+   * A first-time visitor is not connected until they open the chat, yet invitations are for
+   * them most of all: one short connection fetches the rules, cached for an hour. Its visitor
+   * token is not kept, so the visitor still counts as new.
+   */
+  private probeInvitations(): void {
+    const probe = io(this.origin + "/shopper", {
+      path: this.ioPath,
+      transports: ["websocket"],
+      forceNew: true,
+      reconnection: false,
+      auth: { locale: this.locale ?? pageLocale(), page: pageInfo() },
+    });
+    probe.on("connect", () => {
+      probe
+        .timeout(ACK_TIMEOUT)
+        .emitWithAck("sync", {})
+        .then((ack: Ack<SyncAck>) => {
+          if (ack.ok && Array.isArray(ack.invitations)) this.invitations(ack.invitations);
+        })
+        .catch(() => undefined)
+        .finally(() => probe.disconnect());
+    });
+    probe.on("connect_error", () => probe.disconnect());
+  }
+
   // -- sending ---------------------------------------------------------------------
 
   private send(text: string): boolean {
@@ -339,7 +569,7 @@ export class Chat {
       return false;
     }
     this.stopTyping();
-    const entry: OutboxEntry = { client_id: newClientId(), text, made: Date.now() };
+    const entry: Entry = { client_id: newClientId(), text, made: Date.now() };
     this.outbox.add(entry);
     this.ui.timeline.addPending(entry.client_id, text);
     this.ui.afterChange();
@@ -370,6 +600,15 @@ export class Chat {
 
 function pageInfo(): { url: string; title: string } {
   return { url: clip(location.href, 500), title: clip(document.title, 500) };
+}
+
+/** A glob on the page path: `*` is any run of characters, `?` one; the whole path must match. */
+export function globMatch(glob: string, path: string): boolean {
+  const pattern = glob
+    .split("")
+    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&")))
+    .join("");
+  return new RegExp("^" + pattern + "$").test(path);
 }
 
 function delay(ms: number): Promise<void> {

@@ -8,7 +8,7 @@ export const CSS = `
   font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   color: #1d1d1f; text-align: left; direction: ltr;
 }
-button, textarea { font: inherit; color: inherit; margin: 0; }
+button, textarea, input { font: inherit; color: inherit; margin: 0; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
       white-space: nowrap; border: 0; padding: 0; margin: -1px; }
 .launcher {
@@ -23,7 +23,8 @@ button, textarea { font: inherit; color: inherit; margin: 0; }
   border-radius: 11px; background: #c62828; color: #fff; font-size: 12px; font-weight: 700;
   line-height: 22px; text-align: center;
 }
-.badge[hidden], .panel[hidden], .typing[hidden], .conn[hidden] { display: none; }
+.badge[hidden], .panel[hidden], .typing[hidden], .conn[hidden], .sheet[hidden], .invite[hidden],
+.offers[hidden], .thanks[hidden] { display: none; }
 .panel {
   position: absolute; right: 0; bottom: 76px; width: 370px; height: 560px;
   max-height: calc(100vh - 110px); display: flex; flex-direction: column;
@@ -63,6 +64,44 @@ button, textarea { font: inherit; color: inherit; margin: 0; }
 .send { border: 0; border-radius: 8px; padding: 0 14px; height: 40px; background: #20443a; color: #fff;
         cursor: pointer; font-weight: 600; }
 .notice { padding: 6px 12px 0; font-size: 12px; color: #b00020; }
+.detail { font-size: 13px; margin-top: 4px; font-weight: 600; }
+.detail:empty { display: none; }
+.offer { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; align-items: center; }
+.offer .ask-line { font-size: 13px; color: #555; width: 100%; }
+.offer button, .offers button, .sheet button, .invite button { cursor: pointer; border-radius: 16px; font-size: 13px; }
+.offer button { border: 1px solid #20443a; background: #fff; color: #20443a; padding: 5px 11px; text-align: left; }
+.offer button:disabled { opacity: .55; cursor: default; }
+.offer .choice.chosen { background: #20443a; color: #fff; opacity: 1; }
+.offers { display: flex; justify-content: center; padding: 6px 12px 0; background: #fff; }
+.person { border: 1px solid #20443a; background: #fff; color: #20443a; padding: 6px 14px; font-weight: 600; }
+.person:disabled { opacity: .55; }
+.sheet { flex: 0 1 auto; min-height: 0; overflow-y: auto; margin: 0; padding: 10px 14px; border-top: 1px solid #e2e5e3; background: #fff; display: grid; gap: 4px; font-size: 14px; }
+.sheet h3, .sheet legend { font-size: 15px; font-weight: 700; margin: 0 0 2px; padding: 0; }
+.sheet fieldset { border: 0; margin: 0; padding: 0; }
+.sheet .intro { margin: 0 0 4px; color: #555; font-size: 13px; }
+.sheet label { font-size: 13px; font-weight: 600; margin-top: 4px; }
+.sheet input, .sheet textarea { width: 100%; padding: 7px 9px; border: 1px solid #b9c0bc; border-radius: 6px; background: #fff; font-size: 14px; resize: none; }
+.sheet textarea { min-height: 58px; }
+.sheet input { min-height: 34px; }
+.asking .offers { display: none; }
+.sheet [aria-invalid="true"] { border-color: #b00020; }
+.sheet .error { color: #b00020; font-size: 13px; margin: 2px 0 0; }
+.sheet .error:empty { display: none; }
+.sheet .buttons { display: flex; gap: 8px; margin-top: 6px; }
+.sheet .primary { border: 0; background: #20443a; color: #fff; padding: 8px 14px; font-weight: 600; border-radius: 8px; }
+.sheet .secondary { border: 1px solid #b9c0bc; background: #fff; padding: 8px 14px; border-radius: 8px; }
+.stars { display: flex; gap: 4px; }
+.sheet .star { border: 0; background: transparent; font-size: 28px; line-height: 1; color: #c5cbc8; padding: 2px; }
+.sheet .star.on { color: #e0a100; }
+.head, .conn, .typing, .thanks, .offers, .notice, .composer { flex-shrink: 0; }
+.messages { min-height: 72px; }
+.thanks { margin: 0; padding: 8px 14px; text-align: center; font-size: 14px; color: #20443a; background: #fff; }
+.invite { position: absolute; right: 0; bottom: 74px; width: 260px; display: flex; align-items: flex-start;
+          background: #fff; border-radius: 12px; box-shadow: 0 4px 18px rgba(0,0,0,.22); }
+.invite-text { flex: 1; border: 0; background: transparent; padding: 12px 4px 12px 14px; text-align: left; font-size: 14px; }
+.invite-close { border: 0; background: transparent; width: 32px; height: 32px; font-size: 18px; color: #555; }
+.offer button:focus-visible, .offers button:focus-visible, .sheet button:focus-visible, .invite button:focus-visible,
+.sheet input:focus-visible, .sheet textarea:focus-visible { outline: 3px solid #f5b301; outline-offset: 1px; }
 .notice:empty { display: none; }
 @media (max-width: 480px) {
   .root.open { right: 0; bottom: 0; left: 0; top: 0; }

@@ -2,6 +2,7 @@
 import { h } from "../shared/dom";
 import { renderText } from "../shared/text";
 import { formatTime, Timeline, type Shown, type Status } from "../shared/timeline";
+import type { MessageMeta } from "../shared/types";
 import type { Locale, Texts } from "./i18n";
 import { TEXTS } from "./i18n";
 import { CSS } from "./styles";
@@ -9,13 +10,34 @@ import { CSS } from "./styles";
 const ICON_PATH =
   "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
 
+export type Offer = "person" | "leave_question";
+
+export interface LeftQuestion {
+  text: string;
+  email?: string;
+  phone?: string;
+}
+
 export interface UiHandlers {
   /** False keeps the text in the composer (e.g. it is too long). */
   send(text: string): boolean;
   typed(): void;
   opened(): void;
   closed(): void;
+  /** "Talk to a person". */
+  person(): void;
+  /** What to offer next; undefined when the feedback could not be given. */
+  feedback(seq: number, helpful: boolean): Promise<Offer | null | undefined>;
+  leaveQuestion(question: LeftQuestion): void;
+  /** Null when stored, else the reason for people. */
+  rate(rating: number, comment: string): Promise<string | null>;
+  /** The shopper skipped the rating: do not ask again for this conversation. */
+  skipRating(): void;
 }
+
+// As the server checks them (docs/protocol.md, `leave_question`).
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const PHONE = /^\+?[0-9 ()./-]{6,30}$/;
 
 export type Connection = "idle" | "connecting" | "online" | "reconnecting" | "unavailable";
 
@@ -39,11 +61,29 @@ export class WidgetUi {
   private readonly inputLabel: HTMLLabelElement;
   private readonly hint: HTMLSpanElement;
   private readonly sendButton: HTMLButtonElement;
+  private readonly detailLine: HTMLDivElement;
+  private readonly personButton: HTMLButtonElement;
+  private readonly invite: HTMLDivElement;
+  private readonly inviteText: HTMLButtonElement;
+  private readonly ask: HTMLFormElement;
+  private readonly askText: HTMLTextAreaElement;
+  private readonly askEmail: HTMLInputElement;
+  private readonly askPhone: HTMLInputElement;
+  private readonly askError: HTMLParagraphElement;
+  private readonly rateForm: HTMLFormElement;
+  private readonly stars: HTMLButtonElement[] = [];
+  private readonly rateComment: HTMLTextAreaElement;
+  private readonly rateError: HTMLParagraphElement;
+  private readonly rateThanks: HTMLParagraphElement;
+  private rating = 0;
+  /** Elements whose text (or attribute) follows the locale. */
+  private readonly localized: [HTMLElement, (t: Texts) => string, string?][] = [];
   private texts: Texts = TEXTS.en;
   private locale: Locale = "en";
   private unreadCount = 0;
   private connection: Connection = "idle";
   private stateText: () => string = () => this.texts.stateNone;
+  private detailText: (t: Texts) => string = () => "";
   private typingName: string | null = null;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -61,6 +101,7 @@ export class WidgetUi {
     this.launcher.append(icon(), this.badge);
     this.title = h("h2", { class: "title", id: "loket-title" });
     this.stateLine = h("div", { class: "state" });
+    this.detailLine = h("div", { class: "detail", role: "status" });
     this.closeButton = h("button", { class: "close", type: "button" }, "×");
     this.conn = h("div", { class: "conn", role: "status", hidden: true });
     this.empty = h("li", { class: "empty" });
@@ -73,18 +114,91 @@ export class WidgetUi {
     this.hint = h("span", { class: "sr", id: "loket-hint" });
     this.sendButton = h("button", { class: "send", type: "submit" });
     const form = h("form", { class: "composer" }, this.inputLabel, this.input, this.hint, this.sendButton);
+    const tr = this.tr.bind(this);
+    this.personButton = tr(h("button", { class: "person", type: "button" }), (t) => t.person);
+    this.personButton.addEventListener("click", () => this.handlers.person());
+
+    // Leave a question: the text and a way to reach the shopper, checked as the server will.
+    this.askText = h("textarea", { id: "loket-ask-text", rows: "3", "aria-describedby": "loket-ask-error" });
+    this.askEmail = h("input", { id: "loket-ask-email", type: "email", autocomplete: "email", "aria-describedby": "loket-ask-error" });
+    this.askPhone = h("input", { id: "loket-ask-phone", type: "tel", autocomplete: "tel", "aria-describedby": "loket-ask-error" });
+    this.askError = h("p", { class: "error", id: "loket-ask-error", role: "alert" });
+    const askCancel = tr(h("button", { type: "button", class: "secondary" }), (t) => t.cancel);
+    askCancel.addEventListener("click", () => this.hideLeaveForm());
+    this.ask = h(
+      "form",
+      { class: "sheet ask", novalidate: true, hidden: true, "aria-labelledby": "loket-ask-title" },
+      tr(h("h3", { id: "loket-ask-title" }), (t) => t.leaveTitle),
+      tr(h("p", { class: "intro" }), (t) => t.leaveIntro),
+      tr(h("label", { for: "loket-ask-text" }), (t) => t.question),
+      this.askText,
+      tr(h("label", { for: "loket-ask-email" }), (t) => t.email),
+      this.askEmail,
+      tr(h("label", { for: "loket-ask-phone" }), (t) => t.phone),
+      this.askPhone,
+      this.askError,
+      h("div", { class: "buttons" }, tr(h("button", { type: "submit", class: "primary" }), (t) => t.sendQuestion), askCancel),
+    );
+    this.ask.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submitQuestion();
+    });
+
+    // Rating after an agent closed the chat: 1-5 stars and an optional comment.
+    const starRow = h("div", { class: "stars" });
+    for (let n = 1; n <= 5; n++) {
+      const star = tr(h("button", { type: "button", class: "star", "aria-pressed": "false" }, "★"), (t) => t.star(n), "aria-label");
+      star.addEventListener("click", () => this.setRating(n));
+      this.stars.push(star);
+      starRow.append(star);
+    }
+    this.rateComment = h("textarea", { id: "loket-rate-comment", rows: "2", maxlength: "1000" });
+    this.rateError = h("p", { class: "error", role: "alert" });
+    this.rateThanks = tr(h("p", { class: "thanks", hidden: true }), (t) => t.thanksRating);
+    const skip = tr(h("button", { type: "button", class: "secondary" }), (t) => t.skip);
+    skip.addEventListener("click", () => this.hideRating());
+    const legend = tr(h("legend", {}), (t) => t.rateTitle);
+    this.rateForm = h(
+      "form",
+      { class: "sheet rate", hidden: true },
+      h("fieldset", {}, legend, starRow),
+      tr(h("label", { for: "loket-rate-comment" }), (t) => t.comment),
+      this.rateComment,
+      this.rateError,
+      h("div", { class: "buttons" }, tr(h("button", { type: "submit", class: "primary" }), (t) => t.sendRating), skip),
+    );
+    this.rateForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.submitRating();
+    });
+
     this.panel = h(
       "section",
       { class: "panel", role: "dialog", "aria-labelledby": "loket-title", hidden: true },
-      h("div", { class: "head" }, h("div", { class: "titles" }, this.title, this.stateLine), this.closeButton),
+      h(
+        "div",
+        { class: "head" },
+        h("div", { class: "titles" }, this.title, this.stateLine, this.detailLine),
+        this.closeButton,
+      ),
       this.conn,
       this.list,
       this.typingLine,
+      this.rateThanks,
+      this.rateForm,
+      this.ask,
+      h("div", { class: "offers" }, this.personButton),
       this.notice,
       form,
       this.live,
     );
-    this.root = h("div", { class: "root" }, this.panel, this.launcher);
+    // A proactive invitation beside the closed launcher; a click opens the chat.
+    this.inviteText = h("button", { type: "button", class: "invite-text" });
+    const inviteClose = tr(h("button", { type: "button", class: "invite-close" }, "×"), (t) => t.dismiss, "aria-label");
+    this.invite = h("div", { class: "invite", role: "status", hidden: true }, this.inviteText, inviteClose);
+    this.inviteText.addEventListener("click", () => this.open());
+    inviteClose.addEventListener("click", () => this.hideInvitation());
+    this.root = h("div", { class: "root" }, this.panel, this.invite, this.launcher);
     shadow.append(this.root);
     this.timeline = new Timeline(this.list, { create: (m, own) => this.row(m, own), status: (r, s, d) => this.status(r, s, d) }, "shopper");
 
@@ -129,8 +243,13 @@ export class WidgetUi {
     this.hint.textContent = t.hint;
     this.sendButton.textContent = t.send;
     this.empty.textContent = t.empty;
+    for (const [el, text, attr] of this.localized) {
+      if (attr) el.setAttribute(attr, text(t));
+      else el.textContent = text(t);
+    }
     this.refreshLauncher();
     this.stateLine.textContent = this.stateText();
+    this.detailLine.textContent = this.detailText(t);
     this.setConnection(this.connection);
     this.showTyping(this.typingName);
   }
@@ -142,6 +261,7 @@ export class WidgetUi {
   open(focus = true): void {
     if (this.isOpen) return;
     this.panel.hidden = false;
+    this.hideInvitation();
     this.root.classList.add("open");
     this.launcher.setAttribute("aria-expanded", "true");
     this.scrollToEnd();
@@ -163,6 +283,65 @@ export class WidgetUi {
   setState(text: (t: Texts) => string): void {
     this.stateText = () => text(this.texts);
     this.stateLine.textContent = this.stateText();
+  }
+
+  /** The line under the state: queue place and wait, or when people are back. */
+  setDetail(text: (t: Texts) => string): void {
+    this.detailText = text;
+    this.detailLine.textContent = text(this.texts);
+  }
+
+  /** "Talk to a person" is offered while the bot has the conversation, or there is none. */
+  showPerson(show: boolean, busy = false): void {
+    const bar = this.personButton.parentElement;
+    if (bar) bar.hidden = !show;
+    this.personButton.disabled = busy;
+  }
+
+  showLeaveForm(): void {
+    if (!this.ask.hidden) return;
+    this.ask.hidden = false;
+    this.panel.classList.add("asking");
+    this.askError.textContent = "";
+    if (!this.askText.value) this.askText.value = this.input.value.trim();
+    this.askText.focus();
+    this.scrollToEnd();
+  }
+
+  hideLeaveForm(): void {
+    this.ask.hidden = true;
+    this.panel.classList.remove("asking");
+  }
+
+  /** A left question the server refused: the form again, with what was typed and why. */
+  leaveFailed(question: LeftQuestion, reason: string): void {
+    this.askText.value = question.text;
+    this.askEmail.value = question.email ?? "";
+    this.askPhone.value = question.phone ?? "";
+    this.showLeaveForm();
+    this.askError.textContent = reason;
+  }
+
+  showRating(show: boolean): void {
+    if (show && !this.rateForm.hidden) return;
+    this.rateForm.hidden = !show;
+    this.rateThanks.hidden = true;
+    this.rateError.textContent = "";
+    if (show) {
+      this.setRating(0);
+      this.rateComment.value = "";
+      this.scrollToEnd();
+    }
+  }
+
+  showInvitation(text: string): void {
+    if (this.isOpen) return;
+    this.inviteText.textContent = text;
+    this.invite.hidden = false;
+  }
+
+  hideInvitation(): void {
+    this.invite.hidden = true;
   }
 
   setConnection(connection: Connection): void {
@@ -225,6 +404,133 @@ export class WidgetUi {
     this.input.focus();
   }
 
+  private tr<E extends HTMLElement>(el: E, text: (t: Texts) => string, attr?: string): E {
+    this.localized.push([el, text, attr]);
+    if (attr) el.setAttribute(attr, text(this.texts));
+    else el.textContent = text(this.texts);
+    return el;
+  }
+
+  private submitQuestion(): void {
+    const t = this.texts;
+    const text = this.askText.value.trim();
+    const email = this.askEmail.value.trim();
+    const phone = this.askPhone.value.trim();
+    const problem: [string, HTMLElement] | null =
+      !text ? [t.needQuestion, this.askText]
+      : !email && !phone ? [t.needContact, this.askEmail]
+      : email && !EMAIL.test(email) ? [t.badEmail, this.askEmail]
+      : phone && !PHONE.test(phone) ? [t.badPhone, this.askPhone]
+      : null;
+    for (const field of [this.askText, this.askEmail, this.askPhone]) {
+      field.setAttribute("aria-invalid", String(problem?.[1] === field));
+    }
+    if (problem) {
+      this.askError.textContent = problem[0];
+      problem[1].focus();
+      return;
+    }
+    const question: LeftQuestion = { text };
+    if (email) question.email = email;
+    if (phone) question.phone = phone;
+    this.askText.value = "";
+    this.askError.textContent = "";
+    this.hideLeaveForm();
+    this.handlers.leaveQuestion(question);
+    this.input.focus();
+  }
+
+  private setRating(n: number): void {
+    this.rating = n;
+    if (n) this.rateError.textContent = "";
+    this.stars.forEach((star, i) => {
+      star.setAttribute("aria-pressed", String(i < n));
+      star.classList.toggle("on", i < n);
+    });
+  }
+
+  private async submitRating(): Promise<void> {
+    if (!this.rating) {
+      this.rateError.textContent = this.texts.needRating;
+      return;
+    }
+    const problem = await this.handlers.rate(this.rating, this.rateComment.value.trim());
+    if (problem) {
+      this.rateError.textContent = problem;
+      return;
+    }
+    this.rateForm.hidden = true;
+    this.rateThanks.hidden = false;
+  }
+
+  private hideRating(): void {
+    this.rateForm.hidden = true;
+    this.handlers.skipRating();
+  }
+
+  /** What a bot or system message offers: feedback, "did you mean" choices, a person, the form. */
+  private offers(m: Shown): HTMLElement | null {
+    const meta: MessageMeta | undefined = m.meta;
+    const t = this.texts;
+    if (!meta || (m.author !== "bot" && m.author !== "system")) return null;
+    const box = h("div", { class: "offer" });
+    if (meta.kind === "answer" && meta.feedback && m.seq !== undefined) {
+      const seq = m.seq;
+      const yes = h("button", { type: "button", class: "helpful" }, t.helped);
+      const no = h("button", { type: "button", class: "not-helpful" }, t.notHelped);
+      const ask = h("span", { class: "ask-line" }, t.helpedAsk);
+      const give = async (helpful: boolean): Promise<void> => {
+        yes.disabled = no.disabled = true;
+        const offer = await this.handlers.feedback(seq, helpful);
+        if (offer === undefined) {
+          yes.disabled = no.disabled = false;
+          return;
+        }
+        box.replaceChildren(h("span", { class: "ask-line" }, t.thanksFeedback));
+        this.offerNext(box, offer);
+      };
+      yes.addEventListener("click", () => void give(true));
+      no.addEventListener("click", () => void give(false));
+      box.append(ask, yes, no);
+      box.classList.add("feedback");
+      return box;
+    }
+    if (meta.kind === "suggest" && meta.choices?.length) {
+      box.classList.add("choices");
+      const buttons = meta.choices.slice(0, 3).map((choice) => {
+        const b = h("button", { type: "button", class: "choice" }, choice.question);
+        b.addEventListener("click", () => {
+          for (const other of buttons) other.disabled = true;
+          b.classList.add("chosen");
+          this.handlers.send(choice.question);
+        });
+        return b;
+      });
+      box.append(...buttons);
+      return box;
+    }
+    if (meta.kind === "unknown" || meta.kind === "notice") {
+      this.offerNext(box, meta.offer ?? null);
+      return box.childNodes.length ? box : null;
+    }
+    return null;
+  }
+
+  private offerNext(box: HTMLElement, offer: Offer | null): void {
+    const t = this.texts;
+    if (offer === "person") {
+      const b = h("button", { type: "button", class: "offer-person" }, t.person);
+      b.addEventListener("click", () => this.handlers.person());
+      box.append(b);
+    } else if (offer === "leave_question") {
+      const b = h("button", { type: "button", class: "offer-leave" }, t.leave);
+      b.addEventListener("click", () => this.showLeaveForm());
+      box.append(b);
+      // Just offered: open the form at once.
+      if (box.isConnected) this.showLeaveForm();
+    }
+  }
+
   private row(m: Shown, own: boolean): HTMLElement {
     const bubble = h("div", { class: "bubble" });
     renderText(bubble, m.text);
@@ -237,6 +543,8 @@ export class WidgetUi {
     if (own) meta.append(status);
     const classes = ["msg", m.author, own ? "own" : ""].filter(Boolean).join(" ");
     const li = h("li", { class: classes }, h("span", { class: "sr" }, who + ": "), bubble, meta);
+    const offers = this.offers(m);
+    if (offers) li.append(offers);
     return li;
   }
 

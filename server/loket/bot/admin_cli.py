@@ -1,0 +1,171 @@
+"""`loket learned ...` and `loket faq misses`: review what the bot learned and missed."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import yaml
+
+from loket.bot.learning import group_similar
+from loket.bot.personal import personal_data
+from loket.config import load_settings
+from loket.store import LearnedRecord, Store, run_with_store
+
+
+def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]]) -> int:
+    return run_with_store(load_settings(getattr(args, "config", None)).store_path, work)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _reviewer() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except OSError:
+        return "cli"
+
+
+def _show(record: LearnedRecord, indent: str = "") -> str:
+    flags = f"  [personal data: {', '.join(record.personal)}]" if record.personal else ""
+    return (
+        f"{indent}#{record.id} ({record.language or '?'}){flags}\n"
+        f"{indent}  Q: {record.question}\n{indent}  A: {record.answer}"
+    )
+
+
+def run_learned_list(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        records = await store.learned_by_status(args.status)
+        if not records:
+            print(f"no {args.status} answers")
+            return 0
+        for group in group_similar(records, lambda r: r.question):
+            if len(group) > 1:
+                ids = ", ".join(f"#{r.id}" for r in group)
+                print(f"== {len(group)} similar questions ({ids}); review once:")
+            for record in group:
+                print(_show(record, "  " if len(group) > 1 else ""))
+            print()
+        return 0
+
+    return _run(args, work)
+
+
+def run_learned_review(args: argparse.Namespace) -> int:
+    status = "approved" if args.verb == "approve" else "rejected"
+
+    async def work(store: Store) -> int:
+        failures = 0
+        for learned_id in args.ids:
+            record = await store.learned(learned_id)
+            if record is None:
+                print(f"loket: no learned answer #{learned_id}", file=sys.stderr)
+                failures += 1
+                continue
+            question = getattr(args, "question", None)
+            answer = getattr(args, "answer", None)
+            personal = None
+            if status == "approved":
+                text_q = question or record.question
+                text_a = answer or record.answer
+                found = sorted(set(personal_data(text_q)) | set(personal_data(text_a)))
+                if found and not args.force:
+                    print(
+                        f"loket: #{learned_id} holds personal data ({', '.join(found)}); "
+                        "edit it with --answer/--question, or approve with --force",
+                        file=sys.stderr,
+                    )
+                    failures += 1
+                    continue
+                personal = found
+            updated = await store.review_learned(
+                learned_id,
+                status=status,
+                reviewer=_reviewer(),
+                now=_now(),
+                question=question,
+                answer=answer,
+                personal=personal,
+            )
+            assert updated is not None
+            print(f"#{learned_id} {status}")
+        return 1 if failures else 0
+
+    return _run(args, work)
+
+
+def run_learned_export(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        records = [
+            r
+            for r in await store.learned_by_status("approved")
+            if args.language is None or r.language == args.language
+        ]
+        language = args.language or "nl"
+        document = {
+            "language": language,
+            "topic": "learned",
+            "entries": [
+                {"id": f"learned-{r.id}", "questions": [r.question], "answer": r.answer}
+                for r in records
+            ],
+        }
+        text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+        if args.out is None:
+            sys.stdout.write(text)
+        else:
+            args.out.write_text(text, encoding="utf-8")
+            print(f"wrote {len(records)} answers to {args.out}")
+        return 0
+
+    return _run(args, work)
+
+
+def run_misses(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        since = _now() - int(args.days * 86_400_000)
+        misses = await store.misses_since(since)
+        if not misses:
+            print("no missed questions")
+            return 0
+        for group in group_similar(misses, lambda m: m.question):
+            reasons = sorted({m.reason for m in group})
+            print(f"{len(group):4d}  {group[0].question}   ({', '.join(reasons)})")
+            for other in group[1:4]:
+                print(f"        also: {other.question}")
+        return 0
+
+    return _run(args, work)
+
+
+def register_learned(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    learned = commands.add_parser("learned", help="review answers the bot learned from agents")
+    learned.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
+    verbs = learned.add_subparsers(dest="verb", required=True, metavar="VERB")
+    listing = verbs.add_parser("list", help="list learned answers, similar ones grouped")
+    listing.add_argument(
+        "--status", choices=["candidate", "approved", "rejected"], default="candidate"
+    )
+    listing.set_defaults(func=run_learned_list)
+    approve = verbs.add_parser("approve", help="let the bot give these answers (at once)")
+    approve.add_argument("ids", type=int, nargs="+")
+    approve.add_argument("--question", help="replace the question")
+    approve.add_argument("--answer", help="replace the answer (e.g. without personal data)")
+    approve.add_argument(
+        "--force", action="store_true", help="approve even if personal data is detected"
+    )
+    approve.set_defaults(func=run_learned_review)
+    reject = verbs.add_parser("reject", help="never give these answers")
+    reject.add_argument("ids", type=int, nargs="+")
+    reject.set_defaults(func=run_learned_review, force=False)
+    export = verbs.add_parser("export", help="write approved answers as a FAQ file")
+    export.add_argument("--language", help="only answers in this language (nl, en)")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(func=run_learned_export)

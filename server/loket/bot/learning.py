@@ -1,0 +1,130 @@
+"""Learning from agents: replies become candidate answers; approved ones answer at once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from rapidfuzz import fuzz
+
+from loket.bot.faq import FaqEntry
+from loket.bot.normalize import fold
+from loket.bot.personal import personal_data
+from loket.bot.service import Bot
+from loket.conversations import Conversation
+from loket.store import LearnedRecord, MessageRecord, Store
+
+log = logging.getLogger(__name__)
+
+# Replies shorter than this ("Hoi!", "Een moment") are not answers worth keeping.
+MIN_ANSWER_CHARS = 20
+# Questions are these shopper messages at most, right before the reply.
+MAX_QUESTION_MESSAGES = 3
+# Two questions this similar (0-100, rapidfuzz token set ratio) are reviewed as one group.
+GROUP_SIMILARITY = 75.0
+
+T = TypeVar("T")
+
+
+def group_similar(items: Sequence[T], text_of: Callable[[T], str]) -> list[list[T]]:
+    """Items whose texts are alike, grouped greedily (the first of a group is its face)."""
+    groups: list[tuple[str, list[T]]] = []
+    for item in items:
+        folded = fold(text_of(item))
+        for face, members in groups:
+            if fuzz.token_set_ratio(face, folded) >= GROUP_SIMILARITY:
+                members.append(item)
+                break
+        else:
+            groups.append((folded, [item]))
+    return [members for _, members in sorted(groups, key=lambda g: -len(g[1]))]
+
+
+def question_before(messages: Sequence[MessageRecord], reply_seq: int) -> str | None:
+    """What the shopper asked right before the reply (their last few messages), if anything."""
+    asked: list[str] = []
+    for message in sorted(messages, key=lambda m: m.seq, reverse=True):
+        if message.seq >= reply_seq or message.author in ("bot", "system"):
+            continue
+        if message.author != "shopper":
+            break
+        asked.append(message.text)
+        if len(asked) == MAX_QUESTION_MESSAGES:
+            break
+    if not asked:
+        return None
+    return " ".join(reversed(asked))[:1000]
+
+
+class Learning:
+    """Turns agents' replies into candidate pairs and keeps the bot's learned answers current."""
+
+    def __init__(self, store: Store, bot: Bot, *, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._bot = bot
+        self._clock = clock
+        self._version: tuple[int, int] | None = None
+
+    async def from_reply(
+        self,
+        conversation: Conversation,
+        reply: MessageRecord,
+        *,
+        reusable: bool,
+        agent_name: str,
+        shopper_name: str | None,
+    ) -> LearnedRecord | None:
+        """Keep the reply and the question it answers as a candidate (approved if reusable)."""
+        if len(reply.text) < MIN_ANSWER_CHARS:
+            return None
+        recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
+        question = question_before(recent, reply.seq)
+        if question is None:
+            return None
+        names = (shopper_name,) if shopper_name else ()
+        personal = sorted(
+            set(personal_data(reply.text, names=names)) | set(personal_data(question, names=names))
+        )
+        language = conversation.locale or self._bot.matcher.match(question).language
+        approved = reusable and not personal
+        record = await self._store.add_learned(
+            question,
+            reply.text,
+            language=language,
+            agent_id=reply.agent_id,
+            conversation_id=conversation.id,
+            approved=approved,
+            personal=personal,
+            now=int(self._clock() * 1000),
+            reviewed_by=agent_name,
+        )
+        if reusable and personal:
+            log.info("reply %d marked reusable but holds %s: kept for review", record.id, personal)
+        if approved:
+            await self.refresh()
+        return record
+
+    async def refresh(self) -> None:
+        """Give the bot the approved pairs now (no restart)."""
+        version = await self._store.learned_version()
+        if version != (0, 0) or self._version is not None:
+            approved = await self._store.learned_by_status("approved")
+            self._bot.set_learned([as_entry(record) for record in approved])
+        self._version = version
+
+    async def poll(self) -> None:
+        """Pick up approvals made elsewhere (the CLI, another process)."""
+        version = await self._store.learned_version()
+        if version != self._version:
+            await self.refresh()
+
+
+def as_entry(record: LearnedRecord) -> FaqEntry:
+    return FaqEntry(
+        id=f"learned:{record.id}",
+        language=record.language or "nl",
+        questions=(record.question,),
+        answer=record.answer,
+        topic="learned",
+    )

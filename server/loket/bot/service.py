@@ -1,0 +1,151 @@
+"""The bot in the running server: the live FAQ, the matcher, and what it says to shoppers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from loket.bot.faq import FaqEntry
+from loket.bot.matcher import Matcher, MatchResult, match_async
+from loket.bot.settings import BotSettings
+from loket.bot.watcher import FaqSnapshot, FaqWatcher
+from loket.conversations import Conversation, Reply, State
+from loket.hours import is_dutch
+from loket.store import MessageRecord, Store
+
+log = logging.getLogger(__name__)
+
+_SAY: dict[str, tuple[str, str]] = {
+    "suggest": ("Bedoel je een van deze vragen?", "Did you mean one of these?"),
+    "unknown_queued": (
+        "Dat weet ik niet zeker. Een collega komt zo bij je; je plek in de rij zie je hierboven.",
+        "I'm not sure about that. A colleague will be with you shortly; your place in line "
+        "is shown above.",
+    ),
+    "unknown_person": (
+        "Dat weet ik helaas niet zeker. Wil je het aan een collega vragen?",
+        "I'm not sure about that, sorry. Would you like to ask a colleague?",
+    ),
+    "unknown_leave": (
+        "Dat weet ik helaas niet zeker. Laat je vraag achter, dan beantwoordt een collega "
+        "hem zo snel mogelijk.",
+        "I'm not sure about that, sorry. Leave your question and a colleague will answer it "
+        "as soon as possible.",
+    ),
+}
+
+
+def _say(key: str, language: str) -> str:
+    dutch, english = _SAY[key]
+    return dutch if is_dutch(language) else english
+
+
+class Bot:
+    """Answers shoppers from the FAQ files (reloaded when they change) and learned answers."""
+
+    def __init__(
+        self,
+        settings: BotSettings,
+        *,
+        people_available: Callable[[], bool],
+        store: Store | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._people_available = people_available
+        self._store = store
+        self._clock = clock
+        self.watcher = FaqWatcher(
+            settings.faq_dir,
+            debounce_ms=settings.reload_debounce_ms,
+            on_reload=self._rebuild,
+            # The watch thread notices cancellation only when it wakes: keep shutdown quick.
+            poll_timeout_ms=500,
+        )
+        self._learned: tuple[FaqEntry, ...] = ()
+        self.matcher = Matcher.build([], settings)
+
+    def start(self) -> None:
+        """Load the FAQ files (errors are reported, the rest goes live)."""
+        snapshot = self.watcher.load()
+        for error in snapshot.errors:
+            log.warning("FAQ: %s", error)
+        self._rebuild(snapshot)
+
+    def set_learned(self, entries: list[FaqEntry]) -> None:
+        """Answer from these approved learned pairs too, from now on."""
+        self._learned = tuple(entries)
+        self._rebuild(self.watcher.snapshot)
+
+    def _rebuild(self, snapshot: FaqSnapshot) -> None:
+        self.matcher = Matcher.build([*snapshot.entries, *self._learned], self._settings)
+        log.info(
+            "FAQ live: %d entries, %d phrasings",
+            len(self.matcher.entries),
+            self.matcher.phrasing_count,
+        )
+
+    async def health(self) -> dict[str, Any]:
+        """For /healthz: a broken file is reported, but its last good version keeps serving."""
+        errors = [str(error) for error in self.watcher.errors]
+        return {"ok": True, "entries": len(self.matcher.entries), "errors": errors}
+
+    async def match(self, text: str, language: str | None) -> MatchResult:
+        return await match_async(self.matcher, text, language)
+
+    async def respond(self, conversation: Conversation, message: MessageRecord) -> list[Reply]:
+        """What the bot says to a shopper's message while no agent has the conversation."""
+        result = await self.match(message.text, conversation.locale)
+        language = conversation.locale or result.language
+        asked = {"question_seq": message.seq}
+        if result.outcome == "answer" and result.entry is not None:
+            meta = {"kind": "answer", "entry_id": result.entry.id, "feedback": True, **asked}
+            return [Reply(result.entry.answer, meta)]
+        if result.outcome == "suggest" and result.suggestions:
+            choices = [{"id": e.id, "question": e.questions[0]} for e in result.suggestions]
+            return [
+                Reply(_say("suggest", language), {"kind": "suggest", "choices": choices, **asked})
+            ]
+        await self.record_miss(conversation, message.text, language, "unknown", None)
+        if conversation.state is State.QUEUED:
+            return [Reply(_say("unknown_queued", language), {"kind": "unknown", **asked})]
+        offer = "person" if self._people_available() else "leave_question"
+        key = "unknown_person" if offer == "person" else "unknown_leave"
+        return [Reply(_say(key, language), {"kind": "unknown", "offer": offer, **asked})]
+
+    async def record_miss(
+        self,
+        conversation: Conversation,
+        question: str,
+        language: str | None,
+        reason: str,
+        entry_id: str | None,
+    ) -> None:
+        """Keep a question the bot could not help with, for the admins' list."""
+        if self._store is not None:
+            await self._store.add_miss(
+                conversation.id,
+                question,
+                language=language,
+                reason=reason,
+                entry_id=entry_id,
+                now=int(self._clock() * 1000),
+            )
+
+    def search(self, query: str, limit: int = 8) -> list[FaqEntry]:
+        """FAQ entries for an agent's search (canned answers): best matches first."""
+        result = self.matcher.match(query)
+        found: list[FaqEntry] = []
+        for entry in (result.entry, *result.suggestions):
+            if entry is not None and entry not in found:
+                found.append(entry)
+        folded = query.casefold()
+        for entry in self.matcher.entries:
+            if len(found) >= limit:
+                break
+            text = " ".join((*entry.questions, entry.answer, entry.id)).casefold()
+            if all(word in text for word in folded.split()) and entry not in found:
+                found.append(entry)
+        return found[:limit]

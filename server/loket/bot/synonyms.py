@@ -1,0 +1,379 @@
+"""A bilingual webshop lexicon: words shoppers use for the same thing, mapped to one concept.
+
+Shoppers ask in their own words: "cancelen" where the FAQ says "annuleren", "smashed"
+where it says "damaged", "in delen betalen" where it says "in termijnen". Before matching,
+the FAQ's text and the shopper's question are both normalised, and every word or phrase
+of the lexicon becomes its concept token ("~cancel", "~damaged"), so all of them match
+each other. The lexicon is written from general webshop vocabulary, in Dutch and English
+(and the English words Dutch shoppers use), not from any one shop's FAQ.
+
+Each concept lists words and phrases per language: "nl", "en", or "*" for names that are
+the same in both (brands). Words are reduced to stems with the language's stemmer, so one
+form of a word covers its other forms ("annuleren" covers "annuleer", "geannuleerd").
+A phrase is several words ("geld terug", "send back"); up to two common words may stand
+between its words ("in drie termijnen" is not, "in de termijnen" is "in termijnen").
+"..." lets up to four words of any kind stand there, for separable verbs ("stuur ... terug"
+matches "stuur ik het pakket terug"), and "=laat" is that word as written, not its stem
+(so "te =laat" is not "te laten"). The FAQ entries of a language are matched with that
+language's words (and the "*" names) only: a word of another language, stemmed as if it
+were of this one, can collide with a word it has nothing to do with.
+
+Keep concepts narrow. Two entries a shop keeps apart (returning an item, getting the
+money back) need two concepts, or the bot can no longer tell them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+# The first character of a concept token; words never start with it.
+CONCEPT_MARK = "~"
+
+# concept -> language ("nl", "en", "*" for both) -> words and phrases, separated by "|".
+CONCEPTS: Mapping[str, Mapping[str, str]] = {
+    # Ordering and the order itself.
+    "cancel": {
+        "nl": "annuleren | annulering | afzeggen | zeg ... af | cancelen | cancellen | afzien | "
+        "stopzetten | intrekken | ongedaan maken | terugdraaien",
+        "en": "cancel | cancellation | call ... off | revoke | undo",
+    },
+    "order": {
+        "nl": "bestelling | bestellen | order | orderen | aankoop",
+        "en": "order | purchase",
+    },
+    "buy": {
+        "nl": "kopen | koop | gekocht | aanschaffen | aanschaf",
+        "en": "buy | bought",
+    },
+    "change": {
+        "nl": "wijzigen | wijziging | veranderen | aanpassen | aanpassing | bewerken",
+        "en": "change | modify | modification | edit | amend | alter | update",
+    },
+    "confirmation": {
+        "nl": "bevestiging | bevestigen",
+        "en": "confirmation | confirm | confirmed",
+    },
+    "preorder": {
+        "nl": "voorbestellen | voorbestelling | reserveren | reservering | pre order",
+        "en": "preorder | pre order | reserve | reservation",
+    },
+    "backorder": {
+        "nl": "nabestellen | nabestelling | backorder | back order",
+        "en": "backorder | back order | backordered",
+    },
+    # Delivery.
+    "deliver": {
+        "nl": "bezorgen | bezorging | leveren | levering | verzenden | verzending | "
+        "versturen | opsturen | afleveren | aflevering | shippen",
+        "en": "deliver | delivery | ship | shipping | dispatch | dispatched",
+    },
+    "parcel": {
+        "nl": "pakket | pakje | zending | doos | collo | colli",
+        "en": "parcel | package | box | packet",
+    },
+    "courier": {
+        "nl": "bezorger | koerier | postbode | chauffeur | besteller",
+        "en": "courier | driver | delivery driver | postman | mailman | delivery man",
+    },
+    "carrier": {
+        "nl": "vervoerder | transporteur | pakketdienst | post nl",
+        "en": "carrier | shipping company | delivery company | delivery service",
+        "*": "postnl | dhl | dpd | ups | gls | bpost | fedex | budbee | homerr",
+    },
+    "pickup": {
+        "nl": "afhalen | ophalen | haal ... op | haal ... af | afhaalpunt | ophaalpunt | "
+        "pakketpunt | servicepunt | pakketautomaat | pakketkluis | afhaallocatie",
+        "en": "pick ... up | pickup | collect | collection point | pickup point | parcel shop | "
+        "parcel point | service point | parcel locker | click and collect",
+    },
+    "address": {
+        "nl": "adres | adressen",
+        "en": "address | addresses",
+    },
+    "abroad": {
+        "nl": "buitenland | buitenlands | internationaal | wereldwijd | buiten nederland",
+        "en": "abroad | international | internationally | overseas | worldwide | "
+        "outside the netherlands | other countries",
+    },
+    "arrive": {
+        "nl": "aankomen | aangekomen | arriveren | binnenkomen | ontvangen | ontvangst | "
+        "krijgen | gekregen",
+        "en": "arrive | arrival | receive | received | got | gotten | come in | turn up | show up",
+    },
+    "late": {
+        "nl": "vertraagd | vertraging | te =laat | uitgesteld",
+        "en": "delayed | delay | late | overdue | too late | running late",
+    },
+    "missing": {
+        "nl": "kwijt | verloren | vermist | zoekgeraakt | ontbreken | ontbreekt | missen | =mist",
+        "en": "lost | missing | misplaced | gone missing",
+    },
+    "not-home": {
+        "nl": "niet thuis | afwezig | niet aanwezig | =gemist | =gemiste",
+        "en": "not home | not at home | away from home | =missed",
+    },
+    "neighbours": {
+        "nl": "buren | buurman | buurvrouw",
+        "en": "neighbour | neighbor | neighbours | neighbors | next door",
+    },
+    "tracking": {
+        "nl": "track en trace | track trace | tracken | volgen | tracking",
+        "en": "track and trace | track | tracking | trace",
+    },
+    "damaged": {
+        "nl": "kapot | beschadigd | beschadiging | schade | stuk | gebroken | gescheurd | "
+        "ingedeukt | deuk | gebarsten | barst | in stukken | kapotgegaan",
+        "en": "broken | broke | damaged | damage | smashed | cracked | shattered | dented | "
+        "torn | busted | in pieces | crushed",
+    },
+    "defect": {
+        "nl": "defect | stuk gegaan | stukgegaan | doet het niet meer | storing | mankement",
+        "en": "defect | defective | faulty | malfunction | stopped working | broke down",
+    },
+    "wrong": {
+        "nl": "verkeerd | verkeerde | onjuist | fout | niet juist",
+        "en": "wrong | incorrect | not what i ordered",
+    },
+    # Returns and money back: two concepts, because shops answer them apart.
+    "return": {
+        "nl": "retour | retourneren | retournering | terugsturen | terugzenden | terugbrengen | "
+        "stuur ... terug | zend ... terug | breng ... terug | terug sturen | terug brengen",
+        "en": "return | returns | send ... back | sent ... back | bring ... back | take ... back",
+    },
+    "refund": {
+        "nl": "terugbetaling | terugbetalen | terugstorten | terugstorting | geld ... terug | "
+        "betaal ... terug | stort ... terug | restitutie | crediteren | creditering",
+        "en": "refund | refunded | reimburse | reimbursement | money back | repay | "
+        "pay ... back | paid ... back",
+    },
+    "exchange": {
+        "nl": "ruilen | omruilen | omwisselen | ruil ... om | inruilen",
+        "en": "exchange | swap | switch for | trade for",
+    },
+    "size": {
+        "nl": "maat | maten | maatje | te klein | te groot | past niet",
+        "en": "size | sizes | too small | too big | too large | not fit",
+    },
+    "colour": {
+        "nl": "kleur | kleuren",
+        "en": "colour | color | colours | colors",
+    },
+    # Paying.
+    "pay": {
+        "nl": "betalen | betaling | afrekenen | afrekening | betaalwijze",
+        "en": "pay | payment | paid | checkout | check out",
+    },
+    "pay-later": {
+        "nl": "achteraf betalen | achteraf | gespreid betalen | gespreid | in termijnen | "
+        "in delen | in gedeelten | later betalen",
+        "en": "pay later | pay afterwards | installments | instalments | split payment | "
+        "split the payment | buy now pay later | pay in parts",
+        "*": "klarna | afterpay | riverty | billink | in3",
+    },
+    "credit-card": {
+        "nl": "creditcard | credit card | kredietkaart",
+        "en": "credit card | creditcard",
+        "*": "visa | mastercard | amex | american express",
+    },
+    "option": {
+        "nl": "methode | mogelijkheid | mogelijkheden | optie | manier | wijze",
+        "en": "method | option | way | possibility",
+    },
+    "invoice": {
+        "nl": "factuur | facturen | kassabon | bonnetje | aankoopbewijs | betaalbewijs | "
+        "nota | bon",
+        "en": "invoice | receipt | bill | proof of purchase",
+    },
+    "failed": {
+        "nl": "mislukt | mislukken | lukt niet | gaat mis | ging mis | niet gelukt | "
+        "foutmelding | error | werkt niet | doet het niet | niet geaccepteerd | "
+        "ongeldig | niet geldig | geweigerd",
+        "en": "failed | fail | fails | failure | error | not work | went wrong | "
+        "goes wrong | declined | not accepted | invalid | rejected | not go through",
+    },
+    "discount": {
+        "nl": "korting | actie | promotie | aanbieding | coupon",
+        "en": "discount | promo | promotion | coupon",
+    },
+    "gift-card": {
+        "nl": "cadeaubon | cadeaukaart | cadeau kaart | cadeau bon | giftcard | waardebon | "
+        "tegoedbon | kadobon | kadokaart",
+        "en": "gift card | giftcard | gift voucher | gift certificate",
+    },
+    "free": {
+        "nl": "gratis | kosteloos | zonder kosten",
+        "en": "free | free of charge | for free | no charge | no cost",
+    },
+    "cost": {
+        "nl": "kosten | kost | prijs | tarief",
+        "en": "cost | costs | price | fee",
+    },
+    # Stock and products.
+    "stock": {
+        "nl": "voorraad | leverbaar | beschikbaar | verkrijgbaar | uitverkocht",
+        "en": "stock | available | availability | unavailable | sold out",
+    },
+    "notify": {
+        "nl": "seintje | notificatie | laten weten | op de hoogte houden",
+        "en": "notify | notification | alert | let know | keep posted",
+    },
+    "item": {
+        "nl": "artikel | product | item | spullen | ding | dingen | goederen",
+        "en": "item | product | article | goods",
+    },
+    "manual": {
+        "nl": "handleiding | gebruiksaanwijzing | instructies | instructie",
+        "en": "manual | instructions | instruction | user guide",
+    },
+    # Warranty and repair.
+    "warranty": {
+        "nl": "garantie | waarborg",
+        "en": "warranty | guarantee | guaranty",
+    },
+    "repair": {
+        "nl": "reparatie | repareren | herstellen | herstel",
+        "en": "repair | repaired | fix | fixed | mend",
+    },
+    # Account and personal data.
+    "personal-data": {
+        "nl": "gegevens | persoonsgegevens | privacy | data",
+        "en": "data | personal data | details | personal details | privacy | information",
+    },
+    "delete": {
+        "nl": "verwijderen | wissen | opheffen",
+        "en": "delete | remove | erase",
+    },
+    "account": {
+        "nl": "account | profiel",
+        "en": "account | profile",
+    },
+    "register": {
+        "nl": "registreren | registratie",
+        "en": "register | registration | sign ... up | signup",
+    },
+    "login": {
+        "nl": "inloggen | login | log ... in | ingelogd | inlog",
+        "en": "login | log in | logged in | sign in | signin | logon | log on",
+    },
+    "password": {
+        "nl": "wachtwoord | wachtwoorden",
+        "en": "password | passwords | passcode | passwd",
+    },
+    "forgot": {
+        "nl": "vergeten | vergat | weet niet meer",
+        "en": "forgot | forgotten | forget | not remember",
+    },
+    "email": {
+        "nl": "email | mail | mailtje | mailen | gemaild | mailbox | inbox",
+        "en": "email | mail | emailed | mailbox | inbox",
+    },
+    "newsletter": {
+        "nl": "nieuwsbrief | nieuwsbrieven | reclame | spam | marketing",
+        "en": "newsletter | newsletters | mailing list | marketing | spam",
+    },
+    "unsubscribe": {
+        "nl": "afmelden | meld ... af | uitschrijven | schrijf ... uit | opzeggen | afmelding",
+        "en": "unsubscribe | opt out | stop receiving | remove me",
+    },
+    # Service.
+    "reply": {
+        "nl": "antwoord | beantwoorden | reageren | reactie | terughoren",
+        "en": "reply | answer | respond | response | hear back | get back to",
+    },
+    "contact": {
+        "nl": "contact | contacteren | bereiken | bereikbaar | in contact komen",
+        "en": "contact | reach | get in touch | get hold of | reachable",
+    },
+    "phone": {
+        "nl": "bellen | telefoon | telefonisch | opbellen | bel ... op",
+        "en": "call | phone | telephone | ring",
+    },
+    "customer-service": {
+        "nl": "klantenservice | klantendienst | helpdesk | servicedesk",
+        "en": "customer service | customer support | support | helpdesk | help desk | "
+        "customer care",
+    },
+    "human": {
+        "nl": "medewerker | mens | persoon | echt iemand | echt persoon | werknemer",
+        "en": "human | person | agent | representative | employee | real person | staff",
+    },
+    "complaint": {
+        "nl": "klacht | klagen | ontevreden | niet tevreden | teleurgesteld",
+        "en": "complaint | complain | unhappy | dissatisfied | not satisfied | disappointed",
+    },
+    "store": {
+        "nl": "winkel | fysieke winkel | showroom | filiaal | vestiging",
+        "en": "store | shop | showroom | branch | physical store",
+    },
+    # Time.
+    "duration": {
+        "nl": "hoe lang | hoelang | hoeveel dagen | hoeveel tijd | binnen hoeveel | hoe snel",
+        "en": "how long | how many days | how much time | within how many | how fast | "
+        "how quickly | how soon",
+    },
+    "time-of-day": {
+        "nl": "hoe =laat | welk tijdstip | tijdstip | tijdvak | tijdslot",
+        "en": "what time | which time | time slot | timeslot",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The lexicon for one language: its words and phrases as stems, and their concepts.
+
+    `phrases` maps the first key of a phrase to (keys, concept) pairs, longest first. A key
+    is a stem, or the folded word for a stop word. `words` maps single stems to concepts.
+    """
+
+    phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
+    words: Mapping[str, str]
+
+    def concept(self, term: str) -> str:
+        """The concept token of a stem, or the stem itself."""
+        return self.words.get(term, term)
+
+
+def is_concept(term: str) -> bool:
+    """Whether `term` is a concept token rather than a stem."""
+    return term.startswith(CONCEPT_MARK)
+
+
+@lru_cache(maxsize=8)
+def lexicon_for(language: str) -> Lexicon:
+    """The webshop lexicon, stemmed for `language` (empty for languages without stemming)."""
+    return build_lexicon(CONCEPTS, language)
+
+
+def build_lexicon(concepts: Mapping[str, Mapping[str, str]], language: str) -> Lexicon:
+    """Stem every word and phrase of `concepts` for `language`."""
+    # Imported here: normalize applies the lexicon, and the lexicon needs its stemmer.
+    from loket.bot.normalize import STOP_WORDS, phrase_keys
+
+    if language not in STOP_WORDS:
+        return Lexicon({}, {})
+    grouped: dict[str, dict[tuple[str, ...], str]] = {}
+    single: dict[str, str] = {}
+    for name, by_language in concepts.items():
+        token = CONCEPT_MARK + name
+        for written_in, text in by_language.items():
+            if written_in not in (language, "*"):
+                continue
+            for phrase in _split_list(text):
+                keys = tuple(phrase_keys(phrase, language))
+                if not keys:
+                    continue
+                grouped.setdefault(keys[0], {}).setdefault(keys, token)
+                if len(keys) == 1 and keys[0] not in STOP_WORDS[language]:
+                    single.setdefault(keys[0], token)
+    phrases = {
+        first: tuple(sorted(options.items(), key=lambda item: -len(item[0])))
+        for first, options in grouped.items()
+    }
+    return Lexicon(phrases, single)
+
+
+def _split_list(text: str) -> Sequence[str]:
+    return [part.strip() for part in text.split("|") if part.strip()]

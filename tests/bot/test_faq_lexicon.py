@@ -1,0 +1,180 @@
+"""The webshop lexicon, answer-text evidence, tags and stemming: shoppers' own words match."""
+
+from __future__ import annotations
+
+import pytest
+
+from loket.bot.faq import FaqEntry
+from loket.bot.matcher import Matcher
+from loket.bot.normalize import content_terms, phrase_keys, stem
+from loket.bot.settings import BotSettings
+from loket.bot.synonyms import CONCEPTS, lexicon_for
+
+
+def entry(
+    entry_id: str,
+    language: str,
+    *questions: str,
+    answer: str = "",
+    tags: tuple[str, ...] = (),
+) -> FaqEntry:
+    return FaqEntry(entry_id, language, questions, answer or f"Answer of {entry_id}.", tags=tags)
+
+
+ENTRIES = [
+    entry("annuleren", "nl", "Hoe kan ik mijn bestelling annuleren?", "Kan ik nog annuleren?"),
+    entry("retour", "nl", "Hoe kan ik iets retourneren?", "Wat is het retouradres?"),
+    entry("terugbetaling", "nl", "Wanneer krijg ik mijn geld terug?"),
+    entry("achteraf", "nl", "Kan ik achteraf betalen?"),
+    entry("levertijd", "nl", "Hoe lang duurt de levering?", "Wanneer wordt het bezorgd?"),
+    entry("vertraagd", "nl", "Mijn pakket is vertraagd"),
+    entry(
+        "verzendkosten",
+        "nl",
+        "Wat zijn de verzendkosten?",
+        "Hoeveel kost het om een pakket te laten bezorgen?",
+    ),
+    entry("damaged", "en", "My parcel arrived damaged", "The box was damaged in transit"),
+    entry("refund", "en", "When do I get a refund?"),
+    entry("how-to-return", "en", "How do I return an item?"),
+    entry("store", "en", "Where is your store?"),
+    entry("warranty", "en", "Is my broken product under warranty?", "The device is defective"),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.build(ENTRIES, BotSettings())
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("ik wil mijn order cancelen", "nl", "annuleren"),
+        ("kan ik mijn bestelling afzeggen", "nl", "annuleren"),
+        ("kan ik in delen betalen", "nl", "achteraf"),
+        ("kan ik met klarna betalen", "nl", "achteraf"),
+        ("my package arrived completely smashed", "en", "damaged"),
+        ("can I get my money back", "en", "refund"),
+    ],
+)
+def test_synonyms_match_across_vocabularies(
+    matcher: Matcher, text: str, language: str, expected: str
+) -> None:
+    """A question in words the FAQ never uses is answered through the shared concept."""
+    result = matcher.match(text, language)
+    assert (result.outcome, result.entry and result.entry.id) == ("answer", expected)
+
+
+def test_separable_verbs_are_one_concept(matcher: Matcher) -> None:
+    """ "stuur ik het terug" and "send these shoes back" are returning, with words between."""
+    for text, language, expected in (
+        ("hoe stuur ik het artikel terug", "nl", "retour"),
+        ("I want to send these shoes back", "en", "how-to-return"),
+    ):
+        result = matcher.match(text, language)
+        assert result.entry is not None and result.entry.id == expected
+
+
+def test_returning_and_refunding_stay_apart(matcher: Matcher) -> None:
+    """Narrow concepts keep entries a shop answers apart apart: a return is not a refund."""
+    assert content_terms("terugsturen", "nl", lexicon_for("nl")) != content_terms(
+        "terugbetalen", "nl", lexicon_for("nl")
+    )
+    result = matcher.match("wanneer krijg ik mijn geld terug", "nl")
+    assert result.entry is not None and result.entry.id == "terugbetaling"
+
+
+def test_an_exact_word_in_a_phrase_is_not_its_stem(matcher: Matcher) -> None:
+    """ "te laat" (late) is a concept, "te laten" (to let) is not, though both stem alike."""
+    lexicon = lexicon_for("nl")
+    assert content_terms("pakket te laat", "nl", lexicon) == ["~parcel", "~late"]
+    assert "~late" not in content_terms("een pakket te laten bezorgen", "nl", lexicon)
+    result = matcher.match("pakket te laat", "nl")
+    assert result.entry is not None and result.entry.id == "vertraagd"
+
+
+def test_words_of_another_language_do_not_leak_into_a_language(matcher: Matcher) -> None:
+    """The English "store" is no Dutch "storing" (a defect), though their stems collide."""
+    assert "~defect" not in content_terms("where is your store", "en", lexicon_for("en"))
+    result = matcher.match("where is your store", "en")
+    assert (result.outcome, result.entry and result.entry.id) == ("answer", "store")
+
+
+def test_a_typo_in_a_synonym_still_finds_its_concept(matcher: Matcher) -> None:
+    """A misspelt lexicon word ("annuleern") matches its concept like a misspelt FAQ word."""
+    result = matcher.match("bestelling annuleern", "nl")
+    assert result.entry is not None and result.entry.id == "annuleren"
+
+
+def test_each_lexicon_word_belongs_to_one_concept() -> None:
+    """No word or phrase of a language stands for two concepts after stemming."""
+    for language in ("nl", "en"):
+        owner: dict[tuple[str, ...], str] = {}
+        for name, by_language in CONCEPTS.items():
+            for written_in, text in by_language.items():
+                if written_in not in (language, "*"):
+                    continue
+                for phrase in (part.strip() for part in text.split("|")):
+                    keys = tuple(phrase_keys(phrase, language))
+                    assert keys, f"{name}: {phrase!r} has no words in {language}"
+                    assert owner.setdefault(keys, name) == name, (language, phrase)
+
+
+def test_answer_text_is_weaker_evidence() -> None:
+    """A word found only in an entry's answer tells two otherwise equal entries apart."""
+    entries = [
+        entry(
+            "betaalmethoden",
+            "nl",
+            "Hoe kan ik betalen?",
+            answer="Je betaalt met iDEAL, Bancontact of een creditcard.",
+        ),
+        entry("factuur", "nl", "Hoe kan ik de factuur betalen?", answer="Via de link in de mail."),
+    ]
+    matcher = Matcher.build(entries, BotSettings())
+    scored, _ = matcher.ranked("kan ik met bancontact betalen", "nl")
+    assert [e.id for _, e in scored][:1] == ["betaalmethoden"]
+    # The answer counts less than a phrasing: asked as a phrasing, the score is higher.
+    phrased = Matcher.build(
+        [entry("betaalmethoden", "nl", "Hoe kan ik betalen?", "Kan ik met Bancontact betalen?")],
+        BotSettings(),
+    )
+    assert phrased.match("kan ik met bancontact betalen", "nl").score > scored[0][0]
+
+
+def test_a_tag_is_a_phrasing_of_one_keyword() -> None:
+    """Asking just a tag answers with its entry, as a one-word phrasing would."""
+    entries = [
+        entry("retourlabel", "nl", "Waar vind ik mijn retourlabel?", tags=("qr-code",)),
+        entry("retourtermijn", "nl", "Hoe lang mag ik iets retourneren?"),
+    ]
+    result = Matcher.build(entries, BotSettings()).match("qr-code", "nl")
+    assert (result.outcome, result.entry and result.entry.id) == ("answer", "retourlabel")
+    assert result.score > 0.95
+
+
+def test_word_forms_and_diminutives_share_a_stem() -> None:
+    """Diminutives, participles of separable verbs and plurals in -es stem like their base."""
+    assert stem("cadeautje", "nl") == stem("cadeau", "nl")
+    assert stem("boompje", "nl") == stem("boom", "nl")
+    assert stem("pakketje", "nl") == stem("pakket", "nl")
+    assert stem("teruggestuurd", "nl") == stem("terugsturen", "nl")
+    assert stem("afgeleverd", "nl") == stem("afleveren", "nl")
+    assert stem("ingelogd", "nl") == stem("inloggen", "nl")
+    assert stem("geopende", "nl") == stem("geopend", "nl")
+    # "opgeven" is "op" + "geven", not a participle.
+    assert stem("opgegeven", "nl") == stem("opgeven", "nl") != "opven"
+    assert stem("boxes", "en") == stem("box", "en")
+    assert stem("watches", "en") == stem("watch", "en")
+
+
+def test_compounds_split_into_lexicon_words() -> None:
+    """ "betaalmogelijkheden" is paying plus options, so it meets "betaalmethoden"."""
+    entries = [
+        entry("betaalmethoden", "nl", "Welke betaalmethoden zijn er?"),
+        entry("levertijd", "nl", "Wat is de levertijd?"),
+    ]
+    result = Matcher.build(entries, BotSettings()).match("betaalmogelijkheden", "nl")
+    assert result.entry is not None and result.entry.id == "betaalmethoden"
+    assert result.outcome == "answer"

@@ -1,0 +1,211 @@
+"""The widget's honest help: bot offers, talking to a person, the queue, left questions, rating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import ServerWith, ShopPage, open_shop
+from tests.browser.helpers import PASSWORD, screenshot
+from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
+
+pytestmark = pytest.mark.browser
+
+# `monday = []` and no other weekday: nobody is ever staffed (docs/routing.md).
+OFF_HOURS = """
+[hours]
+timezone = "Europe/Amsterdam"
+monday = []
+"""
+CAPACITY_ONE = """
+[routing]
+max_conversations_per_agent = 1
+"""
+INVITATION = """
+[[widget.invitations]]
+path = "/checkout*"
+after_seconds = 1
+text_nl = "Hulp nodig bij het afrekenen?"
+text_en = "Need help checking out?"
+"""
+
+
+async def send(page: Page, text: str) -> None:
+    box = page.locator("#loket-input")
+    await box.fill(text)
+    await box.press("Enter")
+
+
+def own(page: Page) -> Any:
+    return page.locator(".msg.own")
+
+
+async def test_off_hours_question_is_left_for_the_agents(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """Off hours a shopper asking for a person gets the form, and agents see the left question."""
+    server = server_with(OFF_HOURS)
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (desk, inbox):
+        page = await open_shop(context, server, page_errors)
+        await page.locator(".launcher").click()
+        await expect(page.locator(".detail")).to_have_text(
+            "Er zijn geen tijden gepland waarop we er zijn"
+        )
+        person = page.locator("button.person")
+        await expect(person).to_have_text("Praat met een medewerker")
+        await person.click()
+        form = page.locator("form.ask")
+        await expect(form).to_be_visible()
+        await expect(page.locator(".state")).to_have_text(
+            "Onze assistent antwoordt; er is nu geen medewerker beschikbaar"
+        )
+
+        question = "Hebben jullie deze fietstas ook in het rood?"
+        await page.get_by_label("Je vraag", exact=True).fill(question)
+        await page.get_by_role("button", name="Vraag versturen").click()
+        await expect(form.locator(".error")).to_have_text(
+            "Vul een e-mailadres of telefoonnummer in."
+        )
+        await page.get_by_label("E-mailadres").fill("sanne@example")
+        await page.get_by_role("button", name="Vraag versturen").click()
+        await expect(form.locator(".error")).to_have_text("Dit e-mailadres klopt niet.")
+        await expect(page.get_by_label("E-mailadres")).to_have_attribute("aria-invalid", "true")
+        await screenshot(page, "widget-leave-question-error")
+
+        await page.get_by_label("E-mailadres").fill("sanne@example.nl")
+        await page.get_by_role("button", name="Vraag versturen").click()
+        await expect(form).to_be_hidden()
+        await expect(own(page).locator(".bubble")).to_have_text(question)
+        await expect(own(page)).to_have_attribute("data-status", "sent")
+        await expect(page.locator(".msg.system")).to_have_count(1)
+        await screenshot(page, "widget-question-left")
+
+        await inbox.wait_for("callbacks")
+        listed = await call(desk, "/agent", "callbacks", {})
+        assert listed["ok"], listed
+        [callback] = listed["callbacks"]
+        assert callback["question"] == question
+        assert callback["email"] == "sanne@example.nl"
+    assert page_errors == []
+
+
+async def test_did_you_mean_choice_is_asked(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """A click on a "did you mean" choice sends that question as the shopper's next message."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "Kan ik betalen?")
+    choice = page.locator(".msg.bot button.choice", has_text="Hoe kan ik betalen?")
+    await expect(choice).to_be_visible()
+    await expect(page.locator(".msg.bot button.choice")).to_have_count(3)
+    await screenshot(page, "widget-did-you-mean")
+    await choice.click()
+    await expect(own(page)).to_have_count(2)
+    await expect(own(page).nth(1).locator(".bubble")).to_have_text("Hoe kan ik betalen?")
+    await expect(own(page).nth(1)).to_have_attribute("data-status", "sent")
+    # The chosen question gets its answer, with the question whether it helped.
+    await expect(page.locator(".msg.bot .feedback")).to_have_count(1)
+    assert page_errors == []
+
+
+async def test_unhelpful_answer_offers_more_help(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """ "Not helpful" on a bot answer shows what comes next: with nobody online, the form."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "Hoe maak ik een account aan?")
+    answer = page.locator(".msg.bot").filter(has=page.locator(".feedback"))
+    await expect(answer.locator(".bubble")).to_contain_text("Account aanmaken")
+    await answer.get_by_role("button", name="Nee, dit hielp niet").click()
+    await expect(answer.locator(".feedback")).to_contain_text("Bedankt voor je reactie.")
+    await expect(answer.locator("button.offer-leave")).to_have_text("Laat een vraag achter")
+    await expect(page.locator("form.ask")).to_be_visible()
+    await screenshot(page, "widget-not-helpful")
+    assert page_errors == []
+
+
+async def test_queue_place_then_agent_then_rating(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """With the only agent full a shopper sees their place; then she helps, closes, is rated."""
+    server = server_with(CAPACITY_ONE)
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (desk, inbox), shopper(server.url) as (first, _):
+        busy = await call(
+            first, "/shopper", "message", {"client_id": new_client_id(), "text": "Eerste vraag"}
+        )
+        assert busy["conversation"]["state"] == "assigned", busy
+
+        page = await open_shop(context, server, page_errors)
+        await page.locator(".launcher").click()
+        await send(page, "Is de fietstas nog op voorraad?")
+        await expect(page.locator(".state")).to_have_text("Je wacht op een medewerker…")
+        await expect(page.locator(".detail")).to_have_text(
+            # One waiting; the estimate comes from default_handling_seconds.
+            "Je bent nummer 1 in de rij, ongeveer 5 minuten"
+        )
+        await expect(page.locator("button.person")).to_be_hidden()
+        await screenshot(page, "widget-queue-place")
+
+        closed = await call(
+            desk, "/agent", "close", {"conversation_id": busy["conversation"]["id"]}
+        )
+        assert closed["ok"], closed
+        # Anna has room again and gets the waiting shopper.
+        await expect(page.locator(".state")).to_have_text("anna helpt je")
+        await expect(page.locator(".detail")).to_be_hidden()
+        first_id = busy["conversation"]["id"]
+        waiting = await inbox.wait_for(
+            "conversation", lambda c: c["state"] == "assigned" and c["id"] != first_id
+        )
+        closed = await call(desk, "/agent", "close", {"conversation_id": waiting["id"]})
+        assert closed["ok"], closed
+
+        rate = page.locator("form.rate")
+        await expect(rate).to_be_visible()
+        await rate.get_by_role("button", name="Beoordeling versturen").click()
+        await expect(rate.locator(".error")).to_have_text("Kies eerst 1 tot 5 sterren.")
+        await rate.get_by_role("button", name="4 sterren").click()
+        await expect(rate.get_by_role("button", name="4 sterren")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        await rate.get_by_label("Opmerking (niet verplicht)").fill("Snel geholpen!")
+        await screenshot(page, "widget-rating")
+        await rate.get_by_role("button", name="Beoordeling versturen").click()
+        await expect(page.locator(".thanks")).to_have_text("Bedankt voor je beoordeling!")
+        await expect(rate).to_be_hidden()
+        # Once per conversation: a reload does not ask again.
+        await page.reload()
+        await expect(page.locator(".state")).to_contain_text("gesloten")
+        await expect(page.locator("form.rate")).to_be_hidden()
+    assert page_errors == []
+
+
+async def test_invitation_on_a_matching_page(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """A first-time visitor on /checkout is invited once per visit; a click opens the chat."""
+    server = server_with(INVITATION)
+    page = await open_shop(context, server, page_errors, path="/checkout/betalen")
+    invite = page.locator(".invite")
+    await expect(page.locator(".invite-text")).to_have_text("Hulp nodig bij het afrekenen?")
+    await screenshot(page, "widget-invitation")
+    # The probe for the rules leaves no visitor token: the visitor still counts as new.
+    assert await page.evaluate("localStorage.getItem('loket:token')") is None
+    await page.locator(".invite-text").click()
+    await expect(page.locator(".panel")).to_be_visible()
+    await expect(invite).to_be_hidden()
+    await page.locator(".close").click()
+    await page.reload()
+    await page.wait_for_timeout(1500)
+    await expect(invite).to_be_hidden()
+
+    other = await open_shop(context, server, page_errors, path="/fietstas")
+    await other.wait_for_timeout(1500)
+    await expect(other.locator(".invite")).to_be_hidden()
+    assert page_errors == []

@@ -1,0 +1,142 @@
+"""Learning end to end: agents' replies become answers; feedback and misses are kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from loket.bot.personal import personal_data
+from tests.conftest import AGENT_PASSWORD
+from tests.inprocess import running
+from tests.support import agent, call, login, new_client_id, run_loket, shopper
+
+QUESTION = "Kan ik mijn cadeaubon gebruiken voor een fietstas in de uitverkoop?"
+ANSWER = "Ja hoor, een cadeaubon is ook geldig op artikelen in de uitverkoop."
+
+
+async def _bot_reply(url: str, text: str) -> dict[str, Any]:
+    async with shopper(url, auth={"locale": "nl"}) as (widget, inbox):
+        await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": text})
+        reply: dict[str, Any] = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        return reply
+
+
+async def _agent_answers(url: str, question: str, answer: str, *, reusable: bool) -> dict[str, Any]:
+    """A shopper asks while nobody is online; an agent then takes the chat and answers."""
+    async with shopper(url, auth={"locale": "nl"}) as (widget, _):
+        sent = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": question}
+        )
+        ref = {"conversation_id": sent["conversation"]["id"]}
+    token = await login(url, "anna", AGENT_PASSWORD)
+    async with agent(url, token) as (desk, _):
+        await call(desk, "/agent", "take", ref)
+        ack: dict[str, Any] = await call(
+            desk,
+            "/agent",
+            "message",
+            {**ref, "client_id": new_client_id(), "text": answer, "reusable": reusable},
+        )
+        return ack
+
+
+async def test_reusable_reply_answers_the_next_shopper(config_path: Path) -> None:
+    """An agent's reply marked reusable is given by the bot to the next shopper asking the same."""
+    async with running(config_path) as live:
+        before = await _bot_reply(live.url, QUESTION)
+        assert before["meta"]["kind"] != "answer" or before["text"] != ANSWER
+        ack = await _agent_answers(live.url, QUESTION, ANSWER, reusable=True)
+        assert ack["learned"]["status"] == "approved"
+        after = await _bot_reply(live.url, "kan ik een cadeaubon gebruiken in de uitverkoop")
+        assert after["meta"]["kind"] == "answer"
+        assert after["text"] == ANSWER
+        assert after["meta"]["entry_id"] == f"learned:{ack['learned']['id']}"
+
+
+async def test_reply_with_personal_data_is_never_reused_as_is(config_path: Path) -> None:
+    """A reusable reply holding an e-mail address waits for review instead of being answered."""
+    async with running(config_path) as live:
+        ack = await _agent_answers(
+            live.url,
+            "Waar kan ik mijn factuur opvragen voor de zakelijke bestelling?",
+            "Stuur een mail naar sanne.devries@example.nl, dan stuurt zij de factuur.",
+            reusable=True,
+        )
+        assert ack["learned"]["status"] == "candidate"
+        assert ack["learned"]["personal"] == ["email"]
+
+
+async def test_candidate_approved_with_the_cli_answers_without_restart(config_path: Path) -> None:
+    """A candidate approved with `loket learned approve` is answered by the running server."""
+    async with running(config_path) as live:
+        ack = await _agent_answers(live.url, QUESTION, ANSWER, reusable=False)
+        assert ack["learned"]["status"] == "candidate"
+        _, listed, _ = await run_loket(config_path, "learned", "list")
+        assert QUESTION in listed
+        code, _, _ = await run_loket(config_path, "learned", "approve", str(ack["learned"]["id"]))
+        assert code == 0
+        learning = live.services.learning
+        assert learning is not None
+        await learning.poll()
+        after = await _bot_reply(live.url, QUESTION)
+        assert after["text"] == ANSWER
+        _, exported, _ = await run_loket(config_path, "learned", "export")
+        assert "cadeaubon" in exported and "entries:" in exported
+
+
+async def test_unhelpful_answers_and_unknown_questions_are_kept_for_admins(
+    config_path: Path,
+) -> None:
+    """'Not helpful' offers the next step, and both misses show in `loket faq misses`, grouped."""
+    async with running(config_path) as live:
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, inbox):
+            await call(
+                widget,
+                "/shopper",
+                "message",
+                {"client_id": new_client_id(), "text": "Hoe lang duurt de levering?"},
+            )
+            answer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+            assert answer["meta"]["kind"] == "answer"
+            feedback = await call(
+                widget, "/shopper", "feedback", {"seq": answer["seq"], "helpful": False}
+            )
+            assert feedback["offer"] == "leave_question"
+            wrong = await call(widget, "/shopper", "feedback", {"seq": 1, "helpful": True})
+            assert wrong["error"]["code"] == "not_found"
+        for text in ("Xyzzy plugh zonnepanelen?", "xyzzy plugh zonnepanelen"):
+            reply = await _bot_reply(live.url, text)
+            assert reply["meta"]["kind"] == "unknown"
+    _, misses, _ = await run_loket(config_path, "faq", "misses")
+    lines = misses.splitlines()
+    assert any(line.strip().startswith("2 ") and "zonnepanelen" in line for line in lines), misses
+    assert any("Hoe lang duurt de levering?" in line and "unhelpful" in line for line in lines)
+
+
+async def test_shopper_rates_a_conversation_after_the_agent_closed_it(config_path: Path) -> None:
+    """A rating of 1 to 5 with a comment is accepted after an agent had the conversation."""
+    async with running(config_path) as live:
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, token) as (desk, _), shopper(live.url) as (widget, _):
+            early = await call(widget, "/shopper", "rate", {"rating": 5})
+            assert early["error"]["code"] == "no_conversation"
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "hoi"}
+            )
+            await call(desk, "/agent", "close", {"conversation_id": sent["conversation"]["id"]})
+            assert (await call(widget, "/shopper", "rate", {"rating": 6}))["error"][
+                "code"
+            ] == "invalid_payload"
+            assert (await call(widget, "/shopper", "rate", {"rating": 4, "comment": "Snel!"}))["ok"]
+
+
+def test_personal_data_detection() -> None:
+    """Order numbers, e-mail, phone numbers, postcodes, IBANs and the shopper's name are found."""
+    assert personal_data("Je bestelling 2024118833 is onderweg") == ["order_number"]
+    assert "email" in personal_data("mail naar klant@voorbeeld.nl")
+    assert "phone" in personal_data("Bel ons op 06-12345678")
+    assert "phone" in personal_data("Call +31 20 123 4567")
+    assert "postcode" in personal_data("Wij bezorgen op 1234 AB")
+    assert "iban" in personal_data("Maak het over naar NL91 ABNA 0417 1643 00")
+    assert personal_data("Hoi Sanne, dat kan!", names=("Sanne de Vries",)) == ["name"]
+    assert personal_data("Retourneren kan binnen 30 dagen, gratis via de retourpagina.") == []

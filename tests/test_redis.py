@@ -1,0 +1,138 @@
+"""With Redis configured: emits go through it, and a dead Redis loses nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import AGENT_PASSWORD
+from tests.support import ServerProcess, agent, call, login, new_client_id, shopper, write_config
+
+pytestmark = pytest.mark.redis
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """A redis-server of this test's own, so it can be killed without touching anyone else's."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is required under CI")
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("redis-server did not start")
+    yield process, port
+    if process.poll() is None:
+        process.kill()
+        process.wait(5)
+
+
+@pytest.fixture
+def redis_server(
+    tmp_path: Path, seeded_data: Path, private_redis: tuple[subprocess.Popen[bytes], int]
+) -> Iterator[ServerProcess]:
+    _, port = private_redis
+    shutil.copytree(seeded_data, tmp_path / "shop" / "data")
+    config = write_config(tmp_path / "shop", f'[redis]\nurl = "redis://127.0.0.1:{port}/0"\n')
+    process = ServerProcess(config)
+    process.start()
+    yield process
+    process.stop()
+
+
+async def _health(url: str) -> dict:  # type: ignore[type-arg]
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
+        return await response.json()  # type: ignore[no-any-return]
+
+
+async def test_chat_through_the_redis_manager(redis_server: ServerProcess) -> None:
+    """With Redis configured, shopper and agent exchange messages and /healthz checks Redis."""
+    health = await _health(redis_server.url)
+    assert health["status"] == "ok" and health["checks"]["redis"]["ok"] is True
+    token = await login(redis_server.url, "anna", AGENT_PASSWORD)
+    async with (
+        agent(redis_server.url, token) as (desk, _),
+        shopper(redis_server.url) as (widget, inbox),
+    ):
+        sent = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "hoi"}
+        )
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        await call(
+            desk, "/agent", "message", {**ref, "client_id": new_client_id(), "text": "Hallo!"}
+        )
+        got = await inbox.wait_for("message", lambda m: m["author"] == "agent")
+        assert got["text"] == "Hallo!"
+
+
+async def test_dead_redis_loses_nothing(
+    redis_server: ServerProcess, private_redis: tuple[subprocess.Popen[bytes], int]
+) -> None:
+    """When Redis dies mid-conversation, messages are still stored, acked and delivered."""
+    redis_process, _ = private_redis
+    token = await login(redis_server.url, "anna", AGENT_PASSWORD)
+    async with (
+        agent(redis_server.url, token) as (desk, _),
+        shopper(redis_server.url) as (widget, inbox),
+    ):
+        sent = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "een"}
+        )
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        redis_process.kill()
+        redis_process.wait(5)
+        second = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "twee"}
+        )
+        assert second["ok"] and second["message"]["seq"] == 2
+        reply = await call(
+            desk, "/agent", "message", {**ref, "client_id": new_client_id(), "text": "drie"}
+        )
+        assert reply["ok"]
+        got = await inbox.wait_for("message", lambda m: m["text"] == "drie")
+        assert got["seq"] == 3
+        synced = await call(widget, "/shopper", "sync")
+        assert [m["text"] for m in synced["messages"]] == ["een", "twee", "drie"]
+    health = await _health(redis_server.url)
+    assert health["status"] == "degraded"
+    assert health["checks"]["redis"]["ok"] is False
+    assert health["checks"]["store"]["ok"] is True

@@ -1,0 +1,302 @@
+"""Routing with real clients: assignment, capacity and the queue, timeouts, off-hours."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AGENT_PASSWORD
+from tests.inprocess import FakeClock, RunningServer, running
+from tests.support import agent, call, login, new_client_id, shopper, write_config
+
+ROUTING = """
+[hours]
+timezone = "Europe/Amsterdam"
+monday = ["09:00-17:00"]
+tuesday = ["09:00-17:00"]
+wednesday = ["09:00-17:00"]
+thursday = ["09:00-17:00"]
+friday = ["09:00-17:00"]
+
+[routing]
+max_conversations_per_agent = 1
+agent_answer_timeout_seconds = 60
+disconnect_grace_seconds = 30
+queue_timeout_seconds = 600
+"""
+
+# Wednesday 25 November 2026, 10:00 in Amsterdam (09:00 UTC): staffed.
+WEDNESDAY_MORNING = datetime(2026, 11, 25, 9, 0, tzinfo=UTC).timestamp()
+# The same day, 20:00 in Amsterdam: closed until Thursday 09:00.
+WEDNESDAY_EVENING = datetime(2026, 11, 25, 19, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture
+def routing_config(tmp_path: Path, seeded_data: Path) -> Path:
+    shutil.copytree(seeded_data, tmp_path / "shop" / "data")
+    return write_config(tmp_path / "shop", ROUTING)
+
+
+@pytest.fixture
+async def live(routing_config: Path) -> AsyncIterator[tuple[RunningServer, FakeClock]]:
+    clock = FakeClock(WEDNESDAY_MORNING)
+    async with running(routing_config, clock) as server:
+        yield server, clock
+
+
+async def _say(widget: object, text: str) -> dict:  # type: ignore[type-arg]
+    return await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": text})  # type: ignore[arg-type]
+
+
+async def test_new_conversation_goes_to_the_least_loaded_agent(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """With two agents online, two shoppers get one agent each."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as _,
+        agent(server.url, bram) as _,
+        shopper(server.url) as (one, _),
+        shopper(server.url) as (two, _),
+    ):
+        first = await _say(one, "vraag een")
+        second = await _say(two, "vraag twee")
+        agents = {
+            first["conversation"]["agent"]["name"],
+            second["conversation"]["agent"]["name"],
+        }
+        assert agents == {"anna", "bram"}
+
+
+async def test_full_agents_mean_a_queue_with_positions_that_move(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Past capacity shoppers wait in order, see their place, and move up as agents free up."""
+    server, _ = live
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    async with (
+        agent(server.url, token) as (desk, _),
+        shopper(server.url) as (first, _),
+        shopper(server.url) as (second, second_inbox),
+        shopper(server.url) as (third, third_inbox),
+    ):
+        served = await _say(first, "ik ben eerst")
+        assert served["conversation"]["state"] == "assigned"
+        waiting = await _say(second, "ik ben tweede")
+        assert waiting["conversation"]["state"] == "queued"
+        await _say(third, "ik ben derde")
+        place = await third_inbox.wait_for("queue", lambda q: q["position"] == 2)
+        assert place["wait_seconds"] > 0
+        synced = await call(third, "/shopper", "sync")
+        assert synced["queue"]["position"] == 2
+
+        await call(desk, "/agent", "close", {"conversation_id": served["conversation"]["id"]})
+        # The head of the queue goes to the agent at once; the rest move up.
+        taken = await second_inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
+        assert taken["agent"]["name"] == "anna"
+        await third_inbox.wait_for("queue", lambda q: q["position"] == 1)
+
+
+async def test_agent_who_stays_silent_loses_the_conversation(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """An assigned agent who does not answer in time loses the conversation to another agent."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with agent(server.url, anna) as _, shopper(server.url) as (widget, widget_inbox):
+        sent = await _say(widget, "hallo?")
+        assert sent["conversation"]["agent"]["name"] == "anna"
+        async with agent(server.url, bram) as _:
+            clock.advance(30)
+            await server.services.conversations.tick()
+            assert (await call(widget, "/shopper", "sync"))["conversation"]["agent"][
+                "name"
+            ] == "anna"
+            clock.advance(31)
+            await server.services.conversations.tick()
+            moved = await widget_inbox.wait_for(
+                "conversation", lambda c: c["agent"] and c["agent"]["name"] == "bram"
+            )
+            assert moved["state"] == "assigned"
+
+
+async def test_agent_who_answers_keeps_the_conversation(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """An agent who replied in time keeps the conversation past the answer timeout."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _), shopper(server.url) as (widget, _):
+        sent = await _say(widget, "hallo?")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        await call(desk, "/agent", "message", {**ref, "client_id": new_client_id(), "text": "Hoi!"})
+        clock.advance(600)
+        await server.services.conversations.tick()
+        synced = await call(widget, "/shopper", "sync")
+        assert synced["conversation"]["state"] == "assigned"
+
+
+async def test_disconnected_agent_requeued_after_grace_not_on_quick_reconnect(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """A reload keeps the agent's conversations; staying away past the grace period does not."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with shopper(server.url) as (widget, widget_inbox):
+        async with agent(server.url, anna) as (desk, _):
+            sent = await _say(widget, "hallo")
+            ref = {"conversation_id": sent["conversation"]["id"]}
+            await call(
+                desk, "/agent", "message", {**ref, "client_id": new_client_id(), "text": "Hoi"}
+            )
+        # A reload: gone for 10 seconds, then back.
+        clock.advance(10)
+        await server.services.conversations.tick()
+        async with agent(server.url, anna) as (desk, _):
+            synced = await call(desk, "/agent", "sync")
+            (mine,) = [c for c in synced["conversations"] if c["id"] == ref["conversation_id"]]
+            assert mine["agent"]["name"] == "anna"
+        # Gone for good: after the grace period the conversation goes to someone else.
+        async with agent(server.url, bram) as _:
+            clock.advance(31)
+            await server.services.conversations.tick()
+            moved = await widget_inbox.wait_for(
+                "conversation", lambda c: c["agent"] and c["agent"]["name"] == "bram"
+            )
+            assert moved["state"] == "assigned"
+
+
+async def test_closing_time_hands_waiting_shoppers_to_the_bot(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """At closing time waiting shoppers are told and handed to the bot; assigned chats stay."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as (desk, _),
+        shopper(server.url) as (served, _),
+        shopper(server.url) as (waiting, inbox),
+    ):
+        first = await _say(served, "eerst")
+        ref = {"conversation_id": first["conversation"]["id"]}
+        await call(desk, "/agent", "message", {**ref, "client_id": new_client_id(), "text": "Ja?"})
+        await _say(waiting, "tweede")
+        clock.now = WEDNESDAY_EVENING
+        await server.services.conversations.tick()
+        notice = await inbox.wait_for("message", lambda m: m["author"] == "system")
+        assert "morgen weer om 09:00" in notice["text"]
+        assert notice["meta"]["offer"] == "leave_question"
+        assert (await call(waiting, "/shopper", "sync"))["conversation"]["state"] == "bot"
+        assert (await call(served, "/shopper", "sync"))["conversation"]["state"] == "assigned"
+
+
+async def test_off_hours_question_reaches_the_next_shift_and_the_answer_the_shopper(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Off hours a left question reaches the next shift, and its answer the returning shopper."""
+    server, clock = live
+    clock.now = WEDNESDAY_EVENING
+    async with shopper(server.url, auth={"locale": "en"}) as (widget, _):
+        token = (await call(widget, "/shopper", "sync"))["token"]
+        asked = await call(widget, "/shopper", "handoff", {})
+        assert asked["leave_question"] is True
+        assert asked["availability"]["staffed"] is False
+        assert asked["availability"]["text"] == "Back tomorrow at 09:00"
+        refused = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Kan ik ruilen?"},
+        )
+        assert refused["error"]["code"] == "contact_required"
+        bad_mail = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Kan ik ruilen?", "email": "geen-mail"},
+        )
+        assert bad_mail["error"]["code"] == "invalid_payload"
+        left = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {
+                "client_id": new_client_id(),
+                "text": "Can I exchange my shoes?",
+                "email": "sam@example.com",
+            },
+        )
+        assert left["ok"]
+        conversation_id = left["conversation"]["id"]
+
+    clock.now = WEDNESDAY_EVENING + 14 * 3600  # Thursday 09:00 in Amsterdam
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _):
+        synced = await call(desk, "/agent", "sync")
+        (callback,) = synced["callbacks"]
+        assert callback["question"] == "Can I exchange my shoes?"
+        assert callback["email"] == "sam@example.com"
+        ref = {"conversation_id": callback["conversation_id"]}
+        assert ref["conversation_id"] == conversation_id
+        await call(desk, "/agent", "take", ref)
+        await call(
+            desk,
+            "/agent",
+            "message",
+            {**ref, "client_id": new_client_id(), "text": "Yes, within 30 days."},
+        )
+        assert (await call(desk, "/agent", "callbacks"))["callbacks"] == []
+
+    async with shopper(server.url, auth={"token": token}) as (widget, _):
+        synced = await call(widget, "/shopper", "sync")
+        assert synced["messages"][-1]["text"] == "Yes, within 30 days."
+
+
+async def test_transfer_to_another_agent_or_back_to_the_queue(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """An agent hands a conversation to a colleague with a note, who hands it back to the queue."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (a, _), shopper(server.url) as (widget, widget_inbox):
+        sent = await _say(widget, "retour")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        async with agent(server.url, bram) as (b, b_inbox):
+            bram_id = (await call(b, "/agent", "sync"))["agent"]["id"]
+            offline = await call(a, "/agent", "transfer", {**ref, "to_agent_id": 999})
+            assert offline["error"]["code"] == "agent_unavailable"
+            moved = await call(
+                a, "/agent", "transfer", {**ref, "to_agent_id": bram_id, "note": "Wil ruilen"}
+            )
+            assert moved["conversation"]["agent"]["name"] == "bram"
+            seen = await b_inbox.wait_for("conversation", lambda c: c["note"] == "Wil ruilen")
+            assert seen["agent"]["id"] == bram_id
+            await widget_inbox.wait_for("conversation", lambda c: c["agent"]["name"] == "bram")
+            # Bram hands it back to the queue; anna has room again, so it goes to her.
+            back = await call(b, "/agent", "transfer", {**ref, "to_agent_id": None})
+            assert back["ok"]
+            final = await widget_inbox.wait_for(
+                "conversation",
+                lambda c: c["agent"] and c["agent"]["name"] == "anna" and c["state"] == "assigned",
+            )
+            assert final["id"] == ref["conversation_id"]
+
+
+async def test_away_agents_get_no_new_conversations(live: tuple[RunningServer, FakeClock]) -> None:
+    """An agent who is away gets no new conversations; the shopper stays with the bot."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _):
+        assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
+        async with shopper(server.url) as (widget, _):
+            sent = await _say(widget, "iemand?")
+            assert sent["conversation"]["state"] == "bot"
