@@ -177,8 +177,9 @@ class Relay:
         return {"ok": True}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        # compress=True (aiohttp's default) is what engine.io's aiohttp driver uses too.
-        ws = web.WebSocketResponse(max_msg_size=MAX_PACKET)
+        # Loket declines permessage-deflate (loket/realtime/transport.py); so does the
+        # baseline, so both carry the same bytes.
+        ws = web.WebSocketResponse(max_msg_size=MAX_PACKET, compress=False)
         await ws.prepare(request)
         link = Link(ws)
         self.links.add(link)

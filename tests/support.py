@@ -61,14 +61,17 @@ class ServerProcess:
     """`loket serve` in a child process, as an operator runs it."""
 
     config: Path
+    # Listen on this port rather than the config's (a restart on the same address).
+    port: int | None = None
     process: subprocess.Popen[str] | None = None
     url: str = ""
     output: list[str] = field(default_factory=list)
 
     def start(self, timeout: float = 30.0) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        port = ["--port", str(self.port)] if self.port is not None else []
         self.process = subprocess.Popen(
-            [*LOKET, "--config", str(self.config), "serve"],
+            [*LOKET, "--config", str(self.config), "serve", *port],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

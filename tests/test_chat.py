@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from tests.conftest import AGENT_PASSWORD
+from tests.inprocess import FakeClock, running
 from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
 
 
@@ -176,3 +178,46 @@ async def test_without_agents_online_the_conversation_stays_with_the_bot(
         assert opened["messages"][0]["text"] == "hallo"
         taken = await call(desk, "/agent", "take", {"conversation_id": conversation["id"]})
         assert taken["ok"]
+
+
+async def test_agent_sees_earlier_conversations_closed_today_and_summaries(
+    server: ServerProcess,
+) -> None:
+    """Opening a conversation shows the shopper's earlier ones; closed ones keep a summary."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, token) as (desk, _), shopper(server.url) as (widget, _):
+        first = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "a"}
+        )
+        ref = {"conversation_id": first["conversation"]["id"]}
+        closed = await call(desk, "/agent", "close", {**ref, "summary": "Wilde ruilen; gedaan."})
+        assert closed["conversation"]["note"] == "Wilde ruilen; gedaan."
+        synced = await call(desk, "/agent", "sync")
+        assert [c["id"] for c in synced["closed_today"]] == [ref["conversation_id"]]
+        opened = await call(desk, "/agent", "open", ref)
+        assert opened["earlier"] == []
+
+
+async def test_a_day_later_a_new_conversation_shows_the_earlier_one(config_path: Path) -> None:
+    """A shopper writing a day after the close starts anew; agents see the earlier conversation."""
+    clock = FakeClock()
+    async with running(config_path, clock) as live:
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, token) as (desk, _), shopper(live.url) as (widget, _):
+            first = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "a"}
+            )
+            old = first["conversation"]["id"]
+            await call(desk, "/agent", "close", {"conversation_id": old, "summary": "Opgelost."})
+            clock.advance(25 * 3600)
+            again = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "b"}
+            )
+            assert again["conversation"]["id"] != old
+        # The agent's session of yesterday has expired: a new shift logs in.
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, token) as (desk, _):
+            ref = {"conversation_id": again["conversation"]["id"]}
+            opened = await call(desk, "/agent", "open", ref)
+            (earlier,) = opened["earlier"]
+            assert earlier["id"] == old and earlier["note"] == "Opgelost."

@@ -29,6 +29,7 @@ from loket.ratelimit import KeyedLimiter
 from loket.realtime.agent import AgentNamespace
 from loket.realtime.emitter import Emitter
 from loket.realtime.shopper import ShopperNamespace
+from loket.realtime.transport import decline_compression
 from loket.services import AgentDirectory, Services
 from loket.store import Store
 from loket.web import admin, http, static
@@ -93,6 +94,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     )
     shopper_ns = ShopperNamespace()
     agent_ns = AgentNamespace()
+    decline_compression(sio)
     sio.register_namespace(shopper_ns)
     sio.register_namespace(agent_ns)
     sio.attach(app, socketio_path="socket.io")

@@ -114,6 +114,9 @@ class Conversation:
     excluded: set[int] = field(default_factory=set)
     # Questions left for the next shift and not answered yet.
     open_callbacks: int = 0
+    # What the shopper wrote since an agent last replied (the last few messages): the
+    # question an agent's next reply answers, kept here so learning needs no query.
+    asked: list[str] = field(default_factory=list)
 
     @classmethod
     def from_record(cls, record: ConversationRecord, client_ids: dict[str, int]) -> Conversation:
@@ -150,7 +153,9 @@ class PageContext:
 class ConversationEvents(Protocol):
     """What the realtime layer is told, so it can push changes to the people concerned."""
 
-    async def message_added(self, conversation: Conversation, message: MessageRecord) -> None: ...
+    async def message_added(
+        self, conversation: Conversation, message: MessageRecord, origin: str | None = None
+    ) -> None: ...
 
     async def conversation_changed(self, conversation: Conversation, previous: State) -> None: ...
 
@@ -211,6 +216,8 @@ class Conversations:
         self._max_chars = max_message_chars
         self._reopen_ms = int(reopen_seconds * 1000)
         self._live: dict[int, Conversation] = {}
+        # Each shopper's latest conversation, so a message needs no query to find it.
+        self._current: dict[int, int] = {}
         self._loading: dict[int, asyncio.Future[Conversation | None]] = {}
         self._locks = KeyedLocks()
         self._background: set[asyncio.Task[Any]] = set()
@@ -276,8 +283,18 @@ class Conversations:
 
     async def current_for_shopper(self, shopper_id: int) -> Conversation | None:
         """The shopper's latest conversation, open or closed, or None."""
+        known = self._current.get(shopper_id)
+        if known is not None:
+            live = self._live.get(known)
+            if live is not None:
+                return live
         record = await self._store.latest_conversation(shopper_id)
-        return await self._load(record.id) if record else None
+        if record is None:
+            return None
+        found = await self._load(record.id)
+        if found is not None:
+            self._current[shopper_id] = found.id
+        return found
 
     def open_conversations(self) -> list[Conversation]:
         found = [c for c in self._live.values() if c.state is not State.CLOSED]
@@ -337,6 +354,7 @@ class Conversations:
         page: PageContext,
         *,
         respond: bool = True,
+        origin: str | None = None,
     ) -> tuple[Conversation, MessageRecord, bool]:
         """Store a shopper's message, opening or reopening their conversation as needed.
 
@@ -353,7 +371,7 @@ class Conversations:
         await self._settle(changes)
         message, duplicate = await appended
         if not duplicate:
-            await self._events.message_added(conversation, message)
+            await self._events.message_added(conversation, message, origin)
             if respond:
                 self._after_shopper_message(conversation, message)
         return conversation, message, duplicate
@@ -397,6 +415,7 @@ class Conversations:
         )
         conversation = Conversation.from_record(record, {})
         self._live[conversation.id] = conversation
+        self._current[shopper.id] = conversation.id
         self._route(conversation)
         # Announced as new even when it stays with the bot.
         return conversation, (conversation, State.BOT)
@@ -471,7 +490,7 @@ class Conversations:
 
     async def agent_connected(self, agent_id: int, name: str) -> None:
         self._presence.connected(agent_id, name, self._clock())
-        await self._settle([])
+        await self._settle([], refill=True)
 
     def agent_disconnected(self, agent_id: int) -> None:
         # Their conversations stay theirs for the grace period (see tick).
@@ -479,7 +498,7 @@ class Conversations:
 
     async def set_agent_status(self, agent_id: int, status: Status) -> None:
         self._presence.set_status(agent_id, status)
-        await self._settle([])
+        await self._settle([], refill=True)
 
     def load_of(self, agent_id: int) -> int:
         return sum(
@@ -487,7 +506,14 @@ class Conversations:
         )
 
     async def agent_message(
-        self, agent_id: int, conversation_id: int, client_id: str, text: str, *, is_admin: bool
+        self,
+        agent_id: int,
+        conversation_id: int,
+        client_id: str,
+        text: str,
+        *,
+        is_admin: bool,
+        origin: str | None = None,
     ) -> tuple[Conversation, MessageRecord, bool]:
         """Store an agent's reply; only the agent the conversation is assigned to may reply."""
         text = clean_text(text, self._max_chars)
@@ -501,7 +527,7 @@ class Conversations:
         message, duplicate = await appended
         if not duplicate:
             conversation.last_agent_reply_at = message.created_at
-            await self._events.message_added(conversation, message)
+            await self._events.message_added(conversation, message, origin)
             if conversation.open_callbacks:
                 conversation.open_callbacks = 0
                 await self._store.answer_callbacks(conversation.id, agent_id, self._now())
@@ -567,14 +593,18 @@ class Conversations:
         await self._settle([(conversation, previous)])
         return conversation
 
-    async def close(self, agent_id: int, conversation_id: int, *, is_admin: bool) -> Conversation:
-        """Close a conversation: its agent may, and an admin may close any."""
+    async def close(
+        self, agent_id: int, conversation_id: int, *, is_admin: bool, summary: str | None = None
+    ) -> Conversation:
+        """Close a conversation (with an optional summary): its agent may, an admin any."""
         conversation = await self.get(conversation_id)
         if conversation.state is State.CLOSED:
             return conversation
         if not is_admin and conversation.agent_id != agent_id:
             raise LoketError("not_assigned", "Only the agent of this conversation can close it.")
         previous = conversation.state
+        if summary:
+            conversation.note = summary
         self._transition(conversation, State.CLOSED, conversation.agent_id)
         if previous is State.ASSIGNED and conversation.assigned_at is not None:
             self._handling.append((self._now() - conversation.assigned_at) / 1000)
@@ -643,14 +673,20 @@ class Conversations:
                 break
         return changes
 
-    async def _settle(self, changes: list[Change]) -> None:
-        """Persist and announce changes, fill free agents from the queue, publish the queue."""
+    async def _settle(self, changes: list[Change], *, refill: bool = False) -> None:
+        """Persist and announce changes; when an agent may have room (`refill`, or anything
+        changed), give them waiting conversations; publish the queue if it moved.
+
+        Most messages change nothing, and then this does nothing."""
+        if not changes and not refill:
+            return
         changes = changes + self._fill_free_agents()
         for conversation, _ in changes:
             await self._persist(conversation)
         for conversation, previous in changes:
             await self._events.conversation_changed(conversation, previous)
-        await self._events.queue_changed(self.queue())
+        if any(State.QUEUED in (previous, c.state) for c, previous in changes):
+            await self._events.queue_changed(self.queue())
 
     async def tick(self) -> None:
         """Apply the timeouts: silent agents, agents gone, long waits, closing time."""
@@ -716,7 +752,9 @@ class Conversations:
             if c.state is State.CLOSED and not c.pending and now_ms - c.updated_at > 900_000
         ]
         for conversation_id in idle:
-            del self._live[conversation_id]
+            forgotten = self._live.pop(conversation_id)
+            if self._current.get(forgotten.shopper_id) == conversation_id:
+                del self._current[forgotten.shopper_id]
 
     # -- internals -----------------------------------------------------------------
 
@@ -783,6 +821,8 @@ class Conversations:
         conversation.updated_at = message.created_at
         if author in ("shopper", "agent"):
             conversation.last_author = author
+        if author == "shopper":
+            conversation.asked = [*conversation.asked[-2:], text]
         written = self._store.db.submit(self._store.insert_message_op(message))
         done: asyncio.Future[MessageRecord] = asyncio.get_running_loop().create_future()
         conversation.pending[client_id] = done

@@ -103,6 +103,8 @@ async def test_agent_logs_in_takes_replies_and_closes(
         await screenshot(page, "console-conversation")
 
         await page.locator("button.close-conv").click()
+        # Close asks for an optional summary first.
+        await page.locator(".close-form button.close-confirm").click()
         await expect(page.locator(".facts .state")).to_have_text("closed")
         await inbox.wait_for("conversation", lambda c: c["state"] == "closed")
         await expect(item).to_have_count(0)

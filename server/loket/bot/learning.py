@@ -76,10 +76,15 @@ class Learning:
         shopper_name: str | None,
     ) -> LearnedRecord | None:
         """Keep the reply and the question it answers as a candidate (approved if reusable)."""
+        asked, conversation.asked = conversation.asked, []
         if len(reply.text) < MIN_ANSWER_CHARS:
             return None
-        recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
-        question = question_before(recent, reply.seq)
+        if asked:
+            question: str | None = " ".join(asked)[:1000]
+        else:
+            # Not seen since the conversation was loaded (a restart): ask the store.
+            recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
+            question = question_before(recent, reply.seq)
         if question is None:
             return None
         names = (shopper_name,) if shopper_name else ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from loket.realtime.payloads import (
     AgentRead,
     AgentStatus,
     AgentTyping,
+    CloseConversation,
     ConversationRef,
     Empty,
     FaqSearch,
@@ -91,7 +93,7 @@ class AgentNamespace(LoketNamespace):
             "message": (AgentMessage, self.on_message_event),
             "typing": (AgentTyping, self.on_typing_event),
             "read": (AgentRead, self.on_read_event),
-            "close": (ConversationRef, self.on_close_event),
+            "close": (CloseConversation, self.on_close_event),
             "status": (AgentStatus, self.on_status_event),
             "transfer": (Transfer, self.on_transfer_event),
             "callbacks": (Empty, self.on_callbacks_event),
@@ -166,9 +168,24 @@ class AgentNamespace(LoketNamespace):
             },
             "conversations": views,
             "queue": [place.conversation.id for place in services.conversations.queue()],
+            "closed_today": await self._closed_today(),
             "callbacks": [callback_view(c) for c in await services.store.open_callbacks()],
             "agents": await self._agents_online(),
         }
+
+    async def _closed_today(self) -> list[dict[str, Any]]:
+        """Conversations closed since midnight in the shop's time zone."""
+        services = self.services
+        zone = services.conversations.timezone
+        now = datetime.fromtimestamp(services.clock(), UTC).astimezone(zone)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        views = []
+        for record in await services.store.conversations_closed_since(
+            int(midnight.timestamp() * 1000)
+        ):
+            conversation = await services.conversations.get(record.id)
+            views.append(await self._view(conversation))
+        return views
 
     async def _agents_online(self) -> list[dict[str, Any]]:
         services = self.services
@@ -214,10 +231,23 @@ class AgentNamespace(LoketNamespace):
         await self.enter_room(sid, conversation_room(conversation.id))
         page = services.settings.limits.replay_page
         found = await services.conversations.history(conversation.id, payload.after_seq, page + 1)
+        earlier = [
+            {
+                "id": c.id,
+                "state": c.state,
+                "created_at": c.created_at,
+                "closed_at": c.closed_at,
+                "agent": await services.agents.name(c.agent_id) if c.agent_id else None,
+                "note": c.note,
+            }
+            for c in await services.store.conversations_of_shopper(conversation.shopper_id, 11)
+            if c.id != conversation.id
+        ][:10]
         return {
             "conversation": await self._view(conversation),
             "messages": [await message_view(m, services.agents) for m in found[:page]],
             "more": len(found) > page,
+            "earlier": earlier,
         }
 
     async def on_take_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
@@ -236,6 +266,7 @@ class AgentNamespace(LoketNamespace):
             payload.client_id,
             payload.text,
             is_admin=client.session.agent.is_admin,
+            origin=sid,
         )
         learned = None
         learning = self.services.learning
@@ -328,8 +359,11 @@ class AgentNamespace(LoketNamespace):
         return {"seq": seq}
 
     async def on_close_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
-        assert isinstance(payload, ConversationRef)
+        assert isinstance(payload, CloseConversation)
         conversation = await self.services.conversations.close(
-            client.agent_id, payload.conversation_id, is_admin=client.session.agent.is_admin
+            client.agent_id,
+            payload.conversation_id,
+            is_admin=client.session.agent.is_admin,
+            summary=payload.summary,
         )
         return {"conversation": await self._view(conversation)}

@@ -54,13 +54,22 @@ class Emitter:
         self._agents = agents
         self._metrics = metrics
 
-    async def message_added(self, conversation: Conversation, message: MessageRecord) -> None:
+    async def message_added(
+        self, conversation: Conversation, message: MessageRecord, origin: str | None = None
+    ) -> None:
+        """Push a stored message; `origin`, the sender's connection, has it in its ack."""
         self._metrics.messages.labels(message.author).inc()
         view = await message_view(message, self._agents)
         await self._sio.emit(
-            "message", view, to=shopper_room(conversation.shopper_id), namespace=SHOPPER_NS
+            "message",
+            view,
+            to=shopper_room(conversation.shopper_id),
+            namespace=SHOPPER_NS,
+            skip_sid=origin,
         )
-        await self._sio.emit("message", view, to=agent_rooms(conversation), namespace=AGENT_NS)
+        await self._sio.emit(
+            "message", view, to=agent_rooms(conversation), namespace=AGENT_NS, skip_sid=origin
+        )
 
     async def conversation_changed(self, conversation: Conversation, previous: State) -> None:
         shopper_view = await shopper_conversation_view(conversation, self._agents)

@@ -78,6 +78,12 @@ class ConversationRef(Payload):
     conversation_id: ConversationId
 
 
+class CloseConversation(Payload):
+    conversation_id: ConversationId
+    # A summary for colleagues, kept as the conversation's note.
+    summary: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
 class OpenConversation(Payload):
     conversation_id: ConversationId
     after_seq: Seq = 0

@@ -309,7 +309,7 @@ class ShopperNamespace(LoketNamespace):
             client.page = PageContext(payload.page.url, payload.page.title, client.page.locale)
         shopper = await self._ensure_shopper(sid, client)
         conversation, message, duplicate = await self.services.conversations.shopper_message(
-            shopper, payload.client_id, payload.text, client.page
+            shopper, payload.client_id, payload.text, client.page, origin=sid
         )
         return {
             "message": await message_view(message, self.services.agents),

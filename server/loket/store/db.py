@@ -31,6 +31,28 @@ class StoreError(Exception):
     """The store could not do what was asked (the disk, the file, or a broken invariant)."""
 
 
+class _BulkConflict(Exception):
+    """A bulk insert skipped rows: its writes are retried one by one to tell which."""
+
+
+@dataclass(frozen=True, slots=True)
+class BulkInsert:
+    """An insert that shares one `executemany` with its neighbours in a batch.
+
+    Called on its own, it runs `single_sql` (with RETURNING) and says whether the row was
+    inserted; in a batch, consecutive bulk inserts of the same `sql` go to SQLite in one
+    call on the connection's thread instead of one call each.
+    """
+
+    sql: str
+    single_sql: str
+    params: tuple[Any, ...]
+
+    async def __call__(self, conn: aiosqlite.Connection) -> bool:
+        rows = await conn.execute_fetchall(self.single_sql, self.params)
+        return len(list(rows)) == 1
+
+
 @dataclass(slots=True)
 class _Pending:
     op: WriteOp
@@ -139,7 +161,8 @@ class Database:
                 _settle(batch[0].future, error=exc)
                 return
             # One bad write must not sink the others: run each in its own transaction.
-            log.warning("batch of %d writes failed (%s); retrying one by one", len(batch), exc)
+            if not isinstance(exc, _BulkConflict):
+                log.warning("batch of %d writes failed (%s); retrying one by one", len(batch), exc)
             for pending in batch:
                 try:
                     (result,) = await self._transaction([pending.op])
@@ -157,7 +180,28 @@ class Database:
         conn = self._writer
         await conn.execute("BEGIN IMMEDIATE")
         try:
-            results = [await op(conn) for op in ops]
+            results: list[Any] = []
+            index = 0
+            while index < len(ops):
+                op = ops[index]
+                run = 1
+                if isinstance(op, BulkInsert):
+                    while (
+                        index + run < len(ops)
+                        and isinstance(ops[index + run], BulkInsert)
+                        and ops[index + run].sql == op.sql  # type: ignore[attr-defined]
+                    ):
+                        run += 1
+                if run > 1:
+                    bulk = ops[index : index + run]
+                    before = conn.total_changes
+                    await conn.executemany(op.sql, [b.params for b in bulk])  # type: ignore[attr-defined]
+                    if conn.total_changes - before != run:
+                        raise _BulkConflict()
+                    results.extend([True] * run)
+                else:
+                    results.append(await op(conn))
+                index += run
             await conn.execute("COMMIT")
         except BaseException:
             try:

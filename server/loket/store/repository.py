@@ -7,11 +7,11 @@ import json
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
-from loket.store.db import Database, StoreError, Synchronous
+from loket.store.db import BulkInsert, Database, StoreError, Synchronous
 from loket.store.records import (
     AgentRecord,
     CallbackRecord,
@@ -270,28 +270,27 @@ class Store:
     # -- messages ------------------------------------------------------------------
 
     @staticmethod
-    def insert_message_op(message: MessageRecord) -> Any:
+    def insert_message_op(message: MessageRecord) -> BulkInsert:
         """A write op inserting `message`; its result is False when the client id was seen."""
-
-        async def op(conn: aiosqlite.Connection) -> bool:
-            rows = await conn.execute_fetchall(
-                "INSERT INTO messages (conversation_id, seq, client_id, author, agent_id, text,"
-                " created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (conversation_id, client_id) DO NOTHING RETURNING id",
-                (
-                    message.conversation_id,
-                    message.seq,
-                    message.client_id,
-                    message.author,
-                    message.agent_id,
-                    message.text,
-                    message.created_at,
-                    json.dumps(message.meta) if message.meta else None,
-                ),
-            )
-            return len(list(rows)) == 1
-
-        return op
+        sql = (
+            "INSERT INTO messages (conversation_id, seq, client_id, author, agent_id, text,"
+            " created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (conversation_id, client_id) DO NOTHING"
+        )
+        return BulkInsert(
+            sql=sql,
+            single_sql=sql + " RETURNING id",
+            params=(
+                message.conversation_id,
+                message.seq,
+                message.client_id,
+                message.author,
+                message.agent_id,
+                message.text,
+                message.created_at,
+                json.dumps(message.meta) if message.meta else None,
+            ),
+        )
 
     async def messages_after(
         self, conversation_id: int, after_seq: int, limit: int
@@ -411,7 +410,7 @@ class Store:
         now: int,
         reviewed_by: str | None = None,
     ) -> LearnedRecord:
-        status = "approved" if approved else "candidate"
+        status: Literal["approved", "candidate"] = "approved" if approved else "candidate"
 
         async def op(conn: aiosqlite.Connection) -> int:
             cursor = await conn.execute(
@@ -434,9 +433,19 @@ class Store:
             return int(cursor.lastrowid or 0)
 
         learned_id = await self.db.write(op)
-        found = await self.learned(learned_id)
-        assert found is not None
-        return found
+        return LearnedRecord(
+            id=learned_id,
+            question=question,
+            answer=answer,
+            language=language,
+            agent_id=agent_id,
+            conversation_id=conversation_id,
+            status=status,
+            personal=tuple(personal),
+            created_at=now,
+            reviewed_at=now if approved else None,
+            reviewed_by=reviewed_by if approved else None,
+        )
 
     async def learned(self, learned_id: int) -> LearnedRecord | None:
         row = await self.db.fetch_one("SELECT * FROM learned WHERE id = ?", (learned_id,))

@@ -1,4 +1,4 @@
-/** The console's HTTP calls: agent sessions (POST /api/login, /api/logout, GET /api/me). */
+/** The console's HTTP calls: agent sessions (/api/login, /api/logout, /api/me) and the admin API. */
 
 export interface Agent {
   id: number;
@@ -50,4 +50,106 @@ export async function me(): Promise<Agent | null> {
   const body = (await response.json()) as { agent?: Agent };
   if (!response.ok || !body.agent) throw new Error(`GET /api/me: HTTP ${response.status}`);
   return body.agent;
+}
+
+// -- the admin API (/api/admin/…): the HttpOnly session cookie authenticates -------------
+
+export type LearnedStatus = "candidate" | "approved" | "rejected";
+
+export interface Learned {
+  id: number;
+  question: string;
+  answer: string;
+  language: string | null;
+  status: LearnedStatus;
+  /** Kinds of personal data found: "email", "phone", "postcode", "iban", "order_number", "name". */
+  personal: string[];
+  agent: string | null;
+  conversation_id: number | null;
+  created_at: number;
+  reviewed_by: string | null;
+}
+
+export interface MissGroup {
+  count: number;
+  question: string;
+  reasons: ("unknown" | "unhelpful")[];
+  examples: string[];
+  last_at: number;
+}
+
+export interface FaqStatus {
+  entries: number;
+  errors: string[];
+}
+
+export interface Figures {
+  days: number;
+  conversations: number;
+  per_hour: number[];
+  /** Monday first. */
+  per_weekday: number[];
+  /** Shares from 0 to 1. */
+  answered_by: { agents: number; bot: number; nobody: number };
+  median_first_response_seconds: number | null;
+  ratings: { count: number; average: number | null; distribution: Record<string, number> };
+}
+
+/** A refused admin call; `status` 0 when the server could not be reached. */
+export interface AdminFailure {
+  ok: false;
+  status: number;
+  code: string;
+  message: string;
+  /** With code "personal_data": the kinds found. */
+  personal?: string[];
+}
+
+export type AdminResult<T> = ({ ok: true } & T) | AdminFailure;
+
+async function admin<T>(path: string, init: RequestInit = {}): Promise<AdminResult<T>> {
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, credentials: "same-origin" });
+  } catch {
+    return { ok: false, status: 0, code: "offline", message: "Cannot reach the server. Check your connection." };
+  }
+  const body = (await response.json().catch(() => null)) as
+    | ({ ok?: boolean; error?: { code?: string; message?: string; personal?: string[] } } & T)
+    | null;
+  if (response.ok && body && body.ok) return body as { ok: true } & T;
+  return {
+    ok: false,
+    status: response.status,
+    code: body?.error?.code ?? "http_error",
+    message: body?.error?.message || `${path}: HTTP ${response.status}`,
+    personal: body?.error?.personal,
+  };
+}
+
+export function learnedList(status: LearnedStatus): Promise<AdminResult<{ groups: Learned[][] }>> {
+  return admin(`/api/admin/learned?status=${encodeURIComponent(status)}`);
+}
+
+export function reviewLearned(
+  id: number,
+  review: { action: "approve" | "reject"; question?: string; answer?: string; force?: boolean },
+): Promise<AdminResult<{ learned: Learned }>> {
+  return admin(`/api/admin/learned/${id}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(review),
+  });
+}
+
+export function misses(days: number): Promise<AdminResult<{ groups: MissGroup[] }>> {
+  return admin(`/api/admin/misses?days=${days}`);
+}
+
+export function faqStatus(): Promise<AdminResult<FaqStatus>> {
+  return admin("/api/admin/faq");
+}
+
+export function figures(days: number): Promise<AdminResult<Figures>> {
+  return admin(`/api/admin/stats?days=${days}`);
 }

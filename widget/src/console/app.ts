@@ -1,4 +1,4 @@
-/** The agent console: session, live conversation list, one open conversation, replies. */
+/** The agent console: session, live conversation list, one open conversation, replies; admin pages. */
 import { io, type Socket } from "socket.io-client";
 import { h } from "../shared/dom";
 import { newClientId } from "../shared/ids";
@@ -7,9 +7,11 @@ import { safeStorage } from "../shared/storage";
 import { renderText } from "../shared/text";
 import { formatTime, Timeline, type Shown, type Status } from "../shared/timeline";
 import { refusalCode, type Ack, type Message, type ProtocolError, type State } from "../shared/types";
+import { AdminPages } from "./admin";
 import * as api from "./api";
-import { elapsed, shopperLabel, STATE_LABEL } from "./format";
-import { loginView, workspaceView, type LoginView, type WorkspaceView } from "./views";
+import { clipLine, dateTime, elapsed, shopperLabel, STATE_LABEL } from "./format";
+import { addStyles } from "./styles";
+import { chooseTab, loginView, tabKeys, workspaceView, type LoginView, type WorkspaceView } from "./views";
 
 interface Conversation {
   id: number;
@@ -27,7 +29,7 @@ interface Conversation {
   shopper_read_seq: number;
   agent_read_seq: number;
   last_message?: Message;
-  /** The last transfer note. */
+  /** The last transfer note or closing summary. */
   note?: string | null;
   previous_state?: State;
 }
@@ -59,9 +61,28 @@ interface FaqHit {
   answer: string;
 }
 
+/** One of the shopper's earlier conversations, from the `open` ack. */
+interface Earlier {
+  id: number;
+  state: State;
+  created_at: number;
+  closed_at: number | null;
+  agent: string | null;
+  note: string | null;
+}
+
+interface OpenAck {
+  conversation: Conversation;
+  messages: Message[];
+  more: boolean;
+  earlier?: Earlier[];
+}
+
 interface SyncAck {
   agent: api.Agent & { status?: "online" | "away"; capacity?: number };
   conversations: Conversation[];
+  /** Conversations closed since midnight in the shop's time zone. */
+  closed_today?: Conversation[];
   callbacks?: Callback[];
   agents?: OnlineAgent[];
 }
@@ -80,10 +101,17 @@ export class ConsoleApp {
   private readonly ws: WorkspaceView = workspaceView();
   private readonly outbox = new Outbox<Entry>(this.session, OUTBOX_KEY);
   private readonly sender: Sender<Entry, { message: Message }>;
+  private readonly admin: AdminPages;
   private agent: api.Agent | null = null;
   private token: string | null = null;
   private socket: Socket | null = null;
   private conversations = new Map<number, Conversation>();
+  /** Closed since midnight (from sync, and live as conversations close): read-only. */
+  private closedToday = new Map<number, Conversation>();
+  /** Other closed conversations opened by hand (a shopper's earlier ones): read-only. */
+  private visited = new Map<number, Conversation>();
+  /** The open conversation's shopper's earlier conversations, newest first. */
+  private earlier: Earlier[] = [];
   /** Full histories of conversations opened on this connection, by id (seq-sorted arrays). */
   private histories = new Map<number, Message[]>();
   private selected: Conversation | null = null;
@@ -100,6 +128,7 @@ export class ConsoleApp {
 
   constructor(private readonly mountPoint: HTMLElement) {
     this.drafts = this.session.getJSON<Record<string, string>>(DRAFTS_KEY) ?? {};
+    this.admin = new AdminPages(this.ws.admin, (message) => this.toLogin(message));
     this.sender = new Sender<Entry, { message: Message }>({
       outbox: this.outbox,
       socket: () => this.socket,
@@ -125,6 +154,7 @@ export class ConsoleApp {
   }
 
   async start(): Promise<void> {
+    addStyles();
     this.mountPoint.textContent = "";
     this.mountPoint.append(this.login.root, this.ws.root);
     this.wire();
@@ -160,6 +190,7 @@ export class ConsoleApp {
     this.login.root.hidden = true;
     this.ws.root.hidden = false;
     this.ws.who.textContent = agent.display_name + (agent.is_admin ? " (admin)" : "");
+    this.renderAdminTab();
     this.connect();
   }
 
@@ -197,8 +228,11 @@ export class ConsoleApp {
     this.socket?.disconnect();
     await api.logout();
     this.conversations.clear();
+    this.closedToday.clear();
+    this.visited.clear();
     this.histories.clear();
     this.renderList();
+    this.showArea("conversations");
     this.toLogin("You are logged out.");
   }
 
@@ -268,8 +302,10 @@ export class ConsoleApp {
     const ack = await this.request<SyncAck>("sync", {});
     if (!ack) return;
     this.agent = ack.agent;
+    this.renderAdminTab();
     this.synced(ack);
     this.conversations = new Map(ack.conversations.map((c) => [c.id, c]));
+    if (Array.isArray(ack.closed_today)) this.closedToday = new Map(ack.closed_today.map((c) => [c.id, c]));
     this.renderList();
     if (this.selected) await this.open(this.selected.id);
     this.sender.flush();
@@ -326,8 +362,14 @@ export class ConsoleApp {
     if (c.state === "queued" && c.previous_state !== undefined && c.previous_state !== "queued") {
       this.alertWaiting(merged);
     }
-    if (c.state === "closed") this.conversations.delete(c.id);
-    else this.conversations.set(c.id, merged);
+    if (c.state === "closed") {
+      this.conversations.delete(c.id);
+      this.closedToday.set(c.id, merged);
+    } else {
+      this.conversations.set(c.id, merged);
+      this.closedToday.delete(c.id);
+      this.visited.delete(c.id);
+    }
     if (this.selected?.id === c.id) {
       this.selected = merged;
       this.renderDetail();
@@ -394,8 +436,10 @@ export class ConsoleApp {
   private select(id: number | null): void {
     this.saveDraft();
     this.stopTyping();
-    const c = id === null ? undefined : this.conversations.get(id);
+    const c = id === null ? undefined : this.find(id);
     this.selected = c ?? null;
+    this.earlier = [];
+    this.hideClose();
     this.ws.messages.textContent = "";
     this.ws.notice.textContent = "";
     this.timeline = null;
@@ -426,18 +470,20 @@ export class ConsoleApp {
     let after = this.histories.has(id) ? this.timeline?.highestSeq(id) ?? 0 : 0;
     if (!this.histories.has(id)) this.histories.set(id, []);
     for (;;) {
-      const ack = await this.request<{ conversation: Conversation; messages: Message[]; more: boolean }>(
-        "open",
-        { conversation_id: id, after_seq: after },
-      );
+      const ack = await this.request<OpenAck>("open", { conversation_id: id, after_seq: after });
       if (!ack) return;
       if (this.conversations.has(id) || ack.conversation.state !== "closed") {
         const old = this.conversations.get(id);
         this.conversations.set(id, { ...ack.conversation, last_message: old?.last_message });
+      } else if (this.closedToday.has(id)) {
+        this.closedToday.set(id, ack.conversation);
+      } else {
+        this.visited.set(id, ack.conversation);
       }
       if (this.selected?.id === id) {
         this.selected = { ...ack.conversation, last_message: this.selected.last_message };
         this.timeline?.markRead(id, ack.conversation.shopper_read_seq);
+        if (Array.isArray(ack.earlier)) this.earlier = ack.earlier;
       }
       for (const m of ack.messages) this.addMessage(m);
       if (!ack.more || !ack.messages.length) break;
@@ -457,12 +503,36 @@ export class ConsoleApp {
     if (ack) this.ws.input.focus();
   }
 
-  /** Opens a conversation that is not in the list (e.g. from a callback) by asking for it. */
+  /** Opens a conversation that is not in the list (a callback's, an earlier one) by asking for it. */
   private async openById(id: number): Promise<void> {
-    const ack = await this.request<{ conversation: Conversation }>("open", { conversation_id: id, after_seq: 0 });
+    const ack = await this.request<OpenAck>("open", { conversation_id: id, after_seq: 0 });
     if (!ack) return;
-    this.conversations.set(id, ack.conversation);
+    if (ack.conversation.state === "closed") this.visited.set(id, ack.conversation);
+    else this.conversations.set(id, ack.conversation);
     this.select(id);
+  }
+
+  /** A conversation the console knows: open, closed today, or opened by hand. */
+  private find(id: number): Conversation | undefined {
+    return this.conversations.get(id) ?? this.closedToday.get(id) ?? this.visited.get(id);
+  }
+
+  /** Opens a conversation from the list, an earlier one, or a callback. */
+  private choose(id: number): void {
+    if (this.find(id)) this.select(id);
+    else void this.openById(id);
+  }
+
+  /** Alt+ArrowDown / Alt+ArrowUp: the next / previous conversation in the list, in list order. */
+  private step(by: 1 | -1): void {
+    const buttons = [...this.ws.groups.querySelectorAll<HTMLButtonElement>("button[data-id]:not(.callback)")];
+    if (!buttons.length) return;
+    const at = buttons.findIndex((b) => Number(b.dataset.id) === this.selected?.id);
+    const next = at < 0 ? (by > 0 ? 0 : buttons.length - 1) : (at + by + buttons.length) % buttons.length;
+    const inList = this.ws.groups.contains(document.activeElement);
+    const id = Number(buttons[next].dataset.id);
+    this.choose(id);
+    if (inList) this.ws.groups.querySelector<HTMLElement>(`button[data-id="${id}"]:not(.callback)`)?.focus();
   }
 
   private async setStatus(): Promise<void> {
@@ -486,6 +556,7 @@ export class ConsoleApp {
       this.hideTransfer();
       return;
     }
+    this.hideClose();
     ws.transferForm.hidden = false;
     ws.transfer.setAttribute("aria-expanded", "true");
     this.renderAgents();
@@ -533,7 +604,8 @@ export class ConsoleApp {
 
   private async loadSuggestions(): Promise<void> {
     const c = this.selected;
-    if (!c) return;
+    // A closed conversation is read-only: nothing to answer.
+    if (!c || c.state === "closed") return;
     const ack = await this.request<{ suggestions: FaqHit[] }>("suggestions", { conversation_id: c.id }, true);
     if (ack && this.selected?.id === c.id && !this.canned.length) this.suggest(ack.suggestions ?? []);
   }
@@ -631,12 +703,39 @@ export class ConsoleApp {
       typeof Notification === "undefined" || Notification.permission !== "default";
   }
 
+  // -- closing, with an optional summary ------------------------------------------------
+
+  private showClose(): void {
+    const ws = this.ws;
+    if (!ws.closeForm.hidden) {
+      this.hideClose();
+      return;
+    }
+    this.hideTransfer();
+    ws.closeForm.hidden = false;
+    ws.close.setAttribute("aria-expanded", "true");
+    ws.closeSummary.focus();
+  }
+
+  private hideClose(): void {
+    this.ws.closeForm.hidden = true;
+    this.ws.close.setAttribute("aria-expanded", "false");
+    this.ws.closeSummary.value = "";
+  }
+
   private async closeConversation(): Promise<void> {
     const c = this.selected;
     if (!c) return;
+    const summary = this.ws.closeSummary.value.trim();
+    const payload: Record<string, unknown> = { conversation_id: c.id };
+    if (summary) payload.summary = summary;
     this.ws.close.disabled = true;
-    const ack = await this.request<{ conversation: Conversation }>("close", { conversation_id: c.id });
-    if (ack) this.onConversation(ack.conversation);
+    const ack = await this.request<{ conversation: Conversation }>("close", payload);
+    if (ack) {
+      this.hideClose();
+      this.onConversation(ack.conversation);
+      this.ws.live.textContent = "Conversation closed.";
+    }
     this.renderDetail();
   }
 
@@ -690,7 +789,8 @@ export class ConsoleApp {
   private markRead(): void {
     const c = this.selected;
     if (!c || !this.timeline || !this.isMine(c) || !this.socket?.connected) return;
-    if (document.visibilityState !== "visible") return;
+    // On the admin pages the conversation is not on screen.
+    if (document.visibilityState !== "visible" || this.ws.columns.hidden) return;
     const high = this.timeline.highestOtherSeq(c.id);
     if (high <= c.agent_read_seq) return;
     c.agent_read_seq = high;
@@ -706,6 +806,24 @@ export class ConsoleApp {
     this.session.setJSON(DRAFTS_KEY, this.drafts);
   }
 
+  // -- areas: conversations, and the admin pages for admins -------------------------------
+
+  private showArea(area: "conversations" | "admin"): void {
+    const admin = area === "admin" && !!this.agent?.is_admin;
+    chooseTab([this.ws.conversationsTab, this.ws.adminTab], admin ? this.ws.adminTab : this.ws.conversationsTab);
+    this.ws.columns.hidden = admin;
+    this.ws.admin.root.hidden = !admin;
+    if (admin) this.admin.show();
+    else this.markRead();
+  }
+
+  /** The Admin tab is there for admins only (the server refuses the admin API to others anyway). */
+  private renderAdminTab(): void {
+    const isAdmin = !!this.agent?.is_admin;
+    this.ws.adminTab.hidden = !isAdmin;
+    if (!isAdmin && !this.ws.admin.root.hidden) this.showArea("conversations");
+  }
+
   private isMine(c: Conversation): boolean {
     return c.state === "assigned" && c.agent?.id === this.agent?.id;
   }
@@ -718,8 +836,30 @@ export class ConsoleApp {
       void this.submitLogin();
     });
     this.ws.logout.addEventListener("click", () => void this.logout());
+    this.ws.conversationsTab.addEventListener("click", () => this.showArea("conversations"));
+    this.ws.adminTab.addEventListener("click", () => this.showArea("admin"));
+    tabKeys(this.ws.areas, (tab) => this.showArea(tab === this.ws.adminTab ? "admin" : "conversations"));
     this.ws.take.addEventListener("click", () => void this.take());
-    this.ws.close.addEventListener("click", () => void this.closeConversation());
+    this.ws.close.addEventListener("click", () => this.showClose());
+    this.ws.closeCancel.addEventListener("click", () => this.hideClose());
+    this.ws.closeForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.closeConversation();
+    });
+    this.ws.closeSummary.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.hideClose();
+    });
+    this.ws.context.addEventListener("click", (event) => {
+      const button = (event.target as Element).closest<HTMLButtonElement>("button[data-earlier]");
+      if (button) this.choose(Number(button.dataset.earlier));
+    });
+    document.addEventListener("keydown", (event) => {
+      if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+      if (this.ws.root.hidden || this.ws.columns.hidden) return;
+      event.preventDefault();
+      this.step(event.key === "ArrowDown" ? 1 : -1);
+    });
     this.ws.composer.addEventListener("submit", (event) => {
       event.preventDefault();
       this.send();
@@ -743,9 +883,7 @@ export class ConsoleApp {
     this.ws.groups.addEventListener("click", (event) => {
       const button = (event.target as Element).closest<HTMLButtonElement>("button[data-id]");
       if (!button) return;
-      const id = Number(button.dataset.id);
-      if (this.conversations.has(id)) this.select(id);
-      else void this.openById(id);
+      this.choose(Number(button.dataset.id));
     });
     this.ws.status.addEventListener("change", () => void this.setStatus());
     this.ws.transfer.addEventListener("click", () => void this.showTransfer());
@@ -810,7 +948,20 @@ export class ConsoleApp {
         h("section", { class: "group", "data-group": name }, h("h3", {}, `${name} (${list.length})`), body),
       );
     }
-    this.ws.groups.replaceChildren(...sections);
+    const closed = [...this.closedToday.values()]
+      .filter((c) => !this.conversations.has(c.id))
+      .sort((a, b) => (b.closed_at ?? b.updated_at) - (a.closed_at ?? a.updated_at));
+    if (closed.length) {
+      sections.push(
+        h(
+          "section",
+          { class: "group closed-today", "data-group": "Closed today" },
+          h("h3", {}, `Closed today (${closed.length})`),
+          h("ul", {}, ...closed.map((c) => h("li", {}, this.closedItem(c)))),
+        ),
+      );
+    }
+    this.ws.groups.replaceChildren(...sections, this.ws.help);
     if (focused) this.ws.groups.querySelector<HTMLElement>(`button.conv:not(.callback)[data-id="${Number(focused)}"]`)?.focus();
   }
 
@@ -840,6 +991,74 @@ export class ConsoleApp {
     return button;
   }
 
+  /** A closed conversation in the list: read-only, with who closed it and its note. */
+  private closedItem(c: Conversation): HTMLButtonElement {
+    const when = c.closed_at ? formatTime(c.closed_at, "en-GB") : "";
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "past",
+        "data-id": String(c.id),
+        "aria-current": this.selected?.id === c.id ? "true" : undefined,
+      },
+      h("span", { class: "name" }, shopperLabel(c.shopper)),
+      h("span", { class: "sub" }, ["closed", when, c.agent ? `by ${c.agent.name}` : ""].filter(Boolean).join(" ")),
+    );
+    if (c.note) button.append(h("span", { class: "last note-line" }, clipLine(c.note)));
+    return button;
+  }
+
+  /** The shopper's context: page, language, identity, earlier conversations. Text only. */
+  private renderContext(c: Conversation): void {
+    const rows: HTMLElement[] = [];
+    const row = (term: string, key: string, ...value: (Node | string)[]) =>
+      rows.push(h("div", { class: "ctx", "data-ctx": key }, h("dt", {}, term), h("dd", {}, ...value)));
+    const page: (Node | string)[] = [];
+    if (c.page?.title) page.push(h("span", { class: "page-title" }, c.page.title));
+    if (c.page?.url) {
+      const href = safeHttp(c.page.url);
+      const link = href
+        ? h("a", { class: "page-url", href, target: "_blank", rel: "noopener noreferrer" }, c.page.url)
+        : h("span", { class: "page-url" }, c.page.url);
+      page.push(link);
+    }
+    row("Page", "page", ...(page.length ? page : ["unknown"]));
+    row("Language", "locale", c.locale || "unknown");
+    const s = c.shopper;
+    const vouched = [s.name, s.email, s.customer_id ? `customer ${s.customer_id}` : null].filter(
+      (x): x is string => !!x,
+    );
+    row(
+      "Customer",
+      "identity",
+      ...(vouched.length
+        ? [h("span", { class: "vouched" }, vouched.join(" · ")), h("span", { class: "badge" }, "vouched for by the shop")]
+        : ["not identified by the shop"]),
+    );
+    const earlier = h("div", { class: "earlier", "data-ctx": "earlier" }, h("h3", {}, `Earlier conversations (${this.earlier.length})`));
+    if (this.earlier.length) {
+      earlier.append(
+        h(
+          "ul",
+          {},
+          ...this.earlier.map((e) => {
+            const button = h(
+              "button",
+              { type: "button", class: "earlier-item", "data-earlier": String(e.id) },
+              h("span", { class: "sub" }, [dateTime(e.created_at), e.agent ?? "no agent", STATE_LABEL[e.state] ?? e.state].join(" · ")),
+            );
+            if (e.note) button.append(h("span", { class: "last" }, clipLine(e.note)));
+            return h("li", {}, button);
+          }),
+        ),
+      );
+    } else {
+      earlier.append(h("p", { class: "none" }, "None"));
+    }
+    this.ws.context.replaceChildren(h("dl", {}, ...rows), earlier);
+  }
+
   private renderDetail(): void {
     const c = this.selected;
     const ws = this.ws;
@@ -853,17 +1072,16 @@ export class ConsoleApp {
         ? this.isMine(c) ? "assigned to you" : `assigned to ${c.agent?.name ?? "another agent"}`
         : STATE_LABEL[c.state];
     facts.push(h("span", { class: "state", "data-state": c.state }, state));
-    if (c.shopper.email) facts.push(h("span", {}, c.shopper.email));
-    if (c.shopper.customer_id) facts.push(h("span", {}, `customer ${c.shopper.customer_id}`));
-    if (c.locale) facts.push(h("span", {}, c.locale));
-    if (c.page?.url || c.page?.title) {
-      const page = h("span", { class: "page" });
-      renderText(page, [c.page.title, c.page.url].filter(Boolean).join(" — "));
-      facts.push(page);
-    }
+    if (c.state === "closed" && c.closed_at) facts.push(h("span", {}, `closed ${dateTime(c.closed_at)}`));
     ws.facts.replaceChildren(...facts);
     ws.note.hidden = !c.note;
-    ws.note.textContent = c.note ? `Transfer note: ${c.note}` : "";
+    // The note is the last transfer note, or, once closed, most likely the closing summary.
+    ws.note.textContent = c.note ? `${c.state === "closed" ? "Note" : "Transfer note"}: ${c.note}` : "";
+    this.renderContext(c);
+    if (c.state === "closed") {
+      this.hideClose();
+      this.suggest([]);
+    }
     const mine = this.isMine(c);
     ws.transfer.hidden = !(c.state === "assigned" && (mine || this.agent?.is_admin));
     if (ws.transfer.hidden) this.hideTransfer();
@@ -891,13 +1109,15 @@ export class ConsoleApp {
   private authorName(m: Shown): string {
     if (m.author === "agent") return m.agent_name || "Agent";
     if (m.author === "shopper") return shopperLabel(this.selected?.shopper);
-    return m.author === "bot" ? "Bot" : "System";
+    return m.author === "bot" ? "FAQ bot" : "System";
   }
 
   private row(m: Shown, own: boolean): HTMLElement {
     const text = h("div", { class: "text" });
     renderText(text, m.text);
     const meta = h("div", { class: "meta" }, h("span", { class: "author" }, this.authorName(m)));
+    // The bot's answers came before an agent joined: say so, not only by colour.
+    if (m.author === "bot") meta.prepend(h("span", { class: "badge bot-badge", "aria-hidden": "true" }, "BOT"), " ");
     if (m.at) meta.append(" · ", h("time", { datetime: new Date(m.at).toISOString() }, formatTime(m.at, "en-GB")));
     if (own) meta.append(h("span", { class: "status" }));
     return h("li", { class: `msg ${m.author}` + (own ? " own" : "") }, meta, text);
@@ -916,7 +1136,12 @@ export class ConsoleApp {
   }
 }
 
-function clipLine(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > 80 ? line.slice(0, 79) + "…" : line;
+/** An http(s) URL as a safe link target, or null (javascript:, data: and the like stay text). */
+function safeHttp(raw: string): string | null {
+  try {
+    const url = new URL(raw);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
 }

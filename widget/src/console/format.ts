@@ -1,4 +1,4 @@
-/** How the console words times, waits and shoppers. */
+/** How the console words times, waits, shoppers and figures. */
 import type { State } from "../shared/types";
 
 export function elapsed(ms: number): string {
@@ -13,9 +13,49 @@ export function shopperLabel(shopper: { id: number; name: string | null } | null
   return shopper.name ? shopper.name : `Shopper #${shopper.id}`;
 }
 
+/** One line of at most 80 characters, for lists and notifications. */
+export function clipLine(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 80 ? line.slice(0, 79) + "…" : line;
+}
+
 export const STATE_LABEL: Record<State, string> = {
   bot: "with the bot",
   queued: "waiting for an agent",
   assigned: "assigned",
   closed: "closed",
 };
+
+/** A duration in seconds as people say it: "45 s", "3 min 5 s", "2 h 10 min". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min` + (s % 60 ? ` ${s % 60} s` : "");
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** A share from 0 to 1 as a whole percentage. */
+export function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+export function dateTime(at: number): string {
+  try {
+    return new Date(at).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+  } catch {
+    return new Date(at).toISOString().slice(0, 16).replace("T", " ");
+  }
+}
+
+export const PERSONAL_LABEL: Record<string, string> = {
+  email: "e-mail address",
+  phone: "phone number",
+  postcode: "postcode",
+  iban: "IBAN",
+  order_number: "order number",
+  name: "shopper's name",
+};
+
+export function personalLabel(kind: string): string {
+  return PERSONAL_LABEL[kind] ?? kind;
+}

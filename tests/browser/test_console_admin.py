@@ -1,0 +1,187 @@
+"""The console's admin pages in Chromium: learned answers, missed questions, FAQ files, figures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.browser.helpers import PASSWORD, screenshot
+from tests.browser.test_console import log_in, open_console
+from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
+
+pytestmark = pytest.mark.browser
+
+DUTCH = {"locale": "nl"}
+
+
+async def open_admin(page: Page, section: str) -> None:
+    """Switches to the Admin area and to one of its sections by clicking the tabs."""
+    await page.locator("#tab-admin").click()
+    await expect(page.locator("#area-admin")).to_be_visible()
+    await page.locator(f"#admin-tab-{section}").click()
+    await expect(page.locator(f"#admin-{section}")).to_be_visible()
+
+
+async def ask(url: str, text: str) -> None:
+    """A shopper asks `text` and leaves once the bot has answered (or not known)."""
+    async with shopper(url, auth=DUTCH) as (client, inbox):
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+        )
+        assert asked["ok"], asked
+        await inbox.wait_for("message", lambda m: m["author"] == "bot")
+
+
+async def test_agent_without_the_admin_role_sees_no_admin_area(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """An agent gets no Admin tab, and the admin API refuses a fetch from their page."""
+    page = await open_console(context, server)
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    await expect(page.locator("#tab-conversations")).to_be_visible()
+    await expect(page.locator("#tab-admin")).to_be_hidden()
+    await expect(page.locator("#area-admin")).to_be_hidden()
+    status = await page.evaluate("fetch('/api/admin/learned').then((r) => r.status)")
+    assert status == 403
+
+
+async def test_admin_reviews_learned_answers_and_the_bot_gives_them(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """Similar candidates come as one group; personal data blocks approval; an edit is approved."""
+    errors: list[str] = []
+    first = "Kunnen jullie de fietstas ook cadeau inpakken met een kaartje?"
+    second = "Kunnen jullie de fietstas cadeau inpakken met kaartje erbij?"
+    anna = await login(server.url, "anna", PASSWORD)
+    # Anna, the only agent online, gets both conversations and answers them (not reusable).
+    async with agent(server.url, anna) as (desk, _):
+        for question, reply in (
+            (first, "Jazeker, mail je kaarttekst naar anna@winkel.nl en we regelen het."),
+            (second, "Ja hoor, dat doen we graag voor je, vul het in bij het afrekenen."),
+        ):
+            async with shopper(server.url, auth=DUTCH) as (widget, _):
+                sent = await call(
+                    widget, "/shopper", "message", {"client_id": new_client_id(), "text": question}
+                )
+                assert sent["conversation"]["state"] == "assigned", sent
+                ack = await call(
+                    desk,
+                    "/agent",
+                    "message",
+                    {
+                        "conversation_id": sent["conversation"]["id"],
+                        "client_id": new_client_id(),
+                        "text": reply,
+                    },
+                )
+                assert ack["ok"] and ack["learned"]["status"] == "candidate", ack
+
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "admin", PASSWORD)
+    await expect(page.locator(".top .who")).to_have_text("admin (admin)")
+    # Away: the shopper at the end gets the bot, not the admin.
+    await page.locator("#agent-status").select_option("away")
+    await expect(page.locator("#agent-status")).to_have_value("away")
+    await open_admin(page, "learned")
+
+    group = page.locator(".learned-group")
+    await expect(group).to_have_count(1)
+    await expect(group.locator("h3")).to_contain_text("2 similar questions")
+    with_email = group.locator("article.learned", has=page.locator(".badge.personal"))
+    clean = group.locator("article.learned", has_not=page.locator(".badge.personal"))
+    await expect(with_email.locator(".badge.personal")).to_have_text("Holds e-mail address")
+    await expect(with_email.locator(".language")).to_have_text("nl")
+    await expect(with_email.locator(".agent")).to_have_text("answered by anna")
+    await expect(with_email.locator("textarea.question")).to_have_value(first)
+
+    # Approving personal data as it is: refused with the kinds, and "Approve anyway" offered.
+    await with_email.locator("button.approve").click()
+    await expect(with_email.locator(".review-error")).to_contain_text("personal data")
+    await expect(with_email.locator(".review-error")).to_contain_text("e-mail address")
+    await expect(with_email.locator("button.force")).to_be_visible()
+    await screenshot(page, "console-admin-learned-personal")
+    await with_email.locator("button.reject").click()
+    await expect(group.locator("article.learned")).to_have_count(1)
+    await expect(page.locator("#admin-learned .panel-state")).to_contain_text("Rejected")
+    await expect(group.locator("h3")).to_have_text("1 question")
+
+    edited = "Jazeker, vul bij het afrekenen je kaarttekst in, dan pakken we de fietstas in."
+    await clean.locator("textarea.answer").fill(edited)
+    await clean.locator("button.approve").click()
+    await expect(page.locator("#admin-learned .panel-state")).to_contain_text("Approved")
+    await expect(page.locator("#admin-learned .none")).to_have_text("All reviewed.")
+
+    await page.locator("#learned-status").select_option("approved")
+    approved = page.locator("#admin-learned article.learned")
+    await expect(approved).to_have_count(1)
+    await expect(approved.locator("textarea.answer")).to_have_value(edited)
+    await expect(approved.locator(".reviewed")).to_have_text("approved by admin")
+    await screenshot(page, "console-admin-learned-approved")
+
+    async with shopper(server.url, auth=DUTCH) as (widget, inbox):
+        await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": first})
+        reply = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        assert reply["text"] == edited
+    assert errors == []
+
+
+async def test_admin_sees_misses_faq_files_and_figures(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """Missed questions, the FAQ status and the figures render with their numbers."""
+    errors: list[str] = []
+    for text in ("Xyzzy plugh vraag?", "xyzzy plugh vraag"):
+        await ask(server.url, text)
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "admin", PASSWORD)
+    await open_admin(page, "misses")
+
+    miss = page.locator("#admin-misses li.miss").first
+    await expect(miss.locator(".count")).to_have_text("2×")
+    await expect(miss.locator(".reason")).to_have_text("the bot did not know")
+    await expect(miss.locator(".examples li")).to_have_count(1)
+    await page.locator("#misses-days").select_option("7")
+    await expect(miss.locator(".count")).to_have_text("2×")
+    await screenshot(page, "console-admin-misses")
+
+    # The section tabs work from the keyboard: arrow down from Missed questions to FAQ files.
+    await page.locator("#admin-tab-misses").focus()
+    await page.keyboard.press("ArrowDown")
+    await expect(page.locator("#admin-tab-faq")).to_be_focused()
+    await expect(page.locator("#admin-tab-faq")).to_have_attribute("aria-selected", "true")
+    await expect(page.locator("#admin-faq")).to_be_visible()
+    entries = await page.locator("#admin-faq .faq-entries .number").inner_text()
+    assert int(entries) >= 80
+    await expect(page.locator("#admin-faq .faq-ok")).to_have_text("No errors.")
+    await screenshot(page, "console-admin-faq")
+
+    await page.keyboard.press("ArrowDown")
+    await expect(page.locator("#admin-figures")).to_be_visible()
+    figures = page.locator("#admin-figures")
+    await expect(figures.locator('[data-figure="conversations"]')).to_have_text("2")
+    await expect(figures.locator('[data-figure="nobody"]')).to_have_text("100%")
+    await expect(figures.locator('[data-figure="first-response"]')).to_have_text("no agent replies")
+    await expect(figures.locator('[data-figure="rating"]')).to_have_text("no ratings")
+    per_hour = figures.locator('[data-chart="per-hour"] li.bar')
+    await expect(per_hour).to_have_count(24)
+    await expect(figures.locator('[data-chart="per-weekday"] li.bar')).to_have_count(7)
+    values = await figures.locator('[data-chart="per-hour"] .value').all_inner_texts()
+    assert sum(int(v) for v in values) == 2
+    await expect(per_hour.first.locator(".sr")).to_have_text(
+        re.compile(r"^00:00–00:59: \d+ conversations?$")
+    )
+    await page.locator("#figures-days").select_option("30")
+    await expect(figures.locator('[data-figure="conversations"]')).to_have_text("2")
+    await screenshot(page, "console-admin-figures")
+
+    # Back to the conversations with the keyboard.
+    await page.locator("#tab-admin").focus()
+    await page.keyboard.press("ArrowLeft")
+    await expect(page.locator("#area-conversations")).to_be_visible()
+    await expect(page.locator("#area-admin")).to_be_hidden()
+    assert errors == []

@@ -1,0 +1,131 @@
+"""The console's shopper context, closing with a summary, Closed today and keyboard switching."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.helpers import PASSWORD, screenshot
+from tests.browser.test_console import log_in, open_console
+from tests.support import ServerProcess, call, new_client_id, shopper
+
+pytestmark = pytest.mark.browser
+
+SHOP_SECRET = "shop-secret-0123456789abcdef"
+PAGE_URL = "https://shop.test/checkout?step=2"
+PAGE_TITLE = "Afrekenen — Testwinkel"
+PAGE = {"url": PAGE_URL, "title": PAGE_TITLE}
+SUMMARY = "Pakket was vertraagd; nieuwe track & trace gestuurd."
+
+
+async def ask(client: Any, text: str) -> int:
+    """The shopper writes; returns the conversation id."""
+    asked = await call(
+        client,
+        "/shopper",
+        "message",
+        {"client_id": new_client_id(), "text": text, "page": PAGE},
+    )
+    assert asked["ok"], asked
+    return asked["message"]["conversation_id"]
+
+
+async def open_and_take(page: Page, conversation_id: int) -> None:
+    await page.locator(f'.groups button[data-id="{conversation_id}"]').first.click()
+    await expect(page.locator("#conv-title")).not_to_have_text("")
+    take = page.locator("button.take")
+    if await take.is_visible():
+        await take.click()
+    await expect(page.locator(".facts .state")).to_have_text("assigned to you")
+
+
+async def test_context_summary_closed_today_and_keys(server: ServerProcess, context: Any) -> None:
+    """anna sees who the shopper is and where, closes with a summary, and switches by keyboard."""
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+
+    signature = hmac.new(SHOP_SECRET.encode(), b"12345", hashlib.sha256).hexdigest()
+    claim = {
+        "locale": "nl",
+        "page": PAGE,
+        "customer": {
+            "id": "12345",
+            "signature": signature,
+            "name": "Sanne",
+            "email": "sanne@example.nl",
+        },
+    }
+    async with (
+        shopper(server.url, auth=claim) as (client, inbox),
+        shopper(server.url, auth={"locale": "en"}) as (other, _other_inbox),
+    ):
+        synced = await call(client, "/shopper", "sync", {})
+        assert synced["identity"] == "verified", synced
+        first = await ask(client, "Waar blijft mijn pakket?")
+        second = await ask(other, "Do you ship to Belgium?")
+
+        await open_and_take(page, first)
+        await expect(page.locator("#conv-title")).to_have_text("Sanne")
+        identity = page.locator('.context [data-ctx="identity"]')
+        await expect(identity).to_contain_text("Sanne · sanne@example.nl · customer 12345")
+        await expect(identity).to_contain_text("vouched for by the shop")
+        await expect(page.locator('.context [data-ctx="locale"] dd')).to_have_text("nl")
+        await expect(page.locator(".context .page-title")).to_have_text(PAGE_TITLE)
+        link = page.locator(".context a.page-url")
+        await expect(link).to_have_text(PAGE_URL)
+        await expect(link).to_have_attribute("rel", "noopener noreferrer")
+        await expect(page.locator(".context .earlier h3")).to_have_text("Earlier conversations (0)")
+        # Whatever the bot said before is labelled as the bot's.
+        for author in await page.locator(".messages .msg.bot .author").all_text_contents():
+            assert author == "FAQ bot"
+        await screenshot(page, "console-context")
+
+        # Alt+ArrowDown / Alt+ArrowUp walk the list, also from the composer.
+        await open_and_take(page, second)
+        await expect(page.locator("#conv-title")).not_to_have_text("Sanne")
+        await page.locator("#composer-input").focus()
+        await page.keyboard.press("Alt+ArrowDown")
+        await expect(page.locator("#conv-title")).to_have_text("Sanne")
+        await page.keyboard.press("Alt+ArrowDown")
+        await expect(page.locator("#conv-title")).not_to_have_text("Sanne")
+        await page.keyboard.press("Alt+ArrowUp")
+        await expect(page.locator("#conv-title")).to_have_text("Sanne")
+        await expect(page.locator(".groups .help")).to_contain_text("Alt+↓")
+
+        # Close asks for an optional summary first; Cancel leaves the conversation open.
+        await page.locator("button.close-conv").click()
+        await expect(page.locator("#close-summary")).to_be_focused()
+        await page.locator(".close-form button.secondary").click()
+        await expect(page.locator(".close-form")).to_be_hidden()
+        await expect(page.locator(".facts .state")).to_have_text("assigned to you")
+        await page.locator("button.close-conv").click()
+        await page.locator("#close-summary").fill(SUMMARY)
+        await page.locator(".close-form button.close-confirm").click()
+        await expect(page.locator(".facts .state")).to_have_text("closed")
+        await inbox.wait_for("conversation", lambda c: c["state"] == "closed")
+        await expect(page.locator(".conv-head .note")).to_have_text(f"Note: {SUMMARY}")
+
+        closed = page.locator(f'[data-group="Closed today"] button[data-id="{first}"]')
+        await expect(closed).to_contain_text("Sanne")
+        await expect(closed).to_contain_text(SUMMARY)
+        await expect(page.locator(f'[data-group="Mine"] [data-id="{first}"]')).to_have_count(0)
+        await screenshot(page, "console-closed-today")
+
+        # After a reload the group comes from sync; the closed conversation opens read-only.
+        await page.reload()
+        await expect(closed).to_contain_text(SUMMARY)
+        await closed.click()
+        await expect(page.locator(".facts .state")).to_have_text("closed")
+        await expect(page.locator("#composer-input")).to_be_disabled()
+        await expect(page.locator("button.close-conv")).to_be_hidden()
+        await expect(page.locator(".messages .msg.shopper .text").first).to_have_text(
+            "Waar blijft mijn pakket?"
+        )
+    assert errors == []
