@@ -68,3 +68,25 @@ async def test_reusable_reply_is_given_by_the_bot_to_the_next_shopper(
         reply = await inbox.wait_for("message", lambda m: m["author"] == "bot")
         assert reply["text"] == answer
         assert reply["meta"]["entry_id"].startswith("learned:")
+
+
+async def test_new_conversation_plays_a_tone(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """A conversation newly given to the agent plays a short tone (counted, not heard)."""
+    await context.add_init_script(
+        """
+        window.__tones = 0;
+        const start = OscillatorNode.prototype.start;
+        OscillatorNode.prototype.start = function (...args) {
+          window.__tones += 1;
+          return start.apply(this, args);
+        };
+        """
+    )
+    page = await open_console(context, server)
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, _):
+        await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": "Hallo?"})
+        await page.wait_for_function("window.__tones >= 1")

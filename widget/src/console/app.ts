@@ -125,6 +125,7 @@ export class ConsoleApp {
   private canned: FaqHit[] = [];
   private cannedTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly baseTitle = document.title || "Loket";
+  private audio: AudioContext | null = null;
 
   constructor(private readonly mountPoint: HTMLElement) {
     this.drafts = this.session.getJSON<Record<string, string>>(DRAFTS_KEY) ?? {};
@@ -359,8 +360,15 @@ export class ConsoleApp {
   private onConversation(c: Conversation): void {
     const old = this.conversations.get(c.id);
     const merged: Conversation = { ...c, last_message: c.last_message ?? old?.last_message };
-    if (c.state === "queued" && c.previous_state !== undefined && c.previous_state !== "queued") {
-      this.alertWaiting(merged);
+    const newlyWaiting =
+      c.state === "queued" && c.previous_state !== undefined && c.previous_state !== "queued";
+    const newlyMine =
+      c.state === "assigned" &&
+      c.agent?.id === this.agent?.id &&
+      !(old?.state === "assigned" && old.agent?.id === this.agent?.id);
+    if (newlyWaiting || newlyMine) {
+      this.chime();
+      if (newlyWaiting) this.alertWaiting(merged);
     }
     if (c.state === "closed") {
       this.conversations.delete(c.id);
@@ -678,6 +686,27 @@ export class ConsoleApp {
     let waiting = 0;
     for (const c of this.conversations.values()) if (c.state === "queued") waiting++;
     document.title = waiting ? `(${waiting}) ${this.baseTitle}` : this.baseTitle;
+  }
+
+  /** A short tone for a new conversation; the title and notifications say the rest. */
+  private chime(): void {
+    try {
+      const Context = window.AudioContext;
+      if (!Context) return;
+      this.audio = this.audio ?? new Context();
+      const ctx = this.audio;
+      const tone = ctx.createOscillator();
+      const gain = ctx.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.0001, ctx.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.15, ctx.currentTime + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.4);
+      tone.connect(gain).connect(ctx.destination);
+      tone.start();
+      tone.stop(ctx.currentTime + 0.45);
+    } catch {
+      // No audio (or not allowed yet): the tab title still tells.
+    }
   }
 
   private alertWaiting(c: Conversation): void {
