@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from loket.store import MessageRecord, Store
+from tests.support import run_loket, write_config
 
 
 async def _store(tmp_path: Path) -> Store:
@@ -88,5 +89,20 @@ async def test_one_failing_write_does_not_sink_its_batch(tmp_path: Path) -> None
         assert results[0] is True and results[2] is True
         assert isinstance(results[1], Exception)
         assert await store.count_messages() == 2
+    finally:
+        await store.close()
+
+
+async def test_two_processes_opening_a_new_store_migrate_it_once(tmp_path: Path) -> None:
+    """Two `loket agents add` at once on a fresh data folder both succeed, schema made once."""
+    config = write_config(tmp_path)
+    results = await asyncio.gather(
+        run_loket(config, "agents", "add", "een", stdin="wachtwoord een\n"),
+        run_loket(config, "agents", "add", "twee", stdin="wachtwoord twee\n"),
+    )
+    assert [code for code, _, _ in results] == [0, 0], results
+    store = await Store.open(tmp_path / "data" / "loket.db")
+    try:
+        assert {a.name for a in await store.list_agents()} == {"een", "twee"}
     finally:
         await store.close()

@@ -83,6 +83,8 @@ async def test_admin_reviews_learned_answers_and_the_bot_gives_them(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await log_in(page, "admin", PASSWORD)
     await expect(page.locator(".top .who")).to_have_text("admin (admin)")
+    # Connected once the list has been synced; a status chosen before that would be reset.
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
     # Away: the shopper at the end gets the bot, not the admin.
     await page.locator("#agent-status").select_option("away")
     await expect(page.locator("#agent-status")).to_have_value("away")

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import BrowserContext, expect
 
 from tests.browser.helpers import PASSWORD, screenshot
 from tests.browser.test_console import log_in, open_console
-from tests.support import ServerProcess, call, new_client_id, shopper
+from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
 
 pytestmark = pytest.mark.browser
+
+
+async def until_not_online(server: ServerProcess, name: str) -> None:
+    """Wait until the server counts `name` as not online (a colleague's sync lists who is)."""
+    token = await login(server.url, "bram", PASSWORD)
+    async with agent(server.url, token) as (desk, _):
+        for _ in range(100):
+            synced = await call(desk, "/agent", "sync")
+            if name not in [a["name"] for a in synced["agents"]]:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{name} still counts as online")
 
 
 async def test_two_conversations_keep_separate_drafts(
@@ -63,6 +77,7 @@ async def test_reusable_reply_is_given_by_the_bot_to_the_next_shopper(
     # Anna steps away, so the next shopper is answered by the bot.
     await page.locator("#agent-status").select_option("away")
     await expect(page.locator("#agent-status")).to_have_value("away")
+    await until_not_online(server, "anna")
     async with shopper(server.url) as (client, inbox):
         await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": question})
         reply = await inbox.wait_for("message", lambda m: m["author"] == "bot")

@@ -247,13 +247,38 @@ def _settle(
         future.set_result(result)
 
 
-async def _migrate(conn: aiosqlite.Connection) -> None:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
-    for version, script in _migrations():
-        if version <= current:
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script, whole (comments and blank lines dropped)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("--")):
             continue
-        log.info("applying store migration %04d", version)
-        # executescript commits on its own; the version bump goes in the same script.
-        await conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={version};\nCOMMIT;")
+        pending += line + "\n"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise StoreError(f"migration ends in an incomplete statement: {pending.strip()[:60]}")
+    return statements
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    # One transaction holding the write lock: two processes opening a new file at once
+    # migrate it once, the second waiting (busy_timeout) and then finding it done.
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        async with conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        for version, script in _migrations():
+            if version <= current:
+                continue
+            log.info("applying store migration %04d", version)
+            for statement in _statements(script):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version={version}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
