@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -48,6 +49,7 @@ from loket.bot.normalize import (
     terms_of_words,
     words,
 )
+from loket.bot.semantic import DIMENSIONS, Encoder, Vectors, shared_encoder
 from loket.bot.settings import BotSettings
 from loket.bot.synonyms import is_concept, lexicon_for
 
@@ -83,6 +85,8 @@ _SHORTLIST = 100
 _KEEP = 4
 # Evidence margin needed to overrule the browser's language with the detected one.
 _DETECTION_OVERRULES_LOCALE = 2
+# Entries closest in meaning that compete even when they share no word with the question.
+_SEMANTIC_CANDIDATES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +117,21 @@ class _Term:
 class _LanguageIndex:
     """The searchable form of the entries of one language."""
 
-    def __init__(self, language: str, entries: Sequence[FaqEntry]) -> None:
+    def __init__(
+        self,
+        language: str,
+        entries: Sequence[FaqEntry],
+        encoder: Encoder | None = None,
+    ) -> None:
         self.language = language
         self.entries = tuple(entries)
+        # Meaning: each entry as the mean direction of its phrasings' vectors, a
+        # prototype of what the entry is about, steadier than its nearest phrasing.
+        self.centroids: Vectors | None = None
+        if encoder is not None:
+            self.centroids = np.zeros((len(self.entries), DIMENSIONS), dtype=np.float32)
+            for number, held in enumerate(self.entries):
+                self.centroids[number] = _centroid(encoder, held)
 
         self.lexicon = lexicon_for(language)
 
@@ -373,6 +389,19 @@ class _LanguageIndex:
             del kept[keep:]
         return scores
 
+    def meaning(self, question: Vectors, candidates: Iterable[int]) -> dict[int, float]:
+        """Closeness in meaning (0 to 1) of the question to `candidates` and the nearest few."""
+        if self.centroids is None:
+            return {}
+        closeness = self.centroids @ question
+        chosen = set(candidates)
+        if len(closeness) > _SEMANTIC_CANDIDATES:
+            nearest = np.argpartition(-closeness, _SEMANTIC_CANDIDATES)
+            chosen.update(int(i) for i in nearest[:_SEMANTIC_CANDIDATES])
+        else:
+            chosen.update(range(len(closeness)))
+        return {i: max(0.0, float(closeness[i])) for i in chosen}
+
     def _postings_length(self, term: _Term) -> int:
         return sum(len(self.postings[term_id]) for term_id, _ in term.matches)
 
@@ -389,11 +418,49 @@ class _LanguageIndex:
 _QUESTION_SHARE = 0.5
 
 
+def _centroid(encoder: Encoder, entry: FaqEntry) -> Vectors:
+    """The unit vector of an entry's meaning: the mean of its phrasings' vectors."""
+    vectors = encoder.encode_cached(entry.questions or (entry.answer,))
+    mean: Vectors = vectors.mean(axis=0, dtype=np.float32)
+    norm = float(np.linalg.norm(mean))
+    return mean / np.float32(norm) if norm > 0 else mean
+
+
 def _combine(question_coverage: float, phrasing_coverage: float) -> float:
     """The weighted harmonic mean of both coverages: high only when both are."""
     if question_coverage <= 0 or phrasing_coverage <= 0:
         return 0.0
     return 1 / (_QUESTION_SHARE / question_coverage + (1 - _QUESTION_SHARE) / phrasing_coverage)
+
+
+class _Leader:
+    """The best entry by one signal, and whether it is ahead of every other."""
+
+    __slots__ = ("entry", "runner_up", "score")
+
+    def __init__(self) -> None:
+        self.entry: FaqEntry | None = None
+        self.score = 0.0
+        self.runner_up = 0.0
+
+    def offer(self, score: float, entry: FaqEntry) -> None:
+        if score > self.score:
+            self.runner_up, self.score, self.entry = self.score, score, entry
+        elif score > self.runner_up:
+            self.runner_up = score
+
+    def leads_with(self, entry: FaqEntry | None) -> bool:
+        return entry is not None and self.entry is entry and self.score > self.runner_up
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranking:
+    # Entries with their scores, best first.
+    scored: list[tuple[float, FaqEntry]]
+    # The language, when the locale or the text told it.
+    language: str | None
+    # The words alone and the meaning alone rank the best entry first too.
+    agreed: bool
 
 
 class Matcher:
@@ -419,8 +486,15 @@ class Matcher:
         by_language: dict[str, list[FaqEntry]] = {}
         for entry in entries:
             by_language.setdefault(entry.language, []).append(entry)
+        if settings.semantic and (
+            sum(len(entry.questions) for entry in entries) > settings.semantic_max_phrasings
+        ):
+            # Too many phrasings to encode at every start: words alone, with their cut-offs.
+            settings = settings.words_alone()
+        encoder = shared_encoder() if settings.semantic else None
         indexes = {
-            language: _LanguageIndex(language, group) for language, group in by_language.items()
+            language: _LanguageIndex(language, group, encoder)
+            for language, group in by_language.items()
         }
         return cls(entries, indexes, settings)
 
@@ -440,7 +514,8 @@ class Matcher:
     def match(self, text: str, language: str | None = None) -> MatchResult:
         """Decide how to answer `text`; `language` is the shopper's locale, if known."""
         settings = self._settings
-        scored, reported = self.ranked(text, language)
+        ranking = self._rank(text, language)
+        scored, reported = ranking.scored, ranking.language
         if not scored:
             return MatchResult(
                 "unknown",
@@ -452,7 +527,9 @@ class Matcher:
         top_score, top_entry = scored[0]
         reported = reported or top_entry.language
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
-        if top_score >= settings.answer_score and top_score - runner_up >= settings.answer_margin:
+        # Words and meaning both put this entry first: a smaller lead is enough.
+        margin = settings.agreed_margin if ranking.agreed else settings.answer_margin
+        if top_score >= settings.answer_score and top_score - runner_up >= margin:
             return MatchResult("answer", top_entry, top_score, (), reported)
         if top_score >= settings.suggest_score:
             choices = tuple(
@@ -466,10 +543,16 @@ class Matcher:
     def ranked(
         self, text: str, language: str | None = None
     ) -> tuple[list[tuple[float, FaqEntry]], str | None]:
-        """The best-scoring entries for `text`, best first, and the language if it was told.
+        """The best-scoring entries for `text`, best first, and the language if it was told."""
+        ranking = self._rank(text, language)
+        return ranking.scored, ranking.language
 
-        Only the entries of the language that fits best are ranked, and of those at least
-        the best few (enough for the runner-up and the "did you mean" choices).
+    def _rank(self, text: str, language: str | None) -> _Ranking:
+        """Score entries by words and by meaning.
+
+        Only the entries of the shopper's language compete. When the language cannot be
+        told ("contact", "klarna"), every language's entries compete, so a close match
+        in each language makes the bot ask rather than guess.
         """
         settings = self._settings
         text = text[: settings.max_question_chars]
@@ -478,9 +561,15 @@ class Matcher:
         reported = chosen[0] if len(chosen) == 1 else None
         units = _units(text, folded)
         keep = max(_KEEP, settings.max_suggestions + 1)
-        best_language: list[tuple[float, FaqEntry]] = []
+        question: Vectors | None = None
+        if any(self._indexes[name].centroids is not None for name in chosen):
+            question = shared_encoder().encode([text])[0]
+        weight = settings.semantic_weight if question is not None else 0.0
+        combined: list[tuple[float, FaqEntry]] = []
+        # The two best scores by words alone and by meaning alone, with the best entry.
+        by_words = _Leader()
+        by_meaning = _Leader()
         for name in chosen:
-            scored: list[tuple[float, FaqEntry]] = []
             index = self._indexes[name]
             best: dict[int, float] = {}
             expanded: dict[str, _Term] = {}
@@ -490,17 +579,27 @@ class Matcher:
                     if term not in expanded:
                         expanded[term] = index.expand(term)
                     terms.append(expanded[term])
-                for entry, value in index.score(terms, keep).items():
-                    if value > best.get(entry, 0.0):
-                        best[entry] = value
-            scored.extend((value, index.entries[entry]) for entry, value in best.items())
-            scored.sort(key=lambda item: item[0], reverse=True)
-            # A shopper writes in one language: when it could not be told, the language
-            # whose entries fit best is taken, so translations never compete. On a tie the
-            # default language wins (languages come sorted; it is tried first).
-            if scored and (not best_language or scored[0][0] > best_language[0][0]):
-                best_language = scored
-        return best_language, reported
+                for number, value in index.score(terms, keep).items():
+                    if value > best.get(number, 0.0):
+                        best[number] = value
+            meaning = index.meaning(question, best) if question is not None else {}
+            for number in best.keys() | meaning.keys():
+                lexical = best.get(number, 0.0)
+                close = meaning.get(number, 0.0)
+                found = index.entries[number]
+                combined.append(((1 - weight) * lexical + weight * close, found))
+                by_words.offer(lexical, found)
+                by_meaning.offer(close, found)
+        combined.sort(key=lambda item: item[0], reverse=True)
+        top = combined[0][1] if combined else None
+        # Agreement is evidence only when the signals had something to differ on: for a
+        # one-word question both merely restate that word.
+        agreed = (
+            len(folded) > 1
+            and by_words.leads_with(top)
+            and (weight == 0 or by_meaning.leads_with(top))
+        )
+        return _Ranking(combined, reported, agreed)
 
     def _choose_languages(self, folded: Sequence[str], locale: str | None) -> list[str]:
         """The languages to search: the browser's, unless the text clearly is in another."""
@@ -545,7 +644,12 @@ def _units(text: str, folded: list[str]) -> list[list[str]]:
 
 
 async def match_async(matcher: Matcher, text: str, language: str | None = None) -> MatchResult:
-    """`matcher.match`, in a worker thread when the FAQ is large enough to stall the event loop."""
-    if matcher.phrasing_count >= matcher.settings.thread_threshold:
+    """`matcher.match`, in a worker thread when it could stall the event loop.
+
+    Matching by meaning always runs in a thread (its matrix products release the GIL);
+    matching by words alone only for an FAQ large enough to take a noticeable time.
+    """
+    settings = matcher.settings
+    if settings.semantic or matcher.phrasing_count >= settings.thread_threshold:
         return await asyncio.to_thread(matcher.match, text, language)
     return matcher.match(text, language)

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_WORDS_ALONE = {
+    "answer_score": 0.6,
+    "answer_margin": 0.08,
+    "agreed_margin": 0.08,
+    "suggest_score": 0.45,
+}
 
 
 class BotSettings(BaseModel):
@@ -14,18 +22,34 @@ class BotSettings(BaseModel):
     faq_dir: Path = Path("faq")
 
     # Score cut-offs of the matcher. A score runs from 0 (nothing in common) to 1 (the
-    # question is one of the entry's phrasings). A wrong answer costs more than an honest
-    # "I don't know", so answering needs a clear match and a clear winner.
-    # Answer at once when the best entry scores at least this (default 0.6) ...
-    answer_score: float = Field(default=0.6, ge=0.0, le=1.0)
-    # ... and beats the second-best entry by at least this (default 0.08); otherwise ask
-    # "did you mean ...?" with the best few.
-    answer_margin: float = Field(default=0.08, ge=0.0, le=1.0)
-    # Offer an entry as a "did you mean" choice from this score (default 0.45); below it,
-    # say "I don't know" and offer a person or a left question.
-    suggest_score: float = Field(default=0.45, ge=0.0, le=1.0)
+    # question is one of the entry's phrasings); it mixes how well the words match with
+    # how close the meaning is (see semantic_weight). A wrong answer costs more than an
+    # honest "I don't know", so answering needs a clear match and a clear winner.
+    # The defaults depend on `semantic`; the first figure is with it, the second without.
+    # Answer at once when the best entry scores at least this (default 0.42 / 0.6) ...
+    answer_score: float = Field(default=0.42, ge=0.0, le=1.0)
+    # ... and beats the second-best entry by at least this (default 0.06 / 0.08);
+    # otherwise ask "did you mean ...?" with the best few.
+    answer_margin: float = Field(default=0.06, ge=0.0, le=1.0)
+    # The lead that is enough when the words alone and the meaning alone both rank the
+    # best entry first (default 0.02 / 0.08).
+    agreed_margin: float = Field(default=0.02, ge=0.0, le=1.0)
+    # Offer an entry as a "did you mean" choice from this score (default 0.4 / 0.45);
+    # below it, say "I don't know" and offer a person or a left question.
+    suggest_score: float = Field(default=0.4, ge=0.0, le=1.0)
     # At most this many "did you mean" choices (default 3).
     max_suggestions: int = Field(default=3, ge=1, le=10)
+
+    # Match by meaning as well as by words (default true): a multilingual sentence
+    # encoder that ships with Loket (about 150 MB of memory, 2-3 ms per question).
+    semantic: bool = True
+    # The share of the score that comes from meaning (default 0.4); the rest comes from
+    # the words.
+    semantic_weight: float = Field(default=0.4, ge=0.0, le=1.0)
+    # Meaning is used for an FAQ (with learned answers) of up to this many phrasings
+    # (default 20000): each is encoded when the FAQ loads (about 1 ms each, kept across
+    # reloads). A larger FAQ is matched by words alone, with the stricter cut-offs.
+    semantic_max_phrasings: int = Field(default=20_000, ge=0)
 
     # Language of a question whose language cannot be told, when the browser did not say
     # either (default "nl").
@@ -33,11 +57,26 @@ class BotSettings(BaseModel):
     # Only the first this many characters of a question are matched (default 2000), so a
     # pasted essay cannot hold the matcher up.
     max_question_chars: int = Field(default=2000, ge=50)
-    # From this many phrasings (default 5000) matching runs in a worker thread, so a large
-    # FAQ never stalls the event loop; below it a match takes well under a millisecond.
+    # Matching by words alone runs in a worker thread from this many phrasings (default
+    # 5000), so a large FAQ never stalls the event loop; below it a match takes well under
+    # a millisecond. Matching by meaning always runs in a worker thread.
     thread_threshold: int = Field(default=5000, ge=0)
     # Wait this long for more changes before reloading edited FAQ files (default 300 ms).
     reload_debounce_ms: int = Field(default=300, ge=10, le=60_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_for_words_alone(cls, data: Any) -> Any:
+        # Scores by words alone run higher than mixed ones and are less sure: without
+        # meaning, the cut-offs not given are stricter.
+        if isinstance(data, dict) and data.get("semantic") is False:
+            return {**_WORDS_ALONE, **data}
+        return data
+
+    def words_alone(self) -> BotSettings:
+        """These settings without meaning: cut-offs not set explicitly take their defaults."""
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        return BotSettings.model_validate({**given, "semantic": False})
 
     @model_validator(mode="after")
     def _suggest_below_answer(self) -> BotSettings:

