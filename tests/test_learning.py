@@ -140,3 +140,7 @@ def test_personal_data_detection() -> None:
     assert "iban" in personal_data("Maak het over naar NL91 ABNA 0417 1643 00")
     assert personal_data("Hoi Sanne, dat kan!", names=("Sanne de Vries",)) == ["name"]
     assert personal_data("Retourneren kan binnen 30 dagen, gratis via de retourpagina.") == []
+    # A code of letters and digits is an order or tracking code; a long plain word is not.
+    assert personal_data("Je pakket 3SABCD1234567 is onderweg") == ["order_number"]
+    assert personal_data("Onze klantenservicemedewerkers helpen je graag") == []
+    assert personal_data("Mail: KLANT@VOORBEELD.NL") == ["email"]

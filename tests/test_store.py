@@ -106,3 +106,37 @@ async def test_two_processes_opening_a_new_store_migrate_it_once(tmp_path: Path)
         assert {a.name for a in await store.list_agents()} == {"een", "twee"}
     finally:
         await store.close()
+
+
+async def test_a_shopper_read_by_id_is_current_after_an_update(tmp_path: Path) -> None:
+    """Shoppers are kept in memory by id, and a change is never hidden by that."""
+    store = await _store(tmp_path)
+    try:
+        shopper = await store.create_shopper("p1", customer_id=None, locale="nl", now=1)
+        assert await store.shopper_by_id(shopper.id) == shopper
+        await store.update_shopper(shopper.id, name="Sanne de Vries", locale="en")
+        changed = await store.shopper_by_id(shopper.id)
+        assert changed is not None and (changed.name, changed.locale) == ("Sanne de Vries", "en")
+        # A read racing an update is not kept: the next read sees the update.
+        racing = asyncio.ensure_future(store.shopper_by_id(shopper.id))
+        await store.update_shopper(shopper.id, name="Sanne")
+        await racing
+        latest = await store.shopper_by_id(shopper.id)
+        assert latest is not None and latest.name == "Sanne"
+        assert await store.shopper_by_id(shopper.id + 1000) is None
+    finally:
+        await store.close()
+
+
+async def test_a_file_that_is_no_database_is_refused_and_the_command_ends(
+    tmp_path: Path,
+) -> None:
+    """A broken database file gives a clear error, and the command exits instead of hanging."""
+    config = write_config(tmp_path)
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "loket.db").write_bytes(b"this is not a database" * 100)
+    code, _, err = await asyncio.wait_for(
+        run_loket(config, "agents", "add", "een", stdin="wachtwoord een\n"), 30
+    )
+    assert code != 0
+    assert "cannot open the database" in err

@@ -29,7 +29,7 @@ from loket.ratelimit import KeyedLimiter
 from loket.realtime.agent import AgentNamespace
 from loket.realtime.emitter import Emitter
 from loket.realtime.shopper import ShopperNamespace
-from loket.realtime.transport import decline_compression
+from loket.realtime.transport import SocketServer, TextPacket, decline_compression
 from loket.services import AgentDirectory, Services
 from loket.store import Store
 from loket.web import admin, http, static
@@ -81,7 +81,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     manager = None
     if settings.redis.url:
         manager = socketio.AsyncRedisManager(settings.redis.url)
-    sio = socketio.AsyncServer(
+    sio = SocketServer(
         async_mode="aiohttp",
         client_manager=manager,
         # Origins are checked per namespace (shoppers: the allow-list; agents: same origin).
@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         ping_interval=settings.routing.heartbeat_interval_seconds,
         logger=False,
         engineio_logger=False,
+        serializer=TextPacket,
     )
     shopper_ns = ShopperNamespace()
     agent_ns = AgentNamespace()

@@ -180,3 +180,23 @@ def test_p99_under_25_ms_at_100000_phrasings() -> None:
     matcher = Matcher.build(entries, BotSettings())
     assert matcher.phrasing_count == 100_000
     assert _p99_ms(matcher, questions(entries, 300)) < 25.0
+
+
+def test_questions_asked_at_once_are_encoded_together() -> None:
+    """Threads matching at the same time share batches, and each gets its own vector."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from loket.bot.semantic import shared_encoder
+
+    encoder = shared_encoder()
+    texts = [f"wanneer wordt bestelling {n} bezorgd" for n in range(40)] + [
+        "hoe kan ik betalen",
+        "where is my parcel",
+    ]
+    alone = [encoder.encode([text])[0] for text in texts]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(encoder.encode_question, texts))
+    for one, other in zip(alone, together, strict=True):
+        assert float(np.dot(one, other)) > 0.999

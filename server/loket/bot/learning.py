@@ -91,7 +91,7 @@ class Learning:
         personal = sorted(
             set(personal_data(reply.text, names=names)) | set(personal_data(question, names=names))
         )
-        language = conversation.locale or self._bot.matcher.match(question).language
+        language = conversation.locale or self._bot.matcher.language_of(question)
         approved = reusable and not personal
         record = await self._store.add_learned(
             question,

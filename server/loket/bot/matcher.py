@@ -563,7 +563,7 @@ class Matcher:
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None
         if any(self._indexes[name].centroids is not None for name in chosen):
-            question = shared_encoder().encode([text])[0]
+            question = shared_encoder().encode_question(text)
         weight = settings.semantic_weight if question is not None else 0.0
         combined: list[tuple[float, FaqEntry]] = []
         # The two best scores by words alone and by meaning alone, with the best entry.
@@ -600,6 +600,11 @@ class Matcher:
             and (weight == 0 or by_meaning.leads_with(top))
         )
         return _Ranking(combined, reported, agreed)
+
+    def language_of(self, text: str) -> str:
+        """The language `text` is in, told from its words alone (no matching)."""
+        chosen = self._choose_languages(words(text[: self._settings.max_question_chars]), None)
+        return chosen[0] if chosen else self._settings.default_language
 
     def _choose_languages(self, folded: Sequence[str], locale: str | None) -> list[str]:
         """The languages to search: the browser's, unless the text clearly is in another."""

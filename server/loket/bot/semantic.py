@@ -36,6 +36,9 @@ class Encoder:
         self._lock = threading.Lock()
         self._model: Any = None
         self._cache: dict[str, Vectors] = {}
+        # Questions waiting to be encoded together (see `encode_question`).
+        self._waiting: list[_Question] = []
+        self._waiting_lock = threading.Lock()
 
     def _loaded(self) -> Any:
         if self._model is None:
@@ -62,6 +65,26 @@ class Encoder:
             vectors = self._loaded().encode(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
 
+    def encode_question(self, text: str) -> Vectors:
+        """The vector of one question; questions asked at the same time share one batch.
+
+        Matching runs in worker threads. A thread that finds the model busy leaves its
+        question waiting; the next thread to get the model encodes every waiting question
+        at once, which costs a fraction of encoding them one by one.
+        """
+        question = _Question(text)
+        with self._waiting_lock:
+            self._waiting.append(question)
+        with self._lock:
+            if question.vector is None:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                vectors = self._loaded().encode([waiting.text for waiting in batch])
+                for waiting, vector in zip(batch, vectors, strict=True):
+                    waiting.vector = np.asarray(vector, dtype=np.float32)
+        assert question.vector is not None
+        return question.vector
+
     def encode_cached(self, texts: Sequence[str]) -> Vectors:
         """Vectors of `texts`, reusing those encoded before (for FAQ phrasings)."""
         missing = list(dict.fromkeys(text for text in texts if text not in self._cache))
@@ -75,6 +98,14 @@ class Encoder:
             vector = self._cache.get(text)
             out[row] = vector if vector is not None else self.encode([text])[0]
         return out
+
+
+class _Question:
+    __slots__ = ("text", "vector")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.vector: Vectors | None = None
 
 
 _shared: Encoder | None = None

@@ -134,9 +134,9 @@ class Bot:
                 now=int(self._clock() * 1000),
             )
 
-    def search(self, query: str, limit: int = 8) -> list[FaqEntry]:
+    async def search(self, query: str, limit: int = 8) -> list[FaqEntry]:
         """FAQ entries for an agent's search (canned answers): best matches first."""
-        result = self.matcher.match(query)
+        result = await self.match(query, None)
         found: list[FaqEntry] = []
         for entry in (result.entry, *result.suggestions):
             if entry is not None and entry not in found:

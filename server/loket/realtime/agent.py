@@ -320,7 +320,7 @@ class AgentNamespace(LoketNamespace):
     ) -> dict[str, Any]:
         assert isinstance(payload, FaqSearch)
         bot = self.services.bot
-        found = bot.search(payload.query) if bot is not None else []
+        found = await bot.search(payload.query) if bot is not None else []
         return {
             "results": [{"id": e.id, "question": e.questions[0], "answer": e.answer} for e in found]
         }

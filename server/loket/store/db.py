@@ -10,6 +10,7 @@ connection and so never see a write that has not committed (SQLite WAL mode).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -96,17 +97,26 @@ class Database:
         """Open (creating if needed) the database at `path` and bring its schema up to date."""
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
+        opened: list[aiosqlite.Connection] = []
         try:
             writer = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(writer)
+            # First, so that another process creating the same database at the same
+            # moment (switching it to WAL, migrating) is waited for, not an error.
+            await writer.execute("PRAGMA busy_timeout=5000")
             await writer.execute("PRAGMA journal_mode=WAL")
             await writer.execute(f"PRAGMA synchronous={synchronous.upper()}")
             await writer.execute("PRAGMA foreign_keys=ON")
-            await writer.execute("PRAGMA busy_timeout=5000")
             await _migrate(writer)
             reader = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(reader)
             await reader.execute("PRAGMA busy_timeout=5000")
             await reader.execute("PRAGMA query_only=ON")
         except (sqlite3.Error, OSError) as exc:
+            # A connection left open keeps its thread, and the process, alive.
+            for connection in opened:
+                with contextlib.suppress(sqlite3.Error):
+                    await connection.close()
             raise StoreError(f"{path}: cannot open the database: {exc}") from exc
         reader.row_factory = sqlite3.Row
         db = cls(writer, reader, batch_max=batch_max)

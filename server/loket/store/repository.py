@@ -39,11 +39,19 @@ _CONVERSATION_FIELDS = frozenset(
 )
 
 
+# Shoppers kept in memory by id, at most.
+_SHOPPERS_KEPT = 10_000
+
+
 class Store:
     """Typed access to the SQLite store; writes go through the batching writer."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Shoppers by id, read once: every agent reply needs its shopper's name. This
+        # process is the only writer of shoppers, and forgets one whenever it changes it.
+        self._shoppers: dict[int, ShopperRecord] = {}
+        self._shopper_changes = 0
 
     @classmethod
     async def open(
@@ -150,8 +158,20 @@ class Store:
         return shopper
 
     async def shopper_by_id(self, shopper_id: int) -> ShopperRecord | None:
+        cached = self._shoppers.get(shopper_id)
+        if cached is not None:
+            return cached
+        changes = self._shopper_changes
         row = await self.db.fetch_one("SELECT * FROM shoppers WHERE id = ?", (shopper_id,))
-        return ShopperRecord.from_row(row) if row else None
+        if not row:
+            return None
+        shopper = ShopperRecord.from_row(row)
+        # Not kept when a change was made while it was read: it may predate the change.
+        if changes == self._shopper_changes:
+            if len(self._shoppers) >= _SHOPPERS_KEPT:
+                del self._shoppers[next(iter(self._shoppers))]
+            self._shoppers[shopper_id] = shopper
+        return shopper
 
     async def shopper_by_public_id(self, public_id: str) -> ShopperRecord | None:
         row = await self.db.fetch_one("SELECT * FROM shoppers WHERE public_id = ?", (public_id,))
@@ -171,9 +191,17 @@ class Store:
         if not fields:
             return
         assignments = ", ".join(f"{key} = ?" for key in fields)
-        await self._execute(
-            f"UPDATE shoppers SET {assignments} WHERE id = ?", (*fields.values(), shopper_id)
-        )
+        self._forget_shopper(shopper_id)
+        try:
+            await self._execute(
+                f"UPDATE shoppers SET {assignments} WHERE id = ?", (*fields.values(), shopper_id)
+            )
+        finally:
+            self._forget_shopper(shopper_id)
+
+    def _forget_shopper(self, shopper_id: int) -> None:
+        self._shopper_changes += 1
+        self._shoppers.pop(shopper_id, None)
 
     # -- conversations -------------------------------------------------------------
 
