@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import aiohttp
 import pytest
 
 from loket.realtime.transport import FastJson, SendQueue, TextPacket
+from tests.inprocess import running
+from tests.support import write_config
 
 
 async def test_send_queue_hands_items_over_in_order() -> None:
@@ -62,3 +66,21 @@ def test_packets_are_compact_json_text() -> None:
     assert FastJson.loads('{"a":[1,2.5,"x"]}') == {"a": [1, 2.5, "x"]}
     with pytest.raises(ValueError):
         FastJson.loads("{not json")
+
+
+async def test_the_heartbeat_pings_a_connection_and_notices_silence(tmp_path: Path) -> None:
+    """The server pings every ping interval; a client that answers stays, one that does not
+    is dropped after the ping timeout."""
+    config = write_config(tmp_path, "[routing]\nheartbeat_interval_seconds = 1\n")
+    async with running(config) as live, aiohttp.ClientSession() as http:
+        url = live.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+        async with http.ws_connect(url) as answering, http.ws_connect(url) as silent:
+            assert (await answering.receive_str()).startswith("0{")
+            assert (await silent.receive_str()).startswith("0{")
+            for _ in range(3):
+                assert await asyncio.wait_for(answering.receive_str(), 3) == "2"
+                await answering.send_str("3")
+            assert await asyncio.wait_for(silent.receive_str(), 3) == "2"
+            closed = await asyncio.wait_for(silent.receive(), 30)
+            assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            assert not answering.closed

@@ -104,10 +104,12 @@ class Database:
             # First, so that another process creating the same database at the same
             # moment (switching it to WAL, migrating) is waited for, not an error.
             await writer.execute("PRAGMA busy_timeout=5000")
-            await writer.execute("PRAGMA journal_mode=WAL")
+            # SQLite does not always wait for a lock here (switching a new file to WAL
+            # while another process does the same): try again for a few seconds.
+            await _when_unlocked(lambda: writer.execute("PRAGMA journal_mode=WAL"))
             await writer.execute(f"PRAGMA synchronous={synchronous.upper()}")
             await writer.execute("PRAGMA foreign_keys=ON")
-            await _migrate(writer)
+            await _when_unlocked(lambda: _migrate(writer))
             reader = await aiosqlite.connect(path, isolation_level=None)
             opened.append(reader)
             await reader.execute("PRAGMA busy_timeout=5000")
@@ -271,6 +273,24 @@ def _statements(script: str) -> list[str]:
     if pending.strip():
         raise StoreError(f"migration ends in an incomplete statement: {pending.strip()[:60]}")
     return statements
+
+
+async def _when_unlocked(step: Callable[[], Awaitable[Any]], seconds: float = 10.0) -> None:
+    """Run `step`, again while another connection holds the lock, for at most `seconds`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    pause = 0.01
+    while True:
+        try:
+            await step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if loop.time() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
 
 
 async def _migrate(conn: aiosqlite.Connection) -> None:
