@@ -144,3 +144,41 @@ def test_personal_data_detection() -> None:
     assert personal_data("Je pakket 3SABCD1234567 is onderweg") == ["order_number"]
     assert personal_data("Onze klantenservicemedewerkers helpen je graag") == []
     assert personal_data("Mail: KLANT@VOORBEELD.NL") == ["email"]
+
+
+async def test_after_a_restart_the_question_is_read_back_from_the_store(
+    config_path: Path,
+) -> None:
+    """A reply after a restart learns the question asked before it; a further reply with no
+    new question in between is not kept as an answer."""
+    async with running(config_path) as live:
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": QUESTION}
+            )
+        ref = {"conversation_id": sent["conversation"]["id"]}
+    async with running(config_path) as live:
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, token) as (desk, _):
+            await call(desk, "/agent", "take", ref)
+            first = await call(
+                desk,
+                "/agent",
+                "message",
+                {**ref, "client_id": new_client_id(), "text": ANSWER, "reusable": True},
+            )
+            again = await call(
+                desk,
+                "/agent",
+                "message",
+                {
+                    **ref,
+                    "client_id": new_client_id(),
+                    "text": "Fijne dag verder en veel plezier met de nieuwe fietstas!",
+                    "reusable": True,
+                },
+            )
+    assert first["learned"]["status"] == "approved"
+    assert again["learned"] is None
+    _, listed, _ = await run_loket(config_path, "learned", "list", "--status", "approved")
+    assert QUESTION in listed

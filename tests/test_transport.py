@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
+from loket.keys import SIO
+from loket.realtime import transport
 from loket.realtime.transport import FastJson, SendQueue, TextPacket
 from tests.inprocess import running
 from tests.support import write_config
@@ -84,3 +89,51 @@ async def test_the_heartbeat_pings_a_connection_and_notices_silence(tmp_path: Pa
             closed = await asyncio.wait_for(silent.receive(), 30)
             assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
             assert not answering.closed
+
+
+async def _engine_session(http: aiohttp.ClientSession, url: str) -> tuple[Any, str]:
+    """A raw WebSocket with an engine.io session open; returns it and the session id."""
+    ws = await http.ws_connect(url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
+    opened = await ws.receive_str()
+    assert opened.startswith("0{")
+    return ws, json.loads(opened[1:])["sid"]
+
+
+async def test_packets_sent_in_one_turn_arrive_whole_and_in_order(tmp_path: Path) -> None:
+    """Packets sent to a connection in one turn of the event loop are written together;
+    each arrives as its own frame, in the order sent."""
+    async with running(write_config(tmp_path)) as live, aiohttp.ClientSession() as http:
+        ws, sid = await _engine_session(http, live.url)
+        engine = live.app[SIO].eio
+        texts = [f"packet {i} " + "x" * (i * 37 % 300) for i in range(300)]
+        for text in texts:  # no await suspends here: all in one turn
+            await engine.send(sid, text)
+        received = [await asyncio.wait_for(ws.receive_str(), 5) for _ in texts]
+        assert received == ["4" + text for text in texts]
+        await ws.close()
+
+
+async def test_a_client_that_stops_reading_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What piles up unread for a connection is bounded: past the limit the server drops
+    the connection (the client reconnects and catches up) and ends its session."""
+    monkeypatch.setattr(transport, "MAX_UNREAD_BYTES", 256 * 1024)
+    async with running(write_config(tmp_path)) as live, aiohttp.ClientSession() as http:
+        ws, sid = await _engine_session(http, live.url)
+        engine = live.app[SIO].eio
+        big = "y" * 50_000
+        for _ in range(400):  # 20 MB, far more than the socket buffers hold
+            await engine.send(sid, big)
+            await asyncio.sleep(0)
+        for _ in range(100):
+            if sid not in engine.sockets:
+                break
+            await asyncio.sleep(0.05)
+        assert sid not in engine.sockets
+        with contextlib.suppress(Exception):
+            while not ws.closed:
+                message = await asyncio.wait_for(ws.receive(), 5)
+                if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    break
+        await ws.close()

@@ -29,7 +29,12 @@ from loket.ratelimit import KeyedLimiter
 from loket.realtime.agent import AgentNamespace
 from loket.realtime.emitter import Emitter
 from loket.realtime.shopper import ShopperNamespace
-from loket.realtime.transport import SocketServer, TextPacket, decline_compression
+from loket.realtime.transport import (
+    LeanManager,
+    SocketServer,
+    TextPacket,
+    decline_compression,
+)
 from loket.services import AgentDirectory, Services
 from loket.store import Store
 from loket.web import admin, http, static
@@ -78,7 +83,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     """Build the Loket application for `settings`; nothing is opened until it starts."""
     app = web.Application(middlewares=[http.api_errors], client_max_size=64 * 1024)
     app[SETTINGS] = settings
-    manager = None
+    manager: socketio.AsyncManager = LeanManager()
     if settings.redis.url:
         manager = socketio.AsyncRedisManager(settings.redis.url)
     sio = SocketServer(

@@ -116,7 +116,8 @@ class Conversation:
     open_callbacks: int = 0
     # What the shopper wrote since an agent last replied (the last few messages): the
     # question an agent's next reply answers, kept here so learning needs no query.
-    asked: list[str] = field(default_factory=list)
+    # None: not known (the conversation has messages from before it was loaded).
+    asked: list[str] | None = field(default_factory=list)
 
     @classmethod
     def from_record(cls, record: ConversationRecord, client_ids: dict[str, int]) -> Conversation:
@@ -138,6 +139,7 @@ class Conversation:
             note=record.note,
             last_seq=max(client_ids.values(), default=0),
             client_ids=client_ids,
+            asked=None if client_ids else [],
         )
 
 
@@ -822,7 +824,7 @@ class Conversations:
         if author in ("shopper", "agent"):
             conversation.last_author = author
         if author == "shopper":
-            conversation.asked = [*conversation.asked[-2:], text]
+            conversation.asked = [*(conversation.asked or ())[-2:], text]
         written = self._store.db.submit(self._store.insert_message_op(message))
         done: asyncio.Future[MessageRecord] = asyncio.get_running_loop().create_future()
         conversation.pending[client_id] = done

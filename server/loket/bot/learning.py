@@ -81,10 +81,12 @@ class Learning:
             return None
         if asked:
             question: str | None = " ".join(asked)[:1000]
-        else:
-            # Not seen since the conversation was loaded (a restart): ask the store.
+        elif asked is None:
+            # Not known since the conversation was loaded (a restart): ask the store.
             recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
             question = question_before(recent, reply.seq)
+        else:
+            return None  # the shopper wrote nothing since the last reply
         if question is None:
             return None
         names = (shopper_name,) if shopper_name else ()

@@ -11,21 +11,35 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import struct
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import engineio
 import orjson
 import socketio
+from aiohttp import WSMsgType
 from aiohttp.web import WebSocketResponse
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from engineio.async_socket import AsyncSocket
-from engineio.packet import PING
+from engineio.packet import CLOSE, MESSAGE, NOOP, PING
 from engineio.packet import Packet as EnginePacket
-from socketio.packet import Packet
+from socketio.packet import EVENT, Packet
+
+log = logging.getLogger(__name__)
 
 
-class UncompressedWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
+class LeanWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
+    """engine.io's WebSocket transport on aiohttp, without compression and without a task
+    per frame.
+
+    engine.io reads each frame in a new task under `wait_for` and writes through a writer
+    task woken for every packet. Here the connection's own task reads (with the same
+    timeout), and packets are written to the socket as they are sent (`FrameWriter`).
+    """
+
     async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
         request = environ["aiohttp.request"]
         self._sock = WebSocketResponse(
@@ -33,13 +47,185 @@ class UncompressedWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
         )
         await self._sock.prepare(request)
         self.environ = environ
-        await self.handler(self)
+        socket = getattr(self.handler, "__self__", None)
+        if isinstance(socket, AsyncSocket) and isinstance(socket.queue, SendQueue):
+            await _serve(socket, self._sock, request.transport)
+        else:  # pragma: no cover - a socket built elsewhere: engine.io's own handler
+            await self.handler(self)
         return self._sock
 
 
 def decline_compression(sio: socketio.AsyncServer) -> None:
-    """Make this server's WebSockets uncompressed (the driver table is per server)."""
-    sio.eio._async = {**sio.eio._async, "websocket": UncompressedWebSocket}
+    """Make this server's WebSockets lean and uncompressed (the driver table is per server)."""
+    sio.eio._async = {**sio.eio._async, "websocket": LeanWebSocket}
+
+
+# A client that lets this much pile up unread on its connection is cut off (it reconnects
+# and catches up from its last sequence number); what the server holds for it stays bounded.
+MAX_UNREAD_BYTES = 4 * 1024 * 1024
+
+
+class FrameWriter:
+    """Writes a connection's engine.io packets as WebSocket frames, straight to the socket.
+
+    Frames go out in the order the packets were sent. Those sent during one turn of the
+    event loop are written together at its end, one system call per connection however
+    many packets it got (a busy agent gets several per turn). A close packet, or the end
+    of the queue, closes the WebSocket after what came before it.
+    """
+
+    __slots__ = ("_closing", "_frames", "_loop", "_transport", "_ws")
+
+    def __init__(self, ws: WebSocketResponse, transport: asyncio.Transport) -> None:
+        self._ws = ws
+        self._transport = transport
+        self._loop = asyncio.get_running_loop()
+        self._closing: asyncio.Task[Any] | None = None
+        self._frames: list[bytes] = []
+
+    def push(self, pkt: EnginePacket | None) -> None:
+        if pkt is None:
+            self.close()
+            return
+        if self._closing is not None or self._ws.closed:
+            return  # the connection is going: the client catches up when it reconnects
+        data = pkt.encode()
+        if isinstance(data, str):
+            payload, opcode = data.encode(), 0x81
+        else:  # pragma: no cover - Loket sends no binary packets
+            payload, opcode = bytes(data), 0x82
+        size = len(payload)
+        if size < 126:
+            header = bytes((opcode, size))
+        elif size < 65536:
+            header = _FRAME16.pack(opcode, 126, size)
+        else:
+            header = _FRAME64.pack(opcode, 127, size)
+        if not self._frames:
+            _flushing(self)
+        self._frames.append(header + payload)
+        if pkt.packet_type == CLOSE:
+            self.close()
+
+    def flush(self) -> None:
+        frames, self._frames = self._frames, []
+        transport = self._transport
+        if not frames or transport.is_closing():
+            return
+        transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        if transport.get_write_buffer_size() > MAX_UNREAD_BYTES:
+            log.warning("a client does not read what is sent to it: disconnecting it")
+            transport.abort()
+
+    def close(self) -> None:
+        """Close the WebSocket once what was sent before has been written."""
+        self.flush()
+        if self._closing is None and not self._ws.closed:
+            self._closing = asyncio.ensure_future(self._ws.close())
+
+    def abort(self) -> None:
+        """Drop the connection at once (the client no longer answers)."""
+        self._frames.clear()
+        self._transport.abort()
+
+
+class _Dirty:
+    """The writers with frames to write at the end of the current turn of `loop`."""
+
+    loop: ClassVar[asyncio.AbstractEventLoop | None] = None
+    writers: ClassVar[list[FrameWriter]] = []
+
+
+def _flushing(writer: FrameWriter) -> None:
+    loop = writer._loop
+    if _Dirty.loop is not loop:  # another event loop (tests run several, one at a time)
+        _Dirty.loop, _Dirty.writers = loop, []
+    writers = _Dirty.writers
+    if not writers:
+        loop.call_soon(_flush_all, writers)
+    writers.append(writer)
+
+
+def _flush_all(dirty: list[FrameWriter]) -> None:
+    writers = dirty[:]
+    dirty.clear()
+    for writer in writers:
+        try:
+            writer.flush()
+        except Exception:  # pragma: no cover - one broken connection must not stop the rest
+            log.exception("writing to a connection failed")
+
+
+_FRAME16 = struct.Struct("!BBH")
+_FRAME64 = struct.Struct("!BBQ")
+
+
+async def _serve(
+    socket: AsyncSocket, ws: WebSocketResponse, transport: asyncio.Transport | None
+) -> None:
+    """What engine.io's `AsyncSocket._websocket_handler` does, in the connection's task."""
+    server = socket.server
+    timeout = server.ping_interval + server.ping_timeout
+    if socket.connected:
+        # An upgrade from long-polling: the probe, then the upgrade packet.
+        socket.upgrading = True  # engine.io holds back polling while this goes on
+        if await _receive(ws, timeout) != "2probe":
+            socket.upgrading = False
+            return
+        await ws.send_str("3probe")
+        await socket.queue.put(EnginePacket(NOOP))  # ends the pending long-poll
+        if await _receive(ws, timeout) != "5":
+            socket.upgraded = False
+            socket.upgrading = False
+            return
+        socket.upgraded = True
+        socket.upgrading = False
+    else:
+        socket.connected = True
+        socket.upgraded = True
+    if transport is None:  # pragma: no cover - the client left during the handshake
+        return
+    writer = FrameWriter(ws, transport)
+    queue: SendQueue = socket.queue
+    queue.attach(writer.push)
+    socket.frame_writer = writer  # for the heartbeat: a client that stops answering is cut off
+    on_message = server.handlers.get("message")
+    try:
+        while True:
+            # No timeout per frame: EngineServer's heartbeat aborts a silent connection.
+            data = await _receive(ws, None)
+            if data is None:
+                break
+            if on_message is not None and isinstance(data, str) and data[:1] == "4":
+                try:
+                    await on_message(socket.sid, data[1:])
+                except Exception:
+                    log.exception("a message from %s failed", socket.sid)
+                continue
+            try:
+                await socket.receive(EnginePacket(encoded_packet=data))
+            except engineio.exceptions.UnknownPacketError:  # pragma: no cover
+                pass
+            except engineio.exceptions.SocketIsClosedError:
+                break
+            except Exception:  # pragma: no cover - as engine.io: log, and go on
+                log.exception("a packet from %s failed", socket.sid)
+    finally:
+        queue.detach()
+        writer.close()
+        await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+
+async def _receive(ws: WebSocketResponse, silence: float | None) -> str | bytes | None:
+    """The next text or binary frame's data; None once the connection is closed or silent."""
+    try:
+        msg = await ws.receive(silence)
+    except TimeoutError:
+        return None
+    if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
+        data: str | bytes = msg.data
+        return data
+    return None
 
 
 class FastJson:
@@ -78,13 +264,25 @@ class SendQueue:
     instead of wrapping it in a task for every packet sent.
     """
 
-    __slots__ = ("_done", "_getters", "_items", "_unfinished")
+    __slots__ = ("_done", "_getters", "_items", "_sink", "_unfinished")
 
     def __init__(self) -> None:
         self._items: list[Any] = []
         self._getters: list[asyncio.Future[Any]] = []
         self._unfinished = 0
         self._done: asyncio.Future[None] | None = None
+        self._sink: Callable[[Any], None] | None = None
+
+    def attach(self, sink: Callable[[Any], None]) -> None:
+        """From now on hand every item to `sink` at once (after those already queued)."""
+        items, self._items = self._items, []
+        for item in items:
+            sink(item)
+            self.task_done()
+        self._sink = sink
+
+    def detach(self) -> None:
+        self._sink = None
 
     def qsize(self) -> int:
         return len(self._items)
@@ -93,6 +291,9 @@ class SendQueue:
         return not self._items
 
     def put_nowait(self, item: Any) -> None:
+        if self._sink is not None:
+            self._sink(item)
+            return
         self._unfinished += 1
         while self._getters:
             getter = self._getters.pop(0)
@@ -150,16 +351,64 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         return super().start_background_task(target, *args, **kwargs)
 
     def _ping(self, socket: AsyncSocket) -> None:
-        """What `AsyncSocket._send_ping` does after its sleep."""
+        """What `AsyncSocket._send_ping` does after its sleep, and a check for its pong."""
         if not socket.closing and not socket.closed:
-            socket.last_ping = time.time()
+            sent = socket.last_ping = time.time()
             task = asyncio.ensure_future(socket.send(EnginePacket(PING)))
             _PINGS.add(task)
             task.add_done_callback(_PINGS.discard)
+            loop = asyncio.get_running_loop()
+            loop.call_later(self.ping_timeout + 1, self._pong_due, socket, sent)
+
+    def _pong_due(self, socket: AsyncSocket, sent: float) -> None:
+        """No pong since the ping sent at `sent`: the client is gone (engine.io's service
+        task closes the session); drop its WebSocket, whose reader waits without timeout."""
+        if socket.last_ping == sent:
+            writer = getattr(socket, "frame_writer", None)
+            if writer is not None:
+                writer.abort()
 
 
 # Pings being sent (kept so they are not collected mid-send).
 _PINGS: set[asyncio.Task[Any]] = set()
+
+
+class LeanManager(socketio.AsyncManager):  # type: ignore[misc]
+    """python-socketio's in-process client manager, emitting without a task per recipient.
+
+    Handing a packet to a connection never waits (it is written to its socket or queued),
+    so the recipients are served one after another instead of each in a new task.
+    """
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if callback is not None or namespace not in self.rooms:
+            await super().emit(
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to,
+                **kwargs,
+            )  # fmt: skip
+            return
+        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        encoded = self.server.packet_class(EVENT, namespace=namespace, data=[event, *args]).encode()
+        packets = [
+            EnginePacket(MESSAGE, part)
+            for part in (encoded if isinstance(encoded, list) else [encoded])
+        ]
+        send = self.server.eio.send_packet
+        for sid, eio_sid in self.get_participants(namespace, to or room):
+            if sid not in skip:
+                for pkt in packets:
+                    await send(eio_sid, pkt)
 
 
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
