@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from loket.store import MessageRecord, Store
+from loket.store import MessageRecord, Store, StoreError
+from loket.store.db import WriteConnection
 from tests.support import run_loket, write_config
 
 
@@ -140,3 +141,35 @@ async def test_a_file_that_is_no_database_is_refused_and_the_command_ends(
     )
     assert code != 0
     assert "cannot open the database" in err
+
+
+async def test_a_write_op_that_waits_on_something_else_fails_alone(tmp_path: Path) -> None:
+    """A transaction runs on the writer's thread in one go: an op awaiting anything but the
+    database is refused with a clear error, and the writes batched with it still commit."""
+    store = await _store(tmp_path)
+    try:
+        shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
+        conversation = await store.create_conversation(
+            shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
+        )
+
+        async def waits(conn: WriteConnection) -> None:
+            await conn.execute("UPDATE shoppers SET locale = 'en'")
+            await asyncio.sleep(0)
+
+        first = MessageRecord(conversation.id, 1, "client-a", "shopper", None, "een", 1)
+        second = MessageRecord(conversation.id, 2, "client-b", "shopper", None, "twee", 2)
+        results = await asyncio.gather(
+            store.db.submit(store.insert_message_op(first)),
+            store.db.submit(waits),
+            store.db.submit(store.insert_message_op(second)),
+            return_exceptions=True,
+        )
+        assert results[0] is True and results[2] is True
+        assert isinstance(results[1], StoreError)
+        assert "waited on something other than the database" in str(results[1])
+        assert await store.count_messages() == 2
+        refreshed = await store.shopper_by_public_id("p1")
+        assert refreshed is not None and refreshed.locale is None  # rolled back
+    finally:
+        await store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -49,3 +51,24 @@ class Metrics:
             "Write transactions committed since start.",
             registry=self.registry,
         )
+
+        # Labelled children of the per-event metrics, looked up once per label set
+        # (`labels()` takes a lock and checks its arguments on every call).
+        self._handled: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._stored: dict[str, Any] = {}
+
+    def event_handled(self, namespace: str, event: str, outcome: str, seconds: float) -> None:
+        """Count a client event and how long it took."""
+        key = (namespace, event, outcome)
+        children = self._handled.get(key)
+        if children is None:
+            children = (self.events.labels(*key), self.handling.labels(namespace, event))
+            self._handled[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def message_stored(self, author: str) -> None:
+        child = self._stored.get(author)
+        if child is None:
+            child = self._stored[author] = self.messages.labels(author)
+        child.inc()

@@ -15,13 +15,16 @@ _NEEDS_DIGIT: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"(?:\+|00)\d{1,3}[\s-]?\(?\d[\d\s()-]{7,}\d|\b0\d[\d\s-]{7,}\d\b"),
     # Dutch postcodes (1234 AB) and house-number addresses.
     "postcode": re.compile(r"\b[1-9]\d{3}\s?(?!sa|sd|ss)[a-z]{2}\b"),
-    # Order, invoice and tracking numbers: a run of 5+ digits, or a number introduced as
-    # one (long codes of letters and digits are found below).
-    "order_number": re.compile(
-        r"\b\d{5,}\b"
-        r"|(?:order|bestel|factuur|invoice|track)\w*\s*(?:nr|nummer|number|no)?\.?\s*[:#]?\s*\w*\d"
-    ),
+    # Order, invoice and tracking numbers: a run of 5+ digits (a number introduced as one,
+    # and long codes of letters and digits, are found below).
+    "order_number": re.compile(r"\b\d{5,}\b"),
 }
+# A number introduced as an order, invoice or tracking number; searched only in texts
+# holding one of the words, since trying the alternatives at every position is slow.
+_NUMBER_WORDS = ("order", "bestel", "factuur", "invoice", "track")
+_INTRODUCED = re.compile(
+    r"(?:order|bestel|factuur|invoice|track)\w*\s*(?:nr|nummer|number|no)?\.?\s*[:#]?\s*\w*\d"
+)
 # A code of 8 or more letters and digits, holding both: an order or tracking code.
 _CODE = re.compile(r"\b[a-z0-9]{8,}\b")
 _DIGIT = re.compile(r"\d")
@@ -33,8 +36,9 @@ def personal_data(text: str, *, names: tuple[str, ...] = ()) -> list[str]:
     found = ["email"] if "@" in lowered and _EMAIL.search(lowered) else []
     if _DIGIT.search(lowered):
         found.extend(kind for kind, pattern in _NEEDS_DIGIT.items() if pattern.search(lowered))
-        if "order_number" not in found and any(
-            _has_digit_and_letter(code) for code in _CODE.findall(lowered)
+        if "order_number" not in found and (
+            (any(word in lowered for word in _NUMBER_WORDS) and _INTRODUCED.search(lowered))
+            or any(_has_digit_and_letter(code) for code in _CODE.findall(lowered))
         ):
             found.append("order_number")
     for name in names:

@@ -111,10 +111,10 @@ class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             log.exception("%s %s failed", self.namespace, event)
             return LoketError("internal", "Something went wrong on the server.").to_ack()
         finally:
-            metrics = self.services.metrics
             known = event if event in self.events else "unknown"
-            metrics.events.labels(self.label, known, outcome).inc()
-            metrics.handling.labels(self.label, known).observe(time.perf_counter() - started)
+            self.services.metrics.event_handled(
+                self.label, known, outcome, time.perf_counter() - started
+            )
 
     async def check_client(self, sid: str, client: Any) -> None:
         """Refuse events from a client that may no longer send them (raise LoketError)."""

@@ -58,7 +58,7 @@ class Emitter:
         self, conversation: Conversation, message: MessageRecord, origin: str | None = None
     ) -> None:
         """Push a stored message; `origin`, the sender's connection, has it in its ack."""
-        self._metrics.messages.labels(message.author).inc()
+        self._metrics.message_stored(message.author)
         view = await message_view(message, self._agents)
         await self._sio.emit(
             "message",

@@ -5,15 +5,22 @@ writes gather, so a burst of messages costs one commit per batch rather than one
 commit per message. A write's future resolves only after its transaction committed,
 which is what lets the server acknowledge a message as durable. Reads use their own
 connection and so never see a write that has not committed (SQLite WAL mode).
+
+The writer's connection lives on a thread of its own and a whole transaction (BEGIN,
+every write of the batch, COMMIT) runs there in one go: one hand-over between the
+event loop and the thread per batch, not one per statement, so a busy event loop does
+not stretch the time a batch holds the write lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,7 +31,50 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-WriteOp = Callable[[aiosqlite.Connection], Awaitable[Any]]
+
+
+class WriteConnection:
+    """The writer's connection as write ops see it.
+
+    Its calls are coroutines so that an op reads like any other async code, but they run
+    at once, on the writer's thread, where the op itself runs: an op must await nothing
+    else.
+    """
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, tuple(params))
+
+    async def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> sqlite3.Cursor:
+        return self._conn.executemany(sql, rows)
+
+    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        return self._conn.execute(sql, tuple(params)).fetchall()
+
+    @property
+    def total_changes(self) -> int:
+        return self._conn.total_changes
+
+
+WriteOp = Callable[[WriteConnection], Awaitable[Any]]
+
+
+def _drive(step: Awaitable[T]) -> T:
+    """Run a write op's coroutine to its end, here and now (it awaits only the database)."""
+    assert isinstance(step, Coroutine)
+    try:
+        step.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    step.close()
+    raise StoreError("a write op waited on something other than the database")
+
+
 Synchronous = Literal["full", "normal"]
 
 
@@ -49,7 +99,7 @@ class BulkInsert:
     single_sql: str
     params: tuple[Any, ...]
 
-    async def __call__(self, conn: aiosqlite.Connection) -> bool:
+    async def __call__(self, conn: WriteConnection) -> bool:
         rows = await conn.execute_fetchall(self.single_sql, self.params)
         return len(list(rows)) == 1
 
@@ -77,12 +127,14 @@ class Database:
 
     def __init__(
         self,
-        writer: aiosqlite.Connection,
+        writer: sqlite3.Connection,
+        thread: ThreadPoolExecutor,
         reader: aiosqlite.Connection,
         *,
         batch_max: int,
     ) -> None:
         self._writer = writer
+        self._thread = thread
         self._reader = reader
         self._batch_max = batch_max
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
@@ -97,31 +149,45 @@ class Database:
         """Open (creating if needed) the database at `path` and bring its schema up to date."""
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        opened: list[aiosqlite.Connection] = []
+        loop = asyncio.get_running_loop()
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loket-store-writer")
+
+        async def on_thread(call: Callable[[], T]) -> T:
+            return await loop.run_in_executor(thread, call)
+
+        writer: sqlite3.Connection | None = None
+        reader: aiosqlite.Connection | None = None
         try:
-            writer = await aiosqlite.connect(path, isolation_level=None)
-            opened.append(writer)
+            writer = await on_thread(
+                functools.partial(
+                    sqlite3.connect, path, isolation_level=None, check_same_thread=False
+                )
+            )
+            conn = writer
             # First, so that another process creating the same database at the same
             # moment (switching it to WAL, migrating) is waited for, not an error.
-            await writer.execute("PRAGMA busy_timeout=5000")
+            await on_thread(lambda: conn.execute("PRAGMA busy_timeout=5000"))
             # SQLite does not always wait for a lock here (switching a new file to WAL
             # while another process does the same): try again for a few seconds.
-            await _when_unlocked(lambda: writer.execute("PRAGMA journal_mode=WAL"))
-            await writer.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            await writer.execute("PRAGMA foreign_keys=ON")
-            await _when_unlocked(lambda: _migrate(writer))
+            await _when_unlocked(lambda: on_thread(lambda: conn.execute("PRAGMA journal_mode=WAL")))
+            await on_thread(lambda: conn.execute(f"PRAGMA synchronous={synchronous.upper()}"))
+            await on_thread(lambda: conn.execute("PRAGMA foreign_keys=ON"))
+            await _when_unlocked(lambda: on_thread(lambda: _drive(_migrate(WriteConnection(conn)))))
             reader = await aiosqlite.connect(path, isolation_level=None)
-            opened.append(reader)
             await reader.execute("PRAGMA busy_timeout=5000")
             await reader.execute("PRAGMA query_only=ON")
         except (sqlite3.Error, OSError) as exc:
             # A connection left open keeps its thread, and the process, alive.
-            for connection in opened:
+            if reader is not None:
                 with contextlib.suppress(sqlite3.Error):
-                    await connection.close()
+                    await reader.close()
+            if writer is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    await on_thread(writer.close)
+            thread.shutdown(wait=False)
             raise StoreError(f"{path}: cannot open the database: {exc}") from exc
         reader.row_factory = sqlite3.Row
-        db = cls(writer, reader, batch_max=batch_max)
+        db = cls(writer, thread, reader, batch_max=batch_max)
         db._task = asyncio.create_task(db._write_loop(), name="loket-store-writer")
         return db
 
@@ -132,11 +198,12 @@ class Database:
             await self._task
             self._task = None
         await self._reader.close()
-        await self._writer.close()
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._writer.close)
+        self._thread.shutdown(wait=False)
 
     # -- writing -----------------------------------------------------------------
 
-    def submit(self, op: Callable[[aiosqlite.Connection], Awaitable[T]]) -> asyncio.Future[T]:
+    def submit(self, op: Callable[[WriteConnection], Awaitable[T]]) -> asyncio.Future[T]:
         """Queue `op` for the next transaction; the future resolves once it has committed."""
         if self._task is None:
             raise StoreError("the store is closed")
@@ -144,7 +211,7 @@ class Database:
         self._queue.put_nowait(pending)
         return pending.future
 
-    async def write(self, op: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def write(self, op: Callable[[WriteConnection], Awaitable[T]]) -> T:
         """Run `op` in a batched transaction and return its result after the commit."""
         return await self.submit(op)
 
@@ -189,8 +256,14 @@ class Database:
             _settle(pending.future, result=result)
 
     async def _transaction(self, ops: list[WriteOp]) -> list[Any]:
-        conn = self._writer
-        await conn.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._run_transaction, ops)
+
+    def _run_transaction(self, ops: list[WriteOp]) -> list[Any]:
+        """One transaction of `ops`, on the writer's thread."""
+        raw = self._writer
+        conn = WriteConnection(raw)
+        raw.execute("BEGIN IMMEDIATE")
         try:
             results: list[Any] = []
             index = 0
@@ -206,18 +279,18 @@ class Database:
                         run += 1
                 if run > 1:
                     bulk = ops[index : index + run]
-                    before = conn.total_changes
-                    await conn.executemany(op.sql, [b.params for b in bulk])  # type: ignore[attr-defined]
-                    if conn.total_changes - before != run:
+                    before = raw.total_changes
+                    raw.executemany(op.sql, [b.params for b in bulk])  # type: ignore[attr-defined]
+                    if raw.total_changes - before != run:
                         raise _BulkConflict()
                     results.extend([True] * run)
                 else:
-                    results.append(await op(conn))
+                    results.append(_drive(op(conn)))
                 index += run
-            await conn.execute("COMMIT")
+            raw.execute("COMMIT")
         except BaseException:
             try:
-                await conn.execute("ROLLBACK")
+                raw.execute("ROLLBACK")
             except sqlite3.Error:
                 log.exception("rollback failed")
             raise
@@ -293,14 +366,13 @@ async def _when_unlocked(step: Callable[[], Awaitable[Any]], seconds: float = 10
         pause = min(pause * 2, 0.5)
 
 
-async def _migrate(conn: aiosqlite.Connection) -> None:
+async def _migrate(conn: WriteConnection) -> None:
     # One transaction holding the write lock: two processes opening a new file at once
     # migrate it once, the second waiting (busy_timeout) and then finding it done.
     await conn.execute("BEGIN IMMEDIATE")
     try:
-        async with conn.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
+        rows = await conn.execute_fetchall("PRAGMA user_version")
+        current = int(rows[0][0]) if rows else 0
         for version, script in _migrations():
             if version <= current:
                 continue

@@ -9,9 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
 
-import aiosqlite
-
-from loket.store.db import BulkInsert, Database, StoreError, Synchronous
+from loket.store.db import BulkInsert, Database, StoreError, Synchronous, WriteConnection
 from loket.store.records import (
     AgentRecord,
     CallbackRecord,
@@ -67,7 +65,7 @@ class Store:
     async def add_agent(
         self, name: str, display_name: str, password_hash: str, *, is_admin: bool, now: int
     ) -> AgentRecord:
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(conn: WriteConnection) -> int:
             try:
                 cursor = await conn.execute(
                     "INSERT INTO agents (name, display_name, password_hash, is_admin, created_at)"
@@ -141,7 +139,7 @@ class Store:
     ) -> ShopperRecord:
         """Create the shopper, or return the one that already has this public or customer id."""
 
-        async def op(conn: aiosqlite.Connection) -> None:
+        async def op(conn: WriteConnection) -> None:
             # DO NOTHING rather than an error, so a race never fails the whole batch.
             await conn.execute(
                 "INSERT INTO shoppers (public_id, customer_id, locale, created_at, last_seen_at)"
@@ -217,7 +215,7 @@ class Store:
     ) -> ConversationRecord:
         queued_at = now if state == "queued" else None
 
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(conn: WriteConnection) -> int:
             cursor = await conn.execute(
                 "INSERT INTO conversations (shopper_id, state, created_at, updated_at,"
                 " queued_at, locale, page_url, page_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -280,7 +278,7 @@ class Store:
         sql = f"UPDATE conversations SET {assignments} WHERE id = ?"
         values = (*fields.values(), conversation_id)
 
-        async def op(conn: aiosqlite.Connection) -> None:
+        async def op(conn: WriteConnection) -> None:
             await conn.execute(sql, values)
 
         return op
@@ -290,7 +288,7 @@ class Store:
         column = {"shopper": "shopper_read_seq", "agent": "agent_read_seq"}[side]
         sql = f"UPDATE conversations SET {column} = MAX({column}, ?) WHERE id = ?"
 
-        async def op(conn: aiosqlite.Connection) -> None:
+        async def op(conn: WriteConnection) -> None:
             await conn.execute(sql, (seq, conversation_id))
 
         return op
@@ -391,7 +389,7 @@ class Store:
         phone: str | None,
         now: int,
     ) -> CallbackRecord:
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(conn: WriteConnection) -> int:
             cursor = await conn.execute(
                 "INSERT INTO callbacks (conversation_id, shopper_id, question, email, phone,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -413,7 +411,7 @@ class Store:
     async def answer_callbacks(self, conversation_id: int, agent_id: int, now: int) -> int:
         """Mark the conversation's open callbacks answered; how many there were."""
 
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(conn: WriteConnection) -> int:
             cursor = await conn.execute(
                 "UPDATE callbacks SET answered_at = ?, agent_id = ?"
                 " WHERE conversation_id = ? AND answered_at IS NULL",
@@ -440,7 +438,7 @@ class Store:
     ) -> LearnedRecord:
         status: Literal["approved", "candidate"] = "approved" if approved else "candidate"
 
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(conn: WriteConnection) -> int:
             cursor = await conn.execute(
                 "INSERT INTO learned (question, answer, language, agent_id, conversation_id,"
                 " status, personal, created_at, reviewed_at, reviewed_by)"
@@ -496,7 +494,7 @@ class Store:
         answer: str | None = None,
         personal: list[str] | None = None,
     ) -> LearnedRecord | None:
-        async def op(conn: aiosqlite.Connection) -> None:
+        async def op(conn: WriteConnection) -> None:
             await conn.execute(
                 "UPDATE learned SET status = ?, reviewed_at = ?, reviewed_by = ?,"
                 " question = COALESCE(?, question), answer = COALESCE(?, answer),"
@@ -550,7 +548,7 @@ class Store:
     ) -> bool:
         """Record feedback on a bot answer; False when this answer already had some."""
 
-        async def op(conn: aiosqlite.Connection) -> bool:
+        async def op(conn: WriteConnection) -> bool:
             rows = await conn.execute_fetchall(
                 "INSERT INTO bot_feedback (conversation_id, seq, entry_id, helpful, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
@@ -617,7 +615,7 @@ class Store:
     # -- helpers -------------------------------------------------------------------
 
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> None:
-        async def op(conn: aiosqlite.Connection) -> None:
+        async def op(conn: WriteConnection) -> None:
             await conn.execute(sql, params)
 
         await self.db.write(op)
