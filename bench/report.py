@@ -125,6 +125,16 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
             out.append(("  ack p99 of those acknowledged (ms)", _f(hold["ack_ms"]["p99"], 1),
                         _f(other["ack_ms"]["p99"], 1) if other else "–", "", "< 100",
                         _verdict(hold["ack_ms"]["p99"] < 100)))  # fmt: skip
+    words = li.get("hold_words_alone") if li else None
+    if words:
+        ok = words["held"] and words["shoppers"] >= TARGETS["held"]
+        out.append(("idle shoppers held, bot by words alone", f"{words['shoppers']:,}", "–", "",
+                    "20,000", _verdict(ok)))  # fmt: skip
+        out.append(("  messages acknowledged by the end of the hold",
+                    f"{words['acks_ok']:,} of {words['sent']:,}", "–", "", "all",
+                    _verdict(words["acks_ok"] >= 0.99 * words["sent"])))  # fmt: skip
+        out.append(("  ack p99 of those acknowledged (ms)", _f(words["ack_ms"]["p99"], 1), "–",
+                    "", "< 100", _verdict(words["ack_ms"]["p99"] < 100)))  # fmt: skip
     bot = results.get("bot", {})
     for size in bot.get("sizes", []):
         big = size["phrasings"] >= 100_000

@@ -55,18 +55,20 @@ class IdlePlan:
     message_interval: float = 20.0
     generators: int = 2
     p99_limit_ms: float = 100.0
+    # Hold again with the bot matching by words alone (Loket only).
+    hold_words_alone: bool = True
 
 
 @contextlib.contextmanager
 def running(
-    kind: str, agents: int = 0
+    kind: str, agents: int = 0, *, semantic: bool = True
 ) -> Iterator[tuple[servers.ServerProcess, list[tuple[str, str]]]]:
     """A fresh server of `kind` with `agents` agents; yields it and (name, token) pairs."""
     with tempfile.TemporaryDirectory(prefix=f"loket-bench-{kind}-") as folder:
         root = Path(folder)
         names = [f"agent{i:03d}" for i in range(agents)]
         if kind == "loket":
-            config = servers.write_loket_config(root)
+            config = servers.write_loket_config(root, semantic=semantic)
             servers.add_agents(config, names)
             server = servers.loket_server(root)
         else:
@@ -317,35 +319,10 @@ def idle(kind: str, plan: IdlePlan, log: Any = print) -> dict[str, Any]:
             target = min(plan.hold_target, room)
             hold: dict[str, Any] | None = None
             if plan.hold_seconds > 0 and target > connected:
-                started = time.monotonic()
-                _connect_more(generators, target - connected, failures)
-                connected = target
-                connect_seconds = time.monotonic() - started
-                rss = _settled_rss(server.pid)
-                step = run_step(
-                    generators,
-                    server,
-                    target / plan.message_interval,
-                    plan.hold_seconds,
-                    "idle",
-                )
-                hold = {
-                    "target": plan.hold_target,
-                    "shoppers": target,
-                    "fd_room": room,
-                    "connect_seconds": connect_seconds,
-                    "rss_bytes": rss,
-                    "bytes_per_shopper": (rss - rss0) / target,
-                    "held": step["ack_ms"]["p99"] <= plan.p99_limit_ms
-                    and step["acks_ok"] >= 0.99 * step["sent"],
-                    **step,
-                }
-                log(
-                    f"  {kind:8} hold {target:6d} shoppers, a message each"
-                    f" {plan.message_interval:.0f} s: ack p99 {step['ack_ms']['p99']:.1f} ms,"
-                    f" server cpu {step['server_cpu']:.0%}, other {step['other_cpu']:.0%}"
-                )
-            return {
+                hold = _hold(kind, generators, server, plan, target - connected, target, log)
+                hold["bytes_per_shopper"] = (hold["rss_bytes"] - rss0) / target
+                hold["fd_room"] = room
+            result: dict[str, Any] = {
                 "server": kind,
                 "rss_before_bytes": rss0,
                 "memory": memory,
@@ -355,6 +332,57 @@ def idle(kind: str, plan: IdlePlan, log: Any = print) -> dict[str, Any]:
             }
         finally:
             generators.close()
+    if kind == "loket" and plan.hold_seconds > 0 and plan.hold_words_alone:
+        # The same hold with the bot matching by words alone (`[bot] semantic = false`):
+        # what the chat itself holds when the sentence encoder's CPU is out of the way.
+        with running(kind, semantic=False) as (server, _):
+            generators = Generators(server.url, servers.SHOP_ORIGIN, plan.generators)
+            try:
+                target = min(
+                    plan.hold_target, servers.fd_limit() - servers.open_files(server.pid) - 64
+                )
+                result["hold_words_alone"] = _hold(
+                    kind, generators, server, plan, target, target, log, label="hold (words)"
+                )
+            finally:
+                generators.close()
+    return result
+
+
+def _hold(
+    kind: str,
+    generators: Generators,
+    server: servers.ServerProcess,
+    plan: IdlePlan,
+    more: int,
+    target: int,
+    log: Any,
+    label: str = "hold",
+) -> dict[str, Any]:
+    """Connect `more` shoppers (to `target` in all); then each sends a message every
+    `plan.message_interval` seconds for `plan.hold_seconds`."""
+    failures: list[str] = []
+    started = time.monotonic()
+    _connect_more(generators, more, failures)
+    connect_seconds = time.monotonic() - started
+    rss = _settled_rss(server.pid)
+    step = run_step(generators, server, target / plan.message_interval, plan.hold_seconds, "idle")
+    hold = {
+        "target": plan.hold_target,
+        "shoppers": target,
+        "connect_seconds": connect_seconds,
+        "rss_bytes": rss,
+        "held": step["ack_ms"]["p99"] <= plan.p99_limit_ms
+        and step["acks_ok"] >= 0.99 * step["sent"],
+        "connect_failures": failures[:10],
+        **step,
+    }
+    log(
+        f"  {kind:8} {label} {target:6d} shoppers, a message each"
+        f" {plan.message_interval:.0f} s: ack p99 {step['ack_ms']['p99']:.1f} ms,"
+        f" server cpu {step['server_cpu']:.0%}, other {step['other_cpu']:.0%}"
+    )
+    return hold
 
 
 def _connect_more(generators: Generators, count: int, failures: list[str]) -> None:

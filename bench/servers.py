@@ -28,8 +28,9 @@ def _raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def write_loket_config(folder: Path) -> Path:
-    """Loket's defaults, except what a load test must change: rate limits and origins."""
+def write_loket_config(folder: Path, *, semantic: bool = True) -> Path:
+    """Loket's defaults, except what a load test must change: rate limits and origins
+    (and, with `semantic=False`, the bot matching by words alone)."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.toml"
     config.write_text(
@@ -58,6 +59,7 @@ max_conversations_per_agent = 100
 
 [bot]
 faq_dir = "{ROOT / "faq"}"
+semantic = {"true" if semantic else "false"}
 """,
         encoding="utf-8",
     )

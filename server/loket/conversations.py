@@ -190,6 +190,10 @@ class Reply:
 Change = tuple[Conversation, State]
 
 
+# In `Conversations._current`: the shopper is known to have no conversation yet.
+_NO_CONVERSATION = 0
+
+
 class Conversations:
     """Opens, routes, hands over and closes conversations; persists and announces every change.
 
@@ -218,6 +222,10 @@ class Conversations:
         self._max_chars = max_message_chars
         self._reopen_ms = int(reopen_seconds * 1000)
         self._live: dict[int, Conversation] = {}
+        # The live conversations waiting in the queue and those with an agent, kept as they
+        # change, so routing never walks every conversation (thousands stay with the bot).
+        self._queued: dict[int, Conversation] = {}
+        self._assigned: dict[int, Conversation] = {}
         # Each shopper's latest conversation, so a message needs no query to find it.
         self._current: dict[int, int] = {}
         self._loading: dict[int, asyncio.Future[Conversation | None]] = {}
@@ -273,6 +281,7 @@ class Conversations:
                 client_ids = await self._store.client_ids(conversation_id)
                 conversation = Conversation.from_record(record, client_ids)
                 self._live[conversation_id] = conversation
+                self._track(conversation)
             future.set_result(conversation)
             return conversation
         except BaseException as exc:
@@ -283,9 +292,15 @@ class Conversations:
         finally:
             del self._loading[conversation_id]
 
+    def note_new_shopper(self, shopper_id: int) -> None:
+        """The shopper was just created: they have no conversation (nothing to look up)."""
+        self._current.setdefault(shopper_id, _NO_CONVERSATION)
+
     async def current_for_shopper(self, shopper_id: int) -> Conversation | None:
         """The shopper's latest conversation, open or closed, or None."""
         known = self._current.get(shopper_id)
+        if known == _NO_CONVERSATION:
+            return None
         if known is not None:
             live = self._live.get(known)
             if live is not None:
@@ -323,10 +338,7 @@ class Conversations:
 
     def queue(self) -> list[QueuePlace]:
         """The waiting conversations, first come first served, with estimated waits."""
-        waiting = sorted(
-            (c for c in self._live.values() if c.state is State.QUEUED),
-            key=lambda c: (c.queued_at or 0, c.id),
-        )
+        waiting = sorted(self._queued.values(), key=lambda c: (c.queued_at or 0, c.id))
         online = len(self._presence.online())
         places = []
         for position, conversation in enumerate(waiting, start=1):
@@ -341,6 +353,8 @@ class Conversations:
         return places
 
     def queue_place(self, conversation: Conversation) -> QueuePlace | None:
+        if conversation.state is not State.QUEUED:
+            return None
         for place in self.queue():
             if place.conversation is conversation:
                 return place
@@ -417,6 +431,7 @@ class Conversations:
         )
         conversation = Conversation.from_record(record, {})
         self._live[conversation.id] = conversation
+        self._track(conversation)
         self._current[shopper.id] = conversation.id
         self._route(conversation)
         # Announced as new even when it stays with the bot.
@@ -503,9 +518,7 @@ class Conversations:
         await self._settle([], refill=True)
 
     def load_of(self, agent_id: int) -> int:
-        return sum(
-            1 for c in self._live.values() if c.state is State.ASSIGNED and c.agent_id == agent_id
-        )
+        return sum(1 for c in self._assigned.values() if c.agent_id == agent_id)
 
     async def agent_message(
         self,
@@ -628,11 +641,7 @@ class Conversations:
     # -- routing ---------------------------------------------------------------------
 
     def _agent_states(self) -> list[AgentState]:
-        load = Counter(
-            c.agent_id
-            for c in self._live.values()
-            if c.state is State.ASSIGNED and c.agent_id is not None
-        )
+        load = Counter(c.agent_id for c in self._assigned.values() if c.agent_id is not None)
         return self._presence.routing_states(load, self._routing.capacity_for)
 
     def _route(self, conversation: Conversation, *, preferred: int | None = None) -> list[Change]:
@@ -776,6 +785,17 @@ class Conversations:
             conversation.agent_id = None
         elif state is State.CLOSED:
             conversation.closed_at = now
+        self._track(conversation)
+
+    def _track(self, conversation: Conversation) -> None:
+        """Keep the queued and assigned indexes in step with the conversation's state."""
+        key = conversation.id
+        self._queued.pop(key, None)
+        self._assigned.pop(key, None)
+        if conversation.state is State.QUEUED:
+            self._queued[key] = conversation
+        elif conversation.state is State.ASSIGNED:
+            self._assigned[key] = conversation
 
     async def _persist(self, conversation: Conversation) -> None:
         fields = {

@@ -187,6 +187,9 @@ class StaffedHours:
             self._weekly = tuple(_parse_all(ranges or ()) for ranges in weekly)
         self._closed = frozenset(settings.closed)
         self._open = {day: _parse_all(ranges) for day, ranges in settings.open.items()}
+        # Staffed intervals by (first day, days): asked for on every bot answer, and the
+        # same until the date changes.
+        self._interval_cache: dict[tuple[date, int], tuple[tuple[datetime, datetime], ...]] = {}
 
     def ranges_on(self, day: date) -> tuple[Range, ...]:
         """The ranges that start on `day`, after closed and open dates are applied."""
@@ -237,8 +240,17 @@ class StaffedHours:
             raise ValueError("now must be a timezone-aware datetime")
         return now.astimezone(self.zone).date()
 
-    def _intervals(self, first: date, days: int) -> Iterator[tuple[datetime, datetime]]:
+    def _intervals(self, first: date, days: int) -> tuple[tuple[datetime, datetime], ...]:
         """Staffed intervals (in UTC) of the ranges starting on `days` days from `first`."""
+        key = (first, days)
+        found = self._interval_cache.get(key)
+        if found is None:
+            if len(self._interval_cache) >= 64:
+                self._interval_cache.clear()
+            found = self._interval_cache[key] = tuple(self._compute_intervals(first, days))
+        return found
+
+    def _compute_intervals(self, first: date, days: int) -> Iterator[tuple[datetime, datetime]]:
         for offset in range(days):
             day = first + timedelta(days=offset)
             for start_minute, end_minute in self.ranges_on(day):

@@ -48,6 +48,8 @@ class ShopperClient:
     shopper: ShopperRecord | None
     customer: Customer | None
     page: PageContext
+    # The public id was made by the server for this connection: no shopper has it yet.
+    fresh: bool = False
 
 
 class ShopperNamespace(LoketNamespace):
@@ -136,7 +138,8 @@ class ShopperNamespace(LoketNamespace):
                 # A customer's history needs the shop's word on every visit: without a
                 # valid claim this browser starts an anonymous conversation.
                 public_id = None
-        if shopper is None and public_id is None:
+        fresh = shopper is None and public_id is None
+        if fresh:
             public_id = secrets.token_urlsafe(18)
         assert public_id is not None
         return ShopperClient(
@@ -147,6 +150,7 @@ class ShopperNamespace(LoketNamespace):
             shopper=shopper,
             customer=customer,
             page=page,
+            fresh=fresh,
         )
 
     async def _ensure_shopper(self, sid: str, client: ShopperClient) -> ShopperRecord:
@@ -161,13 +165,16 @@ class ShopperNamespace(LoketNamespace):
         async with self._creating.hold(client.public_id):
             if client.shopper is not None:
                 return client.shopper
-            shopper = await store.shopper_by_public_id(client.public_id)
+            shopper = None if client.fresh else await store.shopper_by_public_id(client.public_id)
             if shopper is None and customer_id is not None:
                 shopper = await store.shopper_by_customer_id(customer_id)
             if shopper is None:
                 shopper = await store.create_shopper(
                     client.public_id, customer_id=customer_id, locale=client.page.locale, now=now
                 )
+                if client.fresh and shopper.public_id == client.public_id:
+                    # Nobody else knew this id: the shopper is new and has no conversation.
+                    self.services.conversations.note_new_shopper(shopper.id)
                 if client.customer is not None:
                     await store.update_shopper(
                         shopper.id, name=client.customer.name, email=client.customer.email

@@ -354,9 +354,9 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         """What `AsyncSocket._send_ping` does after its sleep, and a check for its pong."""
         if not socket.closing and not socket.closed:
             sent = socket.last_ping = time.time()
-            task = asyncio.ensure_future(socket.send(EnginePacket(PING)))
-            _PINGS.add(task)
-            task.add_done_callback(_PINGS.discard)
+            # Straight into the send queue (written at once on a WebSocket): engine.io's
+            # `send` only adds a ping-timeout check, moot right after a ping is sent.
+            socket.queue.put_nowait(EnginePacket(PING))
             loop = asyncio.get_running_loop()
             loop.call_later(self.ping_timeout + 1, self._pong_due, socket, sent)
 
@@ -367,10 +367,6 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
             writer = getattr(socket, "frame_writer", None)
             if writer is not None:
                 writer.abort()
-
-
-# Pings being sent (kept so they are not collected mid-send).
-_PINGS: set[asyncio.Task[Any]] = set()
 
 
 class LeanManager(socketio.AsyncManager):  # type: ignore[misc]

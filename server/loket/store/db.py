@@ -187,6 +187,7 @@ class Database:
             thread.shutdown(wait=False)
             raise StoreError(f"{path}: cannot open the database: {exc}") from exc
         reader.row_factory = sqlite3.Row
+        writer.row_factory = sqlite3.Row
         db = cls(writer, thread, reader, batch_max=batch_max)
         db._task = asyncio.create_task(db._write_loop(), name="loket-store-writer")
         return db

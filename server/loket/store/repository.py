@@ -139,21 +139,27 @@ class Store:
     ) -> ShopperRecord:
         """Create the shopper, or return the one that already has this public or customer id."""
 
-        async def op(conn: WriteConnection) -> None:
-            # DO NOTHING rather than an error, so a race never fails the whole batch.
+        async def op(conn: WriteConnection) -> Any:
+            # DO NOTHING rather than an error, so a race never fails the whole batch; the
+            # row is read back in the same transaction (no second trip to the database).
             await conn.execute(
                 "INSERT INTO shoppers (public_id, customer_id, locale, created_at, last_seen_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (public_id, customer_id, locale, now, now),
             )
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM shoppers WHERE public_id = ?", (public_id,)
+            )
+            if not rows and customer_id is not None:
+                rows = await conn.execute_fetchall(
+                    "SELECT * FROM shoppers WHERE customer_id = ?", (customer_id,)
+                )
+            return rows[0] if rows else None
 
-        await self.db.write(op)
-        shopper = await self.shopper_by_public_id(public_id)
-        if shopper is None and customer_id is not None:
-            shopper = await self.shopper_by_customer_id(customer_id)
-        if shopper is None:
+        row = await self.db.write(op)
+        if row is None:
             raise StoreError(f"shopper {public_id!r} could not be created")
-        return shopper
+        return ShopperRecord.from_row(row)
 
     async def shopper_by_id(self, shopper_id: int) -> ShopperRecord | None:
         cached = self._shoppers.get(shopper_id)
