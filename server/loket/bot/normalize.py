@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -205,8 +206,12 @@ def _is(token: _Token, key: str) -> bool:
     return token.key == key
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def stem(word: str, language: str) -> str:
-    """A light suffix-stripping stem; the same word always gets the same stem."""
+    """A light suffix-stripping stem; the same word always gets the same stem.
+
+    Kept for the most recent words: a shop's questions reuse a small vocabulary.
+    """
     if language == "nl":
         return _stem_dutch(word)
     if language == "en":
