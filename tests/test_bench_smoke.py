@@ -27,3 +27,20 @@ def test_paired_shoppers_relay_and_measure(kind: str) -> None:
         assert 0 < step[figure]["p50"] <= step[figure]["p99"] < 10_000
         assert not math.isnan(step[figure]["p99"])
     assert step["server_errors"] == []
+
+
+def test_idle_memory_and_both_holds() -> None:
+    """Idle shoppers are measured, then held while chatting, by default and with the bot
+    matching by words alone (a fresh server for each)."""
+    plan = scenarios.IdlePlan(
+        counts=(20,), hold_target=40, hold_seconds=2.0, message_interval=1.0, generators=1
+    )
+    result = scenarios.idle("loket", plan, log=lambda line: None)
+    assert result["memory"][0]["shoppers"] == 20
+    for key in ("hold", "hold_words_alone"):
+        hold = result[key]
+        assert hold["shoppers"] == 40
+        assert hold["sent"] > 0
+        assert hold["acks_ok"] == hold["sent"]
+        assert hold["bot_replies"] > 0
+    assert result["server_errors"] == []
