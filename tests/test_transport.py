@@ -91,9 +91,11 @@ async def test_the_heartbeat_pings_a_connection_and_notices_silence(tmp_path: Pa
             assert not answering.closed
 
 
-async def _engine_session(http: aiohttp.ClientSession, url: str) -> tuple[Any, str]:
+async def _engine_session(http: aiohttp.ClientSession, url: str, **options: Any) -> tuple[Any, str]:
     """A raw WebSocket with an engine.io session open; returns it and the session id."""
-    ws = await http.ws_connect(url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
+    ws = await http.ws_connect(
+        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", **options
+    )
     opened = await ws.receive_str()
     assert opened.startswith("0{")
     return ws, json.loads(opened[1:])["sid"]
@@ -136,4 +138,22 @@ async def test_a_client_that_stops_reading_is_cut_off(
                 message = await asyncio.wait_for(ws.receive(), 5)
                 if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                     break
+        await ws.close()
+
+
+async def test_one_frame_larger_than_the_unread_limit_goes_out_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit is on what piles up unread, not on one packet: a reader that keeps up gets
+    a packet far larger than the limit, and the connection stays."""
+    monkeypatch.setattr(transport, "MAX_UNREAD_BYTES", 64 * 1024)
+    async with running(write_config(tmp_path)) as live, aiohttp.ClientSession() as http:
+        ws, sid = await _engine_session(http, live.url, max_msg_size=0)
+        engine = live.app[SIO].eio
+        big = "z" * 24_000_000  # more than the socket buffers take at once
+        await engine.send(sid, big)
+        await engine.send(sid, "after")
+        assert await asyncio.wait_for(ws.receive_str(), 10) == "4" + big
+        assert await asyncio.wait_for(ws.receive_str(), 10) == "4after"
+        assert sid in engine.sockets
         await ws.close()

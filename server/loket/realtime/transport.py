@@ -60,8 +60,9 @@ def decline_compression(sio: socketio.AsyncServer) -> None:
     sio.eio._async = {**sio.eio._async, "websocket": LeanWebSocket}
 
 
-# A client that lets this much pile up unread on its connection is cut off (it reconnects
-# and catches up from its last sequence number); what the server holds for it stays bounded.
+# A client that leaves this much unread on its connection when more is to be sent is cut
+# off (it reconnects and catches up from its last sequence number); what the server holds
+# for it stays bounded.
 MAX_UNREAD_BYTES = 4 * 1024 * 1024
 
 
@@ -112,10 +113,13 @@ class FrameWriter:
         transport = self._transport
         if not frames or transport.is_closing():
             return
-        transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        # Judged on what is still unsent from before, so one large frame (a console's
+        # first list of conversations) always goes out whole.
         if transport.get_write_buffer_size() > MAX_UNREAD_BYTES:
             log.warning("a client does not read what is sent to it: disconnecting it")
             transport.abort()
+            return
+        transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     def close(self) -> None:
         """Close the WebSocket once what was sent before has been written."""
