@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import itertools
 import os
 import random
@@ -377,6 +378,11 @@ async def _serve(conn: Connection, worker: int, url: str, origin: str) -> None:
                     return
                 method = getattr(generator, op)
                 result = await method(**command)
+                if op in ("connect_agents", "pair", "connect_idle"):
+                    # The clients live until the end: keep the collector's full passes
+                    # from walking them (a pause of the generator would count as latency).
+                    gc.collect()
+                    gc.freeze()
                 conn.send({"ok": True, **result})
             except Exception as exc:
                 conn.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import logging
 import signal
@@ -17,6 +16,7 @@ from aiohttp import web
 from loket.app import bound_port, create_app
 from loket.auth import new_password_hasher
 from loket.bot import cli as bot_cli
+from loket.collector import CollectorPolicy
 from loket.config import ConfigError, Settings, load_settings, with_overrides
 from loket.store import Store, StoreError, run_with_store
 
@@ -37,11 +37,10 @@ async def _serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)
     await site.start()
-    # What exists now (the FAQ matcher, the sentence encoder, the routes) lives as long as
-    # the process: keep the garbage collector's full passes from walking it again and
-    # again, each a pause of the event loop.
-    gc.collect()
-    gc.freeze()
+    # Short collector pauses with many shoppers connected (see loket/collector.py).
+    collector = CollectorPolicy()
+    collector.start()
+    collecting = asyncio.create_task(collector.run(), name="loket-collector")
     port = bound_port(runner)
     # Tests and scripts read this line to find the port when asked for port 0.
     print(f"Loket listening on http://{settings.server.host}:{port}", flush=True)
@@ -55,6 +54,8 @@ async def _serve(settings: Settings) -> None:
         await stop.wait()
     finally:
         print("Loket stopping", flush=True)
+        collecting.cancel()
+        collector.stop()
         await runner.cleanup()
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from faq_synthetic import faq, questions
 
+import loket.bot.matcher as matcher_module
 from loket.bot.eval import percentile
 from loket.bot.faq import FaqEntry
-from loket.bot.matcher import Matcher, match_async
+from loket.bot.matcher import Matcher, _LanguageIndex, match_async
 from loket.bot.settings import BotSettings
 
 
@@ -133,6 +135,32 @@ def test_learned_entries_are_added_by_building_a_new_matcher(matcher: Matcher) -
     assert bigger.match("cadeaubon gebruiken", "nl").entry == learned
     assert matcher.match("cadeaubon gebruiken", "nl").outcome == "unknown"
     assert len(bigger.entries) == len(matcher.entries) + 1
+
+
+def test_question_words_are_looked_up_once_and_forgotten_when_full(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word's typo and prefix search runs once per index; the same answers follow."""
+    first = matcher.match("wanner word mn bestelling bezorgt", "nl")
+    calls: list[str] = []
+    original = _LanguageIndex._expand
+
+    def counting(self: _LanguageIndex, term: str) -> Any:
+        calls.append(term)
+        return original(self, term)
+
+    monkeypatch.setattr(_LanguageIndex, "_expand", counting)
+    assert matcher.match("wanner word mn bestelling bezorgt", "nl") == first
+    assert calls == []
+    assert matcher.match("wanneer komt mijn pakket", "nl").entry is not None
+    assert calls  # words not asked before are looked up
+    # A full cache starts over rather than growing without bound.
+    monkeypatch.setattr(matcher_module, "_TERM_CACHE", 2)
+    calls.clear()
+    matcher.match("levering duurt lang betalen", "nl")
+    index = next(iter(matcher._indexes.values()))
+    assert len(index._expanded) <= 2
+    assert matcher.match("wanner word mn bestelling bezorgt", "nl") == first
 
 
 def test_thresholds_come_from_settings() -> None:

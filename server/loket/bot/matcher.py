@@ -33,7 +33,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from rapidfuzz import process
@@ -87,6 +87,11 @@ _KEEP = 4
 _DETECTION_OVERRULES_LOCALE = 2
 # Entries closest in meaning that compete even when they share no word with the question.
 _SEMANTIC_CANDIDATES = 8
+# Question words remembered per index with what they expand to (shoppers' words repeat:
+# the typo and prefix search runs once per distinct word, not once per question).
+_TERM_CACHE = 1 << 14
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +238,10 @@ class _LanguageIndex:
             for term in content_terms(text, language)
         )
         self._joinable = self.vocabulary | frozenset(self.lexicon.words)
+        # The index never changes once built (an FAQ edit builds a new one), so what a
+        # question word splits into and expands to can be kept.
+        self._question_parts: dict[str, tuple[str, ...]] = {}
+        self._expanded: dict[str, _Term] = {}
 
     def _parts(self, term: str, known: frozenset[str]) -> list[str]:
         """A term as it is indexed: a concept stays, a compound is split, parts become concepts."""
@@ -282,11 +291,22 @@ class _LanguageIndex:
             if term in self.vocabulary:
                 result.append(term)
             else:
-                result.extend(self._parts(term, self._known))
+                parts = self._question_parts.get(term)
+                if parts is None:
+                    parts = tuple(self._parts(term, self._known))
+                    _remember(self._question_parts, term, parts)
+                result.extend(parts)
         return result
 
     def expand(self, term: str) -> _Term:
         """The vocabulary words `term` matches, and how much `term` weighs."""
+        known = self._expanded.get(term)
+        if known is None:
+            known = self._expand(term)
+            _remember(self._expanded, term, known)
+        return known
+
+    def _expand(self, term: str) -> _Term:
         found: dict[int, float] = {}
 
         def add(word: str, similarity: float) -> None:
@@ -413,6 +433,13 @@ class _LanguageIndex:
                 if similarity * strength > best.get(entry, 0.0):
                     best[entry] = similarity * strength
         return best
+
+
+def _remember(cache: dict[str, _T], key: str, value: _T) -> None:
+    """Keep `value` under `key`; a full cache starts over (cheaper than tracking use)."""
+    if len(cache) >= _TERM_CACHE:
+        cache.clear()
+    cache[key] = value
 
 
 _QUESTION_SHARE = 0.5
