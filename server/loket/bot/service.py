@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -108,7 +109,8 @@ class Bot:
             return [
                 Reply(_say("suggest", language), {"kind": "suggest", "choices": choices, **asked})
             ]
-        await self.record_miss(conversation, message.text, language, "unknown", None)
+        # Not waited for: the miss shares a transaction with the reply stored next.
+        self._queue_miss(conversation, message.text, language, "unknown", None)
         if conversation.state is State.QUEUED:
             return [Reply(_say("unknown_queued", language), {"kind": "unknown", **asked})]
         offer = "person" if self._people_available() else "leave_question"
@@ -124,15 +126,30 @@ class Bot:
         entry_id: str | None,
     ) -> None:
         """Keep a question the bot could not help with, for the admins' list."""
-        if self._store is not None:
-            await self._store.add_miss(
-                conversation.id,
-                question,
-                language=language,
-                reason=reason,
-                entry_id=entry_id,
-                now=int(self._clock() * 1000),
-            )
+        stored = self._queue_miss(conversation, question, language, reason, entry_id)
+        if stored is not None:
+            await stored
+
+    def _queue_miss(
+        self,
+        conversation: Conversation,
+        question: str,
+        language: str | None,
+        reason: str,
+        entry_id: str | None,
+    ) -> asyncio.Future[None] | None:
+        if self._store is None:
+            return None
+        stored = self._store.add_miss(
+            conversation.id,
+            question,
+            language=language,
+            reason=reason,
+            entry_id=entry_id,
+            now=int(self._clock() * 1000),
+        )
+        stored.add_done_callback(_log_failed_miss)
+        return stored
 
     async def search(self, query: str, limit: int = 8) -> list[FaqEntry]:
         """FAQ entries for an agent's search (canned answers): best matches first."""
@@ -149,3 +166,8 @@ class Bot:
             if all(word in text for word in folded.split()) and entry not in found:
                 found.append(entry)
         return found[:limit]
+
+
+def _log_failed_miss(stored: asyncio.Future[None]) -> None:
+    if not stored.cancelled() and stored.exception() is not None:
+        log.error("a question the bot missed was not stored: %s", stored.exception())

@@ -200,6 +200,11 @@ async def _serve(
             data = await _receive(ws, None)
             if data is None:
                 break
+            if data == "3":
+                # A pong, most of what an idle connection sends: what engine.io's
+                # `receive` does with it, without decoding a packet first.
+                socket.schedule_ping()
+                continue
             if on_message is not None and isinstance(data, str) and data[:1] == "4":
                 try:
                     await on_message(socket.sid, data[1:])

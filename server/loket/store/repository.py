@@ -221,18 +221,17 @@ class Store:
     ) -> ConversationRecord:
         queued_at = now if state == "queued" else None
 
-        async def op(conn: WriteConnection) -> int:
-            cursor = await conn.execute(
+        async def op(conn: WriteConnection) -> Any:
+            # Read back in the same transaction: no second trip to the database.
+            rows = await conn.execute_fetchall(
                 "INSERT INTO conversations (shopper_id, state, created_at, updated_at,"
-                " queued_at, locale, page_url, page_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " queued_at, locale, page_url, page_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING *",
                 (shopper_id, state, now, now, queued_at, locale, page_url, page_title),
             )
-            return int(cursor.lastrowid or 0)
+            return rows[0]
 
-        conversation_id = await self.db.write(op)
-        record = await self.conversation(conversation_id)
-        assert record is not None
-        return record
+        return ConversationRecord.from_row(await self.db.write(op))
 
     async def conversation(self, conversation_id: int) -> ConversationRecord | None:
         row = await self.db.fetch_one(
@@ -527,7 +526,7 @@ class Store:
         )
         return (int(row["n"]), int(row["at"])) if row else (0, 0)
 
-    async def add_miss(
+    def add_miss(
         self,
         conversation_id: int | None,
         question: str,
@@ -536,12 +535,19 @@ class Store:
         reason: str,
         entry_id: str | None,
         now: int,
-    ) -> None:
-        await self._execute(
-            "INSERT INTO misses (conversation_id, question, language, reason, entry_id,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (conversation_id, question, language, reason, entry_id, now),
-        )
+    ) -> asyncio.Future[None]:
+        """Queue a question the bot could not help with; the future resolves once it is
+        committed. Queued at once, so it shares a transaction with what is written next."""
+        params = (conversation_id, question, language, reason, entry_id, now)
+
+        async def op(conn: WriteConnection) -> None:
+            await conn.execute(
+                "INSERT INTO misses (conversation_id, question, language, reason, entry_id,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                params,
+            )
+
+        return self.db.submit(op)
 
     async def misses_since(self, since: int) -> list[MissRecord]:
         rows = await self.db.fetch_all(
