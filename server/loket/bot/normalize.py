@@ -62,6 +62,8 @@ _SENTENCE_END = re.compile(r"[.!?;\n]+")
 
 def fold(text: str) -> str:
     """Lower-case `text` and strip accents, so "Belgïe" and "belgie" are the same word."""
+    if text.isascii():  # most questions: nothing to decompose, no accents to strip
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

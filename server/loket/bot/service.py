@@ -110,36 +110,30 @@ class Bot:
                 Reply(_say("suggest", language), {"kind": "suggest", "choices": choices, **asked})
             ]
         # Not waited for: the miss shares a transaction with the reply stored next.
-        self._queue_miss(conversation, message.text, language, "unknown", None)
+        self.record_miss(conversation, message.text, language, "unknown", None)
         if conversation.state is State.QUEUED:
             return [Reply(_say("unknown_queued", language), {"kind": "unknown", **asked})]
         offer = "person" if self._people_available() else "leave_question"
         key = "unknown_person" if offer == "person" else "unknown_leave"
         return [Reply(_say(key, language), {"kind": "unknown", "offer": offer, **asked})]
 
-    async def record_miss(
+    def record_miss(
         self,
         conversation: Conversation,
         question: str,
         language: str | None,
         reason: str,
         entry_id: str | None,
-    ) -> None:
-        """Keep a question the bot could not help with, for the admins' list."""
-        stored = self._queue_miss(conversation, question, language, reason, entry_id)
-        if stored is not None:
-            await stored
+    ) -> asyncio.Future[None]:
+        """Keep a question the bot could not help with, for the admins' list.
 
-    def _queue_miss(
-        self,
-        conversation: Conversation,
-        question: str,
-        language: str | None,
-        reason: str,
-        entry_id: str | None,
-    ) -> asyncio.Future[None] | None:
+        Queued at once; the future resolves when it is committed (awaiting it is optional:
+        a failed write is logged either way).
+        """
         if self._store is None:
-            return None
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
         stored = self._store.add_miss(
             conversation.id,
             question,
