@@ -15,7 +15,7 @@ from loket.keys import SIO
 from loket.realtime import transport
 from loket.realtime.transport import FastJson, SendQueue, TextPacket
 from tests.inprocess import running
-from tests.support import write_config
+from tests.support import add_agent, login, write_config
 
 
 async def test_send_queue_hands_items_over_in_order() -> None:
@@ -76,7 +76,10 @@ def test_packets_are_compact_json_text() -> None:
 async def test_the_heartbeat_pings_a_connection_and_notices_silence(tmp_path: Path) -> None:
     """The server pings every ping interval; a client that answers stays, one that does not
     is dropped after the ping timeout."""
-    config = write_config(tmp_path, "[routing]\nheartbeat_interval_seconds = 1\n")
+    config = write_config(
+        tmp_path,
+        "[routing]\nheartbeat_interval_seconds = 1\nshopper_heartbeat_interval_seconds = 1\n",
+    )
     async with running(config) as live, aiohttp.ClientSession() as http:
         url = live.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
         async with http.ws_connect(url) as answering, http.ws_connect(url) as silent:
@@ -89,6 +92,45 @@ async def test_the_heartbeat_pings_a_connection_and_notices_silence(tmp_path: Pa
             closed = await asyncio.wait_for(silent.receive(), 30)
             assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
             assert not answering.closed
+
+
+async def test_shoppers_are_pinged_less_often_than_agent_consoles(tmp_path: Path) -> None:
+    """Each connection is pinged at its namespace's interval; the longer one is announced."""
+    config = write_config(
+        tmp_path,
+        "[routing]\nheartbeat_interval_seconds = 1\nshopper_heartbeat_interval_seconds = 3\n",
+    )
+    add_agent(config, "anna", "anna-password")
+    async with running(config) as live, aiohttp.ClientSession() as http:
+        token = await login(live.url, "anna", "anna-password")
+        shopper_ws, _ = await _engine_session(http, live.url)
+        agent_ws, _ = await _engine_session(http, live.url)
+        opened = asyncio.get_running_loop().time()
+        await shopper_ws.send_str('40/shopper,{"locale":"nl"}')
+        await agent_ws.send_str("40/agent," + json.dumps({"token": token}))
+
+        async def pings(ws: Any, until: float) -> int:
+            count = 0
+            loop = asyncio.get_running_loop()
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    frame = await asyncio.wait_for(ws.receive_str(), until - loop.time())
+                    if frame == "2":
+                        count += 1
+                        await ws.send_str("3")
+                    elif frame.startswith("44"):
+                        raise AssertionError(f"refused: {frame}")
+            return count
+
+        # Both are first pinged after the announced 3 s; then the console every second
+        # (at about 4 and 5 s) and the shopper next at about 6 s.
+        shopper_pings, agent_pings = await asyncio.gather(
+            pings(shopper_ws, opened + 5.5), pings(agent_ws, opened + 5.5)
+        )
+        assert shopper_pings == 1
+        assert agent_pings >= 3
+        await shopper_ws.close()
+        await agent_ws.close()
 
 
 async def _engine_session(http: aiohttp.ClientSession, url: str, **options: Any) -> tuple[Any, str]:

@@ -92,8 +92,14 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         # Origins are checked per namespace (shoppers: the allow-list; agents: same origin).
         cors_allowed_origins=[],
         max_http_buffer_size=settings.limits.max_packet_bytes,
-        # The heartbeat: a console that stops answering pings counts as disconnected.
-        ping_interval=settings.routing.heartbeat_interval_seconds,
+        # The heartbeat: a console that stops answering pings counts as disconnected. The
+        # longer of the two intervals is announced (a client gives up on a server that has
+        # not pinged it for that long plus the ping timeout); each connection is pinged at
+        # its own once it has joined a namespace (`LoketNamespace.heartbeat`).
+        ping_interval=max(
+            settings.routing.heartbeat_interval_seconds,
+            settings.routing.shopper_heartbeat_interval_seconds,
+        ),
         logger=False,
         engineio_logger=False,
         serializer=TextPacket,

@@ -44,6 +44,9 @@ class RoutingSettings(BaseModel):
     # Seconds between checks that an agent console is still connected; a console that stops
     # answering counts as disconnected. Default: 15.
     heartbeat_interval_seconds: float = Field(default=15.0, gt=0)
+    # Seconds between the same checks for a shopper's widget: a closed tab is noticed later,
+    # and an idle shopper's phone wakes up less often. Default: 25 (Socket.IO's own default).
+    shopper_heartbeat_interval_seconds: float = Field(default=25.0, gt=0)
     # Seconds a shopper waits in the queue before the bot takes over and offers to leave a
     # question for the next agent. Default: 600.
     queue_timeout_seconds: float = Field(default=600.0, gt=0)

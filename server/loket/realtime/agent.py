@@ -114,6 +114,7 @@ class AgentNamespace(LoketNamespace):
             raise refuse(exc.code, exc.message) from None
         client = AgentClient(self.new_client_state(), session)
         await self.save_session(sid, {"client": client})
+        self.heartbeat(sid, self.services.settings.routing.heartbeat_interval_seconds)
         await self.enter_room(sid, ALL_AGENTS)
         await self.enter_room(sid, agent_room(session.agent.id))
         await self.enter_room(sid, session_room(session.token))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from loket.errors import LoketError
 from loket.ratelimit import TokenBucket
+from loket.realtime.transport import set_ping_interval
 from loket.services import Services
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,13 @@ class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         limits = self.services.settings.limits
         now = time.monotonic()
         return ClientState(TokenBucket(limits.events_per_second, limits.event_burst, updated=now))
+
+    def heartbeat(self, sid: str, seconds: float) -> None:
+        """Ping this client's connection every `seconds` from now on."""
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        socket = self.server.eio.sockets.get(eio_sid) if eio_sid else None
+        if socket is not None:
+            set_ping_interval(socket, seconds)
 
     async def client(self, sid: str) -> Any:
         session = await self.get_session(sid)

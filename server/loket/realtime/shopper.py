@@ -86,6 +86,7 @@ class ShopperNamespace(LoketNamespace):
         except LoketError as exc:
             raise refuse(exc.code, exc.message) from None
         await self.save_session(sid, {"client": client})
+        self.heartbeat(sid, self.services.settings.routing.shopper_heartbeat_interval_seconds)
         if client.shopper is not None:
             await self.enter_room(sid, shopper_room(client.shopper.id))
         self.services.metrics.connections.labels("shopper").inc()

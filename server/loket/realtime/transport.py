@@ -346,6 +346,18 @@ class SendQueue:
         await asyncio.shield(self._done)
 
 
+def ping_interval(socket: AsyncSocket) -> float:
+    """Seconds between pings for this connection: its namespace's, once it has joined one."""
+    interval: float = getattr(socket, "ping_every", None) or socket.server.ping_interval
+    return interval
+
+
+def set_ping_interval(socket: AsyncSocket, seconds: float) -> None:
+    """Ping this connection every `seconds` from its next ping on (at most the interval
+    announced when it opened, or the client would give up on the server)."""
+    socket.ping_every = min(seconds, socket.server.ping_interval)
+
+
 class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
     def create_queue(self, *args: Any, **kwargs: Any) -> SendQueue:
         return SendQueue()
@@ -356,7 +368,7 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
         socket = getattr(target, "__self__", None)
         if getattr(target, "__func__", None) is AsyncSocket._send_ping and not args:
             loop = asyncio.get_running_loop()
-            return loop.call_later(self.ping_interval, self._ping, socket)
+            return loop.call_later(ping_interval(socket), self._ping, socket)
         return super().start_background_task(target, *args, **kwargs)
 
     def _ping(self, socket: AsyncSocket) -> None:
