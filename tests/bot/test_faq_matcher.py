@@ -12,6 +12,7 @@ import loket.bot.matcher as matcher_module
 from loket.bot.eval import percentile
 from loket.bot.faq import FaqEntry
 from loket.bot.matcher import Matcher, _LanguageIndex, match_async
+from loket.bot.semantic import CpuBudget
 from loket.bot.settings import BotSettings
 
 
@@ -161,6 +162,44 @@ def test_question_words_are_looked_up_once_and_forgotten_when_full(
     index = next(iter(matcher._indexes.values()))
     assert len(index._expanded) <= 2
     assert matcher.match("wanner word mn bestelling bezorgt", "nl") == first
+
+
+def test_the_encoder_budget_refills_at_its_share() -> None:
+    """A bucket of CPU seconds: spent below zero it is unavailable until refilled."""
+    now = [0.0]
+    budget = CpuBudget(0.25, window=2.0, clock=lambda: now[0])
+    assert budget.available()
+    budget.spend(0.6)  # 0.5 s in the bucket: 0.1 s overdrawn
+    assert not budget.available()
+    now[0] += 0.3  # 0.075 s back: still overdrawn
+    assert not budget.available()
+    now[0] += 0.2
+    assert budget.available()
+    now[0] += 100  # never more than share * window in the bucket
+    assert budget.available()
+    budget.spend(0.5)
+    assert not budget.available()
+    with pytest.raises(ValueError):
+        CpuBudget(0)
+
+
+@pytest.mark.parametrize(
+    "text", ["wanner word mn bestelling bezorgt", "hoe kan ik betalen", "levering duurt lang"]
+)
+def test_past_its_budget_the_encoder_is_skipped_and_words_decide(
+    matcher: Matcher, text: str
+) -> None:
+    """A question asked while the encoder's CPU budget is spent is matched exactly as the
+    bot matches by words alone (scores and cut-offs); the encoding that spent it counts."""
+    words_alone = Matcher.build(ENTRIES, BotSettings(semantic=False))
+    now = [0.0]
+    budget = CpuBudget(0.0001, clock=lambda: now[0])  # 0.2 ms: one encoding spends it
+    with_meaning = matcher.match(text, "nl", budget)
+    assert with_meaning == matcher.match(text, "nl")
+    assert not budget.available()
+    assert matcher.match(text, "nl", budget) == words_alone.match(text, "nl")
+    now[0] += 3600  # rested: meaning counts again
+    assert matcher.match(text, "nl", budget) == with_meaning
 
 
 def test_thresholds_come_from_settings() -> None:

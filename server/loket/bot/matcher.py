@@ -49,7 +49,7 @@ from loket.bot.normalize import (
     terms_of_words,
     words,
 )
-from loket.bot.semantic import DIMENSIONS, Encoder, Vectors, shared_encoder
+from loket.bot.semantic import DIMENSIONS, CpuBudget, Encoder, Vectors, shared_encoder
 from loket.bot.settings import BotSettings
 from loket.bot.synonyms import is_concept, lexicon_for
 
@@ -488,12 +488,14 @@ class _Ranking:
     language: str | None
     # The words alone and the meaning alone rank the best entry first too.
     agreed: bool
+    # Meaning counted (False: by words alone, for the FAQ's size or the encoder's budget).
+    meaning: bool
 
 
 class Matcher:
     """Matches questions to FAQ entries; immutable, so a new FAQ means a new Matcher."""
 
-    __slots__ = ("_indexes", "_settings", "entries", "phrasing_count")
+    __slots__ = ("_indexes", "_settings", "_words_alone", "entries", "phrasing_count")
 
     def __init__(
         self,
@@ -504,6 +506,8 @@ class Matcher:
         self.entries = entries
         self._indexes = indexes
         self._settings = settings
+        # The cut-offs for a question matched by words alone (its scores run higher).
+        self._words_alone = settings.words_alone() if settings.semantic else settings
         self.phrasing_count = sum(index.phrasing_count for index in indexes.values())
 
     @classmethod
@@ -538,10 +542,15 @@ class Matcher:
     def settings(self) -> BotSettings:
         return self._settings
 
-    def match(self, text: str, language: str | None = None) -> MatchResult:
-        """Decide how to answer `text`; `language` is the shopper's locale, if known."""
-        settings = self._settings
-        ranking = self._rank(text, language)
+    def match(
+        self, text: str, language: str | None = None, budget: CpuBudget | None = None
+    ) -> MatchResult:
+        """Decide how to answer `text`; `language` is the shopper's locale, if known.
+
+        With a `budget`, meaning counts only while the encoder has CPU time left in it.
+        """
+        ranking = self._rank(text, language, budget)
+        settings = self._settings if ranking.meaning else self._words_alone
         scored, reported = ranking.scored, ranking.language
         if not scored:
             return MatchResult(
@@ -574,7 +583,7 @@ class Matcher:
         ranking = self._rank(text, language)
         return ranking.scored, ranking.language
 
-    def _rank(self, text: str, language: str | None) -> _Ranking:
+    def _rank(self, text: str, language: str | None, budget: CpuBudget | None = None) -> _Ranking:
         """Score entries by words and by meaning.
 
         Only the entries of the shopper's language compete. When the language cannot be
@@ -590,7 +599,7 @@ class Matcher:
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None
         if any(self._indexes[name].centroids is not None for name in chosen):
-            question = shared_encoder().encode_question(text)
+            question = shared_encoder().encode_question(text, budget)
         weight = settings.semantic_weight if question is not None else 0.0
         combined: list[tuple[float, FaqEntry]] = []
         # The two best scores by words alone and by meaning alone, with the best entry.
@@ -626,7 +635,7 @@ class Matcher:
             and by_words.leads_with(top)
             and (weight == 0 or by_meaning.leads_with(top))
         )
-        return _Ranking(combined, reported, agreed)
+        return _Ranking(combined, reported, agreed, question is not None)
 
     def language_of(self, text: str) -> str:
         """The language `text` is in, told from its words alone (no matching)."""
@@ -675,7 +684,9 @@ def _units(text: str, folded: list[str]) -> list[list[str]]:
     return [unit for unit in units if unit][:_MAX_UNITS]
 
 
-async def match_async(matcher: Matcher, text: str, language: str | None = None) -> MatchResult:
+async def match_async(
+    matcher: Matcher, text: str, language: str | None = None, budget: CpuBudget | None = None
+) -> MatchResult:
     """`matcher.match`, in a worker thread when it could stall the event loop.
 
     Matching by meaning always runs in a thread (its matrix products release the GIL);
@@ -683,5 +694,5 @@ async def match_async(matcher: Matcher, text: str, language: str | None = None) 
     """
     settings = matcher.settings
     if settings.semantic or matcher.phrasing_count >= settings.thread_threshold:
-        return await asyncio.to_thread(matcher.match, text, language)
-    return matcher.match(text, language)
+        return await asyncio.to_thread(matcher.match, text, language, budget)
+    return matcher.match(text, language, budget)

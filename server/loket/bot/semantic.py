@@ -15,7 +15,8 @@ an edit or a newly approved answer only encodes what is new.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -65,13 +66,17 @@ class Encoder:
             vectors = self._loaded().encode(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
 
-    def encode_question(self, text: str) -> Vectors:
+    def encode_question(self, text: str, budget: CpuBudget | None = None) -> Vectors | None:
         """The vector of one question; questions asked at the same time share one batch.
 
         Matching runs in worker threads. A thread that finds the model busy leaves its
         question waiting; the next thread to get the model encodes every waiting question
-        at once, which costs a fraction of encoding them one by one.
+        at once, which costs a fraction of encoding them one by one. With a `budget`, a
+        question asked while it is spent gets None (match it by words alone), and the
+        CPU time each batch takes is charged to it.
         """
+        if budget is not None and not budget.available():
+            return None
         question = _Question(text)
         with self._waiting_lock:
             self._waiting.append(question)
@@ -79,9 +84,12 @@ class Encoder:
             if question.vector is None:
                 with self._waiting_lock:
                     batch, self._waiting = self._waiting, []
+                started = time.thread_time()
                 vectors = self._loaded().encode([waiting.text for waiting in batch])
                 for waiting, vector in zip(batch, vectors, strict=True):
                     waiting.vector = np.asarray(vector, dtype=np.float32)
+                if budget is not None:
+                    budget.spend(time.thread_time() - started)
         assert question.vector is not None
         return question.vector
 
@@ -98,6 +106,38 @@ class Encoder:
             vector = self._cache.get(text)
             out[row] = vector if vector is not None else self.encode([text])[0]
         return out
+
+
+class CpuBudget:
+    """At most `share` of one CPU core, on average: a bucket of CPU seconds.
+
+    It refills at `share` seconds per second up to `share * window` seconds; spending
+    may take it below zero, and it is available again once refilled above zero. Safe to
+    use from several threads.
+    """
+
+    def __init__(
+        self, share: float, *, window: float = 2.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if not 0 < share <= 1 or window <= 0:
+            raise ValueError("need 0 < share <= 1 and window > 0")
+        self.share = share
+        self._capacity = share * window
+        self._clock = clock
+        self._tokens = self._capacity
+        self._updated = clock()
+        self._lock = threading.Lock()
+
+    def available(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self.share)
+            self._updated = now
+            return self._tokens > 0
+
+    def spend(self, seconds: float) -> None:
+        with self._lock:
+            self._tokens -= seconds
 
 
 class _Question:

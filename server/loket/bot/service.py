@@ -10,6 +10,7 @@ from typing import Any
 
 from loket.bot.faq import FaqEntry
 from loket.bot.matcher import Matcher, MatchResult, match_async
+from loket.bot.semantic import CpuBudget
 from loket.bot.settings import BotSettings
 from loket.bot.watcher import FaqSnapshot, FaqWatcher
 from loket.conversations import Conversation, Reply, State
@@ -66,6 +67,8 @@ class Bot:
             poll_timeout_ms=500,
         )
         self._learned: tuple[FaqEntry, ...] = ()
+        # The sentence encoder's share of the CPU in the running server (see BotSettings).
+        self._encoder_budget = CpuBudget(settings.semantic_cpu_share)
         self.matcher = Matcher.build([], settings)
 
     def start(self) -> None:
@@ -94,7 +97,7 @@ class Bot:
         return {"ok": True, "entries": len(self.matcher.entries), "errors": errors}
 
     async def match(self, text: str, language: str | None) -> MatchResult:
-        return await match_async(self.matcher, text, language)
+        return await match_async(self.matcher, text, language, self._encoder_budget)
 
     async def respond(self, conversation: Conversation, message: MessageRecord) -> list[Reply]:
         """What the bot says to a shopper's message while no agent has the conversation."""
