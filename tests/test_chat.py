@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from loket.conversations import PageContext
+from loket.store import NewShopper, ShopperRecord
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import FakeClock, running
 from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
@@ -221,3 +223,75 @@ async def test_a_day_later_a_new_conversation_shows_the_earlier_one(config_path:
             opened = await call(desk, "/agent", "open", ref)
             (earlier,) = opened["earlier"]
             assert earlier["id"] == old and earlier["note"] == "Opgelost."
+
+
+async def test_a_first_message_is_one_commit_with_its_shopper_and_conversation(
+    config_path: Path,
+) -> None:
+    """A new visitor's first message is stored with their shopper record and conversation
+    in one transaction, and so is the first message of a conversation opened anew; the
+    widget is told about it all as before."""
+    clock = FakeClock()
+    async with running(config_path, clock) as live:
+        services = live.services
+        db = services.store.db
+        joined: list[int] = []
+
+        async def join(shopper: ShopperRecord) -> None:
+            joined.append(shopper.id)
+
+        before = db.batches
+        sent = await services.conversations.first_message(
+            NewShopper("fresh-visitor", locale="nl"),
+            "client-first",
+            "  Hoe lang duurt de levering?  ",
+            PageContext("https://shop.example/jas", "Winterjas", "nl"),
+            joined=join,
+        )
+        assert db.batches == before + 1
+        assert sent is not None
+        conversation, message, duplicate = sent
+        assert not duplicate and message.seq == 1 and message.text == "Hoe lang duurt de levering?"
+        shopper = await services.store.shopper_by_public_id("fresh-visitor")
+        assert shopper is not None and joined == [shopper.id]
+        assert conversation.shopper_id == shopper.id and conversation.page_title == "Winterjas"
+        stored = await services.store.messages_after(conversation.id, 0, 10)
+        assert [(m.seq, m.client_id) for m in stored[:1]] == [(1, "client-first")]
+        # Sent again (a retry), it is the same message.
+        again = await services.conversations.shopper_message(
+            shopper, "client-first", "Hoe lang duurt de levering?", PageContext()
+        )
+        assert again[1].seq == 1 and again[2] is True
+        # Closed and a day later: the next message opens a new conversation in one commit.
+        await services.conversations.close(0, conversation.id, is_admin=True)
+        clock.advance(25 * 3600)
+        await services.conversations.drain()
+        before = db.batches
+        conversation2, message2, _ = await services.conversations.shopper_message(
+            shopper, "client-second", "En de retour?", PageContext()
+        )
+        assert db.batches == before + 1
+        assert conversation2.id != conversation.id and message2.seq == 1
+
+
+async def test_a_first_message_after_another_tab_made_the_shopper_is_sent_as_usual(
+    config_path: Path,
+) -> None:
+    """When the shopper record exists by the time a 'new' visitor writes (another tab of
+    theirs was quicker), nothing is created twice: the message goes the usual way."""
+    async with running(config_path) as live:
+        services = live.services
+        existing = await services.store.create_shopper(
+            "two-tabs", customer_id=None, locale="nl", now=1
+        )
+        joined: list[int] = []
+
+        async def join(shopper: ShopperRecord) -> None:
+            joined.append(shopper.id)
+
+        conversations = await services.store.count_conversations_by_state()
+        sent = await services.conversations.first_message(
+            NewShopper("two-tabs", locale="nl"), "client-x", "hallo", PageContext(), joined=join
+        )
+        assert sent is None and joined == [existing.id]
+        assert await services.store.count_conversations_by_state() == conversations

@@ -92,6 +92,43 @@ def test_stop_leaves_the_collector_as_python_has_it(policy: CollectorPolicy) -> 
     assert policy.stats.freezes == freezes
 
 
-def test_full_every_must_be_positive() -> None:
+async def test_young_garbage_goes_while_frozen_objects_are_freed() -> None:
+    """CPython counts a freed frozen object against new allocations: a server that replaces
+    long-lived objects with new ones (every idle shopper who writes again) would never pass
+    over its young generation, which grows unseen. The timed young pass still frees it."""
+    policy = CollectorPolicy(full_every=3600, young_every=0.05)
+    policy.start()
+    old = [[] for _ in range(30_000)]
+    gc.collect(1)  # frozen now
+    threshold = gc.get_threshold()
+    task = None
+    try:
+        watched = []
+        # Three frozen objects freed for every new one: gen0's count stays at zero.
+        for _ in range(2_000):
+            del old[-3:]
+            node, ref = _cycle()
+            watched.append(ref)
+        all_gone = asyncio.Event()
+        weakref.finalize(node, all_gone.set)
+        del node
+        assert gc.get_count()[0] < threshold[0]
+        assert all(ref() is not None for ref in watched)
+        task = asyncio.create_task(policy.run())
+        async with asyncio.timeout(5):
+            await all_gone.wait()
+        assert all(ref() is None for ref in watched)
+        assert policy.stats.young_collections >= 1
+    finally:
+        if task is not None:
+            task.cancel()
+        policy.stop()
+        gc.unfreeze()
+        gc.collect()
+
+
+def test_intervals_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         CollectorPolicy(full_every=0)
+    with pytest.raises(ValueError, match="positive"):
+        CollectorPolicy(young_every=0)

@@ -122,15 +122,37 @@ async def test_shoppers_are_pinged_less_often_than_agent_consoles(tmp_path: Path
                         raise AssertionError(f"refused: {frame}")
             return count
 
-        # Both are first pinged after the announced 3 s; then the console every second
-        # (at about 4 and 5 s) and the shopper next at about 6 s.
+        # Both are first pinged within the announced 3 s (after 1.5 s at the earliest); then
+        # the shopper 3 s later (by 6 s) and the console every second (4 more by 7 s).
         shopper_pings, agent_pings = await asyncio.gather(
-            pings(shopper_ws, opened + 5.5), pings(agent_ws, opened + 5.5)
+            pings(shopper_ws, opened + 7), pings(agent_ws, opened + 7)
         )
-        assert shopper_pings == 1
-        assert agent_pings >= 3
+        assert shopper_pings == 2
+        assert agent_pings >= 4
         await shopper_ws.close()
         await agent_ws.close()
+
+
+async def test_connections_opened_together_are_first_pinged_apart(tmp_path: Path) -> None:
+    """The first ping of each connection comes in the second half of the interval, so a
+    crowd that connects at once (after a restart) is not pinged in one burst ever after."""
+    config = write_config(
+        tmp_path,
+        "[routing]\nheartbeat_interval_seconds = 2\nshopper_heartbeat_interval_seconds = 2\n",
+    )
+    async with running(config) as live, aiohttp.ClientSession() as http:
+        loop = asyncio.get_running_loop()
+
+        async def first_ping() -> float:
+            ws, _ = await _engine_session(http, live.url)
+            opened = loop.time()
+            assert await asyncio.wait_for(ws.receive_str(), 5) == "2"
+            await ws.close()
+            return loop.time() - opened
+
+        after = await asyncio.gather(*(first_ping() for _ in range(20)))
+        assert min(after) > 0.9 and max(after) < 2.3
+        assert max(after) - min(after) > 0.3
 
 
 async def _engine_session(http: aiohttp.ClientSession, url: str, **options: Any) -> tuple[Any, str]:

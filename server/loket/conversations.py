@@ -31,7 +31,7 @@ from loket.routing import (
     estimate_wait,
     queue_overdue,
 )
-from loket.store import ConversationRecord, MessageRecord, ShopperRecord, Store
+from loket.store import ConversationRecord, MessageRecord, NewShopper, ShopperRecord, Store
 from loket.store.records import Author
 from loket.texts import say
 
@@ -118,10 +118,12 @@ class Conversation:
     # question an agent's next reply answers, kept here so learning needs no query.
     # None: not known (the conversation has messages from before it was loaded).
     asked: list[str] | None = field(default_factory=list)
+    # The routing fields as the store holds them (see `Conversations._persist`).
+    saved: dict[str, Any] | None = None
 
     @classmethod
     def from_record(cls, record: ConversationRecord, client_ids: dict[str, int]) -> Conversation:
-        return cls(
+        conversation = cls(
             id=record.id,
             shopper_id=record.shopper_id,
             state=State(record.state),
@@ -141,6 +143,20 @@ class Conversation:
             client_ids=client_ids,
             asked=None if client_ids else [],
         )
+        conversation.saved = conversation.stored_fields()
+        return conversation
+
+    def stored_fields(self) -> dict[str, Any]:
+        """The fields `Conversations._persist` writes."""
+        return {
+            "state": self.state.value,
+            "agent_id": self.agent_id,
+            "updated_at": self.updated_at,
+            "queued_at": self.queued_at,
+            "assigned_at": self.assigned_at,
+            "closed_at": self.closed_at,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,19 +394,57 @@ class Conversations:
         """
         text = clean_text(text, self._max_chars)
         async with self._locks.hold(("shopper", shopper.id)):
-            conversation, changes = await self._open_for(
+            conversation, changes, first = await self._open_for(
                 shopper,
                 page,
                 reroute=lambda c: c.state is State.CLOSED and client_id not in c.client_ids,
+                first=(client_id, text),
             )
-            appended = self._append(conversation, "shopper", client_id, text, None)
+            appended = (
+                None if first else self._append(conversation, "shopper", client_id, text, None)
+            )
         await self._settle(changes)
-        message, duplicate = await appended
+        if appended is None:
+            assert first is not None
+            message, duplicate = first, False
+        else:
+            message, duplicate = await appended
         if not duplicate:
-            await self._events.message_added(conversation, message, origin)
-            if respond:
-                self._after_shopper_message(conversation, message)
+            await self._announce(conversation, message, origin, respond)
         return conversation, message, duplicate
+
+    async def first_message(
+        self,
+        new: NewShopper,
+        client_id: str,
+        text: str,
+        page: PageContext,
+        *,
+        joined: Callable[[ShopperRecord], Awaitable[None]],
+        origin: str | None = None,
+    ) -> tuple[Conversation, MessageRecord, bool] | None:
+        """A new visitor's first message: their shopper record, conversation and message in
+        one transaction.
+
+        `joined` is given the shopper as soon as the record exists, before anything is
+        announced. Returns what `shopper_message` returns; or None when the shopper existed
+        already (another tab of theirs was quicker): then send it with `shopper_message`.
+        """
+        text = clean_text(text, self._max_chars)
+        shopper, conversation, message = await self._create(new, page, (client_id, text))
+        await joined(shopper)
+        if conversation is None or message is None:
+            return None
+        await self._settle([(conversation, State.BOT)])
+        await self._announce(conversation, message, origin, True)
+        return conversation, message, False
+
+    async def _announce(
+        self, conversation: Conversation, message: MessageRecord, origin: str | None, respond: bool
+    ) -> None:
+        await self._events.message_added(conversation, message, origin)
+        if respond:
+            self._after_shopper_message(conversation, message)
 
     async def _open_for(
         self,
@@ -398,17 +452,24 @@ class Conversations:
         page: PageContext,
         *,
         reroute: Callable[[Conversation], bool],
-    ) -> tuple[Conversation, list[Change]]:
+        first: tuple[str, str] | None = None,
+    ) -> tuple[Conversation, list[Change], MessageRecord | None]:
         """The shopper's conversation, created when there is none (or only an old closed
-        one), and routed again when `reroute` says so. Call with the shopper's lock held."""
+        one), and routed again when `reroute` says so. Call with the shopper's lock held.
+
+        A conversation created here holds `first` (client id, text) as its first message,
+        written in the same transaction and returned; None when the conversation existed.
+        """
         conversation = await self.current_for_shopper(shopper.id)
         if conversation is None or self._too_old_to_reopen(conversation):
-            conversation, change = await self._create(shopper, page)
-            return conversation, [change]
+            _, created, message = await self._create(shopper, page, first)
+            assert created is not None
+            # Announced as new even when it stays with the bot.
+            return created, [(created, State.BOT)], message
         if reroute(conversation):
             # A returning shopper goes back to their agent when that agent can take it.
-            return conversation, self._route(conversation, preferred=conversation.agent_id)
-        return conversation, []
+            return conversation, self._route(conversation, preferred=conversation.agent_id), None
+        return conversation, [], None
 
     def _too_old_to_reopen(self, conversation: Conversation) -> bool:
         return (
@@ -418,31 +479,53 @@ class Conversations:
         )
 
     async def _create(
-        self, shopper: ShopperRecord, page: PageContext
-    ) -> tuple[Conversation, Change]:
+        self, shopper: ShopperRecord | NewShopper, page: PageContext, first: tuple[str, str] | None
+    ) -> tuple[ShopperRecord, Conversation | None, MessageRecord | None]:
+        """A new conversation with the shopper's `first` message (and, for a `NewShopper`,
+        the shopper) in one transaction. No conversation when a new shopper existed already."""
         now = self._now()
-        record = await self._store.create_conversation(
-            shopper.id,
+        message = None
+        if first is not None:
+            client_id, text = first
+            message = MessageRecord(
+                conversation_id=0,  # filled in by the store
+                seq=1,
+                client_id=client_id,
+                author="shopper",
+                agent_id=None,
+                text=text,
+                created_at=now,
+            )
+        opened = await self._store.open_conversation(
+            shopper.id if isinstance(shopper, ShopperRecord) else shopper,
             state="bot",
             now=now,
             locale=page.locale or shopper.locale,
             page_url=page.url,
             page_title=page.title,
+            first=message,
         )
-        conversation = Conversation.from_record(record, {})
+        record = opened.shopper if isinstance(shopper, NewShopper) else shopper
+        if record is None:
+            raise LoketError("store_failed", "The message could not be saved; send it again.")
+        if opened.conversation is None:
+            return record, None, None
+        conversation = Conversation.from_record(opened.conversation, {})
+        if opened.message is not None:
+            self._note(conversation, opened.message)
+            conversation.client_ids[opened.message.client_id] = opened.message.seq
         self._live[conversation.id] = conversation
         self._track(conversation)
-        self._current[shopper.id] = conversation.id
+        self._current[conversation.shopper_id] = conversation.id
         self._route(conversation)
-        # Announced as new even when it stays with the bot.
-        return conversation, (conversation, State.BOT)
+        return record, conversation, opened.message
 
     async def request_person(
         self, shopper: ShopperRecord, page: PageContext
     ) -> tuple[Conversation, Availability]:
         """The shopper asks for a person: route to an agent or the queue when anyone can come."""
         async with self._locks.hold(("shopper", shopper.id)):
-            conversation, changes = await self._open_for(
+            conversation, changes, _ = await self._open_for(
                 shopper, page, reroute=lambda c: c.state in (State.BOT, State.CLOSED)
             )
         await self._settle(changes)
@@ -798,16 +881,18 @@ class Conversations:
             self._assigned[key] = conversation
 
     async def _persist(self, conversation: Conversation) -> None:
-        fields = {
-            "state": conversation.state.value,
-            "agent_id": conversation.agent_id,
-            "updated_at": conversation.updated_at,
-            "queued_at": conversation.queued_at,
-            "assigned_at": conversation.assigned_at,
-            "closed_at": conversation.closed_at,
-            "note": conversation.note,
-        }
-        await self._store.db.write(self._store.update_conversation_op(conversation.id, fields))
+        """Write the conversation's routing fields, unless the store holds them already
+        (a new conversation that stays with the bot was written as it is)."""
+        values = conversation.stored_fields()
+        if values == conversation.saved:
+            return
+        conversation.saved = values
+        op = self._store.update_conversation_op(conversation.id, values)
+        try:
+            await self._store.db.write(op)
+        except BaseException:
+            conversation.saved = None
+            raise
 
     def _append(
         self,
@@ -829,10 +914,9 @@ class Conversations:
         waiting = conversation.pending.get(client_id)
         if waiting is not None:
             return self._duplicate_of(waiting)
-        conversation.last_seq += 1
         message = MessageRecord(
             conversation_id=conversation.id,
-            seq=conversation.last_seq,
+            seq=conversation.last_seq + 1,
             client_id=client_id,
             author=author,
             agent_id=agent_id,
@@ -840,15 +924,21 @@ class Conversations:
             created_at=self._now(),
             meta=meta,
         )
-        conversation.updated_at = message.created_at
-        if author in ("shopper", "agent"):
-            conversation.last_author = author
-        if author == "shopper":
-            conversation.asked = [*(conversation.asked or ())[-2:], text]
+        self._note(conversation, message)
         written = self._store.db.submit(self._store.insert_message_op(message))
         done: asyncio.Future[MessageRecord] = asyncio.get_running_loop().create_future()
         conversation.pending[client_id] = done
         return self._finish(conversation, message, written, done)
+
+    @staticmethod
+    def _note(conversation: Conversation, message: MessageRecord) -> None:
+        """What the conversation keeps of a message given its sequence number."""
+        conversation.last_seq = message.seq
+        conversation.updated_at = message.created_at
+        if message.author in ("shopper", "agent"):
+            conversation.last_author = message.author
+        if message.author == "shopper":
+            conversation.asked = [*(conversation.asked or ())[-2:], message.text]
 
     async def _finish(
         self,

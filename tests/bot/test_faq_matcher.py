@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -200,6 +201,30 @@ def test_past_its_budget_the_encoder_is_skipped_and_words_decide(
     assert matcher.match(text, "nl", budget) == words_alone.match(text, "nl")
     now[0] += 3600  # rested: meaning counts again
     assert matcher.match(text, "nl", budget) == with_meaning
+
+
+async def test_past_its_budget_a_question_is_matched_on_the_loop(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the encoder's budget spent, a small FAQ is matched by words alone without the
+    hand-over to a worker thread (which costs more than the match); with budget, in one."""
+    words_alone = Matcher.build(ENTRIES, BotSettings(semantic=False))
+    threads: list[object] = []
+    real_to_thread = asyncio.to_thread
+
+    async def to_thread(function: Any, *args: Any) -> Any:
+        threads.append(function)
+        return await real_to_thread(function, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", to_thread)
+    text = "hoe kan ik betalen"
+    spent = CpuBudget(0.0001, clock=lambda: 0.0)
+    spent.spend(1.0)
+    assert await match_async(matcher, text, "nl", spent) == words_alone.match(text, "nl")
+    assert threads == []
+    fresh = CpuBudget(0.5)
+    assert await match_async(matcher, text, "nl", fresh) == matcher.match(text, "nl")
+    assert len(threads) == 1
 
 
 def test_thresholds_come_from_settings() -> None:

@@ -690,9 +690,17 @@ async def match_async(
     """`matcher.match`, in a worker thread when it could stall the event loop.
 
     Matching by meaning always runs in a thread (its matrix products release the GIL);
-    matching by words alone only for an FAQ large enough to take a noticeable time.
+    matching by words alone only for an FAQ large enough to take a noticeable time. While
+    the encoder's `budget` is spent, a question is matched by words alone, and on the
+    event loop when that is quick: the hand-over to a thread would cost more than the match.
     """
     settings = matcher.settings
-    if settings.semantic or matcher.phrasing_count >= settings.thread_threshold:
+    large = matcher.phrasing_count >= settings.thread_threshold
+    if settings.semantic and budget is not None and not large and not budget.available():
+        return matcher.match(text, language, _SPENT)
+    if settings.semantic or large:
         return await asyncio.to_thread(matcher.match, text, language, budget)
     return matcher.match(text, language, budget)
+
+
+_SPENT = CpuBudget.spent()

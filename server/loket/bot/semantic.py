@@ -14,6 +14,7 @@ an edit or a newly approved answer only encodes what is new.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -127,6 +128,13 @@ class CpuBudget:
         self._tokens = self._capacity
         self._updated = clock()
         self._lock = threading.Lock()
+
+    @classmethod
+    def spent(cls) -> CpuBudget:
+        """A budget that is never available: match by words alone."""
+        budget = cls(1.0)
+        budget._tokens = -math.inf
+        return budget
 
     def available(self) -> bool:
         with self._lock:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from loket.auth import verify_customer
-from loket.conversations import PageContext
+from loket.conversations import Conversation, PageContext
 from loket.errors import LoketError
 from loket.hours import is_dutch
 from loket.locks import KeyedLocks
@@ -26,7 +26,7 @@ from loket.realtime.payloads import (
     Sync,
     Typing,
 )
-from loket.store import ShopperRecord
+from loket.store import MessageRecord, NewShopper, ShopperRecord
 from loket.views import (
     availability_view,
     message_view,
@@ -184,6 +184,28 @@ class ShopperNamespace(LoketNamespace):
         await self.enter_room(sid, shopper_room(shopper.id))
         return shopper
 
+    async def _first_message(
+        self, sid: str, client: ShopperClient, payload: ShopperMessage
+    ) -> tuple[Conversation, MessageRecord, bool] | None:
+        """A new visitor's first message, written with their shopper record and conversation
+        in one transaction; None when the record exists by now (send it the usual way)."""
+
+        async def joined(shopper: ShopperRecord) -> None:
+            client.shopper = shopper
+            await self.enter_room(sid, shopper_room(shopper.id))
+
+        async with self._creating.hold(client.public_id):
+            if client.shopper is not None:
+                return None
+            return await self.services.conversations.first_message(
+                NewShopper(client.public_id, locale=client.page.locale),
+                payload.client_id,
+                payload.text,
+                client.page,
+                joined=joined,
+                origin=sid,
+            )
+
     # -- events --------------------------------------------------------------------
 
     async def on_sync_event(self, sid: str, client: ShopperClient, payload: Any) -> dict[str, Any]:
@@ -315,10 +337,15 @@ class ShopperNamespace(LoketNamespace):
         assert isinstance(payload, ShopperMessage)
         if payload.page is not None:
             client.page = PageContext(payload.page.url, payload.page.title, client.page.locale)
-        shopper = await self._ensure_shopper(sid, client)
-        conversation, message, duplicate = await self.services.conversations.shopper_message(
-            shopper, payload.client_id, payload.text, client.page, origin=sid
-        )
+        sent = None
+        if client.shopper is None and client.fresh and client.customer is None:
+            sent = await self._first_message(sid, client, payload)
+        if sent is None:
+            shopper = await self._ensure_shopper(sid, client)
+            sent = await self.services.conversations.shopper_message(
+                shopper, payload.client_id, payload.text, client.page, origin=sid
+            )
+        conversation, message, duplicate = sent
         return {
             "message": await message_view(message, self.services.agents),
             "duplicate": duplicate,

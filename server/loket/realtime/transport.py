@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import struct
 import time
 from collections.abc import Callable
@@ -365,10 +366,16 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
     def start_background_task(self, target: Any, *args: Any, **kwargs: Any) -> Any:
         # engine.io's heartbeat is a task per connection that sleeps until the next ping
         # (about 1.3 KiB while it sleeps); a timer does the same for a fraction of that.
-        socket = getattr(target, "__self__", None)
         if getattr(target, "__func__", None) is AsyncSocket._send_ping and not args:
-            loop = asyncio.get_running_loop()
-            return loop.call_later(ping_interval(socket), self._ping, socket)
+            socket: AsyncSocket = target.__self__
+            delay = ping_interval(socket)
+            if not getattr(socket, "pinged", False):
+                # The first ping comes anywhere in the second half of the interval: clients
+                # that connected together (all of them, after a restart) are then not
+                # pinged in one burst every interval for as long as they stay.
+                socket.pinged = True
+                delay *= random.uniform(0.5, 1.0)
+            return asyncio.get_running_loop().call_later(delay, self._ping, socket)
         return super().start_background_task(target, *args, **kwargs)
 
     def _ping(self, socket: AsyncSocket) -> None:

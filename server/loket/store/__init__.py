@@ -10,7 +10,7 @@ from loket.store.records import (
     MissRecord,
     ShopperRecord,
 )
-from loket.store.repository import Store, run_with_store
+from loket.store.repository import NewShopper, Store, run_with_store
 
 __all__ = [
     "AgentRecord",
@@ -20,6 +20,7 @@ __all__ = [
     "LearnedRecord",
     "MessageRecord",
     "MissRecord",
+    "NewShopper",
     "ShopperRecord",
     "Store",
     "StoreError",

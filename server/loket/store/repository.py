@@ -6,8 +6,9 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from loket.store.db import BulkInsert, Database, StoreError, Synchronous, WriteConnection
 from loket.store.records import (
@@ -35,6 +36,46 @@ _CONVERSATION_FIELDS = frozenset(
         "note",
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class NewShopper:
+    """A shopper to create (with `Store.create_shopper` or `Store.open_conversation`)."""
+
+    public_id: str
+    customer_id: str | None = None
+    locale: str | None = None
+
+
+class Opened(NamedTuple):
+    """What `Store.open_conversation` created."""
+
+    shopper: ShopperRecord | None
+    conversation: ConversationRecord | None
+    message: MessageRecord | None
+
+
+async def _insert_shopper(conn: WriteConnection, new: NewShopper, now: int) -> tuple[Any, bool]:
+    """The shopper's row, and whether it was inserted now; an existing shopper with the same
+    public or customer id is returned instead.
+
+    DO NOTHING rather than an error, so a race never fails the whole batch; the row is read
+    back in the same transaction (no second trip to the database).
+    """
+    cursor = await conn.execute(
+        "INSERT INTO shoppers (public_id, customer_id, locale, created_at, last_seen_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (new.public_id, new.customer_id, new.locale, now, now),
+    )
+    inserted = cursor.rowcount == 1
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM shoppers WHERE public_id = ?", (new.public_id,)
+    )
+    if not rows and new.customer_id is not None:
+        rows = await conn.execute_fetchall(
+            "SELECT * FROM shoppers WHERE customer_id = ?", (new.customer_id,)
+        )
+    return (rows[0] if rows else None), inserted
 
 
 # Shoppers kept in memory by id, at most.
@@ -138,28 +179,17 @@ class Store:
         self, public_id: str, *, customer_id: str | None, locale: str | None, now: int
     ) -> ShopperRecord:
         """Create the shopper, or return the one that already has this public or customer id."""
+        new = NewShopper(public_id, customer_id=customer_id, locale=locale)
 
         async def op(conn: WriteConnection) -> Any:
-            # DO NOTHING rather than an error, so a race never fails the whole batch; the
-            # row is read back in the same transaction (no second trip to the database).
-            await conn.execute(
-                "INSERT INTO shoppers (public_id, customer_id, locale, created_at, last_seen_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (public_id, customer_id, locale, now, now),
-            )
-            rows = await conn.execute_fetchall(
-                "SELECT * FROM shoppers WHERE public_id = ?", (public_id,)
-            )
-            if not rows and customer_id is not None:
-                rows = await conn.execute_fetchall(
-                    "SELECT * FROM shoppers WHERE customer_id = ?", (customer_id,)
-                )
-            return rows[0] if rows else None
+            row, _ = await _insert_shopper(conn, new, now)
+            return row
 
+        changes = self._shopper_changes
         row = await self.db.write(op)
         if row is None:
             raise StoreError(f"shopper {public_id!r} could not be created")
-        return ShopperRecord.from_row(row)
+        return self._keep_shopper(ShopperRecord.from_row(row), changes)
 
     async def shopper_by_id(self, shopper_id: int) -> ShopperRecord | None:
         cached = self._shoppers.get(shopper_id)
@@ -169,12 +199,15 @@ class Store:
         row = await self.db.fetch_one("SELECT * FROM shoppers WHERE id = ?", (shopper_id,))
         if not row:
             return None
-        shopper = ShopperRecord.from_row(row)
-        # Not kept when a change was made while it was read: it may predate the change.
+        return self._keep_shopper(ShopperRecord.from_row(row), changes)
+
+    def _keep_shopper(self, shopper: ShopperRecord, changes: int) -> ShopperRecord:
+        """Keep `shopper`, read when the change count was `changes`, unless a change was made
+        since (the record may predate it)."""
         if changes == self._shopper_changes:
             if len(self._shoppers) >= _SHOPPERS_KEPT:
                 del self._shoppers[next(iter(self._shoppers))]
-            self._shoppers[shopper_id] = shopper
+            self._shoppers[shopper.id] = shopper
         return shopper
 
     async def shopper_by_public_id(self, public_id: str) -> ShopperRecord | None:
@@ -219,9 +252,46 @@ class Store:
         page_url: str | None,
         page_title: str | None,
     ) -> ConversationRecord:
+        opened = await self.open_conversation(
+            shopper_id,
+            state=state,
+            now=now,
+            locale=locale,
+            page_url=page_url,
+            page_title=page_title,
+        )
+        assert opened.conversation is not None
+        return opened.conversation
+
+    async def open_conversation(
+        self,
+        shopper: int | NewShopper,
+        *,
+        state: ConversationStateName,
+        now: int,
+        locale: str | None,
+        page_url: str | None,
+        page_title: str | None,
+        first: MessageRecord | None = None,
+    ) -> Opened:
+        """Create a conversation in one transaction with its `first` message (its
+        conversation id is filled in here) and, for a `NewShopper`, with the shopper.
+
+        One commit instead of three for a new visitor's first message. When a new shopper's
+        public or customer id is taken already (another tab was quicker), only that shopper
+        is returned and nothing else is created: their conversation may exist already.
+        """
         queued_at = now if state == "queued" else None
 
-        async def op(conn: WriteConnection) -> Any:
+        async def op(conn: WriteConnection) -> tuple[Any, Any, MessageRecord | None]:
+            shopper_row = None
+            if isinstance(shopper, NewShopper):
+                shopper_row, inserted = await _insert_shopper(conn, shopper, now)
+                if shopper_row is None or not inserted:
+                    return shopper_row, None, None
+                shopper_id = shopper_row["id"]
+            else:
+                shopper_id = shopper
             # Read back in the same transaction: no second trip to the database.
             rows = await conn.execute_fetchall(
                 "INSERT INTO conversations (shopper_id, state, created_at, updated_at,"
@@ -229,9 +299,22 @@ class Store:
                 " RETURNING *",
                 (shopper_id, state, now, now, queued_at, locale, page_url, page_title),
             )
-            return rows[0]
+            message = None
+            if first is not None:
+                message = replace(first, conversation_id=rows[0]["id"])
+                if not await self.insert_message_op(message)(conn):
+                    raise StoreError(f"message {message.client_id!r} is in the new conversation")
+            return shopper_row, rows[0], message
 
-        return ConversationRecord.from_row(await self.db.write(op))
+        changes = self._shopper_changes
+        shopper_row, row, message = await self.db.write(op)
+        return Opened(
+            self._keep_shopper(ShopperRecord.from_row(shopper_row), changes)
+            if shopper_row is not None
+            else None,
+            ConversationRecord.from_row(row) if row is not None else None,
+            message,
+        )
 
     async def conversation(self, conversation_id: int) -> ConversationRecord | None:
         row = await self.db.fetch_one(
