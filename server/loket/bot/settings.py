@@ -51,10 +51,10 @@ class BotSettings(BaseModel):
     # reloads). A larger FAQ is matched by words alone, with the stricter cut-offs.
     semantic_max_phrasings: int = Field(default=20_000, ge=0)
     # At most this share of one CPU core goes to encoding shoppers' questions (default
-    # 0.25: well over 100 questions a second). A question asked while that is used up is
+    # 0.1: about 40 questions a second). A question asked while that is used up is
     # matched by words alone, with their cut-offs, so a flood of questions never slows the
-    # chat down; the encoder shares the server's process and its interpreter lock.
-    semantic_cpu_share: float = Field(default=0.25, gt=0.0, le=1.0)
+    # chat down (the encoder process competes with the server for the machine's cores).
+    semantic_cpu_share: float = Field(default=0.1, gt=0.0, le=1.0)
 
     # Language of a question whose language cannot be told, when the browser did not say
     # either (default "nl").

@@ -1,0 +1,138 @@
+"""The sentence encoder in a process of its own, so that encoding never holds the server's GIL.
+
+The encoder runs in pure numpy: between its matrix products it runs Python, holding the
+interpreter lock. In a worker thread of the server that meant the event loop waited for the
+lock (up to the interpreter's 5 ms switch interval, many times a second) whenever a question
+was being encoded: with 20,000 shoppers connected and a question a millisecond, message
+acknowledgements waited 50-200 ms (measured). In its own process it shares nothing with
+the event loop but a pipe, and runs at a lower priority than the server.
+
+The protocol on the child's stdin and stdout, all integers big-endian:
+
+- request: a 4-byte length, then that many bytes of a JSON list of texts;
+- reply: a 4-byte count of vectors, an 8-byte float of the CPU seconds the encoding took,
+  then count x DIMENSIONS float32 values.
+
+Before its first reply the child writes one byte, `READY`, once the model is loaded. It
+ends when its stdin closes (the server stopped or died).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, Any
+
+import numpy as np
+
+from loket.bot.semantic import DIMENSIONS, Vectors, load_model
+
+READY = b"R"
+_REQUEST = struct.Struct("!I")
+_REPLY = struct.Struct("!Id")
+# Lower priority than the server: under load the event loop gets the CPU first.
+NICENESS = 5
+# The most a load may take (the model is read from the package on first use).
+START_TIMEOUT = 120.0
+
+
+class EncoderProcessError(RuntimeError):
+    """The encoder process could not be started, or died."""
+
+
+class EncoderProcess:
+    """A child process that encodes texts; `encode` blocks the calling thread only (the GIL
+    is released while it waits on the pipe). One caller at a time."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "loket.bot.encoder_process"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._stdin: IO[bytes] = self._process.stdin
+        self._stdout: IO[bytes] = self._process.stdout
+        # The model loads in the child; a child that never says it is ready is killed.
+        timer = threading.Timer(START_TIMEOUT, self._process.kill)
+        timer.start()
+        try:
+            ready = self._stdout.read(1)
+        finally:
+            timer.cancel()
+        if ready != READY:
+            self.close()
+            raise EncoderProcessError("the encoder process did not start")
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def encode(self, texts: list[str]) -> tuple[Vectors, float]:
+        """Vectors of `texts` (one row each), and the CPU seconds the child spent on them."""
+        payload = json.dumps(texts).encode()
+        try:
+            self._stdin.write(_REQUEST.pack(len(payload)) + payload)
+            self._stdin.flush()
+            count, cpu = _REPLY.unpack(_read_exactly(self._stdout, _REPLY.size))
+            data = _read_exactly(self._stdout, count * DIMENSIONS * 4)
+        except (OSError, ValueError, struct.error) as exc:
+            raise EncoderProcessError(f"the encoder process failed: {exc}") from exc
+        if count != len(texts):
+            raise EncoderProcessError(f"the encoder process sent {count} vectors for {len(texts)}")
+        return np.frombuffer(data, dtype=np.float32).reshape(count, DIMENSIONS), cpu
+
+    def close(self) -> None:
+        """End the child (it ends by itself when its stdin closes)."""
+        with contextlib.suppress(OSError):
+            self._stdin.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._stdout.close()
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    data = stream.read(size)
+    if data is None or len(data) != size:
+        raise EncoderProcessError("the encoder process ended")
+    return data
+
+
+def serve(requests: IO[bytes], replies: IO[bytes], model: Any) -> None:
+    """Answer requests until `requests` ends."""
+    replies.write(READY)
+    replies.flush()
+    while True:
+        header = requests.read(_REQUEST.size)
+        if len(header) < _REQUEST.size:
+            return
+        (length,) = _REQUEST.unpack(header)
+        texts = json.loads(requests.read(length))
+        started = time.thread_time()
+        vectors = np.ascontiguousarray(model.encode(texts), dtype=np.float32)
+        spent = time.thread_time() - started
+        replies.write(_REPLY.pack(len(texts), spent))
+        replies.write(vectors.reshape(len(texts), DIMENSIONS).tobytes())
+        replies.flush()
+
+
+def main() -> None:
+    # The protocol owns the real stdout; anything printed goes to stderr instead.
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    os.nice(NICENESS)
+    serve(sys.stdin.buffer, replies, load_model())
+
+
+if __name__ == "__main__":
+    main()

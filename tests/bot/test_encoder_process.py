@@ -1,0 +1,74 @@
+"""The sentence encoder in a child process: same vectors, and it survives its child's death."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from loket.bot.semantic import CpuBudget, Encoder, shared_encoder
+
+TEXTS = ["hoe kan ik betalen", "where is my parcel", "wanneer wordt mijn bestelling bezorgd"]
+
+
+@pytest.fixture(scope="module")
+def remote() -> Iterator[Encoder]:
+    encoder = Encoder(separate_process=True)
+    encoder.load()
+    try:
+        yield encoder
+    finally:
+        encoder.close()
+
+
+def _child(encoder: Encoder) -> int:
+    model = encoder._model  # the EncoderProcess
+    assert model is not None
+    pid: int = model.pid
+    return pid
+
+
+def test_the_child_gives_the_vectors_the_thread_gives(remote: Encoder) -> None:
+    local = shared_encoder().encode(TEXTS)
+    far = remote.encode(TEXTS)
+    assert far.shape == local.shape == (3, 512)
+    assert np.allclose(far, local, atol=1e-5)
+    assert _child(remote) != os.getpid()
+
+
+def test_questions_from_many_threads_share_the_child(remote: Encoder) -> None:
+    texts = [f"wanneer wordt bestelling {n} bezorgd" for n in range(30)]
+    alone = remote.encode(texts)
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(remote.encode_question, texts))
+    for one, other in zip(alone, together, strict=True):
+        assert other is not None and float(np.dot(one, other)) > 0.999
+
+
+def test_the_budget_is_charged_with_the_childs_cpu_time(remote: Encoder) -> None:
+    budget = CpuBudget(0.0001, clock=lambda: 0.0)  # 0.2 ms in the bucket
+    assert remote.encode_question("mag ik mijn jas ruilen voor een andere maat", budget) is not None
+    assert not budget.available()
+    assert remote.encode_question("mag ik mijn jas ruilen", budget) is None
+
+
+def test_a_dead_child_is_replaced(remote: Encoder) -> None:
+    before = remote.encode(TEXTS[:1])
+    old = _child(remote)
+    os.kill(old, signal.SIGKILL)
+    vector = remote.encode_question(TEXTS[0])
+    assert vector is not None and float(np.dot(vector, before[0])) > 0.999
+    assert _child(remote) != old
+
+
+def test_close_ends_the_child() -> None:
+    encoder = Encoder(separate_process=True)
+    encoder.load()
+    pid = _child(encoder)
+    encoder.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
