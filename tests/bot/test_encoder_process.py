@@ -56,6 +56,13 @@ def test_the_budget_is_charged_with_the_childs_cpu_time(remote: Encoder) -> None
     assert remote.encode_question("mag ik mijn jas ruilen", budget) is None
 
 
+def test_ctrl_c_in_the_terminal_leaves_the_child_to_the_server(remote: Encoder) -> None:
+    pid = _child(remote)
+    os.kill(pid, signal.SIGINT)
+    assert remote.encode_question(TEXTS[1]) is not None
+    assert _child(remote) == pid
+
+
 def test_a_dead_child_is_replaced(remote: Encoder) -> None:
     before = remote.encode(TEXTS[:1])
     old = _child(remote)
