@@ -35,6 +35,7 @@ async def test_metrics_count_connections_conversations_and_messages(server: Serv
     assert values['loket_connections{namespace="agent"}'] == "1.0"
     assert values['loket_conversations{state="assigned"}'] == "1.0"
     assert values['loket_messages_total{author="shopper"}'] == "1.0"
+    assert values["loket_bot_words_alone_for_cpu_share"] == "0.0"
     assert (
         'loket_event_handling_seconds_bucket{event="message",le="0.005",namespace="shopper"}'
         in values

@@ -51,6 +51,12 @@ class Metrics:
             "Write transactions committed since start.",
             registry=self.registry,
         )
+        self.bot_words_alone = Gauge(
+            "loket_bot_words_alone_for_cpu_share",
+            "Questions matched by words alone since start because the sentence encoder's"
+            " CPU share (bot.semantic_cpu_share) was used up.",
+            registry=self.registry,
+        )
 
         # Labelled children of the per-event metrics, looked up once per label set
         # (`labels()` takes a lock and checks its arguments on every call).

@@ -222,6 +222,7 @@ async def test_past_its_budget_a_question_is_matched_on_the_loop(
     spent.spend(1.0)
     assert await match_async(matcher, text, "nl", spent) == words_alone.match(text, "nl")
     assert threads == []
+    assert spent.refusals == 1  # counted once (loket_bot_words_alone_for_cpu_share)
     fresh = CpuBudget(0.5)
     assert await match_async(matcher, text, "nl", fresh) == matcher.match(text, "nl")
     assert len(threads) == 1

@@ -57,6 +57,8 @@ class Encoder:
         self.separate_process = separate_process
         self._lock = threading.Lock()
         self._model: Any = None
+        # Encoder processes started (more than one: it died and was started again).
+        self.processes_started = 0
         self._cache: dict[str, Vectors] = {}
         # Questions waiting to be encoded together (see `encode_question`).
         self._waiting: list[_Question] = []
@@ -66,6 +68,12 @@ class Encoder:
         """Load the weights now rather than on the first question."""
         with self._lock:
             self._run([])
+
+    @property
+    def process_id(self) -> int | None:
+        """The encoder process's id, while one runs."""
+        model = self._model
+        return model.pid if self.separate_process and model is not None else None
 
     def close(self) -> None:
         """Stop the encoder process, if there is one (started again when next needed)."""
@@ -89,6 +97,7 @@ class Encoder:
             try:
                 if self._model is None:
                     self._model = EncoderProcess()
+                    self.processes_started += 1
                 if not texts:
                     return np.zeros((0, DIMENSIONS), dtype=np.float32), 0.0
                 result: tuple[Vectors, float] = self._model.encode(texts)
@@ -178,6 +187,8 @@ class CpuBudget:
         self._tokens = self._capacity
         self._updated = clock()
         self._lock = threading.Lock()
+        # Times it was found spent: questions that went by words alone because of it.
+        self.refusals = 0
 
     @classmethod
     def spent(cls) -> CpuBudget:
@@ -191,7 +202,10 @@ class CpuBudget:
             now = self._clock()
             self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self.share)
             self._updated = now
-            return self._tokens > 0
+            if self._tokens > 0:
+                return True
+            self.refusals += 1
+            return False
 
     def spend(self, seconds: float) -> None:
         with self._lock:

@@ -10,7 +10,7 @@ from typing import Any
 
 from loket.bot.faq import FaqEntry
 from loket.bot.matcher import Matcher, MatchResult, match_async
-from loket.bot.semantic import CpuBudget
+from loket.bot.semantic import CpuBudget, shared_encoder
 from loket.bot.settings import BotSettings
 from loket.bot.watcher import FaqSnapshot, FaqWatcher
 from loket.conversations import Conversation, Reply, State
@@ -94,7 +94,23 @@ class Bot:
     async def health(self) -> dict[str, Any]:
         """For /healthz: a broken file is reported, but its last good version keeps serving."""
         errors = [str(error) for error in self.watcher.errors]
-        return {"ok": True, "entries": len(self.matcher.entries), "errors": errors}
+        return {
+            "ok": True,
+            "entries": len(self.matcher.entries),
+            "errors": errors,
+            "meaning": self.meaning(),
+        }
+
+    def meaning(self) -> dict[str, Any]:
+        """Whether questions are matched by meaning, and what the encoder is doing."""
+        on = self.matcher.settings.semantic
+        encoder = shared_encoder() if on else None
+        return {
+            "on": on,
+            "encoder_process": encoder.process_id if encoder else None,
+            "encoder_processes_started": encoder.processes_started if encoder else 0,
+            "words_alone_for_cpu_share": self._encoder_budget.refusals,
+        }
 
     async def match(self, text: str, language: str | None) -> MatchResult:
         return await match_async(self.matcher, text, language, self._encoder_budget)
