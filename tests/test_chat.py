@@ -263,7 +263,9 @@ async def test_a_first_message_is_one_commit_with_its_shopper_and_conversation(
         )
         assert again[1].seq == 1 and again[2] is True
         # Closed and a day later: the next message opens a new conversation in one commit.
-        await services.conversations.close(0, conversation.id, is_admin=True)
+        admin = await services.store.agent_by_name("admin")
+        assert admin is not None
+        await services.conversations.close(admin.id, conversation.id, is_admin=True)
         clock.advance(25 * 3600)
         await services.conversations.drain()
         before = db.batches

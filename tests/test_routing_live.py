@@ -238,6 +238,8 @@ async def test_off_hours_question_reaches_the_next_shift_and_the_answer_the_shop
         conversation_id = left["conversation"]["id"]
 
     clock.now = WEDNESDAY_EVENING + 14 * 3600  # Thursday 09:00 in Amsterdam
+    # Quiet for 14 hours, but a question waits in it: it is not closed.
+    await server.services.conversations.tick()
     anna = await login(server.url, "anna", AGENT_PASSWORD)
     async with agent(server.url, anna) as (desk, _):
         synced = await call(desk, "/agent", "sync")
@@ -300,3 +302,140 @@ async def test_away_agents_get_no_new_conversations(live: tuple[RunningServer, F
         async with shopper(server.url) as (widget, _):
             sent = await _say(widget, "iemand?")
             assert sent["conversation"]["state"] == "bot"
+
+
+# -- quiet conversations with the bot ---------------------------------------------------------
+
+
+async def test_quiet_bot_conversation_is_closed_and_reopens_when_the_shopper_writes(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """After an hour with nobody writing, a conversation with the bot is closed: the widget
+    and the consoles are told, it leaves the console's lists, and the shopper's next message
+    reopens it (routed as any message is)."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with shopper(server.url) as (widget, widget_inbox):
+        sent = await _say(widget, "hallo, is er iemand?")
+        conversation_id = sent["conversation"]["id"]
+        assert sent["conversation"]["state"] == "bot"
+        await server.services.conversations.drain()  # the bot's answer
+        async with agent(server.url, anna) as (desk, desk_inbox):
+            listed = (await call(desk, "/agent", "sync"))["conversations"]
+            assert [c["id"] for c in listed] == [conversation_id]
+
+            clock.advance(59 * 60)
+            await server.services.conversations.tick()
+            assert (await call(widget, "/shopper", "sync"))["conversation"]["state"] == "bot"
+
+            clock.advance(2 * 60)
+            await server.services.conversations.tick()
+            closed = await widget_inbox.wait_for("conversation", lambda c: c["state"] == "closed")
+            assert closed["id"] == conversation_id
+            seen = await desk_inbox.wait_for("conversation", lambda c: c["state"] == "closed")
+            assert seen["previous_state"] == "bot"
+            assert seen["agent"] is None
+            synced = await call(desk, "/agent", "sync")
+            assert synced["conversations"] == []
+            # "Closed today" is what agents closed, not every chat the bot had.
+            assert synced["closed_today"] == []
+
+            # Reopened; with an agent online now, it goes to her.
+            again = await _say(widget, "nog een vraag")
+            assert again["conversation"]["id"] == conversation_id
+            assert again["conversation"]["agent"]["name"] == "anna"
+            listed = (await call(desk, "/agent", "sync"))["conversations"]
+            assert [c["id"] for c in listed] == [conversation_id]
+
+
+async def test_quiet_conversations_close_a_bounded_number_per_tick(
+    live: tuple[RunningServer, FakeClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crowd of quiet conversations is closed a bounded number at a time, in one commit."""
+    monkeypatch.setattr("loket.conversations.QUIET_CLOSES_PER_TICK", 2)
+    server, clock = live
+    conversations = server.services.conversations
+    async with (
+        shopper(server.url) as (one, _),
+        shopper(server.url) as (two, _),
+        shopper(server.url) as (three, _),
+    ):
+        for widget in (one, two, three):
+            await _say(widget, "hallo")
+        await conversations.drain()  # the bot's answers
+        assert len(conversations.open_conversations()) == 3
+        clock.advance(61 * 60)
+        batches = server.services.store.db.batches
+        await conversations.tick()
+        assert len(conversations.open_conversations()) == 1
+        assert server.services.store.db.batches == batches + 1
+        await conversations.tick()
+        assert conversations.open_conversations() == []
+
+
+async def test_admin_closing_a_bot_conversation_is_listed_as_theirs(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """An admin who closes a conversation nobody had is named as who closed it."""
+    server, _ = live
+    admin = await login(server.url, "admin", AGENT_PASSWORD)
+    async with shopper(server.url) as (widget, _):
+        sent = await _say(widget, "hallo")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        async with agent(server.url, admin) as (desk, _):
+            closed = await call(desk, "/agent", "close", ref)
+            assert closed["conversation"]["state"] == "closed"
+            assert closed["conversation"]["agent"]["name"] == "admin"
+            synced = await call(desk, "/agent", "sync")
+            assert [c["id"] for c in synced["closed_today"]] == [ref["conversation_id"]]
+
+
+async def test_conversations_that_went_quiet_while_the_server_was_down_are_closed_at_start(
+    routing_config: Path,
+) -> None:
+    """At start-up, conversations with the bot that went quiet meanwhile are closed in the
+    store without being loaded; one with a recent message stays open for its full hour."""
+    clock = FakeClock(WEDNESDAY_EVENING)
+    async with running(routing_config, clock) as server:
+        async with shopper(server.url) as (early, _), shopper(server.url) as (late, _):
+            early_token = (await call(early, "/shopper", "sync"))["token"]
+            quiet = (await _say(early, "vraag"))["conversation"]["id"]
+            await _say(late, "eerste vraag")
+            # The bot's answers are written at the time they are given.
+            await server.services.conversations.drain()
+            clock.advance(50 * 60)
+            busy = (await _say(late, "tweede vraag"))["conversation"]["id"]
+        await server.services.conversations.drain()
+    clock.advance(15 * 60)  # quiet: 65 minutes; busy: 15 minutes since its last message
+    async with running(routing_config, clock) as server:
+        conversations = server.services.conversations
+        assert [c.id for c in conversations.open_conversations()] == [busy]
+        stored = await server.services.store.conversation(quiet)
+        assert stored is not None and stored.state == "closed"
+        await conversations.tick()
+        assert [c.id for c in conversations.open_conversations()] == [busy]
+        clock.advance(46 * 60)
+        await conversations.tick()
+        assert conversations.open_conversations() == []
+        # The quiet shopper comes back and goes on in the same conversation.
+        async with shopper(server.url, auth={"token": early_token}) as (early, _):
+            assert (await call(early, "/shopper", "sync"))["conversation"]["state"] == "closed"
+            again = await _say(early, "ik ben terug")
+            assert again["conversation"]["id"] == quiet
+            assert again["conversation"]["state"] == "bot"
+
+
+async def test_quiet_bot_conversations_stay_open_when_the_setting_is_zero(
+    tmp_path: Path, seeded_data: Path
+) -> None:
+    """bot_idle_close_minutes = 0 keeps conversations with the bot open however long."""
+    shutil.copytree(seeded_data, tmp_path / "shop" / "data")
+    config = write_config(
+        tmp_path / "shop", ROUTING.replace("[routing]", "[routing]\nbot_idle_close_minutes = 0")
+    )
+    clock = FakeClock(WEDNESDAY_EVENING)
+    async with running(config, clock) as server, shopper(server.url) as (widget, _):
+        await _say(widget, "hallo")
+        clock.advance(30 * 86_400)
+        await server.services.conversations.tick()
+        assert (await call(widget, "/shopper", "sync"))["conversation"]["state"] == "bot"

@@ -206,6 +206,9 @@ class Reply:
 Change = tuple[Conversation, State]
 
 
+# The most quiet conversations with the bot one tick closes (see `routing.bot_idle_close_minutes`).
+QUIET_CLOSES_PER_TICK = 100
+
 # In `Conversations._current`: the shopper is known to have no conversation yet.
 _NO_CONVERSATION = 0
 
@@ -259,7 +262,16 @@ class Conversations:
     # -- start-up ------------------------------------------------------------------
 
     async def restore(self) -> None:
-        """Rebuild the open conversations and the queue from the store (at start-up)."""
+        """Rebuild the open conversations and the queue from the store (at start-up).
+
+        Conversations with the bot that went quiet while the server was down are closed
+        first, in the store, so they are not loaded at all."""
+        quiet_ms = self._bot_quiet_ms()
+        if quiet_ms:
+            now = self._now()
+            closed = await self._store.close_quiet_bot_conversations(now - quiet_ms, now)
+            if closed:
+                log.info("closed %d quiet conversations with the bot", closed)
         for record in await self._store.open_conversations():
             await self._load(record.id)
         replies = await self._store.last_agent_replies(list(self._live))
@@ -294,8 +306,10 @@ class Conversations:
             record = await self._store.conversation(conversation_id)
             conversation = None
             if record is not None:
-                client_ids = await self._store.client_ids(conversation_id)
+                client_ids, last_at = await self._store.client_ids(conversation_id)
                 conversation = Conversation.from_record(record, client_ids)
+                # The stored updated_at moves with routing changes, not with every message.
+                conversation.updated_at = max(conversation.updated_at, last_at or 0)
                 self._live[conversation_id] = conversation
                 self._track(conversation)
             future.set_result(conversation)
@@ -703,6 +717,9 @@ class Conversations:
         previous = conversation.state
         if summary:
             conversation.note = summary
+        if conversation.agent_id is None:
+            # An admin closing a conversation nobody had: it is theirs in the records.
+            conversation.agent_id = agent_id
         self._transition(conversation, State.CLOSED, conversation.agent_id)
         if previous is State.ASSIGNED and conversation.assigned_at is not None:
             self._handling.append((self._now() - conversation.assigned_at) / 1000)
@@ -775,8 +792,7 @@ class Conversations:
         if not changes and not refill:
             return
         changes = changes + self._fill_free_agents()
-        for conversation, _ in changes:
-            await self._persist(conversation)
+        await self._persist([conversation for conversation, _ in changes])
         for conversation, previous in changes:
             await self._events.conversation_changed(conversation, previous)
         if any(State.QUEUED in (previous, c.state) for c, previous in changes):
@@ -790,11 +806,11 @@ class Conversations:
         changes: list[Change] = []
         notices: list[tuple[Conversation, str]] = []
         for agent_id in self._presence.gone(self._clock(), routing.disconnect_grace_seconds):
-            for conversation in list(self._live.values()):
-                if conversation.state is State.ASSIGNED and conversation.agent_id == agent_id:
+            for conversation in list(self._assigned.values()):
+                if conversation.agent_id == agent_id:
                     conversation.excluded.add(agent_id)
                     changes.extend(self._route(conversation))
-        for conversation in list(self._live.values()):
+        for conversation in list(self._assigned.values()):
             if conversation.state is not State.ASSIGNED or conversation.assigned_at is None:
                 continue
             if conversation.last_author != "shopper":
@@ -824,6 +840,7 @@ class Conversations:
                 self._transition(conversation, State.BOT, None)
                 changes.append((conversation, State.QUEUED))
                 notices.append((conversation, "queue_timeout"))
+        changes.extend(self._close_quiet_bot_conversations(now_ms))
         await self._settle(changes)
         for conversation, key in notices:
             text = say(
@@ -837,6 +854,32 @@ class Conversations:
                 meta={"kind": "notice", "offer": "leave_question"},
             )
         self._forget_idle(now_ms)
+
+    def _bot_quiet_ms(self) -> int:
+        return int(self._routing.bot_idle_close_minutes * 60_000)
+
+    def _close_quiet_bot_conversations(self, now_ms: int) -> list[Change]:
+        """Close conversations with the bot that nobody wrote in for
+        `routing.bot_idle_close_minutes`, at most `QUIET_CLOSES_PER_TICK` at a time so the
+        consoles are not sent thousands of changes at once (the rest wait for the next tick).
+        Kept open: a question left for the next shift, a message being written."""
+        quiet_ms = self._bot_quiet_ms()
+        if not quiet_ms:
+            return []
+        changes: list[Change] = []
+        for conversation in self._live.values():
+            if (
+                conversation.state is State.BOT
+                and now_ms - conversation.updated_at > quiet_ms
+                and not conversation.open_callbacks
+                and not conversation.pending
+            ):
+                changes.append((conversation, State.BOT))
+                if len(changes) == QUIET_CLOSES_PER_TICK:
+                    break
+        for conversation, _ in changes:
+            self._transition(conversation, State.CLOSED, None)
+        return changes
 
     def _forget_idle(self, now_ms: int) -> None:
         """Drop long-closed conversations from memory; they load again when needed."""
@@ -880,19 +923,28 @@ class Conversations:
         elif conversation.state is State.ASSIGNED:
             self._assigned[key] = conversation
 
-    async def _persist(self, conversation: Conversation) -> None:
-        """Write the conversation's routing fields, unless the store holds them already
-        (a new conversation that stays with the bot was written as it is)."""
-        values = conversation.stored_fields()
-        if values == conversation.saved:
+    async def _persist(self, conversations: list[Conversation]) -> None:
+        """Write the conversations' routing fields, unless the store holds them already
+        (a new conversation that stays with the bot was written as it is). The writes go
+        to the store together, so they share a commit."""
+        writes = []
+        for conversation in conversations:
+            values = conversation.stored_fields()
+            if values == conversation.saved:
+                continue
+            op = self._store.update_conversation_op(conversation.id, values)
+            writes.append((conversation, self._store.db.submit(op)))
+            conversation.saved = values
+        if not writes:
             return
-        conversation.saved = values
-        op = self._store.update_conversation_op(conversation.id, values)
-        try:
-            await self._store.db.write(op)
-        except BaseException:
-            conversation.saved = None
-            raise
+        results = await asyncio.gather(*(w for _, w in writes), return_exceptions=True)
+        failed = None
+        for (conversation, _), result in zip(writes, results, strict=True):
+            if isinstance(result, BaseException):
+                conversation.saved = None
+                failed = failed or result
+        if failed is not None:
+            raise failed
 
     def _append(
         self,

@@ -53,6 +53,11 @@ class RoutingSettings(BaseModel):
     # Seconds an agent is assumed to need per conversation, for wait estimates, until enough
     # conversations have been handled to measure it. Default: 300.
     default_handling_seconds: float = Field(default=300.0, gt=0)
+    # Minutes a conversation with the bot may stay quiet (nobody writes) before it is closed,
+    # so conversations of shoppers who left do not pile up in the console and in memory. A
+    # shopper who writes again within `limits.reopen_hours` reopens it. 0: never closed.
+    # Conversations with a question left for the next shift stay open. Default: 60.
+    bot_idle_close_minutes: float = Field(default=60.0, ge=0)
 
     @field_validator("capacity")
     @classmethod

@@ -1,4 +1,5 @@
-"""The console's shopper context, closing with a summary, Closed today and keyboard switching."""
+"""The console's shopper context, closing with a summary, Closed today, keyboard switching,
+and quiet chats the bot closes."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.browser.conftest import ServerWith, open_shop
 from tests.browser.helpers import PASSWORD, screenshot
 from tests.browser.test_console import log_in, open_console
+from tests.browser.test_widget import send
 from tests.support import ServerProcess, call, new_client_id, shopper
 
 pytestmark = pytest.mark.browser
@@ -129,3 +132,50 @@ async def test_context_summary_closed_today_and_keys(server: ServerProcess, cont
             "Waar blijft mijn pakket?"
         )
     assert errors == []
+
+
+# No staffed hours, and a conversation with the bot closes after 3 quiet seconds.
+QUIET_CLOSE = """
+[hours]
+timezone = "Europe/Amsterdam"
+monday = []
+
+[routing]
+bot_idle_close_minutes = 0.05
+"""
+
+
+async def test_quiet_bot_chat_leaves_the_console_and_the_widget_says_so(
+    server_with: ServerWith, context: Any, page_errors: list[str]
+) -> None:
+    """A chat only the bot answered closes when it goes quiet: it leaves "With the bot"
+    without landing in "Closed today", the widget says it was closed, and writing again
+    brings it back."""
+    server = server_with(QUIET_CLOSE)
+    console = await open_console(context, server)
+    console.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    await log_in(console, "anna", PASSWORD)
+    bot_group = console.locator('[data-group="With the bot"]')
+    await expect(bot_group.locator("h3")).to_have_text("With the bot (0)")
+
+    shop = await open_shop(context, server, page_errors)
+    await shop.locator(".launcher").click()
+    await send(shop, "Hebben jullie deze tas in het rood?")
+    await expect(bot_group.locator("h3")).to_have_text("With the bot (1)")
+    await console.locator('[data-group="With the bot"] button.conv').click()
+    await expect(console.locator("#conv-title")).not_to_have_text("")
+
+    await expect(shop.locator(".state")).to_have_text(
+        "Dit gesprek is gesloten. Schrijf opnieuw om het te heropenen.", timeout=15_000
+    )
+    await expect(bot_group.locator("h3")).to_have_text("With the bot (0)")
+    await expect(console.locator('[data-group="Closed today"]')).to_have_count(0)
+    # The conversation on screen stays readable, marked closed.
+    await expect(console.locator(".facts .state")).to_have_text("closed")
+
+    await send(shop, "Hallo?")
+    await expect(shop.locator(".state")).to_have_text(
+        "Onze assistent antwoordt; er is nu geen medewerker beschikbaar"
+    )
+    await expect(bot_group.locator("h3")).to_have_text("With the bot (1)")
+    assert page_errors == []

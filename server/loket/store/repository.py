@@ -344,9 +344,29 @@ class Store:
         )
         return [ConversationRecord.from_row(r) for r in rows]
 
+    async def close_quiet_bot_conversations(self, quiet_since: int, now: int) -> int:
+        """Close the conversations with the bot in which nothing was written since
+        `quiet_since` and no question waits for the next shift; how many there were."""
+
+        async def op(conn: WriteConnection) -> int:
+            cursor = await conn.execute(
+                "UPDATE conversations SET state = 'closed', closed_at = ?, updated_at = ?"
+                " WHERE state = 'bot' AND updated_at < ?"
+                " AND COALESCE((SELECT created_at FROM messages m"
+                "   WHERE m.conversation_id = conversations.id ORDER BY seq DESC LIMIT 1), 0) < ?"
+                " AND NOT EXISTS (SELECT 1 FROM callbacks c"
+                "   WHERE c.conversation_id = conversations.id AND c.answered_at IS NULL)",
+                (now, now, quiet_since, quiet_since),
+            )
+            return int(cursor.rowcount)
+
+        return await self.db.write(op)
+
     async def conversations_closed_since(self, since: int) -> list[ConversationRecord]:
+        """Conversations an agent closed (or had when they closed) since `since`."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM conversations WHERE state = 'closed' AND closed_at >= ? ORDER BY id",
+            "SELECT * FROM conversations WHERE state = 'closed' AND closed_at >= ?"
+            " AND agent_id IS NOT NULL ORDER BY id",
             (since,),
         )
         return [ConversationRecord.from_row(r) for r in rows]
@@ -424,11 +444,15 @@ class Store:
         )
         return MessageRecord.from_row(row) if row else None
 
-    async def client_ids(self, conversation_id: int) -> dict[str, int]:
+    async def client_ids(self, conversation_id: int) -> tuple[dict[str, int], int | None]:
+        """The conversation's messages' sequence numbers by client id, and when the last
+        one was written (None without messages)."""
         rows = await self.db.fetch_all(
-            "SELECT client_id, seq FROM messages WHERE conversation_id = ?", (conversation_id,)
+            "SELECT client_id, seq, created_at FROM messages WHERE conversation_id = ?",
+            (conversation_id,),
         )
-        return {row["client_id"]: int(row["seq"]) for row in rows}
+        last = max((int(row["created_at"]) for row in rows), default=None)
+        return {row["client_id"]: int(row["seq"]) for row in rows}, last
 
     async def last_messages(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
         """The newest message of each given conversation."""

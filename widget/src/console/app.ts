@@ -372,7 +372,9 @@ export class ConsoleApp {
     }
     if (c.state === "closed") {
       this.conversations.delete(c.id);
-      this.closedToday.set(c.id, merged);
+      // "Closed today" lists what agents closed; a quiet chat the bot closed just leaves.
+      if (c.agent) this.closedToday.set(c.id, merged);
+      else if (this.selected?.id === c.id) this.visited.set(c.id, merged);
     } else {
       this.conversations.set(c.id, merged);
       this.closedToday.delete(c.id);
