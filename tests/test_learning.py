@@ -182,3 +182,53 @@ async def test_after_a_restart_the_question_is_read_back_from_the_store(
     assert again["learned"] is None
     _, listed, _ = await run_loket(config_path, "learned", "list", "--status", "approved")
     assert QUESTION in listed
+
+
+async def test_a_reply_and_what_is_learned_from_it_share_one_commit(config_path: Path) -> None:
+    """The agent's reply and the candidate learned from it are written in one transaction."""
+    async with running(config_path) as live:
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": QUESTION}
+            )
+            ref = {"conversation_id": sent["conversation"]["id"]}
+            await live.services.conversations.drain()  # the bot's answer
+            token = await login(live.url, "anna", AGENT_PASSWORD)
+            async with agent(live.url, token) as (desk, _):
+                await call(desk, "/agent", "take", ref)
+                db = live.services.store.db
+                before = db.batches
+                ack = await call(
+                    desk,
+                    "/agent",
+                    "message",
+                    {**ref, "client_id": new_client_id(), "text": ANSWER, "reusable": False},
+                )
+                assert ack["learned"]["status"] == "candidate"
+                assert db.batches == before + 1
+        stored = await live.services.store.learned(ack["learned"]["id"])
+        assert stored is not None
+        assert (stored.question, stored.answer) == (QUESTION, ANSWER)
+
+
+async def test_nothing_is_learned_from_a_reply_that_was_not_stored(config_path: Path) -> None:
+    """A learned pair tied to a reply is kept only if that reply is in the store."""
+    async with running(config_path) as live:
+        store = live.services.store
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": QUESTION}
+            )
+        kept = await store.add_learned(
+            QUESTION,
+            ANSWER,
+            language="nl",
+            agent_id=None,
+            conversation_id=sent["conversation"]["id"],
+            approved=False,
+            personal=[],
+            now=0,
+            with_message="a-reply-that-was-never-stored",
+        )
+        assert kept is None
+        assert await store.learned_by_status("candidate") == []

@@ -205,6 +205,9 @@ class Reply:
 
 Change = tuple[Conversation, State]
 
+# Told of a new message once it has its sequence number, before it is stored.
+Accepted = Callable[[Conversation, MessageRecord], None]
+
 
 # The most quiet conversations with the bot one tick closes (see `routing.bot_idle_close_minutes`).
 QUIET_CLOSES_PER_TICK = 100
@@ -626,8 +629,12 @@ class Conversations:
         *,
         is_admin: bool,
         origin: str | None = None,
+        accepted: Accepted | None = None,
     ) -> tuple[Conversation, MessageRecord, bool]:
-        """Store an agent's reply; only the agent the conversation is assigned to may reply."""
+        """Store an agent's reply; only the agent the conversation is assigned to may reply.
+
+        `accepted` is called with a new reply as soon as it has its sequence number, before
+        it is stored: writes it queues share the reply's transaction."""
         text = clean_text(text, self._max_chars)
         async with self._locks.hold(("conversation", conversation_id)):
             conversation = await self.get(conversation_id)
@@ -635,7 +642,9 @@ class Conversations:
             mine = conversation.state is State.ASSIGNED and conversation.agent_id == agent_id
             if not retry and not mine:
                 raise LoketError("not_assigned", "Take the conversation before replying to it.")
-            appended = self._append(conversation, "agent", client_id, text, agent_id)
+            appended = self._append(
+                conversation, "agent", client_id, text, agent_id, accepted=accepted
+            )
         message, duplicate = await appended
         if not duplicate:
             conversation.last_agent_reply_at = message.created_at
@@ -954,6 +963,8 @@ class Conversations:
         text: str,
         agent_id: int | None,
         meta: dict[str, Any] | None = None,
+        *,
+        accepted: Accepted | None = None,
     ) -> Awaitable[tuple[MessageRecord, bool]]:
         """Give the message its sequence number now, in arrival order; await it to be durable.
 
@@ -980,6 +991,11 @@ class Conversations:
         written = self._store.db.submit(self._store.insert_message_op(message))
         done: asyncio.Future[MessageRecord] = asyncio.get_running_loop().create_future()
         conversation.pending[client_id] = done
+        if accepted is not None:
+            try:
+                accepted(conversation, message)
+            except Exception:
+                log.exception("handling reply %s failed (it is stored all the same)", client_id)
         return self._finish(conversation, message, written, done)
 
     @staticmethod

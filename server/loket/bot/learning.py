@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz
 
@@ -66,7 +66,7 @@ class Learning:
         self._clock = clock
         self._version: tuple[int, int] | None = None
 
-    async def from_reply(
+    def from_reply(
         self,
         conversation: Conversation,
         reply: MessageRecord,
@@ -74,28 +74,56 @@ class Learning:
         reusable: bool,
         agent_name: str,
         shopper_name: str | None,
-    ) -> LearnedRecord | None:
-        """Keep the reply and the question it answers as a candidate (approved if reusable)."""
+    ) -> Coroutine[Any, Any, LearnedRecord | None]:
+        """Keep the reply and the question it answers as a candidate (approved if reusable).
+
+        Call it as soon as the reply has its sequence number, before it is stored: when the
+        question is known (always, unless the server restarted since the shopper asked),
+        the pair is queued for the store at once and shares the reply's transaction. It is
+        kept only if the reply is stored. Await the result for the record (None: nothing
+        kept); or close it unawaited if the reply could not be stored.
+        """
         asked, conversation.asked = conversation.asked, []
-        if len(reply.text) < MIN_ANSWER_CHARS:
-            return None
-        if asked:
-            question: str | None = " ".join(asked)[:1000]
-        elif asked is None:
+        if len(reply.text) < MIN_ANSWER_CHARS or asked == []:
+            # Too short to be an answer, or the shopper wrote nothing since the last reply.
+            return _nothing()
+        if asked is None:
             # Not known since the conversation was loaded (a restart): ask the store.
-            recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
-            question = question_before(recent, reply.seq)
-        else:
-            return None  # the shopper wrote nothing since the last reply
+            return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
+        return self._keep(
+            " ".join(asked)[:1000], conversation, reply, reusable, agent_name, shopper_name
+        )
+
+    async def _from_store(
+        self,
+        conversation: Conversation,
+        reply: MessageRecord,
+        reusable: bool,
+        agent_name: str,
+        shopper_name: str | None,
+    ) -> LearnedRecord | None:
+        recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
+        question = question_before(recent, reply.seq)
         if question is None:
             return None
+        return await self._keep(question, conversation, reply, reusable, agent_name, shopper_name)
+
+    def _keep(
+        self,
+        question: str,
+        conversation: Conversation,
+        reply: MessageRecord,
+        reusable: bool,
+        agent_name: str,
+        shopper_name: str | None,
+    ) -> Coroutine[Any, Any, LearnedRecord | None]:
         names = (shopper_name,) if shopper_name else ()
         personal = sorted(
             set(personal_data(reply.text, names=names)) | set(personal_data(question, names=names))
         )
         language = conversation.locale or self._bot.matcher.language_of(question)
         approved = reusable and not personal
-        record = await self._store.add_learned(
+        stored = self._store.add_learned(
             question,
             reply.text,
             language=language,
@@ -105,10 +133,23 @@ class Learning:
             personal=personal,
             now=int(self._clock() * 1000),
             reviewed_by=agent_name,
+            with_message=reply.client_id,
         )
-        if reusable and personal:
-            log.info("reply %d marked reusable but holds %s: kept for review", record.id, personal)
-        if approved:
+        return self._kept(stored, reusable)
+
+    async def _kept(
+        self, stored: Awaitable[LearnedRecord | None], reusable: bool
+    ) -> LearnedRecord | None:
+        record = await stored
+        if record is None:
+            return None
+        if reusable and record.personal:
+            log.info(
+                "reply %d marked reusable but holds %s: kept for review",
+                record.id,
+                list(record.personal),
+            )
+        if record.status == "approved":
             await self.refresh()
         return record
 
@@ -125,6 +166,10 @@ class Learning:
         version = await self._store.learned_version()
         if version != self._version:
             await self.refresh()
+
+
+async def _nothing() -> None:
+    return None
 
 
 def as_entry(record: LearnedRecord) -> FaqEntry:

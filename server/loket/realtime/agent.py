@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
@@ -36,6 +37,7 @@ from loket.realtime.payloads import (
     OpenConversation,
     Transfer,
 )
+from loket.store import LearnedRecord, MessageRecord
 from loket.views import agent_conversation_view, callback_view, message_view
 
 log = logging.getLogger(__name__)
@@ -261,25 +263,44 @@ class AgentNamespace(LoketNamespace):
 
     async def on_message_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
         assert isinstance(payload, AgentMessage)
-        conversation, message, duplicate = await self.services.conversations.agent_message(
-            client.agent_id,
-            payload.conversation_id,
-            payload.client_id,
-            payload.text,
-            is_admin=client.session.agent.is_admin,
-            origin=sid,
-        )
-        learned = None
-        learning = self.services.learning
-        if not duplicate and learning is not None:
-            shopper = await self.services.store.shopper_by_id(conversation.shopper_id)
-            record = await learning.from_reply(
-                conversation,
-                message,
-                reusable=payload.reusable,
-                agent_name=client.session.agent.name,
-                shopper_name=shopper.name if shopper else None,
+        services = self.services
+        learning = services.learning
+        # The reply and what is learned from it are stored in one transaction.
+        learn: list[Coroutine[Any, Any, LearnedRecord | None]] = []
+        accepted = None
+        if learning is not None:
+            target = await services.conversations.get(payload.conversation_id)
+            shopper = await services.store.shopper_by_id(target.shopper_id)
+            agent_name = client.session.agent.name
+
+            def accepted(conversation: Conversation, message: MessageRecord) -> None:
+                learn.append(
+                    learning.from_reply(
+                        conversation,
+                        message,
+                        reusable=payload.reusable,
+                        agent_name=agent_name,
+                        shopper_name=shopper.name if shopper else None,
+                    )
+                )
+
+        try:
+            _, message, duplicate = await services.conversations.agent_message(
+                client.agent_id,
+                payload.conversation_id,
+                payload.client_id,
+                payload.text,
+                is_admin=client.session.agent.is_admin,
+                origin=sid,
+                accepted=accepted,
             )
+        except BaseException:
+            for pending in learn:
+                pending.close()  # the reply was not stored, so nothing is learned from it
+            raise
+        learned = None
+        for pending in learn:
+            record = await pending
             if record is not None:
                 learned = {"id": record.id, "status": record.status, "personal": record.personal}
         return {

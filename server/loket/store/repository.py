@@ -535,7 +535,7 @@ class Store:
 
     # -- learning and feedback -----------------------------------------------------
 
-    async def add_learned(
+    def add_learned(
         self,
         question: str,
         answer: str,
@@ -547,43 +547,60 @@ class Store:
         personal: list[str],
         now: int,
         reviewed_by: str | None = None,
-    ) -> LearnedRecord:
+        with_message: str | None = None,
+    ) -> asyncio.Future[LearnedRecord | None]:
+        """Keep a question and its answer. The write is queued at once, so it shares a
+        transaction with the writes queued just before it (the reply it comes from); the
+        future holds the record once committed.
+
+        With `with_message` (a message's client id in `conversation_id`), the pair is kept
+        only if that message is stored by then: the result is None when it is not.
+        """
         status: Literal["approved", "candidate"] = "approved" if approved else "candidate"
-
-        async def op(conn: WriteConnection) -> int:
-            cursor = await conn.execute(
-                "INSERT INTO learned (question, answer, language, agent_id, conversation_id,"
-                " status, personal, created_at, reviewed_at, reviewed_by)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    question,
-                    answer,
-                    language,
-                    agent_id,
-                    conversation_id,
-                    status,
-                    json.dumps(personal),
-                    now,
-                    now if approved else None,
-                    reviewed_by if approved else None,
-                ),
-            )
-            return int(cursor.lastrowid or 0)
-
-        learned_id = await self.db.write(op)
-        return LearnedRecord(
-            id=learned_id,
-            question=question,
-            answer=answer,
-            language=language,
-            agent_id=agent_id,
-            conversation_id=conversation_id,
-            status=status,
-            personal=tuple(personal),
-            created_at=now,
-            reviewed_at=now if approved else None,
-            reviewed_by=reviewed_by if approved else None,
+        values: tuple[Any, ...] = (
+            question,
+            answer,
+            language,
+            agent_id,
+            conversation_id,
+            status,
+            json.dumps(personal),
+            now,
+            now if approved else None,
+            reviewed_by if approved else None,
         )
+        sql = (
+            "INSERT INTO learned (question, answer, language, agent_id, conversation_id,"
+            " status, personal, created_at, reviewed_at, reviewed_by)"
+        )
+        if with_message is None:
+            sql += " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        else:
+            sql += (
+                " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS"
+                " (SELECT 1 FROM messages WHERE conversation_id = ? AND client_id = ?)"
+            )
+            values = (*values, conversation_id, with_message)
+
+        async def op(conn: WriteConnection) -> LearnedRecord | None:
+            cursor = await conn.execute(sql, values)
+            if cursor.rowcount != 1:
+                return None
+            return LearnedRecord(
+                id=int(cursor.lastrowid or 0),
+                question=question,
+                answer=answer,
+                language=language,
+                agent_id=agent_id,
+                conversation_id=conversation_id,
+                status=status,
+                personal=tuple(personal),
+                created_at=now,
+                reviewed_at=now if approved else None,
+                reviewed_by=reviewed_by if approved else None,
+            )
+
+        return self.db.submit(op)
 
     async def learned(self, learned_id: int) -> LearnedRecord | None:
         row = await self.db.fetch_one("SELECT * FROM learned WHERE id = ?", (learned_id,))
