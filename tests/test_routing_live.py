@@ -334,7 +334,7 @@ async def test_quiet_bot_conversation_is_closed_and_reopens_when_the_shopper_wri
             assert closed["id"] == conversation_id
             seen = await desk_inbox.wait_for("conversation", lambda c: c["state"] == "closed")
             assert seen["previous_state"] == "bot"
-            assert seen["agent"] is None
+            assert seen["agent"] is None and seen["closed_by"] is None
             synced = await call(desk, "/agent", "sync")
             assert synced["conversations"] == []
             # "Closed today" is what agents closed, not every chat the bot had.
@@ -376,7 +376,8 @@ async def test_quiet_conversations_close_a_bounded_number_per_tick(
 async def test_admin_closing_a_bot_conversation_is_listed_as_theirs(
     live: tuple[RunningServer, FakeClock],
 ) -> None:
-    """An admin who closes a conversation nobody had is named as who closed it."""
+    """An admin who closes a conversation nobody had is named as who closed it (not as its
+    agent: the shopper is not asked to rate them, nor sent to them when they come back)."""
     server, _ = live
     admin = await login(server.url, "admin", AGENT_PASSWORD)
     async with shopper(server.url) as (widget, _):
@@ -385,7 +386,8 @@ async def test_admin_closing_a_bot_conversation_is_listed_as_theirs(
         async with agent(server.url, admin) as (desk, _):
             closed = await call(desk, "/agent", "close", ref)
             assert closed["conversation"]["state"] == "closed"
-            assert closed["conversation"]["agent"]["name"] == "admin"
+            assert closed["conversation"]["agent"] is None
+            assert closed["conversation"]["closed_by"]["name"] == "admin"
             synced = await call(desk, "/agent", "sync")
             assert [c["id"] for c in synced["closed_today"]] == [ref["conversation_id"]]
 
@@ -411,7 +413,9 @@ async def test_conversations_that_went_quiet_while_the_server_was_down_are_close
         conversations = server.services.conversations
         assert [c.id for c in conversations.open_conversations()] == [busy]
         stored = await server.services.store.conversation(quiet)
-        assert stored is not None and stored.state == "closed"
+        assert stored is not None and stored.state == "closed" and stored.closed_by is None
+        # Closed when its hour of quiet ran out, not at the restart.
+        assert stored.closed_at == int((WEDNESDAY_EVENING + 3600) * 1000)
         await conversations.tick()
         assert [c.id for c in conversations.open_conversations()] == [busy]
         clock.advance(46 * 60)
@@ -439,3 +443,24 @@ async def test_quiet_bot_conversations_stay_open_when_the_setting_is_zero(
         clock.advance(30 * 86_400)
         await server.services.conversations.tick()
         assert (await call(widget, "/shopper", "sync"))["conversation"]["state"] == "bot"
+
+
+async def test_a_conversation_that_went_back_to_the_bot_is_no_handling_time(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """A conversation an agent had, that went back to the bot and closed for quiet, does not
+    count as handled for the queue's wait estimates (also not after a restart)."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with shopper(server.url) as (widget, widget_inbox):
+        async with agent(server.url, anna) as _:
+            sent = await _say(widget, "hallo")
+            assert sent["conversation"]["state"] == "assigned"
+        clock.advance(31)  # anna stays away past the grace period: nobody is online
+        await server.services.conversations.tick()
+        await widget_inbox.wait_for("conversation", lambda c: c["state"] == "bot")
+        await server.services.conversations.drain()
+        clock.advance(61 * 60)
+        await server.services.conversations.tick()
+        await widget_inbox.wait_for("conversation", lambda c: c["state"] == "closed")
+    assert await server.services.store.recent_handling_seconds(0) == []

@@ -8,6 +8,7 @@ seen before returns the message already stored instead of storing it twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections import Counter, deque
@@ -104,6 +105,7 @@ class Conversation:
     page_url: str | None
     page_title: str | None
     note: str | None = None
+    closed_by: int | None = None
     last_seq: int = 0
     client_ids: dict[str, int] = field(default_factory=dict)
     pending: dict[str, asyncio.Future[MessageRecord]] = field(default_factory=dict)
@@ -139,6 +141,7 @@ class Conversation:
             page_url=record.page_url,
             page_title=record.page_title,
             note=record.note,
+            closed_by=record.closed_by,
             last_seq=max(client_ids.values(), default=0),
             client_ids=client_ids,
             asked=None if client_ids else [],
@@ -156,6 +159,7 @@ class Conversation:
             "assigned_at": self.assigned_at,
             "closed_at": self.closed_at,
             "note": self.note,
+            "closed_by": self.closed_by,
         }
 
 
@@ -420,7 +424,15 @@ class Conversations:
             appended = (
                 None if first else self._append(conversation, "shopper", client_id, text, None)
             )
-        await self._settle(changes)
+        try:
+            await self._settle(changes)
+        except BaseException:
+            if appended is not None:
+                # The message is being stored all the same: let it finish, so it is not
+                # left pending (a resend then finds it).
+                with contextlib.suppress(Exception):
+                    await appended
+            raise
         if appended is None:
             assert first is not None
             message, duplicate = first, False
@@ -726,9 +738,7 @@ class Conversations:
         previous = conversation.state
         if summary:
             conversation.note = summary
-        if conversation.agent_id is None:
-            # An admin closing a conversation nobody had: it is theirs in the records.
-            conversation.agent_id = agent_id
+        conversation.closed_by = agent_id
         self._transition(conversation, State.CLOSED, conversation.agent_id)
         if previous is State.ASSIGNED and conversation.assigned_at is not None:
             self._handling.append((self._now() - conversation.assigned_at) / 1000)
@@ -801,11 +811,14 @@ class Conversations:
         if not changes and not refill:
             return
         changes = changes + self._fill_free_agents()
-        await self._persist([conversation for conversation, _ in changes])
+        failed, error = await self._persist([conversation for conversation, _ in changes])
         for conversation, previous in changes:
-            await self._events.conversation_changed(conversation, previous)
+            if conversation.id not in failed:
+                await self._events.conversation_changed(conversation, previous)
         if any(State.QUEUED in (previous, c.state) for c, previous in changes):
             await self._events.queue_changed(self.queue())
+        if error is not None:
+            raise error
 
     async def tick(self) -> None:
         """Apply the timeouts: silent agents, agents gone, long waits, closing time."""
@@ -887,6 +900,7 @@ class Conversations:
                 if len(changes) == QUIET_CLOSES_PER_TICK:
                     break
         for conversation, _ in changes:
+            conversation.closed_by = None
             self._transition(conversation, State.CLOSED, None)
         return changes
 
@@ -932,10 +946,13 @@ class Conversations:
         elif conversation.state is State.ASSIGNED:
             self._assigned[key] = conversation
 
-    async def _persist(self, conversations: list[Conversation]) -> None:
+    async def _persist(
+        self, conversations: list[Conversation]
+    ) -> tuple[set[int], BaseException | None]:
         """Write the conversations' routing fields, unless the store holds them already
         (a new conversation that stays with the bot was written as it is). The writes go
-        to the store together, so they share a commit."""
+        to the store together, so they share a commit. Returns the ids of those whose write
+        failed (written again with their next change) and the first error."""
         writes = []
         for conversation in conversations:
             values = conversation.stored_fields()
@@ -944,16 +961,17 @@ class Conversations:
             op = self._store.update_conversation_op(conversation.id, values)
             writes.append((conversation, self._store.db.submit(op)))
             conversation.saved = values
+        failed: set[int] = set()
+        error: BaseException | None = None
         if not writes:
-            return
+            return failed, error
         results = await asyncio.gather(*(w for _, w in writes), return_exceptions=True)
-        failed = None
         for (conversation, _), result in zip(writes, results, strict=True):
             if isinstance(result, BaseException):
                 conversation.saved = None
-                failed = failed or result
-        if failed is not None:
-            raise failed
+                failed.add(conversation.id)
+                error = error or result
+        return failed, error
 
     def _append(
         self,

@@ -103,6 +103,11 @@ async def agent_conversation_view(
         "shopper_read_seq": conversation.shopper_read_seq,
         "agent_read_seq": conversation.agent_read_seq,
         "note": conversation.note,
+        "closed_by": (
+            {"id": conversation.closed_by, "name": await agents.name(conversation.closed_by)}
+            if conversation.closed_by is not None
+            else None
+        ),
     }
     if last_message is not None:
         view["last_message"] = await message_view(last_message, agents)

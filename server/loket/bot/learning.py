@@ -90,9 +90,25 @@ class Learning:
         if asked is None:
             # Not known since the conversation was loaded (a restart): ask the store.
             return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
-        return self._keep(
+        kept = self._keep(
             " ".join(asked)[:1000], conversation, reply, reusable, agent_name, shopper_name
         )
+        return self._unless_lost(kept, conversation, asked)
+
+    @staticmethod
+    async def _unless_lost(
+        kept: Awaitable[LearnedRecord | None], conversation: Conversation, asked: list[str]
+    ) -> LearnedRecord | None:
+        """`kept`; when the reply was not stored after all, the question is given back, so
+        the agent's resent reply learns it."""
+        try:
+            record = await kept
+        except Exception:
+            _give_back(conversation, asked)
+            raise
+        if record is None:
+            _give_back(conversation, asked)
+        return record
 
     async def _from_store(
         self,
@@ -170,6 +186,11 @@ class Learning:
 
 async def _nothing() -> None:
     return None
+
+
+def _give_back(conversation: Conversation, asked: list[str]) -> None:
+    if conversation.asked is not None:
+        conversation.asked = [*asked, *conversation.asked][-MAX_QUESTION_MESSAGES:]
 
 
 def as_entry(record: LearnedRecord) -> FaqEntry:

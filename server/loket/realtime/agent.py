@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -51,6 +52,22 @@ class AgentClient:
     @property
     def agent_id(self) -> int:
         return self.session.agent.id
+
+
+# Learned pairs of replies whose handling failed, settling on their own.
+_detached: set[asyncio.Future[Any]] = set()
+
+
+def _detach(work: Coroutine[Any, Any, Any]) -> None:
+    task = asyncio.ensure_future(work)
+    _detached.add(task)
+    task.add_done_callback(_settled)
+
+
+def _settled(task: asyncio.Future[Any]) -> None:
+    _detached.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("learning from a reply failed: %s", task.exception())
 
 
 def _cookie_token(environ: dict[str, Any]) -> str | None:
@@ -295,8 +312,10 @@ class AgentNamespace(LoketNamespace):
                 accepted=accepted,
             )
         except BaseException:
+            # Stored or not, the reply's learned pair settles by itself (it is kept only if
+            # the reply is stored).
             for pending in learn:
-                pending.close()  # the reply was not stored, so nothing is learned from it
+                _detach(pending)
             raise
         learned = None
         for pending in learn:

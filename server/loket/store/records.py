@@ -76,6 +76,8 @@ class ConversationRecord:
     page_url: str | None
     page_title: str | None
     note: str | None = None
+    # The agent who closed it; None while open, or when the server closed it for quiet.
+    closed_by: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ConversationRecord:
@@ -95,6 +97,7 @@ class ConversationRecord:
             page_url=row["page_url"],
             page_title=row["page_title"],
             note=row["note"],
+            closed_by=row["closed_by"],
         )
 
 

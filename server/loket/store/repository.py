@@ -34,6 +34,7 @@ _CONVERSATION_FIELDS = frozenset(
         "page_url",
         "page_title",
         "note",
+        "closed_by",
     }
 )
 
@@ -346,27 +347,33 @@ class Store:
 
     async def close_quiet_bot_conversations(self, quiet_since: int, now: int) -> int:
         """Close the conversations with the bot in which nothing was written since
-        `quiet_since` and no question waits for the next shift; how many there were."""
+        `quiet_since` and no question waits for the next shift; how many there were.
+
+        Each counts as closed when its quiet time ran out (its last activity plus
+        `now - quiet_since`), as it would have been had the server been running."""
+        last_activity = (
+            "MAX(updated_at, COALESCE((SELECT created_at FROM messages m"
+            " WHERE m.conversation_id = conversations.id ORDER BY seq DESC LIMIT 1), 0))"
+        )
 
         async def op(conn: WriteConnection) -> int:
             cursor = await conn.execute(
-                "UPDATE conversations SET state = 'closed', closed_at = ?, updated_at = ?"
-                " WHERE state = 'bot' AND updated_at < ?"
-                " AND COALESCE((SELECT created_at FROM messages m"
-                "   WHERE m.conversation_id = conversations.id ORDER BY seq DESC LIMIT 1), 0) < ?"
+                f"UPDATE conversations SET state = 'closed', closed_by = NULL,"
+                f" closed_at = {last_activity} + ?, updated_at = {last_activity} + ?"
+                f" WHERE state = 'bot' AND {last_activity} < ?"
                 " AND NOT EXISTS (SELECT 1 FROM callbacks c"
                 "   WHERE c.conversation_id = conversations.id AND c.answered_at IS NULL)",
-                (now, now, quiet_since, quiet_since),
+                (now - quiet_since, now - quiet_since, quiet_since),
             )
             return int(cursor.rowcount)
 
         return await self.db.write(op)
 
     async def conversations_closed_since(self, since: int) -> list[ConversationRecord]:
-        """Conversations an agent closed (or had when they closed) since `since`."""
+        """Conversations agents closed since `since` (not those closed for quiet)."""
         rows = await self.db.fetch_all(
             "SELECT * FROM conversations WHERE state = 'closed' AND closed_at >= ?"
-            " AND agent_id IS NOT NULL ORDER BY id",
+            " AND closed_by IS NOT NULL ORDER BY id",
             (since,),
         )
         return [ConversationRecord.from_row(r) for r in rows]
@@ -480,10 +487,12 @@ class Store:
         return {int(r["conversation_id"]): int(r["at"]) for r in rows}
 
     async def recent_handling_seconds(self, since: int, limit: int = 50) -> list[float]:
-        """How long agents had recent conversations, from assignment to close."""
+        """How long agents had recent conversations, from assignment to close (only those
+        closed while an agent had them: one that went back to the bot has no agent)."""
         rows = await self.db.fetch_all(
             "SELECT (closed_at - assigned_at) / 1000.0 AS seconds FROM conversations"
-            " WHERE state = 'closed' AND assigned_at IS NOT NULL AND closed_at >= ?"
+            " WHERE state = 'closed' AND agent_id IS NOT NULL AND assigned_at IS NOT NULL"
+            " AND closed_at >= ?"
             " ORDER BY closed_at DESC LIMIT ?",
             (since, limit),
         )

@@ -31,6 +31,8 @@ interface Conversation {
   last_message?: Message;
   /** The last transfer note or closing summary. */
   note?: string | null;
+  /** Who closed it; null when the server closed a quiet conversation with the bot. */
+  closed_by?: { id: number; name: string } | null;
   previous_state?: State;
 }
 
@@ -373,7 +375,7 @@ export class ConsoleApp {
     if (c.state === "closed") {
       this.conversations.delete(c.id);
       // "Closed today" lists what agents closed; a quiet chat the bot closed just leaves.
-      if (c.agent) this.closedToday.set(c.id, merged);
+      if (c.closed_by) this.closedToday.set(c.id, merged);
       else if (this.selected?.id === c.id) this.visited.set(c.id, merged);
     } else {
       this.conversations.set(c.id, merged);
@@ -1034,7 +1036,7 @@ export class ConsoleApp {
         "aria-current": this.selected?.id === c.id ? "true" : undefined,
       },
       h("span", { class: "name" }, shopperLabel(c.shopper)),
-      h("span", { class: "sub" }, ["closed", when, c.agent ? `by ${c.agent.name}` : ""].filter(Boolean).join(" ")),
+      h("span", { class: "sub" }, ["closed", when, c.closed_by ? `by ${c.closed_by.name}` : ""].filter(Boolean).join(" ")),
     );
     if (c.note) button.append(h("span", { class: "last note-line" }, clipLine(c.note)));
     return button;
