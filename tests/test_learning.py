@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,42 @@ async def test_nothing_is_learned_from_a_reply_that_was_not_stored(config_path: 
         )
         assert kept is None
         assert await store.learned_by_status("candidate") == []
+
+
+async def test_a_reply_sent_again_after_a_failed_write_is_learned(config_path: Path) -> None:
+    """When an agent's reply could not be stored, nothing is learned from it; sent again, it
+    is stored and learned with the question it answers."""
+    async with running(config_path) as live:
+        store = live.services.store
+        make = store.insert_message_op
+        failures = [1]
+
+        def insert_message_op(message: Any) -> Any:
+            if message.author != "agent" or not failures:
+                return make(message)
+            failures.pop()
+
+            async def broken(conn: object) -> None:
+                raise sqlite3.OperationalError("disk I/O error")
+
+            return broken
+
+        store.insert_message_op = insert_message_op  # type: ignore[method-assign]
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": QUESTION}
+            )
+            ref = {"conversation_id": sent["conversation"]["id"]}
+            await live.services.conversations.drain()
+            token = await login(live.url, "anna", AGENT_PASSWORD)
+            async with agent(live.url, token) as (desk, _):
+                await call(desk, "/agent", "take", ref)
+                reply = {**ref, "client_id": new_client_id(), "text": ANSWER, "reusable": False}
+                failed = await call(desk, "/agent", "message", reply)
+                assert failed["error"]["code"] == "store_failed"
+                assert await store.learned_by_status("candidate") == []
+                again = await call(desk, "/agent", "message", reply)
+                assert again["ok"] and again["duplicate"] is False
+                assert again["learned"]["status"] == "candidate"
+        (learned,) = await store.learned_by_status("candidate")
+        assert (learned.question, learned.answer) == (QUESTION, ANSWER)

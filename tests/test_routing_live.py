@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -464,3 +465,66 @@ async def test_a_conversation_that_went_back_to_the_bot_is_no_handling_time(
         await server.services.conversations.tick()
         await widget_inbox.wait_for("conversation", lambda c: c["state"] == "closed")
     assert await server.services.store.recent_handling_seconds(0) == []
+
+
+def _failing_routing_writes(server: RunningServer, failing: set[int]) -> None:
+    """Routing writes of the conversations in `failing` fail as a broken disk would."""
+    store = server.services.store
+    make = store.update_conversation_op
+
+    def update_conversation_op(conversation_id: int, fields: dict) -> object:  # type: ignore[type-arg]
+        op = make(conversation_id, fields)
+        if conversation_id not in failing:
+            return op
+
+        async def broken(conn: object) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        return broken
+
+    store.update_conversation_op = update_conversation_op  # type: ignore[method-assign]
+
+
+async def test_a_failed_routing_write_hides_no_other_change(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """When one of several routing writes fails, the others are still announced."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with shopper(server.url) as (one, _), shopper(server.url) as (two, _):
+        broken = (await _say(one, "hallo"))["conversation"]["id"]
+        fine = (await _say(two, "hallo"))["conversation"]["id"]
+        await server.services.conversations.drain()
+        # An agent watches (online after both chats went to the bot).
+        async with agent(server.url, anna) as (_, desk_inbox):
+            _failing_routing_writes(server, {broken})
+            clock.advance(61 * 60)
+            with pytest.raises(sqlite3.OperationalError):
+                await server.services.conversations.tick()
+            await desk_inbox.wait_for(
+                "conversation", lambda c: c["state"] == "closed" and c["id"] == fine
+            )
+            closed = [c["id"] for c in desk_inbox.of("conversation") if c["state"] == "closed"]
+            assert closed == [fine]
+
+
+async def test_a_message_whose_routing_write_failed_is_not_left_pending(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """A message that reopens a conversation is stored even if the reopening cannot be
+    written; the sender gets an error, and sending it again gives the stored message."""
+    server, clock = live
+    async with shopper(server.url) as (widget, _):
+        conversation_id = (await _say(widget, "hallo"))["conversation"]["id"]
+        await server.services.conversations.drain()
+        clock.advance(61 * 60)
+        await server.services.conversations.tick()  # closed for quiet
+        _failing_routing_writes(server, {conversation_id})
+        message = {"client_id": new_client_id(), "text": "nog een vraag"}
+        failed = await call(widget, "/shopper", "message", message)
+        assert failed["error"]["code"] == "internal"
+        conversation = await server.services.conversations.get(conversation_id)
+        assert conversation.pending == {}
+        again = await call(widget, "/shopper", "message", message)
+        assert again["duplicate"] is True
+        assert again["message"]["text"] == "nog een vraag"
