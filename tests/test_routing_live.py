@@ -341,6 +341,10 @@ async def test_quiet_bot_conversation_is_closed_and_reopens_when_the_shopper_wri
             # "Closed today" is what agents closed, not every chat the bot had.
             assert synced["closed_today"] == []
 
+            # A quarter of an hour later it is dropped from memory (loaded again when needed).
+            clock.advance(16 * 60)
+            await server.services.conversations.tick()
+            assert conversation_id not in server.services.conversations._live
             # Reopened; with an agent online now, it goes to her.
             again = await _say(widget, "nog een vraag")
             assert again["conversation"]["id"] == conversation_id

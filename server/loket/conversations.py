@@ -252,6 +252,10 @@ class Conversations:
         # change, so routing never walks every conversation (thousands stay with the bot).
         self._queued: dict[int, Conversation] = {}
         self._assigned: dict[int, Conversation] = {}
+        # The closed ones still in memory, for `_forget_idle`.
+        self._closed: dict[int, Conversation] = {}
+        # When the routing tick next looks for quiet conversations with the bot.
+        self._next_quiet_check = 0
         # Each shopper's latest conversation, so a message needs no query to find it.
         self._current: dict[int, int] = {}
         self._loading: dict[int, asyncio.Future[Conversation | None]] = {}
@@ -886,7 +890,7 @@ class Conversations:
         consoles are not sent thousands of changes at once (the rest wait for the next tick).
         Kept open: a question left for the next shift, a message being written."""
         quiet_ms = self._bot_quiet_ms()
-        if not quiet_ms:
+        if not quiet_ms or now_ms < self._next_quiet_check:
             return []
         changes: list[Change] = []
         for conversation in self._live.values():
@@ -899,6 +903,10 @@ class Conversations:
                 changes.append((conversation, State.BOT))
                 if len(changes) == QUIET_CLOSES_PER_TICK:
                     break
+        # Walking thousands of conversations takes milliseconds: not every second, unless
+        # there are more to close. A conversation closes at most a tenth of the setting late.
+        if len(changes) < QUIET_CLOSES_PER_TICK:
+            self._next_quiet_check = now_ms + min(10_000, quiet_ms // 10)
         for conversation, _ in changes:
             conversation.closed_by = None
             self._transition(conversation, State.CLOSED, None)
@@ -907,12 +915,11 @@ class Conversations:
     def _forget_idle(self, now_ms: int) -> None:
         """Drop long-closed conversations from memory; they load again when needed."""
         idle = [
-            c.id
-            for c in self._live.values()
-            if c.state is State.CLOSED and not c.pending and now_ms - c.updated_at > 900_000
+            c.id for c in self._closed.values() if not c.pending and now_ms - c.updated_at > 900_000
         ]
         for conversation_id in idle:
             forgotten = self._live.pop(conversation_id)
+            del self._closed[conversation_id]
             if self._current.get(forgotten.shopper_id) == conversation_id:
                 del self._current[forgotten.shopper_id]
 
@@ -941,10 +948,13 @@ class Conversations:
         key = conversation.id
         self._queued.pop(key, None)
         self._assigned.pop(key, None)
+        self._closed.pop(key, None)
         if conversation.state is State.QUEUED:
             self._queued[key] = conversation
         elif conversation.state is State.ASSIGNED:
             self._assigned[key] = conversation
+        elif conversation.state is State.CLOSED:
+            self._closed[key] = conversation
 
     async def _persist(
         self, conversations: list[Conversation]
