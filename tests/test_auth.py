@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,15 @@ import socketio
 from loket.auth import customer_signature
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import FakeClock, running
-from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
+from tests.support import (
+    ServerProcess,
+    agent,
+    call,
+    login,
+    new_client_id,
+    run_loket,
+    shopper,
+)
 
 SHOP_SECRET = "shop-secret-0123456789abcdef"
 
@@ -79,7 +88,12 @@ async def test_login_attempts_are_rate_limited(server: ServerProcess) -> None:
         f"{server.url}/api/login", {"name": "bram", "password": AGENT_PASSWORD}
     )
     assert status == 429 and body["error"]["code"] == "rate_limited"
-    assert int(response.headers["Retry-After"]) >= 1
+    # The message says the same wait as the header.
+    seconds = int(response.headers["Retry-After"])
+    assert seconds >= 1
+    assert body["error"]["message"].endswith(
+        "in a second." if seconds == 1 else f"in {seconds} seconds."
+    )
 
 
 async def test_malformed_login_requests(server: ServerProcess) -> None:
@@ -178,3 +192,30 @@ async def test_agent_console_of_another_origin_is_refused(server: ServerProcess)
             headers={"Origin": "https://evil.example", "Cookie": f"loket_session={token}"},
         )
     assert refusals[0]["data"]["code"] == "origin_not_allowed"
+
+
+@pytest.mark.parametrize("command", ["disable", "passwd"])
+async def test_agents_command_ends_live_console_connections(
+    server: ServerProcess, config_path: Path, command: str
+) -> None:
+    """Disabling an agent, or giving them a new password, with `loket agents` (another
+    process) ends their open console connections within seconds; reconnecting is refused."""
+    token = await login(server.url, "bram", AGENT_PASSWORD)
+    other = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, token) as (desk, _), agent(server.url, other) as (colleague, _):
+        assert (await call(desk, "/agent", "sync"))["ok"]
+        stdin = "a brand new password\n" if command == "passwd" else ""
+        code, _, err = await run_loket(config_path, "agents", command, "bram", stdin=stdin)
+        assert code == 0, err
+        for _ in range(100):
+            if not desk.connected:
+                break
+            await asyncio.sleep(0.1)
+        assert not desk.connected, "the console connection stayed open"
+        # Anna's session is not touched.
+        assert colleague.connected and (await call(colleague, "/agent", "sync"))["ok"]
+    refused = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="failed to connect"):
+        await refused.connect(
+            server.url, namespaces=["/agent"], transports=["websocket"], auth={"token": token}
+        )

@@ -165,3 +165,17 @@ async def test_agent_events_without_login_are_refused(server: ServerProcess) -> 
                 wait_timeout=5,
             )
         assert refusals[0]["data"]["code"] == "unauthorized"
+
+
+async def test_a_malformed_contact_is_explained_in_words(server: ServerProcess) -> None:
+    """A left question with an address that is no e-mail address is refused with a reason a
+    shopper can read, not the pattern it failed."""
+    async with shopper(server.url) as (widget, _):
+        ack = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Waar blijft mijn pakket?", "email": "nee"},
+        )
+    assert ack["error"]["code"] == "invalid_payload"
+    assert ack["error"]["message"] == "email: this is not an e-mail address"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 
-from tests.support import ServerProcess, call, new_client_id, shopper
+from tests.support import ROOT, ServerProcess, call, new_client_id, run_loket, shopper
 
 
 async def _ask(url: str, text: str, locale: str = "nl") -> dict:  # type: ignore[type-arg]
@@ -94,3 +97,146 @@ async def test_the_encoder_runs_beside_the_server_and_ends_with_it(
         else:
             server.stop()
     assert _ended(child)
+
+
+GERMAN_FAQ = """
+language: de
+topic: versand
+entries:
+  - id: versandkosten
+    questions:
+      - "Was kostet der Versand?"
+      - "Wie hoch sind die Versandkosten?"
+    answer: "Ab 30 Euro versenden wir kostenlos, darunter kostet der Versand 3,90 Euro."
+    tags: [Versandkosten]
+  - id: lieferzeit
+    questions:
+      - "Wie lange dauert die Lieferung?"
+      - "Wann kommt mein Paket an?"
+    answer: "Die Lieferung dauert zwei bis drei Werktage."
+"""
+
+
+@pytest.fixture
+def german_shop(config_path: Path, tmp_path: Path) -> Path:
+    """The demo shop's FAQ files and one in German (a language the server has no texts in)."""
+    faq = tmp_path / "faq"
+    faq.mkdir()
+    for source in ROOT.joinpath("faq").glob("*.yaml"):
+        faq.joinpath(source.name).write_bytes(source.read_bytes())
+    faq.joinpath("versand.de.yaml").write_text(GERMAN_FAQ, encoding="utf-8")
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(
+        text.replace(f'faq_dir = "{ROOT / "faq"}"', f'faq_dir = "{faq}"'), encoding="utf-8"
+    )
+    return config_path
+
+
+async def test_any_browser_language_is_accepted_and_guides_the_bot(german_shop: Path) -> None:
+    """A locale is any language tag a browser sends: "de-DE" makes a one-word German
+    question find the German entry, "en-GB" gets English texts, "nl-BE" Dutch ones; a
+    locale that is no language tag is refused."""
+    server = ServerProcess(german_shop)
+    server.start()
+    try:
+        german = await _ask(server.url, "Versandkosten?", locale="de-DE")
+        assert german["meta"].get("entry_id") == "versandkosten", german
+        english = await _ask(server.url, "qwxz vlorp brnk", locale="en-GB")
+        assert "not sure" in english["text"]
+        dutch = await _ask(server.url, "qwxz vlorp brnk", locale="nl_BE")
+        assert "weet ik helaas niet" in dutch["text"], dutch
+        refused = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await refused.connect(
+                server.url,
+                namespaces=["/shopper"],
+                transports=["websocket"],
+                auth={"locale": "<script>"},
+                headers={"Origin": "http://shop.test"},
+            )
+    finally:
+        server.stop()
+
+
+async def test_small_talk_is_answered_in_kind_and_not_counted_as_missed(
+    server: ServerProcess, config_path: Path
+) -> None:
+    """ "Hoi" and "thanks!" get a greeting and a you're-welcome, not an "I don't know", and
+    do not appear among the questions the bot missed; a real question still does."""
+    hello = await _ask(server.url, "Hoi!")
+    assert hello["meta"]["kind"] == "small_talk" and hello["text"].startswith("Hallo!")
+    thanks = await _ask(server.url, "thanks!", locale="en")
+    assert thanks["meta"]["talk"] == "thanks" and "welcome" in thanks["text"]
+    missed = await _ask(server.url, "qwxz vlorp brnk")
+    assert missed["meta"]["kind"] == "unknown"
+    code, listed, _ = await run_loket(config_path, "faq", "misses")
+    assert code == 0 and "qwxz" in listed
+    assert "Hoi" not in listed and "thanks" not in listed
+
+
+async def test_feedback_is_asked_for_once_also_after_a_reload(server: ServerProcess) -> None:
+    """A bot answer the shopper rated no longer asks for feedback when the chat is loaded
+    again (a reload, another tab); an answer not rated still does."""
+    async with shopper(server.url, auth={"locale": "nl"}) as (widget, inbox):
+        token = (await call(widget, "/shopper", "sync"))["token"]
+        answers = []
+        for text in ("Hoe lang duurt de levering?", "Kan ik mijn bestelling retourneren?"):
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+            )
+            asked = sent["message"]["seq"]
+            answers.append(
+                await inbox.wait_for(
+                    "message",
+                    lambda m, asked=asked: (
+                        m["author"] == "bot" and m["meta"].get("question_seq") == asked
+                    ),
+                )
+            )
+        assert all(a["meta"]["feedback"] for a in answers)
+        rated, unrated = (a["seq"] for a in answers)
+        await call(widget, "/shopper", "feedback", {"seq": rated, "helpful": True})
+    async with shopper(server.url, auth={"token": token}) as (again, _):
+        synced = await call(again, "/shopper", "sync")
+    by_seq = {m["seq"]: m for m in synced["messages"]}
+    assert by_seq[rated]["meta"]["feedback"] is False and by_seq[rated]["meta"]["helpful"] is True
+    assert by_seq[unrated]["meta"]["feedback"] is True
+
+
+async def test_a_broken_faq_file_makes_the_server_degraded_not_failing(
+    german_shop: Path,
+) -> None:
+    """With a broken FAQ file /healthz says "degraded" (200) and lists the error, while the
+    file's last good version goes on answering; fixed, it is "ok" again."""
+    server = ServerProcess(german_shop)
+    server.start()
+    try:
+        faq = german_shop.parent.parent / "faq" / "versand.de.yaml"
+
+        async def health() -> tuple[int, dict[str, Any]]:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(f"{server.url}/healthz") as response,
+            ):
+                return response.status, await response.json()
+
+        assert (await health())[1]["status"] == "ok"
+        good = GERMAN_FAQ
+        await asyncio.to_thread(faq.write_text, good.replace("answer:", "antwoord:", 1))
+        for _ in range(100):
+            code, body = await health()
+            if body["status"] != "ok":
+                break
+            await asyncio.sleep(0.1)
+        assert code == 200 and body["status"] == "degraded"
+        assert body["checks"]["faq"]["ok"] is False and body["checks"]["faq"]["errors"]
+        answer = await _ask(server.url, "Was kostet der Versand?", locale="de")
+        assert answer["meta"].get("entry_id") == "versandkosten"
+        await asyncio.to_thread(faq.write_text, good)
+        for _ in range(100):
+            if (await health())[1]["status"] == "ok":
+                break
+            await asyncio.sleep(0.1)
+        assert (await health())[1]["status"] == "ok"
+    finally:
+        server.stop()

@@ -38,3 +38,42 @@ def test_agents_add_list_passwd_disable(tmp_path: Path) -> None:
     # The stored password is an argon2id hash, never the password itself.
     database = (tmp_path / "data" / "loket.db").read_bytes()
     assert b"nieuw wachtwoord" not in database and b"$argon2id$" in database
+
+
+def test_agent_names_and_ports_are_checked(tmp_path: Path) -> None:
+    """An empty or blank name, or a port out of range, is refused with the rule."""
+    config = write_config(tmp_path)
+    for name in ("", "   ", "anna de vries"):
+        refused = _loket(config, "agents", "add", name, stdin="lang genoeg\n")
+        assert refused.returncode == 2 and "a name is 1 to 64" in refused.stderr
+    blank = _loket(config, "agents", "add", "anna", "--display-name", "  ", stdin="lang genoeg\n")
+    assert blank.returncode == 2 and "display name" in blank.stderr
+    named = _loket(
+        config, "agents", "add", "anna", "--display-name", "Anna  de Vries", stdin="lang genoeg\n"
+    )
+    assert named.returncode == 0
+    assert "anna\tAnna de Vries" in _loket(config, "agents", "list").stdout
+    port = _loket(config, "serve", "--port", "80800")
+    assert port.returncode == 2 and "a port is a number from 0 to 65535" in port.stderr
+    assert "Traceback" not in port.stderr
+
+
+def test_commands_outside_the_shop_folder_make_no_new_store(tmp_path: Path) -> None:
+    """Run where there is no config.toml and no store, `loket agents` refuses instead of
+    making an empty store there; with a store, the defaults are used and said so."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run(
+        [*LOKET, "agents", "list"], cwd=elsewhere, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2 and "no config.toml in" in run.stderr
+    assert not (elsewhere / "data").exists()
+    add = subprocess.run(
+        [*LOKET, "agents", "add", "anna"],
+        cwd=elsewhere,
+        input="lang genoeg\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert add.returncode == 2 and not (elsewhere / "data").exists()

@@ -29,7 +29,12 @@ def test_the_shipped_config_loads() -> None:
     [
         ("[server]\nprot = 8080\n", "server.prot: unknown key"),
         ("[srever]\nport = 8080\n", "srever: unknown key"),
-        ('[server]\nport = "eighty"\n', "server.port: Input should be a valid integer"),
+        ('[server]\nport = "eighty"\n', "server.port: should be a whole number (got 'eighty')"),
+        # Text that pydantic would convert is a mistake in TOML, which has numbers and booleans.
+        ('[server]\nport = "18093"\n', "server.port: should be a whole number (got '18093')"),
+        ('[bot]\nsemantic = "off"\n', "bot.semantic: should be true or false (got 'off')"),
+        ("[bot]\nsemantic = 0\n", "bot.semantic: should be true or false (got 0)"),
+        ('[limits]\nevents_per_second = "5"\n', "limits.events_per_second: should be a number"),
         ("[server]\nport = 70000\n", "server.port: Input should be less than or equal to 65535"),
         ("[limits]\nmax_message_chars = 0\n", "limits.max_message_chars"),
         ('[server]\nallowed_origins = ["shop.example"]\n', "is not an origin"),
@@ -68,11 +73,21 @@ def test_host_and_port_overrides(tmp_path: Path) -> None:
     assert (settings.server.host, settings.server.port) == ("0.0.0.0", 9)
 
 
-def test_serve_with_a_broken_config_exits_with_the_reason(tmp_path: Path) -> None:
-    """`loket serve` with a bad config prints the error and exits 2 instead of a traceback."""
-    path = _write(tmp_path, "[server]\nport = -1\n")
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[server]\nport = -1\n", "server.port"),
+        ('[bot]\nfaq_dir = "no-such-folder"\n', "bot.faq_dir: no such folder"),
+    ],
+)
+def test_serve_with_a_broken_config_exits_with_the_reason(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    """`loket serve` with a bad config prints the error and exits 2 instead of a traceback;
+    so does a mistyped FAQ folder (the bot would otherwise start with nothing to answer)."""
+    path = _write(tmp_path, text)
     result = subprocess.run(
         [*LOKET, "--config", str(path), "serve"], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2
-    assert "server.port" in result.stderr and "Traceback" not in result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr

@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from loket.bot.personal import personal_data
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
 from tests.support import agent, call, login, new_client_id, run_loket, shopper
@@ -22,9 +21,11 @@ async def _bot_reply(url: str, text: str) -> dict[str, Any]:
         return reply
 
 
-async def _agent_answers(url: str, question: str, answer: str, *, reusable: bool) -> dict[str, Any]:
+async def _agent_answers(
+    url: str, question: str, answer: str, *, reusable: bool, locale: str = "nl"
+) -> dict[str, Any]:
     """A shopper asks while nobody is online; an agent then takes the chat and answers."""
-    async with shopper(url, auth={"locale": "nl"}) as (widget, _):
+    async with shopper(url, auth={"locale": locale}) as (widget, _):
         sent = await call(
             widget, "/shopper", "message", {"client_id": new_client_id(), "text": question}
         )
@@ -52,6 +53,25 @@ async def test_reusable_reply_answers_the_next_shopper(config_path: Path) -> Non
         assert after["meta"]["kind"] == "answer"
         assert after["text"] == ANSWER
         assert after["meta"]["entry_id"] == f"learned:{ack['learned']['id']}"
+
+
+async def test_a_learned_answer_takes_the_language_of_its_question(config_path: Path) -> None:
+    """A Dutch question from a browser set to English is learned as Dutch (the words tell),
+    so the bot gives the answer to Dutch questions, and export files it under Dutch."""
+    async with running(config_path) as live:
+        ack = await _agent_answers(live.url, QUESTION, ANSWER, reusable=True, locale="en-US")
+        assert ack["learned"]["language"] == "nl"
+        after = await _bot_reply(live.url, "kan ik een cadeaubon gebruiken in de uitverkoop")
+        assert after["meta"]["entry_id"] == f"learned:{ack['learned']['id']}"
+    code, exported, _ = await run_loket(config_path, "learned", "export")
+    assert code == 0 and "language: nl" in exported and "cadeaubon" in exported
+    # No approved answers in English: no file (one without entries is no valid FAQ file).
+    out = config_path.parent / "learned.en.yaml"
+    code, _, err = await run_loket(
+        config_path, "learned", "export", "--language", "en", "--out", str(out)
+    )
+    assert code == 1 and "nothing written" in err
+    assert not out.exists()
 
 
 async def test_reply_with_personal_data_is_never_reused_as_is(config_path: Path) -> None:
@@ -129,22 +149,6 @@ async def test_shopper_rates_a_conversation_after_the_agent_closed_it(config_pat
                 "code"
             ] == "invalid_payload"
             assert (await call(widget, "/shopper", "rate", {"rating": 4, "comment": "Snel!"}))["ok"]
-
-
-def test_personal_data_detection() -> None:
-    """Order numbers, e-mail, phone numbers, postcodes, IBANs and the shopper's name are found."""
-    assert personal_data("Je bestelling 2024118833 is onderweg") == ["order_number"]
-    assert "email" in personal_data("mail naar klant@voorbeeld.nl")
-    assert "phone" in personal_data("Bel ons op 06-12345678")
-    assert "phone" in personal_data("Call +31 20 123 4567")
-    assert "postcode" in personal_data("Wij bezorgen op 1234 AB")
-    assert "iban" in personal_data("Maak het over naar NL91 ABNA 0417 1643 00")
-    assert personal_data("Hoi Sanne, dat kan!", names=("Sanne de Vries",)) == ["name"]
-    assert personal_data("Retourneren kan binnen 30 dagen, gratis via de retourpagina.") == []
-    # A code of letters and digits is an order or tracking code; a long plain word is not.
-    assert personal_data("Je pakket 3SABCD1234567 is onderweg") == ["order_number"]
-    assert personal_data("Onze klantenservicemedewerkers helpen je graag") == []
-    assert personal_data("Mail: KLANT@VOORBEELD.NL") == ["email"]
 
 
 async def test_after_a_restart_the_question_is_read_back_from_the_store(

@@ -532,3 +532,69 @@ async def test_a_message_whose_routing_write_failed_is_not_left_pending(
         again = await call(widget, "/shopper", "message", message)
         assert again["duplicate"] is True
         assert again["message"]["text"] == "nog een vraag"
+
+
+async def test_when_the_last_agent_leaves_nobody_waits_for_no_one(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The last agent's console goes away: within the grace period nothing changes; after
+    it, their shopper and the queue go to the bot, each told why and offered the form."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with (
+        shopper(server.url) as (served, served_inbox),
+        shopper(server.url) as (waiting, waiting_inbox),
+    ):
+        async with agent(server.url, anna) as _:
+            assert (await _say(served, "eerst"))["conversation"]["state"] == "assigned"
+            assert (await _say(waiting, "tweede"))["conversation"]["state"] == "queued"
+        clock.advance(10)  # a reload would be back by now
+        await server.services.conversations.tick()
+        assert (await call(waiting, "/shopper", "sync"))["conversation"]["state"] == "queued"
+        clock.advance(21)
+        await server.services.conversations.tick()
+        cut = await served_inbox.wait_for("message", lambda m: m["author"] == "system")
+        assert "onderbroken" in cut["text"] and cut["meta"]["offer"] == "leave_question"
+        left = await waiting_inbox.wait_for("message", lambda m: m["author"] == "system")
+        assert "geen collega meer" in left["text"] and left["meta"]["offer"] == "leave_question"
+        for widget in (served, waiting):
+            assert (await call(widget, "/shopper", "sync"))["conversation"]["state"] == "bot"
+
+
+async def test_the_wait_estimate_counts_each_agents_own_capacity(
+    tmp_path: Path, seeded_data: Path
+) -> None:
+    """Anna handles one conversation at a time (her own capacity, below the default of 4):
+    the next in line waits about one handling time, not a quarter of it."""
+    shutil.copytree(seeded_data, tmp_path / "shop" / "data")
+    config = write_config(
+        tmp_path / "shop",
+        ROUTING.replace("max_conversations_per_agent = 1", "max_conversations_per_agent = 4")
+        + "default_handling_seconds = 300\ncapacity = { anna = 1 }\n",
+    )
+    async with running(config, FakeClock(WEDNESDAY_MORNING)) as server:
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with (
+            agent(server.url, anna) as _,
+            shopper(server.url) as (served, _),
+            shopper(server.url) as (waiting, _),
+        ):
+            assert (await _say(served, "eerst"))["conversation"]["state"] == "assigned"
+            assert (await _say(waiting, "tweede"))["conversation"]["state"] == "queued"
+            synced = await call(waiting, "/shopper", "sync")
+            assert synced["queue"] == {**synced["queue"], "position": 1, "wait_seconds": 300}
+
+
+async def test_within_staffed_hours_the_widget_is_told_whether_anyone_is_online(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Staffed with nobody online the sentence says so, not "We're here"."""
+    server, _ = live
+    async with shopper(server.url) as (widget, _):
+        alone = await call(widget, "/shopper", "sync")
+        assert alone["availability"]["staffed"] is True
+        assert alone["availability"]["text"] == "Er is nu niemand online"
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna) as _:
+            served = await call(widget, "/shopper", "sync")
+            assert served["availability"]["text"] == "We zijn er"

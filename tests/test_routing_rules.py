@@ -204,11 +204,12 @@ def test_the_median_handling_time_is_used_once_measured() -> None:
     assert estimate_wait(1, [120, float("nan"), -5, 180, 240], 1, 300) == 180
 
 
-def test_the_wait_grows_with_position_and_shrinks_with_agents() -> None:
-    """Wait is position × handling time / (agents × conversations per agent)."""
+def test_the_wait_grows_with_position_and_shrinks_with_places() -> None:
+    """Wait is position × handling time / places (the capacities of the agents online)."""
     assert estimate_wait(3, [], 1, 300) == 900
     assert estimate_wait(3, [], 3, 300) == 300
-    assert estimate_wait(4, [], 2, 300, conversations_per_agent=2) == 300
+    assert estimate_wait(4, [], 4, 300) == 300
+    assert estimate_wait(1, [], 0, 300) == 300  # nobody online: counted as one place
 
 
 def test_the_wait_estimate_is_bounded() -> None:

@@ -62,6 +62,9 @@ def resolve_secret(settings: Settings) -> str:
 TICK_SECONDS = 1.0
 # How often answers approved elsewhere (the CLI, another process) are picked up.
 LEARNED_POLL_SECONDS = 5.0
+# How often the sessions of connected consoles are checked again (logged out, disabled or
+# a new password, also by `loket agents` in another process: their connections end).
+SESSION_CHECK_SECONDS = 5.0
 
 
 async def supervise(name: str, work: Callable[[], Awaitable[None]], *, every: float) -> None:
@@ -204,6 +207,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             asyncio.create_task(
                 supervise("learned answers", learning.poll, every=LEARNED_POLL_SECONDS),
                 name="loket-learned-poll",
+            ),
+            asyncio.create_task(
+                supervise("agent sessions", agent_ns.recheck_sessions, every=SESSION_CHECK_SECONDS),
+                name="loket-session-check",
             ),
         ]
         yield

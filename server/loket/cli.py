@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import re
 import signal
 import sys
 import time
@@ -18,7 +19,7 @@ from loket.auth import new_password_hasher
 from loket.bot import cli as bot_cli
 from loket.bot.semantic import shared_encoder, use_encoder_process
 from loket.collector import CollectorPolicy
-from loket.config import ConfigError, Settings, load_settings, with_overrides
+from loket.config import ConfigError, Settings, load_command_settings, with_overrides
 from loket.store import Store, StoreError, run_with_store
 
 log = logging.getLogger("loket")
@@ -27,7 +28,8 @@ MIN_PASSWORD = 8
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
+    # Only `serve` may start on a store of its own making.
+    return load_command_settings(args.config, store_must_exist=args.func is not cmd_serve)
 
 
 # -- serve -------------------------------------------------------------------------
@@ -66,6 +68,8 @@ async def _serve(settings: Settings) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = with_overrides(_settings(args), host=args.host, port=args.port)
+    if not settings.bot.faq_dir.is_dir():
+        raise ConfigError(f"{settings.source}: bot.faq_dir: no such folder: {settings.bot.faq_dir}")
     asyncio.run(_serve(settings))
     return 0
 
@@ -83,6 +87,27 @@ def _read_password(args: argparse.Namespace, prompt: str = "Password: ") -> str:
     if len(password) < MIN_PASSWORD:
         raise SystemExit(f"loket: a password needs at least {MIN_PASSWORD} characters")
     return password
+
+
+AGENT_NAME = re.compile(r"[\w.@+-]{1,64}")
+
+
+def agent_name(value: str) -> str:
+    """A login name: 1 to 64 letters, digits or . _ - + @, without spaces."""
+    if not AGENT_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: a name is 1 to 64 letters, digits or . _ - + @ (no spaces;"
+            " --display-name may have them)"
+        )
+    return value
+
+
+def display_name(value: str) -> str:
+    """The name shoppers see: 1 to 100 characters, not only spaces."""
+    shown = " ".join(value.split())
+    if not shown or len(shown) > 100 or not shown.isprintable():
+        raise argparse.ArgumentTypeError(f"{value!r}: a display name is 1 to 100 characters")
+    return shown
 
 
 def _with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
@@ -171,6 +196,16 @@ def cmd_agents_role(args: argparse.Namespace) -> int:
 # -- parser ------------------------------------------------------------------------
 
 
+def port_number(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r}: a port is a number from 0 to 65535")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loket", description=__doc__)
     parser.add_argument(
@@ -182,16 +217,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the chat server")
     serve.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
     serve.add_argument("--host", default=None, help="address to listen on")
-    serve.add_argument("--port", type=int, default=None, help="port to listen on (0: any)")
+    serve.add_argument("--port", type=port_number, default=None, help="port to listen on (0: any)")
     serve.set_defaults(func=cmd_serve)
 
     agents = commands.add_parser("agents", help="manage agent accounts")
     agents.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
     verbs = agents.add_subparsers(dest="verb", required=True, metavar="VERB")
     add = verbs.add_parser("add", help="add an agent (password from a prompt or stdin)")
-    add.add_argument("name")
+    add.add_argument("name", type=agent_name, help="login name (letters, digits, . _ - + @)")
     add.add_argument("--admin", action="store_true", help="may use the admin pages")
-    add.add_argument("--display-name", help="name shown to shoppers (default: NAME)")
+    add.add_argument(
+        "--display-name", type=display_name, help="name shown to shoppers (default: NAME)"
+    )
     add.set_defaults(func=cmd_agents_add)
     verbs.add_parser("list", help="list agents").set_defaults(func=cmd_agents_list)
     passwd = verbs.add_parser("passwd", help="set a new password (prompt or stdin)")

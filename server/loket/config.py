@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from loket.hours import HoursSettings
 from loket.routing import RoutingSettings
 
 DEFAULT_CONFIG = "config.toml"
+
+log = logging.getLogger(__name__)
 
 # Environment variables that override a key, so secrets need not live in a file.
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
@@ -156,11 +159,46 @@ def parse_settings(
             if isinstance(part, dict):
                 part[key] = value
     merged["source"] = source
+    # TOML has types: a number or true/false written as text is a mistake, not a value to
+    # convert ("off" would silently mean false).
+    lines = [f"{source}: {problem}" for problem in _scalar_type_mistakes(Settings, data, "")]
     try:
-        return Settings.model_validate(merged)
+        settings = Settings.model_validate(merged)
     except ValidationError as exc:
-        lines = [_format_error(source, err) for err in exc.errors()]
-        raise ConfigError("\n".join(lines)) from None
+        lines += [_format_error(source, err) for err in exc.errors()]
+    if lines:
+        raise ConfigError("\n".join(dict.fromkeys(lines)))
+    return settings
+
+
+_SCALAR_WORDS = {bool: "true or false", int: "a whole number", float: "a number"}
+
+
+def _scalar_type_mistakes(
+    model: type[BaseModel], data: Mapping[str, Any], prefix: str
+) -> list[str]:
+    """Keys of `data` holding a value of another TOML type than their field's bool, int or
+    float (pydantic would convert "18093" and "off"); sections are checked in depth."""
+    mistakes = []
+    for key, value in data.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            continue
+        kind = field.annotation
+        where = f"{prefix}{key}"
+        if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(value, dict):
+            mistakes += _scalar_type_mistakes(kind, value, f"{where}.")
+        elif kind in _SCALAR_WORDS and not _is_a(kind, value):
+            mistakes.append(f"{where}: should be {_SCALAR_WORDS[kind]} (got {value!r})")
+    return mistakes
+
+
+def _is_a(kind: Any, value: Any) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) if kind is int else isinstance(value, int | float)
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -186,6 +224,28 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     if not settings.bot.faq_dir.is_absolute():
         bot = settings.bot.model_copy(update={"faq_dir": base / settings.bot.faq_dir})
         settings = settings.model_copy(update={"bot": bot})
+    return settings
+
+
+def load_command_settings(path: str | Path | None, *, store_must_exist: bool) -> Settings:
+    """`load_settings` for a `loket` command. Without a config file (none named, none in
+    this folder) the defaults are used, with a warning naming the store they point at; a
+    command that works on an existing store then refuses to make a new one (run in the
+    wrong folder, `loket agents add` would add an agent the running server never sees)."""
+    settings = load_settings(path)
+    if path is None and not Path(DEFAULT_CONFIG).exists():
+        where = Path.cwd()
+        if store_must_exist and not settings.store_path.exists():
+            raise ConfigError(
+                f"no {DEFAULT_CONFIG} in {where} and no store at {settings.store_path}: run"
+                f" this in the folder of your {DEFAULT_CONFIG}, or name it with --config"
+            )
+        log.warning(
+            "no %s in %s: using the defaults (store: %s)",
+            DEFAULT_CONFIG,
+            where,
+            settings.store_path,
+        )
     return settings
 
 

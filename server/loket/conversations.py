@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 from collections import Counter, deque
@@ -366,7 +367,12 @@ class Conversations:
     # -- what shoppers are told ------------------------------------------------------
 
     def availability(self, language: str | None) -> Availability:
-        return availability(self._now_dt(), self._hours, language or "nl")
+        """Staffed hours as the shopper is told them; within them, with nobody online, the
+        sentence says so rather than "We're here"."""
+        found = availability(self._now_dt(), self._hours, language or "nl")
+        if found.staffed and not self._presence.online():
+            return dataclasses.replace(found, text=say("nobody_here", language))
+        return found
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -380,16 +386,14 @@ class Conversations:
     def queue(self) -> list[QueuePlace]:
         """The waiting conversations, first come first served, with estimated waits."""
         waiting = sorted(self._queued.values(), key=lambda c: (c.queued_at or 0, c.id))
-        online = len(self._presence.online())
+        if not waiting:
+            return []
+        # What the agents online can hold at once: each one's own capacity.
+        room = sum(a.capacity for a in self._agent_states() if a.status == "online")
+        handling = list(self._handling)
         places = []
         for position, conversation in enumerate(waiting, start=1):
-            wait = estimate_wait(
-                position,
-                list(self._handling),
-                online,
-                self._routing.default_handling_seconds,
-                conversations_per_agent=self._routing.max_conversations_per_agent,
-            )
+            wait = estimate_wait(position, handling, room, self._routing.default_handling_seconds)
             places.append(QueuePlace(conversation, position, round(wait)))
         return places
 
@@ -831,11 +835,14 @@ class Conversations:
         routing = self._routing
         changes: list[Change] = []
         notices: list[tuple[Conversation, str]] = []
+        # Conversations taken from their agent; those left with the bot are told why.
+        taken: list[Conversation] = []
         for agent_id in self._presence.gone(self._clock(), routing.disconnect_grace_seconds):
             for conversation in list(self._assigned.values()):
                 if conversation.agent_id == agent_id:
                     conversation.excluded.add(agent_id)
                     changes.extend(self._route(conversation))
+                    taken.append(conversation)
         for conversation in list(self._assigned.values()):
             if conversation.state is not State.ASSIGNED or conversation.assigned_at is None:
                 continue
@@ -850,14 +857,26 @@ class Conversations:
             ):
                 if conversation.agent_id is not None:
                     conversation.excluded.add(conversation.agent_id)
+                    taken.append(conversation)
                 changes.extend(self._route(conversation))
+        for conversation in taken:
+            if conversation.state is State.BOT:
+                notices.append((conversation, "agent_gone"))
         staffed = self._hours.is_staffed(now)
+        # Nobody online, and nobody who just lost their connection: the queue waits for no one.
+        deserted = not self._presence.online() and not self._presence.coming_back(
+            self._clock(), routing.disconnect_grace_seconds
+        )
         for place in self.queue():
             conversation = place.conversation
             if not staffed:
                 self._transition(conversation, State.BOT, None)
                 changes.append((conversation, State.QUEUED))
                 notices.append((conversation, "closed_now"))
+            elif deserted:
+                self._transition(conversation, State.BOT, None)
+                changes.append((conversation, State.QUEUED))
+                notices.append((conversation, "nobody_online"))
             elif queue_overdue(
                 _at(conversation.queued_at or now_ms),
                 now,

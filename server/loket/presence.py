@@ -71,6 +71,17 @@ class Presence:
             a.agent_id for a in self._agents.values() if a.connections > 0 and a.status == "online"
         )
 
+    def coming_back(self, now: float, grace_seconds: float) -> bool:
+        """Whether an agent who was online lost their connection less than the grace period
+        ago (a reload, a network hiccup): they may be back any moment."""
+        return any(
+            a.connections == 0
+            and a.status == "online"
+            and a.disconnected_at is not None
+            and now - a.disconnected_at < grace_seconds
+            for a in self._agents.values()
+        )
+
     def gone(self, now: float, grace_seconds: float) -> list[int]:
         """Agents disconnected for longer than the grace period; they are forgotten."""
         gone = [

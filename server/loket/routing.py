@@ -185,17 +185,16 @@ MAX_WAIT_SECONDS = 2 * 60 * 60.0
 def estimate_wait(
     position: int,
     recent_handling_seconds: Sequence[float],
-    agents_online: int,
+    places: int,
     default_handling_seconds: float,
-    *,
-    conversations_per_agent: int = 1,
 ) -> float:
     """Seconds the shopper at queue `position` (1 = next) can expect to wait.
 
-    Each online agent frees a place every `handling / conversations_per_agent` seconds on
-    average, where handling is the median of the recent handling times (robust to the odd
+    `places` is how many conversations the agents online hold at once (their capacities
+    summed); together they free a place every `handling / places` seconds on average,
+    where handling is the median of the recent handling times (robust to the odd
     conversation left open for hours), or the default until there are a few. The shopper
-    waits for `position` places to free: position × handling / (agents × per agent).
+    waits for `position` places to free: position × handling / places.
     """
     if position < 1:
         raise ValueError(f"queue position starts at 1 (got {position})")
@@ -205,9 +204,8 @@ def estimate_wait(
         if len(samples) >= MIN_HANDLING_SAMPLES
         else default_handling_seconds
     )
-    # A queue only exists while someone is online; count at least one agent and one place.
-    places = max(1, agents_online) * max(1, conversations_per_agent)
-    return min(max(position * handling / places, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)
+    # A queue only exists while someone is (or was just) online: count at least one place.
+    return min(max(position * handling / max(1, places), MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)
 
 
 # -- timeouts ------------------------------------------------------------------------------

@@ -18,6 +18,21 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Sorry for the wait: everyone on our team is still busy. Leave your question and your "
         "e-mail address or phone number and we'll get back to you as soon as we can.",
     ),
+    "nobody_here": ("Er is nu niemand online", "Nobody is online right now"),
+    "nobody_online": (
+        "Er is op dit moment geen collega meer beschikbaar. Laat je vraag en je e-mailadres of "
+        "telefoonnummer achter, dan nemen we zo snel mogelijk contact met je op.",
+        "Nobody from our team is available any more right now. Leave your question and your "
+        "e-mail address or phone number and we'll get back to you as soon as we can.",
+    ),
+    "agent_gone": (
+        "Je gesprek met onze collega is onderbroken en er is nu niemand anders vrij. Laat je "
+        "vraag en je e-mailadres of telefoonnummer achter, dan nemen we zo snel mogelijk contact "
+        "met je op.",
+        "Your conversation with our team member was cut short and nobody else is free right "
+        "now. Leave your question and your e-mail address or phone number and we'll get back "
+        "to you as soon as we can.",
+    ),
     "question_left": (
         "Bedankt! We hebben je vraag ontvangen. {when} Je ziet ons antwoord hier in de chat, "
         "en we nemen contact met je op via {contact}.",

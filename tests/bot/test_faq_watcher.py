@@ -106,3 +106,32 @@ async def test_on_reload_callback_gets_each_snapshot(tmp_path: Path) -> None:
     watcher.load()
     await watcher.reload()
     assert seen == [1, 2]
+
+
+async def test_a_folder_moved_out_or_in_is_noticed(watcher: FaqWatcher, tmp_path: Path) -> None:
+    """Moving a subfolder of FAQ files out of the folder takes its entries away at once;
+    moving it back brings them back (a move reports only the folder, not its files)."""
+    sub = tmp_path / "retour"
+    sub.mkdir()
+    added = await change(watcher, sub / "retour.nl.yaml", faq_text("retourtermijn"))
+    assert sorted(e.id for e in added.entries) == ["levertijd", "retourtermijn"]
+    outside = tmp_path.parent / f"{tmp_path.name}-moved-out"
+    reloaded = watcher.next_reload()
+    sub.rename(outside)
+    removed = await asyncio.wait_for(reloaded, TIMEOUT)
+    assert [e.id for e in removed.entries] == ["levertijd"]
+    reloaded = watcher.next_reload()
+    outside.rename(sub)
+    back = await asyncio.wait_for(reloaded, TIMEOUT)
+    assert sorted(e.id for e in back.entries) == ["levertijd", "retourtermijn"]
+
+
+async def test_a_new_file_repeating_an_id_does_not_take_the_live_entry(
+    watcher: FaqWatcher, tmp_path: Path
+) -> None:
+    """A new file (here one whose path sorts first) that repeats a live id is the one
+    reported: the established entry stays live."""
+    snapshot = await change(watcher, tmp_path / "aaa.nl.yaml", faq_text("levertijd", "Nooit."))
+    assert [(e.id, e.answer) for e in snapshot.entries] == [("levertijd", "Morgen in huis.")]
+    (error,) = snapshot.errors
+    assert error.path.endswith("aaa.nl.yaml") and "already used at" in error.message

@@ -51,9 +51,11 @@ async def open_shop(
     server: ServerProcess,
     page_errors: list[str],
     path: str = "/fietstas",
+    origin: str = SHOP,
     **options: Any,
 ) -> Page:
-    """Opens http://shop.test{path}, a shop page embedding the widget of `server`."""
+    """Opens {origin}{path} (http://shop.test, which the test server allows, unless told
+    otherwise), a shop page embedding the widget of `server`."""
     html = shop_html(server.url, **options)
 
     async def serve(route: Route) -> None:
@@ -61,8 +63,8 @@ async def open_shop(
 
     page = await context.new_page()
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-    await page.route(f"{SHOP}/**", serve)
-    await page.goto(f"{SHOP}{path}")
+    await page.route(f"{origin}/**", serve)
+    await page.goto(f"{origin}{path}")
     await page.locator("loket-chat .launcher").wait_for()
     return page
 

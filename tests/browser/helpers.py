@@ -40,13 +40,15 @@ def require_chromium() -> None:
     pytest.skip(f"Chromium is not installed at {CHROMIUM}")
 
 
-def shop_html(server_url: str, *, head: str = "", before: str = "", scripts: int = 1) -> str:
+def shop_html(
+    server_url: str, *, head: str = "", before: str = "", scripts: int = 1, lang: str = "nl"
+) -> str:
     """A shop page that embeds the widget the way docs/widget.md tells shops to."""
     tags = "\n".join(
         f'<script src="{server_url}/widget.js" async></script>' for _ in range(scripts)
     )
     return f"""<!doctype html>
-<html lang="nl">
+<html lang="{lang}">
 <head><meta charset="utf-8"><title>Testwinkel — fietstas</title>{head}</head>
 <body>
 <h1>Fietstas Stadsrijder</h1>

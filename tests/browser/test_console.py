@@ -41,6 +41,8 @@ async def test_agent_logs_in_takes_replies_and_closes(
 
     await log_in(page, "anna", PASSWORD)
     await expect(page.locator(".workspace")).to_be_visible()
+    # The keyboard goes on in the conversation list, not at the top of the page.
+    await expect(page.locator("nav.groups")).to_be_focused()
     # A reload keeps the session (the HttpOnly cookie authenticates the socket too).
     await page.reload()
     await expect(page.locator(".top .who")).to_have_text("anna")
@@ -162,7 +164,15 @@ async def test_transfer_to_another_agent_with_a_note(
             await expect(page.locator(".facts .state")).to_have_text("assigned to you")
             await page.locator("button.transfer").click()
             target = page.locator("#transfer-to")
-            await expect(target.locator("option", has_text="bram")).to_have_count(1)
+            # bram came online after anna's console loaded: the form chooses him, not the queue.
+            await expect(target.locator("option").first).to_have_text("bram (0 open)")
+            await expect(target).not_to_have_value("")
+            # The agent's own choice stays while the form is open; a new form starts afresh.
+            await target.select_option(label="Back to the queue")
+            await page.locator("button.transfer").click()
+            await expect(page.locator(".transfer-form")).to_be_hidden()
+            await page.locator("button.transfer").click()
+            await expect(target).not_to_have_value("")
             await target.select_option(label="bram (0 open)")
             note = "Wil de blauwe ruilen voor zwart; bestelling van gisteren."
             await page.locator("#transfer-note").fill(note)
@@ -280,4 +290,140 @@ async def test_callbacks_and_waiting_alerts(
         await expect(page.locator(".messages .msg.shopper .text")).to_have_text(
             "Bellen jullie terug?"
         )
+    assert errors == []
+
+
+async def test_unread_dot_clears_for_the_open_conversation(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """The red dot goes when the agent opens the conversation, and stays off while it is open."""
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, inbox):
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Hallo?"}
+        )
+        assert asked["conversation"]["state"] == "assigned", asked
+        conversation_id = asked["message"]["conversation_id"]
+        item = page.locator(f'[data-group="Mine"] button.conv[data-id="{conversation_id}"]')
+        # Not opened yet: the dot marks the shopper's message.
+        await expect(item).to_have_class(re.compile(r"\bunread\b"))
+
+        await item.click()
+        await expect(page.locator(".messages .msg.shopper .text")).to_have_text("Hallo?")
+        await inbox.wait_for("read", lambda r: r["by"] == "agent" and r["seq"] >= 1)
+        await expect(item).not_to_have_class(re.compile(r"\bunread\b"))
+
+        # A message while it is open is read at once: no dot either.
+        again = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Nog daar?"}
+        )
+        seq = again["message"]["seq"]
+        await expect(page.locator(".messages .msg.shopper .text").last).to_have_text("Nog daar?")
+        await inbox.wait_for("read", lambda r: r["by"] == "agent" and r["seq"] >= seq)
+        await expect(item).to_contain_text("Nog daar?")
+        await expect(item).not_to_have_class(re.compile(r"\bunread\b"))
+    assert errors == []
+
+
+async def test_too_long_reply_stays_in_the_composer(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """A reply over the limit is not lost: it stays in the composer with the reason; a
+    reply waiting to be sent carries the agent's name."""
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, inbox):
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Vertel alles"}
+        )
+        assert asked["conversation"]["state"] == "assigned", asked
+        conversation_id = asked["message"]["conversation_id"]
+        await page.locator(f'button.conv[data-id="{conversation_id}"]').click()
+        composer = page.locator("#composer-input")
+        await expect(composer).to_be_enabled()
+
+        long = "Een heel lang verhaal. " * 90  # 2070 characters; the limit is 2000
+        # Refused by the server the first time, by the console (which now knows the limit) next.
+        for _attempt in range(2):
+            await composer.fill(long)
+            await composer.press("Enter")
+            await expect(page.locator(".conversation .notice")).to_contain_text("too long")
+            await expect(composer).to_have_value(long)
+            await expect(page.locator(".messages .msg.own")).to_have_count(0)
+        await expect(page.locator(".conversation .notice")).to_contain_text("at most 2000")
+        await composer.fill(long[:1990])
+        await composer.press("Enter")
+        got = await inbox.wait_for("message", lambda m: m["author"] == "agent")
+        assert got["text"] == long[:1990].strip()
+        assert not [m for m in inbox.of("message") if len(m["text"]) > 2000]
+        await expect(page.locator(".messages .msg.own")).to_have_attribute("data-status", "sent")
+
+        # Offline, a reply waits in the outbox under the agent's name, not "Agent".
+        await context.set_offline(True)
+        await expect(page.locator(".top .connection")).not_to_have_text("")
+        await composer.fill("Nog één ding")
+        await composer.press("Enter")
+        waiting = page.locator('.messages .msg.own[data-status="sending"]')
+        await expect(waiting.locator(".author")).to_have_text("anna")
+        await context.set_offline(False)
+        await inbox.wait_for("message", lambda m: m["text"] == "Nog één ding", within=30)
+    assert errors == []
+
+
+AT_END = """() => {
+    const list = document.querySelector('.messages');
+    const last = list.querySelector('.msg:last-child');
+    return !!last && last.getBoundingClientRect().bottom <= list.getBoundingClientRect().bottom + 1;
+}"""
+
+
+async def test_opening_a_long_conversation_shows_the_newest_message(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """The newest message is in view after opening, also once the suggestions appear; a
+    message arriving while the agent reads further up does not pull the list down."""
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, _inbox):
+        for n in range(12):
+            text = f"Bericht {n}\nmet een tweede regel\nen een derde"
+            sent = await call(
+                client, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+            )
+            assert sent["ok"], sent
+        last = "Hoe maak ik een account aan?"
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": last}
+        )
+        conversation_id = asked["message"]["conversation_id"]
+        await page.locator(f'button.conv[data-id="{conversation_id}"]').click()
+        await expect(page.locator(".messages .msg.shopper")).to_have_count(13)
+        await expect(page.locator(".assist .faq").first).to_be_visible()
+        await page.wait_for_function(AT_END, timeout=5000)
+        await expect(page.locator(".messages .msg.shopper").last).to_be_in_viewport()
+        await screenshot(page, "console-long-conversation")
+
+        # The agent scrolls up to read: a new message does not move the list.
+        await page.locator(".messages").hover()
+        await page.mouse.wheel(0, -2000)
+        await expect(page.locator(".messages .msg.shopper").last).not_to_be_in_viewport()
+        await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": "Hallo?"})
+        await expect(page.locator(".messages .msg.shopper")).to_have_count(14)
+        await expect(page.locator(".messages .msg.shopper").last).not_to_be_in_viewport()
+        # Back at the end, the list follows again.
+        await page.mouse.wheel(0, 5000)
+        await page.wait_for_function(AT_END, timeout=5000)
+        await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": "Nog?"})
+        await expect(page.locator(".messages .msg.shopper")).to_have_count(15)
+        await expect(page.locator(".messages .msg.shopper").last).to_be_in_viewport()
     assert errors == []

@@ -101,6 +101,13 @@ async def test_context_summary_closed_today_and_keys(server: ServerProcess, cont
         await page.keyboard.press("Alt+ArrowUp")
         await expect(page.locator("#conv-title")).to_have_text("Sanne")
         await expect(page.locator(".groups .help")).to_contain_text("Alt+↓")
+        # With the focus nowhere in particular, it follows to the conversation in the list.
+        await page.evaluate("document.activeElement && document.activeElement.blur()")
+        await page.keyboard.press("Alt+ArrowDown")
+        await expect(page.locator("#conv-title")).not_to_have_text("Sanne")
+        await expect(page.locator(".groups button[data-id]:focus")).to_have_count(1)
+        await page.keyboard.press("Alt+ArrowUp")
+        await expect(page.locator("#conv-title")).to_have_text("Sanne")
 
         # Close asks for an optional summary first; Cancel leaves the conversation open.
         await page.locator("button.close-conv").click()

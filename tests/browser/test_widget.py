@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import ShopPage
+from tests.browser.conftest import ShopPage, open_shop
 from tests.browser.helpers import PASSWORD, screenshot
 from tests.support import ROOT, ServerProcess, agent, call, login, new_client_id
 
@@ -283,8 +283,11 @@ async def test_script_loaded_twice_makes_one_widget(
     await expect(page.locator(".panel")).to_be_hidden()
     await page.evaluate("Loket('locale', 'nl'); Loket('open')")
     await expect(page.locator(".title")).to_have_text("Chat met ons")
+    # Any language code is taken (sent to Loket as it is); the widget's texts are English.
+    await page.evaluate("Loket('locale', 'fr-BE')")
+    await expect(page.locator(".title")).to_have_text("Chat with us")
     await page.evaluate("Loket('nonsense')")
-    await page.evaluate("Loket('locale', 'fr')")
+    await page.evaluate("Loket('locale', 'français')")
     assert any("unknown command" in w for w in warnings), warnings
     assert any("locale must be" in w for w in warnings), warnings
     assert page_errors == []
@@ -333,3 +336,63 @@ def test_widget_bundle_is_small() -> None:
     assert WIDGET_JS.is_file(), "widget.js is not built; run `make bundles`"
     size = len(gzip.compress(WIDGET_JS.read_bytes(), compresslevel=9))
     assert size <= 35 * 1024, f"widget.js is {size} bytes gzipped"
+
+
+async def test_launcher_says_what_a_click_does(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """The launcher is labelled "open" while the panel is closed and "close" while it is open."""
+    page = await shop_page()
+    launcher = page.locator(".launcher")
+    await expect(launcher).to_have_attribute("aria-label", "Chat openen")
+    await launcher.click()
+    await expect(launcher).to_have_attribute("aria-expanded", "true")
+    await expect(launcher).to_have_attribute("aria-label", "Chat sluiten")
+    await page.locator(".close").click()
+    await expect(launcher).to_have_attribute("aria-expanded", "false")
+    await expect(launcher).to_have_attribute("aria-label", "Chat openen")
+    assert page_errors == []
+
+
+async def test_refused_site_shows_it_and_offers_nothing(
+    server: ServerProcess, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """On a site the server does not allow, the widget says so, disables what cannot work,
+    and a message waiting from before is shown as not sent instead of sending for ever."""
+    page = await open_shop(context, server, page_errors, origin="http://elders.test")
+    # A message left in the outbox on an earlier visit.
+    await page.evaluate(
+        """localStorage.setItem('loket:outbox', JSON.stringify(
+            [{client_id: 'c-earlier', text: 'Is dit verstuurd?', made: Date.now()}]))"""
+    )
+    await page.reload()
+    await page.locator("loket-chat .launcher").click()
+
+    await expect(page.locator(".state")).to_have_text("De chat is op deze site niet beschikbaar.")
+    await expect(page.locator(".conn")).to_contain_text("andere manier")
+    await expect(page.locator("#loket-input")).to_be_disabled()
+    await expect(page.locator(".send")).to_be_disabled()
+    await expect(page.locator("button.person")).to_be_disabled()
+    waiting = own(page)
+    await expect(waiting).to_have_attribute("data-status", "failed")
+    await expect(waiting).to_contain_text("Niet verstuurd")
+    assert await page.evaluate("localStorage.getItem('loket:outbox')") is None
+    await screenshot(page, "widget-refused-site")
+    assert page_errors == []
+
+
+async def test_the_page_language_reaches_the_bot(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """On a German page the widget keeps its own texts (Dutch or English, here the browser's)
+    and tells Loket the page's language, which the agent sees and the bot searches first."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, inbox):
+        page = await shop_page(lang="de-DE")
+        await page.locator(".launcher").click()
+        await send(page, "Wo bleibt mein Paket?")
+        asked = await inbox.wait_for("message", lambda m: m["text"] == "Wo bleibt mein Paket?")
+        synced = await call(client, "/agent", "sync")
+        (mine,) = [c for c in synced["conversations"] if c["id"] == asked["conversation_id"]]
+        assert mine["locale"] == "de-DE"
+    assert page_errors == []

@@ -13,12 +13,13 @@ import yaml
 
 from loket.bot.learning import group_similar
 from loket.bot.personal import personal_data
-from loket.config import load_settings
+from loket.config import load_command_settings
 from loket.store import LearnedRecord, Store, run_with_store
 
 
 def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]]) -> int:
-    return run_with_store(load_settings(getattr(args, "config", None)).store_path, work)
+    settings = load_command_settings(getattr(args, "config", None), store_must_exist=True)
+    return run_with_store(settings.store_path, work)
 
 
 def _now() -> int:
@@ -108,7 +109,20 @@ def run_learned_export(args: argparse.Namespace) -> int:
             for r in await store.learned_by_status("approved")
             if args.language is None or r.language == args.language
         ]
-        language = args.language or "nl"
+        if not records:
+            # A file without entries is no valid FAQ file: write none.
+            which = f" in {args.language!r}" if args.language else ""
+            print(f"loket: no approved answers{which}: nothing written", file=sys.stderr)
+            return 1
+        languages = sorted({r.language or "nl" for r in records})
+        if args.language is None and len(languages) > 1:
+            print(
+                f"loket: the approved answers are in {', '.join(languages)}: an FAQ file holds"
+                " one language, so export each with --language",
+                file=sys.stderr,
+            )
+            return 2
+        language = args.language or languages[0]
         document = {
             "language": language,
             "topic": "learned",

@@ -78,9 +78,9 @@ def bot_settings(args: argparse.Namespace) -> BotSettings:
     A relative faq_dir in a config file is already resolved against that file's folder.
     """
     # Imported here: the FAQ tools need the configuration only when asked for a folder.
-    from loket.config import load_settings
+    from loket.config import load_command_settings
 
-    return load_settings(getattr(args, "config", None)).bot
+    return load_command_settings(getattr(args, "config", None), store_must_exist=False).bot
 
 
 def _faq_dir(given: Path | None, args: argparse.Namespace) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,30 +104,42 @@ def load_faq_dir(directory: Path) -> FaqSet:
     return merge_faq_files(files, all_files=files)
 
 
-def merge_faq_files(good: Sequence[FaqFile], all_files: Sequence[FaqFile] = ()) -> FaqSet:
-    """Merge the entries of `good` files; a repeated id is an error and its later entry is left out.
+def merge_faq_files(
+    good: Sequence[FaqFile],
+    all_files: Sequence[FaqFile] = (),
+    live: Mapping[str, str] | None = None,
+) -> FaqSet:
+    """Merge the entries of `good` files; a repeated id is an error and one entry stays.
 
-    `all_files` are the files as read now, whose own errors are reported too.
+    The entry that stays is the one that is live now (`live`: id -> the file it comes
+    from), so a new file that repeats an id cannot take an established answer offline;
+    otherwise the one in the file whose path sorts first. `all_files` are the files as
+    read now, whose own errors are reported too.
     """
     errors: list[FaqError] = [error for file in all_files for error in file.errors]
+    candidates = [entry for file in good if file.ok for entry in file.entries]
+    keeper: dict[str, FaqEntry] = {}
+    for entry in candidates:
+        earlier = keeper.get(entry.id)
+        if earlier is None or (
+            live is not None
+            and live.get(entry.id) == entry.source
+            and live.get(entry.id) != earlier.source
+        ):
+            keeper[entry.id] = entry
     entries: list[FaqEntry] = []
-    first_seen: dict[str, FaqEntry] = {}
-    for file in good:
-        if not file.ok:
-            continue
-        for entry in file.entries:
-            earlier = first_seen.get(entry.id)
-            if earlier is not None:
-                errors.append(
-                    FaqError(
-                        entry.source,
-                        entry.line,
-                        f"id {entry.id!r} is already used at {earlier.source}:{earlier.line}",
-                    )
-                )
-                continue
-            first_seen[entry.id] = entry
+    for entry in candidates:
+        kept = keeper[entry.id]
+        if entry is kept:
             entries.append(entry)
+        else:
+            errors.append(
+                FaqError(
+                    entry.source,
+                    entry.line,
+                    f"id {entry.id!r} is already used at {kept.source}:{kept.line}",
+                )
+            )
     return FaqSet(tuple(entries), tuple(errors), files=len(good))
 
 

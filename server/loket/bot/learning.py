@@ -137,7 +137,7 @@ class Learning:
         personal = sorted(
             set(personal_data(reply.text, names=names)) | set(personal_data(question, names=names))
         )
-        language = conversation.locale or self._bot.matcher.language_of(question)
+        language = self._bot.matcher.language_of(question, conversation.locale)
         approved = reusable and not personal
         stored = self._store.add_learned(
             question,

@@ -660,10 +660,13 @@ class Matcher:
         )
         return _Ranking(combined, reported, agreed, question is not None)
 
-    def language_of(self, text: str) -> str:
-        """The language `text` is in, told from its words alone (no matching)."""
-        chosen = self._choose_languages(words(text[: self._settings.max_question_chars]), None)
-        return chosen[0] if chosen else self._settings.default_language
+    def language_of(self, text: str, locale: str | None = None) -> str:
+        """The language `text` is in, told from its words (no matching): the browser's
+        `locale` unless the words clearly are in another of the FAQ's languages."""
+        chosen = self._choose_languages(words(text[: self._settings.max_question_chars]), locale)
+        if len(chosen) == 1:
+            return chosen[0]
+        return language_of_locale(locale) or self._settings.default_language
 
     def _choose_languages(self, folded: Sequence[str], locale: str | None) -> list[str]:
         """The languages to search: the browser's, unless the text clearly is in another."""

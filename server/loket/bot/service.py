@@ -12,6 +12,7 @@ from loket.bot.faq import FaqEntry
 from loket.bot.matcher import Matcher, MatchResult, match_async
 from loket.bot.semantic import CpuBudget, shared_encoder
 from loket.bot.settings import BotSettings
+from loket.bot.smalltalk import small_talk
 from loket.bot.watcher import FaqSnapshot, FaqWatcher
 from loket.conversations import Conversation, Reply, State
 from loket.hours import is_dutch
@@ -21,6 +22,16 @@ log = logging.getLogger(__name__)
 
 _SAY: dict[str, tuple[str, str]] = {
     "suggest": ("Bedoel je een van deze vragen?", "Did you mean one of these?"),
+    "greeting": ("Hallo! Waarmee kan ik je helpen?", "Hello! How can I help you?"),
+    "thanks": (
+        "Graag gedaan! Kan ik je nog ergens anders mee helpen?",
+        "You're welcome! Is there anything else I can help you with?",
+    ),
+    "goodbye": ("Tot ziens, en nog een fijne dag!", "Goodbye, and have a nice day!"),
+    "ack": (
+        "Fijn! Laat het gerust weten als je nog een vraag hebt.",
+        "Great! Just ask if there's anything else.",
+    ),
     "unknown_queued": (
         "Dat weet ik niet zeker. Een collega komt zo bij je; je plek in de rij zie je hierboven.",
         "I'm not sure about that. A colleague will be with you shortly; your place in line "
@@ -86,16 +97,19 @@ class Bot:
     def _rebuild(self, snapshot: FaqSnapshot) -> None:
         self.matcher = Matcher.build([*snapshot.entries, *self._learned], self._settings)
         log.info(
-            "FAQ live: %d entries, %d phrasings",
+            "FAQ live: %d entries (%d of them learned), %d phrasings",
             len(self.matcher.entries),
+            len(self._learned),
             self.matcher.phrasing_count,
         )
 
     async def health(self) -> dict[str, Any]:
-        """For /healthz: a broken file is reported, but its last good version keeps serving."""
+        """For /healthz: a broken file keeps its last good version serving, so the server
+        is not failing, but it is degraded (monitoring can tell an admin to fix it)."""
         errors = [str(error) for error in self.watcher.errors]
         return {
-            "ok": True,
+            "ok": not errors,
+            "critical": False,
             "entries": len(self.matcher.entries),
             "errors": errors,
             "meaning": self.meaning(),
@@ -117,9 +131,15 @@ class Bot:
 
     async def respond(self, conversation: Conversation, message: MessageRecord) -> list[Reply]:
         """What the bot says to a shopper's message while no agent has the conversation."""
+        asked = {"question_seq": message.seq}
+        talk = small_talk(message.text)
+        if talk is not None:
+            # Not a question: answered in kind, and no miss for the admins' list.
+            kind, told = talk
+            language = conversation.locale or told or self._settings.default_language
+            return [Reply(_say(kind, language), {"kind": "small_talk", "talk": kind, **asked})]
         result = await self.match(message.text, conversation.locale)
         language = conversation.locale or result.language
-        asked = {"question_seq": message.seq}
         if result.outcome == "answer" and result.entry is not None:
             meta = {"kind": "answer", "entry_id": result.entry.id, "feedback": True, **asked}
             return [Reply(result.entry.answer, meta)]

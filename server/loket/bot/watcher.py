@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,12 @@ class FaqSnapshot:
 
 
 def _is_faq_file(change: Change, path: str) -> bool:
-    return path.endswith(FAQ_SUFFIXES)
+    """A change that may touch FAQ files: to one, or a folder moved in or out (a move
+    reports the folder alone, not the files in it; a deleted path can no longer be told a
+    folder, so every deletion counts)."""
+    if path.endswith(FAQ_SUFFIXES) or change == Change.deleted:
+        return True
+    return change == Change.added and os.path.isdir(path)
 
 
 class FaqWatcher:
@@ -102,7 +108,9 @@ class FaqWatcher:
             elif file.path in self._good:
                 good[file.path] = self._good[file.path]
                 logger.warning("FAQ file %s is broken; its last good version stays live", file.path)
-        merged = merge_faq_files([good[path] for path in sorted(good)], all_files=current)
+        # A repeated id keeps the entry that is live now (not a newcomer's).
+        live = {entry.id: entry.source for entry in self._snapshot.entries}
+        merged = merge_faq_files([good[path] for path in sorted(good)], current, live)
         return good, merged.entries, merged.errors
 
     def _apply(

@@ -147,6 +147,29 @@ class AgentNamespace(LoketNamespace):
             self.services.conversations.agent_disconnected(client.agent_id)
             self.services.metrics.connections.labels("agent").dec()
 
+    async def recheck_sessions(self) -> None:
+        """End the connections whose session no longer holds: logged out, expired, or its
+        agent disabled or given a new password, also by `loket agents` in another process.
+        The console, disconnected by the server, asks whether its session still holds and
+        shows the login. Live sessions take the agent's record as stored now (a new role or
+        display name applies without logging in again)."""
+        by_token: dict[str, list[AgentClient]] = {}
+        for sid, _ in list(self.server.manager.get_participants(AGENT_NS, ALL_AGENTS)):
+            client = await self.client(sid)
+            if client is not None:
+                by_token.setdefault(client.session.token, []).append(client)
+        for token, clients in by_token.items():
+            try:
+                session = await self.services.agent_auth.session(token)
+            except LoketError as exc:
+                name = clients[0].session.agent.name
+                log.info("ending the console connections of %r: %s", name, exc.message)
+                await end_session(self.server, token)
+                continue
+            for client in clients:
+                client.session = session
+            self.services.agents.remember(session.agent)
+
     async def check_client(self, sid: str, client: Any) -> None:
         if client.session.expires_at <= self.services.clock():
             raise LoketError("session_expired", "Your session has expired; log in again.")
@@ -191,6 +214,7 @@ class AgentNamespace(LoketNamespace):
             "closed_today": await self._closed_today(),
             "callbacks": [callback_view(c) for c in await services.store.open_callbacks()],
             "agents": await self._agents_online(),
+            "limits": {"max_message_chars": services.settings.limits.max_message_chars},
         }
 
     async def _closed_today(self) -> list[dict[str, Any]]:
@@ -321,7 +345,12 @@ class AgentNamespace(LoketNamespace):
         for pending in learn:
             record = await pending
             if record is not None:
-                learned = {"id": record.id, "status": record.status, "personal": record.personal}
+                learned = {
+                    "id": record.id,
+                    "status": record.status,
+                    "personal": record.personal,
+                    "language": record.language,
+                }
         return {
             "message": await message_view(message, self.services.agents),
             "duplicate": duplicate,

@@ -30,11 +30,28 @@ class ClientState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# What a field that failed its pattern should be, in words (pydantic would show the regex,
+# and the message may reach a shopper).
+_PATTERN_MEANS = {
+    "email": "this is not an e-mail address",
+    "phone": "this is not a phone number",
+    "locale": 'should be a language code such as "nl" or "en-GB"',
+    "client_id": "should be 8 to 64 letters, digits or _ . : -",
+    "signature": "should be 64 hexadecimal digits",
+}
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors()[:3]:
         where = ".".join(str(p) for p in error["loc"]) or "payload"
-        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] == "string_pattern_mismatch":
+            field = str(error["loc"][-1]) if error["loc"] else ""
+            message = _PATTERN_MEANS.get(field, "has the wrong form")
+        else:
+            message = error["msg"]
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
 

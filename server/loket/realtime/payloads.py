@@ -12,7 +12,9 @@ ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{8,64}$")]
 Text = Annotated[str, StringConstraints(max_length=200_000)]
 Seq = Annotated[int, Field(ge=0, le=2**53)]
 ConversationId = Annotated[int, Field(ge=1, le=2**53)]
-Locale = Literal["nl", "en"]
+# The shopper's language as a browser states it ("nl", "en-GB", "de_AT"): the bot searches
+# that language's FAQ entries first; texts are Dutch for Dutch, else English.
+Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}$")]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 
 

@@ -26,7 +26,7 @@ from loket.realtime.payloads import (
     Sync,
     Typing,
 )
-from loket.store import MessageRecord, NewShopper, ShopperRecord
+from loket.store import MessageRecord, NewShopper, ShopperRecord, Store
 from loket.views import (
     availability_view,
     message_view,
@@ -222,6 +222,7 @@ class ShopperNamespace(LoketNamespace):
             found = await services.conversations.history(conversation.id, after, page + 1)
             more = len(found) > page
             messages = [await message_view(m, services.agents) for m in found[:page]]
+            await _with_feedback_given(services.store, conversation.id, messages)
         place = services.conversations.queue_place(conversation) if conversation else None
         return {
             "token": client.token,
@@ -381,3 +382,21 @@ class ShopperNamespace(LoketNamespace):
         await self.emit("read", event, to=agent_rooms(conversation), namespace="/agent")
         await self.emit("read", event, to=shopper_room(conversation.shopper_id), skip_sid=sid)
         return {"seq": seq}
+
+
+async def _with_feedback_given(
+    store: Store, conversation_id: int, messages: list[dict[str, Any]]
+) -> None:
+    """Bot answers the shopper already gave feedback on no longer ask for it (after a reload,
+    the widget would offer the buttons again): `feedback` false, and `helpful` as given."""
+    asking = [m for m in messages if m.get("meta", {}).get("feedback")]
+    if not asking:
+        return
+    given = await store.feedback_given(conversation_id, [m["seq"] for m in asking])
+    for message in asking:
+        if message["seq"] in given:
+            message["meta"] = {
+                **message["meta"],
+                "feedback": False,
+                "helpful": given[message["seq"]],
+            }

@@ -703,6 +703,19 @@ class Store:
 
         return await self.db.write(op)
 
+    async def feedback_given(self, conversation_id: int, seqs: list[int]) -> dict[int, bool]:
+        """Of these bot answers, those with feedback: seq -> whether it was helpful."""
+        found: dict[int, bool] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start : start + 500]
+            rows = await self.db.fetch_all(
+                "SELECT seq, helpful FROM bot_feedback WHERE conversation_id = ?"
+                f" AND seq IN ({', '.join('?' * len(chunk))})",
+                (conversation_id, *chunk),
+            )
+            found.update((int(row["seq"]), bool(row["helpful"])) for row in rows)
+        return found
+
     async def message(self, conversation_id: int, seq: int) -> MessageRecord | None:
         row = await self.db.fetch_one(
             "SELECT * FROM messages WHERE conversation_id = ? AND seq = ?", (conversation_id, seq)

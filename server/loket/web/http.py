@@ -92,20 +92,23 @@ async def login(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     data = await read_json(request)
     name, password = data.get("name"), data.get("password")
-    if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
+    if not isinstance(name, str) or not isinstance(password, str):
         raise LoketError("invalid_payload", "Send 'name' and 'password' as strings.")
+    if not name.strip() or not password:
+        raise LoketError("invalid_payload", "Fill in your name and your password.")
     if len(name) > 100 or len(password) > 1000:
         raise LoketError("invalid_credentials", "Wrong agent name or password.")
     now = services.clock()
     limiter = services.login_limiter
     keys = (f"address:{client_address(request)}", f"name:{name.lower()}")
     if not all([limiter.take(key, now) for key in keys]):
-        retry = max(limiter.retry_after(key) for key in keys)
+        seconds = max(1, round(max(limiter.retry_after(key) for key in keys)))
+        wait = "a second" if seconds == 1 else f"{seconds} seconds"
         return json_error(
             429,
             "rate_limited",
-            "Too many login attempts; wait a minute and try again.",
-            **{"Retry-After": str(max(1, round(retry)))},
+            f"Too many login attempts; try again in {wait}.",
+            **{"Retry-After": str(seconds)},
         )
     session = await services.agent_auth.login(name, password)
     agent = session.agent

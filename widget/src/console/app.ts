@@ -87,6 +87,8 @@ interface SyncAck {
   closed_today?: Conversation[];
   callbacks?: Callback[];
   agents?: OnlineAgent[];
+  /** As the shopper's sync has them; a server that does not send them refuses a long reply instead. */
+  limits?: { max_message_chars?: number };
 }
 
 const ACK_TIMEOUT = 10000;
@@ -124,6 +126,14 @@ export class ConsoleApp {
   private typingStop: ReturnType<typeof setTimeout> | undefined;
   private callbacks: Callback[] = [];
   private agents: OnlineAgent[] = [];
+  /** The agent picked a target in the open Transfer form: a refreshed list keeps it. */
+  private transferChosen = false;
+  /** The longest reply the server takes: from the sync, or learnt from a refusal; null until known. */
+  private maxChars: number | null = null;
+  /** The message list keeps the newest message in view, unless the agent scrolled up to read. */
+  private following = true;
+  /** Where scrollToEnd put the list: its own scroll event is not the agent scrolling. */
+  private scrolledTo = -1;
   private canned: FaqHit[] = [];
   private cannedTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly baseTitle = document.title || "Loket";
@@ -147,6 +157,11 @@ export class ConsoleApp {
       },
       onAcked: (_e, ack) => this.addMessage(ack.message),
       onFailed: (e, error) => {
+        if (error.code === "message_too_long") {
+          if (error.max_chars) this.maxChars = error.max_chars;
+          this.giveBack(e);
+          return;
+        }
         if (this.selected?.id === e.conversation_id) {
           this.timeline?.failPending(e.client_id, error.message);
           this.ws.notice.textContent = error.message;
@@ -194,6 +209,8 @@ export class ConsoleApp {
     this.ws.root.hidden = false;
     this.ws.who.textContent = agent.display_name + (agent.is_admin ? " (admin)" : "");
     this.renderAdminTab();
+    // Keyboard users start in the conversation list (the login form they were in is gone).
+    if (!this.ws.root.contains(document.activeElement)) this.ws.groups.focus();
     this.connect();
   }
 
@@ -319,6 +336,7 @@ export class ConsoleApp {
     this.ws.status.value = ack.agent.status === "away" ? "away" : "online";
     if (Array.isArray(ack.callbacks)) this.callbacks = ack.callbacks;
     if (Array.isArray(ack.agents)) this.agents = ack.agents;
+    if (ack.limits?.max_message_chars) this.maxChars = ack.limits.max_message_chars;
   }
 
   /** Emits with an ack; null (and a notice unless quiet) on a refusal or no answer. */
@@ -361,7 +379,11 @@ export class ConsoleApp {
 
   private onConversation(c: Conversation): void {
     const old = this.conversations.get(c.id);
-    const merged: Conversation = { ...c, last_message: c.last_message ?? old?.last_message };
+    const merged: Conversation = {
+      ...c,
+      last_message: c.last_message ?? old?.last_message,
+      agent_read_seq: Math.max(c.agent_read_seq ?? 0, old?.agent_read_seq ?? 0),
+    };
     const newlyWaiting =
       c.state === "queued" && c.previous_state !== undefined && c.previous_state !== "queued";
     const newlyMine =
@@ -427,7 +449,7 @@ export class ConsoleApp {
   }
 
   /** Adds a stored message to its history and, when shown, the timeline; false if known. */
-  private addMessage(m: Message): boolean {
+  private addMessage(m: Message, markRead = true): boolean {
     const history = this.histories.get(m.conversation_id);
     let added = false;
     if (history && !history.some((x) => x.seq === m.seq)) {
@@ -437,8 +459,8 @@ export class ConsoleApp {
     }
     if (this.selected?.id === m.conversation_id && this.timeline) {
       added = this.timeline.add(m) || added;
-      this.scrollToEnd();
-      this.markRead();
+      this.follow();
+      if (markRead) this.markRead();
     }
     return added;
   }
@@ -470,6 +492,7 @@ export class ConsoleApp {
         if (e.conversation_id === c.id) this.timeline.addPending(e.client_id, e.text);
       }
       this.timeline.markRead(c.id, c.shopper_read_seq);
+      this.scrollToEnd();
       this.ws.input.value = this.drafts[String(c.id)] ?? "";
       void this.open(c.id).then(() => this.loadSuggestions());
     }
@@ -484,20 +507,28 @@ export class ConsoleApp {
     for (;;) {
       const ack = await this.request<OpenAck>("open", { conversation_id: id, after_seq: after });
       if (!ack) return;
-      if (this.conversations.has(id) || ack.conversation.state !== "closed") {
-        const old = this.conversations.get(id);
-        this.conversations.set(id, { ...ack.conversation, last_message: old?.last_message });
+      const old = this.find(id);
+      const fresh: Conversation = {
+        ...ack.conversation,
+        last_message: old?.last_message ?? (this.selected?.id === id ? this.selected.last_message : undefined),
+        // What this console marked read while the request was under way stays read.
+        agent_read_seq: Math.max(ack.conversation.agent_read_seq ?? 0, old?.agent_read_seq ?? 0),
+      };
+      if (this.conversations.has(id) || fresh.state !== "closed") {
+        this.conversations.set(id, fresh);
       } else if (this.closedToday.has(id)) {
-        this.closedToday.set(id, ack.conversation);
+        this.closedToday.set(id, fresh);
       } else {
-        this.visited.set(id, ack.conversation);
+        this.visited.set(id, fresh);
       }
       if (this.selected?.id === id) {
-        this.selected = { ...ack.conversation, last_message: this.selected.last_message };
+        // The list's own entry, not a copy: what is read here shows as read in the list.
+        this.selected = fresh;
         this.timeline?.markRead(id, ack.conversation.shopper_read_seq);
         if (Array.isArray(ack.earlier)) this.earlier = ack.earlier;
       }
-      for (const m of ack.messages) this.addMessage(m);
+      // Marked read once, after the last page.
+      for (const m of ack.messages) this.addMessage(m, false);
       if (!ack.more || !ack.messages.length) break;
       after = ack.messages[ack.messages.length - 1].seq;
     }
@@ -541,10 +572,13 @@ export class ConsoleApp {
     if (!buttons.length) return;
     const at = buttons.findIndex((b) => Number(b.dataset.id) === this.selected?.id);
     const next = at < 0 ? (by > 0 ? 0 : buttons.length - 1) : (at + by + buttons.length) % buttons.length;
-    const inList = this.ws.groups.contains(document.activeElement);
+    // Focus follows to the list when it was there or nowhere (the page itself); in the
+    // composer it stays, so the agent can go on typing.
+    const active = document.activeElement;
+    const follow = this.ws.groups.contains(active) || !active || active === document.body;
     const id = Number(buttons[next].dataset.id);
     this.choose(id);
-    if (inList) this.ws.groups.querySelector<HTMLElement>(`button[data-id="${id}"]:not(.callback)`)?.focus();
+    if (follow) this.ws.groups.querySelector<HTMLElement>(`button[data-id="${id}"]:not(.callback)`)?.focus();
   }
 
   private async setStatus(): Promise<void> {
@@ -571,6 +605,8 @@ export class ConsoleApp {
     this.hideClose();
     ws.transferForm.hidden = false;
     ws.transfer.setAttribute("aria-expanded", "true");
+    // A fresh form: the first colleague online, until the agent chooses.
+    this.transferChosen = false;
     this.renderAgents();
     ws.transferTo.focus();
     // Who is online now, not at the last sync.
@@ -581,14 +617,17 @@ export class ConsoleApp {
     }
   }
 
+  /** The colleagues online, then the queue; keeps what the agent chose in this form, else the first. */
   private renderAgents(): void {
-    const chosen = this.ws.transferTo.value;
+    const select = this.ws.transferTo;
+    const chosen = select.value;
     const others = this.agents.filter((a) => a.id !== this.agent?.id);
-    this.ws.transferTo.replaceChildren(
+    select.replaceChildren(
       ...others.map((a) => h("option", { value: String(a.id) }, `${a.name} (${a.load} open)`)),
       h("option", { value: "" }, "Back to the queue"),
     );
-    if ([...this.ws.transferTo.options].some((o) => o.value === chosen)) this.ws.transferTo.value = chosen;
+    const keep = this.transferChosen && [...select.options].some((o) => o.value === chosen);
+    select.value = keep ? chosen : select.options[0].value;
   }
 
   private hideTransfer(): void {
@@ -782,6 +821,11 @@ export class ConsoleApp {
       if (this.canned.length) this.insert(this.canned[0].answer);
       return;
     }
+    if (this.maxChars !== null && text.trim().length > this.maxChars) {
+      // Refused here, as the server would: the text stays in the composer to shorten.
+      this.ws.notice.textContent = this.tooLong(text);
+      return;
+    }
     const entry: Entry = { client_id: newClientId(), text, made: Date.now(), conversation_id: c.id };
     if (this.ws.reusable.checked) entry.reusable = true;
     this.ws.reusable.checked = false;
@@ -793,6 +837,28 @@ export class ConsoleApp {
     this.session.setJSON(DRAFTS_KEY, this.drafts);
     this.scrollToEnd();
     this.sender.flush();
+  }
+
+  private tooLong(text: string): string {
+    const at = this.maxChars ? `, at most ${this.maxChars}` : "";
+    return `Not sent: your reply is too long (${text.trim().length} characters${at}). Shorten it or send it in parts.`;
+  }
+
+  /** A reply the server refused as too long goes back to its composer (or draft) to shorten. */
+  private giveBack(e: Entry): void {
+    const key = String(e.conversation_id);
+    const shown = this.selected?.id === e.conversation_id;
+    const typed = shown ? this.ws.input.value : this.drafts[key] ?? "";
+    // Whatever was typed since stays too, after the refused text.
+    const text = typed.trim() ? `${e.text}\n\n${typed}` : e.text;
+    if (shown) {
+      this.timeline?.dropPending(e.client_id);
+      this.ws.input.value = text;
+      this.ws.reusable.checked = !!e.reusable;
+      this.ws.notice.textContent = this.tooLong(e.text);
+    }
+    this.drafts[key] = text;
+    this.session.setJSON(DRAFTS_KEY, this.drafts);
   }
 
   private typed(): void {
@@ -825,9 +891,14 @@ export class ConsoleApp {
     // On the admin pages the conversation is not on screen.
     if (document.visibilityState !== "visible" || this.ws.columns.hidden) return;
     const high = this.timeline.highestOtherSeq(c.id);
-    if (high <= c.agent_read_seq) return;
-    c.agent_read_seq = high;
-    this.socket.emit("read", { conversation_id: c.id, seq: high });
+    const listed = this.find(c.id);
+    const tell = high > c.agent_read_seq;
+    if (!tell && (!listed || high <= listed.agent_read_seq)) return;
+    c.agent_read_seq = Math.max(c.agent_read_seq, high);
+    // The list entry too (should it be another object than the open one): the dot goes.
+    if (listed) listed.agent_read_seq = Math.max(listed.agent_read_seq, high);
+    if (tell) this.socket.emit("read", { conversation_id: c.id, seq: high });
+    this.renderList();
   }
 
   private saveDraft(): void {
@@ -913,6 +984,13 @@ export class ConsoleApp {
         this.searchCanned();
       }
     });
+    this.ws.messages.addEventListener("scroll", () => {
+      const list = this.ws.messages;
+      if (list.scrollTop === this.scrolledTo) return;
+      this.following = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    });
+    // The list shrinks when suggestions, a notice or the typing line appear: the end stays in view.
+    if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => this.follow()).observe(this.ws.messages);
     this.ws.groups.addEventListener("click", (event) => {
       const button = (event.target as Element).closest<HTMLButtonElement>("button[data-id]");
       if (!button) return;
@@ -921,6 +999,7 @@ export class ConsoleApp {
     this.ws.status.addEventListener("change", () => void this.setStatus());
     this.ws.transfer.addEventListener("click", () => void this.showTransfer());
     this.ws.transferCancel.addEventListener("click", () => this.hideTransfer());
+    this.ws.transferTo.addEventListener("change", () => (this.transferChosen = true));
     this.ws.transferForm.addEventListener("submit", (event) => {
       event.preventDefault();
       void this.transfer();
@@ -1140,7 +1219,8 @@ export class ConsoleApp {
   }
 
   private authorName(m: Shown): string {
-    if (m.author === "agent") return m.agent_name || "Agent";
+    // Not stored yet (sending, or not sent): this agent's own reply.
+    if (m.author === "agent") return m.agent_name || (m.seq === undefined ? this.agent?.display_name : "") || "Agent";
     if (m.author === "shopper") return shopperLabel(this.selected?.shopper);
     return m.author === "bot" ? "FAQ bot" : "System";
   }
@@ -1164,8 +1244,17 @@ export class ConsoleApp {
     span.textContent = ` · ${word}` + (detail ? ` — ${detail}` : "");
   }
 
+  /** Shows the newest message, and keeps following new ones. */
   private scrollToEnd(): void {
-    this.ws.messages.scrollTop = this.ws.messages.scrollHeight;
+    const list = this.ws.messages;
+    this.following = true;
+    list.scrollTop = list.scrollHeight;
+    this.scrolledTo = list.scrollTop;
+  }
+
+  /** Keeps the newest message in view, unless the agent scrolled up to read. */
+  private follow(): void {
+    if (this.following) this.scrollToEnd();
   }
 }
 

@@ -91,7 +91,7 @@ export function workspaceView(): WorkspaceView {
   const notifications = h("button", { type: "button", class: "notify", hidden: true }, "Enable notifications");
   const connection = h("span", { class: "connection", role: "status" });
   const logout = h("button", { type: "button", class: "logout" }, "Log out");
-  const groups = h("nav", { class: "groups", "aria-label": "Open conversations" });
+  const groups = h("nav", { class: "groups", "aria-label": "Open conversations", tabindex: "-1" });
   const title = h("h2", { class: "conv-title" });
   const facts = h("div", { class: "facts" });
   const take = h("button", { type: "button", class: "take" }, "Take");

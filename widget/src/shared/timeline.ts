@@ -82,6 +82,12 @@ export class Timeline {
     this.pending.delete(clientId);
   }
 
+  /** Takes an outbox entry off the screen (its text went back to the composer). */
+  dropPending(clientId: string): void {
+    this.pending.get(clientId)?.remove();
+    this.pending.delete(clientId);
+  }
+
   /** The other side has read up to `seq`. */
   markRead(conversationId: number, seq: number): void {
     if ((this.readMarks.get(conversationId) ?? 0) >= seq) return;

@@ -5,7 +5,7 @@ import { Outbox, Sender, type OutboxEntry } from "../shared/outbox";
 import { safeStorage } from "../shared/storage";
 import { clip } from "../shared/text";
 import { refusalCode, type Ack, type Message, type State } from "../shared/types";
-import { asLocale, pageLocale, type Locale } from "./i18n";
+import { asLocale, isLanguageTag, pageLanguage, pageLocale, type Locale } from "./i18n";
 import { WidgetUi, type LeftQuestion, type Offer } from "./ui";
 
 interface Conversation {
@@ -97,6 +97,8 @@ export class Chat {
   private conversation: Conversation | null = null;
   private customer: Customer | null = null;
   private locale: Locale | null = null;
+  /** The language given with Loket('locale', …), as given ("de-DE"). */
+  private language: string | null = null;
   private readSeq = 0;
   private othersSeqs: number[] = [];
   private maxChars = 2000;
@@ -209,11 +211,13 @@ export class Chat {
         this.ui.close();
         return;
       case "locale": {
-        const locale = typeof value === "string" ? asLocale(value) : null;
-        if (!locale || value !== locale) {
-          console.warn("Loket: locale must be 'nl' or 'en', got", value);
+        if (!isLanguageTag(value)) {
+          console.warn("Loket: locale must be a language code such as 'nl' or 'de-DE', got", value);
           return;
         }
+        // The widget speaks Dutch or English; Loket is told the language itself.
+        const locale = asLocale(value) ?? "en";
+        this.language = value;
         this.locale = locale;
         this.ui.setLocale(locale);
         return;
@@ -266,6 +270,12 @@ export class Chat {
       } else if (code === "origin_not_allowed") {
         this.ui.setConnection("unavailable");
         console.warn("Loket:", err.message);
+        // Never to be sent from this site: shown as not sent rather than "Sending…" for ever.
+        for (const entry of [...this.outbox.entries()]) {
+          this.outbox.remove(entry.client_id);
+          this.ui.timeline.failPending(entry.client_id, this.ui.t.unavailable);
+        }
+        this.ui.afterChange();
       } else {
         this.ui.setConnection(this.connectedOnce ? "reconnecting" : "connecting");
         // A refusal by the server stops the client's own retries; transport errors do not.
@@ -299,9 +309,14 @@ export class Chat {
     });
   }
 
+  /** What Loket is told the shopper's language is: the one given, else the page's or browser's. */
+  private shopperLanguage(): string {
+    return this.language ?? pageLanguage() ?? pageLocale();
+  }
+
   private authPayload(): Record<string, unknown> {
     const auth: Record<string, unknown> = {
-      locale: this.locale ?? pageLocale(),
+      locale: this.shopperLanguage(),
       page: pageInfo(),
     };
     const token = this.local.get(TOKEN_KEY);
@@ -499,6 +514,10 @@ export class Chat {
   }
 
   private leaveQuestion(question: LeftQuestion): void {
+    if (this.ui.unavailable) {
+      this.ui.showNotice(this.ui.t.unavailable);
+      return;
+    }
     const entry: Entry = {
       client_id: newClientId(),
       text: question.text,
@@ -546,7 +565,7 @@ export class Chat {
       transports: ["websocket"],
       forceNew: true,
       reconnection: false,
-      auth: { locale: this.locale ?? pageLocale(), page: pageInfo() },
+      auth: { locale: this.shopperLanguage(), page: pageInfo() },
     });
     probe.on("connect", () => {
       probe
@@ -564,6 +583,10 @@ export class Chat {
   // -- sending ---------------------------------------------------------------------
 
   private send(text: string): boolean {
+    if (this.ui.unavailable) {
+      this.ui.showNotice(this.ui.t.unavailable);
+      return false;
+    }
     if (text.trim().length > this.maxChars) {
       this.ui.showNotice(this.ui.t.tooLong(this.maxChars));
       return false;

@@ -20,6 +20,7 @@ const nl = {
   connecting: "Verbinden…",
   reconnecting: "Verbinding verbroken, opnieuw verbinden…",
   unavailable: "De chat is op deze site niet beschikbaar.",
+  unavailableHelp: "Vanaf deze pagina kun je geen berichten sturen. Neem op een andere manier contact op met de winkel.",
   typing: (name: string) => `${name} typt…`,
   sending: "Wordt verstuurd…",
   sent: "Verstuurd",
@@ -81,6 +82,7 @@ const en: Texts = {
   connecting: "Connecting…",
   reconnecting: "Connection lost, reconnecting…",
   unavailable: "Chat is not available on this site.",
+  unavailableHelp: "Messages cannot be sent from this page. Please contact the shop another way.",
   typing: (name) => `${name} is typing…`,
   sending: "Sending…",
   sent: "Sent",
@@ -128,6 +130,29 @@ export type { Texts };
 export function asLocale(value: string | null | undefined): Locale | null {
   const base = (value ?? "").trim().toLowerCase().slice(0, 2);
   return base === "nl" || base === "en" ? base : null;
+}
+
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}$/;
+
+/** Whether `value` is a language tag as browsers state them ("nl", "en-GB", "de_AT"). */
+export function isLanguageTag(value: unknown): value is string {
+  return typeof value === "string" && LANGUAGE_TAG.test(value);
+}
+
+/**
+ * The shopper's language as the page or the browser states it ("de-DE"), sent to Loket so the
+ * bot searches that language's FAQ entries first; null when neither states one.
+ */
+export function pageLanguage(): string | null {
+  const candidates = [
+    document.documentElement.getAttribute("lang"),
+    typeof navigator !== "undefined" ? navigator.language : null,
+  ];
+  for (const candidate of candidates) {
+    const tag = candidate?.trim();
+    if (isLanguageTag(tag)) return tag;
+  }
+  return null;
 }
 
 /** The page's language, else the browser's; English when neither is Dutch or English. */

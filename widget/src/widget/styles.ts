@@ -60,6 +60,7 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
 .composer textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 9px 10px;
                      border: 1px solid #b9c0bc; border-radius: 8px; background: #fff; color: #1d1d1f;
                      font-size: 15px; line-height: 1.35; }
+.composer textarea:disabled, .send:disabled { opacity: .55; cursor: not-allowed; }
 .composer textarea:focus { outline: 2px solid #20443a; outline-offset: 0; border-color: #20443a; }
 .send { border: 0; border-radius: 8px; padding: 0 14px; height: 40px; background: #20443a; color: #fff;
         cursor: pointer; font-weight: 600; }
@@ -108,6 +109,8 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
   .root.open .launcher { display: none; }
   .panel { position: fixed; left: 0; top: 0; right: 0; bottom: 0; width: 100%; height: 100%;
            max-height: none; border-radius: 0; }
+  /* Phones zoom into a field whose text is under 16px when it gets focus. */
+  .composer textarea, .sheet input, .sheet textarea { font-size: 16px; }
 }
 @media (prefers-reduced-motion: no-preference) {
   .panel { transition: opacity .15s ease; }

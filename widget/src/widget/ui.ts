@@ -86,6 +86,7 @@ export class WidgetUi {
   private detailText: (t: Texts) => string = () => "";
   private typingName: string | null = null;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private personBusy = false;
 
   constructor(private readonly handlers: UiHandlers) {
     // An element name no shop stylesheet targets, plus `all: initial` set through the
@@ -248,8 +249,6 @@ export class WidgetUi {
       else el.textContent = text(t);
     }
     this.refreshLauncher();
-    this.stateLine.textContent = this.stateText();
-    this.detailLine.textContent = this.detailText(t);
     this.setConnection(this.connection);
     this.showTyping(this.typingName);
   }
@@ -264,6 +263,7 @@ export class WidgetUi {
     this.hideInvitation();
     this.root.classList.add("open");
     this.launcher.setAttribute("aria-expanded", "true");
+    this.refreshLauncher();
     this.scrollToEnd();
     if (focus) this.input.focus();
     this.handlers.opened();
@@ -275,6 +275,7 @@ export class WidgetUi {
     this.panel.hidden = true;
     this.root.classList.remove("open");
     this.launcher.setAttribute("aria-expanded", "false");
+    this.refreshLauncher();
     if (hadFocus) this.launcher.focus();
     this.handlers.closed();
   }
@@ -282,20 +283,26 @@ export class WidgetUi {
   /** The honest state line ("Anna is helping you"); a function so a locale change re-renders it. */
   setState(text: (t: Texts) => string): void {
     this.stateText = () => text(this.texts);
-    this.stateLine.textContent = this.stateText();
+    this.refreshHead();
   }
 
   /** The line under the state: queue place and wait, or when people are back. */
   setDetail(text: (t: Texts) => string): void {
     this.detailText = text;
-    this.detailLine.textContent = text(this.texts);
+    this.refreshHead();
   }
 
   /** "Talk to a person" is offered while the bot has the conversation, or there is none. */
   showPerson(show: boolean, busy = false): void {
     const bar = this.personButton.parentElement;
     if (bar) bar.hidden = !show;
-    this.personButton.disabled = busy;
+    this.personBusy = busy;
+    this.personButton.disabled = busy || this.unavailable;
+  }
+
+  /** The server refused this site: nothing can be sent from here. */
+  get unavailable(): boolean {
+    return this.connection === "unavailable";
   }
 
   showLeaveForm(): void {
@@ -347,13 +354,20 @@ export class WidgetUi {
   setConnection(connection: Connection): void {
     this.connection = connection;
     const t = this.texts;
+    const off = connection === "unavailable";
     const text =
       connection === "reconnecting" ? t.reconnecting
       : connection === "connecting" ? t.connecting
-      : connection === "unavailable" ? t.unavailable
+      : off ? t.unavailableHelp
       : "";
     this.conn.textContent = text;
     this.conn.hidden = !text;
+    // Refused for good: the header says so, and nothing that would never be sent is offered.
+    this.input.disabled = off;
+    this.sendButton.disabled = off;
+    this.personButton.disabled = off || this.personBusy;
+    this.refreshHead();
+    this.refreshEmpty();
   }
 
   setUnread(count: number): void {
@@ -382,8 +396,14 @@ export class WidgetUi {
   }
 
   afterChange(): void {
-    this.empty.hidden = this.timeline.size > 0;
+    this.refreshEmpty();
     this.scrollToEnd();
+  }
+
+  /** "Ask your question" while nothing is shown; a message shown as not sent counts too. */
+  private refreshEmpty(): void {
+    // A refused site invites no questions.
+    this.empty.hidden = this.timeline.size > 0 || this.unavailable || this.list.querySelector(".msg") !== null;
   }
 
   authorName(m: Shown): string {
@@ -396,7 +416,7 @@ export class WidgetUi {
 
   private submit(): void {
     const text = this.input.value;
-    if (!text.trim()) return;
+    if (!text.trim() || this.unavailable) return;
     if (this.handlers.send(text)) {
       this.input.value = "";
       this.autosize();
@@ -559,12 +579,21 @@ export class WidgetUi {
     span.textContent = (hasTime ? " · " : "") + word + (detail ? ` — ${detail}` : "");
   }
 
+  /** The state and detail lines; a refused site says so instead. */
+  private refreshHead(): void {
+    const off = this.unavailable;
+    this.stateLine.textContent = off ? this.texts.unavailable : this.stateText();
+    this.detailLine.textContent = off ? "" : this.detailText(this.texts);
+  }
+
   private refreshLauncher(): void {
     const t = this.texts;
     const n = this.unreadCount;
     this.badge.hidden = n === 0;
     this.badge.textContent = n > 99 ? "99+" : String(n);
-    this.launcher.setAttribute("aria-label", n ? `${t.open} (${t.unread(n)})` : t.open);
+    // The launcher toggles: it says what a click does now.
+    const label = this.isOpen ? t.close : t.open;
+    this.launcher.setAttribute("aria-label", n ? `${label} (${t.unread(n)})` : label);
   }
 
   private autosize(): void {

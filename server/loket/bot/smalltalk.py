@@ -1,0 +1,71 @@
+"""Greetings, thanks and goodbyes: answered as such, not searched in the FAQ.
+
+A shopper's "hi" or "thanks!" is no question the FAQ should answer, and an "I don't know"
+to it reads badly and fills the admins' list of missed questions. A message counts as small
+talk only when every word in it is one of these (a greeting followed by a question is a
+question). Words are folded (no case or accents) as the matcher folds them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from loket.bot.normalize import words
+
+Kind = Literal["greeting", "thanks", "goodbye", "ack"]
+
+# Word -> (kind, language it tells, or None when shared by several languages).
+_WORDS: dict[str, tuple[Kind, str | None]] = {}
+
+
+def _add(kind: Kind, language: str | None, text: str) -> None:
+    for word in text.split():
+        _WORDS[word] = (kind, language)
+
+
+_add("greeting", "en", "hi hello hey hiya howdy morning evening afternoon")
+_add("greeting", "nl", "hoi hallo hai goedemorgen goedemiddag goedenavond dag goeiedag")
+_add("greeting", None, "hallo moin servus bonjour salut hola ciao")
+_add("greeting", "de", "guten gruss grussgott")
+_add("thanks", "en", "thanks thank thx ty cheers")
+_add("thanks", "nl", "bedankt dankjewel dankje dankuwel dank")
+_add("thanks", None, "merci danke gracias grazie")
+_add("goodbye", "en", "bye goodbye")
+_add("goodbye", "nl", "doei doeg tot ziens groetjes fijne")
+_add("goodbye", None, "tschuss")
+_add("ack", "en", "alright cool great nice perfect")
+_add("ack", "nl", "oke okee prima fijn top")
+_add("ack", None, "ok okay super")
+# Words that may go with small talk without making it a question.
+_FILLERS = frozenset(
+    words(
+        "there all you so very much a lot again too guys team for your help good day weekend"
+        " heel erg hartelijk vriendelijk wel nog even allemaal jullie u je jij voor de het hulp"
+        " goed hele een mooie morgen tag abend vielen schonen sehr"
+    )
+)
+# A longer message is taken as something to answer, whatever its words.
+MAX_WORDS = 8
+# When a message holds several kinds, the one the reply should answer.
+_PRIORITY: tuple[Kind, ...] = ("goodbye", "thanks", "greeting", "ack")
+
+
+def small_talk(text: str) -> tuple[Kind, str | None] | None:
+    """What kind of small talk `text` is, and the language its words tell (None when they
+    do not); None when it is anything else."""
+    folded = words(text)
+    if not folded or len(folded) > MAX_WORDS:
+        return None
+    found: dict[Kind, str | None] = {}
+    for word in folded:
+        known = _WORDS.get(word)
+        if known is not None:
+            kind, language = known
+            found[kind] = found.get(kind) or language
+        elif word not in _FILLERS:
+            return None
+    for kind in _PRIORITY:
+        if kind in found:
+            languages = {lang for lang in found.values() if lang is not None}
+            return kind, languages.pop() if len(languages) == 1 else None
+    return None

@@ -1,0 +1,94 @@
+"""The personal-data check: its shortcuts never change what it finds."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loket.bot.personal import (
+    _CODE,
+    _EMAIL,
+    _INTRODUCED,
+    _NEEDS_DIGIT,
+    _has_digit_and_letter,
+    personal_data,
+)
+
+
+def every_pattern_searched(text: str, names: tuple[str, ...]) -> list[str]:
+    """The check without its shortcuts: every pattern searched in every text."""
+    lowered = text.lower()
+    found = ["email"] if _EMAIL.search(lowered) else []
+    found.extend(kind for kind, pattern in _NEEDS_DIGIT.items() if pattern.search(lowered))
+    if "order_number" not in found and (
+        _INTRODUCED.search(lowered)
+        or any(_has_digit_and_letter(code) for code in _CODE.findall(lowered))
+    ):
+        found.append("order_number")
+    for name in names:
+        for part in name.split():
+            if len(part) >= 3 and re.search(rf"\b{re.escape(part.lower())}\b", lowered):
+                return [*found, "name"]
+    return found
+
+
+# Pieces of personal data and of text that nearly is, joined with random characters in
+# between: digits (also non-ASCII ones), letters, spaces and the separators the patterns use.
+PIECES = [
+    "NL91 ABNA 0417 1643 00",
+    "nl91abna0417164300",
+    "de89 3704 0044 0532 0130 00",
+    "06-12345678",
+    "0612345678",
+    "+3 6123456 7",
+    "020 123 4567",
+    "+31 6 1234 5678",
+    "0031 (0)20 1234567",
+    "1234 AB",
+    "1234ab",
+    "0123 ab",
+    "5678 ss",
+    "bestelling 20481",
+    "order nr. 7",
+    "invoice no: A1",
+    "track-and-trace",
+    "factuur#",
+    "3SABCD1234567",
+    "klant@voorbeeld.nl",
+    "KLANT@VOORBEELD.NL",
+    "9:00 en 13:00",
+    "Sanne",
+    "de Vries",
+    "٣٣٣٣ ab",
+    "１２３４５",
+]
+ALPHABET = "0123456789٣１ abcdefghijklmnopqrstuvwxyzABZé_ \t\n+-()/:#.@"
+TEXTS = st.lists(
+    st.one_of(st.sampled_from(PIECES), st.text(alphabet=ALPHABET, max_size=14)), max_size=8
+).map("".join)
+NAMES = st.sampled_from([(), ("Sanne de Vries",), ("Jan",), ("Al Ng",)])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=TEXTS, names=NAMES)
+def test_the_shortcuts_find_what_every_pattern_finds(text: str, names: tuple[str, ...]) -> None:
+    """Searching a pattern only when the text's digits leave it a chance changes nothing."""
+    assert personal_data(text, names=names) == every_pattern_searched(text, names)
+
+
+def test_personal_data_detection() -> None:
+    """Order numbers, e-mail, phone numbers, postcodes, IBANs and the shopper's name are found."""
+    assert personal_data("Je bestelling 2024118833 is onderweg") == ["order_number"]
+    assert "email" in personal_data("mail naar klant@voorbeeld.nl")
+    assert "phone" in personal_data("Bel ons op 06-12345678")
+    assert "phone" in personal_data("Call +31 20 123 4567")
+    assert "postcode" in personal_data("Wij bezorgen op 1234 AB")
+    assert "iban" in personal_data("Maak het over naar NL91 ABNA 0417 1643 00")
+    assert personal_data("Hoi Sanne, dat kan!", names=("Sanne de Vries",)) == ["name"]
+    assert personal_data("Retourneren kan binnen 30 dagen, gratis via de retourpagina.") == []
+    # A code of letters and digits is an order or tracking code; a long plain word is not.
+    assert personal_data("Je pakket 3SABCD1234567 is onderweg") == ["order_number"]
+    assert personal_data("Onze klantenservicemedewerkers helpen je graag") == []
+    assert personal_data("Mail: KLANT@VOORBEELD.NL") == ["email"]
