@@ -39,6 +39,18 @@ def test_check_reports_errors_and_exits_1(
     )
 
 
+def test_check_takes_one_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`faq check FILE` checks that file alone: the demo's returns file passes, a broken
+    copy of it fails with its line."""
+    returns = REPO / "faq" / "returns.en.yaml"
+    assert run("faq", "check", str(returns)) == 0
+    assert "1 file(s)" in capsys.readouterr().out
+    broken = tmp_path / "returns.en.yaml"
+    broken.write_text(returns.read_text(encoding="utf-8").replace("answer:", "antwoord:", 1))
+    assert run("faq", "check", str(broken)) == 1
+    assert "unknown key 'antwoord'" in capsys.readouterr().out
+
+
 def test_check_defaults_to_configured_faq_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

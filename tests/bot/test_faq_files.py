@@ -105,7 +105,7 @@ def test_non_yaml_files_and_hidden_files_are_ignored(tmp_path: Path) -> None:
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     """A FAQ folder that does not exist is reported, not silently empty."""
     result = load_faq_dir(tmp_path / "nope")
-    assert [e.message for e in result.errors] == ["no such folder"]
+    assert [e.message for e in result.errors] == ["no such file or folder"]
 
 
 def test_demo_faq_is_valid_and_large_enough() -> None:

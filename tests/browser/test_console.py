@@ -185,7 +185,7 @@ async def test_transfer_to_another_agent_with_a_note(
             assert moved["agent"]["name"] == "bram"
             assert moved["note"] == note
             await expect(page.locator(".facts .state")).to_have_text("assigned to bram")
-            await expect(page.locator(".conv-head .note")).to_have_text(f"Transfer note: {note}")
+            await expect(page.locator(".conv-head .note")).to_have_text(f"Note: {note}")
             await expect(page.locator(".transfer-form")).to_be_hidden()
             await expect(page.locator("#composer-input")).to_be_disabled()
     assert errors == []

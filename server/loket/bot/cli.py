@@ -28,7 +28,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         nargs="?",
         type=Path,
         default=None,
-        help="folder of FAQ files (default: faq_dir of [bot] in config.toml, else ./faq)",
+        help="folder of FAQ files, or one file (default: faq_dir of [bot] in config.toml,"
+        " else ./faq)",
     )
     _add_config_option(check)
     check.set_defaults(func=run_check)
@@ -88,7 +89,7 @@ def _faq_dir(given: Path | None, args: argparse.Namespace) -> Path:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """`loket faq check [DIR]`: print every error as file:line: message; exit 1 on any."""
+    """`loket faq check [DIR|FILE]`: print every error as file:line: message; exit 1 on any."""
     folder = _faq_dir(args.dir, args)
     result = load_faq_dir(folder)
     for error in result.errors:

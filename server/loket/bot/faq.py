@@ -97,9 +97,13 @@ def read_faq_file(path: Path) -> FaqFile:
 
 
 def load_faq_dir(directory: Path) -> FaqSet:
-    """Read every FAQ file under `directory`: all their errors and the entries of good files."""
+    """Read every FAQ file under `directory` (or the one file it names): all their errors
+    and the entries of good files."""
+    if directory.is_file():
+        files = [read_faq_file(directory)]
+        return merge_faq_files(files, all_files=files)
     if not directory.is_dir():
-        return FaqSet(errors=(FaqError(str(directory), 0, "no such folder"),))
+        return FaqSet(errors=(FaqError(str(directory), 0, "no such file or folder"),))
     files = [read_faq_file(path) for path in faq_paths(directory)]
     return merge_faq_files(files, all_files=files)
 

@@ -1187,8 +1187,9 @@ export class ConsoleApp {
     if (c.state === "closed" && c.closed_at) facts.push(h("span", {}, `closed ${dateTime(c.closed_at)}`));
     ws.facts.replaceChildren(...facts);
     ws.note.hidden = !c.note;
-    // The note is the last transfer note, or, once closed, most likely the closing summary.
-    ws.note.textContent = c.note ? `${c.state === "closed" ? "Note" : "Transfer note"}: ${c.note}` : "";
+    // The last note an agent left: a transfer note, or a closing summary (also once the
+    // shopper reopened the conversation), so it is not labelled as either.
+    ws.note.textContent = c.note ? `Note: ${c.note}` : "";
     this.renderContext(c);
     if (c.state === "closed") {
       this.hideClose();
