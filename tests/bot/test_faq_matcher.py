@@ -165,6 +165,31 @@ def test_question_words_are_looked_up_once_and_forgotten_when_full(
     assert matcher.match("wanner word mn bestelling bezorgt", "nl") == first
 
 
+def test_a_words_languages_are_looked_up_once_and_forgotten_when_full(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Language detection asks once per distinct word and matcher; the answers stay the same."""
+    question = "wanneer wordt mijn bestelling bezorgd"
+    first = matcher.language_of(question, "en-US")
+    calls: list[str] = []
+    original = matcher_module.word_languages
+
+    def counting(word: str, vocabularies: Any) -> tuple[str, ...]:
+        calls.append(word)
+        return original(word, vocabularies)
+
+    monkeypatch.setattr(matcher_module, "word_languages", counting)
+    assert matcher.language_of(question, "en-US") == first == "nl"
+    assert calls == []
+    assert matcher.language_of("where is my order", None) == "en"
+    assert calls == ["where", "is", "my", "order"]
+    # A full cache starts over rather than growing without bound.
+    monkeypatch.setattr(matcher_module, "_TERM_CACHE", 2)
+    assert matcher.language_of("how long does a refund take", None) == "en"
+    assert len(matcher._word_languages) <= 2
+    assert matcher.language_of(question, "en-US") == "nl"
+
+
 def test_the_encoder_budget_refills_at_its_share() -> None:
     """A bucket of CPU seconds: spent below zero it is unavailable until refilled."""
     now = [0.0]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from loket.bot.normalize import (
     content_terms,
     detect_language,
@@ -27,6 +32,25 @@ def test_words_handle_apostrophes_and_hyphens() -> None:
         "en",
         "trace",
     ]
+
+
+def words_one_by_one(text: str) -> list[str]:
+    """`words` as it was written first: every word split and joined on its own."""
+    result: list[str] = []
+    for match in re.finditer(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.sub(r"['’‘`´]", "", fold(text))):
+        parts = match.group().split("-")
+        if len(parts) > 1 and any(len(part) == 1 for part in parts):
+            result.append("".join(parts))
+        else:
+            result.extend(parts)
+    return result
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=st.text(alphabet="aBcé-'’ 0x-9 .!\n-", max_size=40) | st.text(max_size=40))
+def test_words_without_hyphens_take_the_short_way_to_the_same_words(text: str) -> None:
+    """Texts without hyphenated words skip the splitting, and every text gets the same words."""
+    assert words(text) == words_one_by_one(text)
 
 
 def test_word_forms_share_a_stem() -> None:

@@ -47,6 +47,7 @@ from loket.bot.normalize import (
     sentences,
     stem,
     terms_of_words,
+    word_languages,
     words,
 )
 from loket.bot.semantic import DIMENSIONS, CpuBudget, Encoder, Vectors, shared_encoder
@@ -495,7 +496,15 @@ class _Ranking:
 class Matcher:
     """Matches questions to FAQ entries; immutable, so a new FAQ means a new Matcher."""
 
-    __slots__ = ("_indexes", "_settings", "_words_alone", "entries", "phrasing_count")
+    __slots__ = (
+        "_indexes",
+        "_settings",
+        "_vocabularies",
+        "_word_languages",
+        "_words_alone",
+        "entries",
+        "phrasing_count",
+    )
 
     def __init__(
         self,
@@ -509,6 +518,10 @@ class Matcher:
         # The cut-offs for a question matched by words alone (its scores run higher).
         self._words_alone = settings.words_alone() if settings.semantic else settings
         self.phrasing_count = sum(index.phrasing_count for index in indexes.values())
+        self._vocabularies = {name: index.detection_vocabulary for name, index in indexes.items()}
+        # Which languages a question word is evidence of, per distinct word: the same
+        # words come back in question after question (and in every learned reply's).
+        self._word_languages: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def build(cls, entries: Iterable[FaqEntry], settings: BotSettings) -> Matcher:
@@ -668,13 +681,19 @@ class Matcher:
             return chosen[0]
         return language_of_locale(locale) or self._settings.default_language
 
+    def _languages_of(self, word: str) -> tuple[str, ...]:
+        known = self._word_languages.get(word)
+        if known is None:
+            known = word_languages(word, self._vocabularies)
+            _remember(self._word_languages, word, known)
+        return known
+
     def _choose_languages(self, folded: Sequence[str], locale: str | None) -> list[str]:
         """The languages to search: the browser's, unless the text clearly is in another."""
         if not self._indexes:
             return []
         hinted = language_of_locale(locale)
-        vocabularies = {name: index.detection_vocabulary for name, index in self._indexes.items()}
-        detected, evidence = detect_language(folded, vocabularies)
+        detected, evidence = detect_language(folded, self._vocabularies, self._languages_of)
         if hinted in self._indexes:
             if (
                 detected is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -74,9 +74,12 @@ def words(text: str) -> list[str]:
     A hyphenated word whose part is one letter stays whole ("e-mail" is "email"), so
     "e-mail" and "email" match; other hyphenated words split ("pre-order", "track-en-trace").
     """
+    found = _WORD.findall(_APOSTROPHES.sub("", fold(text)))
+    if not any("-" in word for word in found):
+        return found  # most texts: nothing to split or join
     result: list[str] = []
-    for match in _WORD.finditer(_APOSTROPHES.sub("", fold(text))):
-        parts = match.group().split("-")
+    for word in found:
+        parts = word.split("-")
         if len(parts) > 1 and any(len(part) == 1 for part in parts):
             result.append("".join(parts))
         else:
@@ -305,24 +308,30 @@ def _stem_dutch(word: str) -> str:
     return word
 
 
+def word_languages(word: str, vocabularies: Mapping[str, Collection[str]]) -> tuple[str, ...]:
+    """The languages of `vocabularies` whose stop words or FAQ words hold the folded `word`."""
+    return tuple(
+        language
+        for language, vocabulary in vocabularies.items()
+        if word in STOP_WORDS.get(language, ()) or stem(word, language) in vocabulary
+    )
+
+
 def detect_language(
-    folded: Iterable[str], vocabularies: Mapping[str, Collection[str]]
+    folded: Iterable[str],
+    vocabularies: Mapping[str, Collection[str]],
+    languages_of: Callable[[str], tuple[str, ...]] | None = None,
 ) -> tuple[str | None, dict[str, int]]:
     """Guess the language of folded words from stop words and each FAQ's own words.
 
     Returns the language with the most evidence (or None on a tie) and the evidence per
     language: a word counts for a language when it is a stop word or FAQ word of that
-    language and of no other.
+    language and of no other. `languages_of` is `word_languages` over `vocabularies`,
+    remembered by the caller (a matcher asks about the same words again and again).
     """
-    languages = list(vocabularies)
-    evidence = dict.fromkeys(languages, 0)
+    evidence = dict.fromkeys(vocabularies, 0)
     for word in folded:
-        hits = [
-            language
-            for language in languages
-            if word in STOP_WORDS.get(language, ())
-            or stem(word, language) in vocabularies[language]
-        ]
+        hits = languages_of(word) if languages_of else word_languages(word, vocabularies)
         if len(hits) == 1:
             evidence[hits[0]] += 1
     ranked = sorted(evidence.items(), key=lambda item: item[1], reverse=True)
