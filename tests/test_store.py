@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from loket.store import MessageRecord, Store, StoreError
+from loket.store import ConversationRecord, MessageRecord, Store, StoreError
 from loket.store.db import WriteConnection
 from tests.support import run_loket, write_config
 
 
 async def _store(tmp_path: Path) -> Store:
     return await Store.open(tmp_path / "loket.db")
+
+
+async def _conversation(store: Store) -> ConversationRecord:
+    """A shopper's new conversation, for writing messages into."""
+    shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
+    return await store.create_conversation(
+        shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
+    )
 
 
 async def test_migrations_apply_once(tmp_path: Path) -> None:
@@ -31,18 +39,25 @@ async def test_migrations_apply_once(tmp_path: Path) -> None:
 
 
 async def test_same_client_id_is_stored_once(tmp_path: Path) -> None:
-    """Inserting a message whose client id the conversation has already stores nothing."""
+    """Inserting a message whose client id the conversation has already stores nothing,
+    alone or among many inserts sharing a batch (the others are stored)."""
     store = await _store(tmp_path)
     try:
-        shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
-        conversation = await store.create_conversation(
-            shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
-        )
+        conversation = await _conversation(store)
         message = MessageRecord(conversation.id, 1, "client-0001", "shopper", None, "hoi", 1)
         assert await store.db.write(store.insert_message_op(message)) is True
         again = MessageRecord(conversation.id, 2, "client-0001", "shopper", None, "hoi", 2)
         assert await store.db.write(store.insert_message_op(again)) is False
         assert await store.count_messages() == 1
+        rest = [
+            MessageRecord(conversation.id, i, f"client-{i:06d}", "shopper", None, "x", i)
+            for i in range(3, 40)
+        ]
+        batch = [*rest[:10], again, *rest[10:]]
+        writes = [store.db.submit(store.insert_message_op(m)) for m in batch]
+        results = await asyncio.gather(*writes)
+        assert results == [True] * 10 + [False] + [True] * 27
+        assert await store.count_messages() == 38
     finally:
         await store.close()
 
@@ -51,10 +66,7 @@ async def test_a_burst_of_writes_shares_commits(tmp_path: Path) -> None:
     """A thousand concurrent writes commit in far fewer transactions than writes."""
     store = await _store(tmp_path)
     try:
-        shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
-        conversation = await store.create_conversation(
-            shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
-        )
+        conversation = await _conversation(store)
         before = store.db.batches
         messages = [
             MessageRecord(conversation.id, i, f"client-{i:06d}", "shopper", None, f"m{i}", i)
@@ -75,10 +87,7 @@ async def test_one_failing_write_does_not_sink_its_batch(tmp_path: Path) -> None
     """When one write in a batch fails, the others still commit and only it reports the error."""
     store = await _store(tmp_path)
     try:
-        shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
-        conversation = await store.create_conversation(
-            shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
-        )
+        conversation = await _conversation(store)
         good = [
             MessageRecord(conversation.id, i, f"client-{i:06d}", "shopper", None, "ok", i)
             for i in (1, 2)
@@ -148,10 +157,7 @@ async def test_a_write_op_that_waits_on_something_else_fails_alone(tmp_path: Pat
     database is refused with a clear error, and the writes batched with it still commit."""
     store = await _store(tmp_path)
     try:
-        shopper = await store.create_shopper("p1", customer_id=None, locale=None, now=1)
-        conversation = await store.create_conversation(
-            shopper.id, state="bot", now=1, locale=None, page_url=None, page_title=None
-        )
+        conversation = await _conversation(store)
 
         async def waits(conn: WriteConnection) -> None:
             await conn.execute("UPDATE shoppers SET locale = 'en'")
