@@ -96,6 +96,53 @@ async def test_login_attempts_are_rate_limited(server: ServerProcess) -> None:
     )
 
 
+def _behind_a_proxy(config: Path) -> Path:
+    """The config, with `server.trust_proxy` on."""
+    config.write_text(config.read_text().replace("[server]\n", "[server]\ntrust_proxy = true\n"))
+    return config
+
+
+async def test_behind_a_proxy_the_address_it_adds_is_counted(config_path: Path) -> None:
+    """Behind a trusted proxy the login limit counts the address the proxy put last in
+    X-Forwarded-For: addresses the client wrote before it change nothing."""
+    async with running(_behind_a_proxy(config_path)) as live:
+        statuses = []
+        for attempt in range(11):
+            forwarded = {"X-Forwarded-For": f"10.0.{attempt}.1, 203.0.113.7"}
+            status, _, _ = await _post(
+                f"{live.url}/api/login",
+                {"name": f"nobody{attempt}", "password": "guess guess"},
+                headers=forwarded,
+            )
+            statuses.append(status)
+        assert statuses[:10] == [401] * 10 and statuses[10] == 429
+        other = {"X-Forwarded-For": "203.0.113.7, 198.51.100.4"}
+        status, _, _ = await _post(
+            f"{live.url}/api/login", {"name": "nobody", "password": "guess"}, headers=other
+        )
+        assert status == 401
+
+
+def _flags(cookie: str) -> list[str]:
+    return [part.strip().lower() for part in cookie.split(";")]
+
+
+async def test_behind_a_tls_proxy_the_session_cookie_is_secure(config_path: Path) -> None:
+    """A trusted proxy that says the browser came over HTTPS (X-Forwarded-Proto) gets a Secure
+    session cookie; without the header, or from a proxy Loket is not told to trust, the
+    cookie is as the connection is (plain HTTP here)."""
+    https = {"X-Forwarded-Proto": "https"}
+    body = {"name": "anna", "password": AGENT_PASSWORD}
+    async with running(config_path) as live:
+        _, _, response = await _post(f"{live.url}/api/login", body, headers=https)
+        assert "secure" not in _flags(response.headers["Set-Cookie"])
+    async with running(_behind_a_proxy(config_path)) as live:
+        _, _, response = await _post(f"{live.url}/api/login", body, headers=https)
+        assert "secure" in _flags(response.headers["Set-Cookie"])
+        _, _, response = await _post(f"{live.url}/api/login", body)
+        assert "secure" not in _flags(response.headers["Set-Cookie"])
+
+
 async def test_malformed_login_requests(server: ServerProcess) -> None:
     """Login without JSON, or with wrong field types, gets a clear 400."""
     async with (

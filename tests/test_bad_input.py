@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 
-from tests.support import ServerProcess, call, new_client_id, shopper
+from loket.auth import customer_signature
+from loket.plaintext import is_plain
+from tests.conftest import AGENT_PASSWORD
+from tests.inprocess import running
+from tests.support import (
+    ServerProcess,
+    agent,
+    call,
+    login,
+    new_client_id,
+    shopper,
+    write_config,
+)
+
+# As in tests/support.write_config.
+SHOP_SECRET = "shop-secret-0123456789abcdef"
 
 
 async def _stored_texts(url: str, token: str) -> list[str]:
@@ -27,6 +45,10 @@ async def _stored_texts(url: str, token: str) -> list[str]:
         ({"client_id": "x" * 10, "text": "a" * 2001}, "message_too_long"),
         ({"client_id": "x" * 10, "text": "bel\x07me"}, "invalid_text"),
         ({"client_id": "x" * 10, "text": "abc\u202edef"}, "invalid_text"),
+        # Half of an emoji: valid JSON, but no text the store can hold.
+        ({"client_id": "x" * 10, "text": "half an emoji \ud83d"}, "invalid_text"),
+        # A client id of the kind the server makes for the bot's answers.
+        ({"client_id": "bot:abcdefgh:0", "text": "hoi"}, "invalid_payload"),
         ({"client_id": "x" * 10, "text": "   \n "}, "empty_text"),
         ("just a string", "invalid_payload"),
         ([1, 2, 3], "invalid_payload"),
@@ -179,3 +201,164 @@ async def test_a_malformed_contact_is_explained_in_words(server: ServerProcess) 
         )
     assert ack["error"]["code"] == "invalid_payload"
     assert ack["error"]["message"] == "email: this is not an e-mail address"
+
+
+async def _connections(url: str, namespace: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+        text = await response.text()
+    found = re.search(rf'^loket_connections{{namespace="{namespace}"}} (\S+)$', text, re.MULTILINE)
+    assert found, text
+    return float(found.group(1))
+
+
+async def test_events_named_like_a_connections_life_are_unknown_events(
+    server: ServerProcess,
+) -> None:
+    """A shopper's event named connect, disconnect or connect_error is refused as unknown: it
+    neither sets the connection up afresh (with a full rate bucket) nor ends it."""
+    async with shopper(server.url) as (widget, _):
+        for name in ("connect", "disconnect", "connect_error"):
+            ack = await widget.call(name, ({}, {}), namespace="/shopper", timeout=5)
+            assert ack["ok"] is False and ack["error"]["code"] == "unknown_event", (name, ack)
+        assert await _connections(server.url, "shopper") == 1
+        codes = []
+        for _ in range(45):
+            ack = await call(widget, "/shopper", "typing", {"typing": True})
+            codes.append("ok" if ack["ok"] else ack["error"]["code"])
+        assert "rate_limited" in codes
+        await widget.call("connect", ({}, {}), namespace="/shopper", timeout=5)
+        still = await call(widget, "/shopper", "sync")
+        assert still["ok"] is False and still["error"]["code"] == "rate_limited"
+
+
+async def test_a_disconnect_event_leaves_the_agent_online(server: ServerProcess) -> None:
+    """An agent's console that sends an event named disconnect stays online for routing and
+    transfers: only a real disconnect counts."""
+    token = await login(server.url, "bram", AGENT_PASSWORD)
+    async with agent(server.url, token) as (desk, _):
+        me = (await call(desk, "/agent", "sync"))["agent"]["id"]
+        ack = await desk.call("disconnect", "client namespace disconnect", namespace="/agent")
+        assert ack["error"]["code"] == "unknown_event"
+        synced = await call(desk, "/agent", "sync")
+        assert me in [a["id"] for a in synced["agents"]]
+        assert await _connections(server.url, "agent") == 1
+
+
+async def test_half_a_character_is_answered_and_a_broken_page_title_mended(
+    server: ServerProcess,
+) -> None:
+    """JSON with a lone surrogate (half an emoji, as a browser sends a title cut in the middle
+    of one) gets an answer: the connection is accepted with the title mended, and a message
+    text holding one is refused with invalid_text instead of being left without an ack."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    auth = {"page": {"url": "https://shop.test/sale", "title": "Sale \ud83d"}}
+    async with agent(server.url, token) as (desk, _), shopper(server.url, auth=auth) as (widget, _):
+        await call(widget, "/shopper", "sync")
+        half = await widget.call(
+            "message",
+            {"client_id": new_client_id(), "text": "half an emoji \ud83d"},
+            namespace="/shopper",
+            timeout=5,
+        )
+        assert half["error"]["code"] == "invalid_text"
+        page = {"url": "https://shop.test/sale", "title": "Sale \ud83d\u202e"}
+        sent = await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "hoi", "page": page},
+        )
+        assert sent["ok"], sent
+        synced = await call(desk, "/agent", "sync")
+        (seen,) = [c for c in synced["conversations"] if c["id"] == sent["conversation"]["id"]]
+        assert seen["page"]["title"] == "Sale \ufffd\ufffd"
+
+
+async def test_every_free_text_field_keeps_the_text_rule(server: ServerProcess) -> None:
+    """Control characters and direction overrides are refused with invalid_text in every
+    free-text field a client sends, not only in message text; a vouched customer's name and
+    e-mail address, like the page title, are mended rather than refused."""
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _):
+        async with shopper(server.url) as (widget, widget_inbox):
+            left = {"client_id": new_client_id(), "text": "Bel me terug"}
+            for contact in (
+                {"email": "x\u0007\u202elc.evil@b.nl"},
+                {"email": "anna@shop.test\u2066"},
+                {"phone": "0612345678\u202e"},
+            ):
+                ack = await call(widget, "/shopper", "leave_question", {**left, **contact})
+                assert ack["error"]["code"] == "invalid_text", (contact, ack)
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "hoi"}
+            )
+            ref = {"conversation_id": sent["conversation"]["id"]}
+            await widget_inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
+            for event, payload in (
+                ("transfer", {**ref, "to_agent_id": None, "note": "ruil\u202e"}),
+                ("close", {**ref, "summary": "klaar\x1b[2J"}),
+                ("faq_search", {"query": "retour\u202e"}),
+            ):
+                ack = await call(desk, "/agent", event, payload)
+                assert ack["error"]["code"] == "invalid_text", (event, ack)
+            assert (await call(desk, "/agent", "close", ref))["ok"]
+            rated = await call(widget, "/shopper", "rate", {"rating": 2, "comment": "\u202egnirts"})
+            assert rated["error"]["code"] == "invalid_text"
+            assert (await call(widget, "/shopper", "rate", {"rating": 2, "comment": "Traag"}))["ok"]
+            texts = [m["text"] for m in (await call(widget, "/shopper", "sync"))["messages"]]
+            assert all(is_plain(text) for text in texts), texts
+        signature = customer_signature(SHOP_SECRET, "c-42")
+        customer = {
+            "id": "c-42",
+            "signature": signature,
+            "name": "\u202eAnna",
+            "email": "a@b.nl\x07",
+        }
+        async with shopper(server.url, auth={"customer": customer}) as (widget, _):
+            assert (await call(widget, "/shopper", "sync"))["identity"] == "verified"
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "hoi"}
+            )
+            synced = await call(desk, "/agent", "sync")
+            (seen,) = [c for c in synced["conversations"] if c["id"] == sent["conversation"]["id"]]
+            assert seen["shopper"]["name"] == "\ufffdAnna"
+            assert seen["shopper"]["email"] == "a@b.nl\ufffd"
+
+
+async def _refusal(url: str, namespace: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The `data` of the connect_error of a connection that is refused."""
+    refusals: list[Any] = []
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("connect_error", refusals.append, namespace=namespace)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(
+            url, namespaces=[namespace], transports=["websocket"], headers=headers, wait_timeout=5
+        )
+    data: dict[str, Any] = refusals[0]["data"]
+    return data
+
+
+async def test_an_address_opens_only_so_many_connections_a_minute(tmp_path: Path) -> None:
+    """Reconnecting buys no endless fresh event buckets: past `limits.connections_per_minute`
+    new connections from one address, in either namespace, are refused with rate_limited.
+    Behind a trusted proxy the address is the last one it names, whatever the client put
+    before it; other addresses, and this machine itself, are not held back."""
+    config = write_config(tmp_path, "[limits]\nconnections_per_minute = 3\n")
+    config.write_text(config.read_text().replace("[server]\n", "[server]\ntrust_proxy = true\n"))
+
+    def via(*hops: str) -> dict[str, str]:
+        return {"X-Forwarded-For": ", ".join(hops)}
+
+    async with running(config) as live:
+        for spoofed in ("10.1.1.1", "10.2.2.2"):
+            async with shopper(live.url, headers=via(spoofed, "203.0.113.7")) as (widget, _):
+                assert (await call(widget, "/shopper", "sync"))["ok"]
+        # An agent connection counts too (here one without a session, refused for that).
+        assert (await _refusal(live.url, "/agent", via("203.0.113.7")))["code"] == "unauthorized"
+        refused = await _refusal(live.url, "/shopper", via("10.3.3.3", "203.0.113.7"))
+        assert refused["code"] == "rate_limited" and refused["retry_after"] >= 1
+        async with shopper(live.url, headers=via("203.0.113.8")) as (widget, _):
+            assert (await call(widget, "/shopper", "sync"))["ok"]
+        for _ in range(4):
+            async with shopper(live.url) as (widget, _):
+                assert (await call(widget, "/shopper", "sync"))["ok"]

@@ -297,3 +297,78 @@ async def test_a_first_message_after_another_tab_made_the_shopper_is_sent_as_usu
         )
         assert sent is None and joined == [existing.id]
         assert await services.store.count_conversations_by_state() == conversations
+
+
+async def test_a_client_id_is_a_resend_only_from_its_own_author(server: ServerProcess) -> None:
+    """A client id another author used in the conversation is refused with client_id_taken:
+    an agent, assigned or not, cannot pass the shopper's message off as a reply, nor the
+    shopper an agent's; the same author's resend still returns what was stored."""
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (a, _), shopper(server.url) as (widget, _):
+        asked = new_client_id()
+        sent = await call(
+            widget, "/shopper", "message", {"client_id": asked, "text": "Wie helpt mij?"}
+        )
+        # Anna is the only agent online: the conversation is hers.
+        assert sent["conversation"]["state"] == "assigned"
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        async with agent(server.url, bram) as (b, _):
+            for desk in (b, a):
+                stolen = await call(
+                    desk, "/agent", "message", {**ref, "client_id": asked, "text": "Ik"}
+                )
+                assert stolen["ok"] is False and stolen["error"]["code"] == "client_id_taken"
+        answered = new_client_id()
+        reply = await call(a, "/agent", "message", {**ref, "client_id": answered, "text": "Ik"})
+        again = await call(a, "/agent", "message", {**ref, "client_id": answered, "text": "Ik"})
+        assert again["duplicate"] is True and again["message"] == reply["message"]
+        echo = await call(widget, "/shopper", "message", {"client_id": answered, "text": "Ik"})
+        assert echo["error"]["code"] == "client_id_taken"
+        resent = await call(
+            widget, "/shopper", "message", {"client_id": asked, "text": "Wie helpt mij?"}
+        )
+        assert resent["duplicate"] is True and resent["message"]["author"] == "shopper"
+        history = (await call(widget, "/shopper", "sync"))["messages"]
+        assert [(m["author"], m["text"]) for m in history] == [
+            ("shopper", "Wie helpt mij?"),
+            ("agent", "Ik"),
+        ]
+
+
+async def test_a_shopper_cannot_keep_the_bot_from_answering(server: ServerProcess) -> None:
+    """The client ids the server gives the bot's answers are not the shopper's to use: sent
+    ahead, one would have kept the bot from answering the message it belongs to."""
+    async with shopper(server.url) as (widget, inbox):
+        later = new_client_id()
+        ahead = await call(
+            widget, "/shopper", "message", {"client_id": f"bot:{later}:0", "text": "hoi"}
+        )
+        assert ahead["error"]["code"] == "invalid_payload"
+        assert ahead["error"]["message"].startswith("client_id: ")
+        await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": later, "text": "Hoe lang duurt de levering?"},
+        )
+        answer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        assert answer["client_id"] == f"bot:{later}:0"
+
+
+async def test_a_conversation_is_rated_once_the_agent_closed_it(server: ServerProcess) -> None:
+    """While the agent still has the conversation, `rate` is refused with still_open; once the
+    agent closed it, the rating is taken."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, token) as (desk, _), shopper(server.url) as (widget, _):
+        sent = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "hoi"}
+        )
+        assert sent["conversation"]["state"] == "assigned"
+        early = await call(widget, "/shopper", "rate", {"rating": 1})
+        assert early["ok"] is False and early["error"]["code"] == "still_open"
+        closed = await call(
+            desk, "/agent", "close", {"conversation_id": sent["conversation"]["id"]}
+        )
+        assert closed["ok"]
+        assert (await call(widget, "/shopper", "rate", {"rating": 5}))["ok"]

@@ -294,6 +294,29 @@ async def test_transfer_to_another_agent_or_back_to_the_queue(
             assert final["id"] == ref["conversation_id"]
 
 
+async def test_no_transfer_to_an_agent_who_is_away(live: tuple[RunningServer, FakeClock]) -> None:
+    """An agent who is away is connected but not online: a transfer to them is refused with
+    agent_unavailable, as they are not in the list of agents to transfer to; back online,
+    they can be given the conversation."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (a, _), agent(server.url, bram) as (b, _):
+        bram_id = (await call(b, "/agent", "sync"))["agent"]["id"]
+        assert (await call(b, "/agent", "status", {"status": "away"}))["ok"]
+        async with shopper(server.url) as (widget, _):
+            sent = await _say(widget, "ruilen")
+            assert sent["conversation"]["state"] == "assigned"
+            ref = {"conversation_id": sent["conversation"]["id"], "to_agent_id": bram_id}
+            listed = (await call(a, "/agent", "sync"))["agents"]
+            assert bram_id not in [x["id"] for x in listed]
+            refused = await call(a, "/agent", "transfer", ref)
+            assert refused["ok"] is False and refused["error"]["code"] == "agent_unavailable"
+            assert (await call(b, "/agent", "status", {"status": "online"}))["ok"]
+            moved = await call(a, "/agent", "transfer", ref)
+            assert moved["conversation"]["agent"]["id"] == bram_id
+
+
 async def test_away_agents_get_no_new_conversations(live: tuple[RunningServer, FakeClock]) -> None:
     """An agent who is away gets no new conversations; the shopper stays with the bot."""
     server, _ = live

@@ -71,6 +71,8 @@ def test_packets_are_compact_json_text() -> None:
     assert FastJson.loads('{"a":[1,2.5,"x"]}') == {"a": [1, 2.5, "x"]}
     with pytest.raises(ValueError):
         FastJson.loads("{not json")
+    # JSON allows half of a character (orjson does not): read, for the text rule to judge.
+    assert FastJson.loads('{"title":"Sale \\ud83d"}') == {"title": "Sale \ud83d"}
 
 
 async def test_the_heartbeat_pings_a_connection_and_notices_silence(tmp_path: Path) -> None:
@@ -227,4 +229,41 @@ async def test_one_frame_larger_than_the_unread_limit_goes_out_whole(
         assert await asyncio.wait_for(ws.receive_str(), 10) == "4" + big
         assert await asyncio.wait_for(ws.receive_str(), 10) == "4after"
         assert sid in engine.sockets
+        await ws.close()
+
+
+async def _frame(ws: Any, prefix: str) -> str:
+    """The next frame that starts with `prefix` (pings and other packets are skipped)."""
+    while True:
+        frame = await asyncio.wait_for(ws.receive_str(), 10)
+        if frame.startswith(prefix):
+            return frame
+
+
+async def test_a_packet_that_cannot_be_read_is_answered(tmp_path: Path) -> None:
+    """An event whose JSON cannot be read, that is no list with a name first, or that is named
+    like the connection's own life gets an error ack under its ack id; a connect whose auth
+    cannot be read gets a connect_error. Nothing is left waiting for an answer."""
+    async with running(write_config(tmp_path)) as live, aiohttp.ClientSession() as http:
+        ws, _ = await _engine_session(http, live.url)
+        await ws.send_str('40/shopper,{"locale":"nl"}')
+        assert (await _frame(ws, "4")).startswith('40/shopper,{"sid"')
+        for packet_id, data, code in (
+            (7, '["message",{"client_id":"t-12345678","text":"hoi"', "invalid_payload"),
+            (8, '{"event":"message"}', "invalid_payload"),
+            (9, "[]", "invalid_payload"),
+            (10, '["connect",{},{}]', "unknown_event"),
+            (11, '["disconnect","bye"]', "unknown_event"),
+        ):
+            await ws.send_str(f"42/shopper,{packet_id}{data}")
+            ack = await _frame(ws, f"43/shopper,{packet_id}[")
+            (answer,) = json.loads(ack.removeprefix(f"43/shopper,{packet_id}"))
+            assert answer["ok"] is False and answer["error"]["code"] == code, (data, answer)
+        # Half an emoji is valid JSON: read, and refused by the text rule.
+        await ws.send_str('42/shopper,12["message",{"client_id":"t-12345678","text":"\\ud83d"}]')
+        (answer,) = json.loads((await _frame(ws, "43/shopper,12[")).removeprefix("43/shopper,12"))
+        assert answer["error"]["code"] == "invalid_text"
+        await ws.send_str('40/agent,{"token":')
+        refused = json.loads((await _frame(ws, "44/agent,")).removeprefix("44/agent,"))
+        assert refused["data"]["code"] == "invalid_payload"
         await ws.close()

@@ -165,6 +165,14 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 settings.security.login_attempts_per_minute / 60.0,
                 settings.security.login_attempts_per_minute,
             ),
+            connection_limiter=(
+                KeyedLimiter(
+                    settings.limits.connections_per_minute / 60.0,
+                    settings.limits.connections_per_minute,
+                )
+                if settings.limits.connections_per_minute
+                else None
+            ),
             clock=clock,
         )
         app[SERVICES] = services

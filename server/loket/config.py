@@ -43,7 +43,8 @@ class ServerSettings(_Section):
     data_dir: Path = Path("data")
     # Origins (scheme://host[:port]) whose pages may open the shopper widget.
     allowed_origins: tuple[str, ...] = ("http://localhost:8080", "http://127.0.0.1:8080")
-    # Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    # Behind a proxy of your own: take the client's address from the last entry of
+    # X-Forwarded-For, and HTTPS from X-Forwarded-Proto.
     trust_proxy: bool = False
 
     @field_validator("allowed_origins")
@@ -93,6 +94,10 @@ class LimitsSettings(_Section):
     event_burst: int = Field(default=40, ge=1)
     # A connection that keeps flooding after being refused this many times is dropped.
     flood_disconnect_after: int = Field(default=50, ge=1)
+    # New Socket.IO connections one address may open per minute (both namespaces together;
+    # 0: no limit), so reconnecting does not buy a fresh event bucket. Generous, because
+    # many shoppers can share one address (an office, a mobile network's NAT).
+    connections_per_minute: int = Field(default=600, ge=0)
     # Messages per replay page on (re)connect.
     replay_page: int = Field(default=500, ge=1, le=10_000)
     # A closed conversation older than this starts a new one when the shopper writes.

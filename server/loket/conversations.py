@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import re
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo
 from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
 from loket.locks import KeyedLocks
+from loket.plaintext import check_plain
 from loket.presence import Presence, Status
 from loket.routing import (
     AgentState,
@@ -39,9 +39,10 @@ from loket.texts import say
 
 log = logging.getLogger(__name__)
 
-# C0 and C1 control characters other than tab and newline, and the bidi overrides
-# that can make a message read differently from what it says.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Client ids the server makes for the messages of the bot (`bot:<client id>:<n>`) and the
+# system (`callback:<client id>`, `notice:<reason>:<time>`). A client may not send one: it
+# would take the place of a message the server is still to write.
+SERVER_CLIENT_ID_PREFIXES = ("bot:", "callback:", "notice:")
 
 
 class State(StrEnum):
@@ -73,8 +74,7 @@ class IllegalTransition(LoketError):
 def clean_text(text: str, max_chars: int) -> str:
     """The message text to store, or LoketError when it is empty, too long or has controls."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _FORBIDDEN.search(text):
-        raise LoketError("invalid_text", "The message contains control characters.")
+    check_plain(text)
     stripped = text.strip()
     if not stripped:
         raise LoketError("empty_text", "The message is empty.")
@@ -718,7 +718,8 @@ class Conversations:
             raise LoketError("not_assigned", "Only an assigned conversation can be transferred.")
         if conversation.agent_id != agent_id and not is_admin:
             raise LoketError("not_assigned", "This conversation is not yours.")
-        if to_agent_id is not None and not self._presence.is_connected(to_agent_id):
+        # Online as the transfer list shows it: connected, and not away.
+        if to_agent_id is not None and to_agent_id not in self._presence.online():
             raise LoketError("agent_unavailable", "That agent is not online.")
         if to_agent_id == conversation.agent_id:
             raise LoketError("invalid_payload", "The conversation is already with that agent.")
@@ -1020,10 +1021,10 @@ class Conversations:
         """
         seen = conversation.client_ids.get(client_id)
         if seen is not None:
-            return self._existing(conversation, client_id)
+            return self._existing(conversation, client_id, author, agent_id)
         waiting = conversation.pending.get(client_id)
         if waiting is not None:
-            return self._duplicate_of(waiting)
+            return self._duplicate_of(waiting, author, agent_id)
         message = MessageRecord(
             conversation_id=conversation.id,
             seq=conversation.last_seq + 1,
@@ -1079,29 +1080,43 @@ class Conversations:
             assert stored is not None
             conversation.client_ids[message.client_id] = stored.seq
             done.set_result(stored)
-            return stored, True
+            return _resent_by(stored, message.author, message.agent_id), True
         conversation.client_ids[message.client_id] = message.seq
         done.set_result(message)
         return message, False
 
     async def _existing(
-        self, conversation: Conversation, client_id: str
+        self, conversation: Conversation, client_id: str, author: Author, agent_id: int | None
     ) -> tuple[MessageRecord, bool]:
         stored = await self._store.message_by_client_id(conversation.id, client_id)
         if stored is None:
             raise LoketError("store_failed", "The message could not be found; send it again.")
-        return stored, True
+        return _resent_by(stored, author, agent_id), True
 
     @staticmethod
     async def _duplicate_of(
-        waiting: asyncio.Future[MessageRecord],
+        waiting: asyncio.Future[MessageRecord], author: Author, agent_id: int | None
     ) -> tuple[MessageRecord, bool]:
-        return await asyncio.shield(waiting), True
+        return _resent_by(await asyncio.shield(waiting), author, agent_id), True
 
     async def drain(self) -> None:
         """Wait for bot answers under way (at shutdown)."""
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _resent_by(stored: MessageRecord, author: Author, agent_id: int | None) -> MessageRecord:
+    """`stored`, whose client id came again, if its author sent it again; else refused.
+
+    Client ids are unique within a conversation, not per author: a client id of someone
+    else's message is no resend, and must neither show that message as the sender's nor
+    keep a message the server is still to write from being written."""
+    if stored.author != author or stored.agent_id != agent_id:
+        raise LoketError(
+            "client_id_taken",
+            "Another message in this conversation has this client_id; make a new one.",
+        )
+    return stored
 
 
 def _at(milliseconds: int) -> datetime:

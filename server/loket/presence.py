@@ -61,10 +61,6 @@ class Presence:
     def get(self, agent_id: int) -> AgentPresence | None:
         return self._agents.get(agent_id)
 
-    def is_connected(self, agent_id: int) -> bool:
-        known = self._agents.get(agent_id)
-        return known is not None and known.connections > 0
-
     def online(self) -> frozenset[int]:
         """Agents connected and not away."""
         return frozenset(

@@ -50,6 +50,8 @@ class Services:
     metrics: Metrics
     agents: AgentDirectory
     login_limiter: KeyedLimiter
+    # New Socket.IO connections per address; None: not limited.
+    connection_limiter: KeyedLimiter | None
     clock: Callable[[], float]
     # The FAQ bot and its learning, once started.
     bot: Bot | None = None

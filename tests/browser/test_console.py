@@ -122,6 +122,8 @@ async def test_draft_survives_a_lost_session(
     page = await open_console(context, server)
     await log_in(page, "bram", PASSWORD)
     await expect(page.locator(".workspace")).to_be_visible()
+    # Online once the console has synced (before that, a new chat finds nobody online).
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
     async with shopper(server.url) as (client, _inbox):
         asked = await call(
             client, "/shopper", "message", {"client_id": new_client_id(), "text": "Hallo?"}
@@ -364,6 +366,13 @@ async def test_too_long_reply_stays_in_the_composer(
         assert got["text"] == long[:1990].strip()
         assert not [m for m in inbox.of("message") if len(m["text"]) > 2000]
         await expect(page.locator(".messages .msg.own")).to_have_attribute("data-status", "sent")
+        # The limit counts characters as the server does: 1990 emoji are 3980 UTF-16 units.
+        emoji = "\U0001f600" * 1990
+        await composer.fill(emoji)
+        await composer.press("Enter")
+        await inbox.wait_for("message", lambda m: m["text"] == emoji)
+        sent = page.locator('.messages .msg.own[data-status="sent"]')
+        await expect(sent).to_have_count(2)
 
         # Offline, a reply waits in the outbox under the agent's name, not "Agent".
         await context.set_offline(True)

@@ -155,6 +155,69 @@ async def test_message_written_offline_is_sent_once(
     assert page_errors == []
 
 
+async def test_refused_messages_hold_nothing_back_and_titles_are_cut_whole(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """Messages waiting in the outbox that the server refuses for good (a client id an agent
+    used, half of an emoji) are shown as not sent and dropped, and the message after them is
+    sent; a page title longer than the widget sends is cut before an emoji, not inside it."""
+    # 499 letters and an emoji: 501 UTF-16 units, where the widget sends at most 500.
+    title = "<script>document.title = 'a'.repeat(499) + '\\u{1F600}';</script>"
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, inbox):
+        page = await shop_page(head=title)
+        await page.locator(".launcher").click()
+        await send(page, "Hoi")
+        asked = await inbox.wait_for("message", lambda m: m["text"] == "Hoi")
+        ref = {"conversation_id": asked["conversation_id"]}
+        synced = await call(client, "/agent", "sync")
+        (mine,) = [c for c in synced["conversations"] if c["id"] == ref["conversation_id"]]
+        assert mine["page"]["title"] == "a" * 499
+        taken = "c-anna-reply-0001"
+        reply = await call(client, "/agent", "message", {**ref, "client_id": taken, "text": "Ja?"})
+        assert reply["ok"], reply
+        await expect(page.locator(".msg.agent .bubble")).to_have_text("Ja?")
+
+        await page.evaluate(
+            """(taken) => localStorage.setItem('loket:outbox', JSON.stringify([
+                {client_id: taken, text: 'Dubbel', made: 1},
+                {client_id: 'c-half-emoji-01', text: 'Half \\ud83d', made: 2},
+                {client_id: 'c-after-them-01', text: 'Daarna dit', made: 3}]))""",
+            taken,
+        )
+        await page.reload()
+        await inbox.wait_for("message", lambda m: m["text"] == "Daarna dit", within=20)
+        failed = page.locator(".msg.own[data-status=failed]")
+        await expect(failed).to_have_count(2)
+        await expect(failed.filter(has_text="Dubbel")).to_have_count(1)
+        after = page.locator(".msg.own", has_text="Daarna dit")
+        await expect(after).to_have_attribute("data-status", "sent")
+        assert await page.evaluate("localStorage.getItem('loket:outbox')") is None
+        texts = [m["text"] for m in (await call(client, "/agent", "open", ref))["messages"]]
+        assert texts == ["Hoi", "Ja?", "Daarna dit"]
+    assert page_errors == []
+
+
+async def test_the_length_limit_counts_characters_as_the_server_does(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """An emoji is one character to the server's limit, though two UTF-16 units: a message of
+    1990 emoji is sent, and one of 2001 letters is held back with the reason."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (_client, inbox):
+        page = await shop_page()
+        await page.locator(".launcher").click()
+        await send(page, "Hoi")
+        await expect(own(page)).to_have_attribute("data-status", "sent")
+        emoji = "\U0001f600" * 1990
+        await send(page, emoji)
+        await inbox.wait_for("message", lambda m: m["text"] == emoji)
+        await send(page, "x" * 2001)
+        await expect(page.locator(".notice")).to_contain_text("2000")
+        await expect(own(page)).to_have_count(2)
+    assert page_errors == []
+
+
 async def test_forged_token_is_dropped(
     server: ServerProcess, shop_page: ShopPage, context: BrowserContext, page_errors: list[str]
 ) -> None:

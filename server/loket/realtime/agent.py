@@ -121,6 +121,7 @@ class AgentNamespace(LoketNamespace):
         }
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+        self.admit(environ)
         origin = origin_of(environ)
         if origin is not None and not _same_origin(origin, environ):
             raise refuse("origin_not_allowed", "The console must be opened from this server.")

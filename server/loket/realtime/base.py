@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,8 +14,9 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from loket.errors import LoketError
+from loket.proxy import client_address
 from loket.ratelimit import TokenBucket
-from loket.realtime.transport import set_ping_interval
+from loket.realtime.transport import Refusal, set_ping_interval
 from loket.services import Services
 
 log = logging.getLogger(__name__)
@@ -57,15 +60,20 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def parse(model: type[BaseModel], data: Any) -> BaseModel:
-    """`data` as a `model`, or LoketError('invalid_payload') saying what is wrong."""
+    """`data` as a `model`, or LoketError saying what is wrong: `invalid_text` when only
+    the text rule is broken, else `invalid_payload`."""
     if data is None:
         data = {}
+    if isinstance(data, Refusal):
+        raise LoketError(data.code, data.message)
     if not isinstance(data, dict):
         raise LoketError("invalid_payload", "The payload must be an object.")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise LoketError("invalid_payload", describe_validation_error(exc)) from None
+        broken = all(error["type"] == "invalid_text" for error in exc.errors())
+        code = "invalid_text" if broken else "invalid_payload"
+        raise LoketError(code, describe_validation_error(exc)) from None
 
 
 class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -88,6 +96,28 @@ class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """Give the namespace the running server's services (at startup)."""
         self._services = services
 
+    def admit(self, environ: dict[str, Any]) -> None:
+        """Refuse a new connection (`rate_limited`) from an address that opened
+        `limits.connections_per_minute` already.
+
+        Connections from this machine itself are not counted: without `server.trust_proxy`
+        they are a proxy on the same machine, which every shopper would share."""
+        services = self.services
+        limiter = services.connection_limiter
+        request = environ.get("aiohttp.request")
+        if limiter is None or request is None:
+            return
+        address = client_address(request, trust_proxy=services.settings.server.trust_proxy)
+        if _is_loopback(address):
+            return
+        if not limiter.take(address, services.clock()):
+            seconds = max(1, math.ceil(limiter.retry_after(address)))
+            raise refuse(
+                "rate_limited",
+                "Too many connections from your address; try again later.",
+                retry_after=seconds,
+            )
+
     def new_client_state(self) -> ClientState:
         limits = self.services.settings.limits
         now = time.monotonic()
@@ -105,6 +135,8 @@ class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return session.get("client")
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
+        # Only the server itself calls these two: an event a client names so is dispatched
+        # as a refusal (`SocketServer._handle_event`) and never arrives here by that name.
         if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)
         sid = args[0]
@@ -117,6 +149,8 @@ class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 raise LoketError("unauthorized", "This connection is not set up.")
             self._check_rate(client)
             await self.check_client(sid, client)
+            if isinstance(data, Refusal):
+                raise LoketError(data.code, data.message)
             spec = self.events.get(event)
             if spec is None:
                 raise LoketError("unknown_event", f"There is no event {event!r} here.")
@@ -165,9 +199,17 @@ class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.disconnect(sid)
 
 
-def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
-    """Refuses a connection; the client's connect_error has `message` and `data.code`."""
-    return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
+def refuse(code: str, message: str, **details: Any) -> socketio.exceptions.ConnectionRefusedError:
+    """Refuses a connection; the client's connect_error has `message` and `data.code` (and
+    `data` holds the `details`)."""
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code, **details})
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def origin_of(environ: dict[str, Any]) -> str | None:

@@ -2,20 +2,63 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
-ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{8,64}$")]
+from loket.conversations import SERVER_CLIENT_ID_PREFIXES
+from loket.plaintext import BROKEN, is_plain, made_plain
+
+
+def _refuse_broken(value: Any) -> Any:
+    # Before the string is validated: pydantic refuses a lone surrogate as no string at all.
+    if isinstance(value, str) and not is_plain(value):
+        raise PydanticCustomError("invalid_text", BROKEN)
+    return value
+
+
+def _mend_broken(value: Any) -> Any:
+    return made_plain(value) if isinstance(value, str) else value
+
+
+def _not_the_servers(value: str) -> str:
+    if value.startswith(SERVER_CLIENT_ID_PREFIXES):
+        raise PydanticCustomError(
+            "client_id_reserved", "may not begin with bot:, callback: or notice: (the server's own)"
+        )
+    return value
+
+
+# Free text a person typed: refused with `invalid_text` when it breaks the text rule
+# (loket.plaintext). Every free-text field of a client event is one.
+Plain = BeforeValidator(_refuse_broken)
+# What a page or a shop reports about itself (a page title, a customer's name): the
+# characters the rule forbids are replaced by U+FFFD, so an odd title never stops a chat.
+Mended = BeforeValidator(_mend_broken)
+
+ClientId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{8,64}$"),
+    AfterValidator(_not_the_servers),
+]
 # The length limit in characters is checked by the domain with its own error code;
 # this bound only keeps absurd payloads out before that.
-Text = Annotated[str, StringConstraints(max_length=200_000)]
+Text = Annotated[str, StringConstraints(max_length=200_000), Plain]
 Seq = Annotated[int, Field(ge=0, le=2**53)]
 ConversationId = Annotated[int, Field(ge=1, le=2**53)]
 # The shopper's language as a browser states it ("nl", "en-GB", "de_AT"): the bot searches
 # that language's FAQ entries first; texts are Dutch for Dutch, else English.
 Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}$")]
-ShortText = Annotated[str, StringConstraints(max_length=500)]
+# Page and customer details: mended, never refused for their characters.
+ShortText = Annotated[str, StringConstraints(max_length=500), Mended]
 
 
 class Payload(BaseModel):
@@ -28,7 +71,7 @@ class Page(Payload):
 
 
 class Customer(Payload):
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200), Plain]
     signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
     name: ShortText | None = None
     email: ShortText | None = None
@@ -83,7 +126,7 @@ class ConversationRef(Payload):
 class CloseConversation(Payload):
     conversation_id: ConversationId
     # A summary for colleagues, kept as the conversation's note.
-    summary: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    summary: Annotated[str, StringConstraints(max_length=2000), Plain] | None = None
 
 
 class OpenConversation(Payload):
@@ -109,15 +152,17 @@ class Transfer(Payload):
     conversation_id: ConversationId
     # Another agent's id, or null for back to the queue.
     to_agent_id: Annotated[int, Field(ge=1)] | None = None
-    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    note: Annotated[str, StringConstraints(max_length=1000), Plain] | None = None
 
 
 class Handoff(Payload):
     page: Page | None = None
 
 
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Phone = Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[0-9 ()./-]{6,30}$")]
+Email = Annotated[
+    str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Plain
+]
+Phone = Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[0-9 ()./-]{6,30}$"), Plain]
 
 
 class LeaveQuestion(Payload):
@@ -134,8 +179,8 @@ class Feedback(Payload):
 
 class Rate(Payload):
     rating: Annotated[int, Field(ge=1, le=5)]
-    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=2000), Plain] | None = None
 
 
 class FaqSearch(Payload):
-    query: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    query: Annotated[str, StringConstraints(min_length=1, max_length=200), Plain]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from loket.auth import verify_customer
-from loket.conversations import Conversation, PageContext
+from loket.conversations import Conversation, PageContext, State
 from loket.errors import LoketError
 from loket.hours import is_dutch
 from loket.locks import KeyedLocks
@@ -74,6 +74,7 @@ class ShopperNamespace(LoketNamespace):
     # -- connecting ----------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+        self.admit(environ)
         allowed = self.services.settings.server.allowed_origins
         origin = origin_of(environ)
         if origin is not None and "*" not in allowed and origin not in allowed:
@@ -282,6 +283,8 @@ class ShopperNamespace(LoketNamespace):
         conversation = await self._conversation_of(client)
         if conversation.assigned_at is None:
             raise LoketError("not_rateable", "Only a conversation with an agent can be rated.")
+        if conversation.state is not State.CLOSED:
+            raise LoketError("still_open", "A conversation can be rated once it is closed.")
         await self.services.store.add_rating(
             conversation.id,
             conversation.agent_id,

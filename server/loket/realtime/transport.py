@@ -16,6 +16,7 @@ import random
 import struct
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import engineio
@@ -238,11 +239,18 @@ async def _receive(ws: WebSocketResponse, silence: float | None) -> str | bytes 
     return None
 
 
+class UnreadableJson(ValueError):
+    """A packet's data is not JSON, for orjson nor for the standard library."""
+
+
 class FastJson:
     """The `json` module's dumps/loads as Socket.IO packets use them, done by orjson.
 
-    Values orjson refuses (integers past 64 bits, non-string keys) fall back to the
-    standard library, so any payload the standard module encodes still goes out.
+    Values orjson refuses fall back to the standard library: on the way out integers past
+    64 bits and non-string keys, so any payload the standard module encodes still goes out;
+    on the way in what JSON allows but UTF-8 cannot hold, a lone surrogate escape
+    ("\\ud83d", half of an emoji, which browsers send for a title cut in the middle of
+    one). The text rule (loket.plaintext) then refuses or replaces that character.
     """
 
     @staticmethod
@@ -254,7 +262,26 @@ class FastJson:
 
     @staticmethod
     def loads(text: str | bytes, **options: Any) -> Any:
-        return orjson.loads(text)
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise UnreadableJson(str(exc)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What an event or connect packet carries, in place of its data, when that data is not
+    to reach a handler: the code and message its ack (or connect_error) gives."""
+
+    code: str
+    message: str
+
+
+UNREADABLE = Refusal("invalid_payload", "The payload is not valid JSON.")
 
 
 class TextPacket(Packet):  # type: ignore[misc]
@@ -263,6 +290,16 @@ class TextPacket(Packet):  # type: ignore[misc]
 
     uses_binary_events = False
     json = FastJson
+
+    def decode(self, encoded_packet: str | bytes) -> int:
+        try:
+            count: int = super().decode(encoded_packet)
+        except UnreadableJson:
+            # The packet's type, namespace and ack id come before its JSON and were read:
+            # the client is answered (an error ack, a connect_error), not left waiting.
+            self.data = UNREADABLE
+            return 0
+        return count
 
 
 class SendQueue:
@@ -435,8 +472,31 @@ class LeanManager(socketio.AsyncManager):  # type: ignore[misc]
                     await send(eio_sid, pkt)
 
 
+# Event names Socket.IO keeps for a connection's own life. A client can send an event so
+# named, but it must never reach the handlers of a real connect or disconnect.
+LIFECYCLE_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting"})
+
+
+def client_event(data: Any) -> list[Any]:
+    """An event packet's data as it is dispatched: `[name, *arguments]`.
+
+    An event the server will not dispatch by its name (unreadable, not a list with a name
+    first, or a lifecycle name) becomes `["", Refusal]`: the namespace answers it with the
+    refusal, after its rate limit, like any other event."""
+    if isinstance(data, Refusal):
+        return ["", data]
+    if not isinstance(data, list) or not data or not isinstance(data[0], str):
+        return ["", Refusal("invalid_payload", "An event is a list: its name, then its payload.")]
+    if data[0] in LIFECYCLE_EVENTS:
+        return ["", Refusal("unknown_event", f"There is no event {data[0]!r} here.")]
+    return data
+
+
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server, on an engine.io server whose connections cost less."""
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return EngineServer
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
+        await super()._handle_event(eio_sid, namespace, id, client_event(data))

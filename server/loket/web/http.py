@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from loket.auth import SESSION_COOKIE, AgentSession
 from loket.errors import LoketError
 from loket.keys import SERVICES, SIO
+from loket.proxy import client_address, over_tls
 from loket.realtime.agent import end_session
 from loket.store import StoreError
 
@@ -24,15 +25,6 @@ MAX_JSON_BYTES = 16_384
 def json_error(status: int, code: str, message: str, **headers: str) -> web.Response:
     body = {"ok": False, "error": {"code": code, "message": message}}
     return web.json_response(body, status=status, headers=headers or None)
-
-
-def client_address(request: web.Request) -> str:
-    services = request.app[SERVICES]
-    if services.settings.server.trust_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.remote or "unknown"
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -100,7 +92,9 @@ async def login(request: web.Request) -> web.Response:
         raise LoketError("invalid_credentials", "Wrong agent name or password.")
     now = services.clock()
     limiter = services.login_limiter
-    keys = (f"address:{client_address(request)}", f"name:{name.lower()}")
+    trust_proxy = services.settings.server.trust_proxy
+    address = client_address(request, trust_proxy=trust_proxy)
+    keys = (f"address:{address}", f"name:{name.lower()}")
     if not all([limiter.take(key, now) for key in keys]):
         seconds = max(1, round(max(limiter.retry_after(key) for key in keys)))
         wait = "a second" if seconds == 1 else f"{seconds} seconds"
@@ -131,7 +125,8 @@ async def login(request: web.Request) -> web.Response:
         max_age=int(services.settings.security.session_hours * 3600),
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        # Behind a TLS proxy the request reaches Loket over plain HTTP; the browser's did not.
+        secure=over_tls(request, trust_proxy=trust_proxy),
         path="/",
     )
     return response

@@ -4,9 +4,9 @@ import { h } from "../shared/dom";
 import { newClientId } from "../shared/ids";
 import { Outbox, Sender, type OutboxEntry } from "../shared/outbox";
 import { safeStorage } from "../shared/storage";
-import { renderText } from "../shared/text";
+import { renderText, textLength } from "../shared/text";
 import { formatTime, Timeline, type Shown, type Status } from "../shared/timeline";
-import { refusalCode, type Ack, type Message, type ProtocolError, type State } from "../shared/types";
+import { refusalCode, retryDelay, type Ack, type Message, type ProtocolError, type State } from "../shared/types";
 import { AdminPages } from "./admin";
 import * as api from "./api";
 import { clipLine, dateTime, elapsed, shopperLabel, STATE_LABEL } from "./format";
@@ -287,7 +287,7 @@ export class ConsoleApp {
         this.setConnection(err.message);
       } else {
         this.setConnection("Cannot reach the server, retrying…");
-        if (!socket.active) setTimeout(() => socket.connect(), 5000);
+        if (!socket.active) setTimeout(() => socket.connect(), retryDelay(err, 5000));
       }
     });
     socket.on("conversation", (c: Conversation) => this.onConversation(c));
@@ -821,7 +821,7 @@ export class ConsoleApp {
       if (this.canned.length) this.insert(this.canned[0].answer);
       return;
     }
-    if (this.maxChars !== null && text.trim().length > this.maxChars) {
+    if (this.maxChars !== null && textLength(text) > this.maxChars) {
       // Refused here, as the server would: the text stays in the composer to shorten.
       this.ws.notice.textContent = this.tooLong(text);
       return;
@@ -841,7 +841,7 @@ export class ConsoleApp {
 
   private tooLong(text: string): string {
     const at = this.maxChars ? `, at most ${this.maxChars}` : "";
-    return `Not sent: your reply is too long (${text.trim().length} characters${at}). Shorten it or send it in parts.`;
+    return `Not sent: your reply is too long (${textLength(text)} characters${at}). Shorten it or send it in parts.`;
   }
 
   /** A reply the server refused as too long goes back to its composer (or draft) to shorten. */

@@ -1,4 +1,5 @@
 /** How the console words times, waits, shoppers and figures. */
+import { clip } from "../shared/text";
 import type { State } from "../shared/types";
 
 export function elapsed(ms: number): string {
@@ -16,7 +17,7 @@ export function shopperLabel(shopper: { id: number; name: string | null } | null
 /** One line of at most 80 characters, for lists and notifications. */
 export function clipLine(text: string): string {
   const line = text.replace(/\s+/g, " ").trim();
-  return line.length > 80 ? line.slice(0, 79) + "…" : line;
+  return line.length > 80 ? clip(line, 79) + "…" : line;
 }
 
 export const STATE_LABEL: Record<State, string> = {

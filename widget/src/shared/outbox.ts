@@ -70,18 +70,18 @@ export class Outbox<E extends OutboxEntry> {
   }
 }
 
-/** Refusals that resending cannot fix: the entry is dropped and shown as failed. */
-const PERMANENT = new Set([
-  "invalid_payload",
-  "message_too_long",
-  "empty_text",
-  "invalid_text",
-  "not_assigned",
-  "not_found",
-  "closed",
-  "unknown_event",
-  "contact_required",
-]);
+/**
+ * Refusals that a resend of the same entry may get past: a full rate bucket, a disk that
+ * failed a write, a server error (at most `INTERNAL_TRIES` times: one that comes every time
+ * is about the entry). Any other refusal (invalid_text, message_too_long, not_assigned, …,
+ * and codes this client does not know) is permanent: the entry is dropped and shown as
+ * failed, and the entries after it go on. A refusal kept for good would hold every later
+ * message back, also across page loads.
+ */
+const TRANSIENT = new Set(["rate_limited", "store_failed", "internal"]);
+const INTERNAL_TRIES = 3;
+/** Refusals about the session, not the entry: kept, and sent once logged in again. */
+const SESSION = new Set(["unauthorized", "session_expired"]);
 
 export interface SenderOptions<E extends OutboxEntry, A> {
   outbox: Outbox<E>;
@@ -102,6 +102,8 @@ export class Sender<E extends OutboxEntry, A> {
   private again = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private backoff = 1000;
+  /** `internal` refusals per entry, by client id. */
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly opts: SenderOptions<E, A>) {}
 
@@ -137,20 +139,31 @@ export class Sender<E extends OutboxEntry, A> {
         }
         if (ack.ok) {
           this.backoff = 1000;
+          this.failures.delete(entry.client_id);
           this.opts.outbox.remove(entry.client_id);
           this.opts.onAcked(entry, ack);
-        } else if (PERMANENT.has(ack.error.code)) {
-          this.opts.outbox.remove(entry.client_id);
-          this.opts.onFailed(entry, ack.error);
-        } else if (ack.error.code === "unauthorized" || ack.error.code === "session_expired") {
+        } else if (SESSION.has(ack.error.code)) {
           this.opts.onRefused?.(ack.error);
           return;
-        } else {
+        } else if (this.transient(entry, ack.error)) {
           this.retryLater(ack.error.retry_after);
           return;
+        } else {
+          this.failures.delete(entry.client_id);
+          this.opts.outbox.remove(entry.client_id);
+          this.opts.onFailed(entry, ack.error);
         }
       }
     } while (this.again);
+  }
+
+  /** Whether a resend may get past `error` (counting the server errors of each entry). */
+  private transient(entry: E, error: ProtocolError): boolean {
+    if (!TRANSIENT.has(error.code)) return false;
+    if (error.code !== "internal") return true;
+    const tries = (this.failures.get(entry.client_id) ?? 0) + 1;
+    this.failures.set(entry.client_id, tries);
+    return tries < INTERNAL_TRIES;
   }
 
   private retryLater(afterSeconds?: number): void {

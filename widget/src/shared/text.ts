@@ -35,6 +35,17 @@ function safeHref(raw: string): string | null {
   }
 }
 
+/** At most `max` UTF-16 units of `value`, never ending in half of a character (an emoji is
+ * two units: cut between them, the rest is no text the server can store). */
 export function clip(value: string, max: number): string {
-  return value.length > max ? value.slice(0, max) : value;
+  if (value.length <= max) return value;
+  const last = value.charCodeAt(max - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? max - 1 : max;
+  return value.slice(0, end);
+}
+
+/** The length of a message as the server counts it against its limit: characters (code
+ * points, so an emoji counts once) of the text without leading and trailing white space. */
+export function textLength(text: string): number {
+  return Array.from(text.trim()).length;
 }

@@ -16,7 +16,9 @@ export interface Message {
 
 /** What a bot or system message offers besides its text (docs/protocol.md, `meta.kind`). */
 export interface MessageMeta {
-  kind?: "answer" | "suggest" | "unknown" | "notice" | "question_left";
+  kind?: "answer" | "suggest" | "unknown" | "small_talk" | "notice" | "question_left";
+  /** With `small_talk`: what the shopper said. */
+  talk?: "greeting" | "thanks" | "goodbye" | "ack";
   offer?: "person" | "leave_question";
   choices?: { id: string; question: string }[];
   feedback?: boolean;
@@ -37,4 +39,12 @@ export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ProtocolError };
 export function refusalCode(err: unknown): string | undefined {
   const data = (err as { data?: { code?: unknown } } | null)?.data;
   return data && typeof data.code === "string" ? data.code : undefined;
+}
+
+/** How long to wait before connecting again after a refusal: what the server asked for
+ * (`data.retry_after`, in seconds, with `rate_limited`), else `fallbackMs`. */
+export function retryDelay(err: unknown, fallbackMs: number): number {
+  const data = (err as { data?: { retry_after?: unknown } } | null)?.data;
+  const seconds = data && typeof data.retry_after === "number" ? data.retry_after : 0;
+  return Math.max(fallbackMs, Math.ceil(seconds * 1000));
 }

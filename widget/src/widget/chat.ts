@@ -3,8 +3,8 @@ import { io, type Socket } from "socket.io-client";
 import { newClientId } from "../shared/ids";
 import { Outbox, Sender, type OutboxEntry } from "../shared/outbox";
 import { safeStorage } from "../shared/storage";
-import { clip } from "../shared/text";
-import { refusalCode, type Ack, type Message, type State } from "../shared/types";
+import { clip, textLength } from "../shared/text";
+import { refusalCode, retryDelay, type Ack, type Message, type State } from "../shared/types";
 import { asLocale, isLanguageTag, pageLanguage, pageLocale, type Locale } from "./i18n";
 import { WidgetUi, type LeftQuestion, type Offer } from "./ui";
 
@@ -279,7 +279,7 @@ export class Chat {
       } else {
         this.ui.setConnection(this.connectedOnce ? "reconnecting" : "connecting");
         // A refusal by the server stops the client's own retries; transport errors do not.
-        if (!socket.active) setTimeout(() => socket.connect(), 5000);
+        if (!socket.active) setTimeout(() => socket.connect(), retryDelay(err, 5000));
       }
     });
     socket.on("message", (m: Message) => {
@@ -587,7 +587,7 @@ export class Chat {
       this.ui.showNotice(this.ui.t.unavailable);
       return false;
     }
-    if (text.trim().length > this.maxChars) {
+    if (textLength(text) > this.maxChars) {
       this.ui.showNotice(this.ui.t.tooLong(this.maxChars));
       return false;
     }
