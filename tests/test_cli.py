@@ -30,6 +30,15 @@ def test_agents_add_list_passwd_disable(tmp_path: Path) -> None:
     assert short.returncode != 0 and "at least 8" in short.stderr
     listed = _loket(config, "agents", "list")
     assert "sanne" in listed.stdout and "admin" in listed.stdout
+    # --config may follow the command as well (run elsewhere, so only --config finds it).
+    after = subprocess.run(
+        [*LOKET, "agents", "list", "--config", str(config)],
+        cwd=tmp_path.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert after.returncode == 0 and "sanne" in after.stdout
     assert _loket(config, "agents", "passwd", "sanne", stdin="nieuw wachtwoord\n").returncode == 0
     assert _loket(config, "agents", "disable", "sanne").returncode == 0
     assert "disabled" in _loket(config, "agents", "list").stdout

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from loket.bot.matcher import Matcher
 from loket.config import ConfigError, load_settings, with_overrides
-from tests.support import LOKET, ROOT
+from tests.support import LOKET, ROOT, add_agent, write_config
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -91,3 +94,45 @@ def test_serve_with_a_broken_config_exits_with_the_reason(
     )
     assert result.returncode == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cut_offs_set_for_meaning_hold_by_words_alone(tmp_path: Path) -> None:
+    """A lower answer_score (docs/faq.md suggests 0.40-0.44) also holds when matching by
+    words alone, where the default suggest_score (0.45) would otherwise sit above it."""
+    for text in ("[bot]\nanswer_score = 0.41\n", "[bot]\nsemantic = false\nanswer_score = 0.42\n"):
+        bot = load_settings(_write(tmp_path, text)).bot
+        alone = bot.words_alone()
+        assert alone.suggest_score <= alone.answer_score == bot.answer_score
+        Matcher.build([], bot)
+    with pytest.raises(ConfigError, match=r"suggest_score \(0\.5\) must not be above answer_score"):
+        load_settings(_write(tmp_path, "[bot]\nsuggest_score = 0.5\n"))
+
+
+def test_serve_that_fails_after_opening_the_store_exits(tmp_path: Path) -> None:
+    """A start that fails once the store is open (here a damaged table) ends the process
+    with the error: it does not stay alive, listening nowhere, for a supervisor to trust."""
+    config = write_config(tmp_path)
+    add_agent(config, "anna", "lang genoeg")
+    database = tmp_path / "data" / "loket.db"
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("INSERT INTO shoppers (public_id, created_at, last_seen_at) VALUES ('s', 0, 0)")
+    conn.executemany(
+        "INSERT INTO conversations (shopper_id, state, created_at, updated_at, page_url)"
+        " VALUES (1, 'bot', 0, 0, ?)",
+        [("https://shop.test/" + "x" * 200,) for _ in range(500)],
+    )
+    (root,) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'conversations'"
+    ).fetchone()
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with database.open("r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\xff" * page_size)
+    started = time.monotonic()
+    result = subprocess.run(
+        [*LOKET, "--config", str(config), "serve"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0 and "malformed" in result.stderr
+    assert time.monotonic() - started < 30

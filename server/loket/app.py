@@ -133,6 +133,21 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         store = await Store.open(
             settings.store_path, batch_max=settings.store.batch_max, synchronous="full"
         )
+        try:
+            await start_services(store)
+        except BaseException:
+            # The store's threads would keep a failed start's process alive, listening
+            # nowhere: close it, so the error ends the process.
+            await store.close()
+            raise
+        log.info("store open at %s", settings.store_path)
+        try:
+            yield
+        finally:
+            await app[SERVICES].conversations.drain()
+            await store.close()
+
+    async def start_services(store: Store) -> None:
         metrics = Metrics()
         presence = Presence()
         agents = AgentDirectory(store)
@@ -191,12 +206,6 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         services.learning = Learning(store, bot, clock=clock)
         await services.learning.refresh()
         services.health_checks["faq"] = bot.health
-        log.info("store open at %s", settings.store_path)
-        try:
-            yield
-        finally:
-            await conversations.drain()
-            await store.close()
 
     async def sessions_ctx(app: web.Application) -> AsyncIterator[None]:
         services = app[SERVICES]

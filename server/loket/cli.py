@@ -246,7 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     role.set_defaults(func=cmd_agents_role)
 
     bot_cli.register(commands)
+    _config_anywhere(parser)
     return parser
+
+
+def _config_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept `--config` after any command or verb too (`loket agents list --config X`),
+    as well as before it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if "--config" not in sub._option_string_actions:
+                    sub.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+                _config_anywhere(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

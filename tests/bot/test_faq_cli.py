@@ -90,3 +90,19 @@ def test_eval_refuses_unknown_expected_ids(
     cases.write_text("question,expected_id\nwhere is it,nope\n")
     assert run("faq", "eval", "--faq", str(REPO / "faq"), "--cases", str(cases)) == 1
     assert f"{cases}:2: no entry has the id 'nope'" in capsys.readouterr().err
+
+
+def test_concepts_are_listed_with_those_switched_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`faq concepts` prints each concept's words per language and marks the ones the
+    config switches off; an unknown name is an error."""
+    (tmp_path / "config.toml").write_text('[bot]\nfaq_dir = "."\nconcepts_off = ["tracking"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert run("faq", "concepts", "tracking", "cancel", "--language", "en") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "cancel" and out[1].startswith("    en: cancel, cancellation")
+    assert "tracking  (off: concepts_off in config.toml)" in out
+    assert not any(line.startswith("    nl:") for line in out)
+    assert run("faq", "concepts", "nonsense") == 2
+    assert "no such concept: nonsense" in capsys.readouterr().err

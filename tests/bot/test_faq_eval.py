@@ -47,6 +47,26 @@ def test_cases_file_is_read_with_lines(tmp_path: Path) -> None:
         read_cases(path)
 
 
+def test_cases_file_from_a_spreadsheet_is_read(tmp_path: Path) -> None:
+    """A byte-order mark (a spreadsheet's "CSV UTF-8") and a named notes column are fine;
+    a row with more columns than the header, or a file that is not UTF-8, is refused."""
+    path = tmp_path / "cases.csv"
+    path.write_bytes(
+        "\ufeffquestion,expected_id,note\r\nwhere is my order,order-status,from chat\r\n"
+        "do you sell bikes,\r\n".encode()
+    )
+    assert read_cases(path) == [
+        EvalCase("where is my order", "order-status", 2),
+        EvalCase("do you sell bikes", "", 3),
+    ]
+    path.write_text("question,expected_id\nwhere, is my order,order-status\n")
+    with pytest.raises(CasesError, match=r"cases\.csv:2: more columns than the header"):
+        read_cases(path)
+    path.write_bytes("question,expected_id\nwaar is mijn bestelling,levertijd\n".encode("utf-16"))
+    with pytest.raises(CasesError, match="not UTF-8"):
+        read_cases(path)
+
+
 def test_unknown_expected_ids_are_found() -> None:
     """A typo in an expected id is caught rather than counted as a miss."""
     matcher = Matcher.build([A], BotSettings())

@@ -35,10 +35,28 @@ def test_good_file_loads_every_field() -> None:
 
 
 def test_syntax_error_names_its_line() -> None:
-    """Broken YAML is reported as file:line with the parser's problem."""
+    """Broken YAML is reported as file:line with the parser's problem, at the line where an
+    unclosed bracket or quote starts rather than where the parser gave up."""
     assert messages("language: nl\ntopic: x\nentries:\n  - id: [unclosed\n")[0].startswith(
-        "f.yaml:5: YAML syntax"
+        "f.yaml:4: YAML syntax: while parsing a flow sequence that starts here"
     )
+    quote = GOOD.replace('"Bestel je voor 22:00, dan heb je het morgen in huis."', '"open')
+    found = messages(quote + "\n\n")
+    assert found[0].startswith("f.yaml:6: YAML syntax: while scanning a quoted scalar"), found
+    assert found[0].endswith("on line 10")
+
+
+def test_odd_files_are_read_as_a_user_would_expect(tmp_path: Path) -> None:
+    """A file of comments only is a file without entries yet, not an error; an empty one
+    is (a truncated save); `.YAML` counts; a file in another encoding names the line."""
+    assert parse_faq("# entries follow\n", "f.yaml").ok
+    assert messages("\n") == ["f.yaml:1: the file is empty"]
+    (tmp_path / "shop.YAML").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "latin.yaml").write_bytes(GOOD.replace("Hoe lang", "Hoe lang ç").encode("latin-1"))
+    loaded = load_faq_dir(tmp_path)
+    assert [entry.id for entry in loaded.entries] == ["levertijd"]
+    (error,) = loaded.errors
+    assert str(error).endswith("latin.yaml:5: not UTF-8 text (save the file as UTF-8): byte 0xe7")
 
 
 def test_unknown_keys_wrong_types_and_missing_fields_are_reported() -> None:

@@ -180,3 +180,22 @@ def test_compounds_split_into_lexicon_words() -> None:
     result = Matcher.build(entries, BotSettings()).match("betaalmogelijkheden", "nl")
     assert result.entry is not None and result.entry.id == "betaalmethoden"
     assert result.outcome == "answer"
+
+
+def test_a_shop_can_switch_concepts_off() -> None:
+    """`concepts_off` makes a concept's words plain words again, for a shop where they mean
+    something else (a bike shop's broken chain is no parcel that arrived damaged); an
+    unknown concept name is refused with where to find the names."""
+    entries = [
+        FaqEntry("damaged", "en", ("My parcel arrived damaged",), "Send us a photo."),
+        FaqEntry("sizes", "en", ("Which frame size do I need?",), "Measure your inside leg."),
+    ]
+    with_concept = Matcher.build(entries, BotSettings(semantic=False)).match("my chain broke", "en")
+    assert with_concept.entry is not None and with_concept.entry.id == "damaged"
+    assert with_concept.score > 0.3
+    settings = BotSettings(semantic=False, concepts_off=("damaged",))
+    without = Matcher.build(entries, settings).match("my chain broke", "en")
+    assert without.entry is None and without.score == 0.0
+    assert Matcher.build(entries, settings).match("it arrived damaged", "en").outcome == "answer"
+    with pytest.raises(ValueError, match=r"no such concept: damage .*loket faq concepts"):
+        BotSettings(concepts_off=("damage",))

@@ -7,6 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loket.bot.faq import FaqEntry
+from loket.bot.matcher import Matcher
 from loket.bot.normalize import (
     content_terms,
     detect_language,
@@ -15,6 +17,7 @@ from loket.bot.normalize import (
     stem,
     words,
 )
+from loket.bot.settings import BotSettings
 
 
 def test_fold_strips_case_and_accents() -> None:
@@ -80,3 +83,24 @@ def test_language_of_locale() -> None:
     assert language_of_locale("nl-NL") == "nl"
     assert language_of_locale("en_GB") == "en"
     assert language_of_locale("") is None
+
+
+def test_german_common_words_and_endings() -> None:
+    """German FAQs lose their common words ("kann ich") and word endings too, so a
+    question is matched on what it is about: "kann ich bei euch abholen" no longer looks
+    like "Kann ich auf Rechnung bezahlen?", and "bestellungen" meets "Bestellung"."""
+    assert content_terms("Kann ich Tee probieren, bevor ich kaufe?", "de") == [
+        "tee",
+        "probier",
+        "kauf",
+    ]
+    assert content_terms("keine Lieferungen", "de") == ["nicht", "lieferung"]
+    entries = [
+        FaqEntry("lieferzeit", "de", ("Wann kommt meine Bestellung?",), "In zwei Tagen."),
+        FaqEntry("rechnung", "de", ("Kann ich auf Rechnung bezahlen?",), "Ja, mit Klarna."),
+    ]
+    matcher = Matcher.build(entries, BotSettings(semantic=False))
+    assert matcher.match("kann ich bei euch abholen", "de").score == 0.0
+    found = matcher.match("wann kommen meine bestellungen", "de")
+    assert found.outcome == "answer" and found.entry is not None
+    assert found.entry.id == "lieferzeit"

@@ -12,6 +12,7 @@ from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unkn
 from loket.bot.faq import load_faq_dir
 from loket.bot.matcher import Matcher
 from loket.bot.settings import BotSettings
+from loket.bot.synonyms import CONCEPTS
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,6 +55,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     misses.add_argument("--days", type=float, default=30.0, help="look back this far (default 30)")
     _add_config_option(misses)
     misses.set_defaults(func=admin_cli.run_misses)
+
+    concepts = verbs.add_parser(
+        "concepts", help="list the built-in lexicon's concepts and the words each stands for"
+    )
+    concepts.add_argument("names", nargs="*", help="only these concepts (default: all)")
+    concepts.add_argument("--language", choices=["nl", "en"], help="only this language's words")
+    _add_config_option(concepts)
+    concepts.set_defaults(func=run_concepts)
 
     admin_cli.register_learned(commands)
 
@@ -135,4 +144,23 @@ def run_eval(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict()))
     else:
         print(format_report(report, details=args.details))
+    return 0
+
+
+def run_concepts(args: argparse.Namespace) -> int:
+    """Print each concept with its words per language; those in `concepts_off` say so."""
+    off = set(bot_settings(args).concepts_off)
+    unknown = [name for name in args.names if name not in CONCEPTS]
+    if unknown:
+        print(f"loket: no such concept: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    for name, by_language in CONCEPTS.items():
+        if args.names and name not in args.names:
+            continue
+        print(f"{name}{'  (off: concepts_off in config.toml)' if name in off else ''}")
+        for language, text in by_language.items():
+            if args.language and language not in (args.language, "*"):
+                continue
+            label = "both" if language == "*" else language
+            print(f"    {label}: {', '.join(part.strip() for part in text.split('|'))}")
     return 0

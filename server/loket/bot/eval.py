@@ -76,9 +76,11 @@ class EvalReport:
 
 
 def read_cases(path: Path) -> list[EvalCase]:
-    """Read a `question,expected_id` CSV file with a header row."""
+    """Read a `question,expected_id` CSV file with a header row (further columns, such as
+    notes, are allowed when the header names them, and ignored)."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        # utf-8-sig: spreadsheet programs start a UTF-8 CSV with a byte-order mark.
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None or [name.strip() for name in header[:2]] != [
@@ -86,13 +88,16 @@ def read_cases(path: Path) -> list[EvalCase]:
                 "expected_id",
             ]:
                 raise CasesError(f"{path}:1: the header must be 'question,expected_id'")
+            columns = max(2, len(header))
             cases = []
             for row in reader:
                 line = reader.line_num
                 if not row or not "".join(row).strip():
                     continue
-                if len(row) > 2:
-                    raise CasesError(f"{path}:{line}: more than two columns; quote the question")
+                if len(row) > columns:
+                    raise CasesError(
+                        f"{path}:{line}: more columns than the header names; quote the question"
+                    )
                 question = row[0].strip()
                 expected = row[1].strip() if len(row) > 1 else ""
                 if not question:
@@ -100,6 +105,8 @@ def read_cases(path: Path) -> list[EvalCase]:
                 cases.append(EvalCase(question, expected, line))
     except OSError as exc:
         raise CasesError(f"{path}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CasesError(f"{path}: not UTF-8 text (save it as CSV UTF-8): {exc.reason}") from exc
     except csv.Error as exc:
         raise CasesError(f"{path}: {exc}") from exc
     return cases

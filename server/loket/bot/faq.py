@@ -80,7 +80,7 @@ def faq_paths(directory: Path) -> list[Path]:
         relative = path.relative_to(directory)
         if any(part.startswith((".", "~", "#")) for part in relative.parts):
             continue
-        if path.suffix in FAQ_SUFFIXES and path.is_file():
+        if path.suffix.lower() in FAQ_SUFFIXES and path.is_file():
             paths.append(path)
     return sorted(paths)
 
@@ -88,9 +88,12 @@ def faq_paths(directory: Path) -> list[Path]:
 def read_faq_file(path: Path) -> FaqFile:
     """Read and validate one FAQ file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return FaqFile(str(path), errors=(FaqError(str(path), 1, f"not UTF-8 text: {exc}"),))
+        line = raw[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 text (save the file as UTF-8): byte {raw[exc.start]:#04x}"
+        return FaqFile(str(path), errors=(FaqError(str(path), line, message),))
     except OSError as exc:
         return FaqFile(str(path), errors=(FaqError(str(path), 1, f"cannot read: {exc}"),))
     return parse_faq(text, str(path))
@@ -153,16 +156,30 @@ def parse_faq(text: str, path: str) -> FaqFile:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or str(exc)
-        return FaqFile(path, errors=(FaqError(path, line, f"YAML syntax: {problem}"),))
+        return FaqFile(path, errors=(_syntax_error(exc, path),))
     except yaml.YAMLError as exc:
         return FaqFile(path, errors=(FaqError(path, 1, f"YAML syntax: {exc}"),))
     if root is None:
+        if text.strip():
+            return FaqFile(path)  # only comments: a file being written, with no entries yet
         return FaqFile(path, errors=(FaqError(path, 1, "the file is empty"),))
     entries = reader.file(root)
     return FaqFile(path, tuple(entries), tuple(reader.errors))
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> FaqError:
+    """The parser's error at the line where the broken construct starts (an unclosed
+    quote or bracket), saying where the parser noticed it when that is further on."""
+    problem = exc.problem or str(exc)
+    found, started = exc.problem_mark, exc.context_mark
+    if started is not None and found is not None and started.line < found.line:
+        message = f"YAML syntax: {exc.context} that starts here: {problem} on line {found.line + 1}"
+        return FaqError(path, started.line + 1, message)
+    if problem == "mapping values are not allowed here":
+        problem += " (a ':' missing after a key on the line above, or a text with ': ' in it"
+        problem += " that needs quotes?)"
+    mark = found or started
+    return FaqError(path, mark.line + 1 if mark is not None else 1, f"YAML syntax: {problem}")
 
 
 class _Reader:

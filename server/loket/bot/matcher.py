@@ -128,6 +128,7 @@ class _LanguageIndex:
         language: str,
         entries: Sequence[FaqEntry],
         encoder: Encoder | None = None,
+        concepts_off: frozenset[str] = frozenset(),
     ) -> None:
         self.language = language
         self.entries = tuple(entries)
@@ -139,7 +140,7 @@ class _LanguageIndex:
             for number, held in enumerate(self.entries):
                 self.centroids[number] = _centroid(encoder, held)
 
-        self.lexicon = lexicon_for(language)
+        self.lexicon = lexicon_for(language, concepts_off)
 
         def terms_of(texts: Iterable[str]) -> list[str]:
             return [term for text in texts for term in content_terms(text, language, self.lexicon)]
@@ -537,7 +538,7 @@ class Matcher:
             settings = settings.words_alone()
         encoder = shared_encoder() if settings.semantic else None
         indexes = {
-            language: _LanguageIndex(language, group, encoder)
+            language: _LanguageIndex(language, group, encoder, frozenset(settings.concepts_off))
             for language, group in by_language.items()
         }
         return cls(entries, indexes, settings)

@@ -40,9 +40,25 @@ get got getting want wanted need needed like would im ive id youre its whats
 hows theres let lets something someone anything anyone which who whom
 exactly actually completely totally already ever even stuff thing things
 """
+# German, as folded (no umlauts or sharp s: "für" is "fur", "muss" covers "muß").
+_GERMAN_STOP_WORDS = """
+der die das den dem des ein eine einen einem einer eines und oder aber denn also dann
+wenn weil dass damit ob als wie so ich du er sie es wir ihr mich mir dich dir ihn ihm
+uns euch ihnen sich mein meine meinen meinem meiner dein deine ihre ihren ihrem unser
+unsere euer eure bin bist ist sind seid war waren wird werden wurde wurden sein
+gewesen habe hast hat haben hatte hatten kann kannst konnen konnt konnte konnten
+mochte mochten mochtest will willst wollen wollte muss musst mussen musste darf
+durfen soll sollen sollte sollten wurde wurden tun tue tut mache macht von vom zu
+zum zur in im an am auf aus bei beim mit nach fur uber unter vor durch gegen ohne um
+bis seit hier da dort noch schon auch mal doch ja nein eben bitte danke hallo hi
+moin servus guten tag gruss grusse liebe lieber viele vielen dank etwas jemand nun
+jetzt mehr sehr ganz wirklich eigentlich einfach gerne gern ok okay welche welcher
+welches wer wen wem dies diese dieser dieses diesen jener man bevor nachdem waehrend
+"""
 STOP_WORDS: Mapping[str, frozenset[str]] = {
     "nl": frozenset(_DUTCH_STOP_WORDS.split()),
     "en": frozenset(_ENGLISH_STOP_WORDS.split()),
+    "de": frozenset(_GERMAN_STOP_WORDS.split()),
 }
 
 _ENGLISH_NEGATIONS = """
@@ -53,6 +69,10 @@ wouldnt shouldnt never nothing
 _NEGATIONS: Mapping[str, Mapping[str, str]] = {
     "nl": {"geen": "niet", "nooit": "niet", "niks": "niet", "niets": "niet"},
     "en": {word: "not" for word in _ENGLISH_NEGATIONS.split()},
+    "de": {
+        word: "nicht"
+        for word in ["kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "nichts"]
+    },
 }
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
@@ -221,6 +241,22 @@ def stem(word: str, language: str) -> str:
         return _stem_dutch(word)
     if language == "en":
         return _stem_english(word)
+    if language == "de":
+        return _stem_german(word)
+    return word
+
+
+# German inflection endings, longest first ("bestellungen" -> "bestellung", "kaufe" and
+# "kaufen" -> "kauf"); a stem keeps at least three letters.
+_GERMAN_ENDINGS = ("ern", "em", "en", "er", "es", "e", "n", "s")
+
+
+def _stem_german(word: str) -> str:
+    if len(word) <= 4 or word.isdigit():
+        return word
+    for ending in _GERMAN_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
     return word
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from loket.bot.synonyms import CONCEPTS
 
 _WORDS_ALONE = {
     "answer_score": 0.6,
@@ -56,6 +58,11 @@ class BotSettings(BaseModel):
     # chat down (the encoder process competes with the server for the machine's cores).
     semantic_cpu_share: float = Field(default=0.1, gt=0.0, le=1.0)
 
+    # Concepts of the built-in webshop lexicon to switch off (default none), for a shop
+    # where their words mean something else: a bike shop's "track bike" is no parcel
+    # tracking. `loket faq concepts` lists them; docs/faq.md says more.
+    concepts_off: tuple[str, ...] = ()
+
     # Language of a question whose language cannot be told, when the browser did not say
     # either (default "nl").
     default_language: str = Field(default="nl", pattern=r"^[a-z]{2,3}$")
@@ -75,7 +82,15 @@ class BotSettings(BaseModel):
         # Scores by words alone run higher than mixed ones and are less sure: without
         # meaning, the cut-offs not given are stricter.
         if isinstance(data, dict) and data.get("semantic") is False:
-            return {**_WORDS_ALONE, **data}
+            merged = {**_WORDS_ALONE, **data}
+            # A stricter default gives way to a cut-off set explicitly: "did you mean"
+            # never starts above where answering starts.
+            given_answer, given_suggest = data.get("answer_score"), data.get("suggest_score")
+            if given_suggest is None and isinstance(given_answer, int | float):
+                merged["suggest_score"] = min(_WORDS_ALONE["suggest_score"], given_answer)
+            if given_answer is None and isinstance(given_suggest, int | float):
+                merged["answer_score"] = max(_WORDS_ALONE["answer_score"], given_suggest)
+            return merged
         return data
 
     def words_alone(self) -> BotSettings:
@@ -83,8 +98,21 @@ class BotSettings(BaseModel):
         given = {name: getattr(self, name) for name in self.model_fields_set}
         return BotSettings.model_validate({**given, "semantic": False})
 
+    @field_validator("concepts_off")
+    @classmethod
+    def _known_concepts(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [name for name in names if name not in CONCEPTS]
+        if unknown:
+            raise ValueError(
+                f"no such concept: {', '.join(unknown)} (`loket faq concepts` lists them)"
+            )
+        return names
+
     @model_validator(mode="after")
     def _suggest_below_answer(self) -> BotSettings:
         if self.suggest_score > self.answer_score:
-            raise ValueError("suggest_score must not be above answer_score")
+            raise ValueError(
+                f"suggest_score ({self.suggest_score}) must not be above answer_score"
+                f" ({self.answer_score})"
+            )
         return self

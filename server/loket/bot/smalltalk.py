@@ -28,22 +28,42 @@ _add("greeting", "nl", "hoi hallo hai goedemorgen goedemiddag goedenavond dag go
 _add("greeting", None, "hallo moin servus bonjour salut hola ciao")
 _add("greeting", "de", "guten gruss grussgott")
 _add("thanks", "en", "thanks thank thx ty cheers")
-_add("thanks", "nl", "bedankt dankjewel dankje dankuwel dank")
-_add("thanks", None, "merci danke gracias grazie")
+_add("thanks", "nl", "bedankt dankjewel dankje dankuwel")
+_add("thanks", "de", "dankeschon vielen")
+_add("thanks", None, "merci danke dank gracias grazie")
 _add("goodbye", "en", "bye goodbye")
 _add("goodbye", "nl", "doei doeg tot ziens groetjes fijne")
+_add("goodbye", "de", "wiedersehen tschau")
 _add("goodbye", None, "tschuss")
 _add("ack", "en", "alright cool great nice perfect")
 _add("ack", "nl", "oke okee prima fijn top")
 _add("ack", None, "ok okay super")
-# Words that may go with small talk without making it a question.
-_FILLERS = frozenset(
-    words(
-        "there all you so very much a lot again too guys team for your help good day weekend"
-        " heel erg hartelijk vriendelijk wel nog even allemaal jullie u je jij voor de het hulp"
-        " goed hele een mooie morgen tag abend vielen schonen sehr"
-    )
+
+# Words that may go with small talk without making it a question -> the language they
+# tell (None when several languages share them).
+_FILLERS: dict[str, str | None] = {}
+
+
+def _fillers(language: str | None, text: str) -> None:
+    for word in words(text):
+        _FILLERS[word] = language if _FILLERS.get(word, language) == language else None
+
+
+_fillers(
+    "en",
+    "there all you so very much a lot again too guys team for your help good day weekend",
 )
+_fillers(
+    "nl",
+    "heel erg hartelijk vriendelijk wel nog even allemaal jullie u je jij voor de het hulp"
+    " goed hele een mooie",
+)
+_fillers(
+    "de",
+    "tag abend schon schonen sehr fur die hilfe ihre ihnen deine dir euch herzlichen"
+    " lieben besten auf bis bald noch einen",
+)
+_fillers(None, "morgen")
 # A longer message is taken as something to answer, whatever its words.
 MAX_WORDS = 8
 # When a message holds several kinds, the one the reply should answer.
@@ -56,16 +76,20 @@ def small_talk(text: str) -> tuple[Kind, str | None] | None:
     folded = words(text)
     if not folded or len(folded) > MAX_WORDS:
         return None
-    found: dict[Kind, str | None] = {}
+    kinds: set[Kind] = set()
+    languages: set[str] = set()
     for word in folded:
         known = _WORDS.get(word)
         if known is not None:
             kind, language = known
-            found[kind] = found.get(kind) or language
-        elif word not in _FILLERS:
+            kinds.add(kind)
+        elif word in _FILLERS:
+            language = _FILLERS[word]
+        else:
             return None
+        if language is not None:
+            languages.add(language)
     for kind in _PRIORITY:
-        if kind in found:
-            languages = {lang for lang in found.values() if lang is not None}
+        if kind in kinds:
             return kind, languages.pop() if len(languages) == 1 else None
     return None

@@ -100,7 +100,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "arrive": {
         "nl": "aankomen | aangekomen | arriveren | binnenkomen | ontvangen | ontvangst | "
         "krijgen | gekregen",
-        "en": "arrive | arrival | receive | received | got | gotten | come in | turn up | show up",
+        "en": "arrive | arrival | receive | received | come in | turn up | show up",
     },
     "late": {
         "nl": "vertraagd | vertraging | te =laat | uitgesteld",
@@ -234,12 +234,12 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     },
     "repair": {
         "nl": "reparatie | repareren | herstellen | herstel",
-        "en": "repair | repaired | fix | fixed | mend",
+        "en": "repair | repaired | fix | mend",
     },
     # Account and personal data.
     "personal-data": {
         "nl": "gegevens | persoonsgegevens | privacy | data",
-        "en": "data | personal data | details | personal details | privacy | information",
+        "en": "data | personal data | personal details | personal information | privacy",
     },
     "delete": {
         "nl": "verwijderen | wissen | opheffen",
@@ -341,10 +341,11 @@ def is_concept(term: str) -> bool:
     return term.startswith(CONCEPT_MARK)
 
 
-@lru_cache(maxsize=8)
-def lexicon_for(language: str) -> Lexicon:
-    """The webshop lexicon, stemmed for `language` (empty for languages without stemming)."""
-    return build_lexicon(CONCEPTS, language)
+@lru_cache(maxsize=16)
+def lexicon_for(language: str, off: frozenset[str] = frozenset()) -> Lexicon:
+    """The webshop lexicon without the concepts `off`, stemmed for `language` (empty for
+    languages without stemming)."""
+    return build_lexicon({k: v for k, v in CONCEPTS.items() if k not in off}, language)
 
 
 def build_lexicon(concepts: Mapping[str, Mapping[str, str]], language: str) -> Lexicon:

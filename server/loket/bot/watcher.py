@@ -42,7 +42,7 @@ def _is_faq_file(change: Change, path: str) -> bool:
     """A change that may touch FAQ files: to one, or a folder moved in or out (a move
     reports the folder alone, not the files in it; a deleted path can no longer be told a
     folder, so every deletion counts)."""
-    if path.endswith(FAQ_SUFFIXES) or change == Change.deleted:
+    if path.lower().endswith(FAQ_SUFFIXES) or change == Change.deleted:
         return True
     return change == Change.added and os.path.isdir(path)
 
