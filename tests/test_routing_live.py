@@ -328,6 +328,187 @@ async def test_away_agents_get_no_new_conversations(live: tuple[RunningServer, F
             assert sent["conversation"]["state"] == "bot"
 
 
+async def test_away_stays_away_after_a_long_disconnect(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """An agent on a break whose laptop slept past the grace period comes back away, not
+    online: no new conversations until they say so."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _):
+        assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
+    clock.advance(60)
+    await server.services.conversations.tick()
+    async with agent(server.url, anna) as (desk, _), shopper(server.url) as (widget, _):
+        assert (await call(desk, "/agent", "sync"))["agent"]["status"] == "away"
+        assert (await _say(widget, "iemand?"))["conversation"]["state"] == "bot"
+        assert (await call(desk, "/agent", "status", {"status": "online"}))["ok"]
+        async with shopper(server.url) as (other, _):
+            assert (await _say(other, "iemand daar?"))["conversation"]["state"] == "assigned"
+
+
+async def test_a_left_question_closed_after_phoning_back_leaves_the_list(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """An agent who phoned the shopper back and closes the conversation with a summary has
+    dealt with the left question: it leaves everyone's list."""
+    server, _ = live
+    async with shopper(server.url) as (widget, _):
+        left = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Bel me even", "phone": "0612345678"},
+        )
+    ref = {"conversation_id": left["conversation"]["id"]}
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _):
+        synced = await call(desk, "/agent", "sync")
+        assert [c["conversation_id"] for c in synced["callbacks"]] == [ref["conversation_id"]]
+        assert (await call(desk, "/agent", "take", ref))["ok"]
+        closed = await call(desk, "/agent", "close", {**ref, "summary": "Gebeld, opgelost"})
+        assert closed["ok"]
+        assert (await call(desk, "/agent", "sync"))["callbacks"] == []
+
+
+async def test_silent_agents_shoppers_keep_their_turn_in_the_queue(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Shoppers taken from agents who stayed silent go back in the queue by how long they
+    have waited, ahead of those who came later, and their agents are passed over."""
+    server, clock = live
+    conversations = server.services.conversations
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as _,
+        agent(server.url, bram) as _,
+        shopper(server.url) as (first, _),
+        shopper(server.url) as (second, _),
+        shopper(server.url) as (third, _),
+        shopper(server.url) as (fourth, _),
+    ):
+        ids = []
+        for widget, pause in ((first, 1), (second, 10), (third, 10), (fourth, 45)):
+            ids.append((await _say(widget, "hallo?"))["conversation"]["id"])
+            clock.advance(pause)
+        await conversations.tick()  # 66 s: both agents silent past the 60 s answer timeout
+        taken = [await conversations.get(i) for i in ids[:2]]
+        assert [c.state.value for c in taken] == ["assigned", "assigned"]
+        assert taken[0].agent_id == (await conversations.get(ids[1])).excluded.pop()
+        assert [place.conversation.id for place in conversations.queue()] == ids[2:]
+
+
+async def test_a_transfer_gives_the_colleague_the_full_answer_time(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The colleague a conversation is handed to has the full answer time from when the
+    shopper next writes, not from the hand-over; a transfer without a note keeps the last
+    note; and the agent who handed it on does not get it back."""
+    server, clock = live
+    conversations = server.services.conversations
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as (anna_desk, _),
+        agent(server.url, bram) as (bram_desk, _),
+        shopper(server.url) as (widget, _),
+    ):
+        held = (await _say(widget, "vraag over retour"))["conversation"]
+        ref = {"conversation_id": held["id"]}
+        # Whoever got it hands it to the other.
+        first, second = (
+            (anna_desk, bram_desk) if held["agent"]["name"] == "anna" else (bram_desk, anna_desk)
+        )
+        other = await server.services.store.agent_by_name("bram" if first is anna_desk else "anna")
+        assert other is not None
+        reply = {**ref, "client_id": new_client_id(), "text": "Ik geef je door."}
+        assert (await call(first, "/agent", "message", reply))["ok"]
+        handed = {**ref, "to_agent_id": other.id, "note": "retour"}
+        assert (await call(first, "/agent", "transfer", handed))["ok"]
+        clock.advance(90)
+        await _say(widget, "Wanneer krijg ik mijn geld?")
+        clock.advance(59)
+        await conversations.tick()
+        assert (await conversations.get(held["id"])).agent_id == other.id
+        assert (await call(second, "/agent", "transfer", {**ref, "to_agent_id": None}))["ok"]
+        waiting = await conversations.get(held["id"])
+        # Both passed over: it waits for a third agent rather than going back to anna.
+        assert waiting.state.value == "queued" and waiting.note == "retour"
+        clock.advance(30)
+        await conversations.tick()
+        assert (await conversations.get(held["id"])).state.value == "queued"
+
+
+# -- restarts -------------------------------------------------------------------------------
+
+
+async def test_a_restart_keeps_the_queue_and_gives_agents_time_to_reconnect(
+    routing_config: Path,
+) -> None:
+    """After a restart the queued shopper stays queued while consoles reconnect (not handed
+    to the bot for want of agents), and the agent who reconnects in time keeps the
+    conversation the shopper waits in."""
+    clock = FakeClock(WEDNESDAY_MORNING)
+    async with running(routing_config, clock) as server:
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with (
+            agent(server.url, anna) as _,
+            shopper(server.url) as (one, _),
+            shopper(server.url) as (two, _),
+        ):
+            first = (await _say(one, "eerste"))["conversation"]
+            second = (await _say(two, "tweede"))["conversation"]
+            assert (first["state"], second["state"]) == ("assigned", "queued")
+        await server.services.conversations.drain()
+    clock.advance(5)
+    async with running(routing_config, clock) as server:
+        conversations = server.services.conversations
+        await conversations.tick()
+        assert (await conversations.get(second["id"])).state.value == "queued"
+        assert (await conversations.get(first["id"])).last_author == "shopper"
+        clock.advance(20)
+        await conversations.tick()
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna) as _:
+            clock.advance(20)  # past the grace; the answer timeout (60 s) not yet
+            await conversations.tick()
+            kept = await conversations.get(first["id"])
+            anna_record = await server.services.store.agent_by_name("anna")
+            assert anna_record is not None
+            assert kept.state.value == "assigned" and kept.agent_id == anna_record.id
+            assert (await conversations.get(second["id"])).state.value == "queued"
+
+
+async def test_after_a_restart_an_agent_who_does_not_come_back_loses_the_conversation(
+    routing_config: Path,
+) -> None:
+    """An agent who held a conversation before a restart and does not reconnect within the
+    grace period loses it to a colleague who did, as for a lost connection."""
+    clock = FakeClock(WEDNESDAY_MORNING)
+    async with running(routing_config, clock) as server:
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna) as _, shopper(server.url) as (widget, _):
+            held = (await _say(widget, "waar is mijn pakket?"))["conversation"]
+            assert held["agent"]["name"] == "anna"
+        await server.services.conversations.drain()
+    clock.advance(5)
+    async with running(routing_config, clock) as server:
+        conversations = server.services.conversations
+        bram = await login(server.url, "bram", AGENT_PASSWORD)
+        async with agent(server.url, bram) as _:
+            clock.advance(10)
+            await conversations.tick()
+            anna_record = await server.services.store.agent_by_name("anna")
+            assert anna_record is not None
+            anna_id = anna_record.id
+            assert (await conversations.get(held["id"])).agent_id == anna_id
+            clock.advance(25)
+            await conversations.tick()
+            moved = await conversations.get(held["id"])
+            assert moved.state.value == "assigned" and moved.agent_id not in (None, anna_id)
+
+
 # -- quiet conversations with the bot ---------------------------------------------------------
 
 

@@ -113,6 +113,9 @@ class Conversation:
     # Who wrote last and when an agent last did: for the agent answer timeout.
     last_author: str | None = None
     last_agent_reply_at: int | None = None
+    # When the shopper's oldest message that no agent has replied to yet was written
+    # (None: nothing waits): the answer timeout and a place in the queue count from it.
+    waiting_since: int | None = None
     # Agents who let this conversation go (silent, gone, transferred away): not given it again.
     excluded: set[int] = field(default_factory=set)
     # Questions left for the next shift and not answered yet.
@@ -243,6 +246,8 @@ class Conversations:
         self._store = store
         self._events = events
         self._presence = presence
+        # When `restore` ran: agents get the disconnect grace to reconnect after a start.
+        self._started = float("-inf")
         self._hours = hours
         self._routing = routing
         self._clock = clock
@@ -286,6 +291,15 @@ class Conversations:
                 log.info("closed %d quiet conversations with the bot", closed)
         for record in await self._store.open_conversations():
             await self._load(record.id)
+        # Agents' consoles reconnect after a restart: until the disconnect grace runs out,
+        # whoever holds a conversation counts as just disconnected (then it goes to
+        # someone else), and the queue is not given to the bot for want of agents.
+        self._started = self._clock()
+        holders = {c.agent_id for c in self._assigned.values() if c.agent_id is not None}
+        for agent_id in sorted(holders):
+            agent = await self._store.agent_by_id(agent_id)
+            if agent is not None:
+                self._presence.restored(agent_id, agent.name, self._started)
         replies = await self._store.last_agent_replies(list(self._live))
         for conversation_id, at in replies.items():
             self._live[conversation_id].last_agent_reply_at = at
@@ -318,10 +332,13 @@ class Conversations:
             record = await self._store.conversation(conversation_id)
             conversation = None
             if record is not None:
-                client_ids, last_at = await self._store.client_ids(conversation_id)
-                conversation = Conversation.from_record(record, client_ids)
+                index = await self._store.client_ids(conversation_id)
+                conversation = Conversation.from_record(record, index.client_ids)
+                # Whether, and since when, the shopper waits for a reply (answer timeout).
+                conversation.last_author = index.last_author
+                conversation.waiting_since = index.waiting_since
                 # The stored updated_at moves with routing changes, not with every message.
-                conversation.updated_at = max(conversation.updated_at, last_at or 0)
+                conversation.updated_at = max(conversation.updated_at, index.last_at or 0)
                 self._live[conversation_id] = conversation
                 self._track(conversation)
             future.set_result(conversation)
@@ -669,11 +686,16 @@ class Conversations:
         if not duplicate:
             conversation.last_agent_reply_at = message.created_at
             await self._events.message_added(conversation, message, origin)
-            if conversation.open_callbacks:
-                conversation.open_callbacks = 0
-                await self._store.answer_callbacks(conversation.id, agent_id, self._now())
-                await self._events.callbacks_changed()
+            await self._answer_callbacks(conversation, agent_id)
         return conversation, message, duplicate
+
+    async def _answer_callbacks(self, conversation: Conversation, agent_id: int) -> None:
+        """The questions left in `conversation` are dealt with (answered, or closed by an
+        agent who phoned back): they leave the agents' list."""
+        if conversation.open_callbacks:
+            conversation.open_callbacks = 0
+            await self._store.answer_callbacks(conversation.id, agent_id, self._now())
+            await self._events.callbacks_changed()
 
     async def post(
         self,
@@ -724,10 +746,13 @@ class Conversations:
         if to_agent_id == conversation.agent_id:
             raise LoketError("invalid_payload", "The conversation is already with that agent.")
         previous = conversation.state
-        conversation.note = note
+        if note:
+            # Without a note the last one (a closing summary, an earlier note) stays.
+            conversation.note = note
+        # The agent who handed it on is not given it back by routing.
+        if conversation.agent_id is not None:
+            conversation.excluded.add(conversation.agent_id)
         if to_agent_id is None:
-            if conversation.agent_id is not None:
-                conversation.excluded.add(conversation.agent_id)
             self._transition(conversation, State.QUEUED, None)
         else:
             self._transition(conversation, State.ASSIGNED, to_agent_id)
@@ -754,6 +779,7 @@ class Conversations:
         if conversation.agent_id is not None:
             self._presence.touch(conversation.agent_id, self._clock())
         await self._settle([(conversation, previous)])
+        await self._answer_callbacks(conversation, agent_id)
         return conversation
 
     async def mark_read(self, conversation: Conversation, side: str, seq: int) -> int:
@@ -772,8 +798,13 @@ class Conversations:
         load = Counter(c.agent_id for c in self._assigned.values() if c.agent_id is not None)
         return self._presence.routing_states(load, self._routing.capacity_for)
 
-    def _route(self, conversation: Conversation, *, preferred: int | None = None) -> list[Change]:
-        """Send the conversation where the rules say: an agent, the queue, or the bot."""
+    def _route(
+        self, conversation: Conversation, *, preferred: int | None = None, taken: bool = False
+    ) -> list[Change]:
+        """Send the conversation where the rules say: an agent, the queue, or the bot.
+
+        One `taken` from its agent joins the queue when others wait there, rather than
+        going to a free agent before them: the queue then serves the longest wait first."""
         decision = decide_route(
             self._agent_states(),
             staffed=self._hours.is_staffed(self._now_dt()),
@@ -781,7 +812,9 @@ class Conversations:
             exclude=frozenset(conversation.excluded),
         )
         previous = conversation.state
-        if decision.route is Route.ASSIGN:
+        if decision.route is Route.ASSIGN and taken and self._queued:
+            self._transition(conversation, State.QUEUED, None)
+        elif decision.route is Route.ASSIGN:
             self._transition(conversation, State.ASSIGNED, decision.agent_id)
             self._presence.touch(decision.agent_id or 0, self._clock())
         elif decision.route is Route.QUEUE:
@@ -842,31 +875,40 @@ class Conversations:
             for conversation in list(self._assigned.values()):
                 if conversation.agent_id == agent_id:
                     conversation.excluded.add(agent_id)
-                    changes.extend(self._route(conversation))
+                    changes.extend(self._route(conversation, taken=True))
                     taken.append(conversation)
-        for conversation in list(self._assigned.values()):
+        # Just after a start the agents' consoles are still reconnecting: nobody loses a
+        # conversation for not answering while the server was away.
+        starting = self._clock() - self._started < routing.disconnect_grace_seconds
+        for conversation in [] if starting else list(self._assigned.values()):
             if conversation.state is not State.ASSIGNED or conversation.assigned_at is None:
                 continue
             if conversation.last_author != "shopper":
                 continue
             replied = conversation.last_agent_reply_at
-            if answer_overdue(
-                _at(conversation.assigned_at),
-                _at(replied) if replied is not None else None,
+            # The time runs from when the agent got the conversation, or from when the
+            # shopper started waiting, if that came later (a conversation handed over
+            # between two of the shopper's messages).
+            since = max(conversation.assigned_at, conversation.waiting_since or 0)
+            if (replied is None or replied < conversation.assigned_at) and answer_overdue(
+                _at(since),
+                None,
                 now,
                 timeout_seconds=routing.agent_answer_timeout_seconds,
             ):
                 if conversation.agent_id is not None:
                     conversation.excluded.add(conversation.agent_id)
                     taken.append(conversation)
-                changes.extend(self._route(conversation))
+                changes.extend(self._route(conversation, taken=True))
         for conversation in taken:
             if conversation.state is State.BOT:
                 notices.append((conversation, "agent_gone"))
         staffed = self._hours.is_staffed(now)
         # Nobody online, and nobody who just lost their connection: the queue waits for no one.
-        deserted = not self._presence.online() and not self._presence.coming_back(
-            self._clock(), routing.disconnect_grace_seconds
+        deserted = (
+            not starting
+            and not self._presence.online()
+            and not self._presence.coming_back(self._clock(), routing.disconnect_grace_seconds)
         )
         for place in self.queue():
             conversation = place.conversation
@@ -956,7 +998,10 @@ class Conversations:
             conversation.assigned_at = now
         elif state is State.QUEUED:
             conversation.agent_id = None
-            conversation.queued_at = now
+            # A shopper who was waiting already (taken from a silent agent) keeps their
+            # place: the queue is first come, first served by how long they have waited.
+            waiting = conversation.waiting_since
+            conversation.queued_at = min(now, waiting) if waiting is not None else now
         elif state is State.BOT:
             conversation.agent_id = None
         elif state is State.CLOSED:
@@ -1053,6 +1098,10 @@ class Conversations:
         conversation.updated_at = message.created_at
         if message.author in ("shopper", "agent"):
             conversation.last_author = message.author
+        if message.author == "agent":
+            conversation.waiting_since = None
+        elif message.author == "shopper" and conversation.waiting_since is None:
+            conversation.waiting_since = message.created_at
         if message.author == "shopper":
             conversation.asked = [*(conversation.asked or ())[-2:], message.text]
 

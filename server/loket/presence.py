@@ -30,14 +30,24 @@ class Presence:
 
     def __init__(self) -> None:
         self._agents: dict[int, AgentPresence] = {}
+        # Agents who chose "away": kept when they are forgotten, so a console that comes
+        # back after a long sleep is still away until its agent says otherwise.
+        self._away: set[int] = set()
 
     def connected(self, agent_id: int, name: str, now: float) -> None:
         known = self._agents.get(agent_id)
         if known is None:
-            self._agents[agent_id] = AgentPresence(agent_id, name, "online", 1, None, now)
+            status: Status = "away" if agent_id in self._away else "online"
+            self._agents[agent_id] = AgentPresence(agent_id, name, status, 1, None, now)
             return
         known.connections += 1
         known.disconnected_at = None
+
+    def restored(self, agent_id: int, name: str, now: float) -> None:
+        """An agent who held conversations before a restart: disconnected as of `now`, so
+        the grace period decides, as for a lost connection, whether they come back."""
+        if agent_id not in self._agents:
+            self._agents[agent_id] = AgentPresence(agent_id, name, "online", 0, now, now)
 
     def disconnected(self, agent_id: int, now: float) -> None:
         known = self._agents.get(agent_id)
@@ -51,6 +61,10 @@ class Presence:
         known = self._agents.get(agent_id)
         if known is not None:
             known.status = status
+            if status == "away":
+                self._away.add(agent_id)
+            else:
+                self._away.discard(agent_id)
 
     def touch(self, agent_id: int, now: float) -> None:
         """The agent's load changed: start their idle time afresh."""

@@ -48,6 +48,20 @@ class NewShopper:
     locale: str | None = None
 
 
+class MessageIndex(NamedTuple):
+    """What `Store.client_ids` reads of a conversation's messages."""
+
+    # Sequence number by client id.
+    client_ids: dict[str, int]
+    # When the last message was written (None without messages).
+    last_at: int | None
+    # "shopper" or "agent": who of the two wrote last (None when neither wrote).
+    last_author: str | None
+    # When the oldest shopper message since an agent's last reply was written (None when
+    # the agent wrote last, or nobody wrote).
+    waiting_since: int | None
+
+
 class Opened(NamedTuple):
     """What `Store.open_conversation` created."""
 
@@ -451,15 +465,30 @@ class Store:
         )
         return MessageRecord.from_row(row) if row else None
 
-    async def client_ids(self, conversation_id: int) -> tuple[dict[str, int], int | None]:
-        """The conversation's messages' sequence numbers by client id, and when the last
-        one was written (None without messages)."""
+    async def client_ids(self, conversation_id: int) -> MessageIndex:
+        """The conversation's messages' sequence numbers by client id, when the last one
+        was written, who of shopper and agent wrote last, and since when the shopper has
+        waited for an agent's reply (see `MessageIndex`)."""
         rows = await self.db.fetch_all(
-            "SELECT client_id, seq, created_at FROM messages WHERE conversation_id = ?",
+            "SELECT client_id, seq, created_at, author FROM messages WHERE conversation_id = ?"
+            " ORDER BY seq",
             (conversation_id,),
         )
-        last = max((int(row["created_at"]) for row in rows), default=None)
-        return {row["client_id"]: int(row["seq"]) for row in rows}, last
+        last_author: str | None = None
+        waiting_since: int | None = None
+        for row in rows:
+            if row["author"] == "agent":
+                last_author, waiting_since = "agent", None
+            elif row["author"] == "shopper":
+                last_author = "shopper"
+                if waiting_since is None:
+                    waiting_since = int(row["created_at"])
+        return MessageIndex(
+            {row["client_id"]: int(row["seq"]) for row in rows},
+            max((int(row["created_at"]) for row in rows), default=None),
+            last_author,
+            waiting_since,
+        )
 
     async def last_messages(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
         """The newest message of each given conversation."""
