@@ -789,6 +789,34 @@ async def test_the_wait_estimate_counts_each_agents_own_capacity(
             assert synced["queue"] == {**synced["queue"], "position": 1, "wait_seconds": 300}
 
 
+async def test_the_wait_estimate_follows_agents_going_away_and_coming_back(
+    tmp_path: Path, seeded_data: Path
+) -> None:
+    """A colleague who goes away takes their places with them: the waiting shopper's
+    estimate grows at once, and shrinks again when they are back, though nobody moved."""
+    shutil.copytree(seeded_data, tmp_path / "shop" / "data")
+    config = write_config(tmp_path / "shop", ROUTING + "default_handling_seconds = 300\n")
+    async with running(config, FakeClock(WEDNESDAY_MORNING)) as server:
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        bram = await login(server.url, "bram", AGENT_PASSWORD)
+        async with (
+            agent(server.url, anna) as _,
+            agent(server.url, bram) as (desk, _),
+            shopper(server.url) as (one, _),
+            shopper(server.url) as (two, _),
+            shopper(server.url) as (waiting, inbox),
+        ):
+            for widget in (one, two):
+                assert (await _say(widget, "hallo"))["conversation"]["state"] == "assigned"
+            assert (await _say(waiting, "en ik?"))["conversation"]["state"] == "queued"
+            before = (await call(waiting, "/shopper", "sync"))["queue"]["wait_seconds"]
+            assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
+            away = await inbox.wait_for("queue", lambda q: q["wait_seconds"] > before)
+            assert away["wait_seconds"] == 2 * before
+            assert (await call(desk, "/agent", "status", {"status": "online"}))["ok"]
+            await inbox.wait_for("queue", lambda q: q["wait_seconds"] == before)
+
+
 async def test_within_staffed_hours_the_widget_is_told_whether_anyone_is_online(
     live: tuple[RunningServer, FakeClock],
 ) -> None:

@@ -644,7 +644,7 @@ class Conversations:
 
     async def agent_connected(self, agent_id: int, name: str) -> None:
         self._presence.connected(agent_id, name, self._clock())
-        await self._settle([], refill=True)
+        await self._settle([], refill=True, places_changed=True)
 
     def agent_disconnected(self, agent_id: int) -> None:
         # Their conversations stay theirs for the grace period (see tick).
@@ -652,7 +652,7 @@ class Conversations:
 
     async def set_agent_status(self, agent_id: int, status: Status) -> None:
         self._presence.set_status(agent_id, status)
-        await self._settle([], refill=True)
+        await self._settle([], refill=True, places_changed=True)
 
     def load_of(self, agent_id: int) -> int:
         return sum(1 for c in self._assigned.values() if c.agent_id == agent_id)
@@ -845,9 +845,12 @@ class Conversations:
                 break
         return changes
 
-    async def _settle(self, changes: list[Change], *, refill: bool = False) -> None:
+    async def _settle(
+        self, changes: list[Change], *, refill: bool = False, places_changed: bool = False
+    ) -> None:
         """Persist and announce changes; when an agent may have room (`refill`, or anything
-        changed), give them waiting conversations; publish the queue if it moved.
+        changed), give them waiting conversations; publish the queue if it moved, or if
+        the agents' places changed (`places_changed`: the wait estimates did).
 
         Most messages change nothing, and then this does nothing."""
         if not changes and not refill:
@@ -857,7 +860,9 @@ class Conversations:
         for conversation, previous in changes:
             if conversation.id not in failed:
                 await self._events.conversation_changed(conversation, previous)
-        if any(State.QUEUED in (previous, c.state) for c, previous in changes):
+        if (places_changed and self._queued) or any(
+            State.QUEUED in (previous, c.state) for c, previous in changes
+        ):
             await self._events.queue_changed(self.queue())
         if error is not None:
             raise error
@@ -871,7 +876,8 @@ class Conversations:
         notices: list[tuple[Conversation, str]] = []
         # Conversations taken from their agent; those left with the bot are told why.
         taken: list[Conversation] = []
-        for agent_id in self._presence.gone(self._clock(), routing.disconnect_grace_seconds):
+        gone = self._presence.gone(self._clock(), routing.disconnect_grace_seconds)
+        for agent_id in gone:
             for conversation in list(self._assigned.values()):
                 if conversation.agent_id == agent_id:
                     conversation.excluded.add(agent_id)
@@ -929,7 +935,7 @@ class Conversations:
                 changes.append((conversation, State.QUEUED))
                 notices.append((conversation, "queue_timeout"))
         changes.extend(self._close_quiet_bot_conversations(now_ms))
-        await self._settle(changes)
+        await self._settle(changes, refill=bool(gone), places_changed=bool(gone))
         for conversation, key in notices:
             text = say(
                 key, conversation.locale, availability=self.availability(conversation.locale).text
