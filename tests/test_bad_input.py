@@ -50,6 +50,9 @@ async def _stored_texts(url: str, token: str) -> list[str]:
         # A client id of the kind the server makes for the bot's answers.
         ({"client_id": "bot:abcdefgh:0", "text": "hoi"}, "invalid_payload"),
         ({"client_id": "x" * 10, "text": "   \n "}, "empty_text"),
+        # Byte order marks are white space to the widget's trim(), so to the server too.
+        ({"client_id": "x" * 10, "text": "\ufeff \ufeff"}, "empty_text"),
+        ({"client_id": "x" * 10, "text": "\ufeff" + "a" * 2001}, "message_too_long"),
         ("just a string", "invalid_payload"),
         ([1, 2, 3], "invalid_payload"),
     ],

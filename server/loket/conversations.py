@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
 from loket.locks import KeyedLocks
-from loket.plaintext import check_plain
+from loket.plaintext import check_plain, trimmed
 from loket.presence import Presence, Status
 from loket.routing import (
     AgentState,
@@ -75,7 +75,7 @@ def clean_text(text: str, max_chars: int) -> str:
     """The message text to store, or LoketError when it is empty, too long or has controls."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     check_plain(text)
-    stripped = text.strip()
+    stripped = trimmed(text)
     if not stripped:
         raise LoketError("empty_text", "The message is empty.")
     if len(stripped) > max_chars:

@@ -22,6 +22,10 @@ BROKEN = "contains control characters, direction overrides or half of a characte
 
 REPLACEMENT = "\ufffd"
 
+# White space at either end as a browser's String.prototype.trim() sees it: Python's own
+# white space, and the byte order mark U+FEFF, which str.strip() keeps.
+_EDGES = re.compile(r"^[\s\ufeff]+|[\s\ufeff]+$")
+
 
 def is_plain(text: str) -> bool:
     """Whether `text` keeps the rule."""
@@ -32,6 +36,11 @@ def check_plain(text: str, what: str = "The message") -> None:
     """Refuse `text` with LoketError('invalid_text') unless it keeps the rule."""
     if _FORBIDDEN.search(text) is not None:
         raise LoketError("invalid_text", f"{what} {BROKEN}.")
+
+
+def trimmed(text: str) -> str:
+    """`text` without white space at its ends, the way the widget and the console count it."""
+    return _EDGES.sub("", text)
 
 
 def made_plain(text: str) -> str:

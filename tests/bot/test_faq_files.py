@@ -108,6 +108,53 @@ def test_duplicate_id_across_files_keeps_the_first(tmp_path: Path) -> None:
     ]
 
 
+def test_ids_differing_only_in_case_are_the_same_id(tmp_path: Path) -> None:
+    """'Levertijd' and 'levertijd' would be two ids to the store and one to a person:
+    in one file and across files the later one is refused, naming the spelling it clashes with."""
+    twice = GOOD + GOOD.split("entries:\n", 1)[1].replace("id: levertijd", "id: Levertijd")
+    assert any(
+        "id 'Levertijd' is already used on line 4 (as 'levertijd')" in m for m in messages(twice)
+    )
+    (tmp_path / "a.yaml").write_text(GOOD)
+    (tmp_path / "b.yaml").write_text(GOOD.replace("id: levertijd", "id: LEVERTIJD"))
+    result = load_faq_dir(tmp_path)
+    assert [entry.id for entry in result.entries] == ["levertijd"]
+    assert [str(e) for e in result.errors] == [
+        f"{tmp_path / 'b.yaml'}:4: id 'LEVERTIJD' is already used at {tmp_path / 'a.yaml'}:4"
+        " (as 'levertijd')"
+    ]
+
+
+def test_a_phrasing_two_entries_share_stays_with_the_first(tmp_path: Path) -> None:
+    """The same question (case, spacing and the question mark aside) under two answers is
+    ambiguous: it is reported at the later phrasing's line and only the first entry keeps
+    it; the later entry keeps its other phrasings, and other languages are not compared."""
+    (tmp_path / "a.yaml").write_text(GOOD)
+    other = GOOD.replace("id: levertijd", "id: bezorgdag").replace(
+        '"Wanneer wordt mijn bestelling bezorgd?", "Hoe lang duurt de levering?"',
+        '"Op welke dag bezorgen jullie?",\n                "hoe lang  duurt de LEVERING"',
+    )
+    (tmp_path / "b.yaml").write_text(other)
+    english = GOOD.replace("language: nl", "language: en").replace("id: levertijd", "id: delivery")
+    (tmp_path / "c.yaml").write_text(english)
+    result = load_faq_dir(tmp_path)
+    by_id = {entry.id: entry.questions for entry in result.entries}
+    assert by_id["levertijd"] == (
+        "Wanneer wordt mijn bestelling bezorgd?",
+        "Hoe lang duurt de levering?",
+    )
+    assert by_id["bezorgdag"] == ("Op welke dag bezorgen jullie?",)
+    assert by_id["delivery"] == by_id["levertijd"]
+    (error,) = result.errors
+    assert str(error).startswith(
+        f"{tmp_path / 'b.yaml'}:6: the phrasing 'hoe lang  duurt de LEVERING' is also a phrasing"
+        f" of 'levertijd' at {tmp_path / 'a.yaml'}:4;"
+    )
+    only = GOOD.replace("id: levertijd", "id: kopie")
+    (tmp_path / "b.yaml").write_text(only)
+    assert [entry.id for entry in load_faq_dir(tmp_path).entries] == ["levertijd", "delivery"]
+
+
 def test_non_yaml_files_and_hidden_files_are_ignored(tmp_path: Path) -> None:
     """Only .yaml/.yml files count; cases.csv, notes and editor backups are skipped."""
     (tmp_path / "eval").mkdir()

@@ -14,12 +14,13 @@ TIMEOUT = 20
 
 
 def faq_text(entry_id: str, answer: str = "Morgen in huis.") -> str:
+    """One entry whose phrasings name its id (entries may not share a phrasing)."""
     return f"""\
 language: nl
 topic: bezorging
 entries:
   - id: {entry_id}
-    questions: ["Wanneer wordt mijn bestelling bezorgd?", "Hoe lang duurt de levering?"]
+    questions: ["Hoe zit het met {entry_id}?", "Wat is de {entry_id}?"]
     answer: "{answer}"
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -37,6 +37,8 @@ class FaqEntry:
     # Where the entry was read from; empty for entries not from a file (learned answers).
     source: str = ""
     line: int = 0
+    # The line of each phrasing in `questions`, where read from a file.
+    question_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,36 +120,82 @@ def merge_faq_files(
 ) -> FaqSet:
     """Merge the entries of `good` files; a repeated id is an error and one entry stays.
 
-    The entry that stays is the one that is live now (`live`: id -> the file it comes
-    from), so a new file that repeats an id cannot take an established answer offline;
-    otherwise the one in the file whose path sorts first. `all_files` are the files as
-    read now, whose own errors are reported too.
+    Ids that differ only in case count as the same id. The entry that stays is the one
+    that is live now (`live`: id -> the file it comes from), so a new file that repeats an
+    id cannot take an established answer offline; otherwise the one in the file whose path
+    sorts first. A phrasing that two entries share is an error too: the bot could not tell
+    which answer is meant, so it stays with the first entry only. `all_files` are the files
+    as read now, whose own errors are reported too.
     """
     errors: list[FaqError] = [error for file in all_files for error in file.errors]
     candidates = [entry for file in good if file.ok for entry in file.entries]
     keeper: dict[str, FaqEntry] = {}
     for entry in candidates:
-        earlier = keeper.get(entry.id)
+        key = entry.id.casefold()
+        earlier = keeper.get(key)
         if earlier is None or (
             live is not None
             and live.get(entry.id) == entry.source
-            and live.get(entry.id) != earlier.source
+            and live.get(earlier.id) != earlier.source
         ):
-            keeper[entry.id] = entry
+            keeper[key] = entry
     entries: list[FaqEntry] = []
     for entry in candidates:
-        kept = keeper[entry.id]
+        kept = keeper[entry.id.casefold()]
         if entry is kept:
             entries.append(entry)
         else:
+            spelled = f" (as {kept.id!r})" if kept.id != entry.id else ""
             errors.append(
                 FaqError(
                     entry.source,
                     entry.line,
-                    f"id {entry.id!r} is already used at {kept.source}:{kept.line}",
+                    f"id {entry.id!r} is already used at {kept.source}:{kept.line}{spelled}",
                 )
             )
-    return FaqSet(tuple(entries), tuple(errors), files=len(good))
+    unshared = _unshared_phrasings(entries, errors, live)
+    return FaqSet(tuple(unshared), tuple(errors), files=len(good))
+
+
+def phrasing_key(text: str) -> str:
+    """What makes two phrasings the same question: case, spacing and end punctuation aside."""
+    return " ".join(text.casefold().split()).rstrip(" ?!.…")
+
+
+def _unshared_phrasings(
+    entries: Sequence[FaqEntry], errors: list[FaqError], live: Mapping[str, str] | None
+) -> list[FaqEntry]:
+    """`entries` with each phrasing kept by one entry of its language: the live entry
+    that has it, else the first."""
+    owner: dict[tuple[str, str], FaqEntry] = {}
+    established = [e for e in entries if live is not None and live.get(e.id) == e.source]
+    for entry in [*established, *entries]:
+        for text in entry.questions:
+            owner.setdefault((entry.language, phrasing_key(text)), entry)
+    result: list[FaqEntry] = []
+    for entry in entries:
+        kept: list[tuple[str, int]] = []
+        lines = entry.question_lines or (entry.line,) * len(entry.questions)
+        for text, line in zip(entry.questions, lines, strict=True):
+            first = owner[(entry.language, phrasing_key(text))]
+            if first is entry:
+                kept.append((text, line))
+                continue
+            errors.append(
+                FaqError(
+                    entry.source,
+                    line,
+                    f"the phrasing {text!r} is also a phrasing of {first.id!r} at "
+                    f"{first.source}:{first.line}; the bot cannot tell which answer is meant,"
+                    " so it stays with that entry only",
+                )
+            )
+        if len(kept) == len(entry.questions):
+            result.append(entry)
+        elif kept:
+            questions, question_lines = zip(*kept, strict=True)
+            result.append(replace(entry, questions=questions, question_lines=question_lines))
+    return result
 
 
 def parse_faq(text: str, path: str) -> FaqFile:
@@ -258,15 +306,17 @@ class _Reader:
         if not entries_node.value:
             self.error(entries_node, "entries is an empty list")
         entries: list[FaqEntry] = []
-        seen: dict[str, int] = {}
+        seen: dict[str, FaqEntry] = {}
         for node in entries_node.value:
             entry = self.entry(node, language or "", topic or "")
             if entry is None:
                 continue
-            if entry.id in seen:
-                self.error(node, f"id {entry.id!r} is already used on line {seen[entry.id]}")
+            earlier = seen.get(entry.id.casefold())
+            if earlier is not None:
+                spelled = f" (as {earlier.id!r})" if earlier.id != entry.id else ""
+                self.error(node, f"id {entry.id!r} is already used on line {earlier.line}{spelled}")
                 continue
-            seen[entry.id] = entry.line
+            seen[entry.id.casefold()] = entry
             entries.append(entry)
         return entries
 
@@ -303,12 +353,13 @@ class _Reader:
             tags=tuple(text for text, _ in tags),
             source=self.path,
             line=node.start_mark.line + 1,
+            question_lines=tuple(item.start_mark.line + 1 for _, item in questions),
         )
 
     def check_questions(self, questions: Iterable[tuple[str, Node]], language: str) -> None:
         seen: set[str] = set()
         for text, node in questions:
-            key = " ".join(text.casefold().split())
+            key = phrasing_key(text)
             if key in seen:
                 self.error(node, f"the phrasing {text!r} is repeated")
             seen.add(key)
