@@ -134,8 +134,8 @@ def german_shop(config_path: Path, tmp_path: Path) -> Path:
 
 async def test_any_browser_language_is_accepted_and_guides_the_bot(german_shop: Path) -> None:
     """A locale is any language tag a browser sends: "de-DE" makes a one-word German
-    question find the German entry, "en-GB" gets English texts, "nl-BE" Dutch ones; a
-    locale that is no language tag is refused."""
+    question find the German entry and gets German texts, "en-GB" English ones, "nl-BE"
+    Dutch ones, another language English; a locale that is no language tag is refused."""
     server = ServerProcess(german_shop)
     server.start()
     try:
@@ -145,6 +145,12 @@ async def test_any_browser_language_is_accepted_and_guides_the_bot(german_shop: 
         assert "not sure" in english["text"]
         dutch = await _ask(server.url, "qwxz vlorp brnk", locale="nl_BE")
         assert "weet ik helaas niet" in dutch["text"], dutch
+        unknown = await _ask(server.url, "qwxz vlorp brnk", locale="de-AT")
+        assert "leider nicht sicher" in unknown["text"], unknown
+        hello = await _ask(server.url, "Guten Tag!", locale="de")
+        assert hello["text"] == "Hallo! Wie kann ich dir helfen?", hello
+        french = await _ask(server.url, "qwxz vlorp brnk", locale="fr")
+        assert "not sure" in french["text"], french
         refused = socketio.AsyncClient(reconnection=False)
         with pytest.raises(socketio.exceptions.ConnectionError):
             await refused.connect(
@@ -240,3 +246,50 @@ async def test_a_broken_faq_file_makes_the_server_degraded_not_failing(
         assert (await health())[1]["status"] == "ok"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def invitations_shop(config_path: Path) -> Path:
+    """The test config with two invitations, one of them with a German text."""
+    rules = """
+[[widget.invitations]]
+path = "/checkout*"
+text_nl = "Hulp nodig bij het afrekenen?"
+text_en = "Need help checking out?"
+text_de = "Brauchst du Hilfe beim Bezahlen?"
+
+[[widget.invitations]]
+path = "/cart*"
+text_nl = "Vragen over je winkelmand?"
+text_en = "Questions about your cart?"
+"""
+    config_path.write_text(config_path.read_text(encoding="utf-8") + rules, encoding="utf-8")
+    return config_path
+
+
+async def test_invitations_and_availability_follow_the_shoppers_language(
+    invitations_shop: Path,
+) -> None:
+    """An invitation is shown in Dutch, English or German (`text_de`, English when a rule has
+    none), and the availability sentence in the same language."""
+    server = ServerProcess(invitations_shop)
+    server.start()
+    try:
+        seen: dict[str, tuple[list[str], str]] = {}
+        for locale in ("de-CH", "fr", "nl"):
+            async with shopper(server.url, auth={"locale": locale}) as (widget, _):
+                synced = await call(widget, "/shopper", "sync")
+                texts = [rule["text"] for rule in synced["invitations"]]
+                seen[locale] = (texts, synced["availability"]["text"])
+    finally:
+        server.stop()
+    german, french, dutch = seen["de-CH"], seen["fr"], seen["nl"]
+    assert german[0] == ["Brauchst du Hilfe beim Bezahlen?", "Questions about your cart?"]
+    assert french[0] == ["Need help checking out?", "Questions about your cart?"]
+    assert dutch[0] == ["Hulp nodig bij het afrekenen?", "Vragen over je winkelmand?"]
+    # Always staffed (no [hours]) and nobody online: the sentence says so, in each language.
+    assert (german[1], french[1], dutch[1]) == (
+        "Gerade ist niemand online",
+        "Nobody is online right now",
+        "Er is nu niemand online",
+    )

@@ -293,25 +293,46 @@ def test_fall_back_day_hours_keep_their_wall_clock_times() -> None:
 
 
 @pytest.mark.parametrize(
-    ("now", "english", "dutch"),
+    ("now", "english", "dutch", "german"),
     [
-        (at(2026, 3, 2, 19, 0), "We're here", "We zijn er"),
-        (at(2026, 3, 2, 12, 0), "Back today at 18:00", "We zijn er vandaag weer om 18:00"),
-        (at(2026, 3, 6, 23, 30), "Back tomorrow at 10:00", "We zijn er morgen weer om 10:00"),
-        (at(2026, 3, 3, 0, 30), "Back today at 18:00", "We zijn er vandaag weer om 18:00"),
+        (at(2026, 3, 2, 19, 0), "We're here", "We zijn er", "Wir sind da"),
+        (
+            at(2026, 3, 2, 12, 0),
+            "Back today at 18:00",
+            "We zijn er vandaag weer om 18:00",
+            "Wir sind heute ab 18:00 Uhr wieder da",
+        ),
+        (
+            at(2026, 3, 6, 23, 30),
+            "Back tomorrow at 10:00",
+            "We zijn er morgen weer om 10:00",
+            "Wir sind morgen ab 10:00 Uhr wieder da",
+        ),
+        (
+            at(2026, 3, 3, 0, 30),
+            "Back today at 18:00",
+            "We zijn er vandaag weer om 18:00",
+            "Wir sind heute ab 18:00 Uhr wieder da",
+        ),
         (
             at(2026, 12, 24, 17, 0),
             "Back Sunday at 10:00",
             "We zijn er zondag weer om 10:00",
+            "Wir sind am Sonntag ab 10:00 Uhr wieder da",
         ),
     ],
 )
-def test_shoppers_are_told_in_english_and_dutch(now: datetime, english: str, dutch: str) -> None:
-    """The sentence says today, tomorrow or the weekday, in the shopper's language."""
+def test_shoppers_are_told_in_their_language(
+    now: datetime, english: str, dutch: str, german: str
+) -> None:
+    """The sentence says today, tomorrow or the weekday, in the shopper's language: Dutch,
+    English or German, English for any other language, Dutch when none is stated."""
     shop = demo()
     assert describe_availability(now, shop, "en") == english
+    assert describe_availability(now, shop, "fr-BE") == english
     assert describe_availability(now, shop, "nl") == dutch
     assert describe_availability(now, shop, "nl-BE") == dutch
+    assert describe_availability(now, shop, "de_AT") == german
 
 
 def test_a_week_or_more_ahead_gives_the_date() -> None:
@@ -326,6 +347,9 @@ def test_a_week_or_more_ahead_gives_the_date() -> None:
     assert describe_availability(at(2026, 12, 20, 12, 0), shop, "en") == (
         "Back on Tuesday 5 January 2027 at 09:00"
     )
+    assert describe_availability(at(2026, 12, 20, 12, 0), shop, "de") == (
+        "Wir sind am Dienstag, 5. Januar 2027 ab 09:00 Uhr wieder da"
+    )
 
 
 def test_no_planned_hours_are_said_honestly() -> None:
@@ -336,6 +360,9 @@ def test_no_planned_hours_are_said_honestly() -> None:
     )
     assert describe_availability(at(2026, 3, 2, 12, 0), never, "nl") == (
         "Er zijn geen tijden gepland waarop we er zijn"
+    )
+    assert describe_availability(at(2026, 3, 2, 12, 0), never, "de") == (
+        "Es sind keine Zeiten geplant, zu denen wir da sind"
     )
 
 

@@ -111,6 +111,16 @@ class Invitation(_Section):
     after_seconds: float = Field(default=30.0, ge=0, le=3600)
     text_nl: str = Field(min_length=1, max_length=200)
     text_en: str = Field(min_length=1, max_length=200)
+    # German shoppers get this one; English when it is not given.
+    text_de: str | None = Field(default=None, min_length=1, max_length=200)
+
+    def text(self, language: str) -> str:
+        """The invitation in `language` ('nl', 'en' or 'de')."""
+        if language == "nl":
+            return self.text_nl
+        if language == "de" and self.text_de is not None:
+            return self.text_de
+        return self.text_en
 
 
 class WidgetSettings(_Section):

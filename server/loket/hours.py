@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from loket.languages import Language, text_language
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # How far ahead next_open looks for staffed hours; beyond this counts as "never".
@@ -306,31 +308,64 @@ class Availability:
     text: str
 
 
-_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_NL_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_EN_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-_NL_MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
-
-
-def is_dutch(language: str) -> bool:
-    """Whether a language tag ('nl', 'nl-BE', 'en-GB', ...) asks for Dutch; else English."""
-    return language.strip().lower().replace("_", "-").split("-")[0] == "nl"
+_DAYS: dict[Language, tuple[str, ...]] = {
+    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+}
+_MONTHS: dict[Language, tuple[str, ...]] = {
+    "nl": (
+        "januari", "februari", "maart", "april", "mei", "juni",
+        "juli", "augustus", "september", "oktober", "november", "december",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+    "de": (
+        "Januar", "Februar", "März", "April", "Mai", "Juni",
+        "Juli", "August", "September", "Oktober", "November", "Dezember",
+    ),
+}  # fmt: skip
+_HERE: dict[Language, str] = {"nl": "We zijn er", "en": "We're here", "de": "Wir sind da"}
+_NONE_PLANNED: dict[Language, str] = {
+    "nl": "Er zijn geen tijden gepland waarop we er zijn",
+    "en": "No staffed hours are planned",
+    "de": "Es sind keine Zeiten geplant, zu denen wir da sind",
+}
+# When people are back: today, tomorrow, on a day this week, on a later date.
+_BACK: dict[Language, tuple[str, str, str, str]] = {
+    "nl": (
+        "We zijn er vandaag weer om {clock}",
+        "We zijn er morgen weer om {clock}",
+        "We zijn er {day} weer om {clock}",
+        "We zijn er {day} {date} {month}{year} weer om {clock}",
+    ),
+    "en": (
+        "Back today at {clock}",
+        "Back tomorrow at {clock}",
+        "Back {day} at {clock}",
+        "Back on {day} {date} {month}{year} at {clock}",
+    ),
+    "de": (
+        "Wir sind heute ab {clock} Uhr wieder da",
+        "Wir sind morgen ab {clock} Uhr wieder da",
+        "Wir sind am {day} ab {clock} Uhr wieder da",
+        "Wir sind am {day}, {date}. {month}{year} ab {clock} Uhr wieder da",
+    ),
+}
 
 
 def availability(now: datetime, hours: StaffedHours, language: str) -> Availability:
-    """Whether people are here at `now`, and when they are back, told in Dutch or English."""
-    dutch = is_dutch(language)
+    """Whether people are here at `now`, and when they are back, told in the shopper's
+    language (see `loket.languages.text_language`)."""
+    spoken = text_language(language)
     if hours.is_staffed(now):
-        text = "We zijn er" if dutch else "We're here"
-        return Availability(staffed=True, next_open=None, closes_at=hours.closes_at(now), text=text)
+        return Availability(
+            staffed=True, next_open=None, closes_at=hours.closes_at(now), text=_HERE[spoken]
+        )
     back = hours.next_open(now)
-    text = _back(now.astimezone(hours.zone).date(), back, dutch)
+    text = _back(now.astimezone(hours.zone).date(), back, spoken)
     return Availability(staffed=False, next_open=back, closes_at=None, text=text)
 
 
@@ -339,24 +374,18 @@ def describe_availability(now: datetime, hours: StaffedHours, language: str) -> 
     return availability(now, hours, language).text
 
 
-def _back(today: date, back: datetime | None, dutch: bool) -> str:
+def _back(today: date, back: datetime | None, language: Language) -> str:
     if back is None:
-        if dutch:
-            return "Er zijn geen tijden gepland waarop we er zijn"
-        return "No staffed hours are planned"
-    clock = f"{back:%H:%M}"
+        return _NONE_PLANNED[language]
+    today_text, tomorrow, this_week, later = _BACK[language]
     days = (back.date() - today).days
-    if days == 0:
-        return f"We zijn er vandaag weer om {clock}" if dutch else f"Back today at {clock}"
-    if days == 1:
-        return f"We zijn er morgen weer om {clock}" if dutch else f"Back tomorrow at {clock}"
-    weekday = back.weekday()
-    if days < 7:
-        if dutch:
-            return f"We zijn er {_NL_DAYS[weekday]} weer om {clock}"
-        return f"Back {_EN_DAYS[weekday]} at {clock}"
-    year = f" {back.year}" if back.year != today.year else ""
-    if dutch:
-        when = f"{_NL_DAYS[weekday]} {back.day} {_NL_MONTHS[back.month - 1]}{year}"
-        return f"We zijn er {when} weer om {clock}"
-    return f"Back on {_EN_DAYS[weekday]} {back.day} {_EN_MONTHS[back.month - 1]}{year} at {clock}"
+    template = today_text if days == 0 else tomorrow if days == 1 else this_week
+    if days >= 7:
+        template = later
+    return template.format(
+        clock=f"{back:%H:%M}",
+        day=_DAYS[language][back.weekday()],
+        date=back.day,
+        month=_MONTHS[language][back.month - 1],
+        year=f" {back.year}" if back.year != today.year else "",
+    )

@@ -1,29 +1,40 @@
-"""What Loket itself says to shoppers, in Dutch and English."""
+"""What Loket itself says to shoppers, in Dutch, English and German."""
 
 from __future__ import annotations
 
-from loket.hours import is_dutch
+from loket.languages import in_language
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    # key: (Dutch, English)
+_TEXTS: dict[str, tuple[str, str, str]] = {
+    # key: (Dutch, English, German)
     "closed_now": (
         "Onze collega's zijn er nu niet. {availability}. Laat gerust je vraag en je e-mailadres "
         "of telefoonnummer achter, dan nemen we contact met je op.",
         "Our team isn't available right now. {availability}. Leave your question and your e-mail "
         "address or phone number and we'll get back to you.",
+        "Unser Team ist gerade nicht erreichbar. {availability}. Hinterlass gern deine Frage und "
+        "deine E-Mail-Adresse oder Telefonnummer, dann melden wir uns bei dir.",
     ),
     "queue_timeout": (
         "Sorry dat het zo lang duurt: al onze collega's zijn nog bezig. Laat je vraag en je "
         "e-mailadres of telefoonnummer achter, dan nemen we zo snel mogelijk contact met je op.",
         "Sorry for the wait: everyone on our team is still busy. Leave your question and your "
         "e-mail address or phone number and we'll get back to you as soon as we can.",
+        "Entschuldige die Wartezeit: Alle in unserem Team sind noch beschäftigt. Hinterlass deine "
+        "Frage und deine E-Mail-Adresse oder Telefonnummer, dann melden wir uns so schnell wie "
+        "möglich bei dir.",
     ),
-    "nobody_here": ("Er is nu niemand online", "Nobody is online right now"),
+    "nobody_here": (
+        "Er is nu niemand online",
+        "Nobody is online right now",
+        "Gerade ist niemand online",
+    ),
     "nobody_online": (
         "Er is op dit moment geen collega meer beschikbaar. Laat je vraag en je e-mailadres of "
         "telefoonnummer achter, dan nemen we zo snel mogelijk contact met je op.",
         "Nobody from our team is available any more right now. Leave your question and your "
         "e-mail address or phone number and we'll get back to you as soon as we can.",
+        "Im Moment ist niemand aus unserem Team mehr erreichbar. Hinterlass deine Frage und deine "
+        "E-Mail-Adresse oder Telefonnummer, dann melden wir uns so schnell wie möglich bei dir.",
     ),
     "agent_gone": (
         "Je gesprek met onze collega is onderbroken en er is nu niemand anders vrij. Laat je "
@@ -32,20 +43,31 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Your conversation with our team member was cut short and nobody else is free right "
         "now. Leave your question and your e-mail address or phone number and we'll get back "
         "to you as soon as we can.",
+        "Dein Gespräch mit unserem Team wurde unterbrochen, und gerade ist niemand sonst frei. "
+        "Hinterlass deine Frage und deine E-Mail-Adresse oder Telefonnummer, dann melden wir uns "
+        "so schnell wie möglich bei dir.",
     ),
     "question_left": (
         "Bedankt! We hebben je vraag ontvangen. {when} Je ziet ons antwoord hier in de chat, "
         "en we nemen contact met je op via {contact}.",
         "Thank you! We have your question. {when} You'll see our answer here in the chat, and "
         "we'll contact you at {contact}.",
+        "Danke! Wir haben deine Frage erhalten. {when} Unsere Antwort siehst du hier im Chat, und "
+        "wir melden uns bei dir unter {contact}.",
     ),
-    "back_at": ("{availability}.", "{availability}."),
-    "agent_joined": ("{name} helpt je verder.", "{name} is here to help you."),
+    "back_at": (
+        "{availability}.",
+        "{availability}.",
+        "{availability}.",
+    ),
+    "agent_joined": (
+        "{name} helpt je verder.",
+        "{name} is here to help you.",
+        "{name} hilft dir weiter.",
+    ),
 }
 
 
 def say(key: str, language: str | None, **values: str) -> str:
-    """The text `key` in the shopper's language (Dutch unless the language is another)."""
-    dutch, english = _TEXTS[key]
-    template = dutch if language is None or is_dutch(language) else english
-    return template.format(**values)
+    """The text `key` in the shopper's language (see `text_language`)."""
+    return in_language(_TEXTS[key], language).format(**values)

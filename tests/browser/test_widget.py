@@ -346,6 +346,8 @@ async def test_script_loaded_twice_makes_one_widget(
     await expect(page.locator(".panel")).to_be_hidden()
     await page.evaluate("Loket('locale', 'nl'); Loket('open')")
     await expect(page.locator(".title")).to_have_text("Chat met ons")
+    await page.evaluate("Loket('locale', 'de-AT')")
+    await expect(page.locator(".title")).to_have_text("Chatte mit uns")
     # Any language code is taken (sent to Loket as it is); the widget's texts are English.
     await page.evaluate("Loket('locale', 'fr-BE')")
     await expect(page.locator(".title")).to_have_text("Chat with us")
@@ -447,12 +449,16 @@ async def test_refused_site_shows_it_and_offers_nothing(
 async def test_the_page_language_reaches_the_bot(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:
-    """On a German page the widget keeps its own texts (Dutch or English, here the browser's)
-    and tells Loket the page's language, which the agent sees and the bot searches first."""
+    """On a German page the widget speaks German and tells Loket the page's language, which
+    the agent sees and the bot searches first."""
     token = await login(server.url, "anna", PASSWORD)
     async with agent(server.url, token) as (client, inbox):
         page = await shop_page(lang="de-DE")
         await page.locator(".launcher").click()
+        await expect(page.locator(".title")).to_have_text("Chatte mit uns")
+        await expect(page.locator("#loket-input")).to_have_attribute(
+            "placeholder", "Schreib deine Nachricht…"
+        )
         await send(page, "Wo bleibt mein Paket?")
         asked = await inbox.wait_for("message", lambda m: m["text"] == "Wo bleibt mein Paket?")
         synced = await call(client, "/agent", "sync")

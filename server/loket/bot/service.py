@@ -15,44 +15,63 @@ from loket.bot.settings import BotSettings
 from loket.bot.smalltalk import small_talk
 from loket.bot.watcher import FaqSnapshot, FaqWatcher
 from loket.conversations import Conversation, Reply, State
-from loket.hours import is_dutch
+from loket.languages import in_language
 from loket.store import MessageRecord, Store
 
 log = logging.getLogger(__name__)
 
-_SAY: dict[str, tuple[str, str]] = {
-    "suggest": ("Bedoel je een van deze vragen?", "Did you mean one of these?"),
-    "greeting": ("Hallo! Waarmee kan ik je helpen?", "Hello! How can I help you?"),
+_SAY: dict[str, tuple[str, str, str]] = {
+    # key: (Dutch, English, German)
+    "suggest": (
+        "Bedoel je een van deze vragen?",
+        "Did you mean one of these?",
+        "Meinst du eine dieser Fragen?",
+    ),
+    "greeting": (
+        "Hallo! Waarmee kan ik je helpen?",
+        "Hello! How can I help you?",
+        "Hallo! Wie kann ich dir helfen?",
+    ),
     "thanks": (
         "Graag gedaan! Kan ik je nog ergens anders mee helpen?",
         "You're welcome! Is there anything else I can help you with?",
+        "Gern geschehen! Kann ich dir sonst noch irgendwie helfen?",
     ),
-    "goodbye": ("Tot ziens, en nog een fijne dag!", "Goodbye, and have a nice day!"),
+    "goodbye": (
+        "Tot ziens, en nog een fijne dag!",
+        "Goodbye, and have a nice day!",
+        "Auf Wiedersehen und noch einen schönen Tag!",
+    ),
     "ack": (
         "Fijn! Laat het gerust weten als je nog een vraag hebt.",
         "Great! Just ask if there's anything else.",
+        "Prima! Frag gern, wenn du noch etwas wissen möchtest.",
     ),
     "unknown_queued": (
         "Dat weet ik niet zeker. Een collega komt zo bij je; je plek in de rij zie je hierboven.",
         "I'm not sure about that. A colleague will be with you shortly; your place in line "
         "is shown above.",
+        "Da bin ich mir nicht sicher. Gleich ist ein Kollege für dich da; deinen Platz in der "
+        "Warteschlange siehst du oben.",
     ),
     "unknown_person": (
         "Dat weet ik helaas niet zeker. Wil je het aan een collega vragen?",
         "I'm not sure about that, sorry. Would you like to ask a colleague?",
+        "Da bin ich mir leider nicht sicher. Möchtest du einen Kollegen fragen?",
     ),
     "unknown_leave": (
         "Dat weet ik helaas niet zeker. Laat je vraag achter, dan beantwoordt een collega "
         "hem zo snel mogelijk.",
         "I'm not sure about that, sorry. Leave your question and a colleague will answer it "
         "as soon as possible.",
+        "Da bin ich mir leider nicht sicher. Hinterlass deine Frage, dann beantwortet ein "
+        "Kollege sie so schnell wie möglich.",
     ),
 }
 
 
 def _say(key: str, language: str) -> str:
-    dutch, english = _SAY[key]
-    return dutch if is_dutch(language) else english
+    return in_language(_SAY[key], language)
 
 
 class Bot:

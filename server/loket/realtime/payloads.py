@@ -55,7 +55,7 @@ Text = Annotated[str, StringConstraints(max_length=200_000), Plain]
 Seq = Annotated[int, Field(ge=0, le=2**53)]
 ConversationId = Annotated[int, Field(ge=1, le=2**53)]
 # The shopper's language as a browser states it ("nl", "en-GB", "de_AT"): the bot searches
-# that language's FAQ entries first; texts are Dutch for Dutch, else English.
+# that language's FAQ entries first; texts are Dutch, German or else English (loket.languages).
 Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}$")]
 # Page and customer details: mended, never refused for their characters.
 ShortText = Annotated[str, StringConstraints(max_length=500), Mended]

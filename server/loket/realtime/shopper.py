@@ -10,7 +10,7 @@ from typing import Any, Literal
 from loket.auth import verify_customer
 from loket.conversations import Conversation, PageContext, State
 from loket.errors import LoketError
-from loket.hours import is_dutch
+from loket.languages import text_language
 from loket.locks import KeyedLocks
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
 from loket.realtime.emitter import agent_rooms, shopper_room
@@ -240,12 +240,12 @@ class ShopperNamespace(LoketNamespace):
         }
 
     def _invitations(self, client: ShopperClient) -> list[dict[str, Any]]:
-        english = client.page.locale is not None and not is_dutch(client.page.locale)
+        language = text_language(client.page.locale)
         return [
             {
                 "path": rule.path,
                 "after_seconds": rule.after_seconds,
-                "text": rule.text_en if english else rule.text_nl,
+                "text": rule.text(language),
             }
             for rule in self.services.settings.widget.invitations
         ]

@@ -215,7 +215,7 @@ export class Chat {
           console.warn("Loket: locale must be a language code such as 'nl' or 'de-DE', got", value);
           return;
         }
-        // The widget speaks Dutch or English; Loket is told the language itself.
+        // The widget speaks Dutch, English or German; Loket is told the language itself.
         const locale = asLocale(value) ?? "en";
         this.language = value;
         this.locale = locale;

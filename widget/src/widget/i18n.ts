@@ -1,6 +1,6 @@
-/** The widget's texts in Dutch and English. */
+/** The widget's texts in Dutch, English and German. */
 
-export type Locale = "nl" | "en";
+export type Locale = "nl" | "en" | "de";
 
 const nl = {
   title: "Chat met ons",
@@ -124,12 +124,72 @@ const en: Texts = {
   tryAgain: "That didn't work, please try again.",
 };
 
-export const TEXTS: Record<Locale, Texts> = { nl, en };
+const de: Texts = {
+  title: "Chatte mit uns",
+  open: "Chat öffnen",
+  close: "Chat schließen",
+  unread: (n) => (n === 1 ? "1 neue Nachricht" : `${n} neue Nachrichten`),
+  placeholder: "Schreib deine Nachricht…",
+  inputLabel: "Deine Nachricht",
+  send: "Senden",
+  hint: "Enter sendet, Umschalt+Enter für eine neue Zeile",
+  empty: "Stell deine Frage: Wir antworten so schnell wie möglich.",
+  stateNone: "Wir helfen dir gern",
+  stateBot: "Unser Assistent antwortet; gerade ist kein Mitarbeiter verfügbar",
+  stateQueued: "Du wartest auf einen Mitarbeiter…",
+  stateAssigned: (name) => `${name} hilft dir`,
+  stateClosed: "Dieser Chat wurde beendet. Schreib erneut, um ihn wieder zu öffnen.",
+  connecting: "Verbinden…",
+  reconnecting: "Verbindung unterbrochen, neuer Versuch…",
+  unavailable: "Der Chat ist auf dieser Website nicht verfügbar.",
+  unavailableHelp: "Von dieser Seite aus können keine Nachrichten gesendet werden. Bitte kontaktiere den Shop auf anderem Weg.",
+  typing: (name) => `${name} schreibt…`,
+  sending: "Wird gesendet…",
+  sent: "Gesendet",
+  read: "Gelesen",
+  failed: "Nicht gesendet",
+  you: "Du",
+  agent: "Mitarbeiter",
+  bot: "Assistent",
+  system: "Loket",
+  newMessage: (who, text) => `${who}: ${text}`,
+  tooLong: (max) => `Deine Nachricht ist zu lang (höchstens ${max} Zeichen).`,
+  queue: (position, minutes) =>
+    `Du bist Nummer ${position} in der Warteschlange, etwa ${minutes} ${minutes === 1 ? "Minute" : "Minuten"}`,
+  person: "Mit einem Mitarbeiter sprechen",
+  leave: "Frage hinterlassen",
+  leaveTitle: "Hinterlass deine Frage",
+  leaveIntro: "Wir antworten, sobald wir wieder da sind. Hinterlass deine E-Mail-Adresse oder Telefonnummer.",
+  question: "Deine Frage",
+  email: "E-Mail-Adresse",
+  phone: "Telefonnummer",
+  sendQuestion: "Frage senden",
+  cancel: "Abbrechen",
+  needQuestion: "Schreib deine Frage.",
+  needContact: "Gib eine E-Mail-Adresse oder eine Telefonnummer an.",
+  badEmail: "Diese E-Mail-Adresse ist ungültig.",
+  badPhone: "Diese Telefonnummer ist ungültig.",
+  helpedAsk: "Hat dir das geholfen?",
+  helped: "Ja, das hat geholfen",
+  notHelped: "Nein, das hat nicht geholfen",
+  thanksFeedback: "Danke für deine Rückmeldung.",
+  rateTitle: "Wie fandest du diesen Chat?",
+  star: (n) => (n === 1 ? "1 Stern" : `${n} Sterne`),
+  comment: "Kommentar (optional)",
+  sendRating: "Bewertung senden",
+  skip: "Überspringen",
+  needRating: "Wähle zuerst 1 bis 5 Sterne.",
+  thanksRating: "Danke für deine Bewertung!",
+  dismiss: "Schließen",
+  tryAgain: "Das hat nicht geklappt, bitte versuch es noch einmal.",
+};
+
+export const TEXTS: Record<Locale, Texts> = { nl, en, de };
 export type { Texts };
 
 export function asLocale(value: string | null | undefined): Locale | null {
   const base = (value ?? "").trim().toLowerCase().slice(0, 2);
-  return base === "nl" || base === "en" ? base : null;
+  return base === "nl" || base === "en" || base === "de" ? base : null;
 }
 
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}$/;
@@ -155,7 +215,7 @@ export function pageLanguage(): string | null {
   return null;
 }
 
-/** The page's language, else the browser's; English when neither is Dutch or English. */
+/** The page's language, else the browser's; English when neither is Dutch, English or German. */
 export function pageLocale(): Locale {
   return (
     asLocale(document.documentElement.getAttribute("lang")) ??
