@@ -12,7 +12,15 @@ import aiohttp
 import pytest
 import socketio
 
-from tests.support import ROOT, ServerProcess, call, new_client_id, run_loket, shopper
+from tests.support import (
+    ROOT,
+    ServerProcess,
+    call,
+    new_client_id,
+    run_loket,
+    shopper,
+    write_config,
+)
 
 
 async def _ask(url: str, text: str, locale: str = "nl") -> dict:  # type: ignore[type-arg]
@@ -293,3 +301,15 @@ async def test_invitations_and_availability_follow_the_shoppers_language(
         "Nobody is online right now",
         "Er is nu niemand online",
     )
+
+
+async def test_one_did_you_mean_choice_is_asked_about_as_one(tmp_path: Path) -> None:
+    """With a single choice the bot asks "did you mean this question?", not "one of these"."""
+    server = ServerProcess(write_config(tmp_path / "shop", extra="max_suggestions = 1"))
+    server.start()
+    try:
+        one = await _ask(server.url, "betalen")
+        assert one["meta"]["kind"] == "suggest" and len(one["meta"]["choices"]) == 1, one
+        assert one["text"] == "Bedoel je deze vraag?"
+    finally:
+        server.stop()

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from loket.auth import customer_signature
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
 from tests.support import agent, call, login, new_client_id, run_loket, shopper
@@ -276,3 +277,63 @@ async def test_a_reply_sent_again_after_a_failed_write_is_learned(config_path: P
                 assert again["learned"]["status"] == "candidate"
         (learned,) = await store.learned_by_status("candidate")
         assert (learned.question, learned.answer) == (QUESTION, ANSWER)
+
+
+async def test_a_learned_question_leaves_small_talk_out_and_keeps_its_personal_data_check(
+    config_path: Path,
+) -> None:
+    """The question kept is what the shopper asked, without their "hoi", each message a
+    sentence; and an admin who edits only the answer cannot approve a question that still
+    holds the shopper's name or address: both texts are checked again, the name included."""
+    customer = {
+        "id": "c-7",
+        "signature": customer_signature("shop-secret-0123456789abcdef", "c-7"),
+        "name": "Sanne Jansen",
+    }
+    messages = ["Hoi!", "Sanne hier, ik woon op Kerkstraat 12", "Kan de bank naar mijn werk?"]
+    async with running(config_path) as live:
+        async with shopper(live.url, auth={"customer": customer, "locale": "nl"}) as (widget, _):
+            for text in messages:
+                sent = await call(
+                    widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+                )
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, token) as (desk, _):
+            await call(desk, "/agent", "take", ref)
+            ack = await call(
+                desk,
+                "/agent",
+                "message",
+                {
+                    **ref,
+                    "client_id": new_client_id(),
+                    "text": "Ja hoor, Sanne: mail het adres van je werk naar anna@winkel.nl.",
+                    "reusable": True,
+                },
+            )
+    learned = ack["learned"]
+    assert learned["status"] == "candidate"
+    assert learned["personal"] == ["address", "email", "name"]
+    database = sqlite3.connect(config_path.parent / "data" / "loket.db")
+    (question,) = database.execute(
+        "SELECT question FROM learned WHERE id = ?", (learned["id"],)
+    ).fetchone()
+    database.close()
+    assert question == "Sanne hier, ik woon op Kerkstraat 12. Kan de bank naar mijn werk?"
+
+    number = str(learned["id"])
+    answer = "Ja, we bezorgen ook op een werkadres; geef het op bij het afrekenen."
+    code, _, err = await run_loket(config_path, "learned", "approve", number, "--answer", answer)
+    assert code == 1 and "personal data (address, name)" in err, err
+    code, _, err = await run_loket(
+        config_path,
+        "learned",
+        "approve",
+        number,
+        "--answer",
+        answer,
+        "--question",
+        "Kunnen jullie de bank op mijn werkadres bezorgen?",
+    )
+    assert code == 0, err

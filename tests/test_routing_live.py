@@ -820,12 +820,25 @@ async def test_the_wait_estimate_follows_agents_going_away_and_coming_back(
 async def test_within_staffed_hours_the_widget_is_told_whether_anyone_is_online(
     live: tuple[RunningServer, FakeClock],
 ) -> None:
-    """Staffed with nobody online the sentence says so, not "We're here"."""
+    """Staffed with nobody online the sentence says so, not "We're here"; a question left
+    then is thanked for without a "when we are back" (and without the gap it leaves)."""
     server, _ = live
     async with shopper(server.url) as (widget, _):
         alone = await call(widget, "/shopper", "sync")
         assert alone["availability"]["staffed"] is True
         assert alone["availability"]["text"] == "Er is nu niemand online"
+        left = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Kan ik ruilen?", "email": "sam@example.com"},
+        )
+        assert left["ok"], left
+        thanks = (await call(widget, "/shopper", "sync"))["messages"][-1]["text"]
+        assert thanks == (
+            "Bedankt! We hebben je vraag ontvangen. Je ziet ons antwoord hier in de chat, en we "
+            "nemen contact met je op via sam@example.com."
+        )
         anna = await login(server.url, "anna", AGENT_PASSWORD)
         async with agent(server.url, anna) as _:
             served = await call(widget, "/shopper", "sync")

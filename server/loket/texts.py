@@ -70,4 +70,5 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
 
 def say(key: str, language: str | None, **values: str) -> str:
     """The text `key` in the shopper's language (see `text_language`)."""
-    return in_language(_TEXTS[key], language).format(**values)
+    # A value left empty ("{when} ") leaves no double space behind.
+    return in_language(_TEXTS[key], language).format(**values).replace("  ", " ")

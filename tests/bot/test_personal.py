@@ -59,6 +59,17 @@ PIECES = [
     "klant@voorbeeld.nl",
     "KLANT@VOORBEELD.NL",
     "9:00 en 13:00",
+    "LS6 2AB",
+    "sw1a1aa",
+    "14 Kings Road",
+    "12 high st",
+    "Kerkstraat 12",
+    "onderweg 2",
+    "Hauptstraße 5a",
+    "OH-4821",
+    "ab12345",
+    "#4821",
+    "2024 is",
     "Sanne",
     "de Vries",
     "٣٣٣٣ ab",
@@ -92,3 +103,23 @@ def test_personal_data_detection() -> None:
     assert personal_data("Je pakket 3SABCD1234567 is onderweg") == ["order_number"]
     assert personal_data("Onze klantenservicemedewerkers helpen je graag") == []
     assert personal_data("Mail: KLANT@VOORBEELD.NL") == ["email"]
+
+
+def test_addresses_postcodes_and_order_numbers_of_other_countries() -> None:
+    """A British postcode, a street with a house number (English, Dutch or German) and an
+    order number with a shop's prefix are found; a year before a short word, a count of
+    days and a parcel that is on its way are not."""
+    asked = "Can you bring my table to 14 Kings Road, Leeds LS6 2AB on Saturday instead?"
+    assert personal_data(asked) == ["postcode", "address"]
+    assert personal_data("Your order OH-4821 ships tomorrow") == ["order_number"]
+    assert personal_data("Order #4821 is ready") == ["order_number"]
+    assert personal_data("We bezorgen het op Kerkstraat 12") == ["address"]
+    assert personal_data("Lieferung an Hauptstraße 5a") == ["address"]
+    assert personal_data("It goes to 3 Mill Lane tomorrow") == ["address"]
+    for harmless in (
+        "Since 2024 at our shop we ship in 2 to 3 days",
+        "Je pakket is onderweg 2 dagen",
+        "We're open 7 days a week, from 9:00 to 17:00",
+        "Free delivery above €50, within 2 working days",
+    ):
+        assert personal_data(harmless) == [], harmless

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from loket.bot.learning import group_similar
-from loket.bot.personal import personal_data
+from loket.bot.learning import group_similar, personal_data_to_approve
 from loket.config import load_command_settings
 from loket.store import LearnedRecord, Store, run_with_store
 
@@ -74,9 +73,7 @@ def run_learned_review(args: argparse.Namespace) -> int:
             answer = getattr(args, "answer", None)
             personal = None
             if status == "approved":
-                text_q = question or record.question
-                text_a = answer or record.answer
-                found = sorted(set(personal_data(text_q)) | set(personal_data(text_a)))
+                found = await personal_data_to_approve(store, record, question, answer)
                 if found and not args.force:
                     print(
                         f"loket: #{learned_id} holds personal data ({', '.join(found)}); "

@@ -12,6 +12,7 @@ from loket.bot.faq import FaqEntry
 from loket.bot.normalize import fold
 from loket.bot.personal import personal_data
 from loket.bot.service import Bot
+from loket.bot.smalltalk import small_talk
 from loket.conversations import Conversation
 from loket.store import LearnedRecord, MessageRecord, Store
 
@@ -52,9 +53,43 @@ def question_before(messages: Sequence[MessageRecord], reply_seq: int) -> str | 
         asked.append(message.text)
         if len(asked) == MAX_QUESTION_MESSAGES:
             break
+    return question_of(asked[::-1])
+
+
+def question_of(messages: Sequence[str]) -> str | None:
+    """The question a shopper's last messages ask, as shoppers are shown it when the bot
+    offers it as a choice: greetings and thanks left out, each message a sentence. None
+    when nothing but small talk is left."""
+    asked = [text.strip() for text in messages if small_talk(text) is None]
     if not asked:
         return None
-    return " ".join(reversed(asked))[:1000]
+    sentences = [
+        text if text.endswith((".", "?", "!", "…", ":")) or n == len(asked) - 1 else f"{text}."
+        for n, text in enumerate(asked)
+    ]
+    return " ".join(sentences)[:1000]
+
+
+def personal_data_in(question: str, answer: str, names: tuple[str, ...]) -> list[str]:
+    """The kinds of personal data in a question and its answer, `names` included."""
+    return sorted(
+        set(personal_data(question, names=names)) | set(personal_data(answer, names=names))
+    )
+
+
+async def personal_data_to_approve(
+    store: Store, record: LearnedRecord, question: str | None, answer: str | None
+) -> list[str]:
+    """The kinds of personal data in a learned pair as an admin would approve it: the
+    question and answer as edited (`None`: kept as they are), each checked again, with
+    the name of the shopper who asked, as when the pair was first kept."""
+    names: tuple[str, ...] = ()
+    if record.conversation_id is not None:
+        conversation = await store.conversation(record.conversation_id)
+        shopper = await store.shopper_by_id(conversation.shopper_id) if conversation else None
+        if shopper is not None and shopper.name:
+            names = (shopper.name,)
+    return personal_data_in(question or record.question, answer or record.answer, names)
 
 
 class Learning:
@@ -90,9 +125,11 @@ class Learning:
         if asked is None:
             # Not known since the conversation was loaded (a restart): ask the store.
             return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
-        kept = self._keep(
-            " ".join(asked)[:1000], conversation, reply, reusable, agent_name, shopper_name
-        )
+        question = question_of(asked)
+        if question is None:
+            # Only "hi" or "thanks" since the last reply: what answers it is no answer to keep.
+            return _nothing()
+        kept = self._keep(question, conversation, reply, reusable, agent_name, shopper_name)
         return self._unless_lost(kept, conversation, asked)
 
     @staticmethod
@@ -133,10 +170,7 @@ class Learning:
         agent_name: str,
         shopper_name: str | None,
     ) -> Coroutine[Any, Any, LearnedRecord | None]:
-        names = (shopper_name,) if shopper_name else ()
-        personal = sorted(
-            set(personal_data(reply.text, names=names)) | set(personal_data(question, names=names))
-        )
+        personal = personal_data_in(question, reply.text, (shopper_name,) if shopper_name else ())
         language = self._bot.matcher.language_of(question, conversation.locale)
         approved = reusable and not personal
         stored = self._store.add_learned(

@@ -12,15 +12,34 @@ from collections.abc import Callable
 # digit, so the text's runs of digits are found once and a pattern is searched for only
 # when the runs leave it a chance (see `_Runs`): most texts hold few digits or none.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
+# The two ways an address is written, each starting or ending with the house number.
+_NUMBER_THEN_STREET = (
+    r"\d{1,5}[a-z]?,?\s+(?:[a-z'.-]+\s+){0,3}(?:street|st|road|rd|avenue|ave|lane|drive|close"
+    r"|way|court|place|square|crescent|terrace|gardens|boulevard|blvd|grove|row|mews)\b"
+)
+_STREETS = (
+    r"(?:straat|laan|(?<!onder)weg|plein|gracht|kade|singel|dijk|steeg|dreef|markt|straße"
+    r"|strasse|str\.|gasse|allee|platz|damm|ufer)"
+)
+_STREET_THEN_NUMBER = rf"{_STREETS}\s*\d{{1,5}}(?![.,:]?\d)"
 _NEEDS_DIGIT: dict[str, re.Pattern[str]] = {
     "iban": re.compile(r"\b[a-z]{2}\d{2}\s?(?:[a-z0-9]{4}\s?){2,7}[a-z0-9]{1,4}\b"),
     # Dutch and international phone numbers: 06-12345678, 020 123 4567, +31 6 1234 5678.
     "phone": re.compile(r"(?:\+|00)\d{1,3}[\s-]?\(?\d[\d\s()-]{7,}\d|\b0\d[\d\s-]{7,}\d\b"),
-    # Dutch postcodes (1234 AB) and house-number addresses.
-    "postcode": re.compile(r"\b[1-9]\d{3}\s?(?!sa|sd|ss)[a-z]{2}\b"),
-    # Order, invoice and tracking numbers: a run of 5+ digits (a number introduced as one,
-    # and long codes of letters and digits, are found below).
-    "order_number": re.compile(r"\b\d{5,}\b"),
+    # Dutch postcodes (1234 AB: never F, I, O, Q, U or Y, nor SA, SD or SS; and not a
+    # number before a short word, "2024 at") and British ones (LS6 2AB, SW1A 1AA).
+    "postcode": re.compile(
+        r"\b[1-9]\d{3}(?:(?!sa|sd|ss)[a-ehj-npr-tv-xz]{2}"
+        r"|\s(?!sa|sd|ss|en|at|te|me|as|an|de|he|we|be|am|pm|na)[a-ehj-npr-tv-xz]{2})\b"
+        r"|\b[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}\b"
+    ),
+    # A street and house number: "14 Kings Road", "12 High St", "Kerkstraat 12",
+    # "Hauptstraße 5a", "Ringweg 3".
+    "address": re.compile(rf"\b{_NUMBER_THEN_STREET}|\b[a-zà-ÿ]+{_STREET_THEN_NUMBER}"),
+    # Order, invoice and tracking numbers: a run of 5+ digits, or a shop's prefix with a
+    # number ("OH-4821", "ab12345", "#4821"; a number introduced as one, and long codes of
+    # letters and digits, are found below).
+    "order_number": re.compile(r"\b\d{5,}\b|\b[a-z]{1,4}(?:-\d{4,}|\d{5,})\b|#\d{4,}\b"),
 }
 # A number introduced as an order, invoice or tracking number; searched only in texts
 # holding one of the words, since trying the alternatives at every position is slow.
@@ -31,6 +50,14 @@ _INTRODUCED = re.compile(
 # A code of 8 or more letters and digits, holding both: an order or tracking code.
 _CODE = re.compile(r"\b[a-z0-9]{8,}\b")
 _DIGIT_RUN = re.compile(r"\d+")
+_NUMBER_STREET_AT = re.compile(_NUMBER_THEN_STREET)
+_STREET_ENDINGS = tuple(
+    _STREETS.removeprefix("(?:")
+    .removesuffix(")")
+    .replace("(?<!onder)", "")
+    .replace("\\", "")
+    .split("|")
+)
 # Every phone number holds this: from its first digit to its last, 10 or more characters.
 _PHONE_DIGITS = re.compile(r"\d[\d\s()-]{8,}\d")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -59,12 +86,35 @@ class _Runs:
     def phone(self) -> bool:
         return bool(_PHONE_DIGITS.search(self.text))
 
-    def postcode(self) -> bool:
-        # `\b[1-9]\d{3}` followed by a space or a letter: a run of exactly four digits.
-        return any(end - start == 4 for start, end in self.spans)
-
     def order_number(self) -> bool:
-        return any(end - start >= 5 for start, end in self.spans)
+        # Every alternative holds a run of four or more digits.
+        return any(end - start >= 4 for start, end in self.spans)
+
+    def address(self) -> bool:
+        # The house number is a whole run of digits: a street name follows it, or a word
+        # ending in a street's name ends right before it.
+        text = self.text
+        for start, _ in self.spans:
+            if _NUMBER_STREET_AT.match(text, start):
+                return True
+            end = start
+            while end > 0 and text[end - 1].isspace():
+                end -= 1
+            begin = end
+            while begin > 0 and (text[begin - 1].isalpha() or text[begin - 1] == "."):
+                begin -= 1
+            if text[begin:end].endswith(_STREET_ENDINGS):
+                return True
+        return False
+
+    def postcode(self) -> bool:
+        # Dutch: `\b[1-9]\d{3}` and letters, a run of exactly four digits; British: a run of
+        # one to three digits right after a letter (`[a-z]{1,2}\d[a-z\d]?\s?\d`).
+        text = self.text
+        return any(
+            end - start == 4 or (end - start <= 3 and start > 0 and text[start - 1].isalpha())
+            for start, end in self.spans
+        )
 
     def code(self) -> bool:
         # A code holds an ASCII digit inside a word of 8 or more of [a-z0-9].
@@ -86,6 +136,7 @@ _POSSIBLE: dict[str, Callable[[_Runs], bool]] = {
     "iban": _Runs.iban,
     "phone": _Runs.phone,
     "postcode": _Runs.postcode,
+    "address": _Runs.address,
     "order_number": _Runs.order_number,
 }
 

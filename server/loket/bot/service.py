@@ -27,6 +27,11 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "Did you mean one of these?",
         "Meinst du eine dieser Fragen?",
     ),
+    "suggest_one": (
+        "Bedoel je deze vraag?",
+        "Did you mean this question?",
+        "Meinst du diese Frage?",
+    ),
     "greeting": (
         "Hallo! Waarmee kan ik je helpen?",
         "Hello! How can I help you?",
@@ -164,9 +169,9 @@ class Bot:
             return [Reply(result.entry.answer, meta)]
         if result.outcome == "suggest" and result.suggestions:
             choices = [{"id": e.id, "question": e.questions[0]} for e in result.suggestions]
-            return [
-                Reply(_say("suggest", language), {"kind": "suggest", "choices": choices, **asked})
-            ]
+            key = "suggest" if len(choices) > 1 else "suggest_one"
+            meta = {"kind": "suggest", "choices": choices, **asked}
+            return [Reply(_say(key, language), meta)]
         # Not waited for: the miss shares a transaction with the reply stored next.
         self.record_miss(conversation, message.text, language, "unknown", None)
         if conversation.state is State.QUEUED:

@@ -10,8 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from loket.auth import AgentSession
-from loket.bot.learning import group_similar
-from loket.bot.personal import personal_data
+from loket.bot.learning import group_similar, personal_data_to_approve
 from loket.errors import LoketError
 from loket.keys import SERVICES
 from loket.store import LearnedRecord
@@ -90,9 +89,7 @@ async def learned_review(request: web.Request) -> web.Response:
         raise LoketError("not_found", "No such learned answer.")
     personal: list[str] | None = None
     if action == "approve":
-        new_question = question or record.question
-        new_answer = answer or record.answer
-        personal = sorted(set(personal_data(new_question)) | set(personal_data(new_answer)))
+        personal = await personal_data_to_approve(services.store, record, question, answer)
         if personal and not force:
             raise LoketError(
                 "personal_data",
