@@ -9,6 +9,8 @@ How a question is scored against an entry (per language, over normalised stems):
   (rapidfuzz OSA distance 1, or 2 in long words); a concept is also found by a typo in
   any of its words. Dutch compounds are split into known parts ("retourlabel" is
   "retour label") and split words are joined back.
+- A word the FAQ lacks in Dutch or German also finds compounds with the same head:
+  "vliegjes" finds "rouwvliegjes", "cactusgrond" finds "grond", at reduced similarity.
 - Words weigh by how rare they are in this FAQ (IDF over entries): "retourlabel"
   says more than "bestelling". Words the FAQ never uses weigh like an average word.
 - *Coverage of the question* P: the weighted share of the question's words found in
@@ -31,7 +33,7 @@ import bisect
 import heapq
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -61,6 +63,15 @@ _PREFIX_SIMILARITY = 0.8
 _TYPO_SIMILARITY = {1: 0.85, 2: 0.7}
 # Shorter shared beginnings are too often chance ("over" and "overmaken").
 _MIN_PREFIX = 4
+# Vowels, for the Dutch plural "-s" after one ("accu's").
+_VOWELS = frozenset("aeiouy")
+# Compounds end in their head in these languages ("rouwvliegjes" are "vliegjes"). A word
+# the FAQ does not have, found as the head of a compound or with a compound's head, counts
+# this much (less than a typo: a kind of a thing is not the thing), when the compound's
+# first part has at least this many letters.
+_COMPOUNDING = frozenset({"nl", "de"})
+_HEAD_SIMILARITY = 0.6
+_MIN_MODIFIER = 3
 # Typos are only assumed in words this long (short words differ in one letter by design).
 _MIN_TYPO_LENGTH = 5
 _LONG_WORD_FOR_TWO_TYPOS = 9
@@ -228,6 +239,10 @@ class _LanguageIndex:
                 surface.setdefault(word, self.term_ids[concept])
         self._surface = surface
         self._sorted_vocabulary = sorted(surface)
+        # The same words spelt backwards: Dutch and German compounds end in their head
+        # ("rouwvliegjes" is a kind of "vliegjes").
+        self._compounding = language in _COMPOUNDING
+        self._reversed_vocabulary = sorted(word[::-1] for word in surface)
         by_length: dict[int, list[str]] = {}
         for term in self._sorted_vocabulary:
             by_length.setdefault(len(term), []).append(term)
@@ -318,6 +333,18 @@ class _LanguageIndex:
 
         if term in self.term_ids:
             found[self.term_ids[term]] = 1.0
+        elif self.language == "nl" and not is_concept(term):
+            # The Dutch stemmer keeps an "s" after a vowel ("cactus", "huis"), which is
+            # also the plural of a word ending in one ("accu's", "cadeaus"): the FAQ's
+            # word with or without that "s" is the same word.
+            if term.endswith("s") and term[-2:-1] in _VOWELS:
+                variant = term[:-1]
+            elif term[-1:] in _VOWELS:
+                variant = term + "s"
+            else:
+                variant = ""
+            if variant in self._surface:
+                add(variant, 1.0)
         if is_concept(term):
             pass
         elif len(term) >= _MIN_PREFIX:
@@ -333,6 +360,8 @@ class _LanguageIndex:
                 for head in (term[:cut], stem(term[:cut], self.language)):
                     if head in self._surface and len(head) >= _MIN_PREFIX:
                         add(head, _PREFIX_SIMILARITY)
+            if self._compounding and len(term) >= _MIN_PREFIX and term not in self.term_ids:
+                self._add_heads(term, add)
         if term not in self.term_ids and not is_concept(term) and len(term) >= _MIN_TYPO_LENGTH:
             most = 2 if len(term) >= _LONG_WORD_FOR_TWO_TYPOS else 1
             for length in range(len(term) - most, len(term) + most + 1):
@@ -350,6 +379,22 @@ class _LanguageIndex:
         matches = matches[:_MAX_EXPANSIONS]
         # A question word weighs what the word it most likely means weighs.
         return _Term(self.idf[matches[0][0]], tuple(matches))
+
+    def _add_heads(self, term: str, add: Callable[[str, float], None]) -> None:
+        """Compounds that share their head with `term`: a known compound ending in `term`
+        ("rouwvlieg" for "vlieg"), and a known word `term` ends in ("grond" in
+        "cactusgrond"); each a kind of the other, so found less surely than a word form."""
+        backwards = term[::-1]
+        start = bisect.bisect_left(self._reversed_vocabulary, backwards)
+        for word in self._reversed_vocabulary[start : start + _MAX_EXPANSIONS]:
+            if not word.startswith(backwards):
+                break
+            if len(word) - len(term) >= _MIN_MODIFIER:
+                add(word[::-1], _HEAD_SIMILARITY)
+        for cut in range(_MIN_MODIFIER, len(term) - _MIN_PREFIX + 1):
+            head = term[cut:]
+            if head in self._surface:
+                add(head, _HEAD_SIMILARITY)
 
     def score(self, terms: Sequence[_Term], keep: int) -> dict[int, float]:
         """Scores of the best entries (by position in this index) for one piece of a question."""

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 # Words that say nothing about what a shopper asks: articles, pronouns, auxiliaries,
 # prepositions, greetings and chat filler. Question words ("wanneer", "where") and
-# negations stay: "when" and "where" tell delivery time from order status.
+# negations stay: "when" and "where" tell delivery time from order status. "Sell" asks no
+# more than "have" does: in "do you sell curtains" (as in "do you have curtains") the
+# product is the question, and a FAQ's "do you sell gift cards" shares only the frame.
 _DUTCH_STOP_WORDS = """
 de het een en of maar want dus dan als omdat zodat dat die dit deze der den des
 ik je jij u jullie we wij ze zij hij men mij me mezelf jou hem haar hen hun ons onze
@@ -27,7 +29,7 @@ bedankt dank dankjewel dankuwel groet groeten groetjes vriendelijke mvg beste
 iets iemand nu meer heel erg zeer echt alleen zelf hoor he ja nee oke ok okay
 misschien ongeveer even zoals waarbij waarvan daarvan daarmee hiervan ermee erop
 hierop wie welke over voordat nadat terwijl sinds zodra toen helemaal precies
-steeds inmiddels net pas jawel hé
+steeds inmiddels net pas jawel hé verkopen verkoopt
 """
 _ENGLISH_STOP_WORDS = """
 a an the and or but so because if then than that this these those there here
@@ -39,6 +41,7 @@ please pls plz thanks thank thx hi hello hey dear regards cheers well really ver
 get got getting want wanted need needed like would im ive id youre its whats
 hows theres let lets something someone anything anyone which who whom
 exactly actually completely totally already ever even stuff thing things
+sell sells selling
 """
 # German, as folded (no umlauts or sharp s: "für" is "fur", "muss" covers "muß").
 _GERMAN_STOP_WORDS = """
@@ -54,6 +57,7 @@ bis seit hier da dort noch schon auch mal doch ja nein eben bitte danke hallo hi
 moin servus guten tag gruss grusse liebe lieber viele vielen dank etwas jemand nun
 jetzt mehr sehr ganz wirklich eigentlich einfach gerne gern ok okay welche welcher
 welches wer wen wem dies diese dieser dieses diesen jener man bevor nachdem waehrend
+verkaufen verkauft
 """
 STOP_WORDS: Mapping[str, frozenset[str]] = {
     "nl": frozenset(_DUTCH_STOP_WORDS.split()),
@@ -266,7 +270,7 @@ _PARTICLES = ("terug", "door", "over", "aan", "mee", "weg", "uit", "af", "op", "
 
 
 def _undouble_consonant(word: str) -> str:
-    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in _VOWELS and word[-1] != "s":
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in _VOWELS:
         return word[:-1]
     return word
 
@@ -308,7 +312,9 @@ def _stem_dutch(word: str) -> str:
                 word = particle + rest[2:]
                 break
     # Diminutives: "pakketje" is "pakket", "vraagje" is "vraag", "cadeautje" is "cadeau",
-    # "boompje" is "boom".
+    # "boompje" is "boom"; their plurals too ("pakketjes", "zaadjes").
+    if word.endswith("jes") and len(word) >= 6:
+        word = word[:-1]
     if word.endswith("je") and len(word) >= 5:
         vowel_tje = word.endswith("tje") and word[-4] in _VOWELS and word[-4] != "e"
         word = word[:-3] if vowel_tje or word.endswith("mpje") else word[:-2]
@@ -317,12 +323,15 @@ def _stem_dutch(word: str) -> str:
     if word.endswith("ingen") and len(word) > 7:
         word = word[:-2]
     for suffix in ("ing", "en", "e", "s"):
-        if (
-            word.endswith(suffix)
-            and len(word) - len(suffix) >= 3
-            and not (suffix == "s" and word.endswith("ss"))
-        ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            # A plural "-s" follows a consonant other than "j" (as in Snowball's Dutch
+            # stemmer): "cactus", "adres", "huis" and "prijs" end in an "s" of their own.
+            if suffix == "s" and (word[-2] in _VOWELS or word[-2] in "js"):
+                break
             word = word[: -len(suffix)]
+            # "dozen" is "doos", "prijzen" "prijs", "brieven" "brief".
+            if suffix == "en" and word[-1] in "zv":
+                word = word[:-1] + ("s" if word[-1] == "z" else "f")
             break
     # A final d or t after a consonant is a verb ending: "besteld", "bezorgt", "duurt".
     # Not after "n" or "s": "land", "punt" and "kost" end that way themselves.
