@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 import socketio
 
+from tests.inprocess import running
 from tests.support import (
     ROOT,
     ServerProcess,
@@ -313,3 +314,49 @@ async def test_one_did_you_mean_choice_is_asked_about_as_one(tmp_path: Path) -> 
         assert one["text"] == "Bedoel je deze vraag?"
     finally:
         server.stop()
+
+
+async def test_a_question_acknowledged_before_a_stop_is_answered_after_it(
+    config_path: Path,
+) -> None:
+    """The server stops after acknowledging a shopper's question but before the bot
+    answered (here: the bot is kept from answering): the restarted server answers it, and
+    a resend of such a question gets its answer too."""
+    async with running(config_path) as live:
+        live.services.conversations.responder = None
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
+            token = (await call(widget, "/shopper", "sync"))["token"]
+            sent = await call(
+                widget,
+                "/shopper",
+                "message",
+                {"client_id": new_client_id(), "text": "Hoe lang duurt de levering?"},
+            )
+            assert sent["ok"]
+    async with (
+        running(config_path) as live,
+        shopper(live.url, auth={"token": token}) as (widget, inbox),
+    ):
+        synced = await call(widget, "/shopper", "sync")
+        if synced["messages"][-1]["author"] != "bot":
+            await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        answered = (await call(widget, "/shopper", "sync"))["messages"]
+        assert [m["author"] for m in answered] == ["shopper", "bot"]
+        assert answered[1]["meta"]["kind"] == "answer"
+
+        bot = live.services.conversations.responder
+        live.services.conversations.responder = None
+        again = {"client_id": new_client_id(), "text": "Wat kost verzending?"}
+        assert (await call(widget, "/shopper", "message", again))["ok"]
+        live.services.conversations.responder = bot
+        resent = await call(widget, "/shopper", "message", again)
+        assert resent["duplicate"] is True
+        reply = await inbox.wait_for(
+            "message",
+            lambda m: m["author"] == "bot" and m["seq"] == resent["message"]["seq"] + 1,
+        )
+        assert reply["meta"]["question_seq"] == resent["message"]["seq"]
+        await asyncio.sleep(0.3)
+        await live.services.conversations.drain()
+        texts = [m["author"] for m in (await call(widget, "/shopper", "sync"))["messages"]]
+        assert texts == ["shopper", "bot", "shopper", "bot"]

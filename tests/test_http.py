@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import stat
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -72,3 +75,37 @@ async def test_generated_secret_is_private_and_kept(tmp_path: os.PathLike[str]) 
         assert live.url
     async with running(config):
         assert secret_file.read_text() == first
+
+
+async def test_a_disk_that_refuses_writes_shows_in_health_and_errors(config_path: Path) -> None:
+    """While the disk refuses writes (full, here simulated), messages and logins get a
+    `store_failed` error in JSON, and /healthz says the store is failing until a write
+    succeeds again."""
+    async with running(config_path) as live:
+        database = live.services.store.db
+        write = database._run_transaction
+        full = [True]
+
+        def refusing(ops: Any) -> Any:
+            if full[0]:
+                raise sqlite3.OperationalError("database or disk is full")
+            return write(ops)
+
+        database._run_transaction = refusing  # type: ignore[method-assign]
+        async with aiohttp.ClientSession() as http, shopper(live.url) as (widget, _):
+            message = {"client_id": new_client_id(), "text": "Is mijn pakket onderweg?"}
+            refused = await call(widget, "/shopper", "message", message)
+            assert refused["error"]["code"] == "store_failed", refused
+            async with http.get(f"{live.url}/healthz") as response:
+                health = await response.json()
+                assert response.status == 503 and health["status"] == "failing"
+                assert "database or disk is full" in health["checks"]["store"]["error"]
+            credentials = {"name": "anna", "password": AGENT_PASSWORD}
+            async with http.post(f"{live.url}/api/login", json=credentials) as response:
+                assert response.status == 503
+                assert (await response.json())["error"]["code"] == "store_failed"
+
+            full[0] = False
+            assert (await call(widget, "/shopper", "message", message))["ok"]
+            async with http.get(f"{live.url}/healthz") as response:
+                assert response.status == 200 and (await response.json())["status"] == "ok"

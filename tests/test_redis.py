@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -136,3 +137,39 @@ async def test_dead_redis_loses_nothing(
     assert health["status"] == "degraded"
     assert health["checks"]["redis"]["ok"] is False
     assert health["checks"]["store"]["ok"] is True
+
+
+async def test_a_redis_that_stops_answering_holds_up_no_acknowledgement(
+    redis_server: ServerProcess, private_redis: tuple[subprocess.Popen[bytes], int]
+) -> None:
+    """Redis accepts connections but answers nothing (stopped, not dead): messages are still
+    acknowledged and delivered at once, not after the network gives up on Redis."""
+    redis_process, _ = private_redis
+    token = await login(redis_server.url, "anna", AGENT_PASSWORD)
+    async with (
+        agent(redis_server.url, token) as (desk, _),
+        shopper(redis_server.url) as (widget, inbox),
+    ):
+        sent = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "een"}
+        )
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        redis_process.send_signal(signal.SIGSTOP)
+        try:
+            for text in ("twee", "drie", "vier"):
+                started = time.monotonic()
+                acked = await call(
+                    widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+                )
+                assert acked["ok"] and time.monotonic() - started < 1.0, acked
+            started = time.monotonic()
+            reply = await call(
+                desk, "/agent", "message", {**ref, "client_id": new_client_id(), "text": "vijf"}
+            )
+            assert reply["ok"]
+            await inbox.wait_for("message", lambda m: m["text"] == "vijf")
+            assert time.monotonic() - started < 1.0
+        finally:
+            redis_process.send_signal(signal.SIGCONT)
+        synced = await call(widget, "/shopper", "sync")
+        assert [m["text"] for m in synced["messages"]] == ["een", "twee", "drie", "vier", "vijf"]

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -261,6 +262,41 @@ async def test_off_hours_question_reaches_the_next_shift_and_the_answer_the_shop
     async with shopper(server.url, auth={"token": token}) as (widget, _):
         synced = await call(widget, "/shopper", "sync")
         assert synced["messages"][-1]["text"] == "Yes, within 30 days."
+
+
+async def test_a_left_question_whose_callback_was_not_written_is_kept_when_sent_again(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The question is stored but the callback's write fails: the shopper gets an error,
+    and sending the same question again (as clients do) adds the callback, once."""
+    server, clock = live
+    clock.now = WEDNESDAY_EVENING
+    store = server.services.store
+    add_callback = store.add_callback
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await add_callback(*args, **kwargs)
+
+    store.add_callback = failing_once  # type: ignore[method-assign]
+    question = {
+        "client_id": new_client_id(),
+        "text": "Can I exchange my shoes?",
+        "email": "sam@example.com",
+    }
+    async with shopper(server.url, auth={"locale": "en"}) as (widget, _):
+        failed = await call(widget, "/shopper", "leave_question", question)
+        assert failed["ok"] is False, failed
+        for _ in range(2):
+            again = await call(widget, "/shopper", "leave_question", question)
+            assert again["ok"] and again["duplicate"] is True, again
+        texts = [m["text"] for m in (await call(widget, "/shopper", "sync"))["messages"]]
+    assert texts[0] == "Can I exchange my shoes?"
+    assert len(texts) == 2 and texts[1].startswith("Thank you! We have your question.")
+    (callback,) = await store.open_callbacks()
+    assert (callback.question, callback.email) == ("Can I exchange my shoes?", "sam@example.com")
 
 
 async def test_transfer_to_another_agent_or_back_to_the_queue(
@@ -730,7 +766,7 @@ async def test_a_message_whose_routing_write_failed_is_not_left_pending(
         _failing_routing_writes(server, {conversation_id})
         message = {"client_id": new_client_id(), "text": "nog een vraag"}
         failed = await call(widget, "/shopper", "message", message)
-        assert failed["error"]["code"] == "internal"
+        assert failed["error"]["code"] == "store_failed"
         conversation = await server.services.conversations.get(conversation_id)
         assert conversation.pending == {}
         again = await call(widget, "/shopper", "message", message)

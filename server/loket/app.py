@@ -28,6 +28,7 @@ from loket.presence import Presence
 from loket.ratelimit import KeyedLimiter
 from loket.realtime.agent import AgentNamespace
 from loket.realtime.emitter import Emitter
+from loket.realtime.pubsub import BackgroundRedisManager
 from loket.realtime.shopper import ShopperNamespace
 from loket.realtime.transport import (
     LeanManager,
@@ -88,7 +89,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app[SETTINGS] = settings
     manager: socketio.AsyncManager = LeanManager()
     if settings.redis.url:
-        manager = socketio.AsyncRedisManager(settings.redis.url)
+        manager = BackgroundRedisManager(settings.redis.url)
     sio = SocketServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -205,6 +206,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         services.bot = bot
         services.learning = Learning(store, bot, clock=clock)
         await services.learning.refresh()
+        unanswered = await conversations.answer_unanswered()
+        if unanswered:
+            log.info("answering %d shopper messages the bot had not answered", unanswered)
         services.health_checks["faq"] = bot.health
 
     async def sessions_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -268,6 +272,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             log.error("Redis at %s does not answer: %s", settings.redis.url, first["error"])
         app[SERVICES].health_checks["redis"] = check
         yield
+        if isinstance(manager, BackgroundRedisManager):
+            await manager.close()
         await client.aclose()
 
     app.cleanup_ctx.append(services_ctx)

@@ -267,6 +267,8 @@ class Conversations:
         self._loading: dict[int, asyncio.Future[Conversation | None]] = {}
         self._locks = KeyedLocks()
         self._background: set[asyncio.Task[Any]] = set()
+        # (conversation id, seq) of shopper messages the bot is answering now.
+        self._answering: set[tuple[int, int]] = set()
         self._handling: deque[float] = deque(maxlen=50)
         self.responder: Responder | None = None
 
@@ -465,7 +467,21 @@ class Conversations:
             message, duplicate = await appended
         if not duplicate:
             await self._announce(conversation, message, origin, respond)
+        elif respond and message.seq == conversation.last_seq:
+            # Acknowledged, then the server stopped before the bot answered: the resend
+            # gets the answer.
+            self._after_shopper_message(conversation, message)
         return conversation, message, duplicate
+
+    async def answer_unanswered(self) -> int:
+        """Answer the shoppers whose last message the bot had not answered when the server
+        stopped (at start-up, once the bot is ready); how many there were."""
+        waiting = [c.id for c in self._live.values() if c.state in (State.BOT, State.QUEUED)]
+        newest = await self._store.last_messages(waiting)
+        unanswered = [m for m in newest.values() if m.author == "shopper"]
+        for message in unanswered:
+            self._after_shopper_message(self._live[message.conversation_id], message)
+        return len(unanswered)
 
     async def first_message(
         self,
@@ -599,13 +615,14 @@ class Conversations:
         conversation, message, duplicate = await self.shopper_message(
             shopper, client_id, text, page, respond=False
         )
-        if duplicate:
-            return conversation, message, duplicate
-        await self._store.add_callback(
-            conversation.id, shopper.id, message.text, email=email, phone=phone, now=self._now()
-        )
-        conversation.open_callbacks += 1
-        await self._events.callbacks_changed()
+        # The question and the callback are two writes: a resend after the second failed
+        # finds the question stored, and adds what is missing.
+        if not duplicate or not await self._store.has_callback(conversation.id, message.text):
+            await self._store.add_callback(
+                conversation.id, shopper.id, message.text, email=email, phone=phone, now=self._now()
+            )
+            conversation.open_callbacks += 1
+            await self._events.callbacks_changed()
         availability = self.availability(conversation.locale)
         when = (
             ""
@@ -625,6 +642,10 @@ class Conversations:
     def _after_shopper_message(self, conversation: Conversation, message: MessageRecord) -> None:
         if self.responder is None or conversation.state is State.ASSIGNED:
             return
+        answering = (conversation.id, message.seq)
+        if answering in self._answering:
+            return  # a resend while the bot is still at it
+        self._answering.add(answering)
         task = asyncio.create_task(self._respond(conversation, message))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -639,6 +660,8 @@ class Conversations:
                 )
         except Exception:
             log.exception("the bot could not answer in conversation %d", conversation.id)
+        finally:
+            self._answering.discard((conversation.id, message.seq))
 
     # -- agents --------------------------------------------------------------------
 

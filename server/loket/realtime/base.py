@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from loket.proxy import client_address
 from loket.ratelimit import TokenBucket
 from loket.realtime.transport import Refusal, set_ping_interval
 from loket.services import Services
+from loket.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,10 @@ class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if exc.code == "rate_limited":
                 await self._maybe_drop(sid)
             return exc.to_ack()
+        except (StoreError, sqlite3.Error) as exc:
+            outcome = "store_failed"
+            log.error("%s %s: the store failed: %s", self.namespace, event, exc)
+            return LoketError("store_failed", "It could not be saved; send it again.").to_ack()
         except Exception:
             outcome = "internal"
             log.exception("%s %s failed", self.namespace, event)

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -76,6 +77,10 @@ def _drive(step: Awaitable[T]) -> T:
 
 
 Synchronous = Literal["full", "normal"]
+
+
+# A failed write makes the store unhealthy for this long, unless a write succeeds.
+WRITE_FAILURE_SECONDS = 60.0
 
 
 class StoreError(Exception):
@@ -141,6 +146,8 @@ class Database:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.writes = 0
+        # The last write the disk refused (monotonic time, reason), until one succeeds.
+        self.write_failed: tuple[float, str] | None = None
 
     @classmethod
     async def open(
@@ -238,6 +245,7 @@ class Database:
             results = await self._transaction([p.op for p in batch])
         except Exception as exc:
             if len(batch) == 1:
+                self._note_failure(exc)
                 _settle(batch[0].future, error=exc)
                 return
             # One bad write must not sink the others: run each in its own transaction.
@@ -247,14 +255,26 @@ class Database:
                 try:
                     (result,) = await self._transaction([pending.op])
                 except Exception as single:
+                    self._note_failure(single)
                     _settle(pending.future, error=single)
                 else:
+                    self.write_failed = None
                     _settle(pending.future, result=result)
             return
+        self.write_failed = None
         self.batches += 1
         self.writes += len(batch)
         for pending, result in zip(batch, results, strict=True):
             _settle(pending.future, result=result)
+
+    def _note_failure(self, error: BaseException) -> None:
+        # The disk or the file refused (full, read-only, I/O error); not a write that
+        # breaks a rule of the schema, which says nothing about the store's health.
+        if isinstance(error, sqlite3.OperationalError | OSError) or (
+            isinstance(error, sqlite3.DatabaseError)
+            and not isinstance(error, sqlite3.IntegrityError)
+        ):
+            self.write_failed = (time.monotonic(), str(error))
 
     async def _transaction(self, ops: list[WriteOp]) -> list[Any]:
         loop = asyncio.get_running_loop()
@@ -313,13 +333,17 @@ class Database:
         return rows[0] if rows else None
 
     async def ping(self) -> None:
-        """Raise StoreError unless both connections answer."""
+        """Raise StoreError unless both connections answer and writes have not failed in
+        the last `WRITE_FAILURE_SECONDS` (with none succeeding since)."""
         try:
             await self.fetch_one("SELECT 1")
             if self._task is None or self._task.done():
                 raise StoreError("the writer is not running")
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
+        failed = self.write_failed
+        if failed is not None and time.monotonic() - failed[0] < WRITE_FAILURE_SECONDS:
+            raise StoreError(f"writes fail: {failed[1]}")
 
 
 def _settle(

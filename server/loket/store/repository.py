@@ -552,6 +552,14 @@ class Store:
         assert row is not None
         return CallbackRecord.from_row(row)
 
+    async def has_callback(self, conversation_id: int, question: str) -> bool:
+        """Whether `question` was left in the conversation (answered since, or not)."""
+        row = await self.db.fetch_one(
+            "SELECT 1 FROM callbacks WHERE conversation_id = ? AND question = ? LIMIT 1",
+            (conversation_id, question),
+        )
+        return row is not None
+
     async def open_callbacks(self) -> list[CallbackRecord]:
         rows = await self.db.fetch_all(
             "SELECT * FROM callbacks WHERE answered_at IS NULL ORDER BY created_at, id"

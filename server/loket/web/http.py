@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -78,6 +79,9 @@ async def api_errors(
         return await handler(request)
     except LoketError as exc:
         return web.json_response(exc.to_ack(), status=_status_of(exc))
+    except (StoreError, sqlite3.Error) as exc:
+        log.error("%s %s: the store failed: %s", request.method, request.path, exc)
+        return json_error(503, "store_failed", "The store cannot be written now; try again.")
 
 
 async def login(request: web.Request) -> web.Response:
