@@ -209,3 +209,36 @@ async def test_invitation_on_a_matching_page(
     await other.wait_for_timeout(1500)
     await expect(other.locator(".invite")).to_be_hidden()
     assert page_errors == []
+
+
+async def test_left_question_form_holds_the_unanswered_question(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """When the bot does not know and nobody can come, the form opens with the question asked,
+    not empty; what the shopper typed in the form themselves is kept."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "asdkfj qwpoeiru")
+    form = page.locator("form.ask")
+    await expect(form).to_be_visible()
+    question = page.get_by_label("Je vraag", exact=True)
+    await expect(question).to_have_value("asdkfj qwpoeiru")
+    await expect(question).to_be_focused()
+    await expect(page.locator("#loket-input")).to_have_value("")
+    await screenshot(page, "widget-leave-question-filled")
+
+    # The shopper words it differently and puts the form away; the next miss keeps their words.
+    await question.fill("Waar is mijn pakket van vorige week?")
+    await page.get_by_role("button", name="Annuleren").click()
+    await expect(form).to_be_hidden()
+    await send(page, "zxcvbn mnbvcx")
+    await expect(page.locator(".msg.bot")).to_have_count(2)
+    await expect(form).to_be_visible()
+    await expect(question).to_have_value("Waar is mijn pakket van vorige week?")
+
+    # The button in the bot's reply opens it with that reply's question once the form is empty.
+    await question.fill("")
+    await page.get_by_role("button", name="Annuleren").click()
+    await page.locator(".msg.bot").nth(0).locator("button.offer-leave").click()
+    await expect(question).to_have_value("asdkfj qwpoeiru")
+    assert page_errors == []

@@ -112,9 +112,9 @@ export class AdminPages {
 
   private learnedItem(learned: api.Learned, shown: api.LearnedStatus): HTMLElement {
     const ids = { q: `learned-${learned.id}-question`, a: `learned-${learned.id}-answer` };
-    const question = h("textarea", { id: ids.q, class: "question", rows: "2" });
+    const question = h("textarea", { id: ids.q, class: "question", rows: "2", dir: "auto" });
     question.value = learned.question;
-    const answer = h("textarea", { id: ids.a, class: "answer", rows: "4" });
+    const answer = h("textarea", { id: ids.a, class: "answer", rows: "4", dir: "auto" });
     answer.value = learned.answer;
     const facts: (Node | string)[] = [
       h("span", { class: "language" }, learned.language ? learned.language : "language unknown"),

@@ -29,9 +29,13 @@ export async function login(name: string, password: string): Promise<LoginResult
   if (response.ok && body && body.ok && body.token && body.agent) {
     return { ok: true, token: body.token, agent: body.agent };
   }
-  let message = body?.error?.message || `Login failed (HTTP ${response.status}).`;
+  // The server's message says how long to wait; only without one is Retry-After worded here.
   const retry = response.headers.get("Retry-After");
-  if (response.status === 429 && retry) message += ` (${retry} s)`;
+  const message =
+    body?.error?.message ||
+    (response.status === 429 && retry
+      ? `Too many login attempts; try again in ${retry} s.`
+      : `Login failed (HTTP ${response.status}).`);
   return { ok: false, status: response.status, message };
 }
 

@@ -155,7 +155,12 @@ export class ConsoleApp {
         if (e.reusable) payload.reusable = true;
         return payload;
       },
-      onAcked: (_e, ack) => this.addMessage(ack.message),
+      onAcked: (_e, ack) => {
+        this.addMessage(ack.message);
+        // The reply is the conversation's last message now (the server sends it to the
+        // other side, not back to its author).
+        if (this.noteLast(ack.message)) this.renderList();
+      },
       onFailed: (e, error) => {
         if (error.code === "message_too_long") {
           if (error.max_chars) this.maxChars = error.max_chars;
@@ -286,7 +291,7 @@ export class ConsoleApp {
       } else if (code === "origin_not_allowed") {
         this.setConnection(err.message);
       } else {
-        this.setConnection("Cannot reach the server, retrying…");
+        this.setConnection("Cannot reach the server, reconnecting…");
         if (!socket.active) setTimeout(() => socket.connect(), retryDelay(err, 5000));
       }
     });
@@ -413,12 +418,17 @@ export class ConsoleApp {
     this.renderList();
   }
 
-  private onMessage(m: Message): void {
+  /** Keeps `m` as its conversation's last message if it is the newest; true when it is. */
+  private noteLast(m: Message): boolean {
     const c = this.conversations.get(m.conversation_id);
-    if (c && m.seq >= (c.last_message?.seq ?? 0)) {
-      c.last_message = m;
-      c.last_seq = Math.max(c.last_seq, m.seq);
-    }
+    if (!c || m.seq < (c.last_message?.seq ?? 0)) return false;
+    c.last_message = m;
+    c.last_seq = Math.max(c.last_seq, m.seq);
+    return true;
+  }
+
+  private onMessage(m: Message): void {
+    this.noteLast(m);
     if (m.author === "shopper") this.clearShopperTyping(m.conversation_id);
     const added = this.addMessage(m);
     if (added && this.selected?.id === m.conversation_id && m.author !== "agent") {
@@ -1099,7 +1109,7 @@ export class ConsoleApp {
       h("span", { class: "name" }, shopperLabel(c.shopper)),
       h("span", { class: "sub" }, line2 + (this.typingShoppers.has(c.id) ? " · typing…" : "")),
     );
-    if (last) button.append(h("span", { class: "last" }, clipLine(last.text)));
+    if (last) button.append(h("span", { class: "last", dir: "auto" }, clipLine(last.text)));
     return button;
   }
 
@@ -1227,7 +1237,8 @@ export class ConsoleApp {
   }
 
   private row(m: Shown, own: boolean): HTMLElement {
-    const text = h("div", { class: "text" });
+    // dir="auto": Arabic or Hebrew runs right to left, with its punctuation at the end.
+    const text = h("div", { class: "text", dir: "auto" });
     renderText(text, m.text);
     const meta = h("div", { class: "meta" }, h("span", { class: "author" }, this.authorName(m)));
     // The bot's answers came before an agent joined: say so, not only by colour.

@@ -102,6 +102,32 @@ kbd { font: inherit; font-size: .75rem; border: 1px solid #c9cfcc; border-bottom
 .chart .fill { display: block; width: 100%; background: var(--green); border-radius: 3px 3px 0 0; min-height: 1px; }
 .chart .label { font-size: .7rem; color: var(--muted); }
 .chart[data-chart="per-weekday"] .bars, .chart[data-chart="ratings"] .bars { max-width: 28rem; }
+/* The list is focused after logging in (so the keyboard goes on there), by script: no ring
+   round the whole column for that. Its entries show the focus ring when tabbed to. */
+.groups:focus { outline: none; }
+.groups .conv .last { text-align: start; }
+
+/* Narrow windows (a phone, a split screen): everything wraps instead of running off screen. */
+@media (max-width: 720px) {
+  .top { flex-wrap: wrap; gap: .4rem .75rem; padding: .5rem .75rem; }
+  .top .who { margin-left: auto; }
+  .top .connection { flex-basis: 100%; order: 10; }
+  .columns { grid-template-rows: minmax(5rem, 24%) 1fr; }
+  .detail { overflow-y: auto; }
+  .conversation { flex: 1 0 auto; }
+  .conv-head { flex-wrap: wrap; gap: .5rem; padding: .6rem .75rem; }
+  .conv-head > div:first-child { flex: 1 1 100%; }
+  .conv-title { overflow-wrap: anywhere; }
+  .actions { flex-wrap: wrap; width: 100%; }
+  .actions button { flex: 1 1 auto; }
+  .context { max-height: 5rem; padding: .4rem .75rem; }
+  .messages { flex: 1 0 10rem; min-height: 10rem; padding: .75rem; }
+  .msg { max-width: 90%; }
+  .assist { padding: .3rem .75rem 0; }
+  .assist ul { max-height: 4.5rem; grid-template-columns: 1fr; }
+  .composer { padding: .5rem .75rem; }
+  .composer textarea { min-width: 0; }
+}
 @media (max-width: 720px) { .admin { grid-template-columns: 1fr; grid-template-rows: auto 1fr; } .admin-nav { flex-direction: row; flex-wrap: wrap; border-right: 0; border-bottom: 1px solid var(--line); } }
 `;
 

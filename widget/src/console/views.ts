@@ -98,7 +98,7 @@ export function workspaceView(): WorkspaceView {
   const close = h("button", { type: "button", class: "close-conv", "aria-expanded": "false" }, "Close conversation");
   const transfer = h("button", { type: "button", class: "transfer", "aria-expanded": "false" }, "Transfer…");
   const transferTo = h("select", { id: "transfer-to" });
-  const transferNote = h("input", { id: "transfer-note", maxlength: "1000", placeholder: "What the next agent should know" });
+  const transferNote = h("input", { id: "transfer-note", maxlength: "1000", dir: "auto", placeholder: "What the next agent should know" });
   const transferCancel = h("button", { type: "button", class: "secondary" }, "Cancel");
   const transferForm = h(
     "form",
@@ -113,6 +113,7 @@ export function workspaceView(): WorkspaceView {
   const closeSummary = h("textarea", {
     id: "close-summary",
     rows: "2",
+    dir: "auto",
     maxlength: "2000",
     placeholder: "Optional: what colleagues should know next time",
   });
@@ -146,6 +147,7 @@ export function workspaceView(): WorkspaceView {
   const input = h("textarea", {
     id: "composer-input",
     rows: "3",
+    dir: "auto",
     placeholder: "Write a reply… (Enter sends, Shift+Enter for a new line)",
   });
   const send = h("button", { type: "submit" }, "Send");

@@ -10,6 +10,7 @@ import type { Message, MessageMeta } from "./types";
 export type Status = "sending" | "sent" | "read" | "failed";
 
 export interface Shown {
+  conversation_id?: number;
   author: Message["author"];
   text: string;
   at?: number;
@@ -29,6 +30,7 @@ interface Row {
   seq: number;
   el: HTMLElement;
   own: boolean;
+  text: string;
 }
 
 export class Timeline {
@@ -59,7 +61,7 @@ export class Timeline {
     const el = this.view.create(message, own);
     const next = this.rows[at]?.el ?? this.firstPending();
     this.list.insertBefore(el, next);
-    this.rows.splice(at, 0, { conv: message.conversation_id, seq: message.seq, el, own });
+    this.rows.splice(at, 0, { conv: message.conversation_id, seq: message.seq, el, own, text: message.text });
     if (own) {
       const read = (this.readMarks.get(message.conversation_id) ?? 0) >= message.seq;
       this.view.status(el, read ? "read" : "sent");
@@ -97,6 +99,12 @@ export class Timeline {
         this.view.status(row.el, "read");
       }
     }
+  }
+
+  /** The text of a shown message, by its seq; undefined when it is not shown. */
+  textOf(conversationId: number, seq: number): string | undefined {
+    const row = this.rows[this.indexAfter(conversationId, seq) - 1];
+    return row && row.conv === conversationId && row.seq === seq ? row.text : undefined;
   }
 
   highestSeq(conversationId: number): number {

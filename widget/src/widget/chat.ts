@@ -423,8 +423,9 @@ export class Chat {
       if (live) {
         if (m.author === "agent") this.ui.showTyping(null);
         this.ui.announce(this.ui.authorName(m), m.text);
-        // Nobody can come: the form at once, not only a button in the message.
-        if (m.meta?.offer === "leave_question") this.ui.showLeaveForm();
+        // Nobody can come: the form at once, not only a button in the message, holding the
+        // question the bot could not answer (the composer was emptied when it was sent).
+        if (m.meta?.offer === "leave_question") this.ui.showLeaveForm(this.ui.questionOf(m));
       }
     }
     this.ui.afterChange();

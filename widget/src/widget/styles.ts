@@ -9,6 +9,8 @@ export const CSS = `
   color: #1d1d1f; text-align: left; direction: ltr;
 }
 button, textarea, input { font: inherit; color: inherit; margin: 0; }
+/* Messages and typed text carry dir="auto": right-to-left text starts at the right. */
+.bubble, textarea, input { text-align: start; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
       white-space: nowrap; border: 0; padding: 0; margin: -1px; }
 .launcher {

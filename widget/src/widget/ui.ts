@@ -87,6 +87,8 @@ export class WidgetUi {
   private typingName: string | null = null;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private personBusy = false;
+  /** The width at which the open panel covers the page (as in styles.ts). */
+  private readonly small = matchMedia("(max-width: 480px)");
 
   constructor(private readonly handlers: UiHandlers) {
     // An element name no shop stylesheet targets, plus `all: initial` set through the
@@ -110,7 +112,8 @@ export class WidgetUi {
     this.typingLine = h("div", { class: "typing", hidden: true });
     this.live = h("div", { class: "sr", "aria-live": "polite", "aria-atomic": "false" });
     this.notice = h("div", { class: "notice", role: "alert" });
-    this.input = h("textarea", { id: "loket-input", rows: "1", "aria-describedby": "loket-hint" });
+    // dir="auto": Arabic or Hebrew runs right to left, whatever the page's direction.
+    this.input = h("textarea", { id: "loket-input", rows: "1", dir: "auto", "aria-describedby": "loket-hint" });
     this.inputLabel = h("label", { class: "sr", for: "loket-input" });
     this.hint = h("span", { class: "sr", id: "loket-hint" });
     this.sendButton = h("button", { class: "send", type: "submit" });
@@ -120,7 +123,7 @@ export class WidgetUi {
     this.personButton.addEventListener("click", () => this.handlers.person());
 
     // Leave a question: the text and a way to reach the shopper, checked as the server will.
-    this.askText = h("textarea", { id: "loket-ask-text", rows: "3", "aria-describedby": "loket-ask-error" });
+    this.askText = h("textarea", { id: "loket-ask-text", rows: "3", dir: "auto", "aria-describedby": "loket-ask-error" });
     this.askEmail = h("input", { id: "loket-ask-email", type: "email", autocomplete: "email", "aria-describedby": "loket-ask-error" });
     this.askPhone = h("input", { id: "loket-ask-phone", type: "tel", autocomplete: "tel", "aria-describedby": "loket-ask-error" });
     this.askError = h("p", { class: "error", id: "loket-ask-error", role: "alert" });
@@ -153,7 +156,7 @@ export class WidgetUi {
       this.stars.push(star);
       starRow.append(star);
     }
-    this.rateComment = h("textarea", { id: "loket-rate-comment", rows: "2", maxlength: "1000" });
+    this.rateComment = h("textarea", { id: "loket-rate-comment", rows: "2", maxlength: "1000", dir: "auto" });
     this.rateError = h("p", { class: "error", role: "alert" });
     this.rateThanks = tr(h("p", { class: "thanks", hidden: true }), (t) => t.thanksRating);
     const skip = tr(h("button", { type: "button", class: "secondary" }), (t) => t.skip);
@@ -211,6 +214,21 @@ export class WidgetUi {
         this.close();
       }
     });
+    // Full screen, the page behind is out of sight: Tab goes round inside the panel, also
+    // when a click on the panel's background had left the focus on the page.
+    document.addEventListener(
+      "keydown",
+      (event) => {
+        if (event.key !== "Tab" || !this.covering || event.defaultPrevented) return;
+        event.preventDefault();
+        this.cycleFocus(event.shiftKey ? -1 : 1);
+      },
+      true,
+    );
+    // Whether the panel is modal follows the width (a phone turned, a window resized).
+    const refreshModal = (): void => this.refreshModal();
+    if (this.small.addEventListener) this.small.addEventListener("change", refreshModal);
+    else this.small.addListener(refreshModal);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -264,6 +282,7 @@ export class WidgetUi {
     this.root.classList.add("open");
     this.launcher.setAttribute("aria-expanded", "true");
     this.refreshLauncher();
+    this.refreshModal();
     this.scrollToEnd();
     if (focus) this.input.focus();
     this.handlers.opened();
@@ -276,6 +295,7 @@ export class WidgetUi {
     this.root.classList.remove("open");
     this.launcher.setAttribute("aria-expanded", "false");
     this.refreshLauncher();
+    this.refreshModal();
     if (hadFocus) this.launcher.focus();
     this.handlers.closed();
   }
@@ -305,12 +325,13 @@ export class WidgetUi {
     return this.connection === "unavailable";
   }
 
-  showLeaveForm(): void {
+  /** The form; `question` (what the shopper asked the bot) fills it unless something is typed there. */
+  showLeaveForm(question?: string): void {
     if (!this.ask.hidden) return;
     this.ask.hidden = false;
     this.panel.classList.add("asking");
     this.askError.textContent = "";
-    if (!this.askText.value) this.askText.value = this.input.value.trim();
+    if (!this.askText.value.trim()) this.askText.value = question?.trim() || this.input.value.trim();
     this.askText.focus();
     this.scrollToEnd();
   }
@@ -507,7 +528,7 @@ export class WidgetUi {
           return;
         }
         box.replaceChildren(h("span", { class: "ask-line" }, t.thanksFeedback));
-        this.offerNext(box, offer);
+        this.offerNext(box, offer, () => this.questionOf(m));
       };
       yes.addEventListener("click", () => void give(true));
       no.addEventListener("click", () => void give(false));
@@ -530,13 +551,20 @@ export class WidgetUi {
       return box;
     }
     if (meta.kind === "unknown" || meta.kind === "notice") {
-      this.offerNext(box, meta.offer ?? null);
+      this.offerNext(box, meta.offer ?? null, () => this.questionOf(m));
       return box.childNodes.length ? box : null;
     }
     return null;
   }
 
-  private offerNext(box: HTMLElement, offer: Offer | null): void {
+  /** The shopper's question a bot reply refers to (its `question_seq`), when shown. */
+  questionOf(m: Shown): string | undefined {
+    const seq = m.meta?.question_seq;
+    if (seq === undefined || m.conversation_id === undefined) return undefined;
+    return this.timeline.textOf(m.conversation_id, seq);
+  }
+
+  private offerNext(box: HTMLElement, offer: Offer | null, question?: () => string | undefined): void {
     const t = this.texts;
     if (offer === "person") {
       const b = h("button", { type: "button", class: "offer-person" }, t.person);
@@ -544,15 +572,16 @@ export class WidgetUi {
       box.append(b);
     } else if (offer === "leave_question") {
       const b = h("button", { type: "button", class: "offer-leave" }, t.leave);
-      b.addEventListener("click", () => this.showLeaveForm());
+      b.addEventListener("click", () => this.showLeaveForm(question?.()));
       box.append(b);
       // Just offered: open the form at once.
-      if (box.isConnected) this.showLeaveForm();
+      if (box.isConnected) this.showLeaveForm(question?.());
     }
   }
 
   private row(m: Shown, own: boolean): HTMLElement {
-    const bubble = h("div", { class: "bubble" });
+    // Each message finds its own direction from its first strong character.
+    const bubble = h("div", { class: "bubble", dir: "auto" });
     renderText(bubble, m.text);
     const who = this.authorName(m);
     const meta = h("div", { class: "meta" });
@@ -594,6 +623,29 @@ export class WidgetUi {
     // The launcher toggles: it says what a click does now.
     const label = this.isOpen ? t.close : t.open;
     this.launcher.setAttribute("aria-label", n ? `${label} (${t.unread(n)})` : label);
+  }
+
+  /** The open panel fills a small screen: then it is modal (aria-modal, Tab kept inside). */
+  private get covering(): boolean {
+    return this.isOpen && this.small.matches;
+  }
+
+  private refreshModal(): void {
+    if (this.covering) this.panel.setAttribute("aria-modal", "true");
+    else this.panel.removeAttribute("aria-modal");
+  }
+
+  /** Moves the focus to the next (1) or previous (-1) control of the panel, round the ends. */
+  private cycleFocus(step: 1 | -1): void {
+    const selector = 'a[href], button, input, textarea, select, [tabindex]:not([tabindex="-1"])';
+    const controls = [...this.panel.querySelectorAll<HTMLElement>(selector)].filter(
+      (el) => !(el as HTMLButtonElement).disabled && el.tabIndex >= 0 && el.getClientRects().length > 0,
+    );
+    if (!controls.length) return;
+    const active = this.host.shadowRoot?.activeElement as HTMLElement | null;
+    const at = active ? controls.indexOf(active) : -1;
+    const next = at < 0 ? (step > 0 ? 0 : controls.length - 1) : (at + step + controls.length) % controls.length;
+    controls[next].focus();
   }
 
   private autosize(): void {

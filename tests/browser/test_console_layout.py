@@ -1,0 +1,211 @@
+"""The console as the reviewer used it: right-to-left text, narrow windows, the list after a
+login and after one's own reply, and what it says when it cannot get through."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import ServerWith
+from tests.browser.helpers import PASSWORD, screenshot
+from tests.support import ServerProcess, call, new_client_id, shopper
+
+pytestmark = pytest.mark.browser
+
+ARABIC = "مرحبا، أين طلبي؟"
+
+
+async def open_console(context: BrowserContext, server: ServerProcess, errors: list[str]) -> Page:
+    page = await context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{server.url}/console/")
+    await expect(page.locator("#login-name")).to_be_visible()
+    return page
+
+
+async def log_in(page: Page, name: str = "anna", password: str = PASSWORD) -> None:
+    await page.locator("#login-name").fill(name)
+    await page.locator("#login-password").fill(password)
+    await page.locator("#login-password").press("Enter")
+
+
+async def ask(client: Any, text: str) -> int:
+    asked = await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": text})
+    assert asked["ok"], asked
+    return int(asked["message"]["conversation_id"])
+
+
+async def test_right_to_left_text(server: ServerProcess, context: BrowserContext) -> None:
+    """An Arabic question and reply run right to left, in the list, the messages and the fields."""
+    errors: list[str] = []
+    page = await open_console(context, server, errors)
+    await log_in(page)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, _inbox):
+        conversation_id = await ask(client, ARABIC)
+        item = page.locator(f'button.conv[data-id="{conversation_id}"]')
+        await expect(item.locator(".last")).to_have_text(ARABIC)
+        await expect(item.locator(".last")).to_have_attribute("dir", "auto")
+        await item.click()
+        text = page.locator(".messages .msg.shopper .text")
+        await expect(text).to_have_text(ARABIC)
+        await expect(text).to_have_attribute("dir", "auto")
+        await expect(text).to_have_css("direction", "rtl")
+        await expect(text).to_have_css("text-align", "start")
+
+        # Anna is online with room: the new conversation is hers at once.
+        await expect(page.locator(".facts .state")).to_have_text("assigned to you")
+        composer = page.locator("#composer-input")
+        await expect(composer).to_have_attribute("dir", "auto")
+        await composer.fill("طلبك في الطريق.")
+        await expect(composer).to_have_css("direction", "rtl")
+        await composer.press("Enter")
+        await expect(page.locator(".messages .msg.own")).to_have_attribute("data-status", "sent")
+        await expect(page.locator(".messages .msg.own .text")).to_have_css("direction", "rtl")
+        await expect(page.locator(".messages .msg.own .text")).to_have_attribute("dir", "auto")
+        for field in ["#close-summary", "#transfer-note"]:
+            await expect(page.locator(field)).to_have_attribute("dir", "auto")
+        await screenshot(page, "console-right-to-left")
+    assert errors == []
+
+
+async def test_own_reply_is_the_last_message_in_the_list(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """Under "Mine", the agent's own reply replaces the shopper's text as the last message."""
+    errors: list[str] = []
+    page = await open_console(context, server, errors)
+    await log_in(page)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, inbox):
+        conversation_id = await ask(client, "Waar blijft mijn bestelling?")
+        mine = page.locator(f'[data-group="Mine"] button.conv[data-id="{conversation_id}"]')
+        await expect(mine.locator(".last")).to_have_text("Waar blijft mijn bestelling?")
+        await mine.click()
+        composer = page.locator("#composer-input")
+        await composer.fill("Hij is onderweg.")
+        await composer.press("Enter")
+        await expect(page.locator(".messages .msg.own")).to_have_attribute("data-status", "sent")
+        await expect(mine.locator(".last")).to_have_text("Hij is onderweg.")
+
+        await composer.fill("Is er nog iets?")
+        await composer.press("Enter")
+        await expect(mine.locator(".last")).to_have_text("Is er nog iets?")
+        await inbox.wait_for("message", lambda m: m["text"] == "Is er nog iets?")
+        # A shopper's answer after it takes its place again.
+        await ask(client, "Nee, dank je!")
+        await expect(mine.locator(".last")).to_have_text("Nee, dank je!")
+    assert errors == []
+
+
+async def test_no_ring_round_the_list_after_login(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """The list gets the focus after a login without a ring round it; Tab shows where it is."""
+    errors: list[str] = []
+    page = await open_console(context, server, errors)
+    await log_in(page)
+    groups = page.locator("nav.groups")
+    await expect(groups).to_be_focused()
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    await expect(groups).to_be_focused()
+    await expect(groups).to_have_css("outline-style", "none")
+    await screenshot(page, "console-after-login")
+    # Keyboard users go on from there, and see the focus on what they reach.
+    await page.keyboard.press("Tab")
+    reached = await page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            return {inside: document.querySelector('nav.groups').contains(el),
+                    outline: getComputedStyle(el).outlineStyle};
+        }"""
+    )
+    assert reached["inside"], reached
+    assert reached["outline"] != "none", reached
+    assert errors == []
+
+
+async def test_narrow_console_keeps_everything_in_reach(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """At 400 px wide the top bar, the conversation's head and its messages all fit and read."""
+    errors: list[str] = []
+    page = await open_console(context, server, errors)
+    await page.set_viewport_size({"width": 400, "height": 800})
+    await log_in(page)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    # As when the browser has not answered yet: "Enable notifications" shows.
+    await page.evaluate("document.querySelector('.top .notify').hidden = false")
+    async with shopper(server.url) as (client, _inbox):
+        conversation_id = await ask(client, "Hebben jullie deze fietstas ook in het blauw?")
+        await ask(client, "En past hij op een elektrische fiets?")
+        await page.locator(f'button.conv[data-id="{conversation_id}"]').click()
+        await expect(page.locator(".facts .state")).to_have_text("assigned to you")
+        await expect(page.locator(".messages .msg.shopper")).to_have_count(2)
+
+        # Everything in the top bar and the head is on screen, nothing is cut off at the right.
+        for selector in [
+            ".top .who",
+            "#agent-status",
+            ".top .notify",
+            ".top .logout",
+            "button.transfer",
+            "button.close-conv",
+            "#composer-input",
+            ".composer button[type=submit]",
+        ]:
+            box = await page.locator(selector).bounding_box()
+            assert box is not None, selector
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 400, (selector, box)
+        # The title reads on one or two lines, not a syllable per line beside the buttons.
+        title = await page.locator(".conv-title").bounding_box()
+        assert title is not None and title["width"] >= 250, title
+        assert title["height"] <= 60, title
+        # The messages get room to read.
+        messages = await page.locator(".conversation .messages").bounding_box()
+        assert messages is not None and messages["height"] >= 150, messages
+        await expect(page.locator(".messages .msg.shopper").nth(1)).to_be_in_viewport()
+        # And the composer is there to answer, without scrolling.
+        await expect(page.locator("#composer-input")).to_be_in_viewport()
+        await screenshot(page, "console-narrow")
+        # The page itself does not scroll sideways.
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 400
+    assert errors == []
+
+
+async def test_login_rate_limit_says_the_wait_once(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """Too many attempts: the server's sentence, once, without a second '(1 s)' after it."""
+    errors: list[str] = []
+    page = await open_console(context, server, errors)
+    for _ in range(10):
+        await page.request.post(
+            f"{server.url}/api/login", data={"name": "anna", "password": "wrong password"}
+        )
+    await log_in(page, "anna", "wrong password")
+    error = page.locator(".login .error")
+    await expect(error).to_have_text(re.compile(r"^Too many login attempts; try again in .+\.$"))
+    text = await error.text_content()
+    assert text is not None and "(" not in text and text.count("try again") == 1, text
+    assert errors == []
+
+
+async def test_lost_connection_says_reconnecting(
+    server_with: ServerWith, context: BrowserContext
+) -> None:
+    """With the server gone, the top bar says it is reconnecting, as docs/console.md says."""
+    errors: list[str] = []
+    server = server_with("")
+    page = await open_console(context, server, errors)
+    await log_in(page)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    server.stop()
+    connection = page.locator(".top .connection")
+    await expect(connection).to_have_text("Connection lost, reconnecting…")
+    # The tries that follow fail to connect at all: still "reconnecting", not another word.
+    await expect(connection).to_have_text("Cannot reach the server, reconnecting…", timeout=15_000)
+    assert errors == []
