@@ -164,7 +164,7 @@ def make_client(namespace: str, inbox: Inbox, events: tuple[str, ...]) -> socket
     return client
 
 
-SHOPPER_EVENTS = ("message", "conversation", "typing", "read", "queue")
+SHOPPER_EVENTS = ("message", "conversation", "typing", "read", "queue", "availability")
 AGENT_EVENTS = ("message", "conversation", "typing", "read", "queue", "callbacks")
 
 

@@ -372,3 +372,43 @@ async def test_a_conversation_is_rated_once_the_agent_closed_it(server: ServerPr
         )
         assert closed["ok"]
         assert (await call(widget, "/shopper", "rate", {"rating": 5}))["ok"]
+
+
+async def test_the_agent_sees_the_page_the_shopper_writes_from_now(server: ServerProcess) -> None:
+    """A shopper who moves on to another page and writes from there: the conversation's page
+    follows (agents are told at once, and it is stored), and a message from the same page
+    changes nothing."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    product = {"url": "https://shop.test/fietstas", "title": "Fietstas"}
+    checkout = {"url": "https://shop.test/checkout", "title": "Afrekenen"}
+    async with agent(server.url, token) as (desk, desk_inbox), shopper(server.url) as (widget, _):
+        first = await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Is deze tas waterdicht?", "page": product},
+        )
+        conversation_id = first["conversation"]["id"]
+        await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "En hoe betaal ik?", "page": checkout},
+        )
+        moved = await desk_inbox.wait_for(
+            "conversation",
+            lambda c: c["id"] == conversation_id and c["page"]["url"] == checkout["url"],
+        )
+        assert moved["page"] == checkout
+        await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Met iDEAL?", "page": checkout},
+        )
+    async with agent(server.url, token) as (desk, _):
+        synced = await call(desk, "/agent", "sync")
+        (seen,) = [c for c in synced["conversations"] if c["id"] == conversation_id]
+        assert seen["page"] == checkout
+    pages = [c["page"]["url"] for c in desk_inbox.of("conversation") if c["id"] == conversation_id]
+    assert pages.count(checkout["url"]) == 1, pages

@@ -879,3 +879,32 @@ async def test_within_staffed_hours_the_widget_is_told_whether_anyone_is_online(
         async with agent(server.url, anna) as _:
             served = await call(widget, "/shopper", "sync")
             assert served["availability"]["text"] == "We zijn er"
+
+
+async def test_shoppers_are_told_when_an_agent_can_come_and_when_none_can(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Within staffed hours, shoppers already chatting are told at once, in their language,
+    when the first agent comes online (so the widget can stop saying nobody is there) and
+    when the last one goes away; nothing is sent while that stays the same."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        shopper(server.url, auth={"locale": "de-AT"}) as (german, german_inbox),
+        shopper(server.url, auth={"locale": "en"}) as (english, english_inbox),
+    ):
+        alone = (await call(english, "/shopper", "sync"))["availability"]
+        assert (alone["people"], alone["text"]) == (False, "Nobody is online right now")
+        async with agent(server.url, anna) as (desk, _):
+            came = await english_inbox.wait_for("availability")
+            assert (came["staffed"], came["people"], came["text"]) == (True, True, "We're here")
+            assert (await german_inbox.wait_for("availability"))["text"] == "Wir sind da"
+            async with agent(server.url, bram):
+                pass  # a second agent changes nothing for shoppers
+            assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
+            gone = await english_inbox.wait_for("availability", lambda a: a["people"] is False)
+            assert gone["text"] == "Nobody is online right now"
+            assert (await call(german, "/shopper", "sync"))["availability"]["people"] is False
+        told = [(a["people"], a["text"]) for a in english_inbox.of("availability")]
+        assert told == [(True, "We're here"), (False, "Nobody is online right now")]

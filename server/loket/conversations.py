@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import logging
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
+from loket.languages import LANGUAGES
 from loket.locks import KeyedLocks
 from loket.plaintext import check_plain, trimmed
 from loket.presence import Presence, Status
@@ -164,6 +165,8 @@ class Conversation:
             "closed_at": self.closed_at,
             "note": self.note,
             "closed_by": self.closed_by,
+            "page_url": self.page_url,
+            "page_title": self.page_title,
         }
 
 
@@ -188,6 +191,10 @@ class ConversationEvents(Protocol):
     async def queue_changed(self, queue: list[QueuePlace]) -> None: ...
 
     async def callbacks_changed(self) -> None: ...
+
+    async def availability_changed(
+        self, availability: Mapping[str, Availability], people: bool
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +276,8 @@ class Conversations:
         self._background: set[asyncio.Task[Any]] = set()
         # (conversation id, seq) of shopper messages the bot is answering now.
         self._answering: set[tuple[int, int]] = set()
+        # Whether shoppers were last told that a person can come now (None: not yet).
+        self._people_announced: bool | None = None
         self._handling: deque[float] = deque(maxlen=50)
         self.responder: Responder | None = None
 
@@ -451,6 +460,14 @@ class Conversations:
             appended = (
                 None if first else self._append(conversation, "shopper", client_id, text, None)
             )
+            if page.url is not None and (page.url, page.title) != (
+                conversation.page_url,
+                conversation.page_title,
+            ):
+                # The agent sees the page the shopper writes from now.
+                conversation.page_url, conversation.page_title = page.url, page.title
+                if not changes:
+                    changes = [(conversation, conversation.state)]
         try:
             await self._settle(changes)
         except BaseException:
@@ -668,6 +685,7 @@ class Conversations:
     async def agent_connected(self, agent_id: int, name: str) -> None:
         self._presence.connected(agent_id, name, self._clock())
         await self._settle([], refill=True, places_changed=True)
+        await self._announce_availability()
 
     def agent_disconnected(self, agent_id: int) -> None:
         # Their conversations stay theirs for the grace period (see tick).
@@ -676,6 +694,17 @@ class Conversations:
     async def set_agent_status(self, agent_id: int, status: Status) -> None:
         self._presence.set_status(agent_id, status)
         await self._settle([], refill=True, places_changed=True)
+        await self._announce_availability()
+
+    async def _announce_availability(self) -> None:
+        """Tell shoppers when a person can come now where none could, or the other way
+        round (an agent came online, the last one left, staffed hours began or ended)."""
+        people = self.people_available()
+        if people == self._people_announced:
+            return
+        self._people_announced = people
+        texts: dict[str, Availability] = {lang: self.availability(lang) for lang in LANGUAGES}
+        await self._events.availability_changed(texts, people)
 
     def load_of(self, agent_id: int) -> int:
         return sum(1 for c in self._assigned.values() if c.agent_id == agent_id)
@@ -959,6 +988,7 @@ class Conversations:
                 notices.append((conversation, "queue_timeout"))
         changes.extend(self._close_quiet_bot_conversations(now_ms))
         await self._settle(changes, refill=bool(gone), places_changed=bool(gone))
+        await self._announce_availability()
         for conversation, key in notices:
             text = say(
                 key, conversation.locale, availability=self.availability(conversation.locale).text

@@ -34,9 +34,11 @@ def queue_view(place: QueuePlace) -> dict[str, Any]:
     }
 
 
-def availability_view(availability: Availability) -> dict[str, Any]:
+def availability_view(availability: Availability, *, people: bool) -> dict[str, Any]:
+    """Staffed hours as a shopper is told them; `people`: whether an agent can come now."""
     return {
         "staffed": availability.staffed,
+        "people": people,
         "text": availability.text,
         "next_open": int(availability.next_open.timestamp() * 1000)
         if availability.next_open

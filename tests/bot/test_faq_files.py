@@ -104,7 +104,8 @@ def test_duplicate_id_across_files_keeps_the_first(tmp_path: Path) -> None:
     result = load_faq_dir(tmp_path)
     assert [entry.source for entry in result.entries] == [str(tmp_path / "a.yaml")]
     assert [str(e) for e in result.errors] == [
-        f"{tmp_path / 'b.yaml'}:4: id 'levertijd' is already used at {tmp_path / 'a.yaml'}:4"
+        f"{tmp_path / 'b.yaml'}:4: id 'levertijd' is already used at {tmp_path / 'a.yaml'}:4;"
+        " the bot gives that entry's answer, not this one's, until one of the two ids is changed"
     ]
 
 
@@ -121,7 +122,8 @@ def test_ids_differing_only_in_case_are_the_same_id(tmp_path: Path) -> None:
     assert [entry.id for entry in result.entries] == ["levertijd"]
     assert [str(e) for e in result.errors] == [
         f"{tmp_path / 'b.yaml'}:4: id 'LEVERTIJD' is already used at {tmp_path / 'a.yaml'}:4"
-        " (as 'levertijd')"
+        " (as 'levertijd'); the bot gives that entry's answer, not this one's, until one of the"
+        " two ids is changed"
     ]
 
 

@@ -242,3 +242,33 @@ async def test_left_question_form_holds_the_unanswered_question(
     await page.locator(".msg.bot").nth(0).locator("button.offer-leave").click()
     await expect(question).to_have_value("asdkfj qwpoeiru")
     assert page_errors == []
+
+
+async def test_the_header_follows_agents_coming_online_and_going_away(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """A shopper chatting with the bot sees at once when an agent comes online (the header
+    stops saying nobody is there) and when the last one goes away again."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "Hoe lang duurt de levering?")
+    await expect(page.locator(".msg.bot")).to_have_count(1)
+    state, detail = page.locator(".state"), page.locator(".detail")
+    await expect(state).to_have_text(
+        "Onze assistent antwoordt; er is nu geen medewerker beschikbaar"
+    )
+    await expect(detail).to_have_text("Er is nu niemand online")
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (desk, _):
+        await expect(state).to_have_text(
+            "Onze assistent antwoordt; je kunt ook met een medewerker praten"
+        )
+        await expect(detail).to_have_text("")
+        await expect(page.locator("button.person")).to_be_visible()
+        await screenshot(page, "widget-agent-came-online")
+        assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
+        await expect(state).to_have_text(
+            "Onze assistent antwoordt; er is nu geen medewerker beschikbaar"
+        )
+        await expect(detail).to_have_text("Er is nu niemand online")
+    assert page_errors == []

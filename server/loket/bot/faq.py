@@ -150,7 +150,9 @@ def merge_faq_files(
                 FaqError(
                     entry.source,
                     entry.line,
-                    f"id {entry.id!r} is already used at {kept.source}:{kept.line}{spelled}",
+                    f"id {entry.id!r} is already used at {kept.source}:{kept.line}{spelled};"
+                    " the bot gives that entry's answer, not this one's, until one of the two"
+                    " ids is changed",
                 )
             )
     unshared = _unshared_phrasings(entries, errors, live)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import socketio
 
 from loket.conversations import Conversation, QueuePlace, State
+from loket.hours import Availability
 from loket.metrics import Metrics
 from loket.services import AgentDirectory
 from loket.store import MessageRecord, Store
 from loket.views import (
     agent_conversation_view,
+    availability_view,
     message_view,
     queue_view,
     shopper_conversation_view,
@@ -22,6 +26,11 @@ ALL_AGENTS = "agents"
 
 def shopper_room(shopper_id: int) -> str:
     return f"shopper:{shopper_id}"
+
+
+def language_room(language: str) -> str:
+    """The shoppers spoken to in `language` ('nl', 'en', 'de'; see loket.languages)."""
+    return f"language:{language}"
 
 
 def conversation_room(conversation_id: int) -> str:
@@ -101,3 +110,14 @@ class Emitter:
 
     async def callbacks_changed(self) -> None:
         await self._sio.emit("callbacks", {}, to=ALL_AGENTS, namespace=AGENT_NS)
+
+    async def availability_changed(
+        self, availability: Mapping[str, Availability], people: bool
+    ) -> None:
+        for language, told in availability.items():
+            await self._sio.emit(
+                "availability",
+                availability_view(told, people=people),
+                to=language_room(language),
+                namespace=SHOPPER_NS,
+            )

@@ -13,7 +13,7 @@ from loket.errors import LoketError
 from loket.languages import text_language
 from loket.locks import KeyedLocks
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
-from loket.realtime.emitter import agent_rooms, shopper_room
+from loket.realtime.emitter import agent_rooms, language_room, shopper_room
 from loket.realtime.payloads import (
     Customer,
     Feedback,
@@ -90,6 +90,8 @@ class ShopperNamespace(LoketNamespace):
         self.heartbeat(sid, self.services.settings.routing.shopper_heartbeat_interval_seconds)
         if client.shopper is not None:
             await self.enter_room(sid, shopper_room(client.shopper.id))
+        # Told when an agent can come now or no longer can, in the shopper's language.
+        await self.enter_room(sid, language_room(text_language(client.page.locale)))
         self.services.metrics.connections.labels("shopper").inc()
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -233,7 +235,8 @@ class ShopperNamespace(LoketNamespace):
             "more": more,
             "queue": queue_view(place) if place else None,
             "availability": availability_view(
-                services.conversations.availability(client.page.locale)
+                services.conversations.availability(client.page.locale),
+                people=services.conversations.people_available(),
             ),
             "limits": {"max_message_chars": services.settings.limits.max_message_chars},
             "invitations": self._invitations(client),
@@ -307,7 +310,9 @@ class ShopperNamespace(LoketNamespace):
         return {
             "conversation": await shopper_conversation_view(conversation, self.services.agents),
             "queue": queue_view(place) if place else None,
-            "availability": availability_view(availability),
+            "availability": availability_view(
+                availability, people=self.services.conversations.people_available()
+            ),
             # Nobody can come: offer the leave-a-question form.
             "leave_question": conversation.state.value == "bot",
         }

@@ -25,8 +25,15 @@ interface QueuePlace {
 
 interface Availability {
   staffed: boolean;
+  /** Whether an agent could come now (staffed, and one online). */
+  people?: boolean;
   text: string;
   next_open: number | null;
+}
+
+function isAvailability(a: unknown): a is Availability {
+  const v = a as Availability | null;
+  return !!v && typeof v.staffed === "boolean" && typeof v.text === "string";
 }
 
 interface Invitation {
@@ -293,6 +300,13 @@ export class Chat {
         this.ui.showTyping(data.typing ? data.agent_name || this.ui.t.agent : null);
       }
     });
+    socket.on("availability", (a: Availability) => {
+      // An agent came online, or the last one left: the header and the line under it follow.
+      if (!isAvailability(a)) return;
+      this.availability = a;
+      this.refreshState();
+      this.refreshDetail();
+    });
     socket.on("queue", (q: QueuePlace) => {
       if (q && typeof q.position === "number" && q.conversation_id === this.conversation?.id) {
         this.queue = q;
@@ -367,7 +381,7 @@ export class Chat {
       }
       first = false;
       if (ack.queue !== undefined) this.queue = ack.queue;
-      if (ack.availability) this.availability = ack.availability;
+      if (isAvailability(ack.availability)) this.availability = ack.availability;
       if (Array.isArray(ack.invitations)) this.invitations(ack.invitations);
       if (ack.conversation) this.setConversation(ack.conversation);
       else this.refreshDetail();
@@ -393,10 +407,19 @@ export class Chat {
     this.refreshDetail();
     this.readSeq = Math.max(this.readSeq, c.shopper_read_seq);
     this.ui.timeline.markRead(c.id, c.agent_read_seq);
+    this.refreshState();
+    if (c.state === "closed") this.ui.showTyping(null);
+    this.refreshUnread();
+  }
+
+  /** The header: who answers now. With the bot, whether a person could come as well. */
+  private refreshState(): void {
+    const c = this.conversation;
+    if (!c) return;
     const name = c.agent?.name;
     switch (c.state) {
       case "bot":
-        this.ui.setState((t) => t.stateBot);
+        this.ui.setState((t) => (this.availability?.people ? t.stateBotPeople : t.stateBot));
         break;
       case "queued":
         this.ui.setState((t) => t.stateQueued);
@@ -406,10 +429,8 @@ export class Chat {
         break;
       case "closed":
         this.ui.setState((t) => t.stateClosed);
-        this.ui.showTyping(null);
         break;
     }
-    this.refreshUnread();
   }
 
   private addMessage(m: Message, live: boolean): void {
@@ -462,7 +483,8 @@ export class Chat {
     if (c?.state === "queued" && q && q.conversation_id === c.id) {
       const minutes = Math.max(1, Math.round(q.wait_seconds / 60));
       this.ui.setDetail((t) => t.queue(q.position, minutes));
-    } else if (a && !a.staffed && a.text && c?.state !== "assigned") {
+    } else if (a && (!a.staffed || a.people === false) && a.text && c?.state !== "assigned") {
+      // When people are back, or that nobody is online now within staffed hours.
       this.ui.setDetail(() => a.text);
     } else {
       this.ui.setDetail(() => "");
