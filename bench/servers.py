@@ -68,11 +68,14 @@ semantic = {"true" if semantic else "false"}
 
 
 def add_agents(config: Path, names: list[str]) -> None:
-    """`loket agents add NAME` for each name (password on stdin)."""
+    """`loket agents add NAME --init` for each name (password on stdin)."""
 
     def add(name: str) -> None:
         subprocess.run(
-            [sys.executable, "-m", "loket.cli", "--config", str(config), "agents", "add", name],
+            [
+                *(sys.executable, "-m", "loket.cli", "--config", str(config)),
+                *("agents", "add", name, "--init"),
+            ],
             input=AGENT_PASSWORD + "\n",
             text=True,
             check=True,

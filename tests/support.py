@@ -50,7 +50,9 @@ faq_dir = "{ROOT / "faq"}"
 
 
 def add_agent(config: Path, name: str, password: str, *, admin: bool = False) -> None:
-    args = [*LOKET, "--config", str(config), "agents", "add", name]
+    """`loket agents add NAME --init`: tests seed agents before any server ran, so the
+    first one makes the store."""
+    args = [*LOKET, "--config", str(config), "agents", "add", name, "--init"]
     if admin:
         args.append("--admin")
     subprocess.run(args, input=password + "\n", text=True, check=True, capture_output=True)

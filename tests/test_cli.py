@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
-from tests.support import LOKET, write_config
+from tests.support import LOKET, add_agent, write_config
 
 
 def _loket(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -21,9 +27,9 @@ def _loket(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedPro
 def test_agents_add_list_passwd_disable(tmp_path: Path) -> None:
     """Agents are added with a password from stdin, listed, changed and disabled."""
     config = write_config(tmp_path)
-    assert (
-        _loket(config, "agents", "add", "sanne", "--admin", stdin="lang genoeg\n").returncode == 0
-    )
+    # --init: no server ran yet to make the store.
+    first = _loket(config, "agents", "add", "sanne", "--admin", "--init", stdin="lang genoeg\n")
+    assert first.returncode == 0, first.stderr
     duplicate = _loket(config, "agents", "add", "sanne", stdin="lang genoeg\n")
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
     short = _loket(config, "agents", "add", "piet", stdin="kort\n")
@@ -58,7 +64,14 @@ def test_agent_names_and_ports_are_checked(tmp_path: Path) -> None:
     blank = _loket(config, "agents", "add", "anna", "--display-name", "  ", stdin="lang genoeg\n")
     assert blank.returncode == 2 and "display name" in blank.stderr
     named = _loket(
-        config, "agents", "add", "anna", "--display-name", "Anna  de Vries", stdin="lang genoeg\n"
+        config,
+        "agents",
+        "add",
+        "anna",
+        "--init",
+        "--display-name",
+        "Anna  de Vries",
+        stdin="lang genoeg\n",
     )
     assert named.returncode == 0
     assert "anna\tAnna de Vries" in _loket(config, "agents", "list").stdout
@@ -86,3 +99,106 @@ def test_commands_outside_the_shop_folder_make_no_new_store(tmp_path: Path) -> N
         timeout=60,
     )
     assert add.returncode == 2 and not (elsewhere / "data").exists()
+
+
+def test_commands_refuse_a_data_dir_without_a_store(tmp_path: Path) -> None:
+    """With a config file too, a command that works on a store refuses where there is none
+    (the server would never see an agent added there), naming the data dir it looked in
+    and where that came from; only `agents add --init` makes a new store."""
+    config = write_config(tmp_path)
+    data = tmp_path / "data"
+    for command in (["agents", "add", "anna"], ["agents", "list"], ["learned", "list"]):
+        refused = _loket(config, *command, stdin="lang genoeg\n")
+        assert refused.returncode == 2, (command, refused.stderr)
+        assert f"{config}: server.data_dir: no store in {data}" in refused.stderr
+        assert "--init" in refused.stderr and "Traceback" not in refused.stderr
+        assert not data.exists()
+    made = _loket(config, "agents", "add", "anna", "--init", stdin="lang genoeg\n")
+    assert made.returncode == 0, made.stderr
+    assert "anna" in _loket(config, "agents", "list").stdout
+    # A data dir from the environment (the service's, say) is no exception, and is named.
+    elsewhere = tmp_path / "service-data"
+    listed = subprocess.run(
+        [*LOKET, "--config", str(config), "agents", "list"],
+        env=dict(os.environ, LOKET_DATA_DIR=str(elsewhere)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 2
+    assert f"environment variable LOKET_DATA_DIR: server.data_dir: no store in {elsewhere}" in (
+        listed.stderr
+    )
+    assert not elsewhere.exists()
+
+
+def test_serve_on_a_port_in_use_says_so_and_exits(tmp_path: Path) -> None:
+    """A port already taken ends the start at once with one line, without a traceback; the
+    store's threads and the encoder's process do not keep the process alive."""
+    config = write_config(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [*LOKET, "--config", str(config), "serve", "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError("`loket serve` on a port in use did not exit") from None
+    assert time.monotonic() - started < 20
+    assert process.returncode == 1
+    assert f"loket: cannot listen on 127.0.0.1:{port}: address already in use" in err
+    assert "Traceback" not in err and "Loket listening" not in out
+
+
+def test_agents_passwd_says_an_agent_is_unknown_before_asking(tmp_path: Path) -> None:
+    """`loket agents passwd ghost` says there is no such agent without asking for a
+    password first."""
+    config = write_config(tmp_path)
+    add_agent(config, "anna", "lang genoeg")
+    ghost = _loket(config, "agents", "passwd", "ghost", stdin="")
+    assert ghost.returncode == 1 and "no agent named 'ghost'" in ghost.stderr
+    assert "password" not in ghost.stderr.lower()
+
+
+def test_end_of_input_at_the_password_prompt_is_one_line(tmp_path: Path) -> None:
+    """Ctrl-D at the password prompt (on a terminal) ends the command with exit 1 and one
+    line, not an EOFError traceback."""
+    config = write_config(tmp_path)
+    pid, terminal = pty.fork()
+    if pid == 0:  # pragma: no cover - the child becomes `loket agents add`
+        os.execv(
+            sys.executable,
+            [*LOKET, "--config", str(config), "agents", "add", "anna", "--init"],
+        )
+    output = b""
+    deadline = time.monotonic() + 60
+    answered = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([terminal], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(terminal, 1024)
+        except OSError:  # the child is gone
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"Password:" in output:
+            os.write(terminal, b"\x04")  # Ctrl-D
+            answered = True
+    os.close(terminal)
+    _, status = os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert answered, text
+    assert os.waitstatus_to_exitcode(status) == 1, text
+    assert "no password given" in text and "Traceback" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import time
@@ -42,6 +43,9 @@ def test_the_shipped_config_loads() -> None:
         ("[limits]\nmax_message_chars = 0\n", "limits.max_message_chars"),
         ('[server]\nallowed_origins = ["shop.example"]\n', "is not an origin"),
         ('[security]\nsecret = "short"\n', "security.secret: must be at least 16 characters"),
+        ('[redis]\nurl = "notaurl"\n', "redis.url: must be a Redis URL like"),
+        ('[redis]\nurl = "redis://localhost:port/0"\n', "redis.url: must be a Redis URL: port"),
+        ('[hours.open]\n"2026-12-24 " = ["10:00-16:00"]\n', "hours.open: '2026-12-24 ' has spaces"),
         ("[server\nport = 1\n", "config.toml: "),
     ],
 )
@@ -136,3 +140,81 @@ def test_serve_that_fails_after_opening_the_store_exits(tmp_path: Path) -> None:
     )
     assert result.returncode != 0 and "malformed" in result.stderr
     assert time.monotonic() - started < 30
+
+
+def test_errors_never_show_a_secret_and_name_the_variable_that_set_it(tmp_path: Path) -> None:
+    """A secret that is refused is not printed, from the file or from the environment;
+    one from the environment is blamed on its variable, not on the file. A password in a
+    Redis URL is left out too."""
+    path = _write(
+        tmp_path,
+        '[security]\nshop_secret = "shortshop"\n[redis]\nurl = "redis://:pw-in-url@h:x/0"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={"LOKET_SECRET": "hunter2secret"})
+    message = str(caught.value)
+    assert (
+        "environment variable LOKET_SECRET: security.secret: must be at least 16 characters"
+        in message
+    )
+    assert f"{path}: security.shop_secret: must be at least 16 characters" in message
+    assert f"{path}: redis.url: must be a Redis URL" in message and "redis://***@h:x/0" in message
+    for secret in ("hunter2secret", "shortshop", "pw-in-url"):
+        assert secret not in message
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={"LOKET_SHOP_SECRET": "hunter2shop", "LOKET_SECRET": ""})
+    message = str(caught.value)
+    assert "environment variable LOKET_SHOP_SECRET: security.shop_secret" in message
+    assert "hunter2shop" not in message and "shortshop" not in message
+    # As the operator sees it.
+    result = subprocess.run(
+        [*LOKET, "serve", "--config", str(_write(tmp_path, ""))],
+        env=dict(os.environ, LOKET_SECRET="hunter2secret"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "environment variable LOKET_SECRET: security.secret" in result.stderr
+    assert "hunter2secret" not in result.stderr and "config.toml: security" not in result.stderr
+
+
+@pytest.mark.parametrize("where", ["file", "environment"])
+def test_a_data_dir_that_cannot_be_used_is_a_configuration_error(
+    tmp_path: Path, where: str
+) -> None:
+    """A data_dir that is a file, or that cannot be made, stops the start with the key and
+    the reason (and the variable, when it came from the environment), not a traceback."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder\n", encoding="utf-8")
+    for data_dir, reason in (
+        (a_file, f"server.data_dir: {a_file} is a file, not a folder"),
+        (a_file / "data", f"server.data_dir: cannot make {a_file / 'data'}: not a directory"),
+    ):
+        env = dict(os.environ)
+        env.pop("LOKET_DATA_DIR", None)
+        config = write_config(tmp_path / "shop")
+        if where == "file":
+            text = config.read_text(encoding="utf-8")
+            config.write_text(
+                text.replace(
+                    f'data_dir = "{tmp_path / "shop" / "data"}"', f'data_dir = "{data_dir}"'
+                ),
+                encoding="utf-8",
+            )
+            origin = f"{config}: "
+        else:
+            env["LOKET_DATA_DIR"] = str(data_dir)
+            origin = "environment variable LOKET_DATA_DIR: "
+        for command in (["serve"], ["agents", "add", "anna", "--init"]):
+            result = subprocess.run(
+                [*LOKET, "--config", str(config), *command],
+                input="lang genoeg\n",
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            assert result.returncode == 2, result.stderr
+            assert origin + reason in result.stderr
+            assert "Traceback" not in result.stderr

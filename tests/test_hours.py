@@ -111,6 +111,11 @@ def test_the_demo_toml_parses_with_string_and_native_dates() -> None:
         ({"timezone": "Europe/Amsterdm"}, "'Europe/Amsterdm' is not a known time zone"),
         ({"closed": ["2026-02-30"]}, "'2026-02-30' is not a date like 2026-12-25"),
         ({"open": {"tomorrow": ["10:00-12:00"]}}, "'tomorrow' is not a date like 2026-12-25"),
+        # A stray space or another ISO 8601 form is refused, in open and closed alike.
+        ({"open": {"2026-12-24 ": ["10:00-16:00"]}}, "'2026-12-24 ' has spaces around the date"),
+        ({"closed": [" 2026-12-25"]}, "' 2026-12-25' has spaces around the date"),
+        ({"open": {"20261224": ["10:00-16:00"]}}, "'20261224' is not a date like 2026-12-25"),
+        ({"closed": ["2026-W52-5"]}, "'2026-W52-5' is not a date like 2026-12-25"),
         ({"open": {"2026-12-24": ["10:00"]}}, "2026-12-24: '10:00' is not a time range"),
         (
             {"closed": ["2026-12-24"], "open": {"2026-12-24": ["10:00-16:00"]}},

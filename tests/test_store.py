@@ -104,11 +104,11 @@ async def test_one_failing_write_does_not_sink_its_batch(tmp_path: Path) -> None
 
 
 async def test_two_processes_opening_a_new_store_migrate_it_once(tmp_path: Path) -> None:
-    """Two `loket agents add` at once on a fresh data folder both succeed, schema made once."""
+    """Two `loket agents add --init` at once on a fresh data folder: both succeed, one schema."""
     config = write_config(tmp_path)
     results = await asyncio.gather(
-        run_loket(config, "agents", "add", "een", stdin="wachtwoord een\n"),
-        run_loket(config, "agents", "add", "twee", stdin="wachtwoord twee\n"),
+        run_loket(config, "agents", "add", "een", "--init", stdin="wachtwoord een\n"),
+        run_loket(config, "agents", "add", "twee", "--init", stdin="wachtwoord twee\n"),
     )
     assert [code for code, _, _ in results] == [0, 0], results
     store = await Store.open(tmp_path / "data" / "loket.db")

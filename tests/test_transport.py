@@ -15,7 +15,7 @@ from loket.keys import SIO
 from loket.realtime import transport
 from loket.realtime.transport import FastJson, SendQueue, TextPacket
 from tests.inprocess import running
-from tests.support import add_agent, login, write_config
+from tests.support import ServerProcess, add_agent, login, write_config
 
 
 async def test_send_queue_hands_items_over_in_order() -> None:
@@ -267,3 +267,53 @@ async def test_a_packet_that_cannot_be_read_is_answered(tmp_path: Path) -> None:
         refused = json.loads((await _frame(ws, "44/agent,")).removeprefix("44/agent,"))
         assert refused["data"]["code"] == "invalid_payload"
         await ws.close()
+
+
+async def test_input_no_client_sends_closes_the_connection_with_one_warning(
+    tmp_path: Path,
+) -> None:
+    """A binary frame, an engine.io packet that is none, or a Socket.IO packet that is none
+    closes the connection with a one-line warning: without logging in, nobody can fill the
+    error log with tracebacks."""
+    server = ServerProcess(write_config(tmp_path))
+    server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            for frames in (
+                [b"\x00\x01binary"],
+                ["99garbage"],
+                ["x"],
+                ["4garbage"],
+                ["49x"],
+                ['451-/shopper,["message",{"_placeholder":true,"num":0}]'],
+                ['40/shopper,{"locale":"nl"}', b"\x00binary after connecting"],
+            ):
+                ws, _ = await _engine_session(http, server.url)
+                for frame in frames:
+                    if isinstance(frame, bytes):
+                        await ws.send_bytes(frame)
+                    else:
+                        await ws.send_str(frame)
+                while True:
+                    message = await asyncio.wait_for(ws.receive(), 10)
+                    if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                        break
+                    assert message.type is aiohttp.WSMsgType.TEXT, (frames, message)
+                    assert message.data[:1] in "14", (frames, message.data)
+                await ws.close()
+            # Long-polling reads Socket.IO packets the same way.
+            polling = f"{server.url}/socket.io/?EIO=4&transport=polling"
+            async with http.get(polling) as response:
+                sid = json.loads((await response.text())[1:])["sid"]
+            async with http.post(f"{polling}&sid={sid}", data="4garbage") as response:
+                assert response.status == 200
+        warnings = 8
+        for _ in range(100):
+            if sum("WARNING" in line for line in server.output) >= warnings:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        server.stop()
+    log = "".join(server.output)
+    assert sum("closing connection" in line for line in server.output) == warnings, log
+    assert "Traceback" not in log and " ERROR " not in log, log

@@ -19,7 +19,7 @@ from aiohttp import web
 from loket.auth import AgentAuth, VisitorTokens
 from loket.bot.learning import Learning
 from loket.bot.service import Bot
-from loket.config import Settings
+from loket.config import Settings, without_credentials
 from loket.conversations import Conversations
 from loket.hours import StaffedHours
 from loket.keys import SERVICES, SETTINGS, SIO
@@ -269,7 +269,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
         first = await check()
         if not first["ok"]:
-            log.error("Redis at %s does not answer: %s", settings.redis.url, first["error"])
+            shown = without_credentials(settings.redis.url)
+            log.error("Redis at %s does not answer: %s", shown, first["error"])
         app[SERVICES].health_checks["redis"] = check
         yield
         if isinstance(manager, BackgroundRedisManager):

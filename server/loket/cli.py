@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import re
 import signal
+import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -19,7 +21,13 @@ from loket.auth import new_password_hasher
 from loket.bot import cli as bot_cli
 from loket.bot.semantic import shared_encoder, use_encoder_process
 from loket.collector import CollectorPolicy
-from loket.config import ConfigError, Settings, load_command_settings, with_overrides
+from loket.config import (
+    ConfigError,
+    Settings,
+    load_command_settings,
+    prepare_data_dir,
+    with_overrides,
+)
 from loket.store import Store, StoreError, run_with_store
 
 log = logging.getLogger("loket")
@@ -28,11 +36,20 @@ MIN_PASSWORD = 8
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    # Only `serve` may start on a store of its own making.
-    return load_command_settings(args.config, store_must_exist=args.func is not cmd_serve)
+    """The settings of an `agents` command, whose store must exist: only `serve` and
+    `agents add --init` may start on a store of their own making."""
+    makes_store = bool(getattr(args, "init", False))
+    settings = load_command_settings(args.config, store_must_exist=not makes_store)
+    if makes_store:
+        prepare_data_dir(settings)
+    return settings
 
 
 # -- serve -------------------------------------------------------------------------
+
+
+class ListenError(Exception):
+    """The server cannot listen where it is told to; `str(exc)` says where and why."""
 
 
 async def _serve(settings: Settings) -> None:
@@ -40,36 +57,66 @@ async def _serve(settings: Settings) -> None:
         # Questions are encoded in a child process, never holding the event loop's GIL.
         use_encoder_process()
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.server.host, settings.server.port)
-    await site.start()
-    # Short collector pauses with many shoppers connected (see loket/collector.py).
-    collector = CollectorPolicy()
-    collector.start()
-    collecting = asyncio.create_task(collector.run(), name="loket-collector")
-    port = bound_port(runner)
-    # Tests and scripts read this line to find the port when asked for port 0.
-    print(f"Loket listening on http://{settings.server.host}:{port}", flush=True)
-    print(f"  console: http://{settings.server.host}:{port}/console/", flush=True)
-    print(f"  demo shop: http://{settings.server.host}:{port}/demo/", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    collector: CollectorPolicy | None = None
+    collecting: asyncio.Task[None] | None = None
+    listening = False
+    # Everything started below (the store's threads, the encoder's child process) is
+    # stopped again on every way out, a failed start too: left running, it would keep the
+    # process alive, listening nowhere.
     try:
+        await runner.setup()
+        host, port = settings.server.host, settings.server.port
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ListenError(f"cannot listen on {host}:{port}: {_os_reason(exc)}") from None
+        listening = True
+        # Short collector pauses with many shoppers connected (see loket/collector.py).
+        collector = CollectorPolicy()
+        collector.start()
+        collecting = asyncio.create_task(collector.run(), name="loket-collector")
+        port = bound_port(runner)
+        # Tests and scripts read this line to find the port when asked for port 0.
+        print(f"Loket listening on http://{host}:{port}", flush=True)
+        print(f"  console: http://{host}:{port}/console/", flush=True)
+        print(f"  demo shop: http://{host}:{port}/demo/", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
     finally:
-        print("Loket stopping", flush=True)
-        collecting.cancel()
-        collector.stop()
-        await runner.cleanup()
-        shared_encoder().close()
+        if listening:
+            print("Loket stopping", flush=True)
+        if collecting is not None:
+            collecting.cancel()
+        if collector is not None:
+            collector.stop()
+        try:
+            await runner.cleanup()
+        finally:
+            shared_encoder().close()
+
+
+def _os_reason(exc: OSError) -> str:
+    """'address already in use' for an OSError, without its errno and address."""
+    if isinstance(exc, socket.gaierror):
+        reason = str(exc.strerror or exc)
+    elif exc.errno is not None:
+        reason = os.strerror(exc.errno)
+    else:
+        reason = str(exc)
+    return reason[:1].lower() + reason[1:]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = with_overrides(_settings(args), host=args.host, port=args.port)
+    settings = with_overrides(
+        load_command_settings(args.config, store_must_exist=False), host=args.host, port=args.port
+    )
     if not settings.bot.faq_dir.is_dir():
         raise ConfigError(f"{settings.source}: bot.faq_dir: no such folder: {settings.bot.faq_dir}")
+    prepare_data_dir(settings)
     asyncio.run(_serve(settings))
     return 0
 
@@ -78,12 +125,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _read_password(args: argparse.Namespace, prompt: str = "Password: ") -> str:
-    if sys.stdin.isatty():
-        password = getpass.getpass(prompt)
-        if getpass.getpass("Again: ") != password:
-            raise SystemExit("loket: the passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        if sys.stdin.isatty():
+            password = getpass.getpass(prompt)
+            if getpass.getpass("Again: ") != password:
+                raise SystemExit("loket: the passwords differ")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    except EOFError:  # Ctrl-D at the prompt
+        print(file=sys.stderr)
+        raise SystemExit("loket: no password given; nothing changed") from None
     if len(password) < MIN_PASSWORD:
         raise SystemExit(f"loket: a password needs at least {MIN_PASSWORD} characters")
     return password
@@ -145,7 +196,11 @@ def cmd_agents_list(args: argparse.Namespace) -> int:
     return _with_store(_settings(args), work)
 
 
-def _agent_update(args: argparse.Namespace, change: Callable[[Store, int], Awaitable[str]]) -> int:
+def _agent_update(
+    args: argparse.Namespace,
+    change: Callable[[Store, int], Awaitable[str]],
+    settings: Settings | None = None,
+) -> int:
     async def work(store: Store) -> int:
         agent = await store.agent_by_name(args.name)
         if agent is None:
@@ -154,10 +209,19 @@ def _agent_update(args: argparse.Namespace, change: Callable[[Store, int], Await
         print(await change(store, agent.id))
         return 0
 
-    return _with_store(_settings(args), work)
+    return _with_store(settings or _settings(args), work)
 
 
 def cmd_agents_passwd(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def exists(store: Store) -> int:
+        return int(await store.agent_by_name(args.name) is not None)
+
+    # Said before the password is asked for, not after it was typed twice.
+    if not _with_store(settings, exists):
+        print(f"loket: no agent named {args.name!r}", file=sys.stderr)
+        return 1
     password_hash = new_password_hasher().hash(_read_password(args, "New password: "))
 
     async def change(store: Store, agent_id: int) -> str:
@@ -165,7 +229,7 @@ def cmd_agents_passwd(args: argparse.Namespace) -> int:
         await store.delete_sessions_of(agent_id)
         return f"password of {args.name!r} changed; their sessions are logged out"
 
-    return _agent_update(args, change)
+    return _agent_update(args, change, settings)
 
 
 def cmd_agents_disable(args: argparse.Namespace) -> int:
@@ -229,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--display-name", type=display_name, help="name shown to shoppers (default: NAME)"
     )
+    add.add_argument(
+        "--init",
+        action="store_true",
+        help="make a new store when there is none yet (the server makes it when it first"
+        " starts; without --init, a missing store is an error)",
+    )
     add.set_defaults(func=cmd_agents_add)
     verbs.add_parser("list", help="list agents").set_defaults(func=cmd_agents_list)
     passwd = verbs.add_parser("passwd", help="set a new password (prompt or stdin)")
@@ -273,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"loket: configuration error:\n{exc}", file=sys.stderr)
         return 2
-    except StoreError as exc:
+    except (StoreError, ListenError) as exc:
         print(f"loket: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

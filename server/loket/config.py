@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -133,6 +134,30 @@ class RedisSettings(_Section):
     # Socket.IO emits across processes.
     url: str = ""
 
+    @field_validator("url")
+    @classmethod
+    def _is_a_redis_url(cls, value: str) -> str:
+        if not value:
+            return value
+        if not value.startswith(REDIS_SCHEMES):
+            raise ValueError(
+                "must be a Redis URL like 'redis://127.0.0.1:6379/0' (redis://, rediss://"
+                " or unix://)"
+            )
+        # What the Redis client makes of it, without connecting (a port that is no number,
+        # an unknown option value); its messages do not repeat the URL.
+        from redis.connection import parse_url
+
+        try:
+            parse_url(value)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            reason = str(exc)
+            raise ValueError(f"must be a Redis URL: {reason[:1].lower()}{reason[1:]}") from None
+        return value
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
 
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
@@ -146,20 +171,57 @@ class Settings(_Section):
     routing: RoutingSettings = RoutingSettings()
     # Where the file came from, for messages; not a key in the file.
     source: str = Field(default="<defaults>", exclude=True)
+    # The keys set by an environment variable, as (key, variable), for messages.
+    from_env: tuple[tuple[str, str], ...] = Field(default=(), exclude=True)
 
     @property
     def store_path(self) -> Path:
         return self.server.data_dir / self.store.path
 
+    def origin(self, key: str) -> str:
+        """Where the value of `key` (like 'server.data_dir') came from, to start a message:
+        the file, or the environment variable that overrode it."""
+        for name, variable in self.from_env:
+            if name == key:
+                return f"environment variable {variable}"
+        return self.source
 
-def _format_error(source: str, error: Mapping[str, Any]) -> str:
+
+# Keys whose values are never printed: any whose name says it holds a secret.
+_SECRET_KEY = re.compile(r"secret|password|passwd|token|key$")
+# The credentials in a URL (redis://user:password@host): shown as ***.
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@]*(?=@)")
+
+
+def without_credentials(url: str) -> str:
+    """`url` with the user and password it holds (redis://user:password@host) as ***."""
+    return _URL_CREDENTIALS.sub("***", url)
+
+
+def _shown_value(key: str, value: Any) -> str:
+    """' (got VALUE)' for a message about `key`, without anything secret."""
+    if isinstance(value, dict):
+        return ""
+    if _SECRET_KEY.search(key.rsplit(".", 1)[-1]):
+        return " (the value is not shown: it is a secret)"
+    if isinstance(value, str):
+        value = without_credentials(value)
+    return f" (got {value!r})"
+
+
+def _format_error(
+    source: str, error: Mapping[str, Any], from_env: Mapping[str, str] | None = None
+) -> str:
+    """One line for a validation error: where the value came from (the file, or the
+    environment variable that set it), the key and the reason; never a secret's value."""
     key = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
         return f"{source}: {key}: unknown key"
+    for name, variable in (from_env or {}).items():
+        if key == name or key.startswith(name + "."):
+            source = f"environment variable {variable}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    value = error.get("input")
-    shown = "" if isinstance(value, dict) else f" (got {value!r})"
-    return f"{source}: {key}: {message}{shown}"
+    return f"{source}: {key}: {message}{_shown_value(key, error.get('input'))}"
 
 
 def parse_settings(
@@ -167,20 +229,23 @@ def parse_settings(
 ) -> Settings:
     """Build settings from parsed TOML plus environment overrides, or raise ConfigError."""
     merged: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    from_env: dict[str, str] = {}
     for variable, (section, key) in ENV_OVERRIDES.items():
         value = (env if env is not None else os.environ).get(variable)
         if value:
             part = merged.setdefault(section, {})
             if isinstance(part, dict):
                 part[key] = value
+                from_env[f"{section}.{key}"] = variable
     merged["source"] = source
+    merged["from_env"] = tuple(from_env.items())
     # TOML has types: a number or true/false written as text is a mistake, not a value to
     # convert ("off" would silently mean false).
     lines = [f"{source}: {problem}" for problem in _scalar_type_mistakes(Settings, data, "")]
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
-        lines += [_format_error(source, err) for err in exc.errors()]
+        lines += [_format_error(source, err, from_env) for err in exc.errors()]
     if lines:
         raise ConfigError("\n".join(dict.fromkeys(lines)))
     return settings
@@ -204,7 +269,7 @@ def _scalar_type_mistakes(
         if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(value, dict):
             mistakes += _scalar_type_mistakes(kind, value, f"{where}.")
         elif kind in _SCALAR_WORDS and not _is_a(kind, value):
-            mistakes.append(f"{where}: should be {_SCALAR_WORDS[kind]} (got {value!r})")
+            mistakes.append(f"{where}: should be {_SCALAR_WORDS[kind]}{_shown_value(where, value)}")
     return mistakes
 
 
@@ -243,25 +308,56 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
 
 
 def load_command_settings(path: str | Path | None, *, store_must_exist: bool) -> Settings:
-    """`load_settings` for a `loket` command. Without a config file (none named, none in
-    this folder) the defaults are used, with a warning naming the store they point at; a
-    command that works on an existing store then refuses to make a new one (run in the
-    wrong folder, `loket agents add` would add an agent the running server never sees)."""
+    """`load_settings` for a `loket` command. A command that works on an existing store
+    refuses when there is none where the settings point (run in the wrong folder, or
+    without the LOKET_DATA_DIR the server has, `loket agents add` would add an agent to a
+    new store the running server never sees). Without a config file (none named, none in
+    this folder) the defaults are used, with a warning naming the store they point at."""
     settings = load_settings(path)
-    if path is None and not Path(DEFAULT_CONFIG).exists():
-        where = Path.cwd()
-        if store_must_exist and not settings.store_path.exists():
+    no_file = path is None and not Path(DEFAULT_CONFIG).exists()
+    if store_must_exist and not settings.store_path.exists():
+        if no_file:
             raise ConfigError(
-                f"no {DEFAULT_CONFIG} in {where} and no store at {settings.store_path}: run"
-                f" this in the folder of your {DEFAULT_CONFIG}, or name it with --config"
+                f"no {DEFAULT_CONFIG} in {Path.cwd()} and no store at {settings.store_path}:"
+                f" run this in the folder of your {DEFAULT_CONFIG}, or name it with --config"
             )
+        raise ConfigError(
+            f"{settings.origin('server.data_dir')}: server.data_dir: no store in"
+            f" {settings.server.data_dir} (no {settings.store_path}). `loket serve` makes it"
+            " when it first starts; `loket agents add NAME --init` makes a new one here. If"
+            " your server runs with another --config or LOKET_DATA_DIR, give the same here."
+        )
+    if no_file:
         log.warning(
             "no %s in %s: using the defaults (store: %s)",
             DEFAULT_CONFIG,
-            where,
+            Path.cwd(),
             settings.store_path,
         )
     return settings
+
+
+def prepare_data_dir(settings: Settings) -> None:
+    """Make the data folder (and the store's) when missing, for a command that may make
+    a new store; a ConfigError naming the key when it cannot be used."""
+    for key, folder in (
+        ("server.data_dir", settings.server.data_dir),
+        ("store.path", settings.store_path.parent),
+    ):
+        if key == "store.path" and not settings.store.path.parent.parts:
+            break  # the store lies in the data folder itself
+        where = settings.origin(key)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ConfigError(f"{where}: {key}: {folder} is a file, not a folder") from None
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise ConfigError(f"{where}: {key}: cannot make {folder}: {reason}") from None
+        except ValueError as exc:  # a NUL in the path
+            raise ConfigError(f"{where}: {key}: {exc}") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigError(f"{where}: {key}: {folder} is not writable for this user")
 
 
 def with_overrides(settings: Settings, **server: Any) -> Settings:

@@ -35,6 +35,9 @@ STRETCH_DAYS = 14
 
 _MINUTES_PER_DAY = 24 * 60
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
+# A date as written in [hours]: year, month and day, like 2026-12-25 (ISO 8601's other
+# forms, 20261225 or 2026-W52-5, are not what anyone means to write there).
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 # A range as minutes after midnight of the day it starts on; the end may pass 24:00.
 Range = tuple[int, int]
@@ -70,10 +73,13 @@ def parse_date(value: object) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+        if value.strip() != value:
+            raise ValueError(f"{value!r} has spaces around the date; write it like 2026-12-25")
+        if _DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
     raise ValueError(f"{value!r} is not a date like 2026-12-25")
 
 

@@ -28,7 +28,7 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from engineio.async_socket import AsyncSocket
 from engineio.packet import CLOSE, MESSAGE, NOOP, PING
 from engineio.packet import Packet as EnginePacket
-from socketio.packet import EVENT, Packet
+from socketio.packet import ACK, CONNECT, DISCONNECT, EVENT, Packet
 
 log = logging.getLogger(__name__)
 
@@ -207,16 +207,29 @@ async def _serve(
                 # `receive` does with it, without decoding a packet first.
                 socket.schedule_ping()
                 continue
-            if on_message is not None and isinstance(data, str) and data[:1] == "4":
+            if not isinstance(data, str):
+                # Loket speaks text only; binary frames come from no Loket client.
+                refuse_input(socket.sid, "a binary WebSocket frame")
+                break
+            kind = data[:1]
+            if kind == "4" and on_message is not None:
                 try:
+                    # Socket.IO packets the protocol does not allow close the connection
+                    # there (SocketServer._handle_eio_message), with a warning.
                     await on_message(socket.sid, data[1:])
                 except Exception:
                     log.exception("a message from %s failed", socket.sid)
                 continue
+            if kind not in ENGINE_PACKET_TYPES:
+                refuse_input(socket.sid, f"no engine.io packet: {_preview(data)}")
+                break
             try:
                 await socket.receive(EnginePacket(encoded_packet=data))
-            except engineio.exceptions.UnknownPacketError:  # pragma: no cover
-                pass
+            except engineio.exceptions.UnknownPacketError:
+                pass  # one only the server sends (open, ping, noop): as engine.io, ignored
+            except ValueError:
+                refuse_input(socket.sid, f"no engine.io packet: {_preview(data)}")
+                break
             except engineio.exceptions.SocketIsClosedError:
                 break
             except Exception:  # pragma: no cover - as engine.io: log, and go on
@@ -225,6 +238,22 @@ async def _serve(
         queue.detach()
         writer.close()
         await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+
+# The types of engine.io packets, open (0) to noop (6); text starting otherwise is none.
+ENGINE_PACKET_TYPES = frozenset("0123456")
+
+
+def refuse_input(sid: str, what: str) -> None:
+    """Say, in one line, why a connection that sent what no client sends is closed.
+
+    A warning without a traceback: anyone can send such input without logging in, and it
+    is no fault of the server."""
+    log.warning("closing connection %s: it sent %s", sid, what)
+
+
+def _preview(data: str) -> str:
+    return repr(data[:40] + ("…" if len(data) > 40 else ""))
 
 
 async def _receive(ws: WebSocketResponse, silence: float | None) -> str | bytes | None:
@@ -292,6 +321,8 @@ class TextPacket(Packet):  # type: ignore[misc]
     json = FastJson
 
     def decode(self, encoded_packet: str | bytes) -> int:
+        if not isinstance(encoded_packet, str):
+            raise BadPacket("a binary message")
         try:
             count: int = super().decode(encoded_packet)
         except UnreadableJson:
@@ -299,7 +330,17 @@ class TextPacket(Packet):  # type: ignore[misc]
             # the client is answered (an error ack, a connect_error), not left waiting.
             self.data = UNREADABLE
             return 0
+        except (ValueError, TypeError, IndexError):
+            raise BadPacket(f"no Socket.IO packet: {_preview(encoded_packet)}") from None
         return count
+
+
+class BadPacket(ValueError):
+    """A message that is no Socket.IO packet a Loket client sends (garbage, binary)."""
+
+
+# The Socket.IO packets a client sends to Loket: no binary events or acks.
+CLIENT_PACKETS = frozenset({CONNECT, DISCONNECT, EVENT, ACK})
 
 
 class SendQueue:
@@ -500,3 +541,30 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
         await super()._handle_event(eio_sid, namespace, id, client_event(data))
+
+    async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
+        """python-socketio's dispatch of a message, for the text packets Loket's clients send.
+
+        A message that is no such packet (garbage, a binary or connect_error packet) closes
+        the connection with a one-line warning, instead of an error with a traceback for
+        every one anyone sends."""
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+            if pkt.packet_type not in CLIENT_PACKETS:
+                raise BadPacket(f"a Socket.IO packet of type {pkt.packet_type}")
+        except BadPacket as exc:
+            refuse_input(eio_sid, str(exc))
+            socket = self.eio.sockets.get(eio_sid)
+            if socket is not None:
+                # Without waiting for its queue: a long-polling client may never fetch it.
+                await socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
+                self.eio.sockets.pop(eio_sid, None)
+            return
+        if pkt.packet_type == CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif pkt.packet_type == DISCONNECT:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        elif pkt.packet_type == EVENT:
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        else:
+            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
