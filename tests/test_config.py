@@ -142,6 +142,25 @@ def test_serve_that_fails_after_opening_the_store_exits(tmp_path: Path) -> None:
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:s3cr/et@h:6379/0",  # a password with a slash
+        "redis://user:p@ss@h:x/0",  # with an @
+        "redis://h:x/0?password=s3cret",  # as a query parameter
+    ],
+)
+def test_no_part_of_a_redis_password_is_printed(tmp_path: Path, url: str) -> None:
+    """However the password is written into the URL, an error about the URL shows none of
+    it: neither in the value nor in the Redis client's own reason."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_write(tmp_path, ""), env={"LOKET_REDIS_URL": url})
+    message = str(caught.value)
+    assert "redis.url: must be a Redis URL" in message, message
+    for part in ("s3cr", "et@", "p@ss", "user"):
+        assert part not in message, message
+
+
 def test_errors_never_show_a_secret_and_name_the_variable_that_set_it(tmp_path: Path) -> None:
     """A secret that is refused is not printed, from the file or from the environment;
     one from the environment is blamed on its variable, not on the file. A password in a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
@@ -297,6 +298,32 @@ async def test_a_left_question_whose_callback_was_not_written_is_kept_when_sent_
     assert len(texts) == 2 and texts[1].startswith("Thank you! We have your question.")
     (callback,) = await store.open_callbacks()
     assert (callback.question, callback.email) == ("Can I exchange my shoes?", "sam@example.com")
+
+
+async def test_a_left_question_sent_twice_at_once_is_kept_once(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Two tabs send the same left question (one client id) at the same moment: one
+    message, one callback on the agents' list."""
+    server, clock = live
+    clock.now = WEDNESDAY_EVENING
+    async with shopper(server.url, auth={"locale": "en"}) as (one, _):
+        token = (await call(one, "/shopper", "sync"))["token"]
+        async with shopper(server.url, auth={"token": token}) as (two, _):
+            question = {
+                "client_id": new_client_id(),
+                "text": "Can I exchange my shoes?",
+                "email": "sam@example.com",
+            }
+            acks = await asyncio.gather(
+                call(one, "/shopper", "leave_question", question),
+                call(two, "/shopper", "leave_question", question),
+            )
+            assert all(ack["ok"] for ack in acks), acks
+            assert sorted(ack["duplicate"] for ack in acks) == [False, True]
+    assert len(await server.services.store.open_callbacks()) == 1
+    (conversation,) = server.services.conversations._live.values()
+    assert conversation.open_callbacks == 1
 
 
 async def test_transfer_to_another_agent_or_back_to_the_queue(
@@ -900,11 +927,46 @@ async def test_shoppers_are_told_when_an_agent_can_come_and_when_none_can(
             came = await english_inbox.wait_for("availability")
             assert (came["staffed"], came["people"], came["text"]) == (True, True, "We're here")
             assert (await german_inbox.wait_for("availability"))["text"] == "Wir sind da"
-            async with agent(server.url, bram):
-                pass  # a second agent changes nothing for shoppers
+            async with agent(server.url, bram) as (other, _):
+                # A second agent changes nothing for shoppers (and leaves as away, so is
+                # not awaited back).
+                assert (await call(other, "/agent", "status", {"status": "away"}))["ok"]
             assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
             gone = await english_inbox.wait_for("availability", lambda a: a["people"] is False)
             assert gone["text"] == "Nobody is online right now"
             assert (await call(german, "/shopper", "sync"))["availability"]["people"] is False
         told = [(a["people"], a["text"]) for a in english_inbox.of("availability")]
         assert told == [(True, "We're here"), (False, "Nobody is online right now")]
+
+
+async def test_shoppers_are_told_when_staffed_hours_begin_and_a_reload_is_no_absence(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """When staffed hours begin with nobody online, the line changes from "back at 09:00"
+    to "nobody is online"; an agent's console reloading is not announced as nobody there."""
+    server, clock = live
+    clock.now = WEDNESDAY_EVENING + 12 * 3600 + 59 * 60  # Thursday 08:59 in Amsterdam
+    conversations = server.services.conversations
+    await conversations.tick()
+    async with shopper(server.url, auth={"locale": "en"}) as (widget, inbox):
+        before = (await call(widget, "/shopper", "sync"))["availability"]
+        assert (before["staffed"], before["text"]) == (False, "Back today at 09:00")
+        clock.advance(60)
+        await conversations.tick()
+        opened = await inbox.wait_for("availability")
+        assert (opened["staffed"], opened["people"]) == (True, False)
+        assert opened["text"] == "Nobody is online right now"
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna):
+            await inbox.wait_for("availability", lambda a: a["people"] is True)
+        # The console is gone, but within the grace period it may be back any moment.
+        clock.advance(5)
+        await conversations.tick()
+        async with agent(server.url, anna):
+            pass
+        clock.advance(5)
+        await conversations.tick()
+        assert [a["people"] for a in inbox.of("availability")] == [False, True]
+        clock.advance(60)
+        await conversations.tick()
+        await inbox.wait_for("availability", lambda a: a["people"] is False and a["staffed"])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
-from loket.store import ConversationRecord, MessageRecord, Store, StoreError
+from loket.store import ConversationRecord, MessageRecord, Store, StoreError, store_failure
 from loket.store.db import WriteConnection
 from tests.support import run_loket, write_config
 
@@ -179,3 +180,12 @@ async def test_a_write_op_that_waits_on_something_else_fails_alone(tmp_path: Pat
         assert refreshed is not None and refreshed.locale is None  # rolled back
     finally:
         await store.close()
+
+
+def test_only_a_refusing_disk_counts_as_the_store_failing() -> None:
+    """A full or read-only disk is the store failing (clients are told to send again, and
+    /healthz shows it); a write that breaks a rule of the schema is a bug, not that."""
+    assert store_failure(sqlite3.OperationalError("database or disk is full"))
+    assert store_failure(StoreError("the writer is not running"))
+    assert not store_failure(sqlite3.IntegrityError("UNIQUE constraint failed"))
+    assert not store_failure(ValueError("no"))

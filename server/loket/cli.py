@@ -52,10 +52,21 @@ class ListenError(Exception):
     """The server cannot listen where it is told to; `str(exc)` says where and why."""
 
 
+# Connections the kernel queues before they are accepted (aiohttp's own default).
+LISTEN_BACKLOG = 128
+
+
 async def _serve(settings: Settings) -> None:
     if settings.bot.semantic:
         # Questions are encoded in a child process, never holding the event loop's GIL.
         use_encoder_process()
+    # The port first: a second server started on a taken port must stop before it opens
+    # the store (its start-up writes: quiet conversations closed, unanswered ones answered).
+    host, port = settings.server.host, settings.server.port
+    try:
+        listener = socket.create_server((host, port), backlog=LISTEN_BACKLOG)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {_os_reason(exc)}") from None
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
     collector: CollectorPolicy | None = None
     collecting: asyncio.Task[None] | None = None
@@ -65,12 +76,7 @@ async def _serve(settings: Settings) -> None:
     # process alive, listening nowhere.
     try:
         await runner.setup()
-        host, port = settings.server.host, settings.server.port
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError as exc:
-            raise ListenError(f"cannot listen on {host}:{port}: {_os_reason(exc)}") from None
+        await web.SockSite(runner, listener, backlog=LISTEN_BACKLOG).start()
         listening = True
         # Short collector pauses with many shoppers connected (see loket/collector.py).
         collector = CollectorPolicy()
@@ -96,6 +102,7 @@ async def _serve(settings: Settings) -> None:
         try:
             await runner.cleanup()
         finally:
+            listener.close()
             shared_encoder().close()
 
 

@@ -152,6 +152,9 @@ class RedisSettings(_Section):
             parse_url(value)  # type: ignore[no-untyped-call]
         except ValueError as exc:
             reason = str(exc)
+            if without_credentials(value) != value:
+                # The client's reason may quote part of a password ("as 's3cr'").
+                reason = "it cannot be read (check the host, the port and the database number)"
             raise ValueError(f"must be a Redis URL: {reason[:1].lower()}{reason[1:]}") from None
         return value
 
@@ -189,13 +192,21 @@ class Settings(_Section):
 
 # Keys whose values are never printed: any whose name says it holds a secret.
 _SECRET_KEY = re.compile(r"secret|password|passwd|token|key$")
-# The credentials in a URL (redis://user:password@host): shown as ***.
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@]*(?=@)")
+# A password given as a query parameter (redis://host/0?password=...).
+_QUERY_PASSWORD = re.compile(r"(?<=[?&]password=)[^&#]*", re.IGNORECASE)
 
 
 def without_credentials(url: str) -> str:
-    """`url` with the user and password it holds (redis://user:password@host) as ***."""
-    return _URL_CREDENTIALS.sub("***", url)
+    """`url` with the user and password it holds as ***: everything between '://' and the
+    last '@' before the query (a password may hold '/' or '@'), and a `password=` query
+    parameter."""
+    scheme, separator, rest = url.partition("://")
+    if separator:
+        address, question, query = rest.partition("?")
+        if "@" in address:
+            address = "***" + address[address.rindex("@") :]
+        rest = address + question + query
+    return _QUERY_PASSWORD.sub("***", scheme + separator + rest)
 
 
 def _shown_value(key: str, value: Any) -> str:

@@ -276,8 +276,9 @@ class Conversations:
         self._background: set[asyncio.Task[Any]] = set()
         # (conversation id, seq) of shopper messages the bot is answering now.
         self._answering: set[tuple[int, int]] = set()
-        # Whether shoppers were last told that a person can come now (None: not yet).
-        self._people_announced: bool | None = None
+        # Whether shoppers were last told it is staffed, and that a person can come now
+        # (None: not yet).
+        self._people_announced: tuple[bool, bool] | None = None
         self._handling: deque[float] = deque(maxlen=50)
         self.responder: Responder | None = None
 
@@ -398,9 +399,16 @@ class Conversations:
         """Staffed hours as the shopper is told them; within them, with nobody online, the
         sentence says so rather than "We're here"."""
         found = availability(self._now_dt(), self._hours, language or "nl")
-        if found.staffed and not self._presence.online():
+        if found.staffed and not self._agents_here():
             return dataclasses.replace(found, text=say("nobody_here", language))
         return found
+
+    def _agents_here(self) -> bool:
+        """An agent online, or one whose console is reconnecting (a reload): shoppers are
+        not told nobody is there for the seconds a reload takes."""
+        return bool(self._presence.online()) or self._presence.coming_back(
+            self._clock(), self._routing.disconnect_grace_seconds
+        )
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -408,8 +416,8 @@ class Conversations:
         return self._hours.zone
 
     def people_available(self) -> bool:
-        """Whether a person could come now: staffed, and an agent online."""
-        return self._hours.is_staffed(self._now_dt()) and bool(self._presence.online())
+        """Whether a person could come now: staffed, and an agent online (or reconnecting)."""
+        return self._hours.is_staffed(self._now_dt()) and self._agents_here()
 
     def queue(self) -> list[QueuePlace]:
         """The waiting conversations, first come first served, with estimated waits."""
@@ -460,16 +468,18 @@ class Conversations:
             appended = (
                 None if first else self._append(conversation, "shopper", client_id, text, None)
             )
-            if page.url is not None and (page.url, page.title) != (
+            moved = page.url is not None and (page.url, page.title) != (
                 conversation.page_url,
                 conversation.page_title,
-            ):
-                # The agent sees the page the shopper writes from now.
+            )
+            if moved:
+                # The agent sees the page the shopper writes from now (written and
+                # announced with a routing change, if there is one).
                 conversation.page_url, conversation.page_title = page.url, page.title
-                if not changes:
-                    changes = [(conversation, conversation.state)]
         try:
             await self._settle(changes)
+            if moved and not changes:
+                await self._page_moved(conversation)
         except BaseException:
             if appended is not None:
                 # The message is being stored all the same: let it finish, so it is not
@@ -484,11 +494,25 @@ class Conversations:
             message, duplicate = await appended
         if not duplicate:
             await self._announce(conversation, message, origin, respond)
-        elif respond and message.seq == conversation.last_seq:
+        elif (
+            respond
+            and message.seq == conversation.last_seq
+            and conversation.state in (State.BOT, State.QUEUED)
+        ):
             # Acknowledged, then the server stopped before the bot answered: the resend
             # gets the answer.
             self._after_shopper_message(conversation, message)
         return conversation, message, duplicate
+
+    async def _page_moved(self, conversation: Conversation) -> None:
+        """Store and announce a conversation's new page: nothing else changed, so no
+        routing and no queue update."""
+        failed, error = await self._persist([conversation])
+        if failed:
+            # Written again with the conversation's next change.
+            log.warning("the page of conversation %d was not stored: %s", conversation.id, error)
+            return
+        await self._events.conversation_changed(conversation, conversation.state)
 
     async def answer_unanswered(self) -> int:
         """Answer the shoppers whose last message the bot had not answered when the server
@@ -633,11 +657,17 @@ class Conversations:
             shopper, client_id, text, page, respond=False
         )
         # The question and the callback are two writes: a resend after the second failed
-        # finds the question stored, and adds what is missing.
-        if not duplicate or not await self._store.has_callback(conversation.id, message.text):
-            await self._store.add_callback(
-                conversation.id, shopper.id, message.text, email=email, phone=phone, now=self._now()
-            )
+        # finds the question stored, and adds what is missing (once: the store keeps one
+        # callback per message, also when the resend races the first attempt).
+        if await self._store.add_callback(
+            conversation.id,
+            shopper.id,
+            message.text,
+            message_seq=message.seq,
+            email=email,
+            phone=phone,
+            now=self._now(),
+        ):
             conversation.open_callbacks += 1
             await self._events.callbacks_changed()
         availability = self.availability(conversation.locale)
@@ -698,11 +728,13 @@ class Conversations:
 
     async def _announce_availability(self) -> None:
         """Tell shoppers when a person can come now where none could, or the other way
-        round (an agent came online, the last one left, staffed hours began or ended)."""
-        people = self.people_available()
-        if people == self._people_announced:
+        round (an agent came online, the last one went away or did not come back), and when
+        staffed hours begin or end."""
+        staffed = self._hours.is_staffed(self._now_dt())
+        people = staffed and self._agents_here()
+        if (staffed, people) == self._people_announced:
             return
-        self._people_announced = people
+        self._people_announced = (staffed, people)
         texts: dict[str, Availability] = {lang: self.availability(lang) for lang in LANGUAGES}
         await self._events.availability_changed(texts, people)
 

@@ -60,6 +60,8 @@ PIECES = [
     "KLANT@VOORBEELD.NL",
     "9:00 en 13:00",
     "LS6 2AB",
+    "PS5 1TB",
+    "m2 3xl",
     "sw1a1aa",
     "14 Kings Road",
     "12 high st",
@@ -121,5 +123,7 @@ def test_addresses_postcodes_and_order_numbers_of_other_countries() -> None:
         "Je pakket is onderweg 2 dagen",
         "We're open 7 days a week, from 9:00 to 17:00",
         "Free delivery above €50, within 2 working days",
+        "Is de PS5 1TB nog leverbaar?",
+        "Een mp3-speler met 4gb, maat m2 3xl",
     ):
         assert personal_data(harmless) == [], harmless

@@ -11,6 +11,16 @@ from collections.abc import Callable
 # without case-insensitive matching, and every pattern but the e-mail address needs a
 # digit, so the text's runs of digits are found once and a pattern is searched for only
 # when the runs leave it a chance (see `_Runs`): most texts hold few digits or none.
+# The postcode areas of the United Kingdom, the letters a British postcode starts with.
+_UK_AREAS = re.sub(
+    r"\s+",
+    "|",
+    """ab al ba bb bd bh bl bn br bs bt ca cb cf ch cm co cr ct cv cw da dd de dg dh dl dn dt
+    dy ec eh en ex fk fy gl gu gy ha hd hg hp hr hs hu hx ig im ip iv je ka kt kw ky la ld le
+    ll ln ls lu me mk ml ne ng nn np nr nw ol ox pa pe ph pl po pr rg rh rm sa se sg sk sl sm
+    sn so sp sr ss st sw sy ta td tf tn tq tr ts tw ub wa wc wd wf wn wr ws wv yo ze
+    b e g l m n s w""".strip(),
+)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
 # The two ways an address is written, each starting or ending with the house number.
 _NUMBER_THEN_STREET = (
@@ -27,11 +37,12 @@ _NEEDS_DIGIT: dict[str, re.Pattern[str]] = {
     # Dutch and international phone numbers: 06-12345678, 020 123 4567, +31 6 1234 5678.
     "phone": re.compile(r"(?:\+|00)\d{1,3}[\s-]?\(?\d[\d\s()-]{7,}\d|\b0\d[\d\s-]{7,}\d\b"),
     # Dutch postcodes (1234 AB: never F, I, O, Q, U or Y, nor SA, SD or SS; and not a
-    # number before a short word, "2024 at") and British ones (LS6 2AB, SW1A 1AA).
+    # number before a short word, "2024 at") and British ones (LS6 2AB, SW1A 1AA: a real
+    # postcode area, and an inward code without C, I, K, M, O or V; not "PS5 1TB").
     "postcode": re.compile(
         r"\b[1-9]\d{3}(?:(?!sa|sd|ss)[a-ehj-npr-tv-xz]{2}"
         r"|\s(?!sa|sd|ss|en|at|te|me|as|an|de|he|we|be|am|pm|na)[a-ehj-npr-tv-xz]{2})\b"
-        r"|\b[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}\b"
+        rf"|\b(?:{_UK_AREAS})\d[a-z\d]?\s?\d(?!gb|tb|xl|xs)[abd-hjlnp-uw-z]{{2}}\b"
     ),
     # A street and house number: "14 Kings Road", "12 High St", "Kerkstraat 12",
     # "Hauptstraße 5a", "Ringweg 3".

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from loket.proxy import client_address
 from loket.ratelimit import TokenBucket
 from loket.realtime.transport import Refusal, set_ping_interval
 from loket.services import Services
-from loket.store import StoreError
+from loket.store import store_failure
 
 log = logging.getLogger(__name__)
 
@@ -167,11 +166,11 @@ class LoketNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if exc.code == "rate_limited":
                 await self._maybe_drop(sid)
             return exc.to_ack()
-        except (StoreError, sqlite3.Error) as exc:
-            outcome = "store_failed"
-            log.error("%s %s: the store failed: %s", self.namespace, event, exc)
-            return LoketError("store_failed", "It could not be saved; send it again.").to_ack()
-        except Exception:
+        except Exception as exc:
+            if store_failure(exc):
+                outcome = "store_failed"
+                log.error("%s %s: the store failed: %s", self.namespace, event, exc)
+                return LoketError("store_failed", "It could not be saved; send it again.").to_ack()
             outcome = "internal"
             log.exception("%s %s failed", self.namespace, event)
             return LoketError("internal", "Something went wrong on the server.").to_ack()

@@ -1,6 +1,6 @@
 """The store: SQLite schema, migrations, and the only code that writes SQL."""
 
-from loket.store.db import Database, StoreError
+from loket.store.db import Database, StoreError, store_failure
 from loket.store.records import (
     AgentRecord,
     CallbackRecord,
@@ -25,4 +25,5 @@ __all__ = [
     "Store",
     "StoreError",
     "run_with_store",
+    "store_failure",
 ]

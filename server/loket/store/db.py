@@ -83,6 +83,17 @@ Synchronous = Literal["full", "normal"]
 WRITE_FAILURE_SECONDS = 60.0
 
 
+def store_failure(error: BaseException) -> bool:
+    """Whether `error` is the store failing (the disk or the file refused: full, read-only,
+    an I/O error), which a retry may get past; not a write that breaks a rule of the
+    schema, which is a bug and says nothing about the store's health."""
+    if isinstance(error, StoreError | sqlite3.OperationalError):
+        return True
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, sqlite3.IntegrityError
+    )
+
+
 class StoreError(Exception):
     """The store could not do what was asked (the disk, the file, or a broken invariant)."""
 
@@ -268,12 +279,7 @@ class Database:
             _settle(pending.future, result=result)
 
     def _note_failure(self, error: BaseException) -> None:
-        # The disk or the file refused (full, read-only, I/O error); not a write that
-        # breaks a rule of the schema, which says nothing about the store's health.
-        if isinstance(error, sqlite3.OperationalError | OSError) or (
-            isinstance(error, sqlite3.DatabaseError)
-            and not isinstance(error, sqlite3.IntegrityError)
-        ):
+        if store_failure(error):
             self.write_failed = (time.monotonic(), str(error))
 
     async def _transaction(self, ops: list[WriteOp]) -> list[Any]:

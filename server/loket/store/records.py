@@ -140,6 +140,8 @@ class CallbackRecord:
     created_at: int
     answered_at: int | None
     agent_id: int | None
+    # The sequence number of the shopper's message holding the question.
+    message_seq: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> CallbackRecord:

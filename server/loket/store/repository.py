@@ -535,30 +535,24 @@ class Store:
         shopper_id: int,
         question: str,
         *,
+        message_seq: int,
         email: str | None,
         phone: str | None,
         now: int,
-    ) -> CallbackRecord:
-        async def op(conn: WriteConnection) -> int:
+    ) -> bool:
+        """Keep a left question; False when the message holding it has one already (a
+        resend), which is then left as it is."""
+
+        async def op(conn: WriteConnection) -> bool:
             cursor = await conn.execute(
                 "INSERT INTO callbacks (conversation_id, shopper_id, question, email, phone,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, shopper_id, question, email, phone, now),
+                " created_at, message_seq) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (conversation_id, message_seq) DO NOTHING",
+                (conversation_id, shopper_id, question, email, phone, now, message_seq),
             )
-            return int(cursor.lastrowid or 0)
+            return cursor.rowcount == 1
 
-        callback_id = await self.db.write(op)
-        row = await self.db.fetch_one("SELECT * FROM callbacks WHERE id = ?", (callback_id,))
-        assert row is not None
-        return CallbackRecord.from_row(row)
-
-    async def has_callback(self, conversation_id: int, question: str) -> bool:
-        """Whether `question` was left in the conversation (answered since, or not)."""
-        row = await self.db.fetch_one(
-            "SELECT 1 FROM callbacks WHERE conversation_id = ? AND question = ? LIMIT 1",
-            (conversation_id, question),
-        )
-        return row is not None
+        return bool(await self.db.write(op))
 
     async def open_callbacks(self) -> list[CallbackRecord]:
         rows = await self.db.fetch_all(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,7 +15,7 @@ from loket.errors import LoketError
 from loket.keys import SERVICES, SIO
 from loket.proxy import client_address, over_tls
 from loket.realtime.agent import end_session
-from loket.store import StoreError
+from loket.store import StoreError, store_failure
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,9 @@ async def api_errors(
         return await handler(request)
     except LoketError as exc:
         return web.json_response(exc.to_ack(), status=_status_of(exc))
-    except (StoreError, sqlite3.Error) as exc:
+    except Exception as exc:
+        if not store_failure(exc):
+            raise
         log.error("%s %s: the store failed: %s", request.method, request.path, exc)
         return json_error(503, "store_failed", "The store cannot be written now; try again.")
 
