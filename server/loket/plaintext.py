@@ -40,7 +40,10 @@ def check_plain(text: str, what: str = "The message") -> None:
 
 def trimmed(text: str) -> str:
     """`text` without white space at its ends, the way the widget and the console count it."""
-    return _EDGES.sub("", text)
+    stripped = text.strip()
+    if stripped[:1] != "\ufeff" and stripped[-1:] != "\ufeff":
+        return stripped  # the usual case, without the regular expression
+    return _EDGES.sub("", stripped)
 
 
 def made_plain(text: str) -> str:
