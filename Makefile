@@ -2,6 +2,8 @@
 # Both set everything up first (Python venv, npm packages, browser bundles).
 
 PYTHON ?= python3
+# Test workers: the suite mostly waits for real servers, browsers and clocks.
+TEST_WORKERS ?= 2
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
@@ -37,12 +39,17 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
+# Two passes: everything in parallel, then the tests that time something, alone (exit
+# code 5 is "none selected", e.g. when PYTEST_ARGS names a file without such tests).
+PYTEST_RUN = $(VENV)/bin/pytest -q -n $(TEST_WORKERS) -m "not timing" $(PYTEST_ARGS) \
+	&& { $(VENV)/bin/pytest -q -m timing $(PYTEST_ARGS) || [ $$? -eq 5 ]; }
+
 pytest: setup
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(PYTEST_RUN)
 
 test: setup lint typecheck
 	cd widget && npm run --silent typecheck
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(PYTEST_RUN)
 
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)

@@ -23,13 +23,22 @@ async def _bot_reply(url: str, text: str) -> dict[str, Any]:
 
 
 async def _agent_answers(
-    url: str, question: str, answer: str, *, reusable: bool, locale: str = "nl"
+    url: str,
+    question: str | list[str],
+    answer: str,
+    *,
+    reusable: bool,
+    locale: str = "nl",
+    customer: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A shopper asks while nobody is online; an agent then takes the chat and answers."""
-    async with shopper(url, auth={"locale": locale}) as (widget, _):
-        sent = await call(
-            widget, "/shopper", "message", {"client_id": new_client_id(), "text": question}
-        )
+    """A shopper (vouched for by the shop, with `customer`) asks while nobody is online, in
+    one message or several; an agent then takes the chat and answers."""
+    auth: dict[str, Any] = {"locale": locale, **({"customer": customer} if customer else {})}
+    async with shopper(url, auth=auth) as (widget, _):
+        for text in [question] if isinstance(question, str) else question:
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+            )
         ref = {"conversation_id": sent["conversation"]["id"]}
     token = await login(url, "anna", AGENT_PASSWORD)
     async with agent(url, token) as (desk, _):
@@ -104,6 +113,62 @@ async def test_candidate_approved_with_the_cli_answers_without_restart(config_pa
         assert after["text"] == ANSWER
         _, exported, _ = await run_loket(config_path, "learned", "export")
         assert "cadeaubon" in exported and "entries:" in exported
+
+
+async def test_a_faq_answer_given_by_an_agent_teaches_that_entry_a_new_phrasing(
+    config_path: Path,
+) -> None:
+    """An agent who answers a question with a FAQ entry's answer (as the console's search
+    puts it in) teaches the bot to give that entry for the question: one more phrasing of
+    the entry, not a second entry with the same answer."""
+    faq_answer = (
+        "Ja, we verkopen digitale cadeaubonnen vanaf 10 euro, die je direct per e-mail"
+        " ontvangt. Je verzilvert een cadeaubon bij het afrekenen, en een eventueel restbedrag"
+        " blijft op de bon staan. Het saldo zie je door de code in te vullen bij het afrekenen."
+    )
+    question = "Geven jullie personeelsbonnen uit?"
+    async with running(config_path) as live:
+        before = await _bot_reply(live.url, question)
+        assert before["meta"].get("entry_id") != "cadeaubon"
+        # Typed again by hand: case, spacing and the full stop may differ.
+        typed = " ".join(faq_answer.lower().split()).rstrip(".")
+        ack = await _agent_answers(live.url, question, typed, reusable=True)
+        assert ack["learned"]["status"] == "approved"
+        after = await _bot_reply(live.url, question)
+        assert after["meta"]["kind"] == "answer"
+        assert after["meta"]["entry_id"] == "cadeaubon"
+        assert after["text"] == faq_answer
+        bot = live.services.bot
+        assert bot is not None
+        entry = next(e for e in bot.matcher.entries if e.id == "cadeaubon")
+        assert entry.questions[-1] == question
+        assert not any(e.id.startswith("learned:") for e in bot.matcher.entries)
+
+
+async def test_learned_pairs_with_one_answer_are_one_entry(config_path: Path) -> None:
+    """The same answer taught for two questions is one entry with both phrasings, so the
+    bot gives it for either and never offers two choices that lead to the same answer."""
+    answer = (
+        "Een spaarprogramma hebben we niet, maar vaste klanten krijgen elk voorjaar"
+        " een kortingscode."
+    )
+    first_question = "Kan ik punten sparen bij jullie?"
+    second_question = "Hebben jullie een klantenkaart of spaarprogramma?"
+    async with running(config_path) as live:
+        first = await _agent_answers(live.url, first_question, answer, reusable=True)
+        second = await _agent_answers(live.url, second_question, answer + "  ", reusable=True)
+        assert first["learned"]["status"] == second["learned"]["status"] == "approved"
+        assert first["learned"]["id"] != second["learned"]["id"]
+        bot = live.services.bot
+        assert bot is not None
+        learned = [e for e in bot.matcher.entries if e.id.startswith("learned:")]
+        assert [(e.id, e.questions) for e in learned] == [
+            (f"learned:{first['learned']['id']}", (first_question, second_question))
+        ]
+        for question in (first_question, second_question):
+            reply = await _bot_reply(live.url, question)
+            assert reply["meta"]["entry_id"] == f"learned:{first['learned']['id']}"
+            assert reply["text"] == answer
 
 
 async def test_unhelpful_answers_and_unknown_questions_are_kept_for_admins(
@@ -291,27 +356,9 @@ async def test_a_learned_question_leaves_small_talk_out_and_keeps_its_personal_d
         "name": "Sanne Jansen",
     }
     messages = ["Hoi!", "Sanne hier, ik woon op Kerkstraat 12", "Kan de bank naar mijn werk?"]
+    answer = "Ja hoor, Sanne: mail het adres van je werk naar anna@winkel.nl."
     async with running(config_path) as live:
-        async with shopper(live.url, auth={"customer": customer, "locale": "nl"}) as (widget, _):
-            for text in messages:
-                sent = await call(
-                    widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
-                )
-        ref = {"conversation_id": sent["conversation"]["id"]}
-        token = await login(live.url, "anna", AGENT_PASSWORD)
-        async with agent(live.url, token) as (desk, _):
-            await call(desk, "/agent", "take", ref)
-            ack = await call(
-                desk,
-                "/agent",
-                "message",
-                {
-                    **ref,
-                    "client_id": new_client_id(),
-                    "text": "Ja hoor, Sanne: mail het adres van je werk naar anna@winkel.nl.",
-                    "reusable": True,
-                },
-            )
+        ack = await _agent_answers(live.url, messages, answer, reusable=True, customer=customer)
     learned = ack["learned"]
     assert learned["status"] == "candidate"
     assert learned["personal"] == ["address", "email", "name"]
@@ -337,3 +384,26 @@ async def test_a_learned_question_leaves_small_talk_out_and_keeps_its_personal_d
         "Kunnen jullie de bank op mijn werkadres bezorgen?",
     )
     assert code == 0, err
+
+
+async def test_a_reply_not_marked_reusable_is_checked_for_personal_data_when_reviewed(
+    config_path: Path,
+) -> None:
+    """Only a reusable reply is checked as it is sent; any other is a candidate whose
+    personal data (the shopper's name included) is found when it is listed for review."""
+    customer = {
+        "id": "c-8",
+        "signature": customer_signature("shop-secret-0123456789abcdef", "c-8"),
+        "name": "Joris Bakker",
+    }
+    question = "Kan ik de kast ook laten ophalen als hij niet bevalt?"
+    answer = "Zeker Joris, mail de foto's naar retour@winkel.nl en we plannen het ophalen."
+    async with running(config_path) as live:
+        ack = await _agent_answers(live.url, question, answer, reusable=False, customer=customer)
+    learned = ack["learned"]
+    assert learned["status"] == "candidate"
+    assert learned["personal"] is None
+    code, listed, _ = await run_loket(config_path, "learned", "list")
+    assert code == 0 and f"#{learned['id']} (nl)  [personal data: email, name]" in listed, listed
+    code, _, err = await run_loket(config_path, "learned", "approve", str(learned["id"]))
+    assert code == 1 and "personal data (email, name)" in err, err

@@ -572,6 +572,41 @@ async def test_after_a_restart_an_agent_who_does_not_come_back_loses_the_convers
             assert moved.state.value == "assigned" and moved.agent_id not in (None, anna_id)
 
 
+async def test_an_agent_passed_over_stays_passed_over_after_a_restart(
+    routing_config: Path,
+) -> None:
+    """An agent who handed a conversation back to the queue is not given it again when the
+    server restarted meanwhile; once a colleague closed it, nobody is passed over any more."""
+    clock = FakeClock(WEDNESDAY_MORNING)
+    async with running(routing_config, clock) as server:
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna) as (desk, _), shopper(server.url) as (widget, _):
+            held = (await _say(widget, "Kan ik ruilen?"))["conversation"]
+            assert held["agent"]["name"] == "anna"
+            ref = {"conversation_id": held["id"]}
+            assert (await call(desk, "/agent", "transfer", {**ref, "to_agent_id": None}))["ok"]
+            # The only agent online, and passed over: the shopper waits for someone else.
+            assert (await server.services.conversations.get(held["id"])).state.value == "queued"
+        await server.services.conversations.drain()
+    clock.advance(5)
+    async with running(routing_config, clock) as server:
+        conversations = server.services.conversations
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna) as _:
+            waiting = await conversations.get(held["id"])
+            assert waiting.state.value == "queued" and waiting.agent_id is None
+            bram = await login(server.url, "bram", AGENT_PASSWORD)
+            async with agent(server.url, bram) as (desk, _):
+                taken = await conversations.get(held["id"])
+                bram_record = await server.services.store.agent_by_name("bram")
+                assert bram_record is not None
+                assert taken.state.value == "assigned" and taken.agent_id == bram_record.id
+                assert (await call(desk, "/agent", "close", ref))["ok"]
+        rows = await server.services.store.db.fetch_all("SELECT * FROM passed_over")
+        assert rows == []
+        assert (await conversations.get(held["id"])).excluded == set()
+
+
 # -- quiet conversations with the bot ---------------------------------------------------------
 
 

@@ -63,6 +63,32 @@ async def test_same_client_id_is_stored_once(tmp_path: Path) -> None:
         await store.close()
 
 
+async def test_agents_passed_over_are_kept_while_the_conversation_is_open(
+    tmp_path: Path,
+) -> None:
+    """The agents routing passes over for a conversation are stored with its routing fields,
+    replaced whole, read back while it is open, and dropped when it closes for quiet."""
+    store = await _store(tmp_path)
+    try:
+        anna = await store.add_agent("anna", "Anna", "x", is_admin=False, now=1)
+        bram = await store.add_agent("bram", "Bram", "x", is_admin=False, now=1)
+        conversation = await _conversation(store)
+        update = store.update_conversation_op
+        await store.db.write(update(conversation.id, {"passed_over": (anna.id,)}))
+        await store.db.write(update(conversation.id, {"passed_over": (bram.id, anna.id)}))
+        # Without `passed_over`, an update leaves the agents passed over as they are.
+        await store.db.write(update(conversation.id, {"state": "queued", "updated_at": 2}))
+        assert await store.passed_over() == {conversation.id: {anna.id, bram.id}}
+        await store.db.write(update(conversation.id, {"state": "bot", "passed_over": ()}))
+        assert await store.passed_over() == {}
+        await store.db.write(update(conversation.id, {"passed_over": (bram.id,)}))
+        assert await store.close_quiet_bot_conversations(quiet_since=100, now=200) == 1
+        assert await store.passed_over() == {}
+        assert await store.db.fetch_all("SELECT * FROM passed_over") == []
+    finally:
+        await store.close()
+
+
 async def test_a_burst_of_writes_shares_commits(tmp_path: Path) -> None:
     """A thousand concurrent writes commit in far fewer transactions than writes."""
     store = await _store(tmp_path)

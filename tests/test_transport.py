@@ -273,8 +273,8 @@ async def test_input_no_client_sends_closes_the_connection_with_one_warning(
     tmp_path: Path,
 ) -> None:
     """A binary frame, an engine.io packet that is none, or a Socket.IO packet that is none
-    closes the connection with a one-line warning: without logging in, nobody can fill the
-    error log with tracebacks."""
+    closes the connection with a one-line warning naming the address: without logging in,
+    nobody can fill the error log with tracebacks."""
     server = ServerProcess(write_config(tmp_path))
     server.start()
     try:
@@ -287,6 +287,10 @@ async def test_input_no_client_sends_closes_the_connection_with_one_warning(
                 ["49x"],
                 ['451-/shopper,["message",{"_placeholder":true,"num":0}]'],
                 ['40/shopper,{"locale":"nl"}', b"\x00binary after connecting"],
+                # A close packet ends the connection: what follows it is not read.
+                ["1", '40/shopper,{"locale":"nl"}'],
+                # Only a message's data is read, and that as Socket.IO JSON.
+                ["1" + "[" * 5000],
             ):
                 ws, _ = await _engine_session(http, server.url)
                 for frame in frames:
@@ -306,7 +310,7 @@ async def test_input_no_client_sends_closes_the_connection_with_one_warning(
             async with http.get(polling) as response:
                 sid = json.loads((await response.text())[1:])["sid"]
             async with http.post(f"{polling}&sid={sid}", data="4garbage") as response:
-                assert response.status == 200
+                assert response.status == 400
         warnings = 8
         for _ in range(100):
             if sum("WARNING" in line for line in server.output) >= warnings:
@@ -315,5 +319,7 @@ async def test_input_no_client_sends_closes_the_connection_with_one_warning(
     finally:
         server.stop()
     log = "".join(server.output)
-    assert sum("closing connection" in line for line in server.output) == warnings, log
+    refused = [line for line in server.output if "closing connection" in line]
+    assert len(refused) == warnings, log
+    assert all("from 127.0.0.1: it sent" in line for line in refused), log
     assert "Traceback" not in log and " ERROR " not in log, log

@@ -35,6 +35,7 @@ from loket.realtime.transport import (
     SocketServer,
     TextPacket,
     decline_compression,
+    guard_sessions,
 )
 from loket.services import AgentDirectory, Services
 from loket.store import Store
@@ -83,9 +84,22 @@ async def supervise(name: str, work: Callable[[], Awaitable[None]], *, every: fl
         await asyncio.sleep(delay)
 
 
+def library_logger(name: str) -> logging.Logger:
+    """The logger `name`, passing on errors only (unless configured otherwise)."""
+    logger = logging.getLogger(name)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.ERROR)
+    return logger
+
+
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
     """Build the Loket application for `settings`; nothing is opened until it starts."""
-    app = web.Application(middlewares=[http.api_errors], client_max_size=64 * 1024)
+    app = web.Application(
+        middlewares=[http.api_errors],
+        client_max_size=64 * 1024,
+        # A request that is no valid HTTP: one warning line, not a traceback.
+        handler_args={"logger": http.ServerLog(logging.getLogger("aiohttp.server"))},
+    )
     app[SETTINGS] = settings
     manager: socketio.AsyncManager = LeanManager()
     if settings.redis.url:
@@ -104,13 +118,24 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             settings.routing.heartbeat_interval_seconds,
             settings.routing.shopper_heartbeat_interval_seconds,
         ),
-        logger=False,
-        engineio_logger=False,
+        # Their errors only, through Loket's logging: left to themselves, python-socketio
+        # and engine.io add a handler of their own and every line is printed twice.
+        logger=library_logger("socketio.server"),
+        engineio_logger=library_logger("engineio.server"),
         serializer=TextPacket,
     )
     shopper_ns = ShopperNamespace()
     agent_ns = AgentNamespace()
     decline_compression(sio)
+    # Sessions are counted per address as connections are (`LoketNamespace.admit`), with
+    # room for a client's engine.io session besides its namespace connections: this limit
+    # only holds back sessions that never join a namespace.
+    guard_sessions(
+        sio,
+        trust_proxy=settings.server.trust_proxy,
+        new_sessions_per_minute=2 * settings.limits.connections_per_minute,
+        clock=clock,
+    )
     sio.register_namespace(shopper_ns)
     sio.register_namespace(agent_ns)
     sio.attach(app, socketio_path="socket.io")

@@ -117,7 +117,8 @@ class Conversation:
     # When the shopper's oldest message that no agent has replied to yet was written
     # (None: nothing waits): the answer timeout and a place in the queue count from it.
     waiting_since: int | None = None
-    # Agents who let this conversation go (silent, gone, transferred away): not given it again.
+    # Agents who let this conversation go (silent, gone, transferred away): not given it
+    # again while it is open (stored, so also not after a restart).
     excluded: set[int] = field(default_factory=set)
     # Questions left for the next shift and not answered yet.
     open_callbacks: int = 0
@@ -167,6 +168,7 @@ class Conversation:
             "closed_by": self.closed_by,
             "page_url": self.page_url,
             "page_title": self.page_title,
+            "passed_over": tuple(sorted(self.excluded)),
         }
 
 
@@ -303,6 +305,14 @@ class Conversations:
                 log.info("closed %d quiet conversations with the bot", closed)
         for record in await self._store.open_conversations():
             await self._load(record.id)
+        # Whom routing passes over stays so across the restart.
+        for conversation_id, agent_ids in (await self._store.passed_over()).items():
+            passed = self._live.get(conversation_id)
+            if passed is None:
+                continue
+            passed.excluded.update(agent_ids)
+            if passed.saved is not None:
+                passed.saved["passed_over"] = tuple(sorted(passed.excluded))
         # Agents' consoles reconnect after a restart: until the disconnect grace runs out,
         # whoever holds a conversation counts as just disconnected (then it goes to
         # someone else), and the queue is not given to the bot for want of agents.
@@ -1097,6 +1107,9 @@ class Conversations:
             conversation.agent_id = None
         elif state is State.CLOSED:
             conversation.closed_at = now
+            # A shopper who writes again after the close starts afresh: routing passes
+            # nobody over (and the store keeps none for closed conversations).
+            conversation.excluded.clear()
         self._track(conversation)
 
     def _track(self, conversation: Conversation) -> None:
@@ -1122,9 +1135,14 @@ class Conversations:
         writes = []
         for conversation in conversations:
             values = conversation.stored_fields()
-            if values == conversation.saved:
+            saved = conversation.saved
+            if values == saved:
                 continue
-            op = self._store.update_conversation_op(conversation.id, values)
+            fields = values
+            if saved is not None and saved["passed_over"] == values["passed_over"]:
+                # Most changes pass nobody over: the store's list stays as it is.
+                fields = {key: value for key, value in values.items() if key != "passed_over"}
+            op = self._store.update_conversation_op(conversation.id, fields)
             writes.append((conversation, self._store.db.submit(op)))
             conversation.saved = values
         failed: set[int] = set()

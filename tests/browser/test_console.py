@@ -331,6 +331,50 @@ async def test_unread_dot_clears_for_the_open_conversation(
     assert errors == []
 
 
+async def test_colleagues_conversations_show_their_last_message(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """A conversation assigned to a colleague shows its last message under *Other agents*,
+    kept up to date as the shopper and the colleague write, also after a reload."""
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    # Away, anna gets no new conversations: they go to bram.
+    await page.locator("#agent-status").select_option("away")
+    token = await login(server.url, "bram", PASSWORD)
+    async with agent(server.url, token) as (bram, _), shopper(server.url) as (client, _inbox):
+        asked = await call(
+            client,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Waar is mijn pakket?"},
+        )
+        assert asked["conversation"]["agent"]["name"] == "bram", asked
+        ref = {"conversation_id": asked["conversation"]["id"]}
+        item = page.locator(
+            f'[data-group="Other agents"] button.conv[data-id="{ref["conversation_id"]}"]'
+        )
+        await expect(item.locator(".sub")).to_have_text("with bram")
+        await expect(item.locator(".last")).to_have_text("Waar is mijn pakket?")
+
+        await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Nog iets"}
+        )
+        await expect(item.locator(".last")).to_have_text("Nog iets")
+        reply = {**ref, "client_id": new_client_id(), "text": "Het komt morgen."}
+        assert (await call(bram, "/agent", "message", reply))["ok"]
+        await expect(item.locator(".last")).to_have_text("Het komt morgen.")
+
+        await page.reload()
+        await expect(item.locator(".last")).to_have_text("Het komt morgen.")
+        await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": "Dank!"})
+        await expect(item.locator(".last")).to_have_text("Dank!")
+        await screenshot(page, "console-other-agents")
+    assert errors == []
+
+
 async def test_too_long_reply_stays_in_the_composer(
     server: ServerProcess, context: BrowserContext
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from loket.bot.learning import group_similar, personal_data_to_approve
+from loket.bot.learning import group_similar, personal_data_to_approve, with_personal_checked
 from loket.config import load_command_settings
 from loket.store import LearnedRecord, Store, run_with_store
 
@@ -42,7 +42,7 @@ def _show(record: LearnedRecord, indent: str = "") -> str:
 
 def run_learned_list(args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
-        records = await store.learned_by_status(args.status)
+        records = await with_personal_checked(store, await store.learned_by_status(args.status))
         if not records:
             print(f"no {args.status} answers")
             return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from rapidfuzz import fuzz
@@ -83,13 +84,35 @@ async def personal_data_to_approve(
     """The kinds of personal data in a learned pair as an admin would approve it: the
     question and answer as edited (`None`: kept as they are), each checked again, with
     the name of the shopper who asked, as when the pair was first kept."""
-    names: tuple[str, ...] = ()
-    if record.conversation_id is not None:
-        conversation = await store.conversation(record.conversation_id)
-        shopper = await store.shopper_by_id(conversation.shopper_id) if conversation else None
-        if shopper is not None and shopper.name:
-            names = (shopper.name,)
+    names = await _shopper_names(store, record)
     return personal_data_in(question or record.question, answer or record.answer, names)
+
+
+async def with_personal_checked(
+    store: Store, records: Sequence[LearnedRecord]
+) -> list[LearnedRecord]:
+    """`records`, each with the kinds of personal data it holds: those not checked when they
+    were kept (candidates from replies not marked reusable) are checked now, as they would
+    be when approved."""
+    checked: list[LearnedRecord] = []
+    names: dict[int | None, tuple[str, ...]] = {}
+    for record in records:
+        if record.personal is None:
+            if record.conversation_id not in names:
+                names[record.conversation_id] = await _shopper_names(store, record)
+            found = personal_data_in(record.question, record.answer, names[record.conversation_id])
+            record = replace(record, personal=tuple(found))
+        checked.append(record)
+    return checked
+
+
+async def _shopper_names(store: Store, record: LearnedRecord) -> tuple[str, ...]:
+    """The name of the shopper who asked `record`'s question, as the shop vouched for it."""
+    if record.conversation_id is None:
+        return ()
+    conversation = await store.conversation(record.conversation_id)
+    shopper = await store.shopper_by_id(conversation.shopper_id) if conversation else None
+    return (shopper.name,) if shopper is not None and shopper.name else ()
 
 
 class Learning:
@@ -170,7 +193,14 @@ class Learning:
         agent_name: str,
         shopper_name: str | None,
     ) -> Coroutine[Any, Any, LearnedRecord | None]:
-        personal = personal_data_in(question, reply.text, (shopper_name,) if shopper_name else ())
+        # Only a reply marked reusable can be answered at once, so only it is checked now;
+        # any other is a candidate, checked when it is reviewed (`with_personal_checked`).
+        # Every agent reply is kept, so this is per-message work worth leaving out.
+        personal = (
+            personal_data_in(question, reply.text, (shopper_name,) if shopper_name else ())
+            if reusable
+            else None
+        )
         language = self._bot.matcher.language_of(question, conversation.locale)
         approved = reusable and not personal
         stored = self._store.add_learned(

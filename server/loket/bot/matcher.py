@@ -54,7 +54,7 @@ from loket.bot.normalize import (
 )
 from loket.bot.semantic import DIMENSIONS, CpuBudget, Encoder, Vectors, shared_encoder
 from loket.bot.settings import BotSettings
-from loket.bot.synonyms import is_concept, lexicon_for
+from loket.bot.synonyms import GENERIC_CONCEPTS, is_concept, lexicon_for
 
 Outcome = Literal["answer", "suggest", "unknown"]
 
@@ -63,6 +63,18 @@ _PREFIX_SIMILARITY = 0.8
 _TYPO_SIMILARITY = {1: 0.85, 2: 0.7}
 # Shorter shared beginnings are too often chance ("over" and "overmaken").
 _MIN_PREFIX = 4
+# Two words that share a beginning are forms of one word when the longer one goes on by
+# at most this many letters, or by a derivational ending; otherwise the shorter one is
+# only the first part of a compound (or an unrelated word), found as surely as a head.
+_MAX_ENDING = 3
+_DERIVATIONS: dict[str, frozenset[str]] = {
+    language: frozenset(endings.split())
+    for language, endings in (
+        ("nl", "heid heden ingen baar lijk lijke lijkheid erij ster sters atie aties"),
+        ("en", "able ible ment ments ness less ings tion tions ation ations ally"),
+        ("de", "ungen heit heiten keit keiten lich liche lichen isch ische schaft"),
+    )
+}
 # Vowels, for the Dutch plural "-s" after one ("accu's").
 _VOWELS = frozenset("aeiouy")
 # Compounds end in their head in these languages ("rouwvliegjes" are "vliegjes"). A word
@@ -81,6 +93,8 @@ _MAX_EXPANSIONS = 8
 _MIN_HEAD = 4
 _MIN_TAIL = 3
 _LINKERS = ("s", "en", "e")
+# Generic webshop words weigh at most as a word in this share of the entries does.
+_GENERIC_WEIGHT = math.log(1 + 1 / 0.25)
 # A question word found only in an entry's answer counts this much as found.
 _ANSWER_EVIDENCE = 0.5
 # A message longer than this many words is scored in pieces of at most this many words.
@@ -199,6 +213,14 @@ class _LanguageIndex:
                 self.postings[term_id].append((number, strength))
         count = max(len(entries), 1)
         self.idf = [math.log(1 + count / df) for df in document_frequency]
+        # Words of buying and ordering frame nearly every webshop question ("can I buy
+        # airpods"): however few entries of a small FAQ use them, they weigh at most what a
+        # word in a share of the entries weighs, so they cannot make a question about
+        # something the FAQ lacks look like the one entry that says "buy".
+        for concept in GENERIC_CONCEPTS:
+            generic = self.term_ids.get(concept)
+            if generic is not None:
+                self.idf[generic] = min(self.idf[generic], _GENERIC_WEIGHT)
         # A word the FAQ never uses is evidence the question is about something else,
         # but no stronger than a typical word: shoppers name products the FAQ never will.
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
@@ -353,13 +375,16 @@ class _LanguageIndex:
                 if not word.startswith(term):
                     break
                 if word != term:
-                    add(word, _PREFIX_SIMILARITY)
+                    add(word, self._start_similarity(word[len(term) :]))
             # A known word the term starts with ("betaal" in "betaalmogelijkheid"), also
             # in its stemmed spelling ("betal").
             for cut in range(_MIN_PREFIX, len(term)):
                 for head in (term[:cut], stem(term[:cut], self.language)):
                     if head in self._surface and len(head) >= _MIN_PREFIX:
-                        add(head, _PREFIX_SIMILARITY)
+                        # What the term has beyond the known word: "whats" is "what",
+                        # but "whatsapp" goes on by "sapp", not "app".
+                        rest = term[len(head) :] if term.startswith(head) else term[cut:]
+                        add(head, self._start_similarity(rest))
             if self._compounding and len(term) >= _MIN_PREFIX and term not in self.term_ids:
                 self._add_heads(term, add)
         if term not in self.term_ids and not is_concept(term) and len(term) >= _MIN_TYPO_LENGTH:
@@ -379,6 +404,19 @@ class _LanguageIndex:
         matches = matches[:_MAX_EXPANSIONS]
         # A question word weighs what the word it most likely means weighs.
         return _Term(self.idf[matches[0][0]], tuple(matches))
+
+    def _start_similarity(self, rest: str) -> float:
+        """How surely two words that differ by `rest` at the end are the same word.
+
+        A short ending or a derivational one is a form of the word ("retour" and
+        "retourneren", "kleid" and "kleidung"). A longer rest is a word of its own: then
+        the shorter word is only the first part of a compound, which names the kind, not
+        the thing ("mass" in "massanfertigung", "pass" in "passwort"), or the two are
+        unrelated ("what" and "whatsapp").
+        """
+        if len(rest) <= _MAX_ENDING or rest in _DERIVATIONS.get(self.language, ()):
+            return _PREFIX_SIMILARITY
+        return _HEAD_SIMILARITY
 
     def _add_heads(self, term: str, add: Callable[[str, float], None]) -> None:
         """Compounds that share their head with `term`: a known compound ending in `term`
@@ -401,6 +439,7 @@ class _LanguageIndex:
         total_weight = sum(term.weight for term in terms)
         if total_weight <= 0:
             return {}
+        terms = _claimed_once(terms)
         found_as: dict[int, float] = {}
         for term in terms:
             for term_id, similarity in term.matches:
@@ -456,6 +495,18 @@ class _LanguageIndex:
             del kept[keep:]
         return scores
 
+    def firmly_holds(self, entry: int, terms: Iterable[_Term]) -> bool:
+        """Whether a question word is a word of the entry's phrasings or tags: itself, a
+        form of it or a typo of it, not only a part of a compound there ("mass" of "Maße"
+        in "massanfertigung"). Without one, the entry may be offered as a choice but is no
+        answer: nothing the question says is what the entry is for."""
+        strengths = self.strengths[entry]
+        return any(
+            similarity > _HEAD_SIMILARITY and strengths.get(term_id) == 1.0
+            for term in terms
+            for term_id, similarity in term.matches
+        )
+
     def meaning(self, question: Vectors, candidates: Iterable[int]) -> dict[int, float]:
         """Closeness in meaning (0 to 1) of the question to `candidates` and the nearest few."""
         if self.centroids is None:
@@ -480,6 +531,23 @@ class _LanguageIndex:
                 if similarity * strength > best.get(entry, 0.0):
                     best[entry] = similarity * strength
         return best
+
+
+def _claimed_once(terms: Sequence[_Term]) -> Sequence[_Term]:
+    """The terms without loose matches of a FAQ word another question word is exactly.
+
+    "Das Kleid ist zu klein": "kleid" is one letter from "klein", but the shopper wrote
+    "klein" too, so "kleid" means something else; counting it as "klein" again would make
+    the question look twice as much about the entry that says "klein".
+    """
+    exact = {term_id for term in terms for term_id, similarity in term.matches if similarity >= 1.0}
+    if not exact:
+        return terms
+    kept: list[_Term] = []
+    for term in terms:
+        matches = tuple(m for m in term.matches if m[1] >= 1.0 or m[0] not in exact)
+        kept.append(term if len(matches) == len(term.matches) else _Term(term.weight, matches))
+    return kept
 
 
 def _remember(cache: dict[str, _T], key: str, value: _T) -> None:
@@ -537,6 +605,9 @@ class _Ranking:
     agreed: bool
     # Meaning counted (False: by words alone, for the FAQ's size or the encoder's budget).
     meaning: bool
+    # A word of the question is a word of the best entry's phrasings or tags (itself, a
+    # form of it or with a typo), not only part of a compound there or in its answer.
+    firm: bool = True
 
 
 class Matcher:
@@ -631,7 +702,7 @@ class Matcher:
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         # Words and meaning both put this entry first: a smaller lead is enough.
         margin = settings.agreed_margin if ranking.agreed else settings.answer_margin
-        if top_score >= settings.answer_score and top_score - runner_up >= margin:
+        if top_score >= settings.answer_score and top_score - runner_up >= margin and ranking.firm:
             return MatchResult("answer", top_entry, top_score, (), reported)
         if top_score >= settings.suggest_score:
             choices = tuple(
@@ -684,6 +755,8 @@ class Matcher:
             question = encoded.vector
         weight = settings.semantic_weight if question is not None else 0.0
         combined: list[tuple[float, FaqEntry]] = []
+        # Where each entry is held, and the question's words there, for the best one.
+        held: dict[int, tuple[_LanguageIndex, int, Iterable[_Term]]] = {}
         # The two best scores by words alone and by meaning alone, with the best entry.
         by_words = _Leader()
         by_meaning = _Leader()
@@ -705,6 +778,7 @@ class Matcher:
                 lexical = best.get(number, 0.0)
                 close = meaning.get(number, 0.0)
                 found = index.entries[number]
+                held[id(found)] = (index, number, expanded.values())
                 combined.append(((1 - weight) * lexical + weight * close, found))
                 by_words.offer(lexical, found)
                 by_meaning.offer(close, found)
@@ -717,7 +791,11 @@ class Matcher:
             and by_words.leads_with(top)
             and (weight == 0 or by_meaning.leads_with(top))
         )
-        return _Ranking(combined, reported, agreed, question is not None)
+        firm = True
+        if top is not None:
+            holder, position, question_terms = held[id(top)]
+            firm = holder.firmly_holds(position, question_terms)
+        return _Ranking(combined, reported, agreed, question is not None, firm)
 
     def language_of(self, text: str, locale: str | None = None) -> str:
         """The language `text` is in, told from its words (no matching): the browser's

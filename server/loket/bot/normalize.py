@@ -41,7 +41,7 @@ please pls plz thanks thank thx hi hello hey dear regards cheers well really ver
 get got getting want wanted need needed like would im ive id youre its whats
 hows theres let lets something someone anything anyone which who whom
 exactly actually completely totally already ever even stuff thing things
-sell sells selling
+sell sells selling between too lot lots each every both such own thats wanna gonna gotta
 """
 # German, as folded (no umlauts or sharp s: "für" is "fur", "muss" covers "muß").
 _GERMAN_STOP_WORDS = """
@@ -57,7 +57,10 @@ bis seit hier da dort noch schon auch mal doch ja nein eben bitte danke hallo hi
 moin servus guten tag gruss grusse liebe lieber viele vielen dank etwas jemand nun
 jetzt mehr sehr ganz wirklich eigentlich einfach gerne gern ok okay welche welcher
 welches wer wen wem dies diese dieser dieses diesen jener man bevor nachdem waehrend
-verkaufen verkauft
+verkaufen verkauft brauche brauchst braucht brauchen nur zwischen jede jeder
+jedes jeden beide habt hattet wollt sollt durft musst werdet wart machen machst gibt
+gibts gehe gehst geht gehen ging deinen deinem deiner euren eurem eurer eures unseren
+unserem unserer unseres ihrer ihres seine seinen seinem seiner
 """
 STOP_WORDS: Mapping[str, frozenset[str]] = {
     "nl": frozenset(_DUTCH_STOP_WORDS.split()),
@@ -253,6 +256,9 @@ def stem(word: str, language: str) -> str:
 # German inflection endings, longest first ("bestellungen" -> "bestellung", "kaufe" and
 # "kaufen" -> "kauf"); a stem keeps at least three letters.
 _GERMAN_ENDINGS = ("ern", "em", "en", "er", "es", "e", "n", "s")
+# As in Snowball's German stemmer, an "-s" ending follows one of these letters ("kaufs",
+# "artikels"); after others it is the word's own ("preis", "beweis").
+_GERMAN_S_ENDING = frozenset("bdfghklmnrt")
 
 
 def _stem_german(word: str) -> str:
@@ -260,7 +266,14 @@ def _stem_german(word: str) -> str:
         return word
     for ending in _GERMAN_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 3:
-            return word[: -len(ending)]
+            stem_ = word[: -len(ending)]
+            # A bare "-n" ends a plural only after "-el" ("artikeln", "regeln"; "-ern" is
+            # above): "klein", "grun" and "braun" end in an "n" of their own.
+            if ending == "n" and not stem_.endswith("el"):
+                return word
+            if ending == "s" and stem_[-1] not in _GERMAN_S_ENDING:
+                return word
+            return stem_
     return word
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from loket.bot.faq import FaqEntry
+from loket.bot.learned import with_learned
 from loket.bot.matcher import Matcher, MatchResult, match_async
 from loket.bot.semantic import CpuBudget, shared_encoder
 from loket.bot.settings import BotSettings
@@ -119,11 +120,12 @@ class Bot:
         self._rebuild(self.watcher.snapshot)
 
     def _rebuild(self, snapshot: FaqSnapshot) -> None:
-        self.matcher = Matcher.build([*snapshot.entries, *self._learned], self._settings)
+        entries = with_learned(snapshot.entries, self._learned)
+        self.matcher = Matcher.build(entries, self._settings)
         log.info(
             "FAQ live: %d entries (%d of them learned), %d phrasings",
             len(self.matcher.entries),
-            len(self._learned),
+            len(entries) - len(snapshot.entries),
             self.matcher.phrasing_count,
         )
 

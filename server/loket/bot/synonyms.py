@@ -313,11 +313,21 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "how long | how many days | how much time | within how many | how fast | "
         "how quickly | how soon",
     },
+    "next-day": {
+        "nl": "=morgen | volgende dag | volgende werkdag | dag erna | dag daarna",
+        "en": "tomorrow | next day | next working day | next business day | overnight",
+    },
     "time-of-day": {
         "nl": "hoe =laat | welk tijdstip | tijdstip | tijdvak | tijdslot",
         "en": "what time | which time | time slot | timeslot",
     },
 }
+
+
+# Concepts that frame almost any webshop question rather than say what it is about:
+# "can I buy ...", "my order ...", "this item ...". The matcher weighs them as words
+# common in every FAQ, however rarely one small FAQ happens to use them.
+GENERIC_CONCEPTS = frozenset(CONCEPT_MARK + name for name in ("buy", "order", "item"))
 
 
 @dataclass(frozen=True, slots=True)

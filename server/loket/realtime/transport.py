@@ -10,11 +10,13 @@ it simply gets an uncompressed connection.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import random
 import struct
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -22,13 +24,17 @@ from typing import Any, ClassVar
 import engineio
 import orjson
 import socketio
-from aiohttp import WSMsgType
+from aiohttp import ClientPayloadError, WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web import WebSocketResponse
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from engineio.async_socket import AsyncSocket
 from engineio.packet import CLOSE, MESSAGE, NOOP, PING
 from engineio.packet import Packet as EnginePacket
 from socketio.packet import ACK, CONNECT, DISCONNECT, EVENT, Packet
+
+from loket.proxy import client_address
+from loket.ratelimit import KeyedLimiter
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +53,25 @@ class LeanWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
         self._sock = WebSocketResponse(
             max_msg_size=self.server.max_http_buffer_size, compress=False
         )
-        await self._sock.prepare(request)
-        self.environ = environ
         socket = getattr(self.handler, "__self__", None)
+        try:
+            await self._sock.prepare(request)
+        except web.HTTPException as exc:
+            log.warning(
+                "refusing a request from %s: it sent a WebSocket handshake that is none (%s)",
+                self.server.address_of(environ),
+                exc.text,
+            )
+            if isinstance(socket, AsyncSocket) and not socket.connected:
+                # The session opened for this handshake: gone now, not at its ping timeout.
+                await socket.close(
+                    wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR
+                )
+                self.server.sockets.pop(socket.sid, None)
+            raise
+        self.environ = environ
         if isinstance(socket, AsyncSocket) and isinstance(socket.queue, SendQueue):
-            await _serve(socket, self._sock, request.transport)
+            await _serve(socket, self._sock, request.transport, self.server.address_of(environ))
         else:  # pragma: no cover - a socket built elsewhere: engine.io's own handler
             await self.handler(self)
         return self._sock
@@ -167,7 +187,10 @@ _FRAME64 = struct.Struct("!BBQ")
 
 
 async def _serve(
-    socket: AsyncSocket, ws: WebSocketResponse, transport: asyncio.Transport | None
+    socket: AsyncSocket,
+    ws: WebSocketResponse,
+    transport: asyncio.Transport | None,
+    address: str,
 ) -> None:
     """What engine.io's `AsyncSocket._websocket_handler` does, in the connection's task."""
     server = socket.server
@@ -209,31 +232,22 @@ async def _serve(
                 continue
             if not isinstance(data, str):
                 # Loket speaks text only; binary frames come from no Loket client.
-                refuse_input(socket.sid, "a binary WebSocket frame")
+                refuse_input(socket.sid, address, "a binary WebSocket frame")
                 break
-            kind = data[:1]
-            if kind == "4" and on_message is not None:
+            if data[:1] == "4" and on_message is not None:
                 try:
                     # Socket.IO packets the protocol does not allow close the connection
                     # there (SocketServer._handle_eio_message), with a warning.
                     await on_message(socket.sid, data[1:])
                 except Exception:
                     log.exception("a message from %s failed", socket.sid)
-                continue
-            if kind not in ENGINE_PACKET_TYPES:
-                refuse_input(socket.sid, f"no engine.io packet: {_preview(data)}")
-                break
-            try:
-                await socket.receive(EnginePacket(encoded_packet=data))
-            except engineio.exceptions.UnknownPacketError:
-                pass  # one only the server sends (open, ping, noop): as engine.io, ignored
-            except ValueError:
-                refuse_input(socket.sid, f"no engine.io packet: {_preview(data)}")
-                break
-            except engineio.exceptions.SocketIsClosedError:
-                break
-            except Exception:  # pragma: no cover - as engine.io: log, and go on
-                log.exception("a packet from %s failed", socket.sid)
+            else:
+                refusal = await take_packet(socket, data)
+                if refusal is not None:
+                    refuse_input(socket.sid, address, refusal)
+                    break
+            if socket.closed:
+                break  # a close packet, or input Socket.IO refused: what follows is not read
     finally:
         queue.detach()
         writer.close()
@@ -244,12 +258,43 @@ async def _serve(
 ENGINE_PACKET_TYPES = frozenset("0123456")
 
 
-def refuse_input(sid: str, what: str) -> None:
+async def take_packet(socket: AsyncSocket, data: str) -> str | None:
+    """Hand one engine.io text packet a client sent to its session, whichever transport
+    brought it. None when it was taken; else what it was, when no client sends it (the
+    caller closes the connection).
+
+    The packet's data is not decoded: only a message (4) has any, and that goes to
+    Socket.IO as the text it is (engine.io would first try to read it as JSON, which
+    deeply nested brackets make fail with a RecursionError)."""
+    kind = data[:1]
+    if kind == "3":
+        socket.schedule_ping()
+        return None
+    if kind == "4":
+        on_message = socket.server.handlers.get("message")
+        if on_message is not None:
+            try:
+                await on_message(socket.sid, data[1:])
+            except Exception:
+                log.exception("a message from %s failed", socket.sid)
+        return None
+    if kind not in ENGINE_PACKET_TYPES:
+        return f"no engine.io packet: {_preview(data)}"
+    try:
+        await socket.receive(EnginePacket(int(kind), data[1:] or None))
+    except engineio.exceptions.UnknownPacketError:
+        pass  # one only the server sends (open, ping, noop): as engine.io, ignored
+    except engineio.exceptions.SocketIsClosedError:
+        pass
+    return None
+
+
+def refuse_input(sid: str, address: str, what: str) -> None:
     """Say, in one line, why a connection that sent what no client sends is closed.
 
     A warning without a traceback: anyone can send such input without logging in, and it
     is no fault of the server."""
-    log.warning("closing connection %s: it sent %s", sid, what)
+    log.warning("closing connection %s from %s: it sent %s", sid, address, what)
 
 
 def _preview(data: str) -> str:
@@ -425,6 +470,55 @@ class SendQueue:
         await asyncio.shield(self._done)
 
 
+def guard_sessions(
+    sio: socketio.AsyncServer,
+    *,
+    trust_proxy: bool,
+    new_sessions_per_minute: int,
+    clock: Callable[[], float],
+) -> None:
+    """Count clients by the address `server.trust_proxy` says, and let one address open at
+    most `new_sessions_per_minute` engine.io sessions a minute (0: no limit)."""
+    engine: EngineServer = sio.eio
+    engine.trust_proxy = trust_proxy
+    engine.clock = clock
+    if new_sessions_per_minute:
+        engine.session_limiter = KeyedLimiter(
+            new_sessions_per_minute / 60.0, new_sessions_per_minute
+        )
+
+
+async def _read_body(request: web.BaseRequest, limit: int) -> bytes | None:
+    """The request's body, or None when it is longer than `limit` bytes (then not all read),
+    whether or not it says its length."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    while chunk := await request.content.read(limit + 1 - len(body)):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    """An answer as engine.io gives one: the message as a JSON string, or OK."""
+    text = message if status == 200 else json.dumps(message)
+    return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", "") or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def ping_interval(socket: AsyncSocket) -> float:
     """Seconds between pings for this connection: its namespace's, once it has joined one."""
     interval: float = getattr(socket, "ping_every", None) or socket.server.ping_interval
@@ -438,6 +532,209 @@ def set_ping_interval(socket: AsyncSocket, seconds: float) -> None:
 
 
 class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
+    """engine.io's server, with connections that cost less, and with requests no Socket.IO
+    client sends answered by Loket: an HTTP error and one warning line naming the address.
+
+    engine.io logs some of them as errors (without the address), answers others only
+    after logging a traceback, and leaves a long-polling request whose body is too large
+    waiting for ever. Requests it accepts reach it as before; long-polling posts are read
+    here, with the same rules as WebSocket frames (`take_packet`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set by `guard_sessions`: whether the address is read from X-Forwarded-For, and
+        # how many new sessions one address may open.
+        self.trust_proxy = False
+        self.session_limiter: KeyedLimiter | None = None
+        self.clock: Callable[[], float] = time.time
+        self._limited: set[str] = set()  # the addresses refused since they last got through
+
+    def address_of(self, environ: dict[str, Any] | None) -> str:
+        """The address of the client whose request `environ` describes, as Loket counts it."""
+        request = (environ or {}).get("aiohttp.request")
+        if request is None:
+            return "unknown"
+        return client_address(request, trust_proxy=self.trust_proxy)
+
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        request = args[0] if args else None
+        if not isinstance(request, web.BaseRequest):  # pragma: no cover - not on aiohttp
+            return await super().handle_request(*args, **kwargs)
+        # Read as engine.io reads it.
+        query = urllib.parse.parse_qs(request.query_string)
+        sid = query["sid"][0] if "sid" in query else None
+        socket = self.sockets.get(sid) if sid is not None else None
+        if socket is not None and socket.closed:
+            socket = None
+        refusal = self._refusal(request, query, sid, socket)
+        if refusal is not None:
+            return refusal
+        if request.method == "POST" and socket is not None:
+            return await self._handle_post(request, socket)
+        return await super().handle_request(request)
+
+    def _refusal(
+        self,
+        request: web.BaseRequest,
+        query: dict[str, list[str]],
+        sid: str | None,
+        socket: AsyncSocket | None,
+    ) -> web.Response | None:
+        """The answer to a request engine.io would refuse (or mishandle), else None."""
+        transport = query.get("transport", ["polling"])[0]
+        if transport not in self.transports:
+            return self._refuse(
+                request, 400, "Invalid transport", f"transport {_preview(transport)}"
+            )
+        if "j" in query:
+            # JSONP is Engine.IO v3; no v4 client sends it.
+            return self._refuse(request, 400, "JSONP is not supported", "a JSONP request")
+        if request.method not in ("GET", "POST"):
+            return None  # OPTIONS: engine.io answers it
+        if sid is None:
+            if request.method == "POST":
+                return self._refuse(request, 400, "Invalid session", "a post without a session")
+            if query.get("EIO") != ["4"]:
+                version = query.get("EIO", ["none"])[0]
+                return self._refuse(
+                    request,
+                    400,
+                    "The client is using an unsupported version of the Socket.IO or "
+                    "Engine.IO protocols",
+                    f"Engine.IO version {_preview(version)}",
+                )
+            if transport == "websocket" and request.headers.get("Upgrade", "").lower() != (
+                "websocket"
+            ):
+                return self._refuse(
+                    request, 400, "Invalid websocket upgrade", "a WebSocket request without upgrade"
+                )
+            return self._over_session_limit(request)
+        if socket is None:
+            # Usual after a restart, or for a client that was away past the ping timeout:
+            # it opens a new session. Not worth a warning.
+            log.info(
+                "refusing a request from %s: no session %s (closed, or from before a restart)",
+                self._address(request),
+                _preview(sid),
+            )
+            return _plain(400, "Invalid session")
+        if not socket.connected:
+            return self._refuse(
+                request, 400, "Not connected", f"a request for session {sid} before it opened"
+            )
+        if socket.upgraded:
+            return self._refuse(
+                request,
+                400,
+                "Unexpected HTTP request",
+                f"a {'WebSocket' if transport == 'websocket' else 'long-polling'} request for "
+                f"session {sid}, which is on WebSocket already",
+            )
+        if (
+            request.method == "GET"
+            and transport != "polling"
+            and (transport != request.headers.get("Upgrade", "").lower())
+        ):
+            return self._refuse(
+                request, 400, "Invalid transport", f"a {transport} request without upgrade"
+            )
+        return None
+
+    def _over_session_limit(self, request: web.BaseRequest) -> web.Response | None:
+        """429 for an address that opened more sessions than `session_limiter` allows.
+
+        Sessions that never join a namespace are not held back by the namespaces' own
+        limit, and each costs memory until its heartbeat runs out. Connections from this
+        machine itself (a proxy on it, without `server.trust_proxy`) are not counted."""
+        limiter = self.session_limiter
+        if limiter is None:
+            return None
+        address = self._address(request)
+        if _is_loopback(address):
+            return None
+        if limiter.take(address, self.clock()):
+            self._limited.discard(address)
+            return None
+        if address not in self._limited:
+            if len(self._limited) >= 10_000:  # pragma: no cover - many addresses at once
+                self._limited.clear()
+            self._limited.add(address)
+            # Once per spell: a client hammering on does not fill the log.
+            log.warning("refusing new sessions from %s for now: too many a minute", address)
+        seconds = max(1, int(limiter.retry_after(address)) + 1)
+        return _plain(
+            429,
+            "Too many new connections from your address; try again later.",
+            {"Retry-After": str(seconds)},
+        )
+
+    async def _handle_post(self, request: web.BaseRequest, socket: AsyncSocket) -> web.Response:
+        """A long-polling post: its packets, each as from a WebSocket frame, in order.
+
+        Input no client sends closes the session (the client opens a new one and sends
+        again what was not acknowledged) and is answered with 400, or 413 when it is larger
+        than engine.io's `max_http_buffer_size`."""
+        limit = self.max_http_buffer_size
+        try:
+            body = await _read_body(request, limit)
+        except (HttpProcessingError, ClientPayloadError) as exc:
+            what = f"an unreadable long-polling body ({_first_line(exc)})"
+            return await self._drop(request, socket, 400, "Bad Request", what)
+        except ConnectionError:
+            # The client's connection dropped halfway (a phone changing networks): nothing
+            # it sent is read, and it will send it again on a new session.
+            log.info("connection %s from %s lost during a post", socket.sid, self._address(request))
+            await socket.close(wait=False, abort=True, reason=self.reason.TRANSPORT_CLOSE)
+            self.sockets.pop(socket.sid, None)
+            return _plain(400, "Bad Request")
+        if body is None:
+            what = f"a long-polling body of more than {limit} bytes"
+            return await self._drop(request, socket, 413, "Payload Too Large", what)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            what = "a long-polling body that is no UTF-8"
+            return await self._drop(request, socket, 400, "Bad Request", what)
+        refusal: str | None = None
+        for data in text.split("\x1e") if text else ():
+            if not data:
+                refusal = "an empty engine.io packet"
+            elif data[0] == "b":
+                refusal = "a binary engine.io packet"  # Loket speaks text only
+            else:
+                refusal = await take_packet(socket, data)
+            if getattr(socket, "refused", False):
+                return _plain(400, "Bad Request")  # Socket.IO closed it, with a warning
+            if refusal is not None:
+                return await self._drop(request, socket, 400, "Bad Request", refusal)
+            if socket.closed:
+                # A close packet: what follows it is not read, and the client's pending
+                # long-poll ends now (engine.io would hold it until its timeout).
+                socket.queue.put_nowait(None)
+                break
+        return _plain(200, "OK")
+
+    async def _drop(
+        self, request: web.BaseRequest, socket: AsyncSocket, status: int, message: str, what: str
+    ) -> web.Response:
+        """Close `socket`, whose client sent `what`, and answer its request with `status`."""
+        refuse_input(socket.sid, self._address(request), what)
+        # Without waiting for its queue: a long-polling client may never fetch it.
+        await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+        self.sockets.pop(socket.sid, None)
+        return _plain(status, message)
+
+    def _refuse(
+        self, request: web.BaseRequest, status: int, message: str, what: str
+    ) -> web.Response:
+        log.warning("refusing a request from %s: it sent %s", self._address(request), what)
+        return _plain(status, message)
+
+    def _address(self, request: web.BaseRequest) -> str:
+        return client_address(request, trust_proxy=self.trust_proxy)
+
     def create_queue(self, *args: Any, **kwargs: Any) -> SendQueue:
         return SendQueue()
 
@@ -553,9 +850,10 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             if pkt.packet_type not in CLIENT_PACKETS:
                 raise BadPacket(f"a Socket.IO packet of type {pkt.packet_type}")
         except BadPacket as exc:
-            refuse_input(eio_sid, str(exc))
+            refuse_input(eio_sid, self.eio.address_of(self.environ.get(eio_sid)), str(exc))
             socket = self.eio.sockets.get(eio_sid)
             if socket is not None:
+                socket.refused = True  # a long-polling post is answered with 400
                 # Without waiting for its queue: a long-polling client may never fetch it.
                 await socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
                 self.eio.sockets.pop(eio_sid, None)

@@ -159,7 +159,9 @@ class LearnedRecord:
     agent_id: int | None
     conversation_id: int | None
     status: Literal["candidate", "approved", "rejected"]
-    personal: tuple[str, ...]
+    # The kinds of personal data found; None: not checked yet (a candidate is checked
+    # when it is reviewed, see `loket.bot.learning.with_personal_checked`).
+    personal: tuple[str, ...] | None
     created_at: int
     reviewed_at: int | None
     reviewed_by: str | None
@@ -167,7 +169,8 @@ class LearnedRecord:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> LearnedRecord:
         values = {key: row[key] for key in row.keys()}  # noqa: SIM118 (Row yields values)
-        values["personal"] = tuple(json.loads(values["personal"]))
+        found = json.loads(values["personal"])
+        values["personal"] = None if found is None else tuple(found)
         return cls(**values)
 
 

@@ -379,6 +379,11 @@ class Store:
                 "   WHERE c.conversation_id = conversations.id AND c.answered_at IS NULL)",
                 (now - quiet_since, now - quiet_since, quiet_since),
             )
+            # Closed, they pass nobody over any more (as when they close while running).
+            await conn.execute(
+                "DELETE FROM passed_over WHERE EXISTS (SELECT 1 FROM conversations c"
+                " WHERE c.id = passed_over.conversation_id AND c.state = 'closed')"
+            )
             return int(cursor.rowcount)
 
         return await self.db.write(op)
@@ -399,7 +404,14 @@ class Store:
         return {row["state"]: int(row["n"]) for row in rows}
 
     def update_conversation_op(self, conversation_id: int, fields: dict[str, Any]) -> Any:
-        """A write op that sets conversation fields (for use with Database.submit)."""
+        """A write op that sets conversation fields (for use with Database.submit).
+
+        `passed_over` among the fields (agent ids) replaces the agents routing passes over
+        for the conversation, in the same transaction as the other fields."""
+        fields = dict(fields)
+        passed_over: list[int] | None = None
+        if "passed_over" in fields:
+            passed_over = sorted(fields.pop("passed_over"))
         unknown = set(fields) - _CONVERSATION_FIELDS
         if unknown:
             raise ValueError(f"cannot update conversation fields {sorted(unknown)}")
@@ -408,9 +420,29 @@ class Store:
         values = (*fields.values(), conversation_id)
 
         async def op(conn: WriteConnection) -> None:
-            await conn.execute(sql, values)
+            if fields:
+                await conn.execute(sql, values)
+            if passed_over is not None:
+                await conn.execute(
+                    "DELETE FROM passed_over WHERE conversation_id = ?", (conversation_id,)
+                )
+                await conn.executemany(
+                    "INSERT INTO passed_over (conversation_id, agent_id) VALUES (?, ?)",
+                    [(conversation_id, agent_id) for agent_id in passed_over],
+                )
 
         return op
+
+    async def passed_over(self) -> dict[int, set[int]]:
+        """The agents routing passes over, by open conversation (see `update_conversation_op`)."""
+        rows = await self.db.fetch_all(
+            "SELECT p.conversation_id, p.agent_id FROM passed_over p"
+            " JOIN conversations c ON c.id = p.conversation_id WHERE c.state != 'closed'"
+        )
+        found: dict[int, set[int]] = {}
+        for row in rows:
+            found.setdefault(int(row["conversation_id"]), set()).add(int(row["agent_id"]))
+        return found
 
     def read_seq_op(self, conversation_id: int, side: str, seq: int) -> Any:
         """A write op that raises the shopper's or agent's read marker (never lowers it)."""
@@ -584,12 +616,13 @@ class Store:
         agent_id: int | None,
         conversation_id: int | None,
         approved: bool,
-        personal: list[str],
+        personal: list[str] | None,
         now: int,
         reviewed_by: str | None = None,
         with_message: str | None = None,
     ) -> asyncio.Future[LearnedRecord | None]:
-        """Keep a question and its answer. The write is queued at once, so it shares a
+        """Keep a question and its answer (`personal`: the kinds of personal data found, None
+        when not checked yet). The write is queued at once, so it shares a
         transaction with the writes queued just before it (the reply it comes from); the
         future holds the record once committed.
 
@@ -634,7 +667,7 @@ class Store:
                 agent_id=agent_id,
                 conversation_id=conversation_id,
                 status=status,
-                personal=tuple(personal),
+                personal=None if personal is None else tuple(personal),
                 created_at=now,
                 reviewed_at=now if approved else None,
                 reviewed_by=reviewed_by if approved else None,

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from loket.auth import AgentSession
-from loket.bot.learning import group_similar, personal_data_to_approve
+from loket.bot.learning import group_similar, personal_data_to_approve, with_personal_checked
 from loket.errors import LoketError
 from loket.keys import SERVICES
 from loket.store import LearnedRecord
@@ -45,7 +45,7 @@ def _learned_view(record: LearnedRecord, agent_names: dict[int, str]) -> dict[st
         "answer": record.answer,
         "language": record.language,
         "status": record.status,
-        "personal": list(record.personal),
+        "personal": list(record.personal or ()),
         "agent": agent_names.get(record.agent_id) if record.agent_id else None,
         "conversation_id": record.conversation_id,
         "created_at": record.created_at,
@@ -59,7 +59,9 @@ async def learned_list(request: web.Request) -> web.Response:
     status = request.query.get("status", "candidate")
     if status not in ("candidate", "approved", "rejected"):
         raise LoketError("invalid_payload", "status is candidate, approved or rejected.")
-    records = await services.store.learned_by_status(status)
+    records = await with_personal_checked(
+        services.store, await services.store.learned_by_status(status)
+    )
     names = {a.id: a.display_name for a in await services.store.list_agents()}
     groups = group_similar(records, lambda r: r.question)
     return web.json_response(
@@ -106,6 +108,7 @@ async def learned_review(request: web.Request) -> web.Response:
         personal=personal,
     )
     assert updated is not None
+    (updated,) = await with_personal_checked(services.store, [updated])
     if services.learning is not None:
         await services.learning.refresh()
     names = {a.id: a.display_name for a in await services.store.list_agents()}

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from loket.auth import SESSION_COOKIE, AgentSession
@@ -20,6 +21,23 @@ from loket.store import StoreError, store_failure
 log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 16_384
+
+
+class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's server log, with a request that is no valid HTTP (a malformed header, an
+    unreadable body) logged as one warning line naming the sender.
+
+    aiohttp logs one with a traceback, as if the server had failed; anyone can send one.
+    Every other error it logs as before, with its traceback."""
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info")
+        if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
+            reason = str(exc.message).strip().splitlines()
+            where = (msg % args) if args and isinstance(msg, str) else msg
+            self.logger.warning("%s: no valid HTTP: %s", where, reason[0] if reason else exc.code)
+            return
+        self.logger.exception(msg, *args, **kwargs)
 
 
 def json_error(status: int, code: str, message: str, **headers: str) -> web.Response:

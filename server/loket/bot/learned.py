@@ -1,0 +1,45 @@
+"""Learned answers beside the FAQ files: one entry per answer, with every question it answered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from loket.bot.faq import FaqEntry, phrasing_key
+
+
+def with_learned(faq: Sequence[FaqEntry], learned: Sequence[FaqEntry]) -> list[FaqEntry]:
+    """The entries the bot answers from: `faq`, then `learned`, one entry per answer.
+
+    A learned pair whose answer an entry of its language already gives (the same text, case,
+    spacing and end punctuation aside) adds its question to that entry as one more phrasing:
+    an agent who answered with a FAQ entry's answer taught the bot another way to ask it.
+    Learned pairs that give the same answer become one entry (the first pair's id) with all
+    their questions, so the bot never offers two choices that lead to the same answer. FAQ
+    entries are never merged with each other: that is the shop admin's choice.
+    """
+    result = list(faq)
+    by_answer: dict[tuple[str, str], int] = {}
+    for number, entry in enumerate(result):
+        by_answer.setdefault(_answer_key(entry), number)
+    for entry in learned:
+        found = by_answer.get(_answer_key(entry))
+        if found is None:
+            by_answer[_answer_key(entry)] = len(result)
+            result.append(entry)
+            continue
+        into = result[found]
+        known = {phrasing_key(text) for text in into.questions}
+        extra: list[str] = []
+        for text in entry.questions:
+            if phrasing_key(text) not in known:
+                known.add(phrasing_key(text))
+                extra.append(text)
+        if extra:
+            lines = into.question_lines + (0,) * len(extra) if into.question_lines else ()
+            result[found] = replace(into, questions=(*into.questions, *extra), question_lines=lines)
+    return result
+
+
+def _answer_key(entry: FaqEntry) -> tuple[str, str]:
+    return entry.language, phrasing_key(entry.answer)

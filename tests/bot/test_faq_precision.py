@@ -1,0 +1,157 @@
+"""Wrong answers found on shops' own FAQs and questions, each fixed in general and shown
+on a small FAQ of its own: words that only look like a FAQ word, frame words that carry
+no topic, and a question about something the FAQ does not cover."""
+
+from __future__ import annotations
+
+import pytest
+
+from loket.bot.faq import FaqEntry
+from loket.bot.matcher import Matcher
+from loket.bot.normalize import content_terms, stem
+from loket.bot.settings import BotSettings
+
+WORDS_ALONE = BotSettings(semantic=False)
+
+
+def entry(
+    entry_id: str, language: str, *questions: str, tags: tuple[str, ...] = (), answer: str = ""
+) -> FaqEntry:
+    return FaqEntry(entry_id, language, questions, answer or f"Answer of {entry_id}.", tags=tags)
+
+
+FASHION = [
+    entry(
+        "groessentabelle",
+        "de",
+        "Welche Größe soll ich bestellen?",
+        "Wo finde ich die Größentabelle?",
+        "Fallen eure Sachen klein oder groß aus?",
+        tags=("Passform", "Maße"),
+    ),
+    entry(
+        "umtausch",
+        "de",
+        "Kann ich einen Artikel in eine andere Größe umtauschen?",
+        "Die Hose passt nicht, kann ich sie umtauschen?",
+    ),
+    entry("versand", "de", "Was kostet der Versand?", "Wie lange dauert die Lieferung?"),
+    entry("gutschein", "de", "Wie löse ich einen Gutschein ein?", "Habt ihr Geschenkgutscheine?"),
+    entry("filialen", "de", "Habt ihr Filialen?", "Wo ist euer Laden?"),
+]
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("klein", "kleine", "kleinen"),
+        ("grun", "grune", "grunen"),
+        ("preis", "preise", "preises"),
+        ("artikel", "artikeln", "artikels"),
+    ],
+)
+def test_german_words_keep_an_n_or_s_of_their_own(forms: tuple[str, ...]) -> None:
+    """German "-n" ends a plural only after "-el", and "-s" only after the letters
+    Snowball allows: "klein" and "preis" are whole words, so they meet "kleine" and "preise"."""
+    assert len({stem(form, "de") for form in forms}) == 1, [stem(f, "de") for f in forms]
+
+
+def test_a_word_one_letter_from_another_question_word_is_not_counted_twice() -> None:
+    """ "Das Kleid ist zu klein": "kleid" is a letter away from "klein", but the shopper
+    wrote "klein" too. Counting "kleid" as "klein" again made the size chart outscore the
+    exchange the shopper asked for."""
+    text = "das kleid ist zu klein kann ich es in größe 40 umtauschen"
+    for settings in (WORDS_ALONE, BotSettings()):
+        ranked, _ = Matcher.build(FASHION, settings).ranked(text, "de")
+        scores = {found.id: score for score, found in ranked}
+        assert scores["umtausch"] >= scores["groessentabelle"], settings.semantic
+
+
+def test_a_word_that_only_begins_with_a_faq_word_is_no_form_of_it() -> None:
+    """A short or derivational ending makes a form of a word ("kleidung" of "kleid"); a
+    longer rest makes another word: the first part of a compound ("mass" in
+    "massanfertigung") or nothing to do with it ("what" in "whatsapp")."""
+    english = Matcher.build(
+        [entry("worth", "en", "What is my old phone worth?", "Are refurbished phones good?")],
+        WORDS_ALONE,
+    )._indexes["en"]
+    assert dict(english.expand("refurb").matches)[english.term_ids["refurbish"]] == 0.8
+    assert dict(english.expand("whatsapp").matches)[english.term_ids["what"]] < 0.7
+    german = Matcher.build(FASHION, WORDS_ALONE)._indexes["de"]
+    assert dict(german.expand("massanfertigung").matches)[german.term_ids["mass"]] < 0.7
+
+
+@pytest.mark.parametrize("settings", [WORDS_ALONE, BotSettings()])
+def test_a_question_sharing_only_part_of_a_compound_is_not_answered(
+    settings: BotSettings,
+) -> None:
+    """ "Macht ihr auch Maßanfertigungen" (made to measure) shares only "Maß" with the size
+    chart's tag "Maße": the entry may be offered as a choice, but it is no answer."""
+    matcher = Matcher.build(FASHION, settings)
+    assert matcher.match("macht ihr auch maßanfertigungen", "de").outcome != "answer"
+    # A word of the entry itself still answers.
+    found = matcher.match("welche größe soll ich bestellen", "de")
+    assert found.outcome == "answer" and found.entry is not None
+    assert found.entry.id == "groessentabelle"
+
+
+PHONES = [
+    entry("trade-in", "en", "Do you buy used phones?", "How does trade-in work?"),
+    entry("delivery", "en", "How long does delivery take?", "When will my order arrive?"),
+    entry("returns", "en", "How do I return an item?", "What is your return policy?"),
+    entry("repair", "en", "Do you repair phones?", "How much is a screen repair?"),
+    entry("payment", "en", "How can I pay?", "Can I pay with PayPal?"),
+    entry("warranty", "en", "How long is the warranty?", "My phone stopped working"),
+    entry("unlocked", "en", "Are your phones unlocked?", "Is the phone SIM free?"),
+    entry("contact", "en", "When is customer service open?", "What is your phone number?"),
+]
+
+
+@pytest.mark.parametrize("settings", [WORDS_ALONE, BotSettings()])
+@pytest.mark.parametrize("text", ["can i buy airpods", "can i buy a macbook here"])
+def test_buying_words_do_not_make_a_question_about_the_entry_that_buys(
+    settings: BotSettings, text: str
+) -> None:
+    """ "Buy", "order" and "item" frame nearly every question; however few entries of a
+    small FAQ use them, a question about a product the FAQ lacks is not about the one
+    entry that says "buy"."""
+    matcher = Matcher.build(PHONES, settings)
+    assert matcher.match(text, "en").outcome == "unknown"
+    found = matcher.match("do you buy used phones", "en")
+    assert found.outcome == "answer" and found.entry is not None
+    assert found.entry.id == "trade-in"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("what is the difference between a and b", "en", ["what", "differenc"]),
+        ("thats too bad", "en", ["bad"]),
+        ("habt ihr eine App", "de", ["app"]),
+        ("welche Größe brauche ich", "de", ["gross"]),
+        ("wie geht das", "de", []),
+        ("gibt es nur Gutscheine", "de", ["gutschein"]),
+    ],
+)
+def test_function_words_carry_no_topic(text: str, language: str, expected: list[str]) -> None:
+    """Prepositions, quantifiers and light verbs ("between", "brauche", "habt", "geht")
+    are no evidence of what a question is about."""
+    assert content_terms(text, language) == expected
+
+
+def test_tomorrow_is_next_day_delivery() -> None:
+    """ "Will I have it tomorrow" asks for next-day delivery, in Dutch and English."""
+    entries = [
+        *PHONES,
+        entry("next-day", "en", "Next day delivery?", "Do you deliver on Sundays?"),
+        entry("volgende-dag", "nl", "Wordt het de volgende dag bezorgd?"),
+        entry("kosten", "nl", "Wat zijn de verzendkosten?"),
+    ]
+    matcher = Matcher.build(entries, BotSettings())
+    for text, language, expected in (
+        ("if i order tonight will i have it tomorrow", "en", "next-day"),
+        ("heb ik het morgen al in huis", "nl", "volgende-dag"),
+    ):
+        found = matcher.match(text, language)
+        assert found.outcome == "answer" and found.entry is not None, text
+        assert found.entry.id == expected, text
