@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -307,11 +308,24 @@ async def test_nothing_is_learned_from_a_reply_that_was_not_stored(config_path: 
 
 async def test_a_reply_sent_again_after_a_failed_write_is_learned(config_path: Path) -> None:
     """When an agent's reply could not be stored, nothing is learned from it; sent again, it
-    is stored and learned with the question it answers."""
+    is stored and learned with the question it answers, however slowly the store settles
+    the pair that was not kept (the agent hears of the failure only after that)."""
     async with running(config_path) as live:
         store = live.services.store
         make = store.insert_message_op
         failures = [1]
+        add_learned = store.add_learned
+
+        def slowly_settled(*args: Any, **kwargs: Any) -> Any:
+            stored = add_learned(*args, **kwargs)
+
+            async def later() -> Any:
+                await asyncio.sleep(0.3)
+                return await stored
+
+            return asyncio.ensure_future(later())
+
+        store.add_learned = slowly_settled  # type: ignore[method-assign]
 
         def insert_message_op(message: Any) -> Any:
             if message.author != "agent" or not failures:

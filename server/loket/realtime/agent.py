@@ -64,6 +64,13 @@ def _detach(work: Coroutine[Any, Any, Any]) -> None:
     task.add_done_callback(_settled)
 
 
+async def _settle(work: Coroutine[Any, Any, Any]) -> None:
+    try:
+        await work
+    except Exception as exc:
+        log.warning("learning from a reply failed: %s", exc)
+
+
 def _settled(task: asyncio.Future[Any]) -> None:
     _detached.discard(task)
     if not task.cancelled() and task.exception() is not None:
@@ -338,9 +345,16 @@ class AgentNamespace(LoketNamespace):
                 origin=sid,
                 accepted=accepted,
             )
+        except Exception:
+            # The reply was not stored, so neither is its learned pair, which gives the
+            # question back: settled before the agent hears of the failure, so a reply sent
+            # again at once learns the question.
+            for pending in learn:
+                await _settle(pending)
+            raise
         except BaseException:
-            # Stored or not, the reply's learned pair settles by itself (it is kept only if
-            # the reply is stored).
+            # Cancelled: stored or not, the reply's learned pair settles by itself (it is
+            # kept only if the reply is stored).
             for pending in learn:
                 _detach(pending)
             raise
