@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         "versions": report.versions(),
         "fd_limit": servers.fd_limit(),
     }
+    kept = [part for part in PARTS if part in earlier and part not in parts]
+    if kept:
+        # Which figures come from which run: the table says so.
+        results["kept_from"] = {"parts": kept, "finished": earlier.get("finished", "?")}
     print(f"Loket benchmark ({results['mode']}): {', '.join(parts)}", flush=True)
     log = _log
     if "capacity" in parts:

@@ -147,6 +147,11 @@ class Relay:
             await self.send(agent, frame)
         return {"ok": True, "conversation": conversation.agent_view()}
 
+    def on_sync(self, link: Link) -> dict[str, Any]:
+        """The agent and every conversation; what a console receives does not change."""
+        views = [c.agent_view() for c in self.conversations.values()]
+        return {"ok": True, "agent": {"id": link.agent_id}, "conversations": views}
+
     async def on_agent_message(self, link: Link, data: dict[str, Any]) -> dict[str, Any]:
         conversation = self.conversations.get(int(data.get("conversation_id", 0)))
         if conversation is None or conversation.agent is not link:
@@ -170,6 +175,8 @@ class Relay:
             data = {}
         if link.namespace == "/shopper" and event == "message":
             return await self.on_shopper_message(link, data)
+        if link.namespace == "/agent" and event == "sync":
+            return self.on_sync(link)
         if link.namespace == "/agent" and event == "take":
             return await self.on_take(link, data)
         if link.namespace == "/agent" and event == "message":

@@ -106,7 +106,14 @@ def stamp_of(client_id: str) -> float:
 
 
 # Events a generated client never looks at (state pushes, queue positions, typing).
-AGENT_IGNORES = ('["conversation"', '["queue"', '["typing"', '["read"', '["callbacks"')
+AGENT_IGNORES = (
+    '["conversation"',
+    '["queue"',
+    '["typing"',
+    '["read"',
+    '["callbacks"',
+    '["previews"',
+)
 SHOPPER_IGNORES = ('["conversation"', '["queue"', '["typing"', '["read"')
 
 
@@ -119,6 +126,8 @@ class Generator:
         self.origin = origin
         self.session: aiohttp.ClientSession | None = None
         self.agents: list[Client] = []
+        # The conversations each agent has, from its sync (None: answer every one).
+        self.own: list[set[int] | None] = []
         self.agent_names: dict[str, int] = {}
         self.paired: list[Shopper] = []
         self.idle: list[Client] = []
@@ -146,6 +155,7 @@ class Generator:
             agent.ignore = AGENT_IGNORES
             agent.on_event = lambda event, data, index=index: self._agent_event(index, event, data)
             self.agents.append(agent)
+            self.own.append(None)
             self.agent_names[name] = index
         return {"agents": len(self.agents)}
 
@@ -197,6 +207,19 @@ class Generator:
             "seconds": time.monotonic() - started,
         }
 
+    async def sync_agents(self) -> dict[str, Any]:
+        """Every agent syncs, as the console does once connected: from then on it receives
+        what a console receives, and answers only the conversations that are its own."""
+        for index, client in enumerate(self.agents):
+            ack = await self._call(client, "sync", {})
+            if not (isinstance(ack, dict) and ack.get("ok")):
+                raise RuntimeError(f"sync refused: {ack}")
+            me = ack["agent"]["id"]
+            self.own[index] = {
+                c["id"] for c in ack["conversations"] if (c.get("agent") or {}).get("id") == me
+            }
+        return {"synced": len(self.agents), "own": sum(len(o or ()) for o in self.own)}
+
     async def connect_idle(self, count: int) -> dict[str, Any]:
         """`count` more shoppers who connect (with compression) and then say nothing."""
         started = time.monotonic()
@@ -229,6 +252,9 @@ class Generator:
         client_id = data["client_id"]
         if not client_id.startswith("w") or "-open-" in client_id:
             return None
+        own = self.own[index]
+        if own is not None and data["conversation_id"] not in own:
+            return None  # a colleague's conversation
         now = time.monotonic()
         recorder = self.recorder
         recorder.delivered += 1
@@ -378,7 +404,7 @@ async def _serve(conn: Connection, worker: int, url: str, origin: str) -> None:
                     return
                 method = getattr(generator, op)
                 result = await method(**command)
-                if op in ("connect_agents", "pair", "connect_idle"):
+                if op in ("connect_agents", "pair", "sync_agents", "connect_idle"):
                     # The clients live until the end: keep the collector's full passes
                     # from walking them (a pause of the generator would count as latency).
                     gc.collect()

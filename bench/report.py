@@ -169,13 +169,22 @@ def table(results: dict[str, Any]) -> str:
     )
 
 
+def _kept(results: dict[str, Any]) -> str:
+    """For a run with `--merge`: what it measured, and which figures an earlier run gave."""
+    kept = results.get("kept_from")
+    if not kept:
+        return ""
+    now = ", ".join(results.get("parts_measured_now", []))
+    return f": {now} measured now; {', '.join(kept['parts'])} from the run of {kept['finished']}"
+
+
 def markdown(results: dict[str, Any]) -> str:
     m, v = results["machine"], results["versions"]
     lines = [
         BEGIN,
         "",
         f"Measured {results['finished']} with `{results['command']}`"
-        f" ({results['mode']} run, {results['seconds']:.0f} s).",
+        f" ({results['mode']} run, {results['seconds']:.0f} s){_kept(results)}.",
         "",
         "| figure | Loket | bare relay | ratio | target | |",
         "|---|---:|---:|---:|---|---|",

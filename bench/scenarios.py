@@ -192,9 +192,12 @@ def _paired(generators: Generators, agents: list[tuple[str, str]], per_agent: in
     """Agents split over the generator processes, each process pairing shoppers with its own."""
     groups = [agents[i :: len(generators)] for i in range(len(generators))]
     generators.call_all("connect_agents", per_worker=[{"agents": group} for group in groups])
-    return generators.call_all(
+    paired = generators.call_all(
         "pair", timeout=300, per_worker=[{"shoppers": len(g) * per_agent} for g in groups]
     )
+    # Then each agent syncs, as the console does, and receives what a console receives.
+    generators.call_all("sync_agents")
+    return paired
 
 
 def fixed_rate(kind: str, agents: int, per_agent: int, rate: float, seconds: float) -> Any:

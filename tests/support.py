@@ -167,7 +167,7 @@ def make_client(namespace: str, inbox: Inbox, events: tuple[str, ...]) -> socket
 
 
 SHOPPER_EVENTS = ("message", "conversation", "typing", "read", "queue", "availability")
-AGENT_EVENTS = ("message", "conversation", "typing", "read", "queue", "callbacks")
+AGENT_EVENTS = ("message", "conversation", "typing", "read", "queue", "callbacks", "previews")
 
 
 @contextlib.asynccontextmanager

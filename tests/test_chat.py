@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from loket.conversations import PageContext
 from loket.store import NewShopper, ShopperRecord
@@ -412,3 +413,63 @@ async def test_the_agent_sees_the_page_the_shopper_writes_from_now(server: Serve
         assert seen["page"] == checkout
     pages = [c["page"]["url"] for c in desk_inbox.of("conversation") if c["id"] == conversation_id]
     assert pages.count(checkout["url"]) == 1, pages
+
+
+async def test_colleagues_see_assigned_conversations_in_previews(server: ServerProcess) -> None:
+    """An agent gets a colleague's conversation as `previews`, the newest message of each
+    conversation at most once a second, not message by message; opening it sends its
+    messages as they come."""
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as (a, anna_inbox),
+        agent(server.url, bram) as (b, bram_inbox),
+        shopper(server.url) as (first, _),
+        shopper(server.url) as (second, _),
+    ):
+        # Away, anna gets no new conversations: they go to bram.
+        assert (await call(a, "/agent", "status", {"status": "away"}))["ok"]
+        assert (await call(a, "/agent", "sync"))["ok"]
+        assert (await call(b, "/agent", "sync"))["ok"]
+        ids = []
+        for client in (first, second):
+            for text in ("Waar blijft mijn pakket?", "Het is al een week."):
+                sent = await call(
+                    client, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+                )
+                assert sent["ok"], sent
+            assert sent["conversation"]["agent"]["name"] == "bram", sent
+            ids.append(sent["conversation"]["id"])
+        reply = {"conversation_id": ids[1], "client_id": new_client_id(), "text": "Ik kijk even."}
+        assert (await call(b, "/agent", "message", reply))["ok"]
+        started = asyncio.get_running_loop().time()
+
+        def newest(previews: Any) -> dict[int, str]:
+            return {m["conversation_id"]: m["text"] for m in previews["messages"]}
+
+        def shown() -> dict[int, str]:
+            seen: dict[int, str] = {}
+            for previews in anna_inbox.of("previews"):
+                seen.update(newest(previews))
+            return seen
+
+        await anna_inbox.wait_for(
+            "previews",
+            lambda _: shown() == {ids[0]: "Het is al een week.", ids[1]: "Ik kijk even."},
+        )
+        # Gathered: one message per conversation in an event, and few events.
+        batches = anna_inbox.of("previews")
+        assert all(len(newest(p)) == len(p["messages"]) for p in batches), batches
+        assert len(batches) <= 2, batches
+        assert asyncio.get_running_loop().time() - started < 3
+        # Bram, whose conversations they are, had every message as it was written.
+        mine = [m for m in bram_inbox.of("message") if m["conversation_id"] in ids]
+        assert len(mine) == 4, mine
+        # Anna had none of them one by one.
+        assert not [m for m in anna_inbox.of("message") if m["conversation_id"] in ids]
+
+        opened = await call(a, "/agent", "open", {"conversation_id": ids[0]})
+        assert [m["text"] for m in opened["messages"]][-1] == "Het is al een week."
+        await call(first, "/shopper", "message", {"client_id": new_client_id(), "text": "Hallo?"})
+        got = await anna_inbox.wait_for("message", lambda m: m["text"] == "Hallo?")
+        assert got["conversation_id"] == ids[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -203,3 +204,52 @@ def test_end_of_input_at_the_password_prompt_is_one_line(tmp_path: Path) -> None
     assert answered, text
     assert os.waitstatus_to_exitcode(status) == 1, text
     assert "no password given" in text and "Traceback" not in text
+
+
+def _encoder_processes_of(server_pid: int) -> list[int]:
+    """Living sentence-encoder processes started by `server_pid` (it is their last argument)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        mine = b"loket.bot.encoder_process" in argv and str(server_pid).encode() in argv[-2:]
+        if mine and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def test_sigterm_while_serve_starts_stops_it_in_order(tmp_path: Path) -> None:
+    """SIGTERM while the server is still starting (opening its store, loading the FAQ and
+    the encoder) stops it as a SIGTERM later would: exit 0, no child process left."""
+    config = write_config(tmp_path)
+    process = subprocess.Popen(
+        [*LOKET, "--config", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    assert process.stdout is not None
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if "applying store migration" in line:
+                break  # the store is being opened: the server has started starting
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError("`loket serve` did not stop on SIGTERM while starting") from None
+    output = "".join(lines) + out
+    assert process.returncode == 0, output
+    assert "Loket stopping" in output and "Traceback" not in output
+    assert "Loket listening" not in output
+    deadline = time.monotonic() + 5
+    while _encoder_processes_of(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _encoder_processes_of(process.pid) == []

@@ -57,6 +57,12 @@ LISTEN_BACKLOG = 128
 
 
 async def _serve(settings: Settings) -> None:
+    # Stop on SIGINT and SIGTERM from the first moment: a signal while the server starts
+    # ends it once started, through the same orderly stop (its encoder process included).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     if settings.bot.semantic:
         # Questions are encoded in a child process, never holding the event loop's GIL.
         use_encoder_process()
@@ -83,14 +89,11 @@ async def _serve(settings: Settings) -> None:
         collector.start()
         collecting = asyncio.create_task(collector.run(), name="loket-collector")
         port = bound_port(runner)
-        # Tests and scripts read this line to find the port when asked for port 0.
-        print(f"Loket listening on http://{host}:{port}", flush=True)
-        print(f"  console: http://{host}:{port}/console/", flush=True)
-        print(f"  demo shop: http://{host}:{port}/demo/", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        if not stop.is_set():
+            # Tests and scripts read this line to find the port when asked for port 0.
+            print(f"Loket listening on http://{host}:{port}", flush=True)
+            print(f"  console: http://{host}:{port}/console/", flush=True)
+            print(f"  demo shop: http://{host}:{port}/demo/", flush=True)
         await stop.wait()
     finally:
         if listening:

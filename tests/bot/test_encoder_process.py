@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,3 +83,44 @@ def test_close_ends_the_child() -> None:
     encoder.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_child_ends_with_a_server_killed_while_it_loads(tmp_path: Path) -> None:
+    """A server killed while its encoder still loads the model takes the encoder with it at
+    once, without a broken-pipe traceback from the child once it has loaded."""
+    errors = tmp_path / "child.err"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, subprocess, sys, time\n"
+            "child = subprocess.Popen(\n"
+            "    [sys.executable, '-m', 'loket.bot.encoder_process', str(os.getpid())],\n"
+            "    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(sys.argv[1], 'wb'))\n"
+            "print(child.pid, flush=True)\n"
+            "time.sleep(60)\n",
+            str(errors),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    child = int(server.stdout.readline())
+    server.kill()
+    server.wait()
+    killed = time.monotonic()
+    while _alive(child) and time.monotonic() - killed < 10:
+        time.sleep(0.05)
+    assert not _alive(child)
+    # Gone before the model could load (it takes seconds), so it never wrote to the pipe.
+    assert time.monotonic() - killed < 1.0
+    assert "Traceback" not in errors.read_text()
+
+
+def _alive(pid: int) -> bool:
+    """Running, not ended (a zombie waiting for a parent that reaps it counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

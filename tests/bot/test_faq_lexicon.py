@@ -6,7 +6,7 @@ import pytest
 
 from loket.bot.faq import FaqEntry
 from loket.bot.matcher import Matcher
-from loket.bot.normalize import content_terms, phrase_keys, stem
+from loket.bot.normalize import content_terms, german_spelling, phrase_keys, stem
 from loket.bot.settings import BotSettings
 from loket.bot.synonyms import CONCEPTS, lexicon_for
 
@@ -109,7 +109,7 @@ def test_a_typo_in_a_synonym_still_finds_its_concept(matcher: Matcher) -> None:
 
 def test_each_lexicon_word_belongs_to_one_concept() -> None:
     """No word or phrase of a language stands for two concepts after stemming."""
-    for language in ("nl", "en"):
+    for language in ("nl", "en", "de"):
         owner: dict[tuple[str, ...], str] = {}
         for name, by_language in CONCEPTS.items():
             for written_in, text in by_language.items():
@@ -199,3 +199,43 @@ def test_a_shop_can_switch_concepts_off() -> None:
     assert Matcher.build(entries, settings).match("it arrived damaged", "en").outcome == "answer"
     with pytest.raises(ValueError, match=r"no such concept: damage .*loket faq concepts"):
         BotSettings(concepts_off=("damage",))
+
+
+def test_german_umlauts_written_out_are_the_umlauts() -> None:
+    """Without umlauts on the keyboard, shoppers write "fuer", "moebel", "zurueck": the same
+    words as "für", "Möbel", "zurück"; "neue", "teuer" and "quelle" keep their "ue"."""
+    assert content_terms("Möbel zurückschicken für Sofas", "de") == content_terms(
+        "moebel zurueckschicken fuer sofas", "de"
+    )
+    assert "fur" not in content_terms("fuer das sofa", "de")  # a stop word, however written
+    assert german_spelling("neue") == "neue" and german_spelling("teuer") == "teuer"
+    assert german_spelling("quelle") == "quelle"
+
+
+def test_german_shoppers_words_meet_the_faqs() -> None:
+    """The lexicon speaks German too: "visa" is a credit card, "abstottern" paying in
+    instalments, which stays apart from paying later by invoice."""
+    german = Matcher.build(
+        [
+            entry(
+                "zahlungsarten",
+                "de",
+                "Welche Zahlungsarten gibt es?",
+                "Kann ich mit Kreditkarte zahlen?",
+            ),
+            entry("raten", "de", "Kann ich in Raten zahlen?"),
+            entry("rechnung", "de", "Kann ich später bezahlen?"),
+            entry("storno", "de", "Wie storniere ich meine Bestellung?"),
+        ],
+        BotSettings(semantic=False),
+    )
+    for question, expected in [
+        ("nehmt ihr visa", "zahlungsarten"),
+        ("kann ich das sofa abstottern", "raten"),
+        ("auftrag stornieren", "storno"),
+    ]:
+        ranked, _ = german.ranked(question, "de")
+        assert ranked[0][1].id == expected, (question, [(e.id, s) for s, e in ranked])
+    ranked, _ = german.ranked("ratenkauf", "de")
+    scores = {entry.id: score for score, entry in ranked}
+    assert scores["raten"] > scores.get("rechnung", 0.0) + 0.2

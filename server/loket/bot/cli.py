@@ -60,7 +60,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "concepts", help="list the built-in lexicon's concepts and the words each stands for"
     )
     concepts.add_argument("names", nargs="*", help="only these concepts (default: all)")
-    concepts.add_argument("--language", choices=["nl", "en"], help="only this language's words")
+    concepts.add_argument(
+        "--language", choices=["nl", "en", "de"], help="only this language's words"
+    )
     _add_config_option(concepts)
     concepts.set_defaults(func=run_concepts)
 
@@ -161,6 +163,6 @@ def run_concepts(args: argparse.Namespace) -> int:
         for language, text in by_language.items():
             if args.language and language not in (args.language, "*"):
                 continue
-            label = "both" if language == "*" else language
+            label = "all" if language == "*" else language
             print(f"    {label}: {', '.join(part.strip() for part in text.split('|'))}")
     return 0

@@ -14,12 +14,14 @@ The protocol on the child's stdin and stdout, all integers big-endian:
   then count x DIMENSIONS float32 values.
 
 Before its first reply the child writes one byte, `READY`, once the model is loaded. It
-ends when its stdin closes (the server stopped or died).
+ends when its stdin closes (the server stopped or died), and on Linux as soon as the server
+dies, also while the model is still loading.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -41,6 +43,8 @@ _REPLY = struct.Struct("!Id")
 NICENESS = 5
 # The most a load may take (the model is read from the package on first use).
 START_TIMEOUT = 120.0
+# prctl(2): the signal the kernel sends this process when its parent ends.
+PR_SET_PDEATHSIG = 1
 
 
 class EncoderProcessError(RuntimeError):
@@ -53,7 +57,7 @@ class EncoderProcess:
 
     def __init__(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "loket.bot.encoder_process"],
+            [sys.executable, "-m", "loket.bot.encoder_process", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
@@ -127,15 +131,36 @@ def serve(requests: IO[bytes], replies: IO[bytes], model: Any) -> None:
         replies.flush()
 
 
+def _end_with(parent: int) -> None:
+    """Have the kernel end this process when `parent` (the server) ends.
+
+    A closed stdin is only noticed between requests: a server killed while the model loads
+    would leave this process loading for seconds, listening to nobody. Linux only; elsewhere
+    the closed stdin ends it once loaded.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        # The server ended before the request to the kernel was made.
+        sys.exit(0)
+
+
 def main() -> None:
     # Ctrl-C in a terminal reaches the whole process group: the server decides when this
     # child ends (by closing its stdin), not the keyboard.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if len(sys.argv) > 1:
+        _end_with(int(sys.argv[1]))
     # The protocol owns the real stdout; anything printed goes to stderr instead.
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     os.nice(NICENESS)
-    serve(sys.stdin.buffer, replies, load_model())
+    try:
+        serve(sys.stdin.buffer, replies, load_model())
+    except BrokenPipeError:
+        # The server is gone: nobody is left to answer (and nothing to flush at exit).
+        with contextlib.suppress(OSError):
+            replies.close()
 
 
 if __name__ == "__main__":

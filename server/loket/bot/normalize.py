@@ -187,9 +187,15 @@ class _Token(NamedTuple):
     word: str  # the word as written (folded)
 
 
+def is_stop_word(word: str, language: str) -> bool:
+    """Whether the folded `word` is one of `language`'s stop words, however it is spelled
+    ("fuer" is "fur")."""
+    stop = STOP_WORDS.get(language, frozenset())
+    return word in stop or (language == "de" and german_spelling(word) in stop)
+
+
 def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
     """Each word that may count: numbers and single letters are left out."""
-    stop = STOP_WORDS.get(language, frozenset())
     negations = _NEGATIONS.get(language, {})
     tokens: list[_Token] = []
     for word in folded:
@@ -197,7 +203,7 @@ def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
         # Numbers are instance data (order numbers, dates, amounts), not what is asked.
         if len(unified) < 2 or unified.isdigit():
             continue
-        if unified in stop:
+        if is_stop_word(unified, language):
             tokens.append(_Token(unified, True, word))
         else:
             tokens.append(_Token(stem(unified, language), False, word))
@@ -261,7 +267,21 @@ _GERMAN_ENDINGS = ("ern", "em", "en", "er", "es", "e", "n", "s")
 _GERMAN_S_ENDING = frozenset("bdfghklmnrt")
 
 
+# An umlaut written out, as on a keyboard without them: "fuer", "moebel", "zurueck". Not
+# after "a", "e" or "q", where the "u" belongs to "au", "eu" or "qu" ("blaue", "neue",
+# "teuer", "quelle").
+_WRITTEN_UMLAUT = re.compile(r"(?<![aeq])([aou])e")
+
+
+def german_spelling(word: str) -> str:
+    """A folded German word with its written-out umlauts as folding leaves the umlauts
+    themselves: "fuer", "moebel" and "zurueck" become "fur", "mobel" and "zuruck", as
+    "für", "Möbel" and "zurück" fold."""
+    return _WRITTEN_UMLAUT.sub(r"\1", word) if "e" in word else word
+
+
 def _stem_german(word: str) -> str:
+    word = german_spelling(word)
     if len(word) <= 4 or word.isdigit():
         return word
     for ending in _GERMAN_ENDINGS:
@@ -371,7 +391,7 @@ def word_languages(word: str, vocabularies: Mapping[str, Collection[str]]) -> tu
     return tuple(
         language
         for language, vocabulary in vocabularies.items()
-        if word in STOP_WORDS.get(language, ()) or stem(word, language) in vocabulary
+        if is_stop_word(word, language) or stem(word, language) in vocabulary
     )
 
 

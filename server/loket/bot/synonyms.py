@@ -1,22 +1,22 @@
-"""A bilingual webshop lexicon: words shoppers use for the same thing, mapped to one concept.
+"""A webshop lexicon: words shoppers use for the same thing, mapped to one concept.
 
 Shoppers ask in their own words: "cancelen" where the FAQ says "annuleren", "smashed"
 where it says "damaged", "in delen betalen" where it says "in termijnen". Before matching,
 the FAQ's text and the shopper's question are both normalised, and every word or phrase
 of the lexicon becomes its concept token ("~cancel", "~damaged"), so all of them match
-each other. The lexicon is written from general webshop vocabulary, in Dutch and English
-(and the English words Dutch shoppers use), not from any one shop's FAQ.
+each other. The lexicon is written from general webshop vocabulary, in Dutch, English and German
+(and the English words Dutch and German shoppers use), not from any one shop's FAQ.
 
-Each concept lists words and phrases per language: "nl", "en", or "*" for names that are
-the same in both (brands). Words are reduced to stems with the language's stemmer, so one
-form of a word covers its other forms ("annuleren" covers "annuleer", "geannuleerd").
-A phrase is several words ("geld terug", "send back"); up to two common words may stand
-between its words ("in drie termijnen" is not, "in de termijnen" is "in termijnen").
-"..." lets up to four words of any kind stand there, for separable verbs ("stuur ... terug"
-matches "stuur ik het pakket terug"), and "=laat" is that word as written, not its stem
-(so "te =laat" is not "te laten"). The FAQ entries of a language are matched with that
-language's words (and the "*" names) only: a word of another language, stemmed as if it
-were of this one, can collide with a word it has nothing to do with.
+Each concept lists words and phrases per language: "nl", "en", "de", or "*" for names
+that are the same in all of them (brands). Words are reduced to stems with the language's
+stemmer, so one form of a word covers its other forms ("annuleren" covers "annuleer",
+"geannuleerd"). A phrase is several words ("geld terug", "send back"); up to two common
+words may stand between its words ("in drie termijnen" is not, "in de termijnen" is "in
+termijnen"). "..." lets up to four words of any kind stand there, for separable verbs
+("stuur ... terug" matches "stuur ik het pakket terug"), and "=laat" is that word as
+written, not its stem (so "te =laat" is not "te laten"). The FAQ entries of a language are
+matched with that language's words (and the "*" names) only: a word of another language,
+stemmed as if it were of this one, can collide with a word it has nothing to do with.
 
 Keep concepts narrow. Two entries a shop keeps apart (returning an item, getting the
 money back) need two concepts, or the bot can no longer tell them apart.
@@ -38,132 +38,173 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "annuleren | annulering | afzeggen | zeg ... af | cancelen | cancellen | afzien | "
         "stopzetten | intrekken | ongedaan maken | terugdraaien",
         "en": "cancel | cancellation | call ... off | revoke | undo",
+        "de": "stornieren | stornierung | storno | storniert | annullieren | rückgängig machen",
     },
     "order": {
         "nl": "bestelling | bestellen | order | orderen | aankoop",
         "en": "order | purchase",
+        "de": "bestellung | bestellen | bestellt | auftrag | order",
     },
     "buy": {
         "nl": "kopen | koop | gekocht | aanschaffen | aanschaf",
         "en": "buy | bought",
+        "de": "kaufen | kauf | gekauft | erwerben | anschaffen",
     },
     "change": {
         "nl": "wijzigen | wijziging | veranderen | aanpassen | aanpassing | bewerken",
         "en": "change | modify | modification | edit | amend | alter | update",
+        "de": "ändern | änderung | abändern | geändert | anpassen | korrigieren | bearbeiten",
     },
     "confirmation": {
         "nl": "bevestiging | bevestigen",
         "en": "confirmation | confirm | confirmed",
+        "de": "bestätigung | bestätigen | bestätigt",
     },
     "preorder": {
         "nl": "voorbestellen | voorbestelling | reserveren | reservering | pre order",
         "en": "preorder | pre order | reserve | reservation",
+        "de": "vorbestellen | vorbestellung | reservieren | reservierung",
     },
     "backorder": {
         "nl": "nabestellen | nabestelling | backorder | back order",
         "en": "backorder | back order | backordered",
+        "de": "nachbestellen | nachbestellung",
     },
     # Delivery.
     "deliver": {
         "nl": "bezorgen | bezorging | leveren | levering | verzenden | verzending | "
         "versturen | opsturen | afleveren | aflevering | shippen",
         "en": "deliver | delivery | ship | shipping | dispatch | dispatched",
+        "de": "liefern | lieferung | geliefert | versand | versandt | versenden | versendet | "
+        "verschicken | verschickt | zustellen | zustellung | zuschicken | zusenden",
     },
     "parcel": {
         "nl": "pakket | pakje | zending | doos | collo | colli",
         "en": "parcel | package | box | packet",
+        "de": "paket | päckchen | sendung | karton",
     },
     "courier": {
         "nl": "bezorger | koerier | postbode | chauffeur | besteller",
         "en": "courier | driver | delivery driver | postman | mailman | delivery man",
+        "de": "bote | kurier | paketbote | fahrer | postbote | lieferant",
     },
     "carrier": {
         "nl": "vervoerder | transporteur | pakketdienst | post nl",
         "en": "carrier | shipping company | delivery company | delivery service",
         "*": "postnl | dhl | dpd | ups | gls | bpost | fedex | budbee | homerr",
+        "de": "spedition | versanddienstleister | paketdienst | transportunternehmen | hermes",
     },
     "pickup": {
         "nl": "afhalen | ophalen | haal ... op | haal ... af | afhaalpunt | ophaalpunt | "
         "pakketpunt | servicepunt | pakketautomaat | pakketkluis | afhaallocatie",
         "en": "pick ... up | pickup | collect | collection point | pickup point | parcel shop | "
         "parcel point | service point | parcel locker | click and collect",
+        "de": "abholen | abholung | abgeholt | hol ... ab | selbst abholen | abholstation | "
+        "packstation | paketshop | abholpunkt | click and collect",
     },
     "address": {
         "nl": "adres | adressen",
         "en": "address | addresses",
+        "de": "adresse | adressen | anschrift",
     },
     "abroad": {
         "nl": "buitenland | buitenlands | internationaal | wereldwijd | buiten nederland",
         "en": "abroad | international | internationally | overseas | worldwide | "
         "outside the netherlands | other countries",
+        "de": "ausland | international | weltweit | außerhalb deutschlands | andere länder",
     },
     "arrive": {
         "nl": "aankomen | aangekomen | arriveren | binnenkomen | ontvangen | ontvangst | "
         "krijgen | gekregen",
         "en": "arrive | arrival | receive | received | come in | turn up | show up",
+        "de": "ankommen | angekommen | ankunft | kommt ... an | erhalten | empfangen | eintreffen",
     },
     "late": {
         "nl": "vertraagd | vertraging | te =laat | uitgesteld",
         "en": "delayed | delay | late | overdue | too late | running late",
+        "de": "verspätet | verspätung | verzögert | verzögerung | zu =spät | überfällig",
     },
     "missing": {
         "nl": "kwijt | verloren | vermist | zoekgeraakt | ontbreken | ontbreekt | missen | =mist",
         "en": "lost | missing | misplaced | gone missing",
+        "de": "verloren | verloren gegangen | fehlt | fehlen | fehlend | vermisst | verschwunden",
     },
     "not-home": {
         "nl": "niet thuis | afwezig | niet aanwezig | =gemist | =gemiste",
         "en": "not home | not at home | away from home | =missed",
+        "de": "nicht zu hause | nicht zuhause | abwesend | =verpasst",
     },
     "neighbours": {
         "nl": "buren | buurman | buurvrouw",
         "en": "neighbour | neighbor | neighbours | neighbors | next door",
+        "de": "nachbar | nachbarn | nachbarin",
     },
     "tracking": {
         "nl": "track en trace | track trace | tracken | volgen | tracking",
         "en": "track and trace | track | tracking | trace",
+        "de": "sendungsverfolgung | sendungsnummer | trackingnummer | verfolgen | nachverfolgen | "
+        "tracken | tracking",
     },
     "damaged": {
         "nl": "kapot | beschadigd | beschadiging | schade | stuk | gebroken | gescheurd | "
         "ingedeukt | deuk | gebarsten | barst | in stukken | kapotgegaan",
         "en": "broken | broke | damaged | damage | smashed | cracked | shattered | dented | "
         "torn | busted | in pieces | crushed",
+        "de": "kaputt | beschädigt | beschädigung | schaden | transportschaden | zerbrochen | "
+        "gebrochen | gerissen | zerkratzt | kratzer | delle | eingedrückt | gesprungen",
     },
     "defect": {
         "nl": "defect | stuk gegaan | stukgegaan | doet het niet meer | storing | mankement",
         "en": "defect | defective | faulty | malfunction | stopped working | broke down",
+        "de": "defekt | funktioniert nicht mehr | geht nicht mehr | kaputt gegangen | mangel | "
+        "mangelhaft | fehlerhaft",
     },
     "wrong": {
         "nl": "verkeerd | verkeerde | onjuist | fout | niet juist",
         "en": "wrong | incorrect | not what i ordered",
+        "de": "falsch | verkehrt | nicht richtig",
     },
     # Returns and money back: two concepts, because shops answer them apart.
     "return": {
         "nl": "retour | retourneren | retournering | terugsturen | terugzenden | terugbrengen | "
         "stuur ... terug | zend ... terug | breng ... terug | terug sturen | terug brengen",
         "en": "return | returns | send ... back | sent ... back | bring ... back | take ... back",
+        "de": "retoure | retournieren | rücksendung | zurücksenden | zurückschicken | "
+        "zurückgeben | rückgabe | zurückbringen | zurückgeschickt | zurückgesendet | "
+        "zurückgegeben | schick ... zurück | sende ... zurück | gebe ... zurück | "
+        "bringe ... zurück",
     },
     "refund": {
         "nl": "terugbetaling | terugbetalen | terugstorten | terugstorting | geld ... terug | "
         "betaal ... terug | stort ... terug | restitutie | crediteren | creditering",
         "en": "refund | refunded | reimburse | reimbursement | money back | repay | "
         "pay ... back | paid ... back",
+        "de": "erstattung | erstatten | erstattet | rückerstattung | zurückerstatten | "
+        "zurückerstattet | rückzahlung | zurückzahlen | geld ... zurück | zahlt ... zurück | "
+        "gutschrift",
     },
     "exchange": {
         "nl": "ruilen | omruilen | omwisselen | ruil ... om | inruilen",
         "en": "exchange | swap | switch for | trade for",
+        "de": "umtauschen | umtausch | umgetauscht | tauschen | getauscht | eintauschen | "
+        "tausch ... um | austauschen",
     },
     "size": {
         "nl": "maat | maten | maatje | te klein | te groot | past niet",
         "en": "size | sizes | too small | too big | too large | not fit",
+        "de": "größe | größen | zu klein | zu groß | passt nicht",
     },
     "colour": {
         "nl": "kleur | kleuren",
         "en": "colour | color | colours | colors",
+        "de": "farbe | farben",
     },
     # Paying.
     "pay": {
         "nl": "betalen | betaling | afrekenen | afrekening | betaalwijze",
         "en": "pay | payment | paid | checkout | check out",
+        "de": "bezahlen | zahlen | zahlung | bezahlung | bezahlt | zahlungsart | "
+        "zahlungsmethode | kasse",
     },
     "pay-later": {
         "nl": "achteraf betalen | achteraf | gespreid betalen | gespreid | in termijnen | "
@@ -171,20 +212,30 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "pay later | pay afterwards | installments | instalments | split payment | "
         "split the payment | buy now pay later | pay in parts",
         "*": "klarna | afterpay | riverty | billink | in3",
+        "de": "später bezahlen | später zahlen | nachträglich bezahlen",
+    },
+    # Paying in instalments, kept apart from paying later (by invoice) where a shop's FAQ
+    # keeps them apart: German shops answer "Ratenkauf" and "Kauf auf Rechnung" separately.
+    "instalments": {
+        "de": "ratenzahlung | raten | ratenkauf | in raten | finanzierung | finanzieren | "
+        "teilzahlung | abbezahlen | abstottern",
     },
     "credit-card": {
         "nl": "creditcard | credit card | kredietkaart",
         "en": "credit card | creditcard",
         "*": "visa | mastercard | amex | american express",
+        "de": "kreditkarte | kreditkarten",
     },
     "option": {
         "nl": "methode | mogelijkheid | mogelijkheden | optie | manier | wijze",
         "en": "method | option | way | possibility",
+        "de": "möglichkeit | möglichkeiten | option | optionen | methode | methoden",
     },
     "invoice": {
         "nl": "factuur | facturen | kassabon | bonnetje | aankoopbewijs | betaalbewijs | "
         "nota | bon",
         "en": "invoice | receipt | bill | proof of purchase",
+        "de": "rechnung | rechnungen | quittung | beleg | kassenbon | kaufbeleg | kaufnachweis",
     },
     "failed": {
         "nl": "mislukt | mislukken | lukt niet | gaat mis | ging mis | niet gelukt | "
@@ -192,134 +243,170 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "ongeldig | niet geldig | geweigerd",
         "en": "failed | fail | fails | failure | error | not work | went wrong | "
         "goes wrong | declined | not accepted | invalid | rejected | not go through",
+        "de": "fehlgeschlagen | fehlermeldung | funktioniert nicht | klappt nicht | geht nicht | "
+        "abgelehnt | ungültig | nicht akzeptiert",
     },
     "discount": {
         "nl": "korting | actie | promotie | aanbieding | coupon",
         "en": "discount | promo | promotion | coupon",
+        "de": "rabatt | rabattcode | aktionscode | aktion | angebot | sale | coupon",
     },
     "gift-card": {
         "nl": "cadeaubon | cadeaukaart | cadeau kaart | cadeau bon | giftcard | waardebon | "
         "tegoedbon | kadobon | kadokaart",
         "en": "gift card | giftcard | gift voucher | gift certificate",
+        "de": "gutschein | gutscheine | geschenkgutschein | geschenkkarte | wertgutschein",
     },
     "free": {
         "nl": "gratis | kosteloos | zonder kosten",
         "en": "free | free of charge | for free | no charge | no cost",
+        "de": "kostenlos | gratis | umsonst | kostenfrei | ohne kosten",
     },
     "cost": {
         "nl": "kosten | kost | prijs | tarief",
         "en": "cost | costs | price | fee",
+        "de": "kosten | kostet | preis | preise | gebühr | gebühren",
     },
     # Stock and products.
     "stock": {
         "nl": "voorraad | leverbaar | beschikbaar | verkrijgbaar | uitverkocht",
         "en": "stock | available | availability | unavailable | sold out",
+        "de": "auf lager | vorrätig | lagernd | verfügbar | verfügbarkeit | ausverkauft | "
+        "lieferbar",
     },
     "notify": {
         "nl": "seintje | notificatie | laten weten | op de hoogte houden",
         "en": "notify | notification | alert | let know | keep posted",
+        "de": "benachrichtigung | benachrichtigen | benachrichtigt | bescheid geben | "
+        "bescheid sagen",
     },
     "item": {
         "nl": "artikel | product | item | spullen | ding | dingen | goederen",
         "en": "item | product | article | goods",
+        "de": "artikel | produkt | produkte | ware | waren | sachen",
     },
     "manual": {
         "nl": "handleiding | gebruiksaanwijzing | instructies | instructie",
         "en": "manual | instructions | instruction | user guide",
+        "de": "anleitung | bedienungsanleitung | aufbauanleitung | gebrauchsanweisung",
     },
     # Warranty and repair.
     "warranty": {
         "nl": "garantie | waarborg",
         "en": "warranty | guarantee | guaranty",
+        "de": "garantie | gewährleistung",
     },
     "repair": {
         "nl": "reparatie | repareren | herstellen | herstel",
         "en": "repair | repaired | fix | mend",
+        "de": "reparatur | reparieren | repariert | ausbessern",
     },
     # Account and personal data.
     "personal-data": {
         "nl": "gegevens | persoonsgegevens | privacy | data",
         "en": "data | personal data | personal details | personal information | privacy",
+        "de": "daten | persönliche daten | datenschutz | privatsphäre",
     },
     "delete": {
         "nl": "verwijderen | wissen | opheffen",
         "en": "delete | remove | erase",
+        "de": "löschen | entfernen | gelöscht",
     },
     "account": {
         "nl": "account | profiel",
         "en": "account | profile",
+        "de": "konto | kundenkonto | benutzerkonto | account | profil",
     },
     "register": {
         "nl": "registreren | registratie",
         "en": "register | registration | sign ... up | signup",
+        "de": "registrieren | registrierung | registriert | konto erstellen | konto anlegen",
     },
     "login": {
         "nl": "inloggen | login | log ... in | ingelogd | inlog",
         "en": "login | log in | logged in | sign in | signin | logon | log on",
+        "de": "einloggen | login | eingeloggt | anmelden | log ... ein | melde ... an",
     },
     "password": {
         "nl": "wachtwoord | wachtwoorden",
         "en": "password | passwords | passcode | passwd",
+        "de": "passwort | passwörter | kennwort | pw",
     },
     "forgot": {
         "nl": "vergeten | vergat | weet niet meer",
         "en": "forgot | forgotten | forget | not remember",
+        "de": "vergessen | vergaß | weiß nicht mehr",
     },
     "email": {
         "nl": "email | mail | mailtje | mailen | gemaild | mailbox | inbox",
         "en": "email | mail | emailed | mailbox | inbox",
+        "de": "email | mail | mails | mailadresse | posteingang",
     },
     "newsletter": {
         "nl": "nieuwsbrief | nieuwsbrieven | reclame | spam | marketing",
         "en": "newsletter | newsletters | mailing list | marketing | spam",
+        "de": "newsletter | werbung | werbemail | werbemails | werbe mails | spam | marketing",
     },
     "unsubscribe": {
         "nl": "afmelden | meld ... af | uitschrijven | schrijf ... uit | opzeggen | afmelding",
         "en": "unsubscribe | opt out | stop receiving | remove me",
+        "de": "abmelden | abmeldung | abgemeldet | abbestellen | austragen | melde ... ab | "
+        "trage ... aus | kündigen",
     },
     # Service.
     "reply": {
         "nl": "antwoord | beantwoorden | reageren | reactie | terughoren",
         "en": "reply | answer | respond | response | hear back | get back to",
+        "de": "antwort | antworten | beantworten | rückmeldung | reaktion",
     },
     "contact": {
         "nl": "contact | contacteren | bereiken | bereikbaar | in contact komen",
         "en": "contact | reach | get in touch | get hold of | reachable",
+        "de": "kontakt | kontaktieren | erreichen | erreichbar | in verbindung setzen",
     },
     "phone": {
         "nl": "bellen | telefoon | telefonisch | opbellen | bel ... op",
         "en": "call | phone | telephone | ring",
+        "de": "anrufen | telefon | telefonisch | telefonnummer | rufe ... an | hotline",
     },
     "customer-service": {
         "nl": "klantenservice | klantendienst | helpdesk | servicedesk",
         "en": "customer service | customer support | support | helpdesk | help desk | "
         "customer care",
+        "de": "kundenservice | kundendienst | support | kundensupport",
     },
     "human": {
         "nl": "medewerker | mens | persoon | echt iemand | echt persoon | werknemer",
         "en": "human | person | agent | representative | employee | real person | staff",
+        "de": "mitarbeiter | mensch | person | echter mensch | ansprechpartner | berater",
     },
     "complaint": {
         "nl": "klacht | klagen | ontevreden | niet tevreden | teleurgesteld",
         "en": "complaint | complain | unhappy | dissatisfied | not satisfied | disappointed",
+        "de": "beschwerde | beschweren | unzufrieden | enttäuscht | nicht zufrieden",
     },
     "store": {
         "nl": "winkel | fysieke winkel | showroom | filiaal | vestiging",
         "en": "store | shop | showroom | branch | physical store",
+        "de": "laden | ladengeschäft | geschäft | filiale | showroom | ausstellungsraum | "
+        "ausstellung",
     },
     # Time.
     "duration": {
         "nl": "hoe lang | hoelang | hoeveel dagen | hoeveel tijd | binnen hoeveel | hoe snel",
         "en": "how long | how many days | how much time | within how many | how fast | "
         "how quickly | how soon",
+        "de": "wie lange | wie lang | wie viele tage | wie viel zeit | wie schnell",
     },
     "next-day": {
         "nl": "=morgen | volgende dag | volgende werkdag | dag erna | dag daarna",
         "en": "tomorrow | next day | next working day | next business day | overnight",
+        "de": "nächsten tag | nächster tag | folgetag | nächsten werktag | über nacht",
     },
     "time-of-day": {
         "nl": "hoe =laat | welk tijdstip | tijdstip | tijdvak | tijdslot",
         "en": "what time | which time | time slot | timeslot",
+        "de": "uhrzeit | wie viel uhr | zeitfenster | lieferfenster",
     },
 }
 

@@ -15,7 +15,7 @@ import socketio
 
 from loket.auth import SESSION_COOKIE, AgentSession, hash_token
 from loket.bot.learning import question_before
-from loket.conversations import Conversation, State
+from loket.conversations import Conversation
 from loket.errors import LoketError
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
 from loket.realtime.emitter import (
@@ -204,10 +204,6 @@ class AgentNamespace(LoketNamespace):
                     conversation, shopper, services.agents, last.get(conversation.id)
                 )
             )
-            if conversation.state is State.ASSIGNED:
-                # The agent's own, and their colleagues': the console's list shows each
-                # one's last message as it is written (unassigned ones reach every agent).
-                await self.enter_room(sid, conversation_room(conversation.id))
         agent = client.session.agent
         presence = services.presence.get(agent.id)
         return {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 import socketio
 
@@ -43,13 +45,61 @@ def agent_room(agent_id: int) -> str:
 
 def agent_rooms(conversation: Conversation) -> list[str]:
     """Who sees a conversation's messages: those who opened it, and its agent; every agent
-    while it has none."""
+    while it has none. The other agents see an assigned conversation's last message in the
+    `previews` event (see Previews)."""
     rooms = [conversation_room(conversation.id)]
     if conversation.state is State.ASSIGNED and conversation.agent_id is not None:
         rooms.append(agent_room(conversation.agent_id))
     else:
         rooms.append(ALL_AGENTS)
     return rooms
+
+
+# How often, at most, every agent is sent the newest messages of conversations assigned to
+# someone (the console's list shows each one's last message).
+PREVIEW_SECONDS = 1.0
+
+
+class Previews:
+    """The last message of each assigned conversation, sent to every agent at most once a
+    `interval` seconds, all of them in one `previews` event.
+
+    Every console lists the conversations its colleagues have, with their last messages. Sent
+    each message, every agent would receive every conversation's messages: a message would
+    cost one send per agent online. Gathered, it costs one event a second for all of them,
+    however many messages are written.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer, interval: float = PREVIEW_SECONDS) -> None:
+        self._sio = sio
+        self._interval = interval
+        self._pending: dict[int, dict[str, Any]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def note(self, conversation_id: int, view: dict[str, Any]) -> None:
+        """`view`, a message of `conversation_id`, is its newest: send it with the next batch."""
+        self._pending[conversation_id] = view
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._flush)
+
+    def _flush(self) -> None:
+        self._timer = None
+        messages = list(self._pending.values())
+        self._pending.clear()
+        task = asyncio.create_task(
+            self._sio.emit("previews", {"messages": messages}, to=ALL_AGENTS, namespace=AGENT_NS),
+            name="loket-previews",
+        )
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    def close(self) -> None:
+        """Stop sending (at shutdown): what is pending is dropped, a sync brings it back."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._pending.clear()
 
 
 class Emitter:
@@ -62,6 +112,7 @@ class Emitter:
         self._store = store
         self._agents = agents
         self._metrics = metrics
+        self.previews = Previews(sio)
 
     async def message_added(
         self, conversation: Conversation, message: MessageRecord, origin: str | None = None
@@ -79,6 +130,8 @@ class Emitter:
         await self._sio.emit(
             "message", view, to=agent_rooms(conversation), namespace=AGENT_NS, skip_sid=origin
         )
+        if conversation.state is State.ASSIGNED:
+            self.previews.note(conversation.id, view)
 
     async def conversation_changed(self, conversation: Conversation, previous: State) -> None:
         shopper_view = await shopper_conversation_view(conversation, self._agents)

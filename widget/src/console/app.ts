@@ -118,11 +118,6 @@ export class ConsoleApp {
   private earlier: Earlier[] = [];
   /** Full histories of conversations opened on this connection, by id (seq-sorted arrays). */
   private histories = new Map<number, Message[]>();
-  /**
-   * Conversations whose messages come to this connection whoever has them (see `watch`):
-   * those assigned at the sync, and those opened or watched since.
-   */
-  private watched = new Set<number>();
   private selected: Conversation | null = null;
   private timeline: Timeline | null = null;
   private drafts: Record<string, string>;
@@ -302,6 +297,7 @@ export class ConsoleApp {
     });
     socket.on("conversation", (c: Conversation) => this.onConversation(c));
     socket.on("message", (m: Message) => this.onMessage(m));
+    socket.on("previews", (p: { messages: Message[] }) => this.onPreviews(p));
     socket.on("typing", (t: { conversation_id: number; typing: boolean }) => this.onTyping(t));
     socket.on("callbacks", () => void this.refreshCallbacks());
     socket.on("read", (r: { conversation_id: number; by: string; seq: number }) => {
@@ -329,15 +325,12 @@ export class ConsoleApp {
     // Rooms belong to the old connection: only what is opened again stays complete.
     const keep = this.selected?.id;
     for (const id of [...this.histories.keys()]) if (id !== keep) this.histories.delete(id);
-    this.watched.clear();
     const ack = await this.request<SyncAck>("sync", {});
     if (!ack) return;
     this.agent = ack.agent;
     this.renderAdminTab();
     this.synced(ack);
     this.conversations = new Map(ack.conversations.map((c) => [c.id, c]));
-    // The sync sends this connection the messages of every assigned conversation.
-    for (const c of ack.conversations) if (c.state === "assigned") this.watched.add(c.id);
     if (Array.isArray(ack.closed_today)) this.closedToday = new Map(ack.closed_today.map((c) => [c.id, c]));
     this.renderList();
     if (this.selected) await this.open(this.selected.id);
@@ -423,27 +416,22 @@ export class ConsoleApp {
       // Just taken: what is on screen now counts as read.
       this.markRead();
     }
-    if (c.state === "assigned" && c.agent?.id !== this.agent?.id) void this.watch(merged);
     this.renderList();
   }
 
   /**
-   * A colleague's conversation shows its last message in the list like the others: its
-   * messages reach the colleague and those who opened it, so opening it from the
-   * newest message on (the `open` event, without showing it) sends them here too.
+   * The newest messages of conversations assigned to someone, a batch at most once a
+   * second: a colleague's conversation shows its last message in the list like the others,
+   * though its messages reach only the colleague and those who opened it.
    */
-  private async watch(c: Conversation): Promise<void> {
-    if (this.watched.has(c.id)) return;
-    this.watched.add(c.id);
-    const after = Math.max(0, c.last_seq - 1);
-    const ack = await this.request<OpenAck>("open", { conversation_id: c.id, after_seq: after }, true);
-    if (!ack) {
-      // Tried again with the conversation's next change (or at the next sync).
-      this.watched.delete(c.id);
-      return;
+  private onPreviews(p: { messages: Message[] }): void {
+    if (!p || !Array.isArray(p.messages)) return;
+    let changed = false;
+    for (const m of p.messages) {
+      const c = this.conversations.get(m.conversation_id);
+      if (c && m.seq > (c.last_message?.seq ?? 0) && this.noteLast(m)) changed = true;
     }
-    const last = ack.messages[ack.messages.length - 1];
-    if (last && !ack.more && this.noteLast(last)) this.renderList();
+    if (changed) this.renderList();
   }
 
   /** Keeps `m` as its conversation's last message if it is the newest; true when it is. */
@@ -545,7 +533,6 @@ export class ConsoleApp {
     for (;;) {
       const ack = await this.request<OpenAck>("open", { conversation_id: id, after_seq: after });
       if (!ack) return;
-      this.watched.add(id);
       const old = this.find(id);
       const fresh: Conversation = {
         ...ack.conversation,
