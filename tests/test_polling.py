@@ -268,3 +268,29 @@ async def test_a_websocket_handshake_that_is_none_leaves_no_session(tmp_path: Pa
             ) as response:
                 assert response.status == 400
         assert not live.app[SIO].eio.sockets
+
+
+async def test_a_second_long_poll_while_one_waits_closes_the_session(
+    server: ServerProcess,
+) -> None:
+    """Two long-polls at once for one session (no client sends them): the second gets 400
+    and one warning line, the session closes, and the first ends at once with the close
+    packet instead of waiting for the next ping (25 s)."""
+    async with aiohttp.ClientSession() as http:
+        sid = await _open(http, server.url)
+        first = asyncio.create_task(_poll(http, server.url, sid))
+        await asyncio.sleep(0.5)
+        assert not first.done()  # nothing to send yet: it waits
+        started = asyncio.get_running_loop().time()
+        assert (await _poll(http, server.url, sid))[0] == 400
+        status, text = await first
+        assert status == 200 and text == "1", text  # the close packet
+        assert asyncio.get_running_loop().time() - started < 5
+        assert await _poll(http, server.url, sid) == (400, '"Invalid session"')
+        # Polls one after another, as clients make them, are served as ever.
+        again = await _open(http, server.url)
+        assert await _post(http, server.url, again, '40/shopper,{"locale":"nl"}') == (200, "OK")
+        status, text = await _poll(http, server.url, again)
+        assert status == 200 and text.startswith('40/shopper,{"sid":'), text
+    assert len(await _until_logged(server, "second long-poll", 1)) == 1
+    _assert_clean(server)

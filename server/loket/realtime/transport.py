@@ -572,7 +572,25 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
             return refusal
         if request.method == "POST" and socket is not None:
             return await self._handle_post(request, socket)
+        polling = query.get("transport", ["polling"])[0] == "polling"
+        if request.method == "GET" and polling and socket is not None:
+            return await self._handle_poll(request, socket)
         return await super().handle_request(request)
+
+    async def _handle_poll(self, request: web.BaseRequest, socket: AsyncSocket) -> Any:
+        """A long-poll, one at a time per session. A second one while the first waits is
+        no client's doing: it closes the session, as engine.io's reference server does, and
+        the first ends at once with the close packet instead of waiting for the next ping
+        (engine.io would let both wait, and hand the packets to either)."""
+        if getattr(socket, "polling", False):
+            return await self._drop(
+                request, socket, 400, "Bad Request", "a second long-poll while one was waiting"
+            )
+        socket.polling = True
+        try:
+            return await super().handle_request(request)
+        finally:
+            socket.polling = False
 
     def _refusal(
         self,
