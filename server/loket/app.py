@@ -141,11 +141,16 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     sio.attach(app, socketio_path="socket.io")
     app[SIO] = sio
 
+    # The emitter of the running services, for the shutdown below.
+    emitters: list[Emitter] = []
+
     async def disconnect_clients(app: web.Application) -> None:
         # Open WebSockets would hold a graceful stop until its timeout; clients reconnect
         # to the next process and resend what was not acknowledged.
         # Send each a close packet without waiting for its queue: a socket whose peer is
         # already gone would never drain it.
+        for emitter in emitters:
+            emitter.previews.close()
         for socket in list(sio.eio.sockets.values()):
             await socket.close(wait=False)
         await sio.shutdown()
@@ -178,6 +183,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         presence = Presence()
         agents = AgentDirectory(store)
         emitter = Emitter(sio, store, agents, metrics)
+        emitters.append(emitter)
         conversations = Conversations(
             store,
             events=emitter,

@@ -58,11 +58,19 @@ LISTEN_BACKLOG = 128
 
 async def _serve(settings: Settings) -> None:
     # Stop on SIGINT and SIGTERM from the first moment: a signal while the server starts
-    # ends it once started, through the same orderly stop (its encoder process included).
+    # ends it once the start is done, through the same orderly stop (its encoder process
+    # included), without accepting connections. A second signal ends it at once.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def stopping() -> None:
+        stop.set()
+        for sig in signals:
+            loop.remove_signal_handler(sig)  # the next one has its default effect
+
+    for sig in signals:
+        loop.add_signal_handler(sig, stopping)
     if settings.bot.semantic:
         # Questions are encoded in a child process, never holding the event loop's GIL.
         use_encoder_process()
@@ -76,27 +84,28 @@ async def _serve(settings: Settings) -> None:
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
     collector: CollectorPolicy | None = None
     collecting: asyncio.Task[None] | None = None
-    listening = False
+    started = False
     # Everything started below (the store's threads, the encoder's child process) is
     # stopped again on every way out, a failed start too: left running, it would keep the
     # process alive, listening nowhere.
     try:
         await runner.setup()
+        started = True
+        if stop.is_set():
+            return  # told to stop while starting: no connection is accepted
         await web.SockSite(runner, listener, backlog=LISTEN_BACKLOG).start()
-        listening = True
         # Short collector pauses with many shoppers connected (see loket/collector.py).
         collector = CollectorPolicy()
         collector.start()
         collecting = asyncio.create_task(collector.run(), name="loket-collector")
         port = bound_port(runner)
-        if not stop.is_set():
-            # Tests and scripts read this line to find the port when asked for port 0.
-            print(f"Loket listening on http://{host}:{port}", flush=True)
-            print(f"  console: http://{host}:{port}/console/", flush=True)
-            print(f"  demo shop: http://{host}:{port}/demo/", flush=True)
+        # Tests and scripts read this line to find the port when asked for port 0.
+        print(f"Loket listening on http://{host}:{port}", flush=True)
+        print(f"  console: http://{host}:{port}/console/", flush=True)
+        print(f"  demo shop: http://{host}:{port}/demo/", flush=True)
         await stop.wait()
     finally:
-        if listening:
+        if started:
             print("Loket stopping", flush=True)
         if collecting is not None:
             collecting.cancel()

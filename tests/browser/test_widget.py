@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import hmac
+import re
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ShopPage, open_shop
 from tests.browser.helpers import PASSWORD, screenshot
@@ -464,4 +466,55 @@ async def test_the_page_language_reaches_the_bot(
         synced = await call(client, "/agent", "sync")
         (mine,) = [c for c in synced["conversations"] if c["id"] == asked["conversation_id"]]
         assert mine["locale"] == "de-DE"
+    assert page_errors == []
+
+
+async def test_messages_sent_while_the_first_sync_is_under_way_stay_shown(
+    server: ServerProcess, context: BrowserContext, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """A shopper who writes again at once, while the widget's first sync is still on its way:
+    the conversation their messages made is the one the sync returns, so nothing shown is
+    taken off the screen when its answer comes, also a message stored after the server
+    answered the sync. (Their messages are stored either way; they went missing from view
+    until a reload.)"""
+    loop = asyncio.get_running_loop()
+    syncs: set[str] = set()
+
+    def route(ws: WebSocketRoute) -> None:
+        # The real server, with the sync slowed down both ways.
+        server_side = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            found = (
+                re.match(r'42/shopper,(\d+)\["sync"', message) if isinstance(message, str) else None
+            )
+            if found:
+                syncs.add(found.group(1))
+                loop.call_later(0.5, server_side.send, message)
+            else:
+                server_side.send(message)
+
+        def to_page(message: str | bytes) -> None:
+            found = re.match(r"43/shopper,(\d+)\[", message) if isinstance(message, str) else None
+            if found and found.group(1) in syncs:
+                loop.call_later(1.5, ws.send, message)
+            else:
+                ws.send(message)
+
+        ws.on_message(to_server)
+        server_side.on_message(to_page)
+
+    await context.route_web_socket(re.compile(r".*/socket\.io/.*"), route)
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "Eerste vraag")  # connects; the sync goes out
+    await asyncio.sleep(0.3)
+    await send(page, "Tweede vraag")  # both go out while the sync is on its way
+    await asyncio.sleep(1.0)  # the server has answered the sync; the answer is on its way
+    await send(page, "Derde vraag")
+    await asyncio.sleep(2.0)  # and has arrived
+    bubbles = page.locator(".msg.own .bubble")
+    await expect(bubbles).to_have_count(3)
+    await expect(bubbles.nth(2)).to_contain_text("Derde vraag")
+    assert syncs, "the widget's sync was not seen"
     assert page_errors == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ServerWith, ShopPage, open_shop
 from tests.browser.helpers import PASSWORD, screenshot
@@ -271,4 +273,38 @@ async def test_the_header_follows_agents_coming_online_and_going_away(
             "Onze assistent antwoordt; er is nu geen medewerker beschikbaar"
         )
         await expect(detail).to_have_text("Er is nu niemand online")
+    assert page_errors == []
+
+
+async def test_the_form_the_bot_offers_leaves_a_typing_shopper_the_keyboard(
+    server: ServerProcess, context: BrowserContext, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """A shopper who goes on typing while the bot's "I don't know, leave your question"
+    comes in keeps every key in the composer: the form opens beside it without taking the
+    keyboard (the keys used to go on in the form's field)."""
+
+    def route(ws: WebSocketRoute) -> None:
+        # The real server, with the bot's answers a second late: the shopper types on.
+        server_side = ws.connect_to_server()
+        loop = asyncio.get_running_loop()
+
+        def to_page(message: str | bytes) -> None:
+            if isinstance(message, str) and '"author":"bot"' in message:
+                loop.call_later(1.0, ws.send, message)
+            else:
+                ws.send(message)
+
+        server_side.on_message(to_page)
+
+    await context.route_web_socket(re.compile(r".*/socket\.io/.*"), route)
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    composer = page.locator("#loket-input")
+    await send(page, "Qwertyuiop zxcvbnm?")  # nothing in the FAQ: the bot offers the form
+    await expect(composer).to_be_focused()
+    await page.keyboard.type("Of anders een kano misschien?", delay=60)  # while it answers
+    await expect(page.locator("form.ask")).to_be_visible()
+    await expect(composer).to_have_value("Of anders een kano misschien?")
+    await expect(composer).to_be_focused()
+    assert "kano" not in await page.locator("#loket-ask-text").input_value()
     assert page_errors == []

@@ -136,7 +136,9 @@ def _end_with(parent: int) -> None:
 
     A closed stdin is only noticed between requests: a server killed while the model loads
     would leave this process loading for seconds, listening to nobody. Linux only; elsewhere
-    the closed stdin ends it once loaded.
+    the closed stdin ends it once loaded. (The kernel watches the thread that started this
+    process: the event loop's, or a worker thread of the server's default executor when a
+    dead encoder is replaced, which lives until the server stops.)
     """
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -187,15 +187,9 @@ class _Token(NamedTuple):
     word: str  # the word as written (folded)
 
 
-def is_stop_word(word: str, language: str) -> bool:
-    """Whether the folded `word` is one of `language`'s stop words, however it is spelled
-    ("fuer" is "fur")."""
-    stop = STOP_WORDS.get(language, frozenset())
-    return word in stop or (language == "de" and german_spelling(word) in stop)
-
-
 def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
     """Each word that may count: numbers and single letters are left out."""
+    stop = STOP_WORDS.get(language, frozenset())
     negations = _NEGATIONS.get(language, {})
     tokens: list[_Token] = []
     for word in folded:
@@ -203,8 +197,10 @@ def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
         # Numbers are instance data (order numbers, dates, amounts), not what is asked.
         if len(unified) < 2 or unified.isdigit():
             continue
-        if is_stop_word(unified, language):
-            tokens.append(_Token(unified, True, word))
+        # A German stop word however it is written ("ueber" is "uber", as in phrases).
+        common = german_spelling(unified) if language == "de" else unified
+        if common in stop:
+            tokens.append(_Token(common, True, word))
         else:
             tokens.append(_Token(stem(unified, language), False, word))
     return tokens
@@ -391,7 +387,7 @@ def word_languages(word: str, vocabularies: Mapping[str, Collection[str]]) -> tu
     return tuple(
         language
         for language, vocabulary in vocabularies.items()
-        if is_stop_word(word, language) or stem(word, language) in vocabulary
+        if word in STOP_WORDS.get(language, ()) or stem(word, language) in vocabulary
     )
 
 

@@ -86,7 +86,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "courier": {
         "nl": "bezorger | koerier | postbode | chauffeur | besteller",
         "en": "courier | driver | delivery driver | postman | mailman | delivery man",
-        "de": "bote | kurier | paketbote | fahrer | postbote | lieferant",
+        "de": "bote | kurier | paketbote | =fahrer | postbote | lieferant",
     },
     "carrier": {
         "nl": "vervoerder | transporteur | pakketdienst | post nl",
@@ -212,13 +212,14 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "pay later | pay afterwards | installments | instalments | split payment | "
         "split the payment | buy now pay later | pay in parts",
         "*": "klarna | afterpay | riverty | billink | in3",
-        "de": "später bezahlen | später zahlen | nachträglich bezahlen",
+        "de": "später bezahlen | später zahlen | nachträglich bezahlen | kauf auf rechnung | "
+        "auf rechnung | rechnungskauf",
     },
     # Paying in instalments, kept apart from paying later (by invoice) where a shop's FAQ
     # keeps them apart: German shops answer "Ratenkauf" and "Kauf auf Rechnung" separately.
     "instalments": {
-        "de": "ratenzahlung | raten | ratenkauf | in raten | finanzierung | finanzieren | "
-        "teilzahlung | abbezahlen | abstottern",
+        "de": "ratenzahlung | ratenkauf | in raten | finanzierung | finanzieren | teilzahlung | "
+        "abbezahlen | abstottern",
     },
     "credit-card": {
         "nl": "creditcard | credit card | kredietkaart",
@@ -249,7 +250,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "discount": {
         "nl": "korting | actie | promotie | aanbieding | coupon",
         "en": "discount | promo | promotion | coupon",
-        "de": "rabatt | rabattcode | aktionscode | aktion | angebot | sale | coupon",
+        "de": "rabatt | rabattcode | aktionscode | aktion | sale | coupon",
     },
     "gift-card": {
         "nl": "cadeaubon | cadeaukaart | cadeau kaart | cadeau bon | giftcard | waardebon | "
@@ -283,7 +284,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "item": {
         "nl": "artikel | product | item | spullen | ding | dingen | goederen",
         "en": "item | product | article | goods",
-        "de": "artikel | produkt | produkte | ware | waren | sachen",
+        "de": "artikel | produkt | produkte | sachen",
     },
     "manual": {
         "nl": "handleiding | gebruiksaanwijzing | instructies | instructie",
@@ -378,7 +379,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "human": {
         "nl": "medewerker | mens | persoon | echt iemand | echt persoon | werknemer",
         "en": "human | person | agent | representative | employee | real person | staff",
-        "de": "mitarbeiter | mensch | person | echter mensch | ansprechpartner | berater",
+        "de": "mitarbeiter | echter mensch | echte person | ansprechpartner | berater",
     },
     "complaint": {
         "nl": "klacht | klagen | ontevreden | niet tevreden | teleurgesteld",
@@ -388,7 +389,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "store": {
         "nl": "winkel | fysieke winkel | showroom | filiaal | vestiging",
         "en": "store | shop | showroom | branch | physical store",
-        "de": "laden | ladengeschäft | geschäft | filiale | showroom | ausstellungsraum | "
+        "de": "ladengeschäft | im laden | geschäft | filiale | showroom | ausstellungsraum | "
         "ausstellung",
     },
     # Time.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ from loket.views import (
     queue_view,
     shopper_conversation_view,
 )
+
+log = logging.getLogger(__name__)
 
 SHOPPER_NS = "/shopper"
 AGENT_NS = "/agent"
@@ -76,9 +79,12 @@ class Previews:
         self._pending: dict[int, dict[str, Any]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._sending: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     def note(self, conversation_id: int, view: dict[str, Any]) -> None:
         """`view`, a message of `conversation_id`, is its newest: send it with the next batch."""
+        if self._closed:
+            return
         self._pending[conversation_id] = view
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._interval, self._flush)
@@ -92,14 +98,21 @@ class Previews:
             name="loket-previews",
         )
         self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        task.add_done_callback(self._sent)
 
     def close(self) -> None:
-        """Stop sending (at shutdown): what is pending is dropped, a sync brings it back."""
+        """Send nothing more (at shutdown): consoles sync again when they reconnect."""
+        self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._pending.clear()
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The next batch goes out as usual, and a console's sync brings back the rest.
+            log.warning("sending previews failed: %s", task.exception())
 
 
 class Emitter:

@@ -189,25 +189,36 @@ class ShopperNamespace(LoketNamespace):
 
     async def _first_message(
         self, sid: str, client: ShopperClient, payload: ShopperMessage
-    ) -> tuple[Conversation, MessageRecord, bool] | None:
+    ) -> tuple[Conversation, MessageRecord, bool]:
         """A new visitor's first message, written with their shopper record and conversation
-        in one transaction; None when the record exists by now (send it the usual way)."""
+        in one transaction."""
 
         async def joined(shopper: ShopperRecord) -> None:
             client.shopper = shopper
             await self.enter_room(sid, shopper_room(shopper.id))
 
+        conversations = self.services.conversations
         async with self._creating.hold(client.public_id):
-            if client.shopper is not None:
-                return None
-            return await self.services.conversations.first_message(
-                NewShopper(client.public_id, locale=client.page.locale),
-                payload.client_id,
-                payload.text,
-                client.page,
-                joined=joined,
-                origin=sid,
-            )
+            sent = None
+            if client.shopper is None:
+                sent = await conversations.first_message(
+                    NewShopper(client.public_id, locale=client.page.locale),
+                    payload.client_id,
+                    payload.text,
+                    client.page,
+                    joined=joined,
+                    origin=sid,
+                )
+            if sent is None:
+                # The record exists: an earlier message made it while this one waited, or
+                # another tab of theirs was quicker. Sent the usual way, still in line here,
+                # so that a message sent after it (which waits here too, in
+                # `_ensure_shopper`) cannot be stored before it.
+                assert client.shopper is not None
+                sent = await conversations.shopper_message(
+                    client.shopper, payload.client_id, payload.text, client.page, origin=sid
+                )
+            return sent
 
     # -- events --------------------------------------------------------------------
 
@@ -346,10 +357,9 @@ class ShopperNamespace(LoketNamespace):
         assert isinstance(payload, ShopperMessage)
         if payload.page is not None:
             client.page = PageContext(payload.page.url, payload.page.title, client.page.locale)
-        sent = None
         if client.shopper is None and client.fresh and client.customer is None:
             sent = await self._first_message(sid, client, payload)
-        if sent is None:
+        else:
             shopper = await self._ensure_shopper(sid, client)
             sent = await self.services.conversations.shopper_message(
                 shopper, payload.client_id, payload.text, client.page, origin=sid

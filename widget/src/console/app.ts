@@ -428,8 +428,13 @@ export class ConsoleApp {
     if (!p || !Array.isArray(p.messages)) return;
     let changed = false;
     for (const m of p.messages) {
-      const c = this.conversations.get(m.conversation_id);
-      if (c && m.seq > (c.last_message?.seq ?? 0) && this.noteLast(m)) changed = true;
+      // Closed within the second: it is listed under "Closed today" by now.
+      const c = this.conversations.get(m.conversation_id) ?? this.closedToday.get(m.conversation_id);
+      if (c && m.seq > (c.last_message?.seq ?? 0)) {
+        c.last_message = m;
+        c.last_seq = Math.max(c.last_seq, m.seq);
+        changed = true;
+      }
     }
     if (changed) this.renderList();
   }

@@ -373,7 +373,10 @@ export class Chat {
       }
       this.local.set(TOKEN_KEY, ack.token);
       if (ack.limits?.max_message_chars) this.maxChars = ack.limits.max_message_chars;
-      if (first && (ack.conversation?.id ?? null) !== (known?.id ?? null)) {
+      // What is shown now: messages sent while the sync was under way may have made the
+      // conversation (their acks say so), and their rows must stay.
+      const shown = this.conversation;
+      if (first && (ack.conversation?.id ?? null) !== (shown?.id ?? null)) {
         // Another conversation than the one shown (a new identity, or one started elsewhere).
         this.ui.timeline.clear();
         this.othersSeqs = [];

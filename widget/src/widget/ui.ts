@@ -332,7 +332,10 @@ export class WidgetUi {
     this.panel.classList.add("asking");
     this.askError.textContent = "";
     if (!this.askText.value.trim()) this.askText.value = question?.trim() || this.input.value.trim();
-    this.askText.focus();
+    // Not while the shopper is writing in the composer: the rest of their keys would land
+    // in the form (it opens by itself when the bot answers with the offer).
+    const writing = this.host.shadowRoot?.activeElement === this.input && this.input.value !== "";
+    if (!writing) this.askText.focus();
     this.scrollToEnd();
   }
 
