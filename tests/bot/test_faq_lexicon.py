@@ -21,6 +21,14 @@ def entry(
     return FaqEntry(entry_id, language, questions, answer or f"Answer of {entry_id}.", tags=tags)
 
 
+def assert_answered(entries: list[FaqEntry], cases: list[tuple[str, str, str]]) -> None:
+    """Each (text, language, expected id) is answered outright with that entry."""
+    matcher = Matcher.build(entries, BotSettings())
+    for text, language, expected in cases:
+        result = matcher.match(text, language)
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", expected), text
+
+
 ENTRIES = [
     entry("annuleren", "nl", "Hoe kan ik mijn bestelling annuleren?", "Kan ik nog annuleren?"),
     entry("retour", "nl", "Hoe kan ik iets retourneren?", "Wat is het retouradres?"),
@@ -105,6 +113,60 @@ def test_a_typo_in_a_synonym_still_finds_its_concept(matcher: Matcher) -> None:
     """A misspelt lexicon word ("annuleern") matches its concept like a misspelt FAQ word."""
     result = matcher.match("bestelling annuleern", "nl")
     assert result.entry is not None and result.entry.id == "annuleren"
+
+
+def test_a_country_named_finds_the_entry_of_countries() -> None:
+    """ "Do you ship to Germany" is the question of the entry that says which countries are
+    delivered to, though the FAQ names no Germany (a typo in the name too)."""
+    assert_answered(
+        [
+            entry("international", "en", "Which countries do you deliver to?"),
+            entry("delivery-time", "en", "How long does delivery take?"),
+            entry("landen", "nl", "Naar welke landen versturen jullie?"),
+            entry("levertijd", "nl", "Hoe lang duurt de levering?"),
+        ],
+        [
+            ("do you ship to germany", "en", "international"),
+            ("do u ship to germnay", "en", "international"),
+            ("bezorgen jullie ook in spanje", "nl", "landen"),
+        ],
+    )
+
+
+def test_a_subscription_is_ended_or_paused_not_an_order_cancelled() -> None:
+    """ "abbo stopzetten" ends the subscription (not an order), "pause my subscription" is
+    the entry about pausing, not the one about how subscriptions work."""
+    assert_answered(
+        [
+            entry("abonnement", "nl", "Hoe werkt het abonnement?"),
+            entry("abonnement-opzeggen", "nl", "Hoe zeg ik mijn abonnement op?"),
+            entry("annuleren", "nl", "Hoe kan ik mijn bestelling annuleren?"),
+            entry("subscription", "en", "How does the subscription work?"),
+            entry("subscription-pause", "en", "Can I pause my subscription?"),
+        ],
+        [
+            ("abbo stopzetten", "nl", "abonnement-opzeggen"),
+            ("kan ik het abo opzeggen", "nl", "abonnement-opzeggen"),
+            ("can i put my subscription on hold", "en", "subscription-pause"),
+        ],
+    )
+
+
+def test_nobody_opening_the_door_is_not_being_home() -> None:
+    """ "als mijn zus niet opendoet" and "what if nobody is home" ask what the entry about
+    not being home answers, not where the parcel is."""
+    assert_answered(
+        [
+            entry("niet-thuis", "nl", "Wat als ik niet thuis ben?"),
+            entry("volgen", "nl", "Hoe kan ik mijn bestelling volgen?"),
+            entry("not-home", "en", "What happens if I'm not at home?"),
+            entry("track", "en", "How can I track my order?"),
+        ],
+        [
+            ("als mijn zus niet opendoet wat dan", "nl", "niet-thuis"),
+            ("what if nobody is home when the order comes", "en", "not-home"),
+        ],
+    )
 
 
 def test_each_lexicon_word_belongs_to_one_concept() -> None:

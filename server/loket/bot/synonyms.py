@@ -36,7 +36,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     # Ordering and the order itself.
     "cancel": {
         "nl": "annuleren | annulering | afzeggen | zeg ... af | cancelen | cancellen | afzien | "
-        "stopzetten | intrekken | ongedaan maken | terugdraaien",
+        "intrekken | ongedaan maken | terugdraaien",
         "en": "cancel | cancellation | call ... off | revoke | undo",
         "de": "stornieren | stornierung | storno | storniert | annullieren | rückgängig machen",
     },
@@ -113,6 +113,24 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "outside the netherlands | other countries",
         "de": "ausland | international | weltweit | außerhalb deutschlands | andere länder",
     },
+    # Countries by name, and the words for a country: "do you ship to Germany" is a question
+    # for the entry that says which countries are delivered to.
+    "country": {
+        "nl": "land | landen | nederland | belgie | duitsland | frankrijk | luxemburg | "
+        "oostenrijk | zwitserland | spanje | portugal | italie | griekenland | engeland | "
+        "groot brittannie | verenigd koninkrijk | ierland | denemarken | zweden | noorwegen | "
+        "finland | polen | tsjechie | hongarije | amerika | verenigde staten | canada",
+        "en": "country | countries | netherlands | holland | belgium | germany | france | "
+        "luxembourg | austria | switzerland | spain | portugal | italy | greece | "
+        "united kingdom | great britain | england | scotland | wales | ireland | denmark | "
+        "sweden | norway | finland | poland | czechia | czech republic | hungary | "
+        "united states | america | canada",
+        "*": "usa",
+        "de": "land | länder | ländern | deutschland | österreich | schweiz | niederlande | "
+        "holland | belgien | frankreich | luxemburg | spanien | portugal | italien | "
+        "griechenland | england | großbritannien | irland | dänemark | schweden | norwegen | "
+        "finnland | polen | tschechien | ungarn | amerika | kanada",
+    },
     "arrive": {
         "nl": "aankomen | aangekomen | arriveren | binnenkomen | ontvangen | ontvangst | "
         "krijgen | gekregen",
@@ -130,9 +148,12 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "verloren | verloren gegangen | fehlt | fehlen | fehlend | vermisst | verschwunden",
     },
     "not-home": {
-        "nl": "niet thuis | afwezig | niet aanwezig | =gemist | =gemiste",
-        "en": "not home | not at home | away from home | =missed",
-        "de": "nicht zu hause | nicht zuhause | abwesend | =verpasst",
+        "nl": "niet thuis | afwezig | niet aanwezig | =gemist | =gemiste | niemand thuis | "
+        "niet opendoet | niet open doet | niet opendoen | doet ... niet open",
+        "en": "not home | not at home | away from home | =missed | nobody home | no one home | "
+        "nobody is home | no one is home | nobody in | no one in | not answer the door",
+        "de": "nicht zu hause | nicht zuhause | abwesend | =verpasst | niemand zu hause | "
+        "niemand da | nicht aufmacht | nicht öffnet | macht ... nicht auf",
     },
     "neighbours": {
         "nl": "buren | buurman | buurvrouw",
@@ -268,6 +289,19 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "cost | costs | price | fee",
         "de": "kosten | kostet | preis | preise | gebühr | gebühren",
     },
+    # Subscriptions (coffee, food, flowers, lenses delivered again and again) and pausing
+    # one: shops answer "how does it work", "pause it" and "end it" apart.
+    "subscription": {
+        "nl": "abonnement | abonnementen | abo | abbo | abonnee | geabonneerd",
+        "en": "subscription | subscriptions | subscribe | subscribed | subscriber",
+        "de": "abo | abonnement | abonnements | abonniert | abonnieren",
+    },
+    "pause": {
+        "nl": "pauzeren | pauze | gepauzeerd | stilzetten | stil zetten | stilleggen | "
+        "tijdelijk stoppen | on hold",
+        "en": "pause | paused | pausing | on hold | put ... on hold | suspend | suspended",
+        "de": "pausieren | pausiert | pause | aussetzen | unterbrechen | ruhen lassen",
+    },
     # Stock and products.
     "stock": {
         "nl": "voorraad | leverbaar | beschikbaar | verkrijgbaar | uitverkocht",
@@ -349,7 +383,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "newsletter | werbung | werbemail | werbemails | werbe mails | spam | marketing",
     },
     "unsubscribe": {
-        "nl": "afmelden | meld ... af | uitschrijven | schrijf ... uit | opzeggen | afmelding",
+        "nl": "afmelden | meld ... af | uitschrijven | schrijf ... uit | opzeggen | zeg ... op | "
+        "opzegging | stopzetten | zet ... stop | afmelding",
         "en": "unsubscribe | opt out | stop receiving | remove me",
         "de": "abmelden | abmeldung | abgemeldet | abbestellen | austragen | melde ... ab | "
         "trage ... aus | kündigen",
