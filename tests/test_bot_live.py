@@ -360,3 +360,34 @@ async def test_a_question_acknowledged_before_a_stop_is_answered_after_it(
         await live.services.conversations.drain()
         texts = [m["author"] for m in (await call(widget, "/shopper", "sync"))["messages"]]
         assert texts == ["shopper", "bot", "shopper", "bot"]
+
+
+async def test_a_faq_file_broken_while_the_server_was_down_still_answers(
+    german_shop: Path, tmp_path: Path
+) -> None:
+    """A FAQ file broken between two runs (an edit, a deploy) answers with its version that
+    was last read good, kept in the data folder; /healthz names the error all the same."""
+    server = ServerProcess(german_shop)
+    server.start()
+    try:
+        before = await _ask(server.url, "Kan ik achteraf betalen?")
+        assert before["meta"].get("entry_id") == "achteraf-betalen", before
+    finally:
+        server.stop()
+    broken = tmp_path / "faq" / "betalen.nl.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8") + "\n  - id: [\n", encoding="utf-8")
+    server = ServerProcess(german_shop)
+    server.start()
+    try:
+        after = await _ask(server.url, "Kan ik achteraf betalen?")
+        assert (after["meta"].get("entry_id"), after["text"]) == (
+            "achteraf-betalen",
+            before["text"],
+        )
+        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as response:
+            faq = (await response.json())["checks"]["faq"]
+        # Named within the FAQ folder: /healthz is public, the server's paths are not.
+        assert [e for e in faq["errors"] if e.startswith("betalen.nl.yaml:")], faq
+        assert not any(str(tmp_path) in e for e in faq["errors"]), faq
+    finally:
+        server.stop()

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support import LOKET, add_agent, write_config
+from tests.support import LOKET, ServerProcess, add_agent, write_config
 
 
 def _loket(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -253,3 +253,29 @@ def test_sigterm_while_serve_starts_stops_it_in_order(tmp_path: Path) -> None:
     while _encoder_processes_of(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _encoder_processes_of(process.pid) == []
+
+
+def test_a_second_server_on_one_data_folder_says_so_and_exits(tmp_path: Path) -> None:
+    """Two servers on one data folder would share the store but not their conversations:
+    the second one stops at once, naming the first, and the first serves on; once the first
+    has stopped (or crashed) the folder is free again."""
+    config = write_config(tmp_path)
+    first = ServerProcess(config)
+    first.start()
+    try:
+        second = subprocess.run(
+            [*LOKET, "--config", str(config), "serve", "--port", "0"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1, second.stderr
+        assert "is in use by another Loket server" in second.stderr
+        assert f"(process {first.process.pid if first.process else '?'})" in second.stderr
+        assert "Traceback" not in second.stderr and "Loket listening" not in second.stdout
+        assert first.process is not None and first.process.poll() is None
+    finally:
+        first.kill()
+    again = ServerProcess(config)
+    again.start()
+    again.stop()

@@ -56,6 +56,9 @@ def test_bad_settings_name_file_key_and_reason(tmp_path: Path, text: str, expect
         load_settings(path, env={})
     message = str(caught.value)
     assert str(path) in message and expected in message
+    # Each key's mistake is told once, in one set of words.
+    keys = [line.split(": ")[1] for line in message.splitlines() if line.count(": ") >= 2]
+    assert len(keys) == len(set(keys)), message
 
 
 def test_secrets_come_from_the_environment(tmp_path: Path) -> None:

@@ -192,13 +192,18 @@ async def test_unhelpful_answers_and_unknown_questions_are_kept_for_admins(
             assert feedback["offer"] == "leave_question"
             wrong = await call(widget, "/shopper", "feedback", {"seq": 1, "helpful": True})
             assert wrong["error"]["code"] == "not_found"
-        for text in ("Xyzzy plugh zonnepanelen?", "xyzzy plugh zonnepanelen"):
+        rambling = "Qwrtz brnkl " * 60
+        for text in ("Xyzzy plugh zonnepanelen?", "xyzzy plugh zonnepanelen", rambling):
             reply = await _bot_reply(live.url, text)
             assert reply["meta"]["kind"] == "unknown"
     _, misses, _ = await run_loket(config_path, "faq", "misses")
     lines = misses.splitlines()
     assert any(line.strip().startswith("2 ") and "zonnepanelen" in line for line in lines), misses
     assert any("Hoe lang duurt de levering?" in line and "unhelpful" in line for line in lines)
+    # The same question asked twice alike is no other wording; a long one fits on a line.
+    assert not any("also:" in line for line in lines), misses
+    assert any("Qwrtz brnkl" in line and "…" in line for line in lines), misses
+    assert max(len(line) for line in lines) <= 240, misses
 
 
 async def test_shopper_rates_a_conversation_after_the_agent_closed_it(config_path: Path) -> None:
@@ -421,3 +426,56 @@ async def test_a_reply_not_marked_reusable_is_checked_for_personal_data_when_rev
     assert code == 0 and f"#{learned['id']} (nl)  [personal data: email, name]" in listed, listed
     code, _, err = await run_loket(config_path, "learned", "approve", str(learned["id"]))
     assert code == 1 and "personal data (email, name)" in err, err
+
+
+async def test_a_question_answered_again_gets_the_newest_answer(config_path: Path) -> None:
+    """Two agents answer one question differently, both marking it reusable: the bot gives
+    the later answer outright (no "did you mean" between one question twice), the export
+    holds that answer alone, and an edit of several answers at once is refused."""
+    question = "Verkopen jullie ook bagagedragers?"
+    old = "Ja, bagagedragers van Basil vind je onder Accessoires."
+    new = "Nee, bagagedragers verkopen we helaas niet meer."
+    async with running(config_path) as live:
+        first = await _agent_answers(live.url, question, old, reusable=True)
+        second = await _agent_answers(live.url, question, new, reusable=True)
+        assert first["learned"]["status"] == second["learned"]["status"] == "approved"
+        reply = await _bot_reply(live.url, "verkopen jullie ook bagagedragers")
+        assert (reply["meta"]["kind"], reply["text"]) == ("answer", new)
+        code, exported, _ = await run_loket(config_path, "learned", "export")
+        assert code == 0 and new in exported and old not in exported
+        ids = [str(first["learned"]["id"]), str(second["learned"]["id"])]
+        code, _, err = await run_loket(
+            config_path, "learned", "approve", *ids, "--question", "Bagagedragers?"
+        )
+        assert code == 2 and "give one id" in err
+
+
+async def test_a_picked_choice_is_answered_not_offered_again(config_path: Path) -> None:
+    """An agent's reusable answer to an FAQ question, in other words than the FAQ's: both
+    ask the same, so the bot offers one button for them (not two alike), and the shopper
+    who presses it gets an answer instead of the same choice again."""
+    question = "Kan ik achteraf betalen?"
+    answer = "Achteraf betalen kan met Riverty, tot 30 dagen na levering en tot 500 euro."
+    async with running(config_path) as live:
+        ack = await _agent_answers(live.url, question, answer, reusable=True)
+        assert ack["learned"]["status"] == "approved"
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, inbox):
+            await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": question}
+            )
+            offer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+            assert offer["meta"]["kind"] == "suggest"
+            choices = offer["meta"]["choices"]
+            assert [c["question"] for c in choices].count(question) == 1
+            picked = choices[0]
+            await call(
+                widget,
+                "/shopper",
+                "message",
+                {"client_id": new_client_id(), "text": picked["question"]},
+            )
+            reply = await inbox.wait_for(
+                "message", lambda m: m["author"] == "bot" and m["seq"] > offer["seq"]
+            )
+            assert reply["meta"]["kind"] == "answer"
+            assert reply["meta"]["entry_id"] == picked["id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -137,6 +138,10 @@ async def test_dead_redis_loses_nothing(
     assert health["status"] == "degraded"
     assert health["checks"]["redis"]["ok"] is False
     assert health["checks"]["store"]["ok"] is True
+    # One warning says emits are not published, not two error lines for every emit.
+    await asyncio.sleep(0.5)
+    published = [line for line in redis_server.output if "publish" in line]
+    assert len(published) == 1 and "Redis does not answer" in published[0], published
 
 
 async def test_a_redis_that_stops_answering_holds_up_no_acknowledgement(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
@@ -49,6 +50,15 @@ async def live(routing_config: Path) -> AsyncIterator[tuple[RunningServer, FakeC
     clock = FakeClock(WEDNESDAY_MORNING)
     async with running(routing_config, clock) as server:
         yield server, clock
+
+
+@contextlib.asynccontextmanager
+async def anna_and_bram(url: str) -> AsyncIterator[None]:
+    """Both agents logged in, their consoles connected: online."""
+    anna = await login(url, "anna", AGENT_PASSWORD)
+    bram = await login(url, "bram", AGENT_PASSWORD)
+    async with agent(url, anna), agent(url, bram):
+        yield
 
 
 async def _say(widget: object, text: str) -> dict:  # type: ignore[type-arg]
@@ -441,11 +451,8 @@ async def test_silent_agents_shoppers_keep_their_turn_in_the_queue(
     have waited, ahead of those who came later, and their agents are passed over."""
     server, clock = live
     conversations = server.services.conversations
-    anna = await login(server.url, "anna", AGENT_PASSWORD)
-    bram = await login(server.url, "bram", AGENT_PASSWORD)
     async with (
-        agent(server.url, anna) as _,
-        agent(server.url, bram) as _,
+        anna_and_bram(server.url),
         shopper(server.url) as (first, _),
         shopper(server.url) as (second, _),
         shopper(server.url) as (third, _),
@@ -1005,3 +1012,67 @@ async def test_shoppers_are_told_when_staffed_hours_begin_and_a_reload_is_no_abs
         clock.advance(60)
         await conversations.tick()
         await inbox.wait_for("availability", lambda a: a["people"] is False and a["staffed"])
+
+
+async def test_asking_again_after_every_agent_passed_it_over_reaches_an_agent(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Both agents online stayed silent, the queue's wait ran out and the bot took the
+    conversation back: when the shopper asks for a person again, the request starts afresh
+    (its wait from now, both agents eligible again) rather than queueing for nobody and
+    being sent back to the bot at the next tick."""
+    server, clock = live
+    conversations = server.services.conversations
+    async with anna_and_bram(server.url), shopper(server.url) as (widget, _):
+        conversation_id = (await _say(widget, "is er iemand?"))["conversation"]["id"]
+        for _ in range(2):  # the first agent is silent, then the second
+            clock.advance(61)
+            await conversations.tick()
+        held = await conversations.get(conversation_id)
+        assert (held.state.value, len(held.excluded)) == ("queued", 2)
+        clock.advance(600)
+        await conversations.tick()
+        assert held.state.value == "bot"
+
+        asked = await call(widget, "/shopper", "handoff", {})
+        assert asked["conversation"]["state"] == "assigned", asked
+        assert asked["leave_question"] is False
+        clock.advance(1)
+        await conversations.tick()
+        assert held.state.value == "assigned"
+
+
+async def test_a_question_left_as_it_was_asked_is_stored_once(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The form opens holding the question the bot could not answer: left unchanged, that
+    message is the question (once in the conversation, for the agent and the shopper); a
+    question written anew in the form is a message of its own."""
+    server, clock = live
+    clock.now = WEDNESDAY_EVENING
+    question = "Kunnen jullie de fietstas ook in het rood leveren?"
+    async with shopper(server.url, auth={"locale": "nl"}) as (widget, inbox):
+        asked = await _say(widget, question)
+        await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        left = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": question + " ", "phone": "0612345678"},
+        )
+        assert left["ok"] and left["duplicate"] is False
+        assert left["message"]["seq"] == asked["message"]["seq"]
+        other = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "En in het blauw?", "phone": "0612345678"},
+        )
+        assert other["message"]["seq"] > left["message"]["seq"]
+        synced = await call(widget, "/shopper", "sync")
+        shoppers = [m["text"] for m in synced["messages"] if m["author"] == "shopper"]
+        assert shoppers == [question, "En in het blauw?"]
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _):
+        callbacks = (await call(desk, "/agent", "sync"))["callbacks"]
+        assert sorted(c["question"] for c in callbacks) == ["En in het blauw?", question]

@@ -231,6 +231,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             people_available=conversations.people_available,
             store=store,
             clock=clock,
+            keep_dir=settings.server.data_dir / "faq-last-good",
         )
         bot.start()
         conversations.responder = bot.respond

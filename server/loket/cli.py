@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import getpass
 import logging
 import os
@@ -13,6 +14,7 @@ import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 
@@ -48,6 +50,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 # -- serve -------------------------------------------------------------------------
 
 
+# In the data folder: held by the running server (see `_hold_data_dir`).
+LOCK_FILE = "loket.lock"
+
+
 class ListenError(Exception):
     """The server cannot listen where it is told to; `str(exc)` says where and why."""
 
@@ -81,6 +87,48 @@ async def _serve(settings: Settings) -> None:
         listener = socket.create_server((host, port), backlog=LISTEN_BACKLOG)
     except OSError as exc:
         raise ListenError(f"cannot listen on {host}:{port}: {_os_reason(exc)}") from None
+    try:
+        held = _hold_data_dir(settings.server.data_dir)
+    except BaseException:
+        listener.close()
+        shared_encoder().close()
+        raise
+    try:
+        await _run_server(settings, listener, stop)
+    finally:
+        os.close(held)  # the lock goes with it
+
+
+def _hold_data_dir(folder: Path) -> int:
+    """Lock the data folder for this server, or raise ListenError naming the one that has it.
+
+    Two servers on one folder would share its store but each keep their own conversations,
+    queue and presence. The lock is on an open file, so the kernel lets go of it when the
+    process ends, also on a crash: a stale lock file never keeps a server from starting.
+    Commands such as `loket agents add` do not take it: they work beside a running server.
+    """
+    path = folder / LOCK_FILE
+    try:
+        held = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ListenError(f"cannot lock the data folder: {path}: {_os_reason(exc)}") from None
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(held, 32).decode("ascii", "replace").strip() or "?"
+        os.close(held)
+        raise ListenError(
+            f"the data folder {folder} is in use by another Loket server (process {holder});"
+            " give each server a data folder of its own (server.data_dir)"
+        ) from None
+    os.ftruncate(held, 0)
+    os.write(held, f"{os.getpid()}\n".encode())
+    return held
+
+
+async def _run_server(settings: Settings, listener: socket.socket, stop: asyncio.Event) -> None:
+    """Serve on `listener` until `stop` is set; everything started is stopped again."""
+    host = settings.server.host
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
     collector: CollectorPolicy | None = None
     collecting: asyncio.Task[None] | None = None

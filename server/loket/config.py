@@ -252,11 +252,18 @@ def parse_settings(
     merged["from_env"] = tuple(from_env.items())
     # TOML has types: a number or true/false written as text is a mistake, not a value to
     # convert ("off" would silently mean false).
-    lines = [f"{source}: {problem}" for problem in _scalar_type_mistakes(Settings, data, "")]
+    mistakes = _scalar_type_mistakes(Settings, data, "")
+    lines = [f"{source}: {where}: {problem}" for where, problem in mistakes]
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
-        lines += [_format_error(source, err, from_env) for err in exc.errors()]
+        # A key told about above is not told about again in pydantic's words.
+        told = {where for where, _ in mistakes}
+        lines += [
+            _format_error(source, err, from_env)
+            for err in exc.errors()
+            if ".".join(str(part) for part in err["loc"]) not in told
+        ]
     if lines:
         raise ConfigError("\n".join(dict.fromkeys(lines)))
     return settings
@@ -267,10 +274,11 @@ _SCALAR_WORDS = {bool: "true or false", int: "a whole number", float: "a number"
 
 def _scalar_type_mistakes(
     model: type[BaseModel], data: Mapping[str, Any], prefix: str
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """Keys of `data` holding a value of another TOML type than their field's bool, int or
-    float (pydantic would convert "18093" and "off"); sections are checked in depth."""
-    mistakes = []
+    float (pydantic would convert "18093" and "off"), with what is wrong; sections are
+    checked in depth."""
+    mistakes: list[tuple[str, str]] = []
     for key, value in data.items():
         field = model.model_fields.get(key)
         if field is None:
@@ -280,7 +288,7 @@ def _scalar_type_mistakes(
         if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(value, dict):
             mistakes += _scalar_type_mistakes(kind, value, f"{where}.")
         elif kind in _SCALAR_WORDS and not _is_a(kind, value):
-            mistakes.append(f"{where}: should be {_SCALAR_WORDS[kind]}{_shown_value(where, value)}")
+            mistakes.append((where, f"should be {_SCALAR_WORDS[kind]}{_shown_value(where, value)}"))
     return mistakes
 
 

@@ -23,7 +23,7 @@ from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
 from loket.languages import LANGUAGES
 from loket.locks import KeyedLocks
-from loket.plaintext import check_plain, trimmed
+from loket.plaintext import check_plain, phrasing_key, trimmed
 from loket.presence import Presence, Status
 from loket.routing import (
     AgentState,
@@ -228,6 +228,9 @@ Accepted = Callable[[Conversation, MessageRecord], None]
 
 # The most quiet conversations with the bot one tick closes (see `routing.bot_idle_close_minutes`).
 QUIET_CLOSES_PER_TICK = 100
+# A left question is looked for among this many of the conversation's last messages (the
+# bot's reply and notices come after the shopper's question).
+LAST_ASKED_LOOKBACK = 5
 
 # In `Conversations._current`: the shopper is known to have no conversation yet.
 _NO_CONVERSATION = 0
@@ -647,10 +650,26 @@ class Conversations:
         """The shopper asks for a person: route to an agent or the queue when anyone can come."""
         async with self._locks.hold(("shopper", shopper.id)):
             conversation, changes, _ = await self._open_for(
-                shopper, page, reroute=lambda c: c.state in (State.BOT, State.CLOSED)
+                shopper, page, reroute=self._asked_again
             )
         await self._settle(changes)
         return conversation, self.availability(conversation.locale)
+
+    def _asked_again(self, conversation: Conversation) -> bool:
+        """Whether a request for a person routes `conversation` again (it is with the bot
+        or closed); if so, the request starts afresh. Its wait counts from now, not from
+        the question that waited before (which the queue timeout already sent back to the
+        bot: counted from then, the queue would send the shopper back at once). And when
+        every agent online has passed this conversation over, they all get it again: with
+        none of them able to take it, the shopper would wait in the queue for nobody."""
+        if conversation.state not in (State.BOT, State.CLOSED):
+            return False
+        if conversation.waiting_since is not None:
+            conversation.waiting_since = self._now()
+        online = {a.agent_id for a in self._agent_states() if a.status == "online"}
+        if online and online <= conversation.excluded:
+            conversation.excluded.clear()
+        return True
 
     async def leave_question(
         self,
@@ -662,10 +681,19 @@ class Conversations:
         email: str | None,
         phone: str | None,
     ) -> tuple[Conversation, MessageRecord, bool]:
-        """Keep a question for the next shift, with a way to reach the shopper."""
-        conversation, message, duplicate = await self.shopper_message(
-            shopper, client_id, text, page, respond=False
-        )
+        """Keep a question for the next shift, with a way to reach the shopper.
+
+        The form opens holding the question the bot could not answer: left as it is, that
+        message is the question (stored once, not again under the form's client id)."""
+        asked = await self._last_asked(shopper, text)
+        if asked is not None:
+            conversation, message = asked
+            # The same left question sent again (its first try stored the message).
+            duplicate = message.client_id == client_id
+        else:
+            conversation, message, duplicate = await self.shopper_message(
+                shopper, client_id, text, page, respond=False
+            )
         # The question and the callback are two writes: a resend after the second failed
         # finds the question stored, and adds what is missing (once: the store keeps one
         # callback per message, also when the resend races the first attempt).
@@ -695,6 +723,25 @@ class Conversations:
             meta={"kind": "question_left"},
         )
         return conversation, message, duplicate
+
+    async def _last_asked(
+        self, shopper: ShopperRecord, text: str
+    ) -> tuple[Conversation, MessageRecord] | None:
+        """The shopper's open conversation and their last message in it, when that message
+        is `text` (case, spacing and end punctuation aside)."""
+        conversation = await self.current_for_shopper(shopper.id)
+        if conversation is None or conversation.state is State.CLOSED:
+            return None
+        recent = await self._store.messages_after(
+            conversation.id,
+            max(0, conversation.last_seq - LAST_ASKED_LOOKBACK),
+            LAST_ASKED_LOOKBACK,
+        )
+        for message in reversed(recent):
+            if message.author == "shopper":
+                same = phrasing_key(message.text) == phrasing_key(clean_text(text, self._max_chars))
+                return (conversation, message) if same else None
+        return None
 
     def _after_shopper_message(self, conversation: Conversation, message: MessageRecord) -> None:
         if self.responder is None or conversation.state is State.ASSIGNED:

@@ -49,3 +49,8 @@ def trimmed(text: str) -> str:
 def made_plain(text: str) -> str:
     """`text` with each character the rule forbids replaced by U+FFFD."""
     return _FORBIDDEN.sub(REPLACEMENT, text)
+
+
+def phrasing_key(text: str) -> str:
+    """What makes two texts the same question: case, spacing and end punctuation aside."""
+    return " ".join(text.casefold().split()).rstrip(" ?!.…")

@@ -67,14 +67,15 @@ async def test_an_edited_file_is_reloaded(watcher: FaqWatcher, tmp_path: Path) -
 async def test_a_broken_file_keeps_its_last_good_version(
     watcher: FaqWatcher, tmp_path: Path
 ) -> None:
-    """A save with an error keeps the previous entries live and reports the error with its line."""
+    """A save with an error keeps the previous entries live and reports the errors with their
+    lines, top to bottom."""
     path = tmp_path / "bezorging.nl.yaml"
     snapshot = await change(watcher, path, faq_text("levertijd").replace("answer:", "antwoord:"))
     assert [e.id for e in snapshot.entries] == ["levertijd"]
     assert snapshot.entries[0].answer == "Morgen in huis."
     assert [str(e) for e in watcher.errors] == [
-        f"{path}:6: unknown key 'antwoord' in an entry; expected id, questions, answer, tags",
         f"{path}:4: the entry has no 'answer'",
+        f"{path}:6: unknown key 'antwoord' in an entry; expected id, questions, answer, tags",
     ]
     fixed = await change(watcher, path, faq_text("bezorgtijd"))
     assert [e.id for e in fixed.entries] == ["bezorgtijd"]
@@ -136,3 +137,34 @@ async def test_a_new_file_repeating_an_id_does_not_take_the_live_entry(
     assert [(e.id, e.answer) for e in snapshot.entries] == [("levertijd", "Morgen in huis.")]
     (error,) = snapshot.errors
     assert error.path.endswith("aaa.nl.yaml") and "already used at" in error.message
+
+
+async def test_a_file_broken_before_a_restart_answers_with_its_kept_version(
+    tmp_path: Path,
+) -> None:
+    """A file broken while the server was down (an edit, a deploy) still answers with the
+    version last read good, kept beside the data; its error is reported all the same. A
+    file never read good has no kept version, and a file fixed again is kept anew."""
+    faq, keep = tmp_path / "faq", tmp_path / "data" / "faq-last-good"
+    (faq / "betalen").mkdir(parents=True)
+    topic = faq / "betalen" / "betalen.nl.yaml"
+    topic.write_text(faq_text("achteraf-betalen", "Ja, met Klarna."))
+    FaqWatcher(faq, keep_dir=keep).load()
+    assert (keep / "betalen" / "betalen.nl.yaml").read_text() == topic.read_text()
+
+    topic.write_text("language: nl\nentries: [\n")
+    (faq / "nieuw.nl.yaml").write_text("entries: {\n")
+    restarted = FaqWatcher(faq, keep_dir=keep).load()
+    assert [(e.id, e.answer, e.source) for e in restarted.entries] == [
+        ("achteraf-betalen", "Ja, met Klarna.", str(topic))
+    ]
+    assert sorted(Path(error.path).name for error in restarted.errors) == [
+        "betalen.nl.yaml",
+        "nieuw.nl.yaml",
+    ]
+
+    topic.write_text(faq_text("achteraf-betalen", "Ja, met Klarna of Riverty."))
+    FaqWatcher(faq, keep_dir=keep).load()
+    topic.write_text("entries: [\n")
+    again = FaqWatcher(faq, keep_dir=keep).load()
+    assert [e.answer for e in again.entries] == ["Ja, met Klarna of Riverty."]

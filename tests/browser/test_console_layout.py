@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Dialog, Page, expect
 
 from tests.browser.conftest import ServerWith
 from tests.browser.helpers import PASSWORD, screenshot
@@ -30,6 +31,19 @@ async def log_in(page: Page, name: str = "anna", password: str = PASSWORD) -> No
     await page.locator("#login-name").fill(name)
     await page.locator("#login-password").fill(password)
     await page.locator("#login-password").press("Enter")
+
+
+async def logged_in_then_server_gone(
+    server_with: ServerWith, context: BrowserContext, errors: list[str]
+) -> tuple[ServerProcess, Page]:
+    """A console logged in and synced, whose server then stops: it says the connection is lost."""
+    server = server_with("")
+    page = await open_console(context, server, errors)
+    await log_in(page)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    server.stop()
+    await expect(page.locator(".top .connection")).to_have_text("Connection lost, reconnecting…")
+    return server, page
 
 
 async def ask(client: Any, text: str) -> int:
@@ -199,13 +213,42 @@ async def test_lost_connection_says_reconnecting(
 ) -> None:
     """With the server gone, the top bar says it is reconnecting, as docs/console.md says."""
     errors: list[str] = []
-    server = server_with("")
-    page = await open_console(context, server, errors)
-    await log_in(page)
-    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
-    server.stop()
+    _, page = await logged_in_then_server_gone(server_with, context, errors)
     connection = page.locator(".top .connection")
-    await expect(connection).to_have_text("Connection lost, reconnecting…")
     # The tries that follow fail to connect at all: still "reconnecting", not another word.
     await expect(connection).to_have_text("Cannot reach the server, reconnecting…", timeout=15_000)
+    assert errors == []
+
+
+async def test_log_out_without_the_server_says_the_session_is_still_open(
+    server_with: ServerWith, context: BrowserContext
+) -> None:
+    """Logging out needs the server (it drops the HttpOnly cookie): with the server gone
+    the console says the session is still open and stays; once it is back, the log-out
+    ends the session, and a reload asks for a login."""
+    errors: list[str] = []
+    server, page = await logged_in_then_server_gone(server_with, context, errors)
+    dialogs: list[str] = []
+
+    async def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    await page.locator(".top .logout").click()
+    for _ in range(50):
+        if dialogs:
+            break
+        await page.wait_for_timeout(100)
+    assert len(dialogs) == 1 and "Not logged out" in dialogs[0], dialogs
+    await expect(page.locator(".login")).to_be_hidden()
+
+    server.port = urlparse(server.url).port
+    server.start()
+    await expect(page.locator(".top .connection")).to_have_text("", timeout=15_000)
+    await page.locator(".top .logout").click()
+    await expect(page.locator(".login .error")).to_have_text("You are logged out.")
+    await page.reload()
+    await expect(page.locator(".login")).to_be_visible()
+    assert len(dialogs) == 1
     assert errors == []

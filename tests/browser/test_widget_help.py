@@ -308,3 +308,26 @@ async def test_the_form_the_bot_offers_leaves_a_typing_shopper_the_keyboard(
     await expect(composer).to_be_focused()
     assert "kano" not in await page.locator("#loket-ask-text").input_value()
     assert page_errors == []
+
+
+async def test_the_question_the_bot_did_not_know_is_left_once(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """The form opens holding the question the bot could not answer; left as it is, the
+    conversation shows that question once, sent, not a second copy (nor one stuck sending)."""
+    server = server_with(OFF_HOURS)
+    page = await open_shop(context, server, page_errors)
+    await page.locator(".launcher").click()
+    question = "Kunnen jullie de fietstas ook in het rood leveren?"
+    await send(page, question)
+    form = page.locator("form.ask")
+    await expect(form).to_be_visible()
+    await expect(page.get_by_label("Je vraag", exact=True)).to_have_value(question)
+    await page.get_by_label("Telefoonnummer").fill("0612345678")
+    await page.get_by_role("button", name="Vraag versturen").click()
+    await expect(form).to_be_hidden()
+    await expect(page.locator(".msg.system")).to_have_count(1)
+    await expect(own(page)).to_have_count(1)
+    await expect(own(page).locator(".bubble")).to_have_text(question)
+    await expect(own(page)).to_have_attribute("data-status", "sent")
+    assert page_errors == []

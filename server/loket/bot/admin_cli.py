@@ -11,7 +11,13 @@ from pathlib import Path
 
 import yaml
 
-from loket.bot.learning import group_similar, personal_data_to_approve, with_personal_checked
+from loket.bot.learning import (
+    group_similar,
+    newest_per_question,
+    other_wordings,
+    personal_data_to_approve,
+    with_personal_checked,
+)
 from loket.config import load_command_settings
 from loket.store import LearnedRecord, Store, run_with_store
 
@@ -60,6 +66,13 @@ def run_learned_list(args: argparse.Namespace) -> int:
 
 def run_learned_review(args: argparse.Namespace) -> int:
     status = "approved" if args.verb == "approve" else "rejected"
+    edits = [f"--{name}" for name in ("question", "answer") if getattr(args, name, None)]
+    if edits and len(args.ids) > 1:
+        print(
+            f"loket: {' and '.join(edits)} edits one answer: give one id, not {len(args.ids)}",
+            file=sys.stderr,
+        )
+        return 2
 
     async def work(store: Store) -> int:
         failures = 0
@@ -103,7 +116,7 @@ def run_learned_export(args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
         records = [
             r
-            for r in await store.learned_by_status("approved")
+            for r in newest_per_question(await store.learned_by_status("approved"))
             if args.language is None or r.language == args.language
         ]
         if not records:
@@ -139,6 +152,15 @@ def run_learned_export(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+# A missed question is printed on one line of at most this many characters.
+MISS_CHARS = 200
+
+
+def _clipped(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MISS_CHARS else text[: MISS_CHARS - 1] + "…"
+
+
 def run_misses(args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
         since = _now() - int(args.days * 86_400_000)
@@ -148,9 +170,9 @@ def run_misses(args: argparse.Namespace) -> int:
             return 0
         for group in group_similar(misses, lambda m: m.question):
             reasons = sorted({m.reason for m in group})
-            print(f"{len(group):4d}  {group[0].question}   ({', '.join(reasons)})")
-            for other in group[1:4]:
-                print(f"        also: {other.question}")
+            print(f"{len(group):4d}  {_clipped(group[0].question)}   ({', '.join(reasons)})")
+            for other in other_wordings([m.question for m in group], 3):
+                print(f"        also: {_clipped(other)}")
         return 0
 
     return _run(args, work)

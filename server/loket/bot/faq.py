@@ -11,6 +11,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from loket.bot.normalize import content_terms
+from loket.plaintext import phrasing_key
 
 FAQ_SUFFIXES = (".yaml", ".yml")
 
@@ -89,16 +90,23 @@ def faq_paths(directory: Path) -> list[Path]:
 
 def read_faq_file(path: Path) -> FaqFile:
     """Read and validate one FAQ file."""
+    return read_faq_file_text(path)[0]
+
+
+def read_faq_file_text(path: Path, name: str | None = None) -> tuple[FaqFile, str | None]:
+    """Read and validate one FAQ file (reported as `name`, its path unless given), with the
+    text that was validated (None when it could not be read as text)."""
+    name = name or str(path)
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         message = f"not UTF-8 text (save the file as UTF-8): byte {raw[exc.start]:#04x}"
-        return FaqFile(str(path), errors=(FaqError(str(path), line, message),))
+        return FaqFile(name, errors=(FaqError(name, line, message),)), None
     except OSError as exc:
-        return FaqFile(str(path), errors=(FaqError(str(path), 1, f"cannot read: {exc}"),))
-    return parse_faq(text, str(path))
+        return FaqFile(name, errors=(FaqError(name, 1, f"cannot read: {exc}"),)), None
+    return parse_faq(text, name), text
 
 
 def load_faq_dir(directory: Path) -> FaqSet:
@@ -156,12 +164,9 @@ def merge_faq_files(
                 )
             )
     unshared = _unshared_phrasings(entries, errors, live)
+    # File by file, top to bottom, as an editor goes through them.
+    errors.sort(key=lambda error: (error.path, error.line))
     return FaqSet(tuple(unshared), tuple(errors), files=len(good))
-
-
-def phrasing_key(text: str) -> str:
-    """What makes two phrasings the same question: case, spacing and end punctuation aside."""
-    return " ".join(text.casefold().split()).rstrip(" ?!.…")
 
 
 def _unshared_phrasings(

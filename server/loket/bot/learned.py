@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from loket.bot.faq import FaqEntry, phrasing_key
+from loket.bot.faq import FaqEntry
+from loket.plaintext import phrasing_key
 
 
 def with_learned(faq: Sequence[FaqEntry], learned: Sequence[FaqEntry]) -> list[FaqEntry]:

@@ -15,6 +15,7 @@ from loket.bot.personal import personal_data
 from loket.bot.service import Bot
 from loket.bot.smalltalk import small_talk
 from loket.conversations import Conversation
+from loket.plaintext import phrasing_key
 from loket.store import LearnedRecord, MessageRecord, Store
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,39 @@ def group_similar(items: Sequence[T], text_of: Callable[[T], str]) -> list[list[
         else:
             groups.append((folded, [item]))
     return [members for _, members in sorted(groups, key=lambda g: -len(g[1]))]
+
+
+def other_wordings(texts: Sequence[str], limit: int) -> list[str]:
+    """The wordings of a group of questions beyond its first, each once (case, spacing
+    and end punctuation aside): a question asked twice alike is no other wording."""
+    seen = {phrasing_key(text) for text in texts[:1]}
+    found: list[str] = []
+    for text in texts[1:]:
+        if len(found) == limit:
+            break
+        if phrasing_key(text) not in seen:
+            seen.add(phrasing_key(text))
+            found.append(text)
+    return found
+
+
+def newest_per_question(records: Sequence[LearnedRecord]) -> list[LearnedRecord]:
+    """The approved pairs the bot answers from: of pairs with the same question (in the
+    same language; case, spacing and end punctuation aside), only the one approved last.
+    An agent who answers a question again ("no, we no longer sell those") says what holds
+    now; two answers to one question would leave the bot offering it twice."""
+    newest: dict[tuple[str | None, str], LearnedRecord] = {}
+    for record in records:
+        key = (record.language, phrasing_key(record.question))
+        held = newest.get(key)
+        if held is None or _approved_order(record) > _approved_order(held):
+            newest[key] = record
+    kept = {id(record) for record in newest.values()}
+    return [record for record in records if id(record) in kept]
+
+
+def _approved_order(record: LearnedRecord) -> tuple[int, int]:
+    return (record.reviewed_at or record.created_at, record.id)
 
 
 def question_before(messages: Sequence[MessageRecord], reply_seq: int) -> str | None:
@@ -237,7 +271,7 @@ class Learning:
         """Give the bot the approved pairs now (no restart)."""
         version = await self._store.learned_version()
         if version != (0, 0) or self._version is not None:
-            approved = await self._store.learned_by_status("approved")
+            approved = newest_per_question(await self._store.learned_by_status("approved"))
             self._bot.set_learned([as_entry(record) for record in approved])
         self._version = version
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from loket.bot.faq import FaqEntry
@@ -17,9 +20,13 @@ from loket.bot.smalltalk import small_talk
 from loket.bot.watcher import FaqSnapshot, FaqWatcher
 from loket.conversations import Conversation, Reply, State
 from loket.languages import in_language
+from loket.plaintext import phrasing_key
 from loket.store import MessageRecord, Store
 
 log = logging.getLogger(__name__)
+
+# Conversations whose last "did you mean" choices are remembered (the oldest forgotten).
+OFFERS_KEPT = 10_000
 
 _SAY: dict[str, tuple[str, str, str]] = {
     # key: (Dutch, English, German)
@@ -90,6 +97,7 @@ class Bot:
         people_available: Callable[[], bool],
         store: Store | None = None,
         clock: Callable[[], float] = time.time,
+        keep_dir: Path | None = None,
     ) -> None:
         self._settings = settings
         self._people_available = people_available
@@ -101,11 +109,17 @@ class Bot:
             on_reload=self._rebuild,
             # The watch thread notices cancellation only when it wakes: keep shutdown quick.
             poll_timeout_ms=500,
+            keep_dir=keep_dir,
         )
         self._learned: tuple[FaqEntry, ...] = ()
         # The sentence encoder's share of the CPU in the running server (see BotSettings).
         self._encoder_budget = CpuBudget(settings.semantic_cpu_share)
         self.matcher = Matcher.build([], settings)
+        self._by_id: dict[str, FaqEntry] = {}
+        # The "did you mean" choices last offered per conversation (question -> entry id):
+        # a shopper who picks one sends its question, and gets that entry's answer, even
+        # where two entries ask alike and matching alone would offer both again.
+        self._offered: OrderedDict[int, dict[str, str]] = OrderedDict()
 
     def start(self) -> None:
         """Load the FAQ files (errors are reported, the rest goes live)."""
@@ -122,6 +136,7 @@ class Bot:
     def _rebuild(self, snapshot: FaqSnapshot) -> None:
         entries = with_learned(snapshot.entries, self._learned)
         self.matcher = Matcher.build(entries, self._settings)
+        self._by_id = {entry.id: entry for entry in self.matcher.entries}
         log.info(
             "FAQ live: %d entries (%d of them learned), %d phrasings",
             len(self.matcher.entries),
@@ -132,7 +147,12 @@ class Bot:
     async def health(self) -> dict[str, Any]:
         """For /healthz: a broken file keeps its last good version serving, so the server
         is not failing, but it is degraded (monitoring can tell an admin to fix it)."""
-        errors = [str(error) for error in self.watcher.errors]
+        # Paths within the FAQ folder, not the server's own: /healthz is public.
+        folder = self._settings.faq_dir
+        errors = [
+            str(error).replace(f"{folder}{os.sep}", "", 1) if error.path else str(error)
+            for error in self.watcher.errors
+        ]
         return {
             "ok": not errors,
             "critical": False,
@@ -158,6 +178,10 @@ class Bot:
     async def respond(self, conversation: Conversation, message: MessageRecord) -> list[Reply]:
         """What the bot says to a shopper's message while no agent has the conversation."""
         asked = {"question_seq": message.seq}
+        picked = self._picked(conversation.id, message.text)
+        if picked is not None:
+            meta = {"kind": "answer", "entry_id": picked.id, "feedback": True, **asked}
+            return [Reply(picked.answer, meta)]
         talk = small_talk(message.text)
         if talk is not None:
             # Not a question: answered in kind, and no miss for the admins' list.
@@ -170,7 +194,15 @@ class Bot:
             meta = {"kind": "answer", "entry_id": result.entry.id, "feedback": True, **asked}
             return [Reply(result.entry.answer, meta)]
         if result.outcome == "suggest" and result.suggestions:
-            choices = [{"id": e.id, "question": e.questions[0]} for e in result.suggestions]
+            # One button per question: two entries that ask alike (two learned answers to
+            # one question) would show the same text twice.
+            offered: dict[str, str] = {}
+            choices = []
+            for e in result.suggestions:
+                if phrasing_key(e.questions[0]) not in offered:
+                    offered[phrasing_key(e.questions[0])] = e.id
+                    choices.append({"id": e.id, "question": e.questions[0]})
+            self._offer(conversation.id, offered)
             key = "suggest" if len(choices) > 1 else "suggest_one"
             meta = {"kind": "suggest", "choices": choices, **asked}
             return [Reply(_say(key, language), meta)]
@@ -181,6 +213,21 @@ class Bot:
         offer = "person" if self._people_available() else "leave_question"
         key = "unknown_person" if offer == "person" else "unknown_leave"
         return [Reply(_say(key, language), {"kind": "unknown", "offer": offer, **asked})]
+
+    def _offer(self, conversation_id: int, offered: dict[str, str]) -> None:
+        self._offered[conversation_id] = offered
+        self._offered.move_to_end(conversation_id)
+        while len(self._offered) > OFFERS_KEPT:
+            self._offered.popitem(last=False)
+
+    def _picked(self, conversation_id: int, text: str) -> FaqEntry | None:
+        """The entry of the choice the shopper picked (they sent its question), if the
+        last thing offered in this conversation was a choice and the entry is still live."""
+        offered = self._offered.pop(conversation_id, None)
+        if not offered:
+            return None
+        entry_id = offered.get(phrasing_key(text))
+        return self._by_id.get(entry_id) if entry_id is not None else None
 
     def record_miss(
         self,

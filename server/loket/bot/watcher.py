@@ -18,7 +18,7 @@ from loket.bot.faq import (
     FaqFile,
     faq_paths,
     merge_faq_files,
-    read_faq_file,
+    read_faq_file_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,12 @@ class FaqWatcher:
         debounce_ms: int = 300,
         on_reload: Callable[[FaqSnapshot], None] | None = None,
         poll_timeout_ms: int = 5_000,
+        keep_dir: Path | None = None,
     ) -> None:
         self.faq_dir = faq_dir
+        # A copy of each file's last good version is kept here, so a file that is broken
+        # when the server starts still answers with it (not only one broken while it runs).
+        self.keep_dir = keep_dir
         self._debounce_ms = debounce_ms
         self._on_reload = on_reload
         # How often the watch wakes without changes; its first wake-up proves the folder is watched.
@@ -96,22 +100,62 @@ class FaqWatcher:
         return self._apply(*await asyncio.to_thread(self._read))
 
     def _read(self) -> tuple[dict[str, FaqFile], tuple[FaqEntry, ...], tuple[FaqError, ...]]:
-        """Good file versions, live entries and errors of the folder now; changes nothing."""
+        """Good file versions, live entries and errors of the folder now. Changes nothing in
+        memory; a good file's text is kept in `keep_dir`."""
         if not self.faq_dir.is_dir():
             return {}, (), (FaqError(str(self.faq_dir), 0, "no such folder"),)
-        current = [read_faq_file(path) for path in faq_paths(self.faq_dir)]
+        read = [(path, *read_faq_file_text(path)) for path in faq_paths(self.faq_dir)]
+        current = [file for _, file, _ in read]
         # Only files on disk now are kept: a deleted file takes its entries with it.
         good: dict[str, FaqFile] = {}
-        for file in current:
+        for path, file, text in read:
             if file.ok:
                 good[file.path] = file
+                if text is not None:
+                    self._keep(path, text)
             elif file.path in self._good:
                 good[file.path] = self._good[file.path]
                 logger.warning("FAQ file %s is broken; its last good version stays live", file.path)
+            else:
+                kept = self._kept(path, file.path)
+                if kept is not None:
+                    good[file.path] = kept
+                    logger.warning(
+                        "FAQ file %s is broken; its last good version (kept from before) is live",
+                        file.path,
+                    )
         # A repeated id keeps the entry that is live now (not a newcomer's).
         live = {entry.id: entry.source for entry in self._snapshot.entries}
         merged = merge_faq_files([good[path] for path in sorted(good)], current, live)
         return good, merged.entries, merged.errors
+
+    def _kept_path(self, path: Path) -> Path | None:
+        if self.keep_dir is None or not path.is_relative_to(self.faq_dir):
+            return None
+        return self.keep_dir / path.relative_to(self.faq_dir)
+
+    def _keep(self, path: Path, text: str) -> None:
+        """Keep `text`, a good version of the file at `path` (written only when it changed)."""
+        kept = self._kept_path(path)
+        if kept is None:
+            return
+        try:
+            if kept.is_file() and kept.read_text(encoding="utf-8") == text:
+                return
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_name(kept.name + ".partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(kept)
+        except (OSError, UnicodeDecodeError) as exc:
+            logger.warning("cannot keep the last good version of %s: %s", path, exc)
+
+    def _kept(self, path: Path, name: str) -> FaqFile | None:
+        """The kept good version of the file at `path`, read as `name`; None without one."""
+        kept = self._kept_path(path)
+        if kept is None or not kept.is_file():
+            return None
+        file, _ = read_faq_file_text(kept, name)
+        return file if file.ok else None
 
     def _apply(
         self,

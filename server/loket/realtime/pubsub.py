@@ -16,6 +16,7 @@ import contextlib
 import logging
 from typing import Any
 
+import redis
 import socketio
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,11 @@ class BackgroundRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             while self._backlog:
                 data = self._backlog.popleft()
                 try:
-                    await asyncio.wait_for(super()._publish(data), PUBLISH_SECONDS)
-                except TimeoutError:
+                    await asyncio.wait_for(self._publish_once(data), PUBLISH_SECONDS)
+                except (TimeoutError, OSError, redis.RedisError) as exc:
                     self.connected = False  # connect again for the next one
                     if not self._failing:
-                        log.warning("Redis does not answer: emits are not published")
+                        log.warning("Redis does not answer: emits are not published (%s)", exc)
                     self._failing = True
                     continue
                 except Exception:
@@ -64,6 +65,13 @@ class BackgroundRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 if self._failing:
                     log.info("Redis answers again: emits are published")
                     self._failing = False
+
+    async def _publish_once(self, data: Any) -> None:
+        """One try (python-socketio's own publish tries twice and logs an error for each
+        failure: two lines per emit, many a second, while Redis is down)."""
+        if not self.connected:
+            self._redis_connect()
+        await self.redis.publish(self.channel, self.json.dumps(data))
 
     async def close(self) -> None:
         """Stop the background sender (at shutdown)."""

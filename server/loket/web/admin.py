@@ -10,7 +10,12 @@ from typing import Any
 from aiohttp import web
 
 from loket.auth import AgentSession
-from loket.bot.learning import group_similar, personal_data_to_approve, with_personal_checked
+from loket.bot.learning import (
+    group_similar,
+    other_wordings,
+    personal_data_to_approve,
+    with_personal_checked,
+)
 from loket.errors import LoketError
 from loket.keys import SERVICES
 from loket.store import LearnedRecord
@@ -129,7 +134,7 @@ async def misses(request: web.Request) -> web.Response:
                     "count": len(group),
                     "question": group[0].question,
                     "reasons": sorted({m.reason for m in group}),
-                    "examples": [m.question for m in group[1:6]],
+                    "examples": other_wordings([m.question for m in group], 5),
                     "last_at": max(m.created_at for m in group),
                 }
                 for group in groups

@@ -39,11 +39,16 @@ export async function login(name: string, password: string): Promise<LoginResult
   return { ok: false, status: response.status, message };
 }
 
-export async function logout(): Promise<void> {
+/**
+ * End the session on the server, which drops its cookie (the page cannot: it is HttpOnly).
+ * False when the server could not be reached or refused: the session is still open.
+ */
+export async function logout(): Promise<boolean> {
   try {
-    await fetch("/api/logout", { method: "POST", credentials: "same-origin" });
+    const response = await fetch("/api/logout", { method: "POST", credentials: "same-origin" });
+    return response.ok || response.status === 401;
   } catch {
-    // The cookie is dropped by the server; offline, the session simply expires.
+    return false;
   }
 }
 

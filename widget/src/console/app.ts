@@ -244,6 +244,12 @@ export class ConsoleApp {
     if (this.outbox.entries().length && !confirm("Some replies are not sent yet. Log out anyway?")) {
       return;
     }
+    if (!(await api.logout())) {
+      // Saying "logged out" now would leave a live session on a computer the agent walks
+      // away from: say so, and let them try again once the server is back.
+      alert("Not logged out: the server cannot be reached, so this session is still open. Try again when the server is back.");
+      return;
+    }
     this.select(null);
     // Another agent may log in on this browser: nothing of this one's work stays behind.
     for (const e of [...this.outbox.entries()]) this.outbox.remove(e.client_id);
@@ -251,7 +257,6 @@ export class ConsoleApp {
     this.session.set(DRAFTS_KEY, null);
     this.ws.input.value = "";
     this.socket?.disconnect();
-    await api.logout();
     this.conversations.clear();
     this.closedToday.clear();
     this.visited.clear();

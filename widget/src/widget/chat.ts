@@ -137,8 +137,10 @@ export class Chat {
         if (entry.phone) payload.phone = entry.phone;
         return payload;
       },
-      onAcked: (_entry, ack) => {
+      onAcked: (entry, ack) => {
         if (ack.conversation) this.setConversation(ack.conversation);
+        // A question left as the message just asked comes back as that message, shown already.
+        if (ack.message.client_id !== entry.client_id) this.ui.timeline.dropPending(entry.client_id);
         this.addMessage(ack.message, false);
       },
       onFailed: (entry, error) => {
