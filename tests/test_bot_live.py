@@ -376,6 +376,11 @@ async def test_a_faq_file_broken_while_the_server_was_down_still_answers(
         server.stop()
     broken = tmp_path / "faq" / "betalen.nl.yaml"
     broken.write_text(broken.read_text(encoding="utf-8") + "\n  - id: [\n", encoding="utf-8")
+    # And an id two files use: its error names both files.
+    twice = (tmp_path / "faq" / "versand.de.yaml").read_text(encoding="utf-8")
+    (tmp_path / "faq" / "zweimal.de.yaml").write_text(
+        twice.replace("Versandkosten", "Versandpreise"), encoding="utf-8"
+    )
     server = ServerProcess(german_shop)
     server.start()
     try:
@@ -388,6 +393,7 @@ async def test_a_faq_file_broken_while_the_server_was_down_still_answers(
             faq = (await response.json())["checks"]["faq"]
         # Named within the FAQ folder: /healthz is public, the server's paths are not.
         assert [e for e in faq["errors"] if e.startswith("betalen.nl.yaml:")], faq
+        assert [e for e in faq["errors"] if "is already used at versand.de.yaml:" in e], faq
         assert not any(str(tmp_path) in e for e in faq["errors"]), faq
     finally:
         server.stop()

@@ -452,22 +452,28 @@ async def test_a_question_answered_again_gets_the_newest_answer(config_path: Pat
 
 async def test_a_picked_choice_is_answered_not_offered_again(config_path: Path) -> None:
     """An agent's reusable answer to an FAQ question, in other words than the FAQ's: both
-    ask the same, so the bot offers one button for them (not two alike), and the shopper
-    who presses it gets an answer instead of the same choice again."""
+    ask the same. Asked exactly that, the bot answers rather than offer the shopper their
+    own question back; asked vaguely, it offers one button for the two (not two alike), and
+    the shopper who presses it gets an answer instead of the same choice again."""
     question = "Kan ik achteraf betalen?"
     answer = "Achteraf betalen kan met Riverty, tot 30 dagen na levering en tot 500 euro."
     async with running(config_path) as live:
         ack = await _agent_answers(live.url, question, answer, reusable=True)
         assert ack["learned"]["status"] == "approved"
+        exact = await _bot_reply(live.url, question)
+        assert exact["meta"]["kind"] == "answer", exact
         async with shopper(live.url, auth={"locale": "nl"}) as (widget, inbox):
             await call(
-                widget, "/shopper", "message", {"client_id": new_client_id(), "text": question}
+                widget,
+                "/shopper",
+                "message",
+                {"client_id": new_client_id(), "text": "achteraf betalen of later"},
             )
             offer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
-            assert offer["meta"]["kind"] == "suggest"
+            assert offer["meta"]["kind"] == "suggest", offer
             choices = offer["meta"]["choices"]
             assert [c["question"] for c in choices].count(question) == 1
-            picked = choices[0]
+            (picked,) = [c for c in choices if c["question"] == question]
             await call(
                 widget,
                 "/shopper",

@@ -1019,7 +1019,7 @@ async def test_asking_again_after_every_agent_passed_it_over_reaches_an_agent(
 ) -> None:
     """Both agents online stayed silent, the queue's wait ran out and the bot took the
     conversation back: when the shopper asks for a person again, the request starts afresh
-    (its wait from now, both agents eligible again) rather than queueing for nobody and
+    (both agents eligible again, its wait from now) rather than queueing for nobody and
     being sent back to the bot at the next tick."""
     server, clock = live
     conversations = server.services.conversations
@@ -1034,12 +1034,16 @@ async def test_asking_again_after_every_agent_passed_it_over_reaches_an_agent(
         await conversations.tick()
         assert held.state.value == "bot"
 
-        asked = await call(widget, "/shopper", "handoff", {})
-        assert asked["conversation"]["state"] == "assigned", asked
-        assert asked["leave_question"] is False
-        clock.advance(1)
-        await conversations.tick()
-        assert held.state.value == "assigned"
+        # Both agents busy now: asked again, the shopper waits in the queue from now on,
+        # not from their first question (which would send them back at the next tick).
+        async with shopper(server.url) as (second, _), shopper(server.url) as (third, _):
+            for other in (second, third):
+                await _say(other, "hallo")
+            asked = await call(widget, "/shopper", "handoff", {})
+            assert asked["conversation"]["state"] == "queued", asked
+            clock.advance(1)
+            await conversations.tick()
+            assert (held.state.value, held.excluded) == ("queued", set())
 
 
 async def test_a_question_left_as_it_was_asked_is_stored_once(
@@ -1062,17 +1066,29 @@ async def test_a_question_left_as_it_was_asked_is_stored_once(
         )
         assert left["ok"] and left["duplicate"] is False
         assert left["message"]["seq"] == asked["message"]["seq"]
+        # Sent again to correct the contact: a question of its own, not lost in the first.
+        corrected = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": question, "email": "sanne@example.nl"},
+        )
+        assert corrected["ok"] and corrected["message"]["seq"] > left["message"]["seq"]
         other = await call(
             widget,
             "/shopper",
             "leave_question",
             {"client_id": new_client_id(), "text": "En in het blauw?", "phone": "0612345678"},
         )
-        assert other["message"]["seq"] > left["message"]["seq"]
+        assert other["message"]["seq"] > corrected["message"]["seq"]
         synced = await call(widget, "/shopper", "sync")
         shoppers = [m["text"] for m in synced["messages"] if m["author"] == "shopper"]
-        assert shoppers == [question, "En in het blauw?"]
+        assert shoppers == [question, question, "En in het blauw?"]
     anna = await login(server.url, "anna", AGENT_PASSWORD)
     async with agent(server.url, anna) as (desk, _):
         callbacks = (await call(desk, "/agent", "sync"))["callbacks"]
-        assert sorted(c["question"] for c in callbacks) == ["En in het blauw?", question]
+        assert sorted((c["question"], c["email"] or "") for c in callbacks) == [
+            ("En in het blauw?", ""),
+            (question, ""),
+            (question, "sanne@example.nl"),
+        ]

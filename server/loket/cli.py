@@ -121,6 +121,9 @@ def _hold_data_dir(folder: Path) -> int:
             f"the data folder {folder} is in use by another Loket server (process {holder});"
             " give each server a data folder of its own (server.data_dir)"
         ) from None
+    except OSError as exc:
+        # A file system without locks (some network mounts): serve, unguarded, and say so.
+        log.warning("cannot lock the data folder %s (%s): start one server on it", folder, exc)
     os.ftruncate(held, 0)
     os.write(held, f"{os.getpid()}\n".encode())
     return held

@@ -666,7 +666,9 @@ class Conversations:
             return False
         if conversation.waiting_since is not None:
             conversation.waiting_since = self._now()
-        online = {a.agent_id for a in self._agent_states() if a.status == "online"}
+        online = {
+            a.agent_id for a in self._agent_states() if a.status == "online" and a.capacity > 0
+        }
         if online and online <= conversation.excluded:
             conversation.excluded.clear()
         return True
@@ -728,7 +730,9 @@ class Conversations:
         self, shopper: ShopperRecord, text: str
     ) -> tuple[Conversation, MessageRecord] | None:
         """The shopper's open conversation and their last message in it, when that message
-        is `text` (case, spacing and end punctuation aside)."""
+        is `text` (case, spacing and end punctuation aside) and only the bot spoke since: not
+        once it was left as a question already (a second form sent with it, to correct the
+        contact, is a question of its own), nor once an agent answered."""
         conversation = await self.current_for_shopper(shopper.id)
         if conversation is None or conversation.state is State.CLOSED:
             return None
@@ -741,6 +745,8 @@ class Conversations:
             if message.author == "shopper":
                 same = phrasing_key(message.text) == phrasing_key(clean_text(text, self._max_chars))
                 return (conversation, message) if same else None
+            if message.author == "agent" or (message.meta or {}).get("kind") == "question_left":
+                return None
         return None
 
     def _after_shopper_message(self, conversation: Conversation, message: MessageRecord) -> None:

@@ -168,3 +168,13 @@ async def test_a_file_broken_before_a_restart_answers_with_its_kept_version(
     topic.write_text("entries: [\n")
     again = FaqWatcher(faq, keep_dir=keep).load()
     assert [e.answer for e in again.entries] == ["Ja, met Klarna of Riverty."]
+
+    # Deleted, then back broken: its withdrawn answers do not return.
+    topic.unlink()
+    FaqWatcher(faq, keep_dir=keep).load()
+    topic.write_text("entries: [\n")
+    assert FaqWatcher(faq, keep_dir=keep).load().entries == ()
+    # Copies are never kept inside the FAQ folder, where they would be read as FAQ files.
+    inside = FaqWatcher(faq, keep_dir=faq / "kept")
+    inside.load()
+    assert inside.keep_dir is None and not (faq / "kept").exists()

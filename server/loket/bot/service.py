@@ -148,9 +148,9 @@ class Bot:
         """For /healthz: a broken file keeps its last good version serving, so the server
         is not failing, but it is degraded (monitoring can tell an admin to fix it)."""
         # Paths within the FAQ folder, not the server's own: /healthz is public.
-        folder = self._settings.faq_dir
+        folder = str(self._settings.faq_dir)
         errors = [
-            str(error).replace(f"{folder}{os.sep}", "", 1) if error.path else str(error)
+            str(error).replace(folder + os.sep, "").replace(folder, "the FAQ folder")
             for error in self.watcher.errors
         ]
         return {
@@ -202,6 +202,11 @@ class Bot:
                 if phrasing_key(e.questions[0]) not in offered:
                     offered[phrasing_key(e.questions[0])] = e.id
                     choices.append({"id": e.id, "question": e.questions[0]})
+            only = self._by_id.get(choices[0]["id"]) if len(choices) == 1 else None
+            if only is not None and phrasing_key(message.text) in offered:
+                # Offering the shopper's own question back would only lead here again.
+                meta = {"kind": "answer", "entry_id": only.id, "feedback": True, **asked}
+                return [Reply(only.answer, meta)]
             self._offer(conversation.id, offered)
             key = "suggest" if len(choices) > 1 else "suggest_one"
             meta = {"kind": "suggest", "choices": choices, **asked}
@@ -226,8 +231,12 @@ class Bot:
         offered = self._offered.pop(conversation_id, None)
         if not offered:
             return None
-        entry_id = offered.get(phrasing_key(text))
-        return self._by_id.get(entry_id) if entry_id is not None else None
+        key = phrasing_key(text)
+        entry = self._by_id.get(offered.get(key, ""))
+        # The entry may have changed since (an FAQ reload): only while it still asks this.
+        if entry is None or key not in {phrasing_key(q) for q in entry.questions}:
+            return None
+        return entry
 
     def record_miss(
         self,

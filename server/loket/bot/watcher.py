@@ -66,7 +66,11 @@ class FaqWatcher:
         self.faq_dir = faq_dir
         # A copy of each file's last good version is kept here, so a file that is broken
         # when the server starts still answers with it (not only one broken while it runs).
-        self.keep_dir = keep_dir
+        # Never inside the FAQ folder, where the copies would be read as FAQ files.
+        inside = keep_dir is not None and keep_dir.resolve().is_relative_to(faq_dir.resolve())
+        if inside:
+            logger.warning("FAQ copies are not kept: %s is inside the FAQ folder", keep_dir)
+        self.keep_dir = None if inside else keep_dir
         self._debounce_ms = debounce_ms
         self._on_reload = on_reload
         # How often the watch wakes without changes; its first wake-up proves the folder is watched.
@@ -104,7 +108,9 @@ class FaqWatcher:
         memory; a good file's text is kept in `keep_dir`."""
         if not self.faq_dir.is_dir():
             return {}, (), (FaqError(str(self.faq_dir), 0, "no such folder"),)
-        read = [(path, *read_faq_file_text(path)) for path in faq_paths(self.faq_dir)]
+        paths = faq_paths(self.faq_dir)
+        self._forget_kept(paths)
+        read = [(path, *read_faq_file_text(path)) for path in paths]
         current = [file for _, file, _ in read]
         # Only files on disk now are kept: a deleted file takes its entries with it.
         good: dict[str, FaqFile] = {}
@@ -148,6 +154,19 @@ class FaqWatcher:
             partial.replace(kept)
         except (OSError, UnicodeDecodeError) as exc:
             logger.warning("cannot keep the last good version of %s: %s", path, exc)
+
+    def _forget_kept(self, paths: list[Path]) -> None:
+        """Delete the kept copies of files that are gone: a file deleted, then written again
+        broken, must not bring its withdrawn answers back."""
+        if self.keep_dir is None or not self.keep_dir.is_dir():
+            return
+        wanted = {self._kept_path(path) for path in paths}
+        for kept in self.keep_dir.rglob("*"):
+            if kept.is_file() and kept not in wanted:
+                try:
+                    kept.unlink()
+                except OSError as exc:
+                    logger.warning("cannot delete the kept copy %s: %s", kept, exc)
 
     def _kept(self, path: Path, name: str) -> FaqFile | None:
         """The kept good version of the file at `path`, read as `name`; None without one."""

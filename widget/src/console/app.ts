@@ -108,6 +108,7 @@ export class ConsoleApp {
   private readonly admin: AdminPages;
   private agent: api.Agent | null = null;
   private token: string | null = null;
+  private loggingOut = false;
   private socket: Socket | null = null;
   private conversations = new Map<number, Conversation>();
   /** Closed since midnight (from sync, and live as conversations close): read-only. */
@@ -244,7 +245,12 @@ export class ConsoleApp {
     if (this.outbox.entries().length && !confirm("Some replies are not sent yet. Log out anyway?")) {
       return;
     }
-    if (!(await api.logout())) {
+    // Logging out ends the session on the server, which then closes this socket: that is
+    // no session "ended" to report.
+    this.loggingOut = true;
+    const done = await api.logout();
+    this.loggingOut = false;
+    if (!done) {
       // Saying "logged out" now would leave a live session on a computer the agent walks
       // away from: say so, and let them try again once the server is back.
       alert("Not logged out: the server cannot be reached, so this session is still open. Try again when the server is back.");
@@ -287,7 +293,7 @@ export class ConsoleApp {
     socket.on("disconnect", (reason) => {
       this.setConnection("Connection lost, reconnecting…");
       // Closed by the server: most likely the session ended; ask before reconnecting.
-      if (reason === "io server disconnect") void this.checkSession();
+      if (reason === "io server disconnect" && !this.loggingOut) void this.checkSession();
     });
     socket.on("connect_error", (err) => {
       const code = refusalCode(err);
