@@ -314,7 +314,8 @@ async def test_the_question_the_bot_did_not_know_is_left_once(
     server_with: ServerWith, context: BrowserContext, page_errors: list[str]
 ) -> None:
     """The form opens holding the question the bot could not answer; left as it is, the
-    conversation shows that question once, sent, not a second copy (nor one stuck sending)."""
+    conversation shows that question once, sent, not a second copy (nor one stuck sending).
+    The next question the bot cannot answer offers the form without opening it."""
     server = server_with(OFF_HOURS)
     page = await open_shop(context, server, page_errors)
     await page.locator(".launcher").click()
@@ -330,4 +331,17 @@ async def test_the_question_the_bot_did_not_know_is_left_once(
     await expect(own(page)).to_have_count(1)
     await expect(own(page).locator(".bubble")).to_have_text(question)
     await expect(own(page)).to_have_attribute("data-status", "sent")
+
+    # Another question the bot cannot answer: it says the first one waits, and offers the
+    # form with a button rather than opening it over the conversation again.
+    await send(page, "Kan ik de fietstas ook laten graveren?")
+    unknown = page.locator(".msg.bot").last
+    await expect(unknown.locator(".bubble")).to_contain_text("eerdere vraag ligt al klaar")
+    await expect(unknown.locator("button.offer-leave")).to_be_visible()
+    await expect(form).to_be_hidden()
+    await unknown.locator("button.offer-leave").click()
+    await expect(form).to_be_visible()
+    await expect(page.get_by_label("Je vraag", exact=True)).to_have_value(
+        "Kan ik de fietstas ook laten graveren?"
+    )
     assert page_errors == []

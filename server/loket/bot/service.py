@@ -80,6 +80,14 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "Da bin ich mir leider nicht sicher. Hinterlass deine Frage, dann beantwortet ein "
         "Kollege sie so schnell wie möglich.",
     ),
+    "unknown_leave_more": (
+        "Dat weet ik helaas niet zeker. Je eerdere vraag ligt al klaar voor een collega; "
+        "deze kun je er ook bij achterlaten.",
+        "I'm not sure about that, sorry. Your earlier question is already waiting for a "
+        "colleague; you can leave this one too.",
+        "Da bin ich mir leider nicht sicher. Deine frühere Frage liegt schon bei einem "
+        "Kollegen; diese kannst du auch hinterlassen.",
+    ),
 }
 
 
@@ -215,9 +223,19 @@ class Bot:
         self.record_miss(conversation, message.text, language, "unknown", None)
         if conversation.state is State.QUEUED:
             return [Reply(_say("unknown_queued", language), {"kind": "unknown", **asked})]
-        offer = "person" if self._people_available() else "leave_question"
-        key = "unknown_person" if offer == "person" else "unknown_leave"
-        return [Reply(_say(key, language), {"kind": "unknown", "offer": offer, **asked})]
+        if self._people_available():
+            return [
+                Reply(
+                    _say("unknown_person", language),
+                    {"kind": "unknown", "offer": "person", **asked},
+                )
+            ]
+        if conversation.open_callbacks:
+            # A question of theirs waits already: say so, and offer (not open) the form.
+            meta = {"kind": "unknown", "offer": "leave_question", "left": True, **asked}
+            return [Reply(_say("unknown_leave_more", language), meta)]
+        meta = {"kind": "unknown", "offer": "leave_question", **asked}
+        return [Reply(_say("unknown_leave", language), meta)]
 
     def _offer(self, conversation_id: int, offered: dict[str, str]) -> None:
         self._offered[conversation_id] = offered

@@ -20,6 +20,8 @@ export interface MessageMeta {
   /** With `small_talk`: what the shopper said. */
   talk?: "greeting" | "thanks" | "goodbye" | "ack";
   offer?: "person" | "leave_question";
+  /** With `offer: "leave_question"`: a question of this shopper waits already (no form at once). */
+  left?: boolean;
   choices?: { id: string; question: string }[];
   feedback?: boolean;
   entry_id?: string;

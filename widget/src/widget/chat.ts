@@ -451,7 +451,10 @@ export class Chat {
         this.ui.announce(this.ui.authorName(m), m.text);
         // Nobody can come: the form at once, not only a button in the message, holding the
         // question the bot could not answer (the composer was emptied when it was sent).
-        if (m.meta?.offer === "leave_question") this.ui.showLeaveForm(this.ui.questionOf(m));
+        // Not when a question of theirs waits already: then the message offers a button.
+        if (m.meta?.offer === "leave_question" && !m.meta.left) {
+          this.ui.showLeaveForm(this.ui.questionOf(m));
+        }
       }
     }
     this.ui.afterChange();

@@ -554,7 +554,7 @@ export class WidgetUi {
       return box;
     }
     if (meta.kind === "unknown" || meta.kind === "notice") {
-      this.offerNext(box, meta.offer ?? null, () => this.questionOf(m));
+      this.offerNext(box, meta.offer ?? null, () => this.questionOf(m), !meta.left);
       return box.childNodes.length ? box : null;
     }
     return null;
@@ -567,7 +567,12 @@ export class WidgetUi {
     return this.timeline.textOf(m.conversation_id, seq);
   }
 
-  private offerNext(box: HTMLElement, offer: Offer | null, question?: () => string | undefined): void {
+  private offerNext(
+    box: HTMLElement,
+    offer: Offer | null,
+    question?: () => string | undefined,
+    openForm = true,
+  ): void {
     const t = this.texts;
     if (offer === "person") {
       const b = h("button", { type: "button", class: "offer-person" }, t.person);
@@ -577,8 +582,8 @@ export class WidgetUi {
       const b = h("button", { type: "button", class: "offer-leave" }, t.leave);
       b.addEventListener("click", () => this.showLeaveForm(question?.()));
       box.append(b);
-      // Just offered: open the form at once.
-      if (box.isConnected) this.showLeaveForm(question?.());
+      // Just offered: open the form at once (not when a question of theirs waits already).
+      if (openForm && box.isConnected) this.showLeaveForm(question?.());
     }
   }
 
