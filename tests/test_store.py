@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
+import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from loket.store import ConversationRecord, MessageRecord, Store, StoreError, store_failure
+from loket.store import db as db_module
 from loket.store.db import WriteConnection
 from tests.support import run_loket, write_config
 
@@ -215,3 +222,151 @@ def test_only_a_refusing_disk_counts_as_the_store_failing() -> None:
     assert store_failure(StoreError("the writer is not running"))
     assert not store_failure(sqlite3.IntegrityError("UNIQUE constraint failed"))
     assert not store_failure(ValueError("no"))
+
+
+def _message_op(store: Store, conversation: ConversationRecord, seq: int) -> Any:
+    return store.insert_message_op(
+        MessageRecord(conversation.id, seq, f"durable-{seq:04d}", "shopper", None, "hoi", seq)
+    )
+
+
+async def test_a_write_is_acknowledged_only_once_the_syncer_has_synced_it(
+    tmp_path: Path,
+) -> None:
+    """A committed batch resolves when the syncer process says the WAL is on disk, not
+    before: while the syncer is stopped the write waits, and is done once it runs again."""
+    store = await _store(tmp_path)
+    try:
+        conversation = await _conversation(store)
+        sync = store.db._wal_sync
+        assert sync is not None and sync.pid is not None
+        os.kill(sync.pid, signal.SIGSTOP)
+        try:
+            write = store.db.submit(_message_op(store, conversation, 1))
+            await asyncio.sleep(0.3)
+            assert not write.done()
+            # Committed all the same: the reader sees it; only the acknowledgement waits.
+            assert await store.count_messages() == 1
+        finally:
+            os.kill(sync.pid, signal.SIGCONT)
+        assert await asyncio.wait_for(write, 5) is True
+    finally:
+        await store.close()
+
+
+async def test_writes_stay_durable_when_the_syncer_dies_and_it_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed syncer costs no write: the writer's thread syncs meanwhile, and the next
+    batch after the restart pause starts a new syncer."""
+    monkeypatch.setattr(db_module, "SYNCER_RESTART_SECONDS", 0.2)
+    store = await _store(tmp_path)
+    try:
+        conversation = await _conversation(store)
+        sync = store.db._wal_sync
+        assert sync is not None and sync.pid is not None
+        first = sync.pid
+        os.kill(first, signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        assert await store.db.write(_message_op(store, conversation, 1)) is True
+        assert await store.db.write(_message_op(store, conversation, 2)) is True
+        await asyncio.sleep(0.3)
+        assert await store.db.write(_message_op(store, conversation, 3)) is True
+        assert sync.pid is not None and sync.pid != first
+        assert await store.count_messages() == 3
+        await store.db.ping()
+    finally:
+        await store.close()
+
+
+async def test_a_sync_the_disk_refuses_fails_the_batch_without_running_it_again(
+    tmp_path: Path,
+) -> None:
+    """When the WAL cannot be synced, the batch's writes fail (they are not acknowledged),
+    the store reports itself failing, and the committed writes are not run a second time."""
+    store = await _store(tmp_path)
+    try:
+        conversation = await _conversation(store)
+        sync = store.db._wal_sync
+        assert sync is not None
+        sync.close()
+        # The next syncer syncs a file that is not there: the disk's refusal, as a reply.
+        sync._wal = tmp_path / "missing" / "loket.db-wal"
+        writes = [store.db.submit(_message_op(store, conversation, i)) for i in (1, 2)]
+        results = await asyncio.gather(*writes, return_exceptions=True)
+        assert all(isinstance(r, StoreError) for r in results), results
+        assert "did not confirm" in str(results[0])
+        with pytest.raises(StoreError, match="writes fail"):
+            await store.db.ping()
+        assert await store.count_messages() == 2
+    finally:
+        await store.close()
+
+
+async def test_a_write_lock_held_by_another_process_is_waited_for_off_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """An admin command writing the same file holds the write lock for a moment: the
+    server's batch waits for it, and the event loop keeps running meanwhile."""
+    store = await _store(tmp_path)
+    other = sqlite3.connect(tmp_path / "loket.db", isolation_level=None)
+    try:
+        conversation = await _conversation(store)
+        other.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        write = store.db.submit(_message_op(store, conversation, 1))
+        started = loop.time()
+        ticks = 0
+        while loop.time() - started < 0.3:
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks >= 15  # the loop was not held up by the waiting batch
+        assert not write.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(write, 5) is True
+    finally:
+        other.close()
+        await store.close()
+
+
+async def test_committed_pages_reach_the_database_file_without_a_commit_copying_them(
+    tmp_path: Path,
+) -> None:
+    """The checkpointer moves committed pages into the database file shortly after the
+    commits, though the writer's own connection would wait for thousands of pages."""
+    store = await _store(tmp_path)
+    path = tmp_path / "loket.db"
+    try:
+        row = await store.db.fetch_one("PRAGMA page_size")
+        assert row is not None
+        conversation = await _conversation(store)
+        await asyncio.sleep(0.5)
+        before = path.stat().st_size
+        text = "x" * 2000
+        writes = [
+            store.db.submit(
+                store.insert_message_op(
+                    MessageRecord(conversation.id, i, f"big-{i}", "shopper", None, text, i)
+                )
+            )
+            for i in range(1, 101)
+        ]
+        await asyncio.gather(*writes)
+        deadline = asyncio.get_running_loop().time() + 5
+        while path.stat().st_size < before + 50 * row[0]:
+            assert asyncio.get_running_loop().time() < deadline, "no checkpoint"
+            await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+
+
+async def test_closing_the_store_ends_its_syncer_and_checkpointer(tmp_path: Path) -> None:
+    store = await _store(tmp_path)
+    await _conversation(store)
+    sync = store.db._wal_sync
+    assert sync is not None and sync.pid is not None
+    pid = sync.pid
+    await store.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not any(t.name == "loket-store-checkpoint" for t in threading.enumerate())

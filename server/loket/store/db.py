@@ -2,14 +2,22 @@
 
 Writes are queued and committed together: while one transaction commits, the next
 writes gather, so a burst of messages costs one commit per batch rather than one
-commit per message. A write's future resolves only after its transaction committed,
-which is what lets the server acknowledge a message as durable. Reads use their own
-connection and so never see a write that has not committed (SQLite WAL mode).
+commit per message. A write's future resolves only after its transaction committed and
+the disk has it, which is what lets the server acknowledge a message as durable. Reads
+use their own connection and so never see a write that has not committed (SQLite WAL
+mode).
 
-The writer's connection lives on a thread of its own and a whole transaction (BEGIN,
-every write of the batch, COMMIT) runs there in one go: one hand-over between the
-event loop and the thread per batch, not one per statement, so a busy event loop does
-not stretch the time a batch holds the write lock.
+A batch's transaction (BEGIN, every write, COMMIT) runs on the event loop in one go, with
+`synchronous=NORMAL`: in WAL mode that writes the WAL file without syncing it, which
+takes tens of microseconds. The sync that `synchronous=FULL` would add after each commit
+is made by a child process (`loket.store.syncer`), and the batch's futures resolve when
+it reports back. Run on a thread instead, a transaction gave up the interpreter lock at
+every SQLite call and waited to take it back from the busy event loop, each time.
+Should another process hold the write lock (an admin command), the batch waits for it on
+the writer's thread, never on the loop.
+
+Committed pages are moved from the WAL into the database file by a `Checkpointer` on a
+thread and connection of its own, never by a commit, so no write waits for that copy.
 """
 
 from __future__ import annotations
@@ -18,7 +26,11 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +40,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import aiosqlite
+
+from loket.store import syncer
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +93,13 @@ def _drive(step: Awaitable[T]) -> T:
 Synchronous = Literal["full", "normal"]
 
 
+# The writer's own connection checkpoints only once the WAL holds this many pages (about
+# 40 MB): a bound on the WAL should the checkpointer fall behind or stop.
+WRITER_CHECKPOINT_PAGES = 10_000
+# After a commit the checkpointer waits this long, gathering further commits, before it
+# moves the WAL's pages into the database file.
+CHECKPOINT_DELAY_SECONDS = 0.1
+
 # A failed write makes the store unhealthy for this long, unless a write succeeds.
 WRITE_FAILURE_SECONDS = 60.0
 
@@ -96,6 +117,14 @@ def store_failure(error: BaseException) -> bool:
 
 class StoreError(Exception):
     """The store could not do what was asked (the disk, the file, or a broken invariant)."""
+
+
+class _WriterBusy(Exception):
+    """Another connection holds the write lock: the batch waits for it off the loop."""
+
+
+class _NotDurable(Exception):
+    """A batch committed, but the disk did not confirm it: its writes are failed, not retried."""
 
 
 class _BulkConflict(Exception):
@@ -128,6 +157,197 @@ class _Pending:
     )
 
 
+# A syncer process that died is started again at most this often (meanwhile the writer's
+# thread syncs).
+SYNCER_RESTART_SECONDS = 10.0
+
+
+class _SyncerGone(Exception):
+    pass
+
+
+class WalSync:
+    """Makes committed batches durable: syncs the WAL file once per batch.
+
+    Asks the syncer process (see `loket.store.syncer`); without one (it could not be
+    started, or died and is not yet started again) the writer's thread syncs instead, the
+    same way. One sync at a time: the writer waits for each before its next batch.
+    """
+
+    def __init__(self, wal: Path, thread: ThreadPoolExecutor) -> None:
+        self._wal = wal
+        self._thread = thread
+        self._process: subprocess.Popen[bytes] | None = None
+        # Requests sent and not yet answered (more than one only after a sync was
+        # cancelled), and the future of the newest, which only its own answer settles.
+        self._unanswered = 0
+        self._waiting: asyncio.Future[int] | None = None
+        self._start_after = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._start_after = loop.time() + SYNCER_RESTART_SECONDS
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-I", syncer.__file__, str(self._wal)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                bufsize=0,
+            )
+        except OSError as exc:
+            log.warning("store syncer could not start (the writer's thread syncs): %s", exc)
+            return
+        assert process.stdout is not None
+        os.set_blocking(process.stdout.fileno(), False)
+        loop.add_reader(process.stdout.fileno(), self._on_reply)
+        self._process = process
+
+    def _on_reply(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        try:
+            data = os.read(self._process.stdout.fileno(), 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            log.warning("store syncer ended; the writer's thread syncs until it is restarted")
+            waiting, self._waiting = self._waiting, None
+            self._stop()
+            if waiting is not None and not waiting.done():
+                waiting.set_exception(_SyncerGone())
+            return
+        self._unanswered -= len(data) // syncer.REPLY.size
+        if self._unanswered <= 0:
+            self._unanswered = 0
+            waiting, self._waiting = self._waiting, None
+            if waiting is not None and not waiting.done():
+                (error,) = syncer.REPLY.unpack(data[-syncer.REPLY.size :])
+                waiting.set_result(error)
+
+    async def sync(self) -> None:
+        """Return once the WAL file is on disk, as far as it was written when called;
+        raise OSError if the disk refused."""
+        loop = asyncio.get_running_loop()
+        if self._process is None and loop.time() >= self._start_after:
+            self._start()
+        error: int | None = None
+        if self._process is not None:
+            assert self._process.stdin is not None
+            waiting = self._waiting = loop.create_future()
+            try:
+                self._process.stdin.write(b"s")
+                self._unanswered += 1
+                error = await waiting
+            except (OSError, _SyncerGone):
+                self._waiting = None
+                self._stop()
+        if error is None:
+            await loop.run_in_executor(self._thread, _fdatasync, self._wal)
+        elif error:
+            raise OSError(error, f"syncing {self._wal.name}: {os.strerror(error)}")
+
+    def _stop(self) -> None:
+        self._unanswered = 0
+        process, self._process = self._process, None
+        if process is None:
+            return
+        assert process.stdin is not None and process.stdout is not None
+        asyncio.get_running_loop().remove_reader(process.stdout.fileno())
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+    def close(self) -> None:
+        self._stop()
+
+
+def _fdatasync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
+class Checkpointer:
+    """Moves committed pages from the WAL into the database file, off the commit path.
+
+    By default SQLite checkpoints on the committing connection whenever the WAL holds
+    1,000 pages: under load one batch in about a hundred then also copied those pages into
+    the database file and synced it, and every write queued behind it waited as well. Here
+    a connection of its own does it, on a thread of its own (SQLite releases the
+    interpreter lock while it copies), shortly after commits, in PASSIVE mode: it never
+    waits for the writer and the writer never waits for it. An idle store costs nothing.
+    """
+
+    def __init__(self, path: Path, delay: float = CHECKPOINT_DELAY_SECONDS) -> None:
+        self._path = path
+        self._delay = delay
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="loket-store-checkpoint", daemon=True
+        )
+        self.checkpoints = 0
+        self._failing = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def committed(self) -> None:
+        """A transaction committed: its pages go to the database file shortly."""
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def stop(self) -> None:
+        """Stop the thread, waiting for a checkpoint under way (blocks: call off the loop)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            log.warning("store checkpoints: cannot open %s: %s", self._path, exc)
+            return
+        try:
+            conn.execute("PRAGMA busy_timeout=1000")
+            while not self._stop.is_set():
+                self._wake.wait()
+                if self._stop.wait(self._delay):
+                    return
+                # Cleared before the copy: a commit during it asks for the next one.
+                self._wake.clear()
+                self._checkpoint(conn)
+        finally:
+            conn.close()
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            if not self._failing:
+                log.warning("store checkpoint failed (the WAL grows until one succeeds): %s", exc)
+            self._failing = True
+            return
+        if self._failing:
+            log.info("store checkpoints succeed again")
+        self._failing = False
+        self.checkpoints += 1
+
+
 def _migrations() -> list[tuple[int, str]]:
     folder = resources.files("loket.store") / "migrations"
     found = []
@@ -148,8 +368,12 @@ class Database:
         reader: aiosqlite.Connection,
         *,
         batch_max: int,
+        checkpointer: Checkpointer | None = None,
+        wal_sync: WalSync | None = None,
     ) -> None:
         self._writer = writer
+        self._checkpointer = checkpointer
+        self._wal_sync = wal_sync
         self._thread = thread
         self._reader = reader
         self._batch_max = batch_max
@@ -190,7 +414,16 @@ class Database:
             await _when_unlocked(lambda: on_thread(lambda: conn.execute("PRAGMA journal_mode=WAL")))
             await on_thread(lambda: conn.execute(f"PRAGMA synchronous={synchronous.upper()}"))
             await on_thread(lambda: conn.execute("PRAGMA foreign_keys=ON"))
+            await on_thread(
+                lambda: conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
+            )
             await _when_unlocked(lambda: on_thread(lambda: _drive(_migrate(WriteConnection(conn)))))
+            # Transactions run on the event loop from here on, which must never wait for
+            # another process's lock: one held is waited for on the thread (`_WriterBusy`).
+            await on_thread(lambda: conn.execute("PRAGMA busy_timeout=0"))
+            if synchronous == "full" and str(path) != ":memory:":
+                # FULL's sync after each commit is made by the syncer (`WalSync`).
+                await on_thread(lambda: conn.execute("PRAGMA synchronous=NORMAL"))
             reader = await aiosqlite.connect(path, isolation_level=None)
             await reader.execute("PRAGMA busy_timeout=5000")
             await reader.execute("PRAGMA query_only=ON")
@@ -206,7 +439,20 @@ class Database:
             raise StoreError(f"{path}: cannot open the database: {exc}") from exc
         reader.row_factory = sqlite3.Row
         writer.row_factory = sqlite3.Row
-        db = cls(writer, thread, reader, batch_max=batch_max)
+        on_disk = str(path) != ":memory:"
+        checkpointer = Checkpointer(path) if on_disk else None
+        durable = on_disk and synchronous == "full"
+        wal_sync = WalSync(Path(f"{path}-wal"), thread) if durable else None
+        db = cls(
+            writer,
+            thread,
+            reader,
+            batch_max=batch_max,
+            checkpointer=checkpointer,
+            wal_sync=wal_sync,
+        )
+        if checkpointer is not None:
+            checkpointer.start()
         db._task = asyncio.create_task(db._write_loop(), name="loket-store-writer")
         return db
 
@@ -216,6 +462,10 @@ class Database:
             await self._queue.put(None)
             await self._task
             self._task = None
+        if self._checkpointer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.stop)
+        if self._wal_sync is not None:
+            self._wal_sync.close()
         await self._reader.close()
         await asyncio.get_running_loop().run_in_executor(self._thread, self._writer.close)
         self._thread.shutdown(wait=False)
@@ -254,6 +504,14 @@ class Database:
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
             results = await self._transaction([p.op for p in batch])
+        except _NotDurable as exc:
+            # Committed, so not to be run again; but not acknowledged either.
+            error = StoreError(f"the disk did not confirm the write: {exc}")
+            log.error("%s (%d writes)", error, len(batch))
+            self._note_failure(error)
+            for pending in batch:
+                _settle(pending.future, error=error)
+            return
         except Exception as exc:
             if len(batch) == 1:
                 self._note_failure(exc)
@@ -275,6 +533,8 @@ class Database:
         self.write_failed = None
         self.batches += 1
         self.writes += len(batch)
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
         for pending, result in zip(batch, results, strict=True):
             _settle(pending.future, result=result)
 
@@ -283,14 +543,37 @@ class Database:
             self.write_failed = (time.monotonic(), str(error))
 
     async def _transaction(self, ops: list[WriteOp]) -> list[Any]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._run_transaction, ops)
+        """Run `ops` in one transaction, then make it durable; return their results."""
+        try:
+            results = self._run_transaction(ops)
+        except _WriterBusy:
+            loop = asyncio.get_running_loop()
+            results = await loop.run_in_executor(self._thread, self._run_waiting, ops)
+        if self._wal_sync is not None:
+            try:
+                await self._wal_sync.sync()
+            except OSError as exc:
+                raise _NotDurable(str(exc)) from exc
+        return results
 
-    def _run_transaction(self, ops: list[WriteOp]) -> list[Any]:
-        """One transaction of `ops`, on the writer's thread."""
+    def _run_waiting(self, ops: list[WriteOp]) -> list[Any]:
+        """`_run_transaction` on the writer's thread, waiting for the write lock."""
+        self._writer.execute("PRAGMA busy_timeout=5000")
+        try:
+            return self._run_transaction(ops, on_loop=False)
+        finally:
+            self._writer.execute("PRAGMA busy_timeout=0")
+
+    def _run_transaction(self, ops: list[WriteOp], *, on_loop: bool = True) -> list[Any]:
+        """One transaction of `ops`, run to its end without yielding."""
         raw = self._writer
         conn = WriteConnection(raw)
-        raw.execute("BEGIN IMMEDIATE")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if on_loop and ("locked" in str(exc) or "busy" in str(exc)):
+                raise _WriterBusy() from exc
+            raise
         try:
             results: list[Any] = []
             index = 0
