@@ -257,9 +257,17 @@ async def test_a_write_is_acknowledged_only_once_the_syncer_has_synced_it(
 async def test_writes_stay_durable_when_the_syncer_dies_and_it_is_started_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A killed syncer costs no write: the writer's thread syncs meanwhile, and the next
-    batch after the restart pause starts a new syncer."""
-    monkeypatch.setattr(db_module, "SYNCER_RESTART_SECONDS", 0.2)
+    """A killed syncer costs no write: the writer's thread syncs until the restart pause
+    has passed, and the next batch after it starts a new syncer."""
+    synced_on_thread: list[Path] = []
+    thread_sync = db_module._fdatasync
+
+    def counted(path: Path) -> None:
+        synced_on_thread.append(path)
+        thread_sync(path)
+
+    monkeypatch.setattr(db_module, "_fdatasync", counted)
+    monkeypatch.setattr(db_module, "SYNCER_RESTART_SECONDS", 1.0)
     store = await _store(tmp_path)
     try:
         conversation = await _conversation(store)
@@ -270,35 +278,51 @@ async def test_writes_stay_durable_when_the_syncer_dies_and_it_is_started_again(
         await asyncio.sleep(0.2)
         assert await store.db.write(_message_op(store, conversation, 1)) is True
         assert await store.db.write(_message_op(store, conversation, 2)) is True
-        await asyncio.sleep(0.3)
+        assert sync.pid is None
+        assert len(synced_on_thread) == 2
+        await asyncio.sleep(1.0)
         assert await store.db.write(_message_op(store, conversation, 3)) is True
         assert sync.pid is not None and sync.pid != first
+        assert len(synced_on_thread) == 2
         assert await store.count_messages() == 3
         await store.db.ping()
     finally:
         await store.close()
 
 
-async def test_a_sync_the_disk_refuses_fails_the_batch_without_running_it_again(
+async def test_a_sync_the_disk_refuses_fails_the_batch_and_refuses_writes_until_a_restart(
     tmp_path: Path,
 ) -> None:
-    """When the WAL cannot be synced, the batch's writes fail (they are not acknowledged),
-    the store reports itself failing, and the committed writes are not run a second time."""
+    """When the syncer answers that the WAL could not be synced, the batch's writes fail
+    (they are not acknowledged) and are not run again, and every later write is refused
+    without being run, the store reporting itself failing; a restart writes again."""
     store = await _store(tmp_path)
     try:
         conversation = await _conversation(store)
         sync = store.db._wal_sync
         assert sync is not None
-        sync.close()
-        # The next syncer syncs a file that is not there: the disk's refusal, as a reply.
+        await sync.close()
+        # A syncer started for a file that is not there answers with the disk's refusal.
         sync._wal = tmp_path / "missing" / "loket.db-wal"
+        sync.start()
+        assert sync.pid is not None
         writes = [store.db.submit(_message_op(store, conversation, i)) for i in (1, 2)]
         results = await asyncio.gather(*writes, return_exceptions=True)
         assert all(isinstance(r, StoreError) for r in results), results
         assert "did not confirm" in str(results[0])
+        assert await store.count_messages() == 2
+        with pytest.raises(StoreError, match="restart Loket"):
+            await store.db.write(_message_op(store, conversation, 3))
+        assert await store.count_messages() == 2
         with pytest.raises(StoreError, match="writes fail"):
             await store.db.ping()
-        assert await store.count_messages() == 2
+    finally:
+        await store.close()
+    store = await _store(tmp_path)
+    try:
+        conversation = await _conversation(store)
+        assert await store.db.write(_message_op(store, conversation, 3)) is True
+        await store.db.ping()
     finally:
         await store.close()
 
@@ -370,3 +394,23 @@ async def test_closing_the_store_ends_its_syncer_and_checkpointer(tmp_path: Path
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not any(t.name == "loket-store-checkpoint" for t in threading.enumerate())
+
+
+async def test_a_store_opened_through_a_symbolic_link_syncs_the_wal_sqlite_writes(
+    tmp_path: Path,
+) -> None:
+    """SQLite names the WAL after the file a link points to: that WAL is the one synced."""
+    real = tmp_path / "disk" / "loket.db"
+    store = await Store.open(real)
+    await store.close()
+    link = tmp_path / "loket.db"
+    link.symlink_to(real)
+    store = await Store.open(link)
+    try:
+        sync = store.db._wal_sync
+        assert sync is not None and sync._wal == Path(f"{real}-wal")
+        conversation = await _conversation(store)
+        assert await store.db.write(_message_op(store, conversation, 1)) is True
+        await store.db.ping()
+    finally:
+        await store.close()

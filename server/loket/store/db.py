@@ -8,13 +8,14 @@ use their own connection and so never see a write that has not committed (SQLite
 mode).
 
 A batch's transaction (BEGIN, every write, COMMIT) runs on the event loop in one go, with
-`synchronous=NORMAL`: in WAL mode that writes the WAL file without syncing it, which
-takes tens of microseconds. The sync that `synchronous=FULL` would add after each commit
-is made by a child process (`loket.store.syncer`), and the batch's futures resolve when
-it reports back. Run on a thread instead, a transaction gave up the interpreter lock at
-every SQLite call and waited to take it back from the busy event loop, each time.
-Should another process hold the write lock (an admin command), the batch waits for it on
-the writer's thread, never on the loop.
+`synchronous=NORMAL`: in WAL mode that writes the WAL file without syncing it (but for
+the WAL's header, synced once each time the WAL starts over after a checkpoint). The sync
+that `synchronous=FULL` would add after each commit is made by a child process
+(`loket.store.syncer`), and the batch's futures resolve when it reports back. A sync the
+disk refuses stops all writes until a restart, as a database does. Run on a thread
+instead, a transaction gave up the interpreter lock at every SQLite call and waited to
+take it back from the busy event loop, each time. Should another process hold the write
+lock (an admin command), the batch waits for it on the writer's thread, never on the loop.
 
 Committed pages are moved from the WAL into the database file by a `Checkpointer` on a
 thread and connection of its own, never by a commit, so no write waits for that copy.
@@ -123,7 +124,7 @@ class _WriterBusy(Exception):
     """Another connection holds the write lock: the batch waits for it off the loop."""
 
 
-class _NotDurable(Exception):
+class _NotDurable(StoreError):
     """A batch committed, but the disk did not confirm it: its writes are failed, not retried."""
 
 
@@ -188,7 +189,8 @@ class WalSync:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the syncer process (at open; again later, after it died)."""
         loop = asyncio.get_running_loop()
         self._start_after = loop.time() + SYNCER_RESTART_SECONDS
         try:
@@ -234,7 +236,7 @@ class WalSync:
         raise OSError if the disk refused."""
         loop = asyncio.get_running_loop()
         if self._process is None and loop.time() >= self._start_after:
-            self._start()
+            self.start()
         error: int | None = None
         if self._process is not None:
             assert self._process.stdin is not None
@@ -251,30 +253,43 @@ class WalSync:
         elif error:
             raise OSError(error, f"syncing {self._wal.name}: {os.strerror(error)}")
 
-    def _stop(self) -> None:
+    def _stop(self) -> asyncio.Future[None] | None:
+        """Let the process go (it ends when its stdin closes); the future is its end,
+        waited for on a worker thread."""
         self._unanswered = 0
         process, self._process = self._process, None
         if process is None:
-            return
+            return None
         assert process.stdin is not None and process.stdout is not None
-        asyncio.get_running_loop().remove_reader(process.stdout.fileno())
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(process.stdout.fileno())
         with contextlib.suppress(OSError):
             process.stdin.close()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         process.stdout.close()
+        return loop.run_in_executor(None, _reap, process)
 
-    def close(self) -> None:
-        self._stop()
+    async def close(self) -> None:
+        ending = self._stop()
+        if ending is not None:
+            await ending
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        log.warning("store syncer did not end; killing it")
+        process.kill()
+
+
+# Where the platform has no fdatasync (macOS), fsync syncs as much and more.
+_datasync = getattr(os, "fdatasync", os.fsync)
 
 
 def _fdatasync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        os.fdatasync(fd)
+        _datasync(fd)
     finally:
         os.close(fd)
 
@@ -381,6 +396,8 @@ class Database:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.writes = 0
+        # Why writes are refused until a restart: a sync the disk refused (see `_transaction`).
+        self._refused: str | None = None
         # The last write the disk refused (monotonic time, reason), until one succeeds.
         self.write_failed: tuple[float, str] | None = None
 
@@ -424,6 +441,9 @@ class Database:
             if synchronous == "full" and str(path) != ":memory:":
                 # FULL's sync after each commit is made by the syncer (`WalSync`).
                 await on_thread(lambda: conn.execute("PRAGMA synchronous=NORMAL"))
+            # The file SQLite writes to (symbolic links resolved), whose WAL is synced.
+            rows = await on_thread(lambda: conn.execute("PRAGMA database_list").fetchall())
+            main_file = next((row[2] for row in rows if row[1] == "main"), "")
             reader = await aiosqlite.connect(path, isolation_level=None)
             await reader.execute("PRAGMA busy_timeout=5000")
             await reader.execute("PRAGMA query_only=ON")
@@ -439,10 +459,10 @@ class Database:
             raise StoreError(f"{path}: cannot open the database: {exc}") from exc
         reader.row_factory = sqlite3.Row
         writer.row_factory = sqlite3.Row
-        on_disk = str(path) != ":memory:"
-        checkpointer = Checkpointer(path) if on_disk else None
+        on_disk = bool(main_file)
+        checkpointer = Checkpointer(Path(main_file)) if on_disk else None
         durable = on_disk and synchronous == "full"
-        wal_sync = WalSync(Path(f"{path}-wal"), thread) if durable else None
+        wal_sync = WalSync(Path(f"{main_file}-wal"), thread) if durable else None
         db = cls(
             writer,
             thread,
@@ -453,22 +473,27 @@ class Database:
         )
         if checkpointer is not None:
             checkpointer.start()
+        if wal_sync is not None:
+            wal_sync.start()
         db._task = asyncio.create_task(db._write_loop(), name="loket-store-writer")
         return db
 
     async def close(self) -> None:
         """Finish the queued writes, then close both connections."""
-        if self._task is not None:
-            await self._queue.put(None)
-            await self._task
-            self._task = None
-        if self._checkpointer is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.stop)
-        if self._wal_sync is not None:
-            self._wal_sync.close()
-        await self._reader.close()
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._writer.close)
-        self._thread.shutdown(wait=False)
+        loop = asyncio.get_running_loop()
+        try:
+            if self._task is not None:
+                await self._queue.put(None)
+                task, self._task = self._task, None
+                await task
+        finally:
+            if self._checkpointer is not None:
+                await loop.run_in_executor(None, self._checkpointer.stop)
+            if self._wal_sync is not None:
+                await self._wal_sync.close()
+            await self._reader.close()
+            await loop.run_in_executor(self._thread, self._writer.close)
+            self._thread.shutdown(wait=False)
 
     # -- writing -----------------------------------------------------------------
 
@@ -502,15 +527,16 @@ class Database:
                 return
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        if self._refused is not None:
+            for pending in batch:
+                _settle(pending.future, error=StoreError(self._refused))
+            return
         try:
             results = await self._transaction([p.op for p in batch])
         except _NotDurable as exc:
             # Committed, so not to be run again; but not acknowledged either.
-            error = StoreError(f"the disk did not confirm the write: {exc}")
-            log.error("%s (%d writes)", error, len(batch))
-            self._note_failure(error)
             for pending in batch:
-                _settle(pending.future, error=error)
+                _settle(pending.future, error=exc)
             return
         except Exception as exc:
             if len(batch) == 1:
@@ -552,8 +578,18 @@ class Database:
         if self._wal_sync is not None:
             try:
                 await self._wal_sync.sync()
-            except OSError as exc:
-                raise _NotDurable(str(exc)) from exc
+            except Exception as exc:
+                # The batch is committed and later ones would be written after it, but a
+                # failed sync may have dropped its pages from the page cache, and a crash
+                # then loses it and every batch after it (the WAL's checksums are chained).
+                # As a database does after a failed sync: no more writes until a restart.
+                self._refused = (
+                    f"writes refused since the disk failed to sync the WAL ({exc});"
+                    " check the disk, then restart Loket"
+                )
+                log.error("store: %s", self._refused)
+                self.write_failed = (time.monotonic(), self._refused)
+                raise _NotDurable(f"the disk did not confirm the write: {exc}") from exc
         return results
 
     def _run_waiting(self, ops: list[WriteOp]) -> list[Any]:
@@ -630,6 +666,8 @@ class Database:
                 raise StoreError("the writer is not running")
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
+        if self._refused is not None:
+            raise StoreError(f"writes fail: {self._refused}")
         failed = self.write_failed
         if failed is not None and time.monotonic() - failed[0] < WRITE_FAILURE_SECONDS:
             raise StoreError(f"writes fail: {failed[1]}")
