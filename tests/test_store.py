@@ -414,3 +414,32 @@ async def test_a_store_opened_through_a_symbolic_link_syncs_the_wal_sqlite_write
         await store.db.ping()
     finally:
         await store.close()
+
+
+async def test_the_wal_starts_over_under_steady_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With writes never pausing, the checkpointer alone never copies the whole WAL, so
+    SQLite would never start it over: past `CATCH_UP_PAGES` the writer finishes the copy
+    between two batches, and the WAL file stays about that size."""
+    monkeypatch.setattr(db_module, "CATCH_UP_PAGES", 100)
+    monkeypatch.setattr(db_module, "CHECKPOINT_DELAY_SECONDS", 0.01)
+    store = await _store(tmp_path)
+    wal = tmp_path / "loket.db-wal"
+    try:
+        conversation = await _conversation(store)
+        text = "x" * 3000
+        seq = 0
+        for _ in range(60):
+            # Each round's writes are queued while the previous ones commit: no pause.
+            batch = []
+            for _ in range(20):
+                seq += 1
+                message = MessageRecord(conversation.id, seq, f"s-{seq}", "shopper", None, text, 1)
+                batch.append(store.db.submit(store.insert_message_op(message)))
+            await asyncio.sleep(0.005)
+            await asyncio.gather(*batch)
+        # 1,200 messages of 3 KB: about 1,200 pages written; the WAL holds far fewer.
+        assert wal.stat().st_size < 600 * 4096
+    finally:
+        await store.close()
