@@ -323,3 +323,124 @@ async def test_input_no_client_sends_closes_the_connection_with_one_warning(
     assert len(refused) == warnings, log
     assert all("from 127.0.0.1: it sent" in line for line in refused), log
     assert "Traceback" not in log and " ERROR " not in log, log
+
+
+def test_a_text_frame_is_what_aiohttp_writes_for_each_payload_length() -> None:
+    """`text_frame` builds the three length encodings of RFC 6455 as aiohttp's own writer
+    does for a server (unmasked, uncompressed)."""
+    from aiohttp.http_websocket import WebSocketWriter
+
+    class Sink:
+        def __init__(self) -> None:
+            self.written = b""
+
+        def write(self, data: bytes) -> None:
+            self.written += data
+
+        def is_closing(self) -> bool:
+            return False
+
+        def get_write_buffer_size(self) -> int:
+            return 0
+
+    class Protocol:
+        transport: Any = None
+
+    async def aiohttp_frame(text: str) -> bytes:
+        sink = Sink()
+        protocol = Protocol()
+        protocol.transport = sink
+        writer = WebSocketWriter(protocol, sink, use_mask=False)  # type: ignore[arg-type]
+        await writer.send_frame(text.encode(), aiohttp.WSMsgType.TEXT)
+        return sink.written
+
+    for length in (0, 1, 125, 126, 65535, 65536, 70_000):
+        text = "é" * (length // 2) + "x" * (length % 2)
+        assert transport.text_frame(text) == asyncio.run(aiohttp_frame(text)), length
+
+
+async def test_chat_packets_to_websockets_skip_engineio_and_are_framed_once(
+    config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events and acks for clients on a WebSocket are framed once per emit and written to
+    each socket's writer, not sent packet by packet through engine.io; an emit whose room
+    holds only the sender (a shopper's own message, without a second tab) encodes
+    nothing. (Long-polling clients, which have no such writer, are test_polling's.)"""
+    from loket.realtime.transport import FrameWriter, SocketServer
+    from tests.conftest import AGENT_PASSWORD
+    from tests.inprocess import running as running_here
+    from tests.support import agent, call, login, new_client_id, shopper
+
+    async with running_here(config_path) as live:
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with (
+            agent(live.url, token) as (desk, desk_inbox),
+            shopper(live.url) as (
+                widget,
+                _,
+            ),
+        ):
+            assert (await call(desk, "/agent", "sync"))["ok"]
+            first = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi"}
+            )
+            conversation = first["conversation"]["id"]
+            await call(desk, "/agent", "take", {"conversation_id": conversation})
+            await asyncio.sleep(0.3)  # the take's own events are out
+
+            engine_sends: list[Any] = []
+            frames: list[bytes] = []
+            encoded: list[str] = []
+            real_send_packet = live.app[SIO].eio.send_packet
+            real_push_frame = FrameWriter.push_frame
+            real_encode = TextPacket.encode
+
+            async def send_packet(sid: str, pkt: Any) -> None:
+                engine_sends.append(pkt)
+                await real_send_packet(sid, pkt)
+
+            def push_frame(self: FrameWriter, frame: bytes) -> None:
+                frames.append(frame)
+                real_push_frame(self, frame)
+
+            def encode(self: TextPacket) -> Any:
+                result = real_encode(self)
+                encoded.append(result)
+                return result
+
+            monkeypatch.setattr(live.app[SIO].eio, "send_packet", send_packet)
+            monkeypatch.setattr(FrameWriter, "push_frame", push_frame)
+            monkeypatch.setattr(TextPacket, "encode", encode)
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Waar?"}
+            )
+            assert sent["ok"]
+            await desk_inbox.wait_for("message", lambda m: m["text"] == "Waar?")
+            await asyncio.sleep(0.1)
+            assert engine_sends == []
+            messages = [text for text in encoded if text.startswith("2/") and '"message"' in text]
+            # To the agent's room only: the shopper's room held the sender alone.
+            assert len(messages) == 1 and messages[0].startswith("2/agent,")
+            acks = [text for text in encoded if text.startswith("3/shopper,")]
+            assert len(acks) == 1
+            assert frames.count(transport.text_frame("4" + messages[0])) == 1
+            assert frames.count(transport.text_frame("4" + acks[0])) == 1
+            assert isinstance(live.app[SIO], SocketServer)
+
+
+async def test_a_socket_past_its_ping_timeout_is_not_written_to_directly(
+    tmp_path: Path,
+) -> None:
+    """A connection whose ping has gone unanswered past the timeout gets no frame straight
+    from an emit: engine.io's send path sees it and closes it, as it always did."""
+    async with running(write_config(tmp_path)) as live, aiohttp.ClientSession() as http:
+        ws, sid = await _engine_session(http, live.url)
+        engine = live.app[SIO].eio
+        assert transport.frame_writer_of(engine, sid) is not None
+        socket = engine.sockets[sid]
+        socket.last_ping = 1.0  # a ping sent long ago, never answered
+        assert transport.frame_writer_of(engine, sid) is None
+        socket.last_ping = None
+        assert transport.frame_writer_of(engine, sid) is not None
+        assert transport.frame_writer_of(engine, "no-such-session") is None
+        await ws.close()

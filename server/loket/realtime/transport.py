@@ -110,25 +110,21 @@ class FrameWriter:
         if pkt is None:
             self.close()
             return
-        if self._closing is not None or self._ws.closed:
-            return  # the connection is going: the client catches up when it reconnects
         data = pkt.encode()
         if isinstance(data, str):
-            payload, opcode = data.encode(), 0x81
+            self.push_frame(text_frame(data))
         else:  # pragma: no cover - Loket sends no binary packets
-            payload, opcode = bytes(data), 0x82
-        size = len(payload)
-        if size < 126:
-            header = bytes((opcode, size))
-        elif size < 65536:
-            header = _FRAME16.pack(opcode, 126, size)
-        else:
-            header = _FRAME64.pack(opcode, 127, size)
-        if not self._frames:
-            _flushing(self)
-        self._frames.append(header + payload)
+            self.push_frame(_frame(bytes(data), 0x82))
         if pkt.packet_type == CLOSE:
             self.close()
+
+    def push_frame(self, frame: bytes) -> None:
+        """Write a frame (made by `text_frame`) after those pushed before it."""
+        if self._closing is not None or self._ws.closed:
+            return  # the connection is going: the client catches up when it reconnects
+        if not self._frames:
+            _flushing(self)
+        self._frames.append(frame)
 
     def flush(self) -> None:
         frames, self._frames = self._frames, []
@@ -184,6 +180,37 @@ def _flush_all(dirty: list[FrameWriter]) -> None:
 
 _FRAME16 = struct.Struct("!BBH")
 _FRAME64 = struct.Struct("!BBQ")
+
+
+def text_frame(text: str) -> bytes:
+    """A WebSocket text frame from the server (unmasked, unfragmented): the same bytes for
+    every recipient, so a packet sent to many is framed once."""
+    return _frame(text.encode(), 0x81)
+
+
+def _frame(payload: bytes, opcode: int) -> bytes:
+    size = len(payload)
+    if size < 126:
+        return bytes((opcode, size)) + payload
+    if size < 65536:
+        return _FRAME16.pack(opcode, 126, size) + payload
+    return _FRAME64.pack(opcode, 127, size) + payload
+
+
+def frame_writer_of(server: engineio.AsyncServer, eio_sid: str) -> FrameWriter | None:
+    """The writer of a connection that takes frames straight to its WebSocket; None when
+    a packet for it must go through engine.io (a long-polling client, a connection being
+    closed, or one past its ping timeout, which engine.io's `send` closes)."""
+    socket = server.sockets.get(eio_sid)
+    if socket is None or socket.closed:
+        return None
+    writer: FrameWriter | None = getattr(socket, "frame_writer", None)
+    if writer is None or not socket.queue.attached:
+        return None
+    last_ping = socket.last_ping
+    if last_ping and time.time() - last_ping > server.ping_timeout:
+        return None
+    return writer
 
 
 async def _serve(
@@ -416,6 +443,10 @@ class SendQueue:
 
     def detach(self) -> None:
         self._sink = None
+
+    @property
+    def attached(self) -> bool:
+        return self._sink is not None
 
     def qsize(self) -> int:
         return len(self._items)
@@ -814,18 +845,46 @@ class LeanManager(socketio.AsyncManager):  # type: ignore[misc]
                 **kwargs,
             )  # fmt: skip
             return
-        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-        encoded = self.server.packet_class(EVENT, namespace=namespace, data=[event, *args]).encode()
-        packets = [
-            EnginePacket(MESSAGE, part)
-            for part in (encoded if isinstance(encoded, list) else [encoded])
+        recipients = [
+            eio_sid for sid, eio_sid in self._participants(namespace, to or room) if sid not in skip
         ]
-        send = self.server.eio.send_packet
-        for sid, eio_sid in self.get_participants(namespace, to or room):
-            if sid not in skip:
-                for pkt in packets:
-                    await send(eio_sid, pkt)
+        if not recipients:
+            return  # nothing to encode: the sender alone was in the room
+        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        encoded = self.server.packet_class(EVENT, namespace=namespace, data=[event, *args]).encode()
+        eio = self.server.eio
+        if isinstance(encoded, str):
+            frame: bytes | None = None
+            for eio_sid in recipients:
+                writer = frame_writer_of(eio, eio_sid)
+                if writer is not None:
+                    if frame is None:
+                        frame = text_frame("4" + encoded)
+                    writer.push_frame(frame)
+                else:
+                    await eio.send_packet(eio_sid, EnginePacket(MESSAGE, encoded))
+            return
+        packets = [EnginePacket(MESSAGE, part) for part in encoded]  # pragma: no cover
+        for eio_sid in recipients:  # pragma: no cover - Loket sends no binary packets
+            for pkt in packets:
+                await eio.send_packet(eio_sid, pkt)
+
+    def _participants(self, namespace: str, room: Any) -> list[tuple[str, str]]:
+        """`get_participants` as a list, without a generator and a copy per room."""
+        rooms = self.rooms.get(namespace, {})
+        if isinstance(room, str) or room is None:
+            members = rooms.get(room)
+            return list(members._fwdm.items()) if members is not None else []
+        names = list(room)
+        if len(names) == 1:
+            return self._participants(namespace, names[0])
+        found: dict[str, str] = {}
+        for name in names:
+            members = rooms.get(name)
+            if members is not None:
+                found.update(members._fwdm)
+        return list(found.items())
 
 
 # Event names Socket.IO keeps for a connection's own life. A client can send an event so
@@ -853,6 +912,20 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return EngineServer
+
+    async def _send_packet(self, eio_sid: str, pkt: Packet) -> None:
+        """A packet to one connection (acks above all): straight to its WebSocket when it
+        has one, else through engine.io as python-socketio sends it."""
+        encoded = pkt.encode()
+        if isinstance(encoded, str):
+            writer = frame_writer_of(self.eio, eio_sid)
+            if writer is not None:
+                writer.push_frame(text_frame("4" + encoded))
+                return
+            await self.eio.send(eio_sid, encoded)
+            return
+        for part in encoded:  # pragma: no cover - Loket sends no binary packets
+            await self.eio.send(eio_sid, part)
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
         await super()._handle_event(eio_sid, namespace, id, client_event(data))
