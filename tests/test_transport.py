@@ -375,12 +375,11 @@ async def test_chat_packets_to_websockets_skip_engineio_and_are_framed_once(
         token = await login(live.url, "anna", AGENT_PASSWORD)
         async with (
             agent(live.url, token) as (desk, desk_inbox),
-            shopper(live.url) as (
-                widget,
-                _,
-            ),
+            agent(live.url, token) as (second_tab, second_inbox),
+            shopper(live.url) as (widget, _),
         ):
             assert (await call(desk, "/agent", "sync"))["ok"]
+            assert (await call(second_tab, "/agent", "sync"))["ok"]
             first = await call(
                 widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi"}
             )
@@ -408,6 +407,14 @@ async def test_chat_packets_to_websockets_skip_engineio_and_are_framed_once(
                 encoded.append(result)
                 return result
 
+            framed: list[str] = []
+            real_text_frame = transport.text_frame
+
+            def text_frame(text: str) -> bytes:
+                framed.append(text)
+                return real_text_frame(text)
+
+            monkeypatch.setattr(transport, "text_frame", text_frame)
             monkeypatch.setattr(live.app[SIO].eio, "send_packet", send_packet)
             monkeypatch.setattr(FrameWriter, "push_frame", push_frame)
             monkeypatch.setattr(TextPacket, "encode", encode)
@@ -416,6 +423,7 @@ async def test_chat_packets_to_websockets_skip_engineio_and_are_framed_once(
             )
             assert sent["ok"]
             await desk_inbox.wait_for("message", lambda m: m["text"] == "Waar?")
+            await second_inbox.wait_for("message", lambda m: m["text"] == "Waar?")
             await asyncio.sleep(0.1)
             assert engine_sends == []
             messages = [text for text in encoded if text.startswith("2/") and '"message"' in text]
@@ -423,8 +431,11 @@ async def test_chat_packets_to_websockets_skip_engineio_and_are_framed_once(
             assert len(messages) == 1 and messages[0].startswith("2/agent,")
             acks = [text for text in encoded if text.startswith("3/shopper,")]
             assert len(acks) == 1
-            assert frames.count(transport.text_frame("4" + messages[0])) == 1
-            assert frames.count(transport.text_frame("4" + acks[0])) == 1
+            # One frame for both of the agent's consoles: the same bytes, made once.
+            assert framed.count("4" + messages[0]) == 1
+            to_agent = [frame for frame in frames if frame == real_text_frame("4" + messages[0])]
+            assert len(to_agent) == 2 and to_agent[0] is to_agent[1]
+            assert frames.count(real_text_frame("4" + acks[0])) == 1
             assert isinstance(live.app[SIO], SocketServer)
 
 
@@ -433,14 +444,20 @@ async def test_a_socket_past_its_ping_timeout_is_not_written_to_directly(
 ) -> None:
     """A connection whose ping has gone unanswered past the timeout gets no frame straight
     from an emit: engine.io's send path sees it and closes it, as it always did."""
+    from socketio.packet import EVENT
+
     async with running(write_config(tmp_path)) as live, aiohttp.ClientSession() as http:
         ws, sid = await _engine_session(http, live.url)
-        engine = live.app[SIO].eio
-        assert transport.frame_writer_of(engine, sid) is not None
+        sio = live.app[SIO]
+        engine = sio.eio
         socket = engine.sockets[sid]
+        assert transport.frame_writer_of(engine, sid) is not None
+        await sio._send_packet(sid, TextPacket(EVENT, data=["fresh"]))
+        assert await _frame(ws, "42") == '42["fresh"]'
         socket.last_ping = 1.0  # a ping sent long ago, never answered
         assert transport.frame_writer_of(engine, sid) is None
-        socket.last_ping = None
-        assert transport.frame_writer_of(engine, sid) is not None
+        await sio._send_packet(sid, TextPacket(EVENT, data=["late"]))
+        assert socket.closed
+        assert transport.frame_writer_of(engine, sid) is None
         assert transport.frame_writer_of(engine, "no-such-session") is None
         await ws.close()

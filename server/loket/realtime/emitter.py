@@ -133,15 +133,18 @@ class Emitter:
         """Push a stored message; `origin`, the sender's connection, has it in its ack."""
         self._metrics.message_stored(message.author)
         view = await message_view(message, self._agents)
-        await self._sio.emit(
+        # Straight to the manager, as `AsyncServer.emit` hands it over (without its log
+        # call): two emits for every message stored.
+        manager = self._sio.manager
+        await manager.emit(
             "message",
             view,
-            to=shopper_room(conversation.shopper_id),
-            namespace=SHOPPER_NS,
+            SHOPPER_NS,
+            room=shopper_room(conversation.shopper_id),
             skip_sid=origin,
         )
-        await self._sio.emit(
-            "message", view, to=agent_rooms(conversation), namespace=AGENT_NS, skip_sid=origin
+        await manager.emit(
+            "message", view, AGENT_NS, room=agent_rooms(conversation), skip_sid=origin
         )
         if conversation.state is State.ASSIGNED:
             self.previews.note(conversation.id, view)

@@ -199,8 +199,8 @@ def _frame(payload: bytes, opcode: int) -> bytes:
 
 def frame_writer_of(server: engineio.AsyncServer, eio_sid: str) -> FrameWriter | None:
     """The writer of a connection that takes frames straight to its WebSocket; None when
-    a packet for it must go through engine.io (a long-polling client, a connection being
-    closed, or one past its ping timeout, which engine.io's `send` closes)."""
+    a packet for it must go through engine.io (a long-polling client, one still upgrading,
+    a closed connection, or one past its ping timeout, which engine.io's `send` closes)."""
     socket = server.sockets.get(eio_sid)
     if socket is None or socket.closed:
         return None
@@ -873,14 +873,14 @@ class LeanManager(socketio.AsyncManager):  # type: ignore[misc]
     def _participants(self, namespace: str, room: Any) -> list[tuple[str, str]]:
         """`get_participants` as a list, without a generator and a copy per room."""
         rooms = self.rooms.get(namespace, {})
-        if isinstance(room, str) or room is None:
+        # A list of rooms as python-socketio tells one: anything sized but a string.
+        if not hasattr(room, "__len__") or isinstance(room, str):
             members = rooms.get(room)
             return list(members._fwdm.items()) if members is not None else []
-        names = list(room)
-        if len(names) == 1:
-            return self._participants(namespace, names[0])
+        if len(room) == 1:
+            return self._participants(namespace, next(iter(room)))
         found: dict[str, str] = {}
-        for name in names:
+        for name in room:
             members = rooms.get(name)
             if members is not None:
                 found.update(members._fwdm)
@@ -907,6 +907,10 @@ def client_event(data: Any) -> list[Any]:
     return data
 
 
+# The tasks handling events, referenced until they end (the loop keeps only weak ones).
+_HANDLING: set[asyncio.Task[Any]] = set()
+
+
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server, on an engine.io server whose connections cost less."""
 
@@ -928,7 +932,22 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self.eio.send(eio_sid, part)
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
-        await super()._handle_event(eio_sid, namespace, id, client_event(data))
+        """python-socketio's dispatch of an event to a task of its own, without its layers
+        of `start_background_task` and an info log call built for every event."""
+        namespace = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if not self.manager.is_connected(sid, namespace):
+            self.logger.warning("%s is not connected to namespace %s", sid, namespace)
+            return
+        handling = self._handle_event_internal(
+            self, sid, eio_sid, client_event(data), namespace, id
+        )
+        if not self.async_handlers:
+            await handling
+            return
+        task = asyncio.get_running_loop().create_task(handling)
+        _HANDLING.add(task)
+        task.add_done_callback(_HANDLING.discard)
 
     async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
         """python-socketio's dispatch of a message, for the text packets Loket's clients send.
