@@ -461,3 +461,37 @@ async def test_a_socket_past_its_ping_timeout_is_not_written_to_directly(
         assert transport.frame_writer_of(engine, sid) is None
         assert transport.frame_writer_of(engine, "no-such-session") is None
         await ws.close()
+
+
+async def test_an_event_for_a_connection_already_gone_is_refused_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An event handled after its connection went (its session is no more) is answered
+    `unauthorized`, as one from a connection never set up: no internal error, no traceback
+    in the log."""
+    async with running(write_config(tmp_path)) as live:
+        shopper_ns = live.app[SIO].namespace_handlers["/shopper"]
+        assert shopper_ns.client_now("gone") is None
+        with caplog.at_level("WARNING"):
+            answer = await shopper_ns.trigger_event("sync", "gone", {})
+        assert answer["ok"] is False and answer["error"]["code"] == "unauthorized"
+        assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_events_are_handled_in_order_without_async_handlers(tmp_path: Path) -> None:
+    """With python-socketio's `async_handlers` off, an event is handled before the next
+    packet is read, in the reading task itself."""
+    async with running(write_config(tmp_path)) as live:
+        sio = live.app[SIO]
+        handled: list[Any] = []
+
+        async def internal(*args: Any) -> None:
+            handled.append(args[3])
+
+        sio.async_handlers = False
+        sio._handle_event_internal = internal
+        sio.manager.is_connected = lambda sid, namespace: True
+        await sio._handle_event("eio-1", "/shopper", 1, ["sync", {}])
+        assert handled == [["sync", {}]]
+        await sio._handle_event("eio-1", "/shopper", 2, "not a list")
+        assert handled[1][0] == "" and isinstance(handled[1][1], transport.Refusal)

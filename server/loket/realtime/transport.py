@@ -936,12 +936,13 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         of `start_background_task` and an info log call built for every event."""
         namespace = namespace or "/"
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        event = client_event(data)
+        if self.logger.isEnabledFor(logging.INFO):  # python-socketio's line, when asked for
+            self.logger.info('received event "%s" from %s [%s]', event[0], sid, namespace)
         if not self.manager.is_connected(sid, namespace):
             self.logger.warning("%s is not connected to namespace %s", sid, namespace)
             return
-        handling = self._handle_event_internal(
-            self, sid, eio_sid, client_event(data), namespace, id
-        )
+        handling = self._handle_event_internal(self, sid, eio_sid, event, namespace, id)
         if not self.async_handlers:
             await handling
             return
