@@ -124,6 +124,7 @@ async def test_sigkill_mid_conversation_loses_no_acked_message(config_path: Path
             conversation_id = opened["conversation"]["id"]
             await call(desk, "/agent", "take", {"conversation_id": conversation_id})
             acked: list[str] = ["hallo"]
+            ids = [new_client_id() for _ in range(36)]
             twenty_acked = asyncio.Event()
             # Ten messages in flight at a time (a quick typist with a slow network),
             # within the per-connection rate limit.
@@ -134,7 +135,7 @@ async def test_sigkill_mid_conversation_loses_no_acked_message(config_path: Path
                     try:
                         ack = await widget.call(
                             "message",
-                            {"client_id": new_client_id(), "text": f"m{i}"},
+                            {"client_id": ids[i], "text": f"m{i}"},
                             namespace="/shopper",
                             timeout=5,
                         )
@@ -158,6 +159,24 @@ async def test_sigkill_mid_conversation_loses_no_acked_message(config_path: Path
         stored = await _all_messages(second.url, token)
         texts = [m["text"] for m in stored]
         assert set(acked) <= set(texts)
+        assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
+
+        # The widget sends again what it has no ack for, and may send again what it has:
+        # whatever reached the store before the kill is recognised by its client id (read
+        # back from the store), the rest is stored now, each message once.
+        before = {m["client_id"]: m for m in stored}
+        async with shopper(second.url, auth={"token": token}) as (widget, _):
+            await call(widget, "/shopper", "sync")
+            for i, client_id in enumerate(ids):
+                resent = await call(
+                    widget, "/shopper", "message", {"client_id": client_id, "text": f"m{i}"}
+                )
+                assert resent["duplicate"] is (client_id in before)
+                if client_id in before:
+                    assert resent["message"]["seq"] == before[client_id]["seq"]
+        stored = await _all_messages(second.url, token)
+        resends = [m["client_id"] for m in stored if m["author"] == "shopper" and m["seq"] > 1]
+        assert sorted(resends) == sorted(ids)
         assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
 
         agent_token = await login(second.url, "anna", AGENT_PASSWORD)

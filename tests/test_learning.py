@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from loket.auth import customer_signature
+from loket.store import MessageRecord
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
 from tests.support import agent, call, login, new_client_id, run_loket, shopper
@@ -289,26 +291,37 @@ async def test_a_reply_and_what_is_learned_from_it_share_one_commit(config_path:
 
 
 async def test_nothing_is_learned_from_a_reply_that_was_not_stored(config_path: Path) -> None:
-    """A learned pair tied to a reply is kept only if that reply is in the store."""
+    """A learned pair tied to a reply is kept only if that reply is in the store under its
+    sequence number: not for a reply never stored, nor for one whose client id is stored
+    under another number (its write failed, and its resend was numbered anew)."""
     async with running(config_path) as live:
         store = live.services.store
         async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
             sent = await call(
                 widget, "/shopper", "message", {"client_id": new_client_id(), "text": QUESTION}
             )
-        kept = await store.add_learned(
-            QUESTION,
-            ANSWER,
-            language="nl",
-            agent_id=None,
-            conversation_id=sent["conversation"]["id"],
-            approved=False,
-            personal=[],
-            now=0,
-            with_message="a-reply-that-was-never-stored",
-        )
-        assert kept is None
+        conversation_id = sent["conversation"]["id"]
+        stored = await store.message(conversation_id, sent["message"]["seq"])
+        assert stored is not None
+
+        def pair(reply: MessageRecord) -> Any:
+            return store.add_learned(
+                QUESTION,
+                ANSWER,
+                language="nl",
+                agent_id=None,
+                conversation_id=conversation_id,
+                approved=False,
+                personal=[],
+                now=0,
+                with_message=reply,
+            )
+
+        assert await pair(replace(stored, client_id="a-reply-that-was-never-stored")) is None
+        assert await pair(replace(stored, seq=stored.seq + 5)) is None
         assert await store.learned_by_status("candidate") == []
+        kept = await pair(stored)
+        assert kept is not None and (kept.question, kept.answer) == (QUESTION, ANSWER)
 
 
 async def test_a_reply_sent_again_after_a_failed_write_is_learned(config_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The store: migrations, idempotent message inserts, and the batching writer."""
+"""The store: migrations, message inserts, and the batching writer."""
 
 from __future__ import annotations
 
@@ -46,26 +46,65 @@ async def test_migrations_apply_once(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_same_client_id_is_stored_once(tmp_path: Path) -> None:
-    """Inserting a message whose client id the conversation has already stores nothing,
-    alone or among many inserts sharing a batch (the others are stored)."""
+async def test_messages_of_a_store_from_before_0007_are_kept_found_by_seq(
+    tmp_path: Path,
+) -> None:
+    """Migration 0007 rebuilds `messages` without its (conversation_id, client_id) index:
+    every message is kept as it was, with its id; the client ids of a conversation read back
+    as before; new messages go on from the last sequence number, and a sequence number taken
+    already is still refused."""
+    path = tmp_path / "loket.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version, script in db_module._migrations():
+        if version > 6:
+            break
+        for statement in db_module._statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version=6")
+    conn.execute("INSERT INTO shoppers (public_id, created_at, last_seen_at) VALUES ('p1', 1, 1)")
+    conn.execute(
+        "INSERT INTO conversations (shopper_id, state, created_at, updated_at)"
+        " VALUES (1, 'bot', 1, 1)"
+    )
+    old = [
+        (1, seq, f"old-{seq:03d}", "shopper" if seq % 2 else "bot", None, f"m{seq}", seq,
+         '{"entry": "x"}' if seq == 2 else None)
+        for seq in range(1, 6)
+    ]  # fmt: skip
+    conn.executemany(
+        "INSERT INTO messages (conversation_id, seq, client_id, author, agent_id, text,"
+        " created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        old,
+    )
+    ids = [row[0] for row in conn.execute("SELECT id FROM messages ORDER BY seq")]
+    conn.close()
+
     store = await _store(tmp_path)
     try:
-        conversation = await _conversation(store)
-        message = MessageRecord(conversation.id, 1, "client-0001", "shopper", None, "hoi", 1)
-        assert await store.db.write(store.insert_message_op(message)) is True
-        again = MessageRecord(conversation.id, 2, "client-0001", "shopper", None, "hoi", 2)
-        assert await store.db.write(store.insert_message_op(again)) is False
-        assert await store.count_messages() == 1
-        rest = [
-            MessageRecord(conversation.id, i, f"client-{i:06d}", "shopper", None, "x", i)
-            for i in range(3, 40)
-        ]
-        batch = [*rest[:10], again, *rest[10:]]
-        writes = [store.db.submit(store.insert_message_op(m)) for m in batch]
-        results = await asyncio.gather(*writes)
-        assert results == [True] * 10 + [False] + [True] * 27
-        assert await store.count_messages() == 38
+        version = await store.db.fetch_one("PRAGMA user_version")
+        assert version is not None and version[0] >= 7
+        rows = await store.db.fetch_all("SELECT * FROM messages ORDER BY seq")
+        assert [tuple(row)[1:] for row in rows] == old
+        assert [row["id"] for row in rows] == ids
+        uniques = [
+            [column["name"] for column in await store.db.fetch_all(
+                f"PRAGMA index_info('{index['name']}')"
+            )]
+            for index in await store.db.fetch_all("PRAGMA index_list('messages')")
+            if index["unique"]
+        ]  # fmt: skip
+        assert uniques == [["conversation_id", "seq"]]
+        index = await store.client_ids(1)
+        assert index.client_ids == {f"old-{seq:03d}": seq for seq in range(1, 6)}
+        assert (await store.message(1, 2)) == MessageRecord(
+            1, 2, "old-002", "bot", None, "m2", 2, {"entry": "x"}
+        )
+        new = MessageRecord(1, 6, "new-006", "shopper", None, "m6", 6)
+        assert await store.db.write(store.insert_message_op(new)) is True
+        taken = MessageRecord(1, 6, "new-007", "shopper", None, "m7", 7)
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.db.write(store.insert_message_op(taken))
+        assert await store.count_messages() == 6
     finally:
         await store.close()
 
@@ -113,6 +152,43 @@ async def test_a_burst_of_writes_shares_commits(tmp_path: Path) -> None:
         assert store.db.batches - before <= 20
         stored = await store.messages_after(conversation.id, 0, 2000)
         assert [m.seq for m in stored] == list(range(1, 1001))
+    finally:
+        await store.close()
+
+
+async def test_a_write_queued_as_last_runs_after_the_writes_queued_behind_it(
+    tmp_path: Path,
+) -> None:
+    """An op submitted with `last` runs at the end of its transaction, after writes queued
+    later, and the others keep their order: the inserts it would have split are neighbours."""
+    store = await _store(tmp_path)
+    try:
+        conversation = await _conversation(store)
+        seen: list[int] = []
+
+        async def counts(conn: WriteConnection) -> int:
+            rows = await conn.execute_fetchall("SELECT COUNT(*) FROM messages")
+            seen.append(rows[0][0])
+            return int(rows[0][0])
+
+        def insert(seq: int) -> Any:
+            return store.insert_message_op(
+                MessageRecord(conversation.id, seq, f"client-{seq}", "shopper", None, "x", seq)
+            )
+
+        # Queued together from one turn of the loop, so they share a transaction.
+        futures = [
+            store.db.submit(insert(1)),
+            store.db.submit(counts, last=True),
+            store.db.submit(insert(2)),
+            store.db.submit(counts),
+            store.db.submit(insert(3)),
+        ]
+        results = await asyncio.gather(*futures)
+        assert results == [True, 3, True, 2, True]
+        assert seen == [2, 3]
+        stored = await store.messages_after(conversation.id, 0, 10)
+        assert [m.seq for m in stored] == [1, 2, 3]
     finally:
         await store.close()
 
@@ -373,7 +449,7 @@ async def test_committed_pages_reach_the_database_file_without_a_commit_copying_
                     MessageRecord(conversation.id, i, f"big-{i}", "shopper", None, text, i)
                 )
             )
-            for i in range(1, 101)
+            for i in range(1, 201)
         ]
         await asyncio.gather(*writes)
         deadline = asyncio.get_running_loop().time() + 5

@@ -1228,7 +1228,7 @@ class Conversations:
         """
         seen = conversation.client_ids.get(client_id)
         if seen is not None:
-            return self._existing(conversation, client_id, author, agent_id)
+            return self._existing(conversation, seen, client_id, author, agent_id)
         waiting = conversation.pending.get(client_id)
         if waiting is not None:
             return self._duplicate_of(waiting, author, agent_id)
@@ -1275,7 +1275,7 @@ class Conversations:
         done: asyncio.Future[MessageRecord],
     ) -> tuple[MessageRecord, bool]:
         try:
-            inserted = await written
+            await written
         except BaseException as exc:
             conversation.pending.pop(message.client_id, None)
             done.set_exception(LoketError("store_failed", "The message could not be saved."))
@@ -1285,22 +1285,20 @@ class Conversations:
                 "store_failed", "The message could not be saved; send it again."
             ) from exc
         conversation.pending.pop(message.client_id, None)
-        if not inserted:
-            # The store already had it (only possible if memory and disk disagree).
-            stored = await self._store.message_by_client_id(conversation.id, message.client_id)
-            assert stored is not None
-            conversation.client_ids[message.client_id] = stored.seq
-            done.set_result(stored)
-            return _resent_by(stored, message.author, message.agent_id), True
         conversation.client_ids[message.client_id] = message.seq
         done.set_result(message)
         return message, False
 
     async def _existing(
-        self, conversation: Conversation, client_id: str, author: Author, agent_id: int | None
+        self,
+        conversation: Conversation,
+        seq: int,
+        client_id: str,
+        author: Author,
+        agent_id: int | None,
     ) -> tuple[MessageRecord, bool]:
-        stored = await self._store.message_by_client_id(conversation.id, client_id)
-        if stored is None:
+        stored = await self._store.message(conversation.id, seq)
+        if stored is None or stored.client_id != client_id:
             raise LoketError("store_failed", "The message could not be found; send it again.")
         return _resent_by(stored, author, agent_id), True
 

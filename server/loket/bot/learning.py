@@ -247,7 +247,7 @@ class Learning:
             personal=personal,
             now=int(self._clock() * 1000),
             reviewed_by=agent_name,
-            with_message=reply.client_id,
+            with_message=reply,
         )
         return self._kept(stored, reusable)
 

@@ -141,23 +141,23 @@ class _BulkConflict(Exception):
 class BulkInsert:
     """An insert that shares one `executemany` with its neighbours in a batch.
 
-    Called on its own, it runs `single_sql` (with RETURNING) and says whether the row was
-    inserted; in a batch, consecutive bulk inserts of the same `sql` go to SQLite in one
-    call on the connection's thread instead of one call each.
+    Its result says whether the row was inserted (an insert that may skip a row, with
+    `OR IGNORE` or `ON CONFLICT`, says so). In a batch, consecutive bulk inserts of the same
+    `sql` go to SQLite in one call on the connection's thread instead of one call each.
     """
 
     sql: str
-    single_sql: str
     params: tuple[Any, ...]
 
     async def __call__(self, conn: WriteConnection) -> bool:
-        rows = await conn.execute_fetchall(self.single_sql, self.params)
-        return len(list(rows)) == 1
+        cursor = await conn.execute(self.sql, self.params)
+        return cursor.rowcount == 1
 
 
 @dataclass(slots=True)
 class _Pending:
     op: WriteOp
+    last: bool = False
     future: asyncio.Future[Any] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -513,11 +513,19 @@ class Database:
 
     # -- writing -----------------------------------------------------------------
 
-    def submit(self, op: Callable[[WriteConnection], Awaitable[T]]) -> asyncio.Future[T]:
-        """Queue `op` for the next transaction; the future resolves once it has committed."""
+    def submit(
+        self, op: Callable[[WriteConnection], Awaitable[T]], *, last: bool = False
+    ) -> asyncio.Future[T]:
+        """Queue `op` for the next transaction; the future resolves once it has committed.
+
+        With `last`, the op runs after the transaction's other writes, queued before or
+        after it: for an op that depends on none of the writes queued after it and that no
+        other write depends on. Then the inserts around it stay one `executemany` (see
+        `BulkInsert`) instead of being split by it.
+        """
         if self._task is None:
             raise StoreError("the store is closed")
-        pending = _Pending(op)
+        pending = _Pending(op, last)
         self._queue.put_nowait(pending)
         return pending.future
 
@@ -531,6 +539,7 @@ class Database:
             if first is None:
                 return
             batch = [first]
+            last = first.last
             stop = False
             while len(batch) < self._batch_max and not self._queue.empty():
                 item = self._queue.get_nowait()
@@ -538,6 +547,9 @@ class Database:
                     stop = True
                     break
                 batch.append(item)
+                last = last or item.last
+            if last:
+                batch = [p for p in batch if not p.last] + [p for p in batch if p.last]
             await self._commit(batch)
             if self._checkpointer is not None and self._checkpointer.catch_up:
                 self._checkpointer.catch_up = False
@@ -655,13 +667,15 @@ class Database:
                         and ops[index + run].sql == op.sql  # type: ignore[attr-defined]
                     ):
                         run += 1
-                if run > 1:
-                    bulk = ops[index : index + run]
-                    before = raw.total_changes
-                    raw.executemany(op.sql, [b.params for b in bulk])  # type: ignore[attr-defined]
-                    if raw.total_changes - before != run:
-                        raise _BulkConflict()
-                    results.extend([True] * run)
+                    if run > 1:
+                        bulk = ops[index : index + run]
+                        before = raw.total_changes
+                        raw.executemany(op.sql, [b.params for b in bulk])  # type: ignore[attr-defined]
+                        if raw.total_changes - before != run:
+                            raise _BulkConflict()
+                        results.extend([True] * run)
+                    else:
+                        results.append(raw.execute(op.sql, op.params).rowcount == 1)
                 else:
                     results.append(_drive(op(conn)))
                 index += run

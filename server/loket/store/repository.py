@@ -317,8 +317,7 @@ class Store:
             message = None
             if first is not None:
                 message = replace(first, conversation_id=rows[0]["id"])
-                if not await self.insert_message_op(message)(conn):
-                    raise StoreError(f"message {message.client_id!r} is in the new conversation")
+                await self.insert_message_op(message)(conn)
             return shopper_row, rows[0], message
 
         changes = self._shopper_changes
@@ -458,15 +457,18 @@ class Store:
 
     @staticmethod
     def insert_message_op(message: MessageRecord) -> BulkInsert:
-        """A write op inserting `message`; its result is False when the client id was seen."""
+        """A write op inserting `message` (its result is True once inserted).
+
+        The store does not look for the message's client id: a resend is recognised before
+        a message gets its sequence number (`Conversations`), from the client ids each live
+        conversation keeps. A sequence number taken already fails the write.
+        """
         sql = (
             "INSERT INTO messages (conversation_id, seq, client_id, author, agent_id, text,"
             " created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (conversation_id, client_id) DO NOTHING"
         )
         return BulkInsert(
             sql=sql,
-            single_sql=sql + " RETURNING id",
             params=(
                 message.conversation_id,
                 message.seq,
@@ -487,15 +489,6 @@ class Store:
             (conversation_id, after_seq, limit),
         )
         return [MessageRecord.from_row(r) for r in rows]
-
-    async def message_by_client_id(
-        self, conversation_id: int, client_id: str
-    ) -> MessageRecord | None:
-        row = await self.db.fetch_one(
-            "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?",
-            (conversation_id, client_id),
-        )
-        return MessageRecord.from_row(row) if row else None
 
     async def client_ids(self, conversation_id: int) -> MessageIndex:
         """The conversation's messages' sequence numbers by client id, when the last one
@@ -619,15 +612,16 @@ class Store:
         personal: list[str] | None,
         now: int,
         reviewed_by: str | None = None,
-        with_message: str | None = None,
+        with_message: MessageRecord | None = None,
     ) -> asyncio.Future[LearnedRecord | None]:
         """Keep a question and its answer (`personal`: the kinds of personal data found, None
         when not checked yet). The write is queued at once, so it shares a
         transaction with the writes queued just before it (the reply it comes from); the
         future holds the record once committed.
 
-        With `with_message` (a message's client id in `conversation_id`), the pair is kept
-        only if that message is stored by then: the result is None when it is not.
+        With `with_message` (the reply the pair comes from), the pair is kept only if that
+        message is stored by then, under its sequence number: the result is None when it
+        is not (its write failed, and a resend gets a new sequence number).
         """
         status: Literal["approved", "candidate"] = "approved" if approved else "candidate"
         values: tuple[Any, ...] = (
@@ -651,9 +645,15 @@ class Store:
         else:
             sql += (
                 " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS"
-                " (SELECT 1 FROM messages WHERE conversation_id = ? AND client_id = ?)"
+                " (SELECT 1 FROM messages WHERE conversation_id = ? AND seq = ?"
+                " AND client_id = ?)"
             )
-            values = (*values, conversation_id, with_message)
+            values = (
+                *values,
+                with_message.conversation_id,
+                with_message.seq,
+                with_message.client_id,
+            )
 
         async def op(conn: WriteConnection) -> LearnedRecord | None:
             cursor = await conn.execute(sql, values)
@@ -673,7 +673,8 @@ class Store:
                 reviewed_by=reviewed_by if approved else None,
             )
 
-        return self.db.submit(op)
+        # Last in its transaction: the message inserts around it stay one `executemany`.
+        return self.db.submit(op, last=with_message is not None)
 
     async def learned(self, learned_id: int) -> LearnedRecord | None:
         row = await self.db.fetch_one("SELECT * FROM learned WHERE id = ?", (learned_id,))
