@@ -127,8 +127,42 @@ async def test_young_garbage_goes_while_frozen_objects_are_freed() -> None:
         gc.collect()
 
 
+def test_a_young_pass_waits_for_many_new_objects_and_stop_restores_python_s_own() -> None:
+    """While the policy runs, CPython passes over the young generation only after
+    `young_threshold` new objects (not its own 700): a few hundred objects of a message in
+    flight set off no pass. Stopped, the policy gives Python its thresholds back."""
+    before = gc.get_threshold()
+    policy = CollectorPolicy(young_threshold=5_000)
+    policy.start()
+    try:
+        assert gc.get_threshold() == (5_000, before[1], before[2])
+        passes: list[int] = []
+
+        def counted(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                passes.append(info["generation"])
+
+        gc.collect(1)
+        kept = []
+        gc.callbacks.append(counted)
+        try:
+            for _ in range(2_000):
+                kept.append([])
+        finally:
+            gc.callbacks.remove(counted)
+        assert passes == []
+        del kept
+    finally:
+        policy.stop()
+        gc.unfreeze()
+        gc.collect()
+    assert gc.get_threshold() == before
+
+
 def test_intervals_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         CollectorPolicy(full_every=0)
     with pytest.raises(ValueError, match="positive"):
         CollectorPolicy(young_every=0)
+    with pytest.raises(ValueError, match="positive"):
+        CollectorPolicy(young_threshold=0)
