@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -473,3 +474,85 @@ async def test_colleagues_see_assigned_conversations_in_previews(server: ServerP
         await call(first, "/shopper", "message", {"client_id": new_client_id(), "text": "Hallo?"})
         got = await anna_inbox.wait_for("message", lambda m: m["text"] == "Hallo?")
         assert got["conversation_id"] == ids[0]
+
+
+async def test_a_conversation_loaded_while_it_is_being_made_is_one_conversation(
+    config_path: Path,
+) -> None:
+    """Something else (a second tab's sync) may load a new conversation from the store
+    between its commit and the moment its maker goes on: both get the same conversation,
+    which knows the first message's client id and numbers the next messages after it."""
+    async with running(config_path) as live:
+        conversations = live.services.conversations
+        store = live.services.store
+        open_conversation = store.open_conversation
+        loaded: list[Any] = []
+
+        async def open_then_load(*args: Any, **kwargs: Any) -> Any:
+            opened = await open_conversation(*args, **kwargs)
+            loaded.append(await conversations.get(opened.conversation.id))
+            return opened
+
+        store.open_conversation = open_then_load  # type: ignore[method-assign]
+        async with shopper(live.url) as (widget, _):
+            first_id = new_client_id()
+            first = await call(
+                widget, "/shopper", "message", {"client_id": first_id, "text": "Hoi"}
+            )
+            conversation_id = first["conversation"]["id"]
+            assert await conversations.get(conversation_id) is loaded[0]
+            again = await call(
+                widget, "/shopper", "message", {"client_id": first_id, "text": "Hoi"}
+            )
+            assert again["duplicate"] is True and again["message"]["seq"] == 1
+            second = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Nog een"}
+            )
+            await conversations.drain()
+            history = await store.messages_after(conversation_id, 0, 50)
+            assert [m.seq for m in history] == list(range(1, len(history) + 1))
+            assert [m.client_id for m in history].count(first_id) == 1
+            assert second["message"]["seq"] in [m.seq for m in history]
+
+
+async def test_a_message_whose_sender_stopped_waiting_is_still_known_when_sent_again(
+    config_path: Path,
+) -> None:
+    """A message's write is queued; if the task waiting for it is cancelled, the write may
+    still commit. It is then known all the same: sent again, it is a duplicate of the stored
+    one, not a second copy under a new number."""
+    async with running(config_path) as live:
+        services = live.services
+        shopper = await services.store.create_shopper("waits", customer_id=None, locale="nl", now=1)
+        conversations = services.conversations
+        await conversations.shopper_message(shopper, "client-1", "Hallo", PageContext())
+        await conversations.drain()
+        queued = asyncio.Event()
+        submit = services.store.db.submit
+
+        def watched(op: Any, **kwargs: Any) -> Any:
+            future = submit(op, **kwargs)
+            queued.set()
+            return future
+
+        services.store.db.submit = watched  # type: ignore[method-assign]
+        sending = asyncio.create_task(
+            conversations.shopper_message(
+                shopper, "client-2", "Waar is mijn pakket?", PageContext()
+            )
+        )
+        # Once its write is queued, the sender waits for it; then the wait is cancelled.
+        await queued.wait()
+        services.store.db.submit = submit  # type: ignore[method-assign]
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+        again = await conversations.shopper_message(
+            shopper, "client-2", "Waar is mijn pakket?", PageContext()
+        )
+        conversation, message, duplicate = again
+        assert duplicate is True
+        await conversations.drain()
+        stored = await services.store.messages_after(conversation.id, 0, 50)
+        assert [m.client_id for m in stored].count("client-2") == 1
+        assert message.seq == next(m.seq for m in stored if m.client_id == "client-2")

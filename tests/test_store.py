@@ -50,9 +50,9 @@ async def test_messages_of_a_store_from_before_0007_are_kept_found_by_seq(
     tmp_path: Path,
 ) -> None:
     """Migration 0007 rebuilds `messages` without its (conversation_id, client_id) index:
-    every message is kept as it was, with its id; the client ids of a conversation read back
-    as before; new messages go on from the last sequence number, and a sequence number taken
-    already is still refused."""
+    every message is kept as it was, with its id (one whose conversation is gone too); the
+    client ids of a conversation read back as before; new messages go on from the last
+    sequence number, and a sequence number taken already is still refused."""
     path = tmp_path / "loket.db"
     conn = sqlite3.connect(path, isolation_level=None)
     for version, script in db_module._migrations():
@@ -71,19 +71,22 @@ async def test_messages_of_a_store_from_before_0007_are_kept_found_by_seq(
          '{"entry": "x"}' if seq == 2 else None)
         for seq in range(1, 6)
     ]  # fmt: skip
+    # The last one's conversation is gone (deleted by hand, foreign keys off): the rebuild
+    # copies it as it is rather than refuse to start.
+    old.append((99, 1, "orphan-001", "shopper", None, "weg", 9, None))
     conn.executemany(
         "INSERT INTO messages (conversation_id, seq, client_id, author, agent_id, text,"
         " created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         old,
     )
-    ids = [row[0] for row in conn.execute("SELECT id FROM messages ORDER BY seq")]
+    ids = [row[0] for row in conn.execute("SELECT id FROM messages ORDER BY id")]
     conn.close()
 
     store = await _store(tmp_path)
     try:
         version = await store.db.fetch_one("PRAGMA user_version")
         assert version is not None and version[0] >= 7
-        rows = await store.db.fetch_all("SELECT * FROM messages ORDER BY seq")
+        rows = await store.db.fetch_all("SELECT * FROM messages ORDER BY id")
         assert [tuple(row)[1:] for row in rows] == old
         assert [row["id"] for row in rows] == ids
         uniques = [
@@ -104,7 +107,7 @@ async def test_messages_of_a_store_from_before_0007_are_kept_found_by_seq(
         taken = MessageRecord(1, 6, "new-007", "shopper", None, "m7", 7)
         with pytest.raises(sqlite3.IntegrityError):
             await store.db.write(store.insert_message_op(taken))
-        assert await store.count_messages() == 6
+        assert await store.count_messages() == 7
     finally:
         await store.close()
 
@@ -366,6 +369,17 @@ async def test_writes_stay_durable_when_the_syncer_dies_and_it_is_started_again(
         await store.close()
 
 
+async def _refusing_syncer(store: Store, tmp_path: Path) -> None:
+    """Start the store's syncer again for a file that is not there: it answers every sync
+    with the disk's refusal."""
+    sync = store.db._wal_sync
+    assert sync is not None
+    await sync.close()
+    sync._wal = tmp_path / "missing" / "loket.db-wal"
+    sync.start()
+    assert sync.pid is not None
+
+
 async def test_a_sync_the_disk_refuses_fails_the_batch_and_refuses_writes_until_a_restart(
     tmp_path: Path,
 ) -> None:
@@ -375,13 +389,7 @@ async def test_a_sync_the_disk_refuses_fails_the_batch_and_refuses_writes_until_
     store = await _store(tmp_path)
     try:
         conversation = await _conversation(store)
-        sync = store.db._wal_sync
-        assert sync is not None
-        await sync.close()
-        # A syncer started for a file that is not there answers with the disk's refusal.
-        sync._wal = tmp_path / "missing" / "loket.db-wal"
-        sync.start()
-        assert sync.pid is not None
+        await _refusing_syncer(store, tmp_path)
         writes = [store.db.submit(_message_op(store, conversation, i)) for i in (1, 2)]
         results = await asyncio.gather(*writes, return_exceptions=True)
         assert all(isinstance(r, StoreError) for r in results), results
@@ -399,6 +407,27 @@ async def test_a_sync_the_disk_refuses_fails_the_batch_and_refuses_writes_until_
         conversation = await _conversation(store)
         assert await store.db.write(_message_op(store, conversation, 3)) is True
         await store.db.ping()
+    finally:
+        await store.close()
+
+
+async def test_after_a_refused_sync_the_writes_retried_one_by_one_are_not_run(
+    tmp_path: Path,
+) -> None:
+    """A batch that failed is run again write by write; once the disk refuses the sync of
+    one of them, the writes after it are refused without being run, not committed after a
+    sync the disk may then confirm."""
+    store = await _store(tmp_path)
+    try:
+        conversation = await _conversation(store)
+        await _refusing_syncer(store, tmp_path)
+        # The second takes the first's sequence number: the batch fails as a whole.
+        ops = [_message_op(store, conversation, 1), _message_op(store, conversation, 1)]
+        ops.append(_message_op(store, conversation, 2))
+        results = await asyncio.gather(*[store.db.submit(op) for op in ops], return_exceptions=True)
+        assert "did not confirm" in str(results[0])
+        assert all("restart Loket" in str(r) for r in results[1:]), results
+        assert await store.count_messages() == 1
     finally:
         await store.close()
 

@@ -35,6 +35,7 @@ from loket.routing import (
     queue_overdue,
 )
 from loket.store import ConversationRecord, MessageRecord, NewShopper, ShopperRecord, Store
+from loket.store.db import WriteConnection
 from loket.store.records import Author
 from loket.texts import say
 
@@ -358,6 +359,12 @@ class Conversations:
             conversation = None
             if record is not None:
                 index = await self._store.client_ids(conversation_id)
+                live = self._live.get(conversation_id)
+                if live is not None:
+                    # Made meanwhile by `_create`: one object per conversation, or two
+                    # would number messages on their own and miss each other's resends.
+                    future.set_result(live)
+                    return live
                 conversation = Conversation.from_record(record, index.client_ids)
                 # Whether, and since when, the shopper waits for a reply (answer timeout).
                 conversation.last_author = index.last_author
@@ -634,12 +641,16 @@ class Conversations:
             raise LoketError("store_failed", "The message could not be saved; send it again.")
         if opened.conversation is None:
             return record, None, None
-        conversation = Conversation.from_record(opened.conversation, {})
-        if opened.message is not None:
-            self._note(conversation, opened.message)
-            conversation.client_ids[opened.message.client_id] = opened.message.seq
-        self._live[conversation.id] = conversation
-        self._track(conversation)
+        conversation = self._live.get(opened.conversation.id)
+        if conversation is None:
+            conversation = Conversation.from_record(opened.conversation, {})
+            if opened.message is not None:
+                self._note(conversation, opened.message)
+                conversation.client_ids[opened.message.client_id] = opened.message.seq
+            self._live[conversation.id] = conversation
+            self._track(conversation)
+        # Else it was loaded from the store while its commit was being synced (another
+        # tab's sync, say): that object, with the first message, is the one to go on with.
         self._current[conversation.shopper_id] = conversation.id
         self._route(conversation)
         return record, conversation, opened.message
@@ -1276,18 +1287,58 @@ class Conversations:
     ) -> tuple[MessageRecord, bool]:
         try:
             await written
+        except asyncio.CancelledError:
+            # Whoever waited is gone, but the write is queued and may still commit: the
+            # message stays pending (a resend waits for it) until the store says.
+            task = asyncio.get_running_loop().create_task(
+                self._settle_cancelled(conversation, message, done)
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            raise
         except BaseException as exc:
-            conversation.pending.pop(message.client_id, None)
-            done.set_exception(LoketError("store_failed", "The message could not be saved."))
-            done.exception()
+            self._not_stored(conversation, message, done)
             log.error("storing message %s failed: %s", message.client_id, exc)
             raise LoketError(
                 "store_failed", "The message could not be saved; send it again."
             ) from exc
+        self._stored(conversation, message, done)
+        return message, False
+
+    @staticmethod
+    def _stored(
+        conversation: Conversation, message: MessageRecord, done: asyncio.Future[MessageRecord]
+    ) -> None:
         conversation.pending.pop(message.client_id, None)
         conversation.client_ids[message.client_id] = message.seq
         done.set_result(message)
-        return message, False
+
+    @staticmethod
+    def _not_stored(
+        conversation: Conversation, message: MessageRecord, done: asyncio.Future[MessageRecord]
+    ) -> None:
+        conversation.pending.pop(message.client_id, None)
+        done.set_exception(LoketError("store_failed", "The message could not be saved."))
+        done.exception()
+
+    async def _settle_cancelled(
+        self,
+        conversation: Conversation,
+        message: MessageRecord,
+        done: asyncio.Future[MessageRecord],
+    ) -> None:
+        """A message whose write was no longer waited for: once the batches queued before
+        now are through (a write queued behind it has committed), read whether it is in
+        the store, and settle it as `_finish` would have."""
+        try:
+            await self._store.db.write(_no_write)
+            stored = await self._store.message(conversation.id, message.seq)
+        except Exception:
+            stored = None
+        if stored is not None and stored.client_id == message.client_id:
+            self._stored(conversation, message, done)
+        else:
+            self._not_stored(conversation, message, done)
 
     async def _existing(
         self,
@@ -1312,6 +1363,10 @@ class Conversations:
         """Wait for bot answers under way (at shutdown)."""
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+async def _no_write(conn: WriteConnection) -> None:
+    """A write op that writes nothing: its commit says the writes queued before it are done."""
 
 
 def _resent_by(stored: MessageRecord, author: Author, agent_id: int | None) -> MessageRecord:

@@ -591,6 +591,10 @@ class Database:
             if not isinstance(exc, _BulkConflict):
                 log.warning("batch of %d writes failed (%s); retrying one by one", len(batch), exc)
             for pending in batch:
+                if self._refused is not None:
+                    # A sync failed for one of them: nothing after it is written or acked.
+                    _settle(pending.future, error=StoreError(self._refused))
+                    continue
                 try:
                     (result,) = await self._transaction([pending.op])
                 except Exception as single:
