@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from rapidfuzz import fuzz
 
 from loket.bot.faq import FaqEntry
-from loket.bot.normalize import fold
+from loket.bot.normalize import fold, words
 from loket.bot.personal import personal_data
 from loket.bot.service import Bot
 from loket.bot.smalltalk import small_talk
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 MIN_ANSWER_CHARS = 20
 # Questions are these shopper messages at most, right before the reply.
 MAX_QUESTION_MESSAGES = 3
+# A learned question is cut to this many characters.
+MAX_QUESTION_CHARS = 1000
 # Two questions this similar (0-100, rapidfuzz token set ratio) are reviewed as one group.
 GROUP_SIMILARITY = 75.0
 
@@ -88,21 +90,47 @@ def question_before(messages: Sequence[MessageRecord], reply_seq: int) -> str | 
         asked.append(message.text)
         if len(asked) == MAX_QUESTION_MESSAGES:
             break
-    return question_of(asked[::-1])
+    found = asked_question(asked[::-1])
+    return found.text if found is not None else None
+
+
+class Question(NamedTuple):
+    """What a shopper asked, and its folded words (None when the text was cut short, so
+    that its words are not those of the messages)."""
+
+    text: str
+    words: list[str] | None
 
 
 def question_of(messages: Sequence[str]) -> str | None:
     """The question a shopper's last messages ask, as shoppers are shown it when the bot
     offers it as a choice: greetings and thanks left out, each message a sentence. None
     when nothing but small talk is left."""
-    asked = [text.strip() for text in messages if small_talk(text) is None]
+    found = asked_question(messages)
+    return found.text if found is not None else None
+
+
+def asked_question(messages: Sequence[str]) -> Question | None:
+    """`question_of`, with the question's words: each message's words are told once, for
+    the small-talk check and for the question's language (the sentence ends added between
+    messages make no words, so the question's words are its messages' words)."""
+    asked: list[str] = []
+    folded: list[str] = []
+    for text in messages:
+        found = words(text)
+        if small_talk(text, found) is None:
+            asked.append(text.strip())
+            folded.extend(found)
     if not asked:
         return None
     sentences = [
         text if text.endswith((".", "?", "!", "…", ":")) or n == len(asked) - 1 else f"{text}."
         for n, text in enumerate(asked)
     ]
-    return " ".join(sentences)[:1000]
+    question = " ".join(sentences)
+    if len(question) > MAX_QUESTION_CHARS:
+        return Question(question[:MAX_QUESTION_CHARS], None)
+    return Question(question, folded)
 
 
 def personal_data_in(question: str, answer: str, names: tuple[str, ...]) -> list[str]:
@@ -182,7 +210,7 @@ class Learning:
         if asked is None:
             # Not known since the conversation was loaded (a restart): ask the store.
             return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
-        question = question_of(asked)
+        question = asked_question(asked)
         if question is None:
             # Only "hi" or "thanks" since the last reply: what answers it is no answer to keep.
             return _nothing()
@@ -216,11 +244,13 @@ class Learning:
         question = question_before(recent, reply.seq)
         if question is None:
             return None
-        return await self._keep(question, conversation, reply, reusable, agent_name, shopper_name)
+        return await self._keep(
+            Question(question, None), conversation, reply, reusable, agent_name, shopper_name
+        )
 
     def _keep(
         self,
-        question: str,
+        asked: Question,
         conversation: Conversation,
         reply: MessageRecord,
         reusable: bool,
@@ -230,12 +260,13 @@ class Learning:
         # Only a reply marked reusable can be answered at once, so only it is checked now;
         # any other is a candidate, checked when it is reviewed (`with_personal_checked`).
         # Every agent reply is kept, so this is per-message work worth leaving out.
+        question = asked.text
         personal = (
             personal_data_in(question, reply.text, (shopper_name,) if shopper_name else ())
             if reusable
             else None
         )
-        language = self._bot.matcher.language_of(question, conversation.locale)
+        language = self._bot.matcher.language_of(question, conversation.locale, asked.words)
         approved = reusable and not personal
         stored = self._store.add_learned(
             question,

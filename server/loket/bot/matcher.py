@@ -797,10 +797,16 @@ class Matcher:
             firm = holder.firmly_holds(position, question_terms)
         return _Ranking(combined, reported, agreed, question is not None, firm)
 
-    def language_of(self, text: str, locale: str | None = None) -> str:
+    def language_of(
+        self, text: str, locale: str | None = None, folded: Sequence[str] | None = None
+    ) -> str:
         """The language `text` is in, told from its words (no matching): the browser's
-        `locale` unless the words clearly are in another of the FAQ's languages."""
-        chosen = self._choose_languages(words(text[: self._settings.max_question_chars]), locale)
+        `locale` unless the words clearly are in another of the FAQ's languages. `folded`:
+        `text`'s words, when the caller has them already."""
+        limit = self._settings.max_question_chars
+        if folded is None or len(text) > limit:
+            folded = words(text[:limit])
+        chosen = self._choose_languages(folded, locale)
         if len(chosen) == 1:
             return chosen[0]
         return language_of_locale(locale) or self._settings.default_language

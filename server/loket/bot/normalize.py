@@ -101,8 +101,9 @@ def words(text: str) -> list[str]:
     A hyphenated word whose part is one letter stays whole ("e-mail" is "email"), so
     "e-mail" and "email" match; other hyphenated words split ("pre-order", "track-en-trace").
     """
-    found = _WORD.findall(_APOSTROPHES.sub("", fold(text)))
-    if not any("-" in word for word in found):
+    folded = _APOSTROPHES.sub("", fold(text))
+    found = _WORD.findall(folded)
+    if "-" not in folded:
         return found  # most texts: nothing to split or join
     result: list[str] = []
     for word in found:

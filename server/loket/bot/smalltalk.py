@@ -8,6 +8,7 @@ question). Words are folded (no case or accents) as the matcher folds them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from loket.bot.normalize import words
@@ -70,10 +71,12 @@ MAX_WORDS = 8
 _PRIORITY: tuple[Kind, ...] = ("goodbye", "thanks", "greeting", "ack")
 
 
-def small_talk(text: str) -> tuple[Kind, str | None] | None:
+def small_talk(text: str, folded: Sequence[str] | None = None) -> tuple[Kind, str | None] | None:
     """What kind of small talk `text` is, and the language its words tell (None when they
-    do not); None when it is anything else."""
-    folded = words(text)
+    do not); None when it is anything else. `folded`: `text`'s words, when the caller has
+    them already."""
+    if folded is None:
+        folded = words(text)
     if not folded or len(folded) > MAX_WORDS:
         return None
     kinds: set[Kind] = set()

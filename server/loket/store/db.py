@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -154,13 +154,16 @@ class BulkInsert:
         return cursor.rowcount == 1
 
 
-@dataclass(slots=True)
 class _Pending:
-    op: WriteOp
-    last: bool = False
-    future: asyncio.Future[Any] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    """A queued write: its op, whether it goes last, and the future its caller awaits.
+    (A plain class: a dataclass's default factory costs a call more per write.)"""
+
+    __slots__ = ("future", "last", "op")
+
+    def __init__(self, op: WriteOp, last: bool, future: asyncio.Future[Any]) -> None:
+        self.op = op
+        self.last = last
+        self.future = future
 
 
 # A syncer process that died is started again at most this often (meanwhile the writer's
@@ -525,9 +528,9 @@ class Database:
         """
         if self._task is None:
             raise StoreError("the store is closed")
-        pending = _Pending(op, last)
-        self._queue.put_nowait(pending)
-        return pending.future
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(op, last, future))
+        return future
 
     async def write(self, op: Callable[[WriteConnection], Awaitable[T]]) -> T:
         """Run `op` in a batched transaction and return its result after the commit."""
