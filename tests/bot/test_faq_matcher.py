@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 import time
 from typing import Any
 
@@ -265,6 +267,46 @@ async def test_match_async_gives_the_same_result_in_a_thread() -> None:
     inline = Matcher.build(ENTRIES, BotSettings())
     text = "hoe kan ik betalen"
     assert await match_async(threaded, text, "nl") == inline.match(text, "nl")
+
+
+class _Observed(Matcher):
+    """A matcher that notes the switch interval its worker thread sees, and can fail."""
+
+    seen: list[float]
+    together: threading.Barrier | None = None
+    broken = False
+
+    def match(self, *args: Any, **kwargs: Any) -> Any:
+        self.seen.append(sys.getswitchinterval())
+        if self.together is not None:
+            self.together.wait()
+        if self.broken:
+            raise RuntimeError("broken")
+        return super().match(*args, **kwargs)
+
+
+async def test_the_loop_waits_less_for_the_lock_while_a_thread_matches() -> None:
+    """While worker threads match, the switch interval is 1 ms, so the event loop gets the
+    interpreter lock back sooner; Python's own comes back when the last one is done, also
+    when a match fails."""
+    threaded = _Observed.build(ENTRIES, BotSettings(thread_threshold=0))
+    assert isinstance(threaded, _Observed)
+    inline = Matcher.build(ENTRIES, BotSettings())
+    before = sys.getswitchinterval()
+    threaded.seen = []
+    threaded.together = threading.Barrier(2, timeout=5)  # both threads match at once
+    texts = ("hoe kan ik betalen", "waar is mijn pakket")
+    results = await asyncio.gather(*(match_async(threaded, text, "nl") for text in texts))
+    assert threaded.seen == [matcher_module.MATCH_SWITCH_INTERVAL] * 2
+    assert results == [inline.match(text, "nl") for text in texts]
+    assert sys.getswitchinterval() == before
+
+    threaded.together = None
+    threaded.broken = True
+    with pytest.raises(RuntimeError):
+        await match_async(threaded, texts[0], "nl")
+    assert threaded.seen[-1] == matcher_module.MATCH_SWITCH_INTERVAL
+    assert sys.getswitchinterval() == before
 
 
 def _p99_ms(matcher: Matcher, texts: list[str]) -> float:

@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -872,7 +874,8 @@ async def match_async(
     """
     settings = matcher.settings
     if matcher.phrasing_count >= settings.thread_threshold:
-        return await asyncio.to_thread(matcher.match, text, language, budget)
+        with _loop_first():
+            return await asyncio.to_thread(matcher.match, text, language, budget)
     if not settings.semantic:
         return matcher.match(text, language, budget)
     if budget is not None and not budget.available():
@@ -885,6 +888,33 @@ async def match_async(
 
 
 _SPENT = CpuBudget.spent()
+
+# While a worker thread matches, the event loop waits at most this long (seconds) for the
+# interpreter lock, instead of Python's 5 ms.
+MATCH_SWITCH_INTERVAL = 0.001
+_threads_matching = 0
+_switch_interval_before = 0.0
+
+
+@contextlib.contextmanager
+def _loop_first() -> Iterator[None]:
+    """A shorter switch interval while any worker thread matches (on the loop's thread).
+
+    The matching thread's Python holds the interpreter lock; a thread that wants it back
+    (the event loop, when a socket is ready or a timer is due) waits until the holder has
+    run for the switch interval. With Python's 5 ms that wait is the loop's lag. A 1 ms
+    interval costs the matching thread a few more hand-overs, and only while it runs."""
+    global _threads_matching, _switch_interval_before
+    if _threads_matching == 0:
+        _switch_interval_before = sys.getswitchinterval()
+        sys.setswitchinterval(min(MATCH_SWITCH_INTERVAL, _switch_interval_before))
+    _threads_matching += 1
+    try:
+        yield
+    finally:
+        _threads_matching -= 1
+        if _threads_matching == 0:
+            sys.setswitchinterval(_switch_interval_before)
 
 
 @dataclass(frozen=True, slots=True)
