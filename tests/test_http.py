@@ -39,6 +39,10 @@ async def test_metrics_count_connections_conversations_and_messages(server: Serv
     assert values['loket_conversations{state="assigned"}'] == "1.0"
     assert values['loket_messages_total{author="shopper"}'] == "1.0"
     assert values["loket_bot_words_alone_for_cpu_share"] == "0.0"
+    # The shopper's message was written and synced; the loop's lag is exported.
+    assert float(values["loket_store_transaction_seconds"]) > 0
+    assert float(values["loket_store_sync_seconds"]) > 0
+    assert 'loket_event_loop_lag_seconds_bucket{le="0.1"}' in values
     assert (
         'loket_event_handling_seconds_bucket{event="message",le="0.005",namespace="shopper"}'
         in values

@@ -172,9 +172,12 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             await store.close()
             raise
         log.info("store open at %s", settings.store_path)
+        lag = app[SERVICES].metrics.loop_lag
+        lag.start()
         try:
             yield
         finally:
+            lag.stop()
             await app[SERVICES].conversations.drain()
             await store.close()
 

@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+log = logging.getLogger(__name__)
+
 # Upper bounds of the event handling time histogram, in seconds.
 HANDLING_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# Upper bounds of the event loop's lag histogram, in seconds.
+LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# The lag probe wakes this often (seconds) ...
+LAG_PROBE_SECONDS = 0.25
+# ... and a wake-up this late is logged as a stall (at most one line a minute).
+LAG_WARN_SECONDS = 0.5
+LAG_WARN_EVERY = 60.0
+
+
+class Tally:
+    """A histogram in plain numbers: the sum of the values, then a count per bucket (the
+    last for values past every bound), not cumulative. A value equal to a bound counts in
+    that bound's bucket, as Prometheus' `le` says."""
+
+    __slots__ = ("bounds", "counts")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0.0] * (len(bounds) + 2)
+
+    def add(self, value: float) -> None:
+        counts = self.counts
+        counts[0] += value
+        counts[1 + bisect.bisect_left(self.bounds, value)] += 1
+
+    def add_to(self, family: HistogramMetricFamily, labels: Iterable[str] = ()) -> None:
+        cumulative, buckets = 0.0, []
+        limits = [*map(floatToGoString, self.bounds), "+Inf"]
+        for bound, in_bucket in zip(limits, self.counts[1:], strict=True):
+            cumulative += in_bucket
+            buckets.append((bound, cumulative))
+        family.add_metric(list(labels), buckets, sum_value=self.counts[0])
 
 
 class EventTally(Collector):
@@ -25,9 +61,7 @@ class EventTally(Collector):
     def __init__(self) -> None:
         self.messages: dict[str, int] = {}
         self.events: dict[tuple[str, str, str], int] = {}
-        # Per (namespace, event): the sum of the times, then a count per bucket (the last
-        # for times past every bound), not cumulative.
-        self.handling: dict[tuple[str, str], list[float]] = {}
+        self.handling: dict[tuple[str, str], Tally] = {}
 
     def message_stored(self, author: str) -> None:
         self.messages[author] = self.messages.get(author, 0) + 1
@@ -37,9 +71,8 @@ class EventTally(Collector):
         self.events[key] = self.events.get(key, 0) + 1
         tally = self.handling.get((namespace, event))
         if tally is None:
-            tally = self.handling[(namespace, event)] = [0.0] * (len(HANDLING_BUCKETS) + 2)
-        tally[0] += seconds
-        tally[1 + bisect.bisect_left(HANDLING_BUCKETS, seconds)] += 1
+            tally = self.handling[(namespace, event)] = Tally(HANDLING_BUCKETS)
+        tally.add(seconds)
 
     def collect(self) -> Iterator[Metric]:
         messages = CounterMetricFamily(
@@ -61,14 +94,86 @@ class EventTally(Collector):
             "Time from receiving a client event to its acknowledgement.",
             labels=["namespace", "event"],
         )
-        bounds = [*map(floatToGoString, HANDLING_BUCKETS), "+Inf"]
         for pair, tally in self.handling.items():
-            cumulative, buckets = 0.0, []
-            for bound, in_bucket in zip(bounds, tally[1:], strict=True):
-                cumulative += in_bucket
-                buckets.append((bound, cumulative))
-            handling.add_metric(list(pair), buckets, sum_value=tally[0])
+            tally.add_to(handling, pair)
         yield handling
+
+
+class LoopLag(Collector):
+    """How late the event loop runs what is due: a probe asks to be woken every
+    `interval` seconds and counts how late it is (`loket_event_loop_lag_seconds`).
+
+    Everything a server does waits for the loop: a lag of 100 ms is 100 ms more for every
+    message, acknowledgement and bot answer due meanwhile. A lag that grows under load says
+    the loop's one core is full (see docs/performance.md); a single long one, a stall (a
+    slow callback, the collector's full pass), is logged when it reaches `warn_after`, at
+    most once every `warn_every` seconds with the number of stalls since the last line.
+    """
+
+    def __init__(
+        self,
+        *,
+        interval: float = LAG_PROBE_SECONDS,
+        warn_after: float = LAG_WARN_SECONDS,
+        warn_every: float = LAG_WARN_EVERY,
+    ) -> None:
+        self.interval = interval
+        self.warn_after = warn_after
+        self.warn_every = warn_every
+        self.tally = Tally(LAG_BUCKETS)
+        self.longest = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._due = 0.0
+        self._warned_at: float | None = None
+        self._unreported = 0
+
+    def start(self) -> None:
+        """Probe the running loop from now on (again after `stop`)."""
+        self.stop()
+        self._loop = asyncio.get_running_loop()
+        self._schedule()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _schedule(self) -> None:
+        assert self._loop is not None
+        self._due = self._loop.time() + self.interval
+        self._timer = self._loop.call_at(self._due, self._woken)
+
+    def _woken(self) -> None:
+        assert self._loop is not None
+        now = self._loop.time()
+        self.observe(max(0.0, now - self._due), now)
+        self._schedule()
+
+    def observe(self, lag: float, now: float) -> None:
+        """Count a wake-up `lag` seconds late, seen at loop time `now`."""
+        self.tally.add(lag)
+        self.longest = max(self.longest, lag)
+        if lag < self.warn_after:
+            return
+        self._unreported += 1
+        if self._warned_at is not None and now - self._warned_at < self.warn_every:
+            return
+        others = self._unreported - 1
+        since = f" ({others} more since the last such line)" if others else ""
+        log.warning(
+            "the event loop stalled for %.0f ms: every chat waited meanwhile%s", lag * 1000, since
+        )
+        self._warned_at = now
+        self._unreported = 0
+
+    def collect(self) -> Iterator[Metric]:
+        lag = HistogramMetricFamily(
+            "loket_event_loop_lag_seconds",
+            f"How late the event loop woke a probe due every {self.interval:g} s.",
+        )
+        self.tally.add_to(lag)
+        yield lag
 
 
 class Metrics:
@@ -98,6 +203,19 @@ class Metrics:
             "Write transactions committed since start.",
             registry=self.registry,
         )
+        self.store_transaction_seconds = Gauge(
+            "loket_store_transaction_seconds",
+            "Seconds spent in the store's write transactions since start; they run on the"
+            " event loop, so its rate is the share of the loop's time they take.",
+            registry=self.registry,
+        )
+        self.store_sync_seconds = Gauge(
+            "loket_store_sync_seconds",
+            "Seconds spent waiting for the disk to sync committed writes since start.",
+            registry=self.registry,
+        )
+        self.loop_lag = LoopLag()
+        self.registry.register(self.loop_lag)
         self.bot_words_alone = Gauge(
             "loket_bot_words_alone_for_cpu_share",
             "Questions matched by words alone since start because the sentence encoder's"

@@ -415,6 +415,9 @@ class Database:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.writes = 0
+        # Seconds spent in transactions on the event loop, and waiting for syncs, since open.
+        self.transaction_seconds = 0.0
+        self.sync_seconds = 0.0
         # Why writes are refused until a restart: a sync the disk refused (see `_transaction`).
         self._refused: str | None = None
         # The last write the disk refused (monotonic time, reason), until one succeeds.
@@ -621,11 +624,15 @@ class Database:
 
     async def _transaction(self, ops: list[WriteOp]) -> list[Any]:
         """Run `ops` in one transaction, then make it durable; return their results."""
+        started = time.perf_counter()
         try:
             results = self._run_transaction(ops)
         except _WriterBusy:
             loop = asyncio.get_running_loop()
             results = await loop.run_in_executor(self._thread, self._run_waiting, ops)
+        finally:
+            committed = time.perf_counter()
+            self.transaction_seconds += committed - started
         if self._wal_sync is not None:
             try:
                 await self._wal_sync.sync()
@@ -641,6 +648,8 @@ class Database:
                 log.error("store: %s", self._refused)
                 self.write_failed = (time.monotonic(), self._refused)
                 raise _NotDurable(f"the disk did not confirm the write: {exc}") from exc
+            finally:
+                self.sync_seconds += time.perf_counter() - committed
         return results
 
     def _run_waiting(self, ops: list[WriteOp]) -> list[Any]:

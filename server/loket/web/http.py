@@ -213,6 +213,8 @@ async def metrics(request: web.Request) -> web.Response:
         services.metrics.conversations.labels(state).set(counts.get(state, 0))
     services.metrics.store_writes.set(services.store.db.writes)
     services.metrics.store_batches.set(services.store.db.batches)
+    services.metrics.store_transaction_seconds.set(services.store.db.transaction_seconds)
+    services.metrics.store_sync_seconds.set(services.store.db.sync_seconds)
     if services.bot is not None:
         services.metrics.bot_words_alone.set(services.bot.meaning()["words_alone_for_cpu_share"])
     body = generate_latest(services.metrics.registry)
