@@ -448,6 +448,15 @@ async def test_refused_site_shows_it_and_offers_nothing(
     assert page_errors == []
 
 
+async def locale_seen_by_agent(page: Page, client: Any, inbox: Any, text: str) -> str:
+    """Send `text` from the widget; the language an agent's console sees for its conversation."""
+    await send(page, text)
+    asked = await inbox.wait_for("message", lambda m: m["text"] == text)
+    synced = await call(client, "/agent", "sync")
+    (mine,) = [c for c in synced["conversations"] if c["id"] == asked["conversation_id"]]
+    return str(mine["locale"])
+
+
 async def test_the_page_language_reaches_the_bot(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:
@@ -461,11 +470,23 @@ async def test_the_page_language_reaches_the_bot(
         await expect(page.locator("#loket-input")).to_have_attribute(
             "placeholder", "Schreib deine Nachricht…"
         )
-        await send(page, "Wo bleibt mein Paket?")
-        asked = await inbox.wait_for("message", lambda m: m["text"] == "Wo bleibt mein Paket?")
-        synced = await call(client, "/agent", "sync")
-        (mine,) = [c for c in synced["conversations"] if c["id"] == asked["conversation_id"]]
-        assert mine["locale"] == "de-DE"
+        assert await locale_seen_by_agent(page, client, inbox, "Wo bleibt mein Paket?") == "de-DE"
+    assert page_errors == []
+
+
+async def test_a_page_in_another_language_gets_english_like_lokets_own_texts(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """On a French page in a Dutch browser, Loket is told "fr" (for the shop's French FAQ
+    files) and speaks English for it, so the widget's own texts are English too, not the
+    browser's Dutch."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, inbox):
+        page = await shop_page(lang="fr")
+        assert await page.evaluate("navigator.language") == "nl-NL"
+        await page.locator(".launcher").click()
+        await expect(page.locator(".title")).to_have_text("Chat with us")
+        assert await locale_seen_by_agent(page, client, inbox, "Où est mon colis ?") == "fr"
     assert page_errors == []
 
 

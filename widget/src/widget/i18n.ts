@@ -218,11 +218,11 @@ export function pageLanguage(): string | null {
   return null;
 }
 
-/** The page's language, else the browser's; English when neither is Dutch, English or German. */
+/**
+ * The language of the widget's texts: that of the language Loket is told (`pageLanguage`), so
+ * the widget and what Loket says speak the same one; English for any language but Dutch,
+ * English and German (a French page gets English, whatever the browser's language).
+ */
 export function pageLocale(): Locale {
-  return (
-    asLocale(document.documentElement.getAttribute("lang")) ??
-    asLocale(typeof navigator !== "undefined" ? navigator.language : null) ??
-    "en"
-  );
+  return asLocale(pageLanguage()) ?? "en";
 }
