@@ -14,7 +14,7 @@ from faq_synthetic import faq, questions
 import loket.bot.matcher as matcher_module
 from loket.bot.eval import percentile
 from loket.bot.faq import FaqEntry
-from loket.bot.matcher import Matcher, _LanguageIndex, match_async
+from loket.bot.matcher import MAX_ENCODING, Matcher, _LanguageIndex, match_async
 from loket.bot.semantic import CpuBudget
 from loket.bot.settings import BotSettings
 
@@ -253,6 +253,29 @@ async def test_past_its_budget_a_question_is_matched_on_the_loop(
     fresh = CpuBudget(0.5)
     assert await match_async(matcher, text, "nl", fresh) == matcher.match(text, "nl")
     assert len(threads) == 1
+
+
+async def test_questions_beyond_those_waiting_for_the_encoder_go_by_words_alone(
+    matcher: Matcher,
+) -> None:
+    """A burst of questions: as many as MAX_ENCODING wait for the encoder, the rest are
+    matched by words alone at once (and counted), however much budget is left, so a burst
+    never queues worker threads behind one another's batches."""
+    words_alone = Matcher.build(ENTRIES, BotSettings(semantic=False))
+    texts = ["wanner word mn bestelling bezorgt", "hoe kan ik betalen", "levering duurt lang"] * 2
+    budget = CpuBudget(1.0)
+    results = await asyncio.gather(*(match_async(matcher, t, "nl", budget) for t in texts))
+    waited = MAX_ENCODING
+    # Encoded together or one by one, the vectors may differ in their last digits.
+    assert [(r.outcome, r.entry) for r in results[:waited]] == [
+        (r.outcome, r.entry) for r in (matcher.match(t, "nl") for t in texts[:waited])
+    ]
+    assert results[waited:] == [words_alone.match(t, "nl") for t in texts[waited:]]
+    assert results[waited:] != [matcher.match(t, "nl") for t in texts[waited:]]
+    assert budget.refusals == len(texts) - waited
+    # Once they are answered, the next question waits for the encoder again.
+    assert await match_async(matcher, texts[-1], "nl", budget) == matcher.match(texts[-1], "nl")
+    assert budget.refusals == len(texts) - waited
 
 
 def test_thresholds_come_from_settings() -> None:

@@ -34,6 +34,7 @@ import contextlib
 import heapq
 import itertools
 import math
+import operator
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,8 @@ _SEMANTIC_CANDIDATES = 8
 # Question words remembered per index with what they expand to (shoppers' words repeat:
 # the typo and prefix search runs once per distinct word, not once per question).
 _TERM_CACHE = 1 << 14
+# The similarity of a phrasing's word the question does not have.
+_NOT_FOUND = itertools.repeat(0.0)
 
 _T = TypeVar("_T")
 
@@ -227,9 +230,10 @@ class _LanguageIndex:
         # but no stronger than a typical word: shoppers name products the FAQ never will.
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
 
-        # Per entry: each phrasing as (term ids, total weight). A tag counts as a phrasing
-        # of its own: a keyword that says what the entry is about ("klarna", "geld terug").
-        self.phrasings: list[tuple[tuple[tuple[int, ...], float], ...]] = []
+        # Per entry: each phrasing as (term ids, their weights, total weight). A tag counts
+        # as a phrasing of its own: a keyword that says what the entry is about ("klarna",
+        # "geld terug").
+        self.phrasings: list[tuple[tuple[tuple[int, ...], tuple[float, ...], float], ...]] = []
         shaped = [
             group + [compound_parts(terms) for terms in tags if terms]
             for group, tags in zip(phrasings, tag_groups, strict=True)
@@ -238,7 +242,8 @@ class _LanguageIndex:
             shapes = []
             for terms in group:
                 ids = tuple({self.term_ids[t] for t in terms})
-                shapes.append((ids, sum(self.idf[i] for i in ids)))
+                weights = tuple(self.idf[i] for i in ids)
+                shapes.append((ids, weights, sum(weights)))
             self.phrasings.append(tuple(shapes))
         self.phrasing_count = sum(len(group) for group in phrasings)
 
@@ -249,7 +254,7 @@ class _LanguageIndex:
                 self.strengths[entry][term_id] = strength
         # Entries with short phrasings first: when only the first part of a long posting
         # list is walked, it holds the entries a question of common words fits best.
-        shortest = [min((w for _, w in group), default=0.0) for group in self.phrasings]
+        shortest = [min((w for _, _, w in group), default=0.0) for group in self.phrasings]
         for posting in self.postings:
             if len(posting) > _WALK_LIMIT:
                 posting.sort(key=lambda item: (-item[1], shortest[item[0]]))
@@ -477,6 +482,7 @@ class _LanguageIndex:
                             break
                 question_hits[entry] += term.weight * best
         ranked = heapq.nlargest(_SHORTLIST, question_hits.items(), key=lambda item: item[1])
+        found_get = found_as.get
         scores: dict[int, float] = {}
         kept: list[float] = []
         for entry, hits in ranked:
@@ -486,10 +492,14 @@ class _LanguageIndex:
             if len(kept) >= keep and _combine(question_coverage, 1.0) < kept[-1]:
                 break
             phrasing_coverage = 0.0
-            for ids, weight in self.phrasings[entry]:
+            for ids, weights, weight in self.phrasings[entry]:
                 if weight > 0:
-                    covered = sum(self.idf[i] * found_as.get(i, 0.0) for i in ids) / weight
-                    phrasing_coverage = max(phrasing_coverage, covered)
+                    # Each word's weight times how well the question has it, summed (in C:
+                    # this runs for every phrasing of every entry on the shortlist).
+                    found = map(found_get, ids, _NOT_FOUND)
+                    covered = sum(map(operator.mul, weights, found)) / weight
+                    if covered > phrasing_coverage:
+                        phrasing_coverage = covered
             value = _combine(question_coverage, phrasing_coverage)
             scores[entry] = value
             kept.append(value)
@@ -869,8 +879,8 @@ async def match_async(
     A very large FAQ is matched in a worker thread. Otherwise the question is encoded in a
     worker thread (in the server, that thread only waits for the encoder process) and
     matched here: Python in a worker thread holds the interpreter lock the event loop
-    needs. While the encoder's `budget` is spent, the question is matched by words alone,
-    with no thread at all.
+    needs. While the encoder's `budget` is spent, or MAX_ENCODING questions wait for it
+    already, the question is matched by words alone, with no thread at all.
     """
     settings = matcher.settings
     if matcher.phrasing_count >= settings.thread_threshold:
@@ -878,13 +888,32 @@ async def match_async(
             return await asyncio.to_thread(matcher.match, text, language, budget)
     if not settings.semantic:
         return matcher.match(text, language, budget)
+    global _encoding
     if budget is not None and not budget.available():
+        return matcher.match(text, language, _SPENT)
+    if _encoding >= MAX_ENCODING:
+        if budget is not None:
+            budget.refuse()
         return matcher.match(text, language, _SPENT)
     # Only the encoding in a thread (which mostly waits for the encoder process), the
     # rest here: Python in a worker thread would hold the interpreter lock the event
     # loop needs.
-    encoded = await asyncio.to_thread(matcher.encode_question, text, budget)
+    _encoding += 1
+    try:
+        encoded = await asyncio.to_thread(matcher.encode_question, text, budget)
+    finally:
+        _encoding -= 1
     return matcher.match(text, language, budget, encoded=encoded)
+
+
+# At most this many questions wait for the encoder at once (on the event loop's thread);
+# one asked while as many wait is matched by words alone. Each waits in a worker thread,
+# and every worker thread woken when a batch is done wants the interpreter lock the event
+# loop needs: with no limit, a burst of questions made acknowledgements late (an ack p99
+# of 99-616 ms in five holds of 1,000 bot-answered messages a second, against 24-75 ms
+# with this limit; docs/performance.md, item 46).
+MAX_ENCODING = 2
+_encoding = 0
 
 
 _SPENT = CpuBudget.spent()

@@ -207,6 +207,11 @@ class CpuBudget:
             self.refusals += 1
             return False
 
+    def refuse(self) -> None:
+        """Count a question matched by words alone for want of the encoder's time."""
+        with self._lock:
+            self.refusals += 1
+
     def spend(self, seconds: float) -> None:
         with self._lock:
             self._tokens -= seconds
