@@ -16,6 +16,11 @@ from tests.support import agent, call, login, new_client_id, run_loket, shopper
 
 QUESTION = "Kan ik mijn cadeaubon gebruiken voor een fietstas in de uitverkoop?"
 ANSWER = "Ja hoor, een cadeaubon is ook geldig op artikelen in de uitverkoop."
+# Questions the shipped FAQ has no answer for.
+UNKNOWN_QUESTIONS = (
+    "Verkopen jullie ook paarse bakfietsen met een regenhoes?",
+    "Kunnen jullie een tandem voor drie personen op maat maken?",
+)
 
 
 async def _bot_reply(url: str, text: str) -> dict[str, Any]:
@@ -43,6 +48,13 @@ async def _agent_answers(
                 widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
             )
         ref = {"conversation_id": sent["conversation"]["id"]}
+    return await _takes_and_replies(url, ref, answer, reusable=reusable)
+
+
+async def _takes_and_replies(
+    url: str, ref: dict[str, Any], answer: str, *, reusable: bool
+) -> dict[str, Any]:
+    """Agent anna takes the conversation and replies with `answer`; returns the ack."""
     token = await login(url, "anna", AGENT_PASSWORD)
     async with agent(url, token) as (desk, _):
         await call(desk, "/agent", "take", ref)
@@ -261,6 +273,47 @@ async def test_after_a_restart_the_question_is_read_back_from_the_store(
     assert again["learned"] is None
     _, listed, _ = await run_loket(config_path, "learned", "list", "--status", "approved")
     assert QUESTION in listed
+
+
+async def _asks_after_a_bot_answer(url: str, question: str) -> dict[str, Any]:
+    """A shopper asks what the FAQ answers and gets the bot's answer, then asks `question`,
+    which it cannot answer; returns the conversation's reference."""
+    async with shopper(url, auth={"locale": "nl"}) as (widget, inbox):
+        for text, kind in (("Hoe lang duurt de levering?", "answer"), (question, None)):
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+            )
+            seq = sent["message"]["seq"]
+            reply = await inbox.wait_for(
+                "message",
+                lambda m, seq=seq: m["author"] == "bot" and m["meta"].get("question_seq") == seq,
+            )
+            assert kind is None or reply["meta"]["kind"] == kind
+            assert kind is not None or reply["meta"]["kind"] != "answer", (text, reply)
+    return {"conversation_id": sent["conversation"]["id"]}
+
+
+async def test_what_the_bot_answered_is_not_part_of_the_learned_question(
+    config_path: Path,
+) -> None:
+    """The shopper's question the bot answered is not part of the question an agent's later
+    reply answers: only what the bot could not answer is kept with it, both while the
+    server runs and when the question is read back from the store after a restart."""
+    async with running(config_path) as live:
+        ref = await _asks_after_a_bot_answer(live.url, UNKNOWN_QUESTIONS[0])
+        learned = (await _takes_and_replies(live.url, ref, ANSWER, reusable=True))["learned"]
+        ref_after_restart = await _asks_after_a_bot_answer(live.url, UNKNOWN_QUESTIONS[1])
+    assert learned["status"] == "approved"
+    async with running(config_path) as live:
+        replied = await _takes_and_replies(live.url, ref_after_restart, ANSWER, reusable=True)
+        learned_after_restart = replied["learned"]
+    database = sqlite3.connect(config_path.parent / "data" / "loket.db")
+    questions = [
+        database.execute("SELECT question FROM learned WHERE id = ?", (record["id"],)).fetchone()[0]
+        for record in (learned, learned_after_restart)
+    ]
+    database.close()
+    assert questions == list(UNKNOWN_QUESTIONS)
 
 
 async def test_a_reply_and_what_is_learned_from_it_share_one_commit(config_path: Path) -> None:

@@ -73,6 +73,17 @@ class IllegalTransition(LoketError):
         )
 
 
+def bot_answered(message: MessageRecord) -> int | None:
+    """The sequence number of the shopper's message `message` answers, when it is a bot
+    answer (an FAQ entry or a learned answer): the shopper's messages up to it are answered.
+    None for any other message (a "did you mean", an "I don't know", small talk)."""
+    meta = message.meta
+    if message.author != "bot" or not meta or meta.get("kind") != "answer":
+        return None
+    asked = meta.get("question_seq")
+    return asked if isinstance(asked, int) else None
+
+
 def clean_text(text: str, max_chars: int) -> str:
     """The message text to store, or LoketError when it is empty, too long or has controls."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -123,10 +134,13 @@ class Conversation:
     excluded: set[int] = field(default_factory=set)
     # Questions left for the next shift and not answered yet.
     open_callbacks: int = 0
-    # What the shopper wrote since an agent last replied (the last few messages): the
-    # question an agent's next reply answers, kept here so learning needs no query.
-    # None: not known (the conversation has messages from before it was loaded).
-    asked: list[str] | None = field(default_factory=list)
+    # What the shopper wrote since an agent last replied (the last few messages, as (seq,
+    # text)): the question an agent's next reply answers, kept here so learning needs no
+    # query. None: not known (the conversation has messages from before it was loaded).
+    asked: list[tuple[int, str]] | None = field(default_factory=list)
+    # The newest shopper message the bot answered (its seq): once the shopper writes
+    # again, it and those before it are no longer part of what they ask.
+    bot_answered: int = 0
     # The routing fields as the store holds them (see `Conversations._persist`).
     saved: dict[str, Any] | None = None
 
@@ -1276,7 +1290,14 @@ class Conversations:
         elif message.author == "shopper" and conversation.waiting_since is None:
             conversation.waiting_since = message.created_at
         if message.author == "shopper":
-            conversation.asked = [*(conversation.asked or ())[-2:], message.text]
+            # A question the bot answered and the shopper went on from is no question for
+            # an agent's next reply (one right after the answer may answer it again).
+            asked = [m for m in conversation.asked or () if m[0] > conversation.bot_answered]
+            conversation.asked = [*asked[-2:], (message.seq, message.text)]
+        else:
+            answered = bot_answered(message)
+            if answered is not None:
+                conversation.bot_answered = max(conversation.bot_answered, answered)
 
     async def _finish(
         self,

@@ -14,7 +14,7 @@ from loket.bot.normalize import fold, words
 from loket.bot.personal import personal_data
 from loket.bot.service import Bot
 from loket.bot.smalltalk import small_talk
-from loket.conversations import Conversation
+from loket.conversations import Conversation, bot_answered
 from loket.plaintext import phrasing_key
 from loket.store import LearnedRecord, MessageRecord, Store
 
@@ -80,12 +80,17 @@ def _approved_order(record: LearnedRecord) -> tuple[int, int]:
 
 
 def question_before(messages: Sequence[MessageRecord], reply_seq: int) -> str | None:
-    """What the shopper asked right before the reply (their last few messages), if anything."""
+    """What the shopper asked right before the reply (their last few messages), if anything:
+    since an agent last replied, leaving out what the bot answered before the shopper wrote
+    again (see `Conversation.bot_answered`)."""
+    before = [m for m in messages if m.seq < reply_seq]
+    last = max((m.seq for m in before if m.author == "shopper"), default=0)
+    answered = max((bot_answered(m) or 0 for m in before if m.seq < last), default=0)
     asked: list[str] = []
-    for message in sorted(messages, key=lambda m: m.seq, reverse=True):
-        if message.seq >= reply_seq or message.author in ("bot", "system"):
+    for message in sorted(before, key=lambda m: m.seq, reverse=True):
+        if message.author in ("bot", "system"):
             continue
-        if message.author != "shopper":
+        if message.author != "shopper" or message.seq <= answered:
             break
         asked.append(message.text)
         if len(asked) == MAX_QUESTION_MESSAGES:
@@ -210,7 +215,7 @@ class Learning:
         if asked is None:
             # Not known since the conversation was loaded (a restart): ask the store.
             return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
-        question = asked_question(asked)
+        question = asked_question([text for _, text in asked])
         if question is None:
             # Only "hi" or "thanks" since the last reply: what answers it is no answer to keep.
             return _nothing()
@@ -219,7 +224,9 @@ class Learning:
 
     @staticmethod
     async def _unless_lost(
-        kept: Awaitable[LearnedRecord | None], conversation: Conversation, asked: list[str]
+        kept: Awaitable[LearnedRecord | None],
+        conversation: Conversation,
+        asked: list[tuple[int, str]],
     ) -> LearnedRecord | None:
         """`kept`; when the reply was not stored after all, the question is given back, so
         the agent's resent reply learns it."""
@@ -317,7 +324,7 @@ async def _nothing() -> None:
     return None
 
 
-def _give_back(conversation: Conversation, asked: list[str]) -> None:
+def _give_back(conversation: Conversation, asked: list[tuple[int, str]]) -> None:
     if conversation.asked is not None:
         conversation.asked = [*asked, *conversation.asked][-MAX_QUESTION_MESSAGES:]
 
