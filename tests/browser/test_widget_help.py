@@ -310,6 +310,36 @@ async def test_the_form_the_bot_offers_leaves_a_typing_shopper_the_keyboard(
     assert page_errors == []
 
 
+async def test_the_offered_form_closes_when_the_chat_goes_on_unless_it_was_started(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """The form the bot opens after "I don't know" closes again when the shopper asks
+    something else and the bot answers it, so the answer is seen; a form the shopper has
+    started on (a contact typed in) stays open."""
+    server = server_with(OFF_HOURS)
+    page = await open_shop(context, server, page_errors)
+    await page.locator(".launcher").click()
+    form = page.locator("form.ask")
+    await send(page, "Kunnen jullie de fietstas ook in het rood leveren?")
+    await expect(form).to_be_visible()
+    await send(page, "Hoe lang duurt de levering?")
+    answer = page.locator(".msg.bot").nth(1)
+    await expect(answer.locator("button.helpful")).to_be_visible()
+    await expect(form).to_be_hidden()
+    await expect(answer.locator(".bubble")).to_be_in_viewport()
+    # The first message still offers the form, with the question it was about.
+    await page.locator(".msg.bot").first.locator("button.offer-leave").click()
+    await expect(page.get_by_label("Je vraag", exact=True)).to_have_value(
+        "Kunnen jullie de fietstas ook in het rood leveren?"
+    )
+    await page.get_by_label("E-mailadres").fill("sanne@example.com")
+    await send(page, "Wat kost de verzending?")
+    await expect(page.locator(".msg.bot")).to_have_count(3)
+    await expect(form).to_be_visible()
+    await expect(page.get_by_label("E-mailadres")).to_have_value("sanne@example.com")
+    assert page_errors == []
+
+
 async def test_the_question_the_bot_did_not_know_is_left_once(
     server_with: ServerWith, context: BrowserContext, page_errors: list[str]
 ) -> None:

@@ -454,6 +454,8 @@ export class Chat {
         // Not when a question of theirs waits already: then the message offers a button.
         if (m.meta?.offer === "leave_question" && !m.meta.left) {
           this.ui.showLeaveForm(this.ui.questionOf(m));
+        } else {
+          this.ui.dismissLeaveForm();
         }
       }
     }

@@ -70,6 +70,8 @@ export class WidgetUi {
   private readonly askEmail: HTMLInputElement;
   private readonly askPhone: HTMLInputElement;
   private readonly askError: HTMLParagraphElement;
+  /** The question the form was opened with: what the shopper has not written themselves. */
+  private askFilled = "";
   private readonly rateForm: HTMLFormElement;
   private readonly stars: HTMLButtonElement[] = [];
   private readonly rateComment: HTMLTextAreaElement;
@@ -332,6 +334,7 @@ export class WidgetUi {
     this.panel.classList.add("asking");
     this.askError.textContent = "";
     if (!this.askText.value.trim()) this.askText.value = question?.trim() || this.input.value.trim();
+    this.askFilled = this.askText.value;
     // Not while the shopper is writing in the composer: the rest of their keys would land
     // in the form (it opens by itself when the bot answers with the offer).
     const writing = this.host.shadowRoot?.activeElement === this.input && this.input.value !== "";
@@ -342,6 +345,22 @@ export class WidgetUi {
   hideLeaveForm(): void {
     this.ask.hidden = true;
     this.panel.classList.remove("asking");
+  }
+
+  /**
+   * The chat went on (the bot answered a next question, an agent wrote): the form closes
+   * and gives the conversation its room back, unless the shopper has started on it (a
+   * contact or their own words in it). The offer stays in the message that made it.
+   */
+  dismissLeaveForm(): void {
+    if (this.ask.hidden) return;
+    const started =
+      this.askText.value.trim() !== this.askFilled.trim() ||
+      this.askEmail.value.trim() !== "" ||
+      this.askPhone.value.trim() !== "";
+    if (started) return;
+    this.askText.value = "";
+    this.hideLeaveForm();
   }
 
   /** A left question the server refused: the form again, with what was typed and why. */
