@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import logging
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -84,6 +84,15 @@ def bot_answered(message: MessageRecord) -> int | None:
     return asked if isinstance(asked, int) else None
 
 
+def still_asked(asked: Sequence[tuple[int, str]], answered: Collection[int]) -> list[str]:
+    """The texts of the shopper's messages `asked` ((seq, text), oldest first) that an
+    agent's reply answers: without those the bot answered (seqs in `answered`) and the
+    shopper went on from. The last one stays even when the bot answered it: an agent who
+    replies right after the bot's answer answers that question again."""
+    last = asked[-1][0] if asked else 0
+    return [text for seq, text in asked if seq == last or seq not in answered]
+
+
 def clean_text(text: str, max_chars: int) -> str:
     """The message text to store, or LoketError when it is empty, too long or has controls."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -138,9 +147,8 @@ class Conversation:
     # text)): the question an agent's next reply answers, kept here so learning needs no
     # query. None: not known (the conversation has messages from before it was loaded).
     asked: list[tuple[int, str]] | None = field(default_factory=list)
-    # The newest shopper message the bot answered (its seq): once the shopper writes
-    # again, it and those before it are no longer part of what they ask.
-    bot_answered: int = 0
+    # Which of those the bot answered (their seqs): see `still_asked`.
+    bot_answered: set[int] = field(default_factory=set)
     # The routing fields as the store holds them (see `Conversations._persist`).
     saved: dict[str, Any] | None = None
 
@@ -1290,14 +1298,14 @@ class Conversations:
         elif message.author == "shopper" and conversation.waiting_since is None:
             conversation.waiting_since = message.created_at
         if message.author == "shopper":
-            # A question the bot answered and the shopper went on from is no question for
-            # an agent's next reply (one right after the answer may answer it again).
-            asked = [m for m in conversation.asked or () if m[0] > conversation.bot_answered]
-            conversation.asked = [*asked[-2:], (message.seq, message.text)]
+            conversation.asked = [*(conversation.asked or ())[-2:], (message.seq, message.text)]
         else:
             answered = bot_answered(message)
             if answered is not None:
-                conversation.bot_answered = max(conversation.bot_answered, answered)
+                oldest = conversation.asked[0][0] if conversation.asked else answered
+                conversation.bot_answered = {
+                    seq for seq in (*conversation.bot_answered, answered) if seq >= oldest
+                }
 
     async def _finish(
         self,

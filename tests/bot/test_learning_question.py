@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loket.bot.learning import MAX_QUESTION_CHARS, asked_question, question_of
+from loket.bot.learning import MAX_QUESTION_CHARS, asked_question, question_before, question_of
 from loket.bot.normalize import words
+from loket.store import MessageRecord
 
 # Letters, accents, combining marks, apostrophes, hyphens, sentence ends, other scripts
 # and spaces: what shoppers' messages are made of, and where words could run together.
@@ -72,3 +73,38 @@ def test_a_long_question_is_cut_and_its_words_told_again() -> None:
     assert found is not None
     assert len(found.text) == MAX_QUESTION_CHARS
     assert found.words is None
+
+
+def _message(seq: int, author: str, text: str, answers: int | None = None) -> MessageRecord:
+    meta = {"kind": "answer", "question_seq": answers} if answers is not None else None
+    return MessageRecord(1, seq, f"c{seq}", author, None, text, 0, meta)  # type: ignore[arg-type]
+
+
+def test_what_the_bot_answered_and_the_shopper_went_on_from_is_no_longer_asked() -> None:
+    """The question read back from the store leaves out what the bot answered once the
+    shopper wrote again, also when the bot's answer came after the next message; the last
+    message stays (an agent replying right after the bot answers it again), and what the bot
+    could not answer stays."""
+    a, b = "Hoe lang duurt de levering?", "Verkopen jullie ook paarse bakfietsen?"
+    answered_late = [
+        _message(1, "shopper", a),
+        _message(2, "shopper", b),
+        _message(3, "bot", "…", 1),
+    ]
+    assert question_before(answered_late, 4) == b
+    answered_first = [
+        _message(1, "shopper", a),
+        _message(2, "bot", "…", 1),
+        _message(3, "shopper", b),
+    ]
+    assert question_before(answered_first, 4) == b
+    answered_last = [_message(1, "shopper", a), _message(2, "bot", "…", 1)]
+    assert question_before(answered_last, 3) == a
+    not_answered = [_message(1, "shopper", a), _message(2, "bot", "…"), _message(3, "shopper", b)]
+    assert question_before(not_answered, 4) == f"{a} {b}"
+    after_an_agent = [
+        _message(1, "shopper", a),
+        _message(2, "agent", "…"),
+        _message(3, "shopper", b),
+    ]
+    assert question_before(after_an_agent, 4) == b

@@ -14,7 +14,7 @@ from loket.bot.normalize import fold, words
 from loket.bot.personal import personal_data
 from loket.bot.service import Bot
 from loket.bot.smalltalk import small_talk
-from loket.conversations import Conversation, bot_answered
+from loket.conversations import Conversation, bot_answered, still_asked
 from loket.plaintext import phrasing_key
 from loket.store import LearnedRecord, MessageRecord, Store
 
@@ -80,22 +80,21 @@ def _approved_order(record: LearnedRecord) -> tuple[int, int]:
 
 
 def question_before(messages: Sequence[MessageRecord], reply_seq: int) -> str | None:
-    """What the shopper asked right before the reply (their last few messages), if anything:
-    since an agent last replied, leaving out what the bot answered before the shopper wrote
-    again (see `Conversation.bot_answered`)."""
+    """What the shopper asked right before the reply (their last few messages since an
+    agent last replied, without those the bot answered and the shopper went on from; see
+    `still_asked`), if anything."""
     before = [m for m in messages if m.seq < reply_seq]
-    last = max((m.seq for m in before if m.author == "shopper"), default=0)
-    answered = max((bot_answered(m) or 0 for m in before if m.seq < last), default=0)
-    asked: list[str] = []
+    answered = {seq for seq in map(bot_answered, before) if seq is not None}
+    asked: list[tuple[int, str]] = []
     for message in sorted(before, key=lambda m: m.seq, reverse=True):
         if message.author in ("bot", "system"):
             continue
-        if message.author != "shopper" or message.seq <= answered:
+        if message.author != "shopper":
             break
-        asked.append(message.text)
+        asked.append((message.seq, message.text))
         if len(asked) == MAX_QUESTION_MESSAGES:
             break
-    found = asked_question(asked[::-1])
+    found = asked_question(still_asked(asked[::-1], answered))
     return found.text if found is not None else None
 
 
@@ -215,7 +214,7 @@ class Learning:
         if asked is None:
             # Not known since the conversation was loaded (a restart): ask the store.
             return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
-        question = asked_question([text for _, text in asked])
+        question = asked_question(still_asked(asked, conversation.bot_answered))
         if question is None:
             # Only "hi" or "thanks" since the last reply: what answers it is no answer to keep.
             return _nothing()
