@@ -337,6 +337,17 @@ async def test_the_offered_form_closes_when_the_chat_goes_on_unless_it_was_start
     await expect(page.locator(".msg.bot")).to_have_count(3)
     await expect(form).to_be_visible()
     await expect(page.get_by_label("E-mailadres")).to_have_value("sanne@example.com")
+    # Their own words in it, put away and taken out again: still theirs, kept open.
+    await page.get_by_label("E-mailadres").fill("")
+    own_words = "Hebben jullie de fietstas ook in rood?"
+    await page.get_by_label("Je vraag", exact=True).fill(own_words)
+    await form.get_by_role("button", name="Annuleren").click()
+    await expect(form).to_be_hidden()
+    await page.locator(".msg.bot").first.locator("button.offer-leave").click()
+    await send(page, "Hoe lang duurt de levering?")
+    await expect(page.locator(".msg.bot")).to_have_count(4)
+    await expect(form).to_be_visible()
+    await expect(page.get_by_label("Je vraag", exact=True)).to_have_value(own_words)
     assert page_errors == []
 
 

@@ -449,14 +449,15 @@ export class Chat {
       if (live) {
         if (m.author === "agent") this.ui.showTyping(null);
         this.ui.announce(this.ui.authorName(m), m.text);
-        // Nobody can come: the form at once, not only a button in the message, holding the
-        // question the bot could not answer (the composer was emptied when it was sent).
-        // Not when a question of theirs waits already: then the message offers a button.
-        if (m.meta?.offer === "leave_question" && !m.meta.left) {
-          this.ui.showLeaveForm(this.ui.questionOf(m));
-        } else {
-          this.ui.dismissLeaveForm();
-        }
+      }
+      // Nobody can come: the form at once, not only a button in the message, holding the
+      // question the bot could not answer (the composer was emptied when it was sent).
+      // Not when a question of theirs waits already: then the message offers a button.
+      if (live && m.meta?.offer === "leave_question" && !m.meta.left) {
+        this.ui.showLeaveForm(this.ui.questionOf(m));
+      } else {
+        // Also for what a reconnection brings: the chat went on meanwhile.
+        this.ui.dismissLeaveForm();
       }
     }
     this.ui.afterChange();

@@ -190,8 +190,10 @@ const de: Texts = {
 export const TEXTS: Record<Locale, Texts> = { nl, en, de };
 export type { Texts };
 
+/** The language of a tag ("de-AT", "nl_BE") when Loket speaks it; as Loket reads the tag
+ * (`loket.languages.text_language`), so the two never differ ("nld" is none of them). */
 export function asLocale(value: string | null | undefined): Locale | null {
-  const base = (value ?? "").trim().toLowerCase().slice(0, 2);
+  const base = (value ?? "").trim().toLowerCase().split(/[-_]/)[0];
   return base === "nl" || base === "en" || base === "de" ? base : null;
 }
 

@@ -333,8 +333,10 @@ export class WidgetUi {
     this.ask.hidden = false;
     this.panel.classList.add("asking");
     this.askError.textContent = "";
-    if (!this.askText.value.trim()) this.askText.value = question?.trim() || this.input.value.trim();
-    this.askFilled = this.askText.value;
+    if (!this.askText.value.trim()) {
+      this.askText.value = question?.trim() || this.input.value.trim();
+      this.askFilled = this.askText.value;
+    }
     // Not while the shopper is writing in the composer: the rest of their keys would land
     // in the form (it opens by itself when the bot answers with the offer).
     const writing = this.host.shadowRoot?.activeElement === this.input && this.input.value !== "";
@@ -366,6 +368,7 @@ export class WidgetUi {
   /** A left question the server refused: the form again, with what was typed and why. */
   leaveFailed(question: LeftQuestion, reason: string): void {
     this.askText.value = question.text;
+    this.askFilled = ""; // the shopper's own: never dismissed
     this.askEmail.value = question.email ?? "";
     this.askPhone.value = question.phone ?? "";
     this.showLeaveForm();
