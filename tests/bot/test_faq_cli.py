@@ -106,3 +106,19 @@ def test_concepts_are_listed_with_those_switched_off(
     assert not any(line.startswith("    nl:") for line in out)
     assert run("faq", "concepts", "nonsense") == 2
     assert "no such concept: nonsense" in capsys.readouterr().err
+
+
+def test_eval_matches_as_on_pages_in_the_language_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`faq eval --language nl` matches as on Dutch pages: "klarna" (a word of both the
+    demo's languages) is the Dutch entry. A language that is no language code is refused."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("question,expected_id\nklarna,achteraf-betalen\n")
+    args = ("faq", "eval", "--faq", str(REPO / "faq"), "--cases", str(cases), "--json")
+    assert run(*args) == 0
+    assert json.loads(capsys.readouterr().out)["correct"] == 0
+    assert run(*args, "--language", "nl") == 0
+    assert json.loads(capsys.readouterr().out)["correct"] == 1
+    assert run(*args, "--language", "dutch!") == 2
+    assert "'dutch!' is no language" in capsys.readouterr().err

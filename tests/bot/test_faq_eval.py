@@ -67,6 +67,33 @@ def test_cases_file_from_a_spreadsheet_is_read(tmp_path: Path) -> None:
         read_cases(path)
 
 
+def test_cases_are_matched_in_the_page_language_they_name(tmp_path: Path) -> None:
+    """A `language` column gives each case the page language the widget would tell Loket;
+    `language=` covers the cases without one; a value that is no language is refused."""
+    refund = FaqEntry("refund", "en", ("How long does a refund take?",), "Refunds take a week.")
+    contact = FaqEntry("contact", "nl", ("Hoe kan ik contact met jullie opnemen?",), "Bel ons.")
+    contact_us = FaqEntry("contact-us", "en", ("How can I contact you?",), "Call us.")
+    matcher = Matcher.build([refund, contact, contact_us], BotSettings())
+    path = tmp_path / "cases.csv"
+    path.write_text(
+        "question,expected_id,note,language\ncontact,contact-us,,en-GB\ncontact,contact\n"
+    )
+    cases = read_cases(path)
+    assert cases == [
+        EvalCase("contact", "contact-us", 2, "en-GB"),
+        EvalCase("contact", "contact", 3, None),
+    ]
+    # "contact" is a word of both languages: its page language decides which entry answers.
+    on_pages = evaluate(matcher, cases, language="nl")
+    assert [o.verdict for o in on_pages.outcomes] == ["correct", "correct"]
+    # Told nothing, the bot cannot know "contact" was asked on a Dutch page.
+    told_nothing = evaluate(matcher, cases)
+    assert [o.verdict for o in told_nothing.outcomes] == ["correct", "wrong"]
+    path.write_text("question,expected_id,language\ncontact,contact,nederlands!\n")
+    with pytest.raises(CasesError, match=r"cases\.csv:2: 'nederlands!' is no language"):
+        read_cases(path)
+
+
 def test_unknown_expected_ids_are_found() -> None:
     """A typo in an expected id is caught rather than counted as a miss."""
     matcher = Matcher.build([A], BotSettings())

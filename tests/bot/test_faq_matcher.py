@@ -132,6 +132,19 @@ def test_clearly_other_language_overrules_locale(matcher: Matcher) -> None:
     assert result.entry is not None and result.entry.id == "levertijd"
 
 
+def test_a_keyword_only_the_other_language_has_overrules_the_page(matcher: Matcher) -> None:
+    """An English keyword on a Dutch page ("refund") is matched in English, and a Dutch one
+    on an English page in Dutch: no word of the page's language stands against it. One
+    word of the page's language is enough to keep it ("refund mijn geld")."""
+    refund = matcher.match("refund", "nl-NL")
+    assert (refund.outcome, refund.language) == ("answer", "en")
+    assert refund.entry is not None and refund.entry.id == "refund"
+    label = matcher.match("retourlabel", "en-GB")
+    assert (label.outcome, label.language) == ("answer", "nl")
+    assert label.entry is not None and label.entry.id == "retourlabel"
+    assert matcher.match("refund mijn bestelling", "nl").language == "nl"
+
+
 def test_learned_entries_are_added_by_building_a_new_matcher(matcher: Matcher) -> None:
     """Learned answers join as extra entries; the old matcher is left unchanged."""
     learned = entry("learned:1", "nl", "Kan ik een cadeaubon gebruiken?")

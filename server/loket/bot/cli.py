@@ -11,6 +11,7 @@ from loket.bot import admin_cli
 from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unknown_ids
 from loket.bot.faq import load_faq_dir
 from loket.bot.matcher import Matcher
+from loket.bot.normalize import language_of_locale
 from loket.bot.settings import BotSettings
 from loket.bot.synonyms import CONCEPTS
 
@@ -41,6 +42,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     measure.add_argument(
         "--cases", type=Path, required=True, help="CSV file with the header question,expected_id"
+    )
+    measure.add_argument(
+        "--language",
+        default=None,
+        metavar="LANG",
+        help="match as on a page in this language (nl, en, de, en-GB), as the widget tells"
+        " Loket; a case's own language column wins (default: told from the question's words)",
     )
     measure.add_argument("--json", action="store_true", help="print one JSON object")
     measure.add_argument(
@@ -141,7 +149,13 @@ def run_eval(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 1
-    report = evaluate(matcher, cases)
+    if args.language is not None and language_of_locale(args.language) is None:
+        print(
+            f"loket: --language {args.language!r} is no language (nl, en, de, en-GB)",
+            file=sys.stderr,
+        )
+        return 2
+    report = evaluate(matcher, cases, language=args.language)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:

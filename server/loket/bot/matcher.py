@@ -831,7 +831,9 @@ class Matcher:
         return known
 
     def _choose_languages(self, folded: Sequence[str], locale: str | None) -> list[str]:
-        """The languages to search: the browser's, unless the text clearly is in another."""
+        """The languages to search: the browser's, unless the text clearly is in another:
+        by _DETECTION_OVERRULES_LOCALE words more, or by any when none of its words is the
+        browser's language alone (a keyword: "refund" on a Dutch page)."""
         if not self._indexes:
             return []
         hinted = language_of_locale(locale)
@@ -840,7 +842,10 @@ class Matcher:
             if (
                 detected is not None
                 and detected != hinted
-                and evidence[detected] - evidence[hinted] >= _DETECTION_OVERRULES_LOCALE
+                and (
+                    evidence[detected] - evidence[hinted] >= _DETECTION_OVERRULES_LOCALE
+                    or not evidence[hinted]
+                )
             ):
                 return [detected]
             return [hinted]
