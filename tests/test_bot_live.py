@@ -12,6 +12,8 @@ import aiohttp
 import pytest
 import socketio
 
+from loket.conversations import unanswered
+from loket.store import MessageRecord
 from tests.inprocess import running
 from tests.support import (
     ROOT,
@@ -360,6 +362,86 @@ async def test_a_question_acknowledged_before_a_stop_is_answered_after_it(
         await live.services.conversations.drain()
         texts = [m["author"] for m in (await call(widget, "/shopper", "sync"))["messages"]]
         assert texts == ["shopper", "bot", "shopper", "bot"]
+
+
+async def test_answers_come_in_the_order_of_the_questions_and_none_is_lost_to_a_stop(
+    config_path: Path,
+) -> None:
+    """A question whose answer takes longer (it waits for the encoder) is still answered
+    before the next one; and a question left unanswered while later ones were answered
+    (the server stopped before that answer was written) is answered at the next start."""
+    questions = ["Hoe lang duurt de levering?", "Wat kost verzending?", "Kan ik met iDEAL betalen?"]
+    async with running(config_path) as live:
+        conversations = live.services.conversations
+        bot = conversations.responder
+        assert bot is not None
+
+        async def slow_first(conversation: Any, message: Any) -> Any:
+            if message.text == questions[0]:
+                await asyncio.sleep(0.5)
+            if message.text == questions[1] and message.client_id.startswith("lost-"):
+                return []  # never written: the server stopped first
+            return await bot(conversation, message)
+
+        conversations.responder = slow_first
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, inbox):
+            token = (await call(widget, "/shopper", "sync"))["token"]
+            seqs = []
+            for text in questions:
+                sent = await call(
+                    widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+                )
+                seqs.append(sent["message"]["seq"])
+            await inbox.wait_for(
+                "message", lambda m: m.get("meta", {}).get("question_seq") == seqs[-1]
+            )
+            answers = [m for m in inbox.of("message") if m["author"] == "bot"]
+            assert [m["meta"]["question_seq"] for m in answers] == seqs
+            lost = await call(
+                widget,
+                "/shopper",
+                "message",
+                {"client_id": f"lost-{new_client_id()}", "text": questions[1]},
+            )
+            after = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": questions[2]}
+            )
+            await inbox.wait_for(
+                "message",
+                lambda m: m.get("meta", {}).get("question_seq") == after["message"]["seq"],
+            )
+            await conversations.drain()
+    async with running(config_path) as live:
+        # The start-up answers are on their way by now.
+        await live.services.conversations.drain()
+        async with shopper(live.url, auth={"token": token}) as (widget, _):
+            stored = (await call(widget, "/shopper", "sync"))["messages"]
+    replies = {m["meta"]["question_seq"]: m for m in stored if m["author"] == "bot"}
+    assert sorted(replies) == [*seqs, lost["message"]["seq"], after["message"]["seq"]]
+    assert replies[lost["message"]["seq"]]["meta"]["kind"] == "answer"
+
+
+def test_what_is_unanswered_is_read_from_the_replies_not_from_the_last_message() -> None:
+    """A shopper's message is answered by a bot reply naming it, by an agent's reply after
+    it, or by a system message after it (a left question's receipt, a notice offering the
+    form); the rest is unanswered, also when the newest message is the bot's."""
+
+    def at(seq: int, author: str, asked: int | None = None) -> MessageRecord:
+        meta = {"question_seq": asked} if asked is not None else None
+        return MessageRecord(1, seq, f"c{seq}", author, None, "…", 0, meta)  # type: ignore[arg-type]
+
+    out_of_order = [
+        at(1, "shopper"),
+        at(2, "shopper"),
+        at(3, "bot", 2),
+        at(4, "shopper"),
+        at(5, "bot", 4),
+    ]
+    assert [m.seq for m in unanswered(out_of_order)] == [1]
+    left = [at(1, "shopper"), at(2, "bot", 1), at(3, "shopper"), at(4, "system")]
+    assert unanswered(left) == []
+    after_an_agent = [at(1, "shopper"), at(2, "agent"), at(3, "shopper")]
+    assert [m.seq for m in unanswered(after_an_agent)] == [3]
 
 
 async def test_a_faq_file_broken_while_the_server_was_down_still_answers(

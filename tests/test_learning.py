@@ -52,18 +52,20 @@ async def _agent_answers(
 
 
 async def _takes_and_replies(
-    url: str, ref: dict[str, Any], answer: str, *, reusable: bool
+    url: str, ref: dict[str, Any], answer: str, *, reusable: bool, first: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """Agent anna takes the conversation and replies with `answer`; returns the ack."""
+    """Agent anna takes the conversation and replies with `answer` (after the replies
+    `first`, not marked reusable); returns the last ack."""
     token = await login(url, "anna", AGENT_PASSWORD)
     async with agent(url, token) as (desk, _):
         await call(desk, "/agent", "take", ref)
-        ack: dict[str, Any] = await call(
-            desk,
-            "/agent",
-            "message",
-            {**ref, "client_id": new_client_id(), "text": answer, "reusable": reusable},
-        )
+        for text, marked in [*((text, False) for text in first), (answer, reusable)]:
+            ack: dict[str, Any] = await call(
+                desk,
+                "/agent",
+                "message",
+                {**ref, "client_id": new_client_id(), "text": text, "reusable": marked},
+            )
         return ack
 
 
@@ -314,6 +316,35 @@ async def test_what_the_bot_answered_is_not_part_of_the_learned_question(
     ]
     database.close()
     assert questions == list(UNKNOWN_QUESTIONS)
+
+
+async def test_a_reply_marked_reusable_after_a_let_me_check_learns_the_question(
+    config_path: Path,
+) -> None:
+    """An agent who first says "let me check" (too short to count, or a longer reply not
+    marked reusable) and then sends the answer marked reusable teaches the bot that answer:
+    the "let me check" is no answer, and its candidate is rejected."""
+    holding = ("Een moment", "Goede vraag, ik zoek het even voor je uit!")
+    async with running(config_path) as live:
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
+            sent = await call(
+                widget,
+                "/shopper",
+                "message",
+                {"client_id": new_client_id(), "text": UNKNOWN_QUESTIONS[0]},
+            )
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        ack = await _takes_and_replies(live.url, ref, ANSWER, reusable=True, first=holding)
+        assert ack["learned"]["status"] == "approved"
+        reply = await _bot_reply(live.url, UNKNOWN_QUESTIONS[0].lower().rstrip("?"))
+        assert (reply["meta"]["kind"], reply["text"]) == ("answer", ANSWER)
+    database = sqlite3.connect(config_path.parent / "data" / "loket.db")
+    kept = database.execute("SELECT question, answer, status FROM learned ORDER BY id").fetchall()
+    database.close()
+    assert kept == [
+        (UNKNOWN_QUESTIONS[0], holding[1], "rejected"),
+        (UNKNOWN_QUESTIONS[0], ANSWER, "approved"),
+    ]
 
 
 async def test_a_reply_and_what_is_learned_from_it_share_one_commit(config_path: Path) -> None:

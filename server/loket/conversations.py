@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
@@ -82,6 +83,27 @@ def bot_answered(message: MessageRecord) -> int | None:
         return None
     asked = meta.get("question_seq")
     return asked if isinstance(asked, int) else None
+
+
+def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
+    """The shopper's messages that nothing has answered yet, of a conversation's `recent`
+    messages (oldest first): those after the last agent reply or system message (a notice,
+    a left question's receipt: each answers what came before it) that no reply of the bot
+    names as its question. The bot answers out of order when one question waits for the
+    encoder, so the newest message being the bot's does not mean every question has its
+    answer."""
+    replied = {
+        message.meta.get("question_seq")
+        for message in recent
+        if message.author == "bot" and message.meta
+    }
+    waiting: list[MessageRecord] = []
+    for message in recent:
+        if message.author in ("agent", "system"):
+            waiting = []
+        elif message.author == "shopper" and message.seq not in replied:
+            waiting.append(message)
+    return waiting
 
 
 def still_asked(asked: Sequence[tuple[int, str]], answered: Collection[int]) -> list[str]:
@@ -254,6 +276,9 @@ QUIET_CLOSES_PER_TICK = 100
 # A left question is looked for among this many of the conversation's last messages (the
 # bot's reply and notices come after the shopper's question).
 LAST_ASKED_LOOKBACK = 5
+# At start-up, unanswered questions are looked for among this many of each conversation's
+# last messages with the bot (a shopper sends at most a few before the bot answers).
+UNANSWERED_LOOKBACK = 20
 
 # In `Conversations._current`: the shopper is known to have no conversation yet.
 _NO_CONVERSATION = 0
@@ -304,6 +329,8 @@ class Conversations:
         self._background: set[asyncio.Task[Any]] = set()
         # (conversation id, seq) of shopper messages the bot is answering now.
         self._answering: set[tuple[int, int]] = set()
+        # Per conversation, the bot's reply being made to the newest shopper message.
+        self._replying: dict[int, asyncio.Task[None]] = {}
         # Whether shoppers were last told it is staffed, and that a person can come now
         # (None: not yet).
         self._people_announced: tuple[bool, bool] | None = None
@@ -557,14 +584,16 @@ class Conversations:
         await self._events.conversation_changed(conversation, conversation.state)
 
     async def answer_unanswered(self) -> int:
-        """Answer the shoppers whose last message the bot had not answered when the server
-        stopped (at start-up, once the bot is ready); how many there were."""
+        """Answer the shoppers' messages the bot had not answered when the server stopped
+        (at start-up, once the bot is ready; see `unanswered`); how many there were."""
         waiting = [c.id for c in self._live.values() if c.state in (State.BOT, State.QUEUED)]
-        newest = await self._store.last_messages(waiting)
-        unanswered = [m for m in newest.values() if m.author == "shopper"]
-        for message in unanswered:
-            self._after_shopper_message(self._live[message.conversation_id], message)
-        return len(unanswered)
+        recent = await self._store.recent_messages(waiting, UNANSWERED_LOOKBACK)
+        count = 0
+        for conversation_id, messages in recent.items():
+            for message in unanswered(messages):
+                self._after_shopper_message(self._live[conversation_id], message)
+                count += 1
+        return count
 
     async def first_message(
         self,
@@ -789,14 +818,31 @@ class Conversations:
         if answering in self._answering:
             return  # a resend while the bot is still at it
         self._answering.add(answering)
-        task = asyncio.create_task(self._respond(conversation, message))
+        before = self._replying.get(conversation.id)
+        task = asyncio.create_task(self._respond(conversation, message, before))
+        self._replying[conversation.id] = task
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        task.add_done_callback(functools.partial(self._replied, conversation.id))
 
-    async def _respond(self, conversation: Conversation, message: MessageRecord) -> None:
+    def _replied(self, conversation_id: int, task: asyncio.Task[None]) -> None:
+        if self._replying.get(conversation_id) is task:
+            del self._replying[conversation_id]
+
+    async def _respond(
+        self,
+        conversation: Conversation,
+        message: MessageRecord,
+        before: asyncio.Task[None] | None,
+    ) -> None:
+        """The bot's reply to `message`, posted after its reply to the shopper's message
+        `before` it: a question that waits for the encoder is made while the next is
+        matched by words alone, and the answers still come in the order of the questions."""
         assert self.responder is not None
         try:
             replies = await self.responder(conversation, message)
+            if before is not None and not before.done():
+                await asyncio.wait([before])
             for index, reply in enumerate(replies):
                 await self.post(
                     conversation, "bot", f"bot:{message.client_id}:{index}", reply.text, reply.meta

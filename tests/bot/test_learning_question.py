@@ -104,7 +104,22 @@ def test_what_the_bot_answered_and_the_shopper_went_on_from_is_no_longer_asked()
     assert question_before(not_answered, 4) == f"{a} {b}"
     after_an_agent = [
         _message(1, "shopper", a),
-        _message(2, "agent", "…"),
+        _message(2, "agent", "Binnen twee werkdagen, meestal morgen al."),
         _message(3, "shopper", b),
     ]
     assert question_before(after_an_agent, 4) == b
+
+
+def test_a_reply_too_short_to_answer_leaves_the_question_to_the_next() -> None:
+    """'Een moment' is no answer: the reply after it answers what was asked before it. Past
+    the agent's own replies (as for a reply marked reusable after a 'let me check') the
+    question is the one before them."""
+    a = "Verkopen jullie ook paarse bakfietsen?"
+    check = "Goede vraag, ik zoek het even voor je uit!"
+    held = [_message(1, "shopper", a), _message(2, "agent", "Een moment")]
+    assert question_before(held, 3) == a
+    checked = [_message(1, "shopper", a), _message(2, "agent", check)]
+    assert question_before(checked, 3) is None
+    assert question_before(checked, 3, past_replies=True) == a
+    answered_before = [*checked, _message(3, "shopper", "ok"), _message(4, "agent", check)]
+    assert question_before(answered_before, 5, past_replies=True) is None

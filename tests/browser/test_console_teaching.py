@@ -58,7 +58,9 @@ async def test_two_conversations_keep_separate_drafts(
 async def test_reusable_reply_is_given_by_the_bot_to_the_next_shopper(
     server: ServerProcess, context: BrowserContext
 ) -> None:
-    """A reply marked reusable in the console answers the next shopper asking the same."""
+    """A reply marked reusable in the console answers the next shopper asking the same; the
+    agent reads that it was kept, and, for a further reusable reply with no new question,
+    that it was not."""
     question = "Kan ik de fietstas ook laten graveren met mijn naam?"
     answer = "Ja, graveren kan: kies bij de fietstas de optie gravure, dat kost € 7,50."
     page = await open_console(context, server)
@@ -74,6 +76,14 @@ async def test_reusable_reply_is_given_by_the_bot_to_the_next_shopper(
         await page.locator("#composer-reusable").check()
         await composer.press("Enter")
         await inbox.wait_for("message", lambda m: m["author"] == "agent" and m["text"] == answer)
+        notice = page.locator(".conversation .notice")
+        await expect(notice).to_have_text(
+            "Kept as a reusable answer: the bot gives it to shoppers who ask the same."
+        )
+        await composer.fill("Fijne dag verder en veel plezier met de fietstas!")
+        await page.locator("#composer-reusable").check()
+        await composer.press("Enter")
+        await expect(notice).to_contain_text("Not kept as a reusable answer")
     # Anna steps away, so the next shopper is answered by the bot.
     await page.locator("#agent-status").select_option("away")
     await expect(page.locator("#agent-status")).to_have_value("away")

@@ -79,10 +79,14 @@ def _approved_order(record: LearnedRecord) -> tuple[int, int]:
     return (record.reviewed_at or record.created_at, record.id)
 
 
-def question_before(messages: Sequence[MessageRecord], reply_seq: int) -> str | None:
+def question_before(
+    messages: Sequence[MessageRecord], reply_seq: int, *, past_replies: bool = False
+) -> str | None:
     """What the shopper asked right before the reply (their last few messages since an
     agent last replied, without those the bot answered and the shopper went on from; see
-    `still_asked`), if anything."""
+    `still_asked`), if anything. Replies too short to be answers ("Een moment") are not
+    replies here; with `past_replies`, neither are the agents' replies right before this
+    one (the question a reply marked reusable answers: see `Learning.from_reply`)."""
     before = [m for m in messages if m.seq < reply_seq]
     answered = {seq for seq in map(bot_answered, before) if seq is not None}
     asked: list[tuple[int, str]] = []
@@ -90,6 +94,8 @@ def question_before(messages: Sequence[MessageRecord], reply_seq: int) -> str | 
         if message.author in ("bot", "system"):
             continue
         if message.author != "shopper":
+            if len(message.text) < MIN_ANSWER_CHARS or (past_replies and not asked):
+                continue
             break
         asked.append((message.seq, message.text))
         if len(asked) == MAX_QUESTION_MESSAGES:
@@ -206,14 +212,22 @@ class Learning:
         the pair is queued for the store at once and shares the reply's transaction. It is
         kept only if the reply is stored. Await the result for the record (None: nothing
         kept); or close it unawaited if the reply could not be stored.
+
+        A reply too short to be an answer leaves the question to the next one. A reply
+        marked reusable with nothing new from the shopper since the agent's last reply
+        answers the question that reply took, and replaces its candidate: the agent said
+        "let me check" first, or a colleague took over with the answer.
         """
-        asked, conversation.asked = conversation.asked, []
-        if len(reply.text) < MIN_ANSWER_CHARS or asked == []:
-            # Too short to be an answer, or the shopper wrote nothing since the last reply.
+        if len(reply.text) < MIN_ANSWER_CHARS:
             return _nothing()
-        if asked is None:
-            # Not known since the conversation was loaded (a restart): ask the store.
+        asked, conversation.asked = conversation.asked, []
+        if asked is None or (asked == [] and reusable):
+            # Not known since the conversation was loaded (a restart), or to be looked for
+            # past the agent's last reply: ask the store.
             return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
+        if asked == []:
+            # The shopper wrote nothing since the last reply.
+            return _nothing()
         question = asked_question(still_asked(asked, conversation.bot_answered))
         if question is None:
             # Only "hi" or "thanks" since the last reply: what answers it is no answer to keep.
@@ -248,10 +262,24 @@ class Learning:
     ) -> LearnedRecord | None:
         recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
         question = question_before(recent, reply.seq)
+        replacing = None
+        if question is None and reusable:
+            question = question_before(recent, reply.seq, past_replies=True)
+            held = await self._store.learned_in(conversation.id, question) if question else None
+            if held is not None and held.status == "approved":
+                # Answered by a reply marked reusable already: this one adds to it.
+                return None
+            replacing = held.id if held is not None and held.status == "candidate" else None
         if question is None:
             return None
         return await self._keep(
-            Question(question, None), conversation, reply, reusable, agent_name, shopper_name
+            Question(question, None),
+            conversation,
+            reply,
+            reusable,
+            agent_name,
+            shopper_name,
+            replacing=replacing,
         )
 
     def _keep(
@@ -262,6 +290,8 @@ class Learning:
         reusable: bool,
         agent_name: str,
         shopper_name: str | None,
+        *,
+        replacing: int | None = None,
     ) -> Coroutine[Any, Any, LearnedRecord | None]:
         # Only a reply marked reusable can be answered at once, so only it is checked now;
         # any other is a candidate, checked when it is reviewed (`with_personal_checked`).
@@ -285,6 +315,7 @@ class Learning:
             now=int(self._clock() * 1000),
             reviewed_by=agent_name,
             with_message=reply,
+            replacing=replacing,
         )
         return self._kept(stored, reusable)
 

@@ -517,16 +517,27 @@ class Store:
 
     async def last_messages(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
         """The newest message of each given conversation."""
+        recent = await self.recent_messages(conversation_ids, 1)
+        return {conversation_id: messages[-1] for conversation_id, messages in recent.items()}
+
+    async def recent_messages(
+        self, conversation_ids: list[int], count: int
+    ) -> dict[int, list[MessageRecord]]:
+        """The last `count` messages of each given conversation, oldest first."""
         if not conversation_ids:
             return {}
         marks = ",".join("?" * len(conversation_ids))
         rows = await self.db.fetch_all(
             f"SELECT m.* FROM messages m JOIN (SELECT conversation_id, MAX(seq) AS seq"
             f" FROM messages WHERE conversation_id IN ({marks}) GROUP BY conversation_id) last"
-            f" ON m.conversation_id = last.conversation_id AND m.seq = last.seq",
-            tuple(conversation_ids),
+            f" ON m.conversation_id = last.conversation_id AND m.seq > last.seq - ?"
+            f" ORDER BY m.conversation_id, m.seq",
+            (*conversation_ids, count),
         )
-        return {int(r["conversation_id"]): MessageRecord.from_row(r) for r in rows}
+        found: dict[int, list[MessageRecord]] = {}
+        for row in rows:
+            found.setdefault(int(row["conversation_id"]), []).append(MessageRecord.from_row(row))
+        return found
 
     async def last_agent_replies(self, conversation_ids: list[int]) -> dict[int, int]:
         """When an agent last wrote in each given conversation."""
@@ -613,6 +624,7 @@ class Store:
         now: int,
         reviewed_by: str | None = None,
         with_message: MessageRecord | None = None,
+        replacing: int | None = None,
     ) -> asyncio.Future[LearnedRecord | None]:
         """Keep a question and its answer (`personal`: the kinds of personal data found, None
         when not checked yet). The write is queued at once, so it shares a
@@ -622,6 +634,10 @@ class Store:
         With `with_message` (the reply the pair comes from), the pair is kept only if that
         message is stored by then, under its sequence number: the result is None when it
         is not (its write failed, and a resend gets a new sequence number).
+
+        `replacing`: a candidate the new pair answers better (the agent's "let me check"
+        before the answer they marked reusable); once the pair is kept, that candidate is
+        rejected in the same transaction, by `reviewed_by`.
         """
         status: Literal["approved", "candidate"] = "approved" if approved else "candidate"
         values: tuple[Any, ...] = (
@@ -659,8 +675,15 @@ class Store:
             cursor = await conn.execute(sql, values)
             if cursor.rowcount != 1:
                 return None
+            learned_id = int(cursor.lastrowid or 0)
+            if replacing is not None:
+                await conn.execute(
+                    "UPDATE learned SET status = 'rejected', reviewed_at = ?, reviewed_by = ?"
+                    " WHERE id = ? AND status = 'candidate'",
+                    (now, reviewed_by, replacing),
+                )
             return LearnedRecord(
-                id=int(cursor.lastrowid or 0),
+                id=learned_id,
                 question=question,
                 answer=answer,
                 language=language,
@@ -678,6 +701,15 @@ class Store:
 
     async def learned(self, learned_id: int) -> LearnedRecord | None:
         row = await self.db.fetch_one("SELECT * FROM learned WHERE id = ?", (learned_id,))
+        return LearnedRecord.from_row(row) if row else None
+
+    async def learned_in(self, conversation_id: int, question: str) -> LearnedRecord | None:
+        """The newest pair kept in a conversation for `question`, if any."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM learned WHERE conversation_id = ? AND question = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (conversation_id, question),
+        )
         return LearnedRecord.from_row(row) if row else None
 
     async def learned_by_status(self, status: str) -> list[LearnedRecord]:

@@ -9,7 +9,7 @@ import { formatTime, Timeline, type Shown, type Status } from "../shared/timelin
 import { refusalCode, retryDelay, type Ack, type Message, type ProtocolError, type State } from "../shared/types";
 import { AdminPages } from "./admin";
 import * as api from "./api";
-import { clipLine, dateTime, elapsed, shopperLabel, STATE_LABEL } from "./format";
+import { clipLine, dateTime, elapsed, learnedNotice, shopperLabel, STATE_LABEL, type LearnedAck } from "./format";
 import { addStyles } from "./styles";
 import { chooseTab, loginView, tabKeys, workspaceView, type LoginView, type WorkspaceView } from "./views";
 
@@ -143,7 +143,7 @@ export class ConsoleApp {
   constructor(private readonly mountPoint: HTMLElement) {
     this.drafts = this.session.getJSON<Record<string, string>>(DRAFTS_KEY) ?? {};
     this.admin = new AdminPages(this.ws.admin, (message) => this.toLogin(message));
-    this.sender = new Sender<Entry, { message: Message }>({
+    this.sender = new Sender<Entry, { message: Message; learned?: LearnedAck | null }>({
       outbox: this.outbox,
       socket: () => this.socket,
       timeoutMs: ACK_TIMEOUT,
@@ -156,8 +156,11 @@ export class ConsoleApp {
         if (e.reusable) payload.reusable = true;
         return payload;
       },
-      onAcked: (_e, ack) => {
+      onAcked: (e, ack) => {
         this.addMessage(ack.message);
+        if (e.reusable && this.selected?.id === e.conversation_id) {
+          this.ws.notice.textContent = learnedNotice(ack.learned ?? null);
+        }
         // The reply is the conversation's last message now (the server sends it to the
         // other side, not back to its author).
         if (this.noteLast(ack.message)) this.renderList();

@@ -52,6 +52,7 @@ export const PERSONAL_LABEL: Record<string, string> = {
   email: "e-mail address",
   phone: "phone number",
   postcode: "postcode",
+  address: "street address",
   iban: "IBAN",
   order_number: "order number",
   name: "shopper's name",
@@ -59,4 +60,27 @@ export const PERSONAL_LABEL: Record<string, string> = {
 
 export function personalLabel(kind: string): string {
   return PERSONAL_LABEL[kind] ?? kind;
+}
+
+/** What the server kept of a reply sent as a reusable answer (the message ack's `learned`). */
+export interface LearnedAck {
+  id: number;
+  status: "approved" | "candidate";
+  personal: string[] | null;
+  language: string | null;
+}
+
+/** The line an agent reads after sending a reply marked reusable: what the bot does with it. */
+export function learnedNotice(learned: LearnedAck | null): string {
+  if (learned === null) {
+    return (
+      "Not kept as a reusable answer: it answers no new question of the shopper's " +
+      "(greetings and thanks don't count), or is under 20 characters."
+    );
+  }
+  if (learned.status === "approved") {
+    return "Kept as a reusable answer: the bot gives it to shoppers who ask the same.";
+  }
+  const kinds = (learned.personal ?? []).map(personalLabel).join(", ");
+  return `Kept for review, not reused yet: it holds ${kinds || "personal data"}. An admin approves it after editing it out.`;
 }
