@@ -48,8 +48,9 @@ def test_cases_file_is_read_with_lines(tmp_path: Path) -> None:
 
 
 def test_cases_file_from_a_spreadsheet_is_read(tmp_path: Path) -> None:
-    """A byte-order mark (a spreadsheet's "CSV UTF-8") and a named notes column are fine;
-    a row with more columns than the header, or a file that is not UTF-8, is refused."""
+    """A byte-order mark (a spreadsheet's "CSV UTF-8"), semicolons or tabs between the
+    columns and a named notes column are fine; a row with more columns than the header, a
+    file without cases, or a file that is not UTF-8, is refused."""
     path = tmp_path / "cases.csv"
     path.write_bytes(
         "\ufeffquestion,expected_id,note\r\nwhere is my order,order-status,from chat\r\n"
@@ -59,6 +60,19 @@ def test_cases_file_from_a_spreadsheet_is_read(tmp_path: Path) -> None:
         EvalCase("where is my order", "order-status", 2),
         EvalCase("do you sell bikes", "", 3),
     ]
+    # Spreadsheets in Dutch or German save CSV with semicolons; a tab-separated file works too.
+    for separator in (";", "\t"):
+        path.write_bytes(
+            f"\ufeffquestion{separator}expected_id\r\nwaar, of wanneer?{separator}levertijd\r\n"
+            f"verkopen jullie fietsen{separator}\r\n".encode()
+        )
+        assert read_cases(path) == [
+            EvalCase("waar, of wanneer?", "levertijd", 2),
+            EvalCase("verkopen jullie fietsen", "", 3),
+        ]
+    path.write_text("question,expected_id\n\n")
+    with pytest.raises(CasesError, match="no cases"):
+        read_cases(path)
     path.write_text("question,expected_id\nwhere, is my order,order-status\n")
     with pytest.raises(CasesError, match=r"cases\.csv:2: more columns than the header"):
         read_cases(path)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from loket.bot.service import Bot
+from loket.bot.settings import BotSettings
 from loket.bot.watcher import FaqSnapshot, FaqWatcher
 
 TIMEOUT = 20
@@ -178,3 +181,19 @@ async def test_a_file_broken_before_a_restart_answers_with_its_kept_version(
     inside = FaqWatcher(faq, keep_dir=faq / "kept")
     inside.load()
     assert inside.keep_dir is None and not (faq / "kept").exists()
+
+
+def test_the_bot_starts_with_one_build_and_one_report_of_each_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At start-up the FAQ goes live once (one build of the matcher, one "FAQ live" line)
+    and each file error is logged once."""
+    (tmp_path / "bezorging.nl.yaml").write_text(faq_text("levertijd"))
+    (tmp_path / "kapot.nl.yaml").write_text("entries: [\n")
+    bot = Bot(BotSettings(faq_dir=tmp_path, semantic=False), people_available=lambda: False)
+    with caplog.at_level(logging.INFO, logger="loket"):
+        bot.start()
+    lines = [record.getMessage() for record in caplog.records]
+    assert len([line for line in lines if line.startswith("FAQ live")]) == 1, lines
+    assert len([line for line in lines if "kapot.nl.yaml" in line]) == 1, lines
+    assert [entry.id for entry in bot.matcher.entries] == ["levertijd"]

@@ -123,3 +123,19 @@ def test_a_reply_too_short_to_answer_leaves_the_question_to_the_next() -> None:
     assert question_before(checked, 3, past_replies=True) == a
     answered_before = [*checked, _message(3, "shopper", "ok"), _message(4, "agent", check)]
     assert question_before(answered_before, 5, past_replies=True) is None
+
+
+def test_greetings_and_thanks_around_a_question_are_left_out() -> None:
+    """The learned question is what the shopper asked, as the bot later offers it as a
+    choice: not "Hi! …" or "… Thanks in advance!"; a sign-off with a name stays."""
+    assert question_of(["Hi! Do you sell bikes for kids?"]) == "Do you sell bikes for kids?"
+    assert question_of(["Hoi, waar blijft mijn pakket? Alvast bedankt!"]) == (
+        "waar blijft mijn pakket?"
+    )
+    assert question_of(["Hallo", "Guten Tag,\nliefert ihr nach Wien?\nDanke im Voraus"]) == (
+        "liefert ihr nach Wien?"
+    )
+    assert question_of(["Thanks, but where is my order?"]) == "but where is my order?"
+    assert question_of(["Ik wil iets retourneren.\nGroetjes, Sanne"]) == (
+        "Ik wil iets retourneren.\nGroetjes, Sanne"
+    )

@@ -13,6 +13,7 @@ fits. Every case gets one verdict:
 from __future__ import annotations
 
 import csv
+import io
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,42 +79,61 @@ class EvalReport:
         }
 
 
+_HEADER = ["question", "expected_id"]
+# What may separate the columns, tried in this order on the header.
+_SEPARATORS = (",", ";", "\t")
+
+
 def read_cases(path: Path) -> list[EvalCase]:
     """Read a `question,expected_id` CSV file with a header row. A further column named
     `language` gives a case's page language ("nl", "en-GB"; empty: none); other further
-    columns, such as notes, are allowed when the header names them, and ignored."""
+    columns, such as notes, are allowed when the header names them, and ignored. Columns
+    may be separated by commas, by semicolons (as spreadsheets in Dutch or German save
+    CSV) or by tabs: the header tells which."""
     try:
         # utf-8-sig: spreadsheet programs start a UTF-8 CSV with a byte-order mark.
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None or [name.strip() for name in header[:2]] != [
-                "question",
-                "expected_id",
-            ]:
-                raise CasesError(f"{path}:1: the header must be 'question,expected_id'")
-            columns = max(2, len(header))
-            names = [name.strip().casefold() for name in header]
-            at = names.index("language") if "language" in names[2:] else None
-            cases = []
-            for row in reader:
-                line = reader.line_num
-                if not row or not "".join(row).strip():
-                    continue
-                if len(row) > columns:
-                    raise CasesError(
-                        f"{path}:{line}: more columns than the header names; quote the question"
-                    )
-                question = row[0].strip()
-                expected = row[1].strip() if len(row) > 1 else ""
-                if not question:
-                    raise CasesError(f"{path}:{line}: the question is empty")
-                given = row[at].strip() if at is not None and at < len(row) else ""
-                if given and language_of_locale(given) is None:
-                    raise CasesError(
-                        f"{path}:{line}: {given!r} is no language (write nl, en, de or en-GB)"
-                    )
-                cases.append(EvalCase(question, expected, line, given or None))
+            text = handle.read()
+        first = text.partition("\n")[0]
+        separator = next(
+            (
+                candidate
+                for candidate in _SEPARATORS
+                if [name.strip() for name in first.split(candidate)[:2]] == _HEADER
+            ),
+            ",",
+        )
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+        header = next(reader, None)
+        if header is None or [name.strip() for name in header[:2]] != _HEADER:
+            raise CasesError(
+                f"{path}:1: the header must be 'question,expected_id' (or with ';' or a tab"
+                " between the two)"
+            )
+        columns = max(2, len(header))
+        names = [name.strip().casefold() for name in header]
+        at = names.index("language") if "language" in names[2:] else None
+        cases = []
+        for row in reader:
+            line = reader.line_num
+            if not row or not "".join(row).strip():
+                continue
+            if len(row) > columns:
+                raise CasesError(
+                    f"{path}:{line}: more columns than the header names; quote the question"
+                )
+            question = row[0].strip()
+            expected = row[1].strip() if len(row) > 1 else ""
+            if not question:
+                raise CasesError(f"{path}:{line}: the question is empty")
+            given = row[at].strip() if at is not None and at < len(row) else ""
+            if given and language_of_locale(given) is None:
+                raise CasesError(
+                    f"{path}:{line}: {given!r} is no language (write nl, en, de or en-GB)"
+                )
+            cases.append(EvalCase(question, expected, line, given or None))
+        if not cases:
+            raise CasesError(f"{path}: no cases: write one question per line under the header")
     except OSError as exc:
         raise CasesError(f"{path}: cannot read: {exc}") from exc
     except UnicodeDecodeError as exc:

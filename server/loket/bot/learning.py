@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple, TypeVar
@@ -129,8 +130,9 @@ def asked_question(messages: Sequence[str]) -> Question | None:
     for text in messages:
         found = words(text)
         if small_talk(text, found) is None:
-            asked.append(text.strip())
-            folded.extend(found)
+            kept = without_small_talk(text)
+            asked.append(kept)
+            folded.extend(found if kept is text else words(kept))
     if not asked:
         return None
     sentences = [
@@ -141,6 +143,28 @@ def asked_question(messages: Sequence[str]) -> Question | None:
     if len(question) > MAX_QUESTION_CHARS:
         return Question(question[:MAX_QUESTION_CHARS], None)
     return Question(question, folded)
+
+
+# Where a message's clauses end: after a sentence end or comma and the space after it.
+_CLAUSE_END = re.compile(r"((?<=[,.!?;:…])\s+|\n+)")
+
+
+def without_small_talk(text: str) -> str:
+    """`text` (stripped) without the greetings and thanks around its question: "Hi! Do you
+    sell bikes for kids?" asks "Do you sell bikes for kids?", and "Hoi, waar blijft mijn
+    pakket? Alvast bedankt!" asks "waar blijft mijn pakket?". `text` itself when there is
+    nothing to leave out (or nothing else)."""
+    text = text.strip()
+    parts = _CLAUSE_END.split(text)
+    # Clauses at even places, what separates them at odd ones.
+    first, last = 0, len(parts) - 1
+    while first < last and small_talk(parts[first]) is not None:
+        first += 2
+    while last > first and small_talk(parts[last]) is not None:
+        last -= 2
+    if first == 0 and last == len(parts) - 1:
+        return text
+    return "".join(parts[first : last + 1])
 
 
 def personal_data_in(question: str, answer: str, names: tuple[str, ...]) -> list[str]:

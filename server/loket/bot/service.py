@@ -130,11 +130,9 @@ class Bot:
         self._offered: OrderedDict[int, dict[str, str]] = OrderedDict()
 
     def start(self) -> None:
-        """Load the FAQ files (errors are reported, the rest goes live)."""
-        snapshot = self.watcher.load()
-        for error in snapshot.errors:
-            log.warning("FAQ: %s", error)
-        self._rebuild(snapshot)
+        """Load the FAQ files (the watcher reports errors; the rest goes live through
+        `_rebuild`, its reload callback: built once, not again here)."""
+        self.watcher.load()
 
     def set_learned(self, entries: list[FaqEntry]) -> None:
         """Answer from these approved learned pairs too, from now on."""

@@ -52,17 +52,18 @@ def _fillers(language: str | None, text: str) -> None:
 
 _fillers(
     "en",
-    "there all you so very much a lot again too guys team for your help good day weekend",
+    "there all you so very much a lot again too guys team for your help good day weekend"
+    " in advance",
 )
 _fillers(
     "nl",
     "heel erg hartelijk vriendelijk wel nog even allemaal jullie u je jij voor de het hulp"
-    " goed hele een mooie",
+    " goed hele een mooie alvast",
 )
 _fillers(
     "de",
     "tag abend schon schonen sehr fur die hilfe ihre ihnen deine dir euch herzlichen"
-    " lieben besten auf bis bald noch einen",
+    " lieben besten auf bis bald noch einen im voraus",
 )
 _fillers(None, "morgen")
 # A longer message is taken as something to answer, whatever its words.
