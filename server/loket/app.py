@@ -19,6 +19,7 @@ from aiohttp import web
 from loket.auth import AgentAuth, VisitorTokens
 from loket.bot.learning import Learning
 from loket.bot.service import Bot
+from loket.bot.watcher import kept_copies_dir
 from loket.config import Settings, without_credentials
 from loket.conversations import Conversations
 from loket.hours import StaffedHours
@@ -234,7 +235,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             people_available=conversations.people_available,
             store=store,
             clock=clock,
-            keep_dir=settings.server.data_dir / "faq-last-good",
+            keep_dir=kept_copies_dir(settings.server.data_dir),
         )
         bot.start()
         conversations.responder = bot.respond

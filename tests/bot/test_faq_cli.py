@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from loket.bot.cli import register
+from loket.bot.watcher import FaqWatcher, kept_copies_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -122,3 +123,34 @@ def test_eval_matches_as_on_pages_in_the_language_given(
     assert json.loads(capsys.readouterr().out)["correct"] == 1
     assert run(*args, "--language", "dutch!") == 2
     assert "'dutch!' is no language" in capsys.readouterr().err
+
+
+def test_check_sees_the_server_folder_as_the_server_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken file of the configured folder counts with the last good version the server
+    kept: an id a new file repeats from it is reported (on the newcomer), and so is that the
+    server answers with the kept version. Another folder is checked as files alone."""
+    entry = (
+        'language: nl\ntopic: retour\nentries:\n  - id: retour\n    questions: ["{q}"]\n'
+        '    answer: "{a}"\n'
+    )
+    faq = tmp_path / "shopfaq"
+    faq.mkdir()
+    (faq / "retour.nl.yaml").write_text(entry.format(q="Hoe stuur ik iets terug?", a="Zo."))
+    (tmp_path / "config.toml").write_text('[bot]\nfaq_dir = "shopfaq"\n')
+    FaqWatcher(faq, keep_dir=kept_copies_dir(tmp_path / "data")).load()  # the server ran
+    (faq / "retour.nl.yaml").write_text("entries: [\n")
+    (faq / "nieuw.nl.yaml").write_text(entry.format(q="Mag ik iets retourneren?", a="Nee."))
+    monkeypatch.chdir(tmp_path)
+    assert run("faq", "check") == 1
+    out = capsys.readouterr().out
+    assert "nieuw.nl.yaml:4: id 'retour' is already used at" in out, out
+    assert "retour.nl.yaml: until it is fixed, the server answers with its last good version" in out
+    elsewhere = tmp_path / "copy"
+    elsewhere.mkdir()
+    for name in ("retour.nl.yaml", "nieuw.nl.yaml"):
+        (elsewhere / name).write_text((faq / name).read_text())
+    assert run("faq", "check", str(elsewhere)) == 1
+    out = capsys.readouterr().out
+    assert "already used" not in out and "last good version" not in out

@@ -11,7 +11,7 @@ import pytest
 
 from loket.bot.service import Bot
 from loket.bot.settings import BotSettings
-from loket.bot.watcher import FaqSnapshot, FaqWatcher
+from loket.bot.watcher import LIVE_IDS, FaqSnapshot, FaqWatcher
 
 TIMEOUT = 20
 
@@ -197,3 +197,23 @@ def test_the_bot_starts_with_one_build_and_one_report_of_each_error(
     assert len([line for line in lines if line.startswith("FAQ live")]) == 1, lines
     assert len([line for line in lines if "kapot.nl.yaml" in line]) == 1, lines
     assert [entry.id for entry in bot.matcher.entries] == ["levertijd"]
+
+
+def test_a_restart_keeps_the_entry_that_was_live_when_a_new_file_repeats_its_id(
+    tmp_path: Path,
+) -> None:
+    """The entry live before a restart stays live after it, also when the newcomer that
+    repeats its id sorts first; without a note of what was live, the first path wins."""
+    faq, keep = tmp_path / "faq", tmp_path / "data" / "faq-last-good"
+    faq.mkdir()
+    (faq / "retour.nl.yaml").write_text(faq_text("levertijd", "Morgen in huis."))
+    running = FaqWatcher(faq, keep_dir=keep)
+    running.load()
+    (faq / "extra.nl.yaml").write_text(faq_text("levertijd", "Nooit."))
+    assert [e.answer for e in running.load().entries] == ["Morgen in huis."]
+    restarted = FaqWatcher(faq, keep_dir=keep).load()
+    assert [e.answer for e in restarted.entries] == ["Morgen in huis."]
+    (error,) = restarted.errors
+    assert error.path.endswith("extra.nl.yaml") and "already used at" in error.message
+    (keep / LIVE_IDS).unlink()
+    assert [e.answer for e in FaqWatcher(faq, keep_dir=keep).load().entries] == ["Nooit."]

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from loket.bot import admin_cli
 from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unknown_ids
-from loket.bot.faq import load_faq_dir
+from loket.bot.faq import faq_paths, load_faq_dir
 from loket.bot.matcher import Matcher
 from loket.bot.normalize import language_of_locale
 from loket.bot.settings import BotSettings
 from loket.bot.synonyms import CONCEPTS
+from loket.bot.watcher import FaqWatcher, kept_copies_dir
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -103,26 +104,49 @@ def bot_settings(args: argparse.Namespace) -> BotSettings:
     return load_command_settings(getattr(args, "config", None), store_must_exist=False).bot
 
 
-def _faq_dir(given: Path | None, args: argparse.Namespace) -> Path:
-    return given if given is not None else bot_settings(args).faq_dir
-
-
 def run_check(args: argparse.Namespace) -> int:
-    """`loket faq check [DIR|FILE]`: print every error as file:line: message; exit 1 on any."""
-    folder = _faq_dir(args.dir, args)
-    result = load_faq_dir(folder)
-    for error in result.errors:
+    """`loket faq check [DIR|FILE]`: print every error as file:line: message; exit 1 on any.
+
+    The server's own FAQ folder is checked as the server sees it: a broken file counts with
+    its last good version (kept beside the server's data), so an id a new file repeats from
+    it is reported too, and which of two files with one id stays is the one live now."""
+    folder, watcher = _checked_folder(args)
+    if watcher is None:
+        result = load_faq_dir(folder)
+        entries, errors, files = result.entries, result.errors, result.files
+    else:
+        snapshot = watcher.preview()
+        entries, errors, files = snapshot.entries, snapshot.errors, len(faq_paths(folder))
+    for error in errors:
         print(error)
-    if result.errors:
-        print(f"{len(result.errors)} error(s) in {folder}", file=sys.stderr)
+    for path in watcher.stand_ins if watcher is not None else ():
+        print(f"{path}: until it is fixed, the server answers with its last good version")
+    if errors:
+        print(f"{len(errors)} error(s) in {folder}", file=sys.stderr)
         return 1
-    languages = sorted({entry.language for entry in result.entries})
-    phrasings = sum(len(entry.questions) for entry in result.entries)
+    languages = sorted({entry.language for entry in entries})
+    phrasings = sum(len(entry.questions) for entry in entries)
     print(
-        f"{folder}: {result.files} file(s), {len(result.entries)} entries, "
+        f"{folder}: {files} file(s), {len(entries)} entries, "
         f"{phrasings} phrasings ({', '.join(languages) or 'no languages'}); no errors"
     )
     return 0
+
+
+def _checked_folder(args: argparse.Namespace) -> tuple[Path, FaqWatcher | None]:
+    """The folder `faq check` checks, and a watcher of it with the server's kept copies when
+    it is the FAQ folder of the configuration in use (none is read for a folder named
+    without --config and with no ./config.toml)."""
+    from loket.config import DEFAULT_CONFIG, load_command_settings
+
+    named = getattr(args, "config", None)
+    if args.dir is not None and named is None and not Path(DEFAULT_CONFIG).exists():
+        return args.dir, None
+    settings = load_command_settings(named, store_must_exist=False)
+    folder = args.dir if args.dir is not None else settings.bot.faq_dir
+    if not folder.is_dir() or folder.resolve() != settings.bot.faq_dir.resolve():
+        return folder, None
+    return folder, FaqWatcher(folder, keep_dir=kept_copies_dir(settings.server.data_dir))
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -22,6 +23,16 @@ from loket.bot.faq import (
 )
 
 logger = logging.getLogger(__name__)
+
+# In the folder of kept copies: which file each live id came from (JSON: id -> path), so a
+# restart keeps the entry that was live when a new file repeats its id.
+LIVE_IDS = "live-ids.json"
+
+
+def kept_copies_dir(data_dir: Path) -> Path:
+    """Where the server keeps the last good version of each FAQ file, beside its data."""
+    return data_dir / "faq-last-good"
+
 
 # Supervision: after a failure the watcher waits this long, doubling up to the cap.
 _FIRST_BACKOFF = 0.5
@@ -76,6 +87,9 @@ class FaqWatcher:
         # How often the watch wakes without changes; its first wake-up proves the folder is watched.
         self._poll_timeout_ms = poll_timeout_ms
         self._good: dict[str, FaqFile] = {}
+        # The broken files answered from a last good version, as of the last read.
+        self.stand_ins: tuple[str, ...] = ()
+        self._saved_live: dict[str, str] | None = None
         self._snapshot = FaqSnapshot((), (), 0)
         self._waiters: list[asyncio.Future[FaqSnapshot]] = []
         self.watching = asyncio.Event()
@@ -103,37 +117,100 @@ class FaqWatcher:
         """Read the folder in a worker thread, so a large FAQ never stalls the event loop."""
         return self._apply(*await asyncio.to_thread(self._read))
 
-    def _read(self) -> tuple[dict[str, FaqFile], tuple[FaqEntry, ...], tuple[FaqError, ...]]:
+    def preview(self) -> FaqSnapshot:
+        """What `load()` would make live now, with nothing written or published (for
+        `loket faq check`); `stand_ins` then names the broken files answered from a kept
+        version."""
+        _, entries, errors = self._read(keeping=False)
+        return FaqSnapshot(entries, errors, 0)
+
+    def _read(
+        self, *, keeping: bool = True
+    ) -> tuple[dict[str, FaqFile], tuple[FaqEntry, ...], tuple[FaqError, ...]]:
         """Good file versions, live entries and errors of the folder now. Changes nothing in
-        memory; a good file's text is kept in `keep_dir`."""
+        memory; with `keeping`, a good file's text is kept in `keep_dir`."""
         if not self.faq_dir.is_dir():
+            self.stand_ins = ()
             return {}, (), (FaqError(str(self.faq_dir), 0, "no such folder"),)
         paths = faq_paths(self.faq_dir)
-        self._forget_kept(paths)
+        if keeping:
+            self._forget_kept(paths)
         read = [(path, *read_faq_file_text(path)) for path in paths]
         current = [file for _, file, _ in read]
         # Only files on disk now are kept: a deleted file takes its entries with it.
         good: dict[str, FaqFile] = {}
+        stand_ins: list[str] = []
         for path, file, text in read:
             if file.ok:
                 good[file.path] = file
-                if text is not None:
+                if text is not None and keeping:
                     self._keep(path, text)
             elif file.path in self._good:
                 good[file.path] = self._good[file.path]
-                logger.warning("FAQ file %s is broken; its last good version stays live", file.path)
+                stand_ins.append(file.path)
+                if keeping:
+                    logger.warning(
+                        "FAQ file %s is broken; its last good version stays live", file.path
+                    )
             else:
                 kept = self._kept(path, file.path)
                 if kept is not None:
                     good[file.path] = kept
-                    logger.warning(
-                        "FAQ file %s is broken; its last good version (kept from before) is live",
-                        file.path,
-                    )
-        # A repeated id keeps the entry that is live now (not a newcomer's).
-        live = {entry.id: entry.source for entry in self._snapshot.entries}
+                    stand_ins.append(file.path)
+                    if keeping:
+                        logger.warning(
+                            "FAQ file %s is broken; its last good version (kept from before)"
+                            " is live",
+                            file.path,
+                        )
+        self.stand_ins = tuple(stand_ins)
+        # A repeated id keeps the entry that is live now (not a newcomer's); at start-up,
+        # the one that was live when the server last read the folder.
+        live = (
+            {entry.id: entry.source for entry in self._snapshot.entries}
+            if self._snapshot.generation
+            else self._live_before()
+        )
         merged = merge_faq_files([good[path] for path in sorted(good)], current, live)
         return good, merged.entries, merged.errors
+
+    def _live_before(self) -> dict[str, str] | None:
+        """Which file each id came from when the folder was last read (by any start)."""
+        if self.keep_dir is None:
+            return None
+        try:
+            saved = json.loads((self.keep_dir / LIVE_IDS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(saved, dict):
+            return None
+        folder = str(self.faq_dir)
+        return {
+            key: os.path.join(folder, value)
+            for key, value in saved.items()
+            if isinstance(key, str) and isinstance(value, str)
+        }
+
+    def _save_live(self, entries: tuple[FaqEntry, ...]) -> None:
+        """Note which file each live id comes from (paths within the FAQ folder)."""
+        if self.keep_dir is None:
+            return
+        folder = str(self.faq_dir)
+        live = {
+            entry.id: os.path.relpath(entry.source, folder)
+            for entry in entries
+            if entry.source.startswith(folder + os.sep)
+        }
+        if live == self._saved_live:
+            return
+        try:
+            self.keep_dir.mkdir(parents=True, exist_ok=True)
+            partial = self.keep_dir / (LIVE_IDS + ".partial")
+            partial.write_text(json.dumps(live, sort_keys=True), encoding="utf-8")
+            partial.replace(self.keep_dir / LIVE_IDS)
+            self._saved_live = live
+        except OSError as exc:
+            logger.warning("cannot note which FAQ file each id comes from: %s", exc)
 
     def _kept_path(self, path: Path) -> Path | None:
         if self.keep_dir is None or not path.is_relative_to(self.faq_dir):
@@ -160,7 +237,7 @@ class FaqWatcher:
         broken, must not bring its withdrawn answers back."""
         if self.keep_dir is None or not self.keep_dir.is_dir():
             return
-        wanted = {self._kept_path(path) for path in paths}
+        wanted = {self._kept_path(path) for path in paths} | {self.keep_dir / LIVE_IDS}
         for kept in self.keep_dir.rglob("*"):
             if kept.is_file() and kept not in wanted:
                 try:
@@ -186,6 +263,7 @@ class FaqWatcher:
             logger.warning("%s", error)
         self._good = good
         self._snapshot = FaqSnapshot(entries, errors, self._snapshot.generation + 1)
+        self._save_live(entries)
         if self._on_reload is not None:
             self._on_reload(self._snapshot)
         waiters, self._waiters = self._waiters, []
