@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from loket.auth import customer_signature
 from loket.store import MessageRecord
 from tests.conftest import AGENT_PASSWORD
@@ -160,6 +162,10 @@ async def test_a_faq_answer_given_by_an_agent_teaches_that_entry_a_new_phrasing(
         entry = next(e for e in bot.matcher.entries if e.id == "cadeaubon")
         assert entry.questions[-1] == question
         assert not any(e.id.startswith("learned:") for e in bot.matcher.entries)
+    # The export makes no second entry with that answer: it names the phrasing to add.
+    code, exported, said = await run_loket(config_path, "learned", "export")
+    assert code == 1 and exported == ""
+    assert f"entry 'cadeaubon' gives this answer; add as its phrasings: {question!r}" in said
 
 
 async def test_learned_pairs_with_one_answer_are_one_entry(config_path: Path) -> None:
@@ -186,6 +192,16 @@ async def test_learned_pairs_with_one_answer_are_one_entry(config_path: Path) ->
             reply = await _bot_reply(live.url, question)
             assert reply["meta"]["entry_id"] == f"learned:{first['learned']['id']}"
             assert reply["text"] == answer
+    # The export writes them as the bot answers from them: one entry with both questions.
+    code, exported, _ = await run_loket(config_path, "learned", "export")
+    assert code == 0
+    assert yaml.safe_load(exported)["entries"] == [
+        {
+            "id": f"learned-{first['learned']['id']}",
+            "questions": [first_question, second_question],
+            "answer": answer,
+        }
+    ]
 
 
 async def test_unhelpful_answers_and_unknown_questions_are_kept_for_admins(

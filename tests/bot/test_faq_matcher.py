@@ -60,6 +60,22 @@ def test_typos_case_and_punctuation_do_not_matter(matcher: Matcher) -> None:
     assert result.outcome == "answer"
 
 
+def test_a_short_word_with_two_letters_swapped_is_a_typo_another_letter_is_not() -> None:
+    """ "tiem" is "time" typed fast; "ship" is no typo of "shop" (nor "card" of "cart")."""
+    shop = Matcher.build(
+        [
+            entry("delivery-time", "en", "What is the delivery time?"),
+            entry("store", "en", "Do you have a shop in Leeds?", tags=("shop",)),
+            entry("basket", "en", "Can I save my cart?"),
+        ],
+        BotSettings(),
+    )
+    found = shop.match("delivry tiem", "en")
+    assert (found.outcome, found.entry and found.entry.id) == ("answer", "delivery-time")
+    for question in ("ship", "card"):
+        assert shop.match(question, "en").outcome == "unknown", question
+
+
 def test_dutch_compounds_match_split_or_joined(matcher: Matcher) -> None:
     """ "retour label" and "retourlabel" are the same thing."""
     for text in ("retour label kwijt", "retourlabel kwijt"):

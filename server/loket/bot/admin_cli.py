@@ -11,7 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from loket.bot.faq import load_faq_dir
+from loket.bot.learned import with_learned
 from loket.bot.learning import (
+    as_entry,
     group_similar,
     newest_per_question,
     other_wordings,
@@ -113,6 +116,18 @@ def run_learned_review(args: argparse.Namespace) -> int:
 
 
 def run_learned_export(args: argparse.Namespace) -> int:
+    """`loket learned export`: the approved answers as one FAQ file, one entry per answer,
+    as the bot answers from them. A pair that gives the answer of an entry in the FAQ
+    folder (other than the file written) is a phrasing that entry lacks, not an entry of
+    its own: that is said on stderr instead."""
+    settings = load_command_settings(getattr(args, "config", None), store_must_exist=True)
+    written = args.out.resolve() if args.out is not None else None
+    faq = [
+        entry
+        for entry in load_faq_dir(settings.bot.faq_dir).entries
+        if Path(entry.source).resolve() != written
+    ]
+
     async def work(store: Store) -> int:
         records = [
             r
@@ -133,12 +148,32 @@ def run_learned_export(args: argparse.Namespace) -> int:
             )
             return 2
         language = args.language or languages[0]
+        entries = with_learned(faq, [as_entry(record) for record in records])
+        for before, after in zip(faq, entries, strict=False):
+            extra = after.questions[len(before.questions) :]
+            if extra:
+                print(
+                    f"{before.source}:{before.line}: entry {before.id!r} gives this answer;"
+                    f" add as its phrasings: {', '.join(repr(text) for text in extra)}",
+                    file=sys.stderr,
+                )
+        learned = entries[len(faq) :]
+        if not learned:
+            print(
+                "loket: every approved answer is the answer of a FAQ entry: nothing written",
+                file=sys.stderr,
+            )
+            return 1
         document = {
             "language": language,
             "topic": "learned",
             "entries": [
-                {"id": f"learned-{r.id}", "questions": [r.question], "answer": r.answer}
-                for r in records
+                {
+                    "id": entry.id.replace("learned:", "learned-"),
+                    "questions": list(entry.questions),
+                    "answer": entry.answer,
+                }
+                for entry in learned
             ],
         }
         text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
@@ -146,10 +181,10 @@ def run_learned_export(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         else:
             args.out.write_text(text, encoding="utf-8")
-            print(f"wrote {len(records)} answers to {args.out}")
+            print(f"wrote {len(learned)} answers to {args.out}")
         return 0
 
-    return _run(args, work)
+    return run_with_store(settings.store_path, work)
 
 
 # A missed question is printed on one line of at most this many characters.

@@ -6,7 +6,8 @@ How a question is scored against an entry (per language, over normalised stems):
   in the FAQ and in the question alike: "cancelen" and "annuleren" are both "~cancel".
 - Each word of the question is matched to the FAQ's vocabulary: exactly, by a shared
   beginning of at least five letters ("retour" and "retourneren"), or with a typo
-  (rapidfuzz OSA distance 1, or 2 in long words); a concept is also found by a typo in
+  (rapidfuzz OSA distance 1, or 2 in long words; in four-letter words only two letters
+  swapped); a concept is also found by a typo in
   any of its words. Dutch compounds are split into known parts ("retourlabel" is
   "retour label") and split words are joined back.
 - A word the FAQ lacks in Dutch or German also finds compounds with the same head:
@@ -90,6 +91,8 @@ _MIN_MODIFIER = 3
 # Typos are only assumed in words this long (short words differ in one letter by design).
 _MIN_TYPO_LENGTH = 5
 _LONG_WORD_FOR_TWO_TYPOS = 9
+# Words this long are taken for a typo only when two neighbouring letters are swapped.
+_SWAPPED_LENGTH = _MIN_TYPO_LENGTH - 1
 _MAX_EXPANSIONS = 8
 # Compound parts must be this long, so "hoe" + "veel" is never a compound; the tail may
 # be shorter ("cadeau" + "bon").
@@ -405,6 +408,12 @@ class _LanguageIndex:
                 ):
                     if distance > 0:
                         add(word, _TYPO_SIMILARITY[int(distance)])
+        elif term not in self.term_ids and not is_concept(term) and len(term) == _SWAPPED_LENGTH:
+            # A short word only by two letters swapped ("tiem", "sohp"): one letter more,
+            # less or other is often another word ("ship", "shop"), a swap rarely is.
+            for word in self._by_length.get(len(term), ()):
+                if sorted(word) == sorted(term) and OSA.distance(term, word) == 1:
+                    add(word, _TYPO_SIMILARITY[1])
         if not found:
             return _Term(self.unknown_weight, ())
         matches = sorted(found.items(), key=lambda item: (-item[1], -self.idf[item[0]]))
