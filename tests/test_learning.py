@@ -238,6 +238,34 @@ async def test_unhelpful_answers_and_unknown_questions_are_kept_for_admins(
     assert max(len(line) for line in lines) <= 240, misses
 
 
+async def test_not_helpful_while_an_agent_has_the_chat_offers_nothing_more(
+    config_path: Path,
+) -> None:
+    """An earlier bot answer marked not helpful once an agent has the conversation offers
+    neither a person nor the form (the agent is there); the miss is kept all the same."""
+    async with (
+        running(config_path) as live,
+        shopper(live.url, auth={"locale": "nl"}) as (widget, inbox),
+    ):
+        sent = await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Hoe lang duurt de levering?"},
+        )
+        answer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        await _takes_and_replies(
+            live.url, ref, "Ik kijk even met je mee, wat is je ordernummer?", reusable=False
+        )
+        feedback = await call(
+            widget, "/shopper", "feedback", {"seq": answer["seq"], "helpful": False}
+        )
+        assert feedback["offer"] is None
+    _, misses, _ = await run_loket(config_path, "faq", "misses")
+    assert "Hoe lang duurt de levering?" in misses and "unhelpful" in misses
+
+
 async def test_shopper_rates_a_conversation_after_the_agent_closed_it(config_path: Path) -> None:
     """A rating of 1 to 5 with a comment is accepted after an agent had the conversation."""
     async with running(config_path) as live:

@@ -284,7 +284,10 @@ class ShopperNamespace(LoketNamespace):
         )
         offer = None
         if not payload.helpful:
-            offer = "person" if services.conversations.people_available() else "leave_question"
+            # With an agent (or waiting for one), the next step is theirs: nothing to offer.
+            if conversation.state in (State.BOT, State.CLOSED):
+                people = services.conversations.people_available()
+                offer = "person" if people else "leave_question"
             asked = await services.store.message(conversation.id, int(meta.get("question_seq", 0)))
             if first and asked is not None and services.bot is not None:
                 await services.bot.record_miss(
