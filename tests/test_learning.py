@@ -267,7 +267,8 @@ async def test_not_helpful_while_an_agent_has_the_chat_offers_nothing_more(
 
 
 async def test_shopper_rates_a_conversation_after_the_agent_closed_it(config_path: Path) -> None:
-    """A rating of 1 to 5 with a comment is accepted after an agent had the conversation."""
+    """A rating of 1 to 5 with a comment is accepted after an agent had the conversation,
+    once: a second rating (another tab) is a duplicate, and the first one stays."""
     async with running(config_path) as live:
         token = await login(live.url, "anna", AGENT_PASSWORD)
         async with agent(live.url, token) as (desk, _), shopper(live.url) as (widget, _):
@@ -280,7 +281,14 @@ async def test_shopper_rates_a_conversation_after_the_agent_closed_it(config_pat
             assert (await call(widget, "/shopper", "rate", {"rating": 6}))["error"][
                 "code"
             ] == "invalid_payload"
-            assert (await call(widget, "/shopper", "rate", {"rating": 4, "comment": "Snel!"}))["ok"]
+            first = await call(widget, "/shopper", "rate", {"rating": 4, "comment": "Snel!"})
+            assert (first["ok"], first["duplicate"]) == (True, False)
+            again = await call(widget, "/shopper", "rate", {"rating": 1})
+            assert (again["ok"], again["duplicate"]) == (True, True)
+    database = sqlite3.connect(config_path.parent / "data" / "loket.db")
+    kept = database.execute("SELECT rating, comment FROM ratings").fetchall()
+    database.close()
+    assert kept == [(4, "Snel!")]
 
 
 async def test_after_a_restart_the_question_is_read_back_from_the_store(

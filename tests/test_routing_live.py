@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.conftest import AGENT_PASSWORD
@@ -180,6 +181,29 @@ async def test_disconnected_agent_requeued_after_grace_not_on_quick_reconnect(
         # Gone for good: after the grace period the conversation goes to someone else.
         async with agent(server.url, bram) as _:
             clock.advance(31)
+            await server.services.conversations.tick()
+            moved = await widget_inbox.wait_for(
+                "conversation", lambda c: c["agent"] and c["agent"]["name"] == "bram"
+            )
+            assert moved["state"] == "assigned"
+
+
+async def test_an_agent_who_logs_out_is_gone_at_once_not_after_the_grace(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Logging out is no lost connection: the agent's conversation goes to a colleague at
+    the next tick, with no time passing (a lost connection keeps it for the grace)."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with shopper(server.url) as (widget, widget_inbox), agent(server.url, anna):
+        sent = await _say(widget, "hallo")
+        assert sent["conversation"]["agent"]["name"] == "anna"
+        async with aiohttp.ClientSession() as http:
+            headers = {"Authorization": f"Bearer {anna}"}
+            async with http.post(f"{server.url}/api/logout", headers=headers) as response:
+                assert response.status == 200
+        async with agent(server.url, bram):
             await server.services.conversations.tick()
             moved = await widget_inbox.wait_for(
                 "conversation", lambda c: c["agent"] and c["agent"]["name"] == "bram"
@@ -847,7 +871,8 @@ async def test_when_the_last_agent_leaves_nobody_waits_for_no_one(
     live: tuple[RunningServer, FakeClock],
 ) -> None:
     """The last agent's console goes away: within the grace period nothing changes; after
-    it, their shopper and the queue go to the bot, each told why and offered the form."""
+    it, their shopper and the queue go to the bot, each told why and offered the form with
+    their question in it; the bot answers the question only the agent had been asked."""
     server, clock = live
     anna = await login(server.url, "anna", AGENT_PASSWORD)
     async with (
@@ -855,8 +880,10 @@ async def test_when_the_last_agent_leaves_nobody_waits_for_no_one(
         shopper(server.url) as (waiting, waiting_inbox),
     ):
         async with agent(server.url, anna) as _:
-            assert (await _say(served, "eerst"))["conversation"]["state"] == "assigned"
-            assert (await _say(waiting, "tweede"))["conversation"]["state"] == "queued"
+            first = await _say(served, "Kan ik met iDEAL betalen?")
+            assert first["conversation"]["state"] == "assigned"
+            second = await _say(waiting, "tweede")
+            assert second["conversation"]["state"] == "queued"
         clock.advance(10)  # a reload would be back by now
         await server.services.conversations.tick()
         assert (await call(waiting, "/shopper", "sync"))["conversation"]["state"] == "queued"
@@ -864,8 +891,14 @@ async def test_when_the_last_agent_leaves_nobody_waits_for_no_one(
         await server.services.conversations.tick()
         cut = await served_inbox.wait_for("message", lambda m: m["author"] == "system")
         assert "onderbroken" in cut["text"] and cut["meta"]["offer"] == "leave_question"
+        assert cut["meta"]["question_seq"] == first["message"]["seq"]
+        answer = await served_inbox.wait_for("message", lambda m: m["author"] == "bot")
+        assert answer["meta"]["kind"] == "answer"
+        assert answer["meta"]["question_seq"] == first["message"]["seq"]
         left = await waiting_inbox.wait_for("message", lambda m: m["author"] == "system")
         assert "geen collega meer" in left["text"] and left["meta"]["offer"] == "leave_question"
+        # The bot saw this one while it waited: the form holds it, the bot says no more.
+        assert left["meta"]["question_seq"] == second["message"]["seq"]
         for widget in (served, waiting):
             assert (await call(widget, "/shopper", "sync"))["conversation"]["state"] == "bot"
 

@@ -106,6 +106,20 @@ def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
     return waiting
 
 
+def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:
+    """The shopper's last message among a conversation's `recent` ones (oldest first) that
+    is still open: no bot answer answers it, and no agent reply or system message (a
+    notice, a left question's receipt) came after it. What a form offered now should hold."""
+    answered = {seq for seq in map(bot_answered, recent) if seq is not None}
+    found = None
+    for message in recent:
+        if message.author in ("agent", "system"):
+            found = None
+        elif message.author == "shopper":
+            found = message if message.seq not in answered else None
+    return found
+
+
 def still_asked(asked: Sequence[tuple[int, str]], answered: Collection[int]) -> list[str]:
     """The texts of the shopper's messages `asked` ((seq, text), oldest first) that an
     agent's reply answers: without those the bot answered (seqs in `answered`) and the
@@ -863,6 +877,11 @@ class Conversations:
         # Their conversations stay theirs for the grace period (see tick).
         self._presence.disconnected(agent_id, self._clock())
 
+    def agent_left(self, agent_id: int) -> None:
+        """The agent's session ended on purpose (logged out, disabled, a new password): with
+        no console left, their conversations go on at the next tick, without the grace."""
+        self._presence.left(agent_id)
+
     async def set_agent_status(self, agent_id: int, status: Status) -> None:
         self._presence.set_status(agent_id, status)
         await self._settle([], refill=True, places_changed=True)
@@ -1164,17 +1183,29 @@ class Conversations:
         await self._settle(changes, refill=bool(gone), places_changed=bool(gone))
         await self._announce_availability()
         for conversation, key in notices:
-            text = say(
-                key, conversation.locale, availability=self.availability(conversation.locale).text
-            )
-            await self.post(
-                conversation,
-                "system",
-                f"notice:{key}:{now_ms}",
-                text,
-                meta={"kind": "notice", "offer": "leave_question"},
-            )
+            await self._hand_to_bot(conversation, key, now_ms)
         self._forget_idle(now_ms)
+
+    async def _hand_to_bot(self, conversation: Conversation, key: str, now_ms: int) -> None:
+        """Tell a shopper the bot has their conversation now (notice `key`), offering the
+        form with their open question in it; and let the bot answer what only an agent was
+        asked (a question sent while the conversation was assigned)."""
+        recent = await self._store.messages_after(
+            conversation.id,
+            max(0, conversation.last_seq - UNANSWERED_LOOKBACK),
+            UNANSWERED_LOOKBACK,
+        )
+        meta: dict[str, Any] = {"kind": "notice", "offer": "leave_question"}
+        question = open_question(recent)
+        if question is not None:
+            meta["question_seq"] = question.seq
+        text = say(
+            key, conversation.locale, availability=self.availability(conversation.locale).text
+        )
+        await self.post(conversation, "system", f"notice:{key}:{now_ms}", text, meta=meta)
+        pending = unanswered(recent)
+        if pending:
+            self._after_shopper_message(conversation, pending[-1])
 
     def _bot_quiet_ms(self) -> int:
         return int(self._routing.bot_idle_close_minutes * 60_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,13 @@ class Presence:
         known.connections = max(0, known.connections - 1)
         if known.connections == 0:
             known.disconnected_at = now
+
+    def left(self, agent_id: int) -> None:
+        """The agent logged out (or was disabled): with no connection left, they are gone
+        at once, not after the grace period a lost connection gets."""
+        known = self._agents.get(agent_id)
+        if known is not None and known.connections == 0:
+            known.disconnected_at = -math.inf
 
     def set_status(self, agent_id: int, status: Status) -> None:
         known = self._agents.get(agent_id)

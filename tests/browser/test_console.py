@@ -480,3 +480,16 @@ async def test_opening_a_long_conversation_shows_the_newest_message(
         await expect(page.locator(".messages .msg.shopper")).to_have_count(15)
         await expect(page.locator(".messages .msg.shopper").last).to_be_in_viewport()
     assert errors == []
+
+
+async def test_the_console_and_demo_pages_bring_their_own_icon(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """Each page names its icon (inline), so a browser asks for no /favicon.ico, which
+    Loket does not serve (a 404 in the browser's log on every load)."""
+    page = await context.new_page()
+    for path in ("/console/", "/demo/", "/demo/checkout.html"):
+        await page.goto(f"{server.url}{path}")
+        icon = page.locator('link[rel="icon"]')
+        await expect(icon).to_have_count(1)
+        assert (await icon.get_attribute("href") or "").startswith("data:image/svg+xml,")

@@ -132,7 +132,8 @@ async def test_unhelpful_answer_offers_more_help(
 async def test_queue_place_then_agent_then_rating(
     server_with: ServerWith, context: BrowserContext, page_errors: list[str]
 ) -> None:
-    """With the only agent full a shopper sees their place; then she helps, closes, is rated."""
+    """With the only agent full a shopper sees their place; then she helps, closes, is rated,
+    once: the form goes from the shopper's other tab as well."""
     server = server_with(CAPACITY_ONE)
     token = await login(server.url, "anna", PASSWORD)
     async with agent(server.url, token) as (desk, inbox), shopper(server.url) as (first, _):
@@ -159,6 +160,9 @@ async def test_queue_place_then_agent_then_rating(
         # Anna has room again and gets the waiting shopper.
         await expect(page.locator(".state")).to_have_text("anna helpt je")
         await expect(page.locator(".detail")).to_be_hidden()
+        other_tab = await open_shop(context, server, page_errors)
+        await other_tab.locator(".launcher").click()
+        await expect(other_tab.locator(".state")).to_have_text("anna helpt je")
         first_id = busy["conversation"]["id"]
         waiting = await inbox.wait_for(
             "conversation", lambda c: c["state"] == "assigned" and c["id"] != first_id
@@ -168,6 +172,7 @@ async def test_queue_place_then_agent_then_rating(
 
         rate = page.locator("form.rate")
         await expect(rate).to_be_visible()
+        await expect(other_tab.locator("form.rate")).to_be_visible()
         await rate.get_by_role("button", name="Beoordeling versturen").click()
         await expect(rate.locator(".error")).to_have_text("Kies eerst 1 tot 5 sterren.")
         await rate.get_by_role("button", name="4 sterren").click()
@@ -179,6 +184,7 @@ async def test_queue_place_then_agent_then_rating(
         await rate.get_by_role("button", name="Beoordeling versturen").click()
         await expect(page.locator(".thanks")).to_have_text("Bedankt voor je beoordeling!")
         await expect(rate).to_be_hidden()
+        await expect(other_tab.locator("form.rate")).to_be_hidden()
         # Once per conversation: a reload does not ask again.
         await page.reload()
         await expect(page.locator(".state")).to_contain_text("gesloten")

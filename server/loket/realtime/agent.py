@@ -96,10 +96,19 @@ def session_room(token: str) -> str:
 
 
 async def end_session(sio: socketio.AsyncServer, token: str) -> None:
-    """Disconnect every /agent connection of a session that was logged out."""
+    """Disconnect every /agent connection of a session that was logged out (or no longer
+    holds); its agent, with no other console open, is gone at once (see `agent_left`)."""
     room = session_room(token)
+    namespace = sio.namespace_handlers[AGENT_NS]
+    assert isinstance(namespace, AgentNamespace)
+    left: set[int] = set()
     for sid, _ in list(sio.manager.get_participants(AGENT_NS, room)):
+        client = namespace.client_now(sid)
+        if client is not None:
+            left.add(client.agent_id)
         await sio.disconnect(sid, namespace=AGENT_NS)
+    for agent_id in left:
+        namespace.services.conversations.agent_left(agent_id)
 
 
 def _same_origin(origin: str, environ: dict[str, Any]) -> bool:

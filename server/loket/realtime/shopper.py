@@ -302,14 +302,14 @@ class ShopperNamespace(LoketNamespace):
             raise LoketError("not_rateable", "Only a conversation with an agent can be rated.")
         if conversation.state is not State.CLOSED:
             raise LoketError("still_open", "A conversation can be rated once it is closed.")
-        await self.services.store.add_rating(
+        first = await self.services.store.add_rating(
             conversation.id,
             conversation.agent_id,
             payload.rating,
             payload.comment,
             int(self.services.clock() * 1000),
         )
-        return {}
+        return {"duplicate": not first}
 
     async def on_handoff_event(
         self, sid: str, client: ShopperClient, payload: Any

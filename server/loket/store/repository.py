@@ -826,14 +826,19 @@ class Store:
         rating: int,
         comment: str | None,
         now: int,
-    ) -> None:
-        await self._execute(
-            "INSERT INTO ratings (conversation_id, agent_id, rating, comment, created_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET"
-            " rating = excluded.rating, comment = excluded.comment,"
-            " created_at = excluded.created_at",
-            (conversation_id, agent_id, rating, comment, now),
-        )
+    ) -> bool:
+        """Keep a conversation's rating; False when it has one already (which stays: a
+        conversation is rated once, also from a second tab)."""
+
+        async def op(conn: WriteConnection) -> bool:
+            cursor = await conn.execute(
+                "INSERT INTO ratings (conversation_id, agent_id, rating, comment, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO NOTHING",
+                (conversation_id, agent_id, rating, comment, now),
+            )
+            return cursor.rowcount == 1
+
+        return await self.db.write(op)
 
     async def conversation_figures(self, since: int) -> list[sqlite3.Row]:
         """Per conversation started since `since`: when it started, the first shopper and

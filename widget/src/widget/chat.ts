@@ -199,6 +199,11 @@ export class Chat {
     if (this.session.get(OPEN_KEY)) this.ui.open(false);
     if (returning || this.customer) this.connect();
     document.addEventListener("visibilitychange", () => this.markRead());
+    // Rated in another tab: the form goes here too (a conversation is rated once).
+    window.addEventListener("storage", (e) => {
+      const id = this.conversation?.id;
+      if (e.key === RATED_KEY && id !== undefined && this.rated().includes(id)) this.ui.showRating(false);
+    });
     const cached = this.local.getJSON<{ at: number; locale: Locale; rules: Invitation[] }>(INVITATIONS_KEY);
     const locale = this.locale ?? pageLocale();
     if (cached && Array.isArray(cached.rules) && cached.locale === locale && Date.now() - cached.at < INVITATIONS_FRESH) {
