@@ -62,6 +62,16 @@ async def anna_and_bram(url: str) -> AsyncIterator[None]:
         yield
 
 
+@contextlib.asynccontextmanager
+async def anna_with_a_shopper(url: str) -> AsyncIterator[tuple[Any, Any, Any, dict[str, int]]]:
+    """anna online and given a shopper's conversation: her console, the shopper's widget and
+    inbox, and the conversation's reference."""
+    anna = await login(url, "anna", AGENT_PASSWORD)
+    async with agent(url, anna) as (desk, _), shopper(url) as (widget, widget_inbox):
+        sent = await _say(widget, "retour")
+        yield desk, widget, widget_inbox, {"conversation_id": sent["conversation"]["id"]}
+
+
 async def _say(widget: object, text: str) -> dict:  # type: ignore[type-arg]
     return await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": text})  # type: ignore[arg-type]
 
@@ -365,30 +375,48 @@ async def test_transfer_to_another_agent_or_back_to_the_queue(
 ) -> None:
     """An agent hands a conversation to a colleague with a note, who hands it back to the queue."""
     server, _ = live
-    anna = await login(server.url, "anna", AGENT_PASSWORD)
     bram = await login(server.url, "bram", AGENT_PASSWORD)
-    async with agent(server.url, anna) as (a, _), shopper(server.url) as (widget, widget_inbox):
-        sent = await _say(widget, "retour")
-        ref = {"conversation_id": sent["conversation"]["id"]}
-        async with agent(server.url, bram) as (b, b_inbox):
-            bram_id = (await call(b, "/agent", "sync"))["agent"]["id"]
-            offline = await call(a, "/agent", "transfer", {**ref, "to_agent_id": 999})
-            assert offline["error"]["code"] == "agent_unavailable"
-            moved = await call(
-                a, "/agent", "transfer", {**ref, "to_agent_id": bram_id, "note": "Wil ruilen"}
+    async with (
+        anna_with_a_shopper(server.url) as (a, _, widget_inbox, ref),
+        agent(server.url, bram) as (b, b_inbox),
+    ):
+        bram_id = (await call(b, "/agent", "sync"))["agent"]["id"]
+        offline = await call(a, "/agent", "transfer", {**ref, "to_agent_id": 999})
+        assert offline["error"]["code"] == "agent_unavailable"
+        moved = await call(
+            a, "/agent", "transfer", {**ref, "to_agent_id": bram_id, "note": "Wil ruilen"}
+        )
+        assert moved["conversation"]["agent"]["name"] == "bram"
+        seen = await b_inbox.wait_for("conversation", lambda c: c["note"] == "Wil ruilen")
+        assert seen["agent"]["id"] == bram_id
+        await widget_inbox.wait_for("conversation", lambda c: c["agent"]["name"] == "bram")
+        # Bram hands it back to the queue; anna has room again, so it goes to her.
+        back = await call(b, "/agent", "transfer", {**ref, "to_agent_id": None})
+        assert back["ok"]
+        final = await widget_inbox.wait_for(
+            "conversation",
+            lambda c: c["agent"] and c["agent"]["name"] == "anna" and c["state"] == "assigned",
+        )
+        assert final["id"] == ref["conversation_id"]
+
+
+async def test_no_wait_is_estimated_while_every_agent_online_passed_the_chat_over(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The only agent online hands a conversation back to the queue: she is passed over for
+    it, so its place comes without a wait (none can be told); a colleague coming online
+    takes it."""
+    server, _ = live
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with anna_with_a_shopper(server.url) as (a, widget, widget_inbox, ref):
+        assert (await call(a, "/agent", "transfer", {**ref, "to_agent_id": None}))["ok"]
+        place = await widget_inbox.wait_for("queue", lambda q: q["position"] == 1)
+        assert place["wait_seconds"] is None
+        assert (await call(widget, "/shopper", "sync"))["queue"]["wait_seconds"] is None
+        async with agent(server.url, bram):
+            await widget_inbox.wait_for(
+                "conversation", lambda c: c["agent"] and c["agent"]["name"] == "bram"
             )
-            assert moved["conversation"]["agent"]["name"] == "bram"
-            seen = await b_inbox.wait_for("conversation", lambda c: c["note"] == "Wil ruilen")
-            assert seen["agent"]["id"] == bram_id
-            await widget_inbox.wait_for("conversation", lambda c: c["agent"]["name"] == "bram")
-            # Bram hands it back to the queue; anna has room again, so it goes to her.
-            back = await call(b, "/agent", "transfer", {**ref, "to_agent_id": None})
-            assert back["ok"]
-            final = await widget_inbox.wait_for(
-                "conversation",
-                lambda c: c["agent"] and c["agent"]["name"] == "anna" and c["state"] == "assigned",
-            )
-            assert final["id"] == ref["conversation_id"]
 
 
 async def test_no_transfer_to_an_agent_who_is_away(live: tuple[RunningServer, FakeClock]) -> None:

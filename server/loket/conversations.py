@@ -264,7 +264,8 @@ class QueuePlace:
 
     conversation: Conversation
     position: int
-    wait_seconds: float
+    # None when every agent online has passed this conversation over.
+    wait_seconds: float | None
 
 
 # Answers a shopper's message while no agent has the conversation (the bot plugs in here).
@@ -508,12 +509,22 @@ class Conversations:
         if not waiting:
             return []
         # What the agents online can hold at once: each one's own capacity.
-        room = sum(a.capacity for a in self._agent_states() if a.status == "online")
+        online = [a for a in self._agent_states() if a.status == "online"]
+        room = sum(a.capacity for a in online)
         handling = list(self._handling)
         places = []
         for position, conversation in enumerate(waiting, start=1):
-            wait = estimate_wait(position, handling, room, self._routing.default_handling_seconds)
-            places.append(QueuePlace(conversation, position, round(wait)))
+            # Agents who passed this conversation over are not given it: without anyone
+            # else online, nobody can say when someone will take it.
+            mine = room - sum(a.capacity for a in online if a.agent_id in conversation.excluded)
+            wait = (
+                round(
+                    estimate_wait(position, handling, mine, self._routing.default_handling_seconds)
+                )
+                if mine > 0 or not online
+                else None
+            )
+            places.append(QueuePlace(conversation, position, wait))
         return places
 
     def queue_place(self, conversation: Conversation) -> QueuePlace | None:

@@ -109,14 +109,19 @@ async def test_context_summary_closed_today_and_keys(server: ServerProcess, cont
         await page.keyboard.press("Alt+ArrowUp")
         await expect(page.locator("#conv-title")).to_have_text("Sanne")
 
-        # Close asks for an optional summary first; Cancel leaves the conversation open.
+        # Close asks for an optional summary first; Cancel (or Escape) leaves the
+        # conversation open, and the summary typed is still there at the next try.
         await page.locator("button.close-conv").click()
         await expect(page.locator("#close-summary")).to_be_focused()
+        await page.locator("#close-summary").fill(SUMMARY)
         await page.locator(".close-form button.secondary").click()
         await expect(page.locator(".close-form")).to_be_hidden()
         await expect(page.locator(".facts .state")).to_have_text("assigned to you")
         await page.locator("button.close-conv").click()
-        await page.locator("#close-summary").fill(SUMMARY)
+        await page.locator("#close-summary").press("Escape")
+        await expect(page.locator(".close-form")).to_be_hidden()
+        await page.locator("button.close-conv").click()
+        await expect(page.locator("#close-summary")).to_have_value(SUMMARY)
         await page.locator(".close-form button.close-confirm").click()
         await expect(page.locator(".facts .state")).to_have_text("closed")
         await inbox.wait_for("conversation", lambda c: c["state"] == "closed")

@@ -518,7 +518,7 @@ export class ConsoleApp {
     const c = id === null ? undefined : this.find(id);
     this.selected = c ?? null;
     this.earlier = [];
-    this.hideClose();
+    this.hideClose(true);
     this.ws.messages.textContent = "";
     this.ws.notice.textContent = "";
     this.timeline = null;
@@ -834,10 +834,12 @@ export class ConsoleApp {
     ws.closeSummary.focus();
   }
 
-  private hideClose(): void {
+  /** Folds the close form away; the summary typed stays for the next try unless `clear`
+   * (another conversation shown, or this one closed). */
+  private hideClose(clear = false): void {
     this.ws.closeForm.hidden = true;
     this.ws.close.setAttribute("aria-expanded", "false");
-    this.ws.closeSummary.value = "";
+    if (clear) this.ws.closeSummary.value = "";
   }
 
   private async closeConversation(): Promise<void> {
@@ -849,7 +851,7 @@ export class ConsoleApp {
     this.ws.close.disabled = true;
     const ack = await this.request<{ conversation: Conversation }>("close", payload);
     if (ack) {
-      this.hideClose();
+      this.hideClose(true);
       this.onConversation(ack.conversation);
       this.ws.live.textContent = "Conversation closed.";
     }
@@ -1237,7 +1239,7 @@ export class ConsoleApp {
     ws.note.textContent = c.note ? `Note: ${c.note}` : "";
     this.renderContext(c);
     if (c.state === "closed") {
-      this.hideClose();
+      this.hideClose(true);
       this.suggest([]);
     }
     const mine = this.isMine(c);

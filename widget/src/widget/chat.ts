@@ -20,7 +20,8 @@ interface Conversation {
 interface QueuePlace {
   conversation_id: number;
   position: number;
-  wait_seconds: number;
+  /** null: every agent online passed this conversation over; nobody can say when. */
+  wait_seconds: number | null;
 }
 
 interface Availability {
@@ -497,8 +498,13 @@ export class Chat {
     const q = this.queue;
     const a = this.availability;
     if (c?.state === "queued" && q && q.conversation_id === c.id) {
-      const minutes = Math.max(1, Math.round(q.wait_seconds / 60));
-      this.ui.setDetail((t) => t.queue(q.position, minutes));
+      const wait = q.wait_seconds;
+      if (wait === null) {
+        this.ui.setDetail((t) => t.queuePlace(q.position));
+      } else {
+        const minutes = Math.max(1, Math.round(wait / 60));
+        this.ui.setDetail((t) => t.queue(q.position, minutes));
+      }
     } else if (a && (!a.staffed || a.people === false) && a.text && c?.state !== "assigned") {
       // When people are back, or that nobody is online now within staffed hours.
       this.ui.setDetail(() => a.text);

@@ -35,6 +35,7 @@ const nl = {
   tooLong: (max: number) => `Je bericht is te lang (maximaal ${max} tekens).`,
   queue: (position: number, minutes: number) =>
     `Je bent nummer ${position} in de rij, ongeveer ${minutes} ${minutes === 1 ? "minuut" : "minuten"}`,
+  queuePlace: (position: number) => `Je bent nummer ${position} in de rij`,
   person: "Praat met een medewerker",
   leave: "Laat een vraag achter",
   leaveTitle: "Laat je vraag achter",
@@ -98,6 +99,7 @@ const en: Texts = {
   tooLong: (max) => `Your message is too long (at most ${max} characters).`,
   queue: (position, minutes) =>
     `You're number ${position} in line, about ${minutes} ${minutes === 1 ? "minute" : "minutes"}`,
+  queuePlace: (position) => `You're number ${position} in line`,
   person: "Talk to a person",
   leave: "Leave a question",
   leaveTitle: "Leave your question",
@@ -159,6 +161,7 @@ const de: Texts = {
   tooLong: (max) => `Deine Nachricht ist zu lang (höchstens ${max} Zeichen).`,
   queue: (position, minutes) =>
     `Du bist Nummer ${position} in der Warteschlange, etwa ${minutes} ${minutes === 1 ? "Minute" : "Minuten"}`,
+  queuePlace: (position) => `Du bist Nummer ${position} in der Warteschlange`,
   person: "Mit einem Mitarbeiter sprechen",
   leave: "Frage hinterlassen",
   leaveTitle: "Hinterlass deine Frage",
