@@ -13,6 +13,7 @@ from loket.bot.personal import (
     _INTRODUCED,
     _NEEDS_DIGIT,
     _has_digit_and_letter,
+    numbered_apart,
     personal_data,
 )
 
@@ -22,6 +23,8 @@ def every_pattern_searched(text: str, names: tuple[str, ...]) -> list[str]:
     lowered = text.lower()
     found = ["email"] if _EMAIL.search(lowered) else []
     found.extend(kind for kind, pattern in _NEEDS_DIGIT.items() if pattern.search(lowered))
+    if "phone" in found and "order_number" in found and not numbered_apart(lowered):
+        found.remove("order_number")
     if "order_number" not in found and (
         _INTRODUCED.search(lowered)
         or any(_has_digit_and_letter(code) for code in _CODE.findall(lowered))
@@ -95,8 +98,10 @@ def test_personal_data_detection() -> None:
     """Order numbers, e-mail, phone numbers, postcodes, IBANs and the shopper's name are found."""
     assert personal_data("Je bestelling 2024118833 is onderweg") == ["order_number"]
     assert "email" in personal_data("mail naar klant@voorbeeld.nl")
-    assert "phone" in personal_data("Bel ons op 06-12345678")
-    assert "phone" in personal_data("Call +31 20 123 4567")
+    assert personal_data("Bel ons op 06-12345678") == ["phone"]
+    assert personal_data("bel 030-1234567") == ["phone"]
+    assert personal_data("Call +31 20 123 4567") == ["phone"]
+    assert personal_data("order 12345, bel 06-12345678") == ["phone", "order_number"]
     assert "postcode" in personal_data("Wij bezorgen op 1234 AB")
     assert "iban" in personal_data("Maak het over naar NL91 ABNA 0417 1643 00")
     assert personal_data("Hoi Sanne, dat kan!", names=("Sanne de Vries",)) == ["name"]

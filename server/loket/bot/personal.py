@@ -152,6 +152,12 @@ _POSSIBLE: dict[str, Callable[[_Runs], bool]] = {
 }
 
 
+def numbered_apart(lowered: str) -> bool:
+    """Whether `lowered` holds an order number outside its phone numbers: "06-12345678"
+    is a phone number, not also an order number."""
+    return _NEEDS_DIGIT["order_number"].search(_NEEDS_DIGIT["phone"].sub(" ", lowered)) is not None
+
+
 def personal_data(text: str, *, names: tuple[str, ...] = ()) -> list[str]:
     """The kinds of personal data in `text` (empty when none), including the given names."""
     lowered = text.lower()
@@ -163,6 +169,8 @@ def personal_data(text: str, *, names: tuple[str, ...] = ()) -> list[str]:
             for kind, pattern in _NEEDS_DIGIT.items()
             if _POSSIBLE[kind](runs) and pattern.search(lowered)
         )
+        if "phone" in found and "order_number" in found and not numbered_apart(lowered):
+            found.remove("order_number")
         if "order_number" not in found and (
             (any(word in lowered for word in _NUMBER_WORDS) and _INTRODUCED.search(lowered))
             or (runs.code() and any(_has_digit_and_letter(c) for c in _CODE.findall(lowered)))
