@@ -368,8 +368,8 @@ async def test_answers_come_in_the_order_of_the_questions_and_none_is_lost_to_a_
     config_path: Path,
 ) -> None:
     """A question whose answer takes longer (it waits for the encoder) is still answered
-    before the next one; and a question left unanswered while later ones were answered
-    (the server stopped before that answer was written) is answered at the next start."""
+    before the next one; and questions whose answers were not written when the server
+    stopped (the later one waiting for the earlier) are answered at the next start."""
     questions = ["Hoe lang duurt de levering?", "Wat kost verzending?", "Kan ik met iDEAL betalen?"]
     async with running(config_path) as live:
         conversations = live.services.conversations
@@ -379,7 +379,7 @@ async def test_answers_come_in_the_order_of_the_questions_and_none_is_lost_to_a_
         async def slow_first(conversation: Any, message: Any) -> Any:
             if message.text == questions[0]:
                 await asyncio.sleep(0.5)
-            if message.text == questions[1] and message.client_id.startswith("lost-"):
+            if message.client_id.startswith("lost-"):
                 return []  # never written: the server stopped first
             return await bot(conversation, message)
 
@@ -404,11 +404,10 @@ async def test_answers_come_in_the_order_of_the_questions_and_none_is_lost_to_a_
                 {"client_id": f"lost-{new_client_id()}", "text": questions[1]},
             )
             after = await call(
-                widget, "/shopper", "message", {"client_id": new_client_id(), "text": questions[2]}
-            )
-            await inbox.wait_for(
+                widget,
+                "/shopper",
                 "message",
-                lambda m: m.get("meta", {}).get("question_seq") == after["message"]["seq"],
+                {"client_id": f"lost-{new_client_id()}", "text": questions[2]},
             )
             await conversations.drain()
     async with running(config_path) as live:
@@ -422,26 +421,30 @@ async def test_answers_come_in_the_order_of_the_questions_and_none_is_lost_to_a_
 
 
 def test_what_is_unanswered_is_read_from_the_replies_not_from_the_last_message() -> None:
-    """A shopper's message is answered by a bot reply naming it, by an agent's reply after
-    it, or by a system message after it (a left question's receipt, a notice offering the
-    form); the rest is unanswered, also when the newest message is the bot's."""
+    """What the bot has not got to: after the last agent or system message, the shopper's
+    messages after the newest question a bot reply names (also when the newest message is
+    the bot's), or, with no bot reply since, the shopper's last message only (a thanks to
+    an agent before a close and a reopen is not answered by the bot)."""
 
     def at(seq: int, author: str, asked: int | None = None) -> MessageRecord:
         meta = {"question_seq": asked} if asked is not None else None
         return MessageRecord(1, seq, f"c{seq}", author, None, "…", 0, meta)  # type: ignore[arg-type]
 
-    out_of_order = [
+    stored_before_a_reply = [
         at(1, "shopper"),
         at(2, "shopper"),
-        at(3, "bot", 2),
+        at(3, "bot", 1),
         at(4, "shopper"),
-        at(5, "bot", 4),
+        at(5, "bot", 2),
+        at(6, "shopper"),
     ]
-    assert [m.seq for m in unanswered(out_of_order)] == [1]
+    assert [m.seq for m in unanswered(stored_before_a_reply)] == [4, 6]
     left = [at(1, "shopper"), at(2, "bot", 1), at(3, "shopper"), at(4, "system")]
     assert unanswered(left) == []
-    after_an_agent = [at(1, "shopper"), at(2, "agent"), at(3, "shopper")]
-    assert [m.seq for m in unanswered(after_an_agent)] == [3]
+    reopened = [at(1, "shopper"), at(2, "agent"), at(3, "shopper"), at(4, "shopper")]
+    assert [m.seq for m in unanswered(reopened)] == [4]
+    answered_after_a_reopen = [*reopened, at(5, "bot", 4)]
+    assert unanswered(answered_after_a_reopen) == []
 
 
 async def test_a_faq_file_broken_while_the_server_was_down_still_answers(

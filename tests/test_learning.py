@@ -25,6 +25,14 @@ UNKNOWN_QUESTIONS = (
 )
 
 
+async def _ask(widget: Any, text: str) -> dict[str, Any]:
+    """The shopper sends `text`; the ack."""
+    sent: dict[str, Any] = await call(
+        widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+    )
+    return sent
+
+
 async def _bot_reply(url: str, text: str) -> dict[str, Any]:
     async with shopper(url, auth={"locale": "nl"}) as (widget, inbox):
         await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": text})
@@ -247,12 +255,7 @@ async def test_not_helpful_while_an_agent_has_the_chat_offers_nothing_more(
         running(config_path) as live,
         shopper(live.url, auth={"locale": "nl"}) as (widget, inbox),
     ):
-        sent = await call(
-            widget,
-            "/shopper",
-            "message",
-            {"client_id": new_client_id(), "text": "Hoe lang duurt de levering?"},
-        )
+        sent = await _ask(widget, "Hoe lang duurt de levering?")
         answer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
         ref = {"conversation_id": sent["conversation"]["id"]}
         await _takes_and_replies(
@@ -396,6 +399,36 @@ async def test_a_reply_marked_reusable_after_a_let_me_check_learns_the_question(
     assert kept == [
         (UNKNOWN_QUESTIONS[0], holding[1], "rejected"),
         (UNKNOWN_QUESTIONS[0], ANSWER, "approved"),
+    ]
+
+
+async def test_an_ok_to_the_let_me_check_leaves_the_question_to_the_reusable_answer(
+    config_path: Path,
+) -> None:
+    """The shopper's "Oke, dank je!" to the agent's "let me check" asks nothing: the answer
+    marked reusable after it still answers the question before."""
+    check = "Goede vraag, ik zoek het even voor je uit!"
+    async with (
+        running(config_path) as live,
+        shopper(live.url, auth={"locale": "nl"}) as (widget, _),
+    ):
+        sent = await _ask(widget, UNKNOWN_QUESTIONS[1])
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, token) as (desk, _):
+            await call(desk, "/agent", "take", ref)
+            held = {**ref, "client_id": new_client_id(), "text": check, "reusable": False}
+            await call(desk, "/agent", "message", held)
+            await _ask(widget, "Oke, dank je!")
+            answer = {**ref, "client_id": new_client_id(), "text": ANSWER, "reusable": True}
+            ack = await call(desk, "/agent", "message", answer)
+    assert ack["learned"]["status"] == "approved"
+    database = sqlite3.connect(config_path.parent / "data" / "loket.db")
+    kept = database.execute("SELECT question, answer, status FROM learned ORDER BY id").fetchall()
+    database.close()
+    assert kept == [
+        (UNKNOWN_QUESTIONS[1], check, "rejected"),
+        (UNKNOWN_QUESTIONS[1], ANSWER, "approved"),
     ]
 
 

@@ -86,24 +86,28 @@ def bot_answered(message: MessageRecord) -> int | None:
 
 
 def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
-    """The shopper's messages that nothing has answered yet, of a conversation's `recent`
-    messages (oldest first): those after the last agent reply or system message (a notice,
-    a left question's receipt: each answers what came before it) that no reply of the bot
-    names as its question. The bot answers out of order when one question waits for the
-    encoder, so the newest message being the bot's does not mean every question has its
-    answer."""
-    replied = {
-        message.meta.get("question_seq")
-        for message in recent
-        if message.author == "bot" and message.meta
-    }
+    """The shopper's messages the bot has not got to yet, of a conversation's `recent`
+    messages (oldest first): after the last agent reply or system message (a notice, a left
+    question's receipt: each answers what came before it), those after the newest question
+    a reply of the bot names (the bot replies in the order of the questions, so what comes
+    after that one waits for it, also when a later message was stored before that reply).
+    With no reply of the bot since that agent or system message, only the shopper's last
+    message: the ones before it may have been meant for an agent (a conversation closed and
+    reopened leaves no mark among its messages)."""
     waiting: list[MessageRecord] = []
+    replied: int | None = None
     for message in recent:
         if message.author in ("agent", "system"):
-            waiting = []
-        elif message.author == "shopper" and message.seq not in replied:
+            waiting, replied = [], None
+        elif message.author == "bot" and message.meta:
+            asked = message.meta.get("question_seq")
+            if isinstance(asked, int) and (replied is None or asked > replied):
+                replied = asked
+        elif message.author == "shopper":
             waiting.append(message)
-    return waiting
+    if replied is None:
+        return waiting[-1:]
+    return [message for message in waiting if message.seq > replied]
 
 
 def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:

@@ -154,3 +154,14 @@ def test_check_sees_the_server_folder_as_the_server_does(
     assert run("faq", "check", str(elsewhere)) == 1
     out = capsys.readouterr().out
     assert "already used" not in out and "last good version" not in out
+
+
+def test_check_of_a_named_folder_is_not_stopped_by_a_broken_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ./config.toml that does not load stops no check of a folder named on the command
+    line (it may have nothing to do with it); without a folder, its error is the answer."""
+    (tmp_path / "config.toml").write_text("[bot\n")
+    monkeypatch.chdir(tmp_path)
+    assert run("faq", "check", str(REPO / "faq")) == 0
+    assert "no errors" in capsys.readouterr().out

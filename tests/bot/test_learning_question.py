@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -120,9 +122,14 @@ def test_a_reply_too_short_to_answer_leaves_the_question_to_the_next() -> None:
     assert question_before(held, 3) == a
     checked = [_message(1, "shopper", a), _message(2, "agent", check)]
     assert question_before(checked, 3) is None
-    assert question_before(checked, 3, past_replies=True) == a
-    answered_before = [*checked, _message(3, "shopper", "ok"), _message(4, "agent", check)]
-    assert question_before(answered_before, 5, past_replies=True) is None
+    assert question_before(checked, 3, past_replies_since=0) == a
+    # "Oke, dank je!" to the "let me check" asks nothing: the question is before it.
+    thanked = [*checked, _message(3, "shopper", "Oke, dank je!")]
+    assert question_before(thanked, 4) is None
+    assert question_before(thanked, 4, past_replies_since=0) == a
+    # Nor does a question of an earlier visit count: only what was written since then.
+    later = replace(_message(3, "shopper", "hoi"), created_at=50_000)
+    assert question_before([*checked, later], 4, past_replies_since=40_000) is None
 
 
 def test_greetings_and_thanks_around_a_question_are_left_out() -> None:

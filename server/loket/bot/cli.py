@@ -137,12 +137,18 @@ def _checked_folder(args: argparse.Namespace) -> tuple[Path, FaqWatcher | None]:
     """The folder `faq check` checks, and a watcher of it with the server's kept copies when
     it is the FAQ folder of the configuration in use (none is read for a folder named
     without --config and with no ./config.toml)."""
-    from loket.config import DEFAULT_CONFIG, load_command_settings
+    from loket.config import DEFAULT_CONFIG, ConfigError, load_command_settings
 
     named = getattr(args, "config", None)
     if args.dir is not None and named is None and not Path(DEFAULT_CONFIG).exists():
         return args.dir, None
-    settings = load_command_settings(named, store_must_exist=False)
+    try:
+        settings = load_command_settings(named, store_must_exist=False)
+    except ConfigError:
+        if args.dir is None or named is not None:
+            raise
+        # A ./config.toml that does not load does not stop the check of a folder named.
+        return args.dir, None
     folder = args.dir if args.dir is not None else settings.bot.faq_dir
     if not folder.is_dir() or folder.resolve() != settings.bot.faq_dir.resolve():
         return folder, None

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 MIN_ANSWER_CHARS = 20
 # Questions are these shopper messages at most, right before the reply.
 MAX_QUESTION_MESSAGES = 3
+# A reply marked reusable after the agent's own "let me check" answers a question asked at
+# most this long before it (not one of an earlier visit in a reopened conversation).
+PAST_REPLIES_MS = 30 * 60 * 1000
 # A learned question is cut to this many characters.
 MAX_QUESTION_CHARS = 1000
 # Two questions this similar (0-100, rapidfuzz token set ratio) are reviewed as one group.
@@ -81,23 +84,30 @@ def _approved_order(record: LearnedRecord) -> tuple[int, int]:
 
 
 def question_before(
-    messages: Sequence[MessageRecord], reply_seq: int, *, past_replies: bool = False
+    messages: Sequence[MessageRecord], reply_seq: int, *, past_replies_since: int | None = None
 ) -> str | None:
     """What the shopper asked right before the reply (their last few messages since an
     agent last replied, without those the bot answered and the shopper went on from; see
     `still_asked`), if anything. Replies too short to be answers ("Een moment") are not
-    replies here; with `past_replies`, neither are the agents' replies right before this
-    one (the question a reply marked reusable answers: see `Learning.from_reply`)."""
+    replies here. With `past_replies_since` (a time in ms), neither are the agents' replies
+    right before this one, nor the shopper's small talk among them ("Oke, dank je!" to a
+    "let me check"), among the messages written since then: the question a reply marked
+    reusable answers (see `Learning.from_reply`), not one from a visit long before."""
+    past = past_replies_since is not None
     before = [m for m in messages if m.seq < reply_seq]
     answered = {seq for seq in map(bot_answered, before) if seq is not None}
     asked: list[tuple[int, str]] = []
     for message in sorted(before, key=lambda m: m.seq, reverse=True):
+        if past and message.created_at < (past_replies_since or 0):
+            break
         if message.author in ("bot", "system"):
             continue
         if message.author != "shopper":
-            if len(message.text) < MIN_ANSWER_CHARS or (past_replies and not asked):
+            if len(message.text) < MIN_ANSWER_CHARS or (past and not asked):
                 continue
             break
+        if past and not asked and small_talk(message.text) is not None:
+            continue
         asked.append((message.seq, message.text))
         if len(asked) == MAX_QUESTION_MESSAGES:
             break
@@ -253,6 +263,9 @@ class Learning:
             # The shopper wrote nothing since the last reply.
             return _nothing()
         question = asked_question(still_asked(asked, conversation.bot_answered))
+        if question is None and reusable:
+            # Only "ok, thanks" since the agent's last reply: the question is before it.
+            return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
         if question is None:
             # Only "hi" or "thanks" since the last reply: what answers it is no answer to keep.
             return _nothing()
@@ -288,7 +301,8 @@ class Learning:
         question = question_before(recent, reply.seq)
         replacing = None
         if question is None and reusable:
-            question = question_before(recent, reply.seq, past_replies=True)
+            since = reply.created_at - PAST_REPLIES_MS
+            question = question_before(recent, reply.seq, past_replies_since=since)
             held = await self._store.learned_in(conversation.id, question) if question else None
             if held is not None and held.status == "approved":
                 # Answered by a reply marked reusable already: this one adds to it.

@@ -95,19 +95,20 @@ def session_room(token: str) -> str:
     return f"session:{hash_token(token)[:32]}"
 
 
-async def end_session(sio: socketio.AsyncServer, token: str) -> None:
+async def end_session(sio: socketio.AsyncServer, token: str, *, left: bool = True) -> None:
     """Disconnect every /agent connection of a session that was logged out (or no longer
-    holds); its agent, with no other console open, is gone at once (see `agent_left`)."""
+    holds); its agent, with no other console open, is gone at once (see `agent_left`)
+    when they `left` (not when the session merely expired: they may log in again)."""
     room = session_room(token)
     namespace = sio.namespace_handlers[AGENT_NS]
     assert isinstance(namespace, AgentNamespace)
-    left: set[int] = set()
+    gone: set[int] = set()
     for sid, _ in list(sio.manager.get_participants(AGENT_NS, room)):
         client = namespace.client_now(sid)
         if client is not None:
-            left.add(client.agent_id)
+            gone.add(client.agent_id)
         await sio.disconnect(sid, namespace=AGENT_NS)
-    for agent_id in left:
+    for agent_id in gone if left else ():
         namespace.services.conversations.agent_left(agent_id)
 
 
@@ -181,7 +182,7 @@ class AgentNamespace(LoketNamespace):
             except LoketError as exc:
                 name = clients[0].session.agent.name
                 log.info("ending the console connections of %r: %s", name, exc.message)
-                await end_session(self.server, token)
+                await end_session(self.server, token, left=exc.code != "session_expired")
                 continue
             for client in clients:
                 client.session = session
