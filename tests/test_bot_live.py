@@ -14,11 +14,14 @@ import socketio
 
 from loket.conversations import unanswered
 from loket.store import MessageRecord
+from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
 from tests.support import (
     ROOT,
     ServerProcess,
+    agent,
     call,
+    login,
     new_client_id,
     run_loket,
     shopper,
@@ -362,6 +365,37 @@ async def test_a_question_acknowledged_before_a_stop_is_answered_after_it(
         await live.services.conversations.drain()
         texts = [m["author"] for m in (await call(widget, "/shopper", "sync"))["messages"]]
         assert texts == ["shopper", "bot", "shopper", "bot"]
+
+
+async def test_an_answer_the_bot_found_after_an_agent_took_the_chat_is_not_posted(
+    config_path: Path,
+) -> None:
+    """The bot is still matching when an agent takes the conversation: the agent answers
+    now, and the bot's late answer does not cut in between them."""
+    async with running(config_path) as live:
+        conversations = live.services.conversations
+        bot = conversations.responder
+        assert bot is not None
+        taken = asyncio.Event()
+
+        async def slow(conversation: Any, message: Any) -> Any:
+            await taken.wait()
+            return await bot(conversation, message)
+
+        conversations.responder = slow
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
+            asked = {"client_id": new_client_id(), "text": "Hoe lang duurt de levering?"}
+            sent = await call(widget, "/shopper", "message", asked)
+            ref = {"conversation_id": sent["conversation"]["id"]}
+            async with agent(live.url, await login(live.url, "anna", AGENT_PASSWORD)) as (desk, _):
+                await call(desk, "/agent", "sync")
+                assert (await call(desk, "/agent", "take", ref))["conversation"]["state"] == (
+                    "assigned"
+                )
+                taken.set()
+                await conversations.drain()
+                history = (await call(desk, "/agent", "open", ref))["messages"]
+        assert [m["author"] for m in history if m["author"] != "system"] == ["shopper"]
 
 
 async def test_answers_come_in_the_order_of_the_questions_and_none_is_lost_to_a_stop(

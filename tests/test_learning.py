@@ -667,3 +667,35 @@ async def test_a_picked_choice_is_answered_not_offered_again(config_path: Path) 
             )
             assert reply["meta"]["kind"] == "answer"
             assert reply["meta"]["entry_id"] == picked["id"]
+
+
+async def test_the_reads_of_a_chat_that_learns_go_through_indexes(config_path: Path) -> None:
+    """The reads a shopper's question, an agent's reusable answer and the bot's next answer
+    make find their rows through an index: none reads a whole table of messages, learned
+    pairs, misses, callbacks or conversations, which grow with every chat a shop has."""
+    growing = ("messages", "learned", "misses", "callbacks", "conversations", "ratings")
+    async with running(config_path) as live:
+        db = live.services.store.db
+        seen: list[tuple[str, tuple[Any, ...]]] = []
+        fetch_all = db.fetch_all
+
+        async def recording(sql: str, params: tuple[Any, ...] = ()) -> Any:
+            seen.append((sql, params))
+            return await fetch_all(sql, params)
+
+        db.fetch_all = recording  # type: ignore[method-assign]
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
+            ref = {"conversation_id": (await _ask(widget, QUESTION))["conversation"]["id"]}
+        # A holding reply first: the reusable answer then takes the question over.
+        holding = ("Een ogenblik, ik zoek het even voor je uit.",)
+        await _takes_and_replies(live.url, ref, ANSWER, reusable=True, first=holding)
+        await _bot_reply(live.url, "kan ik een cadeaubon gebruiken in de uitverkoop")
+        db.fetch_all = fetch_all  # type: ignore[method-assign]
+        scans = []
+        for sql, params in {(sql, params) for sql, params in seen if "SELECT" in sql.upper()}:
+            for row in await fetch_all(f"EXPLAIN QUERY PLAN {sql}", params):
+                step = row[-1]
+                if step.startswith("SCAN ") and step.split()[1] in growing:
+                    scans.append(f"{step}: {sql}")
+    assert any("FROM learned WHERE conversation_id" in sql for sql, _ in seen)
+    assert scans == []

@@ -866,12 +866,16 @@ class Conversations:
     ) -> None:
         """The bot's reply to `message`, posted after its reply to the shopper's message
         `before` it: a question that waits for the encoder is made while the next is
-        matched by words alone, and the answers still come in the order of the questions."""
+        matched by words alone, and the answers still come in the order of the questions.
+        Nothing is posted once an agent has taken the conversation meanwhile."""
         assert self.responder is not None
         try:
             replies = await self.responder(conversation, message)
             if before is not None and not before.done():
                 await asyncio.wait([before])
+            if conversation.state is State.ASSIGNED:
+                # An agent took the chat while the bot was at it: the agent answers now.
+                return
             for index, reply in enumerate(replies):
                 await self.post(
                     conversation, "bot", f"bot:{message.client_id}:{index}", reply.text, reply.meta
