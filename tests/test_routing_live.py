@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from loket.keys import SIO
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import FakeClock, RunningServer, running
 from tests.support import agent, call, login, new_client_id, shopper, write_config
@@ -219,6 +220,40 @@ async def test_an_agent_who_logs_out_is_gone_at_once_not_after_the_grace(
                 "conversation", lambda c: c["agent"] and c["agent"]["name"] == "bram"
             )
             assert moved["state"] == "assigned"
+
+
+async def test_an_agent_whose_session_expired_keeps_her_chats_for_the_grace(
+    config_path: Path,
+) -> None:
+    """A session that runs out mid-chat is no logout: the console is ended, but the agent
+    may log in again, so her conversation waits for her through the grace period, as for a
+    lost connection, and stays hers when she is back in time."""
+    clock = FakeClock()
+    async with running(config_path, clock) as server:
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with shopper(server.url) as (widget, widget_inbox):
+            async with agent(server.url, anna) as (desk, _):
+                ref = {"conversation_id": (await _say(widget, "hallo"))["conversation"]["id"]}
+                assert (await call(desk, "/agent", "take", ref))["conversation"]["state"] == (
+                    "assigned"
+                )
+                hello = {**ref, "client_id": new_client_id(), "text": "Goedemorgen!"}
+                assert (await call(desk, "/agent", "message", hello))["ok"]
+                clock.advance(12 * 3600 + 1)  # past the session's twelve hours
+                await server.app[SIO].namespace_handlers["/agent"].recheck_sessions()
+            bram = await login(server.url, "bram", AGENT_PASSWORD)
+            async with agent(server.url, bram):
+                clock.advance(10)  # within the grace
+                await server.services.conversations.tick()
+                anna = await login(server.url, "anna", AGENT_PASSWORD)
+                async with agent(server.url, anna) as (desk, _):
+                    reply = {**ref, "client_id": new_client_id(), "text": "Daar ben ik weer."}
+                    assert (await call(desk, "/agent", "message", reply))["ok"]
+            assert not [
+                c
+                for c in widget_inbox.of("conversation")
+                if (c.get("agent") or {}).get("name") == "bram"
+            ]
 
 
 async def test_closing_time_hands_waiting_shoppers_to_the_bot(
