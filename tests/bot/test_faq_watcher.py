@@ -217,3 +217,32 @@ def test_a_restart_keeps_the_entry_that_was_live_when_a_new_file_repeats_its_id(
     assert error.path.endswith("extra.nl.yaml") and "already used at" in error.message
     (keep / LIVE_IDS).unlink()
     assert [e.answer for e in FaqWatcher(faq, keep_dir=keep).load().entries] == ["Nooit."]
+
+
+def test_a_phrasing_a_new_entry_repeats_stays_with_the_entry_that_had_it(
+    tmp_path: Path,
+) -> None:
+    """A new entry (in a file whose path sorts first) that repeats a live entry's phrasing
+    is the one reported, while running, after a restart and in what `faq check` sees: the
+    newcomer's own id is live too, but it never had that phrasing. A note of what was live
+    written by an older Loket ({id: path}) is still read."""
+    faq, keep = tmp_path / "faq", tmp_path / "data" / "faq-last-good"
+    faq.mkdir()
+    (faq / "versand.nl.yaml").write_text(faq_text("verzendkosten"))
+    newcomer = faq_text("proefrit").replace('"Wat is de proefrit?"', '"Wat is de verzendkosten?"')
+    running = FaqWatcher(faq, keep_dir=keep)
+    running.load()
+    (faq / "extra.nl.yaml").write_text(newcomer)
+
+    def owner(snapshot: FaqSnapshot) -> str:
+        (holder,) = [e.id for e in snapshot.entries if "Wat is de verzendkosten?" in e.questions]
+        (error,) = snapshot.errors
+        assert error.path.endswith("extra.nl.yaml") and "is also a phrasing of" in error.message
+        return holder
+
+    assert owner(running.load()) == "verzendkosten"
+    assert owner(running.load()) == "verzendkosten"  # read again: both ids are live now
+    assert owner(FaqWatcher(faq, keep_dir=keep).preview()) == "verzendkosten"
+    assert owner(FaqWatcher(faq, keep_dir=keep).load()) == "verzendkosten"
+    (keep / LIVE_IDS).write_text('{"verzendkosten": "versand.nl.yaml"}')
+    assert owner(FaqWatcher(faq, keep_dir=keep).load()) == "verzendkosten"

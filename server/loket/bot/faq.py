@@ -74,6 +74,26 @@ class FaqSet:
     entries: tuple[FaqEntry, ...] = ()
     errors: tuple[FaqError, ...] = ()
     files: int = field(default=0)
+    # Entry id -> the phrasings (as `phrasing_key`s) it has in its file but not live, being
+    # another entry's: kept with `LiveFaq`, so that entry keeps them also after a restart.
+    withheld: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFaq:
+    """What was live when the folder was last read: the file each entry id came from, and
+    the phrasings each entry had in its file but not live (another entry had them)."""
+
+    sources: Mapping[str, str]
+    withheld: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def has(self, entry: FaqEntry) -> bool:
+        """`entry` (this id from this file) was live."""
+        return self.sources.get(entry.id) == entry.source
+
+    def holds(self, entry: FaqEntry, key: str) -> bool:
+        """`entry` was live with the phrasing `key` (a `phrasing_key`)."""
+        return self.has(entry) and key not in self.withheld.get(entry.id, frozenset())
 
 
 def faq_paths(directory: Path) -> list[Path]:
@@ -124,16 +144,16 @@ def load_faq_dir(directory: Path) -> FaqSet:
 def merge_faq_files(
     good: Sequence[FaqFile],
     all_files: Sequence[FaqFile] = (),
-    live: Mapping[str, str] | None = None,
+    live: LiveFaq | None = None,
 ) -> FaqSet:
     """Merge the entries of `good` files; a repeated id is an error and one entry stays.
 
     Ids that differ only in case count as the same id. The entry that stays is the one
-    that is live now (`live`: id -> the file it comes from), so a new file that repeats an
-    id cannot take an established answer offline; otherwise the one in the file whose path
-    sorts first. A phrasing that two entries share is an error too: the bot could not tell
-    which answer is meant, so it stays with the first entry only. `all_files` are the files
-    as read now, whose own errors are reported too.
+    that is `live` now, so a new file that repeats an id cannot take an established answer
+    offline; otherwise the one in the file whose path sorts first. A phrasing that two
+    entries share is an error too: the bot could not tell which answer is meant, so it
+    stays with one entry only, the one that had it live, else the first. `all_files` are
+    the files as read now, whose own errors are reported too.
     """
     errors: list[FaqError] = [error for file in all_files for error in file.errors]
     candidates = [entry for file in good if file.ok for entry in file.entries]
@@ -141,11 +161,7 @@ def merge_faq_files(
     for entry in candidates:
         key = entry.id.casefold()
         earlier = keeper.get(key)
-        if earlier is None or (
-            live is not None
-            and live.get(entry.id) == entry.source
-            and live.get(earlier.id) != earlier.source
-        ):
+        if earlier is None or (live is not None and live.has(entry) and not live.has(earlier)):
             keeper[key] = entry
     entries: list[FaqEntry] = []
     for entry in candidates:
@@ -163,23 +179,29 @@ def merge_faq_files(
                     " ids is changed",
                 )
             )
-    unshared = _unshared_phrasings(entries, errors, live)
+    unshared, withheld = _unshared_phrasings(entries, errors, live)
     # File by file, top to bottom, as an editor goes through them.
     errors.sort(key=lambda error: (error.path, error.line))
-    return FaqSet(tuple(unshared), tuple(errors), files=len(good))
+    return FaqSet(tuple(unshared), tuple(errors), files=len(good), withheld=withheld)
 
 
 def _unshared_phrasings(
-    entries: Sequence[FaqEntry], errors: list[FaqError], live: Mapping[str, str] | None
-) -> list[FaqEntry]:
-    """`entries` with each phrasing kept by one entry of its language: the live entry
-    that has it, else the first."""
+    entries: Sequence[FaqEntry], errors: list[FaqError], live: LiveFaq | None
+) -> tuple[list[FaqEntry], dict[str, frozenset[str]]]:
+    """`entries` with each phrasing kept by one entry of its language: the entry that had
+    it live, else the first; and the phrasings each entry did not keep."""
     owner: dict[tuple[str, str], FaqEntry] = {}
-    established = [e for e in entries if live is not None and live.get(e.id) == e.source]
-    for entry in [*established, *entries]:
+    if live is not None:
+        for entry in entries:
+            for text in entry.questions:
+                key = phrasing_key(text)
+                if live.holds(entry, key):
+                    owner.setdefault((entry.language, key), entry)
+    for entry in entries:
         for text in entry.questions:
             owner.setdefault((entry.language, phrasing_key(text)), entry)
     result: list[FaqEntry] = []
+    withheld: dict[str, frozenset[str]] = {}
     for entry in entries:
         kept: list[tuple[str, int]] = []
         lines = entry.question_lines or (entry.line,) * len(entry.questions)
@@ -188,6 +210,7 @@ def _unshared_phrasings(
             if first is entry:
                 kept.append((text, line))
                 continue
+            withheld[entry.id] = withheld.get(entry.id, frozenset()) | {phrasing_key(text)}
             errors.append(
                 FaqError(
                     entry.source,
@@ -202,7 +225,7 @@ def _unshared_phrasings(
         elif kept:
             questions, question_lines = zip(*kept, strict=True)
             result.append(replace(entry, questions=questions, question_lines=question_lines))
-    return result
+    return result, withheld
 
 
 def parse_faq(text: str, path: str) -> FaqFile:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,8 @@ from loket.bot.faq import (
     FaqEntry,
     FaqError,
     FaqFile,
+    FaqSet,
+    LiveFaq,
     faq_paths,
     merge_faq_files,
     read_faq_file_text,
@@ -24,8 +26,10 @@ from loket.bot.faq import (
 
 logger = logging.getLogger(__name__)
 
-# In the folder of kept copies: which file each live id came from (JSON: id -> path), so a
-# restart keeps the entry that was live when a new file repeats its id.
+# In the folder of kept copies: which file each live id came from, and the phrasings each
+# entry had in its file but not live (another entry's), so a restart keeps the entry that was
+# live when a new file repeats its id or a phrasing. JSON: {"ids": {id: path}, "withheld":
+# {id: [phrasing keys]}}; a file of the first form, {id: path}, is read too.
 LIVE_IDS = "live-ids.json"
 
 
@@ -89,7 +93,8 @@ class FaqWatcher:
         self._good: dict[str, FaqFile] = {}
         # The broken files answered from a last good version, as of the last read.
         self.stand_ins: tuple[str, ...] = ()
-        self._saved_live: dict[str, str] | None = None
+        self._saved_live: dict[str, object] | None = None
+        self._withheld: Mapping[str, frozenset[str]] = {}
         self._snapshot = FaqSnapshot((), (), 0)
         self._waiters: list[asyncio.Future[FaqSnapshot]] = []
         self.watching = asyncio.Event()
@@ -121,17 +126,15 @@ class FaqWatcher:
         """What `load()` would make live now, with nothing written or published (for
         `loket faq check`); `stand_ins` then names the broken files answered from a kept
         version."""
-        _, entries, errors = self._read(keeping=False)
-        return FaqSnapshot(entries, errors, 0)
+        _, merged = self._read(keeping=False)
+        return FaqSnapshot(merged.entries, merged.errors, 0)
 
-    def _read(
-        self, *, keeping: bool = True
-    ) -> tuple[dict[str, FaqFile], tuple[FaqEntry, ...], tuple[FaqError, ...]]:
-        """Good file versions, live entries and errors of the folder now. Changes nothing in
-        memory; with `keeping`, a good file's text is kept in `keep_dir`."""
+    def _read(self, *, keeping: bool = True) -> tuple[dict[str, FaqFile], FaqSet]:
+        """Good file versions, and the live entries and errors of the folder now. Changes
+        nothing in memory; with `keeping`, a good file's text is kept in `keep_dir`."""
         if not self.faq_dir.is_dir():
             self.stand_ins = ()
-            return {}, (), (FaqError(str(self.faq_dir), 0, "no such folder"),)
+            return {}, FaqSet(errors=(FaqError(str(self.faq_dir), 0, "no such folder"),))
         paths = faq_paths(self.faq_dir)
         if keeping:
             self._forget_kept(paths)
@@ -164,18 +167,17 @@ class FaqWatcher:
                             file.path,
                         )
         self.stand_ins = tuple(stand_ins)
-        # A repeated id keeps the entry that is live now (not a newcomer's); at start-up,
-        # the one that was live when the server last read the folder.
+        # A repeated id or phrasing stays with the entry that is live with it now (not a
+        # newcomer's); at start-up, the one that was when the server last read the folder.
         live = (
-            {entry.id: entry.source for entry in self._snapshot.entries}
+            LiveFaq({e.id: e.source for e in self._snapshot.entries}, self._withheld)
             if self._snapshot.generation
             else self._live_before()
         )
-        merged = merge_faq_files([good[path] for path in sorted(good)], current, live)
-        return good, merged.entries, merged.errors
+        return good, merge_faq_files([good[path] for path in sorted(good)], current, live)
 
-    def _live_before(self) -> dict[str, str] | None:
-        """Which file each id came from when the folder was last read (by any start)."""
+    def _live_before(self) -> LiveFaq | None:
+        """What was live when the folder was last read (by any start)."""
         if self.keep_dir is None:
             return None
         try:
@@ -184,23 +186,37 @@ class FaqWatcher:
             return None
         if not isinstance(saved, dict):
             return None
+        ids = saved.get("ids")
+        withheld = saved.get("withheld")
+        if not isinstance(ids, dict):
+            ids, withheld = saved, {}  # the first form: {id: path}
         folder = str(self.faq_dir)
-        return {
-            key: os.path.join(folder, value)
-            for key, value in saved.items()
-            if isinstance(key, str) and isinstance(value, str)
-        }
+        return LiveFaq(
+            {
+                key: os.path.join(folder, value)
+                for key, value in ids.items()
+                if isinstance(key, str) and isinstance(value, str)
+            },
+            {
+                key: frozenset(k for k in value if isinstance(k, str))
+                for key, value in (withheld if isinstance(withheld, dict) else {}).items()
+                if isinstance(key, str) and isinstance(value, list)
+            },
+        )
 
     def _save_live(self, entries: tuple[FaqEntry, ...]) -> None:
-        """Note which file each live id comes from (paths within the FAQ folder)."""
+        """Note which file each live id comes from (paths within the FAQ folder), and the
+        phrasings withheld from each."""
         if self.keep_dir is None:
             return
         folder = str(self.faq_dir)
-        live = {
+        ids = {
             entry.id: os.path.relpath(entry.source, folder)
             for entry in entries
             if entry.source.startswith(folder + os.sep)
         }
+        withheld = {key: sorted(keys) for key, keys in self._withheld.items()}
+        live: dict[str, object] = {"ids": ids, "withheld": withheld}
         if live == self._saved_live:
             return
         try:
@@ -253,17 +269,13 @@ class FaqWatcher:
         file, _ = read_faq_file_text(kept, name)
         return file if file.ok else None
 
-    def _apply(
-        self,
-        good: dict[str, FaqFile],
-        entries: tuple[FaqEntry, ...],
-        errors: tuple[FaqError, ...],
-    ) -> FaqSnapshot:
-        for error in errors:
+    def _apply(self, good: dict[str, FaqFile], merged: FaqSet) -> FaqSnapshot:
+        for error in merged.errors:
             logger.warning("%s", error)
         self._good = good
-        self._snapshot = FaqSnapshot(entries, errors, self._snapshot.generation + 1)
-        self._save_live(entries)
+        self._withheld = merged.withheld
+        self._snapshot = FaqSnapshot(merged.entries, merged.errors, self._snapshot.generation + 1)
+        self._save_live(merged.entries)
         if self._on_reload is not None:
             self._on_reload(self._snapshot)
         waiters, self._waiters = self._waiters, []
