@@ -17,7 +17,7 @@ import pytest
 from loket.keys import SIO
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import FakeClock, RunningServer, running
-from tests.support import agent, call, login, new_client_id, shopper, write_config
+from tests.support import agent, call, login, new_client_id, run_loket, shopper, write_config
 
 ROUTING = """
 [hours]
@@ -254,6 +254,45 @@ async def test_an_agent_whose_session_expired_keeps_her_chats_for_the_grace(
                 for c in widget_inbox.of("conversation")
                 if (c.get("agent") or {}).get("name") == "bram"
             ]
+
+
+async def test_a_shopper_who_types_that_they_want_a_person_is_answered_as_the_button(
+    live: tuple[RunningServer, FakeClock], routing_config: Path
+) -> None:
+    """ "Can I talk to someone?" typed into the chat does what the "talk to a person" button
+    does: with nobody online, the form is offered (holding nothing: that was no question)
+    and no missed question is noted; with an agent online, the conversation goes to her;
+    in the queue, the shopper is told a colleague comes."""
+    server, _ = live
+
+    async def typed(widget: Any, inbox: Any, text: str) -> dict[str, Any]:
+        sent = await _say(widget, text)
+        reply: dict[str, Any] = await inbox.wait_for(
+            "message",
+            lambda m: (
+                m["author"] == "bot" and m["meta"].get("question_seq") == sent["message"]["seq"]
+            ),
+        )
+        assert reply["meta"]["kind"] == "small_talk" and reply["meta"]["talk"] == "person"
+        return reply
+
+    async with shopper(server.url) as (widget, inbox), shopper(server.url) as (second, later):
+        alone = await typed(widget, inbox, "Kan ik een medewerker spreken?")
+        assert alone["meta"]["offer"] == "leave_question" and "niemand" in alone["text"]
+        code, missed, _ = await run_loket(routing_config, "faq", "misses")
+        assert code == 0 and "medewerker" not in missed
+
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna):
+            coming = await typed(widget, inbox, "hallo, ik wil graag iemand spreken")
+            assert "offer" not in coming["meta"]
+            taken = await inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
+            assert taken["agent"]["name"] == "anna"
+            # anna's one place is taken: the next shopper waits, and is told so when asking.
+            sent = await call(second, "/shopper", "handoff", {})
+            assert sent["conversation"]["state"] == "queued"
+            queued = await typed(second, later, "is daar iemand?")
+            assert "offer" not in queued["meta"] and "rij" in queued["text"]
 
 
 async def test_closing_time_hands_waiting_shoppers_to_the_bot(

@@ -189,6 +189,9 @@ class Conversation:
     asked: list[tuple[int, str]] | None = field(default_factory=list)
     # Which of those the bot answered (their seqs): see `still_asked`.
     bot_answered: set[int] = field(default_factory=set)
+    # When the conversation last went (back) to the bot, in ms; 0: with the bot from its
+    # start or since before it was loaded. A message from before was meant for an agent.
+    bot_since: int = 0
     # The routing fields as the store holds them (see `Conversations._persist`).
     saved: dict[str, Any] | None = None
 
@@ -282,6 +285,9 @@ class Reply:
 
     text: str
     meta: dict[str, Any] | None = None
+    # Once posted, the conversation is routed to an agent or the queue, as when the shopper
+    # presses "talk to a person" (the shopper typed that they want one).
+    hand_over: bool = False
 
 
 Change = tuple[Conversation, State]
@@ -746,6 +752,17 @@ class Conversations:
         await self._settle(changes)
         return conversation, self.availability(conversation.locale)
 
+    async def _hand_over(self, conversation: Conversation) -> None:
+        """Route `conversation` again as a request for a person does (see `request_person`)."""
+        async with self._locks.hold(("shopper", conversation.shopper_id)):
+            changes = (
+                self._route(conversation, preferred=conversation.agent_id)
+                if self._live.get(conversation.id) is conversation
+                and self._asked_again(conversation)
+                else []
+            )
+        await self._settle(changes)
+
     def _asked_again(self, conversation: Conversation) -> bool:
         """Whether a request for a person routes `conversation` again (it is with the bot
         or closed); if so, the request starts afresh. Its wait counts from now, not from
@@ -880,6 +897,8 @@ class Conversations:
                 await self.post(
                     conversation, "bot", f"bot:{message.client_id}:{index}", reply.text, reply.meta
                 )
+            if any(reply.hand_over for reply in replies):
+                await self._hand_over(conversation)
         except Exception:
             log.exception("the bot could not answer in conversation %d", conversation.id)
         finally:
@@ -1287,6 +1306,7 @@ class Conversations:
             conversation.queued_at = min(now, waiting) if waiting is not None else now
         elif state is State.BOT:
             conversation.agent_id = None
+            conversation.bot_since = now
         elif state is State.CLOSED:
             conversation.closed_at = now
             # A shopper who writes again after the close starts afresh: routing passes

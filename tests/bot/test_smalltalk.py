@@ -1,10 +1,11 @@
-"""Small talk: greetings, thanks, goodbyes and a plain "ok" are told from questions."""
+"""Small talk: greetings, thanks, goodbyes, a plain "ok" and asking for a person are told
+from questions."""
 
 from __future__ import annotations
 
 import pytest
 
-from loket.bot.smalltalk import small_talk
+from loket.bot.smalltalk import MAX_WORDS, small_talk
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,18 @@ from loket.bot.smalltalk import small_talk
         ("fijne dag", ("goodbye", "nl")),
         ("ok", ("ack", None)),
         ("prima", ("ack", "nl")),
+        ("hello there, I need help", ("greeting", "en")),
+        ("talk to a human", ("person", "en")),
+        ("agent", ("person", "en")),
+        ("I want to speak to a real person, not a bot!!", ("person", "en")),
+        ("hello?? anyone there", ("person", "en")),
+        ("Can I speak to a manager please", ("person", "en")),
+        ("kan ik een medewerker spreken?", ("person", "nl")),
+        ("Hallo, ik wil graag iemand spreken", ("person", "nl")),
+        ("Is daar iemand?", ("person", "nl")),
+        ("Ich möchte mit einem Mitarbeiter sprechen", ("person", "de")),
+        ("hallo?? ist da jemand", ("person", "de")),
+        ("Danke, kann ich mit jemandem sprechen?", ("person", "de")),
     ],
 )
 def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -> None:
@@ -43,7 +56,11 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "Hoi, ik heb een vraag over mijn bestelling",
         "Hi there! I bought a bike and the gears are slipping. Is that covered?",
         "thanks, but when does my order arrive",
-        "hello hello hello hello hello hello hello hello hello",  # too long to be only that
+        " ".join(["hello"] * (MAX_WORDS + 1)),  # too long to be only that
+        # Asking for a person about something: a question for the FAQ first.
+        "can i talk to a person about my order",
+        "is there someone who can help me with my return",
+        "Heb je een medewerker nodig voor de montage?",
     ],
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:

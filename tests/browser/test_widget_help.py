@@ -250,6 +250,27 @@ async def test_left_question_form_holds_the_unanswered_question(
     assert page_errors == []
 
 
+async def test_typing_that_one_wants_a_person_opens_an_empty_form(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """Nobody online: "Kan ik een medewerker spreken?" typed gets the bot's word that nobody
+    is there and the form, which is empty (that was no question to leave) and takes the
+    question the shopper then writes."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "Kan ik een medewerker spreken?")
+    await expect(page.locator(".msg.bot")).to_contain_text("niemand van ons team")
+    form = page.locator("form.ask")
+    await expect(form).to_be_visible()
+    question = page.get_by_label("Je vraag", exact=True)
+    await expect(question).to_have_value("")
+    await page.get_by_role("button", name="Annuleren").click()
+    await page.locator(".msg.bot").locator("button.offer-leave").click()
+    await expect(question).to_have_value("")
+    await screenshot(page, "widget-person-asked")
+    assert page_errors == []
+
+
 async def test_the_header_follows_agents_coming_online_and_going_away(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:

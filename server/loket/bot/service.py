@@ -60,6 +60,32 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "Great! Just ask if there's anything else.",
         "Prima! Frag gern, wenn du noch etwas wissen möchtest.",
     ),
+    "person_coming": (
+        "Natuurlijk! Ik haal er een collega bij.",
+        "Of course! I'm getting a colleague for you.",
+        "Natürlich! Ich hole einen Kollegen dazu.",
+    ),
+    "person_queued": (
+        "Een collega komt zo bij je; je plek in de rij zie je hierboven.",
+        "A colleague will be with you shortly; your place in line is shown above.",
+        "Gleich ist ein Kollege für dich da; deinen Platz in der Warteschlange siehst du oben.",
+    ),
+    "person_none": (
+        "Er is nu niemand van ons team beschikbaar. Laat je vraag en je e-mailadres of "
+        "telefoonnummer achter, dan nemen we zo snel mogelijk contact met je op.",
+        "Nobody from our team is available right now. Leave your question and your e-mail "
+        "address or phone number and we'll get back to you as soon as we can.",
+        "Gerade ist niemand aus unserem Team erreichbar. Hinterlass deine Frage und deine "
+        "E-Mail-Adresse oder Telefonnummer, dann melden wir uns so schnell wie möglich bei dir.",
+    ),
+    "person_none_left": (
+        "Er is nu niemand van ons team beschikbaar. Je vraag ligt al klaar voor een collega; "
+        "het antwoord zie je hier in de chat.",
+        "Nobody from our team is available right now. Your question is already waiting for "
+        "a colleague; you'll see the answer here in the chat.",
+        "Gerade ist niemand aus unserem Team erreichbar. Deine Frage liegt schon bei einem "
+        "Kollegen; die Antwort siehst du hier im Chat.",
+    ),
     "unknown_queued": (
         "Dat weet ik niet zeker. Een collega komt zo bij je; je plek in de rij zie je hierboven.",
         "I'm not sure about that. A colleague will be with you shortly; your place in line "
@@ -193,6 +219,8 @@ class Bot:
             # Not a question: answered in kind, and no miss for the admins' list.
             kind, told = talk
             language = conversation.locale or told or self._settings.default_language
+            if kind == "person":
+                return self._person_asked(conversation, message, language)
             return [Reply(_say(kind, language), {"kind": "small_talk", "talk": kind, **asked})]
         result = await self.match(message.text, conversation.locale)
         language = conversation.locale or result.language
@@ -234,6 +262,26 @@ class Bot:
             return [Reply(_say("unknown_leave_more", language), meta)]
         meta = {"kind": "unknown", "offer": "leave_question", **asked}
         return [Reply(_say("unknown_leave", language), meta)]
+
+    def _person_asked(
+        self, conversation: Conversation, message: MessageRecord, language: str
+    ) -> list[Reply]:
+        """The shopper typed that they want a person: as the "talk to a person" button, the
+        conversation goes to an agent or the queue when anyone can come (`hand_over`);
+        else the form is offered, holding nothing (this message was no question). Asked
+        while an agent had the conversation, which came back to the bot since (the queue's
+        wait ran out, the agent went): the notice that said so answers it."""
+        meta: dict[str, Any] = {"kind": "small_talk", "talk": "person", "question_seq": message.seq}
+        if conversation.state is State.QUEUED:
+            return [Reply(_say("person_queued", language), meta)]
+        if message.created_at < conversation.bot_since:
+            return []
+        if self._people_available():
+            return [Reply(_say("person_coming", language), meta, hand_over=True)]
+        if conversation.open_callbacks:
+            meta |= {"offer": "leave_question", "left": True}
+            return [Reply(_say("person_none_left", language), meta)]
+        return [Reply(_say("person_none", language), meta | {"offer": "leave_question"})]
 
     def _offer(self, conversation_id: int, offered: dict[str, str]) -> None:
         self._offered[conversation_id] = offered

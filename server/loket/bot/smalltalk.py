@@ -1,9 +1,11 @@
-"""Greetings, thanks and goodbyes: answered as such, not searched in the FAQ.
+"""Greetings, thanks, goodbyes and asking for a person: answered as such, not searched in
+the FAQ.
 
 A shopper's "hi" or "thanks!" is no question the FAQ should answer, and an "I don't know"
-to it reads badly and fills the admins' list of missed questions. A message counts as small
-talk only when every word in it is one of these (a greeting followed by a question is a
-question). Words are folded (no case or accents) as the matcher folds them.
+to it reads badly and fills the admins' list of missed questions. Nor is "can I talk to a
+person?", which the bot answers as the "talk to a person" button does. A message counts as
+small talk only when every word in it is one of these (a greeting followed by a question is
+a question). Words are folded (no case or accents) as the matcher folds them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Literal
 
 from loket.bot.normalize import words
 
-Kind = Literal["greeting", "thanks", "goodbye", "ack"]
+Kind = Literal["greeting", "thanks", "goodbye", "ack", "person"]
 
 # Word -> (kind, language it tells, or None when shared by several languages).
 _WORDS: dict[str, tuple[Kind, str | None]] = {}
@@ -39,6 +41,19 @@ _add("goodbye", None, "tschuss")
 _add("ack", "en", "alright cool great nice perfect")
 _add("ack", "nl", "oke okee prima fijn top")
 _add("ack", None, "ok okay super")
+_add(
+    "person",
+    "en",
+    "human humans people someone somebody anyone anybody agent agents representative employee"
+    " staff operator colleague manager",
+)
+_add("person", "nl", "mens mensen medewerker medewerkers persoon iemand collega")
+_add(
+    "person",
+    "de",
+    "mensch menschen mitarbeiter mitarbeiterin jemand jemandem jemanden kollege kollegin",
+)
+_add("person", None, "person")
 
 # Words that may go with small talk without making it a question -> the language they
 # tell (None when several languages share them).
@@ -53,23 +68,26 @@ def _fillers(language: str | None, text: str) -> None:
 _fillers(
     "en",
     "there all you so very much a lot again too guys team for your help good day weekend"
-    " in advance",
+    " in advance i id would like want to speak talk chat with an real live actual please can"
+    " could may get me connect through need is are here not possible it",
 )
 _fillers(
     "nl",
     "heel erg hartelijk vriendelijk wel nog even allemaal jullie u je jij voor de het hulp"
-    " goed hele een mooie alvast",
+    " goed hele een mooie alvast ik wil graag kan kunnen mag met echte echt spreken praten"
+    " chatten is er daar niet alsjeblieft aub svp verbinden doorverbinden mogelijk te",
 )
 _fillers(
     "de",
     "tag abend schon schonen sehr fur die hilfe ihre ihnen deine dir euch herzlichen"
-    " lieben besten auf bis bald noch einen im voraus",
+    " lieben besten auf bis bald noch einen im voraus ich mochte will kann konnte mit einem"
+    " einer echten echte sprechen reden chatten bitte ist da gibt es nicht verbinden",
 )
-_fillers(None, "morgen")
+_fillers(None, "morgen bot robot chatbot")
 # A longer message is taken as something to answer, whatever its words.
-MAX_WORDS = 8
+MAX_WORDS = 12
 # When a message holds several kinds, the one the reply should answer.
-_PRIORITY: tuple[Kind, ...] = ("goodbye", "thanks", "greeting", "ack")
+_PRIORITY: tuple[Kind, ...] = ("person", "goodbye", "thanks", "greeting", "ack")
 
 
 def small_talk(text: str, folded: Sequence[str] | None = None) -> tuple[Kind, str | None] | None:

@@ -575,17 +575,21 @@ export class WidgetUi {
       box.append(...buttons);
       return box;
     }
-    if (meta.kind === "unknown" || meta.kind === "notice") {
+    if (meta.kind === "unknown" || meta.kind === "notice" || meta.kind === "small_talk") {
       this.offerNext(box, meta.offer ?? null, () => this.questionOf(m), !meta.left);
       return box.childNodes.length ? box : null;
     }
     return null;
   }
 
-  /** The shopper's question a bot reply refers to (its `question_seq`), when shown. */
+  /**
+   * The shopper's question a bot reply refers to (its `question_seq`), when shown; none
+   * when the shopper only asked for a person.
+   */
   questionOf(m: Shown): string | undefined {
     const seq = m.meta?.question_seq;
     if (seq === undefined || m.conversation_id === undefined) return undefined;
+    if (m.meta?.talk === "person") return undefined;
     return this.timeline.textOf(m.conversation_id, seq);
   }
 
