@@ -31,8 +31,7 @@ def test_the_shipped_config_loads() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[server]\nprot = 8080\n", "server.prot: unknown key"),
-        ("[srever]\nport = 8080\n", "srever: unknown key"),
+        ("[server]\nprot = 8080\n", "server.prot: unknown key (did you mean 'port'?)"),
         ('[server]\nport = "eighty"\n', "server.port: should be a whole number (got 'eighty')"),
         # Text that pydantic would convert is a mistake in TOML, which has numbers and booleans.
         ('[server]\nport = "18093"\n', "server.port: should be a whole number (got '18093')"),
@@ -42,6 +41,13 @@ def test_the_shipped_config_loads() -> None:
         ("[server]\nport = 70000\n", "server.port: Input should be less than or equal to 65535"),
         ("[limits]\nmax_message_chars = 0\n", "limits.max_message_chars"),
         ('[server]\nallowed_origins = ["shop.example"]\n', "is not an origin"),
+        ('[server]\nallowed_origins = ["https://a@shop.example"]\n', "is not an origin"),
+        (
+            "[routing]\nmax_conversation_per_agent = 2\n",
+            "routing.max_conversation_per_agent: unknown key (did you mean"
+            " 'max_conversations_per_agent'?)",
+        ),
+        ("[srever]\nport = 8080\n", "srever: unknown key (did you mean 'server'?)"),
         ('[security]\nsecret = "short"\n', "security.secret: must be at least 16 characters"),
         ('[redis]\nurl = "notaurl"\n', "redis.url: must be a Redis URL like"),
         ('[redis]\nurl = "redis://localhost:port/0"\n', "redis.url: must be a Redis URL: port"),
@@ -59,6 +65,22 @@ def test_bad_settings_name_file_key_and_reason(tmp_path: Path, text: str, expect
     # Each key's mistake is told once, in one set of words.
     keys = [line.split(": ")[1] for line in message.splitlines() if line.count(": ") >= 2]
     assert len(keys) == len(set(keys)), message
+
+
+def test_origins_are_compared_as_browsers_send_them(tmp_path: Path) -> None:
+    """An origin written with a capital, the default port or an international name is kept
+    as a browser's Origin header spells it, so it matches that header."""
+    path = _write(
+        tmp_path,
+        '[server]\nallowed_origins = ["https://WWW.Shop.example:443", "http://shop.example:8080",'
+        ' "http://localhost:80", "https://bücher.example"]\n',
+    )
+    assert load_settings(path, env={}).server.allowed_origins == (
+        "https://www.shop.example",
+        "http://shop.example:8080",
+        "http://localhost",
+        "https://xn--bcher-kva.example",
+    )
 
 
 def test_secrets_come_from_the_environment(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
@@ -9,6 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -58,7 +60,27 @@ class ServerSettings(_Section):
                 raise ValueError(f"{origin!r} is not an origin like 'https://shop.example'")
             if origin.count("/") > 2:
                 raise ValueError(f"{origin!r} has a path; an origin is scheme://host[:port]")
-        return value
+        return tuple(_as_browsers_send(origin) for origin in value)
+
+
+def _as_browsers_send(origin: str) -> str:
+    """`origin` as a browser sends it in its Origin header, which is compared as it is: host
+    in lower case (an international name in its ASCII form), no default port
+    ('https://Shop.example:443' is 'https://shop.example')."""
+    if origin == "*":
+        return origin
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError) as exc:
+        raise ValueError(f"{origin!r} is not an origin like 'https://shop.example'") from exc
+    if not host or parts.username is not None or parts.query or parts.fragment:
+        raise ValueError(f"{origin!r} is not an origin like 'https://shop.example'")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
 class StoreSettings(_Section):
@@ -220,6 +242,20 @@ def _shown_value(key: str, value: Any) -> str:
     return f" (got {value!r})"
 
 
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """ " (did you mean 'port'?)" for an unknown key `loc` close to a known one."""
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        field_info = model.model_fields.get(str(part))
+        inner = field_info.annotation if field_info is not None else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return ""
+        model = inner
+    known = [name for name, f in model.model_fields.items() if not f.exclude]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _format_error(
     source: str, error: Mapping[str, Any], from_env: Mapping[str, str] | None = None
 ) -> str:
@@ -227,7 +263,7 @@ def _format_error(
     environment variable that set it), the key and the reason; never a secret's value."""
     key = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
-        return f"{source}: {key}: unknown key"
+        return f"{source}: {key}: unknown key{_did_you_mean(error['loc'])}"
     for name, variable in (from_env or {}).items():
         if key == name or key.startswith(name + "."):
             source = f"environment variable {variable}"
