@@ -222,6 +222,37 @@ async def test_an_agent_who_logs_out_is_gone_at_once_not_after_the_grace(
             assert moved["state"] == "assigned"
 
 
+async def test_an_agent_back_after_being_gone_is_given_her_waiting_shopper_again(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """anna logs out while bram is full: her shopper waits in the queue. When she logs in
+    again she is not passed over for it (she did not hand it on, and the shopper talked to
+    her): it is hers again rather than waiting for bram while she sits idle."""
+    server, _ = live
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, bram),
+        shopper(server.url) as (hers, inbox),
+        shopper(server.url) as (his, _),
+    ):
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna):
+            sent = await _say(hers, "hallo")
+            assert sent["conversation"]["agent"]["name"] == "anna"
+            assert (await _say(his, "hoi"))["conversation"]["agent"]["name"] == "bram"
+            async with aiohttp.ClientSession() as http:
+                headers = {"Authorization": f"Bearer {anna}"}
+                async with http.post(f"{server.url}/api/logout", headers=headers) as response:
+                    assert response.status == 200
+        await server.services.conversations.tick()
+        await inbox.wait_for("conversation", lambda c: c["state"] == "queued")
+        seen = len(inbox.of("conversation"))
+        async with agent(server.url, await login(server.url, "anna", AGENT_PASSWORD)):
+            await inbox.wait_for("conversation", lambda c: len(inbox.of("conversation")) > seen)
+            back = inbox.of("conversation")[seen]
+            assert (back["state"], back["agent"]["name"]) == ("assigned", "anna")
+
+
 async def test_an_agent_whose_session_expired_keeps_her_chats_for_the_grace(
     config_path: Path,
 ) -> None:

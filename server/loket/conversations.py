@@ -1163,7 +1163,8 @@ class Conversations:
         for agent_id in gone:
             for conversation in list(self._assigned.values()):
                 if conversation.agent_id == agent_id:
-                    conversation.excluded.add(agent_id)
+                    # Not passed over: back online, the agent is the one the shopper
+                    # talked to, and may well get them back (the previous agent first).
                     changes.extend(self._route(conversation, taken=True))
                     taken.append(conversation)
         # Just after a start the agents' consoles are still reconnecting: nobody loses a
