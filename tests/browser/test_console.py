@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ServerWith
 from tests.browser.helpers import PASSWORD, screenshot
@@ -329,6 +330,57 @@ async def test_unread_dot_clears_for_the_open_conversation(
         await expect(item).to_contain_text("Nog daar?")
         await expect(item).not_to_have_class(re.compile(r"\bunread\b"))
     assert errors == []
+
+
+async def test_a_conversation_whose_opening_failed_shows_its_whole_history_later(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """The agent opens a conversation and the connection drops before its history comes
+    (the server restarting); a new message of the shopper's arrives meanwhile. Back
+    online, the console fetches the whole history, not only what came after that message."""
+    errors: list[str] = []
+    dropped: list[str] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server_side = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            if (
+                not dropped
+                and isinstance(message, str)
+                and re.match(r'42/agent,\d+\["open"', message)
+            ):
+                dropped.append(message)  # lost with the connection: no answer comes
+            else:
+                server_side.send(message)
+
+        ws.on_message(to_server)
+        server_side.on_message(ws.send)
+        connections.append(ws)
+
+    connections: list[WebSocketRoute] = []
+    await context.route_web_socket(re.compile(r".*/socket\.io/.*"), route)
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, _):
+        first = {"client_id": new_client_id(), "text": "Eerste vraag"}
+        asked = await call(client, "/shopper", "message", first)
+        conversation_id = asked["message"]["conversation_id"]
+        await page.locator(f'[data-group="Mine"] button.conv[data-id="{conversation_id}"]').click()
+        for _ in range(100):
+            if dropped:
+                break
+            await asyncio.sleep(0.05)
+        assert dropped, "the console did not ask for the conversation"
+        second = {"client_id": new_client_id(), "text": "Tweede vraag"}
+        await call(client, "/shopper", "message", second)
+        shown = page.locator(".messages .msg.shopper .text")
+        await expect(shown).to_have_text(["Tweede vraag"])
+        await connections[-1].close()
+        await expect(shown).to_have_text(["Eerste vraag", "Tweede vraag"])
+    assert len(connections) >= 2 and errors == []
 
 
 async def test_colleagues_conversations_show_their_last_message(

@@ -119,6 +119,12 @@ export class ConsoleApp {
   private earlier: Earlier[] = [];
   /** Full histories of conversations opened on this connection, by id (seq-sorted arrays). */
   private histories = new Map<number, Message[]>();
+  /**
+   * How far each history is known complete: through this seq, as `open` fetched it. Live
+   * messages may be in a history beyond a gap (its fetch failed, the server was away): the
+   * next `open` fetches from here, not from the newest message shown.
+   */
+  private completeThrough = new Map<number, number>();
   private selected: Conversation | null = null;
   private timeline: Timeline | null = null;
   private drafts: Record<string, string>;
@@ -270,6 +276,7 @@ export class ConsoleApp {
     this.closedToday.clear();
     this.visited.clear();
     this.histories.clear();
+    this.completeThrough.clear();
     this.renderList();
     this.showArea("conversations");
     this.toLogin("You are logged out.");
@@ -338,7 +345,12 @@ export class ConsoleApp {
   private async afterConnect(): Promise<void> {
     // Rooms belong to the old connection: only what is opened again stays complete.
     const keep = this.selected?.id;
-    for (const id of [...this.histories.keys()]) if (id !== keep) this.histories.delete(id);
+    for (const id of [...this.histories.keys()]) {
+      if (id !== keep) {
+        this.histories.delete(id);
+        this.completeThrough.delete(id);
+      }
+    }
     const ack = await this.request<SyncAck>("sync", {});
     if (!ack) return;
     this.agent = ack.agent;
@@ -547,7 +559,7 @@ export class ConsoleApp {
   }
 
   private async open(id: number): Promise<void> {
-    let after = this.histories.has(id) ? this.timeline?.highestSeq(id) ?? 0 : 0;
+    let after = this.completeThrough.get(id) ?? 0;
     if (!this.histories.has(id)) this.histories.set(id, []);
     for (;;) {
       const ack = await this.request<OpenAck>("open", { conversation_id: id, after_seq: after });
@@ -574,8 +586,10 @@ export class ConsoleApp {
       }
       // Marked read once, after the last page.
       for (const m of ack.messages) this.addMessage(m, false);
-      if (!ack.more || !ack.messages.length) break;
+      if (!ack.messages.length) break;
       after = ack.messages[ack.messages.length - 1].seq;
+      this.completeThrough.set(id, after);
+      if (!ack.more) break;
     }
     this.renderDetail();
     this.markRead();
