@@ -94,6 +94,53 @@ async def test_shopper_and_agent_exchange_messages(
     assert page_errors == []
 
 
+async def test_a_shopper_reading_further_up_is_not_pulled_down_by_a_new_message(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """A long chat, the shopper scrolled up to read: the agent's next message leaves them
+    where they are and a button offers the way down; at the end, new messages follow as
+    before, and the shopper's own message always shows."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, inbox):
+        page = await shop_page()
+        await page.locator(".launcher").click()
+        await send(page, "Ik heb een lange vraag")
+        asked = await inbox.wait_for("message", lambda m: m["text"] == "Ik heb een lange vraag")
+        ref = {"conversation_id": asked["conversation_id"]}
+
+        async def say(text: str) -> None:
+            sent = await call(
+                client, "/agent", "message", {**ref, "client_id": new_client_id(), "text": text}
+            )
+            assert sent["ok"], sent
+
+        for n in range(25):
+            await say(f"Antwoord {n}: " + "een regel tekst " * 6)
+        replies = page.locator(".msg.agent")
+        await expect(replies).to_have_count(25)
+        messages = page.locator(".messages")
+        await messages.evaluate("list => { list.scrollTop = 100; }")
+        below = page.locator(".new-below")
+        await expect(below).to_be_hidden()
+        await say("Nog een antwoord")
+        await expect(replies).to_have_count(26)
+        await expect(below).to_be_visible()
+        assert await messages.evaluate("list => list.scrollTop") == 100
+        await screenshot(page, "widget-new-below")
+        await below.click()
+        await expect(below).to_be_hidden()
+        at_end = "list => list.scrollHeight - list.scrollTop - list.clientHeight < 2"
+        assert await messages.evaluate(at_end)
+        await say("En nog een")
+        await expect(replies).to_have_count(27)
+        assert await messages.evaluate(at_end)
+        await messages.evaluate("list => { list.scrollTop = 100; }")
+        await send(page, "Dank je")
+        await expect(own(page)).to_have_count(2)
+        assert await messages.evaluate(at_end)
+    assert page_errors == []
+
+
 async def test_reload_keeps_the_history(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:

@@ -1006,13 +1006,20 @@ export class ConsoleApp {
     tabKeys(this.ws.areas, (tab) => this.showArea(tab === this.ws.adminTab ? "admin" : "conversations"));
     this.ws.take.addEventListener("click", () => void this.take());
     this.ws.close.addEventListener("click", () => this.showClose());
-    this.ws.closeCancel.addEventListener("click", () => this.hideClose());
+    // Folded away from the keyboard, the focus goes back to the button that opened the form.
+    const foldClose = (): void => {
+      this.hideClose();
+      this.ws.close.focus();
+    };
+    this.ws.closeCancel.addEventListener("click", foldClose);
     this.ws.closeForm.addEventListener("submit", (event) => {
       event.preventDefault();
       void this.closeConversation();
     });
-    this.ws.closeSummary.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") this.hideClose();
+    this.ws.closeForm.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      event.stopPropagation();
+      foldClose();
     });
     this.ws.context.addEventListener("click", (event) => {
       const button = (event.target as Element).closest<HTMLButtonElement>("button[data-earlier]");
@@ -1059,7 +1066,16 @@ export class ConsoleApp {
     });
     this.ws.status.addEventListener("change", () => void this.setStatus());
     this.ws.transfer.addEventListener("click", () => void this.showTransfer());
-    this.ws.transferCancel.addEventListener("click", () => this.hideTransfer());
+    const foldTransfer = (): void => {
+      this.hideTransfer();
+      this.ws.transfer.focus();
+    };
+    this.ws.transferCancel.addEventListener("click", foldTransfer);
+    this.ws.transferForm.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      event.stopPropagation();
+      foldTransfer();
+    });
     this.ws.transferTo.addEventListener("change", () => (this.transferChosen = true));
     this.ws.transferForm.addEventListener("submit", (event) => {
       event.preventDefault();

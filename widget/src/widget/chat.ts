@@ -146,7 +146,7 @@ export class Chat {
       },
       onFailed: (entry, error) => {
         this.ui.timeline.failPending(entry.client_id, error.message);
-        this.ui.afterChange();
+        this.ui.afterChange(true);
         if (entry.event === "leave_question") {
           const t = this.ui.t;
           const field = /email/.test(error.message) ? t.badEmail : /phone/.test(error.message) ? t.badPhone : "";
@@ -573,7 +573,7 @@ export class Chat {
     if (question.phone) entry.phone = question.phone;
     this.outbox.add(entry);
     this.ui.timeline.addPending(entry.client_id, entry.text);
-    this.ui.afterChange();
+    this.ui.afterChange(true);
     this.connect();
     this.sender.flush();
   }
@@ -640,7 +640,7 @@ export class Chat {
     const entry: Entry = { client_id: newClientId(), text, made: Date.now() };
     this.outbox.add(entry);
     this.ui.timeline.addPending(entry.client_id, text);
-    this.ui.afterChange();
+    this.ui.afterChange(true);
     this.connect();
     this.sender.flush();
     return true;

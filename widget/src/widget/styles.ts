@@ -25,7 +25,7 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
   border-radius: 11px; background: #c62828; color: #fff; font-size: 12px; font-weight: 700;
   line-height: 22px; text-align: center;
 }
-.badge[hidden], .panel[hidden], .typing[hidden], .conn[hidden], .sheet[hidden], .invite[hidden],
+.badge[hidden], .panel[hidden], .typing[hidden], .new-below[hidden], .conn[hidden], .sheet[hidden], .invite[hidden],
 .offers[hidden], .thanks[hidden] { display: none; }
 .panel {
   position: absolute; right: 0; bottom: 76px; width: 370px; height: 560px;
@@ -58,6 +58,9 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
 .msg.failed .bubble { opacity: .6; }
 .msg.failed .status { color: #b00020; }
 .typing { padding: 4px 16px; font-size: 13px; color: #555; font-style: italic; min-height: 0; }
+.new-below { align-self: center; margin: -40px auto 8px; position: relative; z-index: 1; border: 0;
+             border-radius: 16px; padding: 6px 14px; background: #20443a; color: #fff; font-size: 13px;
+             cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.25); flex-shrink: 0; }
 .composer { display: flex; align-items: flex-end; gap: 8px; padding: 10px 12px; border-top: 1px solid #e2e5e3; background: #fff; }
 .composer textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 9px 10px;
                      border: 1px solid #b9c0bc; border-radius: 8px; background: #fff; color: #1d1d1f;

@@ -55,6 +55,12 @@ export class WidgetUi {
   private readonly list: HTMLOListElement;
   private readonly empty: HTMLLIElement;
   private readonly typingLine: HTMLDivElement;
+  /** Shown while the shopper reads further up and something new came: back to the end. */
+  private readonly newBelow: HTMLButtonElement;
+  /** Whether new messages scroll into view: not while the shopper has scrolled up to read. */
+  private following = true;
+  /** Where scrollToEnd put the list: its own scroll event is not the shopper scrolling. */
+  private scrolledTo = -1;
   private readonly live: HTMLDivElement;
   private readonly notice: HTMLDivElement;
   private readonly input: HTMLTextAreaElement;
@@ -122,6 +128,16 @@ export class WidgetUi {
     const form = h("form", { class: "composer" }, this.inputLabel, this.input, this.hint, this.sendButton);
     const tr = this.tr.bind(this);
     this.personButton = tr(h("button", { class: "person", type: "button" }), (t) => t.person);
+    this.newBelow = tr(h("button", { class: "new-below", type: "button", hidden: true }), (t) => t.newBelow);
+    this.newBelow.addEventListener("click", () => {
+      this.scrollToEnd();
+      this.list.focus();
+    });
+    this.list.addEventListener("scroll", () => {
+      if (this.list.scrollTop === this.scrolledTo) return;
+      this.following = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
+      if (this.following) this.newBelow.hidden = true;
+    });
     this.personButton.addEventListener("click", () => this.handlers.person());
 
     // Leave a question: the text and a way to reach the shopper, checked as the server will.
@@ -189,6 +205,7 @@ export class WidgetUi {
       ),
       this.conn,
       this.list,
+      this.newBelow,
       this.typingLine,
       this.rateThanks,
       this.rateForm,
@@ -441,9 +458,16 @@ export class WidgetUi {
     while (this.live.childNodes.length > 3) this.live.firstChild?.remove();
   }
 
-  afterChange(): void {
+  /**
+   * After messages were added: the newest in view, unless the shopper scrolled up to read
+   * (then a button offers the way down); `own`: the shopper's own, always shown.
+   */
+  afterChange(own = false): void {
     this.refreshEmpty();
-    this.scrollToEnd();
+    if (own || this.following) this.scrollToEnd();
+    else if (this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight >= 40) {
+      this.newBelow.hidden = false;
+    }
   }
 
   /** "Ask your question" while nothing is shown; a message shown as not sent counts too. */
@@ -688,7 +712,10 @@ export class WidgetUi {
   }
 
   private scrollToEnd(): void {
+    this.following = true;
+    this.newBelow.hidden = true;
     this.list.scrollTop = this.list.scrollHeight;
+    this.scrolledTo = this.list.scrollTop;
   }
 }
 
