@@ -73,6 +73,15 @@ async def anna_with_a_shopper(url: str) -> AsyncIterator[tuple[Any, Any, Any, di
         yield desk, widget, widget_inbox, {"conversation_id": sent["conversation"]["id"]}
 
 
+async def _log_out(url: str, token: str) -> None:
+    """The agent of `token` logs out, as the console's button does."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{url}/api/logout", headers={"Authorization": f"Bearer {token}"}) as response,
+    ):
+        assert response.status == 200
+
+
 async def _say(widget: object, text: str) -> dict:  # type: ignore[type-arg]
     return await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": text})  # type: ignore[arg-type]
 
@@ -210,10 +219,7 @@ async def test_an_agent_who_logs_out_is_gone_at_once_not_after_the_grace(
     async with shopper(server.url) as (widget, widget_inbox), agent(server.url, anna):
         sent = await _say(widget, "hallo")
         assert sent["conversation"]["agent"]["name"] == "anna"
-        async with aiohttp.ClientSession() as http:
-            headers = {"Authorization": f"Bearer {anna}"}
-            async with http.post(f"{server.url}/api/logout", headers=headers) as response:
-                assert response.status == 200
+        await _log_out(server.url, anna)
         async with agent(server.url, bram):
             await server.services.conversations.tick()
             moved = await widget_inbox.wait_for(
@@ -240,10 +246,7 @@ async def test_an_agent_back_after_being_gone_is_given_her_waiting_shopper_again
             sent = await _say(hers, "hallo")
             assert sent["conversation"]["agent"]["name"] == "anna"
             assert (await _say(his, "hoi"))["conversation"]["agent"]["name"] == "bram"
-            async with aiohttp.ClientSession() as http:
-                headers = {"Authorization": f"Bearer {anna}"}
-                async with http.post(f"{server.url}/api/logout", headers=headers) as response:
-                    assert response.status == 200
+            await _log_out(server.url, anna)
         await server.services.conversations.tick()
         await inbox.wait_for("conversation", lambda c: c["state"] == "queued")
         seen = len(inbox.of("conversation"))
@@ -324,6 +327,27 @@ async def test_a_shopper_who_types_that_they_want_a_person_is_answered_as_the_bu
             assert sent["conversation"]["state"] == "queued"
             queued = await typed(second, later, "is daar iemand?")
             assert "offer" not in queued["meta"] and "rij" in queued["text"]
+
+
+async def test_the_form_an_agent_gone_notice_offers_holds_the_question_not_a_hello(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The shopper asked anna something, then "is daar iemand?"; anna logged out without
+    answering and the conversation went to the bot: the notice's form holds the question,
+    and the bot does not answer the request for a person, which the notice answers."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with shopper(server.url) as (widget, inbox):
+        async with agent(server.url, anna):
+            asked = await _say(widget, "Waar blijft mijn pakket van vorige week?")
+            assert asked["conversation"]["agent"]["name"] == "anna"
+            await _say(widget, "is daar iemand?")
+            await _log_out(server.url, anna)
+        await server.services.conversations.tick()
+        notice = await inbox.wait_for("message", lambda m: m["author"] == "system")
+        assert notice["meta"]["question_seq"] == asked["message"]["seq"]
+        await server.services.conversations.drain()
+        assert not [m for m in inbox.of("message") if m["author"] == "bot"]
 
 
 async def test_closing_time_hands_waiting_shoppers_to_the_bot(

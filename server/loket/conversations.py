@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from loket.bot.smalltalk import small_talk
 from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
 from loket.languages import LANGUAGES
@@ -113,13 +114,14 @@ def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
 def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:
     """The shopper's last message among a conversation's `recent` ones (oldest first) that
     is still open: no bot answer answers it, and no agent reply or system message (a
-    notice, a left question's receipt) came after it. What a form offered now should hold."""
+    notice, a left question's receipt) came after it. What a form offered now should hold.
+    Small talk ("hello?", "can I talk to someone?") is no question and leaves it as it was."""
     answered = {seq for seq in map(bot_answered, recent) if seq is not None}
     found = None
     for message in recent:
         if message.author in ("agent", "system"):
             found = None
-        elif message.author == "shopper":
+        elif message.author == "shopper" and small_talk(message.text) is None:
             found = message if message.seq not in answered else None
     return found
 
@@ -753,11 +755,13 @@ class Conversations:
         return conversation, self.availability(conversation.locale)
 
     async def _hand_over(self, conversation: Conversation) -> None:
-        """Route `conversation` again as a request for a person does (see `request_person`)."""
+        """Route `conversation` again as a request for a person does (see `request_person`),
+        while it is still with the bot (not closed meanwhile, say)."""
         async with self._locks.hold(("shopper", conversation.shopper_id)):
             changes = (
                 self._route(conversation, preferred=conversation.agent_id)
                 if self._live.get(conversation.id) is conversation
+                and conversation.state is State.BOT
                 and self._asked_again(conversation)
                 else []
             )
@@ -1163,8 +1167,8 @@ class Conversations:
         for agent_id in gone:
             for conversation in list(self._assigned.values()):
                 if conversation.agent_id == agent_id:
-                    # Not passed over: back online, the agent is the one the shopper
-                    # talked to, and may well get them back (the previous agent first).
+                    # Not passed over: back online, the agent may be given the shopper
+                    # again if they still wait, rather than sit idle while they do.
                     changes.extend(self._route(conversation, taken=True))
                     taken.append(conversation)
         # Just after a start the agents' consoles are still reconnecting: nobody loses a

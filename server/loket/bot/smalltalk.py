@@ -3,13 +3,16 @@ the FAQ.
 
 A shopper's "hi" or "thanks!" is no question the FAQ should answer, and an "I don't know"
 to it reads badly and fills the admins' list of missed questions. Nor is "can I talk to a
-person?", which the bot answers as the "talk to a person" button does. A message counts as
-small talk only when every word in it is one of these (a greeting followed by a question is
-a question). Words are folded (no case or accents) as the matcher folds them.
+person?", which the bot answers as the "talk to a person" button does, or "I have a
+question", which is answered as a greeting. A message counts as small talk only when every
+word in it is one of these words, or part of one of these phrases (a greeting followed by a
+question is a question; "can I talk to someone about my order?" is a question too). Words
+are folded (no case or accents) as the matcher folds them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -41,19 +44,6 @@ _add("goodbye", None, "tschuss")
 _add("ack", "en", "alright cool great nice perfect")
 _add("ack", "nl", "oke okee prima fijn top")
 _add("ack", None, "ok okay super")
-_add(
-    "person",
-    "en",
-    "human humans people someone somebody anyone anybody agent agents representative employee"
-    " staff operator colleague manager",
-)
-_add("person", "nl", "mens mensen medewerker medewerkers persoon iemand collega")
-_add(
-    "person",
-    "de",
-    "mensch menschen mitarbeiter mitarbeiterin jemand jemandem jemanden kollege kollegin",
-)
-_add("person", None, "person")
 
 # Words that may go with small talk without making it a question -> the language they
 # tell (None when several languages share them).
@@ -68,24 +58,124 @@ def _fillers(language: str | None, text: str) -> None:
 _fillers(
     "en",
     "there all you so very much a lot again too guys team for your help good day weekend"
-    " in advance i id would like want to speak talk chat with an real live actual please can"
-    " could may get me connect through need is are here not possible it",
+    " in advance please",
 )
 _fillers(
     "nl",
     "heel erg hartelijk vriendelijk wel nog even allemaal jullie u je jij voor de het hulp"
-    " goed hele een mooie alvast ik wil graag kan kunnen mag met echte echt spreken praten"
-    " chatten is er daar niet alsjeblieft aub svp verbinden doorverbinden mogelijk te",
+    " goed hele een mooie alvast alsjeblieft aub graag",
 )
 _fillers(
     "de",
     "tag abend schon schonen sehr fur die hilfe ihre ihnen deine dir euch herzlichen"
-    " lieben besten auf bis bald noch einen im voraus ich mochte will kann konnte mit einem"
-    " einer echten echte sprechen reden chatten bitte ist da gibt es nicht verbinden",
+    " lieben besten auf bis bald noch einen im voraus bitte",
 )
-_fillers(None, "morgen bot robot chatbot")
-# A longer message is taken as something to answer, whatever its words.
-MAX_WORDS = 12
+_fillers(None, "morgen")
+
+# Phrases that make a message small talk of a kind, matched on its folded words.
+_PERSON_EN = (
+    r"(?:a |an |the |some |your |one of your )?(?:real |live |actual )?"
+    r"(?:human(?: being)?|person|agent|representative|employee|someone|somebody|anyone|anybody"
+    r"|colleague|manager|operator|people|customer service|customer support|support)"
+)
+_PERSON_NL = (
+    r"(?:met )?(?:een |iemand van )?(?:echte |echt )?"
+    r"(?:medewerker|mens|persoon|iemand|collega|klantenservice)"
+)
+_PERSON_DE = (
+    r"(?:mit )?(?:einem |einer |dem |der )?(?:echten |richtigen )?"
+    r"(?:jemandem|mitarbeiter|mitarbeiterin|menschen|person|kollegen|kollegin"
+    r"|kundenservice|kundendienst)"
+)
+_PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
+    # Asking for a person.
+    (
+        rf"(?:(?:can|could|may) i |i (?:want|need|would like|d like|wanna) to |let me )?"
+        rf"(?:talk|speak|chat) (?:to|with) {_PERSON_EN}",
+        "person",
+        "en",
+    ),
+    (
+        rf"(?:i (?:want|need|would like|d like)|can i (?:have|get)|get me|give me)"
+        rf" {_PERSON_EN}",
+        "person",
+        "en",
+    ),
+    (rf"(?:connect|transfer|put) me (?:through )?(?:to|with) {_PERSON_EN}", "person", "en"),
+    (
+        r"(?:is|are) (?:there )?(?:anyone|anybody|someone|somebody)"
+        r"(?: (?:there|here|available|online))?",
+        "person",
+        "en",
+    ),
+    (
+        r"(?:is )?(?:anyone|anybody|someone|somebody) (?:there|here|available|online)",
+        "person",
+        "en",
+    ),
+    # The word alone (with "please", "hi" and the like).
+    (
+        r"(?:a )?(?:real |live )?(?:human|agent|representative|operator"
+        r"|customer service|customer support|live chat|live agent)",
+        "person",
+        "en",
+    ),
+    (
+        rf"(?:(?:kan|mag|kun|wil) (?:ik|je) (?:graag |even |alsjeblieft )?|ik wil (?:graag )?)"
+        rf"{_PERSON_NL} (?:spreken|praten|chatten)",
+        "person",
+        "nl",
+    ),
+    (
+        r"(?:is|zit) (?:daar|er) (?:iemand|een medewerker|een mens)"
+        r"(?: (?:aanwezig|online|beschikbaar))?",
+        "person",
+        "nl",
+    ),
+    (r"(?:een )?(?:echte )?(?:medewerker|mens|klantenservice)", "person", "nl"),
+    (
+        rf"(?:(?:kann|konnte|darf|mochte|will) ich (?:bitte |gerne |gern )?|"
+        rf"ich (?:mochte|will|wurde) (?:bitte |gerne |gern )?)"
+        rf"{_PERSON_DE} (?:sprechen|reden|chatten)(?: bitte)?",
+        "person",
+        "de",
+    ),
+    (r"ist (?:da|hier) (?:jemand|ein mensch|ein mitarbeiter)", "person", "de"),
+    (r"ist jemand (?:da|hier)", "person", "de"),
+    (r"(?:ein )?(?:mitarbeiter|mensch|kundenservice)", "person", "de"),
+    # Saying there is a question, without the question yet: answered as a greeting.
+    (r"(?:i )?(?:need|want) (?:some )?help", "greeting", "en"),
+    (r"i (?:have|got) (?:a|one|another) (?:quick )?question", "greeting", "en"),
+    (r"(?:can|could) you help me", "greeting", "en"),
+    (r"ik heb (?:een|nog een) (?:korte )?vraag", "greeting", "nl"),
+    (r"ik heb hulp nodig", "greeting", "nl"),
+    (r"(?:kun|kunt|kan) (?:je|jij|u) (?:me|mij) helpen", "greeting", "nl"),
+    (r"ich habe (?:eine|noch eine) (?:kurze )?frage", "greeting", "de"),
+    (r"ich brauche hilfe", "greeting", "de"),
+    (r"(?:kannst du|konnen sie|konnt ihr) mir helfen", "greeting", "de"),
+)
+_PHRASES = tuple(
+    (re.compile(rf"(?:^| ){pattern}(?= |$)"), kind, language)
+    for pattern, kind, language in _PHRASE_TEXTS
+)
+# Goes with asking for a person ("a real person, not a bot"), and with nothing else.
+_NOT_A_BOT = re.compile(
+    r"(?:^| )(?:not|no|niet|geen|kein|keinen|nicht) (?:a |an |een |ein |einen |mit einem )?"
+    r"(?:bot|robot|chatbot|machine|computer)(?= |$)"
+)
+# Every word small talk can hold: a message with any other word is no small talk, told
+# without trying the phrases (most messages, and the learning path reads each one).
+_VOCABULARY = frozenset(
+    {*_WORDS, *_FILLERS}
+    | {
+        word
+        for pattern in (*(phrase for phrase, _, _ in _PHRASES), _NOT_A_BOT)
+        for word in re.findall(r"[a-z]+", pattern.pattern)
+    }
+)
+# A longer message is taken as something to answer, whatever its words (the words of the
+# phrases above aside).
+MAX_WORDS = 8
 # When a message holds several kinds, the one the reply should answer.
 _PRIORITY: tuple[Kind, ...] = ("person", "goodbye", "thanks", "greeting", "ack")
 
@@ -96,11 +186,23 @@ def small_talk(text: str, folded: Sequence[str] | None = None) -> tuple[Kind, st
     them already."""
     if folded is None:
         folded = words(text)
-    if not folded or len(folded) > MAX_WORDS:
+    if not folded or len(folded) > 3 * MAX_WORDS or not _VOCABULARY.issuperset(folded):
         return None
     kinds: set[Kind] = set()
     languages: set[str] = set()
-    for word in folded:
+    rest = " ".join(folded)
+    for pattern, kind, language in _PHRASES:
+        rest, found = pattern.subn(" ", rest)
+        if found:
+            kinds.add(kind)
+            if language is not None:
+                languages.add(language)
+    if "person" in kinds:
+        rest = _NOT_A_BOT.sub(" ", rest)
+    left = rest.split()
+    if len(left) > MAX_WORDS:
+        return None
+    for word in left:
         known = _WORDS.get(word)
         if known is not None:
             kind, language = known
