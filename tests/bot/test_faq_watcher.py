@@ -246,3 +246,26 @@ def test_a_phrasing_a_new_entry_repeats_stays_with_the_entry_that_had_it(
     assert owner(FaqWatcher(faq, keep_dir=keep).load()) == "verzendkosten"
     (keep / LIVE_IDS).write_text('{"verzendkosten": "versand.nl.yaml"}')
     assert owner(FaqWatcher(faq, keep_dir=keep).load()) == "verzendkosten"
+
+
+@pytest.mark.parametrize("restarted", [False, True])
+def test_a_phrasing_added_to_a_live_entry_does_not_take_it_from_the_one_answering_it(
+    tmp_path: Path, restarted: bool
+) -> None:
+    """Both entries are live; one of them (in the file whose path sorts first) is given a
+    phrasing the other answers: the other keeps it, whether the edit is read while the
+    server runs or at its next start."""
+    faq, keep = tmp_path / "faq", tmp_path / "data" / "faq-last-good"
+    faq.mkdir()
+    (faq / "versand.nl.yaml").write_text(faq_text("verzendkosten"))
+    (faq / "aaa.nl.yaml").write_text(faq_text("retour"))
+    running = FaqWatcher(faq, keep_dir=keep)
+    assert not running.load().errors
+    taking = faq_text("retour").replace('"Wat is de retour?"', '"Wat is de verzendkosten?"')
+    (faq / "aaa.nl.yaml").write_text(taking)
+    watcher = FaqWatcher(faq, keep_dir=keep) if restarted else running
+    snapshot = watcher.load()
+    (holder,) = [e.id for e in snapshot.entries if "Wat is de verzendkosten?" in e.questions]
+    assert holder == "verzendkosten"
+    (error,) = snapshot.errors
+    assert error.path.endswith("aaa.nl.yaml") and "is also a phrasing of" in error.message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -79,21 +79,33 @@ class FaqSet:
     withheld: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
+def _not_known(entry_id: str) -> Collection[str] | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class LiveFaq:
-    """What was live when the folder was last read: the file each entry id came from, and
-    the phrasings each entry had in its file but not live (another entry had them)."""
+    """What was live when the folder was last read: the file each entry id came from; the
+    phrasings (`phrasing_key`s) the live entry of an id answered, `answered(id)`, when
+    known; else the phrasings it had in its file but not live, `withheld`, another entry
+    having them (a phrasing added to its file since was not answered by it either)."""
 
     sources: Mapping[str, str]
     withheld: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    answered: Callable[[str], Collection[str] | None] = _not_known
 
     def has(self, entry: FaqEntry) -> bool:
         """`entry` (this id from this file) was live."""
         return self.sources.get(entry.id) == entry.source
 
     def holds(self, entry: FaqEntry, key: str) -> bool:
-        """`entry` was live with the phrasing `key` (a `phrasing_key`)."""
-        return self.has(entry) and key not in self.withheld.get(entry.id, frozenset())
+        """`entry` was live with the phrasing `key`."""
+        if not self.has(entry):
+            return False
+        answered = self.answered(entry.id)
+        if answered is not None:
+            return key in answered
+        return key not in self.withheld.get(entry.id, frozenset())
 
 
 def faq_paths(directory: Path) -> list[Path]:
@@ -190,16 +202,19 @@ def _unshared_phrasings(
 ) -> tuple[list[FaqEntry], dict[str, frozenset[str]]]:
     """`entries` with each phrasing kept by one entry of its language: the entry that had
     it live, else the first; and the phrasings each entry did not keep."""
-    owner: dict[tuple[str, str], FaqEntry] = {}
-    if live is not None:
-        for entry in entries:
-            for text in entry.questions:
-                key = phrasing_key(text)
-                if live.holds(entry, key):
-                    owner.setdefault((entry.language, key), entry)
+    claims: dict[tuple[str, str], list[FaqEntry]] = {}
     for entry in entries:
         for text in entry.questions:
-            owner.setdefault((entry.language, phrasing_key(text)), entry)
+            claims.setdefault((entry.language, phrasing_key(text)), []).append(entry)
+    owner: dict[tuple[str, str], FaqEntry] = {}
+    for (language, key), claimants in claims.items():
+        # Only a phrasing claimed twice asks what was live (reading kept copies, at start-up).
+        held = (
+            [c for c in claimants if live.holds(c, key)]
+            if live is not None and len(claimants) > 1
+            else []
+        )
+        owner[(language, key)] = (held or claimants)[0]
     result: list[FaqEntry] = []
     withheld: dict[str, frozenset[str]] = {}
     for entry in entries:

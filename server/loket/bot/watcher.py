@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from loket.bot.faq import (
     merge_faq_files,
     read_faq_file_text,
 )
+from loket.plaintext import phrasing_key
 
 logger = logging.getLogger(__name__)
 
@@ -143,11 +145,9 @@ class FaqWatcher:
         # Only files on disk now are kept: a deleted file takes its entries with it.
         good: dict[str, FaqFile] = {}
         stand_ins: list[str] = []
-        for path, file, text in read:
+        for path, file, _ in read:
             if file.ok:
                 good[file.path] = file
-                if text is not None and keeping:
-                    self._keep(path, text)
             elif file.path in self._good:
                 good[file.path] = self._good[file.path]
                 stand_ins.append(file.path)
@@ -169,12 +169,24 @@ class FaqWatcher:
         self.stand_ins = tuple(stand_ins)
         # A repeated id or phrasing stays with the entry that is live with it now (not a
         # newcomer's); at start-up, the one that was when the server last read the folder.
-        live = (
-            LiveFaq({e.id: e.source for e in self._snapshot.entries}, self._withheld)
-            if self._snapshot.generation
-            else self._live_before()
-        )
-        return good, merge_faq_files([good[path] for path in sorted(good)], current, live)
+        live = self._live_now() if self._snapshot.generation else self._live_before()
+        merged = merge_faq_files([good[path] for path in sorted(good)], current, live)
+        # Kept once merged: at start-up the copies kept before tell what was live then.
+        for path, file, text in read:
+            if file.ok and text is not None and keeping:
+                self._keep(path, text)
+        return good, merged
+
+    def _live_now(self) -> LiveFaq:
+        """What is live now, each entry with the phrasings it answers."""
+        entries = {entry.id: entry for entry in self._snapshot.entries}
+
+        @functools.cache
+        def answered(entry_id: str) -> frozenset[str] | None:
+            entry = entries.get(entry_id)
+            return frozenset(map(phrasing_key, entry.questions)) if entry else None
+
+        return LiveFaq({e.id: e.source for e in entries.values()}, answered=answered)
 
     def _live_before(self) -> LiveFaq | None:
         """What was live when the folder was last read (by any start)."""
@@ -191,18 +203,32 @@ class FaqWatcher:
         if not isinstance(ids, dict):
             ids, withheld = saved, {}  # the first form: {id: path}
         folder = str(self.faq_dir)
-        return LiveFaq(
-            {
-                key: os.path.join(folder, value)
-                for key, value in ids.items()
-                if isinstance(key, str) and isinstance(value, str)
-            },
-            {
-                key: frozenset(k for k in value if isinstance(k, str))
-                for key, value in (withheld if isinstance(withheld, dict) else {}).items()
-                if isinstance(key, str) and isinstance(value, list)
-            },
-        )
+        sources = {
+            key: os.path.join(folder, value)
+            for key, value in ids.items()
+            if isinstance(key, str) and isinstance(value, str)
+        }
+        refused = {
+            key: frozenset(k for k in value if isinstance(k, str))
+            for key, value in (withheld if isinstance(withheld, dict) else {}).items()
+            if isinstance(key, str) and isinstance(value, list)
+        }
+
+        @functools.cache
+        def kept(source: str) -> dict[str, FaqEntry]:
+            file = self._kept(Path(source), source)
+            return {entry.id: entry for entry in file.entries} if file else {}
+
+        @functools.cache
+        def answered(entry_id: str) -> frozenset[str] | None:
+            """The phrasings of the entry in the copy kept when it was live (a phrasing
+            added to the file while the server was down was not answered by it)."""
+            entry = kept(sources[entry_id]).get(entry_id) if entry_id in sources else None
+            if entry is None:
+                return None
+            return frozenset(map(phrasing_key, entry.questions)) - refused.get(entry_id, set())
+
+        return LiveFaq(sources, refused, answered)
 
     def _save_live(self, entries: tuple[FaqEntry, ...]) -> None:
         """Note which file each live id comes from (paths within the FAQ folder), and the
