@@ -73,13 +73,16 @@ def test_origins_are_compared_as_browsers_send_them(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
         '[server]\nallowed_origins = ["https://WWW.Shop.example:443", "http://shop.example:8080",'
-        ' "http://localhost:80", "https://bücher.example"]\n',
+        ' "http://localhost:80", "https://bücher.example", "HTTPS://fußball-shop.de",'
+        ' "http://[0:0:0:0:0:0:0:1]:8000"]\n',
     )
     assert load_settings(path, env={}).server.allowed_origins == (
         "https://www.shop.example",
         "http://shop.example:8080",
         "http://localhost",
         "https://xn--bcher-kva.example",
+        "https://xn--fuball-shop-w6a.de",  # as browsers write it (UTS #46), not "fussball"
+        "http://[::1]:8000",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import logging
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import idna
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from loket.bot.settings import BotSettings
@@ -56,7 +58,7 @@ class ServerSettings(_Section):
         for origin in value:
             if origin == "*":
                 continue
-            if not origin.startswith(("http://", "https://")) or origin.rstrip("/") != origin:
+            if not origin.lower().startswith(("http://", "https://")) or origin.endswith("/"):
                 raise ValueError(f"{origin!r} is not an origin like 'https://shop.example'")
             if origin.count("/") > 2:
                 raise ValueError(f"{origin!r} has a path; an origin is scheme://host[:port]")
@@ -72,13 +74,16 @@ def _as_browsers_send(origin: str) -> str:
     try:
         parts = urlsplit(origin)
         port = parts.port
-        host = (parts.hostname or "").encode("idna").decode("ascii")
-    except (ValueError, UnicodeError) as exc:
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+        elif host and not host.isascii():
+            # UTS #46, as browsers map names (Python's own codec is IDNA 2003: ß is "ss").
+            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except (ValueError, UnicodeError, idna.IDNAError) as exc:
         raise ValueError(f"{origin!r} is not an origin like 'https://shop.example'") from exc
     if not host or parts.username is not None or parts.query or parts.fragment:
         raise ValueError(f"{origin!r} is not an origin like 'https://shop.example'")
-    if ":" in host:
-        host = f"[{host}]"  # an IPv6 address
     default = {"http": 80, "https": 443}[parts.scheme]
     return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
