@@ -119,7 +119,11 @@ async def test_a_shopper_reading_further_up_is_not_pulled_down_by_a_new_message(
         replies = page.locator(".msg.agent")
         await expect(replies).to_have_count(25)
         messages = page.locator(".messages")
-        await messages.evaluate("list => { list.scrollTop = 100; }")
+        # Scrolled, as a shopper does, and its scroll event handled before the next message.
+        scrolled = (
+            "list => new Promise(done => { list.onscroll = () => done(); list.scrollTop = 100; })"
+        )
+        await messages.evaluate(scrolled)
         below = page.locator(".new-below")
         await expect(below).to_be_hidden()
         await say("Nog een antwoord")
@@ -134,7 +138,7 @@ async def test_a_shopper_reading_further_up_is_not_pulled_down_by_a_new_message(
         await say("En nog een")
         await expect(replies).to_have_count(27)
         assert await messages.evaluate(at_end)
-        await messages.evaluate("list => { list.scrollTop = 100; }")
+        await messages.evaluate(scrolled)
         await send(page, "Dank je")
         await expect(own(page)).to_have_count(2)
         assert await messages.evaluate(at_end)

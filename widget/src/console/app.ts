@@ -514,6 +514,10 @@ export class ConsoleApp {
       history.sort((a, b) => a.seq - b.seq);
       added = true;
     }
+    // The next one after a history known complete keeps it complete (no gap to fetch).
+    if (this.completeThrough.get(m.conversation_id) === m.seq - 1) {
+      this.completeThrough.set(m.conversation_id, m.seq);
+    }
     if (this.selected?.id === m.conversation_id && this.timeline) {
       added = this.timeline.add(m) || added;
       this.follow();
