@@ -37,6 +37,10 @@ async def test_round_trip_with_typing_and_read_receipts(server: ServerProcess) -
                 "conversation", lambda c: c["state"] == "assigned"
             )
             assert changed["agent"]["name"] == "anna"
+            # And a line in the conversation says so (seq 2), for both of them.
+            joined = await widget_inbox.wait_for("message", lambda m: m["author"] == "system")
+            assert (joined["seq"], joined["text"]) == (2, "anna helpt je verder.")
+            assert joined["meta"] == {"kind": "joined", "agent_name": "anna"}
 
             await call(
                 desk, "/agent", "typing", {"conversation_id": conversation_id, "typing": True}
@@ -50,7 +54,7 @@ async def test_round_trip_with_typing_and_read_receipts(server: ServerProcess) -
                 "message",
                 {"conversation_id": conversation_id, "client_id": new_client_id(), "text": "Hallo"},
             )
-            assert reply["message"]["seq"] == 2
+            assert reply["message"]["seq"] == 3
             got = await widget_inbox.wait_for("message", lambda m: m["author"] == "agent")
             assert got["text"] == "Hallo" and got["agent_name"] == "anna"
 
@@ -156,7 +160,8 @@ async def test_closed_conversation_reopens_when_the_shopper_writes(server: Serve
         # A returning shopper goes back to the agent they had.
         assert again["conversation"]["state"] == "assigned"
         assert again["conversation"]["agent"]["name"] == "anna"
-        assert again["message"]["seq"] == 2
+        # After the line that said anna has it; back with her, no second line.
+        assert again["message"]["seq"] == 3
         await desk_inbox.wait_for(
             "conversation",
             lambda c: c["id"] == ref["conversation_id"] and c["previous_state"] == "closed",
@@ -334,6 +339,7 @@ async def test_a_client_id_is_a_resend_only_from_its_own_author(server: ServerPr
         history = (await call(widget, "/shopper", "sync"))["messages"]
         assert [(m["author"], m["text"]) for m in history] == [
             ("shopper", "Wie helpt mij?"),
+            ("system", "anna helpt je verder."),
             ("agent", "Ik"),
         ]
 
@@ -465,7 +471,8 @@ async def test_colleagues_see_assigned_conversations_in_previews(server: ServerP
         assert asyncio.get_running_loop().time() - started < 3
         # Bram, whose conversations they are, had every message as it was written.
         mine = [m for m in bram_inbox.of("message") if m["conversation_id"] in ids]
-        assert len(mine) == 4, mine
+        assert [m["author"] for m in mine].count("system") == 2, mine  # "bram helpt je verder."
+        assert len(mine) == 6, mine
         # Anna had none of them one by one.
         assert not [m for m in anna_inbox.of("message") if m["conversation_id"] in ids]
 

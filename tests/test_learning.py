@@ -444,6 +444,7 @@ async def test_a_reply_and_what_is_learned_from_it_share_one_commit(config_path:
             token = await login(live.url, "anna", AGENT_PASSWORD)
             async with agent(live.url, token) as (desk, _):
                 await call(desk, "/agent", "take", ref)
+                await live.services.conversations.drain()  # the line saying anna has it
                 db = live.services.store.db
                 before = db.batches
                 ack = await call(

@@ -344,7 +344,9 @@ async def test_the_form_an_agent_gone_notice_offers_holds_the_question_not_a_hel
             await _say(widget, "is daar iemand?")
             await _log_out(server.url, anna)
         await server.services.conversations.tick()
-        notice = await inbox.wait_for("message", lambda m: m["author"] == "system")
+        notice = await inbox.wait_for(
+            "message", lambda m: (m["meta"] or {}).get("kind") == "notice"
+        )
         assert notice["meta"]["question_seq"] == asked["message"]["seq"]
         await server.services.conversations.drain()
         assert not [m for m in inbox.of("message") if m["author"] == "bot"]
@@ -519,14 +521,15 @@ async def test_transfer_to_another_agent_or_back_to_the_queue(
         seen = await b_inbox.wait_for("conversation", lambda c: c["note"] == "Wil ruilen")
         assert seen["agent"]["id"] == bram_id
         await widget_inbox.wait_for("conversation", lambda c: c["agent"]["name"] == "bram")
-        # Bram hands it back to the queue; anna has room again, so it goes to her.
+        # Bram hands it back to the queue, where it waits: anna, who has room, passed it over.
         back = await call(b, "/agent", "transfer", {**ref, "to_agent_id": None})
         assert back["ok"]
-        final = await widget_inbox.wait_for(
-            "conversation",
-            lambda c: c["agent"] and c["agent"]["name"] == "anna" and c["state"] == "assigned",
-        )
-        assert final["id"] == ref["conversation_id"]
+        queued = await widget_inbox.wait_for("conversation", lambda c: c["state"] == "queued")
+        assert queued["id"] == ref["conversation_id"] and queued["agent"] is None
+        # Each agent who got it was named in the conversation, in the shopper's language.
+        await widget_inbox.wait_for("message", lambda m: m["text"] == "bram helpt je verder.")
+        lines = [m["text"] for m in widget_inbox.of("message") if m["author"] == "system"]
+        assert lines == ["anna helpt je verder.", "bram helpt je verder."]
 
 
 async def test_no_wait_is_estimated_while_every_agent_online_passed_the_chat_over(
@@ -1046,7 +1049,9 @@ async def test_when_the_last_agent_leaves_nobody_waits_for_no_one(
         assert (await call(waiting, "/shopper", "sync"))["conversation"]["state"] == "queued"
         clock.advance(21)
         await server.services.conversations.tick()
-        cut = await served_inbox.wait_for("message", lambda m: m["author"] == "system")
+        cut = await served_inbox.wait_for(
+            "message", lambda m: (m["meta"] or {}).get("kind") == "notice"
+        )
         assert "onderbroken" in cut["text"] and cut["meta"]["offer"] == "leave_question"
         assert cut["meta"]["question_seq"] == first["message"]["seq"]
         answer = await served_inbox.wait_for("message", lambda m: m["author"] == "bot")

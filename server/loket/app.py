@@ -197,6 +197,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             clock=clock,
             max_message_chars=settings.limits.max_message_chars,
             reopen_seconds=settings.limits.reopen_hours * 3600,
+            agent_name=agents.name,
         )
         services = Services(
             settings=settings,

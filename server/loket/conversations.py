@@ -98,6 +98,8 @@ def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
     waiting: list[MessageRecord] = []
     replied: int | None = None
     for message in recent:
+        if _joined_line(message):
+            continue
         if message.author in ("agent", "system"):
             waiting, replied = [], None
         elif message.author == "bot" and message.meta:
@@ -111,6 +113,11 @@ def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
     return [message for message in waiting if message.seq > replied]
 
 
+def _joined_line(message: MessageRecord) -> bool:
+    """A line saying which agent has the conversation now: it answers nothing."""
+    return message.author == "system" and (message.meta or {}).get("kind") == "joined"
+
+
 def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:
     """The shopper's last message among a conversation's `recent` ones (oldest first) that
     is still open: no bot answer answers it, and no agent reply or system message (a
@@ -119,6 +126,8 @@ def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:
     answered = {seq for seq in map(bot_answered, recent) if seq is not None}
     found = None
     for message in recent:
+        if _joined_line(message):
+            continue
         if message.author in ("agent", "system"):
             found = None
         elif message.author == "shopper" and small_talk(message.text) is None:
@@ -194,6 +203,8 @@ class Conversation:
     # When the conversation last went (back) to the bot, in ms; 0: with the bot from its
     # start or since before it was loaded. A message from before was meant for an agent.
     bot_since: int = 0
+    # The agent the shopper was last told has the conversation (a "joined" line).
+    joined_agent: int | None = None
     # The routing fields as the store holds them (see `Conversations._persist`).
     saved: dict[str, Any] | None = None
 
@@ -219,6 +230,7 @@ class Conversation:
             last_seq=max(client_ids.values(), default=0),
             client_ids=client_ids,
             asked=None if client_ids else [],
+            joined_agent=record.agent_id,
         )
         conversation.saved = conversation.stored_fields()
         return conversation
@@ -329,8 +341,11 @@ class Conversations:
         clock: Callable[[], float],
         max_message_chars: int,
         reopen_seconds: float,
+        agent_name: Callable[[int], Awaitable[str]] | None = None,
     ) -> None:
         self._store = store
+        # An agent's name as shoppers see it (their display name).
+        self._agent_name = agent_name
         self._events = events
         self._presence = presence
         # When `restore` ran: agents get the disconnect grace to reconnect after a start.
@@ -1147,12 +1162,55 @@ class Conversations:
         for conversation, previous in changes:
             if conversation.id not in failed:
                 await self._events.conversation_changed(conversation, previous)
+                await self._say_who_joined(conversation)
         if (places_changed and self._queued) or any(
             State.QUEUED in (previous, c.state) for c, previous in changes
         ):
             await self._events.queue_changed(self.queue())
         if error is not None:
             raise error
+
+    async def _say_who_joined(self, conversation: Conversation) -> None:
+        """A line in the conversation when an agent other than the one the shopper was last
+        told of has it now ("Bram is here to help you": taken, given, transferred). Written
+        in the background: what changed the conversation does not wait for its commit."""
+        agent_id = conversation.agent_id
+        if conversation.state is not State.ASSIGNED or agent_id in (
+            None,
+            conversation.joined_agent,
+        ):
+            return
+        conversation.joined_agent = agent_id
+        if self._agent_name is None:
+            return
+        name = await self._agent_name(agent_id)
+        if conversation.agent_id != agent_id:
+            return  # passed on again meanwhile: that change says so
+        appended = self._append(
+            conversation,
+            "system",
+            f"joined:{agent_id}:{self._now()}",
+            say("agent_joined", conversation.locale, name=name),
+            None,
+            {"kind": "joined", "agent_name": name},
+        )
+
+        async def announce() -> None:
+            try:
+                message, duplicate = await appended
+            except Exception:
+                log.warning(
+                    "the line saying %s joined conversation %d was not stored",
+                    name,
+                    conversation.id,
+                )
+                return
+            if not duplicate:
+                await self._events.message_added(conversation, message)
+
+        task = asyncio.create_task(announce())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def tick(self) -> None:
         """Apply the timeouts: silent agents, agents gone, long waits, closing time."""

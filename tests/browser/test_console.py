@@ -312,8 +312,11 @@ async def test_unread_dot_clears_for_the_open_conversation(
         assert asked["conversation"]["state"] == "assigned", asked
         conversation_id = asked["message"]["conversation_id"]
         item = page.locator(f'[data-group="Mine"] button.conv[data-id="{conversation_id}"]')
-        # Not opened yet: the dot marks the shopper's message.
+        # Not opened yet: the dot marks the shopper's message, which the list shows (not
+        # the line that tells the shopper anna has the conversation, written after it).
         await expect(item).to_have_class(re.compile(r"\bunread\b"))
+        await item.page.wait_for_timeout(300)
+        await expect(item).to_contain_text("Hallo?")
 
         await item.click()
         await expect(page.locator(".messages .msg.shopper .text")).to_have_text("Hallo?")

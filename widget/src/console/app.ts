@@ -469,6 +469,11 @@ export class ConsoleApp {
   private noteLast(m: Message): boolean {
     const c = this.conversations.get(m.conversation_id);
     if (!c || m.seq < (c.last_message?.seq ?? 0)) return false;
+    // "Bram is here to help you" says nothing of what the conversation is about.
+    if (m.author === "system" && m.meta?.kind === "joined") {
+      c.last_seq = Math.max(c.last_seq, m.seq);
+      return false;
+    }
     c.last_message = m;
     c.last_seq = Math.max(c.last_seq, m.seq);
     return true;

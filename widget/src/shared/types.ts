@@ -16,7 +16,7 @@ export interface Message {
 
 /** What a bot or system message offers besides its text (docs/protocol.md, `meta.kind`). */
 export interface MessageMeta {
-  kind?: "answer" | "suggest" | "unknown" | "small_talk" | "notice" | "question_left";
+  kind?: "answer" | "suggest" | "unknown" | "small_talk" | "notice" | "question_left" | "joined";
   /** With `small_talk`: what the shopper said ("person": they asked for one). */
   talk?: "greeting" | "thanks" | "goodbye" | "ack" | "person";
   offer?: "person" | "leave_question";
