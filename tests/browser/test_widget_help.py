@@ -47,7 +47,8 @@ def own(page: Page) -> Any:
 async def test_off_hours_question_is_left_for_the_agents(
     server_with: ServerWith, context: BrowserContext, page_errors: list[str]
 ) -> None:
-    """Off hours a shopper asking for a person gets the form, and agents see the left question."""
+    """Off hours the widget offers to leave a question, not to talk to a person; the form
+    opens without asking the server first, and agents see the left question."""
     server = server_with(OFF_HOURS)
     token = await login(server.url, "anna", PASSWORD)
     async with agent(server.url, token) as (desk, inbox):
@@ -56,12 +57,13 @@ async def test_off_hours_question_is_left_for_the_agents(
         await expect(page.locator(".detail")).to_have_text(
             "Er zijn geen tijden gepland waarop we er zijn"
         )
-        person = page.locator("button.person")
-        await expect(person).to_have_text("Praat met een medewerker")
-        await person.click()
+        await expect(page.locator("button.person")).to_be_hidden()
+        leave = page.locator("button.leave-offer")
+        await expect(leave).to_have_text("Laat een vraag achter")
+        await leave.click()
         form = page.locator("form.ask")
         await expect(form).to_be_visible()
-        await expect(page.locator(".state")).to_have_text("Onze assistent antwoordt")
+        await expect(page.locator(".state")).to_have_text("We helpen je graag")
 
         question = "Hebben jullie deze fietstas ook in het rood?"
         await page.get_by_label("Je vraag", exact=True).fill(question)
@@ -275,7 +277,8 @@ async def test_the_header_follows_agents_coming_online_and_going_away(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:
     """A shopper chatting with the bot sees at once when an agent comes online (the header
-    stops saying nobody is there) and when the last one goes away again."""
+    stops saying nobody is there, the form the bot opened gives way to "talk to a person")
+    and when the last one goes away again (leaving a question is offered instead)."""
     page = await shop_page()
     await page.locator(".launcher").click()
     await send(page, "Hoe lang duurt de levering?")
@@ -283,17 +286,26 @@ async def test_the_header_follows_agents_coming_online_and_going_away(
     state, detail = page.locator(".state"), page.locator(".detail")
     await expect(state).to_have_text("Onze assistent antwoordt")
     await expect(detail).to_have_text("Er is nu niemand online")
+    person, leave = page.locator("button.person"), page.locator("button.leave-offer")
+    await expect(leave).to_be_visible()
+    await expect(person).to_be_hidden()
+    await send(page, "qwxz vlorp brnk")  # the bot does not know: it opens the form
+    form = page.locator("form.ask")
+    await expect(form).to_be_visible()
     token = await login(server.url, "anna", PASSWORD)
     async with agent(server.url, token) as (desk, _):
         await expect(state).to_have_text(
             "Onze assistent antwoordt; je kunt ook met een medewerker praten"
         )
         await expect(detail).to_have_text("")
-        await expect(page.locator("button.person")).to_be_visible()
+        await expect(form).to_be_hidden()
+        await expect(person).to_be_visible()
+        await expect(leave).to_be_hidden()
         await screenshot(page, "widget-agent-came-online")
         assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
         await expect(state).to_have_text("Onze assistent antwoordt")
         await expect(detail).to_have_text("Er is nu niemand online")
+        await expect(leave).to_be_visible()
     assert page_errors == []
 
 

@@ -311,9 +311,13 @@ export class Chat {
     socket.on("availability", (a: Availability) => {
       // An agent came online, or the last one left: the header and the line under it follow.
       if (!isAvailability(a)) return;
+      const before = this.availability;
       this.availability = a;
       this.refreshState();
       this.refreshDetail();
+      this.refreshPerson();
+      // Someone can come now: a form nobody has started on gives way to "talk to a person".
+      if (a.people && before && !before.people) this.ui.dismissLeaveForm();
     });
     socket.on("queue", (q: QueuePlace) => {
       if (q && typeof q.position === "number" && q.conversation_id === this.conversation?.id) {
@@ -395,7 +399,10 @@ export class Chat {
       if (isAvailability(ack.availability)) this.availability = ack.availability;
       if (Array.isArray(ack.invitations)) this.invitations(ack.invitations);
       if (ack.conversation) this.setConversation(ack.conversation);
-      else this.refreshDetail();
+      else {
+        this.refreshDetail();
+        this.refreshPerson();
+      }
       for (const m of ack.messages) if (isMessage(m)) this.addMessage(m, false);
       if (!ack.more || ack.messages.length === 0) return;
     }
@@ -515,7 +522,10 @@ export class Chat {
 
   private refreshPerson(): void {
     const state = this.conversation?.state;
-    this.ui.showPerson(!state || state === "bot", this.handingOff);
+    const a = this.availability;
+    // Known that nobody can come (closed, or nobody online): the form, not a request.
+    const nobody = !!a && (!a.staffed || a.people === false);
+    this.ui.showPerson(!state || state === "bot", this.handingOff, nobody);
   }
 
   private rated(): number[] {

@@ -26,7 +26,7 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
   line-height: 22px; text-align: center;
 }
 .badge[hidden], .panel[hidden], .typing[hidden], .new-below[hidden], .conn[hidden], .sheet[hidden], .invite[hidden],
-.offers[hidden], .thanks[hidden] { display: none; }
+.offers[hidden], .thanks[hidden], .offers button[hidden] { display: none; }
 .panel {
   position: absolute; right: 0; bottom: 76px; width: 370px; height: 560px;
   max-height: calc(100vh - 110px); display: flex; flex-direction: column;
@@ -79,8 +79,8 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
 .offer button:disabled { opacity: .55; cursor: default; }
 .offer .choice.chosen { background: #20443a; color: #fff; opacity: 1; }
 .offers { display: flex; justify-content: center; padding: 6px 12px 0; background: #fff; }
-.person { border: 1px solid #20443a; background: #fff; color: #20443a; padding: 6px 14px; font-weight: 600; }
-.person:disabled { opacity: .55; }
+.person, .leave-offer { border: 1px solid #20443a; background: #fff; color: #20443a; padding: 6px 14px; font-weight: 600; }
+.person:disabled, .leave-offer:disabled { opacity: .55; }
 .sheet { flex: 0 1 auto; min-height: 0; overflow-y: auto; margin: 0; padding: 10px 14px; border-top: 1px solid #e2e5e3; background: #fff; display: grid; gap: 4px; font-size: 14px; }
 .sheet h3, .sheet legend { font-size: 15px; font-weight: 700; margin: 0 0 2px; padding: 0; }
 .sheet fieldset { border: 0; margin: 0; padding: 0; }

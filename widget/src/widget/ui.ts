@@ -69,6 +69,8 @@ export class WidgetUi {
   private readonly sendButton: HTMLButtonElement;
   private readonly detailLine: HTMLDivElement;
   private readonly personButton: HTMLButtonElement;
+  /** In its place when nobody can come: the leave-a-question form, without asking first. */
+  private readonly leaveButton: HTMLButtonElement;
   private readonly invite: HTMLDivElement;
   private readonly inviteText: HTMLButtonElement;
   private readonly ask: HTMLFormElement;
@@ -139,6 +141,8 @@ export class WidgetUi {
       if (this.following) this.newBelow.hidden = true;
     });
     this.personButton.addEventListener("click", () => this.handlers.person());
+    this.leaveButton = tr(h("button", { class: "leave-offer", type: "button", hidden: true }), (t) => t.leave);
+    this.leaveButton.addEventListener("click", () => this.showLeaveForm());
 
     // Leave a question: the text and a way to reach the shopper, checked as the server will.
     this.askText = h("textarea", { id: "loket-ask-text", rows: "3", dir: "auto", "aria-describedby": "loket-ask-error" });
@@ -210,7 +214,7 @@ export class WidgetUi {
       this.rateThanks,
       this.rateForm,
       this.ask,
-      h("div", { class: "offers" }, this.personButton),
+      h("div", { class: "offers" }, this.personButton, this.leaveButton),
       this.notice,
       form,
       this.live,
@@ -331,12 +335,18 @@ export class WidgetUi {
     this.refreshHead();
   }
 
-  /** "Talk to a person" is offered while the bot has the conversation, or there is none. */
-  showPerson(show: boolean, busy = false): void {
+  /**
+   * "Talk to a person" is offered while the bot has the conversation, or there is none;
+   * "Leave a question" instead when the shopper knows nobody can come (`nobody`).
+   */
+  showPerson(show: boolean, busy = false, nobody = false): void {
     const bar = this.personButton.parentElement;
     if (bar) bar.hidden = !show;
     this.personBusy = busy;
+    this.personButton.hidden = nobody;
+    this.leaveButton.hidden = !nobody;
     this.personButton.disabled = busy || this.unavailable;
+    this.leaveButton.disabled = this.unavailable;
   }
 
   /** The server refused this site: nothing can be sent from here. */
@@ -429,6 +439,7 @@ export class WidgetUi {
     this.input.disabled = off;
     this.sendButton.disabled = off;
     this.personButton.disabled = off || this.personBusy;
+    this.leaveButton.disabled = off;
     this.refreshHead();
     this.refreshEmpty();
   }
