@@ -252,3 +252,38 @@ async def test_log_out_without_the_server_says_the_session_is_still_open(
     await expect(page.locator(".login")).to_be_visible()
     assert len(dialogs) == 1
     assert errors == []
+
+
+async def test_log_out_with_open_conversations_asks_first(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """An agent with a conversation of her own is asked before logging out (it goes to a
+    colleague or the queue at once); "You are logged out." is no error."""
+    errors: list[str] = []
+    page = await open_console(context, server, errors)
+    await log_in(page)
+    await expect(page.locator('[data-group="Mine"] h3')).to_have_text("Mine (0)")
+    answers: list[bool] = [False, True]
+    asked: list[str] = []
+
+    async def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        await (dialog.accept() if answers.pop(0) else dialog.dismiss())
+
+    page.on("dialog", answer)
+    async with shopper(server.url) as (client, _):
+        await ask(client, "Hallo?")
+        await expect(page.locator('[data-group="Mine"] h3')).to_have_text("Mine (1)")
+        await page.locator(".top .logout").click()
+        for _ in range(50):
+            if asked:
+                break
+            await page.wait_for_timeout(100)
+        assert asked and "You have 1 open conversation" in asked[0], asked
+        await expect(page.locator(".workspace")).to_be_visible()
+        await page.locator(".top .logout").click()
+        message = page.locator(".login .error")
+        await expect(message).to_have_text("You are logged out.")
+        await expect(message).to_have_class(re.compile(r"\binfo\b"))
+        assert len(asked) == 2
+    assert errors == []

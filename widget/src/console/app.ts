@@ -206,13 +206,15 @@ export class ConsoleApp {
 
   // -- session ---------------------------------------------------------------------
 
-  private toLogin(message = ""): void {
+  /** The login form, with `message` (an error, unless `info`: "You are logged out."). */
+  private toLogin(message = "", info = false): void {
     // Stop reconnecting with a dead session; drafts and the outbox stay for after the login.
     this.socket?.disconnect();
     this.token = null;
     this.ws.root.hidden = true;
     this.login.root.hidden = false;
     this.login.error.textContent = message;
+    this.login.error.classList.toggle("info", info);
     this.login.password.value = "";
     this.login.submit.disabled = false;
     (this.login.name.value ? this.login.password : this.login.name).focus();
@@ -232,6 +234,7 @@ export class ConsoleApp {
   private async submitLogin(): Promise<void> {
     const name = this.login.name.value.trim();
     const password = this.login.password.value;
+    this.login.error.classList.remove("info");
     if (!name || !password) {
       this.login.error.textContent = "Enter your name and password.";
       return;
@@ -252,6 +255,16 @@ export class ConsoleApp {
 
   private async logout(): Promise<void> {
     if (this.outbox.entries().length && !confirm("Some replies are not sent yet. Log out anyway?")) {
+      return;
+    }
+    const mine = [...this.conversations.values()].filter((c) => this.isMine(c)).length;
+    if (
+      mine &&
+      !confirm(
+        `You have ${mine === 1 ? "1 open conversation" : `${mine} open conversations`}. ` +
+          "Logging out hands them to a colleague or the queue at once. Log out?",
+      )
+    ) {
       return;
     }
     // Logging out ends the session on the server, which then closes this socket: that is
@@ -279,7 +292,7 @@ export class ConsoleApp {
     this.completeThrough.clear();
     this.renderList();
     this.showArea("conversations");
-    this.toLogin("You are logged out.");
+    this.toLogin("You are logged out.", true);
   }
 
   // -- connection ------------------------------------------------------------------
