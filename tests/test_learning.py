@@ -109,6 +109,9 @@ async def test_a_learned_answer_takes_the_language_of_its_question(config_path: 
     )
     assert code == 1 and "nothing written" in err
     assert not out.exists()
+    out = config_path.parent / "learned.nl.yaml"
+    code, said, _ = await run_loket(config_path, "learned", "export", "--out", str(out))
+    assert code == 0 and said.strip() == f"wrote 1 answer to {out}"
 
 
 async def test_reply_with_personal_data_is_never_reused_as_is(config_path: Path) -> None:

@@ -32,6 +32,9 @@ def test_good_file_loads_every_field() -> None:
     assert (entry.language, entry.topic, entry.line) == ("nl", "bezorging", 4)
     assert entry.questions[1] == "Hoe lang duurt de levering?"
     assert entry.tags == ("levering",)
+    # A language code in capitals is the same code.
+    (upper,) = parse_faq(GOOD.replace("language: nl", "language: NL"), "f.yaml").entries
+    assert upper.language == "nl"
 
 
 def test_syntax_error_names_its_line() -> None:

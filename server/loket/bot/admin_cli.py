@@ -181,7 +181,8 @@ def run_learned_export(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         else:
             args.out.write_text(text, encoding="utf-8")
-            print(f"wrote {len(learned)} answers to {args.out}")
+            count = "1 answer" if len(learned) == 1 else f"{len(learned)} answers"
+            print(f"wrote {count} to {args.out}")
         return 0
 
     return run_with_store(settings.store_path, work)

@@ -338,6 +338,8 @@ class _Reader:
             if key not in fields:
                 self.error(root, f"the file has no {key!r}")
         language = self.text(fields["language"], "language") if "language" in fields else None
+        # "DE" is German as "de" is: codes are compared in lower case.
+        language = language.lower() if language is not None else None
         if language is not None and not _LANGUAGE.match(language):
             self.error(fields["language"], f"language {language!r} is not a code like 'nl' or 'en'")
             language = None
