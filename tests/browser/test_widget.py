@@ -267,7 +267,9 @@ async def test_the_length_limit_counts_characters_as_the_server_does(
         await send(page, emoji)
         await inbox.wait_for("message", lambda m: m["text"] == emoji)
         await send(page, "x" * 2001)
-        await expect(page.locator(".notice")).to_contain_text("2000")
+        await expect(page.locator(".notice")).to_have_text(
+            "Je bericht is te lang: 2001 tekens, maximaal 2000."
+        )
         await expect(own(page)).to_have_count(2)
     assert page_errors == []
 

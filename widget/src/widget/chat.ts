@@ -152,7 +152,7 @@ export class Chat {
           const field = /email/.test(error.message) ? t.badEmail : /phone/.test(error.message) ? t.badPhone : "";
           const reason =
             error.code === "contact_required" ? t.needContact
-            : error.code === "message_too_long" ? t.tooLong(this.maxChars)
+            : error.code === "message_too_long" ? t.tooLong(this.maxChars, textLength(entry.text))
             : field || error.message;
           this.ui.leaveFailed({ text: entry.text, email: entry.email, phone: entry.phone }, reason);
         }
@@ -643,7 +643,7 @@ export class Chat {
       return false;
     }
     if (textLength(text) > this.maxChars) {
-      this.ui.showNotice(this.ui.t.tooLong(this.maxChars));
+      this.ui.showNotice(this.ui.t.tooLong(this.maxChars, textLength(text)));
       return false;
     }
     this.stopTyping();

@@ -33,7 +33,7 @@ const nl = {
   bot: "Assistent",
   system: "Loket",
   newMessage: (who: string, text: string) => `${who}: ${text}`,
-  tooLong: (max: number) => `Je bericht is te lang (maximaal ${max} tekens).`,
+  tooLong: (max: number, count: number) => `Je bericht is te lang: ${count} tekens, maximaal ${max}.`,
   queue: (position: number, minutes: number) =>
     `Je bent nummer ${position} in de rij, ongeveer ${minutes} ${minutes === 1 ? "minuut" : "minuten"}`,
   queuePlace: (position: number) => `Je bent nummer ${position} in de rij`,
@@ -98,7 +98,7 @@ const en: Texts = {
   bot: "Assistant",
   system: "Loket",
   newMessage: (who, text) => `${who}: ${text}`,
-  tooLong: (max) => `Your message is too long (at most ${max} characters).`,
+  tooLong: (max, count) => `Your message is too long: ${count} characters, at most ${max}.`,
   queue: (position, minutes) =>
     `You're number ${position} in line, about ${minutes} ${minutes === 1 ? "minute" : "minutes"}`,
   queuePlace: (position) => `You're number ${position} in line`,
@@ -161,7 +161,7 @@ const de: Texts = {
   bot: "Assistent",
   system: "Loket",
   newMessage: (who, text) => `${who}: ${text}`,
-  tooLong: (max) => `Deine Nachricht ist zu lang (höchstens ${max} Zeichen).`,
+  tooLong: (max, count) => `Deine Nachricht ist zu lang: ${count} Zeichen, höchstens ${max}.`,
   queue: (position, minutes) =>
     `Du bist Nummer ${position} in der Warteschlange, etwa ${minutes} ${minutes === 1 ? "Minute" : "Minuten"}`,
   queuePlace: (position) => `Du bist Nummer ${position} in der Warteschlange`,
