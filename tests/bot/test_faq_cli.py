@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from loket.bot.cli import register
 from loket.bot.watcher import FaqWatcher, kept_copies_dir
+from loket.store import Store, run_with_store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -165,3 +167,127 @@ def test_check_of_a_named_folder_is_not_stopped_by_a_broken_config(
     monkeypatch.chdir(tmp_path)
     assert run("faq", "check", str(REPO / "faq")) == 0
     assert "no errors" in capsys.readouterr().out
+
+
+_TEA = """language: en
+topic: tea
+entries:
+  - id: loose-leaf-storage
+    questions:
+      - "How should I store loose leaf tea?"
+      - "How long does tea keep?"
+    answer: "Keep it airtight, dark and away from spices; green tea keeps a year."
+  - id: decaf
+    questions:
+      - "Do you sell decaffeinated tea?"
+      - "Which teas have no caffeine?"
+    answer: "Our rooibos and herbal blends have no caffeine at all."
+"""
+
+
+def _tea_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    faq = tmp_path / "teafaq"
+    faq.mkdir()
+    (faq / "tea.en.yaml").write_text(_TEA)
+    (tmp_path / "config.toml").write_text(
+        '[bot]\nfaq_dir = "teafaq"\n[server]\ndata_dir = "data"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    return faq
+
+
+def _asked(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, object]]:
+    lines = capsys.readouterr().out.splitlines()
+    return {verdict["question"]: verdict for verdict in map(json.loads, lines)}
+
+
+def test_ask_tells_what_the_bot_would_say_and_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`faq ask` answers each question from the configured FAQ: the entry with its file and
+    line and the answer itself, small talk as small talk, a person asked for as such, and
+    a question no entry answers as "don't know"; the text form says the same."""
+    _tea_shop(tmp_path, monkeypatch)
+    questions = (
+        "how do i store my tea",
+        "hi there",
+        "can i talk to a person",
+        "do you ship to mars",
+    )
+    assert run("faq", "ask", "--json", *questions) == 0
+    got = _asked(capsys)
+    stored = got["how do i store my tea"]
+    assert stored["outcome"] == "answer" and stored["entry_id"] == "loose-leaf-storage"
+    assert stored["reply"] == "Keep it airtight, dark and away from spices; green tea keeps a year."
+    assert stored["source"] == "teafaq/tea.en.yaml:4"  # the entry's line, from here
+    assert got["hi there"] == {
+        "question": "hi there",
+        "outcome": "small_talk",
+        "talk": "greeting",
+        "reply": "Hello! How can I help you?",
+    }
+    assert got["can i talk to a person"]["talk"] == "person"
+    assert got["do you ship to mars"]["outcome"] == "unknown"
+    assert run("faq", "ask", "how do i store my tea", "do you ship to mars") == 0
+    text = capsys.readouterr().out
+    assert "answer: loose-leaf-storage, score" in text and "Keep it airtight" in text
+    assert "do you ship to mars\n  don't know" in text
+
+
+def test_ask_reads_questions_from_stdin_and_checks_the_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without questions on the command line, one per line is read from stdin (blank
+    lines skipped); --language must be a language, and is what small talk answers in."""
+    _tea_shop(tmp_path, monkeypatch)
+    monkeypatch.setattr("sys.stdin", io.StringIO("which teas have no caffeine\n\nhallo\n"))
+    assert run("faq", "ask", "--json", "--language", "de") == 0
+    got = _asked(capsys)
+    assert list(got) == ["which teas have no caffeine", "hallo"]
+    assert got["which teas have no caffeine"]["entry_id"] == "decaf"
+    assert got["hallo"]["reply"] == "Hallo! Wie kann ich dir helfen?"
+    assert run("faq", "ask", "--language", "dutch!", "x") == 2
+    assert "is no language" in capsys.readouterr().err
+
+
+def test_ask_answers_as_the_server_with_learned_answers_and_kept_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The server's folder is read as the server reads it: a broken file answers with the
+    version the server kept (and says so), and the learned answers approved in its store
+    answer too; a pending one does not. Another folder named with --faq is its files alone."""
+    faq = _tea_shop(tmp_path, monkeypatch)
+    FaqWatcher(faq, keep_dir=kept_copies_dir(tmp_path / "data")).load()  # the server ran
+    (faq / "tea.en.yaml").write_text("entries: [\n")
+
+    async def learn(store: Store) -> int:
+        for question, answer, approved in (
+            ("Do you sell matcha whisks?", "Yes, bamboo whisks with 100 tines.", True),
+            ("Do you sell teapots?", "Only cast iron ones, in the shop.", False),
+        ):
+            await store.add_learned(
+                question,
+                answer,
+                language="en",
+                agent_id=None,
+                conversation_id=None,
+                approved=approved,
+                personal=[],
+                now=1,
+            )
+        return 0
+
+    run_with_store(tmp_path / "data" / "loket.db", learn)
+    assert run("faq", "ask", "--json", "how to store tea", "matcha whisk", "teapots") == 0
+    captured = capsys.readouterr()
+    assert "answered from its last good version" in captured.err
+    got = {v["question"]: v for v in map(json.loads, captured.out.splitlines())}
+    assert got["how to store tea"]["entry_id"] == "loose-leaf-storage"
+    assert got["matcha whisk"]["reply"] == "Yes, bamboo whisks with 100 tines."
+    assert got["matcha whisk"]["source"] == "learned"
+    assert got["teapots"]["outcome"] == "unknown"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "tea.en.yaml").write_text(_TEA)
+    assert run("faq", "ask", "--json", "--faq", str(other), "matcha whisk") == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == "unknown"

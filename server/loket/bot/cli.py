@@ -5,16 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from loket.bot import admin_cli
 from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unknown_ids
-from loket.bot.faq import faq_paths, load_faq_dir
+from loket.bot.faq import FaqEntry, faq_paths, load_faq_dir
+from loket.bot.learned import with_learned
 from loket.bot.matcher import Matcher
 from loket.bot.normalize import language_of_locale
 from loket.bot.settings import BotSettings
+from loket.bot.smalltalk import small_talk
 from loket.bot.synonyms import CONCEPTS
 from loket.bot.watcher import FaqWatcher, kept_copies_dir
+from loket.store import Store, run_with_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,24 +44,27 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     measure = verbs.add_parser("eval", help="score the bot on labelled shopper questions")
     measure.add_argument(
-        "--faq", type=Path, default=None, help="folder of FAQ files (default: as for check)"
-    )
-    measure.add_argument(
         "--cases", type=Path, required=True, help="CSV file with the header question,expected_id"
     )
-    measure.add_argument(
-        "--language",
-        default=None,
-        metavar="LANG",
-        help="match as on a page in this language (nl, en, de, en-GB), as the widget tells"
-        " Loket; a case's own language column wins (default: told from the question's words)",
-    )
+    _add_faq_and_language(measure, "; a case's own language column wins")
     measure.add_argument("--json", action="store_true", help="print one JSON object")
     measure.add_argument(
         "--details", action="store_true", help="also list every case that was not correct"
     )
     _add_config_option(measure)
     measure.set_defaults(func=run_eval)
+
+    ask = verbs.add_parser(
+        "ask",
+        help="what the bot would answer to questions, and why (the FAQ as the server has it)",
+    )
+    ask.add_argument(
+        "questions", nargs="*", help="questions to ask (default: one per line from stdin)"
+    )
+    _add_faq_and_language(ask, "")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    _add_config_option(ask)
+    ask.set_defaults(func=run_ask)
 
     misses = verbs.add_parser(
         "misses", help="questions the bot could not answer or that did not help, grouped"
@@ -76,6 +84,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     concepts.set_defaults(func=run_concepts)
 
     admin_cli.register_learned(commands)
+
+
+def _add_faq_and_language(parser: argparse.ArgumentParser, language_note: str) -> None:
+    parser.add_argument(
+        "--faq", type=Path, default=None, help="folder of FAQ files (default: as for check)"
+    )
+    parser.add_argument(
+        "--language",
+        default=None,
+        metavar="LANG",
+        help="match as on a page in this language (nl, en, de, en-GB), as the widget tells"
+        f" Loket{language_note} (default: told from the question's words)",
+    )
 
 
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -191,6 +212,130 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         print(format_report(report, details=args.details))
     return 0
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    """`loket faq ask QUESTION...`: what the bot would say to each question, and why.
+
+    The FAQ folder of the configuration is read as the server reads it (a broken file
+    answers with its last good version) and the learned answers approved in its store are
+    added, so the answer is the one a shopper would get from the bot now."""
+    from loket.bot.learning import as_entry, newest_per_question
+    from loket.bot.service import say
+    from loket.config import load_command_settings
+
+    if args.language is not None and language_of_locale(args.language) is None:
+        print(
+            f"loket: --language {args.language!r} is no language (nl, en, de, en-GB)",
+            file=sys.stderr,
+        )
+        return 2
+    args.dir = args.faq
+    folder, watcher = _checked_folder(args)
+    if watcher is None:
+        loaded = load_faq_dir(folder)
+        entries, errors = list(loaded.entries), loaded.errors
+    else:
+        snapshot = watcher.preview()
+        entries, errors = list(snapshot.entries), snapshot.errors
+    for error in errors:
+        print(error, file=sys.stderr)
+    for path in watcher.stand_ins if watcher is not None else ():
+        print(f"{path}: answered from its last good version, as the server does", file=sys.stderr)
+    settings = load_command_settings(getattr(args, "config", None), store_must_exist=False)
+    learned: list[FaqEntry] = []
+    if watcher is not None and settings.store_path.exists():
+        # The learned answers go with the server's own FAQ folder, not with another one.
+        async def approved(store: Store) -> int:
+            records = newest_per_question(await store.learned_by_status("approved"))
+            learned.extend(as_entry(record) for record in records)
+            return 0
+
+        run_with_store(settings.store_path, approved)
+    if not entries and not learned:
+        print(f"{folder}: no entries to answer from", file=sys.stderr)
+        return 1
+    questions = [q for q in args.questions if q.strip()] or [
+        line.strip() for line in sys.stdin if line.strip()
+    ]
+    matcher = Matcher.build(with_learned(entries, learned), settings.bot)
+    for question in questions:
+        told = language_of_locale(args.language) if args.language else None
+        verdict = _asked(matcher, question, args.language, told, settings.bot, say)
+        if args.json:
+            print(json.dumps(verdict, ensure_ascii=False))
+        else:
+            print(_verdict_text(verdict))
+    return 0
+
+
+def _asked(
+    matcher: Matcher,
+    question: str,
+    locale: str | None,
+    told: str | None,
+    settings: BotSettings,
+    say: Callable[[str, str], str],
+) -> dict[str, Any]:
+    """What the bot does with one question, as one JSON-ready object."""
+    verdict: dict[str, Any] = {"question": question}
+    talk = small_talk(question)
+    if talk is not None:
+        kind, language = talk
+        language = told or language or settings.default_language
+        key = "person_coming" if kind == "person" else kind
+        return verdict | {"outcome": "small_talk", "talk": kind, "reply": say(key, language)}
+    result = matcher.match(question, locale)
+    best = result.entry
+    verdict |= {
+        "outcome": result.outcome,
+        "language": result.language,
+        "entry_id": best.id if best is not None else None,
+        "score": round(result.score, 3),
+    }
+    if best is not None:
+        verdict["source"] = f"{_from_here(best.source)}:{best.line}" if best.source else "learned"
+    if result.outcome == "answer" and best is not None:
+        verdict["reply"] = best.answer
+    elif result.outcome == "suggest":
+        verdict["choices"] = [{"id": e.id, "question": e.questions[0]} for e in result.suggestions]
+    return verdict
+
+
+def _verdict_text(verdict: dict[str, Any]) -> str:
+    lines = [verdict["question"]]
+    outcome = verdict["outcome"]
+    if outcome == "small_talk":
+        what = "asks for a person" if verdict["talk"] == "person" else verdict["talk"]
+        lines.append(f"  small talk ({what}): {verdict['reply']}")
+        if verdict["talk"] == "person":
+            lines.append("  (handed to an agent when one can come; else offered the form)")
+        return "\n".join(lines)
+    where = f"{verdict['entry_id']}, score {verdict['score']:.2f}, {verdict.get('source')}"
+    if outcome == "answer":
+        lines.append(f"  answer: {where}")
+        lines.append(f"  {_clip(verdict['reply'])}")
+    elif outcome == "suggest":
+        lines.append("  did you mean:")
+        lines.extend(f"    {c['id']}: {c['question']}" for c in verdict["choices"])
+    elif verdict["entry_id"] is None:
+        lines.append("  don't know: no entry shares a word with it")
+    else:
+        lines.append(f"  don't know (closest: {where})")
+    return "\n".join(lines)
+
+
+def _from_here(path: str) -> str:
+    """`path` relative to the current folder when it lies within it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def run_concepts(args: argparse.Namespace) -> int:

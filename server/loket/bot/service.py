@@ -117,7 +117,8 @@ _SAY: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _say(key: str, language: str) -> str:
+def say(key: str, language: str) -> str:
+    """What the bot says by itself (`key`: greeting, thanks, person_coming, ...) in `language`."""
     return in_language(_SAY[key], language)
 
 
@@ -221,7 +222,7 @@ class Bot:
             language = conversation.locale or told or self._settings.default_language
             if kind == "person":
                 return self._person_asked(conversation, message, language)
-            return [Reply(_say(kind, language), {"kind": "small_talk", "talk": kind, **asked})]
+            return [Reply(say(kind, language), {"kind": "small_talk", "talk": kind, **asked})]
         result = await self.match(message.text, conversation.locale)
         language = conversation.locale or result.language
         if result.outcome == "answer" and result.entry is not None:
@@ -244,24 +245,24 @@ class Bot:
             self._offer(conversation.id, offered)
             key = "suggest" if len(choices) > 1 else "suggest_one"
             meta = {"kind": "suggest", "choices": choices, **asked}
-            return [Reply(_say(key, language), meta)]
+            return [Reply(say(key, language), meta)]
         # Not waited for: the miss shares a transaction with the reply stored next.
         self.record_miss(conversation, message.text, language, "unknown", None)
         if conversation.state is State.QUEUED:
-            return [Reply(_say("unknown_queued", language), {"kind": "unknown", **asked})]
+            return [Reply(say("unknown_queued", language), {"kind": "unknown", **asked})]
         if self._people_available():
             return [
                 Reply(
-                    _say("unknown_person", language),
+                    say("unknown_person", language),
                     {"kind": "unknown", "offer": "person", **asked},
                 )
             ]
         if conversation.open_callbacks:
             # A question of theirs waits already: say so, and offer (not open) the form.
             meta = {"kind": "unknown", "offer": "leave_question", "left": True, **asked}
-            return [Reply(_say("unknown_leave_more", language), meta)]
+            return [Reply(say("unknown_leave_more", language), meta)]
         meta = {"kind": "unknown", "offer": "leave_question", **asked}
-        return [Reply(_say("unknown_leave", language), meta)]
+        return [Reply(say("unknown_leave", language), meta)]
 
     def _person_asked(
         self, conversation: Conversation, message: MessageRecord, language: str
@@ -273,15 +274,15 @@ class Bot:
         wait ran out, the agent went): the notice that said so answers it."""
         meta: dict[str, Any] = {"kind": "small_talk", "talk": "person", "question_seq": message.seq}
         if conversation.state is State.QUEUED:
-            return [Reply(_say("person_queued", language), meta)]
+            return [Reply(say("person_queued", language), meta)]
         if message.created_at < conversation.bot_since:
             return []
         if self._people_available():
-            return [Reply(_say("person_coming", language), meta, hand_over=True)]
+            return [Reply(say("person_coming", language), meta, hand_over=True)]
         if conversation.open_callbacks:
             meta |= {"offer": "leave_question", "left": True}
-            return [Reply(_say("person_none_left", language), meta)]
-        return [Reply(_say("person_none", language), meta | {"offer": "leave_question"})]
+            return [Reply(say("person_none_left", language), meta)]
+        return [Reply(say("person_none", language), meta | {"offer": "leave_question"})]
 
     def _offer(self, conversation_id: int, offered: dict[str, str]) -> None:
         self._offered[conversation_id] = offered
