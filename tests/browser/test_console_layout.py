@@ -115,6 +115,43 @@ async def test_own_reply_is_the_last_message_in_the_list(
     assert errors == []
 
 
+async def test_waiting_and_bot_lists_show_the_shoppers_words(
+    server_with: ServerWith, context: BrowserContext
+) -> None:
+    """Under "Waiting" and "With the bot" an entry shows what the shopper wrote last, not
+    the bot's reply after it ("A colleague will be with you shortly" tells an agent
+    nothing), as it arrives and after a reload."""
+    server = server_with("[routing]\nmax_conversations_per_agent = 1\n")
+    errors: list[str] = []
+    page = await open_console(context, server, errors)
+    await log_in(page)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with (
+        shopper(server.url) as (first, _),
+        shopper(server.url) as (second, waiting_inbox),
+        shopper(server.url) as (third, bot_inbox),
+    ):
+        await ask(first, "Eén vraag")  # anna's one conversation: the next one waits
+        question = "Hebben jullie deze tas ook in blauw?"
+        waiting = await ask(second, question)
+        await waiting_inbox.wait_for("message", lambda m: m["author"] == "bot")
+        listed = page.locator(f'[data-group="Waiting"] button.conv[data-id="{waiting}"] .last')
+        await expect(listed).to_have_text(question)
+
+        await page.locator("#agent-status").select_option("away")
+        await expect(page.locator("#agent-status")).to_have_value("away")
+        with_bot = await ask(third, "Kan ik met cadeaubon betalen?")
+        await bot_inbox.wait_for("message", lambda m: m["author"] == "bot")
+        bot_item = page.locator(f'[data-group="With the bot"] button.conv[data-id="{with_bot}"]')
+        await expect(bot_item.locator(".last")).to_have_text("Kan ik met cadeaubon betalen?")
+
+        await page.reload()
+        await expect(listed).to_have_text(question)
+        await expect(bot_item.locator(".last")).to_have_text("Kan ik met cadeaubon betalen?")
+        await screenshot(page, "console-lists-show-shoppers-words")
+    assert errors == []
+
+
 async def test_no_ring_round_the_list_after_login(
     server: ServerProcess, context: BrowserContext
 ) -> None:

@@ -199,13 +199,13 @@ class AgentNamespace(LoketNamespace):
         shopper = await store.shopper_by_id(conversation.shopper_id)
         last = None
         if with_last:
-            last = (await store.last_messages([conversation.id])).get(conversation.id)
+            last = (await store.listed_messages([conversation.id])).get(conversation.id)
         return await agent_conversation_view(conversation, shopper, self.services.agents, last)
 
     async def on_sync_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
         services = self.services
         conversations = services.conversations.open_conversations()
-        last = await services.store.last_messages([c.id for c in conversations])
+        last = await services.store.listed_messages([c.id for c in conversations])
         views = []
         for conversation in conversations:
             shopper = await services.store.shopper_by_id(conversation.shopper_id)

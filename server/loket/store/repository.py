@@ -515,10 +515,23 @@ class Store:
             waiting_since,
         )
 
-    async def last_messages(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
-        """The newest message of each given conversation."""
-        recent = await self.recent_messages(conversation_ids, 1)
-        return {conversation_id: messages[-1] for conversation_id, messages in recent.items()}
+    async def listed_messages(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
+        """The message each given conversation shows in the console's list: its newest,
+        leaving out the bot's replies and the line that tells an agent joined, which say
+        nothing of what the shopper wants ("A colleague will be with you shortly")."""
+        if not conversation_ids:
+            return {}
+        marks = ",".join("?" * len(conversation_ids))
+        rows = await self.db.fetch_all(
+            f"SELECT m.* FROM messages m JOIN (SELECT conversation_id, MAX(seq) AS seq"
+            f" FROM messages WHERE conversation_id IN ({marks}) AND author != 'bot'"
+            f" AND NOT (author = 'system' AND meta IS NOT NULL"
+            f" AND json_extract(meta, '$.kind') IS 'joined')"
+            f" GROUP BY conversation_id) last"
+            f" ON m.conversation_id = last.conversation_id AND m.seq = last.seq",
+            tuple(conversation_ids),
+        )
+        return {int(row["conversation_id"]): MessageRecord.from_row(row) for row in rows}
 
     async def recent_messages(
         self, conversation_ids: list[int], count: int

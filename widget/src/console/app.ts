@@ -482,8 +482,9 @@ export class ConsoleApp {
   private noteLast(m: Message): boolean {
     const c = this.conversations.get(m.conversation_id);
     if (!c || m.seq < (c.last_message?.seq ?? 0)) return false;
-    // "Bram is here to help you" says nothing of what the conversation is about.
-    if (m.author === "system" && m.meta?.kind === "joined") {
+    // "Bram is here to help you" and the bot's replies ("A colleague will be with you
+    // shortly") say nothing of what the shopper wants: the list shows the shopper's words.
+    if (m.author === "bot" || (m.author === "system" && m.meta?.kind === "joined")) {
       c.last_seq = Math.max(c.last_seq, m.seq);
       return false;
     }
