@@ -193,3 +193,21 @@ def test_unseen_shops_figures_hold(shop: str, half: str) -> None:
     assert report["cases"] == 50
     assert report["correct"] >= correct, report
     assert report["wrong"] <= wrong, report
+
+
+# Two shops written from the documentation alone by a tester who asked their bots as
+# shoppers would (an English tea and coffee shop with 132 questions, a German electronics
+# shop with 61), a third of them about what the FAQ does not cover, many of those asking
+# the price of a product. Used to find what to change, so floors, not a held-out score:
+# before the frame-word change they measured 73% and 72% right, 16% and 7% wrong.
+DEV_FLOORS = {"teashop": (0.74, 0.11), "elektro": (0.70, 0.06)}
+
+
+@pytest.mark.parametrize("shop", sorted(DEV_FLOORS))
+def test_tested_shops_figures_hold(shop: str) -> None:
+    """A tea shop and an electronics shop: few answers to questions they do not cover."""
+    data = Path(__file__).parent / "data" / shop
+    report = figures(data, data / "cases.csv")
+    correct, wrong = DEV_FLOORS[shop]
+    assert report["correct"] >= correct, report
+    assert report["wrong"] <= wrong, report

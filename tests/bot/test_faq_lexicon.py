@@ -6,7 +6,7 @@ import pytest
 
 from loket.bot.faq import FaqEntry
 from loket.bot.matcher import Matcher
-from loket.bot.normalize import content_terms, german_spelling, phrase_keys, stem
+from loket.bot.normalize import STOP_WORDS, content_terms, german_spelling, phrase_keys, stem
 from loket.bot.settings import BotSettings
 from loket.bot.synonyms import CONCEPTS, lexicon_for
 
@@ -181,6 +181,28 @@ def test_each_lexicon_word_belongs_to_one_concept() -> None:
                     keys = tuple(phrase_keys(phrase, language))
                     assert keys, f"{name}: {phrase!r} has no words in {language}"
                     assert owner.setdefault(keys, name) == name, (language, phrase)
+
+
+def test_no_lexicon_phrase_is_a_lone_common_word() -> None:
+    """A phrase keeps what makes it one: single letters are dropped from phrases as from
+    shoppers' text, so a phrase like "the u s" would become "the" and turn every "the"
+    into a country. "the us" stays two words; "see the status" names no concept."""
+    for language in ("nl", "en", "de"):
+        for name, by_language in CONCEPTS.items():
+            for written_in, text in by_language.items():
+                if written_in not in (language, "*"):
+                    continue
+                for phrase in (part.strip() for part in text.split("|")):
+                    keys = [key for key in phrase_keys(phrase, language) if key != "..."]
+                    lone = len(keys) == 1 and keys[0] in STOP_WORDS[language]
+                    assert not lone, f"{name}: {phrase!r} is only {keys[0]!r} in {language}"
+    lexicon = lexicon_for("en")
+    assert content_terms("see the status of the order", "en", lexicon) == [
+        "see",
+        "status",
+        "~order",
+    ]
+    assert content_terms("do you ship to the us", "en", lexicon) == ["~deliver", "~country"]
 
 
 def test_answer_text_is_weaker_evidence() -> None:

@@ -155,3 +155,64 @@ def test_tomorrow_is_next_day_delivery() -> None:
         found = matcher.match(text, language)
         assert found.outcome == "answer" and found.entry is not None, text
         assert found.entry.id == expected, text
+
+
+TEA = [
+    entry(
+        "shipping-cost",
+        "en",
+        "How much is shipping?",
+        "What are your delivery charges?",
+        "How much does postage cost?",
+    ),
+    entry("international", "en", "Do you ship internationally?", "Which countries do you ship to?"),
+    entry("order-status", "en", "Where is my order?", "Has my order been shipped yet?"),
+    entry("subscription", "en", "How does the tea subscription work?", "Can I pause it?"),
+    entry("gift-card", "en", "Do you sell gift cards?"),
+    entry("versandkosten", "de", "Was kostet der Versand?", "Wie hoch sind die Versandkosten?"),
+    entry("lieferzeit", "de", "Wann kommt meine Bestellung?", "Wie lange dauert die Lieferung?"),
+]
+
+
+@pytest.mark.parametrize("settings", [WORDS_ALONE, BotSettings()])
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("how much is a 1kg bag of sencha", "en"),
+        ("how much are your teapots", "en"),
+        ("how much is the moon", "en"),
+        ("what does the earl grey cost", "en"),
+        ("was kostet der Fernseher", "de"),
+        ("wann bekomme ich mein Geld zurück", "de"),
+    ],
+)
+def test_a_price_or_a_question_word_alone_is_no_answer(
+    settings: BotSettings, text: str, language: str
+) -> None:
+    """ "How much", "what does it cost" and question words frame a question; a question
+    about a product the FAQ does not name shares only them with the shipping costs or the
+    delivery time, and gets no answer from there (at most a "did you mean")."""
+    matcher = Matcher.build(TEA, settings)
+    assert matcher.match(text, language).outcome != "answer"
+
+
+@pytest.mark.parametrize("settings", [WORDS_ALONE, BotSettings()])
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("how much is shipping", "en", "shipping-cost"),
+        ("where is my order", "en", "order-status"),
+        ("do you ship to the us", "en", "international"),
+        ("do you deliver to australia", "en", "international"),
+        ("was kostet der versand", "de", "versandkosten"),
+        ("wann kommt meine bestellung", "de", "lieferzeit"),
+    ],
+)
+def test_framed_questions_the_faq_asks_are_answered(
+    settings: BotSettings, text: str, language: str, expected: str
+) -> None:
+    """A question made of frame words and the entry's own words is that entry's question;
+    "the us" is a country as "the usa" is."""
+    found = Matcher.build(TEA, settings).match(text, language)
+    assert found.outcome == "answer" and found.entry is not None, found
+    assert found.entry.id == expected

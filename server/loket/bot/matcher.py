@@ -47,6 +47,7 @@ from rapidfuzz.distance import OSA
 
 from loket.bot.faq import FaqEntry
 from loket.bot.normalize import (
+    FRAME_WORDS,
     content_terms,
     detect_language,
     language_of_locale,
@@ -58,7 +59,7 @@ from loket.bot.normalize import (
 )
 from loket.bot.semantic import DIMENSIONS, CpuBudget, Encoder, Vectors, shared_encoder
 from loket.bot.settings import BotSettings
-from loket.bot.synonyms import GENERIC_CONCEPTS, is_concept, lexicon_for
+from loket.bot.synonyms import FRAME_CONCEPTS, GENERIC_CONCEPTS, is_concept, lexicon_for
 
 Outcome = Literal["answer", "suggest", "unknown"]
 
@@ -229,6 +230,11 @@ class _LanguageIndex:
             generic = self.term_ids.get(concept)
             if generic is not None:
                 self.idf[generic] = min(self.idf[generic], _GENERIC_WEIGHT)
+        # Words that frame a question rather than say what it is about: a question that
+        # shares only these with an entry ("how much is the moon" and "how much is
+        # shipping") is no question about that entry.
+        frame = FRAME_CONCEPTS | {stem(word, language) for word in FRAME_WORDS.get(language, ())}
+        self._frame_ids = frozenset(self.term_ids[t] for t in frame if t in self.term_ids)
         # A word the FAQ never uses is evidence the question is about something else,
         # but no stronger than a typical word: shoppers name products the FAQ never will.
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
@@ -520,12 +526,25 @@ class _LanguageIndex:
         """Whether a question word is a word of the entry's phrasings or tags: itself, a
         form of it or a typo of it, not only a part of a compound there ("mass" of "Maße"
         in "massanfertigung"). Without one, the entry may be offered as a choice but is no
-        answer: nothing the question says is what the entry is for."""
+        answer: nothing the question says is what the entry is for.
+
+        A word that only frames a question ("how much", "where", "order") holds it only
+        when the question says nothing the entry lacks: "where is my order" is the
+        entry's question, "how much is the moon" is not "how much is shipping"."""
         strengths = self.strengths[entry]
-        return any(
-            similarity > _HEAD_SIMILARITY and strengths.get(term_id) == 1.0
+
+        def firm(term_id: int, similarity: float) -> bool:
+            return similarity > _HEAD_SIMILARITY and strengths.get(term_id) == 1.0
+
+        framed = False
+        for term in terms:
+            if any(firm(i, s) and i not in self._frame_ids for i, s in term.matches):
+                return True
+            framed = framed or any(firm(i, s) for i, s in term.matches)
+        return framed and all(
+            any(i in strengths for i, _ in term.matches)
             for term in terms
-            for term_id, similarity in term.matches
+            if not (term.matches and term.matches[0][0] in self._frame_ids)
         )
 
     def meaning(self, question: Vectors, candidates: Iterable[int]) -> dict[int, float]:

@@ -68,6 +68,17 @@ STOP_WORDS: Mapping[str, frozenset[str]] = {
     "de": frozenset(_GERMAN_STOP_WORDS.split()),
 }
 
+# Question words and negations, which stay (see above) but say what kind of question it
+# is, not what it is about: "wann" is in every delivery-time question, and in no product.
+_FRAME_WORDS = {
+    "nl": "hoe wat wanneer waar waarom hoeveel hoelang niet",
+    "en": "how what when where why much many long not",
+    "de": "was wann wo warum wieso weshalb wieviel viel lange nicht",
+}
+FRAME_WORDS: Mapping[str, frozenset[str]] = {
+    language: frozenset(text.split()) for language, text in _FRAME_WORDS.items()
+}
+
 _ENGLISH_NEGATIONS = """
 no dont didnt doesnt cant cannot wont isnt arent wasnt werent havent hasnt hadnt couldnt
 wouldnt shouldnt never nothing

@@ -119,12 +119,14 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "land | landen | nederland | belgie | duitsland | frankrijk | luxemburg | "
         "oostenrijk | zwitserland | spanje | portugal | italie | griekenland | engeland | "
         "groot brittannie | verenigd koninkrijk | ierland | denemarken | zweden | noorwegen | "
-        "finland | polen | tsjechie | hongarije | amerika | verenigde staten | canada",
+        "finland | polen | tsjechie | hongarije | amerika | verenigde staten | canada | "
+        "australie | nieuw zeeland | japan",
         "en": "country | countries | netherlands | holland | belgium | germany | france | "
         "luxembourg | austria | switzerland | spain | portugal | italy | greece | "
         "united kingdom | great britain | england | scotland | wales | ireland | denmark | "
         "sweden | norway | finland | poland | czechia | czech republic | hungary | "
-        "united states | america | canada",
+        "united states | the us | america | canada | australia | "
+        "new zealand | japan",
         "*": "usa",
         "de": "land | länder | ländern | deutschland | österreich | schweiz | niederlande | "
         "holland | belgien | frankreich | luxemburg | spanien | portugal | italien | "
@@ -286,7 +288,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     },
     "cost": {
         "nl": "kosten | kost | prijs | tarief",
-        "en": "cost | costs | price | fee",
+        "en": "cost | costs | price | fee | how much",
         "de": "kosten | kostet | preis | preise | gebühr | gebühren",
     },
     # Subscriptions (coffee, food, flowers, lenses delivered again and again) and pausing
@@ -412,7 +414,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "kundenservice | kundendienst | support | kundensupport",
     },
     "human": {
-        "nl": "medewerker | mens | persoon | echt iemand | echt persoon | werknemer",
+        "nl": "medewerker | =mens | persoon | echt iemand | echt persoon | werknemer",
         "en": "human | person | agent | representative | employee | real person | staff",
         "de": "mitarbeiter | echter mensch | echte person | ansprechpartner | berater",
     },
@@ -451,6 +453,9 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
 # "can I buy ...", "my order ...", "this item ...". The matcher weighs them as words
 # common in every FAQ, however rarely one small FAQ happens to use them.
 GENERIC_CONCEPTS = frozenset(CONCEPT_MARK + name for name in ("buy", "order", "item"))
+# Concepts that frame a question without saying what it is about, as question words do:
+# "how much is the moon" asks a price, of something the FAQ does not name.
+FRAME_CONCEPTS = GENERIC_CONCEPTS | {CONCEPT_MARK + "cost"}
 
 
 @dataclass(frozen=True, slots=True)
