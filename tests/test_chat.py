@@ -563,3 +563,37 @@ async def test_a_message_whose_sender_stopped_waiting_is_still_known_when_sent_a
         stored = await services.store.messages_after(conversation.id, 0, 50)
         assert [m.client_id for m in stored].count("client-2") == 1
         assert message.seq == next(m.seq for m in stored if m.client_id == "client-2")
+
+
+async def test_a_note_keeps_who_wrote_it(server: ServerProcess) -> None:
+    """anna closes with a summary; the shopper writes again and bram closes it without one:
+    the note is still anna's, and says so (closed by bram, note by anna), also after a
+    restart."""
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (first, _), shopper(server.url) as (widget, _):
+        asked = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "a"}
+        )
+        ref = {"conversation_id": asked["conversation"]["id"]}
+        token = (await call(widget, "/shopper", "sync"))["token"]
+        closed = await call(first, "/agent", "close", {**ref, "summary": "Retour uitgelegd."})
+        anna_id = closed["conversation"]["closed_by"]["id"]
+        assert closed["conversation"]["note_by"] == {"id": anna_id, "name": "anna"}
+    returning = shopper(server.url, auth={"token": token})
+    async with agent(server.url, bram) as (second, _), returning as (widget, _):
+        again = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "b"}
+        )
+        assert again["conversation"]["id"] == ref["conversation_id"], again
+        if again["conversation"]["state"] != "assigned":
+            assert (await call(second, "/agent", "take", ref))["ok"]
+        view = (await call(second, "/agent", "close", ref))["conversation"]
+        assert view["closed_by"]["name"] == "bram"
+        assert (view["note"], view["note_by"]["name"]) == ("Retour uitgelegd.", "anna")
+    server.stop()
+    server.start()
+    async with agent(server.url, await login(server.url, "anna", AGENT_PASSWORD)) as (desk, _):
+        synced = await call(desk, "/agent", "sync")
+        (today,) = [c for c in synced["closed_today"] if c["id"] == ref["conversation_id"]]
+        assert (today["note_by"]["name"], today["closed_by"]["name"]) == ("anna", "bram")

@@ -180,6 +180,7 @@ class Conversation:
     page_title: str | None
     note: str | None = None
     closed_by: int | None = None
+    note_by: int | None = None
     last_seq: int = 0
     client_ids: dict[str, int] = field(default_factory=dict)
     pending: dict[str, asyncio.Future[MessageRecord]] = field(default_factory=dict)
@@ -227,6 +228,7 @@ class Conversation:
             page_title=record.page_title,
             note=record.note,
             closed_by=record.closed_by,
+            note_by=record.note_by,
             last_seq=max(client_ids.values(), default=0),
             client_ids=client_ids,
             asked=None if client_ids else [],
@@ -245,6 +247,7 @@ class Conversation:
             "assigned_at": self.assigned_at,
             "closed_at": self.closed_at,
             "note": self.note,
+            "note_by": self.note_by,
             "closed_by": self.closed_by,
             "page_url": self.page_url,
             "page_title": self.page_title,
@@ -1051,6 +1054,7 @@ class Conversations:
         if note:
             # Without a note the last one (a closing summary, an earlier note) stays.
             conversation.note = note
+            conversation.note_by = agent_id
         # The agent who handed it on is not given it back by routing.
         if conversation.agent_id is not None:
             conversation.excluded.add(conversation.agent_id)
@@ -1074,6 +1078,7 @@ class Conversations:
         previous = conversation.state
         if summary:
             conversation.note = summary
+            conversation.note_by = agent_id
         conversation.closed_by = agent_id
         self._transition(conversation, State.CLOSED, conversation.agent_id)
         if previous is State.ASSIGNED and conversation.assigned_at is not None:

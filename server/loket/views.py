@@ -105,6 +105,11 @@ async def agent_conversation_view(
         "shopper_read_seq": conversation.shopper_read_seq,
         "agent_read_seq": conversation.agent_read_seq,
         "note": conversation.note,
+        "note_by": (
+            {"id": conversation.note_by, "name": await agents.name(conversation.note_by)}
+            if conversation.note_by is not None
+            else None
+        ),
         "closed_by": (
             {"id": conversation.closed_by, "name": await agents.name(conversation.closed_by)}
             if conversation.closed_by is not None

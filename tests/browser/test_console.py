@@ -427,6 +427,12 @@ async def test_colleagues_conversations_show_their_last_message(
         await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": "Dank!"})
         await expect(item.locator(".last")).to_have_text("Dank!")
         await screenshot(page, "console-other-agents")
+        # Opened, it says whose it is rather than offering a Take that is not there.
+        await item.click()
+        await expect(page.locator("button.take")).to_be_hidden()
+        await expect(page.locator("#composer-input")).to_have_attribute(
+            "placeholder", "bram has this conversation."
+        )
     assert errors == []
 
 

@@ -136,6 +136,8 @@ async def test_context_summary_closed_today_and_keys(server: ServerProcess, cont
         await expect(page.locator(".conv-head .note")).to_have_text(f"Note: {SUMMARY}")
 
         closed = page.locator(f'[data-group="Closed today"] button[data-id="{first}"]')
+        # The form is gone and the composer disabled: the keyboard goes on in the list.
+        await expect(closed).to_be_focused()
         await expect(closed).to_contain_text("Sanne")
         await expect(closed).to_contain_text(SUMMARY)
         await expect(page.locator(f'[data-group="Mine"] [data-id="{first}"]')).to_have_count(0)

@@ -145,6 +145,17 @@ async def test_waiting_and_bot_lists_show_the_shoppers_words(
         bot_item = page.locator(f'[data-group="With the bot"] button.conv[data-id="{with_bot}"]')
         await expect(bot_item.locator(".last")).to_have_text("Kan ik met cadeaubon betalen?")
 
+        # Alt+Down from the composer of her own conversation into one she cannot reply in
+        # (its composer is disabled): the keyboard follows to the list, not onto the page.
+        mine = page.locator('[data-group="Mine"] button.conv')
+        await mine.click()
+        await expect(page.locator("#composer-input")).to_be_enabled()
+        await page.locator("#composer-input").focus()
+        await page.keyboard.press("Alt+ArrowDown")  # her only one: the next is not hers
+        await expect(mine).not_to_have_attribute("aria-current", "true")
+        await expect(page.locator("#composer-input")).to_be_disabled()
+        await expect(page.locator(".groups button.conv:focus")).to_have_count(1)
+
         await page.reload()
         await expect(listed).to_have_text(question)
         await expect(bot_item.locator(".last")).to_have_text("Kan ik met cadeaubon betalen?")

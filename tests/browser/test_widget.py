@@ -167,6 +167,28 @@ async def test_reload_keeps_the_history(
     assert page_errors == []
 
 
+async def test_the_network_going_and_coming_back_is_noticed_at_once(
+    server: ServerProcess, shop_page: ShopPage, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """The browser tells the widget the network went and came back: the notice shows at
+    once, not after a missed heartbeat, and the widget reconnects at once when it is back
+    rather than at its next retry (up to five seconds later after a while offline)."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "Hallo")
+    await expect(own(page)).to_have_attribute("data-status", "sent")
+    await context.set_offline(True)
+    await expect(page.locator(".conn")).to_have_text(
+        "Verbinding verbroken, opnieuw verbinden…", timeout=2_000
+    )
+    await asyncio.sleep(8)  # long enough for the retries to back off to their longest
+    await context.set_offline(False)
+    await expect(page.locator(".conn")).to_be_hidden(timeout=1_500)
+    await send(page, "Weer terug")
+    await expect(own(page).nth(1)).to_have_attribute("data-status", "sent")
+    assert page_errors == []
+
+
 async def test_message_written_offline_is_sent_once(
     server: ServerProcess,
     shop_page: ShopPage,

@@ -183,9 +183,12 @@ async def test_queue_place_then_agent_then_rating(
         )
         await rate.get_by_label("Opmerking (niet verplicht)").fill("Snel geholpen!")
         await screenshot(page, "widget-rating")
-        await rate.get_by_role("button", name="Beoordeling versturen").click()
+        await rate.get_by_role("button", name="Beoordeling versturen").focus()
+        await page.keyboard.press("Enter")
         await expect(page.locator(".thanks")).to_have_text("Bedankt voor je beoordeling!")
         await expect(rate).to_be_hidden()
+        # The button is gone: the keyboard goes on in the composer, inside the panel.
+        await expect(page.locator("#loket-input")).to_be_focused()
         await expect(other_tab.locator("form.rate")).to_be_hidden()
         # Once per conversation: a reload does not ask again.
         await page.reload()
@@ -405,6 +408,13 @@ async def test_the_question_the_bot_did_not_know_is_left_once(
     await expect(own(page)).to_have_count(1)
     await expect(own(page).locator(".bubble")).to_have_text(question)
     await expect(own(page)).to_have_attribute("data-status", "sent")
+    # The offer in the bot's reply is done with; the bar still offers it for another
+    # question (nobody can come), once, also after a reload.
+    await expect(page.locator("button.offer-leave")).to_have_count(0)
+    await expect(page.locator("button.leave-offer")).to_be_visible()
+    await page.reload()
+    await expect(page.locator(".msg.system")).to_have_count(1)
+    await expect(page.locator("button.offer-leave")).to_have_count(0)
 
     # Another question the bot cannot answer: it says the first one waits, and offers the
     # form with a button rather than opening it over the conversation again.

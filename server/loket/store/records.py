@@ -78,6 +78,8 @@ class ConversationRecord:
     note: str | None = None
     # The agent who closed it; None while open, or when the server closed it for quiet.
     closed_by: int | None = None
+    # The agent who wrote the note; None when unknown (a note from before it was kept).
+    note_by: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ConversationRecord:
@@ -98,6 +100,7 @@ class ConversationRecord:
             page_title=row["page_title"],
             note=row["note"],
             closed_by=row["closed_by"],
+            note_by=row["note_by"],
         )
 
 

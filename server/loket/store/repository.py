@@ -34,6 +34,7 @@ _CONVERSATION_FIELDS = frozenset(
         "page_url",
         "page_title",
         "note",
+        "note_by",
         "closed_by",
     }
 )

@@ -33,6 +33,8 @@ interface Conversation {
   note?: string | null;
   /** Who closed it; null when the server closed a quiet conversation with the bot. */
   closed_by?: { id: number; name: string } | null;
+  /** Who wrote the note; null when not known (a note from before Loket kept it). */
+  note_by?: { id: number; name: string } | null;
   previous_state?: State;
 }
 
@@ -261,8 +263,10 @@ export class ConsoleApp {
     if (
       mine &&
       !confirm(
-        `You have ${mine === 1 ? "1 open conversation" : `${mine} open conversations`}. ` +
-          "Logging out hands them to a colleague or the queue at once. Log out?",
+        (mine === 1
+          ? "You have 1 open conversation. Logging out hands it"
+          : `You have ${mine} open conversations. Logging out hands them`) +
+          " to a colleague or the queue at once. Log out?",
       )
     ) {
       return;
@@ -657,8 +661,12 @@ export class ConsoleApp {
     // Focus follows to the list when it was there or nowhere (the page itself); in the
     // composer it stays, so the agent can go on typing.
     const active = document.activeElement;
-    const follow = this.ws.groups.contains(active) || !active || active === document.body;
     const id = Number(buttons[next].dataset.id);
+    // A conversation the agent cannot reply in disables the composer, which would drop
+    // the focus onto the page: it goes to the list then.
+    const target = this.find(id);
+    const follow =
+      this.ws.groups.contains(active) || !active || active === document.body || !target || !this.isMine(target);
     this.choose(id);
     if (follow) this.ws.groups.querySelector<HTMLElement>(`button[data-id="${id}"]:not(.callback)`)?.focus();
   }
@@ -893,6 +901,12 @@ export class ConsoleApp {
       this.ws.live.textContent = "Conversation closed.";
     }
     this.renderDetail();
+    if (ack) {
+      // The form and the composer are gone or disabled: the keyboard goes on in the list,
+      // on the conversation just closed (under "Closed today").
+      const item = this.ws.groups.querySelector<HTMLElement>(`button[data-id="${c.id}"]:not(.callback)`);
+      (item ?? this.ws.groups).focus();
+    }
   }
 
   private send(): void {
@@ -1125,7 +1139,11 @@ export class ConsoleApp {
       ["With the bot", all.filter((c) => c.state === "bot").sort(byUpdate)],
       ["Other agents", all.filter((c) => c.state === "assigned" && c.agent?.id !== me).sort(byUpdate)],
     ];
-    const focused = (document.activeElement as HTMLElement | null)?.dataset?.id;
+    // The keyboard stays on the entry it was on (also one under "Closed today") when the
+    // list is drawn anew.
+    const active = document.activeElement as HTMLElement | null;
+    const focused = active?.dataset?.id;
+    const kind = active?.classList.contains("callback") ? ".callback" : ":not(.callback)";
     const sections: HTMLElement[] = [];
     this.renderTitle();
     if (this.callbacks.length) {
@@ -1174,7 +1192,7 @@ export class ConsoleApp {
       );
     }
     this.ws.groups.replaceChildren(...sections, this.ws.help);
-    if (focused) this.ws.groups.querySelector<HTMLElement>(`button.conv:not(.callback)[data-id="${Number(focused)}"]`)?.focus();
+    if (focused) this.ws.groups.querySelector<HTMLElement>(`button[data-id="${Number(focused)}"]${kind}`)?.focus();
   }
 
   private listItem(c: Conversation): HTMLButtonElement {
@@ -1203,6 +1221,13 @@ export class ConsoleApp {
     return button;
   }
 
+  /** The note under a closed conversation: named with its writer when someone other than
+   * the agent who closed it wrote it (a summary from an earlier close, a transfer note). */
+  private closedNote(c: Conversation): string {
+    const by = c.note_by;
+    return by && by.id !== c.closed_by?.id ? `${by.name}: ${c.note}` : c.note ?? "";
+  }
+
   /** A closed conversation in the list: read-only, with who closed it and its note. */
   private closedItem(c: Conversation): HTMLButtonElement {
     const when = c.closed_at ? formatTime(c.closed_at, "en-GB") : "";
@@ -1217,7 +1242,7 @@ export class ConsoleApp {
       h("span", { class: "name" }, shopperLabel(c.shopper)),
       h("span", { class: "sub" }, ["closed", when, c.closed_by ? `by ${c.closed_by.name}` : ""].filter(Boolean).join(" ")),
     );
-    if (c.note) button.append(h("span", { class: "last note-line" }, clipLine(c.note)));
+    if (c.note) button.append(h("span", { class: "last note-line" }, clipLine(this.closedNote(c))));
     return button;
   }
 
@@ -1289,7 +1314,12 @@ export class ConsoleApp {
     ws.note.hidden = !c.note;
     // The last note an agent left: a transfer note, or a closing summary (also once the
     // shopper reopened the conversation), so it is not labelled as either.
-    ws.note.textContent = c.note ? `Note: ${c.note}` : "";
+    // Whose it is when someone else wrote it: the agent who closed it last may not have.
+    ws.note.textContent = !c.note
+      ? ""
+      : c.note_by && c.note_by.id !== this.agent?.id
+        ? `Note from ${c.note_by.name}: ${c.note}`
+        : `Note: ${c.note}`;
     this.renderContext(c);
     if (c.state === "closed") {
       this.hideClose(true);
@@ -1309,7 +1339,9 @@ export class ConsoleApp {
       ? "Write a reply… (Enter sends, Shift+Enter for a new line)"
       : c.state === "closed"
         ? "This conversation is closed."
-        : "Take this conversation to reply.";
+        : c.state === "assigned"
+          ? `${c.agent?.name ?? "Another agent"} has this conversation.`
+          : "Take this conversation to reply.";
   }
 
   private renderTyping(): void {

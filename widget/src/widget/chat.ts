@@ -266,6 +266,15 @@ export class Chat {
       auth: (cb) => cb(this.authPayload()),
     });
     this.socket = socket;
+    // The browser knows the network is gone or back long before a heartbeat or the next
+    // retry would: say so at once, and try again the moment it is back.
+    window.addEventListener("offline", () => {
+      if (socket.connected) socket.io.engine?.close();
+    });
+    window.addEventListener("online", () => {
+      // Not `connect()` alone: while the manager waits out its backoff, that waits too.
+      if (!socket.connected) socket.disconnect().connect();
+    });
     socket.on("connect", () => {
       this.connectedOnce = true;
       this.ui.setConnection("online");

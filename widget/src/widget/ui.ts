@@ -562,11 +562,15 @@ export class WidgetUi {
     }
     this.rateForm.hidden = true;
     this.rateThanks.hidden = false;
+    // The button pressed is gone: the keyboard goes on in the composer (writing again
+    // reopens the conversation), not on the page outside the panel.
+    this.input.focus();
   }
 
   private hideRating(): void {
     this.rateForm.hidden = true;
     this.handlers.skipRating();
+    this.input.focus();
   }
 
   /** What a bot or system message offers: feedback, "did you mean" choices, a person, the form. */
@@ -663,6 +667,11 @@ export class WidgetUi {
     const li = h("li", { class: classes }, h("span", { class: "sr" }, who + ": "), bubble, meta);
     const offers = this.offers(m);
     if (offers) li.append(offers);
+    if (m.meta?.kind === "question_left") {
+      // The question is left: the offers to leave it, above, are done with (the bar's
+      // own button stays for another question while nobody can come).
+      for (const b of this.list.querySelectorAll(".offer-leave")) b.remove();
+    }
     return li;
   }
 
