@@ -277,8 +277,12 @@ def test_ask_answers_as_the_server_with_learned_answers_and_kept_versions(
             )
         return 0
 
-    run_with_store(tmp_path / "data" / "loket.db", learn)
+    store = tmp_path / "data" / "loket.db"
+    run_with_store(store, learn)
+    stored = store.read_bytes()
     assert run("faq", "ask", "--json", "how to store tea", "matcha whisk", "teapots") == 0
+    # Read, not opened as the server opens it: nothing is written to a live server's store.
+    assert store.read_bytes() == stored
     captured = capsys.readouterr()
     assert "answered from its last good version" in captured.err
     got = {v["question"]: v for v in map(json.loads, captured.out.splitlines())}
@@ -291,3 +295,19 @@ def test_ask_answers_as_the_server_with_learned_answers_and_kept_versions(
     (other / "tea.en.yaml").write_text(_TEA)
     assert run("faq", "ask", "--json", "--faq", str(other), "matcha whisk") == 0
     assert json.loads(capsys.readouterr().out)["outcome"] == "unknown"
+
+
+def test_ask_a_named_folder_despite_a_broken_config_and_refuse_an_empty_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ./config.toml that does not load stops no question to a folder named with --faq;
+    an empty question is refused rather than waiting for questions on stdin."""
+    faq = tmp_path / "teafaq"
+    faq.mkdir()
+    (faq / "tea.en.yaml").write_text(_TEA)
+    (tmp_path / "config.toml").write_text("[bot\n")
+    monkeypatch.chdir(tmp_path)
+    assert run("faq", "ask", "--json", "--faq", str(faq), "which teas have no caffeine") == 0
+    assert json.loads(capsys.readouterr().out)["entry_id"] == "decaf"
+    assert run("faq", "ask", "--faq", str(faq), "  ") == 2
+    assert "the question is empty" in capsys.readouterr().err

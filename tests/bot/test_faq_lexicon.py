@@ -203,6 +203,8 @@ def test_no_lexicon_phrase_is_a_lone_common_word() -> None:
         "~order",
     ]
     assert content_terms("do you ship to the us", "en", lexicon) == ["~deliver", "~country"]
+    # A phrase of common words only is one with nothing in between.
+    assert content_terms("send the thing to us", "en", lexicon) == ["send"]
 
 
 def test_answer_text_is_weaker_evidence() -> None:

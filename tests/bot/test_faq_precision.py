@@ -171,6 +171,7 @@ TEA = [
     entry("gift-card", "en", "Do you sell gift cards?"),
     entry("versandkosten", "de", "Was kostet der Versand?", "Wie hoch sind die Versandkosten?"),
     entry("lieferzeit", "de", "Wann kommt meine Bestellung?", "Wie lange dauert die Lieferung?"),
+    entry("bestelstatus", "nl", "Waar is mijn bestelling?", "Is mijn bestelling al verzonden?"),
 ]
 
 
@@ -216,3 +217,36 @@ def test_framed_questions_the_faq_asks_are_answered(
     found = Matcher.build(TEA, settings).match(text, language)
     assert found.outcome == "answer" and found.entry is not None, found
     assert found.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("where is my order guys", "en", "order-status"),
+        ("where is my order please, it's been a week", "en", "order-status"),
+        ("waar blijft mijn bestelling", "nl", "bestelstatus"),
+        ("hoi, waar is mijn bestelling nou", "nl", "bestelstatus"),
+    ],
+)
+def test_a_framed_question_with_a_word_more_is_answered_when_it_means_the_same(
+    text: str, language: str, expected: str
+) -> None:
+    """A word the entry lacks besides the frame ("guys", "blijft") makes words alone offer
+    the entry rather than answer; meaning, close to the entry's question, answers it."""
+    found = Matcher.build(TEA, BotSettings()).match(text, language)
+    assert found.outcome == "answer" and found.entry is not None, found
+    assert found.entry.id == expected
+    by_words = Matcher.build(TEA, WORDS_ALONE).match(text, language)
+    assert by_words.outcome == "suggest" and by_words.entry is not None
+    assert by_words.entry.id == expected
+
+
+def test_a_frame_word_is_one_by_what_the_shopper_wrote() -> None:
+    """Whether a word frames the question is told by the word itself, not by the FAQ word
+    it happens to match: "why" frames a question though no entry says it, and "whatsapp"
+    is no frame word though it begins with "what"."""
+    matcher = Matcher.build(TEA, WORDS_ALONE)
+    found = matcher.match("where is my order why", "en")
+    assert found.outcome == "answer" and found.entry is not None
+    assert found.entry.id == "order-status"
+    assert matcher.match("how much is whatsapp", "en").outcome != "answer"

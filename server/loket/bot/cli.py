@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +21,7 @@ from loket.bot.settings import BotSettings
 from loket.bot.smalltalk import small_talk
 from loket.bot.synonyms import CONCEPTS
 from loket.bot.watcher import FaqWatcher, kept_copies_dir
-from loket.store import Store, run_with_store
+from loket.store import LearnedRecord
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -220,9 +222,8 @@ def run_ask(args: argparse.Namespace) -> int:
     The FAQ folder of the configuration is read as the server reads it (a broken file
     answers with its last good version) and the learned answers approved in its store are
     added, so the answer is the one a shopper would get from the bot now."""
-    from loket.bot.learning import as_entry, newest_per_question
     from loket.bot.service import say
-    from loket.config import load_command_settings
+    from loket.config import DEFAULT_CONFIG, ConfigError, load_command_settings
 
     if args.language is not None and language_of_locale(args.language) is None:
         print(
@@ -242,31 +243,57 @@ def run_ask(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
     for path in watcher.stand_ins if watcher is not None else ():
         print(f"{path}: answered from its last good version, as the server does", file=sys.stderr)
-    settings = load_command_settings(getattr(args, "config", None), store_must_exist=False)
+    named = getattr(args, "config", None)
+    bot = BotSettings()
     learned: list[FaqEntry] = []
-    if watcher is not None and settings.store_path.exists():
-        # The learned answers go with the server's own FAQ folder, not with another one.
-        async def approved(store: Store) -> int:
-            records = newest_per_question(await store.learned_by_status("approved"))
-            learned.extend(as_entry(record) for record in records)
-            return 0
-
-        run_with_store(settings.store_path, approved)
+    if watcher is not None or named is not None or Path(DEFAULT_CONFIG).exists():
+        try:
+            settings = load_command_settings(named, store_must_exist=False)
+        except ConfigError:
+            if watcher is not None or named is not None:
+                raise
+            # A ./config.toml that does not load does not stop asking a folder named.
+        else:
+            bot = settings.bot
+            if watcher is not None and settings.store_path.exists():
+                # The learned answers go with the server's own FAQ folder, not another.
+                learned = _approved_learned(settings.store_path)
     if not entries and not learned:
         print(f"{folder}: no entries to answer from", file=sys.stderr)
         return 1
+    if args.questions and not any(q.strip() for q in args.questions):
+        print("loket: the question is empty", file=sys.stderr)
+        return 2
     questions = [q for q in args.questions if q.strip()] or [
         line.strip() for line in sys.stdin if line.strip()
     ]
-    matcher = Matcher.build(with_learned(entries, learned), settings.bot)
+    matcher = Matcher.build(with_learned(entries, learned), bot)
     for question in questions:
         told = language_of_locale(args.language) if args.language else None
-        verdict = _asked(matcher, question, args.language, told, settings.bot, say)
+        verdict = _asked(matcher, question, args.language, told, bot, say)
         if args.json:
             print(json.dumps(verdict, ensure_ascii=False))
         else:
             print(_verdict_text(verdict))
     return 0
+
+
+def _approved_learned(path: Path) -> list[FaqEntry]:
+    """The learned answers approved in the store at `path`, as the server answers from
+    them: read with a plain query, so that asking never writes to (or migrates) the store
+    of a running server."""
+    from loket.bot.learning import as_entry, newest_per_question
+
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
+            db.execute("PRAGMA query_only = ON")
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM learned WHERE status = 'approved' ORDER BY id")
+            records = [LearnedRecord.from_row(row) for row in rows]
+    except (sqlite3.Error, IndexError) as exc:
+        print(f"{path}: learned answers not read ({exc}); the FAQ files alone", file=sys.stderr)
+        return []
+    return [as_entry(record) for record in newest_per_question(records)]
 
 
 def _asked(
@@ -298,7 +325,13 @@ def _asked(
     if result.outcome == "answer" and best is not None:
         verdict["reply"] = best.answer
     elif result.outcome == "suggest":
-        verdict["choices"] = [{"id": e.id, "question": e.questions[0]} for e in result.suggestions]
+        from loket.bot.service import offered_choices
+
+        choices, only = offered_choices(result.suggestions, question)
+        if only is not None:
+            # The one choice is the question itself: the server answers with it.
+            return verdict | {"outcome": "answer", "entry_id": only.id, "reply": only.answer}
+        verdict["choices"] = choices
     return verdict
 
 

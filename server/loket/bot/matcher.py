@@ -62,6 +62,8 @@ from loket.bot.settings import BotSettings
 from loket.bot.synonyms import FRAME_CONCEPTS, GENERIC_CONCEPTS, is_concept, lexicon_for
 
 Outcome = Literal["answer", "suggest", "unknown"]
+# How firmly an entry holds a question (see `_LanguageIndex.firmly_holds`).
+Firmness = Literal["firm", "framed", "no"]
 
 # How much a word counts as found when it matches a vocabulary word loosely.
 _PREFIX_SIMILARITY = 0.8
@@ -118,6 +120,11 @@ _SHORTLIST = 100
 _KEEP = 4
 # Evidence margin needed to overrule the browser's language with the detected one.
 _DETECTION_OVERRULES_LOCALE = 2
+# An entry that shares only frame words with a question, which says something the entry
+# does not, answers it when it is at least this close in meaning ("waar blijft mijn
+# bestelling": 0.68 from the order-status entry; "how much is the moon": 0.39 from the
+# shipping costs; "was kostet der Fernseher": 0.36).
+_FRAMED_MEANING = 0.6
 # Entries closest in meaning that compete even when they share no word with the question.
 _SEMANTIC_CANDIDATES = 8
 # Question words remembered per index with what they expand to (shoppers' words repeat:
@@ -233,8 +240,9 @@ class _LanguageIndex:
         # Words that frame a question rather than say what it is about: a question that
         # shares only these with an entry ("how much is the moon" and "how much is
         # shipping") is no question about that entry.
-        frame = FRAME_CONCEPTS | {stem(word, language) for word in FRAME_WORDS.get(language, ())}
-        self._frame_ids = frozenset(self.term_ids[t] for t in frame if t in self.term_ids)
+        self._frame_terms = FRAME_CONCEPTS | {
+            stem(word, language) for word in FRAME_WORDS.get(language, ())
+        }
         # A word the FAQ never uses is evidence the question is about something else,
         # but no stronger than a typical word: shoppers name products the FAQ never will.
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
@@ -522,7 +530,7 @@ class _LanguageIndex:
             del kept[keep:]
         return scores
 
-    def firmly_holds(self, entry: int, terms: Iterable[_Term]) -> bool:
+    def firmly_holds(self, entry: int, terms: Iterable[tuple[str, _Term]]) -> Firmness:
         """Whether a question word is a word of the entry's phrasings or tags: itself, a
         form of it or a typo of it, not only a part of a compound there ("mass" of "Maße"
         in "massanfertigung"). Without one, the entry may be offered as a choice but is no
@@ -530,22 +538,28 @@ class _LanguageIndex:
 
         A word that only frames a question ("how much", "where", "order") holds it only
         when the question says nothing the entry lacks: "where is my order" is the
-        entry's question, "how much is the moon" is not "how much is shipping"."""
+        entry's question ("firm"), "how much is the moon" is not "how much is shipping"
+        ("framed": only the meaning can tell it is the entry's question after all, as in
+        "waar blijft mijn bestelling"). `terms`: the question's words (stems and concepts)
+        with what each matches."""
         strengths = self.strengths[entry]
 
         def firm(term_id: int, similarity: float) -> bool:
             return similarity > _HEAD_SIMILARITY and strengths.get(term_id) == 1.0
 
         framed = False
-        for term in terms:
-            if any(firm(i, s) and i not in self._frame_ids for i, s in term.matches):
-                return True
-            framed = framed or any(firm(i, s) for i, s in term.matches)
-        return framed and all(
-            any(i in strengths for i, _ in term.matches)
-            for term in terms
-            if not (term.matches and term.matches[0][0] in self._frame_ids)
-        )
+        lacking = False
+        for word, term in terms:
+            if word in self._frame_terms:
+                framed = framed or any(firm(i, s) for i, s in term.matches)
+            elif any(firm(i, s) for i, s in term.matches):
+                return "firm"
+            elif not any(i in strengths and s > _HEAD_SIMILARITY for i, s in term.matches):
+                # Not even in the answer, nor as a form or typo ("whatsapp" is no "what").
+                lacking = True
+        if not framed:
+            return "no"
+        return "framed" if lacking else "firm"
 
     def meaning(self, question: Vectors, candidates: Iterable[int]) -> dict[int, float]:
         """Closeness in meaning (0 to 1) of the question to `candidates` and the nearest few."""
@@ -796,7 +810,9 @@ class Matcher:
         weight = settings.semantic_weight if question is not None else 0.0
         combined: list[tuple[float, FaqEntry]] = []
         # Where each entry is held, and the question's words there, for the best one.
-        held: dict[int, tuple[_LanguageIndex, int, Iterable[_Term]]] = {}
+        held: dict[int, tuple[_LanguageIndex, int, Iterable[tuple[str, _Term]]]] = {}
+        # How close in meaning each entry is to the question (0 by words alone).
+        closeness: dict[int, float] = {}
         # The two best scores by words alone and by meaning alone, with the best entry.
         by_words = _Leader()
         by_meaning = _Leader()
@@ -818,7 +834,8 @@ class Matcher:
                 lexical = best.get(number, 0.0)
                 close = meaning.get(number, 0.0)
                 found = index.entries[number]
-                held[id(found)] = (index, number, expanded.values())
+                held[id(found)] = (index, number, expanded.items())
+                closeness[id(found)] = close
                 combined.append(((1 - weight) * lexical + weight * close, found))
                 by_words.offer(lexical, found)
                 by_meaning.offer(close, found)
@@ -834,7 +851,10 @@ class Matcher:
         firm = True
         if top is not None:
             holder, position, question_terms = held[id(top)]
-            firm = holder.firmly_holds(position, question_terms)
+            firmness = holder.firmly_holds(position, question_terms)
+            firm = firmness == "firm" or (
+                firmness == "framed" and closeness.get(id(top), 0.0) >= _FRAMED_MEANING
+            )
         return _Ranking(combined, reported, agreed, question is not None, firm)
 
     def language_of(

@@ -225,6 +225,7 @@ def _phrase_positions(
     positions = [start]
     position = start + 1
     loose = False
+    gaps = False
     for key in keys[1:]:
         if key == LOOSE:
             loose = True
@@ -243,6 +244,11 @@ def _phrase_positions(
         positions.append(position)
         position += 1
         loose = False
+        gaps = gaps or gap > 0
+    # A phrase of common words only ("the us") is one only with nothing in between: "send
+    # the thing to us" names no country.
+    if gaps and all(tokens[at].common for at in positions):
+        return []
     return positions
 
 

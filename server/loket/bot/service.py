@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,27 @@ def say(key: str, language: str) -> str:
     return in_language(_SAY[key], language)
 
 
+def offered_choices(
+    suggestions: Sequence[FaqEntry], text: str
+) -> tuple[list[dict[str, str]], FaqEntry | None]:
+    """The "did you mean" buttons for `suggestions` (id and question, one per question: two
+    entries that ask alike, such as two learned answers to one question, would show the
+    same text twice), and the entry to answer with instead when the one choice left is
+    the shopper's own question (offering it back would only lead here again)."""
+    seen: set[str] = set()
+    choices: list[dict[str, str]] = []
+    first: FaqEntry | None = None
+    for entry in suggestions:
+        key = phrasing_key(entry.questions[0])
+        if key not in seen:
+            seen.add(key)
+            choices.append({"id": entry.id, "question": entry.questions[0]})
+            first = first or entry
+    if len(choices) == 1 and phrasing_key(text) in seen:
+        return choices, first
+    return choices, None
+
+
 class Bot:
     """Answers shoppers from the FAQ files (reloaded when they change) and learned answers."""
 
@@ -229,19 +250,11 @@ class Bot:
             meta = {"kind": "answer", "entry_id": result.entry.id, "feedback": True, **asked}
             return [Reply(result.entry.answer, meta)]
         if result.outcome == "suggest" and result.suggestions:
-            # One button per question: two entries that ask alike (two learned answers to
-            # one question) would show the same text twice.
-            offered: dict[str, str] = {}
-            choices = []
-            for e in result.suggestions:
-                if phrasing_key(e.questions[0]) not in offered:
-                    offered[phrasing_key(e.questions[0])] = e.id
-                    choices.append({"id": e.id, "question": e.questions[0]})
-            only = self._by_id.get(choices[0]["id"]) if len(choices) == 1 else None
-            if only is not None and phrasing_key(message.text) in offered:
-                # Offering the shopper's own question back would only lead here again.
+            choices, only = offered_choices(result.suggestions, message.text)
+            if only is not None:
                 meta = {"kind": "answer", "entry_id": only.id, "feedback": True, **asked}
                 return [Reply(only.answer, meta)]
+            offered = {phrasing_key(choice["question"]): choice["id"] for choice in choices}
             self._offer(conversation.id, offered)
             key = "suggest" if len(choices) > 1 else "suggest_one"
             meta = {"kind": "suggest", "choices": choices, **asked}
