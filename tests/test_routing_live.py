@@ -1287,3 +1287,47 @@ async def test_a_question_left_as_it_was_asked_is_stored_once(
             (question, ""),
             (question, "sanne@example.nl"),
         ]
+
+
+async def test_a_wait_longer_than_the_queue_keeps_a_shopper_is_not_estimated(
+    tmp_path: Path, seeded_data: Path
+) -> None:
+    """The queue keeps a shopper ten minutes; once the estimate is longer than what is left
+    of that, as time passes too, the shopper is told so (no estimate, `beyond_timeout`) and
+    may leave a question, keeping their place; when the wait runs out, the bot's notice
+    offers the form without opening it again (`left`)."""
+    shutil.copytree(seeded_data, tmp_path / "shop" / "data")
+    config = write_config(tmp_path / "shop", ROUTING + "default_handling_seconds = 300\n")
+    clock = FakeClock(WEDNESDAY_MORNING)
+    async with running(config, clock) as server:
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with (
+            agent(server.url, anna) as (desk, _),
+            shopper(server.url) as (served, _),
+            shopper(server.url) as (waiting, inbox),
+        ):
+            busy = await _say(served, "eerst")
+            reply = {"conversation_id": busy["conversation"]["id"], "client_id": new_client_id()}
+            assert (await call(desk, "/agent", "message", {**reply, "text": "Ik kijk even."}))["ok"]
+            assert (await _say(waiting, "tweede"))["conversation"]["state"] == "queued"
+            synced = (await call(waiting, "/shopper", "sync"))["queue"]
+            assert (synced["wait_seconds"], synced["beyond_timeout"]) == (300, False)
+
+            clock.advance(400)  # 200 s left in the queue, 300 s to wait
+            await server.services.conversations.tick()
+            told = await inbox.wait_for("queue", lambda q: q["beyond_timeout"])
+            assert told["wait_seconds"] is None and told["position"] == 1
+            left = await call(
+                waiting,
+                "/shopper",
+                "leave_question",
+                {"client_id": new_client_id(), "text": "Bel me maar", "phone": "0612345678"},
+            )
+            assert left["ok"] and left["conversation"]["state"] == "queued", left
+
+            clock.advance(201)
+            await server.services.conversations.tick()
+            notice = await inbox.wait_for(
+                "message", lambda m: (m.get("meta") or {}).get("kind") == "notice"
+            )
+            assert notice["meta"]["offer"] == "leave_question" and notice["meta"]["left"] is True

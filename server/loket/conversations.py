@@ -290,6 +290,9 @@ class QueuePlace:
     position: int
     # None when every agent online has passed this conversation over.
     wait_seconds: float | None
+    # The estimate is longer than the queue waits (`queue_timeout_seconds`) before it hands
+    # the shopper to the bot: no estimate is shown then, and leaving a question is offered.
+    beyond_timeout: bool = False
 
 
 # Answers a shopper's message while no agent has the conversation (the bot plugs in here).
@@ -380,6 +383,8 @@ class Conversations:
         # (None: not yet).
         self._people_announced: tuple[bool, bool] | None = None
         self._handling: deque[float] = deque(maxlen=50)
+        # Waiting conversations last told their wait is longer than the queue keeps them.
+        self._told_beyond: set[int] = set()
         self.responder: Responder | None = None
 
     def _now(self) -> int:
@@ -542,6 +547,7 @@ class Conversations:
         online = [a for a in self._agent_states() if a.status == "online"]
         room = sum(a.capacity for a in online)
         handling = list(self._handling)
+        now_ms = self._now()
         places = []
         for position, conversation in enumerate(waiting, start=1):
             # Agents who passed this conversation over are not given it: without anyone
@@ -554,7 +560,13 @@ class Conversations:
                 if mine > 0 or not online
                 else None
             )
-            places.append(QueuePlace(conversation, position, wait))
+            # Longer than the queue will still keep them (it hands them to the bot when
+            # queue_timeout_seconds have passed since they joined it).
+            left_ms = self._routing.queue_timeout_seconds * 1000 - (
+                now_ms - (conversation.queued_at or now_ms)
+            )
+            beyond = wait is not None and wait * 1000 > left_ms
+            places.append(QueuePlace(conversation, position, None if beyond else wait, beyond))
         return places
 
     def queue_place(self, conversation: Conversation) -> QueuePlace | None:
@@ -1171,9 +1183,13 @@ class Conversations:
         if (places_changed and self._queued) or any(
             State.QUEUED in (previous, c.state) for c, previous in changes
         ):
-            await self._events.queue_changed(self.queue())
+            await self._publish_queue(self.queue())
         if error is not None:
             raise error
+
+    async def _publish_queue(self, places: list[QueuePlace]) -> None:
+        self._told_beyond = {p.conversation.id for p in places if p.beyond_timeout}
+        await self._events.queue_changed(places)
 
     async def _say_who_joined(self, conversation: Conversation) -> None:
         """A line in the conversation when an agent other than the one the shopper was last
@@ -1287,6 +1303,11 @@ class Conversations:
                 notices.append((conversation, "queue_timeout"))
         changes.extend(self._close_quiet_bot_conversations(now_ms))
         await self._settle(changes, refill=bool(gone), places_changed=bool(gone))
+        if self._queued:
+            # Time alone can make a wait longer than the queue still keeps a shopper.
+            places = self.queue()
+            if {p.conversation.id for p in places if p.beyond_timeout} != self._told_beyond:
+                await self._publish_queue(places)
         await self._announce_availability()
         for conversation, key in notices:
             await self._hand_to_bot(conversation, key, now_ms)
@@ -1302,6 +1323,9 @@ class Conversations:
             UNANSWERED_LOOKBACK,
         )
         meta: dict[str, Any] = {"kind": "notice", "offer": "leave_question"}
+        if conversation.open_callbacks:
+            # A question of theirs waits already (left while queued): offered, not opened.
+            meta["left"] = True
         question = open_question(recent)
         if question is not None:
             meta["question_seq"] = question.seq

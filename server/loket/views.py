@@ -31,6 +31,7 @@ def queue_view(place: QueuePlace) -> dict[str, Any]:
         "conversation_id": place.conversation.id,
         "position": place.position,
         "wait_seconds": place.wait_seconds,
+        "beyond_timeout": place.beyond_timeout,
     }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ServerWith, ShopPage, open_shop
 from tests.browser.helpers import PASSWORD, screenshot
-from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
+from tests.support import Inbox, ServerProcess, agent, call, login, new_client_id, shopper
 
 pytestmark = pytest.mark.browser
 
@@ -131,23 +133,33 @@ async def test_unhelpful_answer_offers_more_help(
     assert page_errors == []
 
 
-async def test_queue_place_then_agent_then_rating(
-    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
-) -> None:
-    """With the only agent full a shopper sees their place; then she helps, closes, is rated,
-    once: the form goes from the shopper's other tab as well."""
-    server = server_with(CAPACITY_ONE)
+@contextlib.asynccontextmanager
+async def queued_behind_busy_anna(
+    server: ServerProcess, context: BrowserContext, page_errors: list[str]
+) -> AsyncIterator[tuple[Any, Inbox, dict[str, Any], Page]]:
+    """anna online with her one place taken by another shopper, and a shop page whose
+    shopper asked a question and waits in the queue: her console, its inbox, the other
+    shopper's first answer, and the page."""
     token = await login(server.url, "anna", PASSWORD)
     async with agent(server.url, token) as (desk, inbox), shopper(server.url) as (first, _):
         busy = await call(
             first, "/shopper", "message", {"client_id": new_client_id(), "text": "Eerste vraag"}
         )
         assert busy["conversation"]["state"] == "assigned", busy
-
         page = await open_shop(context, server, page_errors)
         await page.locator(".launcher").click()
         await send(page, "Is de fietstas nog op voorraad?")
         await expect(page.locator(".state")).to_have_text("Je wacht op een medewerker…")
+        yield desk, inbox, busy, page
+
+
+async def test_queue_place_then_agent_then_rating(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """With the only agent full a shopper sees their place; then she helps, closes, is rated,
+    once: the form goes from the shopper's other tab as well."""
+    server = server_with(CAPACITY_ONE)
+    async with queued_behind_busy_anna(server, context, page_errors) as (desk, inbox, busy, page):
         await expect(page.locator(".detail")).to_have_text(
             # One waiting; the estimate comes from default_handling_seconds.
             "Je bent nummer 1 in de rij, ongeveer 5 minuten"
@@ -194,6 +206,26 @@ async def test_queue_place_then_agent_then_rating(
         await page.reload()
         await expect(page.locator(".state")).to_contain_text("gesloten")
         await expect(page.locator("form.rate")).to_be_hidden()
+    assert page_errors == []
+
+
+async def test_a_wait_longer_than_the_queue_keeps_anyone_offers_the_form(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """The only agent is full and a conversation takes five minutes, but the queue hands a
+    shopper to the bot after two: no estimate of five minutes, but that it may take long,
+    with the form to leave the question instead."""
+    server = server_with(CAPACITY_ONE + "queue_timeout_seconds = 120\n")
+    async with queued_behind_busy_anna(server, context, page_errors) as (_, _, _, page):
+        await expect(page.locator(".detail")).to_have_text(
+            "Je bent nummer 1 in de rij. Het kan lang duren; je kunt ook je vraag achterlaten."
+        )
+        leave = page.locator("button.leave-offer")
+        await expect(leave).to_be_visible()
+        await expect(page.locator("button.person")).to_be_hidden()
+        await screenshot(page, "widget-queue-long")
+        await leave.click()
+        await expect(page.locator("form.ask")).to_be_visible()
     assert page_errors == []
 
 

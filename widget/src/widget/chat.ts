@@ -22,6 +22,8 @@ interface QueuePlace {
   position: number;
   /** null: every agent online passed this conversation over; nobody can say when. */
   wait_seconds: number | null;
+  /** The wait would be longer than the queue keeps a shopper: leaving a question is offered. */
+  beyond_timeout?: boolean;
 }
 
 interface Availability {
@@ -332,6 +334,7 @@ export class Chat {
       if (q && typeof q.position === "number" && q.conversation_id === this.conversation?.id) {
         this.queue = q;
         this.refreshDetail();
+        this.refreshPerson();
       }
     });
     socket.on("read", (data: { conversation_id: number; by: string; seq: number }) => {
@@ -515,7 +518,9 @@ export class Chat {
     const a = this.availability;
     if (c?.state === "queued" && q && q.conversation_id === c.id) {
       const wait = q.wait_seconds;
-      if (wait === null) {
+      if (q.beyond_timeout) {
+        this.ui.setDetail((t) => t.queueLong(q.position));
+      } else if (wait === null) {
         this.ui.setDetail((t) => t.queuePlace(q.position));
       } else {
         const minutes = Math.max(1, Math.round(wait / 60));
@@ -534,7 +539,9 @@ export class Chat {
     const a = this.availability;
     // Known that nobody can come (closed, or nobody online): the form, not a request.
     const nobody = !!a && (!a.staffed || a.people === false);
-    this.ui.showPerson(!state || state === "bot", this.handingOff, nobody);
+    // Waiting longer than the queue keeps anyone: leaving the question is offered too.
+    const long = state === "queued" && this.queue?.conversation_id === this.conversation?.id && !!this.queue?.beyond_timeout;
+    this.ui.showPerson(!state || state === "bot" || long, this.handingOff, nobody || long);
   }
 
   private rated(): number[] {

@@ -37,6 +37,8 @@ const nl = {
   queue: (position: number, minutes: number) =>
     `Je bent nummer ${position} in de rij, ongeveer ${minutes} ${minutes === 1 ? "minuut" : "minuten"}`,
   queuePlace: (position: number) => `Je bent nummer ${position} in de rij`,
+  queueLong: (position: number) =>
+    `Je bent nummer ${position} in de rij. Het kan lang duren; je kunt ook je vraag achterlaten.`,
   person: "Praat met een medewerker",
   leave: "Laat een vraag achter",
   leaveTitle: "Laat je vraag achter",
@@ -102,6 +104,8 @@ const en: Texts = {
   queue: (position, minutes) =>
     `You're number ${position} in line, about ${minutes} ${minutes === 1 ? "minute" : "minutes"}`,
   queuePlace: (position) => `You're number ${position} in line`,
+  queueLong: (position) =>
+    `You're number ${position} in line. It may take a long time; you can also leave your question.`,
   person: "Talk to a person",
   leave: "Leave a question",
   leaveTitle: "Leave your question",
@@ -165,6 +169,8 @@ const de: Texts = {
   queue: (position, minutes) =>
     `Du bist Nummer ${position} in der Warteschlange, etwa ${minutes} ${minutes === 1 ? "Minute" : "Minuten"}`,
   queuePlace: (position) => `Du bist Nummer ${position} in der Warteschlange`,
+  queueLong: (position) =>
+    `Du bist Nummer ${position} in der Warteschlange. Es kann lange dauern; du kannst auch deine Frage hinterlassen.`,
   person: "Mit einem Mitarbeiter sprechen",
   leave: "Frage hinterlassen",
   leaveTitle: "Hinterlass deine Frage",
