@@ -156,9 +156,19 @@ async def test_waiting_and_bot_lists_show_the_shoppers_words(
         await expect(page.locator("#composer-input")).to_be_disabled()
         await expect(page.locator(".groups button.conv:focus")).to_have_count(1)
 
+        # Loket's own lines are no shopper's words either: the receipt of a left question.
+        left = {
+            "client_id": new_client_id(),
+            "text": "Bel me over de cadeaubon",
+            "phone": "0612345678",
+        }
+        assert (await call(third, "/shopper", "leave_question", left))["ok"]
+        await bot_inbox.wait_for("message", lambda m: m["author"] == "system")
+        await expect(bot_item.locator(".last")).to_have_text("Bel me over de cadeaubon")
+
         await page.reload()
         await expect(listed).to_have_text(question)
-        await expect(bot_item.locator(".last")).to_have_text("Kan ik met cadeaubon betalen?")
+        await expect(bot_item.locator(".last")).to_have_text("Bel me over de cadeaubon")
         await screenshot(page, "console-lists-show-shoppers-words")
     assert errors == []
 

@@ -299,6 +299,7 @@ class AgentNamespace(LoketNamespace):
                 "closed_at": c.closed_at,
                 "agent": await services.agents.name(c.agent_id) if c.agent_id else None,
                 "note": c.note,
+                "note_by": await services.agents.name(c.note_by) if c.note_by else None,
             }
             for c in await services.store.conversations_of_shopper(conversation.shopper_id, 11)
             if c.id != conversation.id

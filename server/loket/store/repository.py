@@ -517,18 +517,17 @@ class Store:
         )
 
     async def listed_messages(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
-        """The message each given conversation shows in the console's list: its newest,
-        leaving out the bot's replies and the line that tells an agent joined, which say
-        nothing of what the shopper wants ("A colleague will be with you shortly")."""
+        """The message each given conversation shows in the console's list: its newest
+        from the shopper or an agent. The bot's replies and Loket's own lines (an agent
+        joined, the wait ran out, a question was left) say nothing of what the shopper
+        wants ("A colleague will be with you shortly")."""
         if not conversation_ids:
             return {}
         marks = ",".join("?" * len(conversation_ids))
         rows = await self.db.fetch_all(
             f"SELECT m.* FROM messages m JOIN (SELECT conversation_id, MAX(seq) AS seq"
-            f" FROM messages WHERE conversation_id IN ({marks}) AND author != 'bot'"
-            f" AND NOT (author = 'system' AND meta IS NOT NULL"
-            f" AND json_extract(meta, '$.kind') IS 'joined')"
-            f" GROUP BY conversation_id) last"
+            f" FROM messages WHERE conversation_id IN ({marks})"
+            f" AND author IN ('shopper', 'agent') GROUP BY conversation_id) last"
             f" ON m.conversation_id = last.conversation_id AND m.seq = last.seq",
             tuple(conversation_ids),
         )

@@ -73,6 +73,8 @@ interface Earlier {
   closed_at: number | null;
   agent: string | null;
   note: string | null;
+  /** Who wrote the note (a name); null when not known. */
+  note_by?: string | null;
 }
 
 interface OpenAck {
@@ -486,9 +488,10 @@ export class ConsoleApp {
   private noteLast(m: Message): boolean {
     const c = this.conversations.get(m.conversation_id);
     if (!c || m.seq < (c.last_message?.seq ?? 0)) return false;
-    // "Bram is here to help you" and the bot's replies ("A colleague will be with you
-    // shortly") say nothing of what the shopper wants: the list shows the shopper's words.
-    if (m.author === "bot" || (m.author === "system" && m.meta?.kind === "joined")) {
+    // The bot's replies ("A colleague will be with you shortly") and Loket's own lines
+    // ("Bram is here to help you") say nothing of what the shopper wants: the list shows
+    // what the shopper and the agents wrote.
+    if (m.author === "bot" || m.author === "system") {
       c.last_seq = Math.max(c.last_seq, m.seq);
       return false;
     }
@@ -901,9 +904,10 @@ export class ConsoleApp {
       this.ws.live.textContent = "Conversation closed.";
     }
     this.renderDetail();
-    if (ack) {
+    if (ack && this.selected?.id === c.id) {
       // The form and the composer are gone or disabled: the keyboard goes on in the list,
-      // on the conversation just closed (under "Closed today").
+      // on the conversation just closed (under "Closed today"), unless the agent went on
+      // to another one meanwhile.
       const item = this.ws.groups.querySelector<HTMLElement>(`button[data-id="${c.id}"]:not(.callback)`);
       (item ?? this.ws.groups).focus();
     }
@@ -1285,7 +1289,10 @@ export class ConsoleApp {
               { type: "button", class: "earlier-item", "data-earlier": String(e.id) },
               h("span", { class: "sub" }, [dateTime(e.created_at), e.agent ?? "no agent", STATE_LABEL[e.state] ?? e.state].join(" · ")),
             );
-            if (e.note) button.append(h("span", { class: "last" }, clipLine(e.note)));
+            if (e.note) {
+              const by = e.note_by && e.note_by !== e.agent ? `${e.note_by}: ` : "";
+              button.append(h("span", { class: "last" }, clipLine(by + e.note)));
+            }
             return h("li", {}, button);
           }),
         ),

@@ -564,13 +564,24 @@ export class WidgetUi {
     this.rateThanks.hidden = false;
     // The button pressed is gone: the keyboard goes on in the composer (writing again
     // reopens the conversation), not on the page outside the panel.
-    this.input.focus();
+    this.keepFocusInPanel();
+  }
+
+  /** The composer takes the keyboard when the element that had it went away, and only
+   * then: not when the panel was closed meanwhile, or the shopper is elsewhere, and not on
+   * a touch screen, where it would bring up the on-screen keyboard over the thanks. */
+  private keepFocusInPanel(): void {
+    const active = this.host.shadowRoot?.activeElement;
+    const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
+    if (this.isOpen && !touch && (!active || (active instanceof HTMLElement && active.closest("[hidden]")))) {
+      this.input.focus();
+    }
   }
 
   private hideRating(): void {
     this.rateForm.hidden = true;
     this.handlers.skipRating();
-    this.input.focus();
+    this.keepFocusInPanel();
   }
 
   /** What a bot or system message offers: feedback, "did you mean" choices, a person, the form. */
@@ -668,9 +679,17 @@ export class WidgetUi {
     const offers = this.offers(m);
     if (offers) li.append(offers);
     if (m.meta?.kind === "question_left") {
-      // The question is left: the offers to leave it, above, are done with (the bar's
-      // own button stays for another question while nobody can come).
-      for (const b of this.list.querySelectorAll(".offer-leave")) b.remove();
+      // The question is left: the offers to leave it above this line are done with (the
+      // bar's own button stays for another question while nobody can come). Once the row
+      // is in the list: a reply after it may be there already, and keeps its offer.
+      queueMicrotask(() => {
+        for (const b of this.list.querySelectorAll(".offer-leave")) {
+          if (!(li.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_PRECEDING)) continue;
+          const box = b.parentElement;
+          b.remove();
+          if (box && !box.childElementCount) box.remove();
+        }
+      });
     }
     return li;
   }
