@@ -112,6 +112,12 @@ async def test_own_reply_is_the_last_message_in_the_list(
         # A shopper's answer after it takes its place again.
         await ask(client, "Nee, dank je!")
         await expect(mine.locator(".last")).to_have_text("Nee, dank je!")
+        # A reload shows the conversation that was open again, not an empty page.
+        await page.reload()
+        await expect(page.locator(".messages .msg.shopper .text").last).to_have_text(
+            "Nee, dank je!"
+        )
+        await expect(mine).to_have_attribute("aria-current", "true")
     assert errors == []
 
 
@@ -170,6 +176,28 @@ async def test_waiting_and_bot_lists_show_the_shoppers_words(
         await expect(listed).to_have_text(question)
         await expect(bot_item.locator(".last")).to_have_text("Bel me over de cadeaubon")
         await screenshot(page, "console-lists-show-shoppers-words")
+    assert errors == []
+
+
+async def test_no_suggested_answer_for_a_question_the_bot_does_not_know(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """A question the FAQ does not answer gets no suggested answers (the closest entry
+    shares a word or two at most); one it answers gets its entry."""
+    errors: list[str] = []
+    page = await open_console(context, server, errors)
+    await log_in(page)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, _inbox):
+        conversation_id = await ask(client, "Kunnen jullie de tas beschilderen?")
+        await page.locator(f'button.conv[data-id="{conversation_id}"]').click()
+        await expect(page.locator(".messages .msg.shopper")).to_have_count(1)
+        await page.wait_for_timeout(500)  # the suggestions are asked for once it is open
+        await expect(page.locator(".assist .faq")).to_have_count(0)
+        await ask(client, "Hoe maak ik een account aan?")
+        await expect(page.locator(".assist .faq").first.locator(".q")).to_have_text(
+            "Hoe maak ik een account aan?"
+        )
     assert errors == []
 
 
@@ -236,9 +264,17 @@ async def test_narrow_console_keeps_everything_in_reach(
         title = await page.locator(".conv-title").bounding_box()
         assert title is not None and title["width"] >= 250, title
         assert title["height"] <= 60, title
-        # The messages get room to read.
+        # The messages get room to read: the shopper's details fold away behind a button.
         messages = await page.locator(".conversation .messages").bounding_box()
-        assert messages is not None and messages["height"] >= 150, messages
+        assert messages is not None and messages["height"] >= 190, messages
+        details = page.locator("button.ctx-toggle")
+        await expect(page.locator(".context")).to_be_hidden()
+        await details.click()
+        await expect(details).to_have_attribute("aria-expanded", "true")
+        await expect(page.locator('.context [data-ctx="locale"]')).to_be_visible()
+        await screenshot(page, "console-narrow-details")
+        await details.click()
+        await expect(page.locator(".context")).to_be_hidden()
         await expect(page.locator(".messages .msg.shopper").nth(1)).to_be_in_viewport()
         # And the composer is there to answer, without scrolling.
         await expect(page.locator("#composer-input")).to_be_in_viewport()

@@ -394,7 +394,15 @@ class AgentNamespace(LoketNamespace):
         if question is None or services.bot is None:
             return {"suggestions": []}
         result = await services.bot.match(question, conversation.locale)
-        entries = [e for e in (result.entry, *result.suggestions) if e is not None]
+        last = next((m.text for m in reversed(recent) if m.author == "shopper"), question)
+        if result.outcome == "unknown" and last != question:
+            # The shopper's last few messages together say too much: their last one alone.
+            result = await services.bot.match(last, conversation.locale)
+            question = last
+        # Not the closest entry to a question the bot does not know: it shares a word or two
+        # at most ("beschilderen" and the opening hours), which only gets in the way.
+        best = result.entry if result.outcome != "unknown" else None
+        entries = [e for e in (best, *result.suggestions) if e is not None]
         unique = list(dict.fromkeys(entries))[:3]
         return {
             "question": question,

@@ -97,6 +97,8 @@ interface SyncAck {
 
 const ACK_TIMEOUT = 10000;
 const DRAFTS_KEY = "loket-console:drafts";
+/** The conversation open in this tab, shown again after a reload. */
+const OPEN_KEY = "loket-console:open";
 const OUTBOX_KEY = "loket-console:outbox";
 const TYPING_EVERY = 3000;
 const TYPING_IDLE = 4000;
@@ -378,7 +380,13 @@ export class ConsoleApp {
     this.conversations = new Map(ack.conversations.map((c) => [c.id, c]));
     if (Array.isArray(ack.closed_today)) this.closedToday = new Map(ack.closed_today.map((c) => [c.id, c]));
     this.renderList();
-    if (this.selected) await this.open(this.selected.id);
+    if (this.selected) {
+      await this.open(this.selected.id);
+    } else {
+      // After a reload: the conversation this tab had open, if it is still listed.
+      const id = Number(this.session.get(OPEN_KEY));
+      if (id && this.find(id)) this.select(id);
+    }
     this.sender.flush();
   }
 
@@ -559,6 +567,7 @@ export class ConsoleApp {
     this.stopTyping();
     const c = id === null ? undefined : this.find(id);
     this.selected = c ?? null;
+    this.session.set(OPEN_KEY, c ? String(c.id) : null);
     this.earlier = [];
     this.hideClose(true);
     this.ws.messages.textContent = "";
@@ -1107,6 +1116,10 @@ export class ConsoleApp {
     });
     this.ws.status.addEventListener("change", () => void this.setStatus());
     this.ws.transfer.addEventListener("click", () => void this.showTransfer());
+    this.ws.contextToggle.addEventListener("click", () => {
+      const open = this.ws.contextToggle.getAttribute("aria-expanded") !== "true";
+      this.ws.contextToggle.setAttribute("aria-expanded", String(open));
+    });
     const foldTransfer = (): void => {
       this.hideTransfer();
       this.ws.transfer.focus();

@@ -18,6 +18,7 @@ export const CONSOLE_CSS = `
 .groups .help ul { margin: .3rem 0 0; padding-left: 1rem; }
 kbd { font: inherit; font-size: .75rem; border: 1px solid #c9cfcc; border-bottom-width: 2px; border-radius: 4px; padding: 0 .25rem; background: #fafafa; }
 
+.ctx-toggle { display: none; }
 .context { display: flex; flex-wrap: wrap; gap: .4rem 1.5rem; padding: .5rem 1rem; background: #fbfcfb; border-bottom: 1px solid var(--line); font-size: .85rem; max-height: 11rem; overflow-y: auto; }
 .context dl { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: .15rem .7rem; flex: 1 1 20rem; min-width: 0; }
 .context .ctx { display: contents; }
@@ -120,7 +121,11 @@ kbd { font: inherit; font-size: .75rem; border: 1px solid #c9cfcc; border-bottom
   .conv-title { overflow-wrap: anywhere; }
   .actions { flex-wrap: wrap; width: 100%; }
   .actions button { flex: 1 1 auto; }
-  .context { max-height: 5rem; padding: .4rem .75rem; }
+  .ctx-toggle { display: block; margin: .35rem .75rem 0; align-self: flex-start; border-radius: 6px; padding: .2rem .7rem; border: 1px solid var(--green); background: #fff; color: var(--green); font: inherit; font-size: .85rem; font-weight: 600; cursor: pointer; }
+  .ctx-toggle::after { content: " ▾"; }
+  .ctx-toggle[aria-expanded="true"]::after { content: " ▴"; }
+  .context { display: none; max-height: none; padding: .4rem .75rem; }
+  .ctx-toggle[aria-expanded="true"] + .context { display: flex; }
   .messages { flex: 1 0 10rem; min-height: 10rem; padding: .75rem; }
   .msg { max-width: 90%; }
   .assist { padding: .3rem .75rem 0; }

@@ -67,6 +67,7 @@ export interface WorkspaceView {
   note: HTMLParagraphElement;
   /** Who the shopper is and where they are: page, language, identity, earlier conversations. */
   context: HTMLElement;
+  contextToggle: HTMLButtonElement;
   /** The keyboard help under the conversation list. */
   help: HTMLElement;
   assist: HTMLElement;
@@ -127,7 +128,14 @@ export function workspaceView(): WorkspaceView {
     closeCancel,
   );
   const note = h("p", { class: "note", hidden: true });
-  const context = h("section", { class: "context", "aria-label": "About the shopper" });
+  const context = h("section", { class: "context", id: "conv-context", "aria-label": "About the shopper" });
+  // In a narrow window the details fold away behind this button, leaving room for the
+  // messages; in a wide one it is not shown and the details always are.
+  const contextToggle = h(
+    "button",
+    { type: "button", class: "ctx-toggle", "aria-controls": "conv-context", "aria-expanded": "false" },
+    "Shopper details",
+  );
   const help = h(
     "details",
     { class: "help" },
@@ -198,6 +206,7 @@ export function workspaceView(): WorkspaceView {
       h("div", {}, title, facts, note, transferForm, closeForm),
       h("div", { class: "actions" }, take, transfer, close),
     ),
+    contextToggle,
     context,
     messages,
     typing,
@@ -236,7 +245,7 @@ export function workspaceView(): WorkspaceView {
   return {
     root, areas, conversationsTab, adminTab, columns, admin, who, status, notifications, connection, logout, groups, detail, placeholder, conversation,
     title, facts, take, close, transfer, transferForm, transferTo, transferNote, transferCancel,
-    closeForm, closeSummary, closeCancel, note, context, help,
+    closeForm, closeSummary, closeCancel, note, context, contextToggle, help,
     assist, reusable, messages, typing, notice, composer, input, send, live,
   };
 }
