@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import socketio
 
 from loket.auth import SESSION_COOKIE, AgentSession, hash_token
-from loket.bot.learning import question_before
+from loket.bot.learning import question_before, question_of
 from loket.conversations import Conversation
 from loket.errors import LoketError
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
@@ -394,8 +394,9 @@ class AgentNamespace(LoketNamespace):
         if question is None or services.bot is None:
             return {"suggestions": []}
         result = await services.bot.match(question, conversation.locale)
-        last = next((m.text for m in reversed(recent) if m.author == "shopper"), question)
-        if result.outcome == "unknown" and last != question:
+        raw = next((m.text for m in reversed(recent) if m.author == "shopper"), "")
+        last = question_of([raw]) if raw else None
+        if result.outcome == "unknown" and last is not None and last != question:
             # The shopper's last few messages together say too much: their last one alone.
             result = await services.bot.match(last, conversation.locale)
             question = last

@@ -146,8 +146,9 @@ class Emitter:
         await manager.emit(
             "message", view, AGENT_NS, room=agent_rooms(conversation), skip_sid=origin
         )
-        if conversation.state is State.ASSIGNED and (message.meta or {}).get("kind") != "joined":
-            # Not "Bram is here to help you": a list shows what the conversation is about.
+        if conversation.state is State.ASSIGNED and message.author in ("shopper", "agent"):
+            # Not Loket's own lines ("Bram is here to help you"): a list shows what the
+            # shopper and the agents wrote.
             self.previews.note(conversation.id, view)
 
     async def conversation_changed(self, conversation: Conversation, previous: State) -> None:

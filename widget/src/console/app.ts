@@ -134,6 +134,8 @@ export class ConsoleApp {
   private selected: Conversation | null = null;
   private timeline: Timeline | null = null;
   private drafts: Record<string, string>;
+  /** The conversation open before a reload was looked for (at the first sync only). */
+  private restored = false;
   private typingShoppers = new Map<number, ReturnType<typeof setTimeout>>();
   private typingSentAt = 0;
   private typingStop: ReturnType<typeof setTimeout> | undefined;
@@ -382,10 +384,13 @@ export class ConsoleApp {
     this.renderList();
     if (this.selected) {
       await this.open(this.selected.id);
-    } else {
-      // After a reload: the conversation this tab had open, if it is still listed.
-      const id = Number(this.session.get(OPEN_KEY));
-      if (id && this.find(id)) this.select(id);
+    } else if (!this.restored) {
+      // After a reload: the conversation this tab had open, if it is still listed and
+      // it was this agent's tab (not one who logged in here since).
+      this.restored = true;
+      const [agentId, id] = (this.session.get(OPEN_KEY) ?? "").split(":").map(Number);
+      if (agentId === this.agent.id && id && this.find(id)) this.select(id);
+      else this.session.set(OPEN_KEY, null);
     }
     this.sender.flush();
   }
@@ -481,6 +486,7 @@ export class ConsoleApp {
     if (!p || !Array.isArray(p.messages)) return;
     let changed = false;
     for (const m of p.messages) {
+      if (m.author !== "shopper" && m.author !== "agent") continue;
       // Closed within the second: it is listed under "Closed today" by now.
       const c = this.conversations.get(m.conversation_id) ?? this.closedToday.get(m.conversation_id);
       if (c && m.seq > (c.last_message?.seq ?? 0)) {
@@ -567,7 +573,7 @@ export class ConsoleApp {
     this.stopTyping();
     const c = id === null ? undefined : this.find(id);
     this.selected = c ?? null;
-    this.session.set(OPEN_KEY, c ? String(c.id) : null);
+    this.session.set(OPEN_KEY, c && this.agent ? `${this.agent.id}:${c.id}` : null);
     this.earlier = [];
     this.hideClose(true);
     this.ws.messages.textContent = "";
@@ -907,13 +913,16 @@ export class ConsoleApp {
     if (summary) payload.summary = summary;
     this.ws.close.disabled = true;
     const ack = await this.request<{ conversation: Conversation }>("close", payload);
+    const shown = this.selected?.id === c.id;
     if (ack) {
-      this.hideClose(true);
+      // The form and its summary are this conversation's, unless the agent went on to
+      // another one while the request was under way.
+      if (shown) this.hideClose(true);
       this.onConversation(ack.conversation);
-      this.ws.live.textContent = "Conversation closed.";
+      if (shown) this.ws.live.textContent = "Conversation closed.";
     }
     this.renderDetail();
-    if (ack && this.selected?.id === c.id) {
+    if (ack && shown) {
       // The form and the composer are gone or disabled: the keyboard goes on in the list,
       // on the conversation just closed (under "Closed today"), unless the agent went on
       // to another one meanwhile.

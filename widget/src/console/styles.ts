@@ -122,8 +122,8 @@ kbd { font: inherit; font-size: .75rem; border: 1px solid #c9cfcc; border-bottom
   .actions { flex-wrap: wrap; width: 100%; }
   .actions button { flex: 1 1 auto; }
   .ctx-toggle { display: block; margin: .35rem .75rem 0; align-self: flex-start; border-radius: 6px; padding: .2rem .7rem; border: 1px solid var(--green); background: #fff; color: var(--green); font: inherit; font-size: .85rem; font-weight: 600; cursor: pointer; }
-  .ctx-toggle::after { content: " ▾"; }
-  .ctx-toggle[aria-expanded="true"]::after { content: " ▴"; }
+  .ctx-toggle::after { content: " ▾" / ""; }
+  .ctx-toggle[aria-expanded="true"]::after { content: " ▴" / ""; }
   .context { display: none; max-height: none; padding: .4rem .75rem; }
   .ctx-toggle[aria-expanded="true"] + .context { display: flex; }
   .messages { flex: 1 0 10rem; min-height: 10rem; padding: .75rem; }

@@ -572,8 +572,12 @@ export class WidgetUi {
    * a touch screen, where it would bring up the on-screen keyboard over the thanks. */
   private keepFocusInPanel(): void {
     const active = this.host.shadowRoot?.activeElement;
+    const page = document.activeElement;
+    // In the widget, or nowhere: not a field of the shop's page the shopper went to.
+    const ours = page === this.host || page === document.body || page === null;
     const touch = window.matchMedia?.("(pointer: coarse)").matches ?? false;
-    if (this.isOpen && !touch && (!active || (active instanceof HTMLElement && active.closest("[hidden]")))) {
+    const lost = !active || (active instanceof HTMLElement && active.closest("[hidden]") !== null);
+    if (this.isOpen && !touch && ours && lost) {
       this.input.focus();
     }
   }
