@@ -193,8 +193,9 @@ async def test_agent_events_without_login_are_refused(server: ServerProcess) -> 
 
 
 async def test_a_malformed_contact_is_explained_in_words(server: ServerProcess) -> None:
-    """A left question with an address that is no e-mail address is refused with a reason a
-    shopper can read, not the pattern it failed."""
+    """A left question with an address that is no e-mail address, or a phone number with
+    too few digits to call, is refused with a reason a shopper can read, not the pattern
+    it failed."""
     async with shopper(server.url) as (widget, _):
         ack = await call(
             widget,
@@ -204,6 +205,24 @@ async def test_a_malformed_contact_is_explained_in_words(server: ServerProcess) 
         )
     assert ack["error"]["code"] == "invalid_payload"
     assert ack["error"]["message"] == "email: this is not an e-mail address"
+    # Nobody can be called back on "06-1234" or "((( )))": too few digits, and said so.
+    async with shopper(server.url) as (widget, _):
+        for phone in ("06-1234", "(((-)))", "+31 6 123"):
+            ack = await call(
+                widget,
+                "/shopper",
+                "leave_question",
+                {"client_id": new_client_id(), "text": "Bel me terug", "phone": phone},
+            )
+            assert ack["error"]["code"] == "invalid_payload", phone
+            assert ack["error"]["message"].startswith("phone: this is not a phone number"), ack
+        ack = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Bel me terug", "phone": "020 123 4567"},
+        )
+        assert ack["ok"], ack
 
 
 async def _connections(url: str, namespace: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
@@ -1317,6 +1318,12 @@ async def test_a_wait_longer_than_the_queue_keeps_a_shopper_is_not_estimated(
             await server.services.conversations.tick()
             told = await inbox.wait_for("queue", lambda q: q["beyond_timeout"])
             assert told["wait_seconds"] is None and told["position"] == 1
+            # The bot no longer says a colleague comes shortly, asked for one or not knowing.
+            asked = (await _say(waiting, "Ik wil een medewerker spreken"))["message"]["seq"]
+            person = await inbox.wait_for(
+                "message", lambda m: (m.get("meta") or {}).get("question_seq") == asked
+            )
+            assert "achterlaten" in person["text"] and "zo bij je" not in person["text"]
             left = await call(
                 waiting,
                 "/shopper",
@@ -1324,6 +1331,11 @@ async def test_a_wait_longer_than_the_queue_keeps_a_shopper_is_not_estimated(
                 {"client_id": new_client_id(), "text": "Bel me maar", "phone": "0612345678"},
             )
             assert left["ok"] and left["conversation"]["state"] == "queued", left
+            asked = (await _say(waiting, "qwxz vlorp brnk"))["message"]["seq"]
+            unknown = await inbox.wait_for(
+                "message", lambda m: (m.get("meta") or {}).get("question_seq") == asked
+            )
+            assert "lang duren" in unknown["text"] and "ligt al klaar" in unknown["text"]
 
             clock.advance(201)
             await server.services.conversations.tick()
@@ -1331,3 +1343,68 @@ async def test_a_wait_longer_than_the_queue_keeps_a_shopper_is_not_estimated(
                 "message", lambda m: (m.get("meta") or {}).get("kind") == "notice"
             )
             assert notice["meta"]["offer"] == "leave_question" and notice["meta"]["left"] is True
+
+
+async def test_after_the_queue_gave_up_the_bot_offers_the_form_while_everyone_is_busy(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The queue's wait ran out: the shopper was told everyone is busy and offered the
+    form. A question the bot does not know then gets the form offered again, not "would
+    you like to ask a colleague?" (that would mean the queue again); once an agent has
+    room, the bot offers a person as before."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as (desk, _),
+        shopper(server.url) as (served, _),
+        shopper(server.url) as (waiting, inbox),
+    ):
+        busy = await _say(served, "eerst")
+        reply = {"conversation_id": busy["conversation"]["id"], "client_id": new_client_id()}
+        assert (await call(desk, "/agent", "message", {**reply, "text": "Ik kijk even."}))["ok"]
+        assert (await _say(waiting, "tweede"))["conversation"]["state"] == "queued"
+        clock.advance(601)
+        await server.services.conversations.tick()
+        await inbox.wait_for("message", lambda m: (m.get("meta") or {}).get("kind") == "notice")
+
+        async def bot_reply(text: str) -> dict:  # type: ignore[type-arg]
+            seq = (await _say(waiting, text))["message"]["seq"]
+            return await inbox.wait_for(
+                "message", lambda m: (m.get("meta") or {}).get("question_seq") == seq
+            )
+
+        still_busy = await bot_reply("qwxz vlorp brnk")
+        assert still_busy["meta"]["kind"] == "unknown"
+        assert still_busy["meta"]["offer"] == "leave_question", still_busy
+
+        closed = await call(desk, "/agent", "close", {"conversation_id": reply["conversation_id"]})
+        assert closed["ok"]
+        room = await bot_reply("brnk vlorp qwxz")
+        assert room["meta"]["offer"] == "person", room
+
+
+async def test_a_queue_timeout_shorter_than_the_answer_timeout_is_warned_of(
+    tmp_path: Path, seeded_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A conversation taken from an agent who did not answer has waited the answer timeout
+    already; with a shorter queue timeout it would go straight to the bot. The server
+    starts, and says so in its log, naming both settings."""
+    shutil.copytree(seeded_data, tmp_path / "shop" / "data")
+    config = write_config(
+        tmp_path / "shop",
+        ROUTING.replace("queue_timeout_seconds = 600", "queue_timeout_seconds = 60"),
+    )
+    with caplog.at_level(logging.WARNING, logger="loket"):
+        async with (
+            running(config, FakeClock(WEDNESDAY_MORNING)) as server,
+            shopper(server.url) as (widget, _),
+        ):
+            assert (await _say(widget, "hallo"))["ok"]
+    warned = [
+        r.getMessage() for r in caplog.records if "queue_timeout_seconds (60)" in r.getMessage()
+    ]
+    assert warned and "agent_answer_timeout_seconds (60)" in warned[0], caplog.text
+    caplog.clear()
+    async with running(write_config(tmp_path / "other", ROUTING), FakeClock(WEDNESDAY_MORNING)):
+        pass
+    assert "queue_timeout_seconds" not in caplog.text

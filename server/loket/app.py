@@ -173,6 +173,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             await store.close()
             raise
         log.info("store open at %s", settings.store_path)
+        for concern in settings.routing.concerns():
+            log.warning("%s", concern)
         lag = app[SERVICES].metrics.loop_lag
         lag.start()
         try:
@@ -234,6 +236,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         bot = Bot(
             settings.bot,
             people_available=conversations.people_available,
+            long_wait=conversations.waits_beyond_timeout,
+            still_busy=conversations.still_busy,
             store=store,
             clock=clock,
             keep_dir=kept_copies_dir(settings.server.data_dir),

@@ -206,6 +206,10 @@ class Conversation:
     bot_since: int = 0
     # The agent the shopper was last told has the conversation (a "joined" line).
     joined_agent: int | None = None
+    # The queue's wait ran out and the shopper was told everyone is busy; until it is
+    # queued or assigned again, the bot offers the form rather than a person while no
+    # agent has room (see `Conversations.still_busy`).
+    queue_gave_up: bool = False
     # The routing fields as the store holds them (see `Conversations._persist`).
     saved: dict[str, Any] | None = None
 
@@ -538,6 +542,12 @@ class Conversations:
         """Whether a person could come now: staffed, and an agent online (or reconnecting)."""
         return self._hours.is_staffed(self._now_dt()) and self._agents_here()
 
+    def still_busy(self, conversation: Conversation) -> bool:
+        """Whether the queue's wait ran out for this shopper and every agent is still full:
+        they were told everyone is busy and offered the form, so the bot does not offer
+        them a person (that would mean the queue again)."""
+        return conversation.queue_gave_up and not any(a.has_room for a in self._agent_states())
+
     def queue(self) -> list[QueuePlace]:
         """The waiting conversations, first come first served, with estimated waits."""
         waiting = sorted(self._queued.values(), key=lambda c: (c.queued_at or 0, c.id))
@@ -576,6 +586,12 @@ class Conversations:
             if place.conversation is conversation:
                 return place
         return None
+
+    def waits_beyond_timeout(self, conversation: Conversation) -> bool:
+        """Whether a queued conversation's estimated wait is longer than the queue still
+        keeps it (`QueuePlace.beyond_timeout`)."""
+        place = self.queue_place(conversation)
+        return place is not None and place.beyond_timeout
 
     # -- shoppers ------------------------------------------------------------------
 
@@ -1322,6 +1338,8 @@ class Conversations:
             max(0, conversation.last_seq - UNANSWERED_LOOKBACK),
             UNANSWERED_LOOKBACK,
         )
+        if key == "queue_timeout":
+            conversation.queue_gave_up = True
         meta: dict[str, Any] = {"kind": "notice", "offer": "leave_question"}
         if conversation.open_callbacks:
             # A question of theirs waits already (left while queued): offered, not opened.
@@ -1387,6 +1405,8 @@ class Conversations:
         now = self._now()
         conversation.state = state
         conversation.updated_at = now
+        if state in (State.ASSIGNED, State.QUEUED):
+            conversation.queue_gave_up = False
         if state is State.ASSIGNED:
             conversation.agent_id = agent_id
             conversation.assigned_at = now

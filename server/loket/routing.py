@@ -71,6 +71,18 @@ class RoutingSettings(BaseModel):
                 )
         return value
 
+    def concerns(self) -> list[str]:
+        """Settings that work, but likely not as the admin means them (logged at start)."""
+        if self.queue_timeout_seconds <= self.agent_answer_timeout_seconds:
+            return [
+                f"routing.queue_timeout_seconds ({self.queue_timeout_seconds:g}) is not longer"
+                f" than routing.agent_answer_timeout_seconds"
+                f" ({self.agent_answer_timeout_seconds:g}): a conversation taken from an"
+                " agent who did not answer in time has waited that long already, so it goes"
+                " to the bot instead of to another agent"
+            ]
+        return []
+
     def capacity_for(self, agent_name: str) -> int:
         """How many conversations this agent handles at once."""
         return self.capacity.get(agent_name, self.max_conversations_per_agent)

@@ -134,6 +134,21 @@ def test_a_long_rambling_message_finds_the_question(matcher: Matcher) -> None:
     assert result.outcome == "answer"
 
 
+def test_a_question_followed_by_a_detail_is_answered(matcher: Matcher) -> None:
+    """A short question and a sentence of detail after it (or before it): when the whole
+    message is not known, its sentences are scored on their own, so the detail does not
+    dilute the question until the bot no longer knows it."""
+    detail = "Mijn zus heeft gisteren veertig houten stoelen en twaalf tafels voor de kantine"
+    for text in (
+        f"Kan ik met iDEAL betalen? {detail} van de voetbalclub gekocht.",
+        f"hoi, kan ik met ideal betalen?? {detail.lower()} gekocht",
+        f"{detail} van de voetbalclub gekocht. Kan ik met iDEAL betalen?",
+    ):
+        assert len(text.split()) <= 24
+        result = matcher.match(text, "nl")
+        assert (result.outcome, getattr(result.entry, "id", None)) == ("answer", "betalen"), text
+
+
 def test_language_from_locale_or_detected(matcher: Matcher) -> None:
     """The browser's language is used; without it the language is detected."""
     assert matcher.match("How can I pay?", "en-GB").entry.id == "payment"  # type: ignore[union-attr]

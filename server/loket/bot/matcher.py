@@ -24,7 +24,9 @@ How a question is scored against an entry (per language, over normalised stems):
   this entry *and* says what the entry is about.
 
 Long messages are scored sentence by sentence (and in windows), because shoppers
-bury the question in a story; each entry keeps its best score.
+bury the question in a story; each entry keeps its best score. A short message of a few
+sentences the bot does not know as a whole is scored sentence by sentence too: a detail
+after the question may have diluted it.
 """
 
 from __future__ import annotations
@@ -662,6 +664,8 @@ class _Ranking:
     # A word of the question is a word of the best entry's phrasings or tags (itself, a
     # form of it or with a typo), not only part of a compound there or in its answer.
     firm: bool = True
+    # The question's vector, when meaning was asked for (to rank the text again).
+    encoded: Encoded | None = None
 
 
 class Matcher:
@@ -741,6 +745,19 @@ class Matcher:
         beforehand (elsewhere than the caller's thread).
         """
         ranking = self._rank(text, language, budget, encoded)
+        result = self._decide(ranking, language)
+        if result.outcome == "unknown" and _several_sentences(text, self._settings):
+            # Not known as a whole: a detail after the question ("bezorgen jullie ook
+            # tegels? het zijn er 40 m2") may dilute it. Its sentences are scored on their
+            # own too; only then, for a sentence alone loses what the others say ("the sole
+            # came off after two months. can I get them fixed?" is about the warranty).
+            ranking = self._rank(text, language, budget, ranking.encoded, by_sentence=True)
+            return self._decide(ranking, language)
+        return result
+
+    def _decide(self, ranking: _Ranking, language: str | None) -> MatchResult:
+        """Answer, "did you mean" or "don't know", from the ranked entries (`language`:
+        the shopper's locale)."""
         settings = self._settings if ranking.meaning else self._words_alone
         scored, reported = ranking.scored, ranking.language
         if not scored:
@@ -788,6 +805,8 @@ class Matcher:
         language: str | None,
         budget: CpuBudget | None = None,
         encoded: Encoded | None = None,
+        *,
+        by_sentence: bool = False,
     ) -> _Ranking:
         """Score entries by words and by meaning.
 
@@ -800,7 +819,7 @@ class Matcher:
         folded = words(text)
         chosen = self._choose_languages(folded, language)
         reported = chosen[0] if len(chosen) == 1 else None
-        units = _units(text, folded)
+        units = _units(text, folded, by_sentence)
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None
         if any(self._indexes[name].centroids is not None for name in chosen):
@@ -855,7 +874,7 @@ class Matcher:
             firm = firmness == "firm" or (
                 firmness == "framed" and closeness.get(id(top), 0.0) >= _FRAMED_MEANING
             )
-        return _Ranking(combined, reported, agreed, question is not None, firm)
+        return _Ranking(combined, reported, agreed, question is not None, firm, encoded)
 
     def language_of(
         self, text: str, locale: str | None = None, folded: Sequence[str] | None = None
@@ -903,9 +922,18 @@ class Matcher:
         return sorted(self._indexes, key=lambda name: (name != default, name))
 
 
-def _units(text: str, folded: list[str]) -> list[list[str]]:
-    """The pieces of a question scored on their own: all of it, or its sentences and windows."""
+def _several_sentences(text: str, settings: BotSettings) -> bool:
+    """Whether a short message has more than one sentence (a long one is split anyway)."""
+    text = text[: settings.max_question_chars]
+    return len(words(text)) <= _UNIT_WORDS and sum(1 for s in sentences(text) if words(s)) > 1
+
+
+def _units(text: str, folded: list[str], by_sentence: bool = False) -> list[list[str]]:
+    """The pieces of a question scored on their own: all of it, or its sentences and windows
+    (a short message: all of it, and with `by_sentence` each of its sentences too)."""
     if len(folded) <= _UNIT_WORDS:
+        if by_sentence:
+            return [folded, *(piece for piece in map(words, sentences(text)) if piece)]
         return [folded]
     pieces: list[list[str]] = []
     for sentence in sentences(text):

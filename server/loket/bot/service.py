@@ -70,6 +70,24 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "A colleague will be with you shortly; your place in line is shown above.",
         "Gleich ist ein Kollege für dich da; deinen Platz in der Warteschlange siehst du oben.",
     ),
+    # In line, but the estimated wait is longer than the queue keeps a shopper before the
+    # bot takes over again (the widget shows "it may take a long time" and the form).
+    "person_queued_long": (
+        "Je staat in de rij voor een collega, maar het kan lang duren. Je kunt ook je vraag "
+        "achterlaten; je plek in de rij houd je.",
+        "You're in line for a colleague, but it may take a long time. You can also leave "
+        "your question; you keep your place in line.",
+        "Du stehst in der Warteschlange für einen Kollegen, aber es kann lange dauern. Du "
+        "kannst auch deine Frage hinterlassen; deinen Platz behältst du.",
+    ),
+    "person_queued_long_left": (
+        "Je staat in de rij voor een collega, maar het kan lang duren. Je vraag ligt al "
+        "klaar; het antwoord zie je hier in de chat.",
+        "You're in line for a colleague, but it may take a long time. Your question is "
+        "already waiting; you'll see the answer here in the chat.",
+        "Du stehst in der Warteschlange für einen Kollegen, aber es kann lange dauern. Deine "
+        "Frage liegt schon bereit; die Antwort siehst du hier im Chat.",
+    ),
     "person_none": (
         "Er is nu niemand van ons team beschikbaar. Laat je vraag en je e-mailadres of "
         "telefoonnummer achter, dan nemen we zo snel mogelijk contact met je op.",
@@ -92,6 +110,11 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "is shown above.",
         "Da bin ich mir nicht sicher. Gleich ist ein Kollege für dich da; deinen Platz in der "
         "Warteschlange siehst du oben.",
+    ),
+    "unknown": (
+        "Dat weet ik niet zeker.",
+        "I'm not sure about that.",
+        "Da bin ich mir nicht sicher.",
     ),
     "unknown_person": (
         "Dat weet ik helaas niet zeker. Wil je het aan een collega vragen?",
@@ -151,12 +174,18 @@ class Bot:
         settings: BotSettings,
         *,
         people_available: Callable[[], bool],
+        long_wait: Callable[[Conversation], bool] = lambda conversation: False,
+        still_busy: Callable[[Conversation], bool] = lambda conversation: False,
         store: Store | None = None,
         clock: Callable[[], float] = time.time,
         keep_dir: Path | None = None,
     ) -> None:
         self._settings = settings
         self._people_available = people_available
+        # Whether a queued conversation's estimated wait is longer than the queue keeps it.
+        self._long_wait = long_wait
+        # Whether the queue gave up on a conversation and every agent is still full.
+        self._still_busy = still_busy
         self._store = store
         self._clock = clock
         self.watcher = FaqWatcher(
@@ -262,8 +291,16 @@ class Bot:
         # Not waited for: the miss shares a transaction with the reply stored next.
         self.record_miss(conversation, message.text, language, "unknown", None)
         if conversation.state is State.QUEUED:
-            return [Reply(say("unknown_queued", language), {"kind": "unknown", **asked})]
-        if self._people_available():
+            queued = self._queued_words(conversation, language)
+            text = (
+                f"{say('unknown', language)} {queued}"
+                if queued
+                else say("unknown_queued", language)
+            )
+            return [Reply(text, {"kind": "unknown", **asked})]
+        # Not after the queue's wait ran out with everyone still busy: the notice that
+        # said so offered the form, and a person would mean the queue again.
+        if self._people_available() and not self._still_busy(conversation):
             return [
                 Reply(
                     say("unknown_person", language),
@@ -287,7 +324,8 @@ class Bot:
         wait ran out, the agent went): the notice that said so answers it."""
         meta: dict[str, Any] = {"kind": "small_talk", "talk": "person", "question_seq": message.seq}
         if conversation.state is State.QUEUED:
-            return [Reply(say("person_queued", language), meta)]
+            queued = self._queued_words(conversation, language)
+            return [Reply(queued or say("person_queued", language), meta)]
         if message.created_at < conversation.bot_since:
             return []
         if self._people_available():
@@ -296,6 +334,14 @@ class Bot:
             meta |= {"offer": "leave_question", "left": True}
             return [Reply(say("person_none_left", language), meta)]
         return [Reply(say("person_none", language), meta | {"offer": "leave_question"})]
+
+    def _queued_words(self, conversation: Conversation, language: str) -> str | None:
+        """What a queued shopper is told of their wait when it is longer than the queue
+        keeps them (not "a colleague will be with you shortly"); None when it is not."""
+        if not self._long_wait(conversation):
+            return None
+        key = "person_queued_long_left" if conversation.open_callbacks else "person_queued_long"
+        return say(key, language)
 
     def _offer(self, conversation_id: int, offered: dict[str, str]) -> None:
         self._offered[conversation_id] = offered

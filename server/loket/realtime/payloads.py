@@ -162,7 +162,24 @@ class Handoff(Payload):
 Email = Annotated[
     str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Plain
 ]
-Phone = Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[0-9 ()./-]{6,30}$"), Plain]
+# The fewest digits of a phone number anyone can be called back on ("06-1234" is none).
+PHONE_MIN_DIGITS = 7
+
+
+def _enough_digits(value: str) -> str:
+    if sum(character.isdigit() for character in value) < PHONE_MIN_DIGITS:
+        raise PydanticCustomError(
+            "phone_digits", f"this is not a phone number (fewer than {PHONE_MIN_DIGITS} digits)"
+        )
+    return value
+
+
+Phone = Annotated[
+    str,
+    StringConstraints(max_length=32, pattern=r"^\+?[0-9 ()./-]{6,30}$"),
+    Plain,
+    AfterValidator(_enough_digits),
+]
 
 
 class LeaveQuestion(Payload):
