@@ -114,6 +114,30 @@ async def test_a_learned_answer_takes_the_language_of_its_question(config_path: 
     assert code == 0 and said.strip() == f"wrote 1 answer to {out}"
 
 
+async def test_a_learned_answer_in_another_language_is_not_given_to_the_question_s(
+    config_path: Path,
+) -> None:
+    """An English question answered in Dutch: English shoppers asking it again are not
+    given the Dutch answer (the pair goes with the language its answer is written in)."""
+    question = "Can I use my gift card for a bike bag in the sale?"
+    async with running(config_path) as live:
+        ack = await _agent_answers(live.url, question, ANSWER, reusable=True, locale="en")
+        assert ack["learned"]["status"] == "approved"
+        async with shopper(live.url, auth={"locale": "en"}) as (widget, inbox):
+            asked = await _ask(widget, "can i use my gift card for a bike bag in the sale")
+            seq = asked["message"]["seq"]
+            reply = await inbox.wait_for(
+                "message", lambda m: (m.get("meta") or {}).get("question_seq") == seq
+            )
+        assert reply["text"] != ANSWER
+        assert reply["meta"].get("entry_id") != f"learned:{ack['learned']['id']}"
+    # Exported with the Dutch answers, not into an English FAQ file.
+    code, _, err = await run_loket(config_path, "learned", "export", "--language", "en")
+    assert code == 1 and "nothing written" in err
+    code, exported, _ = await run_loket(config_path, "learned", "export", "--language", "nl")
+    assert code == 0 and "language: nl" in exported and "gift card" in exported
+
+
 async def test_reply_with_personal_data_is_never_reused_as_is(config_path: Path) -> None:
     """A reusable reply holding an e-mail address waits for review instead of being answered."""
     async with running(config_path) as live:

@@ -74,6 +74,23 @@ async def anna_with_a_shopper(url: str) -> AsyncIterator[tuple[Any, Any, Any, di
         yield desk, widget, widget_inbox, {"conversation_id": sent["conversation"]["id"]}
 
 
+@contextlib.asynccontextmanager
+async def anna_busy_and_a_shopper_waiting(url: str) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """anna online with one shopper's conversation, answered (her whole capacity), and a
+    second shopper in the queue: her console, the waiting shopper's widget and inbox."""
+    anna = await login(url, "anna", AGENT_PASSWORD)
+    async with (
+        agent(url, anna) as (desk, _),
+        shopper(url) as (served, _),
+        shopper(url) as (waiting, inbox),
+    ):
+        busy = await _say(served, "eerst")
+        reply = {"conversation_id": busy["conversation"]["id"], "client_id": new_client_id()}
+        assert (await call(desk, "/agent", "message", {**reply, "text": "Ik kijk even."}))["ok"]
+        assert (await _say(waiting, "tweede"))["conversation"]["state"] == "queued"
+        yield desk, waiting, inbox
+
+
 async def _log_out(url: str, token: str) -> None:
     """The agent of `token` logs out, as the console's button does."""
     async with (
@@ -1300,49 +1317,42 @@ async def test_a_wait_longer_than_the_queue_keeps_a_shopper_is_not_estimated(
     shutil.copytree(seeded_data, tmp_path / "shop" / "data")
     config = write_config(tmp_path / "shop", ROUTING + "default_handling_seconds = 300\n")
     clock = FakeClock(WEDNESDAY_MORNING)
-    async with running(config, clock) as server:
-        anna = await login(server.url, "anna", AGENT_PASSWORD)
-        async with (
-            agent(server.url, anna) as (desk, _),
-            shopper(server.url) as (served, _),
-            shopper(server.url) as (waiting, inbox),
-        ):
-            busy = await _say(served, "eerst")
-            reply = {"conversation_id": busy["conversation"]["id"], "client_id": new_client_id()}
-            assert (await call(desk, "/agent", "message", {**reply, "text": "Ik kijk even."}))["ok"]
-            assert (await _say(waiting, "tweede"))["conversation"]["state"] == "queued"
-            synced = (await call(waiting, "/shopper", "sync"))["queue"]
-            assert (synced["wait_seconds"], synced["beyond_timeout"]) == (300, False)
+    async with (
+        running(config, clock) as server,
+        anna_busy_and_a_shopper_waiting(server.url) as (_, waiting, inbox),
+    ):
+        synced = (await call(waiting, "/shopper", "sync"))["queue"]
+        assert (synced["wait_seconds"], synced["beyond_timeout"]) == (300, False)
 
-            clock.advance(400)  # 200 s left in the queue, 300 s to wait
-            await server.services.conversations.tick()
-            told = await inbox.wait_for("queue", lambda q: q["beyond_timeout"])
-            assert told["wait_seconds"] is None and told["position"] == 1
-            # The bot no longer says a colleague comes shortly, asked for one or not knowing.
-            asked = (await _say(waiting, "Ik wil een medewerker spreken"))["message"]["seq"]
-            person = await inbox.wait_for(
-                "message", lambda m: (m.get("meta") or {}).get("question_seq") == asked
-            )
-            assert "achterlaten" in person["text"] and "zo bij je" not in person["text"]
-            left = await call(
-                waiting,
-                "/shopper",
-                "leave_question",
-                {"client_id": new_client_id(), "text": "Bel me maar", "phone": "0612345678"},
-            )
-            assert left["ok"] and left["conversation"]["state"] == "queued", left
-            asked = (await _say(waiting, "qwxz vlorp brnk"))["message"]["seq"]
-            unknown = await inbox.wait_for(
-                "message", lambda m: (m.get("meta") or {}).get("question_seq") == asked
-            )
-            assert "lang duren" in unknown["text"] and "ligt al klaar" in unknown["text"]
+        clock.advance(400)  # 200 s left in the queue, 300 s to wait
+        await server.services.conversations.tick()
+        told = await inbox.wait_for("queue", lambda q: q["beyond_timeout"])
+        assert told["wait_seconds"] is None and told["position"] == 1
+        # The bot no longer says a colleague comes shortly, asked for one or not knowing.
+        asked = (await _say(waiting, "Ik wil een medewerker spreken"))["message"]["seq"]
+        person = await inbox.wait_for(
+            "message", lambda m: (m.get("meta") or {}).get("question_seq") == asked
+        )
+        assert "achterlaten" in person["text"] and "zo bij je" not in person["text"]
+        left = await call(
+            waiting,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Bel me maar", "phone": "0612345678"},
+        )
+        assert left["ok"] and left["conversation"]["state"] == "queued", left
+        asked = (await _say(waiting, "qwxz vlorp brnk"))["message"]["seq"]
+        unknown = await inbox.wait_for(
+            "message", lambda m: (m.get("meta") or {}).get("question_seq") == asked
+        )
+        assert "lang duren" in unknown["text"] and "ligt al klaar" in unknown["text"]
 
-            clock.advance(201)
-            await server.services.conversations.tick()
-            notice = await inbox.wait_for(
-                "message", lambda m: (m.get("meta") or {}).get("kind") == "notice"
-            )
-            assert notice["meta"]["offer"] == "leave_question" and notice["meta"]["left"] is True
+        clock.advance(201)
+        await server.services.conversations.tick()
+        notice = await inbox.wait_for(
+            "message", lambda m: (m.get("meta") or {}).get("kind") == "notice"
+        )
+        assert notice["meta"]["offer"] == "leave_question" and notice["meta"]["left"] is True
 
 
 async def test_after_the_queue_gave_up_the_bot_offers_the_form_while_everyone_is_busy(
@@ -1353,16 +1363,7 @@ async def test_after_the_queue_gave_up_the_bot_offers_the_form_while_everyone_is
     you like to ask a colleague?" (that would mean the queue again); once an agent has
     room, the bot offers a person as before."""
     server, clock = live
-    anna = await login(server.url, "anna", AGENT_PASSWORD)
-    async with (
-        agent(server.url, anna) as (desk, _),
-        shopper(server.url) as (served, _),
-        shopper(server.url) as (waiting, inbox),
-    ):
-        busy = await _say(served, "eerst")
-        reply = {"conversation_id": busy["conversation"]["id"], "client_id": new_client_id()}
-        assert (await call(desk, "/agent", "message", {**reply, "text": "Ik kijk even."}))["ok"]
-        assert (await _say(waiting, "tweede"))["conversation"]["state"] == "queued"
+    async with anna_busy_and_a_shopper_waiting(server.url) as (desk, waiting, inbox):
         clock.advance(601)
         await server.services.conversations.tick()
         await inbox.wait_for("message", lambda m: (m.get("meta") or {}).get("kind") == "notice")
@@ -1377,8 +1378,9 @@ async def test_after_the_queue_gave_up_the_bot_offers_the_form_while_everyone_is
         assert still_busy["meta"]["kind"] == "unknown"
         assert still_busy["meta"]["offer"] == "leave_question", still_busy
 
-        closed = await call(desk, "/agent", "close", {"conversation_id": reply["conversation_id"]})
-        assert closed["ok"]
+        synced = (await call(desk, "/agent", "sync"))["conversations"]
+        (served,) = [c for c in synced if c["state"] == "assigned"]
+        assert (await call(desk, "/agent", "close", {"conversation_id": served["id"]}))["ok"]
         room = await bot_reply("brnk vlorp qwxz")
         assert room["meta"]["offer"] == "person", room
 
@@ -1408,3 +1410,18 @@ async def test_a_queue_timeout_shorter_than_the_answer_timeout_is_warned_of(
     async with running(write_config(tmp_path / "other", ROUTING), FakeClock(WEDNESDAY_MORNING)):
         pass
     assert "queue_timeout_seconds" not in caplog.text
+
+
+async def test_sync_tells_each_colleague_s_load_and_capacity(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """For a transfer, the console is told who is online with how many conversations they
+    have and how many routing gives them at once, so it can mark a full colleague."""
+    server, _ = live
+    async with anna_busy_and_a_shopper_waiting(server.url):
+        bram = await login(server.url, "bram", AGENT_PASSWORD)
+        async with agent(server.url, bram) as (desk, _):
+            agents = {a["name"]: a for a in (await call(desk, "/agent", "sync"))["agents"]}
+    # bram came online with room: the waiting shopper is his now.
+    assert (agents["anna"]["load"], agents["anna"]["capacity"]) == (1, 1)
+    assert (agents["bram"]["load"], agents["bram"]["capacity"]) == (1, 1)

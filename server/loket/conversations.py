@@ -990,6 +990,11 @@ class Conversations:
     def load_of(self, agent_id: int) -> int:
         return sum(1 for c in self._assigned.values() if c.agent_id == agent_id)
 
+    def capacity_of(self, agent_id: int) -> int | None:
+        """How many conversations routing gives this agent at once (None: not connected)."""
+        found = self._presence.get(agent_id)
+        return self._routing.capacity_for(found.name) if found is not None else None
+
     async def agent_message(
         self,
         agent_id: int,

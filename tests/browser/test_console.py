@@ -109,6 +109,10 @@ async def test_agent_logs_in_takes_replies_and_closes(
         # Close asks for an optional summary first.
         await page.locator(".close-form button.close-confirm").click()
         await expect(page.locator(".facts .state")).to_have_text("closed")
+        # Beside it when and by whom, not "closed" a second time.
+        await expect(page.locator(".facts .closed-when")).to_have_text(re.compile(r"\d by you$"))
+        closed_spans = page.locator(".facts span", has_text=re.compile(r"^closed"))
+        await expect(closed_spans).to_have_count(1)
         await inbox.wait_for("conversation", lambda c: c["state"] == "closed")
         await expect(item).to_have_count(0)
         await expect(page.locator("#composer-input")).to_be_disabled()
@@ -168,7 +172,7 @@ async def test_transfer_to_another_agent_with_a_note(
             await page.locator("button.transfer").click()
             target = page.locator("#transfer-to")
             # bram came online after anna's console loaded: the form chooses him, not the queue.
-            await expect(target.locator("option").first).to_have_text("bram (0 open)")
+            await expect(target.locator("option").first).to_have_text("bram (0 of 4 open)")
             await expect(target).not_to_have_value("")
             # The agent's own choice stays while the form is open; a new form starts afresh.
             await target.select_option(label="Back to the queue")
@@ -176,7 +180,7 @@ async def test_transfer_to_another_agent_with_a_note(
             await expect(page.locator(".transfer-form")).to_be_hidden()
             await page.locator("button.transfer").click()
             await expect(target).not_to_have_value("")
-            await target.select_option(label="bram (0 open)")
+            await target.select_option(label="bram (0 of 4 open)")
             note = "Wil de blauwe ruilen voor zwart; bestelling van gisteren."
             await page.locator("#transfer-note").fill(note)
             await screenshot(page, "console-transfer")
@@ -465,7 +469,9 @@ async def test_too_long_reply_stays_in_the_composer(
             await expect(composer).to_have_value(long)
             await expect(page.locator(".messages .msg.own")).to_have_count(0)
         await expect(page.locator(".conversation .notice")).to_contain_text("at most 2000")
+        # Shortened to fit, the reason goes before it is sent.
         await composer.fill(long[:1990])
+        await expect(page.locator(".conversation .notice")).to_have_text("")
         await composer.press("Enter")
         got = await inbox.wait_for("message", lambda m: m["author"] == "agent")
         assert got["text"] == long[:1990].strip()

@@ -236,12 +236,17 @@ async def test_no_ring_round_the_list_after_login(
 async def test_narrow_console_keeps_everything_in_reach(
     server: ServerProcess, context: BrowserContext
 ) -> None:
-    """At 400 px wide the top bar, the conversation's head and its messages all fit and read."""
+    """At 400 px wide the list has the window until a conversation is chosen; then the top
+    bar, the conversation's head and its messages all fit and read."""
     errors: list[str] = []
     page = await open_console(context, server, errors)
     await page.set_viewport_size({"width": 400, "height": 800})
     await log_in(page)
     await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    # Nothing chosen yet: the list has the window, not an empty pane saying "choose one".
+    await expect(page.locator(".detail .placeholder")).to_be_hidden()
+    listed = await page.locator(".groups").bounding_box()
+    assert listed is not None and listed["height"] >= 500, listed
     # As when the browser has not answered yet: "Enable notifications" shows.
     await page.evaluate("document.querySelector('.top .notify').hidden = false")
     async with shopper(server.url) as (client, _inbox):

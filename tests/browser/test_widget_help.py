@@ -79,12 +79,21 @@ async def test_off_hours_question_is_left_for_the_agents(
         await expect(page.get_by_label("E-mailadres")).to_have_attribute("aria-invalid", "true")
         await screenshot(page, "widget-leave-question-error")
 
+        # A number nobody can be called back on ("06-1234": six digits) is told at once.
+        await page.get_by_label("E-mailadres").fill("")
+        await page.get_by_label("Telefoonnummer").fill("06-1234")
+        await page.get_by_role("button", name="Vraag versturen").click()
+        await expect(form.locator(".error")).to_have_text("Dit telefoonnummer klopt niet.")
+        await page.get_by_label("Telefoonnummer").fill("")
+
         await page.get_by_label("E-mailadres").fill("sanne@example.nl")
         await page.get_by_role("button", name="Vraag versturen").click()
         await expect(form).to_be_hidden()
         await expect(own(page).locator(".bubble")).to_have_text(question)
         await expect(own(page)).to_have_attribute("data-status", "sent")
         await expect(page.locator(".msg.system")).to_have_count(1)
+        # Loket's own line carries its time, not the software's name ("Loket · 14:02").
+        await expect(page.locator(".msg.system .meta")).to_have_text(re.compile(r"^\d{1,2}:\d{2}$"))
         await screenshot(page, "widget-question-left")
 
         await inbox.wait_for("callbacks")

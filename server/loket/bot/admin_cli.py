@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from loket.bot.faq import load_faq_dir
-from loket.bot.learned import with_learned
+from loket.bot.learned import in_answer_language, with_learned
 from loket.bot.learning import (
     as_entry,
     group_similar,
@@ -21,6 +21,7 @@ from loket.bot.learning import (
     personal_data_to_approve,
     with_personal_checked,
 )
+from loket.bot.matcher import Matcher
 from loket.config import load_command_settings
 from loket.store import LearnedRecord, Store, run_with_store
 
@@ -128,18 +129,22 @@ def run_learned_export(args: argparse.Namespace) -> int:
         if Path(entry.source).resolve() != written
     ]
 
+    # Each pair in the language its answer is written in, as the bot answers from them.
+    detector = Matcher.build(faq, settings.bot.model_copy(update={"semantic": False}))
+
     async def work(store: Store) -> int:
-        records = [
-            r
-            for r in newest_per_question(await store.learned_by_status("approved"))
-            if args.language is None or r.language == args.language
+        approved = newest_per_question(await store.learned_by_status("approved"))
+        pairs = [
+            pair
+            for pair in in_answer_language([as_entry(r) for r in approved], detector.language_of)
+            if args.language is None or pair.language == args.language
         ]
-        if not records:
+        if not pairs:
             # A file without entries is no valid FAQ file: write none.
             which = f" in {args.language!r}" if args.language else ""
             print(f"loket: no approved answers{which}: nothing written", file=sys.stderr)
             return 1
-        languages = sorted({r.language or "nl" for r in records})
+        languages = sorted({pair.language for pair in pairs})
         if args.language is None and len(languages) > 1:
             print(
                 f"loket: the approved answers are in {', '.join(languages)}: an FAQ file holds"
@@ -148,7 +153,7 @@ def run_learned_export(args: argparse.Namespace) -> int:
             )
             return 2
         language = args.language or languages[0]
-        entries = with_learned(faq, [as_entry(record) for record in records])
+        entries = with_learned(faq, pairs)
         for before, after in zip(faq, entries, strict=False):
             extra = after.questions[len(before.questions) :]
             if extra:

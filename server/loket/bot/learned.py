@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from loket.bot.faq import FaqEntry
@@ -44,3 +44,18 @@ def with_learned(faq: Sequence[FaqEntry], learned: Sequence[FaqEntry]) -> list[F
 
 def _answer_key(entry: FaqEntry) -> tuple[str, str]:
     return entry.language, phrasing_key(entry.answer)
+
+
+def in_answer_language(
+    learned: Sequence[FaqEntry], language_of: Callable[[str, str], str]
+) -> list[FaqEntry]:
+    """`learned`, each in the language its answer is written in: an agent who answered an
+    English question in Dutch taught the bot nothing an English shopper can read, so the
+    pair answers Dutch questions, not English ones. `language_of(text, hint)` is
+    `Matcher.language_of`: the hint (the question's language) unless the answer's words
+    are clearly in another of the FAQ's languages."""
+    moved = []
+    for entry in learned:
+        language = language_of(entry.answer, entry.language)
+        moved.append(entry if language == entry.language else replace(entry, language=language))
+    return moved

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from loket.bot.faq import FaqEntry
-from loket.bot.learned import with_learned
+from loket.bot.learned import in_answer_language, with_learned
 from loket.bot.matcher import Matcher, MatchResult, match_async
 from loket.bot.semantic import CpuBudget, shared_encoder
 from loket.bot.settings import BotSettings
@@ -212,8 +212,9 @@ class Bot:
         self.watcher.load()
 
     def set_learned(self, entries: list[FaqEntry]) -> None:
-        """Answer from these approved learned pairs too, from now on."""
-        self._learned = tuple(entries)
+        """Answer from these approved learned pairs too, from now on (each in the language
+        of its answer)."""
+        self._learned = tuple(in_answer_language(entries, self.matcher.language_of))
         self._rebuild(self.watcher.snapshot)
 
     def _rebuild(self, snapshot: FaqSnapshot) -> None:

@@ -256,6 +256,8 @@ class AgentNamespace(LoketNamespace):
                     "id": agent_id,
                     "name": await services.agents.name(agent_id),
                     "load": services.conversations.load_of(agent_id),
+                    # What routing gives them at once: the console marks who is full.
+                    "capacity": services.conversations.capacity_of(agent_id),
                 }
             )
         return found

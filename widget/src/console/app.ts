@@ -57,6 +57,14 @@ interface OnlineAgent {
   id: number;
   name: string;
   load: number;
+  /** How many conversations routing gives them at once (they may be handed more). */
+  capacity?: number;
+}
+
+/** "bram (1 of 4 open)", and "full" when routing gives them no more. */
+function agentChoice(a: OnlineAgent): string {
+  if (a.capacity === undefined) return `${a.name} (${a.load} open)`;
+  return `${a.name} (${a.load} of ${a.capacity} open${a.load >= a.capacity ? ", full" : ""})`;
 }
 
 interface FaqHit {
@@ -102,6 +110,8 @@ const OPEN_KEY = "loket-console:open";
 const OUTBOX_KEY = "loket-console:outbox";
 const TYPING_EVERY = 3000;
 const TYPING_IDLE = 4000;
+/** How the notice of a reply over the length limit begins (it goes once the reply fits). */
+const TOO_LONG = "Not sent: your reply is too long";
 // "/" followed by words in the composer searches the FAQ for a canned answer.
 const CANNED = /^\/(\S.*)$/s;
 
@@ -731,7 +741,7 @@ export class ConsoleApp {
     const chosen = select.value;
     const others = this.agents.filter((a) => a.id !== this.agent?.id);
     select.replaceChildren(
-      ...others.map((a) => h("option", { value: String(a.id) }, `${a.name} (${a.load} open)`)),
+      ...others.map((a) => h("option", { value: String(a.id) }, agentChoice(a))),
       h("option", { value: "" }, "Back to the queue"),
     );
     const keep = this.transferChosen && [...select.options].some((o) => o.value === chosen);
@@ -961,7 +971,7 @@ export class ConsoleApp {
 
   private tooLong(text: string): string {
     const at = this.maxChars ? `, at most ${this.maxChars}` : "";
-    return `Not sent: your reply is too long (${textLength(text)} characters${at}). Shorten it or send it in parts.`;
+    return `${TOO_LONG} (${textLength(text)} characters${at}). Shorten it or send it in parts.`;
   }
 
   /** A reply the server refused as too long goes back to its composer (or draft) to shorten. */
@@ -984,6 +994,11 @@ export class ConsoleApp {
   private typed(): void {
     const c = this.selected;
     this.saveDraft();
+    // "Not sent: too long" goes once the reply fits (or is cleared); other notices stay.
+    const text = this.ws.input.value;
+    if (this.ws.notice.textContent?.startsWith(TOO_LONG) && (this.maxChars === null || textLength(text) <= this.maxChars)) {
+      this.ws.notice.textContent = "";
+    }
     if (!c || !this.isMine(c) || !this.socket?.connected) return;
     const now = Date.now();
     if (now - this.typingSentAt > TYPING_EVERY) {
@@ -1338,7 +1353,11 @@ export class ConsoleApp {
         ? this.isMine(c) ? "assigned to you" : `assigned to ${c.agent?.name ?? "another agent"}`
         : STATE_LABEL[c.state];
     facts.push(h("span", { class: "state", "data-state": c.state }, state));
-    if (c.state === "closed" && c.closed_at) facts.push(h("span", {}, `closed ${dateTime(c.closed_at)}`));
+    if (c.state === "closed" && c.closed_at) {
+      // Beside the state, which says "closed" already: when, and by whom.
+      const by = c.closed_by ? ` by ${c.closed_by.id === this.agent?.id ? "you" : c.closed_by.name}` : "";
+      facts.push(h("span", { class: "closed-when" }, `${dateTime(c.closed_at)}${by}`));
+    }
     ws.facts.replaceChildren(...facts);
     ws.note.hidden = !c.note;
     // The last note an agent left: a transfer note, or a closing summary (also once the

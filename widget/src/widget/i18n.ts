@@ -31,7 +31,7 @@ const nl = {
   you: "Jij",
   agent: "Medewerker",
   bot: "Assistent",
-  system: "Loket",
+  system: "Melding",
   newMessage: (who: string, text: string) => `${who}: ${text}`,
   tooLong: (max: number, count: number) => `Je bericht is te lang: ${count} tekens, maximaal ${max}.`,
   queue: (position: number, minutes: number) =>
@@ -98,7 +98,7 @@ const en: Texts = {
   you: "You",
   agent: "Agent",
   bot: "Assistant",
-  system: "Loket",
+  system: "Notice",
   newMessage: (who, text) => `${who}: ${text}`,
   tooLong: (max, count) => `Your message is too long: ${count} characters, at most ${max}.`,
   queue: (position, minutes) =>
@@ -163,7 +163,7 @@ const de: Texts = {
   you: "Du",
   agent: "Mitarbeiter",
   bot: "Assistent",
-  system: "Loket",
+  system: "Hinweis",
   newMessage: (who, text) => `${who}: ${text}`,
   tooLong: (max, count) => `Deine Nachricht ist zu lang: ${count} Zeichen, höchstens ${max}.`,
   queue: (position, minutes) =>

@@ -55,6 +55,7 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
 .msg.system { align-self: center; }
 .meta { font-size: 11px; color: #666; margin: 2px 4px 0; }
 .msg.own .meta { text-align: right; }
+.msg.system .meta { text-align: center; }
 .msg.failed .bubble { opacity: .6; }
 .msg.failed .status { color: #b00020; }
 .typing { padding: 4px 16px; font-size: 13px; color: #555; font-style: italic; min-height: 0; }

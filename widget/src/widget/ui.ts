@@ -38,6 +38,8 @@ export interface UiHandlers {
 // As the server checks them (docs/protocol.md, `leave_question`).
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const PHONE = /^\+?[0-9 ()./-]{6,30}$/;
+/** The fewest digits of a number anyone can be called back on (as the server checks). */
+const PHONE_MIN_DIGITS = 7;
 
 export type Connection = "idle" | "connecting" | "online" | "reconnecting" | "unavailable";
 
@@ -521,7 +523,8 @@ export class WidgetUi {
       !text ? [t.needQuestion, this.askText]
       : !email && !phone ? [t.needContact, this.askEmail]
       : email && !EMAIL.test(email) ? [t.badEmail, this.askEmail]
-      : phone && !PHONE.test(phone) ? [t.badPhone, this.askPhone]
+      : phone && (!PHONE.test(phone) || phone.replace(/\D/g, "").length < PHONE_MIN_DIGITS)
+        ? [t.badPhone, this.askPhone]
       : null;
     for (const field of [this.askText, this.askEmail, this.askPhone]) {
       field.setAttribute("aria-invalid", String(problem?.[1] === field));
@@ -673,7 +676,9 @@ export class WidgetUi {
     renderText(bubble, m.text);
     const who = this.authorName(m);
     const meta = h("div", { class: "meta" });
-    const label = own ? "" : who + (m.at ? " · " : "");
+    // Loket's own lines ("Bram is here to help you") carry only their time: shoppers do
+    // not know the software's name, and the line says what it is.
+    const label = own || m.author === "system" ? "" : who + (m.at ? " · " : "");
     if (label) meta.append(label);
     if (m.at) meta.append(formatTime(m.at, this.locale));
     const status = h("span", { class: "status" });
