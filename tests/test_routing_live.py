@@ -1377,12 +1377,22 @@ async def test_after_the_queue_gave_up_the_bot_offers_the_form_while_everyone_is
         still_busy = await bot_reply("qwxz vlorp brnk")
         assert still_busy["meta"]["kind"] == "unknown"
         assert still_busy["meta"]["offer"] == "leave_question", still_busy
+        # An answer marked not helpful offers the form too, not a person.
+        answered = await bot_reply("Hoe lang duurt de levering?")
+        assert answered["meta"]["kind"] == "answer", answered
+        rated = {"seq": answered["seq"], "helpful": False}
+        assert (await call(waiting, "/shopper", "feedback", rated))["offer"] == "leave_question"
 
         synced = (await call(desk, "/agent", "sync"))["conversations"]
         (served,) = [c for c in synced if c["state"] == "assigned"]
         assert (await call(desk, "/agent", "close", {"conversation_id": served["id"]}))["ok"]
         room = await bot_reply("brnk vlorp qwxz")
         assert room["meta"]["offer"] == "person", room
+        # Choosing to wait again is a fresh start: back in line, the flag is gone.
+        conversation_id = answered["conversation_id"]
+        assert (await call(waiting, "/shopper", "handoff", {}))["ok"]
+        again = await server.services.conversations.get(conversation_id)
+        assert again.state.value == "assigned" and not again.queue_gave_up
 
 
 async def test_a_queue_timeout_shorter_than_the_answer_timeout_is_warned_of(
@@ -1413,15 +1423,20 @@ async def test_a_queue_timeout_shorter_than_the_answer_timeout_is_warned_of(
 
 
 async def test_sync_tells_each_colleague_s_load_and_capacity(
-    live: tuple[RunningServer, FakeClock],
+    tmp_path: Path, seeded_data: Path
 ) -> None:
     """For a transfer, the console is told who is online with how many conversations they
-    have and how many routing gives them at once, so it can mark a full colleague."""
-    server, _ = live
-    async with anna_busy_and_a_shopper_waiting(server.url):
+    have and how many routing gives them at once (their own override, if any), so it can
+    mark a full colleague."""
+    shutil.copytree(seeded_data, tmp_path / "shop" / "data")
+    config = write_config(tmp_path / "shop", ROUTING + "capacity = { bram = 3 }\n")
+    async with (
+        running(config, FakeClock(WEDNESDAY_MORNING)) as server,
+        anna_busy_and_a_shopper_waiting(server.url),
+    ):
         bram = await login(server.url, "bram", AGENT_PASSWORD)
         async with agent(server.url, bram) as (desk, _):
             agents = {a["name"]: a for a in (await call(desk, "/agent", "sync"))["agents"]}
     # bram came online with room: the waiting shopper is his now.
     assert (agents["anna"]["load"], agents["anna"]["capacity"]) == (1, 1)
-    assert (agents["bram"]["load"], agents["bram"]["capacity"]) == (1, 1)
+    assert (agents["bram"]["load"], agents["bram"]["capacity"]) == (1, 3)

@@ -206,9 +206,10 @@ class Conversation:
     bot_since: int = 0
     # The agent the shopper was last told has the conversation (a "joined" line).
     joined_agent: int | None = None
-    # The queue's wait ran out and the shopper was told everyone is busy; until it is
-    # queued or assigned again, the bot offers the form rather than a person while no
-    # agent has room (see `Conversations.still_busy`).
+    # The queue's wait ran out and the shopper was told everyone is busy; until the
+    # conversation changes state again, the bot offers the form rather than a person
+    # while no agent who could take it has room (see `Conversations.still_busy`). Kept in
+    # memory only: after a restart the bot offers a person again.
     queue_gave_up: bool = False
     # The routing fields as the store holds them (see `Conversations._persist`).
     saved: dict[str, Any] | None = None
@@ -546,7 +547,9 @@ class Conversations:
         """Whether the queue's wait ran out for this shopper and every agent is still full:
         they were told everyone is busy and offered the form, so the bot does not offer
         them a person (that would mean the queue again)."""
-        return conversation.queue_gave_up and not any(a.has_room for a in self._agent_states())
+        return conversation.queue_gave_up and not any(
+            a.has_room and a.agent_id not in conversation.excluded for a in self._agent_states()
+        )
 
     def queue(self) -> list[QueuePlace]:
         """The waiting conversations, first come first served, with estimated waits."""
@@ -588,10 +591,10 @@ class Conversations:
         return None
 
     def waits_beyond_timeout(self, conversation: Conversation) -> bool:
-        """Whether a queued conversation's estimated wait is longer than the queue still
-        keeps it (`QueuePlace.beyond_timeout`)."""
-        place = self.queue_place(conversation)
-        return place is not None and place.beyond_timeout
+        """Whether a queued conversation's shopper was last told their wait is longer than
+        the queue still keeps them (`QueuePlace.beyond_timeout`, as last published: no
+        walk of the queue per message)."""
+        return conversation.state is State.QUEUED and conversation.id in self._told_beyond
 
     # -- shoppers ------------------------------------------------------------------
 
@@ -1320,6 +1323,9 @@ class Conversations:
                 timeout_seconds=routing.queue_timeout_seconds,
             ):
                 self._transition(conversation, State.BOT, None)
+                # Before anything is awaited: a question that comes in meanwhile is told
+                # the same as the notice says.
+                conversation.queue_gave_up = True
                 changes.append((conversation, State.QUEUED))
                 notices.append((conversation, "queue_timeout"))
         changes.extend(self._close_quiet_bot_conversations(now_ms))
@@ -1343,8 +1349,6 @@ class Conversations:
             max(0, conversation.last_seq - UNANSWERED_LOOKBACK),
             UNANSWERED_LOOKBACK,
         )
-        if key == "queue_timeout":
-            conversation.queue_gave_up = True
         meta: dict[str, Any] = {"kind": "notice", "offer": "leave_question"}
         if conversation.open_callbacks:
             # A question of theirs waits already (left while queued): offered, not opened.
@@ -1410,8 +1414,8 @@ class Conversations:
         now = self._now()
         conversation.state = state
         conversation.updated_at = now
-        if state in (State.ASSIGNED, State.QUEUED):
-            conversation.queue_gave_up = False
+        # Set again by the queue's timeout itself (`tick`), after this.
+        conversation.queue_gave_up = False
         if state is State.ASSIGNED:
             conversation.agent_id = agent_id
             conversation.assigned_at = now

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from loket.bot.faq import load_faq_dir
-from loket.bot.learned import in_answer_language, with_learned
+from loket.bot.learned import answered_in_other_language, with_learned
 from loket.bot.learning import (
     as_entry,
     group_similar,
@@ -129,16 +129,24 @@ def run_learned_export(args: argparse.Namespace) -> int:
         if Path(entry.source).resolve() != written
     ]
 
-    # Each pair in the language its answer is written in, as the bot answers from them.
+    # The pairs as the bot answers from them: not those answered in another language.
     detector = Matcher.build(faq, settings.bot.model_copy(update={"semantic": False}))
 
     async def work(store: Store) -> int:
-        approved = newest_per_question(await store.learned_by_status("approved"))
-        pairs = [
-            pair
-            for pair in in_answer_language([as_entry(r) for r in approved], detector.language_of)
-            if args.language is None or pair.language == args.language
-        ]
+        pairs = []
+        for record in newest_per_question(await store.learned_by_status("approved")):
+            pair = as_entry(record)
+            if args.language is not None and pair.language != args.language:
+                continue
+            other = answered_in_other_language(pair, detector.language_of)
+            if other is not None:
+                print(
+                    f"loket: learned answer {record.id} is in {other!r}, its question in"
+                    f" {pair.language!r}: not exported (the bot does not use it)",
+                    file=sys.stderr,
+                )
+                continue
+            pairs.append(pair)
         if not pairs:
             # A file without entries is no valid FAQ file: write none.
             which = f" in {args.language!r}" if args.language else ""

@@ -14,7 +14,7 @@ from typing import Any
 from loket.bot import admin_cli
 from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unknown_ids
 from loket.bot.faq import FaqEntry, faq_paths, load_faq_dir
-from loket.bot.learned import in_answer_language, with_learned
+from loket.bot.learned import served, with_learned
 from loket.bot.matcher import Matcher
 from loket.bot.normalize import language_of_locale
 from loket.bot.settings import BotSettings
@@ -268,10 +268,10 @@ def run_ask(args: argparse.Namespace) -> int:
         line.strip() for line in sys.stdin if line.strip()
     ]
     matcher = Matcher.build(with_learned(entries, learned), bot)
-    # As the server does: each learned answer in the language it is written in.
-    moved = in_answer_language(learned, matcher.language_of)
-    if moved != learned:
-        matcher = Matcher.build(with_learned(entries, moved), bot)
+    # As the server does: not from learned answers in another language than their question.
+    kept = served(learned, matcher.language_of)
+    if len(kept) < len(learned):
+        matcher = Matcher.build(with_learned(entries, kept), bot)
     for question in questions:
         told = language_of_locale(args.language) if args.language else None
         verdict = _asked(matcher, question, args.language, told, bot, say)

@@ -46,16 +46,19 @@ def _answer_key(entry: FaqEntry) -> tuple[str, str]:
     return entry.language, phrasing_key(entry.answer)
 
 
-def in_answer_language(
-    learned: Sequence[FaqEntry], language_of: Callable[[str, str], str]
-) -> list[FaqEntry]:
-    """`learned`, each in the language its answer is written in: an agent who answered an
-    English question in Dutch taught the bot nothing an English shopper can read, so the
-    pair answers Dutch questions, not English ones. `language_of(text, hint)` is
-    `Matcher.language_of`: the hint (the question's language) unless the answer's words
-    are clearly in another of the FAQ's languages."""
-    moved = []
-    for entry in learned:
-        language = language_of(entry.answer, entry.language)
-        moved.append(entry if language == entry.language else replace(entry, language=language))
-    return moved
+def answered_in_other_language(
+    entry: FaqEntry, language_of: Callable[[str, str], str]
+) -> str | None:
+    """The language of a learned pair's answer when it is clearly another of the FAQ's
+    languages than its question's (an English question answered in Dutch), else None.
+    Such a pair answers nobody: a shopper asking in the question's language could not
+    read the answer, and its question's words would count as evidence of the answer's
+    language if it stood among that language's entries. `language_of(text, hint)` is
+    `Matcher.language_of`: the hint unless the words clearly are in another language."""
+    language = language_of(entry.answer, entry.language)
+    return language if language != entry.language else None
+
+
+def served(learned: Sequence[FaqEntry], language_of: Callable[[str, str], str]) -> list[FaqEntry]:
+    """The learned pairs the bot answers from: all but those answered in another language."""
+    return [entry for entry in learned if answered_in_other_language(entry, language_of) is None]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from loket.bot.faq import FaqEntry
-from loket.bot.learned import in_answer_language, with_learned
+from loket.bot.learned import served, with_learned
 from loket.bot.matcher import Matcher, MatchResult, match_async
 from loket.bot.semantic import CpuBudget, shared_encoder
 from loket.bot.settings import BotSettings
@@ -212,9 +212,15 @@ class Bot:
         self.watcher.load()
 
     def set_learned(self, entries: list[FaqEntry]) -> None:
-        """Answer from these approved learned pairs too, from now on (each in the language
-        of its answer)."""
-        self._learned = tuple(in_answer_language(entries, self.matcher.language_of))
+        """Answer from these approved learned pairs too, from now on (not from those
+        answered in another language than they were asked in: `learned.served`)."""
+        kept = served(entries, self.matcher.language_of)
+        if len(kept) < len(entries):
+            log.info(
+                "%d learned answers are in another language than their question: not used",
+                len(entries) - len(kept),
+            )
+        self._learned = tuple(kept)
         self._rebuild(self.watcher.snapshot)
 
     def _rebuild(self, snapshot: FaqSnapshot) -> None:

@@ -286,8 +286,14 @@ class ShopperNamespace(LoketNamespace):
         if not payload.helpful:
             # With an agent (or waiting for one), the next step is theirs: nothing to offer.
             if conversation.state in (State.BOT, State.CLOSED):
-                people = services.conversations.people_available()
-                offer = "person" if people else "leave_question"
+                # Not a person while the queue gave up on them and everyone is still full.
+                conversations = services.conversations
+                people = conversations.people_available()
+                offer = (
+                    "person"
+                    if people and not conversations.still_busy(conversation)
+                    else "leave_question"
+                )
             asked = await services.store.message(conversation.id, int(meta.get("question_seq", 0)))
             if first and asked is not None and services.bot is not None:
                 await services.bot.record_miss(

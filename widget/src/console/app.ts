@@ -58,12 +58,12 @@ interface OnlineAgent {
   name: string;
   load: number;
   /** How many conversations routing gives them at once (they may be handed more). */
-  capacity?: number;
+  capacity?: number | null;
 }
 
 /** "bram (1 of 4 open)", and "full" when routing gives them no more. */
 function agentChoice(a: OnlineAgent): string {
-  if (a.capacity === undefined) return `${a.name} (${a.load} open)`;
+  if (a.capacity == null) return `${a.name} (${a.load} open)`;
   return `${a.name} (${a.load} of ${a.capacity} open${a.load >= a.capacity ? ", full" : ""})`;
 }
 

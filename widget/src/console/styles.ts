@@ -115,8 +115,8 @@ kbd { font: inherit; font-size: .75rem; border: 1px solid #c9cfcc; border-bottom
   .top .connection { flex-basis: 100%; order: 10; }
   .columns { grid-template-rows: minmax(5rem, 24%) 1fr; }
   /* Nothing chosen: the list has the window, not an empty pane that says to choose one. */
-  .columns:has(> .detail > .placeholder:not([hidden])) { grid-template-rows: 1fr; }
-  .columns:has(> .detail > .placeholder:not([hidden])) > .detail { display: none; }
+  .columns:has(> .detail > .placeholder:not([hidden])) { grid-template-rows: 1fr auto; }
+  .columns > .detail > .placeholder { display: none; }
   .detail { overflow-y: auto; }
   .conversation { flex: 1 0 auto; }
   .conv-head { flex-wrap: wrap; gap: .5rem; padding: .6rem .75rem; }
