@@ -112,6 +112,26 @@ def test_duplicate_id_across_files_keeps_the_first(tmp_path: Path) -> None:
     ]
 
 
+def test_a_broken_file_s_repeated_id_is_told_with_its_other_errors(tmp_path: Path) -> None:
+    """A new file with a mistake in one entry and, in another, an id a good file uses: both
+    are said at once, not the id only once the mistake is fixed."""
+    (tmp_path / "a.yaml").write_text(GOOD)
+    broken = GOOD + '  - id: retour\n    questions: ["Hoe stuur ik iets terug?"]\n'  # no answer
+    (tmp_path / "b.yaml").write_text(broken.replace("22:00", "23:00"))
+    result = load_faq_dir(tmp_path)
+    assert [entry.source for entry in result.entries] == [str(tmp_path / "a.yaml")]
+    found = [str(e) for e in result.errors]
+    assert any(m.startswith(f"{tmp_path / 'b.yaml'}:8:") for m in found), found
+    assert (
+        f"{tmp_path / 'b.yaml'}:4: id 'levertijd' is already used at {tmp_path / 'a.yaml'}:4"
+        in ("\n".join(found))
+    ), found
+    # A broken file's own last good version is no other file: nothing said of its ids.
+    (tmp_path / "a.yaml").write_text(broken)
+    (tmp_path / "b.yaml").unlink()
+    assert not any("already used" in str(e) for e in load_faq_dir(tmp_path).errors)
+
+
 def test_ids_differing_only_in_case_are_the_same_id(tmp_path: Path) -> None:
     """'Levertijd' and 'levertijd' would be two ids to the store and one to a person:
     in one file and across files the later one is refused, naming the spelling it clashes with."""

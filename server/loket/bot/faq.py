@@ -181,20 +181,31 @@ def merge_faq_files(
         if entry is kept:
             entries.append(entry)
         else:
-            spelled = f" (as {kept.id!r})" if kept.id != entry.id else ""
-            errors.append(
-                FaqError(
-                    entry.source,
-                    entry.line,
-                    f"id {entry.id!r} is already used at {kept.source}:{kept.line}{spelled};"
-                    " the bot gives that entry's answer, not this one's, until one of the two"
-                    " ids is changed",
-                )
-            )
+            errors.append(_id_used(entry, kept))
+    # A broken file's valid entries are not live, but an id of theirs another file uses is
+    # said now too: an admin fixing the file's errors should not meet this one only after.
+    for file in all_files:
+        if file.ok:
+            continue
+        for entry in file.entries:
+            other = keeper.get(entry.id.casefold())
+            if other is not None and other.source != file.path:
+                errors.append(_id_used(entry, other))
     unshared, withheld = _unshared_phrasings(entries, errors, live)
     # File by file, top to bottom, as an editor goes through them.
     errors.sort(key=lambda error: (error.path, error.line))
     return FaqSet(tuple(unshared), tuple(errors), files=len(good), withheld=withheld)
+
+
+def _id_used(entry: FaqEntry, kept: FaqEntry) -> FaqError:
+    spelled = f" (as {kept.id!r})" if kept.id != entry.id else ""
+    return FaqError(
+        entry.source,
+        entry.line,
+        f"id {entry.id!r} is already used at {kept.source}:{kept.line}{spelled};"
+        " the bot gives that entry's answer, not this one's, until one of the two"
+        " ids is changed",
+    )
 
 
 def _unshared_phrasings(
