@@ -73,6 +73,8 @@ async def shopper_conversation_view(
         "last_seq": conversation.last_seq,
         "agent_read_seq": conversation.agent_read_seq,
         "shopper_read_seq": conversation.shopper_read_seq,
+        # The queue's wait ran out (everyone busy): the widget offers the form, not a person.
+        "queue_gave_up": conversation.queue_gave_up,
     }
 
 

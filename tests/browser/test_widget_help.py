@@ -238,6 +238,26 @@ async def test_a_wait_longer_than_the_queue_keeps_anyone_offers_the_form(
     assert page_errors == []
 
 
+async def test_after_the_queue_gave_up_the_widget_offers_the_form_not_a_person(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """The queue's wait ran out while the only agent is still full: the notice says everyone
+    is busy and opens the form; the header and the bar below it agree (no "you can also talk
+    to a person", the bar offers the form)."""
+    server = server_with(CAPACITY_ONE + "queue_timeout_seconds = 2\n")
+    async with queued_behind_busy_anna(server, context, page_errors) as (_, _, _, page):
+        notice = page.locator(".msg.system").last
+        await expect(notice).to_contain_text("al onze collega's zijn nog bezig", timeout=15_000)
+        await expect(page.locator("form.ask")).to_be_visible()
+        await expect(page.locator(".state")).to_have_text("Onze assistent antwoordt")
+        await screenshot(page, "widget-queue-gave-up")
+        # The form put away, the bar under the header offers it again, not a person.
+        await page.get_by_role("button", name="Annuleren").click()
+        await expect(page.locator("button.leave-offer")).to_be_visible()
+        await expect(page.locator("button.person")).to_be_hidden()
+    assert page_errors == []
+
+
 async def test_invitation_on_a_matching_page(
     server_with: ServerWith, context: BrowserContext, page_errors: list[str]
 ) -> None:

@@ -15,6 +15,8 @@ interface Conversation {
   last_seq: number;
   agent_read_seq: number;
   shopper_read_seq: number;
+  /** The queue's wait ran out (everyone was busy): the form is offered, not a person. */
+  queue_gave_up?: boolean;
 }
 
 interface QueuePlace {
@@ -449,7 +451,8 @@ export class Chat {
     const name = c.agent?.name;
     switch (c.state) {
       case "bot":
-        this.ui.setState((t) => (this.availability?.people ? t.stateBotPeople : t.stateBot));
+        // Not "you can also talk to a person" right after "everyone is still busy".
+        this.ui.setState((t) => (this.availability?.people && !c.queue_gave_up ? t.stateBotPeople : t.stateBot));
         break;
       case "queued":
         this.ui.setState((t) => t.stateQueued);
@@ -537,8 +540,9 @@ export class Chat {
   private refreshPerson(): void {
     const state = this.conversation?.state;
     const a = this.availability;
-    // Known that nobody can come (closed, or nobody online): the form, not a request.
-    const nobody = !!a && (!a.staffed || a.people === false);
+    // Known that nobody can come (closed, or nobody online), or the queue's wait just ran
+    // out with everyone busy: the form, not a request.
+    const nobody = (!!a && (!a.staffed || a.people === false)) || (state === "bot" && !!this.conversation?.queue_gave_up);
     // Waiting longer than the queue keeps anyone: leaving the question is offered too.
     const long = state === "queued" && this.queue?.conversation_id === this.conversation?.id && !!this.queue?.beyond_timeout;
     this.ui.showPerson(!state || state === "bot" || long, this.handingOff, nobody || long);
