@@ -276,6 +276,10 @@ text_de = "Brauchst du Hilfe beim Bezahlen?"
 path = "/cart*"
 text_nl = "Vragen over je winkelmand?"
 text_en = "Questions about your cart?"
+
+[[widget.invitations]]
+path = "/kasse*"
+text_de = "Fragen zur Kasse?"
 """
     config_path.write_text(config_path.read_text(encoding="utf-8") + rules, encoding="utf-8")
     return config_path
@@ -284,8 +288,9 @@ text_en = "Questions about your cart?"
 async def test_invitations_and_availability_follow_the_shoppers_language(
     invitations_shop: Path,
 ) -> None:
-    """An invitation is shown in Dutch, English or German (`text_de`, English when a rule has
-    none), and the availability sentence in the same language."""
+    """An invitation is shown in Dutch, English or German (English when a rule has none for
+    the shopper's language, else the text it has: a German shop need not write Dutch), and
+    the availability sentence in the same language."""
     server = ServerProcess(invitations_shop)
     server.start()
     try:
@@ -298,9 +303,10 @@ async def test_invitations_and_availability_follow_the_shoppers_language(
     finally:
         server.stop()
     german, french, dutch = seen["de-CH"], seen["fr"], seen["nl"]
-    assert german[0] == ["Brauchst du Hilfe beim Bezahlen?", "Questions about your cart?"]
-    assert french[0] == ["Need help checking out?", "Questions about your cart?"]
-    assert dutch[0] == ["Hulp nodig bij het afrekenen?", "Vragen over je winkelmand?"]
+    kasse = "Fragen zur Kasse?"
+    assert german[0] == ["Brauchst du Hilfe beim Bezahlen?", "Questions about your cart?", kasse]
+    assert french[0] == ["Need help checking out?", "Questions about your cart?", kasse]
+    assert dutch[0] == ["Hulp nodig bij het afrekenen?", "Vragen over je winkelmand?", kasse]
     # Always staffed (no [hours]) and nobody online: the sentence says so, in each language.
     assert (german[1], french[1], dutch[1]) == (
         "Gerade ist niemand online",
@@ -516,3 +522,17 @@ async def test_a_faq_file_broken_while_the_server_was_down_still_answers(
         assert not any(str(tmp_path) in e for e in faq["errors"]), faq
     finally:
         server.stop()
+
+
+async def test_the_console_s_faq_search_finds_only_entries_the_words_are_about(
+    server: ServerProcess,
+) -> None:
+    """An agent's "/" search finds the entries its words are about; words the FAQ does not
+    have find nothing (not the closest entry the bot would not answer with)."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, token) as (desk, _):
+        found = await call(desk, "/agent", "faq_search", {"query": "retourneren"})
+        assert found["results"], found
+        for query in ("xyzabc", "qqqq", "zz"):
+            nothing = await call(desk, "/agent", "faq_search", {"query": query})
+            assert nothing["results"] == [], (query, nothing)

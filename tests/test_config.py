@@ -53,6 +53,10 @@ def test_the_shipped_config_loads() -> None:
         ('[redis]\nurl = "redis://localhost:port/0"\n', "redis.url: must be a Redis URL: port"),
         ('[hours.open]\n"2026-12-24 " = ["10:00-16:00"]\n', "hours.open: '2026-12-24 ' has spaces"),
         ("[server\nport = 1\n", "config.toml: "),
+        (
+            '[[widget.invitations]]\npath = "/checkout*"\n',
+            "widget.invitations.0: give the invitation's text: text_nl, text_en or text_de",
+        ),
     ],
 )
 def test_bad_settings_name_file_key_and_reason(tmp_path: Path, text: str, expected: str) -> None:

@@ -1440,3 +1440,22 @@ async def test_sync_tells_each_colleague_s_load_and_capacity(
     # bram came online with room: the waiting shopper is his now.
     assert (agents["anna"]["load"], agents["anna"]["capacity"]) == (1, 1)
     assert (agents["bram"]["load"], agents["bram"]["capacity"]) == (1, 3)
+
+
+async def test_suggestions_stay_for_a_question_only_held_so_far(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The agent said "let me check" (or a colleague did, then handed the chat on): the
+    shopper's question is still open, and the console still suggests answers for it."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _), shopper(server.url) as (widget, _):
+        asked = await _say(widget, "Hoe lang duurt de levering?")
+        ref = {"conversation_id": asked["conversation"]["id"]}
+        before = await call(desk, "/agent", "suggestions", ref)
+        assert before["suggestions"], before
+        holding = {**ref, "client_id": new_client_id(), "text": "Ik kijk het even voor je na!"}
+        assert (await call(desk, "/agent", "message", holding))["ok"]
+        after = await call(desk, "/agent", "suggestions", ref)
+        assert after["question"] == "Hoe lang duurt de levering?", after
+        assert [s["id"] for s in after["suggestions"]] == [s["id"] for s in before["suggestions"]]

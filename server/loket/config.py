@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import idna
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from loket.bot.settings import BotSettings
 from loket.hours import HoursSettings
@@ -137,18 +137,24 @@ class Invitation(_Section):
     path: str = Field(min_length=1, max_length=200)
     # Seconds on the page before the invitation shows.
     after_seconds: float = Field(default=30.0, ge=0, le=3600)
-    text_nl: str = Field(min_length=1, max_length=200)
-    text_en: str = Field(min_length=1, max_length=200)
-    # German shoppers get this one; English when it is not given.
+    # The text per shopper language; at least one. A shopper whose language has none gets
+    # the English one, else the first there is (Dutch, German).
+    text_nl: str | None = Field(default=None, min_length=1, max_length=200)
+    text_en: str | None = Field(default=None, min_length=1, max_length=200)
     text_de: str | None = Field(default=None, min_length=1, max_length=200)
 
+    @model_validator(mode="after")
+    def _some_text(self) -> Invitation:
+        if self.text_nl is None and self.text_en is None and self.text_de is None:
+            raise ValueError("give the invitation's text: text_nl, text_en or text_de")
+        return self
+
     def text(self, language: str) -> str:
-        """The invitation in `language` ('nl', 'en' or 'de')."""
-        if language == "nl":
-            return self.text_nl
-        if language == "de" and self.text_de is not None:
-            return self.text_de
-        return self.text_en
+        """The invitation in `language` ('nl', 'en' or 'de'), or the nearest given."""
+        own = {"nl": self.text_nl, "en": self.text_en, "de": self.text_de}.get(language)
+        found = own or self.text_en or self.text_nl or self.text_de
+        assert found is not None  # _some_text
+        return found
 
 
 class WidgetSettings(_Section):

@@ -166,7 +166,7 @@ async def test_transfer_to_another_agent_with_a_note(
         assert asked["conversation"]["state"] == "assigned", asked
         conversation_id = asked["message"]["conversation_id"]
         token = await login(server.url, "bram", PASSWORD)
-        async with agent(server.url, token) as (_bram, inbox):
+        async with agent(server.url, token) as (bram_desk, inbox):
             await page.locator(f'button.conv[data-id="{conversation_id}"]').click()
             await expect(page.locator(".facts .state")).to_have_text("assigned to you")
             await page.locator("button.transfer").click()
@@ -195,6 +195,18 @@ async def test_transfer_to_another_agent_with_a_note(
             await expect(page.locator(".conv-head .note")).to_have_text(f"Note: {note}")
             await expect(page.locator(".transfer-form")).to_be_hidden()
             await expect(page.locator("#composer-input")).to_be_disabled()
+            # bram's reply is his in anna's view: not styled as hers, no delivery status.
+            reply = {
+                "conversation_id": conversation_id,
+                "client_id": new_client_id(),
+                "text": "Ik neem het over.",
+            }
+            said = await call(bram_desk, "/agent", "message", reply)
+            assert said["ok"], said
+            theirs = page.locator(".messages .msg.agent", has_text="Ik neem het over.")
+            await expect(theirs.locator(".author")).to_have_text("bram")
+            await expect(theirs).not_to_have_class(re.compile(r"\bown\b"))
+            await expect(theirs.locator(".status")).to_have_count(0)
     assert errors == []
 
 

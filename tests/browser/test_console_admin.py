@@ -139,6 +139,8 @@ async def test_admin_sees_misses_faq_files_and_figures(
     # Asked three times, in two wordings: the repeat alike is no other wording.
     for text in ("Xyzzy plugh vraag?", "xyzzy plugh vraag", "xyzzy plugh vraagje"):
         await ask(server.url, text)
+    story = "Qwerty zxcvb plonk. " * 50  # a thousand characters the bot did not know
+    await ask(server.url, story)
     page = await open_console(context, server)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await log_in(page, "admin", PASSWORD)
@@ -148,6 +150,11 @@ async def test_admin_sees_misses_faq_files_and_figures(
     await expect(miss.locator(".count")).to_have_text("3×")
     await expect(miss.locator(".reason")).to_have_text("the bot did not know")
     await expect(miss.locator(".examples li")).to_have_text(["also: xyzzy plugh vraagje"])
+    # A long story reads as its beginning, all of it on hover.
+    long = page.locator("#admin-misses li.miss .question", has_text="Qwerty zxcvb")
+    await expect(long).to_have_attribute("title", story.strip())
+    shown = await long.text_content()
+    assert shown is not None and len(shown) <= 200 and shown.endswith("…"), shown
     await page.locator("#misses-days").select_option("7")
     await expect(miss.locator(".count")).to_have_text("3×")
     await screenshot(page, "console-admin-misses")
@@ -166,7 +173,7 @@ async def test_admin_sees_misses_faq_files_and_figures(
     await page.keyboard.press("ArrowDown")
     await expect(page.locator("#admin-figures")).to_be_visible()
     figures = page.locator("#admin-figures")
-    await expect(figures.locator('[data-figure="conversations"]')).to_have_text("3")
+    await expect(figures.locator('[data-figure="conversations"]')).to_have_text("4")
     await expect(figures.locator('[data-figure="nobody"]')).to_have_text("100%")
     await expect(figures.locator('[data-figure="first-response"]')).to_have_text("no agent replies")
     await expect(figures.locator('[data-figure="rating"]')).to_have_text("no ratings")
@@ -174,12 +181,12 @@ async def test_admin_sees_misses_faq_files_and_figures(
     await expect(per_hour).to_have_count(24)
     await expect(figures.locator('[data-chart="per-weekday"] li.bar')).to_have_count(7)
     values = await figures.locator('[data-chart="per-hour"] .value').all_inner_texts()
-    assert sum(int(v) for v in values) == 3
+    assert sum(int(v) for v in values) == 4
     await expect(per_hour.first.locator(".sr")).to_have_text(
         re.compile(r"^00:00–00:59: \d+ conversations?$")
     )
     await page.locator("#figures-days").select_option("30")
-    await expect(figures.locator('[data-figure="conversations"]')).to_have_text("3")
+    await expect(figures.locator('[data-figure="conversations"]')).to_have_text("4")
     await screenshot(page, "console-admin-figures")
 
     # Back to the conversations with the keyboard.

@@ -401,7 +401,10 @@ class Bot:
         """FAQ entries for an agent's search (canned answers): best matches first."""
         result = await self.match(query, None)
         found: list[FaqEntry] = []
-        for entry in (result.entry, *result.suggestions):
+        # Not the closest entry to words the bot does not know ("xyzabc"): it shares
+        # nothing with them, and Enter would put its answer in the composer.
+        best = result.entry if result.outcome != "unknown" else None
+        for entry in (best, *result.suggestions):
             if entry is not None and entry not in found:
                 found.append(entry)
         folded = query.casefold()

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import socketio
 
 from loket.auth import SESSION_COOKIE, AgentSession, hash_token
-from loket.bot.learning import question_before, question_of
+from loket.bot.learning import PAST_REPLIES_MS, question_before, question_of
 from loket.conversations import Conversation
 from loket.errors import LoketError
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
@@ -392,7 +392,10 @@ class AgentNamespace(LoketNamespace):
         recent = await services.store.messages_after(
             conversation.id, max(0, conversation.last_seq - 20), 20
         )
-        question = question_before(recent, conversation.last_seq + 1)
+        # The question before the agents' latest replies: a "let me check" (or a colleague's
+        # reply before a transfer) does not answer it, and the suggestions are for it.
+        since = int(services.clock() * 1000) - PAST_REPLIES_MS
+        question = question_before(recent, conversation.last_seq + 1, past_replies_since=since)
         if question is None or services.bot is None:
             return {"suggestions": []}
         result = await services.bot.match(question, conversation.locale)

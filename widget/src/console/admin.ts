@@ -9,6 +9,8 @@ const REASON_LABEL: Record<string, string> = {
   unhelpful: "answer not helpful",
 };
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+/** How much of a missed question the list shows (the rest on hover). */
+const MISS_CHARS = 200;
 
 export class AdminPages {
   private section: AdminSection = "learned";
@@ -208,7 +210,8 @@ export class AdminPages {
         "li",
         { class: "miss" },
         h("span", { class: "count", title: `asked ${group.count} times` }, `${group.count}×`),
-        h("span", { class: "question" }, group.question),
+        // A story of a thousand words reads as its first lines; all of it on hover.
+        h("span", { class: "question", title: group.question }, clipLine(group.question, MISS_CHARS)),
         h(
           "span",
           { class: "reasons" },
@@ -221,7 +224,7 @@ export class AdminPages {
           h(
             "ul",
             { class: "examples", "aria-label": "Also asked as" },
-            ...group.examples.slice(0, 3).map((e) => h("li", {}, `also: ${e}`)),
+            ...group.examples.slice(0, 3).map((e) => h("li", { title: e }, `also: ${clipLine(e, MISS_CHARS)}`)),
           ),
         );
       }

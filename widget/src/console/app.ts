@@ -598,6 +598,10 @@ export class ConsoleApp {
         this.ws.messages,
         { create: (m, own) => this.row(m, own), status: (r, s, d) => this.status(r, s, d) },
         "agent",
+        // A colleague's replies (before a transfer, or in a conversation an admin opens)
+        // are theirs: not styled as yours, with no delivery status. Messages name their
+        // agent (agent ids are not sent to shoppers, who get the same messages).
+        (m) => !m.agent_name || m.agent_name === this.agent?.display_name,
       );
       for (const m of this.histories.get(c.id) ?? []) this.timeline.add(m);
       for (const e of this.outbox.entries()) {

@@ -15,9 +15,10 @@ export function shopperLabel(shopper: { id: number; name: string | null } | null
 }
 
 /** One line of at most 80 characters, for lists and notifications. */
-export function clipLine(text: string): string {
+/** `text` on one line, at most `max` characters (cut with "…"). */
+export function clipLine(text: string, max = 80): string {
   const line = text.replace(/\s+/g, " ").trim();
-  return line.length > 80 ? clip(line, 79) + "…" : line;
+  return line.length > max ? clip(line, max - 1) + "…" : line;
 }
 
 export const STATE_LABEL: Record<State, string> = {

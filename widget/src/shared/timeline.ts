@@ -38,10 +38,15 @@ export class Timeline {
   private pending = new Map<string, HTMLElement>();
   private readMarks = new Map<number, number>();
 
+  /**
+   * `ownAuthor`: what this side writes as; `isOwn`, when several write as it (the agents of
+   * a console), which of those messages are this one's.
+   */
   constructor(
     private readonly list: HTMLElement,
     private readonly view: TimelineView,
     private readonly ownAuthor: Message["author"],
+    private readonly isOwn: (message: Message) => boolean = () => true,
   ) {}
 
   /** Adds a stored message; false when it was already shown. */
@@ -51,7 +56,7 @@ export class Timeline {
     if (before && before.conv === message.conversation_id && before.seq === message.seq) {
       return false;
     }
-    const own = message.author === this.ownAuthor;
+    const own = message.author === this.ownAuthor && this.isOwn(message);
     const pending = own ? this.pending.get(message.client_id) : undefined;
     if (pending) {
       // Replaced by the stored version: it has the time and the author's name.
