@@ -1385,7 +1385,17 @@ async def test_after_the_queue_gave_up_the_bot_offers_the_form_while_everyone_is
 
         synced = (await call(desk, "/agent", "sync"))["conversations"]
         (served,) = [c for c in synced if c["state"] == "assigned"]
+        told = len(inbox.of("conversation"))
+        assert inbox.of("conversation")[-1]["queue_gave_up"] is True
         assert (await call(desk, "/agent", "close", {"conversation_id": served["id"]}))["ok"]
+        # anna has room: within a tick the widget is told it may offer a person again.
+        await server.services.conversations.tick()
+        for _ in range(100):
+            later = inbox.of("conversation")[told:]
+            if later:
+                break
+            await asyncio.sleep(0.05)
+        assert [(c["state"], c["queue_gave_up"]) for c in later] == [("bot", False)]
         room = await bot_reply("brnk vlorp qwxz")
         assert room["meta"]["offer"] == "person", room
         # Choosing to wait again is a fresh start: back in line, the flag is gone.
@@ -1459,3 +1469,21 @@ async def test_suggestions_stay_for_a_question_only_held_so_far(
         after = await call(desk, "/agent", "suggestions", ref)
         assert after["question"] == "Hoe lang duurt de levering?", after
         assert [s["id"] for s in after["suggestions"]] == [s["id"] for s in before["suggestions"]]
+
+
+async def test_consoles_get_the_agent_s_id_with_a_reply_shoppers_do_not(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """A console tells its own agent's replies from a colleague's by the agent's id; the
+    shopper gets the same reply with the agent's name only."""
+    server, _ = live
+    async with anna_with_a_shopper(server.url) as (desk, _, widget_inbox, ref):
+        sent = {**ref, "client_id": new_client_id(), "text": "Ik help je graag verder."}
+        ack = await call(desk, "/agent", "message", sent)
+        anna_id = (await call(desk, "/agent", "sync"))["agent"]["id"]
+        assert ack["message"]["agent_id"] == anna_id
+        opened = await call(desk, "/agent", "open", ref)
+        (reply,) = [m for m in opened["messages"] if m["author"] == "agent"]
+        assert reply["agent_id"] == anna_id
+        seen = await widget_inbox.wait_for("message", lambda m: m["author"] == "agent")
+        assert seen["agent_name"] and "agent_id" not in seen

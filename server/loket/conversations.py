@@ -390,6 +390,9 @@ class Conversations:
         self._handling: deque[float] = deque(maxlen=50)
         # Waiting conversations last told their wait is longer than the queue keeps them.
         self._told_beyond: set[int] = set()
+        # Conversations whose queue gave up (`Conversation.queue_gave_up`), until an agent
+        # who could take one has room again or it changes state.
+        self._gave_up: set[int] = set()
         self.responder: Responder | None = None
 
     def _now(self) -> int:
@@ -542,6 +545,19 @@ class Conversations:
     def people_available(self) -> bool:
         """Whether a person could come now: staffed, and an agent online (or reconnecting)."""
         return self._hours.is_staffed(self._now_dt()) and self._agents_here()
+
+    async def _release_gave_up(self) -> None:
+        """Shoppers the queue gave up on are offered a person again (the widget's bar, the
+        bot) once an agent who could take their conversation has room."""
+        states = [a for a in self._agent_states() if a.has_room]
+        for conversation_id in list(self._gave_up):
+            conversation = self._live.get(conversation_id)
+            if conversation is None or not conversation.queue_gave_up:
+                self._gave_up.discard(conversation_id)
+            elif any(a.agent_id not in conversation.excluded for a in states):
+                conversation.queue_gave_up = False
+                self._gave_up.discard(conversation_id)
+                await self._events.conversation_changed(conversation, conversation.state)
 
     def still_busy(self, conversation: Conversation) -> bool:
         """Whether the queue's wait ran out for this shopper and every agent is still full:
@@ -1326,6 +1342,7 @@ class Conversations:
                 # Before anything is awaited: a question that comes in meanwhile is told
                 # the same as the notice says.
                 conversation.queue_gave_up = True
+                self._gave_up.add(conversation.id)
                 changes.append((conversation, State.QUEUED))
                 notices.append((conversation, "queue_timeout"))
         changes.extend(self._close_quiet_bot_conversations(now_ms))
@@ -1338,6 +1355,8 @@ class Conversations:
         await self._announce_availability()
         for conversation, key in notices:
             await self._hand_to_bot(conversation, key, now_ms)
+        if self._gave_up:
+            await self._release_gave_up()
         self._forget_idle(now_ms)
 
     async def _hand_to_bot(self, conversation: Conversation, key: str, now_ms: int) -> None:
@@ -1416,6 +1435,7 @@ class Conversations:
         conversation.updated_at = now
         # Set again by the queue's timeout itself (`tick`), after this.
         conversation.queue_gave_up = False
+        self._gave_up.discard(conversation.id)
         if state is State.ASSIGNED:
             conversation.agent_id = agent_id
             conversation.assigned_at = now

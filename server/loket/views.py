@@ -26,6 +26,15 @@ async def message_view(message: MessageRecord, agents: AgentDirectory) -> dict[s
     return view
 
 
+def for_agents(view: dict[str, Any], message: MessageRecord) -> dict[str, Any]:
+    """A message view as consoles get it: with the id of the agent who wrote it (shoppers,
+    who get the same message, are not sent agents' ids), so a console can tell its own
+    agent's replies from a colleague's of the same name."""
+    if message.agent_id is None:
+        return view
+    return {**view, "agent_id": message.agent_id}
+
+
 def queue_view(place: QueuePlace) -> dict[str, Any]:
     return {
         "conversation_id": place.conversation.id,

@@ -142,6 +142,24 @@ async def test_a_new_file_repeating_an_id_does_not_take_the_live_entry(
     assert error.path.endswith("aaa.nl.yaml") and "already used at" in error.message
 
 
+async def test_a_broken_file_s_ids_are_checked_against_other_files_not_its_live_version(
+    watcher: FaqWatcher, tmp_path: Path
+) -> None:
+    """A file broken by an edit keeps its last good version live: its ids are no clash
+    with that version, but an id another file uses is told with the file's mistake."""
+    path = tmp_path / "aaa.nl.yaml"
+    assert not (await change(watcher, path, faq_text("retour"))).errors
+    mistake = '  - id: ruilen\n    questions: ["Mag ik ruilen?"]\n'  # no answer
+    taken = faq_text("levertijd").split("entries:\n", 1)[1]
+    broken = await change(watcher, path, faq_text("retour") + mistake + taken)
+    assert sorted(e.id for e in broken.entries) == ["levertijd", "retour"]
+    messages = sorted(str(e) for e in broken.errors)
+    assert len(messages) == 2, messages
+    assert any("'answer'" in m for m in messages), messages
+    assert any("id 'levertijd' is already used at" in m for m in messages), messages
+    assert not any("'retour'" in m for m in messages), messages
+
+
 async def test_a_file_broken_before_a_restart_answers_with_its_kept_version(
     tmp_path: Path,
 ) -> None:

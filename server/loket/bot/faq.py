@@ -176,20 +176,28 @@ def merge_faq_files(
         if earlier is None or (live is not None and live.has(entry) and not live.has(earlier)):
             keeper[key] = entry
     entries: list[FaqEntry] = []
+    # (file, id) of the entries told their id is used elsewhere.
+    told: set[tuple[str, str]] = set()
     for entry in candidates:
         kept = keeper[entry.id.casefold()]
         if entry is kept:
             entries.append(entry)
         else:
             errors.append(_id_used(entry, kept))
+            told.add((entry.source, entry.id.casefold()))
     # A broken file's valid entries are not live, but an id of theirs another file uses is
     # said now too: an admin fixing the file's errors should not meet this one only after.
+    # Not again when the file's last good version (live in its place) was told it already.
     for file in all_files:
         if file.ok:
             continue
         for entry in file.entries:
             other = keeper.get(entry.id.casefold())
-            if other is not None and other.source != file.path:
+            if (
+                other is not None
+                and other.source != file.path
+                and (file.path, entry.id.casefold()) not in told
+            ):
                 errors.append(_id_used(entry, other))
     unshared, withheld = _unshared_phrasings(entries, errors, live)
     # File by file, top to bottom, as an editor goes through them.

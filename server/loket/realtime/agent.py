@@ -39,7 +39,7 @@ from loket.realtime.payloads import (
     Transfer,
 )
 from loket.store import LearnedRecord, MessageRecord
-from loket.views import agent_conversation_view, callback_view, message_view
+from loket.views import agent_conversation_view, callback_view, for_agents, message_view
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +308,9 @@ class AgentNamespace(LoketNamespace):
         ][:10]
         return {
             "conversation": await self._view(conversation),
-            "messages": [await message_view(m, services.agents) for m in found[:page]],
+            "messages": [
+                for_agents(await message_view(m, services.agents), m) for m in found[:page]
+            ],
             "more": len(found) > page,
             "earlier": earlier,
         }
@@ -378,7 +380,7 @@ class AgentNamespace(LoketNamespace):
                     "language": record.language,
                 }
         return {
-            "message": await message_view(message, self.services.agents),
+            "message": for_agents(await message_view(message, self.services.agents), message),
             "duplicate": duplicate,
             "learned": learned,
         }

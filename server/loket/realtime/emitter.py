@@ -17,6 +17,7 @@ from loket.store import MessageRecord, Store
 from loket.views import (
     agent_conversation_view,
     availability_view,
+    for_agents,
     message_view,
     queue_view,
     shopper_conversation_view,
@@ -144,7 +145,11 @@ class Emitter:
             skip_sid=origin,
         )
         await manager.emit(
-            "message", view, AGENT_NS, room=agent_rooms(conversation), skip_sid=origin
+            "message",
+            for_agents(view, message),
+            AGENT_NS,
+            room=agent_rooms(conversation),
+            skip_sid=origin,
         )
         if conversation.state is State.ASSIGNED and message.author in ("shopper", "agent"):
             # Not Loket's own lines ("Bram is here to help you"): a list shows what the

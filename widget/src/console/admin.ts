@@ -12,6 +12,13 @@ const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 /** How much of a missed question the list shows (the rest on hover). */
 const MISS_CHARS = 200;
 
+/** A long text's beginning, the whole of it as the title (only when it was cut). */
+function clipped(text: string, attrs: Record<string, string>, tag: "span" | "li" = "span", prefix = ""): HTMLElement {
+  const shown = clipLine(text, MISS_CHARS);
+  const title = shown === text.replace(/\s+/g, " ").trim() ? {} : { title: text };
+  return h(tag, { ...attrs, ...title }, prefix + shown);
+}
+
 export class AdminPages {
   private section: AdminSection = "learned";
   /** Per section, the number of the last load: answers to older loads are dropped. */
@@ -211,7 +218,7 @@ export class AdminPages {
         { class: "miss" },
         h("span", { class: "count", title: `asked ${group.count} times` }, `${group.count}×`),
         // A story of a thousand words reads as its first lines; all of it on hover.
-        h("span", { class: "question", title: group.question }, clipLine(group.question, MISS_CHARS)),
+        clipped(group.question, { class: "question" }),
         h(
           "span",
           { class: "reasons" },
@@ -224,7 +231,7 @@ export class AdminPages {
           h(
             "ul",
             { class: "examples", "aria-label": "Also asked as" },
-            ...group.examples.slice(0, 3).map((e) => h("li", { title: e }, `also: ${clipLine(e, MISS_CHARS)}`)),
+            ...group.examples.slice(0, 3).map((e) => clipped(e, {}, "li", "also: ")),
           ),
         );
       }

@@ -599,9 +599,9 @@ export class ConsoleApp {
         { create: (m, own) => this.row(m, own), status: (r, s, d) => this.status(r, s, d) },
         "agent",
         // A colleague's replies (before a transfer, or in a conversation an admin opens)
-        // are theirs: not styled as yours, with no delivery status. Messages name their
-        // agent (agent ids are not sent to shoppers, who get the same messages).
-        (m) => !m.agent_name || m.agent_name === this.agent?.display_name,
+        // are theirs: not styled as yours, with no delivery status. Told by the agent's id
+        // (names need not differ).
+        (m) => m.agent_id === undefined || m.agent_id === this.agent?.id,
       );
       for (const m of this.histories.get(c.id) ?? []) this.timeline.add(m);
       for (const e of this.outbox.entries()) {

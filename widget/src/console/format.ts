@@ -14,8 +14,7 @@ export function shopperLabel(shopper: { id: number; name: string | null } | null
   return shopper.name ? shopper.name : `Shopper #${shopper.id}`;
 }
 
-/** One line of at most 80 characters, for lists and notifications. */
-/** `text` on one line, at most `max` characters (cut with "…"). */
+/** `text` on one line, at most `max` characters (cut with "…"), for lists and notifications. */
 export function clipLine(text: string, max = 80): string {
   const line = text.replace(/\s+/g, " ").trim();
   return line.length > max ? clip(line, max - 1) + "…" : line;

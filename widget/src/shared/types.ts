@@ -11,6 +11,8 @@ export interface Message {
   text: string;
   at: number;
   agent_name?: string;
+  /** Consoles only: the id of the agent who wrote it. */
+  agent_id?: number;
   meta?: MessageMeta;
 }
 
