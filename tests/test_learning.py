@@ -588,7 +588,7 @@ async def test_a_learned_question_leaves_small_talk_out_and_keeps_its_personal_d
         ack = await _agent_answers(live.url, messages, answer, reusable=True, customer=customer)
     learned = ack["learned"]
     assert learned["status"] == "candidate"
-    assert learned["personal"] == ["address", "email", "name"]
+    assert learned["personal"] == ["address", "agent_name", "email", "name"]
     database = sqlite3.connect(config_path.parent / "data" / "loket.db")
     (question,) = database.execute(
         "SELECT question FROM learned WHERE id = ?", (learned["id"],)
@@ -634,6 +634,26 @@ async def test_a_reply_not_marked_reusable_is_checked_for_personal_data_when_rev
     assert code == 0 and f"#{learned['id']} (nl)  [personal data: email, name]" in listed, listed
     code, _, err = await run_loket(config_path, "learned", "approve", str(learned["id"]))
     assert code == 1 and "personal data (email, name)" in err, err
+
+
+async def test_an_answer_signed_with_the_agents_name_waits_for_review(
+    config_path: Path,
+) -> None:
+    """A reusable reply that ends "Groetjes, Anna" would have the bot sign as the agent: it
+    is kept for review with the kind `agent_name`, and found again when an admin approves
+    it as it is; without the sign-off it is approved."""
+    question = "Kan ik een cadeau laten inpakken?"
+    answer = "Ja, inpakken kan gratis: vink het aan bij het afrekenen. Groetjes, Anna"
+    async with running(config_path) as live:
+        ack = await _agent_answers(live.url, question, answer, reusable=True)
+    learned = ack["learned"]
+    assert (learned["status"], learned["personal"]) == ("candidate", ["agent_name"])
+    number = str(learned["id"])
+    code, _, err = await run_loket(config_path, "learned", "approve", number)
+    assert code == 1 and "personal data (agent_name)" in err, err
+    unsigned = "Ja, inpakken kan gratis: vink het aan bij het afrekenen."
+    code, _, err = await run_loket(config_path, "learned", "approve", number, "--answer", unsigned)
+    assert code == 0, err
 
 
 async def test_a_question_answered_again_gets_the_newest_answer(config_path: Path) -> None:

@@ -12,6 +12,7 @@ from loket.bot.personal import (
     _EMAIL,
     _INTRODUCED,
     _NEEDS_DIGIT,
+    _PARTICLES,
     _has_digit_and_letter,
     numbered_apart,
     personal_data,
@@ -32,7 +33,12 @@ def every_pattern_searched(text: str, names: tuple[str, ...]) -> list[str]:
         found.append("order_number")
     for name in names:
         for part in name.split():
-            if len(part) >= 3 and re.search(rf"\b{re.escape(part.lower())}\b", lowered):
+            word = part.lower()
+            if (
+                len(word) >= 3
+                and word not in _PARTICLES
+                and re.search(rf"\b{re.escape(word)}\b", lowered)
+            ):
                 return [*found, "name"]
     return found
 
@@ -84,7 +90,7 @@ ALPHABET = "0123456789٣１ abcdefghijklmnopqrstuvwxyzABZé_ \t\n+-()/:#.@"
 TEXTS = st.lists(
     st.one_of(st.sampled_from(PIECES), st.text(alphabet=ALPHABET, max_size=14)), max_size=8
 ).map("".join)
-NAMES = st.sampled_from([(), ("Sanne de Vries",), ("Jan",), ("Al Ng",)])
+NAMES = st.sampled_from([(), ("Sanne de Vries",), ("Jan",), ("Al Ng",), ("Anna van Dijk",)])
 
 
 @settings(max_examples=3000, deadline=None)
@@ -105,6 +111,16 @@ def test_personal_data_detection() -> None:
     assert "postcode" in personal_data("Wij bezorgen op 1234 AB")
     assert "iban" in personal_data("Maak het over naar NL91 ABNA 0417 1643 00")
     assert personal_data("Hoi Sanne, dat kan!", names=("Sanne de Vries",)) == ["name"]
+    # A family name's particle is a word of every sentence, not the shopper's name.
+    assert personal_data("Open van 9 tot 17 uur", names=("Sanne van den Berg",)) == []
+    assert personal_data("Fragen Sie Frau von Berg", names=("Ute von Berg",)) == ["name"]
+    # The agent's own name signs the answer as theirs: the bot would sign with it.
+    signed = "Dat kan, groetjes Bram"
+    assert personal_data(signed, agent_names=("bram", "Bram de Boer")) == ["agent_name"]
+    assert personal_data(signed, names=("Bram Smit",), agent_names=("bram",)) == [
+        "name",
+        "agent_name",
+    ]
     assert personal_data("Retourneren kan binnen 30 dagen, gratis via de retourpagina.") == []
     # A code of letters and digits is an order or tracking code; a long plain word is not.
     assert personal_data("Je pakket 3SABCD1234567 is onderweg") == ["order_number"]

@@ -59,7 +59,7 @@ async def test_admin_reviews_learned_answers_and_the_bot_gives_them(
     # Anna, the only agent online, gets both conversations and answers them (not reusable).
     async with agent(server.url, anna) as (desk, _):
         for question, reply in (
-            (first, "Jazeker, mail je kaarttekst naar anna@winkel.nl en we regelen het."),
+            (first, "Jazeker, mail je kaarttekst naar kaarten@winkel.nl en we regelen het."),
             (second, "Ja hoor, dat doen we graag voor je, vul het in bij het afrekenen."),
         ):
             async with shopper(server.url, auth=DUTCH) as (widget, _):

@@ -17,7 +17,7 @@ from loket.bot.service import Bot
 from loket.bot.smalltalk import small_talk
 from loket.conversations import Conversation, bot_answered, still_asked
 from loket.plaintext import phrasing_key
-from loket.store import LearnedRecord, MessageRecord, Store
+from loket.store import AgentRecord, LearnedRecord, MessageRecord, Store
 
 log = logging.getLogger(__name__)
 
@@ -177,10 +177,14 @@ def without_small_talk(text: str) -> str:
     return "".join(parts[first : last + 1])
 
 
-def personal_data_in(question: str, answer: str, names: tuple[str, ...]) -> list[str]:
-    """The kinds of personal data in a question and its answer, `names` included."""
+def personal_data_in(
+    question: str, answer: str, names: tuple[str, ...], agent_names: tuple[str, ...] = ()
+) -> list[str]:
+    """The kinds of personal data in a question and its answer, the shopper's `names` and
+    the `agent_names` of the agent who answered included."""
     return sorted(
-        set(personal_data(question, names=names)) | set(personal_data(answer, names=names))
+        set(personal_data(question, names=names, agent_names=agent_names))
+        | set(personal_data(answer, names=names, agent_names=agent_names))
     )
 
 
@@ -189,9 +193,10 @@ async def personal_data_to_approve(
 ) -> list[str]:
     """The kinds of personal data in a learned pair as an admin would approve it: the
     question and answer as edited (`None`: kept as they are), each checked again, with
-    the name of the shopper who asked, as when the pair was first kept."""
-    names = await _shopper_names(store, record)
-    return personal_data_in(question or record.question, answer or record.answer, names)
+    the names of the shopper who asked and the agent who answered, as when the pair was
+    first kept."""
+    names = await _names(store, record)
+    return personal_data_in(question or record.question, answer or record.answer, *names)
 
 
 async def with_personal_checked(
@@ -201,24 +206,29 @@ async def with_personal_checked(
     were kept (candidates from replies not marked reusable) are checked now, as they would
     be when approved."""
     checked: list[LearnedRecord] = []
-    names: dict[int | None, tuple[str, ...]] = {}
+    names: dict[tuple[int | None, int | None], tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for record in records:
         if record.personal is None:
-            if record.conversation_id not in names:
-                names[record.conversation_id] = await _shopper_names(store, record)
-            found = personal_data_in(record.question, record.answer, names[record.conversation_id])
+            key = (record.conversation_id, record.agent_id)
+            if key not in names:
+                names[key] = await _names(store, record)
+            found = personal_data_in(record.question, record.answer, *names[key])
             record = replace(record, personal=tuple(found))
         checked.append(record)
     return checked
 
 
-async def _shopper_names(store: Store, record: LearnedRecord) -> tuple[str, ...]:
-    """The name of the shopper who asked `record`'s question, as the shop vouched for it."""
-    if record.conversation_id is None:
-        return ()
-    conversation = await store.conversation(record.conversation_id)
-    shopper = await store.shopper_by_id(conversation.shopper_id) if conversation else None
-    return (shopper.name,) if shopper is not None and shopper.name else ()
+async def _names(store: Store, record: LearnedRecord) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The name of the shopper who asked `record`'s question, as the shop vouched for it,
+    and the names of the agent who answered it."""
+    shopper_names: tuple[str, ...] = ()
+    if record.conversation_id is not None:
+        conversation = await store.conversation(record.conversation_id)
+        shopper = await store.shopper_by_id(conversation.shopper_id) if conversation else None
+        shopper_names = (shopper.name,) if shopper is not None and shopper.name else ()
+    agent = await store.agent_by_id(record.agent_id) if record.agent_id is not None else None
+    agent_names = (agent.name, agent.display_name) if agent is not None else ()
+    return shopper_names, agent_names
 
 
 class Learning:
@@ -236,7 +246,7 @@ class Learning:
         reply: MessageRecord,
         *,
         reusable: bool,
-        agent_name: str,
+        agent: AgentRecord,
         shopper_name: str | None,
     ) -> Coroutine[Any, Any, LearnedRecord | None]:
         """Keep the reply and the question it answers as a candidate (approved if reusable).
@@ -258,18 +268,18 @@ class Learning:
         if asked is None or (asked == [] and reusable):
             # Not known since the conversation was loaded (a restart), or to be looked for
             # past the agent's last reply: ask the store.
-            return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
+            return self._from_store(conversation, reply, reusable, agent, shopper_name)
         if asked == []:
             # The shopper wrote nothing since the last reply.
             return _nothing()
         question = asked_question(still_asked(asked, conversation.bot_answered))
         if question is None and reusable:
             # Only "ok, thanks" since the agent's last reply: the question is before it.
-            return self._from_store(conversation, reply, reusable, agent_name, shopper_name)
+            return self._from_store(conversation, reply, reusable, agent, shopper_name)
         if question is None:
             # Only "hi" or "thanks" since the last reply: what answers it is no answer to keep.
             return _nothing()
-        kept = self._keep(question, conversation, reply, reusable, agent_name, shopper_name)
+        kept = self._keep(question, conversation, reply, reusable, agent, shopper_name)
         return self._unless_lost(kept, conversation, asked)
 
     @staticmethod
@@ -294,7 +304,7 @@ class Learning:
         conversation: Conversation,
         reply: MessageRecord,
         reusable: bool,
-        agent_name: str,
+        agent: AgentRecord,
         shopper_name: str | None,
     ) -> LearnedRecord | None:
         recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
@@ -315,7 +325,7 @@ class Learning:
             conversation,
             reply,
             reusable,
-            agent_name,
+            agent,
             shopper_name,
             replacing=replacing,
         )
@@ -326,7 +336,7 @@ class Learning:
         conversation: Conversation,
         reply: MessageRecord,
         reusable: bool,
-        agent_name: str,
+        agent: AgentRecord,
         shopper_name: str | None,
         *,
         replacing: int | None = None,
@@ -336,7 +346,12 @@ class Learning:
         # Every agent reply is kept, so this is per-message work worth leaving out.
         question = asked.text
         personal = (
-            personal_data_in(question, reply.text, (shopper_name,) if shopper_name else ())
+            personal_data_in(
+                question,
+                reply.text,
+                (shopper_name,) if shopper_name else (),
+                (agent.name, agent.display_name),
+            )
             if reusable
             else None
         )
@@ -351,7 +366,7 @@ class Learning:
             approved=approved,
             personal=personal,
             now=int(self._clock() * 1000),
-            reviewed_by=agent_name,
+            reviewed_by=agent.name,
             with_message=reply,
             replacing=replacing,
         )

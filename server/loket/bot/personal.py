@@ -158,8 +158,12 @@ def numbered_apart(lowered: str) -> bool:
     return _NEEDS_DIGIT["order_number"].search(_NEEDS_DIGIT["phone"].sub(" ", lowered)) is not None
 
 
-def personal_data(text: str, *, names: tuple[str, ...] = ()) -> list[str]:
-    """The kinds of personal data in `text` (empty when none), including the given names."""
+def personal_data(
+    text: str, *, names: tuple[str, ...] = (), agent_names: tuple[str, ...] = ()
+) -> list[str]:
+    """The kinds of personal data in `text` (empty when none), including the given names:
+    the shopper's (`name`) and the agent's who wrote it (`agent_name`: "Groet, Bram" would
+    have the bot sign as Bram)."""
     lowered = text.lower()
     found = ["email"] if "@" in lowered and _EMAIL.search(lowered) else []
     runs = _Runs(lowered)
@@ -176,14 +180,35 @@ def personal_data(text: str, *, names: tuple[str, ...] = ()) -> list[str]:
             or (runs.code() and any(_has_digit_and_letter(c) for c in _CODE.findall(lowered)))
         ):
             found.append("order_number")
+    if _named(lowered, names):
+        found.append("name")
+    if _named(lowered, agent_names):
+        found.append("agent_name")
+    return found
+
+
+# The particles of family names ("Sanne van Dijk", "Anna von Berg"): words of every
+# sentence, not the person's name.
+_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "ter", "ten", "het", "des", "del"}
+    | {"della", "dos", "das", "vom", "zum", "zur", "the"}
+)
+
+
+def _named(lowered: str, names: tuple[str, ...]) -> bool:
+    """Whether lower-cased `lowered` holds a part of one of `names` as a word."""
     for name in names:
         for part in name.split():
             word = part.lower()
             # The substring test first: a pattern is compiled (or looked up) only when needed.
-            if len(part) >= 3 and word in lowered and re.search(rf"\b{re.escape(word)}\b", lowered):
-                found.append("name")
-                return found
-    return found
+            if (
+                len(word) >= 3
+                and word not in _PARTICLES
+                and word in lowered
+                and re.search(rf"\b{re.escape(word)}\b", lowered)
+            ):
+                return True
+    return False
 
 
 def _has_digit_and_letter(code: str) -> bool:

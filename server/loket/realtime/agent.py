@@ -333,7 +333,7 @@ class AgentNamespace(LoketNamespace):
         if learning is not None:
             target = await services.conversations.get(payload.conversation_id)
             shopper = await services.store.shopper_by_id(target.shopper_id)
-            agent_name = client.session.agent.name
+            author = client.session.agent
 
             def accepted(conversation: Conversation, message: MessageRecord) -> None:
                 learn.append(
@@ -341,7 +341,7 @@ class AgentNamespace(LoketNamespace):
                         conversation,
                         message,
                         reusable=payload.reusable,
-                        agent_name=agent_name,
+                        agent=author,
                         shopper_name=shopper.name if shopper else None,
                     )
                 )

@@ -71,7 +71,7 @@ export interface Learned {
   answer: string;
   language: string | null;
   status: LearnedStatus;
-  /** Kinds of personal data found: "email", "phone", "postcode", "iban", "order_number", "name". */
+  /** Kinds of personal data found: "email", "phone", "postcode", "address", "iban", "order_number", "name", "agent_name". */
   personal: string[];
   agent: string | null;
   conversation_id: number | null;

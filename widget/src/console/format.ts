@@ -56,6 +56,7 @@ export const PERSONAL_LABEL: Record<string, string> = {
   iban: "IBAN",
   order_number: "order number",
   name: "shopper's name",
+  agent_name: "the agent's name (the bot would sign with it)",
 };
 
 export function personalLabel(kind: string): string {
