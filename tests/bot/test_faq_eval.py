@@ -207,6 +207,15 @@ DEV_FLOORS = {
     # English skincare shop, 87 questions each): their first scores, as floors.
     "boekhandel": (0.71, 0.12),
     "skincare": (0.80, 0.05),
+    # Four more written the same way (a Dutch board-game shop, an English record shop, a
+    # German sports-food shop, a Dutch and English plant nursery; 68-75 questions each):
+    # first scored at 65%, 68%, 66% and 58% right and 4.0%, 10.7%, 4.4% and 2.9% wrong, then
+    # used to find the shop's common words, closer meaning for framed questions and a few
+    # lexicon words.
+    "spellenhuis": (0.66, 0.04),
+    "vinyl": (0.69, 0.07),
+    "sportnahrung": (0.70, 0.03),
+    "kwekerij": (0.62, 0.03),
 }
 
 

@@ -63,6 +63,8 @@ def matcher() -> Matcher:
         ("kan ik in delen betalen", "nl", "achteraf"),
         ("kan ik met klarna betalen", "nl", "achteraf"),
         ("my package arrived completely smashed", "en", "damaged"),
+        ("the handle had snapped when it arrived", "en", "damaged"),
+        ("hoeveel porto betaal ik", "nl", "verzendkosten"),
         ("can I get my money back", "en", "refund"),
     ],
 )

@@ -250,3 +250,34 @@ def test_a_frame_word_is_one_by_what_the_shopper_wrote() -> None:
     assert found.outcome == "answer" and found.entry is not None
     assert found.entry.id == "order-status"
     assert matcher.match("how much is whatsapp", "en").outcome != "answer"
+
+
+RECORDS = [
+    entry("faulty", "en", "My record is warped", "The record skips, what now?"),
+    entry("sell", "en", "Do you buy record collections?", "Can I sell my records to you?"),
+    entry("grading", "en", "How do you grade a record?", "What does VG+ mean?"),
+    entry("record-store-day", "en", "Do you take part in Record Store Day?"),
+    entry("shipping-cost", "en", "How much is shipping?", "How much is postage?"),
+    entry("opening", "en", "When is the shop open?"),
+]
+
+
+def test_the_shops_common_word_alone_is_no_answer() -> None:
+    """A word of a third of the entries ("record" in a record shop) frames a question as
+    question words do: shared with an entry alone, it gives no answer unless the question
+    is very close in meaning; with a word of the entry besides, it does."""
+    matcher = Matcher.build(RECORDS, BotSettings())
+    assert matcher.match("can you press my band's record", "en").outcome != "answer"
+    found = matcher.match("my record arrived warped", "en")
+    assert found.outcome == "answer" and found.entry is not None
+    assert found.entry.id == "faulty"
+
+
+def test_a_framed_question_close_in_meaning_is_answered() -> None:
+    """A question that shares only frame words with an entry and says a word more is
+    answered when its meaning is as close as a rewording's (0.55 here)."""
+    found = Matcher.build(TEA, BotSettings()).match(
+        "waar kan ik zien waar mijn bestelling is", "nl"
+    )
+    assert found.outcome == "answer" and found.entry is not None, found
+    assert found.entry.id == "bestelstatus"

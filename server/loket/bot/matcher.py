@@ -65,7 +65,7 @@ from loket.bot.synonyms import FRAME_CONCEPTS, GENERIC_CONCEPTS, is_concept, lex
 
 Outcome = Literal["answer", "suggest", "unknown"]
 # How firmly an entry holds a question (see `_LanguageIndex.firmly_holds`).
-Firmness = Literal["firm", "framed", "no"]
+Firmness = Literal["firm", "framed", "common", "no"]
 
 # How much a word counts as found when it matches a vocabulary word loosely.
 _PREFIX_SIMILARITY = 0.8
@@ -124,9 +124,18 @@ _KEEP = 4
 _DETECTION_OVERRULES_LOCALE = 2
 # An entry that shares only frame words with a question, which says something the entry
 # does not, answers it when it is at least this close in meaning ("waar blijft mijn
-# bestelling": 0.68 from the order-status entry; "how much is the moon": 0.39 from the
-# shipping costs; "was kostet der Fernseher": 0.36).
-_FRAMED_MEANING = 0.6
+# bestelling": 0.68 from the order-status entry, "waar kan ik zien waar mijn bestelling
+# is": 0.55; "how much is the moon": 0.39 from the shipping costs; "was kostet der
+# Fernseher": 0.36; below 0.5, "how much does the earl grey cost" gets the shipping costs).
+_FRAMED_MEANING = 0.5
+# One that shares only frame words and the shop's common words ("record" in a record
+# shop), closer still: "can I listen to a record in the shop" is 0.55 from selling one's
+# records, "wie viel Protein hat ein Ei" 0.50 from a sports food's dosage.
+_COMMON_MEANING = 0.6
+# A word of at least this share of a FAQ's entries, and of this many at least, is one of
+# the shop's common words: it frames a question as question words do.
+_COMMON_SHARE = 0.3
+_COMMON_MIN_ENTRIES = 4
 # Entries closest in meaning that compete even when they share no word with the question.
 _SEMANTIC_CANDIDATES = 8
 # Question words remembered per index with what they expand to (shoppers' words repeat:
@@ -242,9 +251,18 @@ class _LanguageIndex:
         # Words that frame a question rather than say what it is about: a question that
         # shares only these with an entry ("how much is the moon" and "how much is
         # shipping") is no question about that entry.
+        # So are the shop's own common words, those of a share of its entries ("record" in
+        # a record shop, "plant" in a nursery): "can you press my band's record" shares
+        # only "record" with the entry on faulty records.
         self._frame_terms = FRAME_CONCEPTS | {
             stem(word, language) for word in FRAME_WORDS.get(language, ())
         }
+        common = max(_COMMON_MIN_ENTRIES, _COMMON_SHARE * len(entries))
+        self._common_terms = frozenset(
+            term
+            for term, term_id in self.term_ids.items()
+            if document_frequency[term_id] >= common and not is_concept(term)
+        )
         # A word the FAQ never uses is evidence the question is about something else,
         # but no stronger than a typical word: shoppers name products the FAQ never will.
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
@@ -550,18 +568,23 @@ class _LanguageIndex:
             return similarity > _HEAD_SIMILARITY and strengths.get(term_id) == 1.0
 
         framed = False
+        by_common = False
         lacking = False
         for word, term in terms:
             if word in self._frame_terms:
                 framed = framed or any(firm(i, s) for i, s in term.matches)
+            elif word in self._common_terms and any(firm(i, s) for i, s in term.matches):
+                by_common = True
             elif any(firm(i, s) for i, s in term.matches):
                 return "firm"
             elif not any(i in strengths and s > _HEAD_SIMILARITY for i, s in term.matches):
                 # Not even in the answer, nor as a form or typo ("whatsapp" is no "what").
                 lacking = True
-        if not framed:
+        if not (framed or by_common):
             return "no"
-        return "framed" if lacking else "firm"
+        if not lacking:
+            return "firm"
+        return "common" if by_common else "framed"
 
     def meaning(self, question: Vectors, candidates: Iterable[int]) -> dict[int, float]:
         """Closeness in meaning (0 to 1) of the question to `candidates` and the nearest few."""
@@ -872,7 +895,9 @@ class Matcher:
             holder, position, question_terms = held[id(top)]
             firmness = holder.firmly_holds(position, question_terms)
             firm = firmness == "firm" or (
-                firmness == "framed" and closeness.get(id(top), 0.0) >= _FRAMED_MEANING
+                firmness != "no"
+                and closeness.get(id(top), 0.0)
+                >= (_FRAMED_MEANING if firmness == "framed" else _COMMON_MEANING)
             )
         return _Ranking(combined, reported, agreed, question is not None, firm, encoded)
 

@@ -73,8 +73,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     # Delivery.
     "deliver": {
         "nl": "bezorgen | bezorging | leveren | levering | verzenden | verzending | "
-        "versturen | opsturen | afleveren | aflevering | shippen",
-        "en": "deliver | delivery | ship | shipping | dispatch | dispatched",
+        "versturen | opsturen | afleveren | aflevering | shippen | porto",
+        "en": "deliver | delivery | ship | shipping | dispatch | dispatched | post out | postage",
         "de": "liefern | lieferung | geliefert | versand | versandt | versenden | versendet | "
         "verschicken | verschickt | zustellen | zustellung | zuschicken | zusenden",
     },
@@ -172,9 +172,10 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "kapot | beschadigd | beschadiging | schade | stuk | gebroken | gescheurd | "
         "ingedeukt | deuk | gebarsten | barst | in stukken | kapotgegaan",
         "en": "broken | broke | damaged | damage | smashed | cracked | shattered | dented | "
-        "torn | busted | in pieces | crushed",
+        "torn | busted | in pieces | crushed | snapped",
         "de": "kaputt | beschädigt | beschädigung | schaden | transportschaden | zerbrochen | "
-        "gebrochen | gerissen | zerkratzt | kratzer | delle | eingedrückt | gesprungen",
+        "gebrochen | gerissen | zerkratzt | kratzer | delle | eingedrückt | zerdrückt | "
+        "gesprungen",
     },
     "defect": {
         "nl": "defect | stuk gegaan | stukgegaan | doet het niet meer | storing | mankement",
