@@ -49,6 +49,13 @@ faq_dir = "{ROOT / "faq"}"
     return config
 
 
+def edit_config(config: Path, old: str, new: str) -> None:
+    """Replace `old` in the config file with `new` (which may use `old`, as `{old}`)."""
+    text = config.read_text(encoding="utf-8")
+    assert old in text, old
+    config.write_text(text.replace(old, new.format(old=old)), encoding="utf-8")
+
+
 def add_agent(config: Path, name: str, password: str, *, admin: bool = False) -> None:
     """`loket agents add NAME --init`: tests seed agents before any server ran, so the
     first one makes the store."""

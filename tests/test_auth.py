@@ -17,6 +17,7 @@ from tests.support import (
     ServerProcess,
     agent,
     call,
+    edit_config,
     login,
     new_client_id,
     run_loket,
@@ -212,6 +213,25 @@ async def test_wrong_signature_never_opens_a_customers_history(server: ServerPro
         synced = await call(attacker, "/shopper", "sync")
         assert synced["identity"] == "rejected"
         assert synced["conversation"] is None and synced["messages"] == []
+
+
+async def test_a_claim_without_a_shop_secret_says_the_secret_is_missing(
+    config_path: Path,
+) -> None:
+    """With no shop secret set (an environment variable that did not reach the service),
+    every claim is rejected, and the log says that the secret is missing, not that the
+    shop's signature is wrong."""
+    edit_config(config_path, 'shop_secret = "', "# {old}")
+    process = ServerProcess(config_path)
+    process.start()
+    try:
+        async with shopper(process.url, auth={"customer": _claim("cust-9")}) as (widget, _):
+            synced = await call(widget, "/shopper", "sync")
+            assert synced["identity"] == "rejected"
+    finally:
+        process.stop()
+    told = [line for line in process.output if "cust-9" in line]
+    assert len(told) == 1 and "no shop secret is set" in told[0], told
 
 
 async def test_customer_token_without_a_claim_starts_anonymously(server: ServerProcess) -> None:

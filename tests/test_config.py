@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from loket.bot.matcher import Matcher
-from loket.config import ConfigError, load_settings, with_overrides
+from loket.config import ConfigError, load_settings, parse_settings, with_overrides
 from tests.support import LOKET, ROOT, add_agent, write_config
 
 
@@ -53,6 +53,20 @@ def test_the_shipped_config_loads() -> None:
         ('[redis]\nurl = "redis://localhost:port/0"\n', "redis.url: must be a Redis URL: port"),
         ('[hours.open]\n"2026-12-24 " = ["10:00-16:00"]\n', "hours.open: '2026-12-24 ' has spaces"),
         ("[server\nport = 1\n", "config.toml: "),
+        (
+            '[server]\nallowed_origins = "https://shop.example"\n',
+            'server.allowed_origins: must be a list in brackets: ["https://shop.example",',
+        ),
+        (
+            '[bot]\ndefault_language = "Dutch"\n',
+            "bot.default_language: must be a language code of two or three small letters",
+        ),
+        ('[redis]\nchannel = "my shop"\n', "redis.channel: may hold letters, digits and"),
+        (
+            "[limits]\nmax_message_chars = 100000\n",
+            "limits: max_packet_bytes (65536) is too small for messages of max_message_chars"
+            " (100000) characters: set it to 401024 or more",
+        ),
         (
             '[[widget.invitations]]\npath = "/checkout*"\n',
             "widget.invitations.0: give the invitation's text: text_nl, text_en or text_de",
@@ -269,3 +283,24 @@ def test_a_data_dir_that_cannot_be_used_is_a_configuration_error(
             assert result.returncode == 2, result.stderr
             assert origin + reason in result.stderr
             assert "Traceback" not in result.stderr
+
+
+def test_settings_that_work_but_likely_not_as_meant_are_told_at_start() -> None:
+    """Any website allowed, or none: the server starts, and says so in its log."""
+    anyone = parse_settings({"server": {"allowed_origins": ["*"]}}).concerns()
+    assert any('allowed_origins holds "*"' in line for line in anyone), anyone
+    nobody = parse_settings({"server": {"allowed_origins": []}}).concerns()
+    assert nobody == ["server.allowed_origins is empty: no page can open the chat widget"]
+    assert parse_settings({}).concerns() == []
+
+
+def test_each_redis_database_has_its_own_channel() -> None:
+    """Redis channels are shared by a server's databases: the default channel names the
+    database, so installs on /5 and /6 stay apart; a channel given is used as it is."""
+
+    def channel(redis: dict[str, str]) -> str:
+        return parse_settings({"redis": redis}).redis.channel_name()
+
+    assert channel({"url": "redis://127.0.0.1:6379/5"}) == "loket:db5"
+    assert channel({"url": "redis://127.0.0.1:6379"}) == "loket:db0"
+    assert channel({"url": "redis://h/6", "channel": "shop-a"}) == "shop-a"

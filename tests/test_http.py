@@ -13,7 +13,15 @@ import aiohttp
 
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
-from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
+from tests.support import (
+    ServerProcess,
+    agent,
+    call,
+    edit_config,
+    login,
+    new_client_id,
+    shopper,
+)
 
 
 async def test_healthz_reports_the_store(server: ServerProcess) -> None:
@@ -63,6 +71,18 @@ async def test_static_bundles_and_pages_are_served(server: ServerProcess) -> Non
             assert response.status == 200 and "/widget.js" in await response.text()
         async with http.get(f"{server.url}/demo/../config.toml") as response:
             assert response.status == 404
+
+
+async def test_without_the_demo_shop_the_root_leads_to_the_console(config_path: Path) -> None:
+    """`[server] demo = false`, as in production: no demo shop, and / opens the console."""
+    edit_config(config_path, 'allowed_origins = ["http://shop.test"]', "{old}\ndemo = false")
+    async with running(config_path) as live, aiohttp.ClientSession() as http:
+        async with http.get(f"{live.url}/", allow_redirects=False) as response:
+            assert response.status == 302 and response.headers["Location"] == "/console/"
+        async with http.get(f"{live.url}/demo/") as response:
+            assert response.status == 404
+        async with http.get(f"{live.url}/widget.js") as response:
+            assert response.status == 200
 
 
 async def test_generated_secret_is_private_and_kept(tmp_path: os.PathLike[str]) -> None:

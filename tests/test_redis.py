@@ -81,6 +81,24 @@ def redis_server(
     process.stop()
 
 
+@pytest.fixture
+def two_shops(
+    tmp_path: Path, seeded_data: Path, private_redis: tuple[subprocess.Popen[bytes], int]
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two installs of their own (own data, own database number) on one Redis server."""
+    _, port = private_redis
+    servers = []
+    for name, database in (("a", 5), ("b", 6)):
+        shutil.copytree(seeded_data, tmp_path / name / "data")
+        redis = f'[redis]\nurl = "redis://127.0.0.1:{port}/{database}"\n'
+        servers.append(ServerProcess(write_config(tmp_path / name, redis)))
+    for server in servers:
+        server.start()
+    yield servers[0], servers[1]
+    for server in servers:
+        server.stop()
+
+
 async def _health(url: str) -> dict:  # type: ignore[type-arg]
     async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
         return await response.json()  # type: ignore[no-any-return]
@@ -104,6 +122,37 @@ async def test_chat_through_the_redis_manager(redis_server: ServerProcess) -> No
         )
         got = await inbox.wait_for("message", lambda m: m["author"] == "agent")
         assert got["text"] == "Hallo!"
+
+
+async def test_installs_on_one_redis_server_never_see_each_others_chats(
+    two_shops: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """Redis channels span a server's databases; each install publishes on its own (the
+    database's by default), so shop B's agent and its shopper in conversation 1 get
+    nothing of shop A's conversation 1."""
+    shop_a, shop_b = two_shops
+    token = await login(shop_b.url, "anna", AGENT_PASSWORD)
+    async with (
+        agent(shop_b.url, token) as (desk_b, at_desk_b),
+        shopper(shop_b.url) as (widget_b, inbox_b),
+        shopper(shop_a.url) as (widget_a, inbox_a),
+    ):
+        mine = await call(
+            widget_b, "/shopper", "message", {"client_id": new_client_id(), "text": "hoi"}
+        )
+        theirs = await call(
+            widget_a,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "mijn nummer is 0612345678"},
+        )
+        assert mine["conversation"]["id"] == theirs["conversation"]["id"] == 1
+        # Shop A's bot answers its shopper: by then its emits went out through Redis.
+        await inbox_a.wait_for("message", lambda m: m["author"] == "bot")
+        await call(desk_b, "/agent", "sync")
+        await asyncio.sleep(0.5)
+        for events in (at_desk_b.events, inbox_b.events):
+            assert "0612345678" not in repr(events), events
 
 
 async def test_dead_redis_loses_nothing(

@@ -65,6 +65,8 @@ def resolve_secret(settings: Settings) -> str:
 TICK_SECONDS = 1.0
 # How often answers approved elsewhere (the CLI, another process) are picked up.
 LEARNED_POLL_SECONDS = 5.0
+# How often conversations past `store.keep_days` are looked for.
+RETENTION_SECONDS = 3600.0
 # How often the sessions of connected consoles are checked again (logged out, disabled or
 # a new password, also by `loket agents` in another process: their connections end).
 SESSION_CHECK_SECONDS = 5.0
@@ -104,7 +106,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app[SETTINGS] = settings
     manager: socketio.AsyncManager = LeanManager()
     if settings.redis.url:
-        manager = BackgroundRedisManager(settings.redis.url)
+        manager = BackgroundRedisManager(settings.redis.url, channel=settings.redis.channel_name())
     sio = SocketServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -159,7 +161,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.on_shutdown.append(disconnect_clients)
     http.add_routes(app)
     admin.add_routes(app)
-    static.add_routes(app)
+    static.add_routes(app, demo=settings.server.demo)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         store = await Store.open(
@@ -173,7 +175,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             await store.close()
             raise
         log.info("store open at %s", settings.store_path)
-        for concern in settings.routing.concerns():
+        for concern in settings.concerns():
             log.warning("%s", concern)
         lag = app[SERVICES].metrics.loop_lag
         lag.start()
@@ -261,6 +263,23 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         conversations = app[SERVICES].conversations
         learning = app[SERVICES].learning
         assert learning is not None
+        keep_days = settings.store.keep_days
+        store = app[SERVICES].store
+
+        async def forget_old() -> None:
+            before = int((clock() - keep_days * 86_400) * 1000)
+            while closed := await store.closed_before(before):
+                counts = await store.forget_conversations(closed)
+                if not counts.get("conversations"):
+                    break
+                log.info(
+                    "deleted %d conversations closed over %d days ago (%d messages, %d shoppers)",
+                    counts.get("conversations", 0),
+                    keep_days,
+                    counts.get("messages", 0),
+                    counts.get("shoppers", 0),
+                )
+
         tasks = [
             asyncio.create_task(
                 supervise("routing timeouts", conversations.tick, every=TICK_SECONDS),
@@ -275,6 +294,13 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 name="loket-session-check",
             ),
         ]
+        if keep_days:
+            tasks.append(
+                asyncio.create_task(
+                    supervise("deleting old conversations", forget_old, every=RETENTION_SECONDS),
+                    name="loket-retention",
+                )
+            )
         yield
         for task in tasks:
             task.cancel()

@@ -327,6 +327,54 @@ def cmd_agents_role(args: argparse.Namespace) -> int:
     return _agent_update(args, change)
 
 
+# A conversation stays in the server's memory this long after it closed (see
+# `Conversations._forget_idle`): only older ones are deleted beside a running server.
+FORGET_AFTER_CLOSED_MS = 15 * 60 * 1000
+
+
+def cmd_shoppers_forget(args: argparse.Namespace) -> int:
+    """Delete a shopper's conversations and everything kept of them (an erasure request)."""
+
+    async def work(store: Store) -> int:
+        if args.conversation is not None:
+            conversation = await store.conversation(args.conversation)
+            shoppers = [conversation.shopper_id] if conversation is not None else []
+        elif args.customer is not None:
+            shoppers = await store.shopper_ids_by(customer_id=args.customer)
+        else:
+            shoppers = await store.shopper_ids_by(email=args.email)
+        if not shoppers:
+            print("loket: no shopper found", file=sys.stderr)
+            return 1
+        before = int(time.time() * 1000) - FORGET_AFTER_CLOSED_MS
+        closed, kept = await store.forgettable(shoppers, closed_before=before)
+        if kept:
+            print(
+                f"loket: {len(kept)} conversation(s) still open or closed in the last 15"
+                f" minutes ({', '.join(map(str, kept))}): close them in the console and run"
+                " this again in 15 minutes",
+                file=sys.stderr,
+            )
+            return 1
+        if not args.yes:
+            print(
+                f"would delete {len(shoppers)} shopper(s) and their {len(closed)}"
+                f" conversation(s) ({', '.join(map(str, closed)) or 'none'}) with their"
+                " messages, left questions, ratings and misses; run again with --yes"
+            )
+            return 0
+        counts = await store.forget_conversations(closed)
+        # A shopper who never wrote has no conversation to take them along.
+        counts["shoppers"] = counts.get("shoppers", 0) + await store.forget_shoppers(shoppers)
+        print(
+            "deleted "
+            + ", ".join(f"{number} {kind.replace('_', ' ')}" for kind, number in counts.items())
+        )
+        return 0
+
+    return _with_store(_settings(args), work)
+
+
 # -- parser ------------------------------------------------------------------------
 
 
@@ -384,6 +432,21 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("name")
     role.add_argument("role", choices=["admin", "agent"])
     role.set_defaults(func=cmd_agents_role)
+
+    shoppers = commands.add_parser("shoppers", help="shoppers' data")
+    shopper_verbs = shoppers.add_subparsers(dest="verb", required=True, metavar="VERB")
+    forget = shopper_verbs.add_parser(
+        "forget",
+        help="delete a shopper's conversations and all kept of them (asks for --yes)",
+    )
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--email", help="the e-mail address the shop vouched for or left with a question"
+    )
+    who.add_argument("--customer", help="the shop's customer id (as vouched for)")
+    who.add_argument("--conversation", type=int, help="a conversation's number (the console's #)")
+    forget.add_argument("--yes", action="store_true", help="delete (without: only say what)")
+    forget.set_defaults(func=cmd_shoppers_forget)
 
     bot_cli.register(commands)
     _config_anywhere(parser)

@@ -51,6 +51,9 @@ class ServerSettings(_Section):
     # Behind a proxy of your own: take the client's address from the last entry of
     # X-Forwarded-For, and HTTPS from X-Forwarded-Proto.
     trust_proxy: bool = False
+    # The demo shop at /demo/ (and / leading to it); false in production: / then leads to
+    # the agent console.
+    demo: bool = True
 
     @field_validator("allowed_origins")
     @classmethod
@@ -93,6 +96,10 @@ class StoreSettings(_Section):
     path: Path = Path("loket.db")
     # Most writes committed together in one transaction.
     batch_max: int = Field(default=512, ge=1, le=100_000)
+    # Delete conversations closed more than this many days ago, with their messages, left
+    # questions, ratings and misses, and shoppers left without one (checked hourly);
+    # 0: keep everything.
+    keep_days: int = Field(default=0, ge=0)
 
 
 class SecuritySettings(_Section):
@@ -112,6 +119,10 @@ class SecuritySettings(_Section):
         return value
 
 
+# The bytes of a message event besides its text.
+_PACKET_OVERHEAD = 1024
+
+
 class LimitsSettings(_Section):
     # Longest chat message, in characters.
     max_message_chars: int = Field(default=2000, ge=1, le=100_000)
@@ -128,8 +139,23 @@ class LimitsSettings(_Section):
     connections_per_minute: int = Field(default=600, ge=0)
     # Messages per replay page on (re)connect.
     replay_page: int = Field(default=500, ge=1, le=10_000)
+
     # A closed conversation older than this starts a new one when the shopper writes.
     reopen_hours: float = Field(default=24.0, ge=0)
+
+    @model_validator(mode="after")
+    def _a_longest_message_fits_a_packet(self) -> LimitsSettings:
+        # A character takes up to 4 bytes in UTF-8; the event around it about 1 KiB. A
+        # message that passes the character limit but not the packet limit would close
+        # the shopper's connection instead of getting an error, again at every resend.
+        needed = self.max_message_chars * 4 + _PACKET_OVERHEAD
+        if needed > self.max_packet_bytes:
+            raise ValueError(
+                f"max_packet_bytes ({self.max_packet_bytes}) is too small for messages of"
+                f" max_message_chars ({self.max_message_chars}) characters: set it to"
+                f" {needed} or more, or lower max_message_chars"
+            )
+        return self
 
 
 class Invitation(_Section):
@@ -166,6 +192,19 @@ class RedisSettings(_Section):
     # Empty: one self-contained process. Set (e.g. redis://127.0.0.1:6379/0) to share
     # Socket.IO emits across processes.
     url: str = ""
+    # The publish/subscribe channel of this install's emits. Redis channels are shared by
+    # every database of a server, so the default names the URL's database: two installs
+    # on one Redis server with different database numbers never see each other's chats.
+    channel: str = Field(default="", pattern=r"^[A-Za-z0-9_.:/-]{0,100}$")
+
+    def channel_name(self) -> str:
+        """The channel to use: `channel`, else "loket:db<N>" for the URL's database."""
+        if self.channel:
+            return self.channel
+        from redis.connection import parse_url
+
+        database = parse_url(self.url).get("db", 0)  # type: ignore[no-untyped-call]
+        return f"loket:db{database}"
 
     @field_validator("url")
     @classmethod
@@ -213,6 +252,19 @@ class Settings(_Section):
     @property
     def store_path(self) -> Path:
         return self.server.data_dir / self.store.path
+
+    def concerns(self) -> list[str]:
+        """Settings that work, but likely not as the admin means them (logged at start)."""
+        told = self.routing.concerns()
+        origins = self.server.allowed_origins
+        if "*" in origins:
+            told.append(
+                'server.allowed_origins holds "*": a page of any website may open the chat'
+                ' widget; list your shop\'s origins instead ("*" is for testing)'
+            )
+        elif not origins:
+            told.append("server.allowed_origins is empty: no page can open the chat widget")
+        return told
 
     def origin(self, key: str) -> str:
         """Where the value of `key` (like 'server.data_dir') came from, to start a message:
@@ -279,7 +331,20 @@ def _format_error(
         if key == name or key.startswith(name + "."):
             source = f"environment variable {variable}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    # Said in a shop admin's words rather than the validation library's.
+    if error["type"] in ("tuple_type", "list_type"):
+        message = "must be a list in brackets: " + _FORMS.get(key, "[...]")
+    elif error["type"] == "string_pattern_mismatch":
+        message = _FORMS.get(key, "is not in the form this setting takes")
     return f"{source}: {key}: {message}{_shown_value(key, error.get('input'))}"
+
+
+# What a setting must look like, for the settings whose form is not told by their type.
+_FORMS = {
+    "server.allowed_origins": '["https://shop.example", "https://www.shop.example"]',
+    "bot.default_language": "must be a language code of two or three small letters, like 'nl'",
+    "redis.channel": "may hold letters, digits and _ . : / - only (at most 100)",
+}
 
 
 def parse_settings(

@@ -78,7 +78,9 @@ class ShopperNamespace(LoketNamespace):
         allowed = self.services.settings.server.allowed_origins
         origin = origin_of(environ)
         if origin is not None and "*" not in allowed and origin not in allowed:
-            log.warning("shopper connection from %s refused: origin not allowed", origin)
+            log.warning(
+                "shopper connection from %s refused: origin not in server.allowed_origins", origin
+            )
             raise refuse("origin_not_allowed", f"Chat is not enabled for {origin}.")
         try:
             payload = parse(ShopperAuth, auth)
@@ -132,6 +134,13 @@ class ShopperNamespace(LoketNamespace):
                 elif token_shopper is not None:
                     # The token belongs to someone else's account: start afresh.
                     public_id = None
+            elif not shop_secret:
+                identity = "rejected"
+                log.warning(
+                    "customer claim for %r rejected: no shop secret is set (security."
+                    "shop_secret or LOKET_SHOP_SECRET), so no claim can be checked",
+                    auth.customer.id,
+                )
             else:
                 identity = "rejected"
                 log.warning("customer claim for %r has a wrong signature", auth.customer.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -881,6 +881,115 @@ class Store:
             "distribution": {str(k): counts.get(k, 0) for k in range(1, 6)},
         }
 
+    # -- forgetting ----------------------------------------------------------------
+
+    async def forgettable(
+        self, shopper_ids: Sequence[int], *, closed_before: int | None = None
+    ) -> tuple[list[int], list[int]]:
+        """The conversations of `shopper_ids` as (those closed before `closed_before`, or
+        closed at all without it; those still open or closed since)."""
+        if not shopper_ids:
+            return [], []
+        rows = await self.db.fetch_all(
+            "SELECT id, state, closed_at FROM conversations"
+            f" WHERE shopper_id IN ({','.join('?' * len(shopper_ids))}) ORDER BY id",
+            tuple(shopper_ids),
+        )
+        done: list[int] = []
+        open_: list[int] = []
+        for row in rows:
+            closed = row["state"] == "closed" and (
+                closed_before is None or (row["closed_at"] or 0) < closed_before
+            )
+            (done if closed else open_).append(int(row["id"]))
+        return done, open_
+
+    async def closed_before(self, before: int, limit: int = 1000) -> list[int]:
+        """Up to `limit` conversations closed before `before` (ms), oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT id FROM conversations WHERE state = 'closed' AND closed_at < ?"
+            " ORDER BY id LIMIT ?",
+            (before, limit),
+        )
+        return [int(row["id"]) for row in rows]
+
+    async def forget_conversations(self, conversation_ids: Sequence[int]) -> dict[str, int]:
+        """Delete closed conversations and everything kept of them: messages, left
+        questions, ratings, feedback, misses, learned candidates (an approved answer stays,
+        no longer tied to the conversation), and each shopper left without a conversation.
+        In one transaction; the counts deleted, by kind."""
+        counts: dict[str, int] = {}
+        if not conversation_ids:
+            return {"conversations": 0, "messages": 0, "shoppers": 0}
+
+        async def op(conn: WriteConnection) -> None:
+            for start in range(0, len(conversation_ids), 500):
+                ids = tuple(conversation_ids[start : start + 500])
+                marks = ",".join("?" * len(ids))
+                shoppers = [
+                    int(row[0])
+                    for row in await conn.execute_fetchall(
+                        f"SELECT DISTINCT shopper_id FROM conversations WHERE id IN ({marks})"
+                        " AND state = 'closed'",
+                        ids,
+                    )
+                ]
+                await conn.execute(
+                    f"UPDATE learned SET conversation_id = NULL WHERE conversation_id IN ({marks})"
+                    " AND status = 'approved'",
+                    ids,
+                )
+                for table, kind in _KEPT_OF_CONVERSATIONS:
+                    cursor = await conn.execute(
+                        f"DELETE FROM {table} WHERE conversation_id IN ({marks})"
+                        f" AND conversation_id IN (SELECT id FROM conversations"
+                        f" WHERE state = 'closed')",
+                        ids,
+                    )
+                    counts[kind] = counts.get(kind, 0) + max(cursor.rowcount, 0)
+                cursor = await conn.execute(
+                    f"DELETE FROM conversations WHERE id IN ({marks}) AND state = 'closed'", ids
+                )
+                counts["conversations"] = counts.get("conversations", 0) + max(cursor.rowcount, 0)
+                counts["shoppers"] = counts.get("shoppers", 0) + await _delete_shoppers_left(
+                    conn, shoppers
+                )
+
+        await self.db.write(op)
+        for shopper_id in list(self._shoppers):
+            self._forget_shopper(shopper_id)
+        return counts
+
+    async def forget_shoppers(self, shopper_ids: Sequence[int]) -> int:
+        """Delete those of `shopper_ids` that have no conversation; how many."""
+        deleted = 0
+
+        async def op(conn: WriteConnection) -> None:
+            nonlocal deleted
+            deleted = await _delete_shoppers_left(conn, shopper_ids)
+
+        await self.db.write(op)
+        for shopper_id in shopper_ids:
+            self._forget_shopper(shopper_id)
+        return deleted
+
+    async def shopper_ids_by(
+        self, *, customer_id: str | None = None, email: str | None = None
+    ) -> list[int]:
+        """The shoppers with this customer id, or with this e-mail address (as the shop
+        vouched for it, or as left with a question)."""
+        if customer_id is not None:
+            rows = await self.db.fetch_all(
+                "SELECT id FROM shoppers WHERE customer_id = ?", (customer_id,)
+            )
+        else:
+            rows = await self.db.fetch_all(
+                "SELECT id FROM shoppers WHERE lower(email) = lower(?) UNION"
+                " SELECT shopper_id FROM callbacks WHERE lower(email) = lower(?)",
+                (email, email),
+            )
+        return sorted(int(row[0]) for row in rows)
+
     async def count_messages(self) -> int:
         row = await self.db.fetch_one("SELECT COUNT(*) AS n FROM messages")
         return int(row["n"]) if row else 0
@@ -892,6 +1001,31 @@ class Store:
             await conn.execute(sql, params)
 
         await self.db.write(op)
+
+
+async def _delete_shoppers_left(conn: WriteConnection, shopper_ids: Sequence[int]) -> int:
+    """Delete those of `shopper_ids` that have no conversation left; how many."""
+    if not shopper_ids:
+        return 0
+    cursor = await conn.execute(
+        f"DELETE FROM shoppers WHERE id IN ({','.join('?' * len(shopper_ids))})"
+        " AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.shopper_id = shoppers.id)",
+        tuple(shopper_ids),
+    )
+    return max(cursor.rowcount, 0)
+
+
+# What is kept of a conversation besides its row, deleted with it (messages last but one:
+# callbacks point at them).
+_KEPT_OF_CONVERSATIONS = (
+    ("ratings", "ratings"),
+    ("bot_feedback", "feedback"),
+    ("passed_over", "passed_over"),
+    ("callbacks", "left_questions"),
+    ("misses", "misses"),
+    ("learned", "learned"),
+    ("messages", "messages"),
+)
 
 
 def run_with_store(path: Path, work: Callable[[Store], Awaitable[int]]) -> int:

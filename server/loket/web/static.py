@@ -62,11 +62,13 @@ async def console_redirect(request: web.Request) -> web.Response:
     raise web.HTTPFound("/console/")
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/", root)
+def add_routes(app: web.Application, *, demo: bool) -> None:
+    """The pages and bundles; the demo shop only with `demo` (else / leads to the console)."""
+    app.router.add_get("/", root if demo else console_redirect)
     app.router.add_get("/widget.js", widget_js)
     app.router.add_get("/console", console_redirect)
     app.router.add_get("/console/", console_page)
     app.router.add_get("/console/console.js", console_js)
-    app.router.add_get("/demo/", demo_page)
-    app.router.add_get("/demo/{page}", demo_page)
+    if demo:
+        app.router.add_get("/demo/", demo_page)
+        app.router.add_get("/demo/{page}", demo_page)

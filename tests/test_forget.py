@@ -1,0 +1,138 @@
+"""A shopper's data deleted on request (`loket shoppers forget`), and old conversations
+deleted after `store.keep_days`."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from loket.auth import customer_signature
+from tests.conftest import AGENT_PASSWORD
+from tests.inprocess import running
+from tests.support import agent, call, edit_config, login, new_client_id, run_loket, shopper
+
+SHOP_SECRET = "shop-secret-0123456789abcdef"
+EMAIL = "sanne@example.nl"
+
+
+def _database(config: Path) -> sqlite3.Connection:
+    return sqlite3.connect(config.parent / "data" / "loket.db")
+
+
+def _count(config: Path, sql: str, *params: Any) -> int:
+    database = _database(config)
+    try:
+        return int(database.execute(sql, params).fetchone()[0])
+    finally:
+        database.close()
+
+
+def _closed_long_ago(config: Path, days: float) -> None:
+    """Move every closed conversation's closing `days` back (the clock, at its boundary)."""
+    database = _database(config)
+    with database:
+        database.execute(
+            "UPDATE conversations SET closed_at = closed_at - ? WHERE state = 'closed'",
+            (int(days * 86_400_000),),
+        )
+    database.close()
+
+
+async def _two_shoppers(url: str) -> tuple[int, int]:
+    """Sanne (vouched for, with her e-mail) writes her address and leaves a question; anna
+    answers and closes her conversation. Another shopper writes and stays with the bot.
+    Their conversations' numbers."""
+    claim = {
+        "id": "c-1",
+        "signature": customer_signature(SHOP_SECRET, "c-1"),
+        "name": "Sanne Jansen",
+        "email": EMAIL,
+    }
+    async with shopper(url, auth={"locale": "nl", "customer": claim}) as (widget, _):
+        sent = await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Ik woon op Kerkstraat 12, kan dat?"},
+        )
+        left = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Bel me over de bank", "email": EMAIL},
+        )
+        assert left["ok"], left
+    sanne = sent["conversation"]["id"]
+    async with shopper(url, auth={"locale": "nl"}) as (widget, _):
+        other = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi daar"}
+        )
+    token = await login(url, "anna", AGENT_PASSWORD)
+    async with agent(url, token) as (desk, _):
+        ref = {"conversation_id": sanne}
+        await call(desk, "/agent", "take", ref)
+        await call(
+            desk,
+            "/agent",
+            "message",
+            {**ref, "client_id": new_client_id(), "text": "Ja hoor, we bezorgen daar gewoon."},
+        )
+        assert (await call(desk, "/agent", "close", ref))["ok"]
+    return sanne, other["conversation"]["id"]
+
+
+async def test_a_shopper_is_forgotten_on_request_and_nobody_else(config_path: Path) -> None:
+    """An erasure request by e-mail address: told first what would go, refused while the
+    conversation may still be in the running server's memory, then her conversation,
+    messages, left question and shopper record are deleted; the other shopper's stay."""
+    async with running(config_path) as live:
+        sanne, other = await _two_shoppers(live.url)
+    code, _, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL)
+    assert code == 1 and "closed in the last 15 minutes" in err, err
+
+    _closed_long_ago(config_path, days=1 / 48)
+    code, out, _ = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL.upper())
+    assert code == 0 and f"would delete 1 shopper(s) and their 1 conversation(s) ({sanne})" in out
+    assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'") == 1
+
+    code, out, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL, "--yes")
+    assert code == 0 and "1 conversations" in out and "1 left questions" in out, (out, err)
+    for sql, params in [
+        ("SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (sanne,)),
+        ("SELECT COUNT(*) FROM conversations WHERE id = ?", (sanne,)),
+        ("SELECT COUNT(*) FROM callbacks WHERE email = ?", (EMAIL,)),
+        ("SELECT COUNT(*) FROM shoppers WHERE email = ? OR customer_id = 'c-1'", (EMAIL,)),
+        ("SELECT COUNT(*) FROM learned WHERE conversation_id = ?", (sanne,)),
+    ]:
+        assert _count(config_path, sql, *params) == 0, sql
+    assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", other)
+
+    # The other shopper's conversation is still with the bot: refused, nothing deleted.
+    code, _, err = await run_loket(
+        config_path, "shoppers", "forget", "--conversation", str(other), "--yes"
+    )
+    assert code == 1 and f"still open or closed in the last 15 minutes ({other})" in err, err
+    code, _, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL)
+    assert code == 1 and "no shopper found" in err
+
+
+async def test_conversations_closed_longer_ago_than_kept_are_deleted(config_path: Path) -> None:
+    """With `store.keep_days = 30`, the server deletes, at start and hourly, conversations
+    closed more than 30 days ago with all kept of them; a newer one stays."""
+    async with running(config_path) as live:
+        sanne, other = await _two_shoppers(live.url)
+    _closed_long_ago(config_path, days=31)
+    edit_config(config_path, "[bot]", "[store]\nkeep_days = 30\n\n{old}")
+    async with running(config_path):
+        for _ in range(100):
+            if not _count(config_path, "SELECT COUNT(*) FROM conversations WHERE id = ?", sanne):
+                break
+            await asyncio.sleep(0.05)
+    assert _count(config_path, "SELECT COUNT(*) FROM conversations WHERE id = ?", sanne) == 0
+    assert (
+        _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", sanne) == 0
+    )
+    assert _count(config_path, "SELECT COUNT(*) FROM callbacks") == 0
+    assert _count(config_path, "SELECT COUNT(*) FROM conversations WHERE id = ?", other) == 1
