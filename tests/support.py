@@ -174,7 +174,16 @@ def make_client(namespace: str, inbox: Inbox, events: tuple[str, ...]) -> socket
 
 
 SHOPPER_EVENTS = ("message", "conversation", "typing", "read", "queue", "availability")
-AGENT_EVENTS = ("message", "conversation", "typing", "read", "queue", "callbacks", "previews")
+AGENT_EVENTS = (
+    "message",
+    "conversation",
+    "typing",
+    "read",
+    "queue",
+    "callbacks",
+    "previews",
+    "status",
+)
 
 
 @contextlib.asynccontextmanager

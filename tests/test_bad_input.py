@@ -44,7 +44,6 @@ async def _stored_texts(url: str, token: str) -> list[str]:
         ({"client_id": "x" * 10, "text": "hoi", "admin": True}, "invalid_payload"),  # unknown field
         ({"client_id": "x" * 10, "text": "a" * 2001}, "message_too_long"),
         ({"client_id": "x" * 10, "text": "bel\x07me"}, "invalid_text"),
-        ({"client_id": "x" * 10, "text": "abc\u202edef"}, "invalid_text"),
         # Half of an emoji: valid JSON, but no text the store can hold.
         ({"client_id": "x" * 10, "text": "half an emoji \ud83d"}, "invalid_text"),
         # A client id of the kind the server makes for the bot's answers.
@@ -293,11 +292,37 @@ async def test_half_a_character_is_answered_and_a_broken_page_title_mended(
         assert sent["ok"], sent
         synced = await call(desk, "/agent", "sync")
         (seen,) = [c for c in synced["conversations"] if c["id"] == sent["conversation"]["id"]]
-        assert seen["page"]["title"] == "Sale \ufffd\ufffd"
+        # The half character replaced, the direction override taken out.
+        assert seen["page"]["title"] == "Sale \ufffd"
+
+
+async def test_direction_marks_are_taken_out_not_refused(server: ServerProcess) -> None:
+    """A phone number copied from a phone's contacts comes wrapped in direction marks
+    (U+202A ... U+202C): the message and a left question's phone number are kept without
+    them, and an override can no longer make a text read backwards."""
+    async with shopper(server.url) as (widget, _):
+        sent = await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Bel me op \u202a+31 6 12345678\u202c aub"},
+        )
+        assert sent["ok"] and sent["message"]["text"] == "Bel me op +31 6 12345678 aub", sent
+        left = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Bel me", "phone": "\u2066020 123 4567\u2069"},
+        )
+        assert left["ok"], left
+        flipped = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "abc\u202edef"}
+        )
+        assert flipped["message"]["text"] == "abcdef"
 
 
 async def test_every_free_text_field_keeps_the_text_rule(server: ServerProcess) -> None:
-    """Control characters and direction overrides are refused with invalid_text in every
+    """Control characters are refused with invalid_text in every
     free-text field a client sends, not only in message text; a vouched customer's name and
     e-mail address, like the page title, are mended rather than refused."""
     anna = await login(server.url, "anna", AGENT_PASSWORD)
@@ -306,8 +331,8 @@ async def test_every_free_text_field_keeps_the_text_rule(server: ServerProcess) 
             left = {"client_id": new_client_id(), "text": "Bel me terug"}
             for contact in (
                 {"email": "x\u0007\u202elc.evil@b.nl"},
-                {"email": "anna@shop.test\u2066"},
-                {"phone": "0612345678\u202e"},
+                {"email": "anna@shop.test\u0085"},
+                {"phone": "0612345678\x1b"},
             ):
                 ack = await call(widget, "/shopper", "leave_question", {**left, **contact})
                 assert ack["error"]["code"] == "invalid_text", (contact, ack)
@@ -317,14 +342,14 @@ async def test_every_free_text_field_keeps_the_text_rule(server: ServerProcess) 
             ref = {"conversation_id": sent["conversation"]["id"]}
             await widget_inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
             for event, payload in (
-                ("transfer", {**ref, "to_agent_id": None, "note": "ruil\u202e"}),
+                ("transfer", {**ref, "to_agent_id": None, "note": "ruil\x07"}),
                 ("close", {**ref, "summary": "klaar\x1b[2J"}),
-                ("faq_search", {"query": "retour\u202e"}),
+                ("faq_search", {"query": "retour\x00"}),
             ):
                 ack = await call(desk, "/agent", event, payload)
                 assert ack["error"]["code"] == "invalid_text", (event, ack)
             assert (await call(desk, "/agent", "close", ref))["ok"]
-            rated = await call(widget, "/shopper", "rate", {"rating": 2, "comment": "\u202egnirts"})
+            rated = await call(widget, "/shopper", "rate", {"rating": 2, "comment": "\x08gnirts"})
             assert rated["error"]["code"] == "invalid_text"
             assert (await call(widget, "/shopper", "rate", {"rating": 2, "comment": "Traag"}))["ok"]
             texts = [m["text"] for m in (await call(widget, "/shopper", "sync"))["messages"]]
@@ -343,7 +368,7 @@ async def test_every_free_text_field_keeps_the_text_rule(server: ServerProcess) 
             )
             synced = await call(desk, "/agent", "sync")
             (seen,) = [c for c in synced["conversations"] if c["id"] == sent["conversation"]["id"]]
-            assert seen["shopper"]["name"] == "\ufffdAnna"
+            assert seen["shopper"]["name"] == "Anna"
             assert seen["shopper"]["email"] == "a@b.nl\ufffd"
 
 

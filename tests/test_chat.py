@@ -422,6 +422,26 @@ async def test_the_agent_sees_the_page_the_shopper_writes_from_now(server: Serve
     assert pages.count(checkout["url"]) == 1, pages
 
 
+async def test_a_status_set_in_one_tab_is_shown_in_the_agents_other_tabs(
+    server: ServerProcess,
+) -> None:
+    """Routing goes by the status an agent set last, in whichever tab: their other consoles
+    are told, a colleague's are not."""
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as (first_tab, _),
+        agent(server.url, anna) as (second_tab, second_inbox),
+        agent(server.url, bram) as (_, bram_inbox),
+    ):
+        assert (await call(first_tab, "/agent", "status", {"status": "away"}))["ok"]
+        told = await second_inbox.wait_for("status")
+        assert told == {"status": "away"}
+        assert (await call(second_tab, "/agent", "sync"))["agent"]["status"] == "away"
+        await asyncio.sleep(0.2)
+        assert not [event for event, _ in bram_inbox.events if event == "status"]
+
+
 async def test_colleagues_see_assigned_conversations_in_previews(server: ServerProcess) -> None:
     """An agent gets a colleague's conversation as `previews`, the newest message of each
     conversation at most once a second, not message by message; opening it sends its

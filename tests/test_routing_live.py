@@ -179,6 +179,35 @@ async def test_agent_who_stays_silent_loses_the_conversation(
             assert moved["state"] == "assigned"
 
 
+async def test_agent_who_is_typing_the_answer_keeps_the_conversation(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Typing counts: an agent still writing a long answer when the answer time is up keeps
+    the conversation, until they have not typed for that long."""
+    server, clock = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as (desk, _),
+        shopper(server.url) as (widget, widget_inbox),
+    ):
+        sent = await _say(widget, "hallo?")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        async with agent(server.url, bram) as _:
+            for _ in range(4):  # 80 s, typing every 20 s (the console says so every few)
+                clock.advance(20)
+                await call(desk, "/agent", "typing", {**ref, "typing": True})
+                await server.services.conversations.tick()
+            synced = await call(widget, "/shopper", "sync")
+            assert synced["conversation"]["agent"]["name"] == "anna"
+            await call(desk, "/agent", "typing", {**ref, "typing": False})
+            clock.advance(61)
+            await server.services.conversations.tick()
+            await widget_inbox.wait_for(
+                "conversation", lambda c: c["agent"] and c["agent"]["name"] == "bram"
+            )
+
+
 async def test_agent_who_answers_keeps_the_conversation(
     live: tuple[RunningServer, FakeClock],
 ) -> None:

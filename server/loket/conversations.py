@@ -187,6 +187,8 @@ class Conversation:
     # Who wrote last and when an agent last did: for the agent answer timeout.
     last_author: str | None = None
     last_agent_reply_at: int | None = None
+    # When the agent last said they were typing in it: writing a long answer is answering.
+    agent_typed_at: int | None = None
     # When the shopper's oldest message that no agent has replied to yet was written
     # (None: nothing waits): the answer timeout and a place in the queue count from it.
     waiting_since: int | None = None
@@ -397,6 +399,10 @@ class Conversations:
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
+
+    def agent_typing(self, conversation: Conversation) -> None:
+        """The agent who has `conversation` is typing in it: their answer time starts again."""
+        conversation.agent_typed_at = self._now()
 
     def _now_dt(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -1301,8 +1307,14 @@ class Conversations:
             replied = conversation.last_agent_reply_at
             # The time runs from when the agent got the conversation, or from when the
             # shopper started waiting, if that came later (a conversation handed over
-            # between two of the shopper's messages).
-            since = max(conversation.assigned_at, conversation.waiting_since or 0)
+            # between two of the shopper's messages), or from when the agent last typed
+            # in it: an agent writing a careful answer is not an agent who is not there.
+            typed = conversation.agent_typed_at or 0
+            since = max(
+                conversation.assigned_at,
+                conversation.waiting_since or 0,
+                typed if typed >= conversation.assigned_at else 0,
+            )
             if (replied is None or replied < conversation.assigned_at) and answer_overdue(
                 _at(since),
                 None,

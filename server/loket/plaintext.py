@@ -1,7 +1,8 @@
 """The one rule for text clients send: which characters a free-text field may not hold.
 
-It applies to every piece of text a shopper, an agent or a shop's page sends. Text a person
-typed (a message, an e-mail address, a comment, a note) is refused when it breaks the rule;
+It applies to every piece of text a shopper, an agent or a shop's page sends, once the
+direction marks are taken out of it. Text a person typed (a message, an e-mail address, a
+comment, a note) is refused when it breaks the rule;
 what a page or a shop reports about itself (the page's title and address, a customer's name)
 has the characters replaced instead, so a page with an odd title can still chat.
 """
@@ -12,19 +13,28 @@ import re
 
 from loket.errors import LoketError
 
-# C0 and C1 control characters other than tab and newline; the bidi overrides and isolates
-# that can make a text read differently from what it says; and lone UTF-16 surrogates: half
-# of a character, which JSON can carry ("\ud83d") but which no text encoding can store.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# C0 and C1 control characters other than tab and newline, and lone UTF-16 surrogates:
+# half of a character, which JSON can carry ("\ud83d") but which no text encoding can store.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# The bidi embeddings, overrides and isolates, which can make a text read differently from
+# what it says ("txt.exe" shown as "exe.txt"). Phones and chat apps put them around numbers
+# they copy ("\u202a+31 6 12345678\u202c"), so they are taken out rather than refused:
+# they are no part of what the text says.
+_DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 # What a refusal says about the text, after the name of what holds it.
-BROKEN = "contains control characters, direction overrides or half of a character"
+BROKEN = "contains control characters or half of a character"
 
 REPLACEMENT = "\ufffd"
 
 # White space at either end as a browser's String.prototype.trim() sees it: Python's own
 # white space, and the byte order mark U+FEFF, which str.strip() keeps.
 _EDGES = re.compile(r"^[\s\ufeff]+|[\s\ufeff]+$")
+
+
+def without_direction(text: str) -> str:
+    """`text` without bidi embeddings, overrides and isolates."""
+    return _DIRECTION.sub("", text) if _DIRECTION.search(text) else text
 
 
 def is_plain(text: str) -> bool:
@@ -47,8 +57,9 @@ def trimmed(text: str) -> str:
 
 
 def made_plain(text: str) -> str:
-    """`text` with each character the rule forbids replaced by U+FFFD."""
-    return _FORBIDDEN.sub(REPLACEMENT, text)
+    """`text` without direction marks and with each character the rule forbids replaced
+    by U+FFFD."""
+    return _FORBIDDEN.sub(REPLACEMENT, without_direction(text))
 
 
 def phrasing_key(text: str) -> str:

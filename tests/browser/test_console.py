@@ -572,3 +572,76 @@ async def test_the_console_and_demo_pages_bring_their_own_icon(
         icon = page.locator('link[rel="icon"]')
         await expect(icon).to_have_count(1)
         assert (await icon.get_attribute("href") or "").startswith("data:image/svg+xml,")
+
+
+async def test_a_conversation_taken_away_says_so_and_keeps_the_reply_being_written(
+    server_with: ServerWith, context: BrowserContext
+) -> None:
+    """An agent who stops typing a reply and lets the answer time pass loses the
+    conversation to a colleague: the console says so, and the unsent reply stays in the
+    box to copy (not editable, not greyed out). A status set in a second tab shows in the
+    first."""
+    server = server_with(
+        "[routing]\nagent_answer_timeout_seconds = 2\ndisconnect_grace_seconds = 1\n"
+    )
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, _):
+        asked = await call(
+            client,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Is dit waterdicht?"},
+        )
+        assert asked["conversation"]["agent"]["name"] == "anna", asked
+        await page.locator(f'button.conv[data-id="{asked["conversation"]["id"]}"]').click()
+        draft = "Goede vraag! De tas is waterdicht tot"
+        composer = page.locator("#composer-input")
+        await composer.fill(draft)
+        bram = await login(server.url, "bram", PASSWORD)
+        async with agent(server.url, bram) as _:
+            await expect(page.locator(".conversation .notice")).to_have_text(
+                "This conversation is no longer yours: bram has it now. Your unsent reply"
+                " stays in the box: copy it if you need it.",
+                timeout=15_000,
+            )
+            await expect(composer).to_have_value(draft)
+            await expect(composer).to_be_enabled()
+            await expect(composer).not_to_be_editable()
+            await screenshot(page, "console-taken-away")
+
+    second = await context.new_page()
+    await second.goto(f"{server.url}/console/")
+    await expect(second.locator(".top .who")).to_have_text("anna")
+    await expect(second.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    await second.locator("#agent-status").select_option("away")
+    await expect(page.locator("#agent-status")).to_have_value("away")
+    assert errors == []
+
+
+async def test_a_refused_transfer_shows_who_is_online_now(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """The colleague chosen went offline while the form was open: the transfer is refused,
+    and the form then lists who is online now, not the colleague who left."""
+    page = await open_console(context, server)
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, _):
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Ruilen?"}
+        )
+        await page.locator(f'button.conv[data-id="{asked["conversation"]["id"]}"]').click()
+        token = await login(server.url, "bram", PASSWORD)
+        async with agent(server.url, token):
+            await page.locator("button.transfer").click()
+            target = page.locator("#transfer-to")
+            await expect(target.locator("option").first).to_have_text("bram (0 of 4 open)")
+        await page.locator(".transfer-form button[type=submit]").click()
+        await expect(page.locator(".conversation .notice")).to_have_text(
+            "That agent is not online."
+        )
+        await expect(target.locator("option")).to_have_text(["Back to the queue"])

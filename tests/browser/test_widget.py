@@ -569,6 +569,21 @@ async def test_a_page_in_another_language_gets_english_like_lokets_own_texts(
     assert page_errors == []
 
 
+async def test_an_english_page_in_a_dutch_browser_shows_the_browsers_clock(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """Times follow the browser's own conventions: an English page read in a Dutch browser
+    says 21:05, not 09:05 PM."""
+    page = await shop_page(lang="en")
+    await page.locator(".launcher").click()
+    await page.locator("#loket-input").fill("Where is my parcel?")
+    await page.locator("#loket-input").press("Enter")
+    await expect(page.locator(".msg.own .meta").first).to_have_text(
+        re.compile(r"^[0-2]\d:[0-5]\d\b(?!.*[AP]M)")
+    )
+    assert page_errors == []
+
+
 async def test_messages_sent_while_the_first_sync_is_under_way_stay_shown(
     server: ServerProcess, context: BrowserContext, shop_page: ShopPage, page_errors: list[str]
 ) -> None:

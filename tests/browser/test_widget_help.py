@@ -448,6 +448,38 @@ async def test_the_offered_form_closes_when_the_chat_goes_on_unless_it_was_start
     assert page_errors == []
 
 
+async def test_an_open_form_takes_the_newer_question_and_refuses_a_long_one_itself(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """The form the bot opened holds the question it could not answer; asked another it
+    cannot answer, the form holds that one. A question longer than a message may be is
+    refused by the form in the shopper's words, with no failed message in the chat; a
+    phone number copied with direction marks around it is taken."""
+    server = server_with(OFF_HOURS)
+    page = await open_shop(context, server, page_errors)
+    await page.locator(".launcher").click()
+    question = page.get_by_label("Je vraag", exact=True)
+    await send(page, "Kunnen jullie de fietstas ook in het rood leveren?")
+    await expect(question).to_have_value("Kunnen jullie de fietstas ook in het rood leveren?")
+    await send(page, "Verkopen jullie ook bakfietsen met een regenhoes?")
+    await expect(page.locator(".msg.bot")).to_have_count(2)
+    await expect(question).to_have_value("Verkopen jullie ook bakfietsen met een regenhoes?")
+
+    await question.fill("Waarom " * 300)
+    await page.get_by_label("Telefoonnummer").fill("\u202a+31 6 12345678\u202c")
+    await page.get_by_role("button", name="Vraag versturen").click()
+    await expect(page.locator("#loket-ask-error")).to_have_text(
+        "Je bericht is te lang: 2099 tekens, maximaal 2000."
+    )
+    await expect(own(page)).to_have_count(2)
+    await question.fill("Bel me over een rode fietstas")
+    await page.get_by_role("button", name="Vraag versturen").click()
+    await expect(page.locator("form.ask")).to_be_hidden()
+    await expect(own(page).last).to_contain_text("Bel me over een rode fietstas")
+    await expect(page.locator(".msg.failed")).to_have_count(0)
+    assert page_errors == []
+
+
 async def test_the_question_the_bot_did_not_know_is_left_once(
     server_with: ServerWith, context: BrowserContext, page_errors: list[str]
 ) -> None:

@@ -265,6 +265,10 @@ class AgentNamespace(LoketNamespace):
     async def on_status_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
         assert isinstance(payload, AgentStatus)
         await self.services.conversations.set_agent_status(client.agent_id, payload.status)
+        # Every console of this agent shows what routing now goes by, not only this one.
+        await self.emit(
+            "status", {"status": payload.status}, to=agent_room(client.agent_id), skip_sid=sid
+        )
         return {"status": payload.status}
 
     async def on_transfer_event(
@@ -444,6 +448,8 @@ class AgentNamespace(LoketNamespace):
     async def on_typing_event(self, sid: str, client: AgentClient, payload: Any) -> dict[str, Any]:
         assert isinstance(payload, AgentTyping)
         conversation = await self._assigned_to(client, payload.conversation_id)
+        if payload.typing:
+            self.services.conversations.agent_typing(conversation)
         await self.emit(
             "typing",
             {

@@ -15,13 +15,15 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from loket.conversations import SERVER_CLIENT_ID_PREFIXES
-from loket.plaintext import BROKEN, is_plain, made_plain
+from loket.plaintext import BROKEN, is_plain, made_plain, without_direction
 
 
 def _refuse_broken(value: Any) -> Any:
     # Before the string is validated: pydantic refuses a lone surrogate as no string at all.
-    if isinstance(value, str) and not is_plain(value):
-        raise PydanticCustomError("invalid_text", BROKEN)
+    if isinstance(value, str):
+        value = without_direction(value)
+        if not is_plain(value):
+            raise PydanticCustomError("invalid_text", BROKEN)
     return value
 
 

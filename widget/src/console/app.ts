@@ -353,6 +353,10 @@ export class ConsoleApp {
     socket.on("message", (m: Message) => this.onMessage(m));
     socket.on("previews", (p: { messages: Message[] }) => this.onPreviews(p));
     socket.on("typing", (t: { conversation_id: number; typing: boolean }) => this.onTyping(t));
+    // Set in another tab of this agent: routing goes by it, so this one shows it too.
+    socket.on("status", (s: { status: string }) => {
+      this.ws.status.value = s.status === "away" ? "away" : "online";
+    });
     socket.on("callbacks", () => void this.refreshCallbacks());
     socket.on("read", (r: { conversation_id: number; by: string; seq: number }) => {
       const c = this.conversations.get(r.conversation_id);
@@ -477,6 +481,14 @@ export class ConsoleApp {
       this.conversations.set(c.id, merged);
       this.closedToday.delete(c.id);
       this.visited.delete(c.id);
+    }
+    const wasMine = old !== undefined && this.isMine(old);
+    if (this.selected?.id === c.id && wasMine && !this.isMine(merged) && c.state !== "closed") {
+      // Taken away while open (not answered in time, the agent's status, an admin): said,
+      // and a reply being written stays in the box to copy.
+      const now = c.state === "assigned" ? `${c.agent?.name ?? "another agent"} has it now` : "it waits for another agent";
+      const draft = this.ws.input.value.trim() ? " Your unsent reply stays in the box: copy it if you need it." : "";
+      this.ws.notice.textContent = `This conversation is no longer yours: ${now}.${draft}`;
     }
     if (this.selected?.id === c.id) {
       this.selected = merged;
@@ -731,7 +743,11 @@ export class ConsoleApp {
     this.transferChosen = false;
     this.renderAgents();
     ws.transferTo.focus();
-    // Who is online now, not at the last sync.
+    await this.refreshAgents();
+  }
+
+  /** Who is online now, not at the last sync, for the transfer form. */
+  private async refreshAgents(): Promise<void> {
     const ack = await this.request<SyncAck>("sync", {}, true);
     if (ack && Array.isArray(ack.agents)) {
       this.agents = ack.agents;
@@ -766,7 +782,11 @@ export class ConsoleApp {
     const payload: Record<string, unknown> = { conversation_id: c.id, to_agent_id: to ? Number(to) : null };
     if (note) payload.note = note;
     const ack = await this.request<{ conversation: Conversation }>("transfer", payload);
-    if (!ack) return;
+    if (!ack) {
+      // Refused (that colleague went offline meanwhile, say): the list as it is now.
+      await this.refreshAgents();
+      return;
+    }
     this.hideTransfer();
     this.onConversation(ack.conversation);
     const name = this.agents.find((a) => String(a.id) === to)?.name;
@@ -1385,7 +1405,9 @@ export class ConsoleApp {
     ws.take.disabled = false;
     ws.close.hidden = c.state === "closed" || !(mine || this.agent?.is_admin);
     ws.close.disabled = false;
-    ws.input.disabled = !mine;
+    // A reply written before the conversation went elsewhere can still be selected and copied.
+    ws.input.readOnly = !mine;
+    ws.input.disabled = !mine && !ws.input.value.trim();
     ws.send.disabled = !mine;
     ws.input.placeholder = mine
       ? "Write a reply… (Enter sends, Shift+Enter for a new line)"

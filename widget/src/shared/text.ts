@@ -49,3 +49,9 @@ export function clip(value: string, max: number): string {
 export function textLength(text: string): number {
   return Array.from(text.trim()).length;
 }
+
+/** `value` without bidi embeddings, overrides and isolates, which phones put around the
+ * numbers they copy; the server takes them out of every text too. */
+export function withoutDirection(value: string): string {
+  return value.replace(/[\u202a-\u202e\u2066-\u2069]/g, "");
+}

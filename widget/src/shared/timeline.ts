@@ -156,7 +156,7 @@ export class Timeline {
   }
 }
 
-export function formatTime(at: number, locale: string): string {
+export function formatTime(at: number, locale: string | string[]): string {
   try {
     return new Date(at).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
   } catch {

@@ -149,17 +149,22 @@ export class Chat {
         this.addMessage(ack.message, false);
       },
       onFailed: (entry, error) => {
-        this.ui.timeline.failPending(entry.client_id, error.message);
-        this.ui.afterChange(true);
+        const t = this.ui.t;
+        // In the shopper's language where Loket knows the reason; the server's words else.
+        const said =
+          error.code === "message_too_long" ? t.tooLong(this.maxChars, textLength(entry.text))
+          : error.code === "invalid_text" ? t.badText
+          : error.message;
         if (entry.event === "leave_question") {
-          const t = this.ui.t;
+          // The form shows it again, with what was typed and why: no failed bubble besides.
+          this.ui.timeline.dropPending(entry.client_id);
           const field = /email/.test(error.message) ? t.badEmail : /phone/.test(error.message) ? t.badPhone : "";
-          const reason =
-            error.code === "contact_required" ? t.needContact
-            : error.code === "message_too_long" ? t.tooLong(this.maxChars, textLength(entry.text))
-            : field || error.message;
+          const reason = error.code === "contact_required" ? t.needContact : field || said;
           this.ui.leaveFailed({ text: entry.text, email: entry.email, phone: entry.phone }, reason);
+        } else {
+          this.ui.timeline.failPending(entry.client_id, said);
         }
+        this.ui.afterChange(true);
       },
     });
     this.ui = new WidgetUi({
@@ -398,7 +403,10 @@ export class Chat {
         continue;
       }
       this.local.set(TOKEN_KEY, ack.token);
-      if (ack.limits?.max_message_chars) this.maxChars = ack.limits.max_message_chars;
+      if (ack.limits?.max_message_chars) {
+        this.maxChars = ack.limits.max_message_chars;
+        this.ui.maxChars = this.maxChars;
+      }
       // What is shown now: messages sent while the sync was under way may have made the
       // conversation (their acks say so), and their rows must stay.
       const shown = this.conversation;

@@ -1,6 +1,6 @@
 /** The widget's DOM inside its shadow root: launcher, panel, messages, composer. */
 import { h } from "../shared/dom";
-import { renderText } from "../shared/text";
+import { renderText, textLength, withoutDirection } from "../shared/text";
 import { formatTime, Timeline, type Shown, type Status } from "../shared/timeline";
 import type { MessageMeta } from "../shared/types";
 import type { Locale, Texts } from "./i18n";
@@ -82,6 +82,8 @@ export class WidgetUi {
   private readonly askError: HTMLParagraphElement;
   /** The question the form was opened with: what the shopper has not written themselves. */
   private askFilled = "";
+  /** The longest message the server takes (from its sync), for the leave-a-question form. */
+  maxChars = 2000;
   private readonly rateForm: HTMLFormElement;
   private readonly stars: HTMLButtonElement[] = [];
   private readonly rateComment: HTMLTextAreaElement;
@@ -358,7 +360,15 @@ export class WidgetUi {
 
   /** The form; `question` (what the shopper asked the bot) fills it unless something is typed there. */
   showLeaveForm(question?: string): void {
-    if (!this.ask.hidden) return;
+    if (!this.ask.hidden) {
+      // Open already: the newer question the bot could not answer takes the place of the
+      // one it holds, unless the shopper has started on the form.
+      if (question !== undefined && !this.leaveStarted()) {
+        this.askText.value = question.trim();
+        this.askFilled = this.askText.value;
+      }
+      return;
+    }
     this.ask.hidden = false;
     this.panel.classList.add("asking");
     this.askError.textContent = "";
@@ -384,14 +394,18 @@ export class WidgetUi {
    * contact or their own words in it). The offer stays in the message that made it.
    */
   dismissLeaveForm(): void {
-    if (this.ask.hidden) return;
-    const started =
-      this.askText.value.trim() !== this.askFilled.trim() ||
-      this.askEmail.value.trim() !== "" ||
-      this.askPhone.value.trim() !== "";
-    if (started) return;
+    if (this.ask.hidden || this.leaveStarted()) return;
     this.askText.value = "";
     this.hideLeaveForm();
+  }
+
+  /** Whether the shopper has started on the form: a contact or their own words in it. */
+  private leaveStarted(): boolean {
+    return (
+      this.askText.value.trim() !== this.askFilled.trim() ||
+      this.askEmail.value.trim() !== "" ||
+      this.askPhone.value.trim() !== ""
+    );
   }
 
   /** A left question the server refused: the form again, with what was typed and why. */
@@ -517,10 +531,12 @@ export class WidgetUi {
   private submitQuestion(): void {
     const t = this.texts;
     const text = this.askText.value.trim();
-    const email = this.askEmail.value.trim();
-    const phone = this.askPhone.value.trim();
+    // Direction marks around a copied phone number are no part of it (the server drops them).
+    const email = withoutDirection(this.askEmail.value).trim();
+    const phone = withoutDirection(this.askPhone.value).trim();
     const problem: [string, HTMLElement] | null =
       !text ? [t.needQuestion, this.askText]
+      : textLength(text) > this.maxChars ? [t.tooLong(this.maxChars, textLength(text)), this.askText]
       : !email && !phone ? [t.needContact, this.askEmail]
       : email && !EMAIL.test(email) ? [t.badEmail, this.askEmail]
       : phone && (!PHONE.test(phone) || phone.replace(/\D/g, "").length < PHONE_MIN_DIGITS)
@@ -680,7 +696,8 @@ export class WidgetUi {
     // not know the software's name, and the line says what it is.
     const label = own || m.author === "system" ? "" : who + (m.at ? " · " : "");
     if (label) meta.append(label);
-    if (m.at) meta.append(formatTime(m.at, this.locale));
+    // The clock as the shopper's browser shows it (a Dutch browser: 21:05, also in English).
+    if (m.at) meta.append(formatTime(m.at, [navigator.language, this.locale]));
     const status = h("span", { class: "status" });
     if (own) meta.append(status);
     const classes = ["msg", m.author, own ? "own" : ""].filter(Boolean).join(" ");
