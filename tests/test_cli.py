@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
@@ -47,6 +48,16 @@ def test_agents_add_list_passwd_disable(tmp_path: Path) -> None:
     )
     assert after.returncode == 0 and "sanne" in after.stdout
     assert _loket(config, "agents", "passwd", "sanne", stdin="nieuw wachtwoord\n").returncode == 0
+    renamed = _loket(config, "agents", "display-name", "sanne", "Sanne de Wit")
+    assert renamed.returncode == 0 and "Sanne de Wit" in renamed.stdout
+    assert "sanne\tSanne de Wit" in _loket(config, "agents", "list").stdout
+    # The last admin can be neither disabled nor made an agent: nobody could manage the shop.
+    for args in (("disable", "sanne"), ("role", "sanne", "agent")):
+        last = _loket(config, "agents", *args)
+        assert last.returncode == 1 and "is the last admin" in last.stderr, last.stderr
+    assert (
+        _loket(config, "agents", "add", "joost", "--admin", stdin="lang genoeg\n").returncode == 0
+    )
     assert _loket(config, "agents", "disable", "sanne").returncode == 0
     assert "disabled" in _loket(config, "agents", "list").stdout
     missing = _loket(config, "agents", "disable", "nobody")
@@ -279,3 +290,21 @@ def test_a_second_server_on_one_data_folder_says_so_and_exits(tmp_path: Path) ->
     again = ServerProcess(config)
     again.start()
     again.stop()
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`loket faq concepts | head -1`: the command ends quietly when its reader has gone."""
+    config = write_config(tmp_path)
+    process = subprocess.Popen(
+        [*LOKET, "--config", str(config), "faq", "concepts"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    # A pipe of one page, so the listing cannot all be written before the reader goes.
+    fcntl.fcntl(process.stdout.fileno(), 1031, 4096)  # F_SETPIPE_SZ
+    assert process.stdout.readline()
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import yaml
 
 from loket.auth import customer_signature
@@ -269,6 +270,32 @@ async def test_unhelpful_answers_and_unknown_questions_are_kept_for_admins(
     assert not any("also:" in line for line in lines), misses
     assert any("Qwrtz brnkl" in line and "…" in line for line in lines), misses
     assert max(len(line) for line in lines) <= 240, misses
+
+
+async def test_a_miss_the_bot_now_answers_leaves_the_list_of_misses(config_path: Path) -> None:
+    """A question the bot could not answer, then answered by an agent who marked the reply
+    reusable: the misses list (command and admin page) counts it as answered now instead
+    of asking the admin to write an entry for it."""
+    question = UNKNOWN_QUESTIONS[0]
+    async with running(config_path) as live:
+        missed = await _bot_reply(live.url, question)
+        assert missed["meta"]["kind"] == "unknown"
+        other = await _bot_reply(live.url, UNKNOWN_QUESTIONS[1])
+        assert other["meta"]["kind"] == "unknown"
+        ack = await _agent_answers(live.url, question, ANSWER, reusable=True)
+        assert ack["learned"]["status"] == "approved"
+        admin = await login(live.url, "admin", AGENT_PASSWORD)
+        async with (
+            aiohttp.ClientSession(headers={"Authorization": f"Bearer {admin}"}) as http,
+            http.get(f"{live.url}/api/admin/misses") as response,
+        ):
+            body = await response.json()
+    assert [g["question"] for g in body["groups"]] == [UNKNOWN_QUESTIONS[1]], body
+    # Asked twice: once here, once again before the agent answered it.
+    assert body["answered_now"] == {"groups": 1, "asked": 2}
+    _, misses, _ = await run_loket(config_path, "faq", "misses")
+    assert question not in misses and UNKNOWN_QUESTIONS[1] in misses, misses
+    assert "(1 more, asked 2 times, the bot now answers" in misses, misses
 
 
 async def test_not_helpful_while_an_agent_has_the_chat_offers_nothing_more(

@@ -426,7 +426,9 @@ async def test_closing_time_hands_waiting_shoppers_to_the_bot(
 async def test_off_hours_question_reaches_the_next_shift_and_the_answer_the_shopper(
     live: tuple[RunningServer, FakeClock],
 ) -> None:
-    """Off hours a left question reaches the next shift, and its answer the returning shopper."""
+    """Off hours a left question reaches the next shift, and its answer the returning
+    shopper. Answered in the chat, it stays on the agents' list, marked so, until the
+    shopper has read the answer: a shopper who does not come back is still to be contacted."""
     server, clock = live
     clock.now = WEDNESDAY_EVENING
     async with shopper(server.url, auth={"locale": "en"}) as (widget, _):
@@ -480,11 +482,16 @@ async def test_off_hours_question_reaches_the_next_shift_and_the_answer_the_shop
             "message",
             {**ref, "client_id": new_client_id(), "text": "Yes, within 30 days."},
         )
-        assert (await call(desk, "/agent", "callbacks"))["callbacks"] == []
+        (waiting,) = (await call(desk, "/agent", "callbacks"))["callbacks"]
+        assert waiting["replied_at"] == int(clock.now * 1000), waiting
 
-    async with shopper(server.url, auth={"token": token}) as (widget, _):
-        synced = await call(widget, "/shopper", "sync")
-        assert synced["messages"][-1]["text"] == "Yes, within 30 days."
+        async with shopper(server.url, auth={"token": token}) as (widget, _):
+            synced = await call(widget, "/shopper", "sync")
+            answer = synced["messages"][-1]
+            assert answer["text"] == "Yes, within 30 days."
+            assert (await call(desk, "/agent", "callbacks"))["callbacks"] == [waiting]
+            assert (await call(widget, "/shopper", "read", {"seq": answer["seq"]}))["seq"]
+            assert (await call(desk, "/agent", "callbacks"))["callbacks"] == []
 
 
 async def test_a_left_question_whose_callback_was_not_written_is_kept_when_sent_again(

@@ -276,7 +276,11 @@ def _agent_update(
         if agent is None:
             print(f"loket: no agent named {args.name!r}", file=sys.stderr)
             return 1
-        print(await change(store, agent.id))
+        try:
+            print(await change(store, agent.id))
+        except _Refused as refused:
+            print(f"loket: {refused}", file=sys.stderr)
+            return 1
         return 0
 
     return _with_store(settings or _settings(args), work)
@@ -302,11 +306,35 @@ def cmd_agents_passwd(args: argparse.Namespace) -> int:
     return _agent_update(args, change, settings)
 
 
+async def _the_last_admin(store: Store, agent_id: int) -> bool:
+    """Whether `agent_id` is the only enabled admin (nobody could use the admin pages
+    without them)."""
+    admins = [a.id for a in await store.list_agents() if a.is_admin and not a.disabled]
+    return admins == [agent_id]
+
+
+class _Refused(Exception):
+    """A change `_agent_update` says no to, with the reason."""
+
+
 def cmd_agents_disable(args: argparse.Namespace) -> int:
     async def change(store: Store, agent_id: int) -> str:
+        if await _the_last_admin(store, agent_id):
+            raise _Refused(f"{args.name!r} is the last admin: make another agent an admin first")
         await store.update_agent(agent_id, disabled=1)
         await store.delete_sessions_of(agent_id)
         return f"{args.name!r} disabled and logged out"
+
+    return _agent_update(args, change)
+
+
+def cmd_agents_display_name(args: argparse.Namespace) -> int:
+    async def change(store: Store, agent_id: int) -> str:
+        await store.update_agent(agent_id, display_name=args.display_name)
+        return (
+            f"{args.name!r} is now shown to shoppers as {args.display_name!r}"
+            " (once they reload the console)"
+        )
 
     return _agent_update(args, change)
 
@@ -321,6 +349,8 @@ def cmd_agents_enable(args: argparse.Namespace) -> int:
 
 def cmd_agents_role(args: argparse.Namespace) -> int:
     async def change(store: Store, agent_id: int) -> str:
+        if args.role == "agent" and await _the_last_admin(store, agent_id):
+            raise _Refused(f"{args.name!r} is the last admin: make another agent an admin first")
         await store.update_agent(agent_id, is_admin=int(args.role == "admin"))
         return f"{args.name!r} is now {'an admin' if args.role == 'admin' else 'an agent'}"
 
@@ -428,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     enable = verbs.add_parser("enable", help="let a disabled agent log in again")
     enable.add_argument("name")
     enable.set_defaults(func=cmd_agents_enable)
+    shown = verbs.add_parser("display-name", help="change the name shoppers see")
+    shown.add_argument("name")
+    shown.add_argument("display_name", type=display_name, metavar="DISPLAY_NAME")
+    shown.set_defaults(func=cmd_agents_display_name)
     role = verbs.add_parser("role", help="make an agent an admin, or not")
     role.add_argument("name")
     role.add_argument("role", choices=["admin", "agent"])
@@ -481,6 +515,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`loket faq concepts | head`): no traceback, and none when
+        # Python flushes stdout on the way out either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return code
 
 

@@ -1049,12 +1049,15 @@ class Conversations:
         if not duplicate:
             conversation.last_agent_reply_at = message.created_at
             await self._events.message_added(conversation, message, origin)
-            await self._answer_callbacks(conversation, agent_id)
+            if conversation.open_callbacks:
+                # The list says it is answered in the chat; it leaves the list once the
+                # shopper has read the answer (`mark_read`), or the agent closes it.
+                await self._events.callbacks_changed()
         return conversation, message, duplicate
 
     async def _answer_callbacks(self, conversation: Conversation, agent_id: int) -> None:
-        """The questions left in `conversation` are dealt with (answered, or closed by an
-        agent who phoned back): they leave the agents' list."""
+        """The questions left in `conversation` are dealt with (the shopper read an agent's
+        answer, or an agent who phoned or mailed back closed it): they leave the list."""
         if conversation.open_callbacks:
             conversation.open_callbacks = 0
             await self._store.answer_callbacks(conversation.id, agent_id, self._now())
@@ -1155,6 +1158,10 @@ class Conversations:
             return int(getattr(conversation, attribute))
         setattr(conversation, attribute, seq)
         await self._store.db.write(self._store.read_seq_op(conversation.id, side, seq))
+        if side == "shopper" and conversation.open_callbacks:
+            replier = await self._store.reply_read_to_callbacks(conversation.id, seq)
+            if replier is not None:
+                await self._answer_callbacks(conversation, replier)
         return seq
 
     # -- routing ---------------------------------------------------------------------

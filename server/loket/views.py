@@ -64,6 +64,7 @@ def callback_view(callback: CallbackRecord) -> dict[str, Any]:
         "email": callback.email,
         "phone": callback.phone,
         "created_at": callback.created_at,
+        "replied_at": callback.replied_at,
     }
 
 

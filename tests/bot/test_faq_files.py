@@ -49,6 +49,18 @@ def test_syntax_error_names_its_line() -> None:
     assert found[0].endswith("on line 10")
 
 
+def test_syntax_errors_a_shop_admin_makes_say_what_to_do() -> None:
+    """A tab for indenting and a line indented off its block get a hint in plain words
+    after the parser's own."""
+    (tab,) = messages("language: nl\nentries:\n\t- id: a\n")
+    assert tab.startswith("f.yaml:3: YAML syntax: found character") and tab.endswith(
+        "(indent with spaces: YAML takes no tabs)"
+    ), tab
+    off = 'language: nl\nentries:\n  - id: a\n    questions: ["x"]\n   answer: "y"\n'
+    (block,) = messages(off)
+    assert block.endswith("(a line indented more or less than the lines around it?)"), block
+
+
 def test_odd_files_are_read_as_a_user_would_expect(tmp_path: Path) -> None:
     """A file of comments only is a file without entries yet, not an error; an empty one
     is (a truncated save); `.YAML` counts; a file in another encoding names the line."""

@@ -67,6 +67,21 @@ async def test_an_edited_file_is_reloaded(watcher: FaqWatcher, tmp_path: Path) -
     assert snapshot.generation == 2
 
 
+async def test_an_editors_temporary_file_is_not_named_in_the_log(
+    watcher: FaqWatcher, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`sed -i` writes a temporary file and renames it over the FAQ file: the log names
+    the FAQ file, not the temporary one it saw deleted."""
+    with caplog.at_level(logging.INFO, logger="loket"):
+        scratch = tmp_path / "sedAb12Cd"
+        scratch.write_text(faq_text("levertijd", "Vandaag!"))
+        snapshot = await change(watcher, scratch, None)
+        assert snapshot.entries[0].answer == "Morgen in huis."
+        await change(watcher, tmp_path / "bezorging.nl.yaml", faq_text("levertijd", "Nu!"))
+    told = [r.getMessage() for r in caplog.records if "FAQ files changed" in r.getMessage()]
+    assert told and all("sedAb12Cd" not in line for line in told), told
+
+
 async def test_a_broken_file_keeps_its_last_good_version(
     watcher: FaqWatcher, tmp_path: Path
 ) -> None:

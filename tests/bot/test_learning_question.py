@@ -7,7 +7,13 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loket.bot.learning import MAX_QUESTION_CHARS, asked_question, question_before, question_of
+from loket.bot.learning import (
+    MAX_QUESTION_CHARS,
+    asked_question,
+    group_similar,
+    question_before,
+    question_of,
+)
 from loket.bot.normalize import words
 from loket.store import MessageRecord
 
@@ -146,3 +152,20 @@ def test_greetings_and_thanks_around_a_question_are_left_out() -> None:
     assert question_of(["Ik wil iets retourneren.\nGroetjes, Sanne"]) == (
         "Ik wil iets retourneren.\nGroetjes, Sanne"
     )
+
+
+def test_questions_alike_only_in_their_common_words_are_not_one_group() -> None:
+    """Misses and candidates are grouped by what they ask about: "Do you sell skateboards?"
+    and "Do you sell kites?" share only "do you sell", and are two questions to act on;
+    two wordings of the discount code question are one."""
+    asked = [
+        "Do you sell skateboards?",
+        "Do you sell surfboards?",
+        "do you sell longboards",
+        "Do you sell kites?",
+        "waar vind ik mijn kortingscode",
+        "Waar voer ik de kortingscode in?",
+    ]
+    groups = group_similar(asked, lambda text: text)
+    assert sorted(map(len, groups)) == [1, 1, 1, 1, 2], groups
+    assert ["waar vind ik mijn kortingscode", "Waar voer ik de kortingscode in?"] in groups

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ServerWith
@@ -280,7 +285,7 @@ async def test_callbacks_and_waiting_alerts(
     async with (
         shopper(server.url) as (first, _),
         shopper(server.url) as (second, _),
-        shopper(server.url) as (third, _),
+        shopper(server.url) as (third, third_inbox),
     ):
         busy = await call(
             first, "/shopper", "message", {"client_id": new_client_id(), "text": "Eén"}
@@ -309,6 +314,15 @@ async def test_callbacks_and_waiting_alerts(
         await expect(page.locator(".messages .msg.shopper .text")).to_have_text(
             "Bellen jullie terug?"
         )
+        # Answered in the chat, it stays listed until the shopper has read the answer:
+        # one who never comes back is still to be called.
+        await page.locator("button.take").click()
+        await page.locator("#composer-input").fill("We bellen je vanmiddag terug!")
+        await page.locator("#composer-input").press("Enter")
+        await expect(callback).to_contain_text("answered in the chat <1 min ago, not read yet")
+        answer = await third_inbox.wait_for("message", lambda m: m["author"] == "agent")
+        assert (await call(third, "/shopper", "read", {"seq": answer["seq"]}))["seq"]
+        await expect(callback).to_have_count(0)
     assert errors == []
 
 
@@ -645,3 +659,90 @@ async def test_a_refused_transfer_shows_who_is_online_now(
             "That agent is not online."
         )
         await expect(target.locator("option")).to_have_text(["Back to the queue"])
+
+
+@contextlib.asynccontextmanager
+async def under_a_path(upstream: str, prefix: str = "/chat") -> AsyncIterator[str]:
+    """A reverse proxy that serves `upstream` under `prefix`, as a shop's proxy may
+    (HTTP and WebSocket); yields its URL with the prefix."""
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        path = request.path_qs.removeprefix(prefix) or "/"
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            theirs = web.WebSocketResponse()
+            await theirs.prepare(request)
+            async with (
+                aiohttp.ClientSession() as http,
+                http.ws_connect(
+                    upstream + path, headers={"Cookie": request.headers.get("Cookie", "")}
+                ) as ours,
+            ):
+
+                async def pump(source: Any, sink: Any) -> None:
+                    async for frame in source:
+                        await sink.send_str(frame.data)
+
+                await asyncio.wait(
+                    [
+                        asyncio.create_task(pump(theirs, ours)),
+                        asyncio.create_task(pump(ours, theirs)),
+                    ],
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            return theirs
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
+        }
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(
+                request.method,
+                upstream + path,
+                headers=headers,
+                data=await request.read(),
+                allow_redirects=False,
+            ) as answer,
+        ):
+            body = await answer.read()
+            kept = {
+                k: v
+                for k, v in answer.headers.items()
+                if k.lower() in ("content-type", "set-cookie", "location")
+            }
+            return web.Response(status=answer.status, body=body, headers=kept)
+
+    app = web.Application()
+    app.router.add_route("*", prefix + "/{tail:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}{prefix}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_console_works_under_a_path_prefix(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """Served by a proxy under /chat/, the console loads its script, logs in and connects
+    through that prefix, and a shopper's message reaches it."""
+    errors: list[str] = []
+    async with under_a_path(server.url) as url:
+        page = await context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(f"{url}/console")
+        await expect(page).to_have_url(f"{url}/console/")
+        await log_in(page, "anna", PASSWORD)
+        await expect(page.locator(".top .who")).to_have_text("anna")
+        await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+        async with shopper(server.url) as (client, _):
+            asked = await call(
+                client, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi!"}
+            )
+            item = page.locator(f'button.conv[data-id="{asked["conversation"]["id"]}"]')
+            await expect(item).to_contain_text("Hoi!")
+        await page.close()
+    assert errors == []

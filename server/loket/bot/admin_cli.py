@@ -14,6 +14,7 @@ import yaml
 from loket.bot.faq import load_faq_dir
 from loket.bot.learned import answered_in_other_language, with_learned
 from loket.bot.learning import (
+    answered_now,
     as_entry,
     group_similar,
     newest_per_question,
@@ -217,11 +218,30 @@ def run_misses(args: argparse.Namespace) -> int:
         if not misses:
             print("no missed questions")
             return 0
-        for group in group_similar(misses, lambda m: m.question):
+        from loket.bot.cli import matcher_as_served
+
+        groups = group_similar(misses, lambda m: m.question)
+        args.dir = None
+        built = matcher_as_served(args)
+        fixed = [
+            group
+            for group in groups
+            if built is not None
+            and answered_now(built[0].match(group[0].question, group[0].language), group)
+        ]
+        for group in groups:
+            if any(group is done for done in fixed):
+                continue
             reasons = sorted({m.reason for m in group})
             print(f"{len(group):4d}  {_clipped(group[0].question)}   ({', '.join(reasons)})")
             for other in other_wordings([m.question for m in group], 3):
                 print(f"        also: {_clipped(other)}")
+        if fixed:
+            asked = sum(len(group) for group in fixed)
+            print(
+                f"({len(fixed)} more, asked {asked} times, the bot now answers: a FAQ entry"
+                " or an approved learned answer came since)"
+            )
         return 0
 
     return _run(args, work)

@@ -223,7 +223,6 @@ def run_ask(args: argparse.Namespace) -> int:
     answers with its last good version) and the learned answers approved in its store are
     added, so the answer is the one a shopper would get from the bot now."""
     from loket.bot.service import say
-    from loket.config import DEFAULT_CONFIG, ConfigError, load_command_settings
 
     if args.language is not None and language_of_locale(args.language) is None:
         print(
@@ -232,6 +231,33 @@ def run_ask(args: argparse.Namespace) -> int:
         )
         return 2
     args.dir = args.faq
+    if args.questions and not any(q.strip() for q in args.questions):
+        print("loket: the question is empty", file=sys.stderr)
+        return 2
+    built = matcher_as_served(args)
+    if built is None:
+        return 1
+    matcher, bot = built
+    questions = [q for q in args.questions if q.strip()] or [
+        line.strip() for line in sys.stdin if line.strip()
+    ]
+    for question in questions:
+        told = language_of_locale(args.language) if args.language else None
+        verdict = _asked(matcher, question, args.language, told, bot, say)
+        if args.json:
+            print(json.dumps(verdict, ensure_ascii=False))
+        else:
+            print(_verdict_text(verdict))
+    return 0
+
+
+def matcher_as_served(args: argparse.Namespace) -> tuple[Matcher, BotSettings] | None:
+    """The matcher the server answers with now, and its settings: the FAQ folder (`args.dir`,
+    else the configuration's) read as the server reads it (a broken file answers with its
+    last good version), with the learned answers approved in its store. Errors are told on
+    stderr; None when there is nothing to answer from."""
+    from loket.config import DEFAULT_CONFIG, ConfigError, load_command_settings
+
     folder, watcher = _checked_folder(args)
     if watcher is None:
         loaded = load_faq_dir(folder)
@@ -260,26 +286,13 @@ def run_ask(args: argparse.Namespace) -> int:
                 learned = _approved_learned(settings.store_path)
     if not entries and not learned:
         print(f"{folder}: no entries to answer from", file=sys.stderr)
-        return 1
-    if args.questions and not any(q.strip() for q in args.questions):
-        print("loket: the question is empty", file=sys.stderr)
-        return 2
-    questions = [q for q in args.questions if q.strip()] or [
-        line.strip() for line in sys.stdin if line.strip()
-    ]
+        return None
     matcher = Matcher.build(with_learned(entries, learned), bot)
     # As the server does: not from learned answers in another language than their question.
     kept = served(learned, matcher.language_of)
     if len(kept) < len(learned):
         matcher = Matcher.build(with_learned(entries, kept), bot)
-    for question in questions:
-        told = language_of_locale(args.language) if args.language else None
-        verdict = _asked(matcher, question, args.language, told, bot, say)
-        if args.json:
-            print(json.dumps(verdict, ensure_ascii=False))
-        else:
-            print(_verdict_text(verdict))
-    return 0
+    return matcher, bot
 
 
 def _approved_learned(path: Path) -> list[FaqEntry]:

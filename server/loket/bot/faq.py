@@ -284,14 +284,25 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> FaqError:
     quote or bracket), saying where the parser noticed it when that is further on."""
     problem = exc.problem or str(exc)
     found, started = exc.problem_mark, exc.context_mark
+    hint = next((said for known, said in _SYNTAX_HINTS if known in problem), "")
     if started is not None and found is not None and started.line < found.line:
         message = f"YAML syntax: {exc.context} that starts here: {problem} on line {found.line + 1}"
-        return FaqError(path, started.line + 1, message)
-    if problem == "mapping values are not allowed here":
-        problem += " (a ':' missing after a key on the line above, or a text with ': ' in it"
-        problem += " that needs quotes?)"
+        return FaqError(path, started.line + 1, message + hint)
     mark = found or started
-    return FaqError(path, mark.line + 1 if mark is not None else 1, f"YAML syntax: {problem}")
+    line = mark.line + 1 if mark is not None else 1
+    return FaqError(path, line, f"YAML syntax: {problem}{hint}")
+
+
+# What the parser's words usually mean in a FAQ file.
+_SYNTAX_HINTS = (
+    (
+        "mapping values are not allowed here",
+        " (a ':' missing after a key on the line above, or a text with ': ' in it that"
+        " needs quotes?)",
+    ),
+    ("'\\t'", " (indent with spaces: YAML takes no tabs)"),
+    ("expected <block end>", " (a line indented more or less than the lines around it?)"),
+)
 
 
 class _Reader:

@@ -11,13 +11,14 @@ from typing import Any, NamedTuple, TypeVar
 from rapidfuzz import fuzz
 
 from loket.bot.faq import FaqEntry
-from loket.bot.normalize import fold, words
+from loket.bot.matcher import MatchResult
+from loket.bot.normalize import STOP_WORDS, fold, words
 from loket.bot.personal import personal_data
 from loket.bot.service import Bot
 from loket.bot.smalltalk import small_talk
 from loket.conversations import Conversation, bot_answered, still_asked
 from loket.plaintext import phrasing_key
-from loket.store import AgentRecord, LearnedRecord, MessageRecord, Store
+from loket.store import AgentRecord, LearnedRecord, MessageRecord, MissRecord, Store
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,24 @@ GROUP_SIMILARITY = 75.0
 T = TypeVar("T")
 
 
+# The common words of every language the matcher knows: "do you sell" is no likeness
+# between "Do you sell skateboards?" and "Do you sell kites?".
+_COMMON_WORDS = frozenset().union(*STOP_WORDS.values())
+
+
+def _gist(text: str) -> str:
+    """`text`'s words without the common ones (all of them when nothing else is left)."""
+    found = words(text)
+    kept = [word for word in found if word not in _COMMON_WORDS]
+    return " ".join(kept or found) or fold(text)
+
+
 def group_similar(items: Sequence[T], text_of: Callable[[T], str]) -> list[list[T]]:
-    """Items whose texts are alike, grouped greedily (the first of a group is its face)."""
+    """Items whose texts are alike, grouped greedily (the first of a group is its face):
+    alike in the words that say what they are about, not in "do you" and "can I"."""
     groups: list[tuple[str, list[T]]] = []
     for item in items:
-        folded = fold(text_of(item))
+        folded = _gist(text_of(item))
         for face, members in groups:
             if fuzz.token_set_ratio(face, folded) >= GROUP_SIMILARITY:
                 members.append(item)
@@ -48,6 +62,14 @@ def group_similar(items: Sequence[T], text_of: Callable[[T], str]) -> list[list[
         else:
             groups.append((folded, [item]))
     return [members for _, members in sorted(groups, key=lambda g: -len(g[1]))]
+
+
+def answered_now(found: MatchResult, group: Sequence[MissRecord]) -> bool:
+    """Whether the bot now answers a group of missed questions, `found` being what it
+    says to the group's first as asked: an entry, and not one a shopper of the group found
+    unhelpful."""
+    unhelpful = {miss.entry_id for miss in group if miss.reason == "unhelpful"}
+    return found.outcome == "answer" and found.entry is not None and found.entry.id not in unhelpful
 
 
 def other_wordings(texts: Sequence[str], limit: int) -> list[str]:

@@ -340,6 +340,14 @@ class FaqWatcher:
         ):
             if not self.watching.is_set():
                 self.watching.set()
+            # Named are FAQ files and folders; an editor's temporary file, deleted as it
+            # saves (sed -i, vim), is no news to an admin.
             if changes:
-                logger.info("FAQ files changed: %s", ", ".join(sorted(p for _, p in changes)))
+                named = sorted(p for _, p in changes if _is_faq_file(Change.added, p))
+                if named:
+                    logger.info("FAQ files changed: %s", ", ".join(named))
+                else:
+                    logger.debug(
+                        "files deleted in the FAQ folder: %s", sorted(p for _, p in changes)
+                    )
                 await self.reload()

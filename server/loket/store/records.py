@@ -145,6 +145,8 @@ class CallbackRecord:
     agent_id: int | None
     # The sequence number of the shopper's message holding the question.
     message_seq: int | None = None
+    # When an agent first replied after it in the chat (open callbacks only; None: not yet).
+    replied_at: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> CallbackRecord:

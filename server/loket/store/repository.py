@@ -604,10 +604,27 @@ class Store:
         return bool(await self.db.write(op))
 
     async def open_callbacks(self) -> list[CallbackRecord]:
+        """The left questions not dealt with yet, oldest first, each with when an agent
+        first replied to it in the chat (`replied_at`; the shopper has not read it yet)."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM callbacks WHERE answered_at IS NULL ORDER BY created_at, id"
+            "SELECT c.*, (SELECT MIN(m.created_at) FROM messages m"
+            "  WHERE m.conversation_id = c.conversation_id AND m.author = 'agent'"
+            "  AND m.seq > COALESCE(c.message_seq, 0)) AS replied_at"
+            " FROM callbacks c WHERE c.answered_at IS NULL ORDER BY c.created_at, c.id"
         )
         return [CallbackRecord.from_row(r) for r in rows]
+
+    async def reply_read_to_callbacks(self, conversation_id: int, read_seq: int) -> int | None:
+        """The agent whose reply to a question left in the conversation the shopper has now
+        read (up to `read_seq`), if there is one; None otherwise."""
+        row = await self.db.fetch_one(
+            "SELECT m.agent_id FROM callbacks c JOIN messages m"
+            " ON m.conversation_id = c.conversation_id AND m.author = 'agent'"
+            " AND m.seq > COALESCE(c.message_seq, 0) AND m.seq <= ?"
+            " WHERE c.conversation_id = ? AND c.answered_at IS NULL ORDER BY m.seq LIMIT 1",
+            (read_seq, conversation_id),
+        )
+        return None if row is None else int(row["agent_id"] or 0)
 
     async def answer_callbacks(self, conversation_id: int, agent_id: int, now: int) -> int:
         """Mark the conversation's open callbacks answered; how many there were."""

@@ -11,14 +11,16 @@ from aiohttp import web
 
 from loket.auth import AgentSession
 from loket.bot.learning import (
+    answered_now,
     group_similar,
     other_wordings,
     personal_data_to_approve,
     with_personal_checked,
 )
+from loket.bot.matcher import match_async
 from loket.errors import LoketError
 from loket.keys import SERVICES
-from loket.store import LearnedRecord
+from loket.store import LearnedRecord, MissRecord
 from loket.web.http import current_session, read_json
 
 DAY_MS = 86_400_000
@@ -126,6 +128,15 @@ async def misses(request: web.Request) -> web.Response:
     since = int(services.clock() * 1000 - _days(request, 30) * DAY_MS)
     found = await services.store.misses_since(since)
     groups = group_similar(found, lambda m: m.question)
+    # Those the bot now answers (an entry or an approved learned answer came since) are
+    # counted, not listed: the list is what is still to do.
+    fixed: list[list[MissRecord]] = []
+    if services.bot is not None:
+        matcher = services.bot.matcher
+        for group in groups:
+            said = await match_async(matcher, group[0].question, group[0].language)
+            if answered_now(said, group):
+                fixed.append(group)
     return web.json_response(
         {
             "ok": True,
@@ -138,7 +149,9 @@ async def misses(request: web.Request) -> web.Response:
                     "last_at": max(m.created_at for m in group),
                 }
                 for group in groups
+                if not any(group is done for done in fixed)
             ],
+            "answered_now": {"groups": len(fixed), "asked": sum(len(g) for g in fixed)},
         }
     )
 

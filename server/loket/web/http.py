@@ -103,6 +103,25 @@ async def api_errors(
         return json_error(503, "store_failed", "The store cannot be written now; try again.")
 
 
+class _OncePerMinute:
+    """Whether something was not told in the last minute (for a log line per key)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._told: dict[str, float] = {}
+        self._limit = limit
+
+    def first(self, key: str, now: float) -> bool:
+        if now - self._told.get(key, -60.0) < 60:
+            return False
+        if len(self._told) >= self._limit:
+            self._told.clear()
+        self._told[key] = now
+        return True
+
+
+_LOGIN_LOG = _OncePerMinute()
+
+
 async def login(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     data = await read_json(request)
@@ -121,13 +140,27 @@ async def login(request: web.Request) -> web.Response:
     if not all([limiter.take(key, now) for key in keys]):
         seconds = max(1, round(max(limiter.retry_after(key) for key in keys)))
         wait = "a second" if seconds == 1 else f"{seconds} seconds"
+        if _LOGIN_LOG.first(f"{address} {name.lower()}", now):
+            log.warning(
+                "login attempts for %r from %s over the limit: refused for %s (told once a"
+                " minute per name and address)",
+                name,
+                address,
+                wait,
+            )
         return json_error(
             429,
             "rate_limited",
             f"Too many login attempts; try again in {wait}.",
             **{"Retry-After": str(seconds)},
         )
-    session = await services.agent_auth.login(name, password)
+    try:
+        session = await services.agent_auth.login(name, password)
+    except LoketError as exc:
+        # Each one, for an admin or a blocker such as fail2ban: the login limit keeps
+        # these to a few a minute per address.
+        log.warning("login failed for %r from %s: %s", name, address, exc.message)
+        raise
     agent = session.agent
     response = web.json_response(
         {

@@ -54,12 +54,15 @@ async def demo_page(request: web.Request) -> web.FileResponse:
     return _file(PAGES / "demo" / name, content_type="text/html", csp=True)
 
 
+# Redirects are relative, so they hold when a proxy serves Loket under a path ("/chat/").
 async def root(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/demo/")
+    raise web.HTTPFound("demo/")
 
 
 async def console_redirect(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/console/")
+    # "/" and "/console" both: "console/" is right from the root, "console/" from
+    # "/console" too (a relative reference replaces the last segment).
+    raise web.HTTPFound("console/")
 
 
 def add_routes(app: web.Application, *, demo: bool) -> None:

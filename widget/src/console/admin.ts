@@ -67,7 +67,7 @@ export class AdminPages {
     } else if (section === "misses") {
       const days = Number(this.view.missesDays.value);
       const result = await api.misses(days);
-      if (current() && this.loaded(section, result)) this.renderMisses(result.groups, days);
+      if (current() && this.loaded(section, result)) this.renderMisses(result.groups, days, result.answered_now);
     } else if (section === "faq") {
       const result = await api.faqStatus();
       if (current() && this.loaded(section, result)) this.renderFaq(result);
@@ -206,10 +206,14 @@ export class AdminPages {
 
   // -- missed questions ----------------------------------------------------------------
 
-  private renderMisses(groups: api.MissGroup[], days: number): void {
+  private renderMisses(groups: api.MissGroup[], days: number, fixed?: api.AnsweredNow): void {
     const body = this.view.panels.misses.body;
+    // Missed once, answered now (an FAQ entry or an approved learned answer came since).
+    const done = fixed?.groups
+      ? h("p", { class: "hint answered-now" }, `${fixed.groups} more (asked ${fixed.asked} times) the bot now answers.`)
+      : "";
     if (!groups.length) {
-      body.replaceChildren(h("p", { class: "none" }, `No missed questions in the last ${days} days.`));
+      body.replaceChildren(h("p", { class: "none" }, `No missed questions in the last ${days} days.`), done);
       return;
     }
     const items = groups.map((group) => {
@@ -240,6 +244,7 @@ export class AdminPages {
     body.replaceChildren(
       h("p", { class: "hint" }, "Most asked first. Add an FAQ entry or phrasings for the groups at the top."),
       h("ol", { class: "misses" }, ...items),
+      done,
     );
   }
 

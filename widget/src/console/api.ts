@@ -1,5 +1,14 @@
 /** The console's HTTP calls: agent sessions (/api/login, /api/logout, /api/me) and the admin API. */
 
+/** Where Loket is served: the folder above the console's (a proxy may serve it under a path,
+ * "https://shop.example/chat/console/"), so every call goes through the same prefix. */
+export const BASE = new URL("../", location.href);
+
+/** `path` (no leading slash) under the prefix Loket is served at. */
+export function at(path: string): string {
+  return new URL(path, BASE).href;
+}
+
 export interface Agent {
   id: number;
   name: string;
@@ -14,7 +23,7 @@ export type LoginResult =
 export async function login(name: string, password: string): Promise<LoginResult> {
   let response: Response;
   try {
-    response = await fetch("/api/login", {
+    response = await fetch(at("api/login"), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       credentials: "same-origin",
@@ -45,7 +54,7 @@ export async function login(name: string, password: string): Promise<LoginResult
  */
 export async function logout(): Promise<boolean> {
   try {
-    const response = await fetch("/api/logout", { method: "POST", credentials: "same-origin" });
+    const response = await fetch(at("api/logout"), { method: "POST", credentials: "same-origin" });
     return response.ok || response.status === 401;
   } catch {
     return false;
@@ -54,7 +63,7 @@ export async function logout(): Promise<boolean> {
 
 /** The logged-in agent, null when not logged in; throws when the server cannot be reached. */
 export async function me(): Promise<Agent | null> {
-  const response = await fetch("/api/me", { credentials: "same-origin" });
+  const response = await fetch(at("api/me"), { credentials: "same-origin" });
   if (response.status === 401) return null;
   const body = (await response.json()) as { agent?: Agent };
   if (!response.ok || !body.agent) throw new Error(`GET /api/me: HTTP ${response.status}`);
@@ -119,7 +128,7 @@ export type AdminResult<T> = ({ ok: true } & T) | AdminFailure;
 async function admin<T>(path: string, init: RequestInit = {}): Promise<AdminResult<T>> {
   let response: Response;
   try {
-    response = await fetch(path, { ...init, credentials: "same-origin" });
+    response = await fetch(at(path), { ...init, credentials: "same-origin" });
   } catch {
     return { ok: false, status: 0, code: "offline", message: "Cannot reach the server. Check your connection." };
   }
@@ -137,28 +146,36 @@ async function admin<T>(path: string, init: RequestInit = {}): Promise<AdminResu
 }
 
 export function learnedList(status: LearnedStatus): Promise<AdminResult<{ groups: Learned[][] }>> {
-  return admin(`/api/admin/learned?status=${encodeURIComponent(status)}`);
+  return admin(`api/admin/learned?status=${encodeURIComponent(status)}`);
 }
 
 export function reviewLearned(
   id: number,
   review: { action: "approve" | "reject"; question?: string; answer?: string; force?: boolean },
 ): Promise<AdminResult<{ learned: Learned }>> {
-  return admin(`/api/admin/learned/${id}`, {
+  return admin(`api/admin/learned/${id}`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(review),
   });
 }
 
-export function misses(days: number): Promise<AdminResult<{ groups: MissGroup[] }>> {
-  return admin(`/api/admin/misses?days=${days}`);
+/** Missed questions the bot now answers, left out of the list: how many groups, asked how often. */
+export interface AnsweredNow {
+  groups: number;
+  asked: number;
+}
+
+export function misses(
+  days: number,
+): Promise<AdminResult<{ groups: MissGroup[]; answered_now?: AnsweredNow }>> {
+  return admin(`api/admin/misses?days=${days}`);
 }
 
 export function faqStatus(): Promise<AdminResult<FaqStatus>> {
-  return admin("/api/admin/faq");
+  return admin("api/admin/faq");
 }
 
 export function figures(days: number): Promise<AdminResult<Figures>> {
-  return admin(`/api/admin/stats?days=${days}`);
+  return admin(`api/admin/stats?days=${days}`);
 }

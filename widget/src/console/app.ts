@@ -9,6 +9,7 @@ import { formatTime, Timeline, type Shown, type Status } from "../shared/timelin
 import { refusalCode, retryDelay, type Ack, type Message, type ProtocolError, type State } from "../shared/types";
 import { AdminPages } from "./admin";
 import * as api from "./api";
+import { BASE } from "./api";
 import { clipLine, dateTime, elapsed, learnedNotice, shopperLabel, STATE_LABEL, type LearnedAck } from "./format";
 import { addStyles } from "./styles";
 import { chooseTab, loginView, tabKeys, workspaceView, type LoginView, type WorkspaceView } from "./views";
@@ -51,6 +52,8 @@ interface Callback {
   email: string | null;
   phone: string | null;
   created_at: number;
+  /** When an agent answered it in the chat; the shopper has not read that yet. */
+  replied_at?: number | null;
 }
 
 interface OnlineAgent {
@@ -323,7 +326,8 @@ export class ConsoleApp {
       return;
     }
     this.setConnection("Connecting…");
-    const socket = io("/agent", {
+    const socket = io(`${BASE.origin}/agent`, {
+      path: new URL("socket.io/", BASE).pathname,
       transports: ["websocket"],
       // The HttpOnly cookie authenticates; the token from a login on this page is sent too.
       auth: (cb) => cb(this.token ? { token: this.token } : {}),
@@ -1222,7 +1226,13 @@ export class ConsoleApp {
             { type: "button", class: "conv callback", "data-id": String(cb.conversation_id), "data-callback": String(cb.id) },
             h("span", { class: "name" }, clipLine(cb.question)),
             h("span", { class: "sub" }, [cb.email, cb.phone].filter(Boolean).join(" · ")),
-            h("span", { class: "sub" }, `left ${elapsed(now - cb.created_at)} ago`),
+            h(
+              "span",
+              { class: "sub" },
+              cb.replied_at
+                ? `answered in the chat ${elapsed(now - cb.replied_at)} ago, not read yet: contact them`
+                : `left ${elapsed(now - cb.created_at)} ago`,
+            ),
           ),
         ),
       );
