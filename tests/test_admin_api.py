@@ -67,7 +67,7 @@ async def test_admin_reviews_learned_answers(config_path: Path) -> None:
         status, body = await _get(live.url + "/api/admin/learned", admin)
         assert status == 200
         (group,) = body["groups"]
-        assert group[0]["id"] == learned_id and group[0]["personal"] == ["agent_name", "email"]
+        assert group[0]["id"] == learned_id and group[0]["personal"] == ["email"]
         url = f"{live.url}/api/admin/learned/{learned_id}"
         status, body = await _post(url, admin, {"action": "approve"})
         assert status == 409 and body["error"]["code"] == "personal_data"

@@ -97,8 +97,8 @@ async def test_login_attempts_are_rate_limited(server: ServerProcess) -> None:
     )
     # The log tells each failure, and the refusals once a minute, for an admin or a blocker.
     await asyncio.sleep(0.2)
-    failed = [line for line in server.output if "login failed for 'bram' from 127.0.0.1" in line]
-    limited = [line for line in server.output if "login attempts for 'bram' from 127.0.0.1" in line]
+    failed = [line for line in server.output if "login failed from 127.0.0.1 for 'bram'" in line]
+    limited = [line for line in server.output if "login attempts from 127.0.0.1 over" in line]
     assert len(failed) == 10 and len(limited) == 1, server.output[-5:]
 
 

@@ -63,6 +63,10 @@ def test_the_shipped_config_loads() -> None:
         ),
         ('[redis]\nchannel = "my shop"\n', "redis.channel: may hold letters, digits and"),
         (
+            "[store]\nkeep_days = 1\n[limits]\nreopen_hours = 48\n",
+            "store.keep_days (1) is shorter than limits.reopen_hours (48)",
+        ),
+        (
             "[limits]\nmax_message_chars = 100000\n",
             "limits: max_packet_bytes (65536) is too small for messages of max_message_chars"
             " (100000) characters: set it to 401024 or more",

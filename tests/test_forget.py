@@ -95,6 +95,7 @@ async def test_a_shopper_is_forgotten_on_request_and_nobody_else(config_path: Pa
     _closed_long_ago(config_path, days=1 / 48)
     code, out, _ = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL.upper())
     assert code == 0 and f"would delete 1 shopper(s) and their 1 conversation(s) ({sanne})" in out
+    assert "vouched for by the shop" in out, out
     assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'") == 1
 
     code, out, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL, "--yes")
@@ -116,14 +117,21 @@ async def test_a_shopper_is_forgotten_on_request_and_nobody_else(config_path: Pa
     assert code == 1 and f"still open or closed in the last 15 minutes ({other})" in err, err
     code, _, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL)
     assert code == 1 and "no shopper found" in err
+    code, _, err = await run_loket(config_path, "shoppers", "forget", "--email", " ")
+    assert code == 2 and "give a value" in err, err
 
 
 async def test_conversations_closed_longer_ago_than_kept_are_deleted(config_path: Path) -> None:
     """With `store.keep_days = 30`, the server deletes, at start and hourly, conversations
-    closed more than 30 days ago with all kept of them; a newer one stays."""
+    closed more than 30 days ago with all kept of them; one closed since, and the shopper
+    who has it, stay."""
     async with running(config_path) as live:
         sanne, other = await _two_shoppers(live.url)
     _closed_long_ago(config_path, days=31)
+    # A month later Sanne is back with a new question, closed just now: that one stays.
+    async with running(config_path) as live:
+        recent, _ = await _two_shoppers(live.url)
+    assert recent != sanne
     edit_config(config_path, "[bot]", "[store]\nkeep_days = 30\n\n{old}")
     async with running(config_path):
         for _ in range(100):
@@ -134,5 +142,52 @@ async def test_conversations_closed_longer_ago_than_kept_are_deleted(config_path
     assert (
         _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", sanne) == 0
     )
-    assert _count(config_path, "SELECT COUNT(*) FROM callbacks") == 0
+    assert not _count(
+        config_path, "SELECT COUNT(*) FROM callbacks WHERE conversation_id = ?", sanne
+    )
     assert _count(config_path, "SELECT COUNT(*) FROM conversations WHERE id = ?", other) == 1
+    assert _count(config_path, "SELECT COUNT(*) FROM conversations WHERE id = ?", recent) == 1
+    assert _count(config_path, "SELECT COUNT(*) FROM shoppers WHERE customer_id = 'c-1'") == 1
+
+
+async def test_a_shopper_forgotten_while_their_tab_is_open_can_write_again(
+    config_path: Path,
+) -> None:
+    """Forgotten while the widget stays connected (the running server still holds their
+    record): their next message starts afresh instead of failing on a record that is gone."""
+    async with (
+        running(config_path) as live,
+        shopper(live.url, auth={"locale": "nl"}) as (widget, _),
+    ):
+        sent = await call(
+            widget,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Ik woon op Kerkstraat 12, kan dat?"},
+        )
+        first = sent["conversation"]["id"]
+        token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, token) as (desk, _):
+            await call(desk, "/agent", "take", {"conversation_id": first})
+            assert (await call(desk, "/agent", "close", {"conversation_id": first}))["ok"]
+        _closed_long_ago(config_path, days=1 / 48)
+        code, _, err = await run_loket(
+            config_path, "shoppers", "forget", "--conversation", str(first), "--yes"
+        )
+        assert code == 0, err
+        again = await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Nog een vraag"}
+        )
+        assert again["ok"], again
+        # A new number: the tab showing the old conversation takes nothing for it.
+        assert again["conversation"]["id"] != first
+    assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'") == 0
+    # The newest conversation keeps its row (its number is not given again), emptied.
+    assert _count(
+        config_path,
+        "SELECT COUNT(*) FROM conversations c JOIN shoppers s ON s.id = c.shopper_id"
+        " WHERE c.id = ? AND c.page_url IS NULL AND c.locale IS NULL"
+        " AND s.public_id LIKE 'forgotten:%' AND s.name IS NULL AND s.email IS NULL",
+        first,
+    )
+    assert not _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", first)

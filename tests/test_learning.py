@@ -292,10 +292,10 @@ async def test_a_miss_the_bot_now_answers_leaves_the_list_of_misses(config_path:
             body = await response.json()
     assert [g["question"] for g in body["groups"]] == [UNKNOWN_QUESTIONS[1]], body
     # Asked twice: once here, once again before the agent answered it.
-    assert body["answered_now"] == {"groups": 1, "asked": 2}
+    assert body["answered_now"] == {"questions": 1, "asked": 2}
     _, misses, _ = await run_loket(config_path, "faq", "misses")
     assert question not in misses and UNKNOWN_QUESTIONS[1] in misses, misses
-    assert "(1 more, asked 2 times, the bot now answers" in misses, misses
+    assert "(1 more question, asked 2 times, the bot now answers" in misses, misses
 
 
 async def test_not_helpful_while_an_agent_has_the_chat_offers_nothing_more(
@@ -615,7 +615,7 @@ async def test_a_learned_question_leaves_small_talk_out_and_keeps_its_personal_d
         ack = await _agent_answers(live.url, messages, answer, reusable=True, customer=customer)
     learned = ack["learned"]
     assert learned["status"] == "candidate"
-    assert learned["personal"] == ["address", "agent_name", "email", "name"]
+    assert learned["personal"] == ["address", "email", "name"]
     database = sqlite3.connect(config_path.parent / "data" / "loket.db")
     (question,) = database.execute(
         "SELECT question FROM learned WHERE id = ?", (learned["id"],)

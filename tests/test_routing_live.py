@@ -490,8 +490,18 @@ async def test_off_hours_question_reaches_the_next_shift_and_the_answer_the_shop
             answer = synced["messages"][-1]
             assert answer["text"] == "Yes, within 30 days."
             assert (await call(desk, "/agent", "callbacks"))["callbacks"] == [waiting]
+            # A second question left after the answer: reading the answer clears the first.
+            second = {
+                "client_id": new_client_id(),
+                "text": "And can I exchange sandals too?",
+                "email": "sam@example.com",
+            }
+            left_again = await call(widget, "/shopper", "leave_question", second)
+            assert left_again["ok"], left_again
             assert (await call(widget, "/shopper", "read", {"seq": answer["seq"]}))["seq"]
-            assert (await call(desk, "/agent", "callbacks"))["callbacks"] == []
+            (still,) = (await call(desk, "/agent", "callbacks"))["callbacks"]
+            assert still["question"] == "And can I exchange sandals too?", still
+            assert still["replied_at"] is None
 
 
 async def test_a_left_question_whose_callback_was_not_written_is_kept_when_sent_again(

@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ TICK_SECONDS = 1.0
 LEARNED_POLL_SECONDS = 5.0
 # How often conversations past `store.keep_days` are looked for.
 RETENTION_SECONDS = 3600.0
+RETENTION_BATCH = 100
+RETENTION_PAUSE_SECONDS = 0.1
 # How often the sessions of connected consoles are checked again (logged out, disabled or
 # a new password, also by `loket agents` in another process: their connections end).
 SESSION_CHECK_SECONDS = 5.0
@@ -268,16 +271,22 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
         async def forget_old() -> None:
             before = int((clock() - keep_days * 86_400) * 1000)
-            while closed := await store.closed_before(before):
+            total: Counter[str] = Counter()
+            # A hundred at a time, with a pause between: the store's writes share the event
+            # loop with the chat, and a first pass over years of data is long.
+            while closed := await store.closed_before(before, RETENTION_BATCH):
                 counts = await store.forget_conversations(closed)
                 if not counts.get("conversations"):
                     break
+                total.update(counts)
+                await asyncio.sleep(RETENTION_PAUSE_SECONDS)
+            if total:
                 log.info(
                     "deleted %d conversations closed over %d days ago (%d messages, %d shoppers)",
-                    counts.get("conversations", 0),
+                    total["conversations"],
                     keep_days,
-                    counts.get("messages", 0),
-                    counts.get("shoppers", 0),
+                    total["messages"],
+                    total["shoppers"],
                 )
 
         tasks = [

@@ -223,6 +223,13 @@ def agent_name(value: str) -> str:
     return value
 
 
+def not_blank(value: str) -> str:
+    """A value that says something: not empty, not only spaces."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("give a value, not an empty one")
+    return value.strip()
+
+
 def display_name(value: str) -> str:
     """The name shoppers see: 1 to 100 characters, not only spaces."""
     shown = " ".join(value.split())
@@ -368,14 +375,15 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
         if args.conversation is not None:
             conversation = await store.conversation(args.conversation)
-            shoppers = [conversation.shopper_id] if conversation is not None else []
+            found = {conversation.shopper_id: "in that conversation"} if conversation else {}
         elif args.customer is not None:
-            shoppers = await store.shopper_ids_by(customer_id=args.customer)
+            found = await store.shopper_ids_by(customer_id=args.customer.strip())
         else:
-            shoppers = await store.shopper_ids_by(email=args.email)
-        if not shoppers:
+            found = await store.shopper_ids_by(email=args.email.strip())
+        if not found:
             print("loket: no shopper found", file=sys.stderr)
             return 1
+        shoppers = list(found)
         before = int(time.time() * 1000) - FORGET_AFTER_CLOSED_MS
         closed, kept = await store.forgettable(shoppers, closed_before=before)
         if kept:
@@ -387,6 +395,8 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
             )
             return 1
         if not args.yes:
+            for shopper_id, how in found.items():
+                print(f"shopper {shopper_id}: {how}")
             print(
                 f"would delete {len(shoppers)} shopper(s) and their {len(closed)}"
                 f" conversation(s) ({', '.join(map(str, closed)) or 'none'}) with their"
@@ -475,9 +485,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     who = forget.add_mutually_exclusive_group(required=True)
     who.add_argument(
-        "--email", help="the e-mail address the shop vouched for or left with a question"
+        "--email",
+        type=not_blank,
+        help="the e-mail address the shop vouched for or left with a question",
     )
-    who.add_argument("--customer", help="the shop's customer id (as vouched for)")
+    who.add_argument("--customer", type=not_blank, help="the shop's customer id (as vouched for)")
     who.add_argument("--conversation", type=int, help="a conversation's number (the console's #)")
     forget.add_argument("--yes", action="store_true", help="delete (without: only say what)")
     forget.set_defaults(func=cmd_shoppers_forget)

@@ -249,6 +249,17 @@ class Settings(_Section):
     # The keys set by an environment variable, as (key, variable), for messages.
     from_env: tuple[tuple[str, str], ...] = Field(default=(), exclude=True)
 
+    @model_validator(mode="after")
+    def _kept_while_it_may_reopen(self) -> Settings:
+        keep_days, reopen_hours = self.store.keep_days, self.limits.reopen_hours
+        if keep_days and keep_days * 24 < reopen_hours:
+            raise ValueError(
+                f"store.keep_days ({keep_days}) is shorter than limits.reopen_hours"
+                f" ({reopen_hours:g}): a conversation would be deleted while its shopper"
+                " may still reopen it; keep it at least that long"
+            )
+        return self
+
     @property
     def store_path(self) -> Path:
         return self.server.data_dir / self.store.path

@@ -517,6 +517,21 @@ class Conversations:
             self._current[shopper_id] = found.id
         return found
 
+    def has_open(self, shopper_id: int) -> bool:
+        """Whether the shopper's latest conversation is in memory and open (no store query)."""
+        known = self._current.get(shopper_id)
+        live = self._live.get(known) if known is not None and known != _NO_CONVERSATION else None
+        return live is not None and live.state is not State.CLOSED
+
+    def forget_shopper(self, shopper_id: int) -> None:
+        """The shopper's record and closed conversations were deleted from the store (an
+        erasure, `store.keep_days`): drop what memory holds of them. The store may give a
+        new shopper the same id."""
+        self._current.pop(shopper_id, None)
+        for conversation in [c for c in self._closed.values() if c.shopper_id == shopper_id]:
+            self._closed.pop(conversation.id, None)
+            self._live.pop(conversation.id, None)
+
     def open_conversations(self) -> list[Conversation]:
         found = [c for c in self._live.values() if c.state is not State.CLOSED]
         return sorted(found, key=lambda c: c.id)
@@ -1159,9 +1174,11 @@ class Conversations:
         setattr(conversation, attribute, seq)
         await self._store.db.write(self._store.read_seq_op(conversation.id, side, seq))
         if side == "shopper" and conversation.open_callbacks:
-            replier = await self._store.reply_read_to_callbacks(conversation.id, seq)
-            if replier is not None:
-                await self._answer_callbacks(conversation, replier)
+            # The questions left before an agent's reply the shopper has now read.
+            answered = await self._store.answer_read_callbacks(conversation.id, seq, self._now())
+            if answered:
+                conversation.open_callbacks = max(0, conversation.open_callbacks - answered)
+                await self._events.callbacks_changed()
         return seq
 
     # -- routing ---------------------------------------------------------------------

@@ -121,6 +121,9 @@ def test_personal_data_detection() -> None:
         "name",
         "agent_name",
     ]
+    # Written as a name, with a capital: an agent called Will writes "we will" too.
+    assert personal_data("Yes, we will send it tomorrow", agent_names=("will",)) == []
+    assert personal_data("Cheers, Will", agent_names=("will",)) == ["agent_name"]
     assert personal_data("Retourneren kan binnen 30 dagen, gratis via de retourpagina.") == []
     # A code of letters and digits is an order or tracking code; a long plain word is not.
     assert personal_data("Je pakket 3SABCD1234567 is onderweg") == ["order_number"]

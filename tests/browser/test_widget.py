@@ -633,3 +633,24 @@ async def test_messages_sent_while_the_first_sync_is_under_way_stay_shown(
     await expect(bubbles.nth(2)).to_contain_text("Derde vraag")
     assert syncs, "the widget's sync was not seen"
     assert page_errors == []
+
+
+async def test_a_message_being_written_survives_a_reload_and_the_next_page(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """What the shopper was typing is in the message box again after a reload (and on the
+    shop's next page, in the same tab); once sent, it is not."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    box = page.locator("#loket-input")
+    await box.fill("Hebben jullie deze tas ook in het")
+    await page.reload()
+    await expect(box).to_have_value("Hebben jullie deze tas ook in het")
+    await box.press("End")
+    await box.type(" blauw?")
+    await box.press("Enter")
+    await expect(page.locator(".msg.own")).to_have_count(1)
+    await page.reload()
+    await expect(page.locator(".msg.own")).to_have_count(1)
+    await expect(box).to_have_value("")
+    assert page_errors == []

@@ -17,6 +17,7 @@ from loket.bot.learning import (
     answered_now,
     as_entry,
     group_similar,
+    misses_by_question,
     newest_per_question,
     other_wordings,
     personal_data_to_approve,
@@ -220,27 +221,28 @@ def run_misses(args: argparse.Namespace) -> int:
             return 0
         from loket.bot.cli import matcher_as_served
 
-        groups = group_similar(misses, lambda m: m.question)
         args.dir = None
         built = matcher_as_served(args)
+        matcher = built[0] if built is not None else None
         fixed = [
-            group
-            for group in groups
-            if built is not None
-            and answered_now(built[0].match(group[0].question, group[0].language), group)
+            asked
+            for asked in misses_by_question(misses)
+            if matcher is not None
+            and answered_now(matcher.match(asked[0].question, asked[0].language), asked)
         ]
+        done = {id(miss) for asked in fixed for miss in asked}
+        groups = group_similar([m for m in misses if id(m) not in done], lambda m: m.question)
         for group in groups:
-            if any(group is done for done in fixed):
-                continue
             reasons = sorted({m.reason for m in group})
             print(f"{len(group):4d}  {_clipped(group[0].question)}   ({', '.join(reasons)})")
             for other in other_wordings([m.question for m in group], 3):
                 print(f"        also: {_clipped(other)}")
         if fixed:
-            asked = sum(len(group) for group in fixed)
+            questions = "1 more question" if len(fixed) == 1 else f"{len(fixed)} more questions"
+            times = "once" if len(done) == 1 else f"{len(done)} times"
             print(
-                f"({len(fixed)} more, asked {asked} times, the bot now answers: a FAQ entry"
-                " or an approved learned answer came since)"
+                f"({questions}, asked {times}, the bot now answers: a FAQ entry or an approved"
+                " learned answer came since)"
             )
         return 0
 

@@ -31,7 +31,8 @@ MAX_QUESTION_MESSAGES = 3
 PAST_REPLIES_MS = 30 * 60 * 1000
 # A learned question is cut to this many characters.
 MAX_QUESTION_CHARS = 1000
-# Two questions this similar (0-100, rapidfuzz token set ratio) are reviewed as one group.
+# Two questions this similar (0-100, rapidfuzz token sort ratio of the words that say what
+# they ask about) are reviewed as one group.
 GROUP_SIMILARITY = 75.0
 
 T = TypeVar("T")
@@ -56,7 +57,9 @@ def group_similar(items: Sequence[T], text_of: Callable[[T], str]) -> list[list[
     for item in items:
         folded = _gist(text_of(item))
         for face, members in groups:
-            if fuzz.token_set_ratio(face, folded) >= GROUP_SIMILARITY:
+            # Sorted, not as sets: "order" is contained in "change order", and is no
+            # wording of it.
+            if fuzz.token_sort_ratio(face, folded) >= GROUP_SIMILARITY:
                 members.append(item)
                 break
         else:
@@ -64,11 +67,24 @@ def group_similar(items: Sequence[T], text_of: Callable[[T], str]) -> list[list[
     return [members for _, members in sorted(groups, key=lambda g: -len(g[1]))]
 
 
-def answered_now(found: MatchResult, group: Sequence[MissRecord]) -> bool:
-    """Whether the bot now answers a group of missed questions, `found` being what it
-    says to the group's first as asked: an entry, and not one a shopper of the group found
-    unhelpful."""
-    unhelpful = {miss.entry_id for miss in group if miss.reason == "unhelpful"}
+# At most this many different missed questions are asked again to see whether the bot
+# answers them now; the rest are listed as missed.
+ASKED_AGAIN = 500
+
+
+def misses_by_question(misses: Sequence[MissRecord]) -> list[list[MissRecord]]:
+    """The misses of each question (case, spacing and end punctuation aside), the most
+    asked first, at most `ASKED_AGAIN` questions."""
+    found: dict[str, list[MissRecord]] = {}
+    for miss in misses:
+        found.setdefault(phrasing_key(miss.question), []).append(miss)
+    return sorted(found.values(), key=len, reverse=True)[:ASKED_AGAIN]
+
+
+def answered_now(found: MatchResult, asked: Sequence[MissRecord]) -> bool:
+    """Whether the bot now answers the misses of one question, `found` being what it says
+    to it now: an entry, and not one a shopper who asked it found unhelpful."""
+    unhelpful = {miss.entry_id for miss in asked if miss.reason == "unhelpful"}
     return found.outcome == "answer" and found.entry is not None and found.entry.id not in unhelpful
 
 

@@ -162,8 +162,8 @@ def personal_data(
     text: str, *, names: tuple[str, ...] = (), agent_names: tuple[str, ...] = ()
 ) -> list[str]:
     """The kinds of personal data in `text` (empty when none), including the given names:
-    the shopper's (`name`) and the agent's who wrote it (`agent_name`: "Groet, Bram" would
-    have the bot sign as Bram)."""
+    the shopper's (`name`) and, written with a capital, the agent's who wrote it
+    (`agent_name`: "Groet, Bram" would have the bot sign as Bram)."""
     lowered = text.lower()
     found = ["email"] if "@" in lowered and _EMAIL.search(lowered) else []
     runs = _Runs(lowered)
@@ -182,9 +182,22 @@ def personal_data(
             found.append("order_number")
     if _named(lowered, names):
         found.append("name")
-    if _named(lowered, agent_names):
+    if agent_names and _signed(text, agent_names):
         found.append("agent_name")
     return found
+
+
+def _signed(text: str, names: tuple[str, ...]) -> bool:
+    """Whether `text` names the agent as a name is written, with a capital ("Groetjes,
+    Bram"): an agent called Will or Roos writes "we will" and "roos" as words too."""
+    for name in names:
+        for part in name.split():
+            if len(part) < 3 or part.lower() in _PARTICLES:
+                continue
+            written = part[:1].upper() + part[1:]
+            if written in text and re.search(rf"\b{re.escape(written)}\b", text):
+                return True
+    return False
 
 
 # The particles of family names ("Sanne van Dijk", "Anna von Berg"): words of every

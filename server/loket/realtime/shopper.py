@@ -177,7 +177,15 @@ class ShopperNamespace(LoketNamespace):
         customer_id = client.customer.id if client.customer else None
         async with self._creating.hold(client.public_id):
             if client.shopper is not None:
-                return client.shopper
+                if self.services.conversations.has_open(client.shopper.id) or (
+                    await store.shopper_exists(client.shopper)
+                ):
+                    return client.shopper
+                # Forgotten meanwhile (`loket shoppers forget`, `store.keep_days`) while this
+                # tab stayed open: a shopper record of their own again, as on a first visit.
+                await self.leave_room(sid, shopper_room(client.shopper.id))
+                self.services.conversations.forget_shopper(client.shopper.id)
+                client.shopper = None
             shopper = None if client.fresh else await store.shopper_by_public_id(client.public_id)
             if shopper is None and customer_id is not None:
                 shopper = await store.shopper_by_customer_id(customer_id)

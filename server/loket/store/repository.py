@@ -226,6 +226,18 @@ class Store:
             self._shoppers[shopper.id] = shopper
         return shopper
 
+    async def shopper_exists(self, shopper: ShopperRecord) -> bool:
+        """Whether the shopper's record is in the store as it was (asked there, not of the
+        cache: an admin command may have deleted or emptied it, and SQLite may have given
+        its id to someone new)."""
+        row = await self.db.fetch_one(
+            "SELECT 1 FROM shoppers WHERE id = ? AND public_id = ?",
+            (shopper.id, shopper.public_id),
+        )
+        if row is None:
+            self._forget_shopper(shopper.id)
+        return row is not None
+
     async def shopper_by_public_id(self, public_id: str) -> ShopperRecord | None:
         row = await self.db.fetch_one("SELECT * FROM shoppers WHERE public_id = ?", (public_id,))
         return ShopperRecord.from_row(row) if row else None
@@ -614,17 +626,28 @@ class Store:
         )
         return [CallbackRecord.from_row(r) for r in rows]
 
-    async def reply_read_to_callbacks(self, conversation_id: int, read_seq: int) -> int | None:
-        """The agent whose reply to a question left in the conversation the shopper has now
-        read (up to `read_seq`), if there is one; None otherwise."""
-        row = await self.db.fetch_one(
-            "SELECT m.agent_id FROM callbacks c JOIN messages m"
-            " ON m.conversation_id = c.conversation_id AND m.author = 'agent'"
-            " AND m.seq > COALESCE(c.message_seq, 0) AND m.seq <= ?"
-            " WHERE c.conversation_id = ? AND c.answered_at IS NULL ORDER BY m.seq LIMIT 1",
-            (read_seq, conversation_id),
-        )
-        return None if row is None else int(row["agent_id"] or 0)
+    async def answer_read_callbacks(self, conversation_id: int, read_seq: int, now: int) -> int:
+        """Mark answered the questions left in the conversation that an agent replied to
+        after, in a reply the shopper has now read (up to `read_seq`); how many. A question
+        left after the last reply read stays open."""
+
+        async def op(conn: WriteConnection) -> int:
+            # The first agent reply after the question, among those read.
+            reply = (
+                "FROM messages m WHERE m.conversation_id = callbacks.conversation_id"
+                " AND m.author = 'agent' AND m.seq > COALESCE(callbacks.message_seq, 0)"
+                " AND m.seq <= ?"
+            )
+            cursor = await conn.execute(
+                f"UPDATE callbacks SET answered_at = ?,"
+                f" agent_id = (SELECT m.agent_id {reply} ORDER BY m.seq LIMIT 1)"
+                f" WHERE conversation_id = ? AND answered_at IS NULL"
+                f" AND EXISTS (SELECT 1 {reply})",
+                (now, read_seq, conversation_id, read_seq),
+            )
+            return int(cursor.rowcount)
+
+        return await self.db.write(op)
 
     async def answer_callbacks(self, conversation_id: int, agent_id: int, now: int) -> int:
         """Mark the conversation's open callbacks answered; how many there were."""
@@ -934,12 +957,20 @@ class Store:
         """Delete closed conversations and everything kept of them: messages, left
         questions, ratings, feedback, misses, learned candidates (an approved answer stays,
         no longer tied to the conversation), and each shopper left without a conversation.
-        In one transaction; the counts deleted, by kind."""
+        In one transaction; the counts deleted, by kind.
+
+        SQLite gives a new row the highest id plus one, so deleting the newest conversation
+        would give its number to the next one (a tab still showing the old conversation
+        would take the new one's messages for those it has). That one's row stays, emptied
+        of all it said (page, note, language), as does its shopper's, emptied of who they
+        were (public id, customer id, name, e-mail): nothing of theirs is left."""
         counts: dict[str, int] = {}
         if not conversation_ids:
             return {"conversations": 0, "messages": 0, "shoppers": 0}
 
         async def op(conn: WriteConnection) -> None:
+            counts.clear()  # a batch that failed is written again on its own
+            (newest,) = (await conn.execute_fetchall("SELECT MAX(id) FROM conversations"))[0]
             for start in range(0, len(conversation_ids), 500):
                 ids = tuple(conversation_ids[start : start + 500])
                 marks = ",".join("?" * len(ids))
@@ -964,10 +995,19 @@ class Store:
                         ids,
                     )
                     counts[kind] = counts.get(kind, 0) + max(cursor.rowcount, 0)
+                if newest in ids:
+                    counts["shoppers"] = counts.get("shoppers", 0) + await _empty_newest(
+                        conn, newest
+                    )
                 cursor = await conn.execute(
-                    f"DELETE FROM conversations WHERE id IN ({marks}) AND state = 'closed'", ids
+                    f"DELETE FROM conversations WHERE id IN ({marks}) AND state = 'closed'"
+                    " AND id != ?",
+                    (*ids, newest),
                 )
-                counts["conversations"] = counts.get("conversations", 0) + max(cursor.rowcount, 0)
+                emptied = int(newest in ids)
+                counts["conversations"] = (
+                    counts.get("conversations", 0) + max(cursor.rowcount, 0) + emptied
+                )
                 counts["shoppers"] = counts.get("shoppers", 0) + await _delete_shoppers_left(
                     conn, shoppers
                 )
@@ -992,20 +1032,25 @@ class Store:
 
     async def shopper_ids_by(
         self, *, customer_id: str | None = None, email: str | None = None
-    ) -> list[int]:
-        """The shoppers with this customer id, or with this e-mail address (as the shop
-        vouched for it, or as left with a question)."""
+    ) -> dict[int, str]:
+        """The shoppers with this customer id, or with this e-mail address, each with how it
+        matched: "vouched for by the shop" (the customer's id or address the shop gave) or
+        "left with a question" (typed into the form, by whoever typed it)."""
+        how: dict[int, str] = {}
         if customer_id is not None:
             rows = await self.db.fetch_all(
                 "SELECT id FROM shoppers WHERE customer_id = ?", (customer_id,)
             )
-        else:
-            rows = await self.db.fetch_all(
-                "SELECT id FROM shoppers WHERE lower(email) = lower(?) UNION"
-                " SELECT shopper_id FROM callbacks WHERE lower(email) = lower(?)",
-                (email, email),
-            )
-        return sorted(int(row[0]) for row in rows)
+            return {int(row[0]): "vouched for by the shop" for row in rows}
+        for row in await self.db.fetch_all(
+            "SELECT DISTINCT shopper_id FROM callbacks WHERE lower(email) = lower(?)", (email,)
+        ):
+            how[int(row[0])] = "left with a question"
+        for row in await self.db.fetch_all(
+            "SELECT id FROM shoppers WHERE lower(email) = lower(?)", (email,)
+        ):
+            how[int(row[0])] = "vouched for by the shop"
+        return dict(sorted(how.items()))
 
     async def count_messages(self) -> int:
         row = await self.db.fetch_one("SELECT COUNT(*) AS n FROM messages")
@@ -1018,6 +1063,26 @@ class Store:
             await conn.execute(sql, params)
 
         await self.db.write(op)
+
+
+async def _empty_newest(conn: WriteConnection, conversation_id: int) -> int:
+    """Empty the newest conversation, closed and being forgotten, of all it said and its
+    shopper of who they were, keeping both rows (see `forget_conversations`); 1 when the
+    shopper was emptied (closed: 0, and nothing done)."""
+    cursor = await conn.execute(
+        "UPDATE conversations SET page_url = NULL, page_title = NULL, note = NULL,"
+        " note_by = NULL, locale = NULL WHERE id = ? AND state = 'closed'",
+        (conversation_id,),
+    )
+    if not cursor.rowcount:
+        return 0
+    cursor = await conn.execute(
+        "UPDATE shoppers SET public_id = 'forgotten:' || id, customer_id = NULL, name = NULL,"
+        " email = NULL, locale = NULL WHERE id = (SELECT shopper_id FROM conversations"
+        " WHERE id = ?) AND public_id NOT LIKE 'forgotten:%'",
+        (conversation_id,),
+    )
+    return max(cursor.rowcount, 0)
 
 
 async def _delete_shoppers_left(conn: WriteConnection, shopper_ids: Sequence[int]) -> int:

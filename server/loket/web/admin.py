@@ -13,6 +13,7 @@ from loket.auth import AgentSession
 from loket.bot.learning import (
     answered_now,
     group_similar,
+    misses_by_question,
     other_wordings,
     personal_data_to_approve,
     with_personal_checked,
@@ -127,16 +128,17 @@ async def misses(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     since = int(services.clock() * 1000 - _days(request, 30) * DAY_MS)
     found = await services.store.misses_since(since)
-    groups = group_similar(found, lambda m: m.question)
-    # Those the bot now answers (an entry or an approved learned answer came since) are
-    # counted, not listed: the list is what is still to do.
+    # Questions the bot now answers (an entry or an approved learned answer came since)
+    # are counted, not listed: the list is what is still to do.
     fixed: list[list[MissRecord]] = []
     if services.bot is not None:
         matcher = services.bot.matcher
-        for group in groups:
-            said = await match_async(matcher, group[0].question, group[0].language)
-            if answered_now(said, group):
-                fixed.append(group)
+        for asked in misses_by_question(found):
+            said = await match_async(matcher, asked[0].question, asked[0].language)
+            if answered_now(said, asked):
+                fixed.append(asked)
+    done = {id(miss) for asked in fixed for miss in asked}
+    groups = group_similar([m for m in found if id(m) not in done], lambda m: m.question)
     return web.json_response(
         {
             "ok": True,
@@ -149,9 +151,8 @@ async def misses(request: web.Request) -> web.Response:
                     "last_at": max(m.created_at for m in group),
                 }
                 for group in groups
-                if not any(group is done for done in fixed)
             ],
-            "answered_now": {"groups": len(fixed), "asked": sum(len(g) for g in fixed)},
+            "answered_now": {"questions": len(fixed), "asked": len(done)},
         }
     )
 

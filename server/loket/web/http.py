@@ -140,12 +140,12 @@ async def login(request: web.Request) -> web.Response:
     if not all([limiter.take(key, now) for key in keys]):
         seconds = max(1, round(max(limiter.retry_after(key) for key in keys)))
         wait = "a second" if seconds == 1 else f"{seconds} seconds"
-        if _LOGIN_LOG.first(f"{address} {name.lower()}", now):
+        if _LOGIN_LOG.first(address, now):
             log.warning(
-                "login attempts for %r from %s over the limit: refused for %s (told once a"
-                " minute per name and address)",
-                name,
+                "login attempts from %s over the limit (for %r): refused for %s (told once a"
+                " minute per address)",
                 address,
+                name,
                 wait,
             )
         return json_error(
@@ -159,7 +159,8 @@ async def login(request: web.Request) -> web.Response:
     except LoketError as exc:
         # Each one, for an admin or a blocker such as fail2ban: the login limit keeps
         # these to a few a minute per address.
-        log.warning("login failed for %r from %s: %s", name, address, exc.message)
+        # The address first: a name is whatever the client sent ("x from 10.0.0.7").
+        log.warning("login failed from %s for %r: %s", address, name, exc.message)
         raise
     agent = session.agent
     response = web.json_response(

@@ -209,8 +209,12 @@ export class AdminPages {
   private renderMisses(groups: api.MissGroup[], days: number, fixed?: api.AnsweredNow): void {
     const body = this.view.panels.misses.body;
     // Missed once, answered now (an FAQ entry or an approved learned answer came since).
-    const done = fixed?.groups
-      ? h("p", { class: "hint answered-now" }, `${fixed.groups} more (asked ${fixed.asked} times) the bot now answers.`)
+    const done = fixed?.questions
+      ? h(
+          "p",
+          { class: "hint answered-now" },
+          `${fixed.questions} more ${fixed.questions === 1 ? "question" : "questions"} (asked ${fixed.asked === 1 ? "once" : `${fixed.asked} times`}) the bot now answers.`,
+        )
       : "";
     if (!groups.length) {
       body.replaceChildren(h("p", { class: "none" }, `No missed questions in the last ${days} days.`), done);

@@ -160,9 +160,9 @@ export function reviewLearned(
   });
 }
 
-/** Missed questions the bot now answers, left out of the list: how many groups, asked how often. */
+/** Missed questions the bot now answers, left out of the list: how many, asked how often. */
 export interface AnsweredNow {
-  groups: number;
+  questions: number;
   asked: number;
 }
 

@@ -89,6 +89,8 @@ export interface Customer {
 const TOKEN_KEY = "loket:token";
 const OUTBOX_KEY = "loket:outbox";
 const OPEN_KEY = "loket:open";
+// What the shopper is writing, for this tab: a reload or the next page of the shop keeps it.
+const DRAFT_KEY = "loket:draft";
 const RATED_KEY = "loket:rated";
 const INVITATIONS_KEY = "loket:invitations";
 const INVITED_KEY = "loket:invited";
@@ -170,6 +172,7 @@ export class Chat {
     this.ui = new WidgetUi({
       send: (text) => this.send(text),
       typed: () => this.typed(),
+      drafted: (text) => this.session.set(DRAFT_KEY, text.trim() ? text : null),
       opened: () => {
         this.session.set(OPEN_KEY, "1");
         this.connect();
@@ -206,6 +209,8 @@ export class Chat {
     for (const entry of this.outbox.entries()) this.ui.timeline.addPending(entry.client_id, entry.text);
     this.ui.afterChange();
     const returning = this.local.get(TOKEN_KEY) !== null || this.outbox.entries().length > 0;
+    const draft = this.session.get(DRAFT_KEY);
+    if (draft) this.ui.restoreDraft(draft);
     if (this.session.get(OPEN_KEY)) this.ui.open(false);
     if (returning || this.customer) this.connect();
     document.addEventListener("visibilitychange", () => this.markRead());
@@ -675,6 +680,7 @@ export class Chat {
       return false;
     }
     this.stopTyping();
+    this.session.set(DRAFT_KEY, null);
     const entry: Entry = { client_id: newClientId(), text, made: Date.now() };
     this.outbox.add(entry);
     this.ui.timeline.addPending(entry.client_id, text);

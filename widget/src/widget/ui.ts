@@ -22,6 +22,8 @@ export interface UiHandlers {
   /** False keeps the text in the composer (e.g. it is too long). */
   send(text: string): boolean;
   typed(): void;
+  /** The composer's text changed (kept for this tab, so a reload or the next page keeps it). */
+  drafted(text: string): void;
   opened(): void;
   closed(): void;
   /** "Talk to a person". */
@@ -270,8 +272,16 @@ export class WidgetUi {
     this.input.addEventListener("input", () => {
       this.autosize();
       this.notice.textContent = "";
+      this.handlers.drafted(this.input.value);
       if (this.input.value.trim()) this.handlers.typed();
     });
+  }
+
+  /** A message being written before the page changed: back in the composer. */
+  restoreDraft(text: string): void {
+    if (this.input.value) return;
+    this.input.value = text;
+    this.autosize();
   }
 
   get isOpen(): boolean {
