@@ -8,7 +8,6 @@ import logging
 import os
 import secrets
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -267,19 +266,12 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         learning = app[SERVICES].learning
         assert learning is not None
         keep_days = settings.store.keep_days
-        store = app[SERVICES].store
 
         async def forget_old() -> None:
             before = int((clock() - keep_days * 86_400) * 1000)
-            total: Counter[str] = Counter()
-            # A hundred at a time, with a pause between: the store's writes share the event
-            # loop with the chat, and a first pass over years of data is long.
-            while closed := await store.closed_before(before, RETENTION_BATCH):
-                counts = await store.forget_conversations(closed)
-                if not counts.get("conversations"):
-                    break
-                total.update(counts)
-                await asyncio.sleep(RETENTION_PAUSE_SECONDS)
+            total = await conversations.forget_closed_before(
+                before, batch=RETENTION_BATCH, pause=RETENTION_PAUSE_SECONDS
+            )
             if total:
                 log.info(
                     "deleted %d conversations closed over %d days ago (%d messages, %d shoppers)",

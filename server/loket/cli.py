@@ -99,6 +99,14 @@ async def _serve(settings: Settings) -> None:
         os.close(held)  # the lock goes with it
 
 
+class DataFolderInUse(ListenError):
+    """A server holds the data folder; `holder` is its process id, as it wrote it."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
 def _hold_data_dir(folder: Path) -> int:
     """Lock the data folder for this server, or raise ListenError naming the one that has it.
 
@@ -117,9 +125,10 @@ def _hold_data_dir(folder: Path) -> int:
     except BlockingIOError:
         holder = os.read(held, 32).decode("ascii", "replace").strip() or "?"
         os.close(held)
-        raise ListenError(
+        raise DataFolderInUse(
             f"the data folder {folder} is in use by another Loket server (process {holder});"
-            " give each server a data folder of its own (server.data_dir)"
+            " give each server a data folder of its own (server.data_dir)",
+            holder,
         ) from None
     except OSError as exc:
         # A file system without locks (some network mounts): serve, unguarded, and say so.
@@ -153,7 +162,8 @@ async def _run_server(settings: Settings, listener: socket.socket, stop: asyncio
         # Tests and scripts read this line to find the port when asked for port 0.
         print(f"Loket listening on http://{host}:{port}", flush=True)
         print(f"  console: http://{host}:{port}/console/", flush=True)
-        print(f"  demo shop: http://{host}:{port}/demo/", flush=True)
+        if settings.server.demo:
+            print(f"  demo shop: http://{host}:{port}/demo/", flush=True)
         await stop.wait()
     finally:
         if started:
@@ -364,11 +374,6 @@ def cmd_agents_role(args: argparse.Namespace) -> int:
     return _agent_update(args, change)
 
 
-# A conversation stays in the server's memory this long after it closed (see
-# `Conversations._forget_idle`): only older ones are deleted beside a running server.
-FORGET_AFTER_CLOSED_MS = 15 * 60 * 1000
-
-
 def cmd_shoppers_forget(args: argparse.Namespace) -> int:
     """Delete a shopper's conversations and everything kept of them (an erasure request)."""
 
@@ -376,6 +381,9 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
         if args.conversation is not None:
             conversation = await store.conversation(args.conversation)
             found = {conversation.shopper_id: "in that conversation"} if conversation else {}
+        elif args.shopper is not None:
+            shopper = await store.shopper_by_id(args.shopper)
+            found = {shopper.id: "by number"} if shopper is not None else {}
         elif args.customer is not None:
             found = await store.shopper_ids_by(customer_id=args.customer.strip())
         else:
@@ -384,13 +392,11 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
             print("loket: no shopper found", file=sys.stderr)
             return 1
         shoppers = list(found)
-        before = int(time.time() * 1000) - FORGET_AFTER_CLOSED_MS
-        closed, kept = await store.forgettable(shoppers, closed_before=before)
+        closed, kept = await store.forgettable(shoppers)
         if kept:
             print(
-                f"loket: {len(kept)} conversation(s) still open or closed in the last 15"
-                f" minutes ({', '.join(map(str, kept))}): close them in the console and run"
-                " this again in 15 minutes",
+                f"loket: {len(kept)} conversation(s) still open ({', '.join(map(str, kept))}):"
+                " close them in the console first",
                 file=sys.stderr,
             )
             return 1
@@ -400,7 +406,8 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
             print(
                 f"would delete {len(shoppers)} shopper(s) and their {len(closed)}"
                 f" conversation(s) ({', '.join(map(str, closed)) or 'none'}) with their"
-                " messages, left questions, ratings and misses; run again with --yes"
+                " messages, left questions, ratings, feedback, misses and learned candidates;"
+                " run again with --yes"
             )
             return 0
         counts = await store.forget_conversations(closed)
@@ -408,11 +415,29 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
         counts["shoppers"] = counts.get("shoppers", 0) + await store.forget_shoppers(shoppers)
         print(
             "deleted "
-            + ", ".join(f"{number} {kind.replace('_', ' ')}" for kind, number in counts.items())
+            + ", ".join(
+                f"{number} {kind.replace('_', ' ')}" for kind, number in counts.items() if number
+            )
         )
         return 0
 
-    return _with_store(_settings(args), work)
+    settings = _settings(args)
+    # Not beside a running server: it keeps shoppers and conversations in memory, which an
+    # erasure done behind its back would leave there. Held meanwhile, so none starts.
+    try:
+        held = _hold_data_dir(settings.server.data_dir)
+    except DataFolderInUse as running:
+        print(
+            f"loket: a Loket server is running on {settings.server.data_dir} (process"
+            f" {running.holder}): stop it first, then forget, then start it again (a server"
+            " keeps shoppers and conversations in memory that an erasure must not leave)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return _with_store(settings, work)
+    finally:
+        os.close(held)
 
 
 # -- parser ------------------------------------------------------------------------
@@ -490,7 +515,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the e-mail address the shop vouched for or left with a question",
     )
     who.add_argument("--customer", type=not_blank, help="the shop's customer id (as vouched for)")
-    who.add_argument("--conversation", type=int, help="a conversation's number (the console's #)")
+    who.add_argument("--shopper", type=int, help="a shopper's number (the console's Shopper #N)")
+    who.add_argument(
+        "--conversation", type=int, help="a conversation's number (the store's, the admin API's)"
+    )
     forget.add_argument("--yes", action="store_true", help="delete (without: only say what)")
     forget.set_defaults(func=cmd_shoppers_forget)
 

@@ -523,6 +523,28 @@ class Conversations:
         live = self._live.get(known) if known is not None and known != _NO_CONVERSATION else None
         return live is not None and live.state is not State.CLOSED
 
+    async def forget_closed_before(
+        self, before: int, *, batch: int = 100, pause: float = 0.1
+    ) -> Counter[str]:
+        """Delete the conversations closed before `before` (ms) with all kept of them, and
+        what memory holds of them (`store.keep_days`); the counts deleted, by kind. A
+        hundred at a time, with a pause between: the store's writes share the event loop
+        with the chat, and a first pass over years of data is long."""
+        total: Counter[str] = Counter()
+        while closed := await self._store.closed_before(before, batch):
+            counts = await self._store.forget_conversations(closed)
+            if not counts.get("conversations"):
+                break
+            for conversation_id in closed:
+                forgotten = self._closed.pop(conversation_id, None)
+                if forgotten is not None:
+                    self._live.pop(conversation_id, None)
+                    if self._current.get(forgotten.shopper_id) == conversation_id:
+                        del self._current[forgotten.shopper_id]
+            total.update(counts)
+            await asyncio.sleep(pause)
+        return total
+
     def forget_shopper(self, shopper_id: int) -> None:
         """The shopper's record and closed conversations were deleted from the store (an
         erasure, `store.keep_days`): drop what memory holds of them. The store may give a

@@ -596,7 +596,7 @@ async def test_a_conversation_taken_away_says_so_and_keeps_the_reply_being_writt
     box to copy (not editable, not greyed out). A status set in a second tab shows in the
     first."""
     server = server_with(
-        "[routing]\nagent_answer_timeout_seconds = 2\ndisconnect_grace_seconds = 1\n"
+        "[routing]\nagent_answer_timeout_seconds = 5\ndisconnect_grace_seconds = 1\n"
     )
     errors: list[str] = []
     page = await open_console(context, server)
@@ -608,10 +608,11 @@ async def test_a_conversation_taken_away_says_so_and_keeps_the_reply_being_writt
             client,
             "/shopper",
             "message",
-            {"client_id": new_client_id(), "text": "Is dit waterdicht?"},
+            {"client_id": new_client_id(), "text": "Hoe maak ik een account aan?"},
         )
         assert asked["conversation"]["agent"]["name"] == "anna", asked
         await page.locator(f'button.conv[data-id="{asked["conversation"]["id"]}"]').click()
+        await expect(page.locator(".assist .faq").first).to_be_visible()
         draft = "Goede vraag! De tas is waterdicht tot"
         composer = page.locator("#composer-input")
         await composer.fill(draft)
@@ -625,6 +626,8 @@ async def test_a_conversation_taken_away_says_so_and_keeps_the_reply_being_writt
             await expect(composer).to_have_value(draft)
             await expect(composer).to_be_enabled()
             await expect(composer).not_to_be_editable()
+            # No answers suggested for a conversation that is not the agent's to answer.
+            await expect(page.locator(".assist")).to_be_hidden()
             await screenshot(page, "console-taken-away")
 
     second = await context.new_page()

@@ -464,6 +464,11 @@ async def test_an_open_form_takes_the_newer_question_and_refuses_a_long_one_itse
     await send(page, "Verkopen jullie ook bakfietsen met een regenhoes?")
     await expect(page.locator(".msg.bot")).to_have_count(2)
     await expect(question).to_have_value("Verkopen jullie ook bakfietsen met een regenhoes?")
+    # Put away as it was, it gives way to the next question the bot cannot answer too.
+    await page.get_by_role("button", name="Annuleren").click()
+    await send(page, "Kan ik bij jullie een fietsenrek huren?")
+    await expect(page.locator(".msg.bot")).to_have_count(3)
+    await expect(question).to_have_value("Kan ik bij jullie een fietsenrek huren?")
 
     await question.fill("Waarom " * 300)
     await page.get_by_label("Telefoonnummer").fill("\u202a+31 6 12345678\u202c")
@@ -471,12 +476,19 @@ async def test_an_open_form_takes_the_newer_question_and_refuses_a_long_one_itse
     await expect(page.locator("#loket-ask-error")).to_have_text(
         "Je bericht is te lang: 2099 tekens, maximaal 2000."
     )
-    await expect(own(page)).to_have_count(2)
+    await expect(own(page)).to_have_count(3)
     await question.fill("Bel me over een rode fietstas")
     await page.get_by_role("button", name="Vraag versturen").click()
     await expect(page.locator("form.ask")).to_be_hidden()
     await expect(own(page).last).to_contain_text("Bel me over een rode fietstas")
     await expect(page.locator(".msg.failed")).to_have_count(0)
+    # The phone number stays filled in for a next question, which the form then holds.
+    answers = await page.locator(".msg.bot").count()
+    await send(page, "Verkopen jullie ook fietsbellen met een klok?")
+    await expect(page.locator(".msg.bot")).to_have_count(answers + 1)
+    await page.locator(".msg.bot").last.locator("button.offer-leave").click()
+    await expect(question).to_have_value("Verkopen jullie ook fietsbellen met een klok?")
+    await expect(page.get_by_label("Telefoonnummer")).to_have_value("+31 6 12345678")
     assert page_errors == []
 
 

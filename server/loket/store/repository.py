@@ -1068,10 +1068,11 @@ class Store:
 async def _empty_newest(conn: WriteConnection, conversation_id: int) -> int:
     """Empty the newest conversation, closed and being forgotten, of all it said and its
     shopper of who they were, keeping both rows (see `forget_conversations`); 1 when the
-    shopper was emptied (closed: 0, and nothing done)."""
+    shopper was emptied (not closed: 0, and nothing done)."""
     cursor = await conn.execute(
+        # Without a closing time it is no longer among those closed before any time.
         "UPDATE conversations SET page_url = NULL, page_title = NULL, note = NULL,"
-        " note_by = NULL, locale = NULL WHERE id = ? AND state = 'closed'",
+        " note_by = NULL, locale = NULL, closed_at = NULL WHERE id = ? AND state = 'closed'",
         (conversation_id,),
     )
     if not cursor.rowcount:

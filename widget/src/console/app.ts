@@ -493,6 +493,7 @@ export class ConsoleApp {
       const now = c.state === "assigned" ? `${c.agent?.name ?? "another agent"} has it now` : "it waits for another agent";
       const draft = this.ws.input.value.trim() ? " Your unsent reply stays in the box: copy it if you need it." : "";
       this.ws.notice.textContent = `This conversation is no longer yours: ${now}.${draft}`;
+      this.suggest([]);
     }
     if (this.selected?.id === c.id) {
       this.selected = merged;

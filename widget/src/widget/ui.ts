@@ -84,6 +84,8 @@ export class WidgetUi {
   private readonly askError: HTMLParagraphElement;
   /** The question the form was opened with: what the shopper has not written themselves. */
   private askFilled = "";
+  /** The e-mail address and phone number of the last question left (kept in the form). */
+  private askContact: [string, string] = ["", ""];
   /** The longest message the server takes (from its sync), for the leave-a-question form. */
   maxChars = 2000;
   private readonly rateForm: HTMLFormElement;
@@ -382,7 +384,9 @@ export class WidgetUi {
     this.ask.hidden = false;
     this.panel.classList.add("asking");
     this.askError.textContent = "";
-    if (!this.askText.value.trim()) {
+    // The question it held, put away as it was, gives way to the newer one; the shopper's
+    // own words stay.
+    if (!this.askText.value.trim() || (question?.trim() && !this.leaveStarted())) {
       this.askText.value = question?.trim() || this.input.value.trim();
       this.askFilled = this.askText.value;
     }
@@ -409,12 +413,13 @@ export class WidgetUi {
     this.hideLeaveForm();
   }
 
-  /** Whether the shopper has started on the form: a contact or their own words in it. */
+  /** Whether the shopper has started on the form: their own words or a new contact in it
+   * (the contact they left a question with before stays filled in, and is no start). */
   private leaveStarted(): boolean {
     return (
       this.askText.value.trim() !== this.askFilled.trim() ||
-      this.askEmail.value.trim() !== "" ||
-      this.askPhone.value.trim() !== ""
+      this.askEmail.value.trim() !== this.askContact[0] ||
+      this.askPhone.value.trim() !== this.askContact[1]
     );
   }
 
@@ -564,6 +569,11 @@ export class WidgetUi {
     if (email) question.email = email;
     if (phone) question.phone = phone;
     this.askText.value = "";
+    this.askFilled = "";
+    // Kept for a next question, as sent (without direction marks).
+    this.askEmail.value = email;
+    this.askPhone.value = phone;
+    this.askContact = [email, phone];
     this.askError.textContent = "";
     this.hideLeaveForm();
     this.handlers.leaveQuestion(question);
