@@ -489,6 +489,11 @@ async def test_an_open_form_takes_the_newer_question_and_refuses_a_long_one_itse
     await page.locator(".msg.bot").last.locator("button.offer-leave").click()
     await expect(question).to_have_value("Verkopen jullie ook fietsbellen met een klok?")
     await expect(page.get_by_label("Telefoonnummer")).to_have_value("+31 6 12345678")
+    # Emptied and put away, the button under the header brings that question back too.
+    await question.fill("")
+    await page.get_by_role("button", name="Annuleren").click()
+    await page.locator("button.leave-offer").click()
+    await expect(question).to_have_value("Verkopen jullie ook fietsbellen met een klok?")
     assert page_errors == []
 
 

@@ -84,6 +84,8 @@ export class WidgetUi {
   private readonly askError: HTMLParagraphElement;
   /** The question the form was opened with: what the shopper has not written themselves. */
   private askFilled = "";
+  /** The question of the last reply that offered the form (none once a question is left). */
+  private offered: (() => string | undefined) | undefined;
   /** The e-mail address and phone number of the last question left (kept in the form). */
   private askContact: [string, string] = ["", ""];
   /** The longest message the server takes (from its sync), for the leave-a-question form. */
@@ -150,7 +152,8 @@ export class WidgetUi {
     });
     this.personButton.addEventListener("click", () => this.handlers.person());
     this.leaveButton = tr(h("button", { class: "leave-offer", type: "button", hidden: true }), (t) => t.leave);
-    this.leaveButton.addEventListener("click", () => this.showLeaveForm());
+    // Holding the last question the assistant offered the form for, as its reply's button does.
+    this.leaveButton.addEventListener("click", () => this.showLeaveForm(this.offered?.()));
 
     // Leave a question: the text and a way to reach the shopper, checked as the server will.
     this.askText = h("textarea", { id: "loket-ask-text", rows: "3", dir: "auto", "aria-describedby": "loket-ask-error" });
@@ -570,6 +573,7 @@ export class WidgetUi {
     if (phone) question.phone = phone;
     this.askText.value = "";
     this.askFilled = "";
+    this.offered = undefined;
     // Kept for a next question, as sent (without direction marks).
     this.askEmail.value = email;
     this.askPhone.value = phone;
@@ -698,6 +702,7 @@ export class WidgetUi {
       b.addEventListener("click", () => this.handlers.person());
       box.append(b);
     } else if (offer === "leave_question") {
+      this.offered = question;
       const b = h("button", { type: "button", class: "offer-leave" }, t.leave);
       b.addEventListener("click", () => this.showLeaveForm(question?.()));
       box.append(b);
