@@ -183,6 +183,7 @@ AGENT_EVENTS = (
     "callbacks",
     "previews",
     "status",
+    "forgotten",
 )
 
 

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from loket.auth import customer_signature
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
@@ -105,7 +107,7 @@ async def test_a_shopper_is_forgotten_on_request_and_nobody_else(config_path: Pa
         code, _, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL)
     finally:
         server.stop()
-    assert code == 1 and "a Loket server is running" in err and "stop it first" in err, err
+    assert code == 1 and "a Loket server is running" in err and "Forget a shopper" in err, err
 
     code, out, _ = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL.upper())
     assert code == 0 and f"would delete 1 shopper(s) and their 1 conversation(s) ({sanne})" in out
@@ -113,7 +115,7 @@ async def test_a_shopper_is_forgotten_on_request_and_nobody_else(config_path: Pa
     assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'") == 1
 
     code, out, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL, "--yes")
-    assert code == 0 and "1 conversations" in out and "1 left questions" in out, (out, err)
+    assert code == 0 and "1 conversation," in out and "1 left question," in out, (out, err)
     for sql, params in [
         ("SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (sanne,)),
         ("SELECT COUNT(*) FROM conversations WHERE id = ?", (sanne,)),
@@ -206,3 +208,95 @@ async def test_a_shopper_forgotten_while_their_tab_is_open_can_write_again(
         first,
     )
     assert not _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", first)
+
+
+async def _forget(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url + "/api/admin/forget", json=body, headers=headers) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Path) -> None:
+    """The console's erasure (`POST /api/admin/forget`): only for admins; told first what
+    would go; refused while a conversation of theirs is open; then deleted from the store
+    and from memory, with their open tab disconnected and the consoles told; the other
+    shopper's data stays."""
+    async with running(config_path) as live:
+        sanne, other = await _two_shoppers(live.url)
+        admin = await login(live.url, "admin", AGENT_PASSWORD)
+        anna = await login(live.url, "anna", AGENT_PASSWORD)
+        status, body = await _forget(live.url, anna, {"email": EMAIL})
+        assert status == 403 and body["error"]["code"] == "forbidden"
+        for bad in (
+            {},
+            {"email": EMAIL, "shopper": 1},
+            {"email": " "},
+            {"shopper": "1"},
+            {"conversation": True},
+            {"email": EMAIL, "confirm": "yes"},
+        ):
+            status, body = await _forget(live.url, admin, bad)
+            assert status == 400 and body["error"]["code"] == "invalid_payload", (bad, body)
+        status, body = await _forget(live.url, admin, {"email": "nobody@example.nl"})
+        assert status == 404 and body["error"]["code"] == "not_found"
+
+        # Asked first: nothing deleted yet.
+        status, body = await _forget(live.url, admin, {"email": EMAIL.upper()})
+        assert status == 200 and body["conversations"] == [sanne] and body["open"] == []
+        assert body["deleted"] is None
+        assert body["shoppers"][0]["how"] == "vouched for by the shop", body
+        assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'")
+
+        # The other shopper's conversation is open (with the bot): refused, nothing deleted.
+        status, body = await _forget(live.url, admin, {"conversation": other, "confirm": True})
+        assert status == 409 and body["error"]["code"] == "conversation_open", body
+        assert body["error"]["conversations"] == [other]
+        assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", other)
+
+        claim = {
+            "id": "c-1",
+            "signature": customer_signature(SHOP_SECRET, "c-1"),
+            "email": EMAIL,
+        }
+        async with (
+            agent(live.url, anna) as (desk, desk_inbox),
+            shopper(live.url, auth={"locale": "nl", "customer": claim}) as (widget, _),
+        ):
+            # Her tab is open on her closed conversation, and the server holds it in memory.
+            assert (await call(widget, "/shopper", "sync"))["conversation"]["id"] == sanne
+            status, body = await _forget(live.url, admin, {"email": EMAIL, "confirm": True})
+            assert status == 200 and body["deleted"]["conversations"] == 1, body
+            assert body["deleted"]["messages"] >= 3 and body["deleted"]["left_questions"] == 1
+            told = await desk_inbox.wait_for("forgotten")
+            assert told == {"conversations": [sanne]}
+            for _ in range(100):
+                if not widget.connected:
+                    break
+                await asyncio.sleep(0.05)
+            assert not widget.connected
+            assert (await call(desk, "/agent", "open", {"conversation_id": sanne}))["error"][
+                "code"
+            ] == "not_found"
+
+        # Back on the shop's page, she finds nothing of it, and can start afresh.
+        async with shopper(live.url, auth={"locale": "nl", "customer": claim}) as (widget, _):
+            synced = await call(widget, "/shopper", "sync")
+            assert synced["conversation"] is None and synced["messages"] == [], synced
+            again = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi"}
+            )
+            assert again["ok"] and again["conversation"]["id"] != sanne
+        status, body = await _forget(live.url, admin, {"conversation": sanne})
+        assert status == 404
+    for sql, params in [
+        ("SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (sanne,)),
+        ("SELECT COUNT(*) FROM conversations WHERE id = ?", (sanne,)),
+        ("SELECT COUNT(*) FROM callbacks WHERE email = ?", (EMAIL,)),
+        ("SELECT COUNT(*) FROM learned WHERE conversation_id = ?", (sanne,)),
+        ("SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'", ()),
+    ]:
+        assert _count(config_path, sql, *params) == 0, sql
+    assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", other)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from loket import erasure
 from loket.app import bound_port, create_app
 from loket.auth import new_password_hasher
 from loket.bot import cli as bot_cli
@@ -377,48 +378,32 @@ def cmd_agents_role(args: argparse.Namespace) -> int:
 def cmd_shoppers_forget(args: argparse.Namespace) -> int:
     """Delete a shopper's conversations and everything kept of them (an erasure request)."""
 
+    way = next(w for w in erasure.WAYS if getattr(args, w) is not None)
+
     async def work(store: Store) -> int:
-        if args.conversation is not None:
-            conversation = await store.conversation(args.conversation)
-            found = {conversation.shopper_id: "in that conversation"} if conversation else {}
-        elif args.shopper is not None:
-            shopper = await store.shopper_by_id(args.shopper)
-            found = {shopper.id: "by number"} if shopper is not None else {}
-        elif args.customer is not None:
-            found = await store.shopper_ids_by(customer_id=args.customer.strip())
-        else:
-            found = await store.shopper_ids_by(email=args.email.strip())
-        if not found:
+        shoppers = await erasure.find(store, way, getattr(args, way))
+        if not shoppers:
             print("loket: no shopper found", file=sys.stderr)
             return 1
-        shoppers = list(found)
-        closed, kept = await store.forgettable(shoppers)
-        if kept:
+        found = await erasure.survey(store, shoppers, set())
+        if found.still_open:
             print(
-                f"loket: {len(kept)} conversation(s) still open ({', '.join(map(str, kept))}):"
-                " close them in the console first",
+                f"loket: {len(found.still_open)} conversation(s) still open"
+                f" ({', '.join(map(str, found.still_open))}): close them in the console first",
                 file=sys.stderr,
             )
             return 1
         if not args.yes:
-            for shopper_id, how in found.items():
+            for shopper_id, how in shoppers.items():
                 print(f"shopper {shopper_id}: {how}")
             print(
-                f"would delete {len(shoppers)} shopper(s) and their {len(closed)}"
-                f" conversation(s) ({', '.join(map(str, closed)) or 'none'}) with their"
+                f"would delete {len(shoppers)} shopper(s) and their {len(found.closed)}"
+                f" conversation(s) ({', '.join(map(str, found.closed)) or 'none'}) with their"
                 " messages, left questions, ratings, feedback, misses and learned candidates;"
                 " run again with --yes"
             )
             return 0
-        counts = await store.forget_conversations(closed)
-        # A shopper who never wrote has no conversation to take them along.
-        counts["shoppers"] = counts.get("shoppers", 0) + await store.forget_shoppers(shoppers)
-        print(
-            "deleted "
-            + ", ".join(
-                f"{number} {kind.replace('_', ' ')}" for kind, number in counts.items() if number
-            )
-        )
+        print("deleted " + erasure.told(await erasure.erase(store, found)))
         return 0
 
     settings = _settings(args)
@@ -429,8 +414,9 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
     except DataFolderInUse as running:
         print(
             f"loket: a Loket server is running on {settings.server.data_dir} (process"
-            f" {running.holder}): stop it first, then forget, then start it again (a server"
-            " keeps shoppers and conversations in memory that an erasure must not leave)",
+            f" {running.holder}): forget the shopper in its console instead (Admin, Forget a"
+            " shopper, or POST /api/admin/forget), or stop it first: a running server keeps"
+            " shoppers and conversations in memory that an erasure must not leave",
             file=sys.stderr,
         )
         return 1

@@ -20,7 +20,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from loket import erasure
 from loket.bot.smalltalk import small_talk
+from loket.erasure import Found
 from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
 from loket.languages import LANGUAGES
@@ -284,6 +286,10 @@ class ConversationEvents(Protocol):
 
     async def callbacks_changed(self) -> None: ...
 
+    async def shoppers_forgotten(
+        self, shopper_ids: Sequence[int], conversation_ids: Sequence[int]
+    ) -> None: ...
+
     async def availability_changed(
         self, availability: Mapping[str, Availability], people: bool
     ) -> None: ...
@@ -544,6 +550,29 @@ class Conversations:
             total.update(counts)
             await asyncio.sleep(pause)
         return total
+
+    async def forget_shoppers(self, shoppers: Mapping[int, str]) -> tuple[Found, dict[str, int]]:
+        """An erasure request while the server runs: delete `shoppers` (as `erasure.find`
+        gives them) with their conversations and all kept of them, from the store and from
+        memory, and tell their open tabs and the consoles. Nothing is deleted while one of
+        their conversations is open (`Found.still_open`; the counts are then empty). Their
+        locks are held throughout, so none of them opens a conversation meanwhile."""
+        async with contextlib.AsyncExitStack() as held:
+            for shopper_id in sorted(shoppers):
+                await held.enter_async_context(self._locks.hold(("shopper", shopper_id)))
+            open_ids = {
+                c.id
+                for c in self._live.values()
+                if c.shopper_id in shoppers and c.state is not State.CLOSED
+            }
+            found = await erasure.survey(self._store, shoppers, open_ids)
+            if found.still_open:
+                return found, {}
+            counts = await erasure.erase(self._store, found)
+            for shopper_id in shoppers:
+                self.forget_shopper(shopper_id)
+        await self._events.shoppers_forgotten(list(shoppers), found.closed)
+        return found, counts
 
     def forget_shopper(self, shopper_id: int) -> None:
         """The shopper's record and closed conversations were deleted from the store (an

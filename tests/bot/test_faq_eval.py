@@ -216,6 +216,13 @@ DEV_FLOORS = {
     "vinyl": (0.69, 0.07),
     "sportnahrung": (0.70, 0.03),
     "kwekerij": (0.62, 0.03),
+    # Four more written the same way, blind (a Dutch baby shop, an English bed shop, a Dutch
+    # and English coffee-machine shop, a German kitchenware shop; 102-108 questions each, a
+    # quarter about what the FAQ does not cover): their first scores, as floors.
+    "babywinkel": (0.64, 0.10),
+    "bedstore": (0.73, 0.08),
+    "koffiehuis": (0.77, 0.06),
+    "kuechenwelt": (0.69, 0.08),
 }
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from tests.browser.conftest import ShopPage
 from tests.browser.helpers import PASSWORD, screenshot
 from tests.browser.test_console import log_in, open_console
 from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
@@ -195,3 +196,57 @@ async def test_admin_sees_misses_faq_files_and_figures(
     await expect(page.locator("#area-conversations")).to_be_visible()
     await expect(page.locator("#area-admin")).to_be_hidden()
     assert errors == []
+
+
+async def test_admin_forgets_a_shopper_whose_tab_is_open(
+    server: ServerProcess, context: BrowserContext, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """An erasure request from the console while the server runs: the admin finds the
+    shopper by a conversation number, sees what would go, deletes it; the conversation
+    leaves the console's list and the shopper's open widget shows nothing of it."""
+    asked = "Ik woon op Kerkstraat 12, bezorgen jullie daar?"
+    anna = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, anna) as (desk, inbox):
+        widget = await shop_page()
+        await widget.locator(".launcher").click()
+        box = widget.locator("#loket-input")
+        await box.fill(asked)
+        await box.press("Enter")
+        message = await inbox.wait_for("message", lambda m: m["text"] == asked)
+        ref = {"conversation_id": message["conversation_id"]}
+        assert (await call(desk, "/agent", "take", ref))["ok"]
+        reply = {**ref, "client_id": new_client_id(), "text": "Ja, daar bezorgen we."}
+        assert (await call(desk, "/agent", "message", reply))["ok"]
+        assert (await call(desk, "/agent", "close", ref))["ok"]
+    await expect(widget.locator(".msg.agent .bubble")).to_have_text("Ja, daar bezorgen we.")
+    number = ref["conversation_id"]
+
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "admin", PASSWORD)
+    closed = page.locator('[data-group="Closed today"] button')
+    await expect(closed).to_have_count(1)
+    await open_admin(page, "forget")
+    await page.locator("#forget-way").select_option("conversation")
+    await page.locator("#forget-value").fill(str(number))
+    await page.locator("#forget-value").press("Enter")
+    result = page.locator("#admin-forget .forget-result")
+    await expect(result.locator(".forget-who")).to_contain_text("(in that conversation)")
+    await expect(result.locator(".forget-what")).to_contain_text(f"#{number} would be deleted")
+    await screenshot(page, "console-admin-forget")
+    await result.locator("button.forget-confirm").click()
+    state = page.locator("#admin-forget .panel-state")
+    await expect(state).to_contain_text(
+        "Deleted: 1 shopper, 1 conversation, 3 messages, 1 learned candidate."
+    )
+    await expect(result.locator(".forget-done")).to_be_visible()
+    # Found again: there is nobody left to find.
+    await page.locator("#forget-value").press("Enter")
+    await expect(state).to_have_text("No shopper found.")
+
+    # The shopper's tab is told: it connects again and shows nothing of what was deleted.
+    await expect(widget.locator(".msg")).to_have_count(0)
+    await page.locator("#tab-conversations").click()
+    await expect(closed).to_have_count(0)
+    assert errors == [] and page_errors == []

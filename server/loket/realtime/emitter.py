@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import socketio
@@ -186,6 +186,23 @@ class Emitter:
 
     async def callbacks_changed(self) -> None:
         await self._sio.emit("callbacks", {}, to=ALL_AGENTS, namespace=AGENT_NS)
+
+    async def shoppers_forgotten(
+        self, shopper_ids: Sequence[int], conversation_ids: Sequence[int]
+    ) -> None:
+        """Their data was deleted on request: their open tabs are disconnected (the widget
+        connects again, and shows nothing of what was deleted), and the consoles drop the
+        conversations."""
+        for shopper_id in shopper_ids:
+            room = shopper_room(shopper_id)
+            for sid, _ in list(self._sio.manager.get_participants(SHOPPER_NS, room)):
+                await self._sio.disconnect(sid, namespace=SHOPPER_NS)
+        await self._sio.emit(
+            "forgotten",
+            {"conversations": list(conversation_ids)},
+            to=ALL_AGENTS,
+            namespace=AGENT_NS,
+        )
 
     async def availability_changed(
         self, availability: Mapping[str, Availability], people: bool

@@ -34,6 +34,10 @@ class AgentRecord:
         )
 
 
+# The public id of a shopper emptied on request, before their number.
+FORGOTTEN = "forgotten:"
+
+
 @dataclass(frozen=True, slots=True)
 class ShopperRecord:
     id: int
@@ -57,6 +61,12 @@ class ShopperRecord:
             created_at=row["created_at"],
             last_seen_at=row["last_seen_at"],
         )
+
+    @property
+    def forgotten(self) -> bool:
+        """Emptied of who they were on request, the row kept for its number (see
+        `Store.forget_conversations`): nobody to find any more."""
+        return self.public_id.startswith(FORGOTTEN)
 
 
 @dataclass(frozen=True, slots=True)

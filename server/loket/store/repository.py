@@ -12,6 +12,7 @@ from typing import Any, Literal, NamedTuple
 
 from loket.store.db import BulkInsert, Database, StoreError, Synchronous, WriteConnection
 from loket.store.records import (
+    FORGOTTEN,
     AgentRecord,
     CallbackRecord,
     ConversationRecord,
@@ -1078,9 +1079,9 @@ async def _empty_newest(conn: WriteConnection, conversation_id: int) -> int:
     if not cursor.rowcount:
         return 0
     cursor = await conn.execute(
-        "UPDATE shoppers SET public_id = 'forgotten:' || id, customer_id = NULL, name = NULL,"
+        f"UPDATE shoppers SET public_id = '{FORGOTTEN}' || id, customer_id = NULL, name = NULL,"
         " email = NULL, locale = NULL WHERE id = (SELECT shopper_id FROM conversations"
-        " WHERE id = ?) AND public_id NOT LIKE 'forgotten:%'",
+        f" WHERE id = ?) AND public_id NOT LIKE '{FORGOTTEN}%'",
         (conversation_id,),
     )
     return max(cursor.rowcount, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections import Counter
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from loket import erasure
 from loket.auth import AgentSession
 from loket.bot.learning import (
     answered_now,
@@ -25,6 +27,8 @@ from loket.store import LearnedRecord, MissRecord
 from loket.web.http import current_session, read_json
 
 DAY_MS = 86_400_000
+
+log = logging.getLogger(__name__)
 
 
 async def require_admin(request: web.Request) -> AgentSession:
@@ -211,7 +215,63 @@ async def stats(request: web.Request) -> web.Response:
     )
 
 
+async def forget(request: web.Request) -> web.Response:
+    """An erasure request: who is meant and what would go, and with `confirm` deleted."""
+    session = await require_admin(request)
+    services = request.app[SERVICES]
+    data = await read_json(request)
+    given = [way for way in erasure.WAYS if data.get(way) is not None]
+    if len(given) != 1:
+        raise LoketError("invalid_payload", "Give one of email, customer, shopper or conversation.")
+    (way,) = given
+    value = data[way]
+    if way in ("shopper", "conversation"):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise LoketError("invalid_payload", f"{way} must be a number from 1.")
+    elif not isinstance(value, str) or not value.strip() or len(value) > 320:
+        raise LoketError("invalid_payload", f"{way} must be a non-empty string.")
+    confirm = data.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise LoketError("invalid_payload", "confirm must be true or false.")
+    shoppers = await erasure.find(services.store, way, value)
+    if not shoppers:
+        raise LoketError("not_found", "No shopper found.")
+    conversations = services.conversations
+    if confirm:
+        found, deleted = await conversations.forget_shoppers(shoppers)
+    else:
+        found = await erasure.survey(
+            services.store, shoppers, {c.id for c in conversations.open_conversations()}
+        )
+        deleted = None
+    if confirm and found.still_open:
+        raise LoketError(
+            "conversation_open",
+            "Close their open conversations first.",
+            conversations=found.still_open,
+        )
+    if deleted is not None:
+        # Who asked and which numbers, never what identified them (the address itself).
+        log.info(
+            "%s deleted shopper(s) %s on request: %s",
+            session.agent.name,
+            ", ".join(map(str, found.shoppers)),
+            erasure.told(deleted),
+        )
+    return web.json_response(
+        {
+            "ok": True,
+            "shoppers": [{"id": key, "how": how} for key, how in found.shoppers.items()],
+            "conversations": found.closed,
+            "open": found.still_open,
+            "deleted": deleted,
+            "told": erasure.told(deleted) if deleted is not None else None,
+        }
+    )
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/admin/forget", forget)
     app.router.add_get("/api/admin/learned", learned_list)
     app.router.add_post("/api/admin/learned/{id}", learned_review)
     app.router.add_get("/api/admin/misses", misses)

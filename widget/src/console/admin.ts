@@ -71,6 +71,11 @@ export class AdminPages {
     } else if (section === "faq") {
       const result = await api.faqStatus();
       if (current() && this.loaded(section, result)) this.renderFaq(result);
+    } else if (section === "forget") {
+      // A form, nothing to fetch: what was found last stays until the next search.
+      panel.root.removeAttribute("aria-busy");
+      panel.state.textContent = "";
+      if (!panel.body.firstChild) this.renderForget();
     } else {
       const result = await api.figures(Number(this.view.figuresDays.value));
       if (current() && this.loaded(section, result)) this.renderFigures(result);
@@ -313,6 +318,109 @@ export class AdminPages {
       ),
     );
   }
+
+  // -- forgetting a shopper (an erasure request) ---------------------------------------
+
+  private renderForget(): void {
+    const way = h("select", { id: "forget-way" }, ...FORGET_WAYS.map(([value, label]) => h("option", { value }, label)));
+    const value = h("input", { id: "forget-value", type: "email", autocomplete: "off", required: true, maxlength: "320" });
+    way.addEventListener("change", () => {
+      value.type = FORGET_WAYS.find(([w]) => w === way.value)?.[2] ?? "text";
+      if (value.type === "number") value.min = "1";
+      else value.removeAttribute("min");
+    });
+    const result = h("div", { class: "forget-result" });
+    const form = h(
+      "form",
+      { class: "forget-form" },
+      h("label", { for: "forget-way" }, "Find by"),
+      way,
+      h("label", { for: "forget-value", class: "sr" }, "Value"),
+      value,
+      h("button", { type: "submit" }, "Find"),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = value.value.trim();
+      const by = (
+        way.value === "shopper" || way.value === "conversation" ? { [way.value]: Number(text) } : { [way.value]: text }
+      ) as api.ForgetBy;
+      void this.forget(by, false, result);
+    });
+    this.view.panels.forget.body.replaceChildren(
+      h(
+        "p",
+        { class: "hint" },
+        "When a shopper asks you to delete their data, find them here: by the e-mail address the shop gave or " +
+          "they left with a question, the shop's customer id, or a shopper or conversation number from the console. " +
+          "You see what would go before anything is deleted.",
+      ),
+      form,
+      result,
+    );
+  }
+
+  /** Ask what an erasure would delete, or (`confirm`) delete it; the outcome goes in `result`. */
+  private async forget(by: api.ForgetBy, confirm: boolean, result: HTMLElement): Promise<void> {
+    const panel = this.view.panels.forget;
+    panel.root.setAttribute("aria-busy", "true");
+    panel.state.textContent = confirm ? "Deleting…" : "Looking…";
+    const found = await api.forget(by, confirm);
+    panel.root.removeAttribute("aria-busy");
+    if (!found.ok) {
+      this.refused(found);
+      panel.state.textContent = found.message;
+      result.replaceChildren();
+      return;
+    }
+    const who = found.shoppers.map((s) => `shopper #${s.id} (${s.how})`).join(", ");
+    if (found.deleted) {
+      panel.state.textContent = `Deleted: ${found.told ?? "nothing"}.`;
+      result.replaceChildren(h("p", { class: "forget-done" }, `Nothing is kept of ${who} any more.`));
+      return;
+    }
+    panel.state.textContent = "";
+    const facts: HTMLElement[] = [
+      h("p", { class: "forget-who" }, `Found ${who}.`),
+      h(
+        "p",
+        { class: "forget-what" },
+        found.conversations.length
+          ? `Their closed conversations ${numbers(found.conversations)} would be deleted with their messages, left questions, ratings, feedback, missed questions and learned candidates (an approved answer stays, no longer tied to them), and the shopper record itself.`
+          : "They have no closed conversation; their shopper record would be deleted.",
+      ),
+    ];
+    if (found.open.length) {
+      facts.push(
+        h(
+          "p",
+          { class: "forget-open", role: "alert" },
+          `Still open: ${numbers(found.open)}. Close ${found.open.length === 1 ? "it" : "them"} in Conversations first, then find the shopper again.`,
+        ),
+      );
+    } else {
+      const remove = h("button", { type: "button", class: "danger forget-confirm" }, "Delete all of it");
+      remove.addEventListener("click", () => {
+        remove.disabled = true;
+        void this.forget(by, true, result);
+      });
+      facts.push(remove);
+    }
+    result.replaceChildren(...facts);
+  }
+}
+
+/** What the "Forget a shopper" form finds by, and how the value is typed. */
+const FORGET_WAYS: [string, string, string][] = [
+  ["email", "E-mail address", "email"],
+  ["customer", "Customer id (from the shop)", "text"],
+  ["shopper", "Shopper number", "number"],
+  ["conversation", "Conversation number", "number"],
+];
+
+/** "#3, #7" */
+function numbers(ids: number[]): string {
+  return ids.map((id) => `#${id}`).join(", ");
 }
 
 /** Shows a learned group's size, and drops the group once all of it is reviewed. */

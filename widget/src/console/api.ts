@@ -179,3 +179,28 @@ export function faqStatus(): Promise<AdminResult<FaqStatus>> {
 export function figures(days: number): Promise<AdminResult<Figures>> {
   return admin(`api/admin/stats?days=${days}`);
 }
+
+/** How an erasure request names the shopper: exactly one of these. */
+export type ForgetBy = { email: string } | { customer: string } | { shopper: number } | { conversation: number };
+
+export interface Forgetting {
+  /** The shoppers meant, with how each was found ("vouched for by the shop", "left with a question", …). */
+  shoppers: { id: number; how: string }[];
+  /** Their closed conversations: what is deleted. */
+  conversations: number[];
+  /** Their open ones: nothing is deleted until these are closed. */
+  open: number[];
+  /** What was deleted, by kind; null when only asked what would be. */
+  deleted: Record<string, number> | null;
+  /** The same, said: "1 shopper, 2 conversations, 14 messages". */
+  told: string | null;
+}
+
+/** Who an erasure request means and what would go; with `confirm`, delete it. */
+export function forget(by: ForgetBy, confirm: boolean): Promise<AdminResult<Forgetting>> {
+  return admin("api/admin/forget", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ ...by, confirm }),
+  });
+}

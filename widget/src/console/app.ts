@@ -117,6 +117,8 @@ const TYPING_IDLE = 4000;
 const TOO_LONG = "Not sent: your reply is too long";
 // "/" followed by words in the composer searches the FAQ for a canned answer.
 const CANNED = /^\/(\S.*)$/s;
+/** What the detail pane says with no conversation open. */
+const PLACEHOLDER = "Choose a conversation on the left.";
 
 export class ConsoleApp {
   private readonly session = safeStorage("session");
@@ -362,6 +364,9 @@ export class ConsoleApp {
       this.ws.status.value = s.status === "away" ? "away" : "online";
     });
     socket.on("callbacks", () => void this.refreshCallbacks());
+    socket.on("forgotten", (f: { conversations?: unknown }) => {
+      if (Array.isArray(f?.conversations)) this.onForgotten(f.conversations.filter((id): id is number => typeof id === "number"));
+    });
     socket.on("read", (r: { conversation_id: number; by: string; seq: number }) => {
       const c = this.conversations.get(r.conversation_id);
       if (c && r.by === "shopper") c.shopper_read_seq = Math.max(c.shopper_read_seq, r.seq);
@@ -504,6 +509,20 @@ export class ConsoleApp {
     this.renderList();
   }
 
+  /** A shopper's data was deleted on request: their closed conversations leave every list. */
+  private onForgotten(ids: number[]): void {
+    for (const id of ids) {
+      this.conversations.delete(id);
+      this.closedToday.delete(id);
+      this.visited.delete(id);
+    }
+    if (this.selected && ids.includes(this.selected.id)) {
+      this.select(null);
+      this.ws.placeholder.textContent = `${PLACEHOLDER} (The one open here was deleted at the shopper's request.)`;
+    }
+    this.renderList();
+  }
+
   /**
    * The newest messages of conversations assigned to someone, a batch at most once a
    * second: a colleague's conversation shows its last message in the list like the others,
@@ -596,6 +615,7 @@ export class ConsoleApp {
   // -- actions ---------------------------------------------------------------------
 
   private select(id: number | null): void {
+    this.ws.placeholder.textContent = PLACEHOLDER;
     this.saveDraft();
     this.stopTyping();
     const c = id === null ? undefined : this.find(id);

@@ -76,6 +76,16 @@ kbd { font: inherit; font-size: .75rem; border: 1px solid #c9cfcc; border-bottom
 .learned .review button.force { background: #b00020; border-color: #b00020; }
 .learned .review button:disabled { opacity: .55; cursor: progress; }
 
+.forget-form { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; }
+.forget-form select, .forget-form input { font: inherit; padding: .3rem .45rem; border: 1px solid #b9c0bc; border-radius: 6px; }
+.forget-form input { flex: 1 1 16rem; }
+.forget-form button, .forget-result button { border-radius: 6px; padding: .35rem .9rem; border: 1px solid var(--green); background: var(--green); color: #fff; font-weight: 600; }
+.forget-result button.danger { background: #b00020; border-color: #b00020; }
+.forget-result button:disabled { opacity: .55; cursor: progress; }
+.forget-result { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: .2rem 1rem .8rem; margin-top: .8rem; }
+.forget-result:empty { display: none; }
+.forget-result .forget-open { color: #8a1c12; font-weight: 600; }
+
 .misses { list-style: none; margin: 0; padding: 0; display: grid; gap: .5rem; }
 .miss { display: grid; grid-template-columns: 3.2rem 1fr; gap: .15rem .6rem; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .5rem .7rem; }
 .miss .count { grid-row: span 4; font-weight: 700; font-size: 1.1rem; color: var(--green); }

@@ -250,13 +250,14 @@ export function workspaceView(): WorkspaceView {
   };
 }
 
-export type AdminSection = "learned" | "misses" | "faq" | "figures";
+export type AdminSection = "learned" | "misses" | "faq" | "figures" | "forget";
 
 export const ADMIN_SECTIONS: [AdminSection, string][] = [
   ["learned", "Learned answers"],
   ["misses", "Missed questions"],
   ["faq", "FAQ files"],
   ["figures", "Figures"],
+  ["forget", "Forget a shopper"],
 ];
 
 export interface AdminPanel {
@@ -298,6 +299,7 @@ export function adminView(): AdminView {
     misses: [h("label", { for: "misses-days" }, "Period"), missesDays],
     faq: [],
     figures: [h("label", { for: "figures-days" }, "Period"), figuresDays],
+    forget: [],
   };
   const tabs: HTMLButtonElement[] = [];
   const panels = {} as Record<AdminSection, AdminPanel>;

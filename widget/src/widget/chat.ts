@@ -420,6 +420,8 @@ export class Chat {
         this.ui.timeline.clear();
         this.othersSeqs = [];
         this.readSeq = 0;
+        // None at all: the shopper's data was deleted on request (an erasure).
+        if (!ack.conversation) this.conversation = null;
       }
       first = false;
       if (ack.queue !== undefined) this.queue = ack.queue;
