@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 
+from loket import erasure
 from loket.auth import customer_signature
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
@@ -95,6 +96,22 @@ async def _two_shoppers(url: str) -> tuple[int, int]:
     return sanne, other["conversation"]["id"]
 
 
+async def _written_and_closed(url: str, widget: Any) -> int:
+    """The shopper writes their address; anna takes the conversation and closes it. Its number."""
+    sent = await call(
+        widget,
+        "/shopper",
+        "message",
+        {"client_id": new_client_id(), "text": "Ik woon op Kerkstraat 12, kan dat?"},
+    )
+    first = int(sent["conversation"]["id"])
+    token = await login(url, "anna", AGENT_PASSWORD)
+    async with agent(url, token) as (desk, _):
+        await call(desk, "/agent", "take", {"conversation_id": first})
+        assert (await call(desk, "/agent", "close", {"conversation_id": first}))["ok"]
+    return first
+
+
 async def test_a_shopper_is_forgotten_on_request_and_nobody_else(config_path: Path) -> None:
     """An erasure request by e-mail address: refused while a server runs on the data (it
     holds shoppers in memory), told first what would go, then her conversation, messages,
@@ -176,17 +193,7 @@ async def test_a_shopper_forgotten_while_their_tab_is_open_can_write_again(
         running(config_path) as live,
         shopper(live.url, auth={"locale": "nl"}) as (widget, _),
     ):
-        sent = await call(
-            widget,
-            "/shopper",
-            "message",
-            {"client_id": new_client_id(), "text": "Ik woon op Kerkstraat 12, kan dat?"},
-        )
-        first = sent["conversation"]["id"]
-        token = await login(live.url, "anna", AGENT_PASSWORD)
-        async with agent(live.url, token) as (desk, _):
-            await call(desk, "/agent", "take", {"conversation_id": first})
-            assert (await call(desk, "/agent", "close", {"conversation_id": first}))["ok"]
+        first = await _written_and_closed(live.url, widget)
         assert (await call(widget, "/shopper", "sync"))["conversation"]["id"] == first
         _closed_long_ago(config_path, days=2)
         conversations = live.services.conversations
@@ -237,6 +244,9 @@ async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Pat
             {"shopper": "1"},
             {"conversation": True},
             {"email": EMAIL, "confirm": "yes"},
+            {"shopper": 2**63},
+            {"email": "a" * 321},
+            {"email": EMAIL, "expected": {"shoppers": "1"}},
         ):
             status, body = await _forget(live.url, admin, bad)
             assert status == 400 and body["error"]["code"] == "invalid_payload", (bad, body)
@@ -245,6 +255,7 @@ async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Pat
 
         # Asked first: nothing deleted yet.
         status, body = await _forget(live.url, admin, {"email": EMAIL.upper()})
+        preview = body
         assert status == 200 and body["conversations"] == [sanne] and body["open"] == []
         assert body["deleted"] is None
         assert body["shoppers"][0]["how"] == "vouched for by the shop", body
@@ -267,8 +278,20 @@ async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Pat
         ):
             # Her tab is open on her closed conversation, and the server holds it in memory.
             assert (await call(widget, "/shopper", "sync"))["conversation"]["id"] == sanne
-            status, body = await _forget(live.url, admin, {"email": EMAIL, "confirm": True})
-            assert status == 200 and body["deleted"]["conversations"] == 1, body
+            # Not what the admin was shown (another shopper matches now, say): refused.
+            shown = {"shoppers": [s["id"] for s in preview["shoppers"]], "conversations": [sanne]}
+            changed = {"email": EMAIL, "confirm": True, "expected": {**shown, "shoppers": []}}
+            status, refused = await _forget(live.url, admin, changed)
+            assert status == 409 and refused["error"]["code"] == "erasure_changed", refused
+            # Confirmed twice at once (two admins, say): the second finds nobody left.
+            confirmed = {"email": EMAIL, "confirm": True, "expected": shown}
+            both = await asyncio.gather(
+                _forget(live.url, admin, confirmed), _forget(live.url, admin, confirmed)
+            )
+            assert sorted(status for status, _ in both) == [200, 404], both
+            status, body = next(answer for answer in both if answer[0] == 200)
+            assert body["deleted"]["conversations"] == 1, body
+            assert body["told"].startswith("1 shopper, 1 conversation, "), body
             assert body["deleted"]["messages"] >= 3 and body["deleted"]["left_questions"] == 1
             told = await desk_inbox.wait_for("forgotten")
             assert told == {"conversations": [sanne]}
@@ -300,3 +323,42 @@ async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Pat
     ]:
         assert _count(config_path, sql, *params) == 0, sql
     assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", other)
+
+
+async def test_a_message_written_while_the_shopper_is_forgotten_starts_afresh(
+    config_path: Path,
+) -> None:
+    """A shopper's message that waited for their lock while an erasure deleted them is
+    written as a new shopper's, in a new conversation: not into the emptied row the
+    erasure kept (where nothing could find it), and not refused."""
+    async with (
+        running(config_path) as live,
+        shopper(live.url, auth={"locale": "nl"}) as (widget, _),
+    ):
+        first = await _written_and_closed(live.url, widget)
+        conversations = live.services.conversations
+        store = live.services.store
+        found = await erasure.find(store, "conversation", first)
+        (shopper_id,) = found
+        # The erasure holds the shopper's lock (as `forget_shoppers` does) while the
+        # shopper writes: their message waits for it, past the check that they exist.
+        async with conversations._locks.hold(("shopper", shopper_id)):
+            waiting = asyncio.create_task(
+                call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi?"})
+            )
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            survey = await erasure.survey(store, found, set())
+            assert (await erasure.erase(store, survey))["conversations"] == 1
+            conversations.forget_shopper(shopper_id)
+        again = await waiting
+        assert again["ok"], again
+        assert again["conversation"]["id"] != first
+        assert again["conversation"]["state"] != "closed"
+    assert not _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", first)
+    assert _count(
+        config_path,
+        "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " JOIN shoppers s ON s.id = c.shopper_id WHERE m.text = 'Hoi?'"
+        " AND s.public_id NOT LIKE 'forgotten:%'",
+    )

@@ -295,6 +295,11 @@ class ConversationEvents(Protocol):
     ) -> None: ...
 
 
+class ShopperForgotten(Exception):
+    """The shopper's record was deleted on request (`Conversations.forget_shoppers`, or
+    `store.keep_days`) while an event of theirs waited: handle it as a new shopper's."""
+
+
 @dataclass(frozen=True, slots=True)
 class QueuePlace:
     """A waiting conversation's place in the queue and its estimated wait."""
@@ -476,7 +481,8 @@ class Conversations:
         try:
             record = await self._store.conversation(conversation_id)
             conversation = None
-            if record is not None:
+            # The newest row, emptied on request, is kept only for its number.
+            if record is not None and not record.emptied:
                 index = await self._store.client_ids(conversation_id)
                 live = self._live.get(conversation_id)
                 if live is not None:
@@ -551,27 +557,60 @@ class Conversations:
             await asyncio.sleep(pause)
         return total
 
-    async def forget_shoppers(self, shoppers: Mapping[int, str]) -> tuple[Found, dict[str, int]]:
+    async def forget_shoppers(
+        self,
+        shoppers: Mapping[int, str],
+        *,
+        by: str,
+        expected: tuple[Collection[int], Collection[int]] | None = None,
+    ) -> tuple[Found, dict[str, int]]:
         """An erasure request while the server runs: delete `shoppers` (as `erasure.find`
         gives them) with their conversations and all kept of them, from the store and from
-        memory, and tell their open tabs and the consoles. Nothing is deleted while one of
-        their conversations is open (`Found.still_open`; the counts are then empty). Their
-        locks are held throughout, so none of them opens a conversation meanwhile."""
+        memory, and tell their open tabs and the consoles; `by`, the admin, is logged with
+        the shoppers' numbers. Nothing is deleted while one of their conversations is open
+        (`Found.still_open`), nor when what would be deleted is not `expected` (shopper and
+        conversation ids, as the admin was shown them): the counts are then empty.
+
+        The shoppers' locks are held throughout, so none of them opens a conversation
+        meanwhile; a message that waited for them finds its shopper gone
+        (`ShopperForgotten`) and starts afresh."""
         async with contextlib.AsyncExitStack() as held:
             for shopper_id in sorted(shoppers):
                 await held.enter_async_context(self._locks.hold(("shopper", shopper_id)))
+            # Forgotten meanwhile by another request: nobody left to delete.
+            still = {}
+            for shopper_id, how in shoppers.items():
+                record = await self._store.shopper_by_id(shopper_id)
+                if record is not None and not record.forgotten:
+                    still[shopper_id] = how
             open_ids = {
                 c.id
                 for c in self._live.values()
-                if c.shopper_id in shoppers and c.state is not State.CLOSED
+                if c.shopper_id in still and c.state is not State.CLOSED
             }
-            found = await erasure.survey(self._store, shoppers, open_ids)
-            if found.still_open:
+            found = await erasure.survey(self._store, still, open_ids)
+            if not still or found.still_open:
                 return found, {}
+            if expected is not None and (
+                set(expected[0]) != set(found.shoppers) or set(expected[1]) != set(found.closed)
+            ):
+                raise LoketError(
+                    "erasure_changed",
+                    "Who or what matches has changed since you looked: find the shopper again.",
+                )
             counts = await erasure.erase(self._store, found)
-            for shopper_id in shoppers:
+            for shopper_id in still:
                 self.forget_shopper(shopper_id)
-        await self._events.shoppers_forgotten(list(shoppers), found.closed)
+            # Who asked and which numbers, never what identified them (an address).
+            log.info(
+                "%s deleted shopper(s) %s on request: %s",
+                by,
+                ", ".join(map(str, still)),
+                erasure.told(counts),
+            )
+            await self._events.shoppers_forgotten(list(still), found.closed)
+            if counts.get("left_questions"):
+                await self._events.callbacks_changed()
         return found, counts
 
     def forget_shopper(self, shopper_id: int) -> None:
@@ -816,6 +855,10 @@ class Conversations:
         A conversation created here holds `first` (client id, text) as its first message,
         written in the same transaction and returned; None when the conversation existed.
         """
+        if shopper.id not in self._current and not await self._store.shopper_exists(shopper):
+            # Not in memory (a restart, or forgotten): their record may have been deleted
+            # on request while this event waited for the lock.
+            raise ShopperForgotten(shopper.id)
         conversation = await self.current_for_shopper(shopper.id)
         if conversation is None or self._too_old_to_reopen(conversation):
             _, created, message = await self._create(shopper, page, first)

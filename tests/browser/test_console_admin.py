@@ -219,6 +219,8 @@ async def test_admin_forgets_a_shopper_whose_tab_is_open(
         assert (await call(desk, "/agent", "message", reply))["ok"]
         assert (await call(desk, "/agent", "close", ref))["ok"]
     await expect(widget.locator(".msg.agent .bubble")).to_have_text("Ja, daar bezorgen we.")
+    # Closed by the agent: the widget asks for a rating.
+    await expect(widget.locator("form.rate")).to_be_visible()
     number = ref["conversation_id"]
 
     errors: list[str] = []
@@ -232,6 +234,9 @@ async def test_admin_forgets_a_shopper_whose_tab_is_open(
     await page.locator("#forget-value").fill(str(number))
     await page.locator("#forget-value").press("Enter")
     result = page.locator("#admin-forget .forget-result")
+    await expect(result.locator(".forget-who")).to_contain_text(
+        f"By conversation number {number}: found shopper #"
+    )
     await expect(result.locator(".forget-who")).to_contain_text("(in that conversation)")
     await expect(result.locator(".forget-what")).to_contain_text(f"#{number} would be deleted")
     await screenshot(page, "console-admin-forget")
@@ -247,6 +252,8 @@ async def test_admin_forgets_a_shopper_whose_tab_is_open(
 
     # The shopper's tab is told: it connects again and shows nothing of what was deleted.
     await expect(widget.locator(".msg")).to_have_count(0)
+    await expect(widget.locator("form.rate")).to_be_hidden()
+    await expect(widget.locator(".state")).to_have_text("We helpen je graag")
     await page.locator("#tab-conversations").click()
     await expect(closed).to_have_count(0)
     assert errors == [] and page_errors == []

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from loket.auth import verify_customer
-from loket.conversations import Conversation, PageContext, State
+from loket.conversations import Conversation, PageContext, ShopperForgotten, State
 from loket.errors import LoketError
 from loket.languages import text_language
 from loket.locks import KeyedLocks
@@ -35,6 +36,7 @@ from loket.views import (
 )
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 Identity = Literal["anonymous", "verified", "rejected"]
 
@@ -204,6 +206,16 @@ class ShopperNamespace(LoketNamespace):
         await self.enter_room(sid, shopper_room(shopper.id))
         return shopper
 
+    async def _as_shopper(
+        self, sid: str, client: ShopperClient, act: Callable[[ShopperRecord], Awaitable[_T]]
+    ) -> _T:
+        """`act` for the shopper's record; once more, as a new shopper's, when their record
+        was deleted on request while it waited (see `_ensure_shopper`)."""
+        try:
+            return await act(await self._ensure_shopper(sid, client))
+        except ShopperForgotten:
+            return await act(await self._ensure_shopper(sid, client))
+
     async def _first_message(
         self, sid: str, client: ShopperClient, payload: ShopperMessage
     ) -> tuple[Conversation, MessageRecord, bool]:
@@ -340,9 +352,10 @@ class ShopperNamespace(LoketNamespace):
         assert isinstance(payload, Handoff)
         if payload.page is not None:
             client.page = PageContext(payload.page.url, payload.page.title, client.page.locale)
-        shopper = await self._ensure_shopper(sid, client)
         conversations = self.services.conversations
-        conversation, availability = await conversations.request_person(shopper, client.page)
+        conversation, availability = await self._as_shopper(
+            sid, client, lambda shopper: conversations.request_person(shopper, client.page)
+        )
         place = conversations.queue_place(conversation)
         return {
             "conversation": await shopper_conversation_view(conversation, self.services.agents),
@@ -362,14 +375,17 @@ class ShopperNamespace(LoketNamespace):
             raise LoketError(
                 "contact_required", "Give an e-mail address or a phone number to reach you."
             )
-        shopper = await self._ensure_shopper(sid, client)
-        conversation, message, duplicate = await self.services.conversations.leave_question(
-            shopper,
-            payload.client_id,
-            payload.text,
-            client.page,
-            email=payload.email,
-            phone=payload.phone,
+        conversation, message, duplicate = await self._as_shopper(
+            sid,
+            client,
+            lambda shopper: self.services.conversations.leave_question(
+                shopper,
+                payload.client_id,
+                payload.text,
+                client.page,
+                email=payload.email,
+                phone=payload.phone,
+            ),
         )
         return {
             "message": await message_view(message, self.services.agents),
@@ -386,9 +402,12 @@ class ShopperNamespace(LoketNamespace):
         if client.shopper is None and client.fresh and client.customer is None:
             sent = await self._first_message(sid, client, payload)
         else:
-            shopper = await self._ensure_shopper(sid, client)
-            sent = await self.services.conversations.shopper_message(
-                shopper, payload.client_id, payload.text, client.page, origin=sid
+            sent = await self._as_shopper(
+                sid,
+                client,
+                lambda shopper: self.services.conversations.shopper_message(
+                    shopper, payload.client_id, payload.text, client.page, origin=sid
+                ),
             )
         conversation, message, duplicate = sent
         return {

@@ -113,6 +113,12 @@ class ConversationRecord:
             note_by=row["note_by"],
         )
 
+    @property
+    def emptied(self) -> bool:
+        """The newest conversation, deleted on request: its row is kept, emptied, only so
+        that its number is not given again (see `Store.forget_conversations`)."""
+        return self.state == "closed" and self.closed_at is None
+
 
 @dataclass(frozen=True, slots=True)
 class MessageRecord:

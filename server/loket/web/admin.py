@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import statistics
 from collections import Counter
 from datetime import UTC, datetime
@@ -27,8 +26,6 @@ from loket.store import LearnedRecord, MissRecord
 from loket.web.http import current_session, read_json
 
 DAY_MS = 86_400_000
-
-log = logging.getLogger(__name__)
 
 
 async def require_admin(request: web.Request) -> AgentSession:
@@ -215,6 +212,20 @@ async def stats(request: web.Request) -> web.Response:
     )
 
 
+# The largest number taken: one a browser holds exactly (and SQLite takes).
+_MAX_NUMBER = 2**53 - 1
+# The longest e-mail address or customer id looked for.
+_MAX_KEY_CHARS = 320
+
+
+def _numbers(value: Any, name: str) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) for n in value
+    ):
+        raise LoketError("invalid_payload", f"expected.{name} must be a list of numbers.")
+    return value
+
+
 async def forget(request: web.Request) -> web.Response:
     """An erasure request: who is meant and what would go, and with `confirm` deleted."""
     session = await require_admin(request)
@@ -226,37 +237,41 @@ async def forget(request: web.Request) -> web.Response:
     (way,) = given
     value = data[way]
     if way in ("shopper", "conversation"):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise LoketError("invalid_payload", f"{way} must be a number from 1.")
-    elif not isinstance(value, str) or not value.strip() or len(value) > 320:
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_NUMBER:
+            raise LoketError("invalid_payload", f"{way} must be a whole number from 1.")
+    elif not isinstance(value, str) or not value.strip():
         raise LoketError("invalid_payload", f"{way} must be a non-empty string.")
+    elif len(value) > _MAX_KEY_CHARS:
+        raise LoketError("invalid_payload", f"{way} is longer than {_MAX_KEY_CHARS} characters.")
     confirm = data.get("confirm", False)
     if not isinstance(confirm, bool):
         raise LoketError("invalid_payload", "confirm must be true or false.")
+    expected = data.get("expected")
+    if expected is not None:
+        if not isinstance(expected, dict):
+            raise LoketError("invalid_payload", "expected must be an object.")
+        expected = (
+            _numbers(expected.get("shoppers"), "shoppers"),
+            _numbers(expected.get("conversations"), "conversations"),
+        )
     shoppers = await erasure.find(services.store, way, value)
-    if not shoppers:
-        raise LoketError("not_found", "No shopper found.")
     conversations = services.conversations
-    if confirm:
-        found, deleted = await conversations.forget_shoppers(shoppers)
-    else:
+    deleted: dict[str, int] | None = None
+    if shoppers and confirm:
+        found, deleted = await conversations.forget_shoppers(
+            shoppers, by=session.agent.name, expected=expected
+        )
+    elif shoppers:
         found = await erasure.survey(
             services.store, shoppers, {c.id for c in conversations.open_conversations()}
         )
-        deleted = None
+    if not shoppers or not found.shoppers:
+        raise LoketError("not_found", "No shopper found.")
     if confirm and found.still_open:
         raise LoketError(
             "conversation_open",
             "Close their open conversations first.",
             conversations=found.still_open,
-        )
-    if deleted is not None:
-        # Who asked and which numbers, never what identified them (the address itself).
-        log.info(
-            "%s deleted shopper(s) %s on request: %s",
-            session.agent.name,
-            ", ".join(map(str, found.shoppers)),
-            erasure.told(deleted),
         )
     return web.json_response(
         {

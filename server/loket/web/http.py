@@ -84,6 +84,7 @@ def _status_of(error: LoketError) -> int:
         "not_found": 404,
         "personal_data": 409,
         "conversation_open": 409,
+        "erasure_changed": 409,
         "rate_limited": 429,
     }.get(error.code, 400)
 

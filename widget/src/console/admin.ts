@@ -54,6 +54,11 @@ export class AdminPages {
   }
 
   private async load(section: AdminSection): Promise<void> {
+    if (section === "forget") {
+      // A form, nothing to fetch: what was found last stays until the next search.
+      if (!this.view.panels.forget.body.firstChild) this.renderForget();
+      return;
+    }
     const turn = (this.loads.get(section) ?? 0) + 1;
     this.loads.set(section, turn);
     const panel = this.view.panels[section];
@@ -71,11 +76,6 @@ export class AdminPages {
     } else if (section === "faq") {
       const result = await api.faqStatus();
       if (current() && this.loaded(section, result)) this.renderFaq(result);
-    } else if (section === "forget") {
-      // A form, nothing to fetch: what was found last stays until the next search.
-      panel.root.removeAttribute("aria-busy");
-      panel.state.textContent = "";
-      if (!panel.body.firstChild) this.renderForget();
     } else {
       const result = await api.figures(Number(this.view.figuresDays.value));
       if (current() && this.loaded(section, result)) this.renderFigures(result);
@@ -345,7 +345,7 @@ export class AdminPages {
       const by = (
         way.value === "shopper" || way.value === "conversation" ? { [way.value]: Number(text) } : { [way.value]: text }
       ) as api.ForgetBy;
-      void this.forget(by, false, result);
+      void this.forget(by, result);
     });
     this.view.panels.forget.body.replaceChildren(
       h(
@@ -360,12 +360,20 @@ export class AdminPages {
     );
   }
 
-  /** Ask what an erasure would delete, or (`confirm`) delete it; the outcome goes in `result`. */
-  private async forget(by: api.ForgetBy, confirm: boolean, result: HTMLElement): Promise<void> {
+  /**
+   * Ask what an erasure would delete, or delete what was shown (`shown`, the shoppers and
+   * conversations of the answer before: the server refuses if they changed meanwhile);
+   * the outcome goes in `result`. Only the latest search's answer is shown.
+   */
+  private async forget(by: api.ForgetBy, result: HTMLElement, shown?: api.Forgetting): Promise<void> {
+    const turn = (this.loads.get("forget") ?? 0) + 1;
+    this.loads.set("forget", turn);
     const panel = this.view.panels.forget;
     panel.root.setAttribute("aria-busy", "true");
-    panel.state.textContent = confirm ? "Deleting…" : "Looking…";
-    const found = await api.forget(by, confirm);
+    panel.state.textContent = shown ? "Deleting…" : "Looking…";
+    const expected = shown ? { shoppers: shown.shoppers.map((s) => s.id), conversations: shown.conversations } : undefined;
+    const found = await api.forget(by, expected);
+    if (this.loads.get("forget") !== turn) return;
     panel.root.removeAttribute("aria-busy");
     if (!found.ok) {
       this.refused(found);
@@ -373,6 +381,8 @@ export class AdminPages {
       result.replaceChildren();
       return;
     }
+    const [way, value] = Object.entries(by)[0];
+    const label = FORGET_WAYS.find(([w]) => w === way)?.[1].toLowerCase() ?? way;
     const who = found.shoppers.map((s) => `shopper #${s.id} (${s.how})`).join(", ");
     if (found.deleted) {
       panel.state.textContent = `Deleted: ${found.told ?? "nothing"}.`;
@@ -381,7 +391,7 @@ export class AdminPages {
     }
     panel.state.textContent = "";
     const facts: HTMLElement[] = [
-      h("p", { class: "forget-who" }, `Found ${who}.`),
+      h("p", { class: "forget-who" }, `By ${label} ${value}: found ${who}.`),
       h(
         "p",
         { class: "forget-what" },
@@ -402,7 +412,7 @@ export class AdminPages {
       const remove = h("button", { type: "button", class: "danger forget-confirm" }, "Delete all of it");
       remove.addEventListener("click", () => {
         remove.disabled = true;
-        void this.forget(by, true, result);
+        void this.forget(by, result, found);
       });
       facts.push(remove);
     }

@@ -196,11 +196,17 @@ export interface Forgetting {
   told: string | null;
 }
 
-/** Who an erasure request means and what would go; with `confirm`, delete it. */
-export function forget(by: ForgetBy, confirm: boolean): Promise<AdminResult<Forgetting>> {
+/**
+ * Who an erasure request means and what would go; with `expected` (the shoppers and
+ * conversations the admin was shown), delete it — refused if those changed meanwhile.
+ */
+export function forget(
+  by: ForgetBy,
+  expected?: { shoppers: number[]; conversations: number[] },
+): Promise<AdminResult<Forgetting>> {
   return admin("api/admin/forget", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ ...by, confirm }),
+    body: JSON.stringify(expected ? { ...by, confirm: true, expected } : { ...by, confirm: false }),
   });
 }

@@ -140,6 +140,8 @@ export class ConsoleApp {
   private earlier: Earlier[] = [];
   /** Full histories of conversations opened on this connection, by id (seq-sorted arrays). */
   private histories = new Map<number, Message[]>();
+  /** The refusal of the last request refused (to tell a conversation that is gone). */
+  private lastRefusal: ProtocolError | null = null;
   /**
    * How far each history is known complete: through this seq, as `open` fetched it. Live
    * messages may be in a history beyond a gap (its fetch failed, the server was away): the
@@ -442,6 +444,7 @@ export class ConsoleApp {
       return null;
     }
     if (!ack.ok) {
+      this.lastRefusal = ack.error;
       if (!quiet || ack.error.code === "session_expired" || ack.error.code === "unauthorized") {
         this.refused(ack.error);
       }
@@ -509,14 +512,26 @@ export class ConsoleApp {
     this.renderList();
   }
 
-  /** A shopper's data was deleted on request: their closed conversations leave every list. */
+  /**
+   * A shopper's data was deleted on request: their closed conversations leave every list,
+   * and nothing of them stays in this tab (messages, a draft, replies not yet sent).
+   */
   private onForgotten(ids: number[]): void {
+    const selected = this.selected && ids.includes(this.selected.id);
+    // Cleared first: leaving the conversation would save the draft for it.
+    if (selected) this.ws.input.value = "";
     for (const id of ids) {
       this.conversations.delete(id);
       this.closedToday.delete(id);
       this.visited.delete(id);
+      this.histories.delete(id);
+      this.completeThrough.delete(id);
+      this.clearShopperTyping(id);
+      delete this.drafts[String(id)];
     }
-    if (this.selected && ids.includes(this.selected.id)) {
+    this.session.setJSON(DRAFTS_KEY, this.drafts);
+    for (const e of [...this.outbox.entries()]) if (ids.includes(e.conversation_id)) this.outbox.remove(e.client_id);
+    if (selected) {
       this.select(null);
       this.ws.placeholder.textContent = `${PLACEHOLDER} (The one open here was deleted at the shopper's request.)`;
     }
@@ -658,8 +673,14 @@ export class ConsoleApp {
     let after = this.completeThrough.get(id) ?? 0;
     if (!this.histories.has(id)) this.histories.set(id, []);
     for (;;) {
+      this.lastRefusal = null;
       const ack = await this.request<OpenAck>("open", { conversation_id: id, after_seq: after });
-      if (!ack) return;
+      if (!ack) {
+        // Deleted at the shopper's request while this tab was not connected to hear it.
+        const refusal = this.lastRefusal as ProtocolError | null;
+        if (refusal?.code === "not_found") this.onForgotten([id]);
+        return;
+      }
       const old = this.find(id);
       const fresh: Conversation = {
         ...ack.conversation,

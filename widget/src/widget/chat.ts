@@ -420,8 +420,15 @@ export class Chat {
         this.ui.timeline.clear();
         this.othersSeqs = [];
         this.readSeq = 0;
-        // None at all: the shopper's data was deleted on request (an erasure).
-        if (!ack.conversation) this.conversation = null;
+        // None at all: the shopper's data was deleted on request (an erasure). Nothing of
+        // it stays: no header about it, no rating or leave form for it.
+        if (!ack.conversation) {
+          this.conversation = null;
+          this.queue = null;
+          this.ui.showRating(false);
+          this.ui.dismissLeaveForm();
+          this.ui.setState((t) => t.stateNone);
+        }
       }
       first = false;
       if (ack.queue !== undefined) this.queue = ack.queue;
