@@ -82,6 +82,13 @@ async def _two_shoppers(url: str) -> tuple[int, int]:
         other = await call(
             widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi daar"}
         )
+        left = await call(
+            widget,
+            "/shopper",
+            "leave_question",
+            {"client_id": new_client_id(), "text": "Bel me terug", "phone": "06-1234 5678"},
+        )
+        assert left["ok"], left
     token = await login(url, "anna", AGENT_PASSWORD)
     async with agent(url, token) as (desk, _):
         ref = {"conversation_id": sanne}
@@ -246,6 +253,7 @@ async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Pat
             {"email": EMAIL, "confirm": "yes"},
             {"shopper": 2**63},
             {"email": "a" * 321},
+            {"phone": "12-345"},
             {"email": EMAIL, "expected": {"shoppers": "1"}},
         ):
             status, body = await _forget(live.url, admin, bad)
@@ -261,7 +269,11 @@ async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Pat
         assert body["shoppers"][0]["how"] == "vouched for by the shop", body
         assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'")
 
-        # The other shopper's conversation is open (with the bot): refused, nothing deleted.
+        # Found by the phone number they left, written another way: their conversation is
+        # open (with the bot), so a confirm is refused and nothing is deleted.
+        status, body = await _forget(live.url, admin, {"phone": "+31 6 12345678"})
+        assert status == 200 and body["open"] == [other], body
+        assert body["shoppers"][0]["how"] == "left with a question", body
         status, body = await _forget(live.url, admin, {"conversation": other, "confirm": True})
         assert status == 409 and body["error"]["code"] == "conversation_open", body
         assert body["error"]["conversations"] == [other]
@@ -355,6 +367,9 @@ async def test_a_message_written_while_the_shopper_is_forgotten_starts_afresh(
         assert again["ok"], again
         assert again["conversation"]["id"] != first
         assert again["conversation"]["state"] != "closed"
+        # The row kept for the deleted conversation's number is not in the figures.
+        counted = [row["id"] for row in await store.conversation_figures(0)]
+        assert counted == [again["conversation"]["id"]], counted
     assert not _count(config_path, "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", first)
     assert _count(
         config_path,

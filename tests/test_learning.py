@@ -124,6 +124,8 @@ async def test_a_learned_answer_in_another_language_than_its_question_is_not_use
     async with running(config_path) as live:
         ack = await _agent_answers(live.url, question, ANSWER, reusable=True, locale="en")
         assert ack["learned"]["status"] == "approved"
+        # The console is told, so it says the bot will not give it.
+        assert ack["learned"]["answer_language"] == "nl"
         for asked_again in ("can i use my gift card for a bike bag in the sale", "gift card sale?"):
             async with shopper(live.url, auth={"locale": "en"}) as (widget, inbox):
                 seq = (await _ask(widget, asked_again))["message"]["seq"]
@@ -135,6 +137,9 @@ async def test_a_learned_answer_in_another_language_than_its_question_is_not_use
     code, _, err = await run_loket(config_path, "learned", "export")
     assert code == 1 and "nothing written" in err
     assert f"learned answer {ack['learned']['id']} is in 'nl', its question in 'en'" in err
+    # `loket faq ask` answers as the server does: not with that pair.
+    code, out, _ = await run_loket(config_path, "faq", "ask", "--language", "en", question)
+    assert code == 0 and f"learned:{ack['learned']['id']}" not in out, out
 
 
 async def test_reply_with_personal_data_is_never_reused_as_is(config_path: Path) -> None:

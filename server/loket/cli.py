@@ -500,6 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=not_blank,
         help="the e-mail address the shop vouched for or left with a question",
     )
+    who.add_argument(
+        "--phone", type=not_blank, help="a phone number left with a question (its last 9 digits)"
+    )
     who.add_argument("--customer", type=not_blank, help="the shop's customer id (as vouched for)")
     who.add_argument("--shopper", type=int, help="a shopper's number (the console's Shopper #N)")
     who.add_argument(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from loket.store import Store
 
 # How a shopper may be named, as the admin API and the command line take it.
-WAYS = ("email", "customer", "shopper", "conversation")
+WAYS = ("email", "phone", "customer", "shopper", "conversation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,8 @@ async def find(store: Store, way: str, value: str | int) -> dict[int, str]:
         return await store.shopper_ids_by(customer_id=str(value).strip())
     if way == "email":
         return await store.shopper_ids_by(email=str(value).strip())
+    if way == "phone":
+        return await store.shopper_ids_by(phone=str(value))
     raise ValueError(f"no way to find shoppers by {way!r}")
 
 

@@ -76,6 +76,23 @@ def test_a_short_word_with_two_letters_swapped_is_a_typo_another_letter_is_not()
         assert shop.match(question, "en").outcome == "unknown", question
 
 
+def test_a_compound_with_another_last_word_is_no_typo() -> None:
+    """ "fietshelm" is two letters from the FAQ's "fietsbel", but "helm" is no typo of
+    "bel": a helmet is not a bell. A typo in the compound itself still finds it."""
+    shop = Matcher.build(
+        [
+            entry("bel-montage", "nl", "Past deze bel op mijn stuur?", tags=("fietsbel",)),
+            entry("verlichting", "nl", "Welke fietslampen hebben jullie?"),
+        ],
+        BotSettings(),
+    )
+    for question in ("Hebben jullie fietshelmen?", "fietshelm"):
+        found = shop.match(question, "nl")
+        assert found.outcome == "unknown" or found.entry is None, (question, found)
+    typo = shop.match("fietsbell", "nl")
+    assert (typo.outcome, typo.entry and typo.entry.id) == ("answer", "bel-montage")
+
+
 def test_dutch_compounds_match_split_or_joined(matcher: Matcher) -> None:
     """ "retour label" and "retourlabel" are the same thing."""
     for text in ("retour label kwijt", "retourlabel kwijt"):

@@ -146,6 +146,48 @@ async def test_a_folder_moved_out_or_in_is_noticed(watcher: FaqWatcher, tmp_path
     assert sorted(e.id for e in back.entries) == ["levertijd", "retourtermijn"]
 
 
+@pytest.mark.parametrize("swap", ["rename", "symlink"])
+async def test_a_faq_folder_swapped_by_a_deploy_is_read_and_watched(
+    tmp_path: Path, swap: str
+) -> None:
+    """A deploy that puts another folder in the FAQ folder's place (`mv faq faq.old && mv
+    faq.new faq`, or a symlink pointed at a new release) is read at once, and edits to the
+    new folder keep being picked up (the watch followed the old folder before)."""
+    first, second = tmp_path / "release-1", tmp_path / "release-2"
+    for folder, answer in ((first, "Morgen in huis."), (second, "Overmorgen in huis.")):
+        folder.mkdir()
+        (folder / "bezorging.nl.yaml").write_text(faq_text("levertijd", answer))
+    faq = tmp_path / "faq"
+    if swap == "rename":
+        first.rename(faq)
+    else:
+        faq.symlink_to(first)
+    watcher = FaqWatcher(faq, debounce_ms=50, poll_timeout_ms=50)
+    watcher.load()
+    task = asyncio.create_task(watcher.run())
+    try:
+        await asyncio.wait_for(watcher.watching.wait(), TIMEOUT)
+        reloaded = watcher.next_reload()
+        if swap == "rename":
+            faq.rename(tmp_path / "faq.old")
+            second.rename(faq)
+        else:
+            (tmp_path / "faq.next").symlink_to(second)
+            (tmp_path / "faq.next").replace(faq)
+        swapped = await asyncio.wait_for(reloaded, TIMEOUT)
+        assert swapped.entries[0].answer == "Overmorgen in huis."
+        # Edits to the folder the path names now are picked up, as before the swap.
+        for _ in range(3):
+            edited = await change(watcher, faq / "bezorging.nl.yaml", faq_text("levertijd", "Nu!"))
+            if edited.entries[0].answer == "Nu!":
+                break
+        assert edited.entries[0].answer == "Nu!"
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 async def test_a_new_file_repeating_an_id_does_not_take_the_live_entry(
     watcher: FaqWatcher, tmp_path: Path
 ) -> None:

@@ -50,6 +50,23 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("I have a question", ("greeting", "en")),
         ("Hoi, ik heb een vraag", ("greeting", "nl")),
         ("Hallo, ich brauche Hilfe", ("greeting", "de")),
+        # From shoppers' own wordings in a hands-on run: "I'd" folds to "id".
+        ("I'd like to talk to a human", ("person", "en")),
+        ("real person please", ("person", "en")),
+        ("is there a person I can talk to?", ("person", "en")),
+        ("are you still there?", ("person", "en")),
+        ("hey, quick question", ("greeting", "en")),
+        ("ik wil een medewerker", ("person", "nl")),
+        ("mag ik een medewerker", ("person", "nl")),
+        ("Hallo? Zijn jullie er nog?", ("person", "nl")),
+        ("Bitte einen echten Menschen", ("person", "de")),
+        ("Verbinde mich mit einem Mitarbeiter", ("person", "de")),
+        ("Grüß Gott", ("greeting", "de")),
+        ("Grüezi", ("greeting", "de")),
+        ("Hallo zusammen", ("greeting", "de")),
+        ("Ich hätte eine Frage", ("greeting", "de")),
+        ("Alles klar, danke", ("thanks", "de")),
+        ("Tschüss und danke", ("goodbye", "de")),
     ],
 )
 def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -> None:
@@ -92,6 +109,11 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "Can anyone get it?",
         "I need help, not a person",
         "not a bot",
+        "quick question about shipping",
+        "zijn jullie er morgen ook",
+        "mag ik iemand meenemen naar de winkel",
+        "alles klar mit meiner bestellung?",
+        "is there a person who can fix my bike",
     ],
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:

@@ -287,12 +287,12 @@ def matcher_as_served(args: argparse.Namespace) -> tuple[Matcher, BotSettings] |
     if not entries and not learned:
         print(f"{folder}: no entries to answer from", file=sys.stderr)
         return None
-    matcher = Matcher.build(with_learned(entries, learned), bot)
-    # As the server does: not from learned answers in another language than their question.
-    kept = served(learned, matcher.language_of)
-    if len(kept) < len(learned):
-        matcher = Matcher.build(with_learned(entries, kept), bot)
-    return matcher, bot
+    # As the server does: not from learned answers in another language than their question,
+    # told from the FAQ's own words (with the pairs in, an English question's Dutch answer
+    # would count as English).
+    words_alone = bot.model_copy(update={"semantic": False})
+    kept = served(learned, Matcher.build(entries, words_alone).language_of)
+    return Matcher.build(with_learned(entries, kept), bot), bot
 
 
 def _approved_learned(path: Path) -> list[FaqEntry]:

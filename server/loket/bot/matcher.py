@@ -440,7 +440,7 @@ class _LanguageIndex:
                 for word, distance, _ in process.extract(
                     term, choices, scorer=OSA.distance, score_cutoff=most, limit=_MAX_EXPANSIONS
                 ):
-                    if distance > 0:
+                    if distance > 0 and not self._other_compound(term, word):
                         add(word, _TYPO_SIMILARITY[int(distance)])
         elif term not in self.term_ids and not is_concept(term) and len(term) == _SWAPPED_LENGTH:
             # A short word only by two letters swapped ("tiem", "sohp"): one letter more,
@@ -454,6 +454,21 @@ class _LanguageIndex:
         matches = matches[:_MAX_EXPANSIONS]
         # A question word weighs what the word it most likely means weighs.
         return _Term(self.idf[matches[0][0]], tuple(matches))
+
+    def _other_compound(self, term: str, word: str) -> bool:
+        """Whether `term`, within a typo of the FAQ's `word`, is another compound: both
+        begin alike, `word` goes on with a word of the FAQ, and `term`'s rest is no typo of
+        it ("fietshelm" is not "fietsbel": "helm" is no typo of "bel", though the whole
+        words differ by two letters; "fietsklamp" is no "fietslamp")."""
+        shared = next(
+            (i for i, (a, b) in enumerate(zip(term, word, strict=False)) if a != b),
+            min(len(term), len(word)),
+        )
+        for cut in range(min(shared, len(word) - _MIN_TAIL), _MIN_HEAD - 1, -1):
+            tail = word[cut:]
+            if tail in self._surface:
+                return not _within_typo(term[cut:], tail)
+        return False
 
     def _start_similarity(self, rest: str) -> float:
         """How surely two words that differ by `rest` at the end are the same word.
@@ -945,6 +960,21 @@ class Matcher:
             return [detected]
         default = self._settings.default_language
         return sorted(self._indexes, key=lambda name: (name != default, name))
+
+
+def _within_typo(written: str, word: str) -> bool:
+    """Whether `written` is `word` or a typo of it, by the rules for words of its length
+    (a Dutch "y" for "ij" is no typo at all: "tyd" is "tijd")."""
+    if written == word or written.replace("y", "ij") == word:
+        return True
+    if len(word) >= _MIN_TYPO_LENGTH:
+        most = 2 if len(word) >= _LONG_WORD_FOR_TWO_TYPOS else 1
+        return OSA.distance(written, word) <= most
+    return (
+        len(word) == _SWAPPED_LENGTH
+        and sorted(written) == sorted(word)
+        and (OSA.distance(written, word) == 1)
+    )
 
 
 def _several_sentences(text: str, settings: BotSettings) -> bool:

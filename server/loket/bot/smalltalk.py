@@ -32,7 +32,7 @@ def _add(kind: Kind, language: str | None, text: str) -> None:
 _add("greeting", "en", "hi hello hey hiya howdy morning evening afternoon")
 _add("greeting", "nl", "hoi hallo hai goedemorgen goedemiddag goedenavond dag goeiedag")
 _add("greeting", None, "hallo moin servus bonjour salut hola ciao")
-_add("greeting", "de", "guten gruss grussgott")
+_add("greeting", "de", "guten gruss grussgott gruezi gruessech hallochen")
 _add("thanks", "en", "thanks thank thx ty cheers")
 _add("thanks", "nl", "bedankt dankjewel dankje dankuwel")
 _add("thanks", "de", "dankeschon vielen")
@@ -43,6 +43,7 @@ _add("goodbye", "de", "wiedersehen tschau")
 _add("goodbye", None, "tschuss")
 _add("ack", "en", "alright cool great nice perfect")
 _add("ack", "nl", "oke okee prima fijn top")
+_add("ack", "de", "passt")
 _add("ack", None, "ok okay super")
 
 # Words that may go with small talk without making it a question -> the language they
@@ -58,17 +59,17 @@ def _fillers(language: str | None, text: str) -> None:
 _fillers(
     "en",
     "there all you so very much a lot again too guys team for your help good day weekend"
-    " in advance please",
+    " in advance please and",
 )
 _fillers(
     "nl",
     "heel erg hartelijk vriendelijk wel nog even allemaal jullie u je jij voor de het hulp"
-    " goed hele een mooie alvast alsjeblieft aub graag",
+    " goed hele een mooie alvast alsjeblieft aub graag en",
 )
 _fillers(
     "de",
     "tag abend schon schonen sehr fur die hilfe ihre ihnen deine dir euch herzlichen"
-    " lieben besten auf bis bald noch einen im voraus bitte",
+    " lieben besten auf bis bald noch einen im voraus bitte und zusammen miteinander",
 )
 _fillers(None, "morgen")
 
@@ -90,18 +91,25 @@ _PERSON_DE = (
 _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
     # Asking for a person.
     (
-        rf"(?:(?:can|could|may) i |i (?:want|need|would like|d like|wanna) to |let me )?"
+        r"(?:(?:can|could|may) i |(?:i (?:want|need|would like|d like|wanna)|id like) to"
+        r" |let me )?"
         rf"(?:talk|speak|chat) (?:to|with) {_PERSON_EN}",
         "person",
         "en",
     ),
     (
-        rf"(?:i (?:want|need|would like|d like)|can i (?:have|get)|get me|give me)"
+        rf"(?:i (?:want|need|would like|d like)|id like|can i (?:have|get)|get me|give me)"
         rf" {_PERSON_EN}",
         "person",
         "en",
     ),
     (rf"(?:connect|transfer|put) me (?:through )?(?:to|with) {_PERSON_EN}", "person", "en"),
+    (
+        rf"(?:is|are) there {_PERSON_EN} (?:i can |to )(?:talk|speak|chat)(?: to| with)?",
+        "person",
+        "en",
+    ),
+    (r"are you (?:still )?there", "person", "en"),
     (
         r"(?:is|are) (?:there )?(?:anyone|anybody|someone|somebody)"
         r"(?: (?:there|here|available|online))?",
@@ -116,7 +124,8 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
     # The word alone (with "please", "hi" and the like).
     (
         r"(?:a )?(?:real |live )?(?:human|agent|representative|operator"
-        r"|customer service|customer support|live chat|live agent)",
+        r"|customer service|customer support|live chat|live agent)"
+        r"|(?:a )?(?:real|live|actual) (?:person|human being|people)",
         "person",
         "en",
     ),
@@ -132,7 +141,10 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
         "person",
         "nl",
     ),
+    # Before the word alone, which would take the person out of the phrase.
+    (rf"(?:ik wil|mag ik|kan ik|ik zou) (?:graag |even )?{_PERSON_NL}", "person", "nl"),
     (r"(?:een )?(?:echte )?(?:medewerker|mens|klantenservice)", "person", "nl"),
+    (r"(?:zijn|is) (?:jullie|u|er iemand) (?:er |daar )?(?:nog|wel)", "person", "nl"),
     (
         rf"(?:(?:kann|konnte|darf|mochte|will) ich (?:bitte |gerne |gern )?|"
         rf"ich (?:mochte|will|wurde) (?:bitte |gerne |gern )?)"
@@ -142,15 +154,26 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
     ),
     (r"ist (?:da|hier) (?:jemand|ein mensch|ein mitarbeiter)", "person", "de"),
     (r"ist jemand (?:da|hier)", "person", "de"),
-    (r"(?:ein )?(?:mitarbeiter|mensch|kundenservice)", "person", "de"),
+    (rf"(?:verbinde|verbindet|verbinden sie) mich (?:bitte )?{_PERSON_DE}", "person", "de"),
+    (
+        r"(?:einen? |einem )?(?:echten? )?(?:mitarbeiter|mitarbeiterin|mensch|menschen"
+        r"|kundenservice)",
+        "person",
+        "de",
+    ),
+    (r"(?:seid ihr|sind sie|bist du) (?:noch )?da", "person", "de"),
+    (r"gruss gott", "greeting", "de"),
+    (r"alles klar", "ack", "de"),
     # Saying there is a question, without the question yet: answered as a greeting.
     (r"(?:i )?(?:need|want) (?:some )?help", "greeting", "en"),
     (r"i (?:have|got) (?:a|one|another) (?:quick )?question", "greeting", "en"),
+    (r"(?:a )?quick question", "greeting", "en"),
     (r"(?:can|could) you help me", "greeting", "en"),
     (r"ik heb (?:een|nog een) (?:korte )?vraag", "greeting", "nl"),
     (r"ik heb hulp nodig", "greeting", "nl"),
     (r"(?:kun|kunt|kan) (?:je|jij|u) (?:me|mij) helpen", "greeting", "nl"),
-    (r"ich habe (?:eine|noch eine) (?:kurze )?frage", "greeting", "de"),
+    (r"ich (?:habe|hab|hatte) (?:eine|noch eine|mal eine) (?:kurze )?frage", "greeting", "de"),
+    (r"(?:eine )?kurze frage", "greeting", "de"),
     (r"ich brauche hilfe", "greeting", "de"),
     (r"(?:kannst du|konnen sie|konnt ihr) mir helfen", "greeting", "de"),
 )

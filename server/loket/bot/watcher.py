@@ -64,6 +64,15 @@ def _is_faq_file(change: Change, path: str) -> bool:
     return change == Change.added and os.path.isdir(path)
 
 
+def _folder_identity(path: Path) -> tuple[int, int] | None:
+    """Which folder `path` names now (through symlinks): None when there is none."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
 class FaqWatcher:
     """Keeps the FAQ of one folder loaded; a broken file keeps its previous good entries live.
 
@@ -328,9 +337,14 @@ class FaqWatcher:
                 # Changes may have been missed while not watching.
                 await self.reload()
             else:
+                # Returned: the folder was replaced; watch the one the path names now.
                 backoff = _FIRST_BACKOFF
 
     async def _watch(self) -> None:
+        # The folder watched is the one the path names now. A deploy may put another in its
+        # place (`mv faq.new faq`, or a symlink pointed elsewhere): the watch would follow
+        # the old folder, so each wake-up (at least every poll timeout) checks the path.
+        watched = _folder_identity(self.faq_dir)
         async for changes in awatch(
             self.faq_dir,
             watch_filter=_is_faq_file,
@@ -340,6 +354,12 @@ class FaqWatcher:
         ):
             if not self.watching.is_set():
                 self.watching.set()
+            if _folder_identity(self.faq_dir) != watched:
+                logger.info(
+                    "FAQ folder %s was replaced: reading and watching the new one", self.faq_dir
+                )
+                await self.reload()
+                return
             # Named are FAQ files and folders; an editor's temporary file, deleted as it
             # saves (sed -i, vim), is no news to an admin.
             if changes:

@@ -382,12 +382,22 @@ class AgentNamespace(LoketNamespace):
                     "status": record.status,
                     "personal": record.personal,
                     "language": record.language,
+                    "answer_language": self._other_language(record),
                 }
         return {
             "message": for_agents(await message_view(message, self.services.agents), message),
             "duplicate": duplicate,
             "learned": learned,
         }
+
+    def _other_language(self, record: LearnedRecord) -> str | None:
+        """The language of a learned answer when it is another of the FAQ's languages than
+        its question's: the bot gives such a pair to nobody (see `learned.served`)."""
+        bot = self.services.bot
+        if bot is None or record.language is None:
+            return None
+        language = bot.matcher.language_of(record.answer, record.language)
+        return language if language != record.language else None
 
     async def on_suggestions_event(
         self, sid: str, client: AgentClient, payload: Any

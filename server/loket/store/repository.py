@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -904,7 +905,9 @@ class Store:
             " SUM(CASE WHEN m.author = 'bot' AND m.meta LIKE '%\"kind\": \"answer\"%'"
             " THEN 1 ELSE 0 END) AS bot_answers"
             " FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id"
-            " WHERE c.created_at >= ? GROUP BY c.id",
+            # Not the row kept, emptied, for a conversation deleted on request.
+            " WHERE c.created_at >= ? AND NOT (c.state = 'closed' AND c.closed_at IS NULL)"
+            " GROUP BY c.id",
             (since,),
         )
 
@@ -1032,12 +1035,27 @@ class Store:
         return deleted
 
     async def shopper_ids_by(
-        self, *, customer_id: str | None = None, email: str | None = None
+        self,
+        *,
+        customer_id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
     ) -> dict[int, str]:
-        """The shoppers with this customer id, or with this e-mail address, each with how it
-        matched: "vouched for by the shop" (the customer's id or address the shop gave) or
-        "left with a question" (typed into the form, by whoever typed it)."""
+        """The shoppers with this customer id, e-mail address or phone number, each with how
+        it matched: "vouched for by the shop" (the customer's id or address the shop gave)
+        or "left with a question" (typed into the form, by whoever typed it). Phone numbers
+        match by their last nine digits ("06-12345678" is "+31 6 12345678")."""
         how: dict[int, str] = {}
+        if phone is not None:
+            wanted = re.sub(r"\D", "", phone)[-9:]
+            if len(wanted) < 7:
+                return {}
+            for row in await self.db.fetch_all(
+                "SELECT DISTINCT shopper_id, phone FROM callbacks WHERE phone IS NOT NULL"
+            ):
+                if re.sub(r"\D", "", row["phone"]).endswith(wanted):
+                    how[int(row["shopper_id"])] = "left with a question"
+            return dict(sorted(how.items()))
         if customer_id is not None:
             rows = await self.db.fetch_all(
                 "SELECT id FROM shoppers WHERE customer_id = ?", (customer_id,)

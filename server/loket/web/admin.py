@@ -233,7 +233,9 @@ async def forget(request: web.Request) -> web.Response:
     data = await read_json(request)
     given = [way for way in erasure.WAYS if data.get(way) is not None]
     if len(given) != 1:
-        raise LoketError("invalid_payload", "Give one of email, customer, shopper or conversation.")
+        raise LoketError(
+            "invalid_payload", "Give one of email, phone, customer, shopper or conversation."
+        )
     (way,) = given
     value = data[way]
     if way in ("shopper", "conversation"):
@@ -243,6 +245,8 @@ async def forget(request: web.Request) -> web.Response:
         raise LoketError("invalid_payload", f"{way} must be a non-empty string.")
     elif len(value) > _MAX_KEY_CHARS:
         raise LoketError("invalid_payload", f"{way} is longer than {_MAX_KEY_CHARS} characters.")
+    elif way == "phone" and sum(c.isdigit() for c in value) < 7:
+        raise LoketError("invalid_payload", "phone must have at least 7 digits.")
     confirm = data.get("confirm", False)
     if not isinstance(confirm, bool):
         raise LoketError("invalid_payload", "confirm must be true or false.")

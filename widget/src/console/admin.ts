@@ -352,7 +352,8 @@ export class AdminPages {
         "p",
         { class: "hint" },
         "When a shopper asks you to delete their data, find them here: by the e-mail address the shop gave or " +
-          "they left with a question, the shop's customer id, or a shopper or conversation number from the console. " +
+          "they left with a question, the phone number they left, the shop's customer id, or a shopper or " +
+          "conversation number from the console. " +
           "You see what would go before anything is deleted.",
       ),
       form,
@@ -423,6 +424,7 @@ export class AdminPages {
 /** What the "Forget a shopper" form finds by, and how the value is typed. */
 const FORGET_WAYS: [string, string, string][] = [
   ["email", "E-mail address", "email"],
+  ["phone", "Phone number (left with a question)", "tel"],
   ["customer", "Customer id (from the shop)", "text"],
   ["shopper", "Shopper number", "number"],
   ["conversation", "Conversation number", "number"],

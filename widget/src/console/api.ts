@@ -181,7 +181,12 @@ export function figures(days: number): Promise<AdminResult<Figures>> {
 }
 
 /** How an erasure request names the shopper: exactly one of these. */
-export type ForgetBy = { email: string } | { customer: string } | { shopper: number } | { conversation: number };
+export type ForgetBy =
+  | { email: string }
+  | { phone: string }
+  | { customer: string }
+  | { shopper: number }
+  | { conversation: number };
 
 export interface Forgetting {
   /** The shoppers meant, with how each was found ("vouched for by the shop", "left with a question", …). */

@@ -69,6 +69,14 @@ export interface LearnedAck {
   status: "approved" | "candidate";
   personal: string[] | null;
   language: string | null;
+  /** The answer's language when it is another than the question's (the bot then gives it to nobody). */
+  answer_language?: string | null;
+}
+
+const LANGUAGE_NAMES: Record<string, string> = { nl: "Dutch", en: "English", de: "German" };
+
+function languageName(code: string): string {
+  return LANGUAGE_NAMES[code] ?? code;
 }
 
 /** The line an agent reads after sending a reply marked reusable: what the bot does with it. */
@@ -77,6 +85,13 @@ export function learnedNotice(learned: LearnedAck | null): string {
     return (
       "Not kept as a reusable answer: it answers no new question of the shopper's " +
       "(greetings and thanks don't count), or is under 20 characters."
+    );
+  }
+  if (learned.answer_language && learned.language) {
+    return (
+      `Not reused: the question is in ${languageName(learned.language)} and your answer in ` +
+      `${languageName(learned.answer_language)}, and the bot answers shoppers in their own language. ` +
+      `Answer in ${languageName(learned.language)} to teach it.`
     );
   }
   if (learned.status === "approved") {
