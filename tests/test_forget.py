@@ -154,7 +154,9 @@ async def test_a_shopper_is_forgotten_on_request_and_nobody_else(config_path: Pa
     code, _, err = await run_loket(
         config_path, "shoppers", "forget", "--conversation", str(other), "--yes"
     )
-    assert code == 1 and f"still open ({other}): close them in the console first" in err, err
+    assert (
+        code == 1 and f"conversation(s) {other} still open: start the server, close them" in err
+    ), err
     code, _, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL)
     assert code == 1 and "no shopper found" in err
     code, _, err = await run_loket(config_path, "shoppers", "forget", "--email", " ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,16 @@ from loket.auth import customer_signature
 from loket.store import MessageRecord
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
-from tests.support import agent, call, login, new_client_id, run_loket, shopper
+from tests.support import (
+    ROOT,
+    agent,
+    call,
+    edit_config,
+    login,
+    new_client_id,
+    run_loket,
+    shopper,
+)
 
 QUESTION = "Kan ik mijn cadeaubon gebruiken voor een fietstas in de uitverkoop?"
 ANSWER = "Ja hoor, een cadeaubon is ook geldig op artikelen in de uitverkoop."
@@ -205,6 +215,45 @@ async def test_a_faq_answer_given_by_an_agent_teaches_that_entry_a_new_phrasing(
     code, exported, said = await run_loket(config_path, "learned", "export")
     assert code == 1 and exported == ""
     assert f"entry 'cadeaubon' gives this answer; add as its phrasings: {question!r}" in said
+
+
+async def test_a_faq_answer_given_by_an_agent_follows_the_entry_when_the_shop_edits_it(
+    config_path: Path, tmp_path: Path
+) -> None:
+    """The phrasing an agent taught by giving a FAQ entry's answer stays with that entry
+    when the shop rewrites the answer in its file (the bot gives the new text, not the one
+    the agent sent), and goes when the shop deletes the entry: no stale answer lives on."""
+    folder = tmp_path / "faq"
+    shutil.copytree(ROOT / "faq", folder)
+    edit_config(config_path, f'faq_dir = "{ROOT / "faq"}"', f'faq_dir = "{folder}"')
+    betalen = folder / "betalen.nl.yaml"
+    question = "Geven jullie personeelsbonnen uit?"
+    async with running(config_path) as live:
+        bot = live.services.bot
+        assert bot is not None
+        old = next(e for e in bot.matcher.entries if e.id == "cadeaubon").answer
+        ack = await _agent_answers(live.url, question, old, reusable=True)
+        assert ack["learned"]["status"] == "approved"
+        new = "Ja, digitale cadeaubonnen vanaf 15 euro, per e-mail, een jaar geldig."
+        reloaded = bot.watcher.next_reload()
+        betalen.write_text(betalen.read_text(encoding="utf-8").replace(old, new))
+        await asyncio.wait_for(reloaded, 20)
+        after = await _bot_reply(live.url, question)
+        assert (after["meta"].get("entry_id"), after["text"]) == ("cadeaubon", new), after
+        # The entry deleted from the file: the pair does not answer with the old text.
+        text = betalen.read_text(encoding="utf-8")
+        start = text.index("  - id: cadeaubon")
+        end = text.find("  - id:", start + 1)
+        reloaded = bot.watcher.next_reload()
+        betalen.write_text(text[:start] + (text[end:] if end != -1 else ""))
+        await asyncio.wait_for(reloaded, 20)
+        gone = await _bot_reply(live.url, question)
+        assert old not in gone["text"] and new not in gone["text"], gone
+    # Restarted, it follows the entry still (kept in the store, not only in memory).
+    betalen.write_text(text.replace(old, new))
+    async with running(config_path) as live:
+        again = await _bot_reply(live.url, question)
+        assert (again["meta"].get("entry_id"), again["text"]) == ("cadeaubon", new), again
 
 
 async def test_learned_pairs_with_one_answer_are_one_entry(config_path: Path) -> None:

@@ -387,9 +387,10 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
             return 1
         found = await erasure.survey(store, shoppers, set())
         if found.still_open:
+            numbers = ", ".join(map(str, found.still_open))
             print(
-                f"loket: {len(found.still_open)} conversation(s) still open"
-                f" ({', '.join(map(str, found.still_open))}): close them in the console first",
+                f"loket: their conversation(s) {numbers} still open: start the server, close"
+                " them in the console (or forget the shopper there: Admin, Forget a shopper)",
                 file=sys.stderr,
             )
             return 1

@@ -61,6 +61,25 @@ def test_syntax_errors_a_shop_admin_makes_say_what_to_do() -> None:
     assert block.endswith("(a line indented more or less than the lines around it?)"), block
 
 
+def test_a_quote_left_open_and_a_colon_in_a_text_are_named_where_they_are() -> None:
+    """A phrasing whose closing quote is missing is reported on its own line (the parser
+    stumbles on the next one, which said nothing of indenting); a phrasing with ': ' in it,
+    unquoted, is told it needs quotes."""
+    unclosed = (
+        "language: nl\nentries:\n  - id: pomp\n    questions:\n"
+        '      - "Hebben jullie een pomp?\n      - "Welke pompen?"\n    answer: "Ja."\n'
+    )
+    (message,) = messages(unclosed)
+    assert message.startswith("f.yaml:5: YAML syntax: a quote opened on this line"), message
+    colon = (
+        "language: nl\ntopic: x\nentries:\n  - id: bel\n    questions:\n"
+        '      - Wat kost een bel? Is hij duur: ja\n    answer: "Vijf euro."\n'
+    )
+    assert messages(colon) == [
+        "f.yaml:6: each of questions must be text; a text with ': ' in it needs quotes around it"
+    ]
+
+
 def test_odd_files_are_read_as_a_user_would_expect(tmp_path: Path) -> None:
     """A file of comments only is a file without entries yet, not an error; an empty one
     is (a truncated save); `.YAML` counts; a file in another encoding names the line."""

@@ -46,6 +46,14 @@ def own(page: Page) -> Any:
     return page.locator(".msg.own")
 
 
+async def shown_in(inner: Any, outer: Any) -> bool:
+    """Whether `inner` lies wholly within `outer`'s box (what a scroll box shows)."""
+    a, b = await inner.bounding_box(), await outer.bounding_box()
+    return bool(
+        a and b and a["y"] >= b["y"] - 1 and a["y"] + a["height"] <= b["y"] + b["height"] + 1
+    )
+
+
 async def test_off_hours_question_is_left_for_the_agents(
     server_with: ServerWith, context: BrowserContext, page_errors: list[str]
 ) -> None:
@@ -297,7 +305,12 @@ async def test_left_question_form_holds_the_unanswered_question(
     await expect(question).to_have_value("asdkfj qwpoeiru")
     await expect(question).to_be_focused()
     await expect(page.locator("#loket-input")).to_have_value("")
+    # On a laptop screen the form leaves the bot's reply in sight and shows its buttons
+    # without scrolling.
     await screenshot(page, "widget-leave-question-filled")
+    await expect(page.locator(".msg.bot")).to_be_in_viewport()
+    assert await shown_in(page.locator(".msg.bot .bubble"), page.locator(".messages"))
+    assert await shown_in(form.locator(".buttons"), form)
 
     # The shopper words it differently and puts the form away; the next miss keeps their words.
     await question.fill("Waar is mijn pakket van vorige week?")

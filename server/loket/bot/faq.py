@@ -40,6 +40,8 @@ class FaqEntry:
     line: int = 0
     # The line of each phrasing in `questions`, where read from a file.
     question_lines: tuple[int, ...] = ()
+    # A learned pair's: the id of the FAQ entry whose answer it gave when it was learned.
+    follows: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +270,7 @@ def parse_faq(text: str, path: str) -> FaqFile:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        return FaqFile(path, errors=(_syntax_error(exc, path),))
+        return FaqFile(path, errors=(_syntax_error(exc, path, text),))
     except yaml.YAMLError as exc:
         return FaqFile(path, errors=(FaqError(path, 1, f"YAML syntax: {exc}"),))
     if root is None:
@@ -279,11 +281,21 @@ def parse_faq(text: str, path: str) -> FaqFile:
     return FaqFile(path, tuple(entries), tuple(reader.errors))
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> FaqError:
+def _syntax_error(exc: yaml.MarkedYAMLError, path: str, text: str = "") -> FaqError:
     """The parser's error at the line where the broken construct starts (an unclosed
     quote or bracket), saying where the parser noticed it when that is further on."""
     problem = exc.problem or str(exc)
     found, started = exc.problem_mark, exc.context_mark
+    if found is not None and "<scalar>" in problem:
+        # A quote left open runs on into the next line, and the parser stumbles there.
+        opened = _unclosed_quote(text, found.line)
+        if opened is not None:
+            return FaqError(
+                path,
+                opened + 1,
+                f"YAML syntax: a quote opened on this line is not closed on it (the"
+                f" parser stumbled on line {found.line + 1})",
+            )
     hint = next((said for known, said in _SYNTAX_HINTS if known in problem), "")
     if started is not None and found is not None and started.line < found.line:
         message = f"YAML syntax: {exc.context} that starts here: {problem} on line {found.line + 1}"
@@ -291,6 +303,16 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> FaqError:
     mark = found or started
     line = mark.line + 1 if mark is not None else 1
     return FaqError(path, line, f"YAML syntax: {problem}{hint}")
+
+
+def _unclosed_quote(text: str, before: int) -> int | None:
+    """The line (from 0) of the last few before `before` with a double quote not closed."""
+    lines = text.splitlines()
+    for number in range(min(before, len(lines)) - 1, max(-1, before - 4), -1):
+        line = lines[number].replace('\\"', "")
+        if line.count('"') % 2 == 1:
+            return number
+    return None
 
 
 # What the parser's words usually mean in a FAQ file.
@@ -332,6 +354,13 @@ class _Reader:
         return fields
 
     def text(self, node: Node, what: str) -> str | None:
+        if isinstance(node, MappingNode):
+            # `- Is hij duur: ja` reads as a key and a value.
+            self.error(
+                node,
+                f"{what} must be text; a text with ': ' in it needs quotes around it",
+            )
+            return None
         if not isinstance(node, ScalarNode) or node.tag == _NULL:
             self.error(node, f"{what} must be text")
             return None

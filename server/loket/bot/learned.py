@@ -15,16 +15,26 @@ def with_learned(faq: Sequence[FaqEntry], learned: Sequence[FaqEntry]) -> list[F
     A learned pair whose answer an entry of its language already gives (the same text, case,
     spacing and end punctuation aside) adds its question to that entry as one more phrasing:
     an agent who answered with a FAQ entry's answer taught the bot another way to ask it.
+    A pair that gave an entry's answer when it was learned (`follows`) stays with that
+    entry when the shop changes the answer in its file, and is answered as the file says
+    now; when that entry is gone and no entry gives its answer, so is the pair (its answer
+    was the shop's, and the shop withdrew it).
     Learned pairs that give the same answer become one entry (the first pair's id) with all
     their questions, so the bot never offers two choices that lead to the same answer. FAQ
     entries are never merged with each other: that is the shop admin's choice.
     """
     result = list(faq)
     by_answer: dict[tuple[str, str], int] = {}
+    by_id: dict[tuple[str, str], int] = {}
     for number, entry in enumerate(result):
         by_answer.setdefault(_answer_key(entry), number)
+        by_id.setdefault((entry.language, entry.id), number)
     for entry in learned:
-        found = by_answer.get(_answer_key(entry))
+        found = by_id.get((entry.language, entry.follows)) if entry.follows else None
+        if found is None:
+            found = by_answer.get(_answer_key(entry))
+        if found is None and entry.follows:
+            continue
         if found is None:
             by_answer[_answer_key(entry)] = len(result)
             result.append(entry)

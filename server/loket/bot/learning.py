@@ -407,6 +407,7 @@ class Learning:
             reviewed_by=agent.name,
             with_message=reply,
             replacing=replacing,
+            faq_entry=self._bot.entry_giving(reply.text, language),
         )
         return self._kept(stored, reusable)
 
@@ -457,4 +458,5 @@ def as_entry(record: LearnedRecord) -> FaqEntry:
         questions=(record.question,),
         answer=record.answer,
         topic="learned",
+        follows=record.faq_entry or "",
     )

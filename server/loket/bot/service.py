@@ -197,6 +197,8 @@ class Bot:
             keep_dir=keep_dir,
         )
         self._learned: tuple[FaqEntry, ...] = ()
+        # The FAQ file entries by (language, answer key): which one a learned answer gives.
+        self._answers: dict[tuple[str, str], str] = {}
         # The sentence encoder's share of the CPU in the running server (see BotSettings).
         self._encoder_budget = CpuBudget(settings.semantic_cpu_share)
         self.matcher = Matcher.build([], settings)
@@ -223,7 +225,16 @@ class Bot:
         self._learned = tuple(kept)
         self._rebuild(self.watcher.snapshot)
 
+    def entry_giving(self, answer: str, language: str) -> str | None:
+        """The id of the FAQ file entry of `language` whose answer `answer` is (case,
+        spacing and end punctuation aside), if any."""
+        return self._answers.get((language, phrasing_key(answer)))
+
     def _rebuild(self, snapshot: FaqSnapshot) -> None:
+        answers: dict[tuple[str, str], str] = {}
+        for entry in snapshot.entries:
+            answers.setdefault((entry.language, phrasing_key(entry.answer)), entry.id)
+        self._answers = answers
         entries = with_learned(snapshot.entries, self._learned)
         self.matcher = Matcher.build(entries, self._settings)
         self._by_id = {entry.id: entry for entry in self.matcher.entries}

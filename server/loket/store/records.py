@@ -186,6 +186,8 @@ class LearnedRecord:
     created_at: int
     reviewed_at: int | None
     reviewed_by: str | None
+    # The FAQ entry whose answer the pair gave when it was learned: it follows that entry.
+    faq_entry: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> LearnedRecord:

@@ -680,6 +680,7 @@ class Store:
         reviewed_by: str | None = None,
         with_message: MessageRecord | None = None,
         replacing: int | None = None,
+        faq_entry: str | None = None,
     ) -> asyncio.Future[LearnedRecord | None]:
         """Keep a question and its answer (`personal`: the kinds of personal data found, None
         when not checked yet). The write is queued at once, so it shares a
@@ -693,6 +694,8 @@ class Store:
         `replacing`: a candidate the new pair answers better (the agent's "let me check"
         before the answer they marked reusable); once the pair is kept, that candidate is
         rejected in the same transaction, by `reviewed_by`.
+
+        `faq_entry`: the FAQ entry whose answer `answer` is (the pair then follows it).
         """
         status: Literal["approved", "candidate"] = "approved" if approved else "candidate"
         values: tuple[Any, ...] = (
@@ -706,16 +709,17 @@ class Store:
             now,
             now if approved else None,
             reviewed_by if approved else None,
+            faq_entry,
         )
         sql = (
             "INSERT INTO learned (question, answer, language, agent_id, conversation_id,"
-            " status, personal, created_at, reviewed_at, reviewed_by)"
+            " status, personal, created_at, reviewed_at, reviewed_by, faq_entry)"
         )
         if with_message is None:
-            sql += " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            sql += " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         else:
             sql += (
-                " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS"
+                " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS"
                 " (SELECT 1 FROM messages WHERE conversation_id = ? AND seq = ?"
                 " AND client_id = ?)"
             )
@@ -786,9 +790,12 @@ class Store:
     ) -> LearnedRecord | None:
         async def op(conn: WriteConnection) -> None:
             await conn.execute(
+                # An answer edited is the admin's own: it no longer follows a FAQ entry.
                 "UPDATE learned SET status = ?, reviewed_at = ?, reviewed_by = ?,"
                 " question = COALESCE(?, question), answer = COALESCE(?, answer),"
-                " personal = COALESCE(?, personal) WHERE id = ?",
+                " personal = COALESCE(?, personal),"
+                " faq_entry = CASE WHEN ? IS NULL OR ? = answer THEN faq_entry END"
+                " WHERE id = ?",
                 (
                     status,
                     now,
@@ -796,6 +803,8 @@ class Store:
                     question,
                     answer,
                     json.dumps(personal) if personal is not None else None,
+                    answer,
+                    answer,
                     learned_id,
                 ),
             )

@@ -89,8 +89,13 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
 .sheet label { font-size: 13px; font-weight: 600; margin-top: 4px; }
 .sheet input, .sheet textarea { width: 100%; padding: 7px 9px; border: 1px solid #b9c0bc; border-radius: 6px; background: #fff; font-size: 14px; resize: none; }
 .sheet textarea { min-height: 58px; }
+.sheet .contact { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
+.sheet .contact > div { display: grid; gap: 4px; min-width: 0; align-content: start; }
 .sheet input { min-height: 34px; }
-.asking .offers { display: none; }
+.asking .offers, .asking .offer-leave { display: none; }
+/* The form takes room of its own: the panel grows while it is open (as far as the window
+   lets it), so the conversation above it stays in sight. */
+.panel.asking { height: 680px; }
 .sheet [aria-invalid="true"] { border-color: #b00020; }
 .sheet .error { color: #b00020; font-size: 13px; margin: 2px 0 0; }
 .sheet .error:empty { display: none; }
@@ -113,8 +118,8 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
 @media (max-width: 480px) {
   .root.open { right: 0; bottom: 0; left: 0; top: 0; }
   .root.open .launcher { display: none; }
-  .panel { position: fixed; left: 0; top: 0; right: 0; bottom: 0; width: 100%; height: 100%;
-           max-height: none; border-radius: 0; }
+  .panel, .panel.asking { position: fixed; left: 0; top: 0; right: 0; bottom: 0; width: 100%;
+           height: 100%; max-height: none; border-radius: 0; }
   /* Phones zoom into a field whose text is under 16px when it gets focus. */
   .composer textarea, .sheet input, .sheet textarea { font-size: 16px; }
 }

@@ -169,10 +169,13 @@ export class WidgetUi {
       tr(h("p", { class: "intro" }), (t) => t.leaveIntro),
       tr(h("label", { for: "loket-ask-text" }), (t) => t.question),
       this.askText,
-      tr(h("label", { for: "loket-ask-email" }), (t) => t.email),
-      this.askEmail,
-      tr(h("label", { for: "loket-ask-phone" }), (t) => t.phone),
-      this.askPhone,
+      // Side by side: the form leaves the conversation room above it.
+      h(
+        "div",
+        { class: "contact" },
+        h("div", {}, tr(h("label", { for: "loket-ask-email" }), (t) => t.email), this.askEmail),
+        h("div", {}, tr(h("label", { for: "loket-ask-phone" }), (t) => t.phone), this.askPhone),
+      ),
       this.askError,
       h("div", { class: "buttons" }, tr(h("button", { type: "submit", class: "primary" }), (t) => t.sendQuestion), askCancel),
     );
