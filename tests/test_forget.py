@@ -273,8 +273,9 @@ async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Pat
 
         # Found by the phone number they left, written another way: their conversation is
         # open (with the bot), so a confirm is refused and nothing is deleted.
-        status, body = await _forget(live.url, admin, {"phone": "+31 6 12345678"})
-        assert status == 200 and body["open"] == [other], body
+        for written in ("+31 6 12345678", "0031 612 345 678"):
+            status, body = await _forget(live.url, admin, {"phone": written})
+            assert status == 200 and body["open"] == [other], (written, body)
         assert body["shoppers"][0]["how"] == "left with a question", body
         status, body = await _forget(live.url, admin, {"conversation": other, "confirm": True})
         assert status == 409 and body["error"]["code"] == "conversation_open", body

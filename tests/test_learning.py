@@ -13,6 +13,7 @@ import aiohttp
 import yaml
 
 from loket.auth import customer_signature
+from loket.bot.faq import load_faq_dir
 from loket.store import MessageRecord
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import running
@@ -217,15 +218,21 @@ async def test_a_faq_answer_given_by_an_agent_teaches_that_entry_a_new_phrasing(
     assert f"entry 'cadeaubon' gives this answer; add as its phrasings: {question!r}" in said
 
 
+def _own_faq(config_path: Path, tmp_path: Path) -> Path:
+    """A copy of the demo FAQ for the server of `config_path`, for a test to edit."""
+    folder = tmp_path / "faq"
+    shutil.copytree(ROOT / "faq", folder)
+    edit_config(config_path, f'faq_dir = "{ROOT / "faq"}"', f'faq_dir = "{folder}"')
+    return folder
+
+
 async def test_a_faq_answer_given_by_an_agent_follows_the_entry_when_the_shop_edits_it(
     config_path: Path, tmp_path: Path
 ) -> None:
     """The phrasing an agent taught by giving a FAQ entry's answer stays with that entry
     when the shop rewrites the answer in its file (the bot gives the new text, not the one
     the agent sent), and goes when the shop deletes the entry: no stale answer lives on."""
-    folder = tmp_path / "faq"
-    shutil.copytree(ROOT / "faq", folder)
-    edit_config(config_path, f'faq_dir = "{ROOT / "faq"}"', f'faq_dir = "{folder}"')
+    folder = _own_faq(config_path, tmp_path)
     betalen = folder / "betalen.nl.yaml"
     question = "Geven jullie personeelsbonnen uit?"
     async with running(config_path) as live:
@@ -254,6 +261,49 @@ async def test_a_faq_answer_given_by_an_agent_follows_the_entry_when_the_shop_ed
     async with running(config_path) as live:
         again = await _bot_reply(live.url, question)
         assert (again["meta"].get("entry_id"), again["text"]) == ("cadeaubon", new), again
+
+
+async def test_a_pair_learned_before_pairs_followed_entries_follows_its_entry_too(
+    config_path: Path, tmp_path: Path
+) -> None:
+    """A pair kept before pairs noted the entry they gave (an upgraded store) follows the
+    entry whose answer it gives when the server loads it; an answer two entries give
+    follows neither, and keeps its own text."""
+    folder = _own_faq(config_path, tmp_path)
+    betalen, question = folder / "betalen.nl.yaml", "Geven jullie personeelsbonnen uit?"
+    old = next(e for e in load_faq_dir(folder).entries if e.id == "cadeaubon").answer
+    async with running(config_path):
+        pass  # the store made, as a server before this one would have
+    database = sqlite3.connect(config_path.parent / "data" / "loket.db")
+    with database:
+        database.execute(
+            "INSERT INTO learned (question, answer, language, status, created_at, reviewed_at)"
+            " VALUES (?, ?, 'nl', 'approved', 1, 1)",
+            (question, old),
+        )
+    database.close()
+    new = "Ja, digitale cadeaubonnen vanaf 15 euro, per e-mail, een jaar geldig."
+    async with running(config_path) as live:
+        bot = live.services.bot
+        assert bot is not None
+        reloaded = bot.watcher.next_reload()
+        betalen.write_text(betalen.read_text(encoding="utf-8").replace(old, new))
+        await asyncio.wait_for(reloaded, 20)
+        after = await _bot_reply(live.url, question)
+        assert (after["meta"].get("entry_id"), after["text"]) == ("cadeaubon", new), after
+        # An answer two entries give names neither of them.
+        assert bot.entry_giving(new, "nl") == "cadeaubon"
+        shared = "Mail ons op info@winkel.nl, dan regelen we het."
+        reloaded = bot.watcher.next_reload()
+        (folder / "twee.nl.yaml").write_text(
+            "language: nl\ntopic: twee\nentries:\n"
+            f'  - id: adres-mailen\n    questions: ["Hoe wijzig ik mijn huisadres?"]\n'
+            f'    answer: "{shared}"\n'
+            f'  - id: bon-mailen\n    questions: ["Ik ben mijn kassabon kwijt"]\n'
+            f'    answer: "{shared}"\n'
+        )
+        await asyncio.wait_for(reloaded, 20)
+        assert bot.entry_giving(shared, "nl") is None
 
 
 async def test_learned_pairs_with_one_answer_are_one_entry(config_path: Path) -> None:

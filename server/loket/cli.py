@@ -502,7 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the e-mail address the shop vouched for or left with a question",
     )
     who.add_argument(
-        "--phone", type=not_blank, help="a phone number left with a question (its last 9 digits)"
+        "--phone",
+        type=not_blank,
+        help="a phone number left with a question (matched by its last digits)",
     )
     who.add_argument("--customer", type=not_blank, help="the shop's customer id (as vouched for)")
     who.add_argument("--shopper", type=int, help="a shopper's number (the console's Shopper #N)")

@@ -67,6 +67,9 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("Ich hätte eine Frage", ("greeting", "de")),
         ("Alles klar, danke", ("thanks", "de")),
         ("Tschüss und danke", ("goodbye", "de")),
+        ("Ich möchte einen Mitarbeiter", ("person", "de")),
+        ("Ich will einen Menschen", ("person", "de")),
+        ("Seid ihr noch da?", ("person", "de")),
     ],
 )
 def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -> None:
@@ -114,6 +117,11 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "mag ik iemand meenemen naar de winkel",
         "alles klar mit meiner bestellung?",
         "is there a person who can fix my bike",
+        # Asking the opening hours, not for a person.
+        "Zijn jullie er wel in het weekend?",
+        "Zijn jullie er nog morgen?",
+        "Are you there all weekend?",
+        "Seid ihr morgen da?",
     ],
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:

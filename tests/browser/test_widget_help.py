@@ -316,6 +316,8 @@ async def test_left_question_form_holds_the_unanswered_question(
     await question.fill("Waar is mijn pakket van vorige week?")
     await page.get_by_role("button", name="Annuleren").click()
     await expect(form).to_be_hidden()
+    # The keyboard goes back to the conversation, not to the page behind.
+    await expect(page.locator("#loket-input")).to_be_focused()
     await send(page, "zxcvbn mnbvcx")
     await expect(page.locator(".msg.bot")).to_have_count(2)
     await expect(form).to_be_visible()

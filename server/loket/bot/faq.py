@@ -305,13 +305,24 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str, text: str = "") -> FaqEr
     return FaqError(path, line, f"YAML syntax: {problem}{hint}")
 
 
-def _unclosed_quote(text: str, before: int) -> int | None:
-    """The line (from 0) of the last few before `before` with a double quote not closed."""
-    lines = text.splitlines()
-    for number in range(min(before, len(lines)) - 1, max(-1, before - 4), -1):
-        line = lines[number].replace('\\"', "")
-        if line.count('"') % 2 == 1:
-            return number
+def _unclosed_quote(text: str, stumbled: int) -> int | None:
+    """The line (from 0) where a double-quoted text begins that runs on to line `stumbled`,
+    where the parser stumbled: a closing quote left out, so the text took in the next line
+    up to its opening quote."""
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            start: int = token.start_mark.line
+            end: int = token.end_mark.line
+            if start > stumbled:
+                break
+            if (
+                isinstance(token, yaml.ScalarToken)
+                and token.style == '"'
+                and start < end == stumbled
+            ):
+                return start
+    except yaml.YAMLError:
+        pass
     return None
 
 
@@ -325,6 +336,14 @@ _SYNTAX_HINTS = (
     ("'\\t'", " (indent with spaces: YAML takes no tabs)"),
     ("expected <block end>", " (a line indented more or less than the lines around it?)"),
 )
+
+
+def _one_line_pair(node: MappingNode) -> bool:
+    """Whether a mapping is one key and a text on one line: `Is hij duur: ja`."""
+    if len(node.value) != 1:
+        return False
+    key, value = node.value[0]
+    return isinstance(value, ScalarNode) and key.start_mark.line == value.end_mark.line
 
 
 class _Reader:
@@ -354,7 +373,7 @@ class _Reader:
         return fields
 
     def text(self, node: Node, what: str) -> str | None:
-        if isinstance(node, MappingNode):
+        if isinstance(node, MappingNode) and _one_line_pair(node):
             # `- Is hij duur: ja` reads as a key and a value.
             self.error(
                 node,

@@ -432,8 +432,19 @@ class Learning:
         version = await self._store.learned_version()
         if version != (0, 0) or self._version is not None:
             approved = newest_per_question(await self._store.learned_by_status("approved"))
-            self._bot.set_learned([as_entry(record) for record in approved])
+            self._bot.set_learned([as_entry(await self._followed(r)) for r in approved])
         self._version = version
+
+    async def _followed(self, record: LearnedRecord) -> LearnedRecord:
+        """`record`, following the FAQ entry whose answer it gives, when it follows none yet
+        (a pair learned before pairs followed entries, or its entry's id renamed)."""
+        if record.faq_entry is not None or record.language is None:
+            return record
+        entry = self._bot.entry_giving(record.answer, record.language)
+        if entry is None:
+            return record
+        await self._store.follow_faq_entry(record.id, entry)
+        return replace(record, faq_entry=entry)
 
     async def poll(self) -> None:
         """Pick up approvals made elsewhere (the CLI, another process)."""

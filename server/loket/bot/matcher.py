@@ -457,9 +457,9 @@ class _LanguageIndex:
 
     def _other_compound(self, term: str, word: str) -> bool:
         """Whether `term`, within a typo of the FAQ's `word`, is another compound: both
-        begin alike, `word` goes on with a word of the FAQ, and `term`'s rest is no typo of
-        it ("fietshelm" is not "fietsbel": "helm" is no typo of "bel", though the whole
-        words differ by two letters; "fietsklamp" is no "fietslamp")."""
+        begin alike, `word` goes on with a word of the FAQ, and `term`'s rest is another
+        word ("fietshelm" is not "fietsbel", though the whole words differ by two letters;
+        "fietsklamp" is no "fietslamp"; "cadeaubno" is "cadeaubon" mistyped)."""
         shared = next(
             (i for i, (a, b) in enumerate(zip(term, word, strict=False)) if a != b),
             min(len(term), len(word)),
@@ -467,7 +467,7 @@ class _LanguageIndex:
         for cut in range(min(shared, len(word) - _MIN_TAIL), _MIN_HEAD - 1, -1):
             tail = word[cut:]
             if tail in self._surface:
-                return not _within_typo(term[cut:], tail)
+                return _another_word(term[cut:], tail)
         return False
 
     def _start_similarity(self, rest: str) -> float:
@@ -962,18 +962,16 @@ class Matcher:
         return sorted(self._indexes, key=lambda name: (name != default, name))
 
 
-def _within_typo(written: str, word: str) -> bool:
-    """Whether `written` is `word` or a typo of it, by the rules for words of its length
-    (a Dutch "y" for "ij" is no typo at all: "tyd" is "tijd")."""
-    if written == word or written.replace("y", "ij") == word:
-        return True
-    if len(word) >= _MIN_TYPO_LENGTH:
-        most = 2 if len(word) >= _LONG_WORD_FOR_TWO_TYPOS else 1
-        return OSA.distance(written, word) <= most
-    return (
-        len(word) == _SWAPPED_LENGTH
-        and sorted(written) == sorted(word)
-        and (OSA.distance(written, word) == 1)
+def _another_word(written: str, word: str) -> bool:
+    """Whether `written`, where a compound has `word` (a short word of the FAQ), is another
+    word rather than a typo of it: two letters or more apart ("helm" and "bel"), or one
+    letter more or other at the start ("klamp" and "lamp"). A Dutch "y" for "ij" is the
+    same word ("tyd", "tijd"); one letter off further on is a typo ("bno", "dga")."""
+    if written.replace("y", "ij") == word:
+        return False
+    distance = OSA.distance(written, word)
+    return distance >= 2 or (
+        distance == 1 and written[:1] != word[:1] and len(written) >= len(word)
     )
 
 

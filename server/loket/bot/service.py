@@ -198,7 +198,7 @@ class Bot:
         )
         self._learned: tuple[FaqEntry, ...] = ()
         # The FAQ file entries by (language, answer key): which one a learned answer gives.
-        self._answers: dict[tuple[str, str], str] = {}
+        self._answers: dict[tuple[str, str], str | None] = {}
         # The sentence encoder's share of the CPU in the running server (see BotSettings).
         self._encoder_budget = CpuBudget(settings.semantic_cpu_share)
         self.matcher = Matcher.build([], settings)
@@ -227,13 +227,15 @@ class Bot:
 
     def entry_giving(self, answer: str, language: str) -> str | None:
         """The id of the FAQ file entry of `language` whose answer `answer` is (case,
-        spacing and end punctuation aside), if any."""
+        spacing and end punctuation aside); None when no entry, or several, give it."""
         return self._answers.get((language, phrasing_key(answer)))
 
     def _rebuild(self, snapshot: FaqSnapshot) -> None:
-        answers: dict[tuple[str, str], str] = {}
+        # An answer two entries give names neither: a pair that gave it follows its text.
+        answers: dict[tuple[str, str], str | None] = {}
         for entry in snapshot.entries:
-            answers.setdefault((entry.language, phrasing_key(entry.answer)), entry.id)
+            key = (entry.language, phrasing_key(entry.answer))
+            answers[key] = None if key in answers else entry.id
         self._answers = answers
         entries = with_learned(snapshot.entries, self._learned)
         self.matcher = Matcher.build(entries, self._settings)

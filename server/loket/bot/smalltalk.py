@@ -84,7 +84,7 @@ _PERSON_NL = (
     r"(?:medewerker|mens|persoon|iemand|collega|klantenservice)"
 )
 _PERSON_DE = (
-    r"(?:mit )?(?:einem |einer |dem |der )?(?:echten |richtigen )?"
+    r"(?:mit )?(?:einem |einer |einen |dem |der |den )?(?:echten |richtigen )?"
     r"(?:jemandem|mitarbeiter|mitarbeiterin|menschen|person|kollegen|kollegin"
     r"|kundenservice|kundendienst)"
 )
@@ -109,7 +109,8 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
         "person",
         "en",
     ),
-    (r"are you (?:still )?there", "person", "en"),
+    # Only at the end: "are you there all weekend?" asks the opening hours.
+    (r"are you (?:still )?there$", "person", "en"),
     (
         r"(?:is|are) (?:there )?(?:anyone|anybody|someone|somebody)"
         r"(?: (?:there|here|available|online))?",
@@ -144,7 +145,7 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
     # Before the word alone, which would take the person out of the phrase.
     (rf"(?:ik wil|mag ik|kan ik|ik zou) (?:graag |even )?{_PERSON_NL}", "person", "nl"),
     (r"(?:een )?(?:echte )?(?:medewerker|mens|klantenservice)", "person", "nl"),
-    (r"(?:zijn|is) (?:jullie|u|er iemand) (?:er |daar )?(?:nog|wel)", "person", "nl"),
+    (r"(?:zijn|is) (?:jullie|u|er iemand) (?:er |daar )?(?:nog|wel)$", "person", "nl"),
     (
         rf"(?:(?:kann|konnte|darf|mochte|will) ich (?:bitte |gerne |gern )?|"
         rf"ich (?:mochte|will|wurde) (?:bitte |gerne |gern )?)"
@@ -156,12 +157,17 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
     (r"ist jemand (?:da|hier)", "person", "de"),
     (rf"(?:verbinde|verbindet|verbinden sie) mich (?:bitte )?{_PERSON_DE}", "person", "de"),
     (
+        rf"ich (?:mochte|will|hatte gern|hatte gerne|brauche) (?:bitte )?{_PERSON_DE}",
+        "person",
+        "de",
+    ),
+    (
         r"(?:einen? |einem )?(?:echten? )?(?:mitarbeiter|mitarbeiterin|mensch|menschen"
         r"|kundenservice)",
         "person",
         "de",
     ),
-    (r"(?:seid ihr|sind sie|bist du) (?:noch )?da", "person", "de"),
+    (r"(?:seid ihr|sind sie|bist du) (?:noch )?da$", "person", "de"),
     (r"gruss gott", "greeting", "de"),
     (r"alles klar", "ack", "de"),
     # Saying there is a question, without the question yet: answered as a greeting.

@@ -64,13 +64,23 @@ def _is_faq_file(change: Change, path: str) -> bool:
     return change == Change.added and os.path.isdir(path)
 
 
-def _folder_identity(path: Path) -> tuple[int, int] | None:
-    """Which folder `path` names now (through symlinks): None when there is none."""
+def _hold_folder(path: Path) -> int | None:
+    """The folder `path` names now (through symlinks), held open; None when there is none."""
     try:
-        found = path.stat()
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return None
-    return (found.st_dev, found.st_ino)
+
+
+def _replaced(held: int | None, path: Path) -> bool:
+    """Whether `path` names another folder than `held` now (or none, or it was deleted)."""
+    if held is None:
+        return path.is_dir()
+    try:
+        was, now = os.fstat(held), path.stat()
+    except OSError:
+        return True
+    return was.st_nlink == 0 or (was.st_dev, was.st_ino) != (now.st_dev, now.st_ino)
 
 
 class FaqWatcher:
@@ -109,6 +119,8 @@ class FaqWatcher:
         self._snapshot = FaqSnapshot((), (), 0)
         self._waiters: list[asyncio.Future[FaqSnapshot]] = []
         self.watching = asyncio.Event()
+        # The folder was replaced: read it once the new watch is up.
+        self._replaced = False
 
     @property
     def snapshot(self) -> FaqSnapshot:
@@ -327,10 +339,16 @@ class FaqWatcher:
                 await self._watch()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception(
-                    "watching FAQ folder %s failed; retrying in %.1fs", self.faq_dir, backoff
-                )
+            except Exception as exc:
+                if isinstance(exc, FileNotFoundError):
+                    # Between a deploy's `rm` and its `mv`, say: no traceback for that.
+                    logger.warning(
+                        "FAQ folder %s is missing; looking again in %.1fs", self.faq_dir, backoff
+                    )
+                else:
+                    logger.exception(
+                        "watching FAQ folder %s failed; retrying in %.1fs", self.faq_dir, backoff
+                    )
                 self.watching.clear()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF)
@@ -342,32 +360,46 @@ class FaqWatcher:
 
     async def _watch(self) -> None:
         # The folder watched is the one the path names now. A deploy may put another in its
-        # place (`mv faq.new faq`, or a symlink pointed elsewhere): the watch would follow
-        # the old folder, so each wake-up (at least every poll timeout) checks the path.
-        watched = _folder_identity(self.faq_dir)
-        async for changes in awatch(
-            self.faq_dir,
-            watch_filter=_is_faq_file,
-            debounce=self._debounce_ms,
-            rust_timeout=self._poll_timeout_ms,
-            yield_on_timeout=True,
-        ):
-            if not self.watching.is_set():
-                self.watching.set()
-            if _folder_identity(self.faq_dir) != watched:
-                logger.info(
-                    "FAQ folder %s was replaced: reading and watching the new one", self.faq_dir
-                )
-                await self.reload()
-                return
-            # Named are FAQ files and folders; an editor's temporary file, deleted as it
-            # saves (sed -i, vim), is no news to an admin.
-            if changes:
-                named = sorted(p for _, p in changes if _is_faq_file(Change.added, p))
-                if named:
-                    logger.info("FAQ files changed: %s", ", ".join(named))
-                else:
-                    logger.debug(
-                        "files deleted in the FAQ folder: %s", sorted(p for _, p in changes)
+        # place (`mv faq.new faq`, a symlink pointed elsewhere, `rm -rf faq && cp -r new
+        # faq`): the watch would follow the old folder, or die with it, so each wake-up (at
+        # least every poll timeout) checks the path. The old folder is held open meanwhile,
+        # so a folder made in its place never gets its inode number and passes for it.
+        held = _hold_folder(self.faq_dir)
+        try:
+            async for changes in awatch(
+                self.faq_dir,
+                watch_filter=_is_faq_file,
+                debounce=self._debounce_ms,
+                rust_timeout=self._poll_timeout_ms,
+                yield_on_timeout=True,
+            ):
+                if not self.watching.is_set():
+                    self.watching.set()
+                    if self._replaced:
+                        # Read once the new folder is watched: nothing written meanwhile
+                        # is missed.
+                        self._replaced = False
+                        await self.reload()
+                        continue
+                if _replaced(held, self.faq_dir):
+                    logger.info(
+                        "FAQ folder %s was replaced: reading and watching the new one",
+                        self.faq_dir,
                     )
-                await self.reload()
+                    self._replaced = True
+                    self.watching.clear()
+                    return
+                # Named are FAQ files and folders; an editor's temporary file, deleted as it
+                # saves (sed -i, vim), is no news to an admin.
+                if changes:
+                    named = sorted(p for _, p in changes if _is_faq_file(Change.added, p))
+                    if named:
+                        logger.info("FAQ files changed: %s", ", ".join(named))
+                    else:
+                        logger.debug(
+                            "files deleted in the FAQ folder: %s", sorted(p for _, p in changes)
+                        )
+                    await self.reload()
+        finally:
+            if held is not None:
+                os.close(held)

@@ -812,6 +812,13 @@ class Store:
         await self.db.write(op)
         return await self.learned(learned_id)
 
+    async def follow_faq_entry(self, learned_id: int, entry_id: str) -> None:
+        """Note that a learned pair gives the answer of the FAQ entry `entry_id`."""
+        await self._execute(
+            "UPDATE learned SET faq_entry = ? WHERE id = ? AND faq_entry IS NULL",
+            (entry_id, learned_id),
+        )
+
     async def learned_version(self) -> tuple[int, int]:
         """Changes whenever the set of approved pairs changes (count, last review time)."""
         row = await self.db.fetch_one(
@@ -1053,16 +1060,19 @@ class Store:
         """The shoppers with this customer id, e-mail address or phone number, each with how
         it matched: "vouched for by the shop" (the customer's id or address the shop gave)
         or "left with a question" (typed into the form, by whoever typed it). Phone numbers
-        match by their last nine digits ("06-12345678" is "+31 6 12345678")."""
+        match by their last digits, nine at most, without the country code or the leading
+        zero ("06-12345678" is "+31 6 12345678", "030 123456" is "+49 30 123456")."""
         how: dict[int, str] = {}
         if phone is not None:
-            wanted = re.sub(r"\D", "", phone)[-9:]
+            wanted = _phone_digits(phone)
             if len(wanted) < 7:
                 return {}
             for row in await self.db.fetch_all(
                 "SELECT DISTINCT shopper_id, phone FROM callbacks WHERE phone IS NOT NULL"
             ):
-                if re.sub(r"\D", "", row["phone"]).endswith(wanted):
+                kept = _phone_digits(row["phone"])
+                tail = min(9, len(wanted), len(kept))
+                if tail >= 7 and kept[-tail:] == wanted[-tail:]:
                     how[int(row["shopper_id"])] = "left with a question"
             return dict(sorted(how.items()))
         if customer_id is not None:
@@ -1091,6 +1101,11 @@ class Store:
             await conn.execute(sql, params)
 
         await self.db.write(op)
+
+
+def _phone_digits(phone: str) -> str:
+    """A phone number's digits without the leading zeros of a trunk or international prefix."""
+    return re.sub(r"\D", "", phone).lstrip("0")
 
 
 async def _empty_newest(conn: WriteConnection, conversation_id: int) -> int:

@@ -120,6 +120,8 @@ button, textarea, input { font: inherit; color: inherit; margin: 0; }
   .root.open .launcher { display: none; }
   .panel, .panel.asking { position: fixed; left: 0; top: 0; right: 0; bottom: 0; width: 100%;
            height: 100%; max-height: none; border-radius: 0; }
+  /* An e-mail address needs the whole width to be read while typed. */
+  .sheet .contact { grid-template-columns: 1fr; gap: 0; }
   /* Phones zoom into a field whose text is under 16px when it gets focus. */
   .composer textarea, .sheet input, .sheet textarea { font-size: 16px; }
 }

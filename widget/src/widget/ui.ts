@@ -161,7 +161,11 @@ export class WidgetUi {
     this.askPhone = h("input", { id: "loket-ask-phone", type: "tel", autocomplete: "tel", "aria-describedby": "loket-ask-error" });
     this.askError = h("p", { class: "error", id: "loket-ask-error", role: "alert" });
     const askCancel = tr(h("button", { type: "button", class: "secondary" }), (t) => t.cancel);
-    askCancel.addEventListener("click", () => this.hideLeaveForm());
+    askCancel.addEventListener("click", () => {
+      this.hideLeaveForm();
+      // The button is gone with the form: the keyboard goes back to the conversation.
+      this.input.focus();
+    });
     this.ask = h(
       "form",
       { class: "sheet ask", novalidate: true, hidden: true, "aria-labelledby": "loket-ask-title" },
