@@ -382,7 +382,11 @@ class AgentNamespace(LoketNamespace):
                     "status": record.status,
                     "personal": record.personal,
                     "language": record.language,
-                    "answer_language": self._other_language(record),
+                    # Told of a reply marked reusable only: it costs a language check,
+                    # and every agent reply is kept.
+                    "answer_language": (
+                        self._other_language(record) if record.status == "approved" else None
+                    ),
                 }
         return {
             "message": for_agents(await message_view(message, self.services.agents), message),
