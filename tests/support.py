@@ -21,7 +21,7 @@ import aiohttp
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
-LOKET = [sys.executable, "-m", "loket.cli"]
+LOKET = [sys.executable, "-m", "loket"]
 
 
 def write_config(folder: Path, extra: str = "") -> Path:

@@ -100,9 +100,10 @@ def test_cases_are_matched_in_the_page_language_they_name(tmp_path: Path) -> Non
     # "contact" is a word of both languages: its page language decides which entry answers.
     on_pages = evaluate(matcher, cases, language="nl")
     assert [o.verdict for o in on_pages.outcomes] == ["correct", "correct"]
-    # Told nothing, the bot cannot know "contact" was asked on a Dutch page.
+    # Told nothing, the bot cannot know "contact" was asked on a Dutch page: it asks which
+    # of the two was meant (each names "contact" in its id too).
     told_nothing = evaluate(matcher, cases)
-    assert [o.verdict for o in told_nothing.outcomes] == ["correct", "wrong"]
+    assert [o.verdict for o in told_nothing.outcomes] == ["correct", "did_you_mean"]
     path.write_text("question,expected_id,language\ncontact,contact,nederlands!\n")
     with pytest.raises(CasesError, match=r"cases\.csv:2: 'nederlands!' is no language"):
         read_cases(path)
@@ -205,7 +206,10 @@ DEV_FLOORS = {
     "elektro": (0.70, 0.06),
     # Two more, written the same way after the frame-word change (a Dutch bookshop and an
     # English skincare shop, 87 questions each): their first scores, as floors.
-    "boekhandel": (0.71, 0.12),
+    # Its wrong share went from 0.115 to 0.126 (one case: "waarom is mijn account
+    # geblokkeerd" now gets the entry with the id "account") when ids became tags, which
+    # gained 21 right answers and lost one wrong one over all the shops.
+    "boekhandel": (0.71, 0.13),
     "skincare": (0.80, 0.05),
     # Four more written the same way (a Dutch board-game shop, an English record shop, a
     # German sports-food shop, a Dutch and English plant nursery; 68-75 questions each):
@@ -223,6 +227,11 @@ DEV_FLOORS = {
     "bedstore": (0.73, 0.08),
     "koffiehuis": (0.77, 0.06),
     "kuechenwelt": (0.69, 0.08),
+    # Two more, blind (a Dutch and English toy shop, 121 questions; a German paint shop,
+    # 108), first scored at 81.0% and 63.9% right, 2.5% and 5.6% wrong; then used to find
+    # that an entry's id names it (`_id_words` in the matcher) and that "kado" is "cadeau".
+    "speelgoed": (0.85, 0.02),
+    "farbenhaus": (0.70, 0.06),
 }
 
 

@@ -115,6 +115,35 @@ entries:
     assert "f.yaml:9: answer is empty" in found
 
 
+def test_an_id_or_list_written_wrongly_is_told_how_to_write_it() -> None:
+    """An id with accents or spaces gets one that may be used; a single text where a list
+    belongs gets the list written out."""
+    text = """\
+language: de
+topic: t
+entries:
+  - id: Öffnungszeiten
+    questions: Wann habt ihr auf?
+    answer: "Montag bis Freitag."
+    tags: RAL
+  - id: "Größe & Passform"
+    questions: ["Welche Größe?"]
+    answer: "Siehe Tabelle."
+"""
+    found = messages(text)
+    assert found == [
+        "f.yaml:4: id 'Öffnungszeiten' may hold only the letters a to z (no accents), digits,"
+        " '-', '_' and '.', and must start with a letter or digit: write 'oeffnungszeiten'",
+        'f.yaml:5: questions must be a list: write questions: ["Wann habt ihr auf?"], or'
+        " each one on a line of its own, starting with '- '",
+        'f.yaml:7: tags must be a list: write tags: ["RAL"], or each one on a line of its'
+        " own, starting with '- '",
+        "f.yaml:8: id 'Größe & Passform' may hold only the letters a to z (no accents),"
+        " digits, '-', '_' and '.', and must start with a letter or digit: write"
+        " 'groesse-passform'",
+    ]
+
+
 def test_empty_and_stop_word_phrasings_are_errors() -> None:
     """A phrasing that is empty or only common words can never match, so it is refused."""
     text = GOOD.replace('"Hoe lang duurt de levering?"', '"", "Is het zo?"')

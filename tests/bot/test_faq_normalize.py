@@ -62,6 +62,10 @@ def test_word_forms_share_a_stem() -> None:
     assert len({stem(w, "nl") for w in ("betalen", "betaald", "betaal", "betaling")}) == 1
     assert len({stem(w, "en") for w in ("orders", "ordered", "ordering", "order")}) == 1
     assert len({stem(w, "en") for w in ("cancelled", "cancel", "cancels")}) == 1
+    # "Kado" is a common spelling of "cadeau", not the first part of "kadobon".
+    assert {stem(w, "nl") for w in ("kado", "kadootje", "cadeautje", "cadeau")} == {"cadeau"}
+    assert stem("kadoos", "nl") == stem("cadeaus", "nl")
+    assert stem("kadobon", "nl") == stem("cadeaubon", "nl")
 
 
 def test_content_terms_drop_stop_words_and_numbers_but_keep_negation() -> None:

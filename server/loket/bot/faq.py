@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +24,16 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _FILE_KEYS = ("language", "topic", "entries")
 _ENTRY_KEYS = ("id", "questions", "answer", "tags")
+
+
+def _id_like(written: str) -> str:
+    """An id that may be used for one that may not: "Öffnungszeiten" is
+    "oeffnungszeiten", "Größe & Passform" "groesse-passform"."""
+    spelt = written.lower()
+    for letter, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        spelt = spelt.replace(letter, plain)
+    spelt = unicodedata.normalize("NFKD", spelt).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9_.]+", "-", spelt).strip("-_.") or "entry-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +408,12 @@ class _Reader:
 
     def texts(self, node: Node, what: str, *, required: bool) -> list[tuple[str, Node]]:
         if not isinstance(node, SequenceNode):
-            self.error(node, f"{what} must be a list")
+            example = node.value if isinstance(node, ScalarNode) and node.value else "..."
+            self.error(
+                node,
+                f'{what} must be a list: write {what}: ["{example}"], or each one on a line'
+                " of its own, starting with '- '",
+            )
             return []
         if required and not node.value:
             self.error(node, f"{what} is an empty list")
@@ -457,7 +473,9 @@ class _Reader:
         if entry_id is not None and not _ID.match(entry_id):
             self.error(
                 fields["id"],
-                f"id {entry_id!r} may hold only letters, digits, '-', '_' and '.'",
+                f"id {entry_id!r} may hold only the letters a to z (no accents), digits, '-',"
+                " '_' and '.', and must start with a letter or digit:"
+                f" write {_id_like(entry_id)!r}",
             )
         questions = (
             self.texts(fields["questions"], "questions", required=True)

@@ -19,7 +19,8 @@ How a question is scored against an entry (per language, over normalised stems):
   BM25F: the shop's answer uses the words shoppers use, but says less about what the
   entry is for).
 - *Coverage of a phrasing* C: the weighted share of one phrasing's words found in the
-  question (the best phrasing counts; each tag counts as a phrasing of its own).
+  question (the best phrasing counts; each tag counts as a phrasing of its own, and so
+  do the words of the entry's id: "lieferzeit", "retour-gebruikt").
 - The score is their harmonic mean 2PC/(P+C): high only when the question is about
   this entry *and* says what the entry is about.
 
@@ -38,6 +39,7 @@ import heapq
 import itertools
 import math
 import operator
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -136,6 +138,8 @@ _COMMON_MEANING = 0.6
 # the shop's common words: it frames a question as question words do.
 _COMMON_SHARE = 0.3
 _COMMON_MIN_ENTRIES = 4
+# What separates the words of an entry's id ("delivery-time", "retour_gebruikt", "q12").
+_ID_PARTS = re.compile(r"[^A-Za-z]+")
 # Entries closest in meaning that compete even when they share no word with the question.
 _SEMANTIC_CANDIDATES = 8
 # Question words remembered per index with what they expand to (shoppers' words repeat:
@@ -198,7 +202,9 @@ class _LanguageIndex:
             return [term for text in texts for term in content_terms(text, language, self.lexicon)]
 
         phrasing_terms = [[terms_of([q]) for q in entry.questions] for entry in entries]
-        tag_groups = [[terms_of([tag]) for tag in entry.tags] for entry in entries]
+        tag_groups = [
+            [terms_of([tag]) for tag in (*entry.tags, *_id_words(entry))] for entry in entries
+        ]
         tag_terms = [[term for terms in group for term in terms] for group in tag_groups]
         answer_terms = [terms_of([entry.answer]) if _ANSWER_EVIDENCE else [] for entry in entries]
         # Words compounds may be split into: the FAQ's own and the lexicon's.
@@ -625,6 +631,17 @@ class _LanguageIndex:
                 if similarity * strength > best.get(entry, 0.0):
                     best[entry] = similarity * strength
         return best
+
+
+def _id_words(entry: FaqEntry) -> tuple[str, ...]:
+    """An entry's id as a tag of its own: shop admins name an entry for what it is about
+    ("lieferzeit", "retour-gebruikt"), so a shopper who types just that gets it. Only the
+    id's words of three letters or more ("account-en" is "account"); none for a learned
+    pair ("learned:12")."""
+    if ":" in entry.id:
+        return ()
+    named = " ".join(part for part in _ID_PARTS.split(entry.id) if len(part) >= 3)
+    return (named,) if named else ()
 
 
 def _claimed_once(terms: Sequence[_Term]) -> Sequence[_Term]:

@@ -345,6 +345,9 @@ def _stem_english(word: str) -> str:
 def _stem_dutch(word: str) -> str:
     if len(word) <= 3:
         return word
+    # "Kado" is how many write "cadeau" ("kadootje", "kadobon").
+    if word.startswith("kado"):
+        word = "cadeau" + word[4:].removeprefix("o")
     original = word
     # Separable verbs put "ge" after their particle: "teruggestuurd" is "terugstuurd",
     # "afgeleverd" is "afleverd", so they meet "terugsturen" and "afleveren".

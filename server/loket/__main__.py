@@ -1,0 +1,5 @@
+import sys
+
+from loket.cli import main
+
+sys.exit(main())
