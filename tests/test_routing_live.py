@@ -104,6 +104,16 @@ async def _say(widget: object, text: str) -> dict:  # type: ignore[type-arg]
     return await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": text})  # type: ignore[arg-type]
 
 
+async def _bot_reply(widget: Any, inbox: Any, text: str) -> dict[str, Any]:
+    """Say `text`, and the bot's reply to it."""
+    sent = await _say(widget, text)
+    reply: dict[str, Any] = await inbox.wait_for(
+        "message",
+        lambda m: m["author"] == "bot" and m["meta"].get("question_seq") == sent["message"]["seq"],
+    )
+    return reply
+
+
 async def test_new_conversation_goes_to_the_least_loaded_agent(
     live: tuple[RunningServer, FakeClock],
 ) -> None:
@@ -347,13 +357,7 @@ async def test_a_shopper_who_types_that_they_want_a_person_is_answered_as_the_bu
     server, _ = live
 
     async def typed(widget: Any, inbox: Any, text: str) -> dict[str, Any]:
-        sent = await _say(widget, text)
-        reply: dict[str, Any] = await inbox.wait_for(
-            "message",
-            lambda m: (
-                m["author"] == "bot" and m["meta"].get("question_seq") == sent["message"]["seq"]
-            ),
-        )
+        reply = await _bot_reply(widget, inbox, text)
         assert reply["meta"]["kind"] == "small_talk" and reply["meta"]["talk"] == "person"
         return reply
 
@@ -374,6 +378,38 @@ async def test_a_shopper_who_types_that_they_want_a_person_is_answered_as_the_bu
             assert sent["conversation"]["state"] == "queued"
             queued = await typed(second, later, "is daar iemand?")
             assert "offer" not in queued["meta"] and "rij" in queued["text"]
+
+
+async def test_a_queued_shopper_who_asks_how_long_the_wait_is_is_told_of_the_queue(
+    live: tuple[RunningServer, FakeClock], routing_config: Path
+) -> None:
+    """ "Hoe lang moet ik nog wachten?" in the queue is answered with the queue (not with
+    the FAQ's delivery times) and is no missed question; with the bot and nobody to wait
+    for, the same words are a question like any other."""
+    server, _ = live
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with shopper(server.url) as (alone, alone_inbox):
+        asked = await _bot_reply(alone, alone_inbox, "hoe lang duurt het nog?")
+        assert asked["meta"]["kind"] != "small_talk", asked
+        async with (
+            agent(server.url, anna),
+            shopper(server.url) as (first, first_inbox),
+            shopper(server.url) as (second, inbox),
+        ):
+            await _say(first, "Ik wil graag iemand spreken")
+            await first_inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
+            sent = await call(second, "/shopper", "handoff", {})
+            assert sent["conversation"]["state"] == "queued"
+            for text, language_word in (
+                ("hoe lang moet ik nog wachten?", "rij"),
+                ("How much longer?", "line"),
+                ("Wie lange dauert es noch?", "Warteschlange"),
+            ):
+                waited = await _bot_reply(second, inbox, text)
+                assert waited["meta"]["kind"] == "small_talk", waited
+                assert waited["meta"]["talk"] == "wait" and language_word in waited["text"]
+    code, missed, _ = await run_loket(routing_config, "faq", "misses")
+    assert code == 0 and "wachten" not in missed and "longer" not in missed
 
 
 async def test_the_form_an_agent_gone_notice_offers_holds_the_question_not_a_hello(

@@ -212,6 +212,7 @@ def test_ask_tells_what_the_bot_would_say_and_why(
         "how do i store my tea",
         "hi there",
         "can i talk to a person",
+        "how much longer",
         "do you ship to mars",
     )
     assert run("faq", "ask", "--json", *questions) == 0
@@ -227,9 +228,12 @@ def test_ask_tells_what_the_bot_would_say_and_why(
         "reply": "Hello! How can I help you?",
     }
     assert got["can i talk to a person"]["talk"] == "person"
+    assert got["how much longer"]["talk"] == "wait"
+    assert "your place in line" in got["how much longer"]["reply"]
     assert got["do you ship to mars"]["outcome"] == "unknown"
-    assert run("faq", "ask", "how do i store my tea", "do you ship to mars") == 0
+    assert run("faq", "ask", "how do i store my tea", "do you ship to mars", "how much longer") == 0
     text = capsys.readouterr().out
+    assert "small talk (asks how long the wait is)" in text
     assert "answer: loose-leaf-storage, score" in text and "Keep it airtight" in text
     assert "do you ship to mars\n  don't know" in text
 

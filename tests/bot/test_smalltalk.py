@@ -70,6 +70,17 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("Ich möchte einen Mitarbeiter", ("person", "de")),
         ("Ich will einen Menschen", ("person", "de")),
         ("Seid ihr noch da?", ("person", "de")),
+        # How long the wait for a person is (answered as such only in the queue).
+        ("how long do I have to wait?", ("wait", "en")),
+        ("How much longer?", ("wait", "en")),
+        ("am I still in the queue", ("wait", "en")),
+        ("hello?? still waiting", ("wait", "en")),
+        ("hoe lang moet ik nog wachten?", ("wait", "nl")),
+        ("Hoelang duurt het nog?", ("wait", "nl")),
+        ("ben ik al aan de beurt?", ("wait", "nl")),
+        ("Wie lange muss ich noch warten?", ("wait", "de")),
+        ("bin ich bald dran?", ("wait", "de")),
+        ("Hallo? Kann ich mit jemandem sprechen, wie lange dauert es noch?", ("person", "de")),
     ],
 )
 def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -> None:
@@ -122,6 +133,12 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "Zijn jullie er nog morgen?",
         "Are you there all weekend?",
         "Seid ihr morgen da?",
+        # How long something else takes.
+        "how long does delivery take?",
+        "hoe lang duurt de levering",
+        "wie lange dauert der Versand nach Österreich?",
+        "how long is the warranty",
+        "still waiting for my order",
     ],
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:

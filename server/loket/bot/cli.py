@@ -327,7 +327,7 @@ def _asked(
     if talk is not None:
         kind, language = talk
         language = told or language or settings.default_language
-        key = "person_coming" if kind == "person" else kind
+        key = {"person": "person_coming", "wait": "person_queued"}.get(kind, kind)
         return verdict | {"outcome": "small_talk", "talk": kind, "reply": say(key, language)}
     result = matcher.match(question, locale)
     best = result.entry
@@ -356,10 +356,16 @@ def _verdict_text(verdict: dict[str, Any]) -> str:
     lines = [verdict["question"]]
     outcome = verdict["outcome"]
     if outcome == "small_talk":
-        what = "asks for a person" if verdict["talk"] == "person" else verdict["talk"]
-        lines.append(f"  small talk ({what}): {verdict['reply']}")
+        what = {"person": "asks for a person", "wait": "asks how long the wait is"}
+        lines.append(
+            f"  small talk ({what.get(verdict['talk'], verdict['talk'])}): {verdict['reply']}"
+        )
         if verdict["talk"] == "person":
             lines.append("  (handed to an agent when one can come; else offered the form)")
+        elif verdict["talk"] == "wait":
+            lines.append(
+                "  (so in the queue; while the bot has the conversation, matched as any question)"
+            )
         return "\n".join(lines)
     where = f"{verdict['entry_id']}, score {verdict['score']:.2f}, {verdict.get('source')}"
     if outcome == "answer":

@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from loket.bot.faq import FaqEntry
 from loket.bot.learned import served, with_learned
@@ -286,12 +286,15 @@ class Bot:
             meta = {"kind": "answer", "entry_id": picked.id, "feedback": True, **asked}
             return [Reply(picked.answer, meta)]
         talk = small_talk(message.text)
+        if talk is not None and talk[0] == "wait" and conversation.state is not State.QUEUED:
+            # Nobody to wait for: "how long will it take" asks something else (the delivery).
+            talk = None
         if talk is not None:
             # Not a question: answered in kind, and no miss for the admins' list.
             kind, told = talk
             language = conversation.locale or told or self._settings.default_language
-            if kind == "person":
-                return self._person_asked(conversation, message, language)
+            if kind in ("person", "wait"):
+                return self._person_asked(conversation, message, language, kind)
             return [Reply(say(kind, language), {"kind": "small_talk", "talk": kind, **asked})]
         result = await self.match(message.text, conversation.locale)
         language = conversation.locale or result.language
@@ -335,14 +338,19 @@ class Bot:
         return [Reply(say("unknown_leave", language), meta)]
 
     def _person_asked(
-        self, conversation: Conversation, message: MessageRecord, language: str
+        self,
+        conversation: Conversation,
+        message: MessageRecord,
+        language: str,
+        kind: Literal["person", "wait"] = "person",
     ) -> list[Reply]:
         """The shopper typed that they want a person: as the "talk to a person" button, the
         conversation goes to an agent or the queue when anyone can come (`hand_over`);
         else the form is offered, holding nothing (this message was no question). Asked
         while an agent had the conversation, which came back to the bot since (the queue's
-        wait ran out, the agent went): the notice that said so answers it."""
-        meta: dict[str, Any] = {"kind": "small_talk", "talk": "person", "question_seq": message.seq}
+        wait ran out, the agent went): the notice that said so answers it. Asked how long
+        the wait is (`kind` "wait", only while in the queue): told as for a person."""
+        meta: dict[str, Any] = {"kind": "small_talk", "talk": kind, "question_seq": message.seq}
         if conversation.state is State.QUEUED:
             queued = self._queued_words(conversation, language)
             return [Reply(queued or say("person_queued", language), meta)]

@@ -18,7 +18,7 @@ from typing import Literal
 
 from loket.bot.normalize import words
 
-Kind = Literal["greeting", "thanks", "goodbye", "ack", "person"]
+Kind = Literal["greeting", "thanks", "goodbye", "ack", "person", "wait"]
 
 # Word -> (kind, language it tells, or None when shared by several languages).
 _WORDS: dict[str, tuple[Kind, str | None]] = {}
@@ -168,6 +168,52 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
         "de",
     ),
     (r"(?:seid ihr|sind sie|bist du) (?:noch )?da$", "person", "de"),
+    # Asking how long the wait for a person is: the queue's answer while in it; a question
+    # like any other outside it ("how long will it take" may ask the delivery time).
+    (
+        r"how (?:much )?(?:long|longer)(?: (?:do|will|must|should|would|shall) (?:i|we)"
+        r"(?: still)?(?: (?:have|need) to)?(?: wait)?| (?:will|does|is) (?:it|this|the wait"
+        r"|the queue|the line)(?: (?:take|be|last))?)?(?: still| for)?",
+        "wait",
+        "en",
+    ),
+    (r"(?:is|how long is) the (?:wait|queue|line)(?: still)?(?: long)?", "wait", "en"),
+    (r"(?:am i|are we) (?:still )?(?:in (?:the )?(?:queue|line)|next)", "wait", "en"),
+    (
+        r"(?:what is|whats|what s) my (?:place|position|number|spot) in (?:the )?(?:queue|line)",
+        "wait",
+        "en",
+    ),
+    (r"why (?:is|does) (?:it|this) (?:take|taking) so long", "wait", "en"),
+    (r"(?:(?:i am|im|i m) )?still waiting", "wait", "en"),
+    (
+        r"(?:hoe lang|hoelang)(?: (?:moet|moeten|zal|zou) (?:ik|we|het)| (?:duurt|gaat|zal) het"
+        r"| is de (?:rij|wachtrij|wachttijd))?(?: nog)?(?: (?:wachten|duren))?(?: nog)?",
+        "wait",
+        "nl",
+    ),
+    (r"duurt het (?:nog )?(?:lang|lang nog)", "wait", "nl"),
+    (r"(?:ben ik|zijn we) (?:nu |al |bijna )*aan de beurt", "wait", "nl"),
+    (
+        r"(?:hoeveelste|welk nummer|welke plek) (?:ben ik|sta ik|heb ik)"
+        r"(?: in de (?:rij|wachtrij))?",
+        "wait",
+        "nl",
+    ),
+    (r"(?:sta|zit) ik (?:nog )?(?:in de (?:rij|wachtrij)|te wachten)", "wait", "nl"),
+    (r"(?:ik )?(?:zit|sta|ben) (?:nog )?(?:steeds )?(?:te wachten|aan het wachten)", "wait", "nl"),
+    (r"waarom duurt (?:het|dit) zo lang", "wait", "nl"),
+    (
+        r"wie lange(?: (?:muss|mussen) (?:ich|wir|man)| (?:dauert|geht) (?:es|das))?(?: noch)?"
+        r"(?: (?:warten|dauern))?(?: noch)?",
+        "wait",
+        "de",
+    ),
+    (r"(?:dauert|geht) (?:es|das) noch (?:lange|lang)", "wait", "de"),
+    (r"(?:bin ich|sind wir) (?:jetzt |bald |gleich )?dran", "wait", "de"),
+    (r"wie viele (?:sind|stehen|warten) (?:noch )?vor mir", "wait", "de"),
+    (r"(?:ich )?warte (?:immer )?noch", "wait", "de"),
+    (r"warum dauert (?:das|es) so lange", "wait", "de"),
     (r"gruss gott", "greeting", "de"),
     (r"alles klar", "ack", "de"),
     # Saying there is a question, without the question yet: answered as a greeting.
@@ -206,7 +252,7 @@ _VOCABULARY = frozenset(
 # phrases above aside).
 MAX_WORDS = 8
 # When a message holds several kinds, the one the reply should answer.
-_PRIORITY: tuple[Kind, ...] = ("person", "goodbye", "thanks", "greeting", "ack")
+_PRIORITY: tuple[Kind, ...] = ("person", "wait", "goodbye", "thanks", "greeting", "ack")
 
 
 def small_talk(text: str, folded: Sequence[str] | None = None) -> tuple[Kind, str | None] | None:

@@ -19,8 +19,9 @@ export interface Message {
 /** What a bot or system message offers besides its text (docs/protocol.md, `meta.kind`). */
 export interface MessageMeta {
   kind?: "answer" | "suggest" | "unknown" | "small_talk" | "notice" | "question_left" | "joined";
-  /** With `small_talk`: what the shopper said ("person": they asked for one). */
-  talk?: "greeting" | "thanks" | "goodbye" | "ack" | "person";
+  /** With `small_talk`: what the shopper said ("person": they asked for one; "wait": in
+   * the queue, how long the wait for one is). */
+  talk?: "greeting" | "thanks" | "goodbye" | "ack" | "person" | "wait";
   offer?: "person" | "leave_question";
   /** With `offer: "leave_question"`: a question of this shopper waits already (no form at once). */
   left?: boolean;

@@ -688,12 +688,12 @@ export class WidgetUi {
 
   /**
    * The shopper's question a bot reply refers to (its `question_seq`), when shown; none
-   * when the shopper only asked for a person.
+   * when the shopper only asked for a person, or how long the wait for one is.
    */
   questionOf(m: Shown): string | undefined {
     const seq = m.meta?.question_seq;
     if (seq === undefined || m.conversation_id === undefined) return undefined;
-    if (m.meta?.talk === "person") return undefined;
+    if (m.meta?.talk === "person" || m.meta?.talk === "wait") return undefined;
     return this.timeline.textOf(m.conversation_id, seq);
   }
 
