@@ -83,9 +83,24 @@ async def test_admin_reviews_learned_answers(config_path: Path) -> None:
 
 
 async def test_admin_sees_misses_faq_and_figures(config_path: Path) -> None:
-    """Misses come grouped with counts, the FAQ status with errors, and figures of the week."""
+    """Misses come grouped with counts, those asked in the most conversations first (one
+    shopper asking three times is one), the FAQ status with errors, and figures of the
+    week."""
     async with running(config_path) as live:
         admin = await login(live.url, "admin", AGENT_PASSWORD)
+        async with shopper(live.url) as (widget, inbox):
+            for _ in range(3):
+                sent = await call(
+                    widget,
+                    "/shopper",
+                    "message",
+                    {"client_id": new_client_id(), "text": "Qwertz frobnicate?"},
+                )
+                seq = sent["message"]["seq"]
+                await inbox.wait_for(
+                    "message",
+                    lambda m: m["meta"].get("question_seq") == seq,  # noqa: B023
+                )
         for text in ("Xyzzy plugh vraag?", "xyzzy plugh vraag"):
             async with shopper(live.url) as (widget, inbox):
                 await call(
@@ -105,15 +120,19 @@ async def test_admin_sees_misses_faq_and_figures(config_path: Path) -> None:
             await call(widget, "/shopper", "rate", {"rating": 4})
 
         status, body = await _get(live.url + "/api/admin/misses", admin)
-        assert status == 200 and body["groups"][0]["count"] == 2
+        assert status == 200
+        first, second = body["groups"][:2]
+        assert (first["count"], first["conversations"]) == (2, 2), first
+        assert (second["count"], second["conversations"]) == (3, 1), second
+        assert "xyzzy" in first["question"].lower() and "Qwertz" in second["question"]
         status, body = await _get(live.url + "/api/admin/faq", admin)
         assert body["entries"] >= 80 and body["errors"] == []
         status, body = await _get(live.url + "/api/admin/stats?days=7", admin)
-        assert status == 200 and body["conversations"] == 3
-        assert body["answered_by"]["agents"] == round(1 / 3, 3)
-        assert body["answered_by"]["nobody"] == round(2 / 3, 3)
+        assert status == 200 and body["conversations"] == 4
+        assert body["answered_by"]["agents"] == round(1 / 4, 3)
+        assert body["answered_by"]["nobody"] == round(3 / 4, 3)
         assert body["median_first_response_seconds"] is not None
-        assert sum(body["per_hour"]) == 3 and sum(body["per_weekday"]) == 3
+        assert sum(body["per_hour"]) == 4 and sum(body["per_weekday"]) == 4
         assert body["ratings"] == {
             "count": 1,
             "average": 4.0,

@@ -135,7 +135,8 @@ async def test_a_shopper_is_forgotten_on_request_and_nobody_else(config_path: Pa
 
     code, out, _ = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL.upper())
     assert code == 0 and f"would delete 1 shopper(s) and their 1 conversation(s) ({sanne})" in out
-    assert "vouched for by the shop" in out, out
+    # Her address came with her signed customer id, from the shop's page: the page's word.
+    assert "given by the shop's page with customer c-1" in out, out
     assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'") == 1
 
     code, out, err = await run_loket(config_path, "shoppers", "forget", "--email", EMAIL, "--yes")
@@ -268,7 +269,7 @@ async def test_an_admin_forgets_a_shopper_while_the_server_runs(config_path: Pat
         preview = body
         assert status == 200 and body["conversations"] == [sanne] and body["open"] == []
         assert body["deleted"] is None
-        assert body["shoppers"][0]["how"] == "vouched for by the shop", body
+        assert body["shoppers"][0]["how"] == "given by the shop's page with customer c-1", body
         assert _count(config_path, "SELECT COUNT(*) FROM messages WHERE text LIKE '%Kerkstraat%'")
 
         # Found by the phone number they left, written another way: their conversation is

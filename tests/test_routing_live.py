@@ -189,6 +189,45 @@ async def test_agent_who_stays_silent_loses_the_conversation(
             assert moved["state"] == "assigned"
 
 
+async def test_the_only_agent_who_stayed_silent_gets_the_shopper_back_after_a_while(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """anna, the only agent online, does not answer in time: the shopper goes back to the
+    queue and is told so, and anna is passed over for as long again; if nobody took the
+    shopper meanwhile, anna is given them again rather than the shopper waiting for nobody
+    until the queue gives up. An agent who handed a shopper back on purpose is not."""
+    server, clock = live
+    conversations = server.services.conversations
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _), shopper(server.url) as (widget, inbox):
+        sent = await _say(widget, "hallo?")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        assert sent["conversation"]["agent"]["name"] == "anna"
+        clock.advance(61)
+        await conversations.tick()
+        await inbox.wait_for("conversation", lambda c: c["state"] == "queued")
+        told = (
+            "anna kan je nu even niet verder helpen; je staat in de rij voor de volgende collega."
+        )
+        await inbox.wait_for("message", lambda m: m["text"] == told)
+        clock.advance(59)
+        await conversations.tick()
+        assert (await conversations.get(ref["conversation_id"])).state.value == "queued"
+        clock.advance(2)
+        await conversations.tick()
+        back = await inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
+        assert back["agent"]["name"] == "anna"
+        await inbox.wait_for(
+            "message", lambda m: m["text"] == "anna helpt je verder." and m["seq"] > 3
+        )
+        # Handed back to the queue by anna herself: she stays passed over.
+        back = await call(desk, "/agent", "transfer", {**ref, "to_agent_id": None})
+        assert back["ok"]
+        clock.advance(300)
+        await conversations.tick()
+        assert (await conversations.get(ref["conversation_id"])).state.value == "queued"
+
+
 async def test_agent_who_is_typing_the_answer_keeps_the_conversation(
     live: tuple[RunningServer, FakeClock],
 ) -> None:
@@ -626,10 +665,14 @@ async def test_transfer_to_another_agent_or_back_to_the_queue(
         assert back["ok"]
         queued = await widget_inbox.wait_for("conversation", lambda c: c["state"] == "queued")
         assert queued["id"] == ref["conversation_id"] and queued["agent"] is None
-        # Each agent who got it was named in the conversation, in the shopper's language.
-        await widget_inbox.wait_for("message", lambda m: m["text"] == "bram helpt je verder.")
+        # Each agent who got it was named in the conversation, in the shopper's language,
+        # and so was its going back to the queue.
+        requeued = (
+            "bram kan je nu even niet verder helpen; je staat in de rij voor de volgende collega."
+        )
+        await widget_inbox.wait_for("message", lambda m: m["text"] == requeued)
         lines = [m["text"] for m in widget_inbox.of("message") if m["author"] == "system"]
-        assert lines == ["anna helpt je verder.", "bram helpt je verder."]
+        assert lines == ["anna helpt je verder.", "bram helpt je verder.", requeued]
 
 
 async def test_no_wait_is_estimated_while_every_agent_online_passed_the_chat_over(

@@ -499,7 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument(
         "--email",
         type=not_blank,
-        help="the e-mail address the shop vouched for or left with a question",
+        help="the e-mail address the shop's page gave or left with a question",
     )
     who.add_argument(
         "--phone",

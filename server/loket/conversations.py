@@ -116,8 +116,12 @@ def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
 
 
 def _joined_line(message: MessageRecord) -> bool:
-    """A line saying which agent has the conversation now: it answers nothing."""
-    return message.author == "system" and (message.meta or {}).get("kind") == "joined"
+    """A line saying which agent has the conversation now, or that it went back to the
+    queue: it answers nothing."""
+    return message.author == "system" and (message.meta or {}).get("kind") in (
+        "joined",
+        "requeued",
+    )
 
 
 def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:
@@ -197,6 +201,11 @@ class Conversation:
     # Agents who let this conversation go (silent, gone, transferred away): not given it
     # again while it is open (stored, so also not after a restart).
     excluded: set[int] = field(default_factory=set)
+    # Of those, the ones who did not answer in time, and when (ms): passed over for as long
+    # again, then they may be given it again (a one-agent shop's shopper would otherwise
+    # wait for nobody while that agent sits idle). In memory only: after a restart they
+    # stay passed over.
+    missed_at: dict[int, int] = field(default_factory=dict)
     # Questions left for the next shift and not answered yet.
     open_callbacks: int = 0
     # What the shopper wrote since an agent last replied (the last few messages, as (seq,
@@ -963,6 +972,7 @@ class Conversations:
         }
         if online and online <= conversation.excluded:
             conversation.excluded.clear()
+            conversation.missed_at.clear()
         return True
 
     async def leave_question(
@@ -1228,6 +1238,7 @@ class Conversations:
         # The agent who handed it on is not given it back by routing.
         if conversation.agent_id is not None:
             conversation.excluded.add(conversation.agent_id)
+            conversation.missed_at.pop(conversation.agent_id, None)
         if to_agent_id is None:
             self._transition(conversation, State.QUEUED, None)
         else:
@@ -1343,7 +1354,7 @@ class Conversations:
         for conversation, previous in changes:
             if conversation.id not in failed:
                 await self._events.conversation_changed(conversation, previous)
-                await self._say_who_joined(conversation)
+                await self._say_who_has_it(conversation)
         if (places_changed and self._queued) or any(
             State.QUEUED in (previous, c.state) for c, previous in changes
         ):
@@ -1355,29 +1366,39 @@ class Conversations:
         self._told_beyond = {p.conversation.id for p in places if p.beyond_timeout}
         await self._events.queue_changed(places)
 
-    async def _say_who_joined(self, conversation: Conversation) -> None:
+    async def _say_who_has_it(self, conversation: Conversation) -> None:
         """A line in the conversation when an agent other than the one the shopper was last
-        told of has it now ("Bram is here to help you": taken, given, transferred). Written
-        in the background: what changed the conversation does not wait for its commit."""
+        told of has it now ("Bram is here to help you": taken, given, transferred), or when
+        it went from that agent back to the queue ("Anna can't continue right now; you're in
+        line for the next colleague": not answered in time, gone, handed back). Written in
+        the background: what changed the conversation does not wait for its commit."""
         agent_id = conversation.agent_id
-        if conversation.state is not State.ASSIGNED or agent_id in (
-            None,
-            conversation.joined_agent,
-        ):
+        told = conversation.joined_agent
+        if conversation.state is State.QUEUED and told is not None:
+            conversation.joined_agent = None
+            key, kind, about = "agent_requeued", "requeued", told
+        elif conversation.state is State.ASSIGNED and agent_id not in (None, told):
+            assert agent_id is not None
+            conversation.joined_agent = agent_id
+            key, kind, about = "agent_joined", "joined", agent_id
+        else:
+            if conversation.state is State.BOT:
+                # The notice that handed it to the bot said so; an agent who takes it
+                # later is announced, also the same one.
+                conversation.joined_agent = None
             return
-        conversation.joined_agent = agent_id
         if self._agent_name is None:
             return
-        name = await self._agent_name(agent_id)
+        name = await self._agent_name(about)
         if conversation.agent_id != agent_id:
             return  # passed on again meanwhile: that change says so
         appended = self._append(
             conversation,
             "system",
-            f"joined:{agent_id}:{self._now()}",
-            say("agent_joined", conversation.locale, name=name),
+            f"{kind}:{about}:{self._now()}",
+            say(key, conversation.locale, name=name),
             None,
-            {"kind": "joined", "agent_name": name},
+            {"kind": kind, "agent_name": name},
         )
 
         async def announce() -> None:
@@ -1414,6 +1435,7 @@ class Conversations:
                     # again if they still wait, rather than sit idle while they do.
                     changes.extend(self._route(conversation, taken=True))
                     taken.append(conversation)
+        lapsed = self._lapse_missed(now_ms)
         # Just after a start the agents' consoles are still reconnecting: nobody loses a
         # conversation for not answering while the server was away.
         starting = self._clock() - self._started < routing.disconnect_grace_seconds
@@ -1441,6 +1463,7 @@ class Conversations:
             ):
                 if conversation.agent_id is not None:
                     conversation.excluded.add(conversation.agent_id)
+                    conversation.missed_at[conversation.agent_id] = now_ms
                     taken.append(conversation)
                 changes.extend(self._route(conversation, taken=True))
         for conversation in taken:
@@ -1476,7 +1499,9 @@ class Conversations:
                 changes.append((conversation, State.QUEUED))
                 notices.append((conversation, "queue_timeout"))
         changes.extend(self._close_quiet_bot_conversations(now_ms))
-        await self._settle(changes, refill=bool(gone), places_changed=bool(gone))
+        await self._settle(
+            changes, refill=bool(gone) or lapsed, places_changed=bool(gone) or lapsed
+        )
         if self._queued:
             # Time alone can make a wait longer than the queue still keeps a shopper.
             places = self.queue()
@@ -1488,6 +1513,19 @@ class Conversations:
         if self._gave_up:
             await self._release_gave_up()
         self._forget_idle(now_ms)
+
+    def _lapse_missed(self, now_ms: int) -> bool:
+        """Agents passed over for not answering a waiting conversation may be given it again
+        once it has waited `agent_answer_timeout_seconds` more in the queue; whether any may."""
+        lapse_ms = self._routing.agent_answer_timeout_seconds * 1000
+        lapsed = False
+        for conversation in self._queued.values():
+            for agent_id, missed in list(conversation.missed_at.items()):
+                if now_ms - missed >= lapse_ms:
+                    del conversation.missed_at[agent_id]
+                    conversation.excluded.discard(agent_id)
+                    lapsed = True
+        return lapsed
 
     async def _hand_to_bot(self, conversation: Conversation, key: str, now_ms: int) -> None:
         """Tell a shopper the bot has their conversation now (notice `key`), offering the
@@ -1583,6 +1621,7 @@ class Conversations:
             # A shopper who writes again after the close starts afresh: routing passes
             # nobody over (and the store keeps none for closed conversations).
             conversation.excluded.clear()
+            conversation.missed_at.clear()
         self._track(conversation)
 
     def _track(self, conversation: Conversation) -> None:

@@ -15,8 +15,9 @@ WAYS = ("email", "phone", "customer", "shopper", "conversation")
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """The shoppers meant, each with how they were found ("vouched for by the shop", "left
-    with a question", "by number", "in that conversation"), and their conversations: those
+    """The shoppers meant, each with how they were found ("vouched for by the shop", "given
+    by the shop's page with customer <id>", "left with a question", "by number", "in that
+    conversation"), and their conversations: those
     closed (to delete) and those still open (which stop the erasure until closed)."""
 
     shoppers: dict[int, str]

@@ -65,6 +65,12 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "{name} is here to help you.",
         "{name} hilft dir weiter.",
     ),
+    "agent_requeued": (
+        "{name} kan je nu even niet verder helpen; je staat in de rij voor de volgende collega.",
+        "{name} can't continue right now; you're in line for the next colleague.",
+        "{name} kann dir gerade nicht weiterhelfen; du bist in der Warteschlange für den "
+        "nächsten Kollegen.",
+    ),
 }
 
 

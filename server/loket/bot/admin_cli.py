@@ -16,7 +16,9 @@ from loket.bot.learned import answered_in_other_language, with_learned
 from loket.bot.learning import (
     answered_now,
     as_entry,
+    askers,
     group_similar,
+    missed_groups,
     misses_by_question,
     newest_per_question,
     other_wordings,
@@ -231,10 +233,12 @@ def run_misses(args: argparse.Namespace) -> int:
             and answered_now(matcher.match(asked[0].question, asked[0].language), asked)
         ]
         done = {id(miss) for asked in fixed for miss in asked}
-        groups = group_similar([m for m in misses if id(m) not in done], lambda m: m.question)
+        groups = missed_groups([m for m in misses if id(m) not in done])
         for group in groups:
-            reasons = sorted({m.reason for m in group})
-            print(f"{len(group):4d}  {_clipped(group[0].question)}   ({', '.join(reasons)})")
+            reasons = ", ".join(sorted({m.reason for m in group}))
+            chats = askers(group)
+            by = "" if chats == len(group) else f"; in {chats} conversation{'s' * (chats > 1)}"
+            print(f"{len(group):4d}  {_clipped(group[0].question)}   ({reasons}{by})")
             for other in other_wordings([m.question for m in group], 3):
                 print(f"        also: {_clipped(other)}")
         if fixed:

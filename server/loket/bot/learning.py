@@ -81,6 +81,20 @@ def misses_by_question(misses: Sequence[MissRecord]) -> list[list[MissRecord]]:
     return sorted(found.values(), key=len, reverse=True)[:ASKED_AGAIN]
 
 
+def askers(group: Sequence[MissRecord]) -> int:
+    """How many conversations asked a group's questions (a miss kept without its
+    conversation counts on its own): one shopper who asks the same thing 40 times in a row
+    is one shopper, not the FAQ's biggest gap."""
+    return len({miss.conversation_id or -miss.id for miss in group})
+
+
+def missed_groups(misses: Sequence[MissRecord]) -> list[list[MissRecord]]:
+    """Missed questions grouped by likeness, those asked in the most conversations first
+    (then the most often)."""
+    groups = group_similar(misses, lambda miss: miss.question)
+    return sorted(groups, key=lambda group: (-askers(group), -len(group)))
+
+
 def answered_now(found: MatchResult, asked: Sequence[MissRecord]) -> bool:
     """Whether the bot now answers the misses of one question, `found` being what it says
     to it now: an entry, and not one a shopper who asked it found unhelpful."""

@@ -1058,8 +1058,10 @@ class Store:
         phone: str | None = None,
     ) -> dict[int, str]:
         """The shoppers with this customer id, e-mail address or phone number, each with how
-        it matched: "vouched for by the shop" (the customer's id or address the shop gave)
-        or "left with a question" (typed into the form, by whoever typed it). Phone numbers
+        it matched: "vouched for by the shop" (the customer id the shop signed), "given by
+        the shop's page with customer <id>" (an address the page passed with a signed id:
+        the page's word, not signed) or "left with a question" (typed into the form, by
+        whoever typed it). Phone numbers
         match by their last digits, nine at most, without the country code or the leading
         zero ("06-12345678" is "+31 6 12345678", "030 123456" is "+49 30 123456")."""
         how: dict[int, str] = {}
@@ -1085,9 +1087,9 @@ class Store:
         ):
             how[int(row[0])] = "left with a question"
         for row in await self.db.fetch_all(
-            "SELECT id FROM shoppers WHERE lower(email) = lower(?)", (email,)
+            "SELECT id, customer_id FROM shoppers WHERE lower(email) = lower(?)", (email,)
         ):
-            how[int(row[0])] = "vouched for by the shop"
+            how[int(row[0])] = f"given by the shop's page with customer {row[1]}"
         return dict(sorted(how.items()))
 
     async def count_messages(self) -> int:

@@ -13,7 +13,9 @@ from loket import erasure
 from loket.auth import AgentSession
 from loket.bot.learning import (
     answered_now,
+    askers,
     group_similar,
+    missed_groups,
     misses_by_question,
     other_wordings,
     personal_data_to_approve,
@@ -139,13 +141,14 @@ async def misses(request: web.Request) -> web.Response:
             if answered_now(said, asked):
                 fixed.append(asked)
     done = {id(miss) for asked in fixed for miss in asked}
-    groups = group_similar([m for m in found if id(m) not in done], lambda m: m.question)
+    groups = missed_groups([m for m in found if id(m) not in done])
     return web.json_response(
         {
             "ok": True,
             "groups": [
                 {
                     "count": len(group),
+                    "conversations": askers(group),
                     "question": group[0].question,
                     "reasons": sorted({m.reason for m in group}),
                     "examples": other_wordings([m.question for m in group], 5),

@@ -229,7 +229,18 @@ export class AdminPages {
       const li = h(
         "li",
         { class: "miss" },
-        h("span", { class: "count", title: `asked ${group.count} times` }, `${group.count}×`),
+        h(
+          "span",
+          {
+            class: "count",
+            title:
+              group.conversations === group.count
+                ? `asked ${group.count} times`
+                : `asked ${group.count} times in ${group.conversations} ${group.conversations === 1 ? "conversation" : "conversations"}`,
+          },
+          `${group.count}×`,
+        ),
+
         // A story of a thousand words reads as its first lines; all of it on hover.
         clipped(group.question, { class: "question" }),
         h(
@@ -237,7 +248,14 @@ export class AdminPages {
           { class: "reasons" },
           ...group.reasons.map((r) => h("span", { class: "badge reason", "data-reason": r }, REASON_LABEL[r] ?? r)),
         ),
-        h("span", { class: "last" }, `last asked ${dateTime(group.last_at)}`),
+        h(
+          "span",
+          { class: "last" },
+          `last asked ${dateTime(group.last_at)}` +
+            (group.conversations < group.count
+              ? ` · in ${group.conversations} ${group.conversations === 1 ? "conversation" : "conversations"}`
+              : ""),
+        ),
       );
       if (group.examples.length) {
         li.append(
@@ -251,7 +269,11 @@ export class AdminPages {
       return li;
     });
     body.replaceChildren(
-      h("p", { class: "hint" }, "Most asked first. Add an FAQ entry or phrasings for the groups at the top."),
+      h(
+        "p",
+        { class: "hint" },
+        "Asked in the most conversations first. Add an FAQ entry or phrasings for the groups at the top.",
+      ),
       h("ol", { class: "misses" }, ...items),
       done,
     );

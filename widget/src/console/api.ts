@@ -89,7 +89,9 @@ export interface Learned {
 }
 
 export interface MissGroup {
+  /** How often it was asked, and in how many conversations (one shopper, many times: 1). */
   count: number;
+  conversations: number;
   question: string;
   reasons: ("unknown" | "unhelpful")[];
   examples: string[];

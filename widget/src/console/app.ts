@@ -1387,7 +1387,17 @@ export class ConsoleApp {
       "Customer",
       "identity",
       ...(vouched.length
-        ? [h("span", { class: "vouched" }, vouched.join(" · ")), h("span", { class: "badge" }, "vouched for by the shop")]
+        ? [
+            h("span", { class: "vouched" }, vouched.join(" · ")),
+            h(
+              "span",
+              {
+                class: "badge",
+                title: "The shop signed the customer id; the name and e-mail address are as the shop's page passed them, which the shopper's browser could change.",
+              },
+              s.customer_id ? "id vouched for by the shop" : "vouched for by the shop",
+            ),
+          ]
         : ["not identified by the shop"]),
     );
     const earlier = h("div", { class: "earlier", "data-ctx": "earlier" }, h("h3", {}, `Earlier conversations (${this.earlier.length})`));

@@ -18,7 +18,15 @@ export interface Message {
 
 /** What a bot or system message offers besides its text (docs/protocol.md, `meta.kind`). */
 export interface MessageMeta {
-  kind?: "answer" | "suggest" | "unknown" | "small_talk" | "notice" | "question_left" | "joined";
+  kind?:
+    | "answer"
+    | "suggest"
+    | "unknown"
+    | "small_talk"
+    | "notice"
+    | "question_left"
+    | "joined"
+    | "requeued";
   /** With `small_talk`: what the shopper said ("person": they asked for one; "wait": in
    * the queue, how long the wait for one is). */
   talk?: "greeting" | "thanks" | "goodbye" | "ack" | "person" | "wait";
