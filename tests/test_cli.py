@@ -266,6 +266,16 @@ def test_sigterm_while_serve_starts_stops_it_in_order(tmp_path: Path) -> None:
     assert _encoder_processes_of(process.pid) == []
 
 
+def _serve_once(config: Path) -> subprocess.CompletedProcess[str]:
+    """`loket serve` with `config`, expected to stop by itself."""
+    return subprocess.run(
+        [*LOKET, "--config", str(config), "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_a_second_server_on_one_data_folder_says_so_and_exits(tmp_path: Path) -> None:
     """Two servers on one data folder would share the store but not their conversations:
     the second one stops at once, naming the first, and the first serves on; once the first
@@ -274,12 +284,7 @@ def test_a_second_server_on_one_data_folder_says_so_and_exits(tmp_path: Path) ->
     first = ServerProcess(config)
     first.start()
     try:
-        second = subprocess.run(
-            [*LOKET, "--config", str(config), "serve", "--port", "0"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        second = _serve_once(config)
         assert second.returncode == 1, second.stderr
         assert "is in use by another Loket server" in second.stderr
         assert f"(process {first.process.pid if first.process else '?'})" in second.stderr
@@ -290,6 +295,24 @@ def test_a_second_server_on_one_data_folder_says_so_and_exits(tmp_path: Path) ->
     again = ServerProcess(config)
     again.start()
     again.stop()
+
+
+def test_a_second_server_on_another_s_store_says_so_and_exits(tmp_path: Path) -> None:
+    """A data folder of its own is not enough: a server whose `[store] path` is another
+    server's database stops at once too (both would give one conversation to two agents)."""
+    first = ServerProcess(write_config(tmp_path / "a"))
+    first.start()
+    try:
+        store = tmp_path / "a" / "data" / "loket.db"
+        assert store.exists()
+        config = write_config(tmp_path / "b", f'[store]\npath = "{store}"\n')
+        second = _serve_once(config)
+        assert second.returncode == 1, second.stderr
+        assert f"the store {store} is in use by another Loket server" in second.stderr
+        assert "([store] path)" in second.stderr and "Traceback" not in second.stderr
+        assert first.process is not None and first.process.poll() is None
+    finally:
+        first.kill()
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:

@@ -81,14 +81,18 @@ def redis_server(
     process.stop()
 
 
-@pytest.fixture
+@pytest.fixture(params=[(5, 6), (5, 5)], ids=["own-databases", "one-database"])
 def two_shops(
-    tmp_path: Path, seeded_data: Path, private_redis: tuple[subprocess.Popen[bytes], int]
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    seeded_data: Path,
+    private_redis: tuple[subprocess.Popen[bytes], int],
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two installs of their own (own data, own database number) on one Redis server."""
+    """Two installs of their own (own data) on one Redis server: with a database number
+    each, or (by mistake, or two processes started to try) the same one."""
     _, port = private_redis
     servers = []
-    for name, database in (("a", 5), ("b", 6)):
+    for name, database in zip("ab", request.param, strict=True):
         shutil.copytree(seeded_data, tmp_path / name / "data")
         redis = f'[redis]\nurl = "redis://127.0.0.1:{port}/{database}"\n'
         servers.append(ServerProcess(write_config(tmp_path / name, redis)))
@@ -127,9 +131,9 @@ async def test_chat_through_the_redis_manager(redis_server: ServerProcess) -> No
 async def test_installs_on_one_redis_server_never_see_each_others_chats(
     two_shops: tuple[ServerProcess, ServerProcess],
 ) -> None:
-    """Redis channels span a server's databases; each install publishes on its own (the
-    database's by default), so shop B's agent and its shopper in conversation 1 get
-    nothing of shop A's conversation 1."""
+    """Redis channels span a server's databases; each install publishes on its own (named
+    after the database and the install's own id), so shop B's agent and its shopper in
+    conversation 1 get nothing of shop A's conversation 1, also on one database number."""
     shop_a, shop_b = two_shops
     token = await login(shop_b.url, "anna", AGENT_PASSWORD)
     async with (

@@ -189,19 +189,20 @@ async def test_agent_who_stays_silent_loses_the_conversation(
             assert moved["state"] == "assigned"
 
 
-async def test_the_only_agent_who_stayed_silent_gets_the_shopper_back_after_a_while(
+async def test_the_only_agent_who_stayed_silent_gets_the_shopper_back_once(
     live: tuple[RunningServer, FakeClock],
 ) -> None:
     """anna, the only agent online, does not answer in time: the shopper goes back to the
     queue and is told so, and anna is passed over for as long again; if nobody took the
-    shopper meanwhile, anna is given them again rather than the shopper waiting for nobody
-    until the queue gives up. An agent who handed a shopper back on purpose is not."""
+    shopper meanwhile, anna is given them once more rather than the shopper waiting for
+    nobody until the queue gives up. Missing it again, she stays passed over: the shopper
+    is not bounced between her and the queue until then."""
     server, clock = live
     conversations = server.services.conversations
     anna = await login(server.url, "anna", AGENT_PASSWORD)
-    async with agent(server.url, anna) as (desk, _), shopper(server.url) as (widget, inbox):
+    async with agent(server.url, anna), shopper(server.url) as (widget, inbox):
         sent = await _say(widget, "hallo?")
-        ref = {"conversation_id": sent["conversation"]["id"]}
+        conversation = await conversations.get(sent["conversation"]["id"])
         assert sent["conversation"]["agent"]["name"] == "anna"
         clock.advance(61)
         await conversations.tick()
@@ -212,7 +213,7 @@ async def test_the_only_agent_who_stayed_silent_gets_the_shopper_back_after_a_wh
         await inbox.wait_for("message", lambda m: m["text"] == told)
         clock.advance(59)
         await conversations.tick()
-        assert (await conversations.get(ref["conversation_id"])).state.value == "queued"
+        assert conversation.state.value == "queued"
         clock.advance(2)
         await conversations.tick()
         back = await inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
@@ -220,12 +221,88 @@ async def test_the_only_agent_who_stayed_silent_gets_the_shopper_back_after_a_wh
         await inbox.wait_for(
             "message", lambda m: m["text"] == "anna helpt je verder." and m["seq"] > 3
         )
-        # Handed back to the queue by anna herself: she stays passed over.
-        back = await call(desk, "/agent", "transfer", {**ref, "to_agent_id": None})
-        assert back["ok"]
-        clock.advance(300)
+        clock.advance(61)
         await conversations.tick()
-        assert (await conversations.get(ref["conversation_id"])).state.value == "queued"
+        assert conversation.state.value == "queued"
+        await inbox.wait_for("message", lambda m: m["text"] == told and m["seq"] > 4)
+        for _ in range(3):
+            clock.advance(61)
+            await conversations.tick()
+            assert conversation.state.value == "queued"
+        await conversations.drain()
+        lines = [m["text"] for m in inbox.of("message") if m["author"] == "system"]
+        assert lines == ["anna helpt je verder.", told, "anna helpt je verder.", told], lines
+
+
+async def test_a_silent_agent_waits_for_a_busy_colleague_and_one_who_handed_it_back_stays_out(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """anna does not answer; bram, who could take the shopper, is busy: the shopper waits
+    for him rather than going back to anna. bram takes it and hands it to anna, who hands
+    it back to the queue: she passed it over on purpose, and is not given it again."""
+    server, clock = live
+    conversations = server.services.conversations
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    bram = await login(server.url, "bram", AGENT_PASSWORD)
+    async with (
+        agent(server.url, anna) as (anna_desk, _),
+        agent(server.url, bram) as (bram_desk, _),
+        shopper(server.url) as (busy_widget, _),
+        shopper(server.url) as (widget, inbox),
+    ):
+        bram_id = (await call(bram_desk, "/agent", "sync"))["agent"]["id"]
+        anna_id = (await call(anna_desk, "/agent", "sync"))["agent"]["id"]
+        first = await _say(busy_widget, "eerst")
+        sent = await _say(widget, "hallo?")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        conversation = await conversations.get(ref["conversation_id"])
+        # One of them has each; the one with this shopper stays silent, the other answers.
+        silent = conversation.agent_id
+        other_desk = bram_desk if silent == anna_id else anna_desk
+        first_ref = {"conversation_id": first["conversation"]["id"]}
+        reply = {**first_ref, "client_id": new_client_id(), "text": "Ik kijk even voor je."}
+        assert (await call(other_desk, "/agent", "message", reply))["ok"]
+        clock.advance(61)
+        await conversations.tick()
+        assert conversation.state.value == "queued"
+        clock.advance(121)
+        await conversations.tick()
+        assert conversation.state.value == "queued", "given back while a colleague will come"
+        # The colleague closes their chat and gets the waiting shopper.
+        assert (await call(other_desk, "/agent", "close", first_ref))["ok"]
+        await inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
+        assert conversation.agent_id not in (None, silent)
+        # Handed to the silent agent, who hands it back to the queue.
+        to_silent = {**ref, "to_agent_id": silent}
+        assert (await call(other_desk, "/agent", "transfer", to_silent))["ok"]
+        silent_desk = anna_desk if silent == anna_id else bram_desk
+        assert (await call(silent_desk, "/agent", "transfer", {**ref, "to_agent_id": None}))["ok"]
+        for _ in range(3):
+            clock.advance(121)
+            await conversations.tick()
+            assert conversation.state.value == "queued"
+        assert bram_id != anna_id
+
+
+async def test_a_closed_conversation_that_reopens_into_the_queue_says_nobody_left(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """anna answered and closed; the shopper writes again while she is busy: they wait in
+    the queue, and no line says anna can no longer help them (she closed it)."""
+    server, _ = live
+    conversations = server.services.conversations
+    async with anna_with_a_shopper(server.url) as (desk, widget, inbox, ref):
+        reply = {**ref, "client_id": new_client_id(), "text": "Retourneren kan binnen 30 dagen."}
+        assert (await call(desk, "/agent", "message", reply))["ok"]
+        assert (await call(desk, "/agent", "close", ref))["ok"]
+        async with shopper(server.url) as (other, _):
+            taken = await _say(other, "Nog een vraag")
+            assert taken["conversation"]["agent"]["name"] == "anna"
+            again = await _say(widget, "En ruilen?")
+            assert again["conversation"]["state"] == "queued"
+            await conversations.drain()
+        lines = [m["text"] for m in inbox.of("message") if m["author"] == "system"]
+        assert lines == ["anna helpt je verder."], lines
 
 
 async def test_agent_who_is_typing_the_answer_keeps_the_conversation(

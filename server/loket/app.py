@@ -170,6 +170,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             settings.store_path, batch_max=settings.store.batch_max, synchronous="full"
         )
         try:
+            if isinstance(manager, BackgroundRedisManager):
+                # Before anything is emitted: installs that share a Redis server (and a
+                # database number, or a channel name) never see each other's emits, as
+                # rooms such as "conversation:1" name different people in each.
+                manager.channel = f"{settings.redis.channel_name()}:{await store.install_id()}"
             await start_services(store)
         except BaseException:
             # The store's threads would keep a failed start's process alive, listening

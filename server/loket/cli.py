@@ -89,7 +89,7 @@ async def _serve(settings: Settings) -> None:
     except OSError as exc:
         raise ListenError(f"cannot listen on {host}:{port}: {_os_reason(exc)}") from None
     try:
-        held = _hold_data_dir(settings.server.data_dir)
+        held = _hold_data_dir(settings.server.data_dir, settings.store_path)
     except BaseException:
         listener.close()
         shared_encoder().close()
@@ -97,7 +97,8 @@ async def _serve(settings: Settings) -> None:
     try:
         await _run_server(settings, listener, stop)
     finally:
-        os.close(held)  # the lock goes with it
+        for lock in held:
+            os.close(lock)  # the lock goes with it
 
 
 class DataFolderInUse(ListenError):
@@ -108,32 +109,48 @@ class DataFolderInUse(ListenError):
         self.holder = holder
 
 
-def _hold_data_dir(folder: Path) -> int:
-    """Lock the data folder for this server, or raise ListenError naming the one that has it.
+def _hold_data_dir(folder: Path, store: Path | None = None) -> list[int]:
+    """Lock the data folder for this server, and its store (which `[store] path` may put
+    elsewhere: a lock file beside it), or raise ListenError naming the server that has one;
+    the locks' descriptors.
 
-    Two servers on one folder would share its store but each keep their own conversations,
-    queue and presence. The lock is on an open file, so the kernel lets go of it when the
-    process ends, also on a crash: a stale lock file never keeps a server from starting.
-    Commands such as `loket agents add` do not take it: they work beside a running server.
+    Two servers on one store would share it but each keep their own conversations, queue
+    and presence (one conversation given to two agents). The lock is on an open file, so
+    the kernel lets go of it when the process ends, also on a crash: a stale lock file
+    never keeps a server from starting. Commands such as `loket agents add` do not take
+    it: they work beside a running server.
     """
-    path = folder / LOCK_FILE
+    held = [_hold(folder / LOCK_FILE, f"the data folder {folder}", "server.data_dir")]
+    if store is not None:
+        try:
+            lock = store.with_name(store.name + ".lock")
+            held.append(_hold(lock, f"the store {store}", "[store] path"))
+        except BaseException:
+            os.close(held[0])
+            raise
+    return held
+
+
+def _hold(path: Path, what: str, setting: str) -> int:
+    """Lock `path` (`what` it guards, for messages; `setting`: what gives each server its
+    own)."""
     try:
         held = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise ListenError(f"cannot lock the data folder: {path}: {_os_reason(exc)}") from None
+        raise ListenError(f"cannot lock {what}: {path}: {_os_reason(exc)}") from None
     try:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         holder = os.read(held, 32).decode("ascii", "replace").strip() or "?"
         os.close(held)
         raise DataFolderInUse(
-            f"the data folder {folder} is in use by another Loket server (process {holder});"
-            " give each server a data folder of its own (server.data_dir)",
+            f"{what} is in use by another Loket server (process {holder});"
+            f" give each server one of its own ({setting})",
             holder,
         ) from None
     except OSError as exc:
         # A file system without locks (some network mounts): serve, unguarded, and say so.
-        log.warning("cannot lock the data folder %s (%s): start one server on it", folder, exc)
+        log.warning("cannot lock %s (%s): start one server on it", what, exc)
     os.ftruncate(held, 0)
     os.write(held, f"{os.getpid()}\n".encode())
     return held
@@ -411,7 +428,7 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
     # Not beside a running server: it keeps shoppers and conversations in memory, which an
     # erasure done behind its back would leave there. Held meanwhile, so none starts.
     try:
-        held = _hold_data_dir(settings.server.data_dir)
+        held = _hold_data_dir(settings.server.data_dir, settings.store_path)
     except DataFolderInUse as running:
         print(
             f"loket: a Loket server is running on {settings.server.data_dir} (process"
@@ -424,7 +441,8 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
     try:
         return _with_store(settings, work)
     finally:
-        os.close(held)
+        for lock in held:
+            os.close(lock)
 
 
 # -- parser ------------------------------------------------------------------------

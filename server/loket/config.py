@@ -189,12 +189,13 @@ class WidgetSettings(_Section):
 
 
 class RedisSettings(_Section):
-    # Empty: one self-contained process. Set (e.g. redis://127.0.0.1:6379/0) to share
-    # Socket.IO emits across processes.
+    # Empty: one self-contained process. Set (e.g. redis://127.0.0.1:6379/0), Socket.IO
+    # emits go through Redis (several processes of one install are not supported yet).
     url: str = ""
     # The publish/subscribe channel of this install's emits. Redis channels are shared by
-    # every database of a server, so the default names the URL's database: two installs
-    # on one Redis server with different database numbers never see each other's chats.
+    # every database of a server, so the default names the URL's database, and the server
+    # adds the install's own id from its store (see `Store.install_id`): two installs on
+    # one Redis server never see each other's chats, whatever their database numbers.
     channel: str = Field(default="", pattern=r"^[A-Za-z0-9_.:/-]{0,100}$")
 
     def channel_name(self) -> str:

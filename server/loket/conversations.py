@@ -202,10 +202,12 @@ class Conversation:
     # again while it is open (stored, so also not after a restart).
     excluded: set[int] = field(default_factory=set)
     # Of those, the ones who did not answer in time, and when (ms): passed over for as long
-    # again, then they may be given it again (a one-agent shop's shopper would otherwise
-    # wait for nobody while that agent sits idle). In memory only: after a restart they
-    # stay passed over.
+    # again, then, when nobody else online could take it, they may be given it once more (a
+    # one-agent shop's shopper would otherwise wait for nobody while that agent sits idle).
+    # In memory only: after a restart they stay passed over.
     missed_at: dict[int, int] = field(default_factory=dict)
+    # Agents given it once more that way: missing it again, they stay passed over.
+    second_chance: set[int] = field(default_factory=set)
     # Questions left for the next shift and not answered yet.
     open_callbacks: int = 0
     # What the shopper wrote since an agent last replied (the last few messages, as (seq,
@@ -346,8 +348,9 @@ Accepted = Callable[[Conversation, MessageRecord], None]
 # The most quiet conversations with the bot one tick closes (see `routing.bot_idle_close_minutes`).
 QUIET_CLOSES_PER_TICK = 100
 # A left question is looked for among this many of the conversation's last messages (the
-# bot's reply and notices come after the shopper's question).
-LAST_ASKED_LOOKBACK = 5
+# bot's reply, notices and the lines saying who has the conversation come after the
+# shopper's question).
+LAST_ASKED_LOOKBACK = 12
 # At start-up, unanswered questions are looked for among this many of each conversation's
 # last messages with the bot (a shopper sends at most a few before the bot answers).
 UNANSWERED_LOOKBACK = 20
@@ -973,6 +976,7 @@ class Conversations:
         if online and online <= conversation.excluded:
             conversation.excluded.clear()
             conversation.missed_at.clear()
+            conversation.second_chance.clear()
         return True
 
     async def leave_question(
@@ -1354,7 +1358,7 @@ class Conversations:
         for conversation, previous in changes:
             if conversation.id not in failed:
                 await self._events.conversation_changed(conversation, previous)
-                await self._say_who_has_it(conversation)
+                await self._say_who_has_it(conversation, previous)
         if (places_changed and self._queued) or any(
             State.QUEUED in (previous, c.state) for c, previous in changes
         ):
@@ -1366,15 +1370,15 @@ class Conversations:
         self._told_beyond = {p.conversation.id for p in places if p.beyond_timeout}
         await self._events.queue_changed(places)
 
-    async def _say_who_has_it(self, conversation: Conversation) -> None:
+    async def _say_who_has_it(self, conversation: Conversation, previous: State) -> None:
         """A line in the conversation when an agent other than the one the shopper was last
         told of has it now ("Bram is here to help you": taken, given, transferred), or when
         it went from that agent back to the queue ("Anna can't continue right now; you're in
         line for the next colleague": not answered in time, gone, handed back). Written in
         the background: what changed the conversation does not wait for its commit."""
-        agent_id = conversation.agent_id
+        agent_id, state = conversation.agent_id, conversation.state
         told = conversation.joined_agent
-        if conversation.state is State.QUEUED and told is not None:
+        if state is State.QUEUED and previous is State.ASSIGNED and told is not None:
             conversation.joined_agent = None
             key, kind, about = "agent_requeued", "requeued", told
         elif conversation.state is State.ASSIGNED and agent_id not in (None, told):
@@ -1390,7 +1394,7 @@ class Conversations:
         if self._agent_name is None:
             return
         name = await self._agent_name(about)
-        if conversation.agent_id != agent_id:
+        if (conversation.agent_id, conversation.state) != (agent_id, state):
             return  # passed on again meanwhile: that change says so
         appended = self._append(
             conversation,
@@ -1463,7 +1467,8 @@ class Conversations:
             ):
                 if conversation.agent_id is not None:
                     conversation.excluded.add(conversation.agent_id)
-                    conversation.missed_at[conversation.agent_id] = now_ms
+                    if conversation.agent_id not in conversation.second_chance:
+                        conversation.missed_at[conversation.agent_id] = now_ms
                     taken.append(conversation)
                 changes.extend(self._route(conversation, taken=True))
         for conversation in taken:
@@ -1515,15 +1520,23 @@ class Conversations:
         self._forget_idle(now_ms)
 
     def _lapse_missed(self, now_ms: int) -> bool:
-        """Agents passed over for not answering a waiting conversation may be given it again
-        once it has waited `agent_answer_timeout_seconds` more in the queue; whether any may."""
+        """An agent passed over for not answering a conversation waiting in the queue may be
+        given it once more when `agent_answer_timeout_seconds` have passed since, and every
+        agent online who could take it passed it over (a colleague who is busy now will
+        come: the shopper waits for them); whether any may."""
         lapse_ms = self._routing.agent_answer_timeout_seconds * 1000
+        online = {
+            a.agent_id for a in self._agent_states() if a.status == "online" and a.capacity > 0
+        }
         lapsed = False
         for conversation in self._queued.values():
+            if not conversation.missed_at or not online <= conversation.excluded:
+                continue
             for agent_id, missed in list(conversation.missed_at.items()):
-                if now_ms - missed >= lapse_ms:
+                if now_ms - missed >= lapse_ms and agent_id in online:
                     del conversation.missed_at[agent_id]
                     conversation.excluded.discard(agent_id)
+                    conversation.second_chance.add(agent_id)
                     lapsed = True
         return lapsed
 
@@ -1622,6 +1635,7 @@ class Conversations:
             # nobody over (and the store keeps none for closed conversations).
             conversation.excluded.clear()
             conversation.missed_at.clear()
+            conversation.second_chance.clear()
         self._track(conversation)
 
     def _track(self, conversation: Conversation) -> None:

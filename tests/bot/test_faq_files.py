@@ -132,13 +132,14 @@ entries:
 """
     found = messages(text)
     assert found == [
-        "f.yaml:4: id 'Öffnungszeiten' may hold only the letters a to z (no accents), digits,"
-        " '-', '_' and '.', and must start with a letter or digit: write 'oeffnungszeiten'",
+        "f.yaml:4: id 'Öffnungszeiten' may hold only plain letters (a-z, A-Z: no accents),"
+        " digits, '-', '_' and '.', and must start with a letter or digit: write"
+        " 'oeffnungszeiten'",
         'f.yaml:5: questions must be a list: write questions: ["Wann habt ihr auf?"], or'
         " each one on a line of its own, starting with '- '",
         'f.yaml:7: tags must be a list: write tags: ["RAL"], or each one on a line of its'
         " own, starting with '- '",
-        "f.yaml:8: id 'Größe & Passform' may hold only the letters a to z (no accents),"
+        "f.yaml:8: id 'Größe & Passform' may hold only plain letters (a-z, A-Z: no accents),"
         " digits, '-', '_' and '.', and must start with a letter or digit: write"
         " 'groesse-passform'",
     ]

@@ -13,6 +13,7 @@ from loket.bot.learning import (
     group_similar,
     question_before,
     question_of,
+    without_small_talk,
 )
 from loket.bot.normalize import words
 from loket.store import MessageRecord
@@ -81,6 +82,25 @@ def test_a_long_question_is_cut_and_its_words_told_again() -> None:
     assert found is not None
     assert len(found.text) == MAX_QUESTION_CHARS
     assert found.words is None
+
+
+def test_asking_how_long_it_takes_is_a_question_to_learn() -> None:
+    """ "How long does it take?" asked of an agent is the question their reply answers (only
+    in the queue for a person is it about that wait)."""
+    found = asked_question(["Ik heb gisteren de Gazelle fiets besteld.", "Hoe lang duurt het?"])
+    assert found is not None
+    assert found.text == "Ik heb gisteren de Gazelle fiets besteld. Hoe lang duurt het?"
+    assert without_small_talk("I bought the XL power bank. How long will it take?").endswith(
+        "How long will it take?"
+    )
+
+
+def test_a_long_message_before_the_question_goes_first() -> None:
+    """A flood or a long story before the question is left out rather than the question."""
+    found = asked_question(["🙂" * 2000, "Can I return my hose if it is too short?"])
+    assert found is not None
+    assert found.text == "Can I return my hose if it is too short?"
+    assert found.words == words(found.text)
 
 
 def _message(seq: int, author: str, text: str, answers: int | None = None) -> MessageRecord:

@@ -70,17 +70,6 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("Ich möchte einen Mitarbeiter", ("person", "de")),
         ("Ich will einen Menschen", ("person", "de")),
         ("Seid ihr noch da?", ("person", "de")),
-        # How long the wait for a person is (answered as such only in the queue).
-        ("how long do I have to wait?", ("wait", "en")),
-        ("How much longer?", ("wait", "en")),
-        ("am I still in the queue", ("wait", "en")),
-        ("hello?? still waiting", ("wait", "en")),
-        ("hoe lang moet ik nog wachten?", ("wait", "nl")),
-        ("Hoelang duurt het nog?", ("wait", "nl")),
-        ("ben ik al aan de beurt?", ("wait", "nl")),
-        ("Wie lange muss ich noch warten?", ("wait", "de")),
-        ("bin ich bald dran?", ("wait", "de")),
-        ("Hallo? Kann ich mit jemandem sprechen, wie lange dauert es noch?", ("person", "de")),
     ],
 )
 def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -> None:
@@ -143,3 +132,49 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:
     assert small_talk(text) is None
+    assert small_talk(text, queued=True) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("how long do I have to wait?", ("wait", "en")),
+        ("How much longer?", ("wait", "en")),
+        ("how long will it take", ("wait", "en")),
+        ("am I still in the queue", ("wait", "en")),
+        ("hello?? still waiting", ("wait", "en")),
+        ("hoe lang moet ik nog wachten?", ("wait", "nl")),
+        ("Hoelang duurt het nog?", ("wait", "nl")),
+        ("ben ik al aan de beurt?", ("wait", "nl")),
+        ("Wie lange muss ich noch warten?", ("wait", "de")),
+        ("bin ich bald dran?", ("wait", "de")),
+        ("Hallo? Kann ich mit jemandem sprechen, wie lange dauert es noch?", ("person", "de")),
+    ],
+)
+def test_asking_how_long_the_wait_is_is_small_talk_only_in_the_queue(
+    text: str, expected: tuple[str, str | None]
+) -> None:
+    """In the queue for a person, "how much longer?" asks about that wait; anywhere else it
+    asks something the FAQ or an agent answers (the delivery, the question before it), and
+    a learned question keeps it."""
+    assert small_talk(text, queued=True) == expected
+    assert small_talk(text) is None or small_talk(text)[0] == "person"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How long does it last?",
+        "how long will this last",
+        "how long is it",
+        "Wie lange geht das?",
+        "welk nummer heb ik",
+        "how long does delivery take?",
+        "hoe lang duurt de levering",
+        "How long do I have to return it?",
+    ],
+)
+def test_questions_about_how_long_something_else_takes_are_no_wait_in_the_queue(
+    text: str,
+) -> None:
+    assert small_talk(text, queued=True) is None

@@ -308,7 +308,10 @@ async def test_callbacks_and_waiting_alerts(
         assert left["ok"], left
         callback = page.locator('[data-group="Callbacks"] button.callback')
         await expect(callback).to_contain_text("Bellen jullie terug?")
-        await expect(callback).to_contain_text("06 1234 5678")
+        # Who left it, as the conversation names them, and how to reach them.
+        await expect(callback.locator(".sub").first).to_have_text(
+            re.compile(r"^Shopper #\d+ · 06 1234 5678$")
+        )
         await screenshot(page, "console-callbacks")
         await callback.click()
         await expect(page.locator(".messages .msg.shopper .text")).to_have_text(

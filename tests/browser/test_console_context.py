@@ -151,6 +151,7 @@ async def test_context_summary_closed_today_and_keys(server: ServerProcess, cont
         await expect(page.locator(".facts .state")).to_have_text("closed")
         await expect(page.locator("#composer-input")).to_be_disabled()
         await expect(page.locator("button.close-conv")).to_be_hidden()
+        await expect(page.locator("#composer-reusable")).to_be_hidden()
         await expect(page.locator(".messages .msg.shopper .text").first).to_have_text(
             "Waar blijft mijn pakket?"
         )

@@ -327,8 +327,13 @@ def _asked(
     if talk is not None:
         kind, language = talk
         language = told or language or settings.default_language
-        key = {"person": "person_coming", "wait": "person_queued"}.get(kind, kind)
+        key = "person_coming" if kind == "person" else kind
         return verdict | {"outcome": "small_talk", "talk": kind, "reply": say(key, language)}
+    waiting = small_talk(question, queued=True)
+    if waiting is not None:
+        # Asked in the queue for a person, it is answered with the queue.
+        language = told or waiting[1] or settings.default_language
+        verdict["in_queue"] = say("person_queued", language)
     result = matcher.match(question, locale)
     best = result.entry
     verdict |= {
@@ -356,16 +361,10 @@ def _verdict_text(verdict: dict[str, Any]) -> str:
     lines = [verdict["question"]]
     outcome = verdict["outcome"]
     if outcome == "small_talk":
-        what = {"person": "asks for a person", "wait": "asks how long the wait is"}
-        lines.append(
-            f"  small talk ({what.get(verdict['talk'], verdict['talk'])}): {verdict['reply']}"
-        )
+        what = "asks for a person" if verdict["talk"] == "person" else verdict["talk"]
+        lines.append(f"  small talk ({what}): {verdict['reply']}")
         if verdict["talk"] == "person":
             lines.append("  (handed to an agent when one can come; else offered the form)")
-        elif verdict["talk"] == "wait":
-            lines.append(
-                "  (so in the queue; while the bot has the conversation, matched as any question)"
-            )
         return "\n".join(lines)
     where = f"{verdict['entry_id']}, score {verdict['score']:.2f}, {verdict.get('source')}"
     if outcome == "answer":
@@ -378,6 +377,11 @@ def _verdict_text(verdict: dict[str, Any]) -> str:
         lines.append("  don't know: no entry shares a word with it")
     else:
         lines.append(f"  don't know (closest: {where})")
+    if "in_queue" in verdict:
+        lines.append(
+            "  (in the queue for a person: asks how long the wait is, and is told:"
+            f" {verdict['in_queue']})"
+        )
     return "\n".join(lines)
 
 

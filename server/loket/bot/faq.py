@@ -473,7 +473,7 @@ class _Reader:
         if entry_id is not None and not _ID.match(entry_id):
             self.error(
                 fields["id"],
-                f"id {entry_id!r} may hold only the letters a to z (no accents), digits, '-',"
+                f"id {entry_id!r} may hold only plain letters (a-z, A-Z: no accents), digits, '-',"
                 " '_' and '.', and must start with a letter or digit:"
                 f" write {_id_like(entry_id)!r}",
             )

@@ -202,6 +202,14 @@ def asked_question(messages: Sequence[str]) -> Question | None:
         for n, text in enumerate(asked)
     ]
     question = " ".join(sentences)
+    if len(question) > MAX_QUESTION_CHARS and len(sentences) > 1:
+        # The oldest messages go first: the last one asks most ("[a long story]", "can I
+        # return it?"). Their words are told again from what is left.
+        while len(sentences) > 1 and len(" ".join(sentences)) > MAX_QUESTION_CHARS:
+            sentences.pop(0)
+        question = " ".join(sentences)
+        if len(question) <= MAX_QUESTION_CHARS:
+            return Question(question, words(question))
     if len(question) > MAX_QUESTION_CHARS:
         return Question(question[:MAX_QUESTION_CHARS], None)
     return Question(question, folded)

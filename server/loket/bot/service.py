@@ -285,10 +285,7 @@ class Bot:
         if picked is not None:
             meta = {"kind": "answer", "entry_id": picked.id, "feedback": True, **asked}
             return [Reply(picked.answer, meta)]
-        talk = small_talk(message.text)
-        if talk is not None and talk[0] == "wait" and conversation.state is not State.QUEUED:
-            # Nobody to wait for: "how long will it take" asks something else (the delivery).
-            talk = None
+        talk = small_talk(message.text, queued=conversation.state is State.QUEUED)
         if talk is not None:
             # Not a question: answered in kind, and no miss for the admins' list.
             kind, told = talk

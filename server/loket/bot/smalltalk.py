@@ -168,12 +168,13 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
         "de",
     ),
     (r"(?:seid ihr|sind sie|bist du) (?:noch )?da$", "person", "de"),
-    # Asking how long the wait for a person is: the queue's answer while in it; a question
-    # like any other outside it ("how long will it take" may ask the delivery time).
+    # Asking how long the wait for a person is: only while in the queue for one (see
+    # `small_talk`); anywhere else "how long will it take?" asks something else (the
+    # delivery time, the question before it).
     (
         r"how (?:much )?(?:long|longer)(?: (?:do|will|must|should|would|shall) (?:i|we)"
-        r"(?: still)?(?: (?:have|need) to)?(?: wait)?| (?:will|does|is) (?:it|this|the wait"
-        r"|the queue|the line)(?: (?:take|be|last))?)?(?: still| for)?",
+        r"(?: still)?(?: (?:have|need) to)?(?: wait)?| (?:will|does) (?:it|this) (?:take|be)"
+        r"| is the (?:wait|queue|line))?(?: still| for)?",
         "wait",
         "en",
     ),
@@ -195,7 +196,7 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
     (r"duurt het (?:nog )?(?:lang|lang nog)", "wait", "nl"),
     (r"(?:ben ik|zijn we) (?:nu |al |bijna )*aan de beurt", "wait", "nl"),
     (
-        r"(?:hoeveelste|welk nummer|welke plek) (?:ben ik|sta ik|heb ik)"
+        r"(?:hoeveelste|welk nummer|welke plek) (?:ben ik|sta ik)"
         r"(?: in de (?:rij|wachtrij))?",
         "wait",
         "nl",
@@ -204,12 +205,12 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
     (r"(?:ik )?(?:zit|sta|ben) (?:nog )?(?:steeds )?(?:te wachten|aan het wachten)", "wait", "nl"),
     (r"waarom duurt (?:het|dit) zo lang", "wait", "nl"),
     (
-        r"wie lange(?: (?:muss|mussen) (?:ich|wir|man)| (?:dauert|geht) (?:es|das))?(?: noch)?"
+        r"wie lange(?: (?:muss|mussen) (?:ich|wir|man)| dauert (?:es|das))?(?: noch)?"
         r"(?: (?:warten|dauern))?(?: noch)?",
         "wait",
         "de",
     ),
-    (r"(?:dauert|geht) (?:es|das) noch (?:lange|lang)", "wait", "de"),
+    (r"dauert (?:es|das) noch (?:lange|lang)", "wait", "de"),
     (r"(?:bin ich|sind wir) (?:jetzt |bald |gleich )?dran", "wait", "de"),
     (r"wie viele (?:sind|stehen|warten) (?:noch )?vor mir", "wait", "de"),
     (r"(?:ich )?warte (?:immer )?noch", "wait", "de"),
@@ -255,10 +256,13 @@ MAX_WORDS = 8
 _PRIORITY: tuple[Kind, ...] = ("person", "wait", "goodbye", "thanks", "greeting", "ack")
 
 
-def small_talk(text: str, folded: Sequence[str] | None = None) -> tuple[Kind, str | None] | None:
+def small_talk(
+    text: str, folded: Sequence[str] | None = None, *, queued: bool = False
+) -> tuple[Kind, str | None] | None:
     """What kind of small talk `text` is, and the language its words tell (None when they
     do not); None when it is anything else. `folded`: `text`'s words, when the caller has
-    them already."""
+    them already. Asking how long the wait is ("wait") is small talk only when `queued`
+    (the shopper waits in the queue for a person)."""
     if folded is None:
         folded = words(text)
     if not folded or len(folded) > 3 * MAX_WORDS or not _VOCABULARY.issuperset(folded):
@@ -267,6 +271,8 @@ def small_talk(text: str, folded: Sequence[str] | None = None) -> tuple[Kind, st
     languages: set[str] = set()
     rest = " ".join(folded)
     for pattern, kind, language in _PHRASES:
+        if kind == "wait" and not queued:
+            continue
         rest, found = pattern.subn(" ", rest)
         if found:
             kinds.add(kind)

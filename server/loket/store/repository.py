@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -118,6 +119,19 @@ class Store:
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def install_id(self) -> str:
+        """This install's id: random, made the first time it is asked for, then kept."""
+        row = await self.db.fetch_one("SELECT id FROM install")
+        if row is not None:
+            return str(row["id"])
+        made = secrets.token_hex(8)
+
+        async def op(conn: WriteConnection) -> str:
+            await conn.execute("INSERT INTO install (id) VALUES (?)", (made,))
+            return made
+
+        return await self.db.write(op)
 
     # -- agents ------------------------------------------------------------------
 

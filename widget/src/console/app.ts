@@ -1267,7 +1267,14 @@ export class ConsoleApp {
             "button",
             { type: "button", class: "conv callback", "data-id": String(cb.conversation_id), "data-callback": String(cb.id) },
             h("span", { class: "name" }, clipLine(cb.question)),
-            h("span", { class: "sub" }, [cb.email, cb.phone].filter(Boolean).join(" · ")),
+            h(
+              "span",
+              { class: "sub" },
+              // Who left it, as the conversation names them ("Sanne", "Shopper #12").
+              [this.leftBy(cb), cb.email, cb.phone]
+                .filter(Boolean)
+                .join(" · "),
+            ),
             h(
               "span",
               { class: "sub" },
@@ -1310,6 +1317,12 @@ export class ConsoleApp {
     }
     this.ws.groups.replaceChildren(...sections, this.ws.help);
     if (focused) this.ws.groups.querySelector<HTMLElement>(`button[data-id="${Number(focused)}"]${kind}`)?.focus();
+  }
+
+  /** Who left a question, as its conversation names them; null when it is not listed. */
+  private leftBy(cb: Callback): string | null {
+    const c = this.conversations.get(cb.conversation_id);
+    return c ? shopperLabel(c.shopper) : null;
   }
 
   private listItem(c: Conversation): HTMLButtonElement {
@@ -1463,6 +1476,8 @@ export class ConsoleApp {
     ws.transfer.hidden = !(c.state === "assigned" && (mine || this.agent?.is_admin));
     if (ws.transfer.hidden) this.hideTransfer();
     ws.reusable.disabled = !mine;
+    // Only for a reply of one's own to write: not on a closed or a colleague's conversation.
+    (ws.reusable.parentElement as HTMLElement).hidden = !mine;
     ws.take.hidden = !(c.state === "bot" || c.state === "queued");
     ws.take.disabled = false;
     ws.close.hidden = c.state === "closed" || !(mine || this.agent?.is_admin);
