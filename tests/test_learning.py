@@ -256,6 +256,10 @@ async def test_a_faq_answer_given_by_an_agent_follows_the_entry_when_the_shop_ed
         await asyncio.wait_for(reloaded, 20)
         gone = await _bot_reply(live.url, question)
         assert old not in gone["text"] and new not in gone["text"], gone
+        # Nor is it exported, and `learned export` says why.
+        _, exported, err = await run_loket(config_path, "learned", "export")
+        assert question not in exported
+        assert "gave the answer of FAQ entry 'cadeaubon', which is no longer in the FAQ" in err
     # Restarted, it follows the entry still (kept in the store, not only in memory).
     betalen.write_text(text.replace(old, new))
     async with running(config_path) as live:

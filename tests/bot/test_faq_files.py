@@ -80,6 +80,15 @@ def test_a_quote_left_open_and_a_colon_in_a_text_are_named_where_they_are() -> N
     ]
 
 
+def test_a_question_mark_in_a_list_in_brackets_is_told_to_need_quotes() -> None:
+    text = (
+        "language: en\ntopic: t\nentries:\n  - id: bell\n    questions: [How much is a bell?, Hi]\n"
+    )
+    (message,) = messages(text + '    answer: "Five euros."\n')
+    assert message.startswith("f.yaml:5: YAML syntax: expected ',' or ']'"), message
+    assert message.endswith('needs quotes: ["How much is a bell?"])'), message
+
+
 def test_odd_files_are_read_as_a_user_would_expect(tmp_path: Path) -> None:
     """A file of comments only is a file without entries yet, not an error; an empty one
     is (a truncated save); `.YAML` counts; a file in another encoding names the line."""

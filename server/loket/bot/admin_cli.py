@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from loket.bot.faq import load_faq_dir
-from loket.bot.learned import answered_in_other_language, with_learned
+from loket.bot.learned import answered_in_other_language, with_learned, withdrawn
 from loket.bot.learning import (
     answered_now,
     as_entry,
@@ -165,6 +165,13 @@ def run_learned_export(args: argparse.Namespace) -> int:
             )
             return 2
         language = args.language or languages[0]
+        for pair in withdrawn(faq, pairs):
+            print(
+                f"loket: learned answer {pair.id.removeprefix('learned:')} gave the answer of FAQ"
+                f" entry {pair.follows!r}, which is no longer in the FAQ: not exported (the bot"
+                " no longer gives it)",
+                file=sys.stderr,
+            )
         entries = with_learned(faq, pairs)
         for before, after in zip(faq, entries, strict=False):
             extra = after.questions[len(before.questions) :]

@@ -346,6 +346,11 @@ _SYNTAX_HINTS = (
     ),
     ("'\\t'", " (indent with spaces: YAML takes no tabs)"),
     ("expected <block end>", " (a line indented more or less than the lines around it?)"),
+    (
+        "expected ',' or ']'",
+        " (in a list in [...], a text with '?', ':', ',' or '#' in it needs quotes:"
+        ' ["How much is a bell?"])',
+    ),
 )
 
 

@@ -52,6 +52,20 @@ def with_learned(faq: Sequence[FaqEntry], learned: Sequence[FaqEntry]) -> list[F
     return result
 
 
+def withdrawn(faq: Sequence[FaqEntry], learned: Sequence[FaqEntry]) -> list[FaqEntry]:
+    """The learned pairs `with_learned` leaves out: they gave the answer of a FAQ entry that
+    is gone, and no entry gives their answer."""
+    ids = {(entry.language, entry.id) for entry in faq}
+    answers = {_answer_key(entry) for entry in faq}
+    return [
+        entry
+        for entry in learned
+        if entry.follows
+        and (entry.language, entry.follows) not in ids
+        and _answer_key(entry) not in answers
+    ]
+
+
 def _answer_key(entry: FaqEntry) -> tuple[str, str]:
     return entry.language, phrasing_key(entry.answer)
 
