@@ -310,9 +310,19 @@ def test_a_second_server_on_another_s_store_says_so_and_exits(tmp_path: Path) ->
         assert second.returncode == 1, second.stderr
         assert f"the store {store} is in use by another Loket server" in second.stderr
         assert "([store] path)" in second.stderr and "Traceback" not in second.stderr
+        # Nor through a symbolic link to it, from a data folder of its own.
+        linked = tmp_path / "c" / "data" / "loket.db"
+        linked.parent.mkdir(parents=True)
+        linked.symlink_to(store)
+        third = _serve_once(write_config(tmp_path / "c"))
+        assert third.returncode == 1 and "is in use by another Loket server" in third.stderr
         assert first.process is not None and first.process.poll() is None
     finally:
         first.kill()
+    # A store named like the data folder's own lock file does not lock itself out.
+    named = ServerProcess(write_config(tmp_path / "d", '[store]\npath = "loket"\n'))
+    named.start()
+    named.stop()
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:

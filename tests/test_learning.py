@@ -226,6 +226,26 @@ def _own_faq(config_path: Path, tmp_path: Path) -> Path:
     return folder
 
 
+async def test_exporting_again_to_the_same_file_in_the_faq_folder_keeps_every_answer(
+    config_path: Path, tmp_path: Path
+) -> None:
+    """Exported into the FAQ folder, a learned pair gives the answer of the file's entry,
+    so it follows that entry; exported again to the same file, it is written again, not
+    taken for a pair whose entry was deleted (which would drop it from the file)."""
+    folder = _own_faq(config_path, tmp_path)
+    out = folder / "geleerd.nl.yaml"
+    async with running(config_path) as live:
+        ack = await _agent_answers(live.url, QUESTION, ANSWER, reusable=True)
+        pair = ack["learned"]["id"]
+        code, _, err = await run_loket(config_path, "learned", "export", "--out", str(out))
+        assert code == 0, err
+        # What the server notes once it has read the file: the pair gives its entry's answer.
+        await live.services.store.follow_faq_entry(pair, f"learned-{pair}")
+    code, _, err = await run_loket(config_path, "learned", "export", "--out", str(out))
+    assert code == 0 and "no longer in the FAQ" not in err, err
+    assert QUESTION in out.read_text(encoding="utf-8")
+
+
 async def test_a_faq_answer_given_by_an_agent_follows_the_entry_when_the_shop_edits_it(
     config_path: Path, tmp_path: Path
 ) -> None:

@@ -123,7 +123,10 @@ def _hold_data_dir(folder: Path, store: Path | None = None) -> list[int]:
     held = [_hold(folder / LOCK_FILE, f"the data folder {folder}", "server.data_dir")]
     if store is not None:
         try:
-            lock = store.with_name(store.name + ".lock")
+            # Beside the file itself (a symlinked store is one store), named so that it is
+            # never the data folder's own lock file.
+            real = store.resolve()
+            lock = real.with_name(real.name + "-server.lock")
             held.append(_hold(lock, f"the store {store}", "[store] path"))
         except BaseException:
             os.close(held[0])

@@ -206,7 +206,8 @@ class Conversation:
     # one-agent shop's shopper would otherwise wait for nobody while that agent sits idle).
     # In memory only: after a restart they stay passed over.
     missed_at: dict[int, int] = field(default_factory=dict)
-    # Agents given it once more that way: missing it again, they stay passed over.
+    # Agents given it once more that way: missing it again before they reply, they stay
+    # passed over.
     second_chance: set[int] = field(default_factory=set)
     # Questions left for the next shift and not answered yet.
     open_callbacks: int = 0
@@ -1171,6 +1172,9 @@ class Conversations:
         message, duplicate = await appended
         if not duplicate:
             conversation.last_agent_reply_at = message.created_at
+            # Answering, the agent earns a second chance again should they miss a later
+            # message (a phone call half an hour on).
+            conversation.second_chance.discard(agent_id)
             await self._events.message_added(conversation, message, origin)
             if conversation.open_callbacks:
                 # The list says it is answered in the chat; it leaves the list once the

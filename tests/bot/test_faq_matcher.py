@@ -215,6 +215,35 @@ def test_an_entry_s_id_counts_as_a_tag() -> None:
         assert result.outcome != "answer", named
 
 
+def test_a_question_in_a_language_the_faq_lacks_finds_entries_by_its_webshop_words() -> None:
+    """An English question on a German-only shop is read as English, and its webshop words
+    ("shipping", "return", "cancel") find the German entries that use the same concepts;
+    a question with none of them, or in a language the FAQ has, is matched as before."""
+    entries = [
+        FaqEntry("versandkosten", "de", ("Was kostet der Versand?",), "4,90 €."),
+        FaqEntry("ausland", "de", ("Liefert ihr nach Österreich?",), "Ja, für 9,90 €."),
+        FaqEntry("ruecksendung", "de", ("Kann ich Futter zurückschicken?",), "Ja, 30 Tage."),
+        FaqEntry("abo-kuendigen", "de", ("Wie kündige ich mein Abo?",), "Im Konto."),
+    ]
+    shop = Matcher.build(entries, BotSettings(semantic=False))
+    for question, expected in (
+        ("how much is shipping?", "versandkosten"),
+        ("can I return opened food", "ruecksendung"),
+    ):
+        result = shop.match(question, "de")
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", expected), question
+    # Shipping to a country: the country entry at least offered, beside shipping costs.
+    result = shop.match("do you ship to austria", "de")
+    offered = {choice.id for choice in result.suggestions} | {result.entry and result.entry.id}
+    assert result.outcome != "unknown" and "ausland" in offered, result
+    assert shop.match("is the blue one waterproof", "de").outcome == "unknown"
+    both = Matcher.build(
+        [*entries, entry("shipping", "en", "What does shipping cost?")], BotSettings(semantic=False)
+    )
+    result = both.match("how much is shipping?", "de")
+    assert result.entry is not None and result.entry.id == "shipping"
+
+
 def test_learned_entries_are_added_by_building_a_new_matcher(matcher: Matcher) -> None:
     """Learned answers join as extra entries; the old matcher is left unchanged."""
     learned = entry("learned:1", "nl", "Kan ik een cadeaubon gebruiken?")

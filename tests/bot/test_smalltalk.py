@@ -136,29 +136,43 @@ def test_anything_else_is_left_to_the_faq(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected", "anywhere"),
+    [
+        ("how long do I have to wait?", ("wait", "en"), True),
+        ("How much longer?", ("wait", "en"), False),
+        ("how long will it take", ("wait", "en"), False),
+        ("am I still in the queue", ("wait", "en"), True),
+        ("hello?? still waiting", ("wait", "en"), True),
+        ("hoe lang moet ik nog wachten?", ("wait", "nl"), True),
+        ("Hoelang duurt het nog?", ("wait", "nl"), False),
+        ("ben ik al aan de beurt?", ("wait", "nl"), True),
+        ("Wie lange muss ich noch warten?", ("wait", "de"), True),
+        ("wie lange dauert es noch", ("wait", "de"), False),
+        ("bin ich bald dran?", ("wait", "de"), True),
+    ],
+)
+def test_asking_how_long_the_wait_is_is_told_apart_from_asking_how_long_anything_takes(
+    text: str, expected: tuple[str, str | None], anywhere: bool
+) -> None:
+    """In the queue for a person, "how much longer?" asks about that wait; anywhere else
+    it asks something the FAQ or an agent answers (the delivery, the question before it).
+    Words that say it is the wait ("how long do I have to wait?") say so anywhere."""
+    assert small_talk(text, queued=True) == expected
+    assert small_talk(text) == (expected if anywhere else None)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("how long do I have to wait?", ("wait", "en")),
-        ("How much longer?", ("wait", "en")),
-        ("how long will it take", ("wait", "en")),
-        ("am I still in the queue", ("wait", "en")),
-        ("hello?? still waiting", ("wait", "en")),
-        ("hoe lang moet ik nog wachten?", ("wait", "nl")),
-        ("Hoelang duurt het nog?", ("wait", "nl")),
-        ("ben ik al aan de beurt?", ("wait", "nl")),
-        ("Wie lange muss ich noch warten?", ("wait", "de")),
-        ("bin ich bald dran?", ("wait", "de")),
+        ("can I talk to someone? how long will it take?", ("person", "en")),
+        ("ik wil een medewerker spreken, hoe lang duurt het?", ("person", "nl")),
         ("Hallo? Kann ich mit jemandem sprechen, wie lange dauert es noch?", ("person", "de")),
     ],
 )
-def test_asking_how_long_the_wait_is_is_small_talk_only_in_the_queue(
+def test_asking_for_a_person_and_how_long_it_takes_asks_for_a_person(
     text: str, expected: tuple[str, str | None]
 ) -> None:
-    """In the queue for a person, "how much longer?" asks about that wait; anywhere else it
-    asks something the FAQ or an agent answers (the delivery, the question before it), and
-    a learned question keeps it."""
-    assert small_talk(text, queued=True) == expected
-    assert small_talk(text) is None or small_talk(text)[0] == "person"
+    assert small_talk(text) == small_talk(text, queued=True) == expected
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import getpass
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -127,11 +128,13 @@ def run_learned_export(args: argparse.Namespace) -> int:
     its own: that is said on stderr instead."""
     settings = load_command_settings(getattr(args, "config", None), store_must_exist=True)
     written = args.out.resolve() if args.out is not None else None
-    faq = [
-        entry
-        for entry in load_faq_dir(settings.bot.faq_dir).entries
-        if Path(entry.source).resolve() != written
-    ]
+    everything = load_faq_dir(settings.bot.faq_dir).entries
+    faq = [entry for entry in everything if Path(entry.source).resolve() != written]
+    # Pairs exported before into the file written now follow its entries ("learned-7"):
+    # written again, they are entries of their own again, not withdrawn.
+    rewritten = {(entry.language, entry.id) for entry in everything} - {
+        (entry.language, entry.id) for entry in faq
+    }
 
     # The pairs as the bot answers from them: not those answered in another language.
     detector = Matcher.build(faq, settings.bot.model_copy(update={"semantic": False}))
@@ -140,6 +143,8 @@ def run_learned_export(args: argparse.Namespace) -> int:
         pairs = []
         for record in newest_per_question(await store.learned_by_status("approved")):
             pair = as_entry(record)
+            if (pair.language, pair.follows) in rewritten:
+                pair = replace(pair, follows="")
             if args.language is not None and pair.language != args.language:
                 continue
             other = answered_in_other_language(pair, detector.language_of)

@@ -324,6 +324,8 @@ def _asked(
     """What the bot does with one question, as one JSON-ready object."""
     verdict: dict[str, Any] = {"question": question}
     talk = small_talk(question)
+    if talk is not None and talk[0] == "wait":
+        talk = None  # with the bot, a question like any other (see `in_queue`)
     if talk is not None:
         kind, language = talk
         language = told or language or settings.default_language

@@ -24,6 +24,10 @@ How a question is scored against an entry (per language, over normalised stems):
 - The score is their harmonic mean 2PC/(P+C): high only when the question is about
   this entry *and* says what the entry is about.
 
+A question clearly in a language the FAQ has no entries in ("how much is shipping?" on a
+German-only shop) is read in its own language and compared by what crosses over: the
+lexicon's concepts and words the FAQ has too.
+
 Long messages are scored sentence by sentence (and in windows), because shoppers
 bury the question in a story; each entry keeps its best score. A short message of a few
 sentences the bot does not know as a whole is scored sentence by sentence too: a detail
@@ -52,6 +56,7 @@ from rapidfuzz.distance import OSA
 from loket.bot.faq import FaqEntry
 from loket.bot.normalize import (
     FRAME_WORDS,
+    STOP_WORDS,
     content_terms,
     detect_language,
     language_of_locale,
@@ -140,6 +145,12 @@ _COMMON_SHARE = 0.3
 _COMMON_MIN_ENTRIES = 4
 # What separates the words of an entry's id ("delivery-time", "retour_gebruikt", "q12").
 _ID_PARTS = re.compile(r"[^A-Za-z]+")
+# Per language, the words that tell it without saying what is asked: its stop words and
+# question words ("how", "wo", "hoe").
+_COMMON_WORDS = {
+    language: STOP_WORDS.get(language, frozenset()) | FRAME_WORDS.get(language, frozenset())
+    for language in STOP_WORDS
+}
 # Entries closest in meaning that compete even when they share no word with the question.
 _SEMANTIC_CANDIDATES = 8
 # Question words remembered per index with what they expand to (shoppers' words repeat:
@@ -197,6 +208,7 @@ class _LanguageIndex:
                 self.centroids[number] = _centroid(encoder, held)
 
         self.lexicon = lexicon_for(language, concepts_off)
+        self._concepts_off = concepts_off
 
         def terms_of(texts: Iterable[str]) -> list[str]:
             return [term for text in texts for term in content_terms(text, language, self.lexicon)]
@@ -361,8 +373,15 @@ class _LanguageIndex:
                             best = (balance, [known, tail])
         return best[1] if best is not None else [term]
 
-    def question_terms(self, folded: Sequence[str]) -> list[str]:
-        """The question's stems in this language, with compounds split and split words joined."""
+    def question_terms(self, folded: Sequence[str], spoken: str | None = None) -> list[str]:
+        """The question's stems in this language, with compounds split and split words joined.
+
+        A question in a language the FAQ lacks (`spoken`) is read in that language and
+        keeps what crosses to this one: the lexicon's concepts ("cancel" and "stornieren"
+        are both "~cancel") and words this FAQ has too (names, brands, loanwords)."""
+        if spoken is not None and spoken != self.language:
+            told = terms_of_words(folded, spoken, lexicon_for(spoken, self._concepts_off))
+            return [term for term in told if is_concept(term) or term in self.vocabulary]
         terms = terms_of_words(folded, self.language, self.lexicon)
         joined: list[str] = []
         index = 0
@@ -874,6 +893,7 @@ class Matcher:
         folded = words(text)
         chosen = self._choose_languages(folded, language)
         reported = chosen[0] if len(chosen) == 1 else None
+        spoken = self._other_language(folded, chosen)
         units = _units(text, folded, by_sentence)
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None
@@ -896,7 +916,7 @@ class Matcher:
             expanded: dict[str, _Term] = {}
             for unit in units:
                 terms = []
-                for term in index.question_terms(unit):
+                for term in index.question_terms(unit, spoken):
                     if term not in expanded:
                         expanded[term] = index.expand(term)
                     terms.append(expanded[term])
@@ -946,6 +966,24 @@ class Matcher:
         if len(chosen) == 1:
             return chosen[0]
         return language_of_locale(locale) or self._settings.default_language
+
+    def _other_language(self, folded: Sequence[str], chosen: Sequence[str]) -> str | None:
+        """The language the question is written in when it is clearly one the FAQ has no
+        entries in (an English question on a German-only shop's page), told by its common
+        and question words that the chosen language does not share; else None."""
+        if len(chosen) != 1:
+            return None
+        mine = _COMMON_WORDS.get(chosen[0], frozenset())
+        counts = {
+            name: sum(1 for word in folded if word in common and word not in mine)
+            for name, common in _COMMON_WORDS.items()
+            if name not in self._indexes
+        }
+        other = max(counts, key=counts.__getitem__, default=None)
+        if other is None or counts[other] < 2:
+            return None
+        told = sum(1 for word in folded if word in mine)
+        return other if counts[other] > told else None
 
     def _languages_of(self, word: str) -> tuple[str, ...]:
         known = self._word_languages.get(word)

@@ -285,7 +285,11 @@ class Bot:
         if picked is not None:
             meta = {"kind": "answer", "entry_id": picked.id, "feedback": True, **asked}
             return [Reply(picked.answer, meta)]
-        talk = small_talk(message.text, queued=conversation.state is State.QUEUED)
+        in_queue = conversation.state is State.QUEUED
+        talk = small_talk(message.text, queued=in_queue)
+        if talk is not None and talk[0] == "wait" and not in_queue:
+            # Nobody to wait for: a question for the FAQ like any other.
+            talk = None
         if talk is not None:
             # Not a question: answered in kind, and no miss for the admins' list.
             kind, told = talk

@@ -88,7 +88,8 @@ _PERSON_DE = (
     r"(?:jemandem|mitarbeiter|mitarbeiterin|menschen|person|kollegen|kollegin"
     r"|kundenservice|kundendienst)"
 )
-_PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
+# "wait?": a phrase that asks how long the wait is only when said in the queue.
+_PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
     # Asking for a person.
     (
         r"(?:(?:can|could|may) i |(?:i (?:want|need|would like|d like|wanna)|id like) to"
@@ -168,13 +169,14 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
         "de",
     ),
     (r"(?:seid ihr|sind sie|bist du) (?:noch )?da$", "person", "de"),
-    # Asking how long the wait for a person is: only while in the queue for one (see
-    # `small_talk`); anywhere else "how long will it take?" asks something else (the
-    # delivery time, the question before it).
+    # Asking how long the wait for a person is, in words that say so ("wait", "queue",
+    # "my turn"): "wait". And in words that may ask how long anything takes ("how much
+    # longer?", "hoe lang duurt het nog?"): "wait?", small talk only in the queue; anywhere
+    # else they ask something else (the delivery time, the question before them). See
+    # `small_talk`. The first kind before the second, which would take part of it.
     (
-        r"how (?:much )?(?:long|longer)(?: (?:do|will|must|should|would|shall) (?:i|we)"
-        r"(?: still)?(?: (?:have|need) to)?(?: wait)?| (?:will|does) (?:it|this) (?:take|be)"
-        r"| is the (?:wait|queue|line))?(?: still| for)?",
+        r"how (?:much )?(?:long|longer) (?:do|will|must|should|would|shall) (?:i|we)"
+        r"(?: still)?(?: (?:have|need) to)? wait(?: still| for)?",
         "wait",
         "en",
     ),
@@ -185,15 +187,13 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
         "wait",
         "en",
     ),
-    (r"why (?:is|does) (?:it|this) (?:take|taking) so long", "wait", "en"),
     (r"(?:(?:i am|im|i m) )?still waiting", "wait", "en"),
     (
-        r"(?:hoe lang|hoelang)(?: (?:moet|moeten|zal|zou) (?:ik|we|het)| (?:duurt|gaat|zal) het"
-        r"| is de (?:rij|wachtrij|wachttijd))?(?: nog)?(?: (?:wachten|duren))?(?: nog)?",
+        r"(?:hoe lang|hoelang) (?:moet|moeten|zal|zou) (?:ik|we)(?: nog)? wachten(?: nog)?",
         "wait",
         "nl",
     ),
-    (r"duurt het (?:nog )?(?:lang|lang nog)", "wait", "nl"),
+    (r"(?:hoe lang|hoelang) is de (?:rij|wachtrij)", "wait", "nl"),
     (r"(?:ben ik|zijn we) (?:nu |al |bijna )*aan de beurt", "wait", "nl"),
     (
         r"(?:hoeveelste|welk nummer|welke plek) (?:ben ik|sta ik)"
@@ -203,18 +203,35 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind, str | None], ...] = (
     ),
     (r"(?:sta|zit) ik (?:nog )?(?:in de (?:rij|wachtrij)|te wachten)", "wait", "nl"),
     (r"(?:ik )?(?:zit|sta|ben) (?:nog )?(?:steeds )?(?:te wachten|aan het wachten)", "wait", "nl"),
-    (r"waarom duurt (?:het|dit) zo lang", "wait", "nl"),
     (
-        r"wie lange(?: (?:muss|mussen) (?:ich|wir|man)| dauert (?:es|das))?(?: noch)?"
-        r"(?: (?:warten|dauern))?(?: noch)?",
+        r"wie lange (?:muss|mussen) (?:ich|wir|man)(?: noch)? warten(?: noch)?",
         "wait",
         "de",
     ),
-    (r"dauert (?:es|das) noch (?:lange|lang)", "wait", "de"),
     (r"(?:bin ich|sind wir) (?:jetzt |bald |gleich )?dran", "wait", "de"),
     (r"wie viele (?:sind|stehen|warten) (?:noch )?vor mir", "wait", "de"),
     (r"(?:ich )?warte (?:immer )?noch", "wait", "de"),
-    (r"warum dauert (?:das|es) so lange", "wait", "de"),
+    (
+        r"how (?:much )?(?:long|longer)(?: (?:will|does) (?:it|this) (?:take|be))?"
+        r"(?: still| for)?",
+        "wait?",
+        "en",
+    ),
+    (r"why (?:is|does) (?:it|this) (?:take|taking) so long", "wait?", "en"),
+    (
+        r"(?:hoe lang|hoelang)(?: (?:duurt|gaat|zal) het)?(?: nog)?(?: duren)?(?: nog)?",
+        "wait?",
+        "nl",
+    ),
+    (r"duurt het (?:nog )?(?:lang|lang nog)", "wait?", "nl"),
+    (r"waarom duurt (?:het|dit) zo lang", "wait?", "nl"),
+    (
+        r"wie lange(?: dauert (?:es|das))?(?: noch)?(?: dauern)?(?: noch)?",
+        "wait?",
+        "de",
+    ),
+    (r"dauert (?:es|das) noch (?:lange|lang)", "wait?", "de"),
+    (r"warum dauert (?:das|es) so lange", "wait?", "de"),
     (r"gruss gott", "greeting", "de"),
     (r"alles klar", "ack", "de"),
     # Saying there is a question, without the question yet: answered as a greeting.
@@ -261,23 +278,35 @@ def small_talk(
 ) -> tuple[Kind, str | None] | None:
     """What kind of small talk `text` is, and the language its words tell (None when they
     do not); None when it is anything else. `folded`: `text`'s words, when the caller has
-    them already. Asking how long the wait is ("wait") is small talk only when `queued`
-    (the shopper waits in the queue for a person)."""
+    them already.
+
+    Asking how long the wait for a person is ("wait") is small talk in words that say so
+    ("how long do I have to wait?", "am I next?"); in words that may ask how long anything
+    takes ("how much longer?", "hoe lang duurt het nog?") only when `queued` (the shopper
+    waits in the queue for a person): anywhere else the message is a question, unless it
+    also asks for a person ("can I talk to someone? how long will it take?")."""
     if folded is None:
         folded = words(text)
     if not folded or len(folded) > 3 * MAX_WORDS or not _VOCABULARY.issuperset(folded):
         return None
     kinds: set[Kind] = set()
     languages: set[str] = set()
+    asked_how_long = False
     rest = " ".join(folded)
     for pattern, kind, language in _PHRASES:
-        if kind == "wait" and not queued:
-            continue
         rest, found = pattern.subn(" ", rest)
-        if found:
-            kinds.add(kind)
-            if language is not None:
-                languages.add(language)
+        if not found:
+            continue
+        if kind == "wait?":
+            if not queued:
+                asked_how_long = True
+                continue
+            kind = "wait"
+        kinds.add(kind)
+        if language is not None:
+            languages.add(language)
+    if asked_how_long and "person" not in kinds:
+        return None
     if "person" in kinds:
         rest = _NOT_A_BOT.sub(" ", rest)
     left = rest.split()
