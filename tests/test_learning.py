@@ -241,9 +241,13 @@ async def test_exporting_again_to_the_same_file_in_the_faq_folder_keeps_every_an
         assert code == 0, err
         # What the server notes once it has read the file: the pair gives its entry's answer.
         await live.services.store.follow_faq_entry(pair, f"learned-{pair}")
+    # The admin corrects the answer in the file; exported again, the file keeps it.
+    corrected = "Nee, een cadeaubon is in de uitverkoop helaas niet geldig."
+    out.write_text(out.read_text(encoding="utf-8").replace(ANSWER, corrected), encoding="utf-8")
     code, _, err = await run_loket(config_path, "learned", "export", "--out", str(out))
     assert code == 0 and "no longer in the FAQ" not in err, err
-    assert QUESTION in out.read_text(encoding="utf-8")
+    written = out.read_text(encoding="utf-8")
+    assert QUESTION in written and corrected in written and ANSWER not in written, written
 
 
 async def test_a_faq_answer_given_by_an_agent_follows_the_entry_when_the_shop_edits_it(

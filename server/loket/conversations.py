@@ -88,6 +88,17 @@ def bot_answered(message: MessageRecord) -> int | None:
     return asked if isinstance(asked, int) else None
 
 
+def taken_as_small_talk(message: MessageRecord) -> int | None:
+    """The sequence number of the shopper's message a bot reply took as asking how long the
+    wait is ("how much longer?" in the queue): no question, though its words alone may ask
+    one elsewhere. None for any other message."""
+    meta = message.meta
+    if message.author != "bot" or not meta or meta.get("talk") != "wait":
+        return None
+    asked = meta.get("question_seq")
+    return asked if isinstance(asked, int) else None
+
+
 def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
     """The shopper's messages the bot has not got to yet, of a conversation's `recent`
     messages (oldest first): after the last agent reply or system message (a notice, a left
@@ -130,12 +141,15 @@ def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:
     notice, a left question's receipt) came after it. What a form offered now should hold.
     Small talk ("hello?", "can I talk to someone?") is no question and leaves it as it was."""
     answered = {seq for seq in map(bot_answered, recent) if seq is not None}
+    talked = {seq for seq in map(taken_as_small_talk, recent) if seq is not None}
     found = None
     for message in recent:
         if _joined_line(message):
             continue
         if message.author in ("agent", "system"):
             found = None
+        elif message.author == "shopper" and message.seq in talked:
+            continue
         elif message.author == "shopper" and small_talk(message.text) is None:
             found = message if message.seq not in answered else None
     return found
@@ -1744,6 +1758,9 @@ class Conversations:
         if message.author == "shopper":
             conversation.asked = [*(conversation.asked or ())[-2:], (message.seq, message.text)]
         else:
+            talked = taken_as_small_talk(message)
+            if talked is not None and conversation.asked:
+                conversation.asked = [(s, t) for s, t in conversation.asked if s != talked]
             answered = bot_answered(message)
             if answered is not None:
                 oldest = conversation.asked[0][0] if conversation.asked else answered

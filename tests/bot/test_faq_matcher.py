@@ -226,17 +226,19 @@ def test_a_question_in_a_language_the_faq_lacks_finds_entries_by_its_webshop_wor
         FaqEntry("abo-kuendigen", "de", ("Wie kündige ich mein Abo?",), "Im Konto."),
     ]
     shop = Matcher.build(entries, BotSettings(semantic=False))
-    for question, expected in (
-        ("how much is shipping?", "versandkosten"),
-        ("can I return opened food", "ruecksendung"),
-    ):
-        result = shop.match(question, "de")
-        assert (result.outcome, result.entry and result.entry.id) == ("answer", expected), question
+    result = shop.match("how much is shipping?", "de")
+    assert (result.outcome, result.entry and result.entry.id) == ("answer", "versandkosten")
+    # "opened" and "food" do not cross: offered, not answered outright, in so small a FAQ.
+    result = shop.match("can I return opened food", "de")
+    assert result.outcome != "unknown" and result.entry and result.entry.id == "ruecksendung"
     # Shipping to a country: the country entry at least offered, beside shipping costs.
     result = shop.match("do you ship to austria", "de")
     offered = {choice.id for choice in result.suggestions} | {result.entry and result.entry.id}
     assert result.outcome != "unknown" and "ausland" in offered, result
     assert shop.match("is the blue one waterproof", "de").outcome == "unknown"
+    # Its other words count as words the FAQ lacks: a price is no shipping cost.
+    for other in ("what does the cat litter cost", "is your food grain free"):
+        assert shop.match(other, "de").outcome != "answer", other
     both = Matcher.build(
         [*entries, entry("shipping", "en", "What does shipping cost?")], BotSettings(semantic=False)
     )

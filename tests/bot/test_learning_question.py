@@ -16,6 +16,7 @@ from loket.bot.learning import (
     without_small_talk,
 )
 from loket.bot.normalize import words
+from loket.conversations import open_question
 from loket.store import MessageRecord
 
 # Letters, accents, combining marks, apostrophes, hyphens, sentence ends, other scripts
@@ -106,6 +107,25 @@ def test_a_long_message_before_the_question_goes_first() -> None:
 def _message(seq: int, author: str, text: str, answers: int | None = None) -> MessageRecord:
     meta = {"kind": "answer", "question_seq": answers} if answers is not None else None
     return MessageRecord(1, seq, f"c{seq}", author, None, text, 0, meta)  # type: ignore[arg-type]
+
+
+def test_how_long_asked_in_the_queue_is_neither_the_form_s_question_nor_learned() -> None:
+    """ "Hoe lang duurt het nog?" the bot took as asking about the queue (it answered it as
+    such) is no question: the form offered later holds the question before it, and an
+    agent's reply is learned with that question."""
+    talked = {"kind": "small_talk", "talk": "wait", "question_seq": 3}
+    person = {"kind": "small_talk", "talk": "person", "question_seq": 2}
+    messages = [
+        _message(1, "shopper", "Kan ik mijn bestelling 4411 nog annuleren?"),
+        _message(2, "shopper", "ik wil een medewerker spreken"),
+        MessageRecord(1, 3, "c3", "shopper", None, "hoe lang duurt het nog?", 0, None),
+        MessageRecord(1, 4, "c4", "bot", None, "Een collega komt zo bij je.", 0, talked),
+        MessageRecord(1, 5, "c5", "bot", None, "Natuurlijk!", 0, person),
+    ]
+    found = open_question(messages)
+    assert found is not None and found.seq == 1
+    reply = _message(6, "agent", "Ja, dat kan nog: ik heb hem voor je geannuleerd.")
+    assert question_before([*messages, reply], 6) == "Kan ik mijn bestelling 4411 nog annuleren?"
 
 
 def test_what_the_bot_answered_and_the_shopper_went_on_from_is_no_longer_asked() -> None:

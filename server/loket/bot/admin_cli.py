@@ -131,9 +131,12 @@ def run_learned_export(args: argparse.Namespace) -> int:
     everything = load_faq_dir(settings.bot.faq_dir).entries
     faq = [entry for entry in everything if Path(entry.source).resolve() != written]
     # Pairs exported before into the file written now follow its entries ("learned-7"):
-    # written again, they are entries of their own again, not withdrawn.
-    rewritten = {(entry.language, entry.id) for entry in everything} - {
-        (entry.language, entry.id) for entry in faq
+    # written again, as the file has them now (an admin may have edited them there), not
+    # taken for pairs whose entry was deleted.
+    rewritten = {
+        (entry.language, entry.id): entry
+        for entry in everything
+        if Path(entry.source).resolve() == written
     }
 
     # The pairs as the bot answers from them: not those answered in another language.
@@ -143,8 +146,9 @@ def run_learned_export(args: argparse.Namespace) -> int:
         pairs = []
         for record in newest_per_question(await store.learned_by_status("approved")):
             pair = as_entry(record)
-            if (pair.language, pair.follows) in rewritten:
-                pair = replace(pair, follows="")
+            edited = rewritten.get((pair.language, pair.follows))
+            if edited is not None:
+                pair = replace(pair, follows="", answer=edited.answer, questions=edited.questions)
             if args.language is not None and pair.language != args.language:
                 continue
             other = answered_in_other_language(pair, detector.language_of)

@@ -16,7 +16,7 @@ from loket.bot.normalize import STOP_WORDS, fold, words
 from loket.bot.personal import personal_data
 from loket.bot.service import Bot
 from loket.bot.smalltalk import small_talk
-from loket.conversations import Conversation, bot_answered, still_asked
+from loket.conversations import Conversation, bot_answered, still_asked, taken_as_small_talk
 from loket.plaintext import phrasing_key
 from loket.store import AgentRecord, LearnedRecord, MessageRecord, MissRecord, Store
 
@@ -148,6 +148,8 @@ def question_before(
     past = past_replies_since is not None
     before = [m for m in messages if m.seq < reply_seq]
     answered = {seq for seq in map(bot_answered, before) if seq is not None}
+    talked = {seq for seq in map(taken_as_small_talk, before) if seq is not None}
+    before = [m for m in before if m.seq not in talked]
     asked: list[tuple[int, str]] = []
     for message in sorted(before, key=lambda m: m.seq, reverse=True):
         if past and message.created_at < (past_replies_since or 0):

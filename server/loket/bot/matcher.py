@@ -376,13 +376,14 @@ class _LanguageIndex:
     def question_terms(self, folded: Sequence[str], spoken: str | None = None) -> list[str]:
         """The question's stems in this language, with compounds split and split words joined.
 
-        A question in a language the FAQ lacks (`spoken`) is read in that language and
-        keeps what crosses to this one: the lexicon's concepts ("cancel" and "stornieren"
-        are both "~cancel") and words this FAQ has too (names, brands, loanwords)."""
+        A question in a language the FAQ lacks (`spoken`) is read in that language: what
+        crosses to this one are the lexicon's concepts ("cancel" and "stornieren" are both
+        "~cancel") and words this FAQ has too (names, brands, loanwords); its other words
+        count as words the FAQ does not have, as they would in this language."""
         if spoken is not None and spoken != self.language:
-            told = terms_of_words(folded, spoken, lexicon_for(spoken, self._concepts_off))
-            return [term for term in told if is_concept(term) or term in self.vocabulary]
-        terms = terms_of_words(folded, self.language, self.lexicon)
+            terms = terms_of_words(folded, spoken, lexicon_for(spoken, self._concepts_off))
+        else:
+            terms = terms_of_words(folded, self.language, self.lexicon)
         joined: list[str] = []
         index = 0
         while index < len(terms):
@@ -982,8 +983,10 @@ class Matcher:
         other = max(counts, key=counts.__getitem__, default=None)
         if other is None or counts[other] < 2:
             return None
+        # A title or brand in another language ("Taste of the Wild") leaves the question
+        # in the page's language: the other language's words must outnumber its own twice.
         told = sum(1 for word in folded if word in mine)
-        return other if counts[other] > told else None
+        return other if counts[other] > 2 * told else None
 
     def _languages_of(self, word: str) -> tuple[str, ...]:
         known = self._word_languages.get(word)
