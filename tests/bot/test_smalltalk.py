@@ -167,6 +167,11 @@ def test_asking_how_long_the_wait_is_is_told_apart_from_asking_how_long_anything
         ("can I talk to someone? how long will it take?", ("person", "en")),
         ("ik wil een medewerker spreken, hoe lang duurt het?", ("person", "nl")),
         ("Hallo? Kann ich mit jemandem sprechen, wie lange dauert es noch?", ("person", "de")),
+        # Waiting for a person named: asking for one (in the queue, told of the queue).
+        ("how long do I have to wait for an agent", ("person", "en")),
+        ("I'm still waiting for a human", ("person", "en")),
+        ("hoe lang moet ik wachten op een medewerker", ("person", "nl")),
+        ("wie lange muss ich auf einen Mitarbeiter warten?", ("person", "de")),
     ],
 )
 def test_asking_for_a_person_and_how_long_it_takes_asks_for_a_person(

@@ -984,8 +984,10 @@ class Matcher:
         if other is None or counts[other] < 2:
             return None
         # A title or brand in another language ("Taste of the Wild") leaves the question
-        # in the page's language: the other language's words must outnumber its own twice.
-        told = sum(1 for word in folded if word in mine)
+        # in the page's language: the other language's words must outnumber its own twice
+        # (its own that the other does not share: "in", "was", "will" say nothing).
+        theirs = _COMMON_WORDS[other]
+        told = sum(1 for word in folded if word in mine and word not in theirs)
         return other if counts[other] > 2 * told else None
 
     def _languages_of(self, word: str) -> tuple[str, ...]:

@@ -90,6 +90,87 @@ _PERSON_DE = (
 )
 # "wait?": a phrase that asks how long the wait is only when said in the queue.
 _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
+    # Asking how long the wait for a person is, in words that say so ("wait", "queue",
+    # "my turn"): "wait". And in words that may ask how long anything takes ("how much
+    # longer?", "hoe lang duurt het nog?"): "wait?", small talk only in the queue; anywhere
+    # else they ask something else (the delivery time, the question before them). See
+    # `small_talk`. The first kind before the second, which would take part of it, and both
+    # before asking for a person, which would take the person out of "wait for an agent".
+    (
+        r"how (?:much )?(?:long|longer) (?:do|will|must|should|would|shall) (?:i|we)"
+        r"(?: still)?(?: (?:have|need) to)? wait(?: still)?(?: for)?"
+        rf"(?: (?:{_PERSON_EN}|a reply|an answer))?",
+        "wait",
+        "en",
+    ),
+    (r"(?:is|how long is) the (?:wait|queue|line)(?: still)?(?: long)?", "wait", "en"),
+    (r"(?:am i|are we) (?:still )?(?:in (?:the )?(?:queue|line)|next)", "wait", "en"),
+    (
+        r"(?:what is|whats|what s) my (?:place|position|number|spot) in (?:the )?(?:queue|line)",
+        "wait",
+        "en",
+    ),
+    (
+        rf"(?:(?:i am|im|i m|i have been|ive been|i ve been) )?still waiting"
+        rf"(?: for (?:{_PERSON_EN}|a reply|an answer))?",
+        "wait",
+        "en",
+    ),
+    (
+        r"(?:hoe lang|hoelang) (?:moet|moeten|zal|zou) (?:ik|we)(?: nog)? wachten(?: nog)?"
+        rf"(?: op {_PERSON_NL})?",
+        "wait",
+        "nl",
+    ),
+    (
+        rf"(?:hoe lang|hoelang) (?:moet|moeten) (?:ik|we)(?: nog)? op {_PERSON_NL} wachten",
+        "wait",
+        "nl",
+    ),
+    (r"(?:hoe lang|hoelang) is de (?:rij|wachtrij)", "wait", "nl"),
+    (r"(?:ben ik|zijn we) (?:nu |al |bijna )*aan de beurt", "wait", "nl"),
+    (
+        r"(?:hoeveelste|welk nummer|welke plek) (?:ben ik|sta ik)"
+        r"(?: in de (?:rij|wachtrij))?",
+        "wait",
+        "nl",
+    ),
+    (r"(?:sta|zit) ik (?:nog )?(?:in de (?:rij|wachtrij)|te wachten)", "wait", "nl"),
+    (
+        r"(?:ik )?(?:zit|sta|ben) (?:al |nog )?(?:steeds )?(?:te wachten|aan het wachten)",
+        "wait",
+        "nl",
+    ),
+    (
+        rf"wie lange (?:muss|mussen) (?:ich|wir|man)(?: noch)?(?: auf {_PERSON_DE})? warten"
+        r"(?: noch)?",
+        "wait",
+        "de",
+    ),
+    (r"(?:bin ich|sind wir) (?:jetzt |bald |gleich )?dran", "wait", "de"),
+    (r"wie viele (?:sind|stehen|warten) (?:noch )?vor mir", "wait", "de"),
+    (r"(?:ich )?warte (?:immer )?noch", "wait", "de"),
+    (
+        r"how (?:much )?(?:long|longer)(?: (?:will|does) (?:it|this) (?:take|be))?"
+        r"(?: still| for)?",
+        "wait?",
+        "en",
+    ),
+    (r"why (?:is|does) (?:it|this) (?:take|taking) so long", "wait?", "en"),
+    (
+        r"(?:hoe lang|hoelang)(?: (?:duurt|gaat|zal) het)?(?: nog)?(?: duren)?(?: nog)?",
+        "wait?",
+        "nl",
+    ),
+    (r"duurt het (?:nog )?(?:lang|lang nog)", "wait?", "nl"),
+    (r"waarom duurt (?:het|dit) zo lang", "wait?", "nl"),
+    (
+        r"wie lange(?: dauert (?:es|das))?(?: noch)?(?: dauern)?(?: noch)?",
+        "wait?",
+        "de",
+    ),
+    (r"dauert (?:es|das) noch (?:lange|lang)", "wait?", "de"),
+    (r"warum dauert (?:das|es) so lange", "wait?", "de"),
     # Asking for a person.
     (
         r"(?:(?:can|could|may) i |(?:i (?:want|need|would like|d like|wanna)|id like) to"
@@ -169,69 +250,6 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
         "de",
     ),
     (r"(?:seid ihr|sind sie|bist du) (?:noch )?da$", "person", "de"),
-    # Asking how long the wait for a person is, in words that say so ("wait", "queue",
-    # "my turn"): "wait". And in words that may ask how long anything takes ("how much
-    # longer?", "hoe lang duurt het nog?"): "wait?", small talk only in the queue; anywhere
-    # else they ask something else (the delivery time, the question before them). See
-    # `small_talk`. The first kind before the second, which would take part of it.
-    (
-        r"how (?:much )?(?:long|longer) (?:do|will|must|should|would|shall) (?:i|we)"
-        r"(?: still)?(?: (?:have|need) to)? wait(?: still| for)?",
-        "wait",
-        "en",
-    ),
-    (r"(?:is|how long is) the (?:wait|queue|line)(?: still)?(?: long)?", "wait", "en"),
-    (r"(?:am i|are we) (?:still )?(?:in (?:the )?(?:queue|line)|next)", "wait", "en"),
-    (
-        r"(?:what is|whats|what s) my (?:place|position|number|spot) in (?:the )?(?:queue|line)",
-        "wait",
-        "en",
-    ),
-    (r"(?:(?:i am|im|i m) )?still waiting", "wait", "en"),
-    (
-        r"(?:hoe lang|hoelang) (?:moet|moeten|zal|zou) (?:ik|we)(?: nog)? wachten(?: nog)?",
-        "wait",
-        "nl",
-    ),
-    (r"(?:hoe lang|hoelang) is de (?:rij|wachtrij)", "wait", "nl"),
-    (r"(?:ben ik|zijn we) (?:nu |al |bijna )*aan de beurt", "wait", "nl"),
-    (
-        r"(?:hoeveelste|welk nummer|welke plek) (?:ben ik|sta ik)"
-        r"(?: in de (?:rij|wachtrij))?",
-        "wait",
-        "nl",
-    ),
-    (r"(?:sta|zit) ik (?:nog )?(?:in de (?:rij|wachtrij)|te wachten)", "wait", "nl"),
-    (r"(?:ik )?(?:zit|sta|ben) (?:nog )?(?:steeds )?(?:te wachten|aan het wachten)", "wait", "nl"),
-    (
-        r"wie lange (?:muss|mussen) (?:ich|wir|man)(?: noch)? warten(?: noch)?",
-        "wait",
-        "de",
-    ),
-    (r"(?:bin ich|sind wir) (?:jetzt |bald |gleich )?dran", "wait", "de"),
-    (r"wie viele (?:sind|stehen|warten) (?:noch )?vor mir", "wait", "de"),
-    (r"(?:ich )?warte (?:immer )?noch", "wait", "de"),
-    (
-        r"how (?:much )?(?:long|longer)(?: (?:will|does) (?:it|this) (?:take|be))?"
-        r"(?: still| for)?",
-        "wait?",
-        "en",
-    ),
-    (r"why (?:is|does) (?:it|this) (?:take|taking) so long", "wait?", "en"),
-    (
-        r"(?:hoe lang|hoelang)(?: (?:duurt|gaat|zal) het)?(?: nog)?(?: duren)?(?: nog)?",
-        "wait?",
-        "nl",
-    ),
-    (r"duurt het (?:nog )?(?:lang|lang nog)", "wait?", "nl"),
-    (r"waarom duurt (?:het|dit) zo lang", "wait?", "nl"),
-    (
-        r"wie lange(?: dauert (?:es|das))?(?: noch)?(?: dauern)?(?: noch)?",
-        "wait?",
-        "de",
-    ),
-    (r"dauert (?:es|das) noch (?:lange|lang)", "wait?", "de"),
-    (r"warum dauert (?:das|es) so lange", "wait?", "de"),
     (r"gruss gott", "greeting", "de"),
     (r"alles klar", "ack", "de"),
     # Saying there is a question, without the question yet: answered as a greeting.
@@ -251,6 +269,9 @@ _PHRASES = tuple(
     (re.compile(rf"(?:^| ){pattern}(?= |$)"), kind, language)
     for pattern, kind, language in _PHRASE_TEXTS
 )
+# A person named in a phrase asking how long the wait is ("wait for an agent"): that
+# message asks for one too.
+_PERSON_NAMED = re.compile(rf"(?:^| )(?:{_PERSON_EN}|{_PERSON_NL}|{_PERSON_DE})(?= |$)")
 # Goes with asking for a person ("a real person, not a bot"), and with nothing else.
 _NOT_A_BOT = re.compile(
     r"(?:^| )(?:not|no|niet|geen|kein|keinen|nicht) (?:a |an |een |ein |einen |mit einem )?"
@@ -294,9 +315,12 @@ def small_talk(
     asked_how_long = False
     rest = " ".join(folded)
     for pattern, kind, language in _PHRASES:
-        rest, found = pattern.subn(" ", rest)
-        if not found:
+        said = [match.group(0) for match in pattern.finditer(rest)]
+        if not said:
             continue
+        rest = pattern.sub(" ", rest)
+        if kind == "wait" and any(_PERSON_NAMED.search(text) for text in said):
+            kinds.add("person")
         if kind == "wait?":
             if not queued:
                 asked_how_long = True
