@@ -288,7 +288,9 @@ async def test_a_closed_conversation_that_reopens_into_the_queue_says_nobody_lef
     live: tuple[RunningServer, FakeClock],
 ) -> None:
     """anna answered and closed; the shopper writes again while she is busy: they wait in
-    the queue, and no line says anna can no longer help them (she closed it)."""
+    the queue, and no line says anna can no longer help them (she closed it). When anna
+    has room again and takes them, a line says so again: the conversation shows where it
+    started anew."""
     server, _ = live
     conversations = server.services.conversations
     async with anna_with_a_shopper(server.url) as (desk, widget, inbox, ref):
@@ -301,8 +303,13 @@ async def test_a_closed_conversation_that_reopens_into_the_queue_says_nobody_lef
             again = await _say(widget, "En ruilen?")
             assert again["conversation"]["state"] == "queued"
             await conversations.drain()
-        lines = [m["text"] for m in inbox.of("message") if m["author"] == "system"]
-        assert lines == ["anna helpt je verder."], lines
+            lines = [m["text"] for m in inbox.of("message") if m["author"] == "system"]
+            assert lines == ["anna helpt je verder."], lines
+            other_ref = {"conversation_id": taken["conversation"]["id"]}
+            assert (await call(desk, "/agent", "close", other_ref))["ok"]
+        await inbox.wait_for(
+            "message", lambda m: m["text"] == "anna helpt je verder." and m["seq"] > 2
+        )
 
 
 async def test_agent_who_is_typing_the_answer_keeps_the_conversation(

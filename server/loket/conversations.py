@@ -267,7 +267,7 @@ class Conversation:
             last_seq=max(client_ids.values(), default=0),
             client_ids=client_ids,
             asked=None if client_ids else [],
-            joined_agent=record.agent_id,
+            joined_agent=record.agent_id if record.state != State.CLOSED.value else None,
         )
         conversation.saved = conversation.stored_fields()
         return conversation
@@ -1404,9 +1404,10 @@ class Conversations:
             conversation.joined_agent = agent_id
             key, kind, about = "agent_joined", "joined", agent_id
         else:
-            if conversation.state is State.BOT:
-                # The notice that handed it to the bot said so; an agent who takes it
-                # later is announced, also the same one.
+            if conversation.state in (State.BOT, State.CLOSED):
+                # The notice that handed it to the bot said so, or the chat was closed; an
+                # agent who takes it later (the shopper writes again) is announced, also the
+                # same one: the conversation shows where it started anew.
                 conversation.joined_agent = None
             return
         if self._agent_name is None:
@@ -1417,7 +1418,8 @@ class Conversations:
         appended = self._append(
             conversation,
             "system",
-            f"{kind}:{about}:{self._now()}",
+            # Unique per line: the same agent may be announced twice in one millisecond.
+            f"{kind}:{about}:{self._now()}:{conversation.last_seq}",
             say(key, conversation.locale, name=name),
             None,
             {"kind": kind, "agent_name": name},
