@@ -310,6 +310,15 @@ def test_a_second_server_on_another_s_store_says_so_and_exits(tmp_path: Path) ->
         assert second.returncode == 1, second.stderr
         assert f"the store {store} is in use by another Loket server" in second.stderr
         assert "([store] path)" in second.stderr and "Traceback" not in second.stderr
+        # An erasure from that folder is refused too, naming what the server holds.
+        forget = subprocess.run(
+            [*LOKET, "--config", str(config), "shoppers", "forget", "--email", "x@example.com"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert forget.returncode == 1, forget.stderr
+        assert f"a Loket server is running on the store {store} (process" in forget.stderr
         # Nor through a symbolic link to it, from a data folder of its own.
         linked = tmp_path / "c" / "data" / "loket.db"
         linked.parent.mkdir(parents=True)

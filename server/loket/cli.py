@@ -102,11 +102,13 @@ async def _serve(settings: Settings) -> None:
 
 
 class DataFolderInUse(ListenError):
-    """A server holds the data folder; `holder` is its process id, as it wrote it."""
+    """A server holds the data folder or the store; `holder` is its process id, as it
+    wrote it, and `what` what it holds ("the data folder X", "the store Y")."""
 
-    def __init__(self, message: str, holder: str) -> None:
+    def __init__(self, message: str, holder: str, what: str) -> None:
         super().__init__(message)
         self.holder = holder
+        self.what = what
 
 
 def _hold_data_dir(folder: Path, store: Path | None = None) -> list[int]:
@@ -150,6 +152,7 @@ def _hold(path: Path, what: str, setting: str) -> int:
             f"{what} is in use by another Loket server (process {holder});"
             f" give each server one of its own ({setting})",
             holder,
+            what,
         ) from None
     except OSError as exc:
         # A file system without locks (some network mounts): serve, unguarded, and say so.
@@ -434,7 +437,7 @@ def cmd_shoppers_forget(args: argparse.Namespace) -> int:
         held = _hold_data_dir(settings.server.data_dir, settings.store_path)
     except DataFolderInUse as running:
         print(
-            f"loket: a Loket server is running on {settings.server.data_dir} (process"
+            f"loket: a Loket server is running on {running.what} (process"
             f" {running.holder}): forget the shopper in its console instead (Admin, Forget a"
             " shopper, or POST /api/admin/forget), or stop it first: a running server keeps"
             " shoppers and conversations in memory that an erasure must not leave",

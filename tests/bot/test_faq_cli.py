@@ -85,6 +85,22 @@ def test_eval_json_has_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
     assert shares == pytest.approx(1.0, abs=0.001)
 
 
+def test_eval_without_a_config_says_nothing_of_a_store(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Run where there is no config.toml, `faq eval --faq` scores with the defaults and warns
+    of no store (it uses none; the warning landed inside the table on a terminal)."""
+    monkeypatch.chdir(tmp_path)
+    data = Path(__file__).parent / "data" / "bikeshop"
+    assert run("faq", "eval", "--faq", str(data), "--cases", str(data / "cases.csv")) == 0
+    assert "correct:" in capsys.readouterr().out
+    assert not [record for record in caplog.records if record.levelname == "WARNING"]
+    assert not list(tmp_path.iterdir())
+
+
 def test_eval_refuses_unknown_expected_ids(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

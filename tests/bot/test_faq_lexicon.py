@@ -171,6 +171,31 @@ def test_nobody_opening_the_door_is_not_being_home() -> None:
     )
 
 
+def test_a_shop_open_on_sunday_is_its_opening_hours_not_an_opened_bottle() -> None:
+    """ "zijn jullie zondag open" asks the opening hours the shop's entry names, not how long
+    an opened bottle keeps, and "hoe lang blijft een open fles goed" the other way round."""
+    assert_answered(
+        [
+            entry("winkel", "nl", "Waar is jullie winkel?", "Wat zijn de openingstijden?"),
+            entry("geopend", "nl", "Hoe lang is een geopende fles goed?", tags=("open fles",)),
+            entry("hours", "en", "Where is your shop?", "What are your opening hours?"),
+            entry("opened", "en", "Can I return an opened bag?"),
+            entry("laden", "de", "Wo ist euer Laden?", "Was sind eure Öffnungszeiten?"),
+            entry("offen", "de", "Kann ich eine offene Packung zurückgeben?"),
+        ],
+        [
+            ("zijn jullie zondag open", "nl", "winkel"),
+            ("tot hoe laat zijn jullie open", "nl", "winkel"),
+            ("hoe lang blijft een open fles goed", "nl", "geopend"),
+            ("are you open on sundays", "en", "hours"),
+            ("what time do you close", "en", "hours"),
+            ("the bag is open can i return it", "en", "opened"),
+            ("wann habt ihr samstag offen", "de", "laden"),
+            ("packung ist offen, kann ich sie zurückgeben", "de", "offen"),
+        ],
+    )
+
+
 def test_each_lexicon_word_belongs_to_one_concept() -> None:
     """No word or phrase of a language stands for two concepts after stemming."""
     for language in ("nl", "en", "de"):

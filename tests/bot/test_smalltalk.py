@@ -70,6 +70,15 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("Ich möchte einen Mitarbeiter", ("person", "de")),
         ("Ich will einen Menschen", ("person", "de")),
         ("Seid ihr noch da?", ("person", "de")),
+        # Saying who they are, whatever the name.
+        ("Hello I am S4, I need a person", ("person", "en")),
+        ("hi my name is Sarah, thanks", ("thanks", "en")),
+        ("Hi, this is Tom. Can I talk to a human?", ("person", "en")),
+        ("Hoi, ik ben Anna de Vries. Kan ik een medewerker spreken?", ("person", "nl")),
+        ("Goedemiddag, met Jan van der Berg", ("greeting", "nl")),
+        ("mijn naam is Özlem, ik wil een medewerker", ("person", "nl")),
+        ("Hallo, mein Name ist Müller, ich möchte einen Mitarbeiter sprechen", ("person", "de")),
+        ("Guten Tag, hier ist Kowalski", ("greeting", "de")),
     ],
 )
 def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -> None:
@@ -128,6 +137,13 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "wie lange dauert der Versand nach Österreich?",
         "how long is the warranty",
         "still waiting for my order",
+        # Saying who they are, and then something else; "I am" anywhere but after a greeting.
+        "my name is anna and my order is late",
+        "hi, this is Tom from Leeds, can I talk to a human",
+        "hi im looking for a dress",
+        "I am Anna, thanks",
+        "hallo ik ben op zoek naar een jurk",
+        "Hallo, ich bin Kundin, wo ist mein Paket",
     ],
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:

@@ -117,14 +117,19 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def bot_settings(args: argparse.Namespace) -> BotSettings:
-    """The [bot] settings of `--config`, else of ./config.toml when present, else the defaults.
+    """The [bot] settings of `--config`, else of ./config.toml when present, else the defaults
+    (quietly: the FAQ tools use no store, so the warning naming the one the defaults point at
+    would only get in the way of their output).
 
     A relative faq_dir in a config file is already resolved against that file's folder.
     """
     # Imported here: the FAQ tools need the configuration only when asked for a folder.
-    from loket.config import load_command_settings
+    from loket.config import DEFAULT_CONFIG, load_command_settings, load_settings
 
-    return load_command_settings(getattr(args, "config", None), store_must_exist=False).bot
+    named = getattr(args, "config", None)
+    if named is None and not Path(DEFAULT_CONFIG).exists():
+        return load_settings(None).bot
+    return load_command_settings(named, store_must_exist=False).bot
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -277,6 +277,39 @@ _NOT_A_BOT = re.compile(
     r"(?:^| )(?:not|no|niet|geen|kein|keinen|nicht) (?:a |an |een |ein |einen |mit einem )?"
     r"(?:bot|robot|chatbot|machine|computer)(?= |$)"
 )
+# A shopper saying who they are ("hi, I am Sanne", "my name is S. de Vries"): taken out
+# before the rest is read, the name being any word. "I am ..." only right after a
+# greeting, where it is a name; anywhere else it may say anything ("I am looking for ...").
+_NAME = r"[a-z0-9]+(?: (?:van der|van den|van de|van|de|der|den|von|vom|ter|ten|te) [a-z0-9]+)?"
+_GREETINGS = "|".join(sorted(word for word, (kind, _) in _WORDS.items() if kind == "greeting"))
+_GREETED = rf"^((?:{_GREETINGS})(?: (?:{_GREETINGS}|there|all|allemaal|zusammen|tag|abend))*)"
+_INTRODUCTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"(?:^| )(?:my name is|my names|my name s) {_NAME}(?= |$)"), "en"),
+    (re.compile(rf"(?:^| )(?:mijn naam is|ik heet) {_NAME}(?= |$)"), "nl"),
+    (re.compile(rf"(?:^| )(?:mein name ist|ich heisse|ich heise) {_NAME}(?= |$)"), "de"),
+    (re.compile(rf"{_GREETED} (?:i am|im|i m|this is) {_NAME}(?= |$)"), "en"),
+    (re.compile(rf"{_GREETED} (?:ik ben|hier is|met) {_NAME}(?= |$)"), "nl"),
+    (re.compile(rf"{_GREETED} (?:ich bin|hier ist) {_NAME}(?= |$)"), "de"),
+)
+# A word each introduction holds: a message with none of them has none.
+_INTRODUCTION_CUES = frozenset(
+    {
+        "name",
+        "names",
+        "naam",
+        "heet",
+        "heisse",
+        "heise",
+        "am",
+        "im",
+        "m",
+        "this",
+        "ben",
+        "hier",
+        "met",
+        "bin",
+    }
+)
 # Every word small talk can hold: a message with any other word is no small talk, told
 # without trying the phrases (most messages, and the learning path reads each one).
 _VOCABULARY = frozenset(
@@ -308,12 +341,19 @@ def small_talk(
     also asks for a person ("can I talk to someone? how long will it take?")."""
     if folded is None:
         folded = words(text)
-    if not folded or len(folded) > 3 * MAX_WORDS or not _VOCABULARY.issuperset(folded):
+    if not folded or len(folded) > 3 * MAX_WORDS:
         return None
     kinds: set[Kind] = set()
     languages: set[str] = set()
-    asked_how_long = False
     rest = " ".join(folded)
+    if not _VOCABULARY.issuperset(folded):
+        if _INTRODUCTION_CUES.isdisjoint(folded):
+            return None
+        introduced = _introduced(rest, languages)
+        if introduced is None or not _VOCABULARY.issuperset(introduced.split()):
+            return None
+        rest = introduced
+    asked_how_long = False
     for pattern, kind, language in _PHRASES:
         said = [match.group(0) for match in pattern.finditer(rest)]
         if not said:
@@ -350,4 +390,16 @@ def small_talk(
     for kind in _PRIORITY:
         if kind in kinds:
             return kind, languages.pop() if len(languages) == 1 else None
+    return None
+
+
+def _introduced(text: str, languages: set[str]) -> str | None:
+    """`text` (folded words) without the shopper saying who they are, adding the language
+    that tells to `languages`; None when it holds no introduction."""
+    for pattern, language in _INTRODUCTIONS:
+        said = pattern.search(text)
+        if said is not None:
+            languages.add(language)
+            kept = said.group(1) if pattern.groups else ""
+            return f"{text[: said.start()]} {kept} {text[said.end() :]}".strip()
     return None

@@ -430,6 +430,23 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "ladengeschäft | im laden | geschäft | filiale | showroom | ausstellungsraum | "
         "ausstellung",
     },
+    # When the shop (or its customer service) is open: "open" alone is not enough, an
+    # opened bottle or bag is no opening hour.
+    "opening-hours": {
+        "nl": "openingstijden | openingstijd | openingsuren | zijn jullie ... open | "
+        "zijn jullie ... dicht | gaan jullie ... open | is de winkel ... open | "
+        "is jullie winkel ... open | hoe =laat ... open | wanneer ... jullie open | "
+        "we zijn ... open | wij zijn ... open",
+        "en": "opening hours | opening times | business hours | are you ... open | "
+        "are you ... closed | do you open | do you close | is the shop ... open | "
+        "is the store ... open | is your shop ... open | is your store ... open | "
+        "what time ... open | when ... you open | we are ... open | we re ... open",
+        "de": "öffnungszeiten | öffnungszeit | habt ihr ... offen | haben sie ... offen | "
+        "habt ihr ... geöffnet | haben sie ... geöffnet | seid ihr ... geöffnet | "
+        "sind sie ... geöffnet | hat ... offen | hat ... geöffnet | ist der laden ... offen | "
+        "ist die filiale ... offen | ist der laden ... geöffnet | ist die filiale ... geöffnet | "
+        "wir haben ... geöffnet | wir haben ... offen | wir sind ... geöffnet",
+    },
     # Time.
     "duration": {
         "nl": "hoe lang | hoelang | hoeveel dagen | hoeveel tijd | binnen hoeveel | hoe snel",
