@@ -52,6 +52,9 @@ async def _stored_texts(url: str, token: str) -> list[str]:
         # Byte order marks are white space to the widget's trim(), so to the server too.
         ({"client_id": "x" * 10, "text": "\ufeff \ufeff"}, "empty_text"),
         ({"client_id": "x" * 10, "text": "\ufeff" + "a" * 2001}, "message_too_long"),
+        # Characters that show nothing: an empty bubble, a "don't know" and a missed question.
+        ({"client_id": "x" * 10, "text": "\u200b"}, "empty_text"),
+        ({"client_id": "x" * 10, "text": " \u200b\u200d\u2060 \u00ad\n"}, "empty_text"),
         ("just a string", "invalid_payload"),
         ([1, 2, 3], "invalid_payload"),
     ],

@@ -312,6 +312,51 @@ async def test_a_closed_conversation_that_reopens_into_the_queue_says_nobody_lef
         )
 
 
+@pytest.mark.parametrize("unanswered", ["by the bot", "by the agent"])
+async def test_a_shopper_back_after_a_close_waits_in_the_queue_from_their_new_message(
+    live: tuple[RunningServer, FakeClock], unanswered: str
+) -> None:
+    """A conversation closed while the shopper's last message had no agent's reply (only
+    the bot answered it and it went quiet, or the agent closed on it) is reopened an hour
+    later by a new message while every agent is busy: the shopper waits in the queue from
+    that message, behind the shopper who came before, and is not handed to the bot at once
+    as if they had waited since the old one."""
+    server, clock = live
+    conversations = server.services.conversations
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with shopper(server.url) as (widget, inbox):
+        if unanswered == "by the bot":
+            asked = await _bot_reply(widget, inbox, "Hoe lang duurt de levering?")
+            conversation_id = asked["conversation_id"]
+            clock.advance(61 * 60)  # past bot_idle_close_minutes (60)
+            await conversations.tick()
+        else:
+            async with agent(server.url, anna) as (desk, _):
+                sent = await _say(widget, "retour")
+                assert sent["conversation"]["agent"]["name"] == "anna"
+                conversation_id = sent["conversation"]["id"]
+                ref = {"conversation_id": conversation_id}
+                assert (await call(desk, "/agent", "close", ref))["ok"]
+            clock.advance(61 * 60)
+        conversation = await conversations.get(conversation_id)
+        assert conversation.state.value == "closed"
+        async with anna_busy_and_a_shopper_waiting(server.url):
+            clock.advance(1)
+            again = await _say(widget, "Ik heb nog een vraag")
+            assert again["conversation"]["id"] == conversation_id
+            assert again["conversation"]["state"] == "queued"
+            await inbox.wait_for("queue", lambda q: q["position"] == 2)
+            clock.advance(300)
+            await conversations.tick()
+            assert conversation.state.value == "queued" and not conversation.queue_gave_up
+            await conversations.drain()
+            kinds = [(m.get("meta") or {}).get("kind") for m in inbox.of("message")]
+            assert "notice" not in kinds, inbox.of("message")
+            clock.advance(301)  # the queue's ten minutes, from the new message
+            await conversations.tick()
+            assert conversation.state.value == "bot" and conversation.queue_gave_up
+
+
 async def test_agent_who_is_typing_the_answer_keeps_the_conversation(
     live: tuple[RunningServer, FakeClock],
 ) -> None:

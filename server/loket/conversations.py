@@ -27,7 +27,7 @@ from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
 from loket.languages import LANGUAGES
 from loket.locks import KeyedLocks
-from loket.plaintext import check_plain, phrasing_key, trimmed
+from loket.plaintext import check_plain, is_blank, phrasing_key, trimmed
 from loket.presence import Presence, Status
 from loket.routing import (
     AgentState,
@@ -169,7 +169,7 @@ def clean_text(text: str, max_chars: int) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     check_plain(text)
     stripped = trimmed(text)
-    if not stripped:
+    if is_blank(stripped):
         raise LoketError("empty_text", "The message is empty.")
     if len(stripped) > max_chars:
         raise LoketError(
@@ -771,7 +771,7 @@ class Conversations:
             conversation, changes, first = await self._open_for(
                 shopper,
                 page,
-                reroute=lambda c: c.state is State.CLOSED and client_id not in c.client_ids,
+                reroute=lambda c: self._reopened(c, client_id),
                 first=(client_id, text),
             )
             appended = (
@@ -973,6 +973,17 @@ class Conversations:
                 else []
             )
         await self._settle(changes)
+
+    def _reopened(self, conversation: Conversation, client_id: str) -> bool:
+        """Whether the shopper's message `client_id` reopens `conversation` (it is closed, and
+        the message is no resend of one it holds); if so, the shopper waits from now: not
+        from a message before the close that nobody answered (the bot's, or one the agent
+        closed on), by which the queue would put them ahead of everyone and give up on
+        them at once."""
+        if conversation.state is not State.CLOSED or client_id in conversation.client_ids:
+            return False
+        conversation.waiting_since = self._now()
+        return True
 
     def _asked_again(self, conversation: Conversation) -> bool:
         """Whether a request for a person routes `conversation` again (it is with the bot
@@ -1651,6 +1662,7 @@ class Conversations:
             conversation.bot_since = now
         elif state is State.CLOSED:
             conversation.closed_at = now
+            conversation.waiting_since = None  # nobody waits in a closed conversation
             # A shopper who writes again after the close starts afresh: routing passes
             # nobody over (and the store keeps none for closed conversations).
             conversation.excluded.clear()

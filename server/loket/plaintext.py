@@ -32,6 +32,18 @@ REPLACEMENT = "\ufffd"
 _EDGES = re.compile(r"^[\s\ufeff]+|[\s\ufeff]+$")
 
 
+# Text that shows nothing: white space, and characters that have no width of their own (the
+# zero-width space, non-joiner and joiner, the word joiner, the byte order mark, the soft
+# hyphen, the Mongolian vowel separator, the combining grapheme joiner) or only steer the
+# direction. A message of these alone is empty, however long.
+_BLANK = re.compile("[\\s\u200b-\u200d\u2060\ufeff\u00ad\u180e\u034f\u202a-\u202e\u2066-\u2069]*")
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing (see `_BLANK`)."""
+    return _BLANK.fullmatch(text) is not None
+
+
 def without_direction(text: str) -> str:
     """`text` without bidi embeddings, overrides and isolates."""
     return _DIRECTION.sub("", text) if _DIRECTION.search(text) else text

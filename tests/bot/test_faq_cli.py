@@ -255,6 +255,39 @@ def test_ask_tells_what_the_bot_would_say_and_why(
     assert "do you ship to mars\n  don't know" in text
 
 
+def test_ask_names_the_words_a_question_shares_with_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Why the bot picked an entry: the question's words the entry holds, as the shopper
+    wrote them, a typo with the FAQ's word it was read as, a word only the answer holds, and
+    a word group of the lexicon by its name (for `loket faq concepts`)."""
+    _tea_shop(tmp_path, monkeypatch)
+    (tmp_path / "teafaq" / "shipping.en.yaml").write_text(
+        "language: en\ntopic: shipping\nentries:\n  - id: shipping\n    questions:\n"
+        '      - "How long does delivery take?"\n'
+        '    answer: "Two days, sent in a tin."\n'
+    )
+    questions = ("do you have decaffinated tea", "when is my tea shipped in a tin")
+    assert run("faq", "ask", "--json", *questions) == 0
+    got = _asked(capsys)
+    decaf = got["do you have decaffinated tea"]
+    assert decaf["entry_id"] == "decaf"
+    shared = {found["word"]: found for found in decaf["shared"]}
+    assert shared["tea"] == {"word": "tea", "matches": "tea", "similarity": 1.0, "in_answer": False}
+    assert shared["decaffinated"]["matches"] == "decaffeinat"  # a typo, read as the FAQ's word
+    assert shared["decaffinated"]["similarity"] < 1
+    shipped = got["when is my tea shipped in a tin"]
+    assert shipped["entry_id"] == "shipping", shipped
+    words = {found["word"]: found for found in shipped["shared"]}
+    assert words["~deliver"]["in_answer"] is False  # "shipped" is "delivery": one group
+    assert words["tin"]["in_answer"] is True
+    assert run("faq", "ask", *questions) == 0
+    text = capsys.readouterr().out
+    assert "  shared words: decaffinated ≈ decaffeinat, tea\n" in text
+    assert "  shared words: ~deliver, tin (answer only)\n" in text
+    assert "(~deliver: word groups of the lexicon, `loket faq concepts`)" in text
+
+
 def test_ask_reads_questions_from_stdin_and_checks_the_language(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -332,3 +365,12 @@ def test_ask_a_named_folder_despite_a_broken_config_and_refuse_an_empty_question
     assert json.loads(capsys.readouterr().out)["entry_id"] == "decaf"
     assert run("faq", "ask", "--faq", str(faq), "  ") == 2
     assert "the question is empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("days", ["0", "-5", "nan", "inf", "week"])
+def test_misses_refuses_a_span_of_no_days(days: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`faq misses --days 0` would look back over nothing and say there are no misses."""
+    with pytest.raises(SystemExit) as stopped:
+        run("faq", "misses", "--days", days)
+    assert stopped.value.code == 2
+    assert "a number of days above 0" in capsys.readouterr().err

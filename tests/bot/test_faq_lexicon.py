@@ -196,6 +196,40 @@ def test_a_shop_open_on_sunday_is_its_opening_hours_not_an_opened_bottle() -> No
     )
 
 
+def test_signing_for_a_parcel_is_no_signing_in() -> None:
+    """ "do i have to sign for it" asks about the signed-for delivery, not the login ("sign"
+    is the start of "signin")."""
+    assert_answered(
+        [
+            entry("login", "en", "How do I sign in?", "I cannot log in", tags=("signin",)),
+            entry("insured", "en", "Is my parcel insured?", "Do I need to sign for my delivery?"),
+            entry("inloggen", "nl", "Ik kan niet inloggen"),
+            entry("tekenen", "nl", "Moet ik tekenen voor het pakket?"),
+        ],
+        [
+            ("do i have to sign for it", "en", "insured"),
+            ("moet ik aftekenen bij de bezorger", "nl", "tekenen"),
+        ],
+    )
+
+
+def test_pieces_are_not_broken() -> None:
+    """Dutch "stuk" is broken, and a piece: "50 stuks" and "per stuk" ask about an order or
+    a price, not damage."""
+    assert_answered(
+        [
+            entry("kapot", "nl", "Mijn artikel is kapot aangekomen"),
+            entry("groot", "nl", "Kan ik een grote hoeveelheid bestellen?", tags=("stuks",)),
+        ],
+        [
+            ("mijn lamp is stuk", "nl", "kapot"),
+            ("kan ik 50 stuks bestellen", "nl", "groot"),
+        ],
+    )
+    lexicon = lexicon_for("nl")
+    assert "~damaged" not in content_terms("wat is de prijs per stuk", "nl", lexicon)
+
+
 def test_each_lexicon_word_belongs_to_one_concept() -> None:
     """No word or phrase of a language stands for two concepts after stemming."""
     for language in ("nl", "en", "de"):

@@ -250,6 +250,31 @@ def test_a_question_in_a_language_the_faq_lacks_finds_entries_by_its_webshop_wor
     assert result.entry is not None and result.entry.id == "shipping"
 
 
+@pytest.mark.parametrize("semantic", [False, True])
+def test_learned_answers_alone_in_a_language_leave_the_faq_in_reach(semantic: bool) -> None:
+    """One English answer learned on a German shop (an agent answered an English shopper)
+    makes English a language of the bot, but the German FAQ still answers English questions
+    by their webshop words, as it did before; the learned answer answers its own."""
+    entries = [
+        FaqEntry("versandkosten", "de", ("Was kostet der Versand?",), "4,90 €."),
+        FaqEntry("abo-kuendigen", "de", ("Wie kündige ich mein Abo?",), "Im Konto."),
+        FaqEntry("zahlung", "de", ("Wie kann ich bezahlen?",), "Mit PayPal."),
+        FaqEntry(
+            "learned:7", "en", ("do you have gift wrapping for a present",), "Yes, at checkout."
+        ),
+    ]
+    shop = Matcher.build(entries, BotSettings(semantic=semantic))
+    for page in ("de", "en"):
+        result = shop.match("how much is shipping?", page)
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", "versandkosten")
+        assert result.language == "en"  # the bot's own words in the shopper's language
+        result = shop.match("do you gift wrap", page)
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", "learned:7")
+        result = shop.match("wie kündige ich mein abo", page)
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", "abo-kuendigen")
+        assert shop.match("is the blue one waterproof", page).outcome == "unknown"
+
+
 def test_learned_entries_are_added_by_building_a_new_matcher(matcher: Matcher) -> None:
     """Learned answers join as extra entries; the old matcher is left unchanged."""
     learned = entry("learned:1", "nl", "Kan ik een cadeaubon gebruiken?")

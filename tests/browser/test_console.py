@@ -33,6 +33,24 @@ async def log_in(page: Page, name: str, password: str) -> None:
     await page.locator("#login-password").press("Enter")
 
 
+async def anna_s_console(context: BrowserContext, server: ServerProcess, errors: list[str]) -> Page:
+    """anna logged in to a console (its page errors into `errors`), with nobody waiting."""
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    return page
+
+
+async def open_mine(page: Page, client: Any, text: str) -> int:
+    """The shopper of `client` says `text`, which goes to anna; she opens it. Its number."""
+    asked = await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": text})
+    assert asked["conversation"]["state"] == "assigned", asked
+    conversation_id: int = asked["message"]["conversation_id"]
+    await page.locator(f'[data-group="Mine"] button.conv[data-id="{conversation_id}"]').click()
+    return conversation_id
+
+
 async def test_agent_logs_in_takes_replies_and_closes(
     server: ServerProcess, context: BrowserContext
 ) -> None:
@@ -368,6 +386,49 @@ async def test_unread_dot_clears_for_the_open_conversation(
     assert errors == []
 
 
+async def test_a_shopper_s_burst_does_not_spend_the_agent_s_rate_limit(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """A shopper sends as many messages at once as their own limit allows (40) into the
+    conversation the agent has open: the console asks for suggestions and marks them read
+    a few times, not once each (which the agent's own limit of 40 would refuse, replies
+    and all), and the shopper still sees the last one read."""
+    errors: list[str] = []
+    page = await anna_s_console(context, server, errors)
+    async with shopper(server.url) as (client, inbox):
+        await open_mine(page, client, "Hallo?")
+        await expect(page.locator(".messages .msg.shopper .text")).to_have_text("Hallo?")
+        await inbox.wait_for("read", lambda r: r["by"] == "agent")
+        sent = await asyncio.gather(
+            *(
+                call(client, "/shopper", "message", {"client_id": new_client_id(), "text": f"{n}"})
+                for n in range(38)
+            )
+        )
+        assert all(ack["ok"] for ack in sent), [a for a in sent if not a["ok"]][:1]
+        last = max(ack["message"]["seq"] for ack in sent)
+        await expect(page.locator(".messages .msg.shopper")).to_have_count(39)
+        await inbox.wait_for("read", lambda r: r["by"] == "agent" and r["seq"] >= last)
+        await page.wait_for_timeout(600)  # the last suggestions request, if any, is made
+        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics") as got:
+            metrics = await got.text()
+    refused = [
+        line
+        for line in metrics.splitlines()
+        if 'namespace="agent"' in line and 'outcome="rate_limited"' in line
+    ]
+    assert all(line.endswith(" 0.0") for line in refused), refused
+    asked_for = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("loket_events_total")
+        and 'namespace="agent"' in line
+        and 'event="suggestions"' in line
+    ]
+    assert sum(asked_for) < 20, asked_for
+    assert errors == []
+
+
 async def test_a_conversation_whose_opening_failed_shows_its_whole_history_later(
     server: ServerProcess, context: BrowserContext
 ) -> None:
@@ -396,15 +457,9 @@ async def test_a_conversation_whose_opening_failed_shows_its_whole_history_later
 
     connections: list[WebSocketRoute] = []
     await context.route_web_socket(re.compile(r".*/socket\.io/.*"), route)
-    page = await open_console(context, server)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await log_in(page, "anna", PASSWORD)
-    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    page = await anna_s_console(context, server, errors)
     async with shopper(server.url) as (client, _):
-        first = {"client_id": new_client_id(), "text": "Eerste vraag"}
-        asked = await call(client, "/shopper", "message", first)
-        conversation_id = asked["message"]["conversation_id"]
-        await page.locator(f'[data-group="Mine"] button.conv[data-id="{conversation_id}"]').click()
+        await open_mine(page, client, "Eerste vraag")
         for _ in range(100):
             if dropped:
                 break

@@ -252,6 +252,8 @@ async def test_admin_forgets_a_shopper_whose_tab_is_open(
 
     # The shopper's tab is told: it connects again and shows nothing of what was deleted.
     await expect(widget.locator(".msg")).to_have_count(0)
+    # Nor what it said out loud to a screen reader ("anna: Ja, daar bezorgen we.").
+    await expect(widget.locator('.sr[aria-live="polite"]')).to_have_text("")
     await expect(widget.locator("form.rate")).to_be_hidden()
     await expect(widget.locator(".state")).to_have_text("We helpen je graag")
     await page.locator("#tab-conversations").click()

@@ -14,7 +14,7 @@ from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ShopPage, open_shop
 from tests.browser.helpers import PASSWORD, screenshot
-from tests.support import ROOT, ServerProcess, agent, call, login, new_client_id
+from tests.support import ROOT, ServerProcess, agent, call, login, new_client_id, run_loket
 
 pytestmark = pytest.mark.browser
 
@@ -91,6 +91,34 @@ async def test_shopper_and_agent_exchange_messages(
         await screenshot(page, "widget-unread-badge")
         await page.locator(".launcher").click()
         await expect(page.locator(".badge")).to_be_hidden()
+    assert page_errors == []
+
+
+async def test_an_agent_s_new_display_name_shows_above_the_chat_with_their_next_reply(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """anna gives herself a display name (`loket agents display-name`) and opens the console
+    again: her next reply carries it, and the header above the open chat says it too, not
+    only after the shopper comes back."""
+    page = await shop_page()
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (_, inbox):
+        await page.locator(".launcher").click()
+        await send(page, "Hallo, is daar iemand?")
+        asked = await inbox.wait_for("message", lambda m: m["author"] == "shopper")
+        await expect(page.locator(".state")).to_have_text("anna helpt je")
+    code, _, err = await run_loket(server.config, "agents", "display-name", "anna", "Anna de Vries")
+    assert code == 0, err
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (desk, _):
+        reply = {
+            "conversation_id": asked["conversation_id"],
+            "client_id": new_client_id(),
+            "text": "Ja hoor, waarmee kan ik helpen?",
+        }
+        assert (await call(desk, "/agent", "message", reply))["ok"]
+        await expect(page.locator(".msg.agent .meta")).to_contain_text("Anna de Vries")
+        await expect(page.locator(".state")).to_have_text("Anna de Vries helpt je")
     assert page_errors == []
 
 

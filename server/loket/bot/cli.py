@@ -16,10 +16,10 @@ from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unkn
 from loket.bot.faq import FaqEntry, faq_paths, load_faq_dir
 from loket.bot.learned import served, with_learned
 from loket.bot.matcher import Matcher
-from loket.bot.normalize import language_of_locale
+from loket.bot.normalize import language_of_locale, stem, words
 from loket.bot.settings import BotSettings
 from loket.bot.smalltalk import small_talk
-from loket.bot.synonyms import CONCEPTS
+from loket.bot.synonyms import CONCEPT_MARK, CONCEPTS
 from loket.bot.watcher import FaqWatcher, kept_copies_dir
 from loket.store import LearnedRecord
 
@@ -71,7 +71,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     misses = verbs.add_parser(
         "misses", help="questions the bot could not answer or that did not help, grouped"
     )
-    misses.add_argument("--days", type=float, default=30.0, help="look back this far (default 30)")
+    misses.add_argument("--days", type=_days, default=30.0, help="look back this far (default 30)")
     _add_config_option(misses)
     misses.set_defaults(func=admin_cli.run_misses)
 
@@ -114,6 +114,17 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
+
+
+def _days(value: str) -> float:
+    """A number of days to look back: more than none."""
+    try:
+        days = float(value)
+    except ValueError:
+        days = 0.0
+    if not days > 0 or days == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r}: a number of days above 0 (1, 7, 0.5)")
+    return days
 
 
 def bot_settings(args: argparse.Namespace) -> BotSettings:
@@ -351,6 +362,7 @@ def _asked(
     }
     if best is not None:
         verdict["source"] = f"{_from_here(best.source)}:{best.line}" if best.source else "learned"
+        verdict["shared"] = _shared(matcher, question, best, locale)
     if result.outcome == "answer" and best is not None:
         verdict["reply"] = best.answer
     elif result.outcome == "suggest":
@@ -362,6 +374,44 @@ def _asked(
             return verdict | {"outcome": "answer", "entry_id": only.id, "reply": only.answer}
         verdict["choices"] = choices
     return verdict
+
+
+def _shared(matcher: Matcher, question: str, entry: FaqEntry, locale: str | None) -> list[Any]:
+    """The question's words the entry holds, as JSON-ready objects: `word` (as the shopper
+    wrote it where it can be told, else its stem; a word group of the lexicon as
+    "~name"), `matches` (the entry's word), `similarity`, `in_answer`."""
+    written: dict[str, str] = {}
+    for word in words(question):
+        written.setdefault(stem(word, entry.language), word)
+    return [
+        {
+            "word": written.get(found.word, found.word),
+            "matches": found.matches,
+            "similarity": round(found.similarity, 2),
+            "in_answer": found.in_answer,
+        }
+        for found in matcher.shared_words(question, entry, locale)
+    ]
+
+
+def _shared_text(shared: list[dict[str, Any]]) -> list[str]:
+    """`shared` as lines of `faq ask`'s text."""
+    if not shared:
+        return ["  shared words: none (close in meaning alone)"]
+    told = []
+    for found in shared:
+        word, matches = found["word"], found["matches"]
+        text = word if found["similarity"] == 1 else f"{word} ≈ {matches}"
+        if found["in_answer"]:
+            text += " (answer only)"
+        told.append(text)
+    lines = [f"  shared words: {', '.join(told)}"]
+    groups = sorted(
+        {f[key] for f in shared for key in ("word", "matches") if f[key].startswith(CONCEPT_MARK)}
+    )
+    if groups:
+        lines.append(f"  ({', '.join(groups)}: word groups of the lexicon, `loket faq concepts`)")
+    return lines
 
 
 def _verdict_text(verdict: dict[str, Any]) -> str:
@@ -384,6 +434,10 @@ def _verdict_text(verdict: dict[str, Any]) -> str:
         lines.append("  don't know: no entry shares a word with it")
     else:
         lines.append(f"  don't know (closest: {where})")
+    if outcome == "suggest" and verdict.get("shared"):
+        lines.append(f"  with {verdict['entry_id']}:")
+    if "shared" in verdict:
+        lines.extend(_shared_text(verdict["shared"]))
     if "in_queue" in verdict:
         lines.append(
             "  (in the queue for a person: asks how long the wait is, and is told:"

@@ -180,6 +180,19 @@ class MatchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedWord:
+    """A question word an entry holds: the question's `word` (a stem, or a concept token
+    "~cancel"), the entry's word it matches (in the FAQ's terms: itself, a form,
+    a typo's correction, a compound's part) and how closely, and whether the entry holds it
+    only in its answer (which counts half)."""
+
+    word: str
+    matches: str
+    similarity: float
+    in_answer: bool
+
+
+@dataclass(frozen=True, slots=True)
 class _Term:
     """A question word: its weight and the vocabulary words it matches, with similarity."""
 
@@ -199,6 +212,8 @@ class _LanguageIndex:
     ) -> None:
         self.language = language
         self.entries = tuple(entries)
+        # Learned answers alone, no FAQ file's entry ("learned:12": file ids hold no ":").
+        self.learned_only = all(":" in entry.id for entry in self.entries)
         # Meaning: each entry as the mean direction of its phrasings' vectors, a
         # prototype of what the entry is about, steadier than its nearest phrasing.
         self.centroids: Vectors | None = None
@@ -343,6 +358,8 @@ class _LanguageIndex:
         # question word splits into and expands to can be kept.
         self._question_parts: dict[str, tuple[str, ...]] = {}
         self._expanded: dict[str, _Term] = {}
+        # Each term by its id, made when first asked for (only to explain a match).
+        self._names: list[str] | None = None
 
     def _parts(self, term: str, known: frozenset[str]) -> list[str]:
         """A term as it is indexed: a concept stays, a compound is split, parts become concepts."""
@@ -627,6 +644,28 @@ class _LanguageIndex:
             return "firm"
         return "common" if by_common else "framed"
 
+    def shared(self, entry: int, terms: Iterable[tuple[str, _Term]]) -> list[SharedWord]:
+        """The question's words (stems and concepts, with what each matches) that the entry
+        holds, each with the entry's word it matches best: what the score is made of."""
+        strengths = self.strengths[entry]
+        if self._names is None:
+            self._names = sorted(self.term_ids, key=self.term_ids.__getitem__)
+        found: list[SharedWord] = []
+        for word, term in terms:
+            best = max(
+                (
+                    (similarity * strengths[term_id], term_id, similarity)
+                    for term_id, similarity in term.matches
+                    if term_id in strengths
+                ),
+                default=None,
+            )
+            if best is not None:
+                _, term_id, similarity = best
+                in_answer = strengths[term_id] < 1.0
+                found.append(SharedWord(word, self._names[term_id], similarity, in_answer))
+        return found
+
     def meaning(self, question: Vectors, candidates: Iterable[int]) -> dict[int, float]:
         """Closeness in meaning (0 to 1) of the question to `candidates` and the nearest few."""
         if self.centroids is None:
@@ -859,6 +898,24 @@ class Matcher:
             return MatchResult("suggest", top_entry, top_score, choices, reported)
         return MatchResult("unknown", top_entry, top_score, (), reported)
 
+    def shared_words(
+        self, text: str, entry: FaqEntry, language: str | None = None
+    ) -> list[SharedWord]:
+        """The words of `text` that `entry` holds, as the matcher sees them (stems and
+        concepts): why it scores what it does, for `loket faq ask`."""
+        text = text[: self._settings.max_question_chars]
+        folded = words(text)
+        chosen = self._choose_languages(folded, language)
+        spoken = self._other_language(folded, chosen)
+        for name in chosen:
+            index = self._indexes[name]
+            for number, held in enumerate(index.entries):
+                if held is entry:
+                    terms = index.question_terms(folded, spoken)
+                    unique = dict.fromkeys(terms)
+                    return index.shared(number, ((t, index.expand(t)) for t in unique))
+        return []
+
     def ranked(
         self, text: str, language: str | None = None
     ) -> tuple[list[tuple[float, FaqEntry]], str | None]:
@@ -895,6 +952,12 @@ class Matcher:
         chosen = self._choose_languages(folded, language)
         reported = chosen[0] if len(chosen) == 1 else None
         spoken = self._other_language(folded, chosen)
+        if reported is not None and self._indexes[reported].learned_only:
+            # Only learned answers are in the question's language (an agent answered an
+            # English shopper on a German shop): the FAQ's languages compete too, reading
+            # the question in its own language, as they would without those answers.
+            spoken = reported
+            chosen = [reported, *(n for n, i in self._indexes.items() if not i.learned_only)]
         units = _units(text, folded, by_sentence)
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None

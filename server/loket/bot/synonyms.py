@@ -157,6 +157,12 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "nicht zu hause | nicht zuhause | abwesend | =verpasst | niemand zu hause | "
         "niemand da | nicht aufmacht | nicht öffnet | macht ... nicht auf",
     },
+    # Signing for a parcel: "sign" alone would otherwise be taken for the start of "signin".
+    "signature": {
+        "nl": "handtekening | tekenen voor | aftekenen",
+        "en": "sign for | signed for | signature | signing for",
+        "de": "unterschrift | unterschreiben | quittieren",
+    },
     "neighbours": {
         "nl": "buren | buurman | buurvrouw",
         "en": "neighbour | neighbor | neighbours | neighbors | next door",
@@ -169,7 +175,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "tracken | tracking",
     },
     "damaged": {
-        "nl": "kapot | beschadigd | beschadiging | schade | stuk | gebroken | gescheurd | "
+        "nl": "kapot | beschadigd | beschadiging | schade | =stuk | gebroken | gescheurd | "
         "ingedeukt | deuk | gebarsten | barst | in stukken | kapotgegaan",
         "en": "broken | broke | damaged | damage | smashed | cracked | shattered | dented | "
         "torn | busted | in pieces | crushed | snapped",
@@ -319,7 +325,9 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "bescheid sagen",
     },
     "item": {
-        "nl": "artikel | product | item | spullen | ding | dingen | goederen",
+        # "Stuk" is also a piece: "50 stuks", "de prijs per stuk" (a broken one is "=stuk"
+        # in "damaged").
+        "nl": "artikel | product | item | spullen | ding | dingen | goederen | per =stuk",
         "en": "item | product | article | goods",
         "de": "artikel | produkt | produkte | sachen",
     },

@@ -4,7 +4,8 @@ import { h } from "../shared/dom";
 import { newClientId } from "../shared/ids";
 import { Outbox, Sender, type OutboxEntry } from "../shared/outbox";
 import { safeStorage } from "../shared/storage";
-import { renderText, textLength } from "../shared/text";
+import { isBlank, renderText, textLength } from "../shared/text";
+import { delay } from "../shared/time";
 import { formatTime, Timeline, type Shown, type Status } from "../shared/timeline";
 import { refusalCode, retryDelay, type Ack, type Message, type ProtocolError, type State } from "../shared/types";
 import { AdminPages } from "./admin";
@@ -112,6 +113,8 @@ const DRAFTS_KEY = "loket-console:drafts";
 const OPEN_KEY = "loket-console:open";
 const OUTBOX_KEY = "loket-console:outbox";
 const TYPING_EVERY = 3000;
+// At most one suggestions request and one read mark per this long (see `loadSuggestions`).
+const EVENT_SPACING_MS = 250;
 const TYPING_IDLE = 4000;
 /** How the notice of a reply over the length limit begins (it goes once the reply fits). */
 const TOO_LONG = "Not sent: your reply is too long";
@@ -167,6 +170,13 @@ export class ConsoleApp {
   /** Where scrollToEnd put the list: its own scroll event is not the agent scrolling. */
   private scrolledTo = -1;
   private canned: FaqHit[] = [];
+  // Events the console sends for each shopper message, at most so often: a shopper who
+  // sends a burst must not spend the agent's rate limit (their replies share it).
+  private suggesting = false;
+  private suggestAgain = false;
+  private readPending: { id: number; seq: number } | null = null;
+  private readTimer: ReturnType<typeof setTimeout> | undefined;
+  private readSentAt = 0;
   private cannedTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly baseTitle = document.title || "Loket";
   private audio: AudioContext | null = null;
@@ -841,12 +851,29 @@ export class ConsoleApp {
 
   // -- FAQ suggestions and canned answers ----------------------------------------------
 
+  /** Asks for suggested answers to the open conversation; one request at a time, and
+   * while one is under way the newest wish is kept for when it is done (a burst of
+   * shopper messages costs two requests, not one each). */
   private async loadSuggestions(): Promise<void> {
+    if (this.suggesting) {
+      this.suggestAgain = true;
+      return;
+    }
     const c = this.selected;
     // A closed conversation is read-only: nothing to answer.
     if (!c || c.state === "closed") return;
-    const ack = await this.request<{ suggestions: FaqHit[] }>("suggestions", { conversation_id: c.id }, true);
-    if (ack && this.selected?.id === c.id && !this.canned.length) this.suggest(ack.suggestions ?? []);
+    this.suggesting = true;
+    try {
+      const ack = await this.request<{ suggestions: FaqHit[] }>("suggestions", { conversation_id: c.id }, true);
+      if (ack && this.selected?.id === c.id && !this.canned.length) this.suggest(ack.suggestions ?? []);
+    } finally {
+      await delay(EVENT_SPACING_MS);
+      this.suggesting = false;
+      if (this.suggestAgain) {
+        this.suggestAgain = false;
+        void this.loadSuggestions();
+      }
+    }
   }
 
   /** Shows FAQ entries beside the composer; one click puts the answer in the composer. */
@@ -1014,7 +1041,7 @@ export class ConsoleApp {
   private send(): void {
     const c = this.selected;
     const text = this.ws.input.value;
-    if (!c || !text.trim() || !this.isMine(c)) return;
+    if (!c || isBlank(text) || !this.isMine(c)) return;
     this.stopTyping();
     if (CANNED.test(text)) {
       // A "/words" search is never sent: Enter takes the first answer found.
@@ -1102,8 +1129,34 @@ export class ConsoleApp {
     c.agent_read_seq = Math.max(c.agent_read_seq, high);
     // The list entry too (should it be another object than the open one): the dot goes.
     if (listed) listed.agent_read_seq = Math.max(listed.agent_read_seq, high);
-    if (tell) this.socket.emit("read", { conversation_id: c.id, seq: high });
+    if (tell) this.tellRead(c.id, high);
     this.renderList();
+  }
+
+  /** Tells the server what the agent has read: at once, or, within EVENT_SPACING_MS of the
+   * last time, once that has passed, with the highest message read by then. */
+  private tellRead(id: number, seq: number): void {
+    const pending = this.readPending;
+    if (pending && pending.id !== id) this.sendRead();
+    this.readPending = { id, seq: pending?.id === id ? Math.max(pending.seq, seq) : seq };
+    if (this.readTimer !== undefined) return;
+    const wait = this.readSentAt + EVENT_SPACING_MS - Date.now();
+    if (wait <= 0) {
+      this.sendRead();
+      return;
+    }
+    this.readTimer = setTimeout(() => {
+      this.readTimer = undefined;
+      this.sendRead();
+    }, wait);
+  }
+
+  private sendRead(): void {
+    const pending = this.readPending;
+    this.readPending = null;
+    if (!pending || !this.socket?.connected) return;
+    this.socket.emit("read", { conversation_id: pending.id, seq: pending.seq });
+    this.readSentAt = Date.now();
   }
 
   private saveDraft(): void {

@@ -52,6 +52,12 @@ export function textLength(text: string): number {
 
 /** `value` without bidi embeddings, overrides and isolates, which phones put around the
  * numbers they copy; the server takes them out of every text too. */
+/** Whether `value` shows nothing: white space, zero-width characters and direction marks
+ * alone (the server refuses such a message as empty; see `is_blank` in loket/plaintext.py). */
+export function isBlank(value: string): boolean {
+  return /^[\s\u200b-\u200d\u2060\ufeff\u00ad\u180e\u034f\u202a-\u202e\u2066-\u2069]*$/.test(value);
+}
+
 export function withoutDirection(value: string): string {
   return value.replace(/[\u202a-\u202e\u2066-\u2069]/g, "");
 }

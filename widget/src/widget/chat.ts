@@ -4,6 +4,7 @@ import { newClientId } from "../shared/ids";
 import { Outbox, Sender, type OutboxEntry } from "../shared/outbox";
 import { safeStorage } from "../shared/storage";
 import { clip, textLength } from "../shared/text";
+import { delay } from "../shared/time";
 import { refusalCode, retryDelay, type Ack, type Message, type State } from "../shared/types";
 import { asLocale, isLanguageTag, pageLanguage, pageLocale, type Locale } from "./i18n";
 import { WidgetUi, type LeftQuestion, type Offer } from "./ui";
@@ -418,6 +419,7 @@ export class Chat {
       if (first && (ack.conversation?.id ?? null) !== (shown?.id ?? null)) {
         // Another conversation than the one shown (a new identity, or one started elsewhere).
         this.ui.timeline.clear();
+        this.ui.clearAnnounced();
         this.othersSeqs = [];
         this.readSeq = 0;
         // None at all: the shopper's data was deleted on request (an erasure). Nothing of
@@ -497,7 +499,10 @@ export class Chat {
         this.othersSeqs.push(m.seq);
       }
       if (live) {
-        if (m.author === "agent") this.ui.showTyping(null);
+        if (m.author === "agent") {
+          this.ui.showTyping(null);
+          this.renamed(m);
+        }
         this.ui.announce(this.ui.authorName(m), m.text);
       }
       // Nobody can come: the form at once, not only a button in the message, holding the
@@ -513,6 +518,18 @@ export class Chat {
     this.ui.afterChange();
     this.markRead();
     this.refreshUnread();
+  }
+
+  /** The agent's name as their newest message gives it: one who changed their display
+   * name (and opened the console again) is called so above the chat at once, not only on
+   * the shopper's next visit. Only the agent who has the conversation writes in it. */
+  private renamed(m: Message): void {
+    const c = this.conversation;
+    const agent = c?.agent;
+    if (!agent || !m.agent_name || c.state !== "assigned" || m.conversation_id !== c.id) return;
+    if (agent.name === m.agent_name) return;
+    agent.name = m.agent_name;
+    this.refreshState();
   }
 
   private refreshUnread(): void {
@@ -730,10 +747,6 @@ export function globMatch(glob: string, path: string): boolean {
     .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&")))
     .join("");
   return new RegExp("^" + pattern + "$").test(path);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function isMessage(m: unknown): m is Message {

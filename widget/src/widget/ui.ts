@@ -1,6 +1,6 @@
 /** The widget's DOM inside its shadow root: launcher, panel, messages, composer. */
 import { h } from "../shared/dom";
-import { renderText, textLength, withoutDirection } from "../shared/text";
+import { isBlank, renderText, textLength, withoutDirection } from "../shared/text";
 import { formatTime, Timeline, type Shown, type Status } from "../shared/timeline";
 import type { MessageMeta } from "../shared/types";
 import type { Locale, Texts } from "./i18n";
@@ -503,6 +503,11 @@ export class WidgetUi {
     this.notice.textContent = text;
   }
 
+  /** Forgets what was said out loud: the conversation it came from is no longer shown. */
+  clearAnnounced(): void {
+    this.live.textContent = "";
+  }
+
   /** Says a new message out loud to screen readers (history is not announced). */
   announce(who: string, text: string): void {
     const line = h("div", {}, this.texts.newMessage(who, text));
@@ -538,7 +543,7 @@ export class WidgetUi {
 
   private submit(): void {
     const text = this.input.value;
-    if (!text.trim() || this.unavailable) return;
+    if (isBlank(text) || this.unavailable) return;
     if (this.handlers.send(text)) {
       this.input.value = "";
       this.autosize();
