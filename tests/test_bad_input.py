@@ -55,6 +55,7 @@ async def _stored_texts(url: str, token: str) -> list[str]:
         # Characters that show nothing: an empty bubble, a "don't know" and a missed question.
         ({"client_id": "x" * 10, "text": "\u200b"}, "empty_text"),
         ({"client_id": "x" * 10, "text": " \u200b\u200d\u2060 \u00ad\n"}, "empty_text"),
+        ({"client_id": "x" * 10, "text": "\u3164\u200e\u2800"}, "empty_text"),
         ("just a string", "invalid_payload"),
         ([1, 2, 3], "invalid_payload"),
     ],

@@ -34,9 +34,13 @@ _EDGES = re.compile(r"^[\s\ufeff]+|[\s\ufeff]+$")
 
 # Text that shows nothing: white space, and characters that have no width of their own (the
 # zero-width space, non-joiner and joiner, the word joiner, the byte order mark, the soft
-# hyphen, the Mongolian vowel separator, the combining grapheme joiner) or only steer the
-# direction. A message of these alone is empty, however long.
-_BLANK = re.compile("[\\s\u200b-\u200d\u2060\ufeff\u00ad\u180e\u034f\u202a-\u202e\u2066-\u2069]*")
+# hyphen, the Mongolian vowel separator, the combining grapheme joiner), only steer the
+# direction (the marks and the embeddings), or are blank letters (the Hangul fillers, the
+# empty braille pattern). A message of these alone is empty, however long.
+_BLANK = re.compile(
+    "[\\s\u200b-\u200f\u2060\ufeff\u00ad\u180e\u034f\u061c\u202a-\u202e"
+    "\u2066-\u2069\u115f\u1160\u3164\uffa0\u2800]*"
+)
 
 
 def is_blank(text: str) -> bool:

@@ -154,10 +154,9 @@ def test_a_subscription_is_ended_or_paused_not_an_order_cancelled() -> None:
     )
 
 
-def test_nobody_opening_the_door_is_not_being_home() -> None:
-    """ "als mijn zus niet opendoet" and "what if nobody is home" ask what the entry about
-    not being home answers, not where the parcel is."""
-    assert_answered(
+# What shoppers say, the entries of a small FAQ, and the entry each question means.
+_MEANT = [
+    pytest.param(
         [
             entry("niet-thuis", "nl", "Wat als ik niet thuis ben?"),
             entry("volgen", "nl", "Hoe kan ik mijn bestelling volgen?"),
@@ -168,13 +167,9 @@ def test_nobody_opening_the_door_is_not_being_home() -> None:
             ("als mijn zus niet opendoet wat dan", "nl", "niet-thuis"),
             ("what if nobody is home when the order comes", "en", "not-home"),
         ],
-    )
-
-
-def test_a_shop_open_on_sunday_is_its_opening_hours_not_an_opened_bottle() -> None:
-    """ "zijn jullie zondag open" asks the opening hours the shop's entry names, not how long
-    an opened bottle keeps, and "hoe lang blijft een open fles goed" the other way round."""
-    assert_answered(
+        id="nobody opening the door is not being home, not where the parcel is",
+    ),
+    pytest.param(
         [
             entry("winkel", "nl", "Waar is jullie winkel?", "Wat zijn de openingstijden?"),
             entry("geopend", "nl", "Hoe lang is een geopende fles goed?", tags=("open fles",)),
@@ -193,13 +188,9 @@ def test_a_shop_open_on_sunday_is_its_opening_hours_not_an_opened_bottle() -> No
             ("wann habt ihr samstag offen", "de", "laden"),
             ("packung ist offen, kann ich sie zurückgeben", "de", "offen"),
         ],
-    )
-
-
-def test_signing_for_a_parcel_is_no_signing_in() -> None:
-    """ "do i have to sign for it" asks about the signed-for delivery, not the login ("sign"
-    is the start of "signin")."""
-    assert_answered(
+        id="a shop open on Sunday is its opening hours, not an opened bottle",
+    ),
+    pytest.param(
         [
             entry("login", "en", "How do I sign in?", "I cannot log in", tags=("signin",)),
             entry("insured", "en", "Is my parcel insured?", "Do I need to sign for my delivery?"),
@@ -210,7 +201,29 @@ def test_signing_for_a_parcel_is_no_signing_in() -> None:
             ("do i have to sign for it", "en", "insured"),
             ("moet ik aftekenen bij de bezorger", "nl", "tekenen"),
         ],
-    )
+        id="signing for a parcel is no signing in ('sign' starts 'signin')",
+    ),
+    pytest.param(
+        [
+            entry("werkstatt", "de", "Macht ihr auch den Einbau?"),
+            entry("versand", "de", "Was kostet der Versand?"),
+            entry("montage", "nl", "Doen jullie ook montage aan huis?"),
+            entry("bezorgen", "nl", "Wat kost bezorgen?"),
+        ],
+        [
+            ("könnt ihr das auch montieren", "de", "werkstatt"),
+            ("kunnen jullie de lamp ook installeren", "nl", "montage"),
+        ],
+        id="fitting something is one thing however it is said",
+    ),
+]
+
+
+@pytest.mark.parametrize(("entries", "cases"), _MEANT)
+def test_shoppers_words_find_the_entry_they_mean(
+    entries: list[FaqEntry], cases: list[tuple[str, str, str]]
+) -> None:
+    assert_answered(entries, cases)
 
 
 def test_pieces_are_not_broken() -> None:

@@ -268,6 +268,12 @@ def test_learned_answers_alone_in_a_language_leave_the_faq_in_reach(semantic: bo
         result = shop.match("how much is shipping?", page)
         assert (result.outcome, result.entry and result.entry.id) == ("answer", "versandkosten")
         assert result.language == "en"  # the bot's own words in the shopper's language
+        # `loket faq ask` tells what carried it, read as the matcher read it.
+        shared = shop.shared_words("how much is shipping?", entries[0], page)
+        assert {found.word for found in shared} == {"~cost", "~deliver"}
+        # A German question on the English page is still read as German.
+        result = shop.match("was kostet der versand", page)
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", "versandkosten")
         result = shop.match("do you gift wrap", page)
         assert (result.outcome, result.entry and result.entry.id) == ("answer", "learned:7")
         result = shop.match("wie kündige ich mein abo", page)

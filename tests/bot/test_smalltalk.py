@@ -79,6 +79,8 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("mijn naam is Özlem, ik wil een medewerker", ("person", "nl")),
         ("Hallo, mein Name ist Müller, ich möchte einen Mitarbeiter sprechen", ("person", "de")),
         ("Guten Tag, hier ist Kowalski", ("greeting", "de")),
+        ("my name is anna", ("greeting", "en")),
+        ("Hi, I'm Sanne, thanks!", ("thanks", "en")),
     ],
 )
 def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -> None:
@@ -144,6 +146,12 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "I am Anna, thanks",
         "hallo ik ben op zoek naar een jurk",
         "Hallo, ich bin Kundin, wo ist mein Paket",
+        # "I am" with no name after it says how they are, or what is wrong.
+        "hallo ik ben boos",
+        "hi i am angry",
+        "hello this is urgent",
+        "hi im confused",
+        "guten tag ich bin sauer",
     ],
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:

@@ -651,7 +651,9 @@ class _LanguageIndex:
         if self._names is None:
             self._names = sorted(self.term_ids, key=self.term_ids.__getitem__)
         found: list[SharedWord] = []
-        for word, term in terms:
+        pairs = list(terms)
+        claimed = _claimed_once([term for _, term in pairs])
+        for (word, _), term in zip(pairs, claimed, strict=True):
             best = max(
                 (
                     (similarity * strengths[term_id], term_id, similarity)
@@ -902,11 +904,11 @@ class Matcher:
         self, text: str, entry: FaqEntry, language: str | None = None
     ) -> list[SharedWord]:
         """The words of `text` that `entry` holds, as the matcher sees them (stems and
-        concepts): why it scores what it does, for `loket faq ask`."""
+        concepts): why it scores what it does, for `loket faq ask`. Those of the whole
+        text, also when a long one was answered by one of its sentences."""
         text = text[: self._settings.max_question_chars]
         folded = words(text)
-        chosen = self._choose_languages(folded, language)
-        spoken = self._other_language(folded, chosen)
+        chosen, _, spoken = self._plan(folded, language)
         for name in chosen:
             index = self._indexes[name]
             for number, held in enumerate(index.entries):
@@ -949,15 +951,7 @@ class Matcher:
         settings = self._settings
         text = text[: settings.max_question_chars]
         folded = words(text)
-        chosen = self._choose_languages(folded, language)
-        reported = chosen[0] if len(chosen) == 1 else None
-        spoken = self._other_language(folded, chosen)
-        if reported is not None and self._indexes[reported].learned_only:
-            # Only learned answers are in the question's language (an agent answered an
-            # English shopper on a German shop): the FAQ's languages compete too, reading
-            # the question in its own language, as they would without those answers.
-            spoken = reported
-            chosen = [reported, *(n for n, i in self._indexes.items() if not i.learned_only)]
+        chosen, reported, spoken = self._plan(folded, language)
         units = _units(text, folded, by_sentence)
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None
@@ -1031,6 +1025,28 @@ class Matcher:
             return chosen[0]
         return language_of_locale(locale) or self._settings.default_language
 
+    def _plan(
+        self, folded: Sequence[str], language: str | None
+    ) -> tuple[list[str], str | None, str | None]:
+        """Which languages' entries compete for a question (its words `folded`, the page's
+        `language`), the language to report (None when several compete as equals), and
+        the language to read it in when that is one the FAQ has no file in (see
+        `_other_language`).
+
+        A language of learned answers alone (an agent answered an English shopper on a
+        German shop) is no FAQ language: its answers compete, and so do the FAQ's
+        entries, reading the question as they would without those answers."""
+        chosen = self._choose_languages(folded, language)
+        faq = [name for name, index in self._indexes.items() if not index.learned_only]
+        if len(chosen) == 1 and self._indexes[chosen[0]].learned_only and faq:
+            return [chosen[0], *faq], chosen[0], self._other_language(folded, faq)
+        reported = chosen[0] if len(chosen) == 1 else None
+        spoken = self._other_language(folded, chosen)
+        if spoken is not None and spoken in self._indexes:
+            # Told by its words, a language of learned answers alone.
+            return [spoken, *chosen], spoken, spoken
+        return chosen, reported, spoken
+
     def _other_language(self, folded: Sequence[str], chosen: Sequence[str]) -> str | None:
         """The language the question is written in when it is clearly one the FAQ has no
         entries in (an English question on a German-only shop's page), told by its common
@@ -1041,7 +1057,7 @@ class Matcher:
         counts = {
             name: sum(1 for word in folded if word in common and word not in mine)
             for name, common in _COMMON_WORDS.items()
-            if name not in self._indexes
+            if name not in self._indexes or self._indexes[name].learned_only
         }
         other = max(counts, key=counts.__getitem__, default=None)
         if other is None or counts[other] < 2:

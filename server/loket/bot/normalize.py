@@ -29,7 +29,7 @@ bedankt dank dankjewel dankuwel groet groeten groetjes vriendelijke mvg beste
 iets iemand nu meer heel erg zeer echt alleen zelf hoor he ja nee oke ok okay
 misschien ongeveer even zoals waarbij waarvan daarvan daarmee hiervan ermee erop
 hierop wie welke over voordat nadat terwijl sinds zodra toen helemaal precies
-steeds inmiddels net pas jawel hé verkopen verkoopt
+steeds inmiddels net pas jawel hé verkopen verkoopt ipv
 """
 _ENGLISH_STOP_WORDS = """
 a an the and or but so because if then than that this these those there here
@@ -42,6 +42,7 @@ get got getting want wanted need needed like would im ive id youre its whats
 hows theres let lets something someone anything anyone which who whom
 exactly actually completely totally already ever even stuff thing things
 sell sells selling between too lot lots each every both such own thats wanna gonna gotta
+instead
 """
 # German, as folded (no umlauts or sharp s: "für" is "fur", "muss" covers "muß").
 _GERMAN_STOP_WORDS = """
@@ -60,7 +61,7 @@ welches wer wen wem dies diese dieser dieses diesen jener man bevor nachdem waeh
 verkaufen verkauft brauche brauchst braucht brauchen nur zwischen jede jeder
 jedes jeden beide habt hattet wollt sollt durft musst werdet wart machen machst gibt
 gibts gehe gehst geht gehen ging deinen deinem deiner euren eurem eurer eures unseren
-unserem unserer unseres ihrer ihres seine seinen seinem seiner
+unserem unserer unseres ihrer ihres seine seinen seinem seiner statt anstatt stattdessen
 """
 STOP_WORDS: Mapping[str, frozenset[str]] = {
     "nl": frozenset(_DUTCH_STOP_WORDS.split()),

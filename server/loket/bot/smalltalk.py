@@ -278,18 +278,24 @@ _NOT_A_BOT = re.compile(
     r"(?:bot|robot|chatbot|machine|computer)(?= |$)"
 )
 # A shopper saying who they are ("hi, I am Sanne", "my name is S. de Vries"): taken out
-# before the rest is read, the name being any word. "I am ..." only right after a
-# greeting, where it is a name; anywhere else it may say anything ("I am looking for ...").
+# before the rest is read. After "my name is" the name may be any word; after "I am" only
+# right after a greeting, and only a name as written with a capital or a digit ("Hello, I
+# am S4"): "hi, I am angry" and "I am looking for ..." say something else.
 _NAME = r"[a-z0-9]+(?: (?:van der|van den|van de|van|de|der|den|von|vom|ter|ten|te) [a-z0-9]+)?"
 _GREETINGS = "|".join(sorted(word for word, (kind, _) in _WORDS.items() if kind == "greeting"))
 _GREETED = rf"^((?:{_GREETINGS})(?: (?:{_GREETINGS}|there|all|allemaal|zusammen|tag|abend))*)"
-_INTRODUCTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(rf"(?:^| )(?:my name is|my names|my name s) {_NAME}(?= |$)"), "en"),
-    (re.compile(rf"(?:^| )(?:mijn naam is|ik heet) {_NAME}(?= |$)"), "nl"),
-    (re.compile(rf"(?:^| )(?:mein name ist|ich heisse|ich heise) {_NAME}(?= |$)"), "de"),
-    (re.compile(rf"{_GREETED} (?:i am|im|i m|this is) {_NAME}(?= |$)"), "en"),
-    (re.compile(rf"{_GREETED} (?:ik ben|hier is|met) {_NAME}(?= |$)"), "nl"),
-    (re.compile(rf"{_GREETED} (?:ich bin|hier ist) {_NAME}(?= |$)"), "de"),
+# (pattern, language, whether the name must be written as one)
+_INTRODUCTIONS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
+    (re.compile(rf"(?:^| )(?:my name is|my names|my name s) {_NAME}(?= |$)"), "en", False),
+    (re.compile(rf"(?:^| )(?:mijn naam is|ik heet) {_NAME}(?= |$)"), "nl", False),
+    (re.compile(rf"(?:^| )(?:mein name ist|ich heisse|ich heise) {_NAME}(?= |$)"), "de", False),
+    (re.compile(rf"{_GREETED} (?:i am|im|i m|this is) {_NAME}(?= |$)"), "en", True),
+    (re.compile(rf"{_GREETED} (?:ik ben|hier is|met) {_NAME}(?= |$)"), "nl", True),
+    (re.compile(rf"{_GREETED} (?:ich bin|hier ist) {_NAME}(?= |$)"), "de", True),
+)
+# A name as written after "I am" and the like: a capital first, or a digit in it.
+_WRITTEN_NAME = re.compile(
+    r"\b(?i:am|m|is|ben|met|bin|ist)\s+(?:[^\W\d_]*\d|\d|[A-ZÀ-ÖØ-Þ])", re.UNICODE
 )
 # A word each introduction holds: a message with none of them has none.
 _INTRODUCTION_CUES = frozenset(
@@ -349,9 +355,11 @@ def small_talk(
     if not _VOCABULARY.issuperset(folded):
         if _INTRODUCTION_CUES.isdisjoint(folded):
             return None
-        introduced = _introduced(rest, languages)
+        introduced = _introduced(rest, languages, text)
         if introduced is None or not _VOCABULARY.issuperset(introduced.split()):
             return None
+        # Saying who they are and nothing else is saying hello.
+        kinds.add("greeting")
         rest = introduced
     asked_how_long = False
     for pattern, kind, language in _PHRASES:
@@ -393,13 +401,13 @@ def small_talk(
     return None
 
 
-def _introduced(text: str, languages: set[str]) -> str | None:
-    """`text` (folded words) without the shopper saying who they are, adding the language
-    that tells to `languages`; None when it holds no introduction."""
-    for pattern, language in _INTRODUCTIONS:
-        said = pattern.search(text)
-        if said is not None:
+def _introduced(folded: str, languages: set[str], text: str) -> str | None:
+    """`folded` (the words of `text`, folded) without the shopper saying who they are,
+    adding the language that tells to `languages`; None when it holds no introduction."""
+    for pattern, language, written in _INTRODUCTIONS:
+        said = pattern.search(folded)
+        if said is not None and (not written or _WRITTEN_NAME.search(text)):
             languages.add(language)
             kept = said.group(1) if pattern.groups else ""
-            return f"{text[: said.start()]} {kept} {text[said.end() :]}".strip()
+            return f"{folded[: said.start()]} {kept} {folded[said.end() :]}".strip()
     return None

@@ -342,6 +342,14 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "warranty | guarantee | guaranty",
         "de": "garantie | gewährleistung",
     },
+    # Putting something together or in place, by the shop or by the shopper.
+    "assembly": {
+        "nl": "montage | monteren | gemonteerd | installeren | installatie | geïnstalleerd",
+        # Not "install": its stem is that of "instalments" (paying later).
+        "en": "assembly | assemble | assembled | put together | mounting",
+        "de": "montage | montieren | montiert | einbau | einbauen | eingebaut | aufbau | "
+        "aufbauen | aufgebaut | installation | installieren | installiert",
+    },
     "repair": {
         "nl": "reparatie | repareren | herstellen | herstel",
         "en": "repair | repaired | fix | mend",
@@ -442,18 +450,19 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     # opened bottle or bag is no opening hour.
     "opening-hours": {
         "nl": "openingstijden | openingstijd | openingsuren | zijn jullie ... open | "
-        "zijn jullie ... dicht | gaan jullie ... open | is de winkel ... open | "
-        "is jullie winkel ... open | hoe =laat ... open | wanneer ... jullie open | "
-        "we zijn ... open | wij zijn ... open",
+        "zijn jullie ... dicht | is de winkel ... open | is jullie winkel ... open | "
+        "hoe =laat ... open | wanneer ... jullie open | we zijn ... open | wij zijn ... open",
         "en": "opening hours | opening times | business hours | are you ... open | "
-        "are you ... closed | do you open | do you close | is the shop ... open | "
-        "is the store ... open | is your shop ... open | is your store ... open | "
-        "what time ... open | when ... you open | we are ... open | we re ... open",
+        "are you ... closed | what time do you open | what time do you close | "
+        "is the shop ... open | is the store ... open | is your shop ... open | "
+        "is your store ... open | what time ... open | when ... you open | we are ... open | "
+        "we re ... open",
         "de": "öffnungszeiten | öffnungszeit | habt ihr ... offen | haben sie ... offen | "
         "habt ihr ... geöffnet | haben sie ... geöffnet | seid ihr ... geöffnet | "
-        "sind sie ... geöffnet | hat ... offen | hat ... geöffnet | ist der laden ... offen | "
-        "ist die filiale ... offen | ist der laden ... geöffnet | ist die filiale ... geöffnet | "
-        "wir haben ... geöffnet | wir haben ... offen | wir sind ... geöffnet",
+        "sind sie ... geöffnet | hat der laden ... offen | hat die filiale ... offen | "
+        "hat euer laden ... offen | ist der laden ... offen | ist die filiale ... offen | "
+        "ist der laden ... geöffnet | ist die filiale ... geöffnet | wir haben ... geöffnet | "
+        "wir haben ... offen | wir sind ... geöffnet | wann hat ... geöffnet | wann hat ... offen",
     },
     # Time.
     "duration": {

@@ -55,7 +55,9 @@ export function textLength(text: string): number {
 /** Whether `value` shows nothing: white space, zero-width characters and direction marks
  * alone (the server refuses such a message as empty; see `is_blank` in loket/plaintext.py). */
 export function isBlank(value: string): boolean {
-  return /^[\s\u200b-\u200d\u2060\ufeff\u00ad\u180e\u034f\u202a-\u202e\u2066-\u2069]*$/.test(value);
+  return /^[\s\u200b-\u200f\u2060\ufeff\u00ad\u180e\u034f\u061c\u202a-\u202e\u2066-\u2069\u115f\u1160\u3164\uffa0\u2800]*$/.test(
+    value,
+  );
 }
 
 export function withoutDirection(value: string): string {

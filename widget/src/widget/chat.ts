@@ -115,6 +115,8 @@ export class Chat {
   /** The language given with Loket('locale', …), as given ("de-DE"). */
   private language: string | null = null;
   private readSeq = 0;
+  // The conversation's last seq when it was last told of (see `renamed`).
+  private agentSince = 0;
   private othersSeqs: number[] = [];
   private maxChars = 2000;
   private connectedOnce = false;
@@ -455,6 +457,7 @@ export class Chat {
       this.readSeq = 0;
     }
     this.conversation = c;
+    this.agentSince = c.last_seq;
     if (c.state !== "queued") this.queue = null;
     // Rate the agent once per conversation, when an agent closed it.
     const agentClosed = c.state === "closed" && (!!c.agent || before?.state === "assigned");
@@ -522,11 +525,14 @@ export class Chat {
 
   /** The agent's name as their newest message gives it: one who changed their display
    * name (and opened the console again) is called so above the chat at once, not only on
-   * the shopper's next visit. Only the agent who has the conversation writes in it. */
+   * the shopper's next visit. Only the agent who has the conversation writes in it, but a
+   * reply written just before it went to a colleague may arrive after the news of that:
+   * only a message written after the news (its seq above the conversation's then) counts. */
   private renamed(m: Message): void {
     const c = this.conversation;
     const agent = c?.agent;
     if (!agent || !m.agent_name || c.state !== "assigned" || m.conversation_id !== c.id) return;
+    if (m.seq <= this.agentSince) return;
     if (agent.name === m.agent_name) return;
     agent.name = m.agent_name;
     this.refreshState();
