@@ -212,7 +212,7 @@ _MEANT = [
         ],
         [
             ("könnt ihr das auch montieren", "de", "werkstatt"),
-            ("kunnen jullie de lamp ook installeren", "nl", "montage"),
+            ("kunnen jullie de lamp ook monteren", "nl", "montage"),
         ],
         id="fitting something is one thing however it is said",
     ),
@@ -224,6 +224,23 @@ def test_shoppers_words_find_the_entry_they_mean(
     entries: list[FaqEntry], cases: list[tuple[str, str, str]]
 ) -> None:
     assert_answered(entries, cases)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nl", "zijn jullie pakketten altijd open"),
+        ("nl", "gaan jullie mijn pakket open maken"),
+        ("en", "are you able to open an account for me"),
+        ("en", "do you open parcels before shipping"),
+        ("de", "habt ihr die packung geöffnet"),
+        ("de", "wann hat jemand meine rücksendung geöffnet"),
+        ("de", "meine rechnung hat noch einen betrag offen"),
+    ],
+)
+def test_something_opened_is_no_opening_hour(language: str, text: str) -> None:
+    """The opening hours' phrases take days and times between their words, not anything."""
+    assert "~opening-hours" not in content_terms(text, language, lexicon_for(language))
 
 
 def test_pieces_are_not_broken() -> None:

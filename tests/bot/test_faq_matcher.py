@@ -281,6 +281,32 @@ def test_learned_answers_alone_in_a_language_leave_the_faq_in_reach(semantic: bo
         assert shop.match("is the blue one waterproof", page).outcome == "unknown"
 
 
+def test_learned_answers_alone_in_a_language_beside_a_faq_of_two_or_a_third_language() -> None:
+    """With English answers learned on a German and Dutch shop, an English question is read
+    as English by both FAQ languages' entries ("return" finds both returns entries); with
+    them on a German shop, a Dutch question is read as Dutch, as without them."""
+    german = [
+        FaqEntry("versandkosten", "de", ("Was kostet der Versand?",), "4,90 €."),
+        FaqEntry("zahlung", "de", ("Wie kann ich bezahlen?",), "Mit PayPal."),
+        FaqEntry("ruecksendung", "de", ("Wie kann ich etwas zurückschicken?",), "30 Tage."),
+    ]
+    dutch = [FaqEntry("retour", "nl", ("Hoe kan ik iets retourneren?",), "30 dagen.")]
+    learned = [FaqEntry("learned:7", "en", ("do you have gift wrapping",), "Yes, at checkout.")]
+    both = Matcher.build([*german, *dutch, *learned], BotSettings(semantic=False))
+    for page in (None, "en"):
+        result = both.match("can I return something?", page)
+        offered = {e.id for e in result.suggestions} | {result.entry.id if result.entry else ""}
+        assert result.outcome != "unknown" and offered >= {"ruecksendung", "retour"}, result
+    one = Matcher.build([*german, *learned], BotSettings(semantic=False))
+    for page in (None, "nl"):
+        for question, meant in (
+            ("wat kost de verzending", "versandkosten"),
+            ("hoe kan ik betalen", "zahlung"),
+        ):
+            result = one.match(question, page)
+            assert (result.outcome, result.entry and result.entry.id) == ("answer", meant)
+
+
 def test_learned_entries_are_added_by_building_a_new_matcher(matcher: Matcher) -> None:
     """Learned answers join as extra entries; the old matcher is left unchanged."""
     learned = entry("learned:1", "nl", "Kan ik een cadeaubon gebruiken?")

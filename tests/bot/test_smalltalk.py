@@ -77,9 +77,10 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("Hoi, ik ben Anna de Vries. Kan ik een medewerker spreken?", ("person", "nl")),
         ("Goedemiddag, met Jan van der Berg", ("greeting", "nl")),
         ("mijn naam is Özlem, ik wil een medewerker", ("person", "nl")),
+        ("hi my name is s4 de boer", ("greeting", "en")),
         ("Hallo, mein Name ist Müller, ich möchte einen Mitarbeiter sprechen", ("person", "de")),
         ("Guten Tag, hier ist Kowalski", ("greeting", "de")),
-        ("my name is anna", ("greeting", "en")),
+        ("My name is Anna", ("greeting", "en")),
         ("Hi, I'm Sanne, thanks!", ("thanks", "en")),
     ],
 )
@@ -152,6 +153,10 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "hello this is urgent",
         "hi im confused",
         "guten tag ich bin sauer",
+        # Nor is a name what follows "my name is" when it is no name.
+        "my name is wrong",
+        "Mijn naam is fout",
+        "mein Name ist falsch bitte",
     ],
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:

@@ -1034,14 +1034,23 @@ class Matcher:
         `_other_language`).
 
         A language of learned answers alone (an agent answered an English shopper on a
-        German shop) is no FAQ language: its answers compete, and so do the FAQ's
-        entries, reading the question as they would without those answers."""
+        German shop) is no FAQ language: its answers compete beside the FAQ's entries,
+        which read the question as they would without those answers."""
         chosen = self._choose_languages(folded, language)
+        learned = [name for name in chosen if self._indexes[name].learned_only]
         faq = [name for name, index in self._indexes.items() if not index.learned_only]
-        if len(chosen) == 1 and self._indexes[chosen[0]].learned_only and faq:
-            return [chosen[0], *faq], chosen[0], self._other_language(folded, faq)
+        if learned and faq:
+            # The FAQ's languages among those chosen, or all of them when only learned
+            # answers were (an English page of a German and Dutch shop).
+            own = [name for name in chosen if name not in learned] or faq
+            spoken = self._other_language(folded, own)
+            if len(chosen) == 1:
+                reported: str | None = chosen[0]
+            else:
+                reported = spoken or (own[0] if len(own) == 1 else None)
+            return [*learned, *own], reported, spoken
         reported = chosen[0] if len(chosen) == 1 else None
-        spoken = self._other_language(folded, chosen)
+        spoken = self._other_language(folded, chosen) if len(chosen) == 1 else None
         if spoken is not None and spoken in self._indexes:
             # Told by its words, a language of learned answers alone.
             return [spoken, *chosen], spoken, spoken
@@ -1050,10 +1059,9 @@ class Matcher:
     def _other_language(self, folded: Sequence[str], chosen: Sequence[str]) -> str | None:
         """The language the question is written in when it is clearly one the FAQ has no
         entries in (an English question on a German-only shop's page), told by its common
-        and question words that the chosen language does not share; else None."""
-        if len(chosen) != 1:
-            return None
-        mine = _COMMON_WORDS.get(chosen[0], frozenset())
+        and question words that the `chosen` languages do not share; else None. A language
+        of learned answers alone counts as one the FAQ has no entries in."""
+        mine = frozenset().union(*(_COMMON_WORDS.get(name, frozenset()) for name in chosen))
         counts = {
             name: sum(1 for word in folded if word in common and word not in mine)
             for name, common in _COMMON_WORDS.items()

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from loket.bot.normalize import words
+from loket.bot.normalize import fold, words
 
 Kind = Literal["greeting", "thanks", "goodbye", "ack", "person", "wait"]
 
@@ -278,44 +278,36 @@ _NOT_A_BOT = re.compile(
     r"(?:bot|robot|chatbot|machine|computer)(?= |$)"
 )
 # A shopper saying who they are ("hi, I am Sanne", "my name is S. de Vries"): taken out
-# before the rest is read. After "my name is" the name may be any word; after "I am" only
-# right after a greeting, and only a name as written with a capital or a digit ("Hello, I
-# am S4"): "hi, I am angry" and "I am looking for ..." say something else.
-_NAME = r"[a-z0-9]+(?: (?:van der|van den|van de|van|de|der|den|von|vom|ter|ten|te) [a-z0-9]+)?"
+# before the rest is read. Only a name as written, with a capital or a digit ("Hello, I am
+# S4"): "my name is wrong" and "hi, I am angry" say something else; and "I am ..." only
+# right after a greeting ("I am Looking for ..." is a question).
+_NAME = (
+    r"(?P<name>[a-z0-9]+)"
+    r"(?: (?:van der|van den|van de|van|de|der|den|von|vom|ter|ten|te) [a-z0-9]+)?"
+)
 _GREETINGS = "|".join(sorted(word for word, (kind, _) in _WORDS.items() if kind == "greeting"))
 _GREETED = rf"^((?:{_GREETINGS})(?: (?:{_GREETINGS}|there|all|allemaal|zusammen|tag|abend))*)"
-# (pattern, language, whether the name must be written as one)
-_INTRODUCTIONS: tuple[tuple[re.Pattern[str], str, bool], ...] = (
-    (re.compile(rf"(?:^| )(?:my name is|my names|my name s) {_NAME}(?= |$)"), "en", False),
-    (re.compile(rf"(?:^| )(?:mijn naam is|ik heet) {_NAME}(?= |$)"), "nl", False),
-    (re.compile(rf"(?:^| )(?:mein name ist|ich heisse|ich heise) {_NAME}(?= |$)"), "de", False),
-    (re.compile(rf"{_GREETED} (?:i am|im|i m|this is) {_NAME}(?= |$)"), "en", True),
-    (re.compile(rf"{_GREETED} (?:ik ben|hier is|met) {_NAME}(?= |$)"), "nl", True),
-    (re.compile(rf"{_GREETED} (?:ich bin|hier ist) {_NAME}(?= |$)"), "de", True),
+# (words one of which it needs, pattern, language, whether it follows a greeting)
+_INTRODUCTIONS: tuple[tuple[frozenset[str], re.Pattern[str], str, bool], ...] = tuple(
+    (frozenset(cues.split()), re.compile(pattern), language, written)
+    for cues, pattern, language, written in (
+        ("name names", rf"(?:^| )(?:my name is|my names|my name s) {_NAME}(?= |$)", "en", False),
+        ("naam heet", rf"(?:^| )(?:mijn naam is|ik heet) {_NAME}(?= |$)", "nl", False),
+        (
+            "name heisse heise",
+            rf"(?:^| )(?:mein name ist|ich heisse|ich heise) {_NAME}(?= |$)",
+            "de",
+            False,
+        ),
+        ("am im m this", rf"{_GREETED} (?:i am|im|i m|this is) {_NAME}(?= |$)", "en", True),
+        ("ben hier met", rf"{_GREETED} (?:ik ben|hier is|met) {_NAME}(?= |$)", "nl", True),
+        ("bin hier", rf"{_GREETED} (?:ich bin|hier ist) {_NAME}(?= |$)", "de", True),
+    )
 )
-# A name as written after "I am" and the like: a capital first, or a digit in it.
-_WRITTEN_NAME = re.compile(
-    r"\b(?i:am|m|is|ben|met|bin|ist)\s+(?:[^\W\d_]*\d|\d|[A-ZÀ-ÖØ-Þ])", re.UNICODE
-)
+# The words of a text as written (a name's capital kept).
+_WRITTEN_WORD = re.compile(r"[^\W_]+")
 # A word each introduction holds: a message with none of them has none.
-_INTRODUCTION_CUES = frozenset(
-    {
-        "name",
-        "names",
-        "naam",
-        "heet",
-        "heisse",
-        "heise",
-        "am",
-        "im",
-        "m",
-        "this",
-        "ben",
-        "hier",
-        "met",
-        "bin",
-    }
-)
+_INTRODUCTION_CUES = frozenset().union(*(cues for cues, _, _, _ in _INTRODUCTIONS))
 # Every word small talk can hold: a message with any other word is no small talk, told
 # without trying the phrases (most messages, and the learning path reads each one).
 _VOCABULARY = frozenset(
@@ -355,7 +347,7 @@ def small_talk(
     if not _VOCABULARY.issuperset(folded):
         if _INTRODUCTION_CUES.isdisjoint(folded):
             return None
-        introduced = _introduced(rest, languages, text)
+        introduced = _introduced(folded, languages, text)
         if introduced is None or not _VOCABULARY.issuperset(introduced.split()):
             return None
         # Saying who they are and nothing else is saying hello.
@@ -401,13 +393,27 @@ def small_talk(
     return None
 
 
-def _introduced(folded: str, languages: set[str], text: str) -> str | None:
-    """`folded` (the words of `text`, folded) without the shopper saying who they are,
+def _introduced(folded: Sequence[str], languages: set[str], text: str) -> str | None:
+    """The words `folded` of `text`, joined, without the shopper saying who they are,
     adding the language that tells to `languages`; None when it holds no introduction."""
-    for pattern, language, written in _INTRODUCTIONS:
-        said = pattern.search(folded)
-        if said is not None and (not written or _WRITTEN_NAME.search(text)):
+    present = set(folded)
+    joined = " ".join(folded)
+    for cues, pattern, language, greeted in _INTRODUCTIONS:
+        if cues.isdisjoint(present):
+            continue
+        said = pattern.search(joined)
+        if said is not None and _written_as_name(said.group("name"), text):
             languages.add(language)
-            kept = said.group(1) if pattern.groups else ""
-            return f"{folded[: said.start()]} {kept} {folded[said.end() :]}".strip()
+            kept = said.group(1) if greeted else ""
+            return f"{joined[: said.start()]} {kept} {joined[said.end() :]}".strip()
     return None
+
+
+def _written_as_name(name: str, text: str) -> bool:
+    """Whether `name` (folded) is written in `text` as a name is: with a digit in it, or
+    with a capital first ("S4", "Sanne", "Özlem"; not "angry")."""
+    if not name.isalpha():
+        return True
+    if text.isascii():
+        return name[0].upper() + name[1:] in text
+    return any(word[0].isupper() and fold(word) == name for word in _WRITTEN_WORD.findall(text))

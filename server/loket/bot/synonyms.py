@@ -342,13 +342,14 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "warranty | guarantee | guaranty",
         "de": "garantie | gewährleistung",
     },
-    # Putting something together or in place, by the shop or by the shopper.
+    # Putting something together or in place, by the shop or by the shopper. Not the words
+    # of installing (an app is installed too; English "install" has the stem of
+    # "instalments"), nor "Aufbau" (the build of a frame) or "put together" (a quote).
     "assembly": {
-        "nl": "montage | monteren | gemonteerd | installeren | installatie | geïnstalleerd",
-        # Not "install": its stem is that of "instalments" (paying later).
-        "en": "assembly | assemble | assembled | put together | mounting",
-        "de": "montage | montieren | montiert | einbau | einbauen | eingebaut | aufbau | "
-        "aufbauen | aufgebaut | installation | installieren | installiert",
+        "nl": "montage | monteren | gemonteerd",
+        "en": "assembly | assemble | assembled | mounting",
+        "de": "montage | montieren | montiert | einbau | einbauen | eingebaut | aufbauen | "
+        "aufgebaut",
     },
     "repair": {
         "nl": "reparatie | repareren | herstellen | herstel",
@@ -446,23 +447,24 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "ladengeschäft | im laden | geschäft | filiale | showroom | ausstellungsraum | "
         "ausstellung",
     },
-    # When the shop (or its customer service) is open: "open" alone is not enough, an
-    # opened bottle or bag is no opening hour.
+    # When the shop (or its customer service) is open, in words that say so (the phrases
+    # with days and times are added below, from `_OPEN_WHEN`): "open" alone is not enough,
+    # an opened bottle or parcel is no opening hour.
     "opening-hours": {
-        "nl": "openingstijden | openingstijd | openingsuren | zijn jullie ... open | "
-        "zijn jullie ... dicht | is de winkel ... open | is jullie winkel ... open | "
-        "hoe =laat ... open | wanneer ... jullie open | we zijn ... open | wij zijn ... open",
-        "en": "opening hours | opening times | business hours | are you ... open | "
-        "are you ... closed | what time do you open | what time do you close | "
-        "is the shop ... open | is the store ... open | is your shop ... open | "
-        "is your store ... open | what time ... open | when ... you open | we are ... open | "
-        "we re ... open",
-        "de": "öffnungszeiten | öffnungszeit | habt ihr ... offen | haben sie ... offen | "
-        "habt ihr ... geöffnet | haben sie ... geöffnet | seid ihr ... geöffnet | "
-        "sind sie ... geöffnet | hat der laden ... offen | hat die filiale ... offen | "
-        "hat euer laden ... offen | ist der laden ... offen | ist die filiale ... offen | "
-        "ist der laden ... geöffnet | ist die filiale ... geöffnet | wir haben ... geöffnet | "
-        "wir haben ... offen | wir sind ... geöffnet | wann hat ... geöffnet | wann hat ... offen",
+        "nl": "openingstijden | openingstijd | openingsuren | zijn jullie open | "
+        "zijn jullie dicht | zijn jullie gesloten | is de winkel open | is jullie winkel open | "
+        "hoe =laat ... open | wanneer zijn jullie open | we zijn open | wij zijn open",
+        "en": "opening hours | opening times | business hours | are you open | are you closed | "
+        "what time do you open | what time do you close | what time are you open | "
+        "what time does the shop open | what time does the store open | when are you open | "
+        "when do you open | when do you close | is the shop open | is the store open | "
+        "is your shop open | is your store open | we are open | we re open",
+        "de": "öffnungszeiten | öffnungszeit | habt ihr offen | habt ihr geöffnet | "
+        "haben sie offen | haben sie geöffnet | seid ihr geöffnet | sind sie geöffnet | "
+        "hat der laden offen | hat der laden geöffnet | hat die filiale offen | "
+        "hat die filiale geöffnet | ist der laden offen | ist der laden geöffnet | "
+        "ist die filiale offen | ist die filiale geöffnet | wann hat geöffnet | wann hat offen | "
+        "wir haben geöffnet | wir haben offen",
     },
     # Time.
     "duration": {
@@ -480,6 +482,53 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "hoe =laat | welk tijdstip | tijdstip | tijdvak | tijdslot",
         "en": "what time | which time | time slot | timeslot",
         "de": "uhrzeit | wie viel uhr | zeitfenster | lieferfenster",
+    },
+}
+
+
+# Days and times that may stand in a question about the opening hours ("zijn jullie
+# zondag open", "habt ihr samstags geöffnet"), and the phrases that take them: the
+# concept's phrases with "..." would take any words there ("zijn jullie pakketten altijd
+# open", "habt ihr die Packung geöffnet").
+_OPEN_WHEN = {
+    "nl": (
+        "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag maandags dinsdags "
+        "woensdags donderdags vrijdags zaterdags zondags vandaag morgen vanavond weekend "
+        "feestdagen kerst pasen",
+        "zijn jullie {} open | zijn jullie {} dicht | zijn jullie {} gesloten | "
+        "is de winkel {} open | is jullie winkel {} open",
+    ),
+    "en": (
+        "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays "
+        "wednesdays thursdays fridays saturdays sundays today tomorrow tonight weekend "
+        "weekends holidays christmas easter",
+        "are you {} open | are you open {} | are you {} closed | are you closed {} | "
+        "is the shop {} open | is the shop open {} | is the store open {}",
+    ),
+    "de": (
+        "montag dienstag mittwoch donnerstag freitag samstag sonntag montags dienstags "
+        "mittwochs donnerstags freitags samstags sonntags heute morgen abends wochenende "
+        "feiertag feiertagen feiertags weihnachten ostern",
+        "habt ihr {} offen | habt ihr {} geöffnet | haben sie {} offen | "
+        "haben sie {} geöffnet | seid ihr {} geöffnet | sind sie {} geöffnet | "
+        "ist der laden {} offen | ist der laden {} geöffnet | hat der laden {} offen | "
+        "hat der laden {} geöffnet | wir haben {} geöffnet | wir haben {} offen",
+    ),
+}
+CONCEPTS = {
+    **CONCEPTS,
+    "opening-hours": {
+        language: " | ".join(
+            [
+                CONCEPTS["opening-hours"][language],
+                *(
+                    phrase.strip().format("=" + when)
+                    for phrase in phrases.split("|")
+                    for when in days.split()
+                ),
+            ]
+        )
+        for language, (days, phrases) in _OPEN_WHEN.items()
     },
 }
 
