@@ -216,6 +216,20 @@ _MEANT = [
         ],
         id="fitting something is one thing however it is said",
     ),
+    pytest.param(
+        [
+            entry("service", "nl", "Hebben jullie een installatieservice?"),
+            entry("app", "nl", "Hoe koppel ik de lamp aan de app?"),
+            entry("electrician", "en", "Do you have an installation service?"),
+            entry("pay-later", "en", "Can I pay in instalments?"),
+        ],
+        [
+            ("kunnen jullie de lamp installeren", "nl", "service"),
+            ("can you install my lamps", "en", "electrician"),
+            ("can i pay in instalments", "en", "pay-later"),
+        ],
+        id="installing is installing, and no instalment",
+    ),
 ]
 
 
@@ -236,6 +250,10 @@ def test_shoppers_words_find_the_entry_they_mean(
         ("de", "habt ihr die packung geöffnet"),
         ("de", "wann hat jemand meine rücksendung geöffnet"),
         ("de", "meine rechnung hat noch einen betrag offen"),
+        ("de", "wir haben es schon geöffnet, kann ich es noch zurückschicken"),
+        ("de", "haben sie das schon geöffnet"),
+        ("en", "are you opening a shop in leeds"),
+        ("nl", "zijn jullie dicht bij het station"),
     ],
 )
 def test_something_opened_is_no_opening_hour(language: str, text: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from faq_synthetic import faq, questions
 
 import loket.bot.matcher as matcher_module
 from loket.bot.eval import percentile
-from loket.bot.faq import FaqEntry
+from loket.bot.faq import FaqEntry, load_faq_dir
 from loket.bot.matcher import MAX_ENCODING, Matcher, _LanguageIndex, match_async
 from loket.bot.semantic import CpuBudget
 from loket.bot.settings import BotSettings
@@ -305,6 +306,19 @@ def test_learned_answers_alone_in_a_language_beside_a_faq_of_two_or_a_third_lang
         ):
             result = one.match(question, page)
             assert (result.outcome, result.entry and result.entry.id) == ("answer", meant)
+
+
+def test_a_question_in_a_language_of_learned_answers_reaches_every_faq_language() -> None:
+    """German answers learned on a Dutch and English shop (the coffee-machine shop): a
+    German question is read as German by both FAQ languages' entries on every page, not
+    only by the page's (on the English page it got "don't know")."""
+    shop = Path(__file__).parent / "data" / "koffiehuis"
+    learned = FaqEntry("learned:3", "de", ("habt ihr geschenkpapier",), "Ja.")
+    matcher = Matcher.build([*load_faq_dir(shop).entries, learned], BotSettings(semantic=False))
+    for page in (None, "en", "nl"):
+        result = matcher.match("wann kommt meine bestellung", page)
+        offered = {e.id for e in result.suggestions} | {result.entry.id if result.entry else ""}
+        assert result.outcome != "unknown" and "levertijd" in offered, (page, result)
 
 
 def test_learned_entries_are_added_by_building_a_new_matcher(matcher: Matcher) -> None:

@@ -1052,8 +1052,10 @@ class Matcher:
         reported = chosen[0] if len(chosen) == 1 else None
         spoken = self._other_language(folded, chosen) if len(chosen) == 1 else None
         if spoken is not None and spoken in self._indexes:
-            # Told by its words, a language of learned answers alone.
-            return [spoken, *chosen], spoken, spoken
+            # Told by its words, a language of learned answers alone: its answers and every
+            # FAQ language's entries compete, as when the page is in that language.
+            faq = [name for name, index in self._indexes.items() if not index.learned_only]
+            return [spoken, *faq], spoken, spoken
         return chosen, reported, spoken
 
     def _other_language(self, folded: Sequence[str], chosen: Sequence[str]) -> str | None:

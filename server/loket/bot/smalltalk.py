@@ -277,37 +277,42 @@ _NOT_A_BOT = re.compile(
     r"(?:^| )(?:not|no|niet|geen|kein|keinen|nicht) (?:a |an |een |ein |einen |mit einem )?"
     r"(?:bot|robot|chatbot|machine|computer)(?= |$)"
 )
-# A shopper saying who they are ("hi, I am Sanne", "my name is S. de Vries"): taken out
-# before the rest is read. Only a name as written, with a capital or a digit ("Hello, I am
-# S4"): "my name is wrong" and "hi, I am angry" say something else; and "I am ..." only
-# right after a greeting ("I am Looking for ..." is a question).
+# A shopper saying who they are ("hi, I am Sanne", "my name is S. de Vries", "ik heet
+# sanne"): taken out before the rest is read. After "my name is" and "I am" only a name as
+# written, with a capital or a digit ("Hello, I am S4"): "my name is wrong" and "hi, I am
+# angry" say something else; and "I am ..." only right after a greeting ("I am Looking
+# for ..." is a question).
 _NAME = (
     r"(?P<name>[a-z0-9]+)"
     r"(?: (?:van der|van den|van de|van|de|der|den|von|vom|ter|ten|te) [a-z0-9]+)?"
 )
 _GREETINGS = "|".join(sorted(word for word, (kind, _) in _WORDS.items() if kind == "greeting"))
 _GREETED = rf"^((?:{_GREETINGS})(?: (?:{_GREETINGS}|there|all|allemaal|zusammen|tag|abend))*)"
-# (words one of which it needs, pattern, language, whether it follows a greeting)
-_INTRODUCTIONS: tuple[tuple[frozenset[str], re.Pattern[str], str, bool], ...] = tuple(
-    (frozenset(cues.split()), re.compile(pattern), language, written)
-    for cues, pattern, language, written in (
-        ("name names", rf"(?:^| )(?:my name is|my names|my name s) {_NAME}(?= |$)", "en", False),
-        ("naam heet", rf"(?:^| )(?:mijn naam is|ik heet) {_NAME}(?= |$)", "nl", False),
+# (words one of which it needs, pattern, language, whether the name must be written as one,
+# whether it follows a greeting)
+_INTRODUCTIONS: tuple[tuple[frozenset[str], re.Pattern[str], str, bool, bool], ...] = tuple(
+    (frozenset(cues.split()), re.compile(pattern), language, written, greeted)
+    for cues, pattern, language, written, greeted in (
         (
-            "name heisse heise",
-            rf"(?:^| )(?:mein name ist|ich heisse|ich heise) {_NAME}(?= |$)",
-            "de",
+            "name names",
+            rf"(?:^| )(?:my name is|my names|my name s) {_NAME}(?= |$)",
+            "en",
+            True,
             False,
         ),
-        ("am im m this", rf"{_GREETED} (?:i am|im|i m|this is) {_NAME}(?= |$)", "en", True),
-        ("ben hier met", rf"{_GREETED} (?:ik ben|hier is|met) {_NAME}(?= |$)", "nl", True),
-        ("bin hier", rf"{_GREETED} (?:ich bin|hier ist) {_NAME}(?= |$)", "de", True),
+        ("naam", rf"(?:^| )mijn naam is {_NAME}(?= |$)", "nl", True, False),
+        ("heet", rf"(?:^| )ik heet {_NAME}(?= |$)", "nl", False, False),
+        ("name", rf"(?:^| )mein name ist {_NAME}(?= |$)", "de", True, False),
+        ("heisse heise", rf"(?:^| )ich (?:heisse|heise) {_NAME}(?= |$)", "de", False, False),
+        ("am im m this", rf"{_GREETED} (?:i am|im|i m|this is) {_NAME}(?= |$)", "en", True, True),
+        ("ben hier met", rf"{_GREETED} (?:ik ben|hier is|met) {_NAME}(?= |$)", "nl", True, True),
+        ("bin hier", rf"{_GREETED} (?:ich bin|hier ist) {_NAME}(?= |$)", "de", True, True),
     )
 )
 # The words of a text as written (a name's capital kept).
 _WRITTEN_WORD = re.compile(r"[^\W_]+")
 # A word each introduction holds: a message with none of them has none.
-_INTRODUCTION_CUES = frozenset().union(*(cues for cues, _, _, _ in _INTRODUCTIONS))
+_INTRODUCTION_CUES = frozenset().union(*(cues for cues, *_ in _INTRODUCTIONS))
 # Every word small talk can hold: a message with any other word is no small talk, told
 # without trying the phrases (most messages, and the learning path reads each one).
 _VOCABULARY = frozenset(
@@ -398,11 +403,11 @@ def _introduced(folded: Sequence[str], languages: set[str], text: str) -> str | 
     adding the language that tells to `languages`; None when it holds no introduction."""
     present = set(folded)
     joined = " ".join(folded)
-    for cues, pattern, language, greeted in _INTRODUCTIONS:
+    for cues, pattern, language, written, greeted in _INTRODUCTIONS:
         if cues.isdisjoint(present):
             continue
         said = pattern.search(joined)
-        if said is not None and _written_as_name(said.group("name"), text):
+        if said is not None and (not written or _written_as_name(said.group("name"), text)):
             languages.add(language)
             kept = said.group(1) if greeted else ""
             return f"{joined[: said.start()]} {kept} {joined[said.end() :]}".strip()
@@ -414,6 +419,4 @@ def _written_as_name(name: str, text: str) -> bool:
     with a capital first ("S4", "Sanne", "Özlem"; not "angry")."""
     if not name.isalpha():
         return True
-    if text.isascii():
-        return name[0].upper() + name[1:] in text
     return any(word[0].isupper() and fold(word) == name for word in _WRITTEN_WORD.findall(text))

@@ -342,14 +342,21 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "warranty | guarantee | guaranty",
         "de": "garantie | gewährleistung",
     },
-    # Putting something together or in place, by the shop or by the shopper. Not the words
-    # of installing (an app is installed too; English "install" has the stem of
-    # "instalments"), nor "Aufbau" (the build of a frame) or "put together" (a quote).
+    # Putting something together or in place, by the shop or by the shopper. Not installing
+    # (an app is installed too: "install"), nor "Aufbau" (the build of a frame) or "put
+    # together" (a quote).
     "assembly": {
         "nl": "montage | monteren | gemonteerd",
         "en": "assembly | assemble | assembled | mounting",
         "de": "montage | montieren | montiert | einbau | einbauen | eingebaut | aufbauen | "
         "aufgebaut",
+    },
+    # Installing: a lamp by the electrician, an app by the shopper. English "install" only
+    # as written (its stem is that of "instalments").
+    "install": {
+        "nl": "installeren | installatie | geïnstalleerd | installeer",
+        "en": "=install | =installs | =installed | =installing | =installation",
+        "de": "installation | installieren | installiert",
     },
     "repair": {
         "nl": "reparatie | repareren | herstellen | herstel",
@@ -451,20 +458,23 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     # with days and times are added below, from `_OPEN_WHEN`): "open" alone is not enough,
     # an opened bottle or parcel is no opening hour.
     "opening-hours": {
-        "nl": "openingstijden | openingstijd | openingsuren | zijn jullie open | "
-        "zijn jullie dicht | zijn jullie gesloten | is de winkel open | is jullie winkel open | "
-        "hoe =laat ... open | wanneer zijn jullie open | we zijn open | wij zijn open",
-        "en": "opening hours | opening times | business hours | are you open | are you closed | "
-        "what time do you open | what time do you close | what time are you open | "
-        "what time does the shop open | what time does the store open | when are you open | "
-        "when do you open | when do you close | is the shop open | is the store open | "
-        "is your shop open | is your store open | we are open | we re open",
-        "de": "öffnungszeiten | öffnungszeit | habt ihr offen | habt ihr geöffnet | "
-        "haben sie offen | haben sie geöffnet | seid ihr geöffnet | sind sie geöffnet | "
-        "hat der laden offen | hat der laden geöffnet | hat die filiale offen | "
-        "hat die filiale geöffnet | ist der laden offen | ist der laden geöffnet | "
-        "ist die filiale offen | ist die filiale geöffnet | wann hat geöffnet | wann hat offen | "
-        "wir haben geöffnet | wir haben offen",
+        "nl": "openingstijden | openingstijd | openingsuren | zijn jullie =open | "
+        "zijn jullie nu =open | is de winkel =open | is jullie winkel =open | "
+        "hoe =laat ... =open | wanneer zijn jullie =open | we zijn =open | wij zijn =open",
+        "en": "opening hours | opening times | business hours | are you =open | "
+        "are you guys =open | are you =closed | what time do you =open | "
+        "what time do you =close | what time are you =open | what time does the shop =open | "
+        "what time does the store =open | when are you =open | when do you =open | "
+        "when do you =close | is the shop =open | is the store =open | is your shop =open | "
+        "is your store =open | we are =open | we re =open",
+        "de": "öffnungszeiten | öffnungszeit | wann habt ihr =offen | wann habt ihr =geöffnet | "
+        "wann haben sie =offen | wann haben sie =geöffnet | wann seid ihr =da | "
+        "hat der laden =offen | hat der laden =geöffnet | hat die filiale =offen | "
+        "hat die filiale =geöffnet | hat die filiale in ... =offen | "
+        "hat die filiale in ... =geöffnet | hat euer laden =offen | hat euer laden =geöffnet | "
+        "ist der laden =offen | ist der laden =geöffnet | ist euer laden =offen | "
+        "ist euer laden =geöffnet | ist die filiale =offen | ist die filiale =geöffnet | "
+        "wann hat =geöffnet | wann hat =offen",
     },
     # Time.
     "duration": {
@@ -494,25 +504,27 @@ _OPEN_WHEN = {
     "nl": (
         "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag maandags dinsdags "
         "woensdags donderdags vrijdags zaterdags zondags vandaag morgen vanavond weekend "
-        "feestdagen kerst pasen",
-        "zijn jullie {} open | zijn jullie {} dicht | zijn jullie {} gesloten | "
-        "is de winkel {} open | is jullie winkel {} open",
+        "feestdagen feestdag kerst kerstvakantie pasen paasmaandag pinksteren koningsdag",
+        "zijn jullie {} =open | zijn jullie {} =dicht | zijn jullie {} =gesloten | "
+        "is de winkel {} =open | is jullie winkel {} =open",
     ),
     "en": (
         "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays "
         "wednesdays thursdays fridays saturdays sundays today tomorrow tonight weekend "
         "weekends holidays christmas easter",
-        "are you {} open | are you open {} | are you {} closed | are you closed {} | "
-        "is the shop {} open | is the shop open {} | is the store open {}",
+        "are you {} =open | are you =open {} | are you guys =open {} | are you {} =closed | "
+        "are you =closed {} | is the shop {} =open | is the shop =open {} | "
+        "is the store =open {} | is your shop =open {} | is your store =open {}",
     ),
     "de": (
         "montag dienstag mittwoch donnerstag freitag samstag sonntag montags dienstags "
         "mittwochs donnerstags freitags samstags sonntags heute morgen abends wochenende "
         "feiertag feiertagen feiertags weihnachten ostern",
-        "habt ihr {} offen | habt ihr {} geöffnet | haben sie {} offen | "
-        "haben sie {} geöffnet | seid ihr {} geöffnet | sind sie {} geöffnet | "
-        "ist der laden {} offen | ist der laden {} geöffnet | hat der laden {} offen | "
-        "hat der laden {} geöffnet | wir haben {} geöffnet | wir haben {} offen",
+        "habt ihr {} =offen | habt ihr {} =geöffnet | haben sie {} =offen | "
+        "haben sie {} =geöffnet | seid ihr {} =geöffnet | sind sie {} =geöffnet | "
+        "ist der laden {} =offen | ist der laden {} =geöffnet | ist euer laden {} =offen | "
+        "ist euer laden {} =geöffnet | hat der laden {} =offen | hat der laden {} =geöffnet | "
+        "hat euer laden {} =offen | hat euer laden {} =geöffnet",
     ),
 }
 CONCEPTS = {
