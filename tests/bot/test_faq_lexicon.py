@@ -261,6 +261,20 @@ def test_something_opened_is_no_opening_hour(language: str, text: str) -> None:
     assert "~opening-hours" not in content_terms(text, language, lexicon_for(language))
 
 
+def test_no_word_starts_many_phrases() -> None:
+    """Every question word is tried against each phrase it may start: a word starting dozens
+    of them ("ist der laden am montag offen" for each day) made every German question with
+    "ist" seven times slower to read. Lists of words share one phrase ("=montag/dienstag")."""
+    for language in ("nl", "en", "de"):
+        phrases = lexicon_for(language).phrases
+        most = max(phrases, key=lambda first: len(phrases[first]))
+        assert len(phrases[most]) <= 16, (language, most, len(phrases[most]))
+    keys = phrase_keys("zijn jullie =zondag/Maandag =open", "nl")
+    assert keys[-2:] == ["=zondag/maandag", "=open"]
+    lexicon = lexicon_for("nl")
+    assert content_terms("zijn jullie maandag open", "nl", lexicon) == ["~opening-hours"]
+
+
 def test_pieces_are_not_broken() -> None:
     """Dutch "stuk" is broken, and a piece: "50 stuks" and "per stuk" ask about an order or
     a price, not damage."""

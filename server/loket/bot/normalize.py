@@ -175,6 +175,10 @@ def terms_of_words(
 # it, for separable verbs ("stuur ... terug" is "stuur het pakket terug").
 EXACT = "="
 LOOSE = "..."
+# "=zondag/maandag" is any one of those words as written: one key for a list of words
+# that may stand in that place ("zijn jullie =zondag/maandag =open"), where a phrase for
+# each would make every question with "zijn" try them all.
+ALTERNATIVES = "/"
 # At most this many common words may stand between two words of a phrase; with "...",
 # at most this many words of any kind.
 _PHRASE_GAP = 2
@@ -187,6 +191,9 @@ def phrase_keys(phrase: str, language: str) -> list[str]:
     for part in phrase.split():
         if part == LOOSE:
             keys.append(LOOSE)
+        elif part.startswith(EXACT) and ALTERNATIVES in part:
+            listed = (word for one in part[len(EXACT) :].split(ALTERNATIVES) for word in words(one))
+            keys.append(EXACT + ALTERNATIVES.join(listed))
         elif part.startswith(EXACT):
             keys.extend(EXACT + word for word in words(part[len(EXACT) :]))
         else:
@@ -255,8 +262,16 @@ def _phrase_positions(
 
 def _is(token: _Token, key: str) -> bool:
     if key.startswith(EXACT):
+        if ALTERNATIVES in key:
+            return token.word in _alternatives(key)
         return token.word == key[len(EXACT) :]
     return token.key == key
+
+
+@functools.lru_cache(maxsize=256)
+def _alternatives(key: str) -> frozenset[str]:
+    """The words of an "=a/b/c" key."""
+    return frozenset(key[len(EXACT) :].split(ALTERNATIVES))
 
 
 @functools.lru_cache(maxsize=1 << 15)

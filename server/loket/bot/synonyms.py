@@ -458,23 +458,19 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     # with days and times are added below, from `_OPEN_WHEN`): "open" alone is not enough,
     # an opened bottle or parcel is no opening hour.
     "opening-hours": {
-        "nl": "openingstijden | openingstijd | openingsuren | zijn jullie =open | "
-        "zijn jullie nu =open | is de winkel =open | is jullie winkel =open | "
+        "nl": "openingstijden | openingstijd | openingsuren | zijn jullie =open/gesloten | "
+        "zijn jullie nu =open/gesloten | is =de/jullie winkel =open/gesloten | "
         "hoe =laat ... =open | wanneer zijn jullie =open | we zijn =open | wij zijn =open",
-        "en": "opening hours | opening times | business hours | are you =open | "
-        "are you guys =open | are you =closed | what time do you =open | "
-        "what time do you =close | what time are you =open | what time does the shop =open | "
-        "what time does the store =open | when are you =open | when do you =open | "
-        "when do you =close | is the shop =open | is the store =open | is your shop =open | "
-        "is your store =open | we are =open | we re =open",
-        "de": "öffnungszeiten | öffnungszeit | wann habt ihr =offen | wann habt ihr =geöffnet | "
-        "wann haben sie =offen | wann haben sie =geöffnet | wann seid ihr =da | "
-        "hat der laden =offen | hat der laden =geöffnet | hat die filiale =offen | "
-        "hat die filiale =geöffnet | hat die filiale in ... =offen | "
-        "hat die filiale in ... =geöffnet | hat euer laden =offen | hat euer laden =geöffnet | "
-        "ist der laden =offen | ist der laden =geöffnet | ist euer laden =offen | "
-        "ist euer laden =geöffnet | ist die filiale =offen | ist die filiale =geöffnet | "
-        "wann hat =geöffnet | wann hat =offen",
+        "en": "opening hours | opening times | business hours | are you =open/closed | "
+        "are you guys =open/closed | what time do you =open/close | what time are you =open | "
+        "what time does =the/your =shop/store =open/close | when are you =open | "
+        "when do you =open/close | is =the/your =shop/store =open/closed | "
+        "we =are/re =open",
+        "de": "öffnungszeiten | öffnungszeit | wann habt ihr =offen/geöffnet | "
+        "wann haben sie =offen/geöffnet | wann seid ihr =da | "
+        "hat =der/euer/ihr laden =offen/geöffnet | ist =der/euer/ihr laden =offen/geöffnet | "
+        "hat die filiale =offen/geöffnet | ist die filiale =offen/geöffnet | "
+        "hat die filiale in ... =offen/geöffnet | wann hat =offen/geöffnet",
     },
     # Time.
     "duration": {
@@ -505,26 +501,22 @@ _OPEN_WHEN = {
         "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag maandags dinsdags "
         "woensdags donderdags vrijdags zaterdags zondags vandaag morgen vanavond weekend "
         "feestdagen feestdag kerst kerstvakantie pasen paasmaandag pinksteren koningsdag",
-        "zijn jullie {} =open | zijn jullie {} =dicht | zijn jullie {} =gesloten | "
-        "is de winkel {} =open | is jullie winkel {} =open",
+        "zijn jullie {} =open/dicht/gesloten | is =de/jullie winkel {} =open/dicht/gesloten",
     ),
     "en": (
         "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays "
         "wednesdays thursdays fridays saturdays sundays today tomorrow tonight weekend "
         "weekends holidays christmas easter",
-        "are you {} =open | are you =open {} | are you guys =open {} | are you {} =closed | "
-        "are you =closed {} | is the shop {} =open | is the shop =open {} | "
-        "is the store =open {} | is your shop =open {} | is your store =open {}",
+        "are you {} =open/closed | are you =open/closed {} | are you guys =open/closed {} | "
+        "is =the/your =shop/store {} =open/closed | is =the/your =shop/store =open/closed {}",
     ),
     "de": (
         "montag dienstag mittwoch donnerstag freitag samstag sonntag montags dienstags "
         "mittwochs donnerstags freitags samstags sonntags heute morgen abends wochenende "
         "feiertag feiertagen feiertags weihnachten ostern",
-        "habt ihr {} =offen | habt ihr {} =geöffnet | haben sie {} =offen | "
-        "haben sie {} =geöffnet | seid ihr {} =geöffnet | sind sie {} =geöffnet | "
-        "ist der laden {} =offen | ist der laden {} =geöffnet | ist euer laden {} =offen | "
-        "ist euer laden {} =geöffnet | hat der laden {} =offen | hat der laden {} =geöffnet | "
-        "hat euer laden {} =offen | hat euer laden {} =geöffnet",
+        "habt ihr {} =offen/geöffnet | haben sie {} =offen/geöffnet | "
+        "seid ihr {} =geöffnet | sind sie {} =geöffnet | "
+        "hat =der/euer/ihr laden {} =offen/geöffnet | ist =der/euer/ihr laden {} =offen/geöffnet",
     ),
 }
 CONCEPTS = {
@@ -534,9 +526,8 @@ CONCEPTS = {
             [
                 CONCEPTS["opening-hours"][language],
                 *(
-                    phrase.strip().format("=" + when)
+                    phrase.strip().format("=" + "/".join(days.split()))
                     for phrase in phrases.split("|")
-                    for when in days.split()
                 ),
             ]
         )
