@@ -71,6 +71,19 @@ async def test_admin_reviews_learned_answers(config_path: Path) -> None:
         url = f"{live.url}/api/admin/learned/{learned_id}"
         status, body = await _post(url, admin, {"action": "approve"})
         assert status == 409 and body["error"]["code"] == "personal_data"
+        # An edit that leaves nothing to match by is refused, and the pair stays a candidate.
+        for bad, said in (
+            ({"question": "x"}, "no word to match"),
+            ({"question": "Hallo!"}, "only a greeting"),
+            ({"question": " "}, "question is empty"),
+            ({"answer": "\n"}, "answer is empty"),
+            ({"answer": 12}, "answer must be a string"),
+        ):
+            status, body = await _post(url, admin, {"action": "approve", **bad})
+            assert status == 400 and body["error"]["code"] == "invalid_payload", body
+            assert said in body["error"]["message"], body
+        status, body = await _get(live.url + "/api/admin/learned", admin)
+        assert body["groups"][0][0]["status"] == "candidate"
         edited = "Jazeker, vul bij het afrekenen je kaarttekst in, dan pakken we het cadeau in."
         status, body = await _post(url, admin, {"action": "approve", "answer": edited})
         assert status == 200 and body["learned"]["status"] == "approved"

@@ -759,6 +759,12 @@ async def test_a_learned_question_leaves_small_talk_out_and_keeps_its_personal_d
     answer = "Ja, we bezorgen ook op een werkadres; geef het op bij het afrekenen."
     code, _, err = await run_loket(config_path, "learned", "approve", number, "--answer", answer)
     assert code == 1 and "personal data (address, name)" in err, err
+    # An edited question must ask something: not a lone letter, a greeting, or nothing.
+    for bad, said in (("x", "no word to match"), ("Hoi!", "only a greeting"), ("", "empty")):
+        code, _, err = await run_loket(
+            config_path, "learned", "approve", number, "--answer", answer, "--question", bad
+        )
+        assert code == 2 and said in err and "nothing was changed" in err, err
     code, _, err = await run_loket(
         config_path,
         "learned",

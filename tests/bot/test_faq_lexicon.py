@@ -241,6 +241,14 @@ def test_shoppers_words_find_the_entry_they_mean(
 
 
 @pytest.mark.parametrize(
+    "text", ["We're open on Sunday, right?", "you're open sundays?", "youre closed on mondays?"]
+)
+def test_a_contracted_are_open_asks_the_opening_hours(text: str) -> None:
+    """ "We're" folds to "were" and "you're" to "youre": the phrases take them as written."""
+    assert "~opening-hours" in content_terms(text, "en", lexicon_for("en"))
+
+
+@pytest.mark.parametrize(
     ("language", "text"),
     [
         ("nl", "zijn jullie pakketten altijd open"),

@@ -18,6 +18,7 @@ from loket.bot.learning import (
     answered_now,
     as_entry,
     askers,
+    edit_problem,
     group_similar,
     missed_groups,
     misses_by_question,
@@ -75,12 +76,18 @@ def run_learned_list(args: argparse.Namespace) -> int:
 
 def run_learned_review(args: argparse.Namespace) -> int:
     status = "approved" if args.verb == "approve" else "rejected"
-    edits = [f"--{name}" for name in ("question", "answer") if getattr(args, name, None)]
+    question = getattr(args, "question", None)
+    answer = getattr(args, "answer", None)
+    edits = [f"--{name}" for name, value in (("question", question), ("answer", answer)) if value]
     if edits and len(args.ids) > 1:
         print(
             f"loket: {' and '.join(edits)} edits one answer: give one id, not {len(args.ids)}",
             file=sys.stderr,
         )
+        return 2
+    problem = edit_problem(question, answer)
+    if problem is not None:
+        print(f"loket: {problem}; nothing was changed", file=sys.stderr)
         return 2
 
     async def work(store: Store) -> int:
@@ -91,8 +98,6 @@ def run_learned_review(args: argparse.Namespace) -> int:
                 print(f"loket: no learned answer #{learned_id}", file=sys.stderr)
                 failures += 1
                 continue
-            question = getattr(args, "question", None)
-            answer = getattr(args, "answer", None)
             personal = None
             if status == "approved":
                 found = await personal_data_to_approve(store, record, question, answer)

@@ -239,6 +239,24 @@ def without_small_talk(text: str) -> str:
     return "".join(parts[first : last + 1])
 
 
+def edit_problem(question: str | None, answer: str | None) -> str | None:
+    """What is wrong with an admin's edit of a learned pair (`None`: not edited), said for
+    the admin; `None` when nothing is. An edited question must ask something the bot can
+    match (not a greeting alone, not a lone letter), an edited answer must say something."""
+    if question is not None:
+        if not question.strip():
+            return "the question is empty"
+        if len(question) > MAX_QUESTION_CHARS:
+            return f"the question is longer than {MAX_QUESTION_CHARS} characters"
+        if not any(len(word) > 1 for word in words(question)):
+            return "the question has no word to match shoppers' questions by"
+        if asked_question([question]) is None:
+            return "the question is only a greeting or thanks: write what the shopper asks"
+    if answer is not None and not answer.strip():
+        return "the answer is empty"
+    return None
+
+
 def personal_data_in(
     question: str, answer: str, names: tuple[str, ...], agent_names: tuple[str, ...] = ()
 ) -> list[str]:

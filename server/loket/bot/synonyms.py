@@ -465,7 +465,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "are you guys =open/closed | what time do you =open/close | what time are you =open | "
         "what time does =the/your =shop/store =open/close | when are you =open | "
         "when do you =open/close | is =the/your =shop/store =open/closed | "
-        "we =are/re =open",
+        "we =are/re =open | were =open | youre =open/closed",
         "de": "öffnungszeiten | öffnungszeit | wann habt ihr =offen/geöffnet | "
         "wann haben sie =offen/geöffnet | wann seid ihr =da | "
         "hat =der/euer/ihr laden =offen/geöffnet | ist =der/euer/ihr laden =offen/geöffnet | "

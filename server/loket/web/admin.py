@@ -14,6 +14,7 @@ from loket.auth import AgentSession
 from loket.bot.learning import (
     answered_now,
     askers,
+    edit_problem,
     group_similar,
     missed_groups,
     misses_by_question,
@@ -93,8 +94,11 @@ async def learned_review(request: web.Request) -> web.Response:
         raise LoketError("invalid_payload", "action is 'approve' or 'reject'.")
     question, answer, force = data.get("question"), data.get("answer"), data.get("force", False)
     for name, value in (("question", question), ("answer", answer)):
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise LoketError("invalid_payload", f"{name} must be a non-empty string.")
+        if value is not None and not isinstance(value, str):
+            raise LoketError("invalid_payload", f"{name} must be a string.")
+    problem = edit_problem(question, answer)
+    if problem is not None:
+        raise LoketError("invalid_payload", f"{problem[0].upper()}{problem[1:]}.")
     if not isinstance(force, bool):
         raise LoketError("invalid_payload", "force must be true or false.")
     record = await services.store.learned(learned_id)
