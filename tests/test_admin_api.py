@@ -74,7 +74,7 @@ async def test_admin_reviews_learned_answers(config_path: Path) -> None:
         # An edit that leaves nothing to match by is refused, and the pair stays a candidate.
         for bad, said in (
             ({"question": "x"}, "no word to match"),
-            ({"question": "Hallo!"}, "only a greeting"),
+            ({"question": "Hallo!"}, "only small talk"),
             ({"question": " "}, "question is empty"),
             ({"answer": "\n"}, "answer is empty"),
             ({"answer": 12}, "answer must be a string"),

@@ -760,7 +760,7 @@ async def test_a_learned_question_leaves_small_talk_out_and_keeps_its_personal_d
     code, _, err = await run_loket(config_path, "learned", "approve", number, "--answer", answer)
     assert code == 1 and "personal data (address, name)" in err, err
     # An edited question must ask something: not a lone letter, a greeting, or nothing.
-    for bad, said in (("x", "no word to match"), ("Hoi!", "only a greeting"), ("", "empty")):
+    for bad, said in (("x", "no word to match"), ("Hoi!", "only small talk"), ("", "empty")):
         code, _, err = await run_loket(
             config_path, "learned", "approve", number, "--answer", answer, "--question", bad
         )

@@ -273,7 +273,13 @@ def test_ask_names_the_words_a_question_shares_with_the_entry(
     decaf = got["do you have decaffinated tea"]
     assert decaf["entry_id"] == "decaf"
     shared = {found["word"]: found for found in decaf["shared"]}
-    assert shared["tea"] == {"word": "tea", "matches": "tea", "similarity": 1.0, "in_answer": False}
+    assert shared["tea"] == {
+        "word": "tea",
+        "matches": "tea",
+        "similarity": 1.0,
+        "in_answer": False,
+        "frames": "",
+    }
     assert shared["decaffinated"]["matches"] == "decaffeinat"  # a typo, read as the FAQ's word
     assert shared["decaffinated"]["similarity"] < 1
     shipped = got["when is my tea shipped in a tin"]
@@ -286,6 +292,36 @@ def test_ask_names_the_words_a_question_shares_with_the_entry(
     assert "  shared words: decaffinated ≈ decaffeinat, tea\n" in text
     assert "  shared words: ~deliver, tin (answer only)\n" in text
     assert "(~deliver: word groups of the lexicon, `loket faq concepts`)" in text
+
+
+def test_ask_marks_the_words_that_only_frame_a_question(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shared word that only frames a question ("how much") or is one of the shop's own
+    common words ("tent" in four of its entries) is marked: it alone does not make the
+    entry the answer, which a shop owner cannot see otherwise."""
+    topics = ("repair", "rental", "pitching", "waterproofing")
+    entries = "".join(
+        f'  - id: tent-{topic}\n    questions:\n      - "Tent {topic}?"\n'
+        f'    answer: "About {topic}."\n'
+        for topic in topics
+    )
+    (tmp_path / "tents.en.yaml").write_text(f"language: en\ntopic: tents\nentries:\n{entries}")
+    (tmp_path / "shipping.en.yaml").write_text(
+        "language: en\ntopic: shipping\nentries:\n  - id: shipping\n    questions:\n"
+        '      - "How much is shipping?"\n    answer: "Shipping is free."\n'
+    )
+    assert run("faq", "ask", "--faq", str(tmp_path), "--json", "how much is shipping") == 0
+    (verdict,) = _asked(capsys).values()
+    frames = {found["word"]: found["frames"] for found in verdict["shared"]}
+    assert frames["~cost"] == "frame" and frames["~deliver"] == "", verdict
+    assert run("faq", "ask", "--faq", str(tmp_path), "how much is shipping", "tent repair") == 0
+    text = capsys.readouterr().out
+    assert "~cost (frames only)" in text, text
+    assert "tent (common in this FAQ)" in text, text
+    # `faq check` takes the folder as `--faq` too, as `ask` and `eval` do.
+    assert run("faq", "check", "--faq", str(tmp_path)) == 0
+    assert "5 entries" in capsys.readouterr().out
 
 
 def test_ask_reads_questions_from_stdin_and_checks_the_language(

@@ -241,10 +241,41 @@ def test_shoppers_words_find_the_entry_they_mean(
 
 
 @pytest.mark.parametrize(
-    "text", ["We're open on Sunday, right?", "you're open sundays?", "youre closed on mondays?"]
+    ("text", "language", "concept"),
+    [
+        ("what time do u shut today", "en", "~opening-hours"),
+        ("r u open on sunday", "en", "~opening-hours"),
+        ("ich will die bestellung canceln", "de", "~cancel"),
+        ("wie teuer ist die lieferung", "de", "~cost"),
+        ("is de trui ook in het groen te krijgen", "nl", "~stock"),
+    ],
+)
+def test_chat_spellings_and_loanwords_find_their_concept(
+    text: str, language: str, concept: str
+) -> None:
+    """ "u" and "r" stand for "you" and "are" in English chats; German "canceln", "wie
+    teuer" and the Dutch "te krijgen" (to be had, not received) are the lexicon's words."""
+    assert concept in content_terms(text, language, lexicon_for(language))
+
+
+def test_dutch_short_is_no_discount() -> None:
+    """ "kort" (short) keeps its "t": it would otherwise meet "korting" (discount)."""
+    assert stem("kort", "nl") != stem("korting", "nl") == stem("kortingen", "nl")
+    assert stem("korte", "nl") == stem("kort", "nl")
+    assert_answered(
+        [
+            entry("kortingscode", "nl", "Waar vul ik mijn kortingscode in?", tags=("korting",)),
+            entry("inkorten", "nl", "Kunnen jullie een broek inkorten?", tags=("te kort",)),
+        ],
+        [("mijn spijkerbroek is te kort", "nl", "inkorten"), ("korting?", "nl", "kortingscode")],
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["We're open on Sunday, right?", "you're open sundays?", "you`re open today?"]
 )
 def test_a_contracted_are_open_asks_the_opening_hours(text: str) -> None:
-    """ "We're" folds to "were" and "you're" to "youre": the phrases take them as written."""
+    """ "We're" is "we are", not "were" (another word): the opening hours' phrases take it."""
     assert "~opening-hours" in content_terms(text, "en", lexicon_for("en"))
 
 
@@ -261,6 +292,10 @@ def test_a_contracted_are_open_asks_the_opening_hours(text: str) -> None:
         ("de", "wir haben es schon geöffnet, kann ich es noch zurückschicken"),
         ("de", "haben sie das schon geöffnet"),
         ("en", "are you opening a shop in leeds"),
+        ("en", "the boxes were open when they arrived"),
+        ("en", "were open boxes refunded?"),
+        ("en", "The seals were open, is it used?"),
+        ("en", "youre closed the ticket"),
         ("nl", "zijn jullie dicht bij het station"),
     ],
 )

@@ -101,6 +101,46 @@ def test_a_compound_with_another_last_word_is_no_typo() -> None:
         assert (typo.outcome, typo.entry and typo.entry.id) == ("answer", expected), question
 
 
+def test_a_typo_in_a_compound_of_the_faq_finds_it() -> None:
+    """The FAQ's compounds are indexed by their parts ("versand" and cost for
+    "Versandkosten"); a question's typo of the whole compound, which no part matches, is
+    that compound. "fietsklamp" stays no typo of "fietslamp": another word in its place."""
+    shop = Matcher.build(
+        [
+            entry("versandkosten", "de", "Was kostet der Versand?", tags=("Versandkosten",)),
+            entry("lieferzeit", "de", "Wie lange dauert es?", tags=("Lieferzeit",)),
+            entry("lampen", "nl", "Welke fietslampen hebben jullie?", tags=("fietslamp",)),
+        ],
+        BotSettings(),
+    )
+    for question, language, expected in (
+        ("versankosten?", "de", "versandkosten"),
+        ("lieferzeiit", "de", "lieferzeit"),
+        ("fietslmap", "nl", "lampen"),
+    ):
+        found = shop.match(question, language)
+        assert (found.outcome, found.entry and found.entry.id) == ("answer", expected), question
+    assert shop.match("fietsklamp", "nl").outcome != "answer"
+
+
+def test_a_typo_is_judged_by_the_shorter_word() -> None:
+    """A five-letter word is forgiven one letter, a four-letter one only a swap: "broek"
+    (trousers) is no "brok" (of "gebroken") with a letter more, so a question about
+    trousers is not answered with the entry on broken parcels."""
+    shop = Matcher.build(
+        [
+            entry("kapot", "nl", "Mijn bestelling is gebroken aangekomen"),
+            entry("ruilen", "nl", "Kan ik ruilen voor een andere maat?"),
+        ],
+        BotSettings(),
+    )
+    for question in ("broek", "hoe was ik een broek"):
+        found = shop.match(question, "nl")
+        assert found.outcome != "answer" or found.entry.id != "kapot", question
+    found = shop.match("kan ik deze broek ruilen", "nl")
+    assert (found.outcome, found.entry and found.entry.id) == ("answer", "ruilen")
+
+
 def test_dutch_compounds_match_split_or_joined(matcher: Matcher) -> None:
     """ "retour label" and "retourlabel" are the same thing."""
     for text in ("retour label kwijt", "retourlabel kwijt"):
@@ -244,6 +284,15 @@ def test_a_question_in_a_language_the_faq_lacks_finds_entries_by_its_webshop_wor
     # Its other words count as words the FAQ lacks: a price is no shipping cost.
     for other in ("what does the cat litter cost", "is your food grain free"):
         assert shop.match(other, "de").outcome != "answer", other
+    # One English word is enough when the page is English too ("my"); not on a German
+    # page, and a German question on an English page stays German.
+    parcel = FaqEntry("beschaedigt", "de", ("Mein Paket ist beschädigt",), "Schick ein Foto.")
+    damaged = Matcher.build([*entries, parcel], BotSettings(semantic=False))
+    result = damaged.match("my package arrived damaged", "en-GB")
+    assert (result.outcome, result.entry and result.entry.id) == ("answer", "beschaedigt")
+    assert damaged.match("my package arrived damaged", "de").outcome != "answer"
+    result = damaged.match("paket beschädigt", "en-GB")
+    assert (result.outcome, result.entry and result.entry.id) == ("answer", "beschaedigt")
     both = Matcher.build(
         [*entries, entry("shipping", "en", "What does shipping cost?")], BotSettings(semantic=False)
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loket.bot.learning import (
     MAX_QUESTION_CHARS,
     asked_question,
+    edit_problem,
     group_similar,
     question_before,
     question_of,
@@ -212,3 +214,28 @@ def test_questions_alike_only_in_their_common_words_are_not_one_group() -> None:
     groups = group_similar(asked, lambda text: text)
     assert sorted(map(len, groups)) == [1, 1, 1, 1, 1, 1, 2], groups
     assert ["waar vind ik mijn kortingscode", "Waar voer ik de kortingscode in?"] in groups
+
+
+@pytest.mark.parametrize(
+    ("question", "problem"),
+    [
+        ("tv?", None),
+        ("运费多少？", None),
+        ("Сколько стоит доставка?", None),
+        ("  Wat kost verzenden?  " + " " * 990, None),
+        ("x", "no word to match"),
+        ("Ü?", "no word to match"),
+        ("€?", "no word to match"),
+        ("  ", "empty"),
+        ("Hallo!", "only small talk"),
+        ("Medewerker", "only small talk"),
+        ("a" * 1001, "longer than 1000"),
+    ],
+)
+def test_an_edited_question_must_ask_something(question: str, problem: str | None) -> None:
+    """What an admin writes as a learned question: a real question in any script, not a
+    lone letter, an empty text or small talk the bot answers before it matches."""
+    found = edit_problem(question, None)
+    assert (found is None) if problem is None else (found is not None and problem in found)
+    assert edit_problem(None, " \n") == "the answer is empty"
+    assert edit_problem(None, "Ja.") is None

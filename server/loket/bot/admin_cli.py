@@ -19,6 +19,7 @@ from loket.bot.learning import (
     as_entry,
     askers,
     edit_problem,
+    edited_text,
     group_similar,
     missed_groups,
     misses_by_question,
@@ -89,6 +90,7 @@ def run_learned_review(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"loket: {problem}; nothing was changed", file=sys.stderr)
         return 2
+    question, answer = edited_text(question), edited_text(answer)
 
     async def work(store: Store) -> int:
         failures = 0

@@ -41,6 +41,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="folder of FAQ files, or one file (default: faq_dir of [bot] in config.toml,"
         " else ./faq)",
     )
+    check.add_argument(
+        "--faq",
+        type=Path,
+        default=None,
+        dest="faq_option",
+        metavar="FAQ",
+        help="the same as DIR, as `faq ask` and `faq eval` take it",
+    )
     _add_config_option(check)
     check.set_defaults(func=run_check)
 
@@ -149,6 +157,11 @@ def run_check(args: argparse.Namespace) -> int:
     The server's own FAQ folder is checked as the server sees it: a broken file counts with
     its last good version (kept beside the server's data), so an id a new file repeats from
     it is reported too, and which of two files with one id stays is the one live now."""
+    if args.faq_option is not None:
+        if args.dir is not None and args.dir != args.faq_option:
+            print("loket: give the folder once: DIR or --faq", file=sys.stderr)
+            return 2
+        args.dir = args.faq_option
     folder, watcher = _checked_folder(args)
     if watcher is None:
         result = load_faq_dir(folder)
@@ -379,7 +392,9 @@ def _asked(
 def _shared(matcher: Matcher, question: str, entry: FaqEntry, locale: str | None) -> list[Any]:
     """The question's words the entry holds, as JSON-ready objects: `word` (as the shopper
     wrote it where it can be told, else its stem; a word group of the lexicon as
-    "~name"), `matches` (the entry's word), `similarity`, `in_answer`."""
+    "~name"), `matches` (the entry's word), `similarity`, `in_answer`, `frames` ("frame":
+    a word that only frames a question; "common": one of the FAQ's own common words;
+    else "")."""
     written: dict[str, str] = {}
     for word in words(question):
         written.setdefault(stem(word, entry.language), word)
@@ -389,6 +404,7 @@ def _shared(matcher: Matcher, question: str, entry: FaqEntry, locale: str | None
             "matches": found.matches,
             "similarity": round(found.similarity, 2),
             "in_answer": found.in_answer,
+            "frames": found.frames,
         }
         for found in matcher.shared_words(question, entry, locale)
     ]
@@ -404,6 +420,8 @@ def _shared_text(shared: list[dict[str, Any]]) -> list[str]:
         text = word if found["similarity"] == 1 else f"{word} ≈ {matches}"
         if found["in_answer"]:
             text += " (answer only)"
+        if found["frames"]:
+            text += " (frames only)" if found["frames"] == "frame" else " (common in this FAQ)"
         told.append(text)
     lines = [f"  shared words: {', '.join(told)}"]
     groups = sorted(

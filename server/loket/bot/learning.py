@@ -244,17 +244,28 @@ def edit_problem(question: str | None, answer: str | None) -> str | None:
     the admin; `None` when nothing is. An edited question must ask something the bot can
     match (not a greeting alone, not a lone letter), an edited answer must say something."""
     if question is not None:
-        if not question.strip():
+        question = question.strip()
+        if not question:
             return "the question is empty"
         if len(question) > MAX_QUESTION_CHARS:
             return f"the question is longer than {MAX_QUESTION_CHARS} characters"
-        if not any(len(word) > 1 for word in words(question)):
+        # Words of other scripts ("运费多少？") are not split into words: their letters count.
+        other_script = sum(1 for ch in question if ch.isalnum() and not ch.isascii())
+        if not any(len(word) > 1 for word in words(question)) and other_script < 2:
             return "the question has no word to match shoppers' questions by"
         if asked_question([question]) is None:
-            return "the question is only a greeting or thanks: write what the shopper asks"
+            return (
+                "the question is only small talk (a greeting, thanks or asking for a person):"
+                " write what the shopper asks"
+            )
     if answer is not None and not answer.strip():
         return "the answer is empty"
     return None
+
+
+def edited_text(text: str | None) -> str | None:
+    """An admin's edited question or answer as it is kept: without the spaces around it."""
+    return text.strip() if text is not None else None
 
 
 def personal_data_in(

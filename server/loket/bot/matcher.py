@@ -105,6 +105,8 @@ _MIN_TYPO_LENGTH = 5
 _LONG_WORD_FOR_TWO_TYPOS = 9
 # Words this long are taken for a typo only when two neighbouring letters are swapped.
 _SWAPPED_LENGTH = _MIN_TYPO_LENGTH - 1
+# A question word this long may be a typo of one of the FAQ's compounds.
+_MIN_COMPOUND_TYPO = 8
 _MAX_EXPANSIONS = 8
 # Compound parts must be this long, so "hoe" + "veel" is never a compound; the tail may
 # be shorter ("cadeau" + "bon").
@@ -184,12 +186,15 @@ class SharedWord:
     """A question word an entry holds: the question's `word` (a stem, or a concept token
     "~cancel"), the entry's word it matches (in the FAQ's terms: itself, a form,
     a typo's correction, a compound's part) and how closely, and whether the entry holds it
-    only in its answer (which counts half)."""
+    only in its answer (which counts half). `frames`: "frame" for a word that only frames
+    a question ("how", "where", price, buying and ordering), "common" for one of the
+    shop's own common words (of a third of its entries), which frames it too; else ""."""
 
     word: str
     matches: str
     similarity: float
     in_answer: bool
+    frames: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +250,18 @@ class _LanguageIndex:
         known.update(self.lexicon.words)
         self._known = frozenset(known)
 
+        # The FAQ's compounds as written, with the parts they are indexed by: a question's
+        # typo of one ("versankosten", "lieferzeiit") is that compound.
+        self._compounds: dict[str, tuple[str, ...]] = {}
+
         def compound_parts(terms: Iterable[str]) -> list[str]:
-            return [part for term in terms for part in self._parts(term, self._known)]
+            found: list[str] = []
+            for term in terms:
+                parts = self._parts(term, self._known)
+                if len(parts) > 1 and len(term) >= _MIN_COMPOUND_TYPO:
+                    self._compounds[term] = tuple(parts)
+                found.extend(parts)
+            return found
 
         phrasings = [[compound_parts(terms) for terms in group] for group in phrasing_terms]
         asked = [
@@ -254,6 +269,9 @@ class _LanguageIndex:
             for group, tags in zip(phrasings, tag_terms, strict=True)
         ]
         answered = [set(compound_parts(terms)) for terms in answer_terms]
+        self._compounds_by_length: dict[int, list[str]] = {}
+        for word in sorted(self._compounds):
+            self._compounds_by_length.setdefault(len(word), []).append(word)
 
         self.term_ids: dict[str, int] = {}
         for term_set in (*asked, *answered):
@@ -420,9 +438,35 @@ class _LanguageIndex:
                 parts = self._question_parts.get(term)
                 if parts is None:
                     parts = tuple(self._parts(term, self._known))
+                    if len(parts) == 1:
+                        parts = self._compound_typo(term) or parts
                     _remember(self._question_parts, term, parts)
                 result.extend(parts)
         return result
+
+    def _compound_typo(self, term: str) -> tuple[str, ...] | None:
+        """The parts of the FAQ's compound that `term`, no word of the FAQ, is a typo of:
+        as the typos of a word, with the same limits and not another compound
+        ("fietsklamp" is no "fietslamp")."""
+        if len(term) < _MIN_COMPOUND_TYPO or is_concept(term) or term in self._surface:
+            return None
+        most = _typos_allowed(len(term))
+        best: tuple[int, str] | None = None
+        for length in range(len(term) - most, len(term) + most + 1):
+            choices = self._compounds_by_length.get(length)
+            if not choices:
+                continue
+            for word, distance, _ in process.extract(
+                term,
+                choices,
+                scorer=OSA.distance,
+                score_cutoff=min(most, _typos_allowed(length)),
+                limit=_MAX_EXPANSIONS,
+            ):
+                closer = best is None or distance < best[0]
+                if distance > 0 and closer and not self._other_compound(term, word):
+                    best = (int(distance), word)
+        return self._compounds[best[1]] if best is not None else None
 
     def expand(self, term: str) -> _Term:
         """The vocabulary words `term` matches, and how much `term` weighs."""
@@ -475,13 +519,17 @@ class _LanguageIndex:
             if self._compounding and len(term) >= _MIN_PREFIX and term not in self.term_ids:
                 self._add_heads(term, add)
         if term not in self.term_ids and not is_concept(term) and len(term) >= _MIN_TYPO_LENGTH:
-            most = 2 if len(term) >= _LONG_WORD_FOR_TWO_TYPOS else 1
-            for length in range(len(term) - most, len(term) + most + 1):
+            most = _typos_allowed(len(term))
+            for length in range(max(len(term) - most, _MIN_TYPO_LENGTH), len(term) + most + 1):
                 choices = self._by_length.get(length)
                 if not choices:
                     continue
+                # The shorter of the two words says how many letters may be off: "broek"
+                # is no "brok" with a letter more (a four-letter word is forgiven only a
+                # swap), "bestelingen" may be "bestellingen".
+                allowed = min(most, _typos_allowed(length))
                 for word, distance, _ in process.extract(
-                    term, choices, scorer=OSA.distance, score_cutoff=most, limit=_MAX_EXPANSIONS
+                    term, choices, scorer=OSA.distance, score_cutoff=allowed, limit=_MAX_EXPANSIONS
                 ):
                     if distance > 0 and not self._other_compound(term, word):
                         add(word, _TYPO_SIMILARITY[int(distance)])
@@ -665,7 +713,14 @@ class _LanguageIndex:
             if best is not None:
                 _, term_id, similarity = best
                 in_answer = strengths[term_id] < 1.0
-                found.append(SharedWord(word, self._names[term_id], similarity, in_answer))
+                frames = (
+                    "frame"
+                    if word in self._frame_terms
+                    else "common"
+                    if word in self._common_terms
+                    else ""
+                )
+                found.append(SharedWord(word, self._names[term_id], similarity, in_answer, frames))
         return found
 
     def meaning(self, question: Vectors, candidates: Iterable[int]) -> dict[int, float]:
@@ -1043,14 +1098,14 @@ class Matcher:
             # The FAQ's languages among those chosen, or all of them when only learned
             # answers were (an English page of a German and Dutch shop).
             own = [name for name in chosen if name not in learned] or faq
-            spoken = self._other_language(folded, own)
+            spoken = self._other_language(folded, own, language)
             if len(chosen) == 1:
                 reported: str | None = chosen[0]
             else:
                 reported = spoken or (own[0] if len(own) == 1 else None)
             return [*learned, *own], reported, spoken
         reported = chosen[0] if len(chosen) == 1 else None
-        spoken = self._other_language(folded, chosen) if len(chosen) == 1 else None
+        spoken = self._other_language(folded, chosen, language) if len(chosen) == 1 else None
         if spoken is not None and spoken in self._indexes:
             # Told by its words, a language of learned answers alone: its answers and every
             # FAQ language's entries compete, as when the page is in that language.
@@ -1058,11 +1113,15 @@ class Matcher:
             return [spoken, *faq], spoken, spoken
         return chosen, reported, spoken
 
-    def _other_language(self, folded: Sequence[str], chosen: Sequence[str]) -> str | None:
+    def _other_language(
+        self, folded: Sequence[str], chosen: Sequence[str], locale: str | None = None
+    ) -> str | None:
         """The language the question is written in when it is clearly one the FAQ has no
         entries in (an English question on a German-only shop's page), told by its common
         and question words that the `chosen` languages do not share; else None. A language
-        of learned answers alone counts as one the FAQ has no entries in."""
+        of learned answers alone counts as one the FAQ has no entries in. Two such words
+        tell it, or one when the page (`locale`) is in that language too ("my package
+        arrived damaged" on an English page)."""
         mine = frozenset().union(*(_COMMON_WORDS.get(name, frozenset()) for name in chosen))
         counts = {
             name: sum(1 for word in folded if word in common and word not in mine)
@@ -1070,7 +1129,8 @@ class Matcher:
             if name not in self._indexes or self._indexes[name].learned_only
         }
         other = max(counts, key=counts.__getitem__, default=None)
-        if other is None or counts[other] < 2:
+        page = language_of_locale(locale) if locale else None
+        if other is None or counts[other] < (1 if other == page else 2):
             return None
         # A title or brand in another language ("Taste of the Wild") leaves the question
         # in the page's language: the other language's words must outnumber its own twice
@@ -1109,6 +1169,11 @@ class Matcher:
             return [detected]
         default = self._settings.default_language
         return sorted(self._indexes, key=lambda name: (name != default, name))
+
+
+def _typos_allowed(length: int) -> int:
+    """How many letters a word this long may be off and still be taken for a typo."""
+    return 2 if length >= _LONG_WORD_FOR_TWO_TYPOS else 1
 
 
 def _another_word(written: str, word: str) -> bool:

@@ -84,6 +84,12 @@ _ENGLISH_NEGATIONS = """
 no dont didnt doesnt cant cannot wont isnt arent wasnt werent havent hasnt hadnt couldnt
 wouldnt shouldnt never nothing
 """
+# Chat spellings of common words ("what time do u shut", "is ur shop open"): the word
+# they stand for, so that the lexicon's phrases take them ("u" would be left out as a
+# single letter). English only: Dutch "u" is the polite "you" and is left out as before.
+_CHAT_SPELLINGS: Mapping[str, Mapping[str, str]] = {
+    "en": {"u": "you", "ya": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please"},
+}
 # Negations matter ("I did not receive it"), so each language maps its forms onto one word.
 _NEGATIONS: Mapping[str, Mapping[str, str]] = {
     "nl": {"geen": "niet", "nooit": "niet", "niks": "niet", "niets": "niet"},
@@ -95,6 +101,9 @@ _NEGATIONS: Mapping[str, Mapping[str, str]] = {
 }
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
+# English "'re" is "are": "we're" would otherwise be "were", another word ("the boxes were
+# open" is no question about the opening hours).
+_ARE = re.compile(r"(?<=[a-z])['’‘`´]re\b")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
 
@@ -113,7 +122,10 @@ def words(text: str) -> list[str]:
     A hyphenated word whose part is one letter stays whole ("e-mail" is "email"), so
     "e-mail" and "email" match; other hyphenated words split ("pre-order", "track-en-trace").
     """
-    folded = _APOSTROPHES.sub("", fold(text))
+    folded = fold(text)
+    if "re" in folded and _ARE.search(folded):
+        folded = _ARE.sub(" are", folded)
+    folded = _APOSTROPHES.sub("", folded)
     found = _WORD.findall(folded)
     if "-" not in folded:
         return found  # most texts: nothing to split or join
@@ -211,8 +223,10 @@ def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
     """Each word that may count: numbers and single letters are left out."""
     stop = STOP_WORDS.get(language, frozenset())
     negations = _NEGATIONS.get(language, {})
+    spellings = _CHAT_SPELLINGS.get(language, {})
     tokens: list[_Token] = []
     for word in folded:
+        word = spellings.get(word, word)
         unified = negations.get(word, word)
         # Numbers are instance data (order numbers, dates, amounts), not what is asked.
         if len(unified) < 2 or unified.isdigit():
@@ -358,9 +372,18 @@ def _stem_english(word: str) -> str:
     return word
 
 
+# Dutch words whose stem the rules below would give another word: "kort" (short) would
+# lose its "t" as a verb ending and meet "korting" (discount), so "mijn broek is te kort"
+# would ask about discount codes.
+_DUTCH_OWN_STEMS = {"kort": "kort", "korte": "kort", "korter": "korter"}
+
+
 def _stem_dutch(word: str) -> str:
     if len(word) <= 3:
         return word
+    own = _DUTCH_OWN_STEMS.get(word)
+    if own is not None:
+        return own
     # "Kado" is how many write "cadeau" ("kadootje", "kadobon").
     if word.startswith("kado"):
         word = "cadeau" + word[4:].removeprefix("o")

@@ -38,7 +38,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "annuleren | annulering | afzeggen | zeg ... af | cancelen | cancellen | afzien | "
         "intrekken | ongedaan maken | terugdraaien",
         "en": "cancel | cancellation | call ... off | revoke | undo",
-        "de": "stornieren | stornierung | storno | storniert | annullieren | rückgängig machen",
+        "de": "stornieren | stornierung | storno | storniert | annullieren | rückgängig machen | "
+        "canceln | gecancelt",
     },
     "order": {
         "nl": "bestelling | bestellen | order | orderen | aankoop",
@@ -296,7 +297,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "cost": {
         "nl": "kosten | kost | prijs | tarief",
         "en": "cost | costs | price | fee | how much",
-        "de": "kosten | kostet | preis | preise | gebühr | gebühren",
+        "de": "kosten | kostet | preis | preise | gebühr | gebühren | wie =teuer",
     },
     # Subscriptions (coffee, food, flowers, lenses delivered again and again) and pausing
     # one: shops answer "how does it work", "pause it" and "end it" apart.
@@ -313,7 +314,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     },
     # Stock and products.
     "stock": {
-        "nl": "voorraad | leverbaar | beschikbaar | verkrijgbaar | uitverkocht",
+        "nl": "voorraad | leverbaar | beschikbaar | verkrijgbaar | uitverkocht | te =krijgen",
         "en": "stock | available | availability | unavailable | sold out",
         "de": "auf lager | vorrätig | lagernd | verfügbar | verfügbarkeit | ausverkauft | "
         "lieferbar",
@@ -462,10 +463,10 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "zijn jullie nu =open/gesloten | is =de/jullie winkel =open/gesloten | "
         "hoe =laat ... =open | wanneer zijn jullie =open | we zijn =open | wij zijn =open",
         "en": "opening hours | opening times | business hours | are you =open/closed | "
-        "are you guys =open/closed | what time do you =open/close | what time are you =open | "
-        "what time does =the/your =shop/store =open/close | when are you =open | "
-        "when do you =open/close | is =the/your =shop/store =open/closed | "
-        "we =are/re =open | were =open | youre =open/closed",
+        "are you guys =open/closed | what time do you =open/close/shut | what time are you =open | "
+        "what time does =the/your =shop/store =open/close/shut | when are you =open | "
+        "when do you =open/close/shut | is =the/your =shop/store =open/closed | "
+        "we =are/re =open | you =are =open",
         "de": "öffnungszeiten | öffnungszeit | wann habt ihr =offen/geöffnet | "
         "wann haben sie =offen/geöffnet | wann seid ihr =da | "
         "hat =der/euer/ihr laden =offen/geöffnet | ist =der/euer/ihr laden =offen/geöffnet | "

@@ -15,6 +15,7 @@ from loket.bot.learning import (
     answered_now,
     askers,
     edit_problem,
+    edited_text,
     group_similar,
     missed_groups,
     misses_by_question,
@@ -96,14 +97,15 @@ async def learned_review(request: web.Request) -> web.Response:
     for name, value in (("question", question), ("answer", answer)):
         if value is not None and not isinstance(value, str):
             raise LoketError("invalid_payload", f"{name} must be a string.")
-    problem = edit_problem(question, answer)
-    if problem is not None:
-        raise LoketError("invalid_payload", f"{problem[0].upper()}{problem[1:]}.")
     if not isinstance(force, bool):
         raise LoketError("invalid_payload", "force must be true or false.")
     record = await services.store.learned(learned_id)
     if record is None:
         raise LoketError("not_found", "No such learned answer.")
+    problem = edit_problem(question, answer)
+    if problem is not None:
+        raise LoketError("invalid_payload", f"{problem[0].upper()}{problem[1:]}.")
+    question, answer = edited_text(question), edited_text(answer)
     personal: list[str] | None = None
     if action == "approve":
         personal = await personal_data_to_approve(services.store, record, question, answer)
