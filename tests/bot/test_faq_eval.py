@@ -223,7 +223,11 @@ DEV_FLOORS = {
     # Four more written the same way, blind (a Dutch baby shop, an English bed shop, a Dutch
     # and English coffee-machine shop, a German kitchenware shop; 102-108 questions each, a
     # quarter about what the FAQ does not cover): their first scores, as floors.
-    "babywinkel": (0.64, 0.10),
+    # Its wrong share went from 0.098 to 0.108 when "laten" was no longer read as "laat":
+    # "kan ik de kinderwagen nu al bestellen en pas in maart laten bezorgen" (asked of the
+    # out-of-stock entry) now gets the delivery time outright, "laten" being a word of that
+    # entry's; over all the shops the change gained four right answers and no wrong one.
+    "babywinkel": (0.64, 0.11),
     "bedstore": (0.73, 0.08),
     # The coffee shop's wrong share went from 0.056 to 0.065 with the lexicon's opening
     # hours, which gained seven right answers over all the shops and no wrong one: "tot hoe
@@ -266,6 +270,14 @@ DEV_FLOORS = {
     "kledingwinkel": (0.74, 0.09),
     "camping": (0.79, 0.11),
     "drogerie": (0.75, 0.05),
+    # Two more, blind, the same session (a Dutch online supermarket with a dozen English
+    # questions, 127; an English PC-hardware shop that builds to order, 134): first scored
+    # at 74.8% and 82.8% right, 4.7% and 7.5% wrong; then used to find that an id keeps its
+    # short words ("bezorger-te-laat" is late, not "laat" of "laten zien"), "laten" apart
+    # from "laat", "gpus" as "gpu", "installed" apart from "instalments", and compounds that
+    # are no kind of a word ("pakketautomaat" of "tomaat").
+    "supermarkt": (0.75, 0.03),
+    "pchardware": (0.85, 0.07),
 }
 
 

@@ -248,6 +248,11 @@ def test_shoppers_words_find_the_entry_they_mean(
         ("ich will die bestellung canceln", "de", "~cancel"),
         ("wie teuer ist die lieferung", "de", "~cost"),
         ("is de trui ook in het groen te krijgen", "nl", "~stock"),
+        ("is deze nog te krijgen", "nl", "~stock"),
+        ("stop sending me emails", "en", "~unsubscribe"),
+        ("can i pay monthly", "en", "~pay-later"),
+        ("my ssd died after 6 months", "en", "~defect"),
+        ("does it come with windows installed", "en", "~install"),
     ],
 )
 def test_chat_spellings_and_loanwords_find_their_concept(
@@ -259,8 +264,11 @@ def test_chat_spellings_and_loanwords_find_their_concept(
 
 
 def test_dutch_short_is_no_discount() -> None:
-    """ "kort" (short) keeps its "t": it would otherwise meet "korting" (discount)."""
+    """ "kort" (short) keeps its "t": it would otherwise meet "korting" (discount); and
+    "laten" (to let) is not "laat" (late)."""
     assert stem("kort", "nl") != stem("korting", "nl") == stem("kortingen", "nl")
+    assert stem("laten", "nl") != stem("laat", "nl")
+    assert "~pay-later" not in content_terms("is windows installed", "en", lexicon_for("en"))
     assert stem("korte", "nl") == stem("kort", "nl")
     assert_answered(
         [
@@ -272,7 +280,13 @@ def test_dutch_short_is_no_discount() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["We're open on Sunday, right?", "you're open sundays?", "you`re open today?"]
+    "text",
+    [
+        "We're open on Sunday, right?",
+        "you're open sundays?",
+        "you`re open today?",
+        "youre closed on mondays?",
+    ],
 )
 def test_a_contracted_are_open_asks_the_opening_hours(text: str) -> None:
     """ "We're" is "we are", not "were" (another word): the opening hours' phrases take it."""
@@ -295,13 +309,16 @@ def test_a_contracted_are_open_asks_the_opening_hours(text: str) -> None:
         ("en", "the boxes were open when they arrived"),
         ("en", "were open boxes refunded?"),
         ("en", "The seals were open, is it used?"),
-        ("en", "youre closed the ticket"),
+        ("en", "when do you shut down my account"),
+        ("nl", "hoe lang duurt het om mijn geld terug te krijgen"),
         ("nl", "zijn jullie dicht bij het station"),
     ],
 )
 def test_something_opened_is_no_opening_hour(language: str, text: str) -> None:
-    """The opening hours' phrases take days and times between their words, not anything."""
-    assert "~opening-hours" not in content_terms(text, language, lexicon_for(language))
+    """The opening hours' phrases take days and times between their words, not anything
+    (nor is "om ... te krijgen", to get, something in stock)."""
+    terms = content_terms(text, language, lexicon_for(language))
+    assert "~opening-hours" not in terms and "~stock" not in terms
 
 
 def test_no_word_starts_many_phrases() -> None:

@@ -24,6 +24,13 @@ def entry(entry_id: str, language: str, *questions: str, tags: tuple[str, ...] =
     return FaqEntry(entry_id, language, questions, f"Answer of {entry_id}.", tags=tags)
 
 
+def assert_answers(shop: Matcher, cases: list[tuple[str, str | None, str]]) -> None:
+    """Each (question, page language, expected id) is answered outright with that entry."""
+    for question, language, expected in cases:
+        found = shop.match(question, language)
+        assert (found.outcome, found.entry and found.entry.id) == ("answer", expected), question
+
+
 ENTRIES = [
     entry(
         "levertijd", "nl", "Wanneer wordt mijn bestelling bezorgd?", "Hoe lang duurt de levering?"
@@ -104,23 +111,126 @@ def test_a_compound_with_another_last_word_is_no_typo() -> None:
 def test_a_typo_in_a_compound_of_the_faq_finds_it() -> None:
     """The FAQ's compounds are indexed by their parts ("versand" and cost for
     "Versandkosten"); a question's typo of the whole compound, which no part matches, is
-    that compound. "fietsklamp" stays no typo of "fietslamp": another word in its place."""
+    that compound. Not another compound: "fietsklamp" has another word in the place of
+    "lamp", and "boekenbonnen" two letters off in the first part of "bloemenbon"."""
     shop = Matcher.build(
         [
             entry("versandkosten", "de", "Was kostet der Versand?", tags=("Versandkosten",)),
             entry("lieferzeit", "de", "Wie lange dauert es?", tags=("Lieferzeit",)),
             entry("lampen", "nl", "Welke fietslampen hebben jullie?", tags=("fietslamp",)),
+            entry("reparatie", "nl", "Repareren jullie mijn fiets?"),
+            entry("bloemenbon", "nl", "Kan ik met een bloemenbon betalen?"),
+            entry("bloemen", "nl", "Zijn de bloemen vers?", "Hoe lang blijven bloemen goed?"),
+            entry("bon", "nl", "Waar vind ik mijn bon?"),
         ],
         BotSettings(),
     )
-    for question, language, expected in (
-        ("versankosten?", "de", "versandkosten"),
-        ("lieferzeiit", "de", "lieferzeit"),
-        ("fietslmap", "nl", "lampen"),
-    ):
-        found = shop.match(question, language)
-        assert (found.outcome, found.entry and found.entry.id) == ("answer", expected), question
-    assert shop.match("fietsklamp", "nl").outcome != "answer"
+    index = shop._indexes["nl"]
+    assert {"fietslamp", "bloemenbon"} <= set(index._compounds), index._compounds
+    assert_answers(
+        shop,
+        [
+            ("versankosten?", "de", "versandkosten"),
+            ("lieferzeiit", "de", "lieferzeit"),
+            ("fietslmap", "nl", "lampen"),
+            ("met een bloemnbon betalen", "nl", "bloemenbon"),
+        ],
+    )
+    parts = [list(index._compounds[word]) for word in ("fietslamp", "bloemenbon")]
+    for other in ("fietsklamp", "verkopen jullie boekenbonnen"):
+        assert index.question_terms([other.split()[-1]]) not in parts, other
+        found = shop.match(other, "nl")
+        assert found.outcome != "answer" or found.entry.id not in ("lampen", "bloemenbon")
+
+
+def test_a_typo_of_a_frame_word_frames_the_question_too() -> None:
+    """ "waneer" is "wanneer" mistyped: it frames the question as "wanneer" does, for the
+    matcher and for `loket faq ask`."""
+    levertijd = entry("levertijd", "nl", "Wanneer wordt het bezorgd?")
+    shop = Matcher.build([levertijd, entry("retour", "nl", "Hoe retourneer ik?")], BotSettings())
+    for question in ("wanneer bezorgd", "waneer bezorgd"):
+        shared = {found.matches: found.frames for found in shop.shared_words(question, levertijd)}
+        assert shared["wanner"] == "frame", (question, shared)
+    # Framed by a typo alone, the entry is no answer to a question about something else.
+    assert shop.match("waneer komt de kerstman", "nl").outcome != "answer"
+
+
+def test_an_id_keeps_its_short_words_and_loses_its_language_code() -> None:
+    """ "bezorger-te-laat" is the tag "bezorger te laat" (the lexicon's late), not a tag
+    "laat" that "laat maar" and "laten zien" would find; "account-en" is "account"."""
+    shop = Matcher.build(
+        [
+            entry("bezorger-te-laat", "nl", "Mijn bezorger is er nog niet"),
+            entry("alcohol", "nl", "Waarom vraagt de bezorger om mijn ID?"),
+            entry("account-en", "en", "How do I log in?"),
+        ],
+        BotSettings(),
+    )
+    assert_answers(
+        shop,
+        [
+            ("de bezorger is te laat", "nl", "bezorger-te-laat"),
+            ("moet ik mijn id laten zien aan de bezorger", "nl", "alcohol"),
+            ("account", None, "account-en"),
+        ],
+    )
+    assert shop.match("laat maar", "nl").outcome != "answer"
+
+
+def test_a_compound_that_splits_elsewhere_is_no_kind_of_a_word() -> None:
+    """ "pakketautomaat" ends in "tomaat" but is "pakket" and "automaat": tomatoes are no
+    parcel lockers. A compound that splits at the word is a kind of it ("cactusgrond")."""
+    shop = Matcher.build(
+        [
+            entry("afhalen", "nl", "Kan ik afhalen bij een pakketautomaat?"),
+            entry("pakket", "nl", "Waar is mijn pakket?"),
+            entry("automaat", "nl", "Werkt de automaat ook 's nachts?"),
+            entry("grond", "nl", "Welke cactusgrond raden jullie aan?"),
+        ],
+        BotSettings(),
+    )
+    for question in ("tomaten", "de tomaten waren beschimmeld"):
+        found = shop.match(question, "nl")
+        assert found.entry is None or found.entry.id != "afhalen", found
+    found = shop.match("hebben jullie ook grond voor cactussen", "nl")
+    assert found.entry is not None and found.entry.id == "grond"
+
+
+def test_an_english_plural_of_a_word_in_u_is_that_word() -> None:
+    """The stemmer keeps "-us" ("bus", "status"), but "gpus" are GPUs."""
+    shop = Matcher.build(
+        [
+            entry("trade-in", "en", "Can I trade in my old GPU?"),
+            entry("returns", "en", "Can I return a used item?"),
+        ],
+        BotSettings(),
+    )
+    assert_answers(
+        shop, [("gpus?", "en", "trade-in"), ("do you take gpus in trade", "en", "trade-in")]
+    )
+
+
+def test_a_letter_typed_twice_is_a_typo_also_of_a_short_word() -> None:
+    """ "koost" is "kost" and "maiil" "mail", though a four-letter word is otherwise
+    forgiven only a swap; a doubled vowel of a long word too ("voorraaad")."""
+    shop = Matcher.build(
+        [
+            entry("verzendkosten", "nl", "Wat kost verzenden?"),
+            entry("voorraad", "nl", "Is dit op voorraad?"),
+            entry("bevestiging", "nl", "Ik heb geen mail gekregen"),
+            entry("gift-card", "en", "Can I pay with a gift card?"),
+        ],
+        BotSettings(),
+    )
+    assert_answers(
+        shop,
+        [
+            ("wat koost verzenden", "nl", "verzendkosten"),
+            ("is dit op voorraaad", "nl", "voorraad"),
+            ("ik heb geen maiil gehad", "nl", "bevestiging"),
+            ("can i pay with a gift ccard", "en", "gift-card"),
+        ],
+    )
 
 
 def test_a_typo_is_judged_by_the_shorter_word() -> None:

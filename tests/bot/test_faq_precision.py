@@ -242,9 +242,10 @@ def test_a_framed_question_with_a_word_more_is_answered_when_it_means_the_same(
 
 
 def test_a_frame_word_is_one_by_what_the_shopper_wrote() -> None:
-    """Whether a word frames the question is told by the word itself, not by the FAQ word
-    it happens to match: "why" frames a question though no entry says it, and "whatsapp"
-    is no frame word though it begins with "what"."""
+    """Whether a word frames the question is told by the word itself, or by the FAQ word
+    it is a form or typo of, not by one it happens to begin with: "why" frames a question
+    though no entry says it, and "whatsapp" is no frame word though it begins with
+    "what"."""
     matcher = Matcher.build(TEA, WORDS_ALONE)
     found = matcher.match("where is my order why", "en")
     assert found.outcome == "answer" and found.entry is not None

@@ -158,7 +158,7 @@ def run_check(args: argparse.Namespace) -> int:
     its last good version (kept beside the server's data), so an id a new file repeats from
     it is reported too, and which of two files with one id stays is the one live now."""
     if args.faq_option is not None:
-        if args.dir is not None and args.dir != args.faq_option:
+        if args.dir is not None and args.dir.resolve() != args.faq_option.resolve():
             print("loket: give the folder once: DIR or --faq", file=sys.stderr)
             return 2
         args.dir = args.faq_option

@@ -147,6 +147,8 @@ _COMMON_SHARE = 0.3
 _COMMON_MIN_ENTRIES = 4
 # What separates the words of an entry's id ("delivery-time", "retour_gebruikt", "q12").
 _ID_PARTS = re.compile(r"[^A-Za-z]+")
+# Language codes that end an id ("account-en", "retour-nl"): they name no words of it.
+_ID_LANGUAGE_CODES = frozenset(["nl", "en", "de", "fr", "es", "it", "pt", "pl", "da", "sv", "fi"])
 # Per language, the words that tell it without saying what is asked: its stop words and
 # question words ("how", "wo", "hoe").
 _COMMON_WORDS = {
@@ -314,6 +316,12 @@ class _LanguageIndex:
             for term, term_id in self.term_ids.items()
             if document_frequency[term_id] >= common and not is_concept(term)
         )
+        # The same by the FAQ's words a question word matches: a typo of a frame word
+        # ("waneer") frames a question as the word itself does.
+        self._frame_ids = frozenset(
+            self.term_ids[term] for term in self._frame_terms if term in self.term_ids
+        )
+        self._common_ids = frozenset(self.term_ids[term] for term in self._common_terms)
         # A word the FAQ never uses is evidence the question is about something else,
         # but no stronger than a typical word: shoppers name products the FAQ never will.
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
@@ -464,9 +472,20 @@ class _LanguageIndex:
                 limit=_MAX_EXPANSIONS,
             ):
                 closer = best is None or distance < best[0]
-                if distance > 0 and closer and not self._other_compound(term, word):
+                # Two letters off only in its last part: "boekenbonnen" is no
+                # "bloemenbon", "juniorvoer" no "seniorvoer".
+                kept = distance == 1 or self._first_part_kept(term, word)
+                if distance > 0 and closer and kept and not self._other_compound(term, word):
                     best = (int(distance), word)
         return self._compounds[best[1]] if best is not None else None
+
+    def _first_part_kept(self, term: str, compound: str) -> bool:
+        """Whether `term` begins with the FAQ `compound`'s first part as written (its first
+        four letters, when that part is a word group of the lexicon)."""
+        first = self._compounds[compound][0]
+        if is_concept(first):
+            return term[:_MIN_HEAD] == compound[:_MIN_HEAD]
+        return term.startswith(first)
 
     def expand(self, term: str) -> _Term:
         """The vocabulary words `term` matches, and how much `term` weighs."""
@@ -498,6 +517,10 @@ class _LanguageIndex:
                 variant = ""
             if variant in self._surface:
                 add(variant, 1.0)
+        if term.endswith("us") and len(term) >= 4 and term[:-1] in self._surface:
+            # The stemmer keeps "-us" ("bus", "status"), also the plural of a word of the
+            # FAQ ending in "u" ("gpus", "menus").
+            add(term[:-1], 1.0)
         if is_concept(term):
             pass
         elif len(term) >= _MIN_PREFIX:
@@ -533,6 +556,14 @@ class _LanguageIndex:
                 ):
                     if distance > 0 and not self._other_compound(term, word):
                         add(word, _TYPO_SIMILARITY[int(distance)])
+            # A letter typed twice ("koost", "maiil", "voorraaad"): the word without it, its
+            # stem too, also where that word is too short for other typos ("kost").
+            for at in range(len(term) - 1):
+                if term[at] == term[at + 1]:
+                    single = term[:at] + term[at + 1 :]
+                    for word in (single, stem(single, self.language)):
+                        if word in self._surface:
+                            add(word, _TYPO_SIMILARITY[1])
         elif term not in self.term_ids and not is_concept(term) and len(term) == _SWAPPED_LENGTH:
             # A short word only by two letters swapped ("tiem", "sohp"): one letter more,
             # less or other is often another word ("ship", "shop"), a swap rarely is.
@@ -583,12 +614,18 @@ class _LanguageIndex:
         for word in self._reversed_vocabulary[start : start + _MAX_EXPANSIONS]:
             if not word.startswith(backwards):
                 break
-            if len(word) - len(term) >= _MIN_MODIFIER:
+            if len(word) - len(term) >= _MIN_MODIFIER and self._ends_in(word[::-1], term):
                 add(word[::-1], _HEAD_SIMILARITY)
         for cut in range(_MIN_MODIFIER, len(term) - _MIN_PREFIX + 1):
             head = term[cut:]
             if head in self._surface:
                 add(head, _HEAD_SIMILARITY)
+
+    def _ends_in(self, compound: str, head: str) -> bool:
+        """Whether `compound` may be a kind of `head`: not when it splits into known words
+        elsewhere ("pakketautomaat" is "pakket" and "automaat", no kind of "tomaat")."""
+        parts = self._split(compound, self._known)
+        return len(parts) == 1 or len(parts[-1]) <= len(head)
 
     def score(self, terms: Sequence[_Term], keep: int) -> dict[int, float]:
         """Scores of the best entries (by position in this index) for one piece of a question."""
@@ -677,9 +714,10 @@ class _LanguageIndex:
         by_common = False
         lacking = False
         for word, term in terms:
-            if word in self._frame_terms:
+            frames = self.frames(word, term)
+            if frames == "frame":
                 framed = framed or any(firm(i, s) for i, s in term.matches)
-            elif word in self._common_terms and any(firm(i, s) for i, s in term.matches):
+            elif frames == "common" and any(firm(i, s) for i, s in term.matches):
                 by_common = True
             elif any(firm(i, s) for i, s in term.matches):
                 return "firm"
@@ -692,6 +730,18 @@ class _LanguageIndex:
             return "firm"
         return "common" if by_common else "framed"
 
+    def frames(self, word: str, term: _Term) -> str:
+        """ "frame" when the question's `word` (or the FAQ word it is a form or typo of:
+        "waneer", not "whatsapp" of "what") only frames a question, "common" when it is one
+        of the shop's own common words, else ""."""
+        likely = term.matches[0] if term.matches else None
+        best = likely[0] if likely is not None and likely[1] > _HEAD_SIMILARITY else None
+        if word in self._frame_terms or best in self._frame_ids:
+            return "frame"
+        if word in self._common_terms or best in self._common_ids:
+            return "common"
+        return ""
+
     def shared(self, entry: int, terms: Iterable[tuple[str, _Term]]) -> list[SharedWord]:
         """The question's words (stems and concepts, with what each matches) that the entry
         holds, each with the entry's word it matches best: what the score is made of."""
@@ -701,7 +751,7 @@ class _LanguageIndex:
         found: list[SharedWord] = []
         pairs = list(terms)
         claimed = _claimed_once([term for _, term in pairs])
-        for (word, _), term in zip(pairs, claimed, strict=True):
+        for (word, given), term in zip(pairs, claimed, strict=True):
             best = max(
                 (
                     (similarity * strengths[term_id], term_id, similarity)
@@ -713,13 +763,7 @@ class _LanguageIndex:
             if best is not None:
                 _, term_id, similarity = best
                 in_answer = strengths[term_id] < 1.0
-                frames = (
-                    "frame"
-                    if word in self._frame_terms
-                    else "common"
-                    if word in self._common_terms
-                    else ""
-                )
+                frames = self.frames(word, given)
                 found.append(SharedWord(word, self._names[term_id], similarity, in_answer, frames))
         return found
 
@@ -752,11 +796,13 @@ class _LanguageIndex:
 def _id_words(entry: FaqEntry) -> tuple[str, ...]:
     """An entry's id as a tag of its own: shop admins name an entry for what it is about
     ("lieferzeit", "retour-gebruikt"), so a shopper who types just that gets it. Only the
-    id's words of three letters or more ("account-en" is "account"); none for a learned
-    pair ("learned:12")."""
+    id's words, without a language code ("account-en" is "account") but with the short
+    words of a phrase ("bezorger-te-laat" is "bezorger te laat", which is late, not "laat"
+    alone); none for a learned pair ("learned:12")."""
     if ":" in entry.id:
         return ()
-    named = " ".join(part for part in _ID_PARTS.split(entry.id) if len(part) >= 3)
+    parts = [part for part in _ID_PARTS.split(entry.id) if len(part) >= 2]
+    named = " ".join(part for part in parts if part.lower() not in _ID_LANGUAGE_CODES)
     return (named,) if named else ()
 
 

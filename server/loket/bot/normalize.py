@@ -170,7 +170,7 @@ def terms_of_words(
             continue
         options = lexicon.phrases.get(token.key, ())
         exact = lexicon.phrases.get(EXACT + token.word, ())
-        for keys, concept in (*options, *exact) if exact else options:
+        for keys, concept in (*exact, *options) if exact else options:
             positions = _phrase_positions(tokens, index, keys, used)
             if positions:
                 terms.append(concept)
@@ -374,8 +374,9 @@ def _stem_english(word: str) -> str:
 
 # Dutch words whose stem the rules below would give another word: "kort" (short) would
 # lose its "t" as a verb ending and meet "korting" (discount), so "mijn broek is te kort"
-# would ask about discount codes.
-_DUTCH_OWN_STEMS = {"kort": "kort", "korte": "kort", "korter": "korter"}
+# would ask about discount codes; "laten" (to let: "laten bezorgen", "laten zien") would
+# meet "laat" (late).
+_DUTCH_OWN_STEMS = {"kort": "kort", "korte": "kort", "korter": "korter", "laten": "laten"}
 
 
 def _stem_dutch(word: str) -> str:
