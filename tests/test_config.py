@@ -29,6 +29,38 @@ def test_the_shipped_config_loads() -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            b'[server]\nhost = "127.0.0.1\n',
+            ":2: TOML syntax: a quote opened on this line is not closed on it"
+            ' (the line reads: host = "127.0.0.1)',
+        ),
+        (
+            b"[server]\nport = 8080\nport = 8081\n",
+            ":3: TOML syntax: this key is given twice (or a table and a key share a name)",
+        ),
+        (
+            b"[server]\nhost = localhost\n",
+            ":2: TOML syntax: a value must be text in quotes, a number, true or false, or a list",
+        ),
+        (b'[bot]\nfaq_dir = "f\xf3o"\n', ":2: not UTF-8 text (byte 0xf3); save the file as UTF-8"),
+    ],
+)
+def test_a_file_that_is_no_toml_is_told_by_line_in_plain_words(
+    tmp_path: Path, raw: bytes, expected: str
+) -> None:
+    """A syntax mistake names the file, the line and what is wrong in words a shop admin
+    knows (not the parser's "Illegal character"); a file in another encoding too, without a
+    traceback."""
+    path = tmp_path / "config.toml"
+    path.write_bytes(raw)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert str(caught.value).startswith(f"{path}{expected}"), str(caught.value)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("[server]\nprot = 8080\n", "server.prot: unknown key (did you mean 'port'?)"),
@@ -52,7 +84,7 @@ def test_the_shipped_config_loads() -> None:
         ('[redis]\nurl = "notaurl"\n', "redis.url: must be a Redis URL like"),
         ('[redis]\nurl = "redis://localhost:port/0"\n', "redis.url: must be a Redis URL: port"),
         ('[hours.open]\n"2026-12-24 " = ["10:00-16:00"]\n', "hours.open: '2026-12-24 ' has spaces"),
-        ("[server\nport = 1\n", "config.toml: "),
+        ("[server\nport = 1\n", "config.toml:1: TOML syntax: Expected"),
         (
             '[server]\nallowed_origins = "https://shop.example"\n',
             'server.allowed_origins: must be a list in brackets: ["https://shop.example",',
@@ -74,6 +106,10 @@ def test_the_shipped_config_loads() -> None:
         (
             '[[widget.invitations]]\npath = "/checkout*"\n',
             "widget.invitations.0: give the invitation's text: text_nl, text_en or text_de",
+        ),
+        (
+            '[[widget.invitations]]\npath = "checkout*"\ntext_en = "Help?"\n',
+            "widget.invitations.0.path: path 'checkout*' must begin with '/' (or '*')",
         ),
     ],
 )

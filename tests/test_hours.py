@@ -372,11 +372,20 @@ def test_no_planned_hours_are_said_honestly() -> None:
 
 
 def test_availability_gives_the_widget_the_facts_with_the_text() -> None:
-    """The structured form carries staffed, next_open and closes_at beside the sentence."""
+    """The structured form carries staffed, next_open and closes_at beside the sentence,
+    and the shop's time zone, in which the sentence tells the time."""
     shop = demo()
     assert availability(at(2026, 3, 2, 12, 0), shop, "en") == Availability(
-        staffed=False, next_open=at(2026, 3, 2, 18, 0), closes_at=None, text="Back today at 18:00"
+        staffed=False,
+        next_open=at(2026, 3, 2, 18, 0),
+        closes_at=None,
+        text="Back today at 18:00",
+        zone="Europe/Amsterdam",
     )
     assert availability(at(2026, 3, 2, 19, 0), shop, "en") == Availability(
-        staffed=True, next_open=None, closes_at=at(2026, 3, 2, 23, 0), text="We're here"
+        staffed=True,
+        next_open=None,
+        closes_at=at(2026, 3, 2, 23, 0),
+        text="We're here",
+        zone="Europe/Amsterdam",
     )

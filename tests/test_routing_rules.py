@@ -67,10 +67,14 @@ def test_routing_defaults() -> None:
 
 def test_capacity_overrides_apply_by_agent_name() -> None:
     """An agent named in `capacity` gets their own number; everyone else the default."""
-    settings = RoutingSettings.model_validate({"capacity": {"anna": 6, "bram": 0}})
+    settings = RoutingSettings.model_validate({"capacity": {"anna": 6, "Bram": 0}})
     assert settings.capacity_for("anna") == 6
+    assert settings.capacity_for("Anna") == 6
+    # Agent names are one name in any case, as at the login.
     assert settings.capacity_for("bram") == 0
     assert settings.capacity_for("carla") == 4
+    with pytest.raises(ValidationError, match="capacity names agent 'ANNA' twice"):
+        RoutingSettings.model_validate({"capacity": {"anna": 6, "ANNA": 2}})
 
 
 @pytest.mark.parametrize(

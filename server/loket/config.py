@@ -169,6 +169,17 @@ class Invitation(_Section):
     text_en: str | None = Field(default=None, min_length=1, max_length=200)
     text_de: str | None = Field(default=None, min_length=1, max_length=200)
 
+    @field_validator("path")
+    @classmethod
+    def _from_the_root(cls, value: str) -> str:
+        # The widget matches it against the page's path, which begins with "/".
+        if not value.startswith(("/", "*", "?")):
+            raise ValueError(
+                f"path {value!r} must begin with '/' (or '*'): it is matched against the"
+                f" page's path, such as '/{value}'"
+            )
+        return value
+
     @model_validator(mode="after")
     def _some_text(self) -> Invitation:
         if self.text_nl is None and self.text_en is None and self.text_de is None:
@@ -424,6 +435,33 @@ def _is_a(kind: Any, value: Any) -> bool:
     return isinstance(value, int) if kind is int else isinstance(value, int | float)
 
 
+# What the TOML parser's words mean for someone editing config.toml.
+_TOML_REASONS = (
+    ("Illegal character '\\n'", "a quote opened on this line is not closed on it"),
+    ("Cannot overwrite a value", "this key is given twice (or a table and a key share a name)"),
+    ("Cannot declare", "this table is given twice"),
+    ("Invalid value", "a value must be text in quotes, a number, true or false, or a list"),
+    ("Expected '=' after a key", "a key needs '=' and a value after it"),
+)
+_TOML_PLACE = re.compile(r"\(at line (\d+), column \d+\)$")
+
+
+def _toml_error(file: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """A TOML syntax error as `file:line: reason`, in plain words where they are known,
+    with the line as written."""
+    message = str(exc)
+    place = _TOML_PLACE.search(message)
+    if place is None:
+        return f"{file}: TOML syntax: {message}"
+    number = int(place.group(1))
+    said = message[: place.start()].strip()
+    reason = next((plain for start, plain in _TOML_REASONS if said.startswith(start)), said)
+    lines = text.splitlines()
+    shown = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    told = f"{file}:{number}: TOML syntax: {reason}"
+    return f"{told} (the line reads: {shown})" if shown else told
+
+
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read `path` (default ./config.toml; defaults alone when that is absent and not named)."""
     named = path is not None
@@ -433,11 +471,20 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             raise ConfigError(f"{file}: no such file")
         return parse_settings({}, "<defaults>", env)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: {exc}") from None
+        raw = file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{file}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{file}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_toml_error(file, text, exc)) from None
     settings = parse_settings(data, str(file), env)
     base = file.resolve().parent
     # Relative paths in a config file are relative to that file, not to the shell.

@@ -312,6 +312,8 @@ class Availability:
     # When the current staffed stretch ends; None when not staffed, or when it does not end.
     closes_at: datetime | None
     text: str
+    # The shop's time zone (IANA), in which `text` tells the time.
+    zone: str | None = None
 
 
 _DAYS: dict[Language, tuple[str, ...]] = {
@@ -368,11 +370,17 @@ def availability(now: datetime, hours: StaffedHours, language: str) -> Availabil
     spoken = text_language(language)
     if hours.is_staffed(now):
         return Availability(
-            staffed=True, next_open=None, closes_at=hours.closes_at(now), text=_HERE[spoken]
+            staffed=True,
+            next_open=None,
+            closes_at=hours.closes_at(now),
+            text=_HERE[spoken],
+            zone=hours.zone.key,
         )
     back = hours.next_open(now)
     text = _back(now.astimezone(hours.zone).date(), back, spoken)
-    return Availability(staffed=False, next_open=back, closes_at=None, text=text)
+    return Availability(
+        staffed=False, next_open=back, closes_at=None, text=text, zone=hours.zone.key
+    )
 
 
 def describe_availability(now: datetime, hours: StaffedHours, language: str) -> str:

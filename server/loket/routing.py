@@ -62,9 +62,16 @@ class RoutingSettings(BaseModel):
     @field_validator("capacity")
     @classmethod
     def _capacities_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        seen: dict[str, str] = {}
         for name, count in value.items():
             if not name.strip():
                 raise ValueError("an agent name in capacity is empty")
+            other = seen.setdefault(_nocase(name.strip()), name)
+            if other != name:
+                raise ValueError(
+                    f"capacity names agent {name!r} twice ({other!r}): agent names are the"
+                    " same in any case"
+                )
             if not 0 <= count <= MAX_CAPACITY:
                 raise ValueError(
                     f"capacity for agent {name!r} must be from 0 to {MAX_CAPACITY} (got {count})"
@@ -84,8 +91,22 @@ class RoutingSettings(BaseModel):
         return []
 
     def capacity_for(self, agent_name: str) -> int:
-        """How many conversations this agent handles at once."""
-        return self.capacity.get(agent_name, self.max_conversations_per_agent)
+        """How many conversations this agent handles at once (names in any case, as agent
+        names are: "Bram" in the table is the agent bram)."""
+        wanted = _nocase(agent_name)
+        for name, count in self.capacity.items():
+            if _nocase(name.strip()) == wanted:
+                return count
+        return self.max_conversations_per_agent
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _nocase(name: str) -> str:
+    """An agent name as the store compares names (SQLite's NOCASE: A-Z alone fold, so
+    "Émile" and "émile" may be two agents)."""
+    return name.translate(_ASCII_LOWER)
 
 
 # -- choosing an agent ---------------------------------------------------------------------

@@ -53,6 +53,7 @@ def availability_view(availability: Availability, *, people: bool) -> dict[str, 
         "next_open": int(availability.next_open.timestamp() * 1000)
         if availability.next_open
         else None,
+        "zone": availability.zone,
     }
 
 

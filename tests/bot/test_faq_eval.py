@@ -276,8 +276,8 @@ DEV_FLOORS = {
     # short words ("bezorger-te-laat" is late, not "laat" of "laten zien"), "laten" apart
     # from "laat", "gpus" as "gpu", "installed" apart from "instalments", and compounds that
     # are no kind of a word ("pakketautomaat" of "tomaat").
-    "supermarkt": (0.75, 0.03),
-    "pchardware": (0.85, 0.07),
+    "supermarkt": (0.74, 0.03),
+    "pchardware": (0.84, 0.07),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
+from playwright.async_api import BrowserContext, Dialog, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ServerWith
 from tests.browser.helpers import PASSWORD, screenshot
@@ -576,8 +576,30 @@ async def test_too_long_reply_stays_in_the_composer(
         await composer.press("Enter")
         waiting = page.locator('.messages .msg.own[data-status="sending"]')
         await expect(waiting.locator(".author")).to_have_text("anna")
+        # Closing the tab now would lose it (it is kept in this tab alone): the browser asks.
+        dialogs: list[str] = []
+
+        async def dismiss(dialog: Dialog) -> None:
+            dialogs.append(dialog.type)
+            await dialog.dismiss()
+
+        page.on("dialog", dismiss)
+        await page.close(run_before_unload=True)
+        for _ in range(50):
+            if dialogs:
+                break
+            await page.wait_for_timeout(100)
+        assert dialogs == ["beforeunload"] and not page.is_closed()
         await context.set_offline(False)
         await inbox.wait_for("message", lambda m: m["text"] == "Nog één ding", within=30)
+        await expect(waiting).to_have_count(0)
+        # Nothing left to send: the tab closes without asking.
+        await page.close(run_before_unload=True)
+        for _ in range(50):
+            if page.is_closed():
+                break
+            await asyncio.sleep(0.1)
+        assert page.is_closed() and dialogs == ["beforeunload"]
     assert errors == []
 
 

@@ -7,12 +7,14 @@ import gzip
 import hashlib
 import hmac
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
+from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
-from tests.browser.conftest import ShopPage, open_shop
+from tests.browser.conftest import ServerWith, ShopPage, open_shop
 from tests.browser.helpers import PASSWORD, screenshot
 from tests.support import ROOT, ServerProcess, agent, call, login, new_client_id, run_loket
 
@@ -256,6 +258,33 @@ async def test_message_written_offline_is_sent_once(
         await inbox.wait_for("message", lambda m: m["text"] == text)
         assert [m["text"] for m in inbox.of("message")].count(text) == 1
     assert page_errors == []
+
+
+async def test_when_people_are_back_is_told_on_the_shoppers_clock_too(
+    server_with: ServerWith, browser: Browser
+) -> None:
+    """A shop in Amsterdam, closed today and open tomorrow from 10:00: a shopper whose
+    browser is in London is told the shop's time and their own ("10:00 (09:00 your time)");
+    one in Amsterdam the shop's time alone."""
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    weekly = "".join(f'{day} = ["10:00-18:00"]\n' for day in days)
+    server = server_with(
+        f'[hours]\ntimezone = "Europe/Amsterdam"\n{weekly}closed = ["{today.isoformat()}"]\n'
+    )
+    for zone, expected in (
+        ("Europe/London", "Back tomorrow at 10:00 (09:00 your time)"),
+        ("Europe/Amsterdam", "Back tomorrow at 10:00"),
+    ):
+        context = await browser.new_context(locale="en-GB", timezone_id=zone)
+        try:
+            errors: list[str] = []
+            page = await open_shop(context, server, errors, lang="en-GB")
+            await page.locator(".launcher").click()
+            await expect(page.locator(".detail")).to_have_text(expected)
+            assert errors == []
+        finally:
+            await context.close()
 
 
 async def test_refused_messages_hold_nothing_back_and_titles_are_cut_whole(

@@ -556,14 +556,20 @@ class _LanguageIndex:
                 ):
                     if distance > 0 and not self._other_compound(term, word):
                         add(word, _TYPO_SIMILARITY[int(distance)])
-            # A letter typed twice ("koost", "maiil", "voorraaad"): the word without it, its
-            # stem too, also where that word is too short for other typos ("kost").
+            # A letter typed twice ("koost", "maiil"), also where the word is too short for
+            # other typos ("kost"): the word without it as it stands, not stemmed again
+            # ("wasser" is no "was", "waarmee" no "warm"); a letter typed three times
+            # ("voorraaad") is a double one, and that word is stemmed.
             for at in range(len(term) - 1):
-                if term[at] == term[at + 1]:
-                    single = term[:at] + term[at + 1 :]
-                    for word in (single, stem(single, self.language)):
-                        if word in self._surface:
-                            add(word, _TYPO_SIMILARITY[1])
+                if term[at] != term[at + 1]:
+                    continue
+                tripled = at + 2 < len(term) and term[at + 2] == term[at]
+                if at > 0 and term[at - 1] == term[at]:
+                    continue
+                single = term[:at] + term[at + 1 :]
+                word = stem(single, self.language) if tripled else single
+                if word in self._surface:
+                    add(word, _TYPO_SIMILARITY[1])
         elif term not in self.term_ids and not is_concept(term) and len(term) == _SWAPPED_LENGTH:
             # A short word only by two letters swapped ("tiem", "sohp"): one letter more,
             # less or other is often another word ("ship", "shop"), a swap rarely is.
@@ -802,7 +808,9 @@ def _id_words(entry: FaqEntry) -> tuple[str, ...]:
     if ":" in entry.id:
         return ()
     parts = [part for part in _ID_PARTS.split(entry.id) if len(part) >= 2]
-    named = " ".join(part for part in parts if part.lower() not in _ID_LANGUAGE_CODES)
+    if parts and parts[-1].lower() in _ID_LANGUAGE_CODES:
+        parts.pop()
+    named = " ".join(parts)
     return (named,) if named else ()
 
 

@@ -170,7 +170,11 @@ def terms_of_words(
             continue
         options = lexicon.phrases.get(token.key, ())
         exact = lexicon.phrases.get(EXACT + token.word, ())
-        for keys, concept in (*exact, *options) if exact else options:
+        # The longest phrase first, one of words as written before one of stems of the
+        # same length ("installed" is installing, not "instalments"; "stuk gegaan" is
+        # defect, not "=stuk", damaged).
+        found = sorted((*exact, *options), key=_longest_first) if exact else options
+        for keys, concept in found:
             positions = _phrase_positions(tokens, index, keys, used)
             if positions:
                 terms.append(concept)
@@ -238,6 +242,10 @@ def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
         else:
             tokens.append(_Token(stem(unified, language), False, word))
     return tokens
+
+
+def _longest_first(option: tuple[tuple[str, ...], str]) -> int:
+    return -len(option[0])
 
 
 def _phrase_positions(

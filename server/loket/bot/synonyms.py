@@ -186,7 +186,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     },
     "defect": {
         "nl": "defect | stuk gegaan | stukgegaan | doet het niet meer | storing | mankement",
-        "en": "defect | defective | faulty | malfunction | stopped working | broke down | =died",
+        "en": "defect | defective | faulty | malfunction | stopped working | broke down",
         "de": "defekt | funktioniert nicht mehr | geht nicht mehr | kaputt gegangen | mangel | "
         "mangelhaft | fehlerhaft",
     },
@@ -241,8 +241,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "achteraf betalen | achteraf | gespreid betalen | gespreid | in termijnen | "
         "in delen | in gedeelten | later betalen",
         "en": "pay later | pay afterwards | installments | instalments | split payment | "
-        "split the payment | buy now pay later | pay in parts | pay monthly | monthly payments | "
-        "payment plan | finance | financing",
+        "split the payment | buy now pay later | pay in parts | payment plan | finance | financing",
         "*": "klarna | afterpay | riverty | billink | in3",
         "de": "später bezahlen | später zahlen | nachträglich bezahlen | kauf auf rechnung | "
         "auf rechnung | rechnungskauf",
@@ -316,13 +315,14 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     # Stock and products.
     "stock": {
         "nl": "voorraad | leverbaar | beschikbaar | verkrijgbaar | uitverkocht | "
-        "nog te =krijgen | weer te =krijgen | in =het ... te =krijgen",
+        "nog te =krijgen | weer te =krijgen | in =het ... te =krijgen | ergens te =krijgen | "
+        "is =dit/deze/die/dat ... te =krijgen | zijn =deze/die/ze ... te =krijgen",
         "en": "stock | available | availability | unavailable | sold out",
         "de": "auf lager | vorrätig | lagernd | verfügbar | verfügbarkeit | ausverkauft | "
         "lieferbar",
     },
     "notify": {
-        "nl": "seintje | notificatie | laten weten | op de hoogte houden",
+        "nl": "seintje | notificatie | laten weten | laat ... weten | op de hoogte houden",
         "en": "notify | notification | alert | let know | keep posted",
         "de": "benachrichtigung | benachrichtigen | benachrichtigt | bescheid geben | "
         "bescheid sagen",
@@ -415,7 +415,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "unsubscribe": {
         "nl": "afmelden | meld ... af | uitschrijven | schrijf ... uit | opzeggen | zeg ... op | "
         "opzegging | stopzetten | zet ... stop | afmelding",
-        "en": "unsubscribe | opt out | stop receiving | stop sending | remove me",
+        "en": "unsubscribe | opt out | stop receiving | remove me | "
+        "stop sending ... =emails/mails/newsletters/spam",
         "de": "abmelden | abmeldung | abgemeldet | abbestellen | austragen | melde ... ab | "
         "trage ... aus | kündigen",
     },
@@ -467,7 +468,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "opening hours | opening times | business hours | are you =open/closed | "
         "are you guys =open/closed | what time do you =open/close/shut | what time are you =open | "
         "what time does =the/your =shop/store =open/close/shut | when are you =open | "
-        "when do you =open/close | is =the/your =shop/store =open/closed | "
+        "when do you =open/close/shut | is =the/your =shop/store =open/closed | "
         "we =are/re =open | you =are =open | youre =open/closed",
         "de": "öffnungszeiten | öffnungszeit | wann habt ihr =offen/geöffnet | "
         "wann haben sie =offen/geöffnet | wann seid ihr =da | "

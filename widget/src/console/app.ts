@@ -237,6 +237,13 @@ export class ConsoleApp {
     setInterval(() => this.renderList(), 30000);
     document.addEventListener("visibilitychange", () => this.markRead());
     window.addEventListener("focus", () => this.markRead());
+    // Replies not sent yet live in this tab's storage: closing it would lose them, so the
+    // browser asks first (sent again when the connection is back, if the tab stays).
+    window.addEventListener("beforeunload", (event) => {
+      if (!this.outbox.entries().length) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
   }
 
   // -- session ---------------------------------------------------------------------
@@ -299,7 +306,8 @@ export class ConsoleApp {
         (mine === 1
           ? "You have 1 open conversation. Logging out hands it"
           : `You have ${mine} open conversations. Logging out hands them`) +
-          " to a colleague or the queue at once. Log out?",
+          " to a colleague or the queue at once, unless you are logged in in another console" +
+          " too. Log out?",
       )
     ) {
       return;

@@ -6,7 +6,7 @@ import { safeStorage } from "../shared/storage";
 import { clip, textLength } from "../shared/text";
 import { delay } from "../shared/time";
 import { refusalCode, retryDelay, type Ack, type Message, type State } from "../shared/types";
-import { asLocale, isLanguageTag, pageLanguage, pageLocale, type Locale } from "./i18n";
+import { asLocale, isLanguageTag, pageLanguage, pageLocale, type Locale, type Texts } from "./i18n";
 import { WidgetUi, type LeftQuestion, type Offer } from "./ui";
 
 interface Conversation {
@@ -35,6 +35,27 @@ interface Availability {
   people?: boolean;
   text: string;
   next_open: number | null;
+  /** The shop's time zone (IANA), in which `text` tells the time. */
+  zone?: string;
+}
+
+/**
+ * When people are back, with the time on the shopper's own clock beside the shop's when
+ * the two differ ("Back today at 10:00 (09:00 your time)" for a shopper in London of a
+ * shop in Amsterdam).
+ */
+function backOnYourClock(a: Availability, t: Texts): string {
+  if (a.staffed || a.next_open === null || !a.zone) return a.text;
+  try {
+    const at = new Date(a.next_open);
+    const clock = (timeZone?: string) =>
+      new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone }).format(at);
+    const mine = clock();
+    return mine === clock(a.zone) ? a.text : t.yourTime(a.text, mine);
+  } catch {
+    // A zone this browser does not know: the shop's time alone.
+    return a.text;
+  }
 }
 
 function isAvailability(a: unknown): a is Availability {
@@ -576,7 +597,7 @@ export class Chat {
       }
     } else if (a && (!a.staffed || a.people === false) && a.text && c?.state !== "assigned") {
       // When people are back, or that nobody is online now within staffed hours.
-      this.ui.setDetail(() => a.text);
+      this.ui.setDetail((t) => backOnYourClock(a, t));
     } else {
       this.ui.setDetail(() => "");
     }

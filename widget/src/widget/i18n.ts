@@ -37,6 +37,7 @@ const nl = {
   queue: (position: number, minutes: number) =>
     `Je bent nummer ${position} in de rij, ongeveer ${minutes} ${minutes === 1 ? "minuut" : "minuten"}`,
   queuePlace: (position: number) => `Je bent nummer ${position} in de rij`,
+  yourTime: (text: string, clock: string) => `${text} (${clock} bij jou)`,
   queueLong: (position: number) =>
     `Je bent nummer ${position} in de rij. Het kan lang duren; je kunt ook je vraag achterlaten.`,
   person: "Praat met een medewerker",
@@ -105,6 +106,7 @@ const en: Texts = {
   queue: (position, minutes) =>
     `You're number ${position} in line, about ${minutes} ${minutes === 1 ? "minute" : "minutes"}`,
   queuePlace: (position) => `You're number ${position} in line`,
+  yourTime: (text, clock) => `${text} (${clock} your time)`,
   queueLong: (position) =>
     `You're number ${position} in line. It may take a long time; you can also leave your question.`,
   person: "Talk to a person",
@@ -171,6 +173,7 @@ const de: Texts = {
   queue: (position, minutes) =>
     `Du bist Nummer ${position} in der Warteschlange, etwa ${minutes} ${minutes === 1 ? "Minute" : "Minuten"}`,
   queuePlace: (position) => `Du bist Nummer ${position} in der Warteschlange`,
+  yourTime: (text, clock) => `${text} (${clock} Uhr bei dir)`,
   queueLong: (position) =>
     `Du bist Nummer ${position} in der Warteschlange. Es kann lange dauern; du kannst auch deine Frage hinterlassen.`,
   person: "Mit einem Mitarbeiter sprechen",
