@@ -45,6 +45,11 @@ def test_the_shipped_config_loads() -> None:
             ":2: TOML syntax: a value must be text in quotes, a number, true or false, or a list",
         ),
         (b'[bot]\nfaq_dir = "f\xf3o"\n', ":2: not UTF-8 text (byte 0xf3); save the file as UTF-8"),
+        # A byte-order mark, as some editors save UTF-8, is no mistake: line 3 is.
+        (
+            b"\xef\xbb\xbf[server]\nport = 8080\nport = 1\n",
+            ":3: TOML syntax: this key is given twice",
+        ),
     ],
 )
 def test_a_file_that_is_no_toml_is_told_by_line_in_plain_words(
@@ -245,6 +250,27 @@ def test_no_part_of_a_redis_password_is_printed(tmp_path: Path, url: str) -> Non
     assert "redis.url: must be a Redis URL" in message, message
     for part in ("s3cr", "et@", "p@ss", "user"):
         assert part not in message, message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '[security]\nsecret = "hunter2-very-secret-value\n',
+        "[security]\nshop_secret = hunter2-very-secret-value\n",
+        '[redis]\nurl = "redis://:hunter2-very-secret-value@h:6379/0\n',
+    ],
+)
+def test_a_toml_mistake_on_a_secrets_line_does_not_show_the_secret(
+    tmp_path: Path, raw: str
+) -> None:
+    """The line a syntax mistake is on is shown, but never a secret's value or a password
+    in a URL on it."""
+    path = _write(tmp_path, raw)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    message = str(caught.value)
+    assert f"{path}:2: TOML syntax:" in message and "the line reads:" in message, message
+    assert "hunter2" not in message, message
 
 
 def test_errors_never_show_a_secret_and_name_the_variable_that_set_it(tmp_path: Path) -> None:

@@ -439,7 +439,7 @@ def _is_a(kind: Any, value: Any) -> bool:
 _TOML_REASONS = (
     ("Illegal character '\\n'", "a quote opened on this line is not closed on it"),
     ("Cannot overwrite a value", "this key is given twice (or a table and a key share a name)"),
-    ("Cannot declare", "this table is given twice"),
+    ("Cannot declare", "this table is given twice (or a table and a key share a name)"),
     ("Invalid value", "a value must be text in quotes, a number, true or false, or a list"),
     ("Expected '=' after a key", "a key needs '=' and a value after it"),
 )
@@ -456,10 +456,21 @@ def _toml_error(file: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
     number = int(place.group(1))
     said = message[: place.start()].strip()
     reason = next((plain for start, plain in _TOML_REASONS if said.startswith(start)), said)
-    lines = text.splitlines()
-    shown = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    # Lines as the parser counts them: "\n" alone ends one (not U+2028 in a string).
+    lines = text.removeprefix("\ufeff").split("\n")
+    shown = _shown_line(lines[number - 1]) if 0 < number <= len(lines) else ""
     told = f"{file}:{number}: TOML syntax: {reason}"
     return f"{told} (the line reads: {shown})" if shown else told
+
+
+def _shown_line(line: str) -> str:
+    """A line of config.toml as an error may show it: a secret's value left out, and the
+    password of a URL."""
+    key, equals, _ = line.strip().partition("=")
+    name = key.strip().strip("\"'").rsplit(".", 1)[-1]
+    if equals and _SECRET_KEY.search(name.lower()):
+        return f"{key.strip()} = … (the value is not shown: it is a secret)"
+    return without_credentials(line.strip())
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -475,7 +486,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     except OSError as exc:
         raise ConfigError(f"{file}: {exc.strerror}") from None
     try:
-        text = raw.decode("utf-8")
+        # "UTF-8 with BOM", as some editors save it, is UTF-8 too.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(

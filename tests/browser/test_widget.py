@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import hmac
 import re
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -264,16 +264,30 @@ async def test_when_people_are_back_is_told_on_the_shoppers_clock_too(
     server_with: ServerWith, browser: Browser
 ) -> None:
     """A shop in Amsterdam, closed today and open tomorrow from 10:00: a shopper whose
-    browser is in London is told the shop's time and their own ("10:00 (09:00 your time)");
-    one in Amsterdam the shop's time alone."""
+    browser is in London is told the shop's time and their own ("10:00 (09:00 your time)"),
+    with their own day where their calendar differs (in New York or Tokyo); one in
+    Amsterdam the shop's time alone."""
     today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
     days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     weekly = "".join(f'{day} = ["10:00-18:00"]\n' for day in days)
     server = server_with(
         f'[hours]\ntimezone = "Europe/Amsterdam"\n{weekly}closed = ["{today.isoformat()}"]\n'
     )
+    opens = datetime.combine(today + timedelta(days=1), time(10, 0), ZoneInfo("Europe/Amsterdam"))
+
+    def told_in(zone: str) -> str:
+        """What a shopper in `zone` reads: their own day where their calendar differs."""
+        local = opens.astimezone(ZoneInfo(zone))
+        days = (local.date() - datetime.now(ZoneInfo(zone)).date()).days
+        if days != 1:
+            named = "today" if days == 0 else local.strftime("%A")
+            return f"Back tomorrow at 10:00 ({named} {local:%H:%M} your time)"
+        return f"Back tomorrow at 10:00 ({local:%H:%M} your time)"
+
     for zone, expected in (
-        ("Europe/London", "Back tomorrow at 10:00 (09:00 your time)"),
+        ("Europe/London", told_in("Europe/London")),
+        ("America/New_York", told_in("America/New_York")),
+        ("Asia/Tokyo", told_in("Asia/Tokyo")),
         ("Europe/Amsterdam", "Back tomorrow at 10:00"),
     ):
         context = await browser.new_context(locale="en-GB", timezone_id=zone)
@@ -285,6 +299,21 @@ async def test_when_people_are_back_is_told_on_the_shoppers_clock_too(
             assert errors == []
         finally:
             await context.close()
+    # On a calendar two days behind the opening (late Saturday in New York for a Monday
+    # morning in Amsterdam), the shopper is told the day by name.
+    context = await browser.new_context(locale="en-GB", timezone_id="America/New_York")
+    try:
+        await context.clock.set_fixed_time(opens - timedelta(hours=30))
+        errors = []
+        page = await open_shop(context, server, errors, lang="en-GB")
+        await page.locator(".launcher").click()
+        local = opens.astimezone(ZoneInfo("America/New_York"))
+        await expect(page.locator(".detail")).to_have_text(
+            f"Back tomorrow at 10:00 ({local:%A} {local:%H:%M} your time)"
+        )
+        assert errors == []
+    finally:
+        await context.close()
 
 
 async def test_refused_messages_hold_nothing_back_and_titles_are_cut_whole(

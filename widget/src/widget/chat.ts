@@ -50,8 +50,19 @@ function backOnYourClock(a: Availability, t: Texts): string {
     const at = new Date(a.next_open);
     const clock = (timeZone?: string) =>
       new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone }).format(at);
+    // Days from today to `at` on a calendar in `timeZone` ("2026-12-07" from en-CA).
+    const day = (when: Date, timeZone?: string) =>
+      Date.parse(new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone }).format(when));
+    const ahead = (timeZone?: string) => Math.round((day(at, timeZone) - day(new Date(), timeZone)) / 86400000);
     const mine = clock();
-    return mine === clock(a.zone) ? a.text : t.yourTime(a.text, mine);
+    const days = ahead();
+    if (days === ahead(a.zone)) return mine === clock(a.zone) ? a.text : t.yourTime(a.text, mine);
+    // Another day on the shopper's calendar than the shop's "today" or "tomorrow" says.
+    const named =
+      days === 0 ? t.today
+      : days === 1 ? t.tomorrow
+      : new Intl.DateTimeFormat(t.dateLocale, { weekday: "long" }).format(at);
+    return t.yourTimeOn(a.text, named, mine);
   } catch {
     // A zone this browser does not know: the shop's time alone.
     return a.text;

@@ -38,6 +38,10 @@ const nl = {
     `Je bent nummer ${position} in de rij, ongeveer ${minutes} ${minutes === 1 ? "minuut" : "minuten"}`,
   queuePlace: (position: number) => `Je bent nummer ${position} in de rij`,
   yourTime: (text: string, clock: string) => `${text} (${clock} bij jou)`,
+  yourTimeOn: (text: string, day: string, clock: string) => `${text} (${day} ${clock} bij jou)`,
+  today: "vandaag",
+  tomorrow: "morgen",
+  dateLocale: "nl-NL",
   queueLong: (position: number) =>
     `Je bent nummer ${position} in de rij. Het kan lang duren; je kunt ook je vraag achterlaten.`,
   person: "Praat met een medewerker",
@@ -107,6 +111,10 @@ const en: Texts = {
     `You're number ${position} in line, about ${minutes} ${minutes === 1 ? "minute" : "minutes"}`,
   queuePlace: (position) => `You're number ${position} in line`,
   yourTime: (text, clock) => `${text} (${clock} your time)`,
+  yourTimeOn: (text, day, clock) => `${text} (${day} ${clock} your time)`,
+  today: "today",
+  tomorrow: "tomorrow",
+  dateLocale: "en-GB",
   queueLong: (position) =>
     `You're number ${position} in line. It may take a long time; you can also leave your question.`,
   person: "Talk to a person",
@@ -174,6 +182,10 @@ const de: Texts = {
     `Du bist Nummer ${position} in der Warteschlange, etwa ${minutes} ${minutes === 1 ? "Minute" : "Minuten"}`,
   queuePlace: (position) => `Du bist Nummer ${position} in der Warteschlange`,
   yourTime: (text, clock) => `${text} (${clock} Uhr bei dir)`,
+  yourTimeOn: (text, day, clock) => `${text} (${day} ${clock} Uhr bei dir)`,
+  today: "heute",
+  tomorrow: "morgen",
+  dateLocale: "de-DE",
   queueLong: (position) =>
     `Du bist Nummer ${position} in der Warteschlange. Es kann lange dauern; du kannst auch deine Frage hinterlassen.`,
   person: "Mit einem Mitarbeiter sprechen",
