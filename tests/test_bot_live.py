@@ -373,6 +373,40 @@ async def test_a_question_acknowledged_before_a_stop_is_answered_after_it(
         assert texts == ["shopper", "bot", "shopper", "bot"]
 
 
+async def test_a_shopper_who_switches_the_shop_s_language_is_answered_in_the_new_one(
+    config_path: Path,
+) -> None:
+    """A shopper chats from the Dutch shop, then switches it to English (a new connection
+    with the same visitor token, as a reload or `Loket('locale', 'en')` makes): the same
+    conversation goes on, the bot answers in English, and the language is stored (after a
+    restart it is still English)."""
+    unknown = "qwxz vlorp brnk"
+    async with running(config_path) as live:
+        async with shopper(live.url, auth={"locale": "nl"}) as (widget, inbox):
+            token = (await call(widget, "/shopper", "sync"))["token"]
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": unknown}
+            )
+            dutch = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+            assert "not sure" not in dutch["text"]
+        async with shopper(live.url, auth={"token": token, "locale": "en-GB"}) as (
+            widget,
+            inbox,
+        ):
+            again = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": unknown}
+            )
+            assert again["conversation"]["id"] == sent["conversation"]["id"]
+            english = await inbox.wait_for(
+                "message", lambda m: m["author"] == "bot" and m["seq"] > again["message"]["seq"]
+            )
+            assert "not sure" in english["text"]
+            await live.services.conversations.drain()
+    async with running(config_path) as live:
+        stored = await live.services.store.conversation(sent["conversation"]["id"])
+        assert stored is not None and stored.locale == "en-GB"
+
+
 async def test_an_answer_the_bot_found_after_an_agent_took_the_chat_is_not_posted(
     config_path: Path,
 ) -> None:

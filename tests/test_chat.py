@@ -113,6 +113,28 @@ async def test_two_tabs_see_each_others_messages(server: ServerProcess) -> None:
             assert got["author"] == "shopper"
 
 
+async def test_a_tab_connected_before_the_first_message_follows_the_conversation(
+    server: ServerProcess,
+) -> None:
+    """Two tabs of a visitor who has not written yet (the second connected with the token
+    the first was given): the first message, written in either, reaches the other tab live,
+    and so do the bot's answer and the next messages; its sync holds the conversation."""
+    async with shopper(server.url) as (first, first_inbox):
+        token = (await call(first, "/shopper", "sync"))["token"]
+        async with shopper(server.url, auth={"token": token}) as (second, second_inbox):
+            assert (await call(second, "/shopper", "sync"))["conversation"] is None
+            sent = await call(
+                second, "/shopper", "message", {"client_id": new_client_id(), "text": "hallo"}
+            )
+            got = await first_inbox.wait_for("message", lambda m: m["text"] == "hallo")
+            assert got["conversation_id"] == sent["conversation"]["id"]
+            await first_inbox.wait_for("message", lambda m: m["author"] == "bot")
+            synced = await call(first, "/shopper", "sync")
+            assert synced["conversation"]["id"] == sent["conversation"]["id"]
+            await call(first, "/shopper", "message", {"client_id": new_client_id(), "text": "nog"})
+            await second_inbox.wait_for("message", lambda m: m["text"] == "nog")
+
+
 async def test_two_agents_taking_one_conversation_one_wins(server: ServerProcess) -> None:
     """When two agents take the same conversation at once, exactly one gets it."""
     anna = await login(server.url, "anna", AGENT_PASSWORD)

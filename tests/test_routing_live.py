@@ -603,6 +603,48 @@ async def test_the_form_an_agent_gone_notice_offers_holds_the_question_not_a_hel
         assert not [m for m in inbox.of("message") if m["author"] == "bot"]
 
 
+async def test_what_a_shopper_wrote_to_an_agent_who_went_is_no_miss_unless_a_question(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """An agent asked for an order number and went without reading the reply: the bot,
+    which has the conversation now, does not answer "12345-AB" with "I don't know" (the
+    notice offered the form), nor does the admins' list of misses get it. A question the
+    other agent never got to answer is a miss, answered by the notice's form alone."""
+    server, _ = live
+    tokens = {name: await login(server.url, name, AGENT_PASSWORD) for name in ("anna", "bram")}
+    async with shopper(server.url) as (talked, talked_inbox), shopper(server.url) as (asked, inbox):
+        async with (
+            agent(server.url, tokens["anna"]) as anna,
+            agent(server.url, tokens["bram"]) as bram,
+        ):
+            first = await _say(talked, "Mijn pakket is niet aangekomen")
+            desk = {"anna": anna, "bram": bram}[first["conversation"]["agent"]["name"]][0]
+            ref = {"conversation_id": first["conversation"]["id"]}
+            await call(
+                desk,
+                "/agent",
+                "message",
+                {**ref, "client_id": new_client_id(), "text": "Wat is je ordernummer?"},
+            )
+            await _say(talked, "12345-AB")
+            question = "Kan ik de stofzuiger ook op een boot met 12 volt gebruiken?"
+            other = await _say(asked, question)
+            assert other["conversation"]["state"] == "assigned"
+            for token in tokens.values():
+                await _log_out(server.url, token)
+        await server.services.conversations.tick()
+        for box in (talked_inbox, inbox):
+            await box.wait_for("message", lambda m: (m.get("meta") or {}).get("kind") == "notice")
+        await server.services.conversations.drain()
+        await asyncio.sleep(0.2)
+        for box in (talked_inbox, inbox):
+            assert not [m for m in box.of("message") if m["author"] == "bot"], [
+                (m["text"], m.get("meta")) for m in box.of("message")
+            ]
+        misses = [m.question for m in await server.services.store.misses_since(0)]
+        assert misses == [question]
+
+
 async def test_closing_time_hands_waiting_shoppers_to_the_bot(
     live: tuple[RunningServer, FakeClock],
 ) -> None:

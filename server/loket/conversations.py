@@ -231,9 +231,10 @@ class Conversation:
     asked: list[tuple[int, str]] | None = field(default_factory=list)
     # Which of those the bot answered (their seqs): see `still_asked`.
     bot_answered: set[int] = field(default_factory=set)
-    # When the conversation last went (back) to the bot, in ms; 0: with the bot from its
-    # start or since before it was loaded. A message from before was meant for an agent.
-    bot_since: int = 0
+    # The conversation's last seq when it last went back to the bot from an agent or the
+    # queue (with a notice saying so); 0: never, or not since it was loaded. A message up to
+    # it was meant for an agent (told by seq: two messages can share a millisecond).
+    bot_since_seq: int = 0
     # The agent the shopper was last told has the conversation (a "joined" line).
     joined_agent: int | None = None
     # The queue's wait ran out and the shopper was told everyone is busy; until the
@@ -286,6 +287,7 @@ class Conversation:
             "closed_by": self.closed_by,
             "page_url": self.page_url,
             "page_title": self.page_title,
+            "locale": self.locale,
             "passed_over": tuple(sorted(self.excluded)),
         }
 
@@ -785,6 +787,11 @@ class Conversations:
                 # The agent sees the page the shopper writes from now (written and
                 # announced with a routing change, if there is one).
                 conversation.page_url, conversation.page_title = page.url, page.title
+            if page.locale and page.locale != conversation.locale:
+                # The shop's page is in another language now (the shopper switched it):
+                # the bot and Loket's own lines speak it from this message on.
+                conversation.locale = page.locale
+                moved = True
         try:
             await self._settle(changes)
             if moved and not changes:
@@ -814,8 +821,8 @@ class Conversations:
         return conversation, message, duplicate
 
     async def _page_moved(self, conversation: Conversation) -> None:
-        """Store and announce a conversation's new page: nothing else changed, so no
-        routing and no queue update."""
+        """Store and announce a conversation's new page (or language): nothing else
+        changed, so no routing and no queue update."""
         failed, error = await self._persist([conversation])
         if failed:
             # Written again with the conversation's next change.
@@ -1534,6 +1541,8 @@ class Conversations:
                 self._gave_up.add(conversation.id)
                 changes.append((conversation, State.QUEUED))
                 notices.append((conversation, "queue_timeout"))
+        for conversation, _ in notices:
+            conversation.bot_since_seq = conversation.last_seq
         changes.extend(self._close_quiet_bot_conversations(now_ms))
         await self._settle(
             changes, refill=bool(gone) or lapsed, places_changed=bool(gone) or lapsed
@@ -1659,7 +1668,6 @@ class Conversations:
             conversation.queued_at = min(now, waiting) if waiting is not None else now
         elif state is State.BOT:
             conversation.agent_id = None
-            conversation.bot_since = now
         elif state is State.CLOSED:
             conversation.closed_at = now
             conversation.waiting_since = None  # nobody waits in a closed conversation

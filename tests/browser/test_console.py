@@ -719,6 +719,63 @@ async def test_a_conversation_taken_away_says_so_and_keeps_the_reply_being_writt
     assert errors == []
 
 
+async def test_a_reply_written_offline_to_a_conversation_that_went_elsewhere_comes_back(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """An agent writes a reply while offline; meanwhile an admin hands the conversation to a
+    colleague. Back online, the console says the conversation is no longer theirs, sends
+    nothing, and puts the reply back in the box to copy (not a failed bubble with "Take the
+    conversation before replying")."""
+    errors: list[str] = []
+    page = await open_console(context, server)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    bram = await login(server.url, "bram", PASSWORD)
+    admin = await login(server.url, "admin", PASSWORD)
+    async with (
+        shopper(server.url) as (client, inbox),
+        agent(server.url, bram) as (b, _),
+        agent(server.url, admin) as (boss, _),
+    ):
+        # Away, so the new conversation goes to anna.
+        await call(b, "/agent", "status", {"status": "away"})
+        await call(boss, "/agent", "status", {"status": "away"})
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Ruilen?"}
+        )
+        ref = {"conversation_id": asked["conversation"]["id"]}
+        assert asked["conversation"]["agent"]["name"] == "anna", asked
+        await page.locator(f'button.conv[data-id="{ref["conversation_id"]}"]').click()
+        composer = page.locator("#composer-input")
+        await expect(composer).to_be_editable()
+
+        await context.set_offline(True)
+        await expect(page.locator(".top .connection")).not_to_have_text("")
+        reply = "Ja hoor, binnen 30 dagen."
+        await composer.fill(reply)
+        await composer.press("Enter")
+        await expect(page.locator('.messages .msg.own[data-status="sending"]')).to_have_count(1)
+        await call(b, "/agent", "status", {"status": "online"})
+        bram_id = (await call(b, "/agent", "sync"))["agent"]["id"]
+        moved = await call(boss, "/agent", "transfer", {**ref, "to_agent_id": bram_id})
+        assert moved["conversation"]["agent"]["name"] == "bram", moved
+        await context.set_offline(False)
+
+        await expect(page.locator(".conversation .notice")).to_have_text(
+            "This conversation is no longer yours: bram has it now. Your reply was not"
+            " sent: it is back in the box, to copy if you need it.",
+            timeout=15_000,
+        )
+        await expect(composer).to_have_value(reply)
+        await expect(composer).not_to_be_editable()
+        await expect(page.locator(".messages .msg.own")).to_have_count(0)
+        # Nothing reached the shopper.
+        await asyncio.sleep(0.5)
+        assert not [m for m in inbox.of("message") if m["text"] == reply]
+    assert errors == []
+
+
 async def test_a_refused_transfer_shows_who_is_online_now(
     server: ServerProcess, context: BrowserContext
 ) -> None:

@@ -96,6 +96,41 @@ async def test_shopper_and_agent_exchange_messages(
     assert page_errors == []
 
 
+async def test_a_tab_opened_before_the_first_chat_follows_it_without_a_reload(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """A first-time visitor has two tabs of the shop open and starts a chat in one: the
+    other, not connected while its visitor was new, follows the chat from then on (an
+    answer shows on its launcher's badge, and its panel holds the conversation)."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, inbox):
+        other = await shop_page()
+        await expect(other.locator(".launcher")).to_be_visible()
+        page = await shop_page(path="/fietstas/rood")
+        await page.locator(".launcher").click()
+        await send(page, "Is deze ook in het rood?")
+        asked = await inbox.wait_for("message", lambda m: m["author"] == "shopper")
+        await expect(own(page)).to_have_attribute("data-status", "sent")
+        await page.locator(".close").click()
+        reply = "Ja, vanaf volgende week."
+        sent = await call(
+            client,
+            "/agent",
+            "message",
+            {
+                "conversation_id": asked["conversation_id"],
+                "client_id": new_client_id(),
+                "text": reply,
+            },
+        )
+        assert sent["ok"], sent
+        await expect(other.locator(".badge")).to_have_text("1")
+        await other.locator(".launcher").click()
+        await expect(other.locator(".msg.own .bubble")).to_have_text("Is deze ook in het rood?")
+        await expect(other.locator(".msg.agent .bubble")).to_have_text(reply)
+    assert page_errors == []
+
+
 async def test_an_agent_s_new_display_name_shows_above_the_chat_with_their_next_reply(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:
@@ -256,6 +291,45 @@ async def test_message_written_offline_is_sent_once(
         await expect(own(page).nth(1)).to_have_attribute("data-status", "sent")
         await expect(page.locator(".conn")).to_be_hidden()
         await inbox.wait_for("message", lambda m: m["text"] == text)
+        assert [m["text"] for m in inbox.of("message")].count(text) == 1
+    assert page_errors == []
+
+
+async def test_a_message_written_offline_in_a_tab_closed_since_is_sent_by_another(
+    server: ServerProcess,
+    shop_page: ShopPage,
+    context: BrowserContext,
+    page_errors: list[str],
+) -> None:
+    """Two tabs of the shop; the network goes; the shopper writes in one and closes it.
+    When the network is back the other tab sends the message (once), without a reload,
+    and shows it as sent."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (_client, inbox):
+        page = await shop_page()
+        await page.locator(".launcher").click()
+        await send(page, "Eerste bericht")
+        await expect(own(page)).to_have_attribute("data-status", "sent")
+        other = await shop_page(path="/fietstas/rood")
+        await other.locator(".launcher").click()
+        await expect(own(other)).to_have_count(1)
+
+        await context.set_offline(True)
+        for tab in (page, other):
+            await expect(tab.locator(".conn")).to_have_text(
+                "Verbinding verbroken, opnieuw verbinden…"
+            )
+        text = "Geschreven zonder verbinding, tabblad dicht"
+        await send(page, text)
+        await expect(own(page).nth(1)).to_have_attribute("data-status", "sending")
+        await page.close()
+        await context.set_offline(False)
+
+        await inbox.wait_for("message", lambda m: m["text"] == text, within=15)
+        await expect(own(other)).to_have_count(2)
+        await expect(own(other).nth(1).locator(".bubble")).to_have_text(text)
+        await expect(own(other).nth(1)).to_have_attribute("data-status", "sent")
+        await asyncio.sleep(1)
         assert [m["text"] for m in inbox.of("message")].count(text) == 1
     assert page_errors == []
 

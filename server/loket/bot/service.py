@@ -312,6 +312,14 @@ class Bot:
             key = "suggest" if len(choices) > 1 else "suggest_one"
             meta = {"kind": "suggest", "choices": choices, **asked}
             return [Reply(say(key, language), meta)]
+        if conversation.state is State.BOT and message.seq <= conversation.bot_since_seq:
+            # Written to an agent who went: the notice that said so offered the form with
+            # the open question. A reply in a talk with that agent ("12345", "the blue one")
+            # is no question for the FAQ's misses; a question the agent never got to is.
+            replied = conversation.last_agent_reply_at
+            if replied is None or replied < (conversation.assigned_at or 0):
+                self.record_miss(conversation, message.text, language, "unknown", None)
+            return []
         # Not waited for: the miss shares a transaction with the reply stored next.
         self.record_miss(conversation, message.text, language, "unknown", None)
         if conversation.state is State.QUEUED:
@@ -355,7 +363,7 @@ class Bot:
         if conversation.state is State.QUEUED:
             queued = self._queued_words(conversation, language)
             return [Reply(queued or say("person_queued", language), meta)]
-        if message.created_at < conversation.bot_since:
+        if message.seq <= conversation.bot_since_seq:
             return []
         if self._people_available():
             return [Reply(say("person_coming", language), meta, hand_over=True)]

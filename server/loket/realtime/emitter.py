@@ -34,6 +34,11 @@ def shopper_room(shopper_id: int) -> str:
     return f"shopper:{shopper_id}"
 
 
+def visitor_room(public_id: str) -> str:
+    """The connections of a visitor who has no shopper record yet (they have not written)."""
+    return f"visitor:{public_id}"
+
+
 def language_room(language: str) -> str:
     """The shoppers spoken to in `language` ('nl', 'en', 'de'; see loket.languages)."""
     return f"language:{language}"

@@ -14,7 +14,7 @@ from loket.errors import LoketError
 from loket.languages import text_language
 from loket.locks import KeyedLocks
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
-from loket.realtime.emitter import agent_rooms, language_room, shopper_room
+from loket.realtime.emitter import agent_rooms, language_room, shopper_room, visitor_room
 from loket.realtime.payloads import (
     Customer,
     Feedback,
@@ -94,6 +94,8 @@ class ShopperNamespace(LoketNamespace):
         self.heartbeat(sid, self.services.settings.routing.shopper_heartbeat_interval_seconds)
         if client.shopper is not None:
             await self.enter_room(sid, shopper_room(client.shopper.id))
+        else:
+            await self.enter_room(sid, visitor_room(client.public_id))
         # Told when an agent can come now or no longer can, in the shopper's language.
         await self.enter_room(sid, language_room(text_language(client.page.locale)))
         self.services.metrics.connections.labels("shopper").inc()
@@ -188,6 +190,7 @@ class ShopperNamespace(LoketNamespace):
                 await self.leave_room(sid, shopper_room(client.shopper.id))
                 self.services.conversations.forget_shopper(client.shopper.id)
                 client.shopper = None
+                await self.enter_room(sid, visitor_room(client.public_id))
             shopper = None if client.fresh else await store.shopper_by_public_id(client.public_id)
             if shopper is None and customer_id is not None:
                 shopper = await store.shopper_by_customer_id(customer_id)
@@ -202,9 +205,20 @@ class ShopperNamespace(LoketNamespace):
                     await store.update_shopper(
                         shopper.id, name=client.customer.name, email=client.customer.email
                     )
-        client.shopper = shopper
-        await self.enter_room(sid, shopper_room(shopper.id))
+        await self._joined(shopper, client.public_id)
         return shopper
+
+    async def _joined(self, shopper: ShopperRecord, public_id: str) -> None:
+        """The visitor `public_id` has a shopper record now: each of their connections that
+        had none (the tab that wrote, and their other tabs, open since before) joins the
+        shopper's room, so every tab follows the conversation from its first message on."""
+        room = visitor_room(public_id)
+        for sid, _ in list(self.server.manager.get_participants(self.namespace, room)):
+            await self.leave_room(sid, room)
+            client = self.client_now(sid)
+            if client is not None and client.shopper is None:
+                client.shopper = shopper
+                await self.enter_room(sid, shopper_room(shopper.id))
 
     async def _as_shopper(
         self, sid: str, client: ShopperClient, act: Callable[[ShopperRecord], Awaitable[_T]]
@@ -222,10 +236,6 @@ class ShopperNamespace(LoketNamespace):
         """A new visitor's first message, written with their shopper record and conversation
         in one transaction."""
 
-        async def joined(shopper: ShopperRecord) -> None:
-            client.shopper = shopper
-            await self.enter_room(sid, shopper_room(shopper.id))
-
         conversations = self.services.conversations
         async with self._creating.hold(client.public_id):
             sent = None
@@ -235,7 +245,7 @@ class ShopperNamespace(LoketNamespace):
                     payload.client_id,
                     payload.text,
                     client.page,
-                    joined=joined,
+                    joined=lambda shopper: self._joined(shopper, client.public_id),
                     origin=sid,
                 )
             if sent is None:

@@ -209,7 +209,15 @@ export class ConsoleApp {
       onFailed: (e, error) => {
         if (error.code === "message_too_long") {
           if (error.max_chars) this.maxChars = error.max_chars;
-          this.giveBack(e);
+          this.giveBack(e, this.tooLong(e.text));
+          return;
+        }
+        const c = this.find(e.conversation_id);
+        if (error.code === "not_assigned" && c && !this.isMine(c)) {
+          // Written while the conversation was still this agent's (offline, or just as it
+          // went): not lost, back in its box to copy.
+          this.giveBack(e, `${this.noLongerYours(c)} Your reply was not sent: it is back in the box, to copy if you need it.`);
+          if (this.selected?.id === e.conversation_id) this.renderDetail();
           return;
         }
         if (this.selected?.id === e.conversation_id) {
@@ -419,6 +427,8 @@ export class ConsoleApp {
     }
     const ack = await this.request<SyncAck>("sync", {});
     if (!ack) return;
+    // Away for longer than the grace, the agent may have lost the conversation on screen.
+    const hadIt = this.selected !== null && this.isMine(this.selected);
     this.agent = ack.agent;
     this.renderAdminTab();
     this.synced(ack);
@@ -427,6 +437,11 @@ export class ConsoleApp {
     this.renderList();
     if (this.selected) {
       await this.open(this.selected.id);
+      if (hadIt && this.selected && !this.isMine(this.selected)) {
+        this.ws.notice.textContent = this.noLongerYours(this.selected);
+        this.suggest([]);
+        this.renderDetail();
+      }
     } else if (!this.restored) {
       // After a reload: the conversation this tab had open, if it is still listed and
       // it was this agent's tab (not one who logged in here since).
@@ -516,9 +531,8 @@ export class ConsoleApp {
     if (this.selected?.id === c.id && wasMine && !this.isMine(merged) && c.state !== "closed") {
       // Taken away while open (not answered in time, the agent's status, an admin): said,
       // and a reply being written stays in the box to copy.
-      const now = c.state === "assigned" ? `${c.agent?.name ?? "another agent"} has it now` : "it waits for another agent";
       const draft = this.ws.input.value.trim() ? " Your unsent reply stays in the box: copy it if you need it." : "";
-      this.ws.notice.textContent = `This conversation is no longer yours: ${now}.${draft}`;
+      this.ws.notice.textContent = `${this.noLongerYours(merged)}${draft}`;
       this.suggest([]);
     }
     if (this.selected?.id === c.id) {
@@ -528,6 +542,17 @@ export class ConsoleApp {
       this.markRead();
     }
     this.renderList();
+  }
+
+  /** Said when a conversation this agent had went elsewhere (taken away, not answered in time). */
+  private noLongerYours(c: Conversation): string {
+    const now =
+      c.state === "assigned"
+        ? `${c.agent?.name ?? "another agent"} has it now`
+        : c.state === "closed"
+          ? "it was closed"
+          : "it waits for another agent";
+    return `This conversation is no longer yours: ${now}.`;
   }
 
   /**
@@ -1079,8 +1104,11 @@ export class ConsoleApp {
     return `${TOO_LONG} (${textLength(text)} characters${at}). Shorten it or send it in parts.`;
   }
 
-  /** A reply the server refused as too long goes back to its composer (or draft) to shorten. */
-  private giveBack(e: Entry): void {
+  /**
+   * A reply the server refused (too long, or the conversation is no longer this agent's)
+   * goes back to its composer (or draft), with `notice` saying why.
+   */
+  private giveBack(e: Entry, notice: string): void {
     const key = String(e.conversation_id);
     const shown = this.selected?.id === e.conversation_id;
     const typed = shown ? this.ws.input.value : this.drafts[key] ?? "";
@@ -1090,7 +1118,7 @@ export class ConsoleApp {
       this.timeline?.dropPending(e.client_id);
       this.ws.input.value = text;
       this.ws.reusable.checked = !!e.reusable;
-      this.ws.notice.textContent = this.tooLong(e.text);
+      this.ws.notice.textContent = notice;
     }
     this.drafts[key] = text;
     this.session.setJSON(DRAFTS_KEY, this.drafts);

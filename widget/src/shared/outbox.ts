@@ -48,6 +48,19 @@ export class Outbox<E extends OutboxEntry> {
     this.write(stored);
   }
 
+  /**
+   * Takes on the entries another tab left in the shared storage (written there while
+   * offline, that tab closed since) made at least `olderThanMs` ago; returns them. Sent
+   * from here too, an entry the other tab is still sending is stored once: the server
+   * knows it by its client id.
+   */
+  adopt(olderThanMs = 0): E[] {
+    const before = Date.now() - olderThanMs;
+    const adopted = this.read().filter((e) => e.made <= before && !this.has(e.client_id));
+    if (adopted.length) this.items = [...this.items, ...adopted].sort((a, b) => a.made - b.made);
+    return adopted;
+  }
+
   remove(clientId: string): boolean {
     const before = this.items.length;
     this.items = this.items.filter((e) => e.client_id !== clientId);

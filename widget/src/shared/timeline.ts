@@ -51,17 +51,18 @@ export class Timeline {
 
   /** Adds a stored message; false when it was already shown. */
   add(message: Message): boolean {
+    const own = message.author === this.ownAuthor && this.isOwn(message);
+    const pending = own ? this.pending.get(message.client_id) : undefined;
+    if (pending) {
+      // Replaced by the stored version: it has the time and the author's name. (Also when
+      // that is shown already: an entry another tab sent too, whose echo came first.)
+      this.pending.delete(message.client_id);
+      pending.remove();
+    }
     const at = this.indexAfter(message.conversation_id, message.seq);
     const before = this.rows[at - 1];
     if (before && before.conv === message.conversation_id && before.seq === message.seq) {
       return false;
-    }
-    const own = message.author === this.ownAuthor && this.isOwn(message);
-    const pending = own ? this.pending.get(message.client_id) : undefined;
-    if (pending) {
-      // Replaced by the stored version: it has the time and the author's name.
-      this.pending.delete(message.client_id);
-      pending.remove();
     }
     const el = this.view.create(message, own);
     const next = this.rows[at]?.el ?? this.firstPending();

@@ -121,6 +121,8 @@ export interface Customer {
 
 const TOKEN_KEY = "loket:token";
 const OUTBOX_KEY = "loket:outbox";
+/** An entry of another tab still unsent after this long is sent from here too. */
+const ORPHAN_AFTER = 15000;
 const OPEN_KEY = "loket:open";
 // What the shopper is writing, for this tab: a reload or the next page of the shop keeps it.
 const DRAFT_KEY = "loket:draft";
@@ -249,10 +251,13 @@ export class Chat {
     if (this.session.get(OPEN_KEY)) this.ui.open(false);
     if (returning || this.customer) this.connect();
     document.addEventListener("visibilitychange", () => this.markRead());
-    // Rated in another tab: the form goes here too (a conversation is rated once).
     window.addEventListener("storage", (e) => {
+      // Rated in another tab: the form goes here too (a conversation is rated once).
       const id = this.conversation?.id;
       if (e.key === RATED_KEY && id !== undefined && this.rated().includes(id)) this.ui.showRating(false);
+      // A first chat begun in another tab of this shop: this one is a returning shopper's
+      // now, and follows it (the launcher's badge counts the answers) without a reload.
+      if (e.key === TOKEN_KEY && e.newValue && !this.socket) this.connect();
     });
     const cached = this.local.getJSON<{ at: number; locale: Locale; rules: Invitation[] }>(INVITATIONS_KEY);
     const locale = this.locale ?? pageLocale();
@@ -281,9 +286,13 @@ export class Chat {
         }
         // The widget speaks Dutch, English or German; Loket is told the language itself.
         const locale = asLocale(value) ?? "en";
+        const changed = value !== this.shopperLanguage();
         this.language = value;
         this.locale = locale;
         this.ui.setLocale(locale);
+        // Loket hears the shopper's language when they connect: told again, the bot and
+        // Loket's own lines speak the new one from the shopper's next message on.
+        if (changed && this.socket) this.socket.disconnect().connect();
         return;
       }
       case "identify": {
@@ -315,6 +324,9 @@ export class Chat {
       auth: (cb) => cb(this.authPayload()),
     });
     this.socket = socket;
+    setInterval(() => {
+      if (socket.connected) this.adoptOthers(ORPHAN_AFTER);
+    }, ORPHAN_AFTER);
     // The browser knows the network is gone or back long before a heartbeat or the next
     // retry would: say so at once, and try again the moment it is back.
     window.addEventListener("offline", () => {
@@ -414,8 +426,23 @@ export class Chat {
     // Sync first, so resent messages land after what the server already has.
     if (!this.syncing) this.syncing = this.sync().finally(() => (this.syncing = null));
     await this.syncing;
+    this.adoptOthers();
     this.sender.flush();
     this.markRead();
+  }
+
+  /**
+   * Messages another tab of this shop could not send (written offline, that tab closed
+   * since) are sent from here: at each connect, and, while connected, once they are
+   * ORPHAN_AFTER old (a tab that is open sends its own long before).
+   */
+  private adoptOthers(olderThanMs = 0): void {
+    const adopted = this.outbox.adopt(olderThanMs);
+    for (const entry of adopted) this.ui.timeline.addPending(entry.client_id, entry.text);
+    if (adopted.length) {
+      this.ui.afterChange();
+      if (olderThanMs) this.sender.flush();
+    }
   }
 
   private async sync(): Promise<void> {
