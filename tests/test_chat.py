@@ -7,11 +7,17 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from loket.auth import customer_signature
 from loket.conversations import PageContext
 from loket.store import NewShopper, ShopperRecord
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import FakeClock, running
 from tests.support import ServerProcess, agent, call, login, new_client_id, shopper
+
+# As in tests/support.write_config.
+SHOP_SECRET = "shop-secret-0123456789abcdef"
 
 
 async def test_round_trip_with_typing_and_read_receipts(server: ServerProcess) -> None:
@@ -113,26 +119,56 @@ async def test_two_tabs_see_each_others_messages(server: ServerProcess) -> None:
             assert got["author"] == "shopper"
 
 
+@pytest.mark.parametrize("writer", [0, 1])
 async def test_a_tab_connected_before_the_first_message_follows_the_conversation(
-    server: ServerProcess,
+    server: ServerProcess, writer: int
 ) -> None:
     """Two tabs of a visitor who has not written yet (the second connected with the token
     the first was given): the first message, written in either, reaches the other tab live,
     and so do the bot's answer and the next messages; its sync holds the conversation."""
-    async with shopper(server.url) as (first, first_inbox):
-        token = (await call(first, "/shopper", "sync"))["token"]
-        async with shopper(server.url, auth={"token": token}) as (second, second_inbox):
-            assert (await call(second, "/shopper", "sync"))["conversation"] is None
-            sent = await call(
-                second, "/shopper", "message", {"client_id": new_client_id(), "text": "hallo"}
+    async with shopper(server.url) as first:
+        token = (await call(first[0], "/shopper", "sync"))["token"]
+        async with shopper(server.url, auth={"token": token}) as second:
+            assert (await call(second[0], "/shopper", "sync"))["conversation"] is None
+            (writes, writes_inbox), (reads, reads_inbox) = (
+                (first, second)[writer],
+                (
+                    second,
+                    first,
+                )[writer],
             )
-            got = await first_inbox.wait_for("message", lambda m: m["text"] == "hallo")
+            sent = await call(
+                writes, "/shopper", "message", {"client_id": new_client_id(), "text": "hallo"}
+            )
+            got = await reads_inbox.wait_for("message", lambda m: m["text"] == "hallo")
             assert got["conversation_id"] == sent["conversation"]["id"]
-            await first_inbox.wait_for("message", lambda m: m["author"] == "bot")
-            synced = await call(first, "/shopper", "sync")
+            await reads_inbox.wait_for("message", lambda m: m["author"] == "bot")
+            synced = await call(reads, "/shopper", "sync")
             assert synced["conversation"]["id"] == sent["conversation"]["id"]
-            await call(first, "/shopper", "message", {"client_id": new_client_id(), "text": "nog"})
-            await second_inbox.wait_for("message", lambda m: m["text"] == "nog")
+            await call(reads, "/shopper", "message", {"client_id": new_client_id(), "text": "nog"})
+            await writes_inbox.wait_for("message", lambda m: m["text"] == "nog")
+
+
+async def test_a_customer_s_tabs_follow_their_first_chat_and_an_anonymous_one_does_not(
+    server: ServerProcess,
+) -> None:
+    """Two tabs of a customer the shop vouches for, neither of whom has written (each with
+    a visitor id of its own), and an anonymous tab holding the first one's token: the
+    customer's first message reaches their other tab, never the anonymous one."""
+    claim = {"id": "cust-tabs", "signature": customer_signature(SHOP_SECRET, "cust-tabs")}
+    async with shopper(server.url, auth={"customer": claim}) as (one, _):
+        token = (await call(one, "/shopper", "sync"))["token"]
+        async with (
+            shopper(server.url, auth={"customer": claim}) as (other, other_inbox),
+            shopper(server.url, auth={"token": token}) as (stranger, stranger_inbox),
+        ):
+            await call(other, "/shopper", "sync")
+            assert (await call(stranger, "/shopper", "sync"))["identity"] == "anonymous"
+            await call(one, "/shopper", "message", {"client_id": new_client_id(), "text": "privé"})
+            await other_inbox.wait_for("message", lambda m: m["text"] == "privé")
+            await asyncio.sleep(0.3)
+            assert not stranger_inbox.of("message")
+            assert (await call(stranger, "/shopper", "sync"))["messages"] == []
 
 
 async def test_two_agents_taking_one_conversation_one_wins(server: ServerProcess) -> None:

@@ -85,6 +85,16 @@ def test_a_file_that_is_no_toml_is_told_by_line_in_plain_words(
             " 'max_conversations_per_agent'?)",
         ),
         ("[srever]\nport = 8080\n", "srever: unknown key (did you mean 'server'?)"),
+        # Keys of a list of tables, and every known key as close as the closest.
+        (
+            '[[widget.invitations]]\npath = "/"\ntext_fr = "Bonjour"\n',
+            "widget.invitations.0.text_fr: unknown key (did you mean 'text_nl', 'text_en' or"
+            " 'text_de'?)",
+        ),
+        (
+            '[[invitations]]\npath = "/"\ntext_nl = "Hoi"\n',
+            "invitations: unknown key (did you mean 'widget.invitations'?)",
+        ),
         ('[security]\nsecret = "short"\n', "security.secret: must be at least 16 characters"),
         ('[redis]\nurl = "notaurl"\n', "redis.url: must be a Redis URL like"),
         ('[redis]\nurl = "redis://localhost:port/0"\n', "redis.url: must be a Redis URL: port"),

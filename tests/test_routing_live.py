@@ -665,6 +665,13 @@ async def test_closing_time_hands_waiting_shoppers_to_the_bot(
         notice = await inbox.wait_for("message", lambda m: m["author"] == "system")
         assert "morgen weer om 09:00" in notice["text"]
         assert notice["meta"]["offer"] == "leave_question"
+        # The moment and the shop's zone, for the widget to add the shopper's clock.
+        told = notice["meta"]["availability"]
+        assert told["text"] in notice["text"] and "09:00" in told["text"]
+        assert told["zone"] == "Europe/Amsterdam" and told["staffed"] is False
+        assert told["next_open"] == int(
+            server.services.conversations.availability("nl").next_open.timestamp() * 1000
+        )
         assert (await call(waiting, "/shopper", "sync"))["conversation"]["state"] == "bot"
         assert (await call(served, "/shopper", "sync"))["conversation"]["state"] == "assigned"
 

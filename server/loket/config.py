@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -328,18 +329,48 @@ def _shown_value(key: str, value: Any) -> str:
     return f" (got {value!r})"
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The settings model an annotation holds: itself, or the items of a tuple, list or
+    optional value of it (`tuple[Invitation, ...]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for inner in typing.get_args(annotation):
+        found = _model_in(inner)
+        if found is not None:
+            return found
+    return None
+
+
 def _did_you_mean(loc: tuple[Any, ...]) -> str:
-    """ " (did you mean 'port'?)" for an unknown key `loc` close to a known one."""
+    """ " (did you mean 'port'?)" for an unknown key `loc` close to a known one; the
+    known keys alike all named (`text_fr`: 'text_nl', 'text_en' or 'text_de')."""
     model: type[BaseModel] = Settings
     for part in loc[:-1]:
+        if isinstance(part, int):
+            continue  # the place in a list: [[invitations]] number 0, 1, ...
         field_info = model.model_fields.get(str(part))
-        inner = field_info.annotation if field_info is not None else None
-        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+        inner = _model_in(field_info.annotation) if field_info is not None else None
+        if inner is None:
             return ""
         model = inner
     known = [name for name, f in model.model_fields.items() if not f.exclude]
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.7)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = difflib.get_close_matches(str(loc[-1]), known, n=3, cutoff=0.7)
+    if not close and len(loc) == 1:
+        # A section's key written before any section header: `[[invitations]]`.
+        homes = [
+            f"{name}.{loc[0]}"
+            for name, f in Settings.model_fields.items()
+            if (section := _model_in(f.annotation)) is not None and loc[0] in section.model_fields
+        ]
+        close = homes[:1]
+    if not close:
+        return ""
+    # Only those as close as the closest: 'port', not 'port' or 'host'.
+    best = difflib.SequenceMatcher(None, str(loc[-1]), close[0]).ratio()
+    close = [c for c in close if difflib.SequenceMatcher(None, str(loc[-1]), c).ratio() == best]
+    named = [repr(c) for c in close]
+    said = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
+    return f" (did you mean {said}?)"
 
 
 def _format_error(

@@ -25,7 +25,7 @@ from loket.bot.smalltalk import small_talk
 from loket.erasure import Found
 from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
-from loket.languages import LANGUAGES
+from loket.languages import LANGUAGES, primary_language
 from loket.locks import KeyedLocks
 from loket.plaintext import check_plain, is_blank, phrasing_key, trimmed
 from loket.presence import Presence, Status
@@ -787,7 +787,10 @@ class Conversations:
                 # The agent sees the page the shopper writes from now (written and
                 # announced with a routing change, if there is one).
                 conversation.page_url, conversation.page_title = page.url, page.title
-            if page.locale and page.locale != conversation.locale:
+            if page.locale and (
+                conversation.locale is None
+                or primary_language(page.locale) != primary_language(conversation.locale)
+            ):
                 # The shop's page is in another language now (the shopper switched it):
                 # the bot and Loket's own lines speak it from this message on.
                 conversation.locale = page.locale
@@ -1056,12 +1059,15 @@ class Conversations:
             else say("back_at", conversation.locale, availability=availability.text)
         )
         contact = email or phone or ""
+        meta: dict[str, Any] = {"kind": "question_left"}
+        if when and (told := availability.told()):
+            meta["availability"] = told
         await self.post(
             conversation,
             "system",
             f"callback:{message.client_id}",
             say("question_left", conversation.locale, when=when, contact=contact),
-            meta={"kind": "question_left"},
+            meta=meta,
         )
         return conversation, message, duplicate
 
@@ -1596,9 +1602,11 @@ class Conversations:
         question = open_question(recent)
         if question is not None:
             meta["question_seq"] = question.seq
-        text = say(
-            key, conversation.locale, availability=self.availability(conversation.locale).text
-        )
+        availability = self.availability(conversation.locale)
+        text = say(key, conversation.locale, availability=availability.text)
+        told = availability.told()
+        if told and availability.text in text:
+            meta["availability"] = told
         await self.post(conversation, "system", f"notice:{key}:{now_ms}", text, meta=meta)
         pending = unanswered(recent)
         if pending:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -314,6 +315,19 @@ class Availability:
     text: str
     # The shop's time zone (IANA), in which `text` tells the time.
     zone: str | None = None
+
+    def told(self) -> dict[str, Any] | None:
+        """For a chat message that says `text` (when people are back): the moment and the
+        shop's zone, so the widget can add the shopper's own time to it as it does to its
+        header; None when `text` tells no time."""
+        if self.staffed or self.next_open is None or self.zone is None:
+            return None
+        return {
+            "text": self.text,
+            "staffed": False,
+            "next_open": int(self.next_open.timestamp() * 1000),
+            "zone": self.zone,
+        }
 
 
 _DAYS: dict[Language, tuple[str, ...]] = {

@@ -8,13 +8,18 @@ Language = Literal["nl", "en", "de"]
 LANGUAGES: tuple[Language, ...] = ("nl", "en", "de")
 
 
+def primary_language(tag: str) -> str:
+    """The language of a language tag without its region: 'de' for 'de-AT' and 'DE_de'."""
+    return tag.strip().lower().replace("_", "-").split("-")[0]
+
+
 def text_language(tag: str | None) -> Language:
     """The language for a shopper whose language tag is `tag` ('nl', 'de-AT', 'en_GB'):
     Dutch, English or German when asked, English for any other language, Dutch when the
     shopper states none."""
     if tag is None:
         return "nl"
-    base = tag.strip().lower().replace("_", "-").split("-")[0]
+    base = primary_language(tag)
     for language in LANGUAGES:
         if base == language:
             return language

@@ -39,6 +39,12 @@ def visitor_room(public_id: str) -> str:
     return f"visitor:{public_id}"
 
 
+def customer_room(customer_id: str) -> str:
+    """The connections of a verified customer who has no shopper record yet (every tab of
+    theirs has a visitor id of its own until one writes)."""
+    return f"customer:{customer_id}"
+
+
 def language_room(language: str) -> str:
     """The shoppers spoken to in `language` ('nl', 'en', 'de'; see loket.languages)."""
     return f"language:{language}"

@@ -14,7 +14,13 @@ from loket.errors import LoketError
 from loket.languages import text_language
 from loket.locks import KeyedLocks
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
-from loket.realtime.emitter import agent_rooms, language_room, shopper_room, visitor_room
+from loket.realtime.emitter import (
+    agent_rooms,
+    customer_room,
+    language_room,
+    shopper_room,
+    visitor_room,
+)
 from loket.realtime.payloads import (
     Customer,
     Feedback,
@@ -52,6 +58,21 @@ class ShopperClient:
     page: PageContext
     # The public id was made by the server for this connection: no shopper has it yet.
     fresh: bool = False
+
+
+def _waiting_rooms(client: ShopperClient) -> list[str]:
+    """Where a connection with no shopper record waits for one (see `_joined`)."""
+    rooms = [visitor_room(client.public_id)]
+    if client.customer is not None:
+        rooms.append(customer_room(client.customer.id))
+    return rooms
+
+
+def _may_follow(client: ShopperClient, shopper: ShopperRecord) -> bool:
+    """Whether a connection may follow `shopper`'s conversation without writing: a
+    customer's only with the shop's word for that customer, an anonymous one only
+    anonymously (as when connecting, see `_identify`)."""
+    return (client.customer.id if client.customer else None) == shopper.customer_id
 
 
 class ShopperNamespace(LoketNamespace):
@@ -95,7 +116,7 @@ class ShopperNamespace(LoketNamespace):
         if client.shopper is not None:
             await self.enter_room(sid, shopper_room(client.shopper.id))
         else:
-            await self.enter_room(sid, visitor_room(client.public_id))
+            await self._await_record(sid, client)
         # Told when an agent can come now or no longer can, in the shopper's language.
         await self.enter_room(sid, language_room(text_language(client.page.locale)))
         self.services.metrics.connections.labels("shopper").inc()
@@ -190,7 +211,8 @@ class ShopperNamespace(LoketNamespace):
                 await self.leave_room(sid, shopper_room(client.shopper.id))
                 self.services.conversations.forget_shopper(client.shopper.id)
                 client.shopper = None
-                await self.enter_room(sid, visitor_room(client.public_id))
+                for room in _waiting_rooms(client):
+                    await self.enter_room(sid, room)
             shopper = None if client.fresh else await store.shopper_by_public_id(client.public_id)
             if shopper is None and customer_id is not None:
                 shopper = await store.shopper_by_customer_id(customer_id)
@@ -205,20 +227,43 @@ class ShopperNamespace(LoketNamespace):
                     await store.update_shopper(
                         shopper.id, name=client.customer.name, email=client.customer.email
                     )
-        await self._joined(shopper, client.public_id)
+        await self._joined(shopper, sid, client)
         return shopper
 
-    async def _joined(self, shopper: ShopperRecord, public_id: str) -> None:
-        """The visitor `public_id` has a shopper record now: each of their connections that
-        had none (the tab that wrote, and their other tabs, open since before) joins the
-        shopper's room, so every tab follows the conversation from its first message on."""
-        room = visitor_room(public_id)
-        for sid, _ in list(self.server.manager.get_participants(self.namespace, room)):
+    async def _await_record(self, sid: str, client: ShopperClient) -> None:
+        """A connection of a visitor with no shopper record waits in their rooms for one
+        (`_joined`). One made while this connection was being set up is looked for after
+        entering them: joined either way."""
+        for room in _waiting_rooms(client):
+            await self.enter_room(sid, room)
+        if client.fresh and client.customer is None:
+            return  # a visitor id nobody else has
+        store = self.services.store
+        found = None if client.fresh else await store.shopper_by_public_id(client.public_id)
+        if found is None and client.customer is not None:
+            found = await store.shopper_by_customer_id(client.customer.id)
+        if found is not None and client.shopper is None and _may_follow(client, found):
+            await self._attach(sid, client, found)
+
+    async def _attach(self, sid: str, client: ShopperClient, shopper: ShopperRecord) -> None:
+        for room in _waiting_rooms(client):
             await self.leave_room(sid, room)
-            client = self.client_now(sid)
-            if client is not None and client.shopper is None:
-                client.shopper = shopper
-                await self.enter_room(sid, shopper_room(shopper.id))
+        client.shopper = shopper
+        await self.enter_room(sid, shopper_room(shopper.id))
+
+    async def _joined(self, shopper: ShopperRecord, sid: str, client: ShopperClient) -> None:
+        """The visitor of `client` has a shopper record now: this connection joins the
+        shopper's room, and so does each of their other connections that has none yet (their
+        other tabs, open since before) and may see it (the same customer, or anonymous both),
+        so every tab follows the conversation from its first message on."""
+        await self._attach(sid, client, shopper)
+        rooms = [visitor_room(client.public_id)]
+        if shopper.customer_id is not None:
+            rooms.append(customer_room(shopper.customer_id))
+        for other, _ in list(self.server.manager.get_participants(self.namespace, rooms)):
+            them = self.client_now(other)
+            if them is not None and them.shopper is None and _may_follow(them, shopper):
+                await self._attach(other, them, shopper)
 
     async def _as_shopper(
         self, sid: str, client: ShopperClient, act: Callable[[ShopperRecord], Awaitable[_T]]
@@ -245,7 +290,7 @@ class ShopperNamespace(LoketNamespace):
                     payload.client_id,
                     payload.text,
                     client.page,
-                    joined=lambda shopper: self._joined(shopper, client.public_id),
+                    joined=lambda shopper: self._joined(shopper, sid, client),
                     origin=sid,
                 )
             if sent is None:

@@ -212,11 +212,13 @@ export class ConsoleApp {
           this.giveBack(e, this.tooLong(e.text));
           return;
         }
-        const c = this.find(e.conversation_id);
-        if (error.code === "not_assigned" && c && !this.isMine(c)) {
+        if (error.code === "not_assigned") {
           // Written while the conversation was still this agent's (offline, or just as it
-          // went): not lost, back in its box to copy.
-          this.giveBack(e, `${this.noLongerYours(c)} Your reply was not sent: it is back in the box, to copy if you need it.`);
+          // went, before the console heard): not lost, back in its box to copy, after what
+          // is there (several such replies keep their order).
+          const c = this.find(e.conversation_id);
+          const gone = c && !this.isMine(c) ? this.noLongerYours(c) : "This conversation is no longer yours.";
+          this.giveBack(e, `${gone} Your reply was not sent: it is back in the box, to copy if you need it.`, true);
           if (this.selected?.id === e.conversation_id) this.renderDetail();
           return;
         }
@@ -437,7 +439,7 @@ export class ConsoleApp {
     this.renderList();
     if (this.selected) {
       await this.open(this.selected.id);
-      if (hadIt && this.selected && !this.isMine(this.selected)) {
+      if (hadIt && this.selected && !this.isMine(this.selected) && this.selected.state !== "closed") {
         this.ws.notice.textContent = this.noLongerYours(this.selected);
         this.suggest([]);
         this.renderDetail();
@@ -1108,12 +1110,12 @@ export class ConsoleApp {
    * A reply the server refused (too long, or the conversation is no longer this agent's)
    * goes back to its composer (or draft), with `notice` saying why.
    */
-  private giveBack(e: Entry, notice: string): void {
+  private giveBack(e: Entry, notice: string, after = false): void {
     const key = String(e.conversation_id);
     const shown = this.selected?.id === e.conversation_id;
     const typed = shown ? this.ws.input.value : this.drafts[key] ?? "";
-    // Whatever was typed since stays too, after the refused text.
-    const text = typed.trim() ? `${e.text}\n\n${typed}` : e.text;
+    // Whatever was typed since stays too: after the refused text to shorten, or before it.
+    const text = !typed.trim() ? e.text : after ? `${typed}\n\n${e.text}` : `${e.text}\n\n${typed}`;
     if (shown) {
       this.timeline?.dropPending(e.client_id);
       this.ws.input.value = text;

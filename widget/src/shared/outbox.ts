@@ -54,9 +54,9 @@ export class Outbox<E extends OutboxEntry> {
    * from here too, an entry the other tab is still sending is stored once: the server
    * knows it by its client id.
    */
-  adopt(olderThanMs = 0): E[] {
+  adopt(olderThanMs = 0, accept: (entry: E) => boolean = () => true): E[] {
     const before = Date.now() - olderThanMs;
-    const adopted = this.read().filter((e) => e.made <= before && !this.has(e.client_id));
+    const adopted = this.read().filter((e) => e.made <= before && !this.has(e.client_id) && accept(e));
     if (adopted.length) this.items = [...this.items, ...adopted].sort((a, b) => a.made - b.made);
     return adopted;
   }
@@ -179,10 +179,18 @@ export class Sender<E extends OutboxEntry, A> {
     return tries < INTERNAL_TRIES;
   }
 
+  /** Whether a resend waits for its time (a refusal's `retry_after`, or the backoff). */
+  get waiting(): boolean {
+    return this.retryTimer !== undefined;
+  }
+
   private retryLater(afterSeconds?: number): void {
     const delay = afterSeconds ? Math.ceil(afterSeconds * 1000) : this.backoff;
     this.backoff = Math.min(this.backoff * 2, 30000);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.flush(), delay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.flush();
+    }, delay);
   }
 }

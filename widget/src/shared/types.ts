@@ -37,6 +37,8 @@ export interface MessageMeta {
   feedback?: boolean;
   entry_id?: string;
   question_seq?: number;
+  /** With a notice that says when people are back: that moment and the shop's zone. */
+  availability?: { text: string; staffed: boolean; next_open: number | null; zone?: string };
 }
 
 export interface ProtocolError {

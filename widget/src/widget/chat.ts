@@ -101,6 +101,8 @@ interface HandoffAck {
 
 /** A message, or a left question (sent with `leave_question` and a way to reach the shopper). */
 interface Entry extends OutboxEntry {
+  /** The customer it was written as (`Loket('identify')`); absent: anonymously. */
+  who?: string;
   event?: "leave_question";
   email?: string;
   phone?: string;
@@ -286,7 +288,9 @@ export class Chat {
         }
         // The widget speaks Dutch, English or German; Loket is told the language itself.
         const locale = asLocale(value) ?? "en";
-        const changed = value !== this.shopperLanguage();
+        const primary = (tag: string) => tag.toLowerCase().replace("_", "-").split("-")[0];
+        // Another language, not another region of it ("nl-BE" for "nl").
+        const changed = primary(value) !== primary(this.shopperLanguage());
         this.language = value;
         this.locale = locale;
         this.ui.setLocale(locale);
@@ -437,11 +441,14 @@ export class Chat {
    * ORPHAN_AFTER old (a tab that is open sends its own long before).
    */
   private adoptOthers(olderThanMs = 0): void {
-    const adopted = this.outbox.adopt(olderThanMs);
+    // Only what was written as the same shopper (a tab of a customer's, or anonymously).
+    const who = this.customer?.id;
+    const adopted = this.outbox.adopt(olderThanMs, (e) => e.who === who);
     for (const entry of adopted) this.ui.timeline.addPending(entry.client_id, entry.text);
     if (adopted.length) {
       this.ui.afterChange();
-      if (olderThanMs) this.sender.flush();
+      // Not while a refusal's wait runs (a full rate limit): sent when it is over.
+      if (olderThanMs && !this.sender.waiting) this.sender.flush();
     }
   }
 
@@ -554,6 +561,12 @@ export class Chat {
 
   private addMessage(m: Message, live: boolean): void {
     if (m.author === "shopper") this.outbox.remove(m.client_id);
+    const told: unknown = m.meta?.availability;
+    if (m.author === "system" && isAvailability(told) && typeof told.next_open === "number") {
+      // "Back tomorrow at 09:00" in a notice, on the shopper's clock too, as in the header.
+      const said = backOnYourClock(told, this.ui.t);
+      if (said !== told.text) m = { ...m, text: m.text.replace(told.text, said) };
+    }
     const added = this.ui.timeline.add(m);
     if (!added) return;
     if (m.author !== "shopper") {
@@ -703,6 +716,7 @@ export class Chat {
       made: Date.now(),
       event: "leave_question",
     };
+    if (this.customer) entry.who = this.customer.id;
     if (question.email) entry.email = question.email;
     if (question.phone) entry.phone = question.phone;
     this.outbox.add(entry);
@@ -773,6 +787,7 @@ export class Chat {
     this.stopTyping();
     this.session.set(DRAFT_KEY, null);
     const entry: Entry = { client_id: newClientId(), text, made: Date.now() };
+    if (this.customer) entry.who = this.customer.id;
     this.outbox.add(entry);
     this.ui.timeline.addPending(entry.client_id, text);
     this.ui.afterChange(true);
