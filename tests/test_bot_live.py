@@ -401,6 +401,11 @@ async def test_a_shopper_who_switches_the_shop_s_language_is_answered_in_the_new
                 "message", lambda m: m["author"] == "bot" and m["seq"] > again["message"]["seq"]
             )
             assert "not sure" in english["text"]
+        # Another region of the same language is no switch.
+        async with shopper(live.url, auth={"token": token, "locale": "en-US"}) as (widget, _):
+            await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": "thanks"}
+            )
             await live.services.conversations.drain()
     async with running(config_path) as live:
         stored = await live.services.store.conversation(sent["conversation"]["id"])

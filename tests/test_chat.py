@@ -154,7 +154,8 @@ async def test_a_customer_s_tabs_follow_their_first_chat_and_an_anonymous_one_do
 ) -> None:
     """Two tabs of a customer the shop vouches for, neither of whom has written (each with
     a visitor id of its own), and an anonymous tab holding the first one's token: the
-    customer's first message reaches their other tab, never the anonymous one."""
+    customer's first message reaches their other tab, never the anonymous one, which, when
+    it writes, gets a conversation of its own."""
     claim = {"id": "cust-tabs", "signature": customer_signature(SHOP_SECRET, "cust-tabs")}
     async with shopper(server.url, auth={"customer": claim}) as (one, _):
         token = (await call(one, "/shopper", "sync"))["token"]
@@ -166,9 +167,17 @@ async def test_a_customer_s_tabs_follow_their_first_chat_and_an_anonymous_one_do
             assert (await call(stranger, "/shopper", "sync"))["identity"] == "anonymous"
             await call(one, "/shopper", "message", {"client_id": new_client_id(), "text": "privé"})
             await other_inbox.wait_for("message", lambda m: m["text"] == "privé")
-            await asyncio.sleep(0.3)
-            assert not stranger_inbox.of("message")
             assert (await call(stranger, "/shopper", "sync"))["messages"] == []
+            # Writing, the anonymous tab gets a conversation (and a visitor id) of its own.
+            sent = await call(
+                stranger, "/shopper", "message", {"client_id": new_client_id(), "text": "hoi"}
+            )
+            assert sent["token"] != token
+            own = (await call(stranger, "/shopper", "sync"))["messages"]
+            assert [m["text"] for m in own if m["author"] == "shopper"] == ["hoi"]
+            theirs = (await call(other, "/shopper", "sync"))["messages"]
+            assert [m["text"] for m in theirs if m["author"] == "shopper"] == ["privé"]
+            assert not [m for m in stranger_inbox.of("message") if m["text"] == "privé"]
 
 
 async def test_two_agents_taking_one_conversation_one_wins(server: ServerProcess) -> None:

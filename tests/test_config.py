@@ -95,6 +95,7 @@ def test_a_file_that_is_no_toml_is_told_by_line_in_plain_words(
             '[[invitations]]\npath = "/"\ntext_nl = "Hoi"\n',
             "invitations: unknown key (did you mean 'widget.invitations'?)",
         ),
+        ('secret = "0123456789abcdef0"\n', "secret: unknown key (did you mean 'security.secret'?)"),
         ('[security]\nsecret = "short"\n', "security.secret: must be at least 16 characters"),
         ('[redis]\nurl = "notaurl"\n', "redis.url: must be a Redis URL like"),
         ('[redis]\nurl = "redis://localhost:port/0"\n', "redis.url: must be a Redis URL: port"),

@@ -354,20 +354,22 @@ def _did_you_mean(loc: tuple[Any, ...]) -> str:
             return ""
         model = inner
     known = [name for name, f in model.model_fields.items() if not f.exclude]
-    close = difflib.get_close_matches(str(loc[-1]), known, n=3, cutoff=0.7)
-    if not close and len(loc) == 1:
-        # A section's key written before any section header: `[[invitations]]`.
-        homes = [
+    close: list[str] = []
+    if len(loc) == 1:
+        # A section's key written before any section header (`secret = ...` above
+        # `[security]`, `[[invitations]]`): its sections named.
+        close = [
             f"{name}.{loc[0]}"
             for name, f in Settings.model_fields.items()
             if (section := _model_in(f.annotation)) is not None and loc[0] in section.model_fields
         ]
-        close = homes[:1]
     if not close:
-        return ""
-    # Only those as close as the closest: 'port', not 'port' or 'host'.
-    best = difflib.SequenceMatcher(None, str(loc[-1]), close[0]).ratio()
-    close = [c for c in close if difflib.SequenceMatcher(None, str(loc[-1]), c).ratio() == best]
+        close = difflib.get_close_matches(str(loc[-1]), known, n=3, cutoff=0.7)
+        if not close:
+            return ""
+        # Only those as close as the closest: 'port', not 'port' or 'host'.
+        best = difflib.SequenceMatcher(None, str(loc[-1]), close[0]).ratio()
+        close = [c for c in close if difflib.SequenceMatcher(None, str(loc[-1]), c).ratio() == best]
     named = [repr(c) for c in close]
     said = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
     return f" (did you mean {said}?)"

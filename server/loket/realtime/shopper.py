@@ -58,6 +58,8 @@ class ShopperClient:
     page: PageContext
     # The public id was made by the server for this connection: no shopper has it yet.
     fresh: bool = False
+    # The token changed since the client was last told it (see `_not_theirs`).
+    new_token: bool = False
 
 
 def _waiting_rooms(client: ShopperClient) -> list[str]:
@@ -213,9 +215,13 @@ class ShopperNamespace(LoketNamespace):
                 client.shopper = None
                 for room in _waiting_rooms(client):
                     await self.enter_room(sid, room)
-            shopper = None if client.fresh else await store.shopper_by_public_id(client.public_id)
-            if shopper is None and customer_id is not None:
+            shopper = None
+            if customer_id is not None:
                 shopper = await store.shopper_by_customer_id(customer_id)
+            if shopper is None and not client.fresh:
+                shopper = await store.shopper_by_public_id(client.public_id)
+                if shopper is not None and not _may_follow(client, shopper):
+                    shopper = await self._not_theirs(sid, client, shopper)
             if shopper is None:
                 shopper = await store.create_shopper(
                     client.public_id, customer_id=customer_id, locale=client.page.locale, now=now
@@ -230,6 +236,29 @@ class ShopperNamespace(LoketNamespace):
         await self._joined(shopper, sid, client)
         return shopper
 
+    async def _not_theirs(
+        self, sid: str, client: ShopperClient, found: ShopperRecord
+    ) -> ShopperRecord | None:
+        """`found` has this browser's visitor id, made since this connection connected, but
+        is not this connection's to write in (a customer's, the connection anonymous or
+        another customer). A verified customer claims an anonymous record, as when
+        connecting (`_identify`); anyone else gets a visitor id of their own (its token
+        comes with the next acknowledgement) and, returned None, a record of their own."""
+        store = self.services.store
+        if client.customer is not None and found.customer_id is None:
+            customer = client.customer
+            await store.update_shopper(
+                found.id, customer_id=customer.id, name=customer.name, email=customer.email
+            )
+            return await store.shopper_by_id(found.id)
+        for room in _waiting_rooms(client):
+            await self.leave_room(sid, room)
+        client.public_id = secrets.token_urlsafe(18)
+        client.token = self.services.visitor_tokens.issue(client.public_id)
+        client.fresh = True
+        client.new_token = True
+        return None
+
     async def _await_record(self, sid: str, client: ShopperClient) -> None:
         """A connection of a visitor with no shopper record waits in their rooms for one
         (`_joined`). One made while this connection was being set up is looked for after
@@ -239,15 +268,24 @@ class ShopperNamespace(LoketNamespace):
         if client.fresh and client.customer is None:
             return  # a visitor id nobody else has
         store = self.services.store
-        found = None if client.fresh else await store.shopper_by_public_id(client.public_id)
-        if found is None and client.customer is not None:
-            found = await store.shopper_by_customer_id(client.customer.id)
+        try:
+            found = None
+            if client.customer is not None:
+                found = await store.shopper_by_customer_id(client.customer.id)
+            if found is None and not client.fresh:
+                found = await store.shopper_by_public_id(client.public_id)
+        except Exception:
+            # Found at the visitor's first event instead, or by a tab that writes.
+            log.warning("looking for the shopper record of a new connection failed", exc_info=True)
+            return
         if found is not None and client.shopper is None and _may_follow(client, found):
             await self._attach(sid, client, found)
 
     async def _attach(self, sid: str, client: ShopperClient, shopper: ShopperRecord) -> None:
         for room in _waiting_rooms(client):
             await self.leave_room(sid, room)
+        if client.shopper is not None and client.shopper.id != shopper.id:
+            await self.leave_room(sid, shopper_room(client.shopper.id))
         client.shopper = shopper
         await self.enter_room(sid, shopper_room(shopper.id))
 
@@ -322,6 +360,7 @@ class ShopperNamespace(LoketNamespace):
             messages = [await message_view(m, services.agents) for m in found[:page]]
             await _with_feedback_given(services.store, conversation.id, messages)
         place = services.conversations.queue_place(conversation) if conversation else None
+        client.new_token = False
         return {
             "token": client.token,
             "identity": client.identity,
@@ -412,15 +451,18 @@ class ShopperNamespace(LoketNamespace):
             sid, client, lambda shopper: conversations.request_person(shopper, client.page)
         )
         place = conversations.queue_place(conversation)
-        return {
-            "conversation": await shopper_conversation_view(conversation, self.services.agents),
-            "queue": queue_view(place) if place else None,
-            "availability": availability_view(
-                availability, people=self.services.conversations.people_available()
-            ),
-            # Nobody can come: offer the leave-a-question form.
-            "leave_question": conversation.state.value == "bot",
-        }
+        return self._told_token(
+            client,
+            {
+                "conversation": await shopper_conversation_view(conversation, self.services.agents),
+                "queue": queue_view(place) if place else None,
+                "availability": availability_view(
+                    availability, people=self.services.conversations.people_available()
+                ),
+                # Nobody can come: offer the leave-a-question form.
+                "leave_question": conversation.state.value == "bot",
+            },
+        )
 
     async def on_leave_question_event(
         self, sid: str, client: ShopperClient, payload: Any
@@ -442,11 +484,22 @@ class ShopperNamespace(LoketNamespace):
                 phone=payload.phone,
             ),
         )
-        return {
-            "message": await message_view(message, self.services.agents),
-            "duplicate": duplicate,
-            "conversation": await shopper_conversation_view(conversation, self.services.agents),
-        }
+        return self._told_token(
+            client,
+            {
+                "message": await message_view(message, self.services.agents),
+                "duplicate": duplicate,
+                "conversation": await shopper_conversation_view(conversation, self.services.agents),
+            },
+        )
+
+    @staticmethod
+    def _told_token(client: ShopperClient, ack: dict[str, Any]) -> dict[str, Any]:
+        """`ack`, with the connection's token when it changed since it was last told."""
+        if client.new_token:
+            ack["token"] = client.token
+            client.new_token = False
+        return ack
 
     async def on_message_event(
         self, sid: str, client: ShopperClient, payload: Any
@@ -465,11 +518,14 @@ class ShopperNamespace(LoketNamespace):
                 ),
             )
         conversation, message, duplicate = sent
-        return {
-            "message": await message_view(message, self.services.agents),
-            "duplicate": duplicate,
-            "conversation": await shopper_conversation_view(conversation, self.services.agents),
-        }
+        return self._told_token(
+            client,
+            {
+                "message": await message_view(message, self.services.agents),
+                "duplicate": duplicate,
+                "conversation": await shopper_conversation_view(conversation, self.services.agents),
+            },
+        )
 
     async def _conversation_of(self, client: ShopperClient) -> Any:
         if client.shopper is None:

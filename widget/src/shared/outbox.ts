@@ -61,6 +61,16 @@ export class Outbox<E extends OutboxEntry> {
     return adopted;
   }
 
+  /**
+   * Leaves out of this tab's sending what `accept` refuses (written as another shopper),
+   * kept in the storage for a tab of theirs; returns what was left out.
+   */
+  keepOnly(accept: (entry: E) => boolean): E[] {
+    const dropped = this.items.filter((e) => !accept(e));
+    if (dropped.length) this.items = this.items.filter(accept);
+    return dropped;
+  }
+
   remove(clientId: string): boolean {
     const before = this.items.length;
     this.items = this.items.filter((e) => e.client_id !== clientId);

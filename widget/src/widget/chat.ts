@@ -42,9 +42,9 @@ interface Availability {
 /**
  * When people are back, with the time on the shopper's own clock beside the shop's when
  * the two differ ("Back today at 10:00 (09:00 your time)" for a shopper in London of a
- * shop in Amsterdam).
+ * shop in Amsterdam). `said`: when the sentence was said, whose day its "today" is.
  */
-function backOnYourClock(a: Availability, t: Texts): string {
+function backOnYourClock(a: Availability, t: Texts, said: Date = new Date()): string {
   if (a.staffed || a.next_open === null || !a.zone) return a.text;
   try {
     const at = new Date(a.next_open);
@@ -53,7 +53,7 @@ function backOnYourClock(a: Availability, t: Texts): string {
     // Days from today to `at` on a calendar in `timeZone` ("2026-12-07" from en-CA).
     const day = (when: Date, timeZone?: string) =>
       Date.parse(new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone }).format(when));
-    const ahead = (timeZone?: string) => Math.round((day(at, timeZone) - day(new Date(), timeZone)) / 86400000);
+    const ahead = (timeZone?: string) => Math.round((day(at, timeZone) - day(said, timeZone)) / 86400000);
     const mine = clock();
     const days = ahead();
     if (days === ahead(a.zone)) return mine === clock(a.zone) ? a.text : t.yourTime(a.text, mine);
@@ -93,6 +93,7 @@ interface SyncAck {
 }
 
 interface HandoffAck {
+  token?: string;
   conversation: Conversation;
   queue: QueuePlace | null;
   availability: Availability;
@@ -112,6 +113,8 @@ interface MessageAck {
   message: Message;
   duplicate: boolean;
   conversation?: Conversation;
+  /** A new visitor token (this browser's was another shopper's): kept from now on. */
+  token?: string;
 }
 
 export interface Customer {
@@ -184,6 +187,7 @@ export class Chat {
         return payload;
       },
       onAcked: (entry, ack) => {
+        if (ack.token) this.local.set(TOKEN_KEY, ack.token);
         if (ack.conversation) this.setConversation(ack.conversation);
         // A question left as the message just asked comes back as that message, shown already.
         if (ack.message.client_id !== entry.client_id) this.ui.timeline.dropPending(entry.client_id);
@@ -245,6 +249,9 @@ export class Chat {
   /** Puts the widget on the page; connects at once only for a returning shopper. */
   mount(): void {
     document.body.append(this.ui.host);
+    // Messages written as another shopper (a customer who logged out since, or in) are
+    // theirs to send, from a page where they are that shopper again.
+    this.outbox.keepOnly((e) => this.mine(e));
     for (const entry of this.outbox.entries()) this.ui.timeline.addPending(entry.client_id, entry.text);
     this.ui.afterChange();
     const returning = this.local.get(TOKEN_KEY) !== null || this.outbox.entries().length > 0;
@@ -306,6 +313,7 @@ export class Chat {
           return;
         }
         this.customer = customer;
+        for (const e of this.outbox.keepOnly((entry) => this.mine(entry))) this.ui.timeline.dropPending(e.client_id);
         // The claim travels in the connect payload: reconnect so the server sees it.
         if (this.socket) this.socket.disconnect().connect();
         else if (this.ui.host.isConnected) this.connect();
@@ -440,10 +448,14 @@ export class Chat {
    * since) are sent from here: at each connect, and, while connected, once they are
    * ORPHAN_AFTER old (a tab that is open sends its own long before).
    */
+  /** Whether an outbox entry was written as the shopper this tab is (see `Entry.who`). */
+  private mine(entry: Entry): boolean {
+    return entry.who === this.customer?.id;
+  }
+
   private adoptOthers(olderThanMs = 0): void {
     // Only what was written as the same shopper (a tab of a customer's, or anonymously).
-    const who = this.customer?.id;
-    const adopted = this.outbox.adopt(olderThanMs, (e) => e.who === who);
+    const adopted = this.outbox.adopt(olderThanMs, (e) => this.mine(e));
     for (const entry of adopted) this.ui.timeline.addPending(entry.client_id, entry.text);
     if (adopted.length) {
       this.ui.afterChange();
@@ -564,8 +576,9 @@ export class Chat {
     const told: unknown = m.meta?.availability;
     if (m.author === "system" && isAvailability(told) && typeof told.next_open === "number") {
       // "Back tomorrow at 09:00" in a notice, on the shopper's clock too, as in the header.
-      const said = backOnYourClock(told, this.ui.t);
-      if (said !== told.text) m = { ...m, text: m.text.replace(told.text, said) };
+      // "Today" and "tomorrow" are the day it was said, also in a message read days later.
+      const said = backOnYourClock(told, this.ui.t, new Date(m.at));
+      if (said !== told.text) m = { ...m, text: m.text.replace(told.text, () => said) };
     }
     const added = this.ui.timeline.add(m);
     if (!added) return;
@@ -695,6 +708,7 @@ export class Chat {
     const ack = await this.request<HandoffAck>("handoff", { page: pageInfo() });
     this.handingOff = false;
     if (ack.ok) {
+      if (ack.token) this.local.set(TOKEN_KEY, ack.token);
       this.queue = ack.queue;
       this.availability = ack.availability;
       this.setConversation(ack.conversation);
