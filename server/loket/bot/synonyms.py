@@ -182,7 +182,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "torn | busted | in pieces | crushed | snapped",
         "de": "kaputt | beschädigt | beschädigung | schaden | transportschaden | zerbrochen | "
         "gebrochen | gerissen | zerkratzt | kratzer | delle | eingedrückt | zerdrückt | "
-        "gesprungen",
+        "gesprungen | ausgelaufen",
     },
     "defect": {
         "nl": "defect | stuk gegaan | stukgegaan | doet het niet meer | storing | mankement",
@@ -232,10 +232,10 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     },
     # Paying.
     "pay": {
-        "nl": "betalen | betaling | afrekenen | afrekening | betaalwijze",
-        "en": "pay | payment | paid | checkout | check out",
+        "nl": "betalen | betaling | afrekenen | afrekening | betaalwijze | rembours",
+        "en": "pay | payment | paid | checkout | check out | cash on delivery",
         "de": "bezahlen | zahlen | zahlung | bezahlung | bezahlt | zahlungsart | "
-        "zahlungsmethode | kasse",
+        "zahlungsmethode | kasse | nachnahme",
     },
     "pay-later": {
         "nl": "achteraf betalen | achteraf | gespreid betalen | gespreid | in termijnen | "
@@ -286,7 +286,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "gift-card": {
         "nl": "cadeaubon | cadeaukaart | cadeau kaart | cadeau bon | giftcard | waardebon | "
         "tegoedbon | kadobon | kadokaart",
-        "en": "gift card | giftcard | gift voucher | gift certificate",
+        "en": "gift card | giftcard | gift voucher | gift certificate | egift card | egift voucher",
         "de": "gutschein | gutscheine | geschenkgutschein | geschenkkarte | wertgutschein",
     },
     "free": {
