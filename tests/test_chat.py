@@ -180,6 +180,60 @@ async def test_a_customer_s_tabs_follow_their_first_chat_and_an_anonymous_one_do
             assert not [m for m in stranger_inbox.of("message") if m["text"] == "privé"]
 
 
+async def test_a_customer_claiming_a_browser_s_chat_drops_its_anonymous_tabs(
+    server: ServerProcess,
+) -> None:
+    """A visitor chats anonymously; the shop then vouches for them in another tab, which
+    claims the conversation for the customer. The anonymous tab still open is disconnected
+    (it no longer follows, nor writes into, the customer's conversation), and connecting
+    again with the browser's token it starts afresh."""
+    claim = {"id": "cust-claim", "signature": customer_signature(SHOP_SECRET, "cust-claim")}
+    async with shopper(server.url) as (anon, _):
+        token = (await call(anon, "/shopper", "sync"))["token"]
+        await call(anon, "/shopper", "message", {"client_id": new_client_id(), "text": "eerst"})
+        async with shopper(server.url, auth={"token": token, "customer": claim}) as (cust, _):
+            assert (await call(cust, "/shopper", "sync"))["identity"] == "verified"
+            for _ in range(50):
+                if "/shopper" not in anon.namespaces:
+                    break
+                await asyncio.sleep(0.1)
+            assert "/shopper" not in anon.namespaces
+            await call(cust, "/shopper", "message", {"client_id": new_client_id(), "text": "adres"})
+    async with shopper(server.url, auth={"token": token}) as (again, _):
+        synced = await call(again, "/shopper", "sync")
+        assert synced["identity"] == "anonymous" and synced["messages"] == []
+
+
+async def test_an_anonymous_tab_writing_after_its_customer_tab_gets_its_own_conversation(
+    server: ServerProcess,
+) -> None:
+    """A first-time visitor's tab (its visitor id made for it) and, with that tab's token, a
+    tab where the shop vouches for them as a customer; the customer writes first. The
+    anonymous tab's first message then goes to a conversation of its own, under a visitor id
+    of its own whose token comes with the acknowledgement; connecting again with it finds
+    that conversation, with the customer's token nothing of the customer's."""
+    claim = {"id": "cust-first", "signature": customer_signature(SHOP_SECRET, "cust-first")}
+    async with shopper(server.url) as (anon, _):
+        token = (await call(anon, "/shopper", "sync"))["token"]
+        async with shopper(server.url, auth={"token": token, "customer": claim}) as (cust, _):
+            await call(
+                cust, "/shopper", "message", {"client_id": new_client_id(), "text": "mijn adres"}
+            )
+            sent = await call(
+                anon, "/shopper", "message", {"client_id": new_client_id(), "text": "anoniem"}
+            )
+            assert sent["ok"] and sent["token"] != token, sent
+            theirs = (await call(cust, "/shopper", "sync"))["messages"]
+            assert [m["text"] for m in theirs if m["author"] == "shopper"] == ["mijn adres"]
+            mine = (await call(anon, "/shopper", "sync"))["messages"]
+            assert [m["text"] for m in mine if m["author"] == "shopper"] == ["anoniem"]
+    async with shopper(server.url, auth={"token": sent["token"]}) as (again, _):
+        synced = await call(again, "/shopper", "sync")
+        assert [m["text"] for m in synced["messages"] if m["author"] == "shopper"] == ["anoniem"]
+    async with shopper(server.url, auth={"token": token}) as (stranger, _):
+        assert (await call(stranger, "/shopper", "sync"))["messages"] == []
+
+
 async def test_two_agents_taking_one_conversation_one_wins(server: ServerProcess) -> None:
     """When two agents take the same conversation at once, exactly one gets it."""
     anna = await login(server.url, "anna", AGENT_PASSWORD)

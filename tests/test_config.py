@@ -12,7 +12,7 @@ import pytest
 
 from loket.bot.matcher import Matcher
 from loket.config import ConfigError, load_settings, parse_settings, with_overrides
-from tests.support import LOKET, ROOT, add_agent, write_config
+from tests.support import LOKET, ROOT, ServerProcess, add_agent, write_config
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -96,6 +96,16 @@ def test_a_file_that_is_no_toml_is_told_by_line_in_plain_words(
             "invitations: unknown key (did you mean 'widget.invitations'?)",
         ),
         ('secret = "0123456789abcdef0"\n', "secret: unknown key (did you mean 'security.secret'?)"),
+        (
+            'allowed_origin = ["https://shop.example"]\n',
+            "allowed_origin: unknown key (did you mean 'server.allowed_origins'?)",
+        ),
+        # A key under another section's header (a `[routing]` line forgotten).
+        (
+            "[hours]\ndisconnect_grace_seconds = 5\n",
+            "hours.disconnect_grace_seconds: unknown key (it belongs in [routing]: did you mean"
+            " 'routing.disconnect_grace_seconds'?)",
+        ),
         ('[security]\nsecret = "short"\n', "security.secret: must be at least 16 characters"),
         ('[redis]\nurl = "notaurl"\n', "redis.url: must be a Redis URL like"),
         ('[redis]\nurl = "redis://localhost:port/0"\n', "redis.url: must be a Redis URL: port"),
@@ -381,3 +391,17 @@ def test_each_redis_database_has_its_own_channel() -> None:
     assert channel({"url": "redis://127.0.0.1:6379/5"}) == "loket:db5"
     assert channel({"url": "redis://127.0.0.1:6379"}) == "loket:db0"
     assert channel({"url": "redis://h/6", "channel": "shop-a"}) == "shop-a"
+
+
+def test_a_capacity_for_no_agent_is_warned_of_at_start(config_path: Path) -> None:
+    """`[routing] capacity` naming someone who is no agent (a typo) starts the server, and
+    the log says which name is no agent's; agents' names count in any case."""
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(
+        text + '\n[routing]\ncapacity = { "ANNA" = 2, "brma" = 6 }\n', encoding="utf-8"
+    )
+    process = ServerProcess(config_path)
+    process.start()
+    process.stop()
+    told = [line for line in process.output if "capacity names" in line]
+    assert len(told) == 1 and "'brma'" in told[0], process.output

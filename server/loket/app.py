@@ -8,7 +8,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from loket.realtime.transport import (
     decline_compression,
     guard_sessions,
 )
+from loket.routing import nocase
 from loket.services import AgentDirectory, Services
 from loket.store import Store
 from loket.web import admin, http, static
@@ -184,6 +185,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         log.info("store open at %s", settings.store_path)
         for concern in settings.concerns():
             log.warning("%s", concern)
+        await _warn_of_unknown_capacity_names(store, settings.routing.capacity)
         lag = app[SERVICES].metrics.loop_lag
         lag.start()
         try:
@@ -365,6 +367,21 @@ def bound_port(runner: web.AppRunner) -> int:
         if sockets:
             return int(sockets[0].getsockname()[1])
     raise RuntimeError("the server is not listening")
+
+
+async def _warn_of_unknown_capacity_names(store: Store, capacity: Mapping[str, int]) -> None:
+    """A name in `[routing] capacity` that is no agent's (a typo, an agent not added yet)
+    leaves the agent meant at the default: said in the log at start."""
+    if not capacity:
+        return
+    names = {nocase(agent.name) for agent in await store.list_agents()}
+    for name in capacity:
+        if nocase(name.strip()) not in names:
+            log.warning(
+                "[routing] capacity names %r, who is no agent (see `loket agents list`); "
+                "the agent meant gets max_conversations_per_agent",
+                name,
+            )
 
 
 __all__ = ["Path", "bound_port", "create_app", "resolve_secret"]

@@ -354,17 +354,31 @@ def _did_you_mean(loc: tuple[Any, ...]) -> str:
             return ""
         model = inner
     known = [name for name, f in model.model_fields.items() if not f.exclude]
-    close: list[str] = []
-    if len(loc) == 1:
-        # A section's key written before any section header (`secret = ...` above
-        # `[security]`, `[[invitations]]`): its sections named.
-        close = [
-            f"{name}.{loc[0]}"
-            for name, f in Settings.model_fields.items()
-            if (section := _model_in(f.annotation)) is not None and loc[0] in section.model_fields
-        ]
+    # A section's key written before any section header (`secret = ...` above `[security]`,
+    # `[[invitations]]`), or under another section's (a `[routing]` header forgotten):
+    # the sections it belongs in named.
+    homes = [
+        f"{name}.{loc[-1]}"
+        for name, f in Settings.model_fields.items()
+        if (section := _model_in(f.annotation)) is not None
+        and section is not model
+        and loc[-1] in section.model_fields
+    ]
+    close: list[str] = homes if len(loc) == 1 else []
     if not close:
         close = difflib.get_close_matches(str(loc[-1]), known, n=3, cutoff=0.7)
+        if not close and len(loc) == 1:
+            # A section's key misspelled at the top (`secrets`, `allowed_origin`).
+            dotted = {
+                key: f"{name}.{key}"
+                for name, f in Settings.model_fields.items()
+                if (section := _model_in(f.annotation)) is not None
+                for key in section.model_fields
+            }
+            near = difflib.get_close_matches(str(loc[0]), list(dotted), n=1, cutoff=0.8)
+            close = [dotted[key] for key in near]
+        if not close and len(loc) == 2 and homes:
+            return f" (it belongs in [{homes[0].split('.')[0]}]: did you mean {homes[0]!r}?)"
         if not close:
             return ""
         # Only those as close as the closest: 'port', not 'port' or 'host'.

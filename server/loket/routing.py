@@ -66,7 +66,7 @@ class RoutingSettings(BaseModel):
         for name, count in value.items():
             if not name.strip():
                 raise ValueError("an agent name in capacity is empty")
-            other = seen.setdefault(_nocase(name.strip()), name)
+            other = seen.setdefault(nocase(name.strip()), name)
             if other != name:
                 raise ValueError(
                     f"capacity names agent {name!r} twice ({other!r}): agent names are the"
@@ -93,9 +93,9 @@ class RoutingSettings(BaseModel):
     def capacity_for(self, agent_name: str) -> int:
         """How many conversations this agent handles at once (names in any case, as agent
         names are: "Bram" in the table is the agent bram)."""
-        wanted = _nocase(agent_name)
+        wanted = nocase(agent_name)
         for name, count in self.capacity.items():
-            if _nocase(name.strip()) == wanted:
+            if nocase(name.strip()) == wanted:
                 return count
         return self.max_conversations_per_agent
 
@@ -103,7 +103,7 @@ class RoutingSettings(BaseModel):
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _nocase(name: str) -> str:
+def nocase(name: str) -> str:
     """An agent name as the store compares names (SQLite's NOCASE: A-Z alone fold, so
     "Émile" and "émile" may be two agents)."""
     return name.translate(_ASCII_LOWER)

@@ -50,15 +50,32 @@ def test_syntax_error_names_its_line() -> None:
 
 
 def test_syntax_errors_a_shop_admin_makes_say_what_to_do() -> None:
-    """A tab for indenting and a line indented off its block get a hint in plain words
-    after the parser's own."""
+    """A tab for indenting gets a hint in plain words after the parser's own; a line
+    indented off its block is told in plain words at that line."""
     (tab,) = messages("language: nl\nentries:\n\t- id: a\n")
     assert tab.startswith("f.yaml:3: YAML syntax: found character") and tab.endswith(
         "(indent with spaces: YAML takes no tabs)"
     ), tab
     off = 'language: nl\nentries:\n  - id: a\n    questions: ["x"]\n   answer: "y"\n'
     (block,) = messages(off)
-    assert block.endswith("(a line indented more or less than the lines around it?)"), block
+    # Named at the line that is out of step, not where the parser's block began.
+    assert block.startswith("f.yaml:5: YAML syntax: this line is indented more or less"), block
+    deeper = 'language: nl\nentries:\n  - id: a\n    questions: ["x"]\n     tags: [y]\n'
+    (block,) = messages(deeper)
+    assert block.startswith("f.yaml:5: YAML syntax: this line is indented"), block
+    item = 'language: nl\nentries:\n  - id: a\n    answer: "y"\n   - id: b\n    answer: "z"\n'
+    (block,) = messages(item)
+    assert block.startswith("f.yaml:5: YAML syntax: this line is indented") and "'-'" in block
+    # A quote inside a quoted text ends it early: said as that, at its line.
+    quoted = 'language: nl\nentries:\n  - id: a\n    answer: "Kies "Bezorgen" nu."\n'
+    (block,) = messages(quoted)
+    assert block.startswith("f.yaml:4: YAML syntax: text goes on after a closing quote"), block
+    # An answer wrapped onto a line indented too little is no quote.
+    wrapped = (
+        "language: nl\nentries:\n  - id: a\n    answer: Binnen twee dagen,\n   ook zaterdag.\n"
+    )
+    (block,) = messages(wrapped)
+    assert block.startswith("f.yaml:5: YAML syntax: this line is indented"), block
 
 
 def test_a_quote_left_open_and_a_colon_in_a_text_are_named_where_they_are() -> None:

@@ -757,6 +757,8 @@ async def test_a_reply_written_offline_to_a_conversation_that_went_elsewhere_com
             await composer.fill(reply)
             await composer.press("Enter")
         await expect(page.locator('.messages .msg.own[data-status="sending"]')).to_have_count(2)
+        draft = "En dan nog dit"
+        await composer.fill(draft)
         await call(b, "/agent", "status", {"status": "online"})
         bram_id = (await call(b, "/agent", "sync"))["agent"]["id"]
         moved = await call(boss, "/agent", "transfer", {**ref, "to_agent_id": bram_id})
@@ -764,12 +766,14 @@ async def test_a_reply_written_offline_to_a_conversation_that_went_elsewhere_com
         await context.set_offline(False)
 
         await expect(page.locator(".conversation .notice")).to_have_text(
-            "This conversation is no longer yours: bram has it now. Your reply was not"
-            " sent: it is back in the box, to copy if you need it.",
+            "This conversation is no longer yours: bram has it now. Your 2 replies were not"
+            " sent: they are back in the box, to copy if you need them.",
             timeout=15_000,
         )
-        # Both, in the order they were written.
-        await expect(composer).to_have_value("\n\n".join(replies))
+        # Both, in the order they were written, before what was still being typed; the box
+        # grows to show them.
+        await expect(composer).to_have_value("\n\n".join([*replies, draft]))
+        assert await composer.evaluate("(el) => el.scrollHeight <= el.clientHeight")
         await expect(composer).not_to_be_editable()
         await expect(page.locator(".messages .msg.own")).to_have_count(0)
         # Nothing reached the shopper.

@@ -307,6 +307,36 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str, text: str = "") -> FaqEr
                 f"YAML syntax: a quote opened on this line is not closed on it (the"
                 f" parser stumbled on line {found.line + 1})",
             )
+    if (
+        found is not None
+        and "expected <block end>" in problem
+        and "'<scalar>'" in problem
+        and _after_closing(text, found.line, found.column)
+    ):
+        return FaqError(
+            path,
+            found.line + 1,
+            "YAML syntax: text goes on after a closing quote or bracket on this line: a quote"
+            ' inside a text? Use the other kind of quote around it (\'Kies "Bezorgen" bij'
+            " het afrekenen') or leave the inner quotes out",
+        )
+    if (
+        found is not None
+        and "expected <block end>" in problem
+        and ("'<block" in problem or "'<scalar>'" in problem)
+    ):
+        # A line out of step with the lines above it: said at that line, in plain words.
+        rule = (
+            "each entry's '-' (and each phrasing's) starts in the same column"
+            if "<block sequence start>" in problem
+            else "the keys of one entry start in the same column"
+        )
+        return FaqError(
+            path,
+            found.line + 1,
+            f"YAML syntax: this line is indented more or less than the lines above it: {rule},"
+            " indented with spaces",
+        )
     hint = next((said for known, said in _SYNTAX_HINTS if known in problem), "")
     if started is not None and found is not None and started.line < found.line:
         message = f"YAML syntax: {exc.context} that starts here: {problem} on line {found.line + 1}"
@@ -314,6 +344,16 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str, text: str = "") -> FaqEr
     mark = found or started
     line = mark.line + 1 if mark is not None else 1
     return FaqError(path, line, f"YAML syntax: {problem}{hint}")
+
+
+def _after_closing(text: str, line: int, column: int) -> bool:
+    """Whether what the parser stumbled on (line and column from 0) follows a closing quote
+    or bracket on its line: a quote inside a quoted text, not a line indented off."""
+    lines = text.splitlines()
+    if line >= len(lines):
+        return False
+    before = lines[line][:column].rstrip()
+    return before.endswith(('"', "'", "]", "}")) and bool(before.strip(" -\"']}"))
 
 
 def _unclosed_quote(text: str, stumbled: int) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -58,8 +59,13 @@ class ShopperClient:
     page: PageContext
     # The public id was made by the server for this connection: no shopper has it yet.
     fresh: bool = False
-    # The token changed since the client was last told it (see `_not_theirs`).
+    # The token changed since the client was last told it (see `_move_aside`).
     new_token: bool = False
+
+
+# How many times a connection may find its visitor id's record someone else's and move
+# aside (each time a new id, so once is the rule).
+_MOVES = 4
 
 
 def _waiting_rooms(client: ShopperClient) -> list[str]:
@@ -142,6 +148,7 @@ class ShopperNamespace(LoketNamespace):
             locale=auth.locale,
         )
         identity: Identity = "anonymous"
+        claimed = False
         shopper: ShopperRecord | None = None
         customer: Customer | None = None
         public_id = token_public_id
@@ -152,8 +159,8 @@ class ShopperNamespace(LoketNamespace):
                 customer = auth.customer
                 shopper = await store.shopper_by_customer_id(customer.id)
                 if shopper is None and token_shopper and token_shopper.customer_id is None:
-                    shopper = token_shopper
-                    await store.update_shopper(shopper.id, customer_id=customer.id)
+                    shopper = await self._claim(token_shopper, customer)
+                    claimed = shopper is not None and shopper.id == token_shopper.id
                 if shopper is not None:
                     await store.update_shopper(shopper.id, name=customer.name, email=customer.email)
                     shopper = await store.shopper_by_id(shopper.id)
@@ -178,6 +185,8 @@ class ShopperNamespace(LoketNamespace):
                 # A customer's history needs the shop's word on every visit: without a
                 # valid claim this browser starts an anonymous conversation.
                 public_id = None
+        if claimed and shopper is not None:
+            await self._drop_others(shopper)
         fresh = shopper is None and public_id is None
         if fresh:
             public_id = secrets.token_urlsafe(18)
@@ -218,46 +227,82 @@ class ShopperNamespace(LoketNamespace):
             shopper = None
             if customer_id is not None:
                 shopper = await store.shopper_by_customer_id(customer_id)
-            if shopper is None and not client.fresh:
-                shopper = await store.shopper_by_public_id(client.public_id)
-                if shopper is not None and not _may_follow(client, shopper):
-                    shopper = await self._not_theirs(sid, client, shopper)
-            if shopper is None:
-                shopper = await store.create_shopper(
-                    client.public_id, customer_id=customer_id, locale=client.page.locale, now=now
-                )
-                if client.fresh and shopper.public_id == client.public_id:
-                    # Nobody else knew this id: the shopper is new and has no conversation.
-                    self.services.conversations.note_new_shopper(shopper.id)
-                if client.customer is not None:
-                    await store.update_shopper(
-                        shopper.id, name=client.customer.name, email=client.customer.email
+            for _ in range(_MOVES):
+                if shopper is not None:
+                    break
+                found = None if client.fresh else await store.shopper_by_public_id(client.public_id)
+                created = found is None
+                if found is None:
+                    found = await store.create_shopper(
+                        client.public_id,
+                        customer_id=customer_id,
+                        locale=client.page.locale,
+                        now=now,
                     )
+                if _may_follow(client, found):
+                    shopper = found
+                    if created and client.fresh and found.public_id == client.public_id:
+                        # Nobody else knew this id: the shopper is new, with no conversation.
+                        self.services.conversations.note_new_shopper(found.id)
+                    if created and client.customer is not None:
+                        await store.update_shopper(
+                            found.id, name=client.customer.name, email=client.customer.email
+                        )
+                elif client.customer is not None and found.customer_id is None:
+                    shopper = await self._claim(found, client.customer)
+                    if shopper is not None and shopper.id == found.id:
+                        await self._drop_others(shopper)
+                else:
+                    await self._move_aside(sid, client)
+            if shopper is None:
+                raise LoketError("store_failed", "The message could not be saved; send it again.")
         await self._joined(shopper, sid, client)
         return shopper
 
-    async def _not_theirs(
-        self, sid: str, client: ShopperClient, found: ShopperRecord
-    ) -> ShopperRecord | None:
-        """`found` has this browser's visitor id, made since this connection connected, but
-        is not this connection's to write in (a customer's, the connection anonymous or
-        another customer). A verified customer claims an anonymous record, as when
-        connecting (`_identify`); anyone else gets a visitor id of their own (its token
-        comes with the next acknowledgement) and, returned None, a record of their own."""
+    async def _claim(self, found: ShopperRecord, customer: Customer) -> ShopperRecord | None:
+        """`found`, an anonymous record of this browser, becomes `customer`'s (as a tab of
+        the browser not logged in to the shop wrote in it before): their record from now
+        on; the customer's own record instead when they have one meanwhile (another
+        browser made it)."""
         store = self.services.store
-        if client.customer is not None and found.customer_id is None:
-            customer = client.customer
+        try:
             await store.update_shopper(
                 found.id, customer_id=customer.id, name=customer.name, email=customer.email
             )
-            return await store.shopper_by_id(found.id)
+        except sqlite3.IntegrityError:
+            return await store.shopper_by_customer_id(customer.id)
+        return await store.shopper_by_id(found.id)
+
+    async def _move_aside(self, sid: str, client: ShopperClient) -> None:
+        """The record of this connection's visitor id is not this connection's (a customer's
+        made in another tab, the connection anonymous or another customer): it goes on as a
+        new visitor of its own (as when connecting with such a token), its token in the next
+        acknowledgement."""
         for room in _waiting_rooms(client):
             await self.leave_room(sid, room)
         client.public_id = secrets.token_urlsafe(18)
         client.token = self.services.visitor_tokens.issue(client.public_id)
         client.fresh = True
         client.new_token = True
-        return None
+        for room in _waiting_rooms(client):
+            await self.enter_room(sid, room)
+
+    async def _drop_others(self, shopper: ShopperRecord) -> None:
+        """`shopper`'s record was just claimed by a customer: the connections following it
+        that are not that customer (a tab of the browser not logged in to the shop) are
+        disconnected. They connect again as a visitor of their own and show nothing of the
+        customer's conversation (as after an erasure)."""
+        room = shopper_room(shopper.id)
+        for other, _ in list(self.server.manager.get_participants(self.namespace, room)):
+            them = self.client_now(other)
+            if them is None or not _may_follow(them, shopper):
+                # Let go of first: an event of theirs still waiting for its record finds
+                # none (one past that is the browser's own anonymous text, which the claim
+                # takes in anyway).
+                await self.leave_room(other, room)
+                if them is not None:
+                    them.shopper = None
+                await self.disconnect(other)
 
     async def _await_record(self, sid: str, client: ShopperClient) -> None:
         """A connection of a visitor with no shopper record waits in their rooms for one
@@ -320,6 +365,13 @@ class ShopperNamespace(LoketNamespace):
         in one transaction."""
 
         conversations = self.services.conversations
+
+        async def joined(shopper: ShopperRecord) -> None:
+            # The record with this visitor id may be a customer's that another tab of the
+            # browser made meanwhile: not this anonymous connection's to follow.
+            if _may_follow(client, shopper):
+                await self._joined(shopper, sid, client)
+
         async with self._creating.hold(client.public_id):
             sent = None
             if client.shopper is None:
@@ -328,19 +380,28 @@ class ShopperNamespace(LoketNamespace):
                     payload.client_id,
                     payload.text,
                     client.page,
-                    joined=lambda shopper: self._joined(shopper, sid, client),
+                    joined=joined,
                     origin=sid,
                 )
-            if sent is None:
+            if sent is None and client.shopper is not None:
                 # The record exists: an earlier message made it while this one waited, or
                 # another tab of theirs was quicker. Sent the usual way, still in line here,
                 # so that a message sent after it (which waits here too, in
                 # `_ensure_shopper`) cannot be stored before it.
-                assert client.shopper is not None
                 sent = await conversations.shopper_message(
                     client.shopper, payload.client_id, payload.text, client.page, origin=sid
                 )
-            return sent
+        if sent is None:
+            # Someone else's record: this connection goes on as a visitor of its own.
+            client.fresh = False
+            sent = await self._as_shopper(
+                sid,
+                client,
+                lambda shopper: conversations.shopper_message(
+                    shopper, payload.client_id, payload.text, client.page, origin=sid
+                ),
+            )
+        return sent
 
     # -- events --------------------------------------------------------------------
 

@@ -179,6 +179,9 @@ export class ConsoleApp {
   private readSentAt = 0;
   private cannedTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly baseTitle = document.title || "Loket";
+  /** Replies refused one after another as no longer this agent's, per conversation: given
+   * back in their order before what was typed (see `giveBack`). */
+  private readonly givenBack = new Map<number, { replies: string[]; typed: string; text: string }>();
   private audio: AudioContext | null = null;
 
   constructor(private readonly mountPoint: HTMLElement) {
@@ -214,11 +217,15 @@ export class ConsoleApp {
         }
         if (error.code === "not_assigned") {
           // Written while the conversation was still this agent's (offline, or just as it
-          // went, before the console heard): not lost, back in its box to copy, after what
-          // is there (several such replies keep their order).
+          // went, before the console heard): not lost, back in its box to copy, in the
+          // order written, before what was still being typed.
           const c = this.find(e.conversation_id);
           const gone = c && !this.isMine(c) ? this.noLongerYours(c) : "This conversation is no longer yours.";
-          this.giveBack(e, `${gone} Your reply was not sent: it is back in the box, to copy if you need it.`, true);
+          const said = (n: number) =>
+            n === 1
+              ? `${gone} Your reply was not sent: it is back in the box, to copy if you need it.`
+              : `${gone} Your ${n} replies were not sent: they are back in the box, to copy if you need them.`;
+          this.giveBack(e, said, true);
           if (this.selected?.id === e.conversation_id) this.renderDetail();
           return;
         }
@@ -676,6 +683,7 @@ export class ConsoleApp {
 
   private select(id: number | null): void {
     this.ws.placeholder.textContent = PLACEHOLDER;
+    this.ws.input.rows = 3;
     this.saveDraft();
     this.stopTyping();
     const c = id === null ? undefined : this.find(id);
@@ -707,6 +715,7 @@ export class ConsoleApp {
       this.timeline.markRead(c.id, c.shopper_read_seq);
       this.scrollToEnd();
       this.ws.input.value = this.drafts[String(c.id)] ?? "";
+      this.fitComposer();
       void this.open(c.id).then(() => this.loadSuggestions());
     }
     this.renderDetail();
@@ -1110,24 +1119,38 @@ export class ConsoleApp {
    * A reply the server refused (too long, or the conversation is no longer this agent's)
    * goes back to its composer (or draft), with `notice` saying why.
    */
-  private giveBack(e: Entry, notice: string, after = false): void {
+  private giveBack(e: Entry, notice: string | ((count: number) => string), batch = false): void {
     const key = String(e.conversation_id);
     const shown = this.selected?.id === e.conversation_id;
     const typed = shown ? this.ws.input.value : this.drafts[key] ?? "";
-    // Whatever was typed since stays too: after the refused text to shorten, or before it.
-    const text = !typed.trim() ? e.text : after ? `${typed}\n\n${e.text}` : `${e.text}\n\n${typed}`;
+    // Whatever was typed since stays too, after the refused text. Replies refused one after
+    // another (`batch`: queued offline) go back in the order they were written, before it.
+    let given = batch ? this.givenBack.get(e.conversation_id) : undefined;
+    if (batch && (!given || given.text !== typed)) given = { replies: [], typed, text: "" };
+    const replies = given ? [...given.replies, e.text] : [e.text];
+    const text = [...replies, given ? given.typed : typed].filter((t) => t.trim()).join("\n\n");
+    if (given) this.givenBack.set(e.conversation_id, { replies, typed: given.typed, text });
     if (shown) {
       this.timeline?.dropPending(e.client_id);
       this.ws.input.value = text;
       this.ws.reusable.checked = !!e.reusable;
-      this.ws.notice.textContent = notice;
+      this.ws.notice.textContent = typeof notice === "string" ? notice : notice(replies.length);
+      this.fitComposer();
     }
     this.drafts[key] = text;
     this.session.setJSON(DRAFTS_KEY, this.drafts);
   }
 
+  /** The composer as tall as its text, from three lines up to twelve. */
+  private fitComposer(): void {
+    const input = this.ws.input;
+    input.rows = 3;
+    while (input.rows < 12 && input.scrollHeight > input.clientHeight) input.rows += 1;
+  }
+
   private typed(): void {
     const c = this.selected;
+    if (c) this.givenBack.delete(c.id);
     this.saveDraft();
     // "Not sent: too long" goes once the reply fits (or is cleared); other notices stay.
     const text = this.ws.input.value;

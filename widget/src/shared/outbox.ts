@@ -71,6 +71,15 @@ export class Outbox<E extends OutboxEntry> {
     return dropped;
   }
 
+  /** Replaces the entry with `entry`'s client id, here and in the shared storage. */
+  replace(entry: E): void {
+    this.items = this.items.map((e) => (e.client_id === entry.client_id ? entry : e));
+    const stored = this.read();
+    if (stored.some((e) => e.client_id === entry.client_id)) {
+      this.write(stored.map((e) => (e.client_id === entry.client_id ? entry : e)));
+    }
+  }
+
   remove(clientId: string): boolean {
     const before = this.items.length;
     this.items = this.items.filter((e) => e.client_id !== clientId);

@@ -150,6 +150,8 @@ export class Chat {
   private socket: Socket | null = null;
   private conversation: Conversation | null = null;
   private customer: Customer | null = null;
+  /** The client ids of the outbox entries written in this tab. */
+  private readonly written = new Set<string>();
   private locale: Locale | null = null;
   /** The language given with Loket('locale', …), as given ("de-DE"). */
   private language: string | null = null;
@@ -312,7 +314,17 @@ export class Chat {
           console.warn("Loket: identify needs {id, signature (64 hex digits), name?, email?}");
           return;
         }
+        // What this tab wrote anonymously just before the shop's page identified the
+        // shopper goes on as the customer's (stamped so, also in the storage other tabs
+        // read), as the server takes in the browser's anonymous conversation; any other
+        // identity's waits for a tab of theirs.
+        const wasAnonymous = !this.customer;
         this.customer = customer;
+        for (const e of this.outbox.entries()) {
+          if (wasAnonymous && e.who === undefined && this.written.has(e.client_id)) {
+            this.outbox.replace({ ...e, who: customer.id });
+          }
+        }
         for (const e of this.outbox.keepOnly((entry) => this.mine(entry))) this.ui.timeline.dropPending(e.client_id);
         // The claim travels in the connect payload: reconnect so the server sees it.
         if (this.socket) this.socket.disconnect().connect();
@@ -444,15 +456,20 @@ export class Chat {
   }
 
   /**
-   * Messages another tab of this shop could not send (written offline, that tab closed
-   * since) are sent from here: at each connect, and, while connected, once they are
-   * ORPHAN_AFTER old (a tab that is open sends its own long before).
+   * Whether this tab may send an outbox entry (see `Entry.who`): one written as the
+   * shopper this tab is, the customer it is identified as or anonymously; never another
+   * identity's, which a tab of that identity sends (else one message could be stored in
+   * two conversations).
    */
-  /** Whether an outbox entry was written as the shopper this tab is (see `Entry.who`). */
   private mine(entry: Entry): boolean {
     return entry.who === this.customer?.id;
   }
 
+  /**
+   * Messages another tab of this shop could not send (written offline, that tab closed
+   * since) are sent from here: at each connect, and, while connected, once they are
+   * ORPHAN_AFTER old (a tab that is open sends its own long before).
+   */
   private adoptOthers(olderThanMs = 0): void {
     // Only what was written as the same shopper (a tab of a customer's, or anonymously).
     const adopted = this.outbox.adopt(olderThanMs, (e) => this.mine(e));
@@ -731,6 +748,7 @@ export class Chat {
       event: "leave_question",
     };
     if (this.customer) entry.who = this.customer.id;
+    this.written.add(entry.client_id);
     if (question.email) entry.email = question.email;
     if (question.phone) entry.phone = question.phone;
     this.outbox.add(entry);
@@ -802,6 +820,7 @@ export class Chat {
     this.session.set(DRAFT_KEY, null);
     const entry: Entry = { client_id: newClientId(), text, made: Date.now() };
     if (this.customer) entry.who = this.customer.id;
+    this.written.add(entry.client_id);
     this.outbox.add(entry);
     this.ui.timeline.addPending(entry.client_id, text);
     this.ui.afterChange(true);
