@@ -85,6 +85,19 @@ def test_eval_json_has_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
     assert shares == pytest.approx(1.0, abs=0.001)
 
 
+def test_eval_finds_the_cases_kept_in_the_faq_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --cases, `faq eval` scores the FAQ folder's own eval/cases.csv (where the demo
+    keeps its cases); a folder with none is told to give --cases (exit 2)."""
+    monkeypatch.chdir(tmp_path)
+    assert run("faq", "eval", "--faq", str(REPO / "faq"), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["cases"] >= 300
+    bare = Path(__file__).parent / "data" / "bikeshop"
+    assert run("faq", "eval", "--faq", str(bare)) == 2
+    assert "--cases FILE" in capsys.readouterr().err
+
+
 def test_eval_without_a_config_says_nothing_of_a_store(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

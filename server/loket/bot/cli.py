@@ -54,7 +54,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     measure = verbs.add_parser("eval", help="score the bot on labelled shopper questions")
     measure.add_argument(
-        "--cases", type=Path, required=True, help="CSV file with the header question,expected_id"
+        "--cases",
+        type=Path,
+        help="CSV file with the header question,expected_id (default: eval/cases.csv in the"
+        " FAQ folder, when there is one)",
     )
     _add_faq_and_language(measure, "; a case's own language column wins")
     measure.add_argument("--json", action="store_true", help="print one JSON object")
@@ -217,6 +220,16 @@ def run_eval(args: argparse.Namespace) -> int:
             print(error, file=sys.stderr)
         print("fix the FAQ files first (see `loket faq check`)", file=sys.stderr)
         return 1
+    if args.cases is None:
+        # The place the demo FAQ keeps its cases, which `loket` itself skips as no FAQ file.
+        args.cases = folder / "eval" / "cases.csv"
+        if not args.cases.is_file():
+            print(
+                f"loket: give the shopper questions to score with --cases FILE (there is no"
+                f" {args.cases})",
+                file=sys.stderr,
+            )
+            return 2
     try:
         cases = read_cases(args.cases)
     except CasesError as exc:
