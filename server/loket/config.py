@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import logging
 import os
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from loket.bot.settings import BotSettings
 from loket.hours import HoursSettings
 from loket.routing import RoutingSettings
+from loket.spelling import closest, did_you_mean
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -366,7 +366,7 @@ def _did_you_mean(loc: tuple[Any, ...]) -> str:
     ]
     close: list[str] = homes if len(loc) == 1 else []
     if not close:
-        close = difflib.get_close_matches(str(loc[-1]), known, n=3, cutoff=0.7)
+        close = closest(str(loc[-1]), known)
         if not close and len(loc) == 1:
             # A section's key misspelled at the top (`secrets`, `allowed_origin`).
             dotted = {
@@ -375,18 +375,11 @@ def _did_you_mean(loc: tuple[Any, ...]) -> str:
                 if (section := _model_in(f.annotation)) is not None
                 for key in section.model_fields
             }
-            near = difflib.get_close_matches(str(loc[0]), list(dotted), n=1, cutoff=0.8)
+            near = closest(str(loc[0]), dotted, cutoff=0.8)[:1]
             close = [dotted[key] for key in near]
         if not close and len(loc) == 2 and homes:
             return f" (it belongs in [{homes[0].split('.')[0]}]: did you mean {homes[0]!r}?)"
-        if not close:
-            return ""
-        # Only those as close as the closest: 'port', not 'port' or 'host'.
-        best = difflib.SequenceMatcher(None, str(loc[-1]), close[0]).ratio()
-        close = [c for c in close if difflib.SequenceMatcher(None, str(loc[-1]), c).ratio() == best]
-    named = [repr(c) for c in close]
-    said = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
-    return f" (did you mean {said}?)"
+    return did_you_mean(close)
 
 
 def _format_error(

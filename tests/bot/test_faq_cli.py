@@ -25,10 +25,32 @@ def run(*argv: str) -> int:
 
 
 def test_check_passes_the_demo_faq(capsys: pytest.CaptureFixture[str]) -> None:
-    """`faq check faq` exits 0 with a one-line summary."""
+    """`faq check faq` exits 0 with a one-line summary, then the shop's common words."""
     assert run("faq", "check", str(REPO / "faq")) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and "no errors" in out[0]
+    assert "no errors" in out[0]
+    assert all(line.startswith("common words (") for line in out[1:]), out
+
+
+def test_check_names_the_words_that_only_frame_a_question(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A word in a third of the entries or more frames a question as "how" does: the
+    summary names it per language, as the FAQ writes it, and leaves question words out."""
+    entries = "".join(
+        f'  - id: e{n}\n    questions: ["How long does the {thing} photo book take"]\n'
+        f"    answer: A {thing} photo book takes a week.\n"
+        for n, thing in enumerate(["leather", "linen", "paper", "glossy", "matte", "layflat"])
+    )
+    (tmp_path / "books.en.yaml").write_text(f"language: en\ntopic: books\nentries:\n{entries}")
+    (tmp_path / "hours.en.yaml").write_text(
+        "language: en\ntopic: hours\nentries:\n"
+        "  - id: hours\n    questions: [When are you open]\n    answer: Every day.\n"
+    )
+    assert run("faq", "check", str(tmp_path)) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[1].startswith("common words (en): book, photo, take, week:"), out
+    assert len(out) == 2
 
 
 def test_check_reports_errors_and_exits_1(
@@ -119,9 +141,11 @@ def test_eval_refuses_unknown_expected_ids(
 ) -> None:
     """A cases file naming an id the FAQ lacks is an error with file and line."""
     cases = tmp_path / "cases.csv"
-    cases.write_text("question,expected_id\nwhere is it,nope\n")
+    cases.write_text("question,expected_id\nwhere is it,nope\nwhen and where,levertijd|nah\n")
     assert run("faq", "eval", "--faq", str(REPO / "faq"), "--cases", str(cases)) == 1
-    assert f"{cases}:2: no entry has the id 'nope'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{cases}:2: no entry has the id 'nope'" in err
+    assert f"{cases}:3: no entry has the id 'nah'" in err and "levertijd'" not in err
 
 
 def test_concepts_are_listed_with_those_switched_off(

@@ -50,11 +50,12 @@ def test_syntax_error_names_its_line() -> None:
 
 
 def test_syntax_errors_a_shop_admin_makes_say_what_to_do() -> None:
-    """A tab for indenting gets a hint in plain words after the parser's own; a line
+    """A tab for indenting is told in plain words, without the parser's own; a line
     indented off its block is told in plain words at that line."""
     (tab,) = messages("language: nl\nentries:\n\t- id: a\n")
-    assert tab.startswith("f.yaml:3: YAML syntax: found character") and tab.endswith(
-        "(indent with spaces: YAML takes no tabs)"
+    assert tab == (
+        "f.yaml:3: YAML syntax: a tab where spaces belong (column 1): indent with spaces,"
+        " YAML takes no tabs"
     ), tab
     off = 'language: nl\nentries:\n  - id: a\n    questions: ["x"]\n   answer: "y"\n'
     (block,) = messages(off)
@@ -134,7 +135,10 @@ entries:
 """
     found = messages(text)
     assert "f.yaml:4: id must be text, not '12'; put it in quotes to keep it as text" in found
-    assert any(m.startswith("f.yaml:5: unknown key 'question'") for m in found)
+    assert (
+        "f.yaml:5: unknown key 'question' in an entry (did you mean 'questions'?);"
+        " expected id, questions, answer, tags"
+    ) in found
     assert "f.yaml:4: the entry has no 'questions'" in found
     assert any(m.startswith("f.yaml:6: answer must be text") for m in found)
     assert "f.yaml:8: questions is an empty list" in found

@@ -158,6 +158,45 @@ def test_a_subscription_is_ended_or_paused_not_an_order_cancelled() -> None:
 _MEANT = [
     pytest.param(
         [
+            entry("papier", "nl", "Welk papier hebben jullie?", tags=("lay-flat", "mat papier")),
+            entry("levertijd", "nl", "Hoe lang duurt de levering?"),
+            entry("jas", "en", "Is the jacket waterproof?", tags=("Gore-Tex",)),
+            entry("mail", "en", "I got no confirmation e-mail"),
+        ],
+        [
+            ("wat is layflat precies", "nl", "papier"),
+            ("is there goretex in it", "en", "jas"),
+            ("no confirmation email", "en", "mail"),
+        ],
+        id="a word the FAQ writes with a hyphen, written joined",
+    ),
+    pytest.param(
+        [
+            entry("mangel", "de", "Die Sohle löst sich", "Die Naht ist kaputt"),
+            entry("geschenk", "de", "Verpackt ihr als Geschenk?"),
+            entry("versand", "de", "Wie lange dauert der Versand?"),
+        ],
+        [
+            ("sohle hat sich nach 3 wochen gelöst", "de", "mangel"),
+            ("geschenk verpackt?", "de", "geschenk"),
+        ],
+        id="a German past participle is the verb the FAQ has in another form",
+    ),
+    pytest.param(
+        [
+            entry("tracking", "de", "Wo ist mein Paket?"),
+            entry("laden", "de", "Wo ist euer Laden?"),
+            entry("when", "en", "When will my order arrive?"),
+            entry("where", "en", "Where is my order?"),
+        ],
+        [
+            ("wo is mein packerl??", "de", "tracking"),
+            ("wen will my order come", "en", "when"),
+        ],
+        id="chat and regional spellings",
+    ),
+    pytest.param(
+        [
             entry("niet-thuis", "nl", "Wat als ik niet thuis ben?"),
             entry("volgen", "nl", "Hoe kan ik mijn bestelling volgen?"),
             entry("not-home", "en", "What happens if I'm not at home?"),
@@ -187,6 +226,13 @@ _MEANT = [
             ("the bag is open can i return it", "en", "opened"),
             ("wann habt ihr samstag offen", "de", "laden"),
             ("packung ist offen, kann ich sie zurückgeben", "de", "offen"),
+            # Said short, as in a chat: the day and "open" alone.
+            ("open on saturday?", "en", "hours"),
+            ("open today?", "en", "hours"),
+            ("zondag open?", "nl", "winkel"),
+            ("open op koningsdag", "nl", "winkel"),
+            ("samstags geöffnet?", "de", "laden"),
+            ("am sonntag offen?", "de", "laden"),
         ],
         id="a shop open on Sunday is its opening hours, not an opened bottle",
     ),

@@ -165,7 +165,7 @@ def run_check(args: argparse.Namespace) -> int:
             print("loket: give the folder once: DIR or --faq", file=sys.stderr)
             return 2
         args.dir = args.faq_option
-    folder, watcher = _checked_folder(args)
+    folder, watcher, settings = _checked_folder(args)
     if watcher is None:
         result = load_faq_dir(folder)
         entries, errors, files = result.entries, result.errors, result.files
@@ -185,29 +185,37 @@ def run_check(args: argparse.Namespace) -> int:
         f"{folder}: {files} file(s), {len(entries)} entries, "
         f"{phrasings} phrasings ({', '.join(languages) or 'no languages'}); no errors"
     )
+    common = Matcher.build(entries, settings.words_alone()).common_words()
+    for language, found in common.items():
+        print(
+            f"common words ({language}): {', '.join(found)}: each in a third of the entries or"
+            " more, so they only frame a question, as 'how' does; name what sets an entry apart"
+        )
     return 0
 
 
-def _checked_folder(args: argparse.Namespace) -> tuple[Path, FaqWatcher | None]:
-    """The folder `faq check` checks, and a watcher of it with the server's kept copies when
-    it is the FAQ folder of the configuration in use (none is read for a folder named
-    without --config and with no ./config.toml)."""
+def _checked_folder(args: argparse.Namespace) -> tuple[Path, FaqWatcher | None, BotSettings]:
+    """The folder `faq check` checks, a watcher of it with the server's kept copies when it
+    is the FAQ folder of the configuration in use (none is read for a folder named without
+    --config and with no ./config.toml), and the configuration's [bot] settings (the
+    defaults when none is read)."""
     from loket.config import DEFAULT_CONFIG, ConfigError, load_command_settings
 
     named = getattr(args, "config", None)
     if args.dir is not None and named is None and not Path(DEFAULT_CONFIG).exists():
-        return args.dir, None
+        return args.dir, None, BotSettings()
     try:
         settings = load_command_settings(named, store_must_exist=False)
     except ConfigError:
         if args.dir is None or named is not None:
             raise
         # A ./config.toml that does not load does not stop the check of a folder named.
-        return args.dir, None
+        return args.dir, None, BotSettings()
     folder = args.dir if args.dir is not None else settings.bot.faq_dir
     if not folder.is_dir() or folder.resolve() != settings.bot.faq_dir.resolve():
-        return folder, None
-    return folder, FaqWatcher(folder, keep_dir=kept_copies_dir(settings.server.data_dir))
+        return folder, None, settings.bot
+    watcher = FaqWatcher(folder, keep_dir=kept_copies_dir(settings.server.data_dir))
+    return folder, watcher, settings.bot
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -238,11 +246,10 @@ def run_eval(args: argparse.Namespace) -> int:
     matcher = Matcher.build(faq.entries, settings)
     unknown = unknown_ids(cases, matcher)
     if unknown:
+        known = {entry.id for entry in matcher.entries}
         for case in unknown:
-            print(
-                f"{args.cases}:{case.line}: no entry has the id {case.expected_id!r}",
-                file=sys.stderr,
-            )
+            for missing in (id_ for id_ in case.expected_ids if id_ not in known):
+                print(f"{args.cases}:{case.line}: no entry has the id {missing!r}", file=sys.stderr)
         return 1
     if args.language is not None and language_of_locale(args.language) is None:
         print(
@@ -300,7 +307,7 @@ def matcher_as_served(args: argparse.Namespace) -> tuple[Matcher, BotSettings] |
     stderr; None when there is nothing to answer from."""
     from loket.config import DEFAULT_CONFIG, ConfigError, load_command_settings
 
-    folder, watcher = _checked_folder(args)
+    folder, watcher, _ = _checked_folder(args)
     if watcher is None:
         loaded = load_faq_dir(folder)
         entries, errors = list(loaded.entries), loaded.errors

@@ -32,13 +32,19 @@ class CasesError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class EvalCase:
-    """A shopper question and the id of the entry that answers it ("" when none does);
+    """A shopper question and the id of the entry that answers it ("" when none does; ids
+    separated by "|" when each would do, as for a message asking two things);
     `language`: the page's language the widget would tell Loket, when the file gives one."""
 
     question: str
     expected_id: str
     line: int = 0
     language: str | None = None
+
+    @property
+    def expected_ids(self) -> tuple[str, ...]:
+        """Every id that would be a right answer (none when no entry fits)."""
+        return tuple(part for part in (p.strip() for p in self.expected_id.split("|")) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,19 +152,20 @@ def read_cases(path: Path) -> list[EvalCase]:
 def unknown_ids(cases: Sequence[EvalCase], matcher: Matcher) -> list[EvalCase]:
     """The cases whose expected id is no entry of the FAQ (a typo in the cases file)."""
     known = {entry.id for entry in matcher.entries}
-    return [case for case in cases if case.expected_id and case.expected_id not in known]
+    return [case for case in cases if any(id_ not in known for id_ in case.expected_ids)]
 
 
 def judge(case: EvalCase, result: MatchResult) -> tuple[Verdict, bool]:
     """The verdict on one result, and whether its choices held the expected entry."""
+    expected = case.expected_ids
     chosen = result.entry.id if result.entry is not None else None
-    hit = bool(case.expected_id) and any(e.id == case.expected_id for e in result.suggestions)
+    hit = any(e.id in expected for e in result.suggestions)
     if result.outcome == "answer":
-        return ("correct" if case.expected_id and chosen == case.expected_id else "wrong"), False
+        return ("correct" if chosen in expected else "wrong"), False
     if result.outcome == "suggest":
-        return "did_you_mean", hit and result.outcome == "suggest"
+        return "did_you_mean", hit
     # No entry fits and the bot did not answer: that was the right call.
-    return ("dont_know" if case.expected_id else "correct"), False
+    return ("dont_know" if expected else "correct"), False
 
 
 def evaluate(

@@ -13,6 +13,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from loket.bot.normalize import content_terms
 from loket.plaintext import phrasing_key
+from loket.spelling import closest, did_you_mean
 
 FAQ_SUFFIXES = (".yaml", ".yml")
 
@@ -337,6 +338,13 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str, text: str = "") -> FaqEr
             f"YAML syntax: this line is indented more or less than the lines above it: {rule},"
             " indented with spaces",
         )
+    if found is not None and "'\\t'" in problem:
+        return FaqError(
+            path,
+            found.line + 1,
+            f"YAML syntax: a tab where spaces belong (column {found.column + 1}): indent with"
+            " spaces, YAML takes no tabs",
+        )
     hint = next((said for known, said in _SYNTAX_HINTS if known in problem), "")
     if started is not None and found is not None and started.line < found.line:
         message = f"YAML syntax: {exc.context} that starts here: {problem} on line {found.line + 1}"
@@ -384,7 +392,6 @@ _SYNTAX_HINTS = (
         " (a ':' missing after a key on the line above, or a text with ': ' in it that"
         " needs quotes?)",
     ),
-    ("'\\t'", " (indent with spaces: YAML takes no tabs)"),
     ("expected <block end>", " (a line indented more or less than the lines around it?)"),
     (
         "expected ',' or ']'",
@@ -421,7 +428,10 @@ class _Reader:
             key = key_node.value if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str) or key not in keys:
                 shown = key if isinstance(key, str) else "?"
-                self.error(key_node, f"unknown key {shown!r} in {what}; expected {', '.join(keys)}")
+                hint = did_you_mean(closest(key, keys, cutoff=0.6)) if isinstance(key, str) else ""
+                self.error(
+                    key_node, f"unknown key {shown!r} in {what}{hint}; expected {', '.join(keys)}"
+                )
             elif key in fields:
                 self.error(key_node, f"{what} has the key {key!r} twice")
             else:

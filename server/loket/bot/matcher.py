@@ -45,6 +45,7 @@ import math
 import operator
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -108,6 +109,8 @@ _SWAPPED_LENGTH = _MIN_TYPO_LENGTH - 1
 # A question word this long may be a typo of one of the FAQ's compounds.
 _MIN_COMPOUND_TYPO = 8
 _MAX_EXPANSIONS = 8
+# A German word this long starting with "ge" may be a past participle ("gelost").
+_MIN_PARTICIPLE = 6
 # Compound parts must be this long, so "hoe" + "veel" is never a compound; the tail may
 # be shorter ("cadeau" + "bon").
 _MIN_HEAD = 4
@@ -145,6 +148,8 @@ _COMMON_MEANING = 0.6
 # the shop's common words: it frames a question as question words do.
 _COMMON_SHARE = 0.3
 _COMMON_MIN_ENTRIES = 4
+# A word written with hyphens: "lay-flat", "Gore-Tex", "e-mail", "T-shirt".
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
 # What separates the words of an entry's id ("delivery-time", "retour_gebruikt", "q12").
 _ID_PARTS = re.compile(r"[^A-Za-z]+")
 # Language codes that end an id ("account-en", "retour-nl"): they name no words of it.
@@ -274,6 +279,17 @@ class _LanguageIndex:
         self._compounds_by_length: dict[int, list[str]] = {}
         for word in sorted(self._compounds):
             self._compounds_by_length.setdefault(len(word), []).append(word)
+
+        # Words the FAQ writes with a hyphen ("lay-flat", "Gore-Tex"), by the term a
+        # shopper's joined spelling is ("layflat", "goretex"), with the terms of their parts.
+        self._hyphenated: dict[str, tuple[str, ...]] = {}
+        for held in entries:
+            for text in (*held.questions, *held.tags, held.answer):
+                for written in _HYPHENATED.findall(text):
+                    joined = terms_of([written.replace("-", "")])
+                    parts = terms_of([written.replace("-", " ")])
+                    if len(joined) == 1 and len(parts) > 1 and joined[0] not in parts:
+                        self._hyphenated.setdefault(joined[0], tuple(parts))
 
         self.term_ids: dict[str, int] = {}
         for term_set in (*asked, *answered):
@@ -442,6 +458,8 @@ class _LanguageIndex:
         for term in joined:
             if term in self.vocabulary:
                 result.append(term)
+            elif term in self._hyphenated:
+                result.extend(self._hyphenated[term])
             else:
                 parts = self._question_parts.get(term)
                 if parts is None:
@@ -576,12 +594,27 @@ class _LanguageIndex:
             for word in self._by_length.get(len(term), ()):
                 if sorted(word) == sorted(term) and OSA.distance(term, word) == 1:
                     add(word, _TYPO_SIMILARITY[1])
+        if not found and self._participle(term):
+            # A German past participle the FAQ has in another form ("gelöst" for "löst
+            # sich", "geschickt" for "schicken"): found as the word without "ge" would be.
+            found.update(self.expand(term[2:]).matches)
         if not found:
             return _Term(self.unknown_weight, ())
         matches = sorted(found.items(), key=lambda item: (-item[1], -self.idf[item[0]]))
         matches = matches[:_MAX_EXPANSIONS]
         # A question word weighs what the word it most likely means weighs.
         return _Term(self.idf[matches[0][0]], tuple(matches))
+
+    def _participle(self, term: str) -> bool:
+        """Whether `term` may be a German past participle: "ge", a verb's stem, and "t"
+        or "en" ("gelost", "gebrochen"; not "geschenk")."""
+        return (
+            self.language == "de"
+            and len(term) >= _MIN_PARTICIPLE
+            and term.startswith("ge")
+            and term.endswith(("t", "en"))
+            and not is_concept(term)
+        )
 
     def _other_compound(self, term: str, word: str) -> bool:
         """Whether `term`, within a typo of the FAQ's `word`, is another compound: both
@@ -954,6 +987,25 @@ class Matcher:
     @property
     def settings(self) -> BotSettings:
         return self._settings
+
+    def common_words(self) -> dict[str, list[str]]:
+        """Per language, the shop's own common words ("foto" in a photo shop), those of a
+        third of its entries or more: they frame a question as "how" does, and sharing only
+        them with a question answers nothing. Each as the FAQ writes it most often."""
+        found: dict[str, list[str]] = {}
+        for name, index in sorted(self._indexes.items()):
+            common = index._common_terms - index._frame_terms
+            if index.learned_only or not common:
+                continue
+            written: Counter[tuple[str, str]] = Counter()
+            for entry in index.entries:
+                for text in (*entry.questions, *entry.tags, entry.answer):
+                    for word in words(text):
+                        if (key := stem(word, name)) in common:
+                            written[(key, word)] += 1
+            shown = {key: word for (key, word), _ in reversed(written.most_common())}
+            found[name] = sorted(shown.get(key, key) for key in common)
+        return found
 
     def match(
         self,

@@ -88,7 +88,21 @@ wouldnt shouldnt never nothing
 # they stand for, so that the lexicon's phrases take them ("u" would be left out as a
 # single letter). English only: Dutch "u" is the polite "you" and is left out as before.
 _CHAT_SPELLINGS: Mapping[str, Mapping[str, str]] = {
-    "en": {"u": "you", "ya": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please"},
+    "en": {
+        "u": "you",
+        "ya": "you",
+        "ur": "your",
+        "r": "are",
+        "pls": "please",
+        "plz": "please",
+        "wen": "when",
+        "wher": "where",
+        "wat": "what",
+        "wot": "what",
+        "hw": "how",
+    },
+    # Austrian and southern German chat: "wo is mein Packerl", "hab's ned bekommen".
+    "de": {"is": "ist", "hab": "habe", "habs": "habe", "ned": "nicht", "isch": "ist"},
 }
 # Negations matter ("I did not receive it"), so each language maps its forms onto one word.
 _NEGATIONS: Mapping[str, Mapping[str, str]] = {

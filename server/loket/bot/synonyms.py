@@ -82,7 +82,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     "parcel": {
         "nl": "pakket | pakje | zending | doos | collo | colli",
         "en": "parcel | package | box | packet",
-        "de": "paket | päckchen | sendung | karton",
+        "de": "paket | päckchen | sendung | karton | packerl | packl | päckli",
     },
     "courier": {
         "nl": "bezorger | koerier | postbode | chauffeur | besteller",
@@ -497,22 +497,27 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
 
 
 # Days and times that may stand in a question about the opening hours ("zijn jullie
-# zondag open", "habt ihr samstags geöffnet"), and the phrases that take them: the
-# concept's phrases with "..." would take any words there ("zijn jullie pakketten altijd
-# open", "habt ihr die Packung geöffnet").
+# zondag open", "habt ihr samstags geöffnet", "open on saturday?"), the phrases that take
+# them, and those that start with them ("zondag open?"): the concept's phrases with "..."
+# would take any words there ("zijn jullie pakketten altijd open", "habt ihr die Packung
+# geöffnet").
 _OPEN_WHEN = {
     "nl": (
         "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag maandags dinsdags "
         "woensdags donderdags vrijdags zaterdags zondags vandaag morgen vanavond weekend "
         "feestdagen feestdag kerst kerstvakantie pasen paasmaandag pinksteren koningsdag",
-        "zijn jullie {} =open/dicht/gesloten | is =de/jullie winkel {} =open/dicht/gesloten",
+        "zijn jullie {} =open/dicht/gesloten | is =de/jullie winkel {} =open/dicht/gesloten | "
+        "=open op {} | =dicht op {} | =gesloten op {}",
+        "{} =open/dicht/gesloten",
     ),
     "en": (
         "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays "
         "wednesdays thursdays fridays saturdays sundays today tomorrow tonight weekend "
         "weekends holidays christmas easter",
         "are you {} =open/closed | are you =open/closed {} | are you guys =open/closed {} | "
-        "is =the/your =shop/store {} =open/closed | is =the/your =shop/store =open/closed {}",
+        "is =the/your =shop/store {} =open/closed | is =the/your =shop/store =open/closed {} | "
+        "=open on {} | =closed on {} | =open {} | =closed {}",
+        "",
     ),
     "de": (
         "montag dienstag mittwoch donnerstag freitag samstag sonntag montags dienstags "
@@ -520,7 +525,9 @@ _OPEN_WHEN = {
         "feiertag feiertagen feiertags weihnachten ostern",
         "habt ihr {} =offen/geöffnet | haben sie {} =offen/geöffnet | "
         "seid ihr {} =geöffnet | sind sie {} =geöffnet | "
-        "hat =der/euer/ihr laden {} =offen/geöffnet | ist =der/euer/ihr laden {} =offen/geöffnet",
+        "hat =der/euer/ihr laden {} =offen/geöffnet | ist =der/euer/ihr laden {} =offen/geöffnet | "
+        "am {} =offen/geöffnet/geschlossen | =offen am {} | =geöffnet am {} | =geschlossen am {}",
+        "{} =offen/geöffnet/geschlossen",
     ),
 }
 CONCEPTS = {
@@ -533,9 +540,16 @@ CONCEPTS = {
                     phrase.strip().format("=" + "/".join(days.split()))
                     for phrase in phrases.split("|")
                 ),
+                # A phrase's first word is where it is looked up: one phrase per day.
+                *(
+                    phrase.strip().format("=" + day)
+                    for phrase in first.split("|")
+                    if phrase.strip()
+                    for day in days.split()
+                ),
             ]
         )
-        for language, (days, phrases) in _OPEN_WHEN.items()
+        for language, (days, phrases, first) in _OPEN_WHEN.items()
     },
 }
 
