@@ -75,12 +75,16 @@ class ServerProcess:
     process: subprocess.Popen[str] | None = None
     url: str = ""
     output: list[str] = field(default_factory=list)
+    # Environment variables for the server (LOKET_SECRET), over the tests' own.
+    env: dict[str, str] = field(default_factory=dict)
+    # More arguments to `serve` ("--new-secret").
+    args: tuple[str, ...] = ()
 
     def start(self, timeout: float = 30.0) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **self.env)
         port = ["--port", str(self.port)] if self.port is not None else []
         self.process = subprocess.Popen(
-            [*LOKET, "--config", str(self.config), "serve", *port],
+            [*LOKET, "--config", str(self.config), "serve", *port, *self.args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support import LOKET, ServerProcess, add_agent, write_config
+from tests.support import LOKET, ServerProcess, add_agent, edit_config, write_config
 
 
 def _loket(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -274,6 +274,53 @@ def _serve_once(config: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+def test_a_server_started_with_another_signing_secret_refuses_to_start(tmp_path: Path) -> None:
+    """A restart without LOKET_SECRET, or with another one, would make every shopper's
+    browser start a new conversation: the server refuses, says why and how to go on, and
+    makes no secret of its own meanwhile. With the secret used before it starts; a change
+    meant is made once with --new-secret, and that secret is the store's from then on."""
+    config = write_config(tmp_path)
+    edit_config(config, 'secret = "test-secret-0123456789abcdef"\n', "")
+    first = ServerProcess(config, env={"LOKET_SECRET": "the-first-secret-of-this-shop"})
+    first.start()
+    first.stop()
+    key = tmp_path / "data" / "secret.key"
+    bare = dict(os.environ)
+    bare.pop("LOKET_SECRET", None)
+
+    def serve(secret: str | None, *more: str) -> subprocess.CompletedProcess[str]:
+        env = bare if secret is None else dict(bare, LOKET_SECRET=secret)
+        return subprocess.run(
+            [*LOKET, "--config", str(config), "serve", "--port", "0", *more],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+
+    forgotten = serve(None)
+    assert forgotten.returncode == 1, forgotten.stderr
+    assert "no signing secret" in forgotten.stderr and "--new-secret" in forgotten.stderr
+    assert "Traceback" not in forgotten.stderr and not key.exists()
+    other = serve("another-secret-of-this-shop")
+    assert other.returncode == 1, other.stderr
+    assert "is not the one this store was used with" in other.stderr
+    assert "another-secret" not in other.stderr  # a secret is never shown
+    again = ServerProcess(config, env={"LOKET_SECRET": "the-first-secret-of-this-shop"})
+    again.start()
+    again.stop()
+    changed = ServerProcess(
+        config, env={"LOKET_SECRET": "another-secret-of-this-shop"}, args=("--new-secret",)
+    )
+    changed.start()
+    changed.stop()
+    assert any("a new signing secret" in line for line in changed.output), changed.output
+    after = ServerProcess(config, env={"LOKET_SECRET": "another-secret-of-this-shop"})
+    after.start()
+    after.stop()
+    assert serve("the-first-secret-of-this-shop").returncode == 1
 
 
 def test_a_second_server_on_one_data_folder_says_so_and_exits(tmp_path: Path) -> None:

@@ -516,6 +516,44 @@ async def test_after_a_restart_the_question_is_read_back_from_the_store(
     assert QUESTION in listed
 
 
+async def test_a_message_after_a_restart_does_not_hide_the_question_before_it(
+    config_path: Path,
+) -> None:
+    """The shopper asks an agent, the server restarts, the shopper writes once more: the
+    agent's reply learns the question of both messages, not only the one written since the
+    restart."""
+    async with running(config_path) as live:
+        desk_token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with (
+            agent(live.url, desk_token) as (desk, desk_inbox),
+            shopper(live.url, auth={"locale": "nl"}) as (widget, _),
+        ):
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": QUESTION}
+            )
+            ref = {"conversation_id": sent["conversation"]["id"]}
+            await desk_inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
+            token = (await call(widget, "/shopper", "sync"))["token"]
+    async with running(config_path) as live:
+        async with shopper(live.url, auth={"locale": "nl", "token": token}) as (widget, _):
+            more = "ik wacht nog steeds op antwoord hierover"
+            again = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": more}
+            )
+            assert again["conversation"]["id"] == ref["conversation_id"], again
+        desk_token = await login(live.url, "anna", AGENT_PASSWORD)
+        async with agent(live.url, desk_token) as (desk, _):
+            replied = await call(
+                desk,
+                "/agent",
+                "message",
+                {**ref, "client_id": new_client_id(), "text": ANSWER, "reusable": True},
+            )
+    assert replied["learned"]["status"] == "approved"
+    _, listed, _ = await run_loket(config_path, "learned", "list", "--status", "approved")
+    assert QUESTION in listed and more in listed, listed
+
+
 async def _asks_after_a_bot_answer(url: str, question: str) -> dict[str, Any]:
     """A shopper asks what the FAQ answers and gets the bot's answer, then asks `question`,
     which it cannot answer; returns the conversation's reference."""
@@ -552,6 +590,50 @@ async def test_what_the_bot_answered_is_not_part_of_the_learned_question(
     questions = [
         database.execute("SELECT question FROM learned WHERE id = ?", (record["id"],)).fetchone()[0]
         for record in (learned, learned_after_restart)
+    ]
+    database.close()
+    assert questions == list(UNKNOWN_QUESTIONS)
+
+
+async def _picks_a_choice_then_asks(url: str, question: str) -> dict[str, Any]:
+    """A shopper asks vaguely ("levering"), is offered choices, picks one and gets its
+    answer, then asks `question`, which the bot cannot answer; returns the reference."""
+    async with shopper(url, auth={"locale": "nl"}) as (widget, inbox):
+        await call(
+            widget, "/shopper", "message", {"client_id": new_client_id(), "text": "levering"}
+        )
+        offer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        assert offer["meta"]["kind"] == "suggest", offer
+        picked = offer["meta"]["choices"][0]["question"]
+        for text, kind in ((picked, "answer"), (question, None)):
+            sent = await call(
+                widget, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+            )
+            seq = sent["message"]["seq"]
+            reply = await inbox.wait_for(
+                "message",
+                lambda m, seq=seq: m["author"] == "bot" and m["meta"].get("question_seq") == seq,
+            )
+            assert kind is None or reply["meta"]["kind"] == kind, reply
+    return {"conversation_id": sent["conversation"]["id"]}
+
+
+async def test_a_question_settled_by_a_picked_choice_is_not_part_of_the_learned_one(
+    config_path: Path,
+) -> None:
+    """A vague question the shopper settled by picking one of the bot's choices, and the
+    choice itself, are not part of the question an agent's later reply answers, while the
+    server runs and when the question is read back from the store after a restart."""
+    async with running(config_path) as live:
+        ref = await _picks_a_choice_then_asks(live.url, UNKNOWN_QUESTIONS[0])
+        learned = (await _takes_and_replies(live.url, ref, ANSWER, reusable=True))["learned"]
+        ref_after_restart = await _picks_a_choice_then_asks(live.url, UNKNOWN_QUESTIONS[1])
+    async with running(config_path) as live:
+        replied = await _takes_and_replies(live.url, ref_after_restart, ANSWER, reusable=True)
+    database = sqlite3.connect(config_path.parent / "data" / "loket.db")
+    questions = [
+        database.execute("SELECT question FROM learned WHERE id = ?", (record["id"],)).fetchone()[0]
+        for record in (learned, replied["learned"])
     ]
     database.close()
     assert questions == list(UNKNOWN_QUESTIONS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -40,7 +42,7 @@ from loket.realtime.transport import (
 )
 from loket.routing import nocase
 from loket.services import AgentDirectory, Services
-from loket.store import Store
+from loket.store import Store, StoreError
 from loket.web import admin, http, static
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def resolve_secret(settings: Settings) -> str:
     """The configured secret, or one generated once and kept (mode 0600) in the data folder."""
     if settings.security.secret:
         return settings.security.secret
-    path = settings.server.data_dir / "secret.key"
+    path = _secret_path(settings)
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,6 +62,60 @@ def resolve_secret(settings: Settings) -> str:
         file.write(value + "\n")
     log.info("generated a signing secret in %s", path)
     return value
+
+
+def _secret_path(settings: Settings) -> Path:
+    return settings.server.data_dir / "secret.key"
+
+
+def secret_fingerprint(secret: str) -> str:
+    """What the store keeps of the signing secret: an HMAC of a fixed text, from which the
+    secret cannot be told."""
+    return hmac.new(secret.encode(), b"loket signing secret", hashlib.sha256).hexdigest()[:32]
+
+
+async def checked_secret(store: Store, settings: Settings, *, new_secret: bool = False) -> str:
+    """The signing secret, when it is the one the store was used with (recorded at the
+    first start). Another one would make every shopper's browser start a new conversation
+    and lose the one it has, so the start stops with StoreError, saying why, unless
+    `new_secret` says the change is meant. A secret is only generated for a store that
+    never had one."""
+    recorded = await store.signing_secret_fingerprint()
+    where = (
+        "LOKET_SECRET or [security] secret"
+        if settings.security.secret
+        else str(_secret_path(settings))
+    )
+    if (
+        recorded is not None
+        and not new_secret
+        and not settings.security.secret
+        and not _secret_path(settings).exists()
+    ):
+        raise StoreError(
+            f"no signing secret: neither LOKET_SECRET nor [security] secret is set and"
+            f" {_secret_path(settings)} is missing, but this store's shoppers hold tokens"
+            " signed with a secret; a new one would make every browser start a new"
+            " conversation. Start with the secret used before, or, to change it on purpose,"
+            " once with `loket serve --new-secret`"
+        )
+    secret = resolve_secret(settings)
+    fingerprint = secret_fingerprint(secret)
+    if recorded == fingerprint:
+        return secret
+    if recorded is not None and not new_secret:
+        raise StoreError(
+            f"the signing secret ({where}) is not the one this store was used with: every"
+            " shopper's browser would start a new conversation and lose the one it has."
+            " Start with the secret used before, or, to change it on purpose, once with"
+            " `loket serve --new-secret`"
+        )
+    if recorded is not None:
+        log.warning(
+            "a new signing secret (%s): every shopper's browser starts a new conversation", where
+        )
+    await store.record_signing_secret(fingerprint)
+    return secret
 
 
 # How often the routing timeouts are checked.
@@ -98,8 +154,11 @@ def library_logger(name: str) -> logging.Logger:
     return logger
 
 
-def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
-    """Build the Loket application for `settings`; nothing is opened until it starts."""
+def create_app(
+    settings: Settings, *, clock: Callable[[], float] = time.time, new_secret: bool = False
+) -> web.Application:
+    """Build the Loket application for `settings`; nothing is opened until it starts.
+    `new_secret`: a signing secret other than the store's is meant (see `checked_secret`)."""
     app = web.Application(
         middlewares=[http.api_errors],
         client_max_size=64 * 1024,
@@ -176,7 +235,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 # database number, or a channel name) never see each other's emits, as
                 # rooms such as "conversation:1" name different people in each.
                 manager.channel = f"{settings.redis.channel_name()}:{await store.install_id()}"
-            await start_services(store)
+            await start_services(
+                store, await checked_secret(store, settings, new_secret=new_secret)
+            )
         except BaseException:
             # The store's threads would keep a failed start's process alive, listening
             # nowhere: close it, so the error ends the process.
@@ -195,7 +256,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             await app[SERVICES].conversations.drain()
             await store.close()
 
-    async def start_services(store: Store) -> None:
+    async def start_services(store: Store, secret: str) -> None:
         metrics = Metrics()
         presence = Presence()
         agents = AgentDirectory(store)
@@ -220,7 +281,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 store, session_seconds=settings.security.session_hours * 3600, clock=clock
             ),
             visitor_tokens=VisitorTokens(
-                resolve_secret(settings),
+                secret,
                 max_age_seconds=settings.security.visitor_token_days * 86400,
             ),
             presence=presence,

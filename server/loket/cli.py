@@ -63,7 +63,7 @@ class ListenError(Exception):
 LISTEN_BACKLOG = 128
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, *, new_secret: bool = False) -> None:
     # Stop on SIGINT and SIGTERM from the first moment: a signal while the server starts
     # ends it once the start is done, through the same orderly stop (its encoder process
     # included), without accepting connections. A second signal ends it at once.
@@ -95,7 +95,7 @@ async def _serve(settings: Settings) -> None:
         shared_encoder().close()
         raise
     try:
-        await _run_server(settings, listener, stop)
+        await _run_server(settings, listener, stop, new_secret=new_secret)
     finally:
         for lock in held:
             os.close(lock)  # the lock goes with it
@@ -162,10 +162,14 @@ def _hold(path: Path, what: str, setting: str) -> int:
     return held
 
 
-async def _run_server(settings: Settings, listener: socket.socket, stop: asyncio.Event) -> None:
+async def _run_server(
+    settings: Settings, listener: socket.socket, stop: asyncio.Event, *, new_secret: bool = False
+) -> None:
     """Serve on `listener` until `stop` is set; everything started is stopped again."""
     host = settings.server.host
-    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        create_app(settings, new_secret=new_secret), access_log=None, handle_signals=False
+    )
     collector: CollectorPolicy | None = None
     collecting: asyncio.Task[None] | None = None
     started = False
@@ -221,7 +225,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not settings.bot.faq_dir.is_dir():
         raise ConfigError(f"{settings.source}: bot.faq_dir: no such folder: {settings.bot.faq_dir}")
     prepare_data_dir(settings)
-    asyncio.run(_serve(settings))
+    asyncio.run(_serve(settings, new_secret=args.new_secret))
     return 0
 
 
@@ -373,8 +377,8 @@ def cmd_agents_display_name(args: argparse.Namespace) -> int:
     async def change(store: Store, agent_id: int) -> str:
         await store.update_agent(agent_id, display_name=args.display_name)
         return (
-            f"{args.name!r} is now shown to shoppers as {args.display_name!r}"
-            " (once they reload the console)"
+            f"{args.name!r} is now shown to shoppers as {args.display_name!r}; {args.name}'s"
+            " own console shows it once reloaded"
         )
 
     return _agent_update(args, change)
@@ -476,6 +480,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
     serve.add_argument("--host", default=None, help="address to listen on")
     serve.add_argument("--port", type=port_number, default=None, help="port to listen on (0: any)")
+    serve.add_argument(
+        "--new-secret",
+        action="store_true",
+        help="start with a signing secret other than the one the store was used with (every"
+        " shopper's browser starts a new conversation)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     agents = commands.add_parser("agents", help="manage agent accounts")

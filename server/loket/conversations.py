@@ -77,15 +77,18 @@ class IllegalTransition(LoketError):
         )
 
 
-def bot_answered(message: MessageRecord) -> int | None:
-    """The sequence number of the shopper's message `message` answers, when it is a bot
-    answer (an FAQ entry or a learned answer): the shopper's messages up to it are answered.
-    None for any other message (a "did you mean", an "I don't know", small talk)."""
+def bot_answered(message: MessageRecord) -> tuple[int, ...]:
+    """The sequence numbers of the shopper's messages `message` answers, when it is a bot
+    answer (an FAQ entry or a learned answer): the message it answers, and for a choice the
+    shopper picked from a "did you mean", the message the choices were offered for too
+    ("delivery", then the choice "When will my order arrive?"). None for any other message
+    (a "did you mean", an "I don't know", small talk)."""
     meta = message.meta
     if message.author != "bot" or not meta or meta.get("kind") != "answer":
-        return None
-    asked = meta.get("question_seq")
-    return asked if isinstance(asked, int) else None
+        return ()
+    return tuple(
+        seq for seq in (meta.get("choice_for"), meta.get("question_seq")) if isinstance(seq, int)
+    )
 
 
 def taken_as_small_talk(message: MessageRecord) -> int | None:
@@ -140,7 +143,7 @@ def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:
     is still open: no bot answer answers it, and no agent reply or system message (a
     notice, a left question's receipt) came after it. What a form offered now should hold.
     Small talk ("hello?", "can I talk to someone?") is no question and leaves it as it was."""
-    answered = {seq for seq in map(bot_answered, recent) if seq is not None}
+    answered = {seq for message in recent for seq in bot_answered(message)}
     talked = {seq for seq in map(taken_as_small_talk, recent) if seq is not None}
     found = None
     for message in recent:
@@ -1786,16 +1789,18 @@ class Conversations:
         elif message.author == "shopper" and conversation.waiting_since is None:
             conversation.waiting_since = message.created_at
         if message.author == "shopper":
-            conversation.asked = [*(conversation.asked or ())[-2:], (message.seq, message.text)]
+            # Not known (messages from before a restart): the store tells it, this one too.
+            if conversation.asked is not None:
+                conversation.asked = [*conversation.asked[-2:], (message.seq, message.text)]
         else:
             talked = taken_as_small_talk(message)
             if talked is not None and conversation.asked:
                 conversation.asked = [(s, t) for s, t in conversation.asked if s != talked]
             answered = bot_answered(message)
-            if answered is not None:
-                oldest = conversation.asked[0][0] if conversation.asked else answered
+            if answered:
+                oldest = conversation.asked[0][0] if conversation.asked else min(answered)
                 conversation.bot_answered = {
-                    seq for seq in (*conversation.bot_answered, answered) if seq >= oldest
+                    seq for seq in (*conversation.bot_answered, *answered) if seq >= oldest
                 }
 
     async def _finish(

@@ -782,6 +782,51 @@ async def test_a_reply_written_offline_to_a_conversation_that_went_elsewhere_com
     assert errors == []
 
 
+async def test_a_conversation_that_went_back_to_the_bot_while_offline_says_so(
+    server_with: ServerWith, context: BrowserContext
+) -> None:
+    """The only agent's console is offline past the grace: the conversation goes back to
+    the bot. Back online, the console says that, not that it waits for another agent."""
+    server = server_with("[routing]\ndisconnect_grace_seconds = 1\n")
+    page = await open_console(context, server)
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, inbox):
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Ruilen?"}
+        )
+        assert asked["conversation"]["agent"]["name"] == "anna", asked
+        await page.locator(f'button.conv[data-id="{asked["conversation"]["id"]}"]').click()
+        await expect(page.locator("#composer-input")).to_be_editable()
+        await context.set_offline(True)
+        await inbox.wait_for("conversation", lambda c: c["state"] == "bot", within=15)
+        await context.set_offline(False)
+        await expect(page.locator(".conversation .notice")).to_have_text(
+            "This conversation is no longer yours: it went back to the bot, and the shopper"
+            " can leave a question.",
+            timeout=15_000,
+        )
+
+
+async def test_the_choices_the_bot_offered_show_in_the_conversation(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """A "did you mean" in the history lists the choices the shopper was offered, as text:
+    the agent sees what the shopper could pick."""
+    page = await open_console(context, server)
+    await log_in(page, "anna", PASSWORD)
+    await page.locator("#agent-status").select_option("away")
+    async with shopper(server.url) as (client, inbox):
+        sent = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "levering"}
+        )
+        offer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        assert offer["meta"]["kind"] == "suggest", offer
+        await page.locator(f'button.conv[data-id="{sent["conversation"]["id"]}"]').click()
+        shown = page.locator(".messages .msg.bot .choices li")
+        await expect(shown).to_have_text([c["question"] for c in offer["meta"]["choices"]])
+
+
 async def test_a_refused_transfer_shows_who_is_online_now(
     server: ServerProcess, context: BrowserContext
 ) -> None:

@@ -91,7 +91,9 @@ async def test_off_hours_question_is_left_for_the_agents(
         await page.get_by_label("E-mailadres").fill("")
         await page.get_by_label("Telefoonnummer").fill("06-1234")
         await page.get_by_role("button", name="Vraag versturen").click()
-        await expect(form.locator(".error")).to_have_text("Dit telefoonnummer klopt niet.")
+        await expect(form.locator(".error")).to_have_text(
+            "Dit telefoonnummer klopt niet: vul minstens 7 cijfers in (spaties en + ( ) - mogen)."
+        )
         await page.get_by_label("Telefoonnummer").fill("")
 
         await page.get_by_label("E-mailadres").fill("sanne@example.nl")

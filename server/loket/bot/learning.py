@@ -147,7 +147,7 @@ def question_before(
     reusable answers (see `Learning.from_reply`), not one from a visit long before."""
     past = past_replies_since is not None
     before = [m for m in messages if m.seq < reply_seq]
-    answered = {seq for seq in map(bot_answered, before) if seq is not None}
+    answered = {seq for message in before for seq in bot_answered(message)}
     talked = {seq for seq in map(taken_as_small_talk, before) if seq is not None}
     before = [m for m in before if m.seq not in talked]
     asked: list[tuple[int, str]] = []

@@ -206,7 +206,8 @@ class Bot:
         # The "did you mean" choices last offered per conversation (question -> entry id):
         # a shopper who picks one sends its question, and gets that entry's answer, even
         # where two entries ask alike and matching alone would offer both again.
-        self._offered: OrderedDict[int, dict[str, str]] = OrderedDict()
+        # Per conversation, the choices last offered and the seq of the message they were for.
+        self._offered: OrderedDict[int, tuple[dict[str, str], int]] = OrderedDict()
 
     def start(self) -> None:
         """Load the FAQ files (the watcher reports errors; the rest goes live through
@@ -283,8 +284,11 @@ class Bot:
         asked = {"question_seq": message.seq}
         picked = self._picked(conversation.id, message.text)
         if picked is not None:
-            meta = {"kind": "answer", "entry_id": picked.id, "feedback": True, **asked}
-            return [Reply(picked.answer, meta)]
+            entry, offered_for = picked
+            meta = {"kind": "answer", "entry_id": entry.id, "feedback": True, **asked}
+            # The choice answers the message it was offered for too (see `bot_answered`).
+            meta["choice_for"] = offered_for
+            return [Reply(entry.answer, meta)]
         in_queue = conversation.state is State.QUEUED
         talk = small_talk(message.text, queued=in_queue)
         if talk is not None and talk[0] == "wait" and not in_queue:
@@ -308,7 +312,7 @@ class Bot:
                 meta = {"kind": "answer", "entry_id": only.id, "feedback": True, **asked}
                 return [Reply(only.answer, meta)]
             offered = {phrasing_key(choice["question"]): choice["id"] for choice in choices}
-            self._offer(conversation.id, offered)
+            self._offer(conversation.id, offered, message.seq)
             key = "suggest" if len(choices) > 1 else "suggest_one"
             meta = {"kind": "suggest", "choices": choices, **asked}
             return [Reply(say(key, language), meta)]
@@ -380,24 +384,28 @@ class Bot:
         key = "person_queued_long_left" if conversation.open_callbacks else "person_queued_long"
         return say(key, language)
 
-    def _offer(self, conversation_id: int, offered: dict[str, str]) -> None:
-        self._offered[conversation_id] = offered
+    def _offer(self, conversation_id: int, offered: dict[str, str], offered_for: int) -> None:
+        """Keep the choices offered (by their question's key, the entry id) for the
+        shopper's message `offered_for` (its seq)."""
+        self._offered[conversation_id] = (offered, offered_for)
         self._offered.move_to_end(conversation_id)
         while len(self._offered) > OFFERS_KEPT:
             self._offered.popitem(last=False)
 
-    def _picked(self, conversation_id: int, text: str) -> FaqEntry | None:
-        """The entry of the choice the shopper picked (they sent its question), if the
-        last thing offered in this conversation was a choice and the entry is still live."""
-        offered = self._offered.pop(conversation_id, None)
-        if not offered:
+    def _picked(self, conversation_id: int, text: str) -> tuple[FaqEntry, int] | None:
+        """The entry of the choice the shopper picked (they sent its question), with the
+        seq of the message it was offered for, if the last thing offered in this
+        conversation was a choice and the entry is still live."""
+        kept = self._offered.pop(conversation_id, None)
+        if kept is None:
             return None
+        offered, offered_for = kept
         key = phrasing_key(text)
         entry = self._by_id.get(offered.get(key, ""))
         # The entry may have changed since (an FAQ reload): only while it still asks this.
         if entry is None or key not in {phrasing_key(q) for q in entry.questions}:
             return None
-        return entry
+        return entry, offered_for
 
     def record_miss(
         self,

@@ -120,6 +120,23 @@ class Store:
     async def close(self) -> None:
         await self.db.close()
 
+    async def signing_secret_fingerprint(self) -> str | None:
+        """The fingerprint of the secret this store's shoppers' tokens were signed with,
+        or None before the first start that recorded one."""
+        row = await self.db.fetch_one("SELECT fingerprint FROM signing_secret")
+        return str(row["fingerprint"]) if row is not None else None
+
+    async def record_signing_secret(self, fingerprint: str) -> None:
+        """Keep `fingerprint` as the signing secret's, in place of any before it."""
+
+        async def op(conn: WriteConnection) -> None:
+            await conn.execute("DELETE FROM signing_secret")
+            await conn.execute(
+                "INSERT INTO signing_secret (fingerprint) VALUES (?)", (fingerprint,)
+            )
+
+        await self.db.write(op)
+
     async def install_id(self) -> str:
         """This install's id: random, made the first time it is asked for, then kept."""
         row = await self.db.fetch_one("SELECT id FROM install")

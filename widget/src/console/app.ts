@@ -560,7 +560,9 @@ export class ConsoleApp {
         ? `${c.agent?.name ?? "another agent"} has it now`
         : c.state === "closed"
           ? "it was closed"
-          : "it waits for another agent";
+          : c.state === "bot"
+            ? "it went back to the bot, and the shopper can leave a question"
+            : "it waits for another agent";
     return `This conversation is no longer yours: ${now}.`;
   }
 
@@ -1632,7 +1634,13 @@ export class ConsoleApp {
     if (m.author === "bot") meta.prepend(h("span", { class: "badge bot-badge", "aria-hidden": "true" }, "BOT"), " ");
     if (m.at) meta.append(" · ", h("time", { datetime: new Date(m.at).toISOString() }, formatTime(m.at, "en-GB")));
     if (own) meta.append(h("span", { class: "status" }));
-    return h("li", { class: `msg ${m.author}` + (own ? " own" : "") }, meta, text);
+    const row = h("li", { class: `msg ${m.author}` + (own ? " own" : "") }, meta, text);
+    // The choices the bot offered the shopper ("Did you mean…?"), as the shopper saw them.
+    const choices = m.author === "bot" && m.meta?.kind === "suggest" ? (m.meta.choices ?? []) : [];
+    if (choices.length) {
+      row.append(h("ul", { class: "choices" }, ...choices.map((choice) => h("li", {}, choice.question))));
+    }
+    return row;
   }
 
   private status(row: HTMLElement, status: Status, detail?: string): void {

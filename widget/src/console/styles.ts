@@ -35,6 +35,7 @@ kbd { font: inherit; font-size: .75rem; border: 1px solid #c9cfcc; border-bottom
 .earlier-item .sub { color: var(--muted); font-size: .8rem; }
 .earlier-item .last { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .msg .badge.bot-badge { background: #dcd6ef; color: #3f2f86; font-weight: 700; letter-spacing: .04em; }
+.msg .choices { margin: .3rem 0 0; padding-left: 1.2rem; font-size: .9rem; }
 
 .close-form { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .4rem; margin-top: .5rem; }
 .close-form label { font-size: .85rem; font-weight: 600; width: 100%; }
