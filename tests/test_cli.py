@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import pty
 import select
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.support import LOKET, ServerProcess, add_agent, edit_config, write_config
+from tests.support import (
+    LOKET,
+    ServerProcess,
+    add_agent,
+    call,
+    edit_config,
+    new_client_id,
+    shopper,
+    write_config,
+)
 
 
 def _loket(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -276,17 +287,29 @@ def _serve_once(config: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+async def _a_shopper_writes(url: str) -> None:
+    async with shopper(url, auth={"locale": "nl"}) as (widget, _):
+        await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": "Hoi"})
+
+
 def test_a_server_started_with_another_signing_secret_refuses_to_start(tmp_path: Path) -> None:
-    """A restart without LOKET_SECRET, or with another one, would make every shopper's
-    browser start a new conversation: the server refuses, says why and how to go on, and
-    makes no secret of its own meanwhile. With the secret used before it starts; a change
-    meant is made once with --new-secret, and that secret is the store's from then on."""
+    """Once shoppers hold tokens, a restart without LOKET_SECRET, or with another one, would
+    make every shopper's browser start a new conversation: the server refuses, says why and
+    how to go on, and makes no secret of its own meanwhile. With the secret used before it
+    starts; a change meant is made once with --new-secret, and that secret is the store's
+    from then on. Before any shopper wrote, any secret is taken."""
     config = write_config(tmp_path)
     edit_config(config, 'secret = "test-secret-0123456789abcdef"\n', "")
-    first = ServerProcess(config, env={"LOKET_SECRET": "the-first-secret-of-this-shop"})
-    first.start()
-    first.stop()
     key = tmp_path / "data" / "secret.key"
+    tried = ServerProcess(config)
+    tried.start()  # a first try, before shoppers come: a secret is made in secret.key
+    tried.stop()
+    assert key.exists()
+    first = ServerProcess(config, env={"LOKET_SECRET": "the-first-secret-of-this-shop"})
+    first.start()  # no shopper yet: the secret set now is taken
+    asyncio.run(_a_shopper_writes(first.url))
+    first.stop()
+    key.unlink()
     bare = dict(os.environ)
     bare.pop("LOKET_SECRET", None)
 
@@ -321,6 +344,21 @@ def test_a_server_started_with_another_signing_secret_refuses_to_start(tmp_path:
     after.start()
     after.stop()
     assert serve("the-first-secret-of-this-shop").returncode == 1
+    # --new-secret with the same secret changes nothing, and says so.
+    same = ServerProcess(
+        config, env={"LOKET_SECRET": "another-secret-of-this-shop"}, args=("--new-secret",)
+    )
+    same.start()
+    same.stop()
+    assert any("nothing changed" in line for line in same.output), same.output
+    # A store from before the fingerprint was kept, with shoppers: no secret is made for it.
+    database = sqlite3.connect(tmp_path / "data" / "loket.db")
+    database.execute("DELETE FROM signing_secret")
+    database.commit()
+    database.close()
+    upgraded = serve(None)
+    assert upgraded.returncode == 1 and "no signing secret" in upgraded.stderr, upgraded.stderr
+    assert not key.exists()
 
 
 def test_a_second_server_on_one_data_folder_says_so_and_exits(tmp_path: Path) -> None:

@@ -75,42 +75,42 @@ def secret_fingerprint(secret: str) -> str:
 
 
 async def checked_secret(store: Store, settings: Settings, *, new_secret: bool = False) -> str:
-    """The signing secret, when it is the one the store was used with (recorded at the
-    first start). Another one would make every shopper's browser start a new conversation
-    and lose the one it has, so the start stops with StoreError, saying why, unless
-    `new_secret` says the change is meant. A secret is only generated for a store that
-    never had one."""
+    """The signing secret, when it is the one the store's shoppers' tokens were signed with
+    (its fingerprint recorded at a start). Another one would make every shopper's browser
+    start a new conversation and lose the one it has, so the start stops with StoreError,
+    saying why, unless `new_secret` says the change is meant. Before any shopper has a
+    record, any secret is taken. A secret is generated only where none can be lost."""
     recorded = await store.signing_secret_fingerprint()
-    where = (
-        "LOKET_SECRET or [security] secret"
-        if settings.security.secret
-        else str(_secret_path(settings))
-    )
-    if (
-        recorded is not None
-        and not new_secret
-        and not settings.security.secret
-        and not _secret_path(settings).exists()
-    ):
+    path = _secret_path(settings)
+    where = "LOKET_SECRET or [security] secret" if settings.security.secret else str(path)
+    shoppers = await store.has_shoppers()
+    if shoppers and not new_secret and not settings.security.secret and not path.exists():
         raise StoreError(
-            f"no signing secret: neither LOKET_SECRET nor [security] secret is set and"
-            f" {_secret_path(settings)} is missing, but this store's shoppers hold tokens"
-            " signed with a secret; a new one would make every browser start a new"
-            " conversation. Start with the secret used before, or, to change it on purpose,"
-            " once with `loket serve --new-secret`"
+            f"no signing secret: neither LOKET_SECRET nor [security] secret is set and {path}"
+            " is missing, but this store's shoppers hold tokens signed with a secret; a new one"
+            " would make every browser start a new conversation. Start with the secret used"
+            " before (keep secret.key with the database in backups), or, to change it on"
+            " purpose, once with `loket serve --new-secret`"
         )
     secret = resolve_secret(settings)
     fingerprint = secret_fingerprint(secret)
     if recorded == fingerprint:
+        if new_secret:
+            log.warning(
+                "--new-secret: the signing secret (%s) is the one the store was used with;"
+                " nothing changed (for a new one set LOKET_SECRET, or delete %s)",
+                where,
+                path,
+            )
         return secret
-    if recorded is not None and not new_secret:
-        raise StoreError(
-            f"the signing secret ({where}) is not the one this store was used with: every"
-            " shopper's browser would start a new conversation and lose the one it has."
-            " Start with the secret used before, or, to change it on purpose, once with"
-            " `loket serve --new-secret`"
-        )
-    if recorded is not None:
+    if recorded is not None and shoppers:
+        if not new_secret:
+            raise StoreError(
+                f"the signing secret ({where}) is not the one this store was used with: every"
+                " shopper's browser would start a new conversation and lose the one it has."
+                " Start with the secret used before, or, to change it on purpose, once with"
+                " `loket serve --new-secret`"
+            )
         log.warning(
             "a new signing secret (%s): every shopper's browser starts a new conversation", where
         )

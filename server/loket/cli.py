@@ -483,8 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--new-secret",
         action="store_true",
-        help="start with a signing secret other than the one the store was used with (every"
-        " shopper's browser starts a new conversation)",
+        help="accept a changed signing secret, other than the one the store's shoppers' tokens"
+        " were signed with (every shopper's browser starts a new conversation)",
     )
     serve.set_defaults(func=cmd_serve)
 

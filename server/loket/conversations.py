@@ -82,7 +82,7 @@ def bot_answered(message: MessageRecord) -> tuple[int, ...]:
     answer (an FAQ entry or a learned answer): the message it answers, and for a choice the
     shopper picked from a "did you mean", the message the choices were offered for too
     ("delivery", then the choice "When will my order arrive?"). None for any other message
-    (a "did you mean", an "I don't know", small talk)."""
+    (a "did you mean", an "I don't know", small talk): an empty tuple."""
     meta = message.meta
     if message.author != "bot" or not meta or meta.get("kind") != "answer":
         return ()

@@ -301,10 +301,7 @@ DEV_FLOORS = {
     # voucher", "Nachnahme" and "rembours" (paying) and "ausgelaufen" (damaged).
     "brilmeester": (0.73, 0.09),
     "wickwax": (0.64, 0.11),
-    # Its wrong share went from 0.089 to 0.099 with German past participles ("gelöst" as
-    # "löst"): "hab mit hsn tsn gesucht aber der filter passt nicht wer zahlt das
-    # zurückschicken" now gets the entry on searching by HSN/TSN.
-    "teileprofi": (0.60, 0.10),
+    "teileprofi": (0.60, 0.09),
     # Three more, blind (a Dutch photo-print shop, 106 questions; an English music shop, 106;
     # an Austrian shoe shop in German and English, 105): first scored at 71.7%, 68.9% and
     # 80.0% right, 9.4%, 12.3% and 5.7% wrong; then hyphenated words written joined

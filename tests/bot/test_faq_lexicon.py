@@ -179,6 +179,8 @@ _MEANT = [
         [
             ("sohle hat sich nach 3 wochen gelöst", "de", "mangel"),
             ("geschenk verpackt?", "de", "geschenk"),
+            # Not every word with "ge" is a participle, nor near a word the FAQ has.
+            ("wie lange dauert der versand ins gebiet", "de", "versand"),
         ],
         id="a German past participle is the verb the FAQ has in another form",
     ),
@@ -226,7 +228,10 @@ _MEANT = [
             ("the bag is open can i return it", "en", "opened"),
             ("wann habt ihr samstag offen", "de", "laden"),
             ("packung ist offen, kann ich sie zurückgeben", "de", "offen"),
-            # Said short, as in a chat: the day and "open" alone.
+            # Said short, as in a chat: the day and "open" alone; not "open" and a day in
+            # another sentence.
+            ("can i open it today and still return it", "en", "opened"),
+            ("ik heb de fles vandaag open gemaakt, is hij nog goed", "nl", "geopend"),
             ("open on saturday?", "en", "hours"),
             ("open today?", "en", "hours"),
             ("zondag open?", "nl", "winkel"),

@@ -188,7 +188,7 @@ def run_check(args: argparse.Namespace) -> int:
     common = Matcher.build(entries, settings.words_alone()).common_words()
     for language, found in common.items():
         print(
-            f"common words ({language}): {', '.join(found)}: each in a third of the entries or"
+            f"common words ({language}): {', '.join(found)}: each in 30% of the entries or"
             " more, so they only frame a question, as 'how' does; name what sets an entry apart"
         )
     return 0

@@ -148,6 +148,8 @@ _COMMON_MEANING = 0.6
 # the shop's common words: it frames a question as question words do.
 _COMMON_SHARE = 0.3
 _COMMON_MIN_ENTRIES = 4
+# A word as written: its letters.
+_LETTERS = re.compile(r"[^\W\d_]+")
 # A word written with hyphens: "lay-flat", "Gore-Tex", "e-mail", "T-shirt".
 _HYPHENATED = re.compile(r"\w+(?:-\w+)+")
 # What separates the words of an entry's id ("delivery-time", "retour_gebruikt", "q12").
@@ -596,8 +598,15 @@ class _LanguageIndex:
                     add(word, _TYPO_SIMILARITY[1])
         if not found and self._participle(term):
             # A German past participle the FAQ has in another form ("gelöst" for "löst
-            # sich", "geschickt" for "schicken"): found as the word without "ge" would be.
-            found.update(self.expand(term[2:]).matches)
+            # sich"): the word without "ge" when the FAQ has that very word, not a typo or
+            # a frame word it is near ("gewicht" is no "nicht", "gesucht" no "wucht").
+            found.update(
+                (term_id, similarity)
+                for term_id, similarity in self.expand(term[2:]).matches
+                if similarity == 1.0
+                and term_id not in self._frame_ids
+                and term_id not in self._common_ids
+            )
         if not found:
             return _Term(self.unknown_weight, ())
         matches = sorted(found.items(), key=lambda item: (-item[1], -self.idf[item[0]]))
@@ -989,9 +998,10 @@ class Matcher:
         return self._settings
 
     def common_words(self) -> dict[str, list[str]]:
-        """Per language, the shop's own common words ("foto" in a photo shop), those of a
-        third of its entries or more: they frame a question as "how" does, and sharing only
-        them with a question answers nothing. Each as the FAQ writes it most often."""
+        """Per language, the shop's own common words its phrasings and tags use ("foto" in
+        a photo shop), those of 30% of its entries or more: they frame a question as "how"
+        does, and sharing only them with a question answers nothing. Each as the phrasings
+        write it most often (lower case)."""
         found: dict[str, list[str]] = {}
         for name, index in sorted(self._indexes.items()):
             common = index._common_terms - index._frame_terms
@@ -999,12 +1009,14 @@ class Matcher:
                 continue
             written: Counter[tuple[str, str]] = Counter()
             for entry in index.entries:
-                for text in (*entry.questions, *entry.tags, entry.answer):
-                    for word in words(text):
-                        if (key := stem(word, name)) in common:
+                for text in (*entry.questions, *entry.tags):
+                    for word in _LETTERS.findall(text.lower()):
+                        folded = words(word)
+                        if len(folded) == 1 and (key := stem(folded[0], name)) in common:
                             written[(key, word)] += 1
             shown = {key: word for (key, word), _ in reversed(written.most_common())}
-            found[name] = sorted(shown.get(key, key) for key in common)
+            if shown:
+                found[name] = sorted(shown.values())
         return found
 
     def match(

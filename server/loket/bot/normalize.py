@@ -99,7 +99,6 @@ _CHAT_SPELLINGS: Mapping[str, Mapping[str, str]] = {
         "wher": "where",
         "wat": "what",
         "wot": "what",
-        "hw": "how",
     },
     # Austrian and southern German chat: "wo is mein Packerl", "hab's ned bekommen".
     "de": {"is": "ist", "hab": "habe", "habs": "habe", "ned": "nicht", "isch": "ist"},
@@ -209,6 +208,10 @@ LOOSE = "..."
 # that may stand in that place ("zijn jullie =zondag/maandag =open"), where a phrase for
 # each would make every question with "zijn" try them all.
 ALTERNATIVES = "/"
+# "+" between two words of a phrase: nothing may stand between them, for short phrases
+# that would read more into a longer sentence ("open + on + =saturday" is "open on
+# saturday?", not "can I open it on saturday").
+NEXT = "+"
 # At most this many common words may stand between two words of a phrase; with "...",
 # at most this many words of any kind.
 _PHRASE_GAP = 2
@@ -219,8 +222,8 @@ def phrase_keys(phrase: str, language: str) -> list[str]:
     """The keys a lexicon phrase is matched by: stems, stop words as written, "=" and "..."."""
     keys: list[str] = []
     for part in phrase.split():
-        if part == LOOSE:
-            keys.append(LOOSE)
+        if part in (LOOSE, NEXT):
+            keys.append(part)
         elif part.startswith(EXACT) and ALTERNATIVES in part:
             listed = (word for one in part[len(EXACT) :].split(ALTERNATIVES) for word in words(one))
             keys.append(EXACT + ALTERNATIVES.join(listed))
@@ -269,17 +272,22 @@ def _phrase_positions(
     positions = [start]
     position = start + 1
     loose = False
+    adjacent = False
     gaps = False
     for key in keys[1:]:
         if key == LOOSE:
             loose = True
             continue
+        if key == NEXT:
+            adjacent = True
+            continue
         gap = 0
+        allowed = 0 if adjacent else _LOOSE_GAP if loose else _PHRASE_GAP
         while (
             position < len(tokens)
             and not _is(tokens[position], key)
             and (loose or tokens[position].common)
-            and gap < (_LOOSE_GAP if loose else _PHRASE_GAP)
+            and gap < allowed
         ):
             position += 1
             gap += 1
@@ -288,6 +296,7 @@ def _phrase_positions(
         positions.append(position)
         position += 1
         loose = False
+        adjacent = False
         gaps = gaps or gap > 0
     # A phrase of common words only ("the us") is one only with nothing in between: "send
     # the thing to us" names no country.

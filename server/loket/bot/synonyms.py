@@ -498,17 +498,18 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
 
 # Days and times that may stand in a question about the opening hours ("zijn jullie
 # zondag open", "habt ihr samstags geöffnet", "open on saturday?"), the phrases that take
-# them, and those that start with them ("zondag open?"): the concept's phrases with "..."
-# would take any words there ("zijn jullie pakketten altijd open", "habt ihr die Packung
-# geöffnet").
+# them, and those that start with them ("zondag open?"); the short ones, with "+", only as
+# words next to each other ("can I open it today" is no opening hour): the concept's
+# phrases with "..." would take any words there ("zijn jullie pakketten altijd open", "habt
+# ihr die Packung geöffnet").
 _OPEN_WHEN = {
     "nl": (
         "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag maandags dinsdags "
         "woensdags donderdags vrijdags zaterdags zondags vandaag morgen vanavond weekend "
         "feestdagen feestdag kerst kerstvakantie pasen paasmaandag pinksteren koningsdag",
         "zijn jullie {} =open/dicht/gesloten | is =de/jullie winkel {} =open/dicht/gesloten | "
-        "=open op {} | =dicht op {} | =gesloten op {}",
-        "{} =open/dicht/gesloten",
+        "=open + op + {} | =dicht + op + {} | =gesloten + op + {}",
+        "{} + =open/dicht/gesloten",
     ),
     "en": (
         "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays "
@@ -516,7 +517,7 @@ _OPEN_WHEN = {
         "weekends holidays christmas easter",
         "are you {} =open/closed | are you =open/closed {} | are you guys =open/closed {} | "
         "is =the/your =shop/store {} =open/closed | is =the/your =shop/store =open/closed {} | "
-        "=open on {} | =closed on {} | =open {} | =closed {}",
+        "=open + on + {} | =closed + on + {} | =open + {} | =closed + {}",
         "",
     ),
     "de": (
@@ -526,10 +527,14 @@ _OPEN_WHEN = {
         "habt ihr {} =offen/geöffnet | haben sie {} =offen/geöffnet | "
         "seid ihr {} =geöffnet | sind sie {} =geöffnet | "
         "hat =der/euer/ihr laden {} =offen/geöffnet | ist =der/euer/ihr laden {} =offen/geöffnet | "
-        "am {} =offen/geöffnet/geschlossen | =offen am {} | =geöffnet am {} | =geschlossen am {}",
-        "{} =offen/geöffnet/geschlossen",
+        "am + {} + =offen/geöffnet/geschlossen | =offen + am + {} | =geöffnet + am + {} | "
+        "=geschlossen + am + {}",
+        "{} + =offen/geöffnet/geschlossen",
     ),
 }
+_RELATIVE_DAYS = frozenset(
+    ["vandaag", "morgen", "vanavond", "today", "tomorrow", "tonight", "heute", "abends"]
+)
 CONCEPTS = {
     **CONCEPTS,
     "opening-hours": {
@@ -540,12 +545,15 @@ CONCEPTS = {
                     phrase.strip().format("=" + "/".join(days.split()))
                     for phrase in phrases.split("|")
                 ),
-                # A phrase's first word is where it is looked up: one phrase per day.
+                # A phrase's first word is where it is looked up: one phrase per day; not
+                # for "today" and the like, which stand before "open" in other sentences too
+                # ("ik heb de doos vandaag open gemaakt").
                 *(
                     phrase.strip().format("=" + day)
                     for phrase in first.split("|")
                     if phrase.strip()
                     for day in days.split()
+                    if day not in _RELATIVE_DAYS
                 ),
             ]
         )

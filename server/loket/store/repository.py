@@ -126,6 +126,10 @@ class Store:
         row = await self.db.fetch_one("SELECT fingerprint FROM signing_secret")
         return str(row["fingerprint"]) if row is not None else None
 
+    async def has_shoppers(self) -> bool:
+        """Whether any shopper has a record (and so a token that names it)."""
+        return await self.db.fetch_one("SELECT 1 FROM shoppers LIMIT 1") is not None
+
     async def record_signing_secret(self, fingerprint: str) -> None:
         """Keep `fingerprint` as the signing secret's, in place of any before it."""
 
