@@ -217,6 +217,10 @@ async def test_transfer_to_another_agent_with_a_note(
             await expect(page.locator(".facts .state")).to_have_text("assigned to bram")
             await expect(page.locator(".conv-head .note")).to_have_text(f"Note: {note}")
             await expect(page.locator(".transfer-form")).to_be_hidden()
+            # Her own transfer is no news that it was taken away: said plainly, not in red.
+            notice = page.locator(".conversation .notice")
+            await expect(notice).to_have_text("You handed this conversation to bram.")
+            await expect(notice).to_have_class(re.compile(r"\binfo\b"))
             await expect(page.locator("#composer-input")).to_be_disabled()
             # bram's reply is his in anna's view: not styled as hers, no delivery status.
             reply = {
@@ -806,6 +810,49 @@ async def test_a_conversation_that_went_back_to_the_bot_while_offline_says_so(
             " can leave a question.",
             timeout=15_000,
         )
+
+
+async def test_a_conversation_taken_back_after_it_went_drops_the_notice(
+    server_with: ServerWith, context: BrowserContext
+) -> None:
+    """An agent loses a conversation to the answer time: the notice that it went follows
+    where it goes next (a colleague hands it back to the queue), and when the agent takes
+    it back, the notice goes and the suggested answers come back, without opening another
+    conversation first."""
+    server = server_with(
+        "[routing]\nagent_answer_timeout_seconds = 5\ndisconnect_grace_seconds = 1\n"
+    )
+    page = await open_console(context, server)
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    bram = await login(server.url, "bram", PASSWORD)
+    async with shopper(server.url) as (client, _):
+        asked = await call(
+            client,
+            "/shopper",
+            "message",
+            {"client_id": new_client_id(), "text": "Hoe maak ik een account aan?"},
+        )
+        assert asked["conversation"]["agent"]["name"] == "anna", asked
+        ref = {"conversation_id": asked["conversation"]["id"]}
+        await page.locator(f'button.conv[data-id="{ref["conversation_id"]}"]').click()
+        await expect(page.locator(".assist .faq").first).to_be_visible()
+        async with agent(server.url, bram) as (desk, _):
+            notice = page.locator(".conversation .notice")
+            await expect(notice).to_have_text(
+                "This conversation is no longer yours: bram has it now.", timeout=15_000
+            )
+            await expect(page.locator(".assist")).to_be_hidden()
+            await call(desk, "/agent", "status", {"status": "away"})
+            handed = await call(desk, "/agent", "transfer", {**ref, "to_agent_id": None})
+            assert handed["ok"], handed
+            await expect(notice).to_have_text(
+                "This conversation is no longer yours: it waits for another agent."
+            )
+            await page.locator("button.take").click()
+            await expect(page.locator(".facts .state")).to_have_text("assigned to you")
+            await expect(notice).to_be_hidden()
+            await expect(page.locator(".assist .faq").first).to_be_visible()
 
 
 async def test_the_choices_the_bot_offered_show_in_the_conversation(

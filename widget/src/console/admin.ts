@@ -335,7 +335,7 @@ export class AdminPages {
           "ratings",
           stars.map((s) => `${s}★`),
           stars.map((s) => ratings.distribution[s] ?? 0),
-          (l, v) => `${l.replace("★", " stars")}: ${plural(v, "rating")}`,
+          (l, v) => `${plural(Number.parseInt(l, 10), "star")}: ${plural(v, "rating")}`,
         ),
       ),
     );

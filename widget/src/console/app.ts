@@ -157,6 +157,10 @@ export class ConsoleApp {
   /** The conversation open before a reload was looked for (at the first sync only). */
   private restored = false;
   private typingShoppers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** The open conversation whose notice says it went elsewhere, and what the notice adds. */
+  private gone: { id: number; after: string } | null = null;
+  /** The conversation this agent is handing on (a transfer under way). */
+  private handingOn: number | null = null;
   private typingSentAt = 0;
   private typingStop: ReturnType<typeof setTimeout> | undefined;
   private callbacks: Callback[] = [];
@@ -203,7 +207,7 @@ export class ConsoleApp {
       onAcked: (e, ack) => {
         this.addMessage(ack.message);
         if (e.reusable && this.selected?.id === e.conversation_id) {
-          this.ws.notice.textContent = learnedNotice(ack.learned ?? null);
+          this.say(learnedNotice(ack.learned ?? null), ack.learned?.status === "approved");
         }
         // The reply is the conversation's last message now (the server sends it to the
         // other side, not back to its author).
@@ -231,7 +235,7 @@ export class ConsoleApp {
         }
         if (this.selected?.id === e.conversation_id) {
           this.timeline?.failPending(e.client_id, error.message);
-          this.ws.notice.textContent = error.message;
+          this.say(error.message);
         }
       },
       onRefused: (error) => this.toLogin(error.message),
@@ -447,7 +451,8 @@ export class ConsoleApp {
     if (this.selected) {
       await this.open(this.selected.id);
       if (hadIt && this.selected && !this.isMine(this.selected) && this.selected.state !== "closed") {
-        this.ws.notice.textContent = this.noLongerYours(this.selected);
+        this.gone = { id: this.selected.id, after: "" };
+        this.say(this.noLongerYours(this.selected));
         this.suggest([]);
         this.renderDetail();
       }
@@ -482,7 +487,7 @@ export class ConsoleApp {
     try {
       ack = (await socket.timeout(ACK_TIMEOUT).emitWithAck(event, payload)) as Ack<T>;
     } catch {
-      if (!quiet) this.ws.notice.textContent = "The server did not answer; try again.";
+      if (!quiet) this.say("The server did not answer; try again.");
       return null;
     }
     if (!ack.ok) {
@@ -500,7 +505,7 @@ export class ConsoleApp {
       this.toLogin(error.message);
       return;
     }
-    this.ws.notice.textContent = error.message;
+    this.say(error.message);
   }
 
   private setConnection(text: string): void {
@@ -537,12 +542,30 @@ export class ConsoleApp {
       this.visited.delete(c.id);
     }
     const wasMine = old !== undefined && this.isMine(old);
-    if (this.selected?.id === c.id && wasMine && !this.isMine(merged) && c.state !== "closed") {
-      // Taken away while open (not answered in time, the agent's status, an admin): said,
-      // and a reply being written stays in the box to copy.
-      const draft = this.ws.input.value.trim() ? " Your unsent reply stays in the box: copy it if you need it." : "";
-      this.ws.notice.textContent = `${this.noLongerYours(merged)}${draft}`;
+    const open = this.selected?.id === c.id;
+    if (open && wasMine && !this.isMine(merged) && c.state !== "closed") {
+      if (this.handingOn === c.id) {
+        // This agent's own transfer: no news to break.
+        const to = c.state === "assigned" ? (c.agent?.name ?? "another agent") : null;
+        this.say(to ? `You handed this conversation to ${to}.` : "You handed this conversation back to the queue.", true);
+      } else {
+        // Taken away while open (not answered in time, the agent's status, an admin):
+        // said, and a reply being written stays in the box to copy.
+        const draft = this.ws.input.value.trim() ? " Your unsent reply stays in the box: copy it if you need it." : "";
+        this.gone = { id: c.id, after: draft };
+        this.say(`${this.noLongerYours(merged)}${draft}`);
+      }
       this.suggest([]);
+    } else if (open && this.gone?.id === c.id) {
+      if (this.isMine(merged)) {
+        // Taken back: the notice that it went is over, and suggestions are wanted again.
+        this.gone = null;
+        this.say("");
+        void this.loadSuggestions();
+      } else if (c.state !== "closed") {
+        // It moved on since ("waits for another agent", then a colleague took it).
+        this.say(`${this.noLongerYours(merged)}${this.gone.after}`);
+      }
     }
     if (this.selected?.id === c.id) {
       this.selected = merged;
@@ -551,6 +574,13 @@ export class ConsoleApp {
       this.markRead();
     }
     this.renderList();
+  }
+
+  /** Shows `text` under the conversation: an error, or with `info` a plain line ("Kept as
+   * a reusable answer…"); "" clears it. */
+  private say(text: string, info = false): void {
+    this.ws.notice.textContent = text;
+    this.ws.notice.classList.toggle("info", info);
   }
 
   /** Said when a conversation this agent had went elsewhere (taken away, not answered in time). */
@@ -643,21 +673,26 @@ export class ConsoleApp {
 
   private onTyping(t: { conversation_id: number; typing: boolean }): void {
     if (!t || typeof t.conversation_id !== "number") return;
-    this.clearShopperTyping(t.conversation_id);
+    const was = this.typingShoppers.has(t.conversation_id);
+    this.clearShopperTyping(t.conversation_id, false);
     if (t.typing) {
       // A lost "stopped typing" must not leave the indicator on for ever.
       const timer = setTimeout(() => this.clearShopperTyping(t.conversation_id), 8000);
       this.typingShoppers.set(t.conversation_id, timer);
     }
     this.renderTyping();
+    // The list's "typing…" too, when it comes or goes (not on every keystroke's renewal).
+    if (was !== t.typing) this.renderList();
   }
 
-  private clearShopperTyping(id: number): void {
+  private clearShopperTyping(id: number, render = true): void {
     const timer = this.typingShoppers.get(id);
     if (timer === undefined) return;
     clearTimeout(timer);
     this.typingShoppers.delete(id);
+    if (!render) return;
     this.renderTyping();
+    this.renderList();
   }
 
   /** Adds a stored message to its history and, when shown, the timeline; false if known. */
@@ -694,7 +729,8 @@ export class ConsoleApp {
     this.earlier = [];
     this.hideClose(true);
     this.ws.messages.textContent = "";
-    this.ws.notice.textContent = "";
+    this.say("");
+    this.gone = null;
     this.timeline = null;
     this.hideTransfer();
     this.suggest([]);
@@ -883,7 +919,10 @@ export class ConsoleApp {
     const note = this.ws.transferNote.value.trim();
     const payload: Record<string, unknown> = { conversation_id: c.id, to_agent_id: to ? Number(to) : null };
     if (note) payload.note = note;
-    const ack = await this.request<{ conversation: Conversation }>("transfer", payload);
+    this.handingOn = c.id;
+    const ack = await this.request<{ conversation: Conversation }>("transfer", payload).finally(() => {
+      this.handingOn = null;
+    });
     if (!ack) {
       // Refused (that colleague went offline meanwhile, say): the list as it is now.
       await this.refreshAgents();
@@ -1096,7 +1135,7 @@ export class ConsoleApp {
     }
     if (this.maxChars !== null && textLength(text) > this.maxChars) {
       // Refused here, as the server would: the text stays in the composer to shorten.
-      this.ws.notice.textContent = this.tooLong(text);
+      this.say(this.tooLong(text));
       return;
     }
     const entry: Entry = { client_id: newClientId(), text, made: Date.now(), conversation_id: c.id };
@@ -1105,7 +1144,7 @@ export class ConsoleApp {
     this.outbox.add(entry);
     this.timeline?.addPending(entry.client_id, text);
     this.ws.input.value = "";
-    this.ws.notice.textContent = "";
+    this.say("");
     delete this.drafts[String(c.id)];
     this.session.setJSON(DRAFTS_KEY, this.drafts);
     this.scrollToEnd();
@@ -1136,7 +1175,7 @@ export class ConsoleApp {
       this.timeline?.dropPending(e.client_id);
       this.ws.input.value = text;
       this.ws.reusable.checked = !!e.reusable;
-      this.ws.notice.textContent = typeof notice === "string" ? notice : notice(replies.length);
+      this.say(typeof notice === "string" ? notice : notice(replies.length));
       this.fitComposer();
     }
     this.drafts[key] = text;
@@ -1157,7 +1196,7 @@ export class ConsoleApp {
     // "Not sent: too long" goes once the reply fits (or is cleared); other notices stay.
     const text = this.ws.input.value;
     if (this.ws.notice.textContent?.startsWith(TOO_LONG) && (this.maxChars === null || textLength(text) <= this.maxChars)) {
-      this.ws.notice.textContent = "";
+      this.say("");
     }
     if (!c || !this.isMine(c) || !this.socket?.connected) return;
     const now = Date.now();
