@@ -327,6 +327,17 @@ async def test_one_did_you_mean_choice_is_asked_about_as_one(tmp_path: Path) -> 
         server.stop()
 
 
+async def test_did_you_mean_is_asked_in_the_language_of_its_choices(
+    server: ServerProcess,
+) -> None:
+    """A shopper on a Dutch page who asks in English gets English choices, and the line
+    asking "did you mean" in English too, not a Dutch line over English questions."""
+    offered = await _ask(server.url, "delivery", locale="nl")
+    assert offered["meta"]["kind"] == "suggest", offered
+    assert all(not c["id"].startswith(("levertijd", "verzend")) for c in offered["meta"]["choices"])
+    assert offered["text"] == "Did you mean one of these?", offered
+
+
 async def test_a_question_acknowledged_before_a_stop_is_answered_after_it(
     config_path: Path,
 ) -> None:

@@ -855,6 +855,59 @@ async def test_a_conversation_taken_back_after_it_went_drops_the_notice(
             await expect(page.locator(".assist .faq").first).to_be_visible()
 
 
+async def test_the_list_shows_a_shopper_typing_in_a_conversation_not_open(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """The list entry of one of the agent's conversations says *typing…* while its shopper
+    types, though another conversation is open."""
+    page = await open_console(context, server)
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (first, _), shopper(server.url) as (second, _):
+        ids = []
+        for client, text in ((first, "Ruilen?"), (second, "Retour?")):
+            asked = await call(
+                client, "/shopper", "message", {"client_id": new_client_id(), "text": text}
+            )
+            assert asked["conversation"]["agent"]["name"] == "anna", asked
+            ids.append(asked["conversation"]["id"])
+        await page.locator(f'button.conv[data-id="{ids[0]}"]').click()
+        entry = page.locator(f'button.conv[data-id="{ids[1]}"] .sub')
+        await expect(entry).not_to_contain_text("typing…")
+        await call(second, "/shopper", "typing", {"typing": True})
+        await expect(entry).to_contain_text("typing…")
+        await call(second, "/shopper", "typing", {"typing": False})
+        await expect(entry).not_to_contain_text("typing…")
+
+
+async def test_closing_a_reopened_conversation_shows_the_summary_it_keeps(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    """The shopper writes again after the agent closed with a summary: closing again shows
+    that summary in the form, selected, to keep, edit or replace."""
+    page = await open_console(context, server)
+    await log_in(page, "anna", PASSWORD)
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
+    async with shopper(server.url) as (client, inbox):
+        asked = await call(
+            client, "/shopper", "message", {"client_id": new_client_id(), "text": "Ruilen?"}
+        )
+        assert asked["conversation"]["agent"]["name"] == "anna", asked
+        await page.locator(f'button.conv[data-id="{asked["conversation"]["id"]}"]').click()
+        await page.locator("button.close-conv").click()
+        summary = "Wil ruilen voor maat 40; formulier gestuurd."
+        await page.locator("#close-summary").fill(summary)
+        await page.locator(".close-form button.close-confirm").click()
+        await inbox.wait_for("conversation", lambda c: c["state"] == "closed")
+        await call(client, "/shopper", "message", {"client_id": new_client_id(), "text": "En nu?"})
+        await expect(page.locator(".facts .state")).to_have_text("assigned to you")
+        await page.locator("button.close-conv").click()
+        box = page.locator("#close-summary")
+        await expect(box).to_have_value(summary)
+        await page.keyboard.type("Ruil afgerond.")
+        await expect(box).to_have_value("Ruil afgerond.")
+
+
 async def test_the_choices_the_bot_offered_show_in_the_conversation(
     server: ServerProcess, context: BrowserContext
 ) -> None:

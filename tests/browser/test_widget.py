@@ -96,6 +96,28 @@ async def test_shopper_and_agent_exchange_messages(
     assert page_errors == []
 
 
+async def test_an_agent_typing_who_hands_the_chat_on_stops_showing(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """The agent was typing and then handed the conversation back to the queue: the
+    shopper no longer sees them typing (not for the seconds a lost "stopped" would last)."""
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token) as (client, inbox):
+        page = await shop_page()
+        await page.locator(".launcher").click()
+        await send(page, "Waar blijft mijn pakket?")
+        asked = await inbox.wait_for("message", lambda m: m["text"] == "Waar blijft mijn pakket?")
+        ref = {"conversation_id": asked["conversation_id"]}
+        await expect(page.locator(".state")).to_have_text("anna helpt je")
+        await call(client, "/agent", "typing", {**ref, "typing": True})
+        await expect(page.locator(".typing")).to_have_text("anna typt…")
+        await call(client, "/agent", "status", {"status": "away"})
+        handed = await call(client, "/agent", "transfer", {**ref, "to_agent_id": None})
+        assert handed["ok"], handed
+        await expect(page.locator(".typing")).to_be_hidden(timeout=3000)
+    assert page_errors == []
+
+
 async def test_a_tab_opened_before_the_first_chat_follows_it_without_a_reload(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:

@@ -315,7 +315,11 @@ class Bot:
             self._offer(conversation.id, offered, message.seq)
             key = "suggest" if len(choices) > 1 else "suggest_one"
             meta = {"kind": "suggest", "choices": choices, **asked}
-            return [Reply(say(key, language), meta)]
+            # Asked in the words of another of the FAQ's languages than the page's (English
+            # on a Dutch page): "did you mean" in the language of the choices it offers.
+            offered_in = {entry.language for entry in result.suggestions}
+            said_in = offered_in.pop() if len(offered_in) == 1 else language
+            return [Reply(say(key, said_in), meta)]
         if conversation.state is State.BOT and message.seq <= conversation.bot_since_seq:
             # Written to an agent who went: the notice that said so offered the form with
             # the open question. A reply in a talk with that agent ("12345", "the blue one")

@@ -1086,7 +1086,12 @@ export class ConsoleApp {
     this.hideTransfer();
     ws.closeForm.hidden = false;
     ws.close.setAttribute("aria-expanded", "true");
+    // A conversation that reopened keeps its last summary unless a new one is given: the
+    // form shows it, to keep, edit or replace (typing replaces it, selected).
+    const kept = this.selected?.note;
+    if (!ws.closeSummary.value && kept) ws.closeSummary.value = kept;
     ws.closeSummary.focus();
+    ws.closeSummary.select();
   }
 
   /** Folds the close form away; the summary typed stays for the next try unless `clear`

@@ -562,7 +562,9 @@ export class Chat {
     this.readSeq = Math.max(this.readSeq, c.shopper_read_seq);
     this.ui.timeline.markRead(c.id, c.agent_read_seq);
     this.refreshState();
-    if (c.state === "closed") this.ui.showTyping(null);
+    // Whoever was typing is no longer the shopper's agent: closed, back in the queue or
+    // with the bot, or handed to a colleague.
+    if (c.state !== "assigned" || c.agent?.name !== before?.agent?.name) this.ui.showTyping(null);
     this.refreshUnread();
   }
 
