@@ -266,6 +266,27 @@ async def test_agent_console_of_another_origin_is_refused(server: ServerProcess)
     assert refusals[0]["data"]["code"] == "origin_not_allowed"
 
 
+async def test_a_disabled_agent_is_told_so_only_with_their_own_password(
+    server: ServerProcess, config_path: Path
+) -> None:
+    """A disabled agent who logs in with their password is told the account is disabled
+    (403 `account_disabled`); with another password they get what anyone gets."""
+    code, _, err = await run_loket(config_path, "agents", "disable", "bram")
+    assert code == 0, err
+    async with aiohttp.ClientSession() as http:
+        for password, status, error in (
+            (AGENT_PASSWORD, 403, "account_disabled"),
+            ("not the password", 401, "invalid_credentials"),
+        ):
+            async with http.post(
+                f"{server.url}/api/login", json={"name": "bram", "password": password}
+            ) as response:
+                body = await response.json()
+                assert (response.status, body["error"]["code"]) == (status, error), body
+                said = body["error"]["message"]
+                assert ("disabled" in said) == (error == "account_disabled"), said
+
+
 @pytest.mark.parametrize("command", ["disable", "passwd"])
 async def test_agents_command_ends_live_console_connections(
     server: ServerProcess, config_path: Path, command: str

@@ -58,15 +58,21 @@ class AgentAuth:
         return await asyncio.to_thread(self._hasher.hash, password)
 
     async def check_password(self, name: str, password: str) -> AgentRecord:
-        """The agent, if `password` is theirs; else LoketError('invalid_credentials')."""
+        """The agent, if `password` is theirs; else LoketError('invalid_credentials'). A
+        disabled agent who gives their own password is told the account is disabled
+        ('account_disabled'): only who knows the password learns it."""
         agent = await self._store.agent_by_name(name)
-        stored = agent.password_hash if agent and not agent.disabled else self._dummy_hash
+        stored = agent.password_hash if agent else self._dummy_hash
         try:
             await asyncio.to_thread(self._hasher.verify, stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             agent = None
-        if agent is None or agent.disabled:
+        if agent is None:
             raise LoketError("invalid_credentials", "Wrong agent name or password.")
+        if agent.disabled:
+            raise LoketError(
+                "account_disabled", "This agent account is disabled: an admin can enable it again."
+            )
         if self._hasher.check_needs_rehash(agent.password_hash):
             await self._store.update_agent(
                 agent.id, password_hash=await self.hash_password(password)

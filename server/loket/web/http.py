@@ -81,6 +81,7 @@ def _status_of(error: LoketError) -> int:
         "unauthorized": 401,
         "session_expired": 401,
         "forbidden": 403,
+        "account_disabled": 403,
         "not_found": 404,
         "personal_data": 409,
         "conversation_open": 409,
