@@ -234,6 +234,18 @@ async def test_transfer_to_another_agent_with_a_note(
             await expect(theirs.locator(".author")).to_have_text("bram")
             await expect(theirs).not_to_have_class(re.compile(r"\bown\b"))
             await expect(theirs.locator(".status")).to_have_count(0)
+            # Handed back to her: the line that she handed it on goes.
+            online = (await call(bram_desk, "/agent", "sync"))["agents"]
+            (anna_id,) = [a["id"] for a in online if a["name"] == "anna"]
+            back = await call(
+                bram_desk,
+                "/agent",
+                "transfer",
+                {"conversation_id": conversation_id, "to_agent_id": anna_id},
+            )
+            assert back["ok"], back
+            await expect(page.locator(".facts .state")).to_have_text("assigned to you")
+            await expect(notice).to_be_hidden()
     assert errors == []
 
 
@@ -803,7 +815,9 @@ async def test_a_conversation_that_went_back_to_the_bot_while_offline_says_so(
         await page.locator(f'button.conv[data-id="{asked["conversation"]["id"]}"]').click()
         await expect(page.locator("#composer-input")).to_be_editable()
         await context.set_offline(True)
-        await inbox.wait_for("conversation", lambda c: c["state"] == "bot", within=15)
+        # The bot answers the open question as it takes over: its sentence encoder may
+        # still be starting in a server this new, on a busy machine.
+        await inbox.wait_for("conversation", lambda c: c["state"] == "bot", within=45)
         await context.set_offline(False)
         await expect(page.locator(".conversation .notice")).to_have_text(
             "This conversation is no longer yours: it went back to the bot, and the shopper"
@@ -883,8 +897,9 @@ async def test_the_list_shows_a_shopper_typing_in_a_conversation_not_open(
 async def test_closing_a_reopened_conversation_shows_the_summary_it_keeps(
     server: ServerProcess, context: BrowserContext
 ) -> None:
-    """The shopper writes again after the agent closed with a summary: closing again shows
-    that summary in the form, selected, to keep, edit or replace."""
+    """The shopper writes again after the agent closed with a summary: closing again says
+    that summary is kept unless a new one is written (the box itself starts empty, so the
+    note is not sent again as this agent's)."""
     page = await open_console(context, server)
     await log_in(page, "anna", PASSWORD)
     await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
@@ -903,16 +918,19 @@ async def test_closing_a_reopened_conversation_shows_the_summary_it_keeps(
         await expect(page.locator(".facts .state")).to_have_text("assigned to you")
         await page.locator("button.close-conv").click()
         box = page.locator("#close-summary")
-        await expect(box).to_have_value(summary)
-        await page.keyboard.type("Ruil afgerond.")
-        await expect(box).to_have_value("Ruil afgerond.")
+        await expect(box).to_have_value("")
+        await expect(box).to_have_attribute(
+            "placeholder", f"Kept unless you write a new summary: {summary}"
+        )
 
 
 async def test_the_choices_the_bot_offered_show_in_the_conversation(
-    server: ServerProcess, context: BrowserContext
+    server_with: ServerWith, context: BrowserContext
 ) -> None:
     """A "did you mean" in the history lists the choices the shopper was offered, as text:
-    the agent sees what the shopper could pick."""
+    the agent sees what the shopper could pick. (A server of its own: no colleague left
+    online by another test takes the question before the bot.)"""
+    server = server_with("")
     page = await open_console(context, server)
     await log_in(page, "anna", PASSWORD)
     await page.locator("#agent-status").select_option("away")
@@ -920,7 +938,7 @@ async def test_the_choices_the_bot_offered_show_in_the_conversation(
         sent = await call(
             client, "/shopper", "message", {"client_id": new_client_id(), "text": "levering"}
         )
-        offer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        offer = await inbox.wait_for("message", lambda m: m["author"] == "bot", within=45)
         assert offer["meta"]["kind"] == "suggest", offer
         await page.locator(f'button.conv[data-id="{sent["conversation"]["id"]}"]').click()
         shown = page.locator(".messages .msg.bot .choices li")

@@ -13,7 +13,7 @@ import * as api from "./api";
 import { BASE } from "./api";
 import { clipLine, dateTime, elapsed, learnedNotice, shopperLabel, STATE_LABEL, type LearnedAck } from "./format";
 import { addStyles } from "./styles";
-import { chooseTab, loginView, tabKeys, workspaceView, type LoginView, type WorkspaceView } from "./views";
+import { chooseTab, loginView, SUMMARY_PLACEHOLDER, tabKeys, workspaceView, type LoginView, type WorkspaceView } from "./views";
 
 interface Conversation {
   id: number;
@@ -157,10 +157,11 @@ export class ConsoleApp {
   /** The conversation open before a reload was looked for (at the first sync only). */
   private restored = false;
   private typingShoppers = new Map<number, ReturnType<typeof setTimeout>>();
-  /** The open conversation whose notice says it went elsewhere, and what the notice adds. */
-  private gone: { id: number; after: string } | null = null;
-  /** The conversation this agent is handing on (a transfer under way). */
-  private handingOn: number | null = null;
+  /** The open conversation whose notice says it went elsewhere (`own`: this agent handed
+   * it on), followed while it stays open: see `followGone`. */
+  private gone: { id: number; own: boolean } | null = null;
+  /** The conversations this agent is handing on (transfers under way). */
+  private handingOn = new Set<number>();
   private typingSentAt = 0;
   private typingStop: ReturnType<typeof setTimeout> | undefined;
   private callbacks: Callback[] = [];
@@ -207,7 +208,7 @@ export class ConsoleApp {
       onAcked: (e, ack) => {
         this.addMessage(ack.message);
         if (e.reusable && this.selected?.id === e.conversation_id) {
-          this.say(learnedNotice(ack.learned ?? null), ack.learned?.status === "approved");
+          this.say(learnedNotice(ack.learned ?? null), ack.learned?.status === "approved" && !ack.learned.answer_language);
         }
         // The reply is the conversation's last message now (the server sends it to the
         // other side, not back to its author).
@@ -450,10 +451,15 @@ export class ConsoleApp {
     this.renderList();
     if (this.selected) {
       await this.open(this.selected.id);
-      if (hadIt && this.selected && !this.isMine(this.selected) && this.selected.state !== "closed") {
-        this.gone = { id: this.selected.id, after: "" };
-        this.say(this.noLongerYours(this.selected));
+      const c = this.selected;
+      if (c && hadIt && !this.isMine(c) && c.state !== "closed") {
+        this.gone = { id: c.id, own: false };
+        this.followGone(c);
         this.suggest([]);
+        this.renderDetail();
+      } else if (c && this.gone?.id === c.id) {
+        // It went while online and came back or moved on while offline.
+        this.followGone(c);
         this.renderDetail();
       }
     } else if (!this.restored) {
@@ -544,28 +550,13 @@ export class ConsoleApp {
     const wasMine = old !== undefined && this.isMine(old);
     const open = this.selected?.id === c.id;
     if (open && wasMine && !this.isMine(merged) && c.state !== "closed") {
-      if (this.handingOn === c.id) {
-        // This agent's own transfer: no news to break.
-        const to = c.state === "assigned" ? (c.agent?.name ?? "another agent") : null;
-        this.say(to ? `You handed this conversation to ${to}.` : "You handed this conversation back to the queue.", true);
-      } else {
-        // Taken away while open (not answered in time, the agent's status, an admin):
-        // said, and a reply being written stays in the box to copy.
-        const draft = this.ws.input.value.trim() ? " Your unsent reply stays in the box: copy it if you need it." : "";
-        this.gone = { id: c.id, after: draft };
-        this.say(`${this.noLongerYours(merged)}${draft}`);
-      }
+      // Taken away while open (not answered in time, the agent's status, an admin), or
+      // handed on by this agent: said, and a reply being written stays in the box to copy.
+      this.gone = { id: c.id, own: this.handingOn.has(c.id) };
+      this.followGone(merged);
       this.suggest([]);
     } else if (open && this.gone?.id === c.id) {
-      if (this.isMine(merged)) {
-        // Taken back: the notice that it went is over, and suggestions are wanted again.
-        this.gone = null;
-        this.say("");
-        void this.loadSuggestions();
-      } else if (c.state !== "closed") {
-        // It moved on since ("waits for another agent", then a colleague took it).
-        this.say(`${this.noLongerYours(merged)}${this.gone.after}`);
-      }
+      this.followGone(merged);
     }
     if (this.selected?.id === c.id) {
       this.selected = merged;
@@ -581,6 +572,27 @@ export class ConsoleApp {
   private say(text: string, info = false): void {
     this.ws.notice.textContent = text;
     this.ws.notice.classList.toggle("info", info);
+  }
+
+  /** The notice of the open conversation `c` that went elsewhere (`this.gone`), as it is
+   * now: where it went (or "you handed it to…"), and a reply being written staying in the
+   * box; gone when it is this agent's again, with the suggested answers back. */
+  private followGone(c: Conversation): void {
+    const gone = this.gone;
+    if (!gone || gone.id !== c.id) return;
+    if (this.isMine(c)) {
+      this.gone = null;
+      this.say("");
+      void this.loadSuggestions();
+      return;
+    }
+    const draft = this.ws.input.value.trim() ? " Your unsent reply stays in the box: copy it if you need it." : "";
+    if (gone.own && c.state !== "closed") {
+      const to = c.state === "assigned" ? (c.agent?.name ?? "another agent") : null;
+      this.say((to ? `You handed this conversation to ${to}.` : "You handed this conversation back to the queue.") + draft, true);
+    } else {
+      this.say(`${this.noLongerYours(c)}${draft}`);
+    }
   }
 
   /** Said when a conversation this agent had went elsewhere (taken away, not answered in time). */
@@ -661,7 +673,11 @@ export class ConsoleApp {
 
   private onMessage(m: Message): void {
     this.noteLast(m);
-    if (m.author === "shopper") this.clearShopperTyping(m.conversation_id);
+    if (m.author === "shopper") {
+      // The list is drawn again below.
+      this.clearShopperTyping(m.conversation_id, false);
+      this.renderTyping();
+    }
     const added = this.addMessage(m);
     if (added && this.selected?.id === m.conversation_id && m.author !== "agent") {
       this.ws.live.textContent = `${this.authorName(m)}: ${m.text}`;
@@ -682,7 +698,7 @@ export class ConsoleApp {
     }
     this.renderTyping();
     // The list's "typing…" too, when it comes or goes (not on every keystroke's renewal).
-    if (was !== t.typing) this.renderList();
+    if (was !== t.typing) this.renderListTyping(t.conversation_id);
   }
 
   private clearShopperTyping(id: number, render = true): void {
@@ -692,7 +708,15 @@ export class ConsoleApp {
     this.typingShoppers.delete(id);
     if (!render) return;
     this.renderTyping();
-    this.renderList();
+    this.renderListTyping(id);
+  }
+
+  /** The "typing…" of one list entry, in place (a shopper typing anywhere would otherwise
+   * rebuild the whole list, under the agent's pointer). */
+  private renderListTyping(id: number): void {
+    for (const sub of this.ws.groups.querySelectorAll<HTMLElement>(`button.conv[data-id="${id}"] .sub`)) {
+      sub.textContent = (sub.dataset.base ?? "") + (this.typingShoppers.has(id) ? " · typing…" : "");
+    }
   }
 
   /** Adds a stored message to its history and, when shown, the timeline; false if known. */
@@ -919,17 +943,20 @@ export class ConsoleApp {
     const note = this.ws.transferNote.value.trim();
     const payload: Record<string, unknown> = { conversation_id: c.id, to_agent_id: to ? Number(to) : null };
     if (note) payload.note = note;
-    this.handingOn = c.id;
-    const ack = await this.request<{ conversation: Conversation }>("transfer", payload).finally(() => {
-      this.handingOn = null;
-    });
+    this.handingOn.add(c.id);
+    let ack: { conversation: Conversation } | null;
+    try {
+      ack = await this.request<{ conversation: Conversation }>("transfer", payload);
+      if (ack) this.onConversation(ack.conversation);
+    } finally {
+      this.handingOn.delete(c.id);
+    }
     if (!ack) {
       // Refused (that colleague went offline meanwhile, say): the list as it is now.
       await this.refreshAgents();
       return;
     }
     this.hideTransfer();
-    this.onConversation(ack.conversation);
     const name = this.agents.find((a) => String(a.id) === to)?.name;
     this.ws.live.textContent = to ? `Transferred to ${name ?? "another agent"}.` : "Handed back to the queue.";
   }
@@ -1086,12 +1113,11 @@ export class ConsoleApp {
     this.hideTransfer();
     ws.closeForm.hidden = false;
     ws.close.setAttribute("aria-expanded", "true");
-    // A conversation that reopened keeps its last summary unless a new one is given: the
-    // form shows it, to keep, edit or replace (typing replaces it, selected).
+    // A conversation with a note (a summary from before it reopened, a transfer note)
+    // keeps it unless a new summary is given: the empty box says so.
     const kept = this.selected?.note;
-    if (!ws.closeSummary.value && kept) ws.closeSummary.value = kept;
+    ws.closeSummary.placeholder = kept ? `Kept unless you write a new summary: ${clipLine(kept)}` : SUMMARY_PLACEHOLDER;
     ws.closeSummary.focus();
-    ws.closeSummary.select();
   }
 
   /** Folds the close form away; the summary typed stays for the next try unless `clear`
@@ -1505,7 +1531,7 @@ export class ConsoleApp {
         "aria-current": this.selected?.id === c.id ? "true" : undefined,
       },
       h("span", { class: "name" }, shopperLabel(c.shopper)),
-      h("span", { class: "sub" }, line2 + (this.typingShoppers.has(c.id) ? " · typing…" : "")),
+      h("span", { class: "sub", "data-base": line2 }, line2 + (this.typingShoppers.has(c.id) ? " · typing…" : "")),
     );
     if (last) button.append(h("span", { class: "last", dir: "auto" }, clipLine(last.text)));
     return button;

@@ -1,6 +1,9 @@
 /** The console's static DOM: the login form, the workspace (list, conversation, composer), admin pages. */
 import { h } from "../shared/dom";
 
+/** What the close form's summary box says when the conversation has no note to keep. */
+export const SUMMARY_PLACEHOLDER = "Optional: what colleagues should know next time";
+
 export interface LoginView {
   root: HTMLElement;
   form: HTMLFormElement;
@@ -116,7 +119,7 @@ export function workspaceView(): WorkspaceView {
     rows: "2",
     dir: "auto",
     maxlength: "2000",
-    placeholder: "Optional: what colleagues should know next time",
+    placeholder: SUMMARY_PLACEHOLDER,
   });
   const closeCancel = h("button", { type: "button", class: "secondary" }, "Cancel");
   const closeForm = h(
