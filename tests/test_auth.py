@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 import socketio
 
-from loket.auth import customer_signature
+from loket.auth import DeviceCookies, customer_signature
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import FakeClock, running
 from tests.support import (
@@ -239,6 +239,61 @@ async def test_a_claim_without_a_shop_secret_says_the_secret_is_missing(
     assert len(told) == 1 and "no shop secret is set" in told[0], told
 
 
+async def test_claims_that_expire_stop_opening_the_history_when_they_do(
+    config_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With `security.customer_claims_expire`, a claim carries `expires`, signed with the
+    id: before it, the customer's history opens; after it, or without it, or signed over
+    the id alone (a copied claim of old), the visitor is anonymous and the log says why."""
+    edit_config(config_path, 'shop_secret = "', "customer_claims_expire = true\n{old}")
+    clock = FakeClock()
+    now = int(clock.now)
+
+    def claim(expires: int | None, signed: int | None = None) -> dict[str, Any]:
+        signature = customer_signature(SHOP_SECRET, "cust-7", signed)
+        return {"id": "cust-7", "signature": signature, "expires": expires}
+
+    async with running(config_path, clock) as live:
+        async with shopper(live.url, auth={"customer": claim(now + 3600, now + 3600)}) as (
+            widget,
+            _,
+        ):
+            assert (await call(widget, "/shopper", "sync"))["identity"] == "verified"
+            text = {"client_id": new_client_id(), "text": "mijn bestelling 4411"}
+            assert (await call(widget, "/shopper", "message", text))["ok"]
+        refused = [
+            claim(now + 3600),  # signed over the id alone
+            {**claim(None), "signature": customer_signature(SHOP_SECRET, "cust-7")},
+            claim(now + 3600, now + 7200),  # the time changed after signing
+            claim(now * 1000, now * 1000),  # in milliseconds: for thousands of years
+        ]
+        clock.advance(3601)
+        refused.append(claim(now + 3600, now + 3600))  # past its time
+        for sent in refused:
+            async with shopper(live.url, auth={"customer": sent}) as (widget, _):
+                synced = await call(widget, "/shopper", "sync")
+                assert synced["identity"] == "rejected", sent
+                assert synced["messages"] == []
+    said = [r.getMessage() for r in caplog.records if "cust-7" in r.getMessage()]
+    assert any("has no 'expires'" in line for line in said), said
+    assert any("expired at" in line for line in said), said
+    assert any("not milliseconds" in line for line in said), said
+
+
+async def test_without_expiring_claims_a_claim_signed_with_its_time_is_told_apart(
+    server: ServerProcess,
+) -> None:
+    """A shop that signs `<id>:<expires>` while `customer_claims_expire` is off gets a
+    wrong signature, and the log says which setting its claims need."""
+    signed = customer_signature(SHOP_SECRET, "cust-8", 2_000_000_000)
+    sent = {"id": "cust-8", "signature": signed, "expires": 2_000_000_000}
+    async with shopper(server.url, auth={"customer": sent}) as (widget, _):
+        assert (await call(widget, "/shopper", "sync"))["identity"] == "rejected"
+    await asyncio.sleep(0.2)
+    told = [line for line in server.output if "cust-8" in line]
+    assert told and "security.customer_claims_expire = true" in told[0], told
+
+
 async def test_customer_token_without_a_claim_starts_anonymously(server: ServerProcess) -> None:
     """After logging out of the shop, the browser's token no longer opens the customer's history."""
     async with shopper(server.url, auth={"customer": _claim("cust-3")}) as (widget, _):
@@ -312,3 +367,120 @@ async def test_agents_command_ends_live_console_connections(
         await refused.connect(
             server.url, namespaces=["/agent"], transports=["websocket"], auth={"token": token}
         )
+
+
+async def test_wrong_guesses_for_a_name_keep_out_nobody_who_logged_in_from_that_browser(
+    config_path: Path,
+) -> None:
+    """Anyone can send wrong passwords for an agent's name. They hold the name back from
+    other browsers, but the agent's own browser (one that logged in as them before, and
+    holds a device cookie for them) still gets in; right passwords never count. A browser
+    two agents share keeps a cookie for each."""
+    cookie = DeviceCookies.cookie_name
+    async with running(_behind_a_proxy(config_path)) as live:
+        url = f"{live.url}/api/login"
+        right = {"name": "bram", "password": AGENT_PASSWORD}
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as own:
+            # Twelve right logins in a row, more than the limit of ten: none counted.
+            for attempt in range(12):
+                headers = {"X-Forwarded-For": f"198.51.100.{attempt}"}
+                async with own.post(url, json=right, headers=headers) as response:
+                    assert response.status == 200, attempt
+                    device = response.cookies[cookie("bram")]
+                    assert device["path"] == "/" and device["httponly"]
+            # anna logs in from the same browser: bram's cookie stays beside hers.
+            anna = {"name": "anna", "password": AGENT_PASSWORD}
+            async with own.post(url, json=anna, headers=headers) as response:
+                assert response.status == 200
+            # Someone else guesses from ten addresses: the names are held back.
+            for who in ("Bram", "anna"):
+                for attempt in range(10):
+                    guess = {"name": who, "password": f"guess {attempt}"}
+                    forwarded = {"X-Forwarded-For": f"203.0.113.{attempt}"}
+                    status, _, _ = await _post(url, guess, headers=forwarded)
+                    assert status == 401
+            status, body, _ = await _post(url, right, headers={"X-Forwarded-For": "192.0.2.9"})
+            assert status == 429 and body["error"]["code"] == "rate_limited"
+            # The browser they share, from a fresh address, lets both in.
+            headers = {"X-Forwarded-For": "192.0.2.10"}
+            for sent in (right, anna):
+                async with own.post(url, json=sent, headers=headers) as response:
+                    assert response.status == 200, sent
+            kept = {c.key: c.value for c in jar}
+        # A cookie for another name, or one the server did not sign, counts as none; so do
+        # copies of a real one written otherwise: one browser is one count, however many.
+        bram_s = kept[cookie("bram")]
+        for sent in (
+            f"{cookie('bram')}={kept[cookie('anna')]}",
+            f"{cookie('bram')}=bram.forged.x",
+        ):
+            status, _, _ = await _post(
+                url, right, headers={"X-Forwarded-For": "192.0.2.11", "Cookie": sent}
+            )
+            assert status == 429, sent
+        for attempt in range(10):
+            status, _, _ = await _post(
+                url,
+                {**right, "password": f"guess {attempt}"},
+                headers={
+                    "X-Forwarded-For": f"192.0.2.{20 + attempt}",
+                    "Cookie": f"{cookie('bram')}={bram_s}" + "=" * (attempt % 2),
+                },
+            )
+            assert status == 401, attempt
+        status, _, _ = await _post(
+            url,
+            right,
+            headers={"X-Forwarded-For": "192.0.2.40", "Cookie": f"{cookie('bram')}={bram_s}="},
+        )
+        assert status == 429
+
+
+async def test_another_origin_cannot_post_to_the_api(server: ServerProcess) -> None:
+    """A form on another site, or on another port of the same host (which a SameSite cookie
+    does not keep out), cannot log an agent out or log in; the console's own pages can."""
+    token = await login(server.url, "anna", AGENT_PASSWORD)
+    bearer = {"Authorization": f"Bearer {token}"}
+    other_port = server.url.rsplit(":", 1)[0] + ":1"
+    # As browsers send it: a page of another origin (a browser too old to say where the
+    # page is gives only its origin).
+    for sent in (
+        {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": other_port, "Sec-Fetch-Site": "same-site"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": other_port},
+        {"Sec-Fetch-Site": "same-site"},
+    ):
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{server.url}/api/logout",
+                data="x=1",
+                headers={**bearer, **sent, "Content-Type": "text/plain"},
+            ) as response:
+                assert response.status == 403
+                body = await response.json()
+                assert body["error"]["code"] == "origin_not_allowed", sent
+            async with http.get(f"{server.url}/api/me", headers=bearer) as response:
+                assert response.status == 200, sent
+    status, _, _ = await _post(
+        f"{server.url}/api/login",
+        {"name": "anna", "password": AGENT_PASSWORD},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert status == 403
+    # The console's own page, also through a proxy that does not pass the Host header on
+    # (the browser's word for where the page is counts first).
+    status, _, _ = await _post(
+        f"{server.url}/api/login",
+        {"name": "anna", "password": AGENT_PASSWORD},
+        headers={"Origin": "https://chat.shop.example", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert status == 200
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{server.url}/api/logout", headers={**bearer, "Origin": server.url}
+        ) as response:
+            assert response.status == 200
+        async with http.get(f"{server.url}/api/me", headers=bearer) as response:
+            assert response.status == 401

@@ -48,6 +48,8 @@ async def _stored_texts(url: str, token: str) -> list[str]:
         ({"client_id": "x" * 10, "text": "half an emoji \ud83d"}, "invalid_text"),
         # A client id of the kind the server makes for the bot's answers.
         ({"client_id": "bot:abcdefgh:0", "text": "hoi"}, "invalid_payload"),
+        ({"client_id": "joined:2:1795000000000:3", "text": "hoi"}, "invalid_payload"),
+        ({"client_id": "requeued:2:1795000000000:3", "text": "hoi"}, "invalid_payload"),
         ({"client_id": "x" * 10, "text": "   \n "}, "empty_text"),
         # Byte order marks are white space to the widget's trim(), so to the server too.
         ({"client_id": "x" * 10, "text": "\ufeff \ufeff"}, "empty_text"),
@@ -352,6 +354,13 @@ async def test_every_free_text_field_keeps_the_text_rule(server: ServerProcess) 
             ):
                 ack = await call(desk, "/agent", event, payload)
                 assert ack["error"]["code"] == "invalid_text", (event, ack)
+            # A transfer that names nobody is refused, not taken for "back to the queue"
+            # (that is `to_agent_id: null`), and the conversation stays.
+            ack = await call(desk, "/agent", "transfer", ref)
+            assert ack["error"]["code"] == "invalid_payload", ack
+            assert "to_agent_id" in ack["error"]["message"]
+            kept = await call(desk, "/agent", "open", ref)
+            assert kept["conversation"]["state"] == "assigned"
             assert (await call(desk, "/agent", "close", ref))["ok"]
             rated = await call(widget, "/shopper", "rate", {"rating": 2, "comment": "\x08gnirts"})
             assert rated["error"]["code"] == "invalid_text"

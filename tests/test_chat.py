@@ -610,6 +610,12 @@ async def test_colleagues_see_assigned_conversations_in_previews(server: ServerP
         assert all(len(newest(p)) == len(p["messages"]) for p in batches), batches
         assert len(batches) <= 2, batches
         assert asyncio.get_running_loop().time() - started < 3
+        # An agent's message names its agent by id too, as everywhere on /agent.
+        bram_id = (await call(b, "/agent", "sync"))["agent"]["id"]
+        previewed = [m for p in batches for m in p["messages"] if m["author"] == "agent"]
+        assert previewed and all(m["agent_id"] == bram_id for m in previewed), previewed
+        listed = {c["id"]: c for c in (await call(a, "/agent", "sync"))["conversations"]}
+        assert listed[ids[1]]["last_message"]["agent_id"] == bram_id
         # Bram, whose conversations they are, had every message as it was written.
         mine = [m for m in bram_inbox.of("message") if m["conversation_id"] in ids]
         assert [m["author"] for m in mine].count("system") == 2, mine  # "bram helpt je verder."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
@@ -97,8 +98,23 @@ async def test_generated_secret_is_private_and_kept(tmp_path: os.PathLike[str]) 
         assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
         first = secret_file.read_text()
         assert live.url
+        # So are the data folder and the store (password hashes, shoppers' addresses).
+        assert stat.S_IMODE((folder / "data").stat().st_mode) == 0o700
+        for name in ("loket.db", "loket.db-wal", "loket.db-shm"):
+            assert stat.S_IMODE((folder / "data" / name).stat().st_mode) == 0o600, name
     async with running(config):
         assert secret_file.read_text() == first
+
+
+async def test_a_store_others_could_read_is_made_private_at_start(config_path: Path) -> None:
+    """A store file every user of the machine could read (made before Loket kept its files
+    private, or copied so) loses that permission when the server starts, with a line in
+    the log; its group keeps what it had (a backup user's, say)."""
+    store = config_path.parent / "data" / "loket.db"
+    store.chmod(0o644)
+    async with running(config_path) as live:
+        assert live.url
+        assert stat.S_IMODE(store.stat().st_mode) == 0o640
 
 
 async def test_a_disk_that_refuses_writes_shows_in_health_and_errors(config_path: Path) -> None:
@@ -133,3 +149,55 @@ async def test_a_disk_that_refuses_writes_shows_in_health_and_errors(config_path
             assert (await call(widget, "/shopper", "message", message))["ok"]
             async with http.get(f"{live.url}/healthz") as response:
                 assert response.status == 200 and (await response.json())["status"] == "ok"
+
+
+async def test_json_nested_past_the_parser_is_a_clear_refusal(server: ServerProcess) -> None:
+    """A body nested deeper than the JSON parser goes is a 400 like any other bad body: no
+    500, no traceback in the log; an id too large for the store is a 404."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{server.url}/api/login",
+            data="[" * 5000,
+            headers={"Content-Type": "application/json"},
+        ) as response,
+    ):
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "invalid_payload"
+    # A body that is not what its Content-Encoding says (aiohttp closes the connection after
+    # the answer, so read as curl does), and half a character.
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    body = b"not gzip at all"
+    writer.write(
+        b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Encoding: gzip\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    answer = await reader.read()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 400") and b'"invalid_payload"' in answer, answer
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{server.url}/api/login",
+            data=b'{"name": "\\ud800", "password": "x"}',
+            headers={"Content-Type": "application/json"},
+        ) as response,
+    ):
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "invalid_payload"
+    token = await login(server.url, "admin", AGENT_PASSWORD)
+    async with aiohttp.ClientSession() as http:
+        for learned_id in ("99999999999999999999", "0", "٣", "-1"):
+            async with http.post(
+                f"{server.url}/api/admin/learned/{learned_id}",
+                json={"action": "reject"},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response:
+                assert response.status == 404, learned_id
+                assert (await response.json())["error"]["code"] == "not_found"
+    await asyncio.sleep(0.2)
+    assert not [line for line in server.output if "Traceback" in line], server.output[-5:]
+    told = [line for line in server.output if "no valid HTTP" in line]
+    assert len(told) == 1 and "content-encoding" in told[0].lower(), told

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import yaml
 
 from loket.auth import customer_signature
@@ -388,6 +389,14 @@ async def test_unhelpful_answers_and_unknown_questions_are_kept_for_admins(
                 widget, "/shopper", "feedback", {"seq": answer["seq"], "helpful": False}
             )
             assert feedback["offer"] == "leave_question"
+            assert feedback["helpful"] is False and feedback["duplicate"] is False
+            # Only the first counts: a second (another tab's) says so, and what follows
+            # is the first's.
+            again = await call(
+                widget, "/shopper", "feedback", {"seq": answer["seq"], "helpful": True}
+            )
+            assert again["duplicate"] is True and again["helpful"] is False
+            assert again["offer"] == "leave_question"
             wrong = await call(widget, "/shopper", "feedback", {"seq": 1, "helpful": True})
             assert wrong["error"]["code"] == "not_found"
         rambling = "Qwrtz brnkl " * 60
@@ -639,13 +648,21 @@ async def test_a_question_settled_by_a_picked_choice_is_not_part_of_the_learned_
     assert questions == list(UNKNOWN_QUESTIONS)
 
 
+@pytest.mark.parametrize(
+    ("holding", "kept_first"),
+    [
+        # Said in words that only hold the shopper: no answer, nothing kept of it.
+        (("Een moment", "Goede vraag, ik zoek het even voor je uit!"), False),
+        # A longer reply not marked reusable: kept, then rejected for the answer after it.
+        (("Een moment", "Dat weet ik niet uit mijn hoofd, daar kom ik zo op terug."), True),
+    ],
+)
 async def test_a_reply_marked_reusable_after_a_let_me_check_learns_the_question(
-    config_path: Path,
+    config_path: Path, holding: tuple[str, str], kept_first: bool
 ) -> None:
     """An agent who first says "let me check" (too short to count, or a longer reply not
     marked reusable) and then sends the answer marked reusable teaches the bot that answer:
-    the "let me check" is no answer, and its candidate is rejected."""
-    holding = ("Een moment", "Goede vraag, ik zoek het even voor je uit!")
+    the "let me check" is no answer, and a candidate kept of it is rejected."""
     async with running(config_path) as live:
         async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
             sent = await call(
@@ -663,17 +680,36 @@ async def test_a_reply_marked_reusable_after_a_let_me_check_learns_the_question(
     kept = database.execute("SELECT question, answer, status FROM learned ORDER BY id").fetchall()
     database.close()
     assert kept == [
-        (UNKNOWN_QUESTIONS[0], holding[1], "rejected"),
+        *([(UNKNOWN_QUESTIONS[0], holding[1], "rejected")] if kept_first else []),
         (UNKNOWN_QUESTIONS[0], ANSWER, "approved"),
     ]
+
+
+async def test_a_reply_after_one_that_only_holds_the_shopper_is_the_candidate(
+    config_path: Path,
+) -> None:
+    """ "Hi, let me have a look at the workshop diary for you." answers nothing: the
+    agent's next reply, not marked reusable, is the candidate the admins review."""
+    answer = "We can fit you in on Thursday at 10, the service takes about two hours."
+    async with running(config_path) as live:
+        async with shopper(live.url, auth={"locale": "en"}) as (widget, _):
+            sent = await _ask(widget, "Can I book my bike in for a service this week?")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        first = ("Hi, let me have a look at the workshop diary for you.",)
+        await _takes_and_replies(live.url, ref, answer, reusable=False, first=first)
+    database = sqlite3.connect(config_path.parent / "data" / "loket.db")
+    kept = database.execute("SELECT question, answer, status FROM learned ORDER BY id").fetchall()
+    database.close()
+    assert kept == [("Can I book my bike in for a service this week?", answer, "candidate")]
 
 
 async def test_an_ok_to_the_let_me_check_leaves_the_question_to_the_reusable_answer(
     config_path: Path,
 ) -> None:
     """The shopper's "Oke, dank je!" to the agent's "let me check" asks nothing: the answer
-    marked reusable after it still answers the question before."""
-    check = "Goede vraag, ik zoek het even voor je uit!"
+    marked reusable after it still answers the question before. (A "let me check" in words
+    Loket knows for one keeps nothing; this one it takes for an answer, then rejects.)"""
+    check = "Dat weet ik niet uit mijn hoofd, daar kom ik zo op terug."
     async with (
         running(config_path) as live,
         shopper(live.url, auth={"locale": "nl"}) as (widget, _),

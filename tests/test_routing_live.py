@@ -14,11 +14,21 @@ from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 
 from loket.keys import SIO
 from tests.conftest import AGENT_PASSWORD
 from tests.inprocess import FakeClock, RunningServer, running
-from tests.support import agent, call, login, new_client_id, run_loket, shopper, write_config
+from tests.support import (
+    Inbox,
+    agent,
+    call,
+    login,
+    new_client_id,
+    run_loket,
+    shopper,
+    write_config,
+)
 
 ROUTING = """
 [hours]
@@ -603,6 +613,59 @@ async def test_the_form_an_agent_gone_notice_offers_holds_the_question_not_a_hel
         assert not [m for m in inbox.of("message") if m["author"] == "bot"]
 
 
+@contextlib.asynccontextmanager
+async def _replied_then_logged_off(
+    server: RunningServer, question: str, reply: str
+) -> AsyncIterator[tuple[socketio.AsyncClient, Inbox]]:
+    """A shopper asks `question`, anna replies `reply` and logs out, and the routing's
+    timeouts run: the shopper's client and inbox, still connected."""
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with shopper(server.url) as (widget, inbox):
+        async with agent(server.url, anna) as (desk, _):
+            asked = await _say(widget, question)
+            ref = {"conversation_id": asked["conversation"]["id"]}
+            sent = {**ref, "client_id": new_client_id(), "text": reply}
+            assert (await call(desk, "/agent", "message", sent))["ok"]
+            await _log_out(server.url, anna)
+        await server.services.conversations.tick()
+        yield widget, inbox
+
+
+async def test_an_agent_who_logs_off_after_answering_cuts_nothing_short(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """At the end of a shift anna logs out without closing a chat she had answered: the
+    conversation goes to the bot without a "cut short" notice or a form, which are for a
+    shopper left waiting; what the shopper writes next the bot answers."""
+    server, _ = live
+    async with _replied_then_logged_off(
+        server, "Kan ik morgen nog ruilen?", "Ja hoor, binnen 30 dagen."
+    ) as (widget, inbox):
+        await inbox.wait_for("conversation", lambda c: c["state"] == "bot")
+        await server.services.conversations.drain()
+        await asyncio.sleep(0.2)
+        said = [m["text"] for m in inbox.of("message")]
+        assert said == ["anna helpt je verder.", "Ja hoor, binnen 30 dagen."], said
+        await _say(widget, "Hoe lang duurt de levering?")
+        answer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        assert answer["meta"]["kind"] == "answer"
+
+
+async def test_an_agent_who_logs_off_after_only_a_let_me_check_cut_it_short(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """anna said she would look it up, then logged out: the shopper still waits for the
+    answer, so they are told and offered the form."""
+    server, _ = live
+    async with _replied_then_logged_off(
+        server, "Is de 28 mm band nog op voorraad?", "Ik kijk even voor je!"
+    ) as (_, inbox):
+        notice = await inbox.wait_for(
+            "message", lambda m: (m.get("meta") or {}).get("kind") == "notice"
+        )
+        assert notice["meta"]["offer"] == "leave_question"
+
+
 async def test_what_a_shopper_wrote_to_an_agent_who_went_is_no_miss_unless_a_question(
     live: tuple[RunningServer, FakeClock],
 ) -> None:
@@ -790,6 +853,34 @@ async def test_a_left_question_whose_callback_was_not_written_is_kept_when_sent_
     assert len(texts) == 2 and texts[1].startswith("Thank you! We have your question.")
     (callback,) = await store.open_callbacks()
     assert (callback.question, callback.email) == ("Can I exchange my shoes?", "sam@example.com")
+
+
+async def test_a_form_left_with_the_missed_question_and_sent_again_is_kept_once(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The bot did not know the answer and the form holds that question: it is kept as
+    that message, not stored twice. The form sent again with its client id (its ack was
+    lost) finds that message again: no second message, no second callback."""
+    server, clock = live
+    clock.now = WEDNESDAY_EVENING
+    async with shopper(server.url, auth={"locale": "en"}) as (widget, inbox):
+        asked = await _say(widget, "Do you sell purple cargo bikes with a rain cover?")
+        await inbox.wait_for("message", lambda m: m["author"] == "bot")
+        form = {
+            "client_id": new_client_id(),
+            "text": "Do you sell purple cargo bikes with a rain cover?",
+            "email": "sam@example.com",
+        }
+        first = await call(widget, "/shopper", "leave_question", form)
+        assert first["ok"] and first["duplicate"] is False, first
+        assert first["message"]["seq"] == asked["message"]["seq"]
+        again = await call(widget, "/shopper", "leave_question", form)
+        assert again["ok"] and again["duplicate"] is True, again
+        assert again["message"]["seq"] == asked["message"]["seq"]
+        synced = await call(widget, "/shopper", "sync")
+    shoppers = [m["text"] for m in synced["messages"] if m["author"] == "shopper"]
+    assert shoppers == ["Do you sell purple cargo bikes with a rain cover?"], shoppers
+    assert len(await server.services.store.open_callbacks()) == 1
 
 
 async def test_a_left_question_sent_twice_at_once_is_kept_once(

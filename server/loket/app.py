@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
-from loket.auth import AgentAuth, VisitorTokens
+from loket.auth import AgentAuth, DeviceCookies, VisitorTokens
 from loket.bot.learning import Learning
 from loket.bot.service import Bot
 from loket.bot.watcher import kept_copies_dir
@@ -55,7 +55,7 @@ def resolve_secret(settings: Settings) -> str:
     path = _secret_path(settings)
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     value = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
@@ -160,7 +160,7 @@ def create_app(
     """Build the Loket application for `settings`; nothing is opened until it starts.
     `new_secret`: a signing secret other than the store's is meant (see `checked_secret`)."""
     app = web.Application(
-        middlewares=[http.api_errors],
+        middlewares=[http.same_origin_writes, http.api_errors],
         client_max_size=64 * 1024,
         # A request that is no valid HTTP: one warning line, not a traceback.
         handler_args={"logger": http.ServerLog(logging.getLogger("aiohttp.server"))},
@@ -284,6 +284,7 @@ def create_app(
                 secret,
                 max_age_seconds=settings.security.visitor_token_days * 86400,
             ),
+            device_cookies=DeviceCookies(secret),
             presence=presence,
             metrics=metrics,
             agents=agents,

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -17,6 +17,10 @@ from loket.errors import LoketError
 from loket.store import AgentRecord, Store
 
 SESSION_COOKIE = "loket_session"
+# Set on a successful login, one per agent a browser logged in as (`DeviceCookies`):
+# that browser is let try while others' wrong guesses hold the agent's name back.
+DEVICE_COOKIE = "loket_device_"
+DEVICE_DAYS = 365
 
 
 def new_password_hasher() -> PasswordHasher:
@@ -131,14 +135,56 @@ class VisitorTokens:
         return value
 
 
-def customer_signature(shop_secret: str, customer_id: str) -> str:
-    """The HMAC-SHA256 (hex) a shop computes to vouch for a logged-in customer's id."""
-    return hmac.new(shop_secret.encode(), customer_id.encode(), hashlib.sha256).hexdigest()
+class DeviceCookies:
+    """Signed marks of a browser an agent logged in from: a cookie per agent name (named
+    `DEVICE_COOKIE` and a hash of the name), holding the name and a random id of the
+    browser's own, signed by the server, for `DEVICE_DAYS`."""
+
+    def __init__(self, secret: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="loket.device")
+
+    @staticmethod
+    def cookie_name(name: str) -> str:
+        return DEVICE_COOKIE + hashlib.sha256(name.lower().encode()).hexdigest()[:16]
+
+    def issue(self, name: str) -> str:
+        token: str = self._serializer.dumps([name.lower(), secrets.token_urlsafe(12)])
+        return token
+
+    def browser_of(self, cookies: Mapping[str, str], name: str) -> str | None:
+        """The id of this browser of `name`'s, from a cookie this server issued in the last
+        `DEVICE_DAYS`; None without one. The same for every copy of the cookie, however it
+        is written (the signature's encoding lets some characters vary)."""
+        cookie = cookies.get(self.cookie_name(name))
+        if not cookie:
+            return None
+        try:
+            value = self._serializer.loads(cookie, max_age=DEVICE_DAYS * 86400)
+        except BadSignature:
+            return None
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(part, str) for part in value)
+            or not hmac.compare_digest(value[0], name.lower())
+        ):
+            return None
+        return str(value[1])
 
 
-def verify_customer(shop_secret: str, customer_id: str, signature: str) -> bool:
-    """True only when the shop has a secret and `signature` is its HMAC of `customer_id`."""
+def customer_signature(shop_secret: str, customer_id: str, expires: int | None = None) -> str:
+    """The HMAC-SHA256 (hex) a shop computes to vouch for a logged-in customer's id: of the
+    id, or, for a claim that expires, of `<id>:<expires>`."""
+    signed = customer_id if expires is None else f"{customer_id}:{expires}"
+    return hmac.new(shop_secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_customer(
+    shop_secret: str, customer_id: str, signature: str, expires: int | None = None
+) -> bool:
+    """True only when the shop has a secret and `signature` is its HMAC of `customer_id`
+    (with `expires`, when given)."""
     if not shop_secret:
         return False
-    expected = customer_signature(shop_secret, customer_id)
+    expected = customer_signature(shop_secret, customer_id, expires)
     return hmac.compare_digest(expected, signature.lower())

@@ -108,6 +108,8 @@ class SecuritySettings(_Section):
     secret: str = ""
     # Shared with the shop to vouch for logged-in customers (HMAC-SHA256 of the id).
     shop_secret: str = ""
+    # Claims carry `expires` (Unix seconds), signed with the id, and are refused after it.
+    customer_claims_expire: bool = False
     session_hours: float = Field(default=12.0, gt=0)
     visitor_token_days: float = Field(default=365.0, gt=0)
     login_attempts_per_minute: int = Field(default=10, ge=1)
@@ -590,7 +592,8 @@ def prepare_data_dir(settings: Settings) -> None:
             break  # the store lies in the data folder itself
         where = settings.origin(key)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            # Only its owner reads a new data folder: it holds the store and the secret.
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except FileExistsError:
             raise ConfigError(f"{where}: {key}: {folder} is a file, not a folder") from None
         except OSError as exc:

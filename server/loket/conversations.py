@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from loket import erasure
-from loket.bot.smalltalk import small_talk
+from loket.bot.smalltalk import holding_reply, small_talk
 from loket.erasure import Found
 from loket.errors import LoketError
 from loket.hours import Availability, StaffedHours, availability
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 # Client ids the server makes for the messages of the bot (`bot:<client id>:<n>`) and the
 # system (`callback:<client id>`, `notice:<reason>:<time>`). A client may not send one: it
 # would take the place of a message the server is still to write.
-SERVER_CLIENT_ID_PREFIXES = ("bot:", "callback:", "notice:")
+SERVER_CLIENT_ID_PREFIXES = ("bot:", "callback:", "notice:", "joined:", "requeued:")
 
 
 class State(StrEnum):
@@ -1032,11 +1032,9 @@ class Conversations:
 
         The form opens holding the question the bot could not answer: left as it is, that
         message is the question (stored once, not again under the form's client id)."""
-        asked = await self._last_asked(shopper, text)
+        asked = await self._last_asked(shopper, text, client_id)
         if asked is not None:
-            conversation, message = asked
-            # The same left question sent again (its first try stored the message).
-            duplicate = message.client_id == client_id
+            conversation, message, duplicate = asked
         else:
             conversation, message, duplicate = await self.shopper_message(
                 shopper, client_id, text, page, respond=False
@@ -1062,7 +1060,9 @@ class Conversations:
             else say("back_at", conversation.locale, availability=availability.text)
         )
         contact = email or phone or ""
-        meta: dict[str, Any] = {"kind": "question_left"}
+        # `left_as`: the form's client id, so that the form sent again (its ack was lost)
+        # finds the question it was left with, also when that is an earlier message.
+        meta: dict[str, Any] = {"kind": "question_left", "left_as": client_id}
         if when and (told := availability.told()):
             meta["availability"] = told
         await self.post(
@@ -1075,12 +1075,14 @@ class Conversations:
         return conversation, message, duplicate
 
     async def _last_asked(
-        self, shopper: ShopperRecord, text: str
-    ) -> tuple[Conversation, MessageRecord] | None:
+        self, shopper: ShopperRecord, text: str, client_id: str
+    ) -> tuple[Conversation, MessageRecord, bool] | None:
         """The shopper's open conversation and their last message in it, when that message
         is `text` (case, spacing and end punctuation aside) and only the bot spoke since: not
         once it was left as a question already (a second form sent with it, to correct the
-        contact, is a question of its own), nor once an agent answered."""
+        contact, is a question of its own), nor once an agent answered. Also the message a
+        form with this `client_id` was left with before (sent again: its ack was lost);
+        the flag says it is such a resend."""
         conversation = await self.current_for_shopper(shopper.id)
         if conversation is None or conversation.state is State.CLOSED:
             return None
@@ -1092,8 +1094,13 @@ class Conversations:
         for message in reversed(recent):
             if message.author == "shopper":
                 same = phrasing_key(message.text) == phrasing_key(clean_text(text, self._max_chars))
-                return (conversation, message) if same else None
-            if message.author == "agent" or (message.meta or {}).get("kind") == "question_left":
+                return (conversation, message, message.client_id == client_id) if same else None
+            meta = message.meta or {}
+            if meta.get("kind") == "question_left" and meta.get("left_as") == client_id:
+                question = message.client_id.removeprefix("callback:")
+                left = next((m for m in recent if m.client_id == question), None)
+                return (conversation, left, True) if left is not None else None
+            if message.author == "agent" or meta.get("kind") == "question_left":
                 return None
         return None
 
@@ -1519,7 +1526,9 @@ class Conversations:
                     taken.append(conversation)
                 changes.extend(self._route(conversation, taken=True))
         for conversation in taken:
-            if conversation.state is State.BOT:
+            # Told only when something of the shopper's waits for an answer: an agent who
+            # logs off after answering everything has cut nothing short.
+            if conversation.state is State.BOT and await self._left_waiting(conversation):
                 notices.append((conversation, "agent_gone"))
         staffed = self._hours.is_staffed(now)
         # Nobody online, and nobody who just lost their connection: the queue waits for no one.
@@ -1567,6 +1576,19 @@ class Conversations:
         if self._gave_up:
             await self._release_gave_up()
         self._forget_idle(now_ms)
+
+    async def _left_waiting(self, conversation: Conversation) -> bool:
+        """Whether the shopper waits for an answer from the agent: they wrote last, or the
+        agent's last reply only held them ("let me check")."""
+        if conversation.last_author != "agent":
+            return conversation.last_author == "shopper"
+        recent = await self._store.messages_after(
+            conversation.id,
+            max(0, conversation.last_seq - LAST_ASKED_LOOKBACK),
+            LAST_ASKED_LOOKBACK,
+        )
+        last = next((m for m in reversed(recent) if m.author == "agent"), None)
+        return last is not None and holding_reply(last.text)
 
     def _lapse_missed(self, now_ms: int) -> bool:
         """An agent passed over for not answering a conversation waiting in the queue may be

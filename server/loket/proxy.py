@@ -9,7 +9,21 @@ a fresh address for every try. The same holds for X-Forwarded-Proto.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from aiohttp.web import BaseRequest
+
+
+def from_own_pages(*, fetch_site: str | None, origin: str | None, host: str) -> bool:
+    """Whether a request comes from the server's own pages (the console), not from a page
+    of another site, nor of another port of the same machine (which a SameSite cookie
+    does not keep out). A browser says where the page that sent it is in `Sec-Fetch-Site`,
+    which page scripts cannot set and proxies pass on as it is; a browser too old to send
+    it is judged by whether its `Origin` names the request's `Host`. A client that is no
+    browser sends neither, and has no one's cookie to misuse."""
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    return origin is None or urlsplit(origin).netloc == host
 
 
 def _last_entry(request: BaseRequest, header: str) -> str | None:

@@ -28,6 +28,10 @@ class TokenBucket:
             return True
         return False
 
+    def give_back(self, cost: float = 1.0) -> None:
+        """Return tokens taken for an event that turned out not to count."""
+        self.tokens = min(self.burst, self.tokens + cost)
+
     def retry_after(self, cost: float = 1.0) -> float:
         """Seconds until `cost` tokens will be there."""
         return max(0.0, (cost - self.tokens) / self.rate)
@@ -49,6 +53,11 @@ class KeyedLimiter:
                 self._forget_full(now)
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, updated=now)
         return bucket.take(now)
+
+    def give_back(self, key: str) -> None:
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.give_back()
 
     def retry_after(self, key: str) -> float:
         bucket = self._buckets.get(key)

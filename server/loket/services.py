@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from loket.auth import AgentAuth, VisitorTokens
+from loket.auth import AgentAuth, DeviceCookies, VisitorTokens
 from loket.bot.learning import Learning
 from loket.bot.service import Bot
 from loket.config import Settings
@@ -46,6 +46,7 @@ class Services:
     conversations: Conversations
     agent_auth: AgentAuth
     visitor_tokens: VisitorTokens
+    device_cookies: DeviceCookies
     presence: Presence
     metrics: Metrics
     agents: AgentDirectory

@@ -131,5 +131,5 @@ async def agent_conversation_view(
         ),
     }
     if last_message is not None:
-        view["last_message"] = await message_view(last_message, agents)
+        view["last_message"] = for_agents(await message_view(last_message, agents), last_message)
     return view

@@ -53,6 +53,27 @@ def test_check_names_the_words_that_only_frame_a_question(
     assert len(out) == 2
 
 
+def test_a_common_word_that_is_a_compound_s_part_is_named_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "workshop" is indexed as "work" and "shop": what the summary names is the word the
+    phrasings write, not a part of it they never write alone."""
+    things = ["fix my brakes", "true a wheel", "fit a chain", "service a fork"]
+    questions = [f"Can the workshop {thing}" for thing in things] + [
+        "Does the work come with a warranty",
+        "Do you sell gift cards",
+        "Do you ship abroad",
+    ]
+    entries = "".join(
+        f'  - id: e{n}\n    questions: ["{question}"]\n    answer: Yes.\n'
+        for n, question in enumerate(questions)
+    )
+    (tmp_path / "shop.en.yaml").write_text(f"language: en\ntopic: shop\nentries:\n{entries}")
+    assert run("faq", "check", str(tmp_path)) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[1].startswith("common words (en): workshop:"), out
+
+
 def test_check_reports_errors_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -71,6 +71,10 @@ def test_syntax_errors_a_shop_admin_makes_say_what_to_do() -> None:
     quoted = 'language: nl\nentries:\n  - id: a\n    answer: "Kies "Bezorgen" nu."\n'
     (block,) = messages(quoted)
     assert block.startswith("f.yaml:4: YAML syntax: text goes on after a closing quote"), block
+    # The example of quotes inside quotes is in the file's own language.
+    assert """('Kies "Bezorgen" bij het afrekenen')""" in block, block
+    (block,) = messages(quoted.replace("language: nl", "language: en"))
+    assert """('Choose "Delivery" at checkout')""" in block, block
     # An answer wrapped onto a line indented too little is no quote.
     wrapped = (
         "language: nl\nentries:\n  - id: a\n    answer: Binnen twee dagen,\n   ook zaterdag.\n"

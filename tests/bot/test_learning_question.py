@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 
 from loket.bot.learning import (
     MAX_QUESTION_CHARS,
+    MIN_ANSWER_CHARS,
     asked_question,
     edit_problem,
     group_similar,
+    holding_reply,
+    no_answer,
     question_before,
     question_of,
     without_small_talk,
@@ -78,6 +81,24 @@ def test_small_talk_is_left_out_of_the_question() -> None:
     assert found.text == "Waar blijft mijn e-mail"
     assert found.words == ["waar", "blijft", "mijn", "email"]
     assert asked_question(["Hoi!", "bedankt"]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        # A greeting run into the question without a comma, as shoppers type in a chat.
+        ("hi is this chain compatible with an 11 speed cassette", "is this chain compatible"),
+        ("hello there do you ship to ireland", "do you ship to ireland"),
+        ("hoi waar blijft mijn pakket? alvast bedankt", "waar blijft mijn pakket?"),
+        ("Hallo zusammen wo ist mein Paket", "wo ist mein Paket"),
+        # Words that may ask something themselves stay, and so does a greeting alone.
+        ("Morning delivery possible?", "Morning delivery possible?"),
+        ("hi there", "hi there"),
+        ("hey ok", "hey ok"),
+    ],
+)
+def test_a_greeting_without_a_comma_is_left_out_too(text: str, question: str) -> None:
+    assert without_small_talk(text).startswith(question)
 
 
 def test_a_long_question_is_cut_and_its_words_told_again() -> None:
@@ -165,9 +186,12 @@ def test_a_reply_too_short_to_answer_leaves_the_question_to_the_next() -> None:
     the agent's own replies (as for a reply marked reusable after a 'let me check') the
     question is the one before them."""
     a = "Verkopen jullie ook paarse bakfietsen?"
-    check = "Goede vraag, ik zoek het even voor je uit!"
+    check = "Dat weet ik niet uit mijn hoofd, daar kom ik zo op terug."
     held = [_message(1, "shopper", a), _message(2, "agent", "Een moment")]
     assert question_before(held, 3) == a
+    # Nor is a longer reply that only holds the shopper.
+    looking = [_message(1, "shopper", a), _message(2, "agent", "Goede vraag, ik kijk even!")]
+    assert question_before(looking, 3) == a
     checked = [_message(1, "shopper", a), _message(2, "agent", check)]
     assert question_before(checked, 3) is None
     assert question_before(checked, 3, past_replies_since=0) == a
@@ -178,6 +202,40 @@ def test_a_reply_too_short_to_answer_leaves_the_question_to_the_next() -> None:
     # Nor does a question of an earlier visit count: only what was written since then.
     later = replace(_message(3, "shopper", "hoi"), created_at=50_000)
     assert question_before([*checked, later], 4, past_replies_since=40_000) is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "holding"),
+    [
+        ("Hi, let me have a look at the workshop diary for you.", True),
+        ("Sure, let me see.", True),
+        ("One moment please!", True),
+        ("Let me check with the workshop and I will get back to you about the price", True),
+        ("Goede vraag, ik zoek het even voor je uit!", True),
+        ("Ik ga het even navragen bij het magazijn.", True),
+        ("Einen Moment bitte, ich schaue nach.", True),
+        # With the answer in it, or no holding at all.
+        ("Let me check: delivery takes 2 days.", False),
+        ("Let me see, yes we ship to Ireland for 9.95.", False),
+        ("We can true your wheel for 15 pounds, drop it in any day.", False),
+        ("Hi Sanne, thanks for your question.", False),
+        ("Let me know if you need anything else!", False),
+        # Telling the shopper where to look, or a word that begins something else.
+        ("Kijk even in je spammap.", False),
+        ("Zoek op Gazelle in de zoekbalk.", False),
+        ("Checking out with PayPal works fine", False),
+        ("Moment of delivery is between 9 and 12", False),
+        ("I will find a replacement tube and send it tomorrow", False),
+        ("Hold on, that is free.", False),
+        ("Even geduld alsjeblieft.", True),
+    ],
+)
+def test_a_reply_that_only_holds_the_shopper_is_told(reply: str, holding: bool) -> None:
+    assert holding_reply(reply) is holding
+    # Marked a reusable answer by the agent, any reply long enough is one.
+    long_enough = len(reply) >= MIN_ANSWER_CHARS
+    assert no_answer(reply) is (holding or not long_enough)
+    assert no_answer(reply, reusable=True) is not long_enough
 
 
 def test_greetings_and_thanks_around_a_question_are_left_out() -> None:

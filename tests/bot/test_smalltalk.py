@@ -55,6 +55,9 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("real person please", ("person", "en")),
         ("is there a person I can talk to?", ("person", "en")),
         ("are you still there?", ("person", "en")),
+        ("is there a person there at all", ("person", "en")),
+        ("are there any people online?", ("person", "en")),
+        ("is an agent available", ("person", "en")),
         ("hey, quick question", ("greeting", "en")),
         ("ik wil een medewerker", ("person", "nl")),
         ("mag ik een medewerker", ("person", "nl")),
@@ -133,6 +136,7 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "mag ik iemand meenemen naar de winkel",
         "alles klar mit meiner bestellung?",
         "is there a person who can fix my bike",
+        "are people happy with this saddle",
         # Asking the opening hours, not for a person.
         "Zijn jullie er wel in het weekend?",
         "Zijn jullie er nog morgen?",

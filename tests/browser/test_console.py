@@ -933,6 +933,8 @@ async def test_the_choices_the_bot_offered_show_in_the_conversation(
     server = server_with("")
     page = await open_console(context, server)
     await log_in(page, "anna", PASSWORD)
+    # Connected once the list has been synced; a status chosen before that would be reset.
+    await expect(page.locator('[data-group="Waiting"] h3')).to_have_text("Waiting (0)")
     await page.locator("#agent-status").select_option("away")
     async with shopper(server.url) as (client, inbox):
         sent = await call(

@@ -27,6 +27,23 @@ _FILE_KEYS = ("language", "topic", "entries")
 _ENTRY_KEYS = ("id", "questions", "answer", "tags")
 
 
+# A text with quotes inside, in the language a file's name gives ("returns.nl.yaml").
+_QUOTED_EXAMPLE = {
+    "nl": """'Kies "Bezorgen" bij het afrekenen'""",
+    "en": """'Choose "Delivery" at checkout'""",
+    "de": """'Wähle "Lieferung" an der Kasse'""",
+}
+
+
+def _quoted_example(path: str, text: str) -> str:
+    """The example in the language the file says it is in (its `language:` line, else its
+    name), English when neither tells."""
+    said = re.search(r"^language:\s*[\"']?([a-zA-Z]{2})", text, re.MULTILINE)
+    parts = Path(path).name.split(".")
+    language = said.group(1).lower() if said else parts[-2] if len(parts) > 2 else "en"
+    return _QUOTED_EXAMPLE.get(language, _QUOTED_EXAMPLE["en"])
+
+
 def _id_like(written: str) -> str:
     """An id that may be used for one that may not: "Öffnungszeiten" is
     "oeffnungszeiten", "Größe & Passform" "groesse-passform"."""
@@ -318,8 +335,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str, text: str = "") -> FaqEr
             path,
             found.line + 1,
             "YAML syntax: text goes on after a closing quote or bracket on this line: a quote"
-            ' inside a text? Use the other kind of quote around it (\'Kies "Bezorgen" bij'
-            " het afrekenen') or leave the inner quotes out",
+            " inside a text? Use the other kind of quote around it"
+            f" ({_quoted_example(path, text)})"
+            " or leave the inner quotes out",
         )
     if (
         found is not None

@@ -15,7 +15,7 @@ from loket.bot.matcher import MatchResult
 from loket.bot.normalize import STOP_WORDS, fold, words
 from loket.bot.personal import personal_data
 from loket.bot.service import Bot
-from loket.bot.smalltalk import small_talk
+from loket.bot.smalltalk import CLAUSE_END, holding_reply, small_talk
 from loket.conversations import Conversation, bot_answered, still_asked, taken_as_small_talk
 from loket.plaintext import phrasing_key
 from loket.store import AgentRecord, LearnedRecord, MessageRecord, MissRecord, Store
@@ -157,7 +157,7 @@ def question_before(
         if message.author in ("bot", "system"):
             continue
         if message.author != "shopper":
-            if len(message.text) < MIN_ANSWER_CHARS or (past and not asked):
+            if no_answer(message.text) or (past and not asked):
                 continue
             break
         if past and not asked and small_talk(message.text) is not None:
@@ -167,6 +167,12 @@ def question_before(
             break
     found = asked_question(still_asked(asked[::-1], answered))
     return found.text if found is not None else None
+
+
+def no_answer(text: str, *, reusable: bool = False) -> bool:
+    """Whether an agent's reply is no answer to learn: too short, or only holding the
+    shopper (unless the agent marked it a reusable answer: their word counts)."""
+    return len(text) < MIN_ANSWER_CHARS or (not reusable and holding_reply(text))
 
 
 class Question(NamedTuple):
@@ -217,25 +223,34 @@ def asked_question(messages: Sequence[str]) -> Question | None:
     return Question(question, folded)
 
 
-# Where a message's clauses end: after a sentence end or comma and the space after it.
-_CLAUSE_END = re.compile(r"((?<=[,.!?;:…])\s+|\n+)")
+# A greeting run into the question without a comma ("hi is this chain 11 speed?"): words
+# that greet and never ask anything themselves ("morning" may: "morning delivery?").
+_LEADING_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hiya|howdy|hoi|hallo|hai|moin|servus|goedemorgen|goedemiddag"
+    r"|goedenavond|goeiedag|gr[uü]ezi|hall[oö]chen)"
+    # Not "there" that begins the question ("hi there is a problem with my order").
+    r"(?:\s+(?:there(?!\s+(?:is|are|was|were|s|isn|aren|wasn)\b)|all|allemaal|zusammen))?"
+    r"\s+(?=\S+\s+\S)",
+    re.IGNORECASE,
+)
 
 
 def without_small_talk(text: str) -> str:
     """`text` (stripped) without the greetings and thanks around its question: "Hi! Do you
-    sell bikes for kids?" asks "Do you sell bikes for kids?", and "Hoi, waar blijft mijn
-    pakket? Alvast bedankt!" asks "waar blijft mijn pakket?". `text` itself when there is
-    nothing to leave out (or nothing else)."""
+    sell bikes for kids?" asks "Do you sell bikes for kids?", "hi is this chain 11 speed?"
+    asks "is this chain 11 speed?", and "Hoi, waar blijft mijn pakket? Alvast bedankt!"
+    asks "waar blijft mijn pakket?". `text` itself when there is nothing to leave out (or
+    nothing else)."""
     text = text.strip()
-    parts = _CLAUSE_END.split(text)
+    parts = CLAUSE_END.split(text)
     # Clauses at even places, what separates them at odd ones.
     first, last = 0, len(parts) - 1
     while first < last and small_talk(parts[first]) is not None:
         first += 2
     while last > first and small_talk(parts[last]) is not None:
         last -= 2
-    if first == 0 and last == len(parts) - 1:
-        return text
+    if small_talk(parts[first]) is None:
+        parts[first] = _LEADING_GREETING.sub("", parts[first], count=1)
     return "".join(parts[first : last + 1])
 
 
@@ -353,7 +368,7 @@ class Learning:
         answers the question that reply took, and replaces its candidate: the agent said
         "let me check" first, or a colleague took over with the answer.
         """
-        if len(reply.text) < MIN_ANSWER_CHARS:
+        if no_answer(reply.text, reusable=reusable):
             return _nothing()
         asked, conversation.asked = conversation.asked, []
         if asked is None or (asked == [] and reusable):

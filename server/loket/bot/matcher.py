@@ -88,7 +88,7 @@ _DERIVATIONS: dict[str, frozenset[str]] = {
     language: frozenset(endings.split())
     for language, endings in (
         ("nl", "heid heden ingen baar lijk lijke lijkheid erij ster sters atie aties"),
-        ("en", "able ible ment ments ness less ings tion tions ation ations ally"),
+        ("en", "able ible ment ments ness ings tion tions ation ations ally"),
         ("de", "ungen heit heiten keit keiten lich liche lichen isch ische schaft"),
     )
 }
@@ -1012,8 +1012,13 @@ class Matcher:
                 for text in (*entry.questions, *entry.tags):
                     for word in _LETTERS.findall(text.lower()):
                         folded = words(word)
-                        if len(folded) == 1 and (key := stem(folded[0], name)) in common:
-                            written[(key, word)] += 1
+                        if len(folded) != 1:
+                            continue
+                        # A compound counts for its parts, as it is indexed: "workshop"
+                        # makes "work" common, and is how the phrasings write it.
+                        for key in index._split(stem(folded[0], name), index._known):
+                            if key in common:
+                                written[(key, word)] += 1
             shown = {key: word for (key, word), _ in reversed(written.most_common())}
             if shown:
                 found[name] = sorted(shown.values())

@@ -194,8 +194,9 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
     # Only at the end: "are you there all weekend?" asks the opening hours.
     (r"are you (?:still )?there$", "person", "en"),
     (
-        r"(?:is|are) (?:there )?(?:anyone|anybody|someone|somebody)"
-        r"(?: (?:there|here|available|online))?",
+        r"(?:is|are) (?:there )?(?:anyone|anybody|someone|somebody"
+        r"|(?:a |an |any )?(?:real |live |actual )?(?:person|human|human being|people|agent))"
+        r"(?: (?:there|here|available|online))?(?: at all)?",
         "person",
         "en",
     ),
@@ -420,3 +421,68 @@ def _written_as_name(name: str, text: str) -> bool:
     if not name.isalpha():
         return True
     return any(word[0].isupper() and fold(word) == name for word in _WRITTEN_WORD.findall(text))
+
+
+# Where a message's clauses end: after a sentence end or comma and the space after it.
+CLAUSE_END = re.compile(r"((?<=[,.!?;:…])\s+|\n+)")
+# A clause that only holds the shopper while the agent looks something up, at its start
+# (on the folded words), said in the first person ("let me have a look at the workshop
+# diary for you", "ik kijk even voor je", "ich schaue nach"), or a "one moment" that
+# ends the clause ("Moment of delivery is ..." says more).
+_ENDS = r"(?: (?:please|pls|hoor|alsjeblieft|aub|bitte|voor je|voor u))*$"
+_HOLDING = re.compile(
+    r"^(?:"
+    r"(?:let me|i ll|ill|i will|i m going to|im going to|i am going to) (?:just |quickly )?"
+    r"(?:have a look|take a look|look|check|see|find out|ask|look into|look it up)(?: |$)"
+    r"|(?:i m|im|i am) (?:checking|looking)(?: |$)|bear with me|(?:hold|hang) on"
+    + _ENDS
+    + r"|(?:one|just a|give me a|a|wait a) (?:moment|minute|sec|second)"
+    + _ENDS
+    + r"|ik (?:kijk|zoek|check) (?:het |dat |dit )?(?:even|eens|na|voor je|voor u|op)(?: |$)"
+    r"|ik (?:ga|zal) (?:het |dat )?(?:even |eens )?(?:na|kijken|opzoeken|navragen|uitzoeken)"
+    r"(?: |$)|(?:even|eventjes) (?:kijken|zoeken|checken|geduld|nakijken)"
+    + _ENDS
+    + r"|(?:een )?momentje?"
+    + _ENDS
+    + r"|(?:einen )?(?:moment|augenblick)"
+    + _ENDS
+    + r"|ich (?:schaue|schau|sehe|prufe|frage|kummere mich)(?: |$)"
+    r")"
+)
+# A holding clause says little else: a longer one has an answer in it.
+_HOLDING_MAX_WORDS = 20
+# Clauses that go with holding the shopper and say nothing themselves.
+_ASIDE = re.compile(
+    r"^(?:sure|ok|okay|oke|right|alright|of course|natuurlijk|zeker|klar|naturlich"
+    r"|(?:good|great) question|goede vraag|gute frage|no problem|geen probleem|kein problem)$"
+)
+
+
+# What any holding clause has in it, in the lower-cased text: most replies have none,
+# and are told at this cost (every agent reply is looked at; a case-blind pattern costs
+# ten times as much).
+_HOLDING_HINT = re.compile(
+    r"let me|i.?ll |i will|going to|i.?m |i am |bear with|hold on|hang on|moment|minute"
+    r"|sec|kijk|zoek|ik ga|ik zal|even|augenblick|ich "
+)
+# Longer replies say more than that they will look.
+_HOLDING_MAX_CHARS = 300
+
+
+def holding_reply(text: str) -> bool:
+    """Whether an agent's reply only holds the shopper ("Hi, let me have a look at the
+    workshop diary for you."): each clause small talk, or one that begins with the agent
+    saying they will look, in few words. Such a reply answers nothing, as one too short."""
+    if len(text) > _HOLDING_MAX_CHARS or not _HOLDING_HINT.search(text.lower()):
+        return False
+    held = False
+    for clause in CLAUSE_END.split(text.strip())[::2]:
+        folded = words(clause)
+        if not folded:
+            continue
+        said = " ".join(folded)
+        if len(folded) <= _HOLDING_MAX_WORDS and _HOLDING.match(said):
+            held = True
+        elif not _ASIDE.match(said) and small_talk(clause, folded) is None:
+            return False
+    return held

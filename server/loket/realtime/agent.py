@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlsplit
 
 import socketio
 
@@ -17,6 +16,7 @@ from loket.auth import SESSION_COOKIE, AgentSession, hash_token
 from loket.bot.learning import PAST_REPLIES_MS, question_before, question_of
 from loket.conversations import Conversation
 from loket.errors import LoketError
+from loket.proxy import from_own_pages
 from loket.realtime.base import ClientState, LoketNamespace, origin_of, parse, refuse
 from loket.realtime.emitter import (
     AGENT_NS,
@@ -112,11 +112,6 @@ async def end_session(sio: socketio.AsyncServer, token: str, *, left: bool = Tru
         namespace.services.conversations.agent_left(agent_id)
 
 
-def _same_origin(origin: str, environ: dict[str, Any]) -> bool:
-    host = str(environ.get("HTTP_HOST", ""))
-    return urlsplit(origin).netloc == host
-
-
 class AgentNamespace(LoketNamespace):
     label = "agent"
 
@@ -139,8 +134,11 @@ class AgentNamespace(LoketNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         self.admit(environ)
-        origin = origin_of(environ)
-        if origin is not None and not _same_origin(origin, environ):
+        if not from_own_pages(
+            fetch_site=environ.get("HTTP_SEC_FETCH_SITE"),
+            origin=origin_of(environ),
+            host=str(environ.get("HTTP_HOST", "")),
+        ):
             raise refuse("origin_not_allowed", "The console must be opened from this server.")
         try:
             payload = parse(AgentAuthPayload, auth)

@@ -155,9 +155,10 @@ class Emitter:
             room=shopper_room(conversation.shopper_id),
             skip_sid=origin,
         )
+        agents_view = for_agents(view, message)
         await manager.emit(
             "message",
-            for_agents(view, message),
+            agents_view,
             AGENT_NS,
             room=agent_rooms(conversation),
             skip_sid=origin,
@@ -165,7 +166,7 @@ class Emitter:
         if conversation.state is State.ASSIGNED and message.author in ("shopper", "agent"):
             # Not Loket's own lines ("Bram is here to help you"): a list shows what the
             # shopper and the agents wrote.
-            self.previews.note(conversation.id, view)
+            self.previews.note(conversation.id, agents_view)
 
     async def conversation_changed(self, conversation: Conversation, previous: State) -> None:
         shopper_view = await shopper_conversation_view(conversation, self._agents)

@@ -34,7 +34,8 @@ def _mend_broken(value: Any) -> Any:
 def _not_the_servers(value: str) -> str:
     if value.startswith(SERVER_CLIENT_ID_PREFIXES):
         raise PydanticCustomError(
-            "client_id_reserved", "may not begin with bot:, callback: or notice: (the server's own)"
+            "client_id_reserved",
+            f"may not begin with {', '.join(SERVER_CLIENT_ID_PREFIXES)} (the server's own)",
         )
     return value
 
@@ -75,6 +76,8 @@ class Page(Payload):
 class Customer(Payload):
     id: Annotated[str, StringConstraints(min_length=1, max_length=200), Plain]
     signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+    # Unix seconds, with `security.customer_claims_expire` (signed with the id).
+    expires: Annotated[int, Field(ge=0, le=2**53)] | None = None
     name: ShortText | None = None
     email: ShortText | None = None
 
@@ -152,8 +155,9 @@ class AgentStatus(Payload):
 
 class Transfer(Payload):
     conversation_id: ConversationId
-    # Another agent's id, or null for back to the queue.
-    to_agent_id: Annotated[int, Field(ge=1)] | None = None
+    # Another agent's id, or null for back to the queue: always given, so that a client
+    # that left it out by mistake does not hand the conversation back unasked.
+    to_agent_id: Annotated[int, Field(ge=1)] | None
     note: Annotated[str, StringConstraints(max_length=1000), Plain] | None = None
 
 

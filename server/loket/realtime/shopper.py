@@ -7,6 +7,7 @@ import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from loket.auth import verify_customer
@@ -83,6 +84,26 @@ def _may_follow(client: ShopperClient, shopper: ShopperRecord) -> bool:
     return (client.customer.id if client.customer else None) == shopper.customer_id
 
 
+# The longest a customer claim may run (see `_expiry_problem`).
+_LONGEST_CLAIM_SECONDS = 400 * 86400
+
+
+def _expiry_problem(claim: Customer, expiring: bool, now: float) -> str | None:
+    """Why a customer claim is refused for its `expires` (with
+    `security.customer_claims_expire`), or None."""
+    if not expiring:
+        return None
+    if claim.expires is None:
+        return "it has no 'expires', which security.customer_claims_expire = true asks for"
+    if claim.expires <= now:
+        when = datetime.fromtimestamp(claim.expires, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"it expired at {when}"
+    if claim.expires > now + _LONGEST_CLAIM_SECONDS:
+        # Milliseconds, most likely (`Date.now()`): a claim for thousands of years.
+        return "its 'expires' is more than 400 days ahead: it is in seconds, not milliseconds"
+    return None
+
+
 class ShopperNamespace(LoketNamespace):
     label = "shopper"
 
@@ -153,8 +174,14 @@ class ShopperNamespace(LoketNamespace):
         customer: Customer | None = None
         public_id = token_public_id
         if auth.customer is not None:
-            shop_secret = services.settings.security.shop_secret
-            if verify_customer(shop_secret, auth.customer.id, auth.customer.signature):
+            security = services.settings.security
+            shop_secret = security.shop_secret
+            claim = auth.customer
+            expiry = _expiry_problem(claim, security.customer_claims_expire, services.clock())
+            signed_expires = claim.expires if security.customer_claims_expire else None
+            if expiry is None and verify_customer(
+                shop_secret, claim.id, claim.signature, signed_expires
+            ):
                 identity = "verified"
                 customer = auth.customer
                 shopper = await store.shopper_by_customer_id(customer.id)
@@ -175,9 +202,20 @@ class ShopperNamespace(LoketNamespace):
                     "shop_secret or LOKET_SHOP_SECRET), so no claim can be checked",
                     auth.customer.id,
                 )
+            elif expiry is not None:
+                identity = "rejected"
+                log.warning("customer claim for %r rejected: %s", claim.id, expiry)
             else:
                 identity = "rejected"
-                log.warning("customer claim for %r has a wrong signature", auth.customer.id)
+                hint = (
+                    " (signed with its 'expires', which counts only with"
+                    " security.customer_claims_expire = true)"
+                    if claim.expires is not None
+                    and not security.customer_claims_expire
+                    and verify_customer(shop_secret, claim.id, claim.signature, claim.expires)
+                    else ""
+                )
+                log.warning("customer claim for %r has a wrong signature%s", claim.id, hint)
         if identity != "verified" and token_shopper is not None:
             if token_shopper.customer_id is None:
                 shopper = token_shopper
@@ -466,8 +504,14 @@ class ShopperNamespace(LoketNamespace):
             helpful=payload.helpful,
             now=now,
         )
+        helpful = payload.helpful
+        if not first:
+            # Only the first feedback counts (from another tab, or a resend): what follows
+            # is that one's.
+            given = await services.store.feedback_given(conversation.id, [payload.seq])
+            helpful = given.get(payload.seq, helpful)
         offer = None
-        if not payload.helpful:
+        if not helpful:
             # With an agent (or waiting for one), the next step is theirs: nothing to offer.
             if conversation.state in (State.BOT, State.CLOSED):
                 # Not a person while the queue gave up on them and everyone is still full.
@@ -483,7 +527,7 @@ class ShopperNamespace(LoketNamespace):
                 await services.bot.record_miss(
                     conversation, asked.text, conversation.locale, "unhelpful", meta.get("entry_id")
                 )
-        return {"offer": offer}
+        return {"offer": offer, "helpful": helpful, "duplicate": not first}
 
     async def on_rate_event(self, sid: str, client: ShopperClient, payload: Any) -> dict[str, Any]:
         assert isinstance(payload, Rate)

@@ -29,6 +29,7 @@ import functools
 import logging
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -392,6 +393,28 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _keep_private(path: Path) -> None:
+    """Make the store's files readable by nobody but their owner and group: they hold
+    password hashes and shoppers' contact details. A new database file is made so here
+    (SQLite gives its WAL and shared-memory files the database file's permissions); one
+    that others may read, from before, loses their permission, with a line in the log."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # not ours to make (a read-only folder): SQLite says why
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o007:
+                file.chmod(mode & ~0o007)
+                log.warning("%s was readable by every user of this machine; now it is not", file)
+        except OSError:
+            continue
+
+
 class Database:
     """The SQLite file: a writer that batches, a reader, and schema migrations."""
 
@@ -429,7 +452,8 @@ class Database:
     ) -> Database:
         """Open (creating if needed) the database at `path` and bring its schema up to date."""
         if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _keep_private(path)
         loop = asyncio.get_running_loop()
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loket-store-writer")
 

@@ -82,13 +82,19 @@ async def learned_list(request: web.Request) -> web.Response:
     )
 
 
+def _row_id(text: str) -> int | None:
+    """A stored row's id as written in a path: digits, within SQLite's integers."""
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text) or None
+
+
 async def learned_review(request: web.Request) -> web.Response:
     session = await require_admin(request)
     services = request.app[SERVICES]
-    try:
-        learned_id = int(request.match_info["id"])
-    except ValueError:
-        raise LoketError("not_found", "No such learned answer.") from None
+    learned_id = _row_id(request.match_info["id"])
+    if learned_id is None:
+        raise LoketError("not_found", "No such learned answer.")
     data = await read_json(request)
     action = data.get("action")
     if action not in ("approve", "reject"):

@@ -9,12 +9,13 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from loket.auth import SESSION_COOKIE, AgentSession
+from loket.auth import DEVICE_DAYS, SESSION_COOKIE, AgentSession
 from loket.errors import LoketError
 from loket.keys import SERVICES, SIO
-from loket.proxy import client_address, over_tls
+from loket.proxy import client_address, from_own_pages, over_tls
 from loket.realtime.agent import end_session
 from loket.store import StoreError, store_failure
 
@@ -32,6 +33,9 @@ class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
 
     def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info")
+        if isinstance(exc, RequestPayloadError):
+            # A body aiohttp could not decode, found as it drains what the handler left.
+            exc = exc.__cause__
         if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
             reason = str(exc.message).strip().splitlines()
             where = (msg % args) if args and isinstance(msg, str) else msg
@@ -50,12 +54,20 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         raise LoketError("invalid_payload", "Send JSON (Content-Type: application/json).")
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise LoketError("invalid_payload", "The request body is too large.")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    try:
+        raw = await request.content.read(MAX_JSON_BYTES + 1)
+    except RequestPayloadError:
+        # A body its Content-Encoding or chunks do not describe.
+        raise LoketError("invalid_payload", "The request body cannot be read.") from None
     if len(raw) > MAX_JSON_BYTES:
         raise LoketError("invalid_payload", "The request body is too large.")
     try:
         data = json.loads(raw)
-    except ValueError:
+        # Half a character (a lone "\ud800") is no text: the store and the password
+        # hasher refuse it.
+        json.dumps(data, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser goes (`[[[[…`), from anyone.
         raise LoketError("invalid_payload", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise LoketError("invalid_payload", "The request body must be a JSON object.")
@@ -90,6 +102,29 @@ def _status_of(error: LoketError) -> int:
     }.get(error.code, 400)
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@web.middleware
+async def same_origin_writes(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Refuse a request that changes something on /api when a browser sent it from a page
+    of another origin: a form on another site, or on another port of the same one,
+    posting to /api/logout, say (see `from_own_pages`)."""
+    if request.method not in _SAFE_METHODS and request.path.startswith("/api/"):
+        headers = request.headers
+        if not from_own_pages(
+            fetch_site=headers.get("Sec-Fetch-Site"),
+            origin=headers.get("Origin"),
+            host=request.host,
+        ):
+            return json_error(
+                403, "origin_not_allowed", "Requests to the console's API must come from its pages."
+            )
+    return await handler(request)
+
+
 @web.middleware
 async def api_errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -99,11 +134,17 @@ async def api_errors(
         return await handler(request)
     except LoketError as exc:
         return web.json_response(exc.to_ack(), status=_status_of(exc))
+    except web.HTTPException:
+        raise
     except Exception as exc:
-        if not store_failure(exc):
+        if store_failure(exc):
+            log.error("%s %s: the store failed: %s", request.method, request.path, exc)
+            return json_error(503, "store_failed", "The store cannot be written now; try again.")
+        if not request.path.startswith("/api/"):
             raise
-        log.error("%s %s: the store failed: %s", request.method, request.path, exc)
-        return json_error(503, "store_failed", "The store cannot be written now; try again.")
+        # A fault of Loket's own: the traceback for the log, a JSON error for the client.
+        log.exception("%s %s failed", request.method, request.path)
+        return json_error(500, "internal", "Something went wrong on the server.")
 
 
 class _OncePerMinute:
@@ -139,7 +180,14 @@ async def login(request: web.Request) -> web.Response:
     limiter = services.login_limiter
     trust_proxy = services.settings.server.trust_proxy
     address = client_address(request, trust_proxy=trust_proxy)
-    keys = (f"address:{address}", f"name:{name.lower()}")
+    # Every attempt counts against its address. Against the agent's name only wrong ones
+    # count (given back below when it was right), and a browser that logged in as this
+    # agent before has a count of its own: anyone can send wrong passwords for a name,
+    # which must not keep the agent out.
+    devices = services.device_cookies
+    browser = devices.browser_of(request.cookies, name)
+    name_key = f"device:{name.lower()}:{browser}" if browser else f"name:{name.lower()}"
+    keys = (f"address:{address}", name_key)
     if not all([limiter.take(key, now) for key in keys]):
         seconds = max(1, round(max(limiter.retry_after(key) for key in keys)))
         wait = "a second" if seconds == 1 else f"{seconds} seconds"
@@ -165,6 +213,7 @@ async def login(request: web.Request) -> web.Response:
         # The address first: a name is whatever the client sent ("x from 10.0.0.7").
         log.warning("login failed from %s for %r: %s", address, name, exc.message)
         raise
+    limiter.give_back(name_key)
     agent = session.agent
     response = web.json_response(
         {
@@ -187,6 +236,16 @@ async def login(request: web.Request) -> web.Response:
         samesite="Strict",
         # Behind a TLS proxy the request reaches Loket over plain HTTP; the browser's did not.
         secure=over_tls(request, trust_proxy=trust_proxy),
+        path="/",
+    )
+    response.set_cookie(
+        devices.cookie_name(name),
+        devices.issue(name),
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="Strict",
+        secure=over_tls(request, trust_proxy=trust_proxy),
+        # Also under a path prefix of a proxy's (/chat/api/login).
         path="/",
     )
     return response

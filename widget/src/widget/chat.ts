@@ -120,6 +120,8 @@ interface MessageAck {
 export interface Customer {
   id: string;
   signature: string;
+  /** Unix seconds, signed with the id (a shop with `security.customer_claims_expire`). */
+  expires?: number;
   name?: string;
   email?: string;
 }
@@ -226,8 +228,9 @@ export class Chat {
       closed: () => this.session.set(OPEN_KEY, null),
       person: () => void this.handoff(),
       feedback: async (seq, helpful) => {
-        const ack = await this.request<{ offer: Offer | null }>("feedback", { seq, helpful });
-        if (ack.ok) return ack.offer ?? null;
+        const ack = await this.request<{ offer: Offer | null; duplicate?: boolean }>("feedback", { seq, helpful });
+        // Another tab's feedback counted first: what it offered was offered there.
+        if (ack.ok) return ack.duplicate ? null : (ack.offer ?? null);
         this.ui.showNotice(this.ui.t.tryAgain);
         return undefined;
       },
@@ -311,7 +314,7 @@ export class Chat {
       case "identify": {
         const customer = parseCustomer(value);
         if (!customer) {
-          console.warn("Loket: identify needs {id, signature (64 hex digits), name?, email?}");
+          console.warn("Loket: identify needs {id, signature (64 hex digits), expires? (Unix seconds), name?, email?}");
           return;
         }
         // What this tab wrote anonymously just before the shop's page identified the
@@ -882,6 +885,10 @@ function parseCustomer(value: unknown): Customer | null {
   if (typeof id !== "string" || !id || id.length > 200) return null;
   if (typeof v.signature !== "string" || !/^[0-9a-fA-F]{64}$/.test(v.signature)) return null;
   const customer: Customer = { id, signature: v.signature };
+  if (v.expires !== undefined && v.expires !== null) {
+    if (typeof v.expires !== "number" || !Number.isSafeInteger(v.expires) || v.expires < 0) return null;
+    customer.expires = v.expires;
+  }
   for (const key of ["name", "email"] as const) {
     const field = v[key];
     if (field === undefined || field === null) continue;
