@@ -376,8 +376,15 @@ async def test_wrong_guesses_for_a_name_keep_out_nobody_who_logged_in_from_that_
     other browsers, but the agent's own browser (one that logged in as them before, and
     holds a device cookie for them) still gets in; right passwords never count. A browser
     two agents share keeps a cookie for each."""
-    cookie = DeviceCookies.cookie_name
     async with running(_behind_a_proxy(config_path)) as live:
+        store = live.services.store
+        agents = {name: await store.agent_by_name(name) for name in ("bram", "anna")}
+
+        def cookie(name: str) -> str:
+            found = agents[name]
+            assert found is not None
+            return DeviceCookies.cookie_name(found)
+
         url = f"{live.url}/api/login"
         right = {"name": "bram", "password": AGENT_PASSWORD}
         jar = aiohttp.CookieJar(unsafe=True)
@@ -402,12 +409,17 @@ async def test_wrong_guesses_for_a_name_keep_out_nobody_who_logged_in_from_that_
                     assert status == 401
             status, body, _ = await _post(url, right, headers={"X-Forwarded-For": "192.0.2.9"})
             assert status == 429 and body["error"]["code"] == "rate_limited"
-            # The browser they share, from a fresh address, lets both in.
+            # The browser they share, from a fresh address, lets both in, and keeps its id.
+            before = {c.key: c.value for c in jar}
             headers = {"X-Forwarded-For": "192.0.2.10"}
             for sent in (right, anna):
                 async with own.post(url, json=sent, headers=headers) as response:
                     assert response.status == 200, sent
             kept = {c.key: c.value for c in jar}
+            devices = live.services.device_cookies
+            bram = agents["bram"]
+            assert bram is not None
+            assert devices.browser_of(kept, bram) == devices.browser_of(before, bram)
         # A cookie for another name, or one the server did not sign, counts as none; so do
         # copies of a real one written otherwise: one browser is one count, however many.
         bram_s = kept[cookie("bram")]
@@ -435,6 +447,31 @@ async def test_wrong_guesses_for_a_name_keep_out_nobody_who_logged_in_from_that_
             headers={"X-Forwarded-For": "192.0.2.40", "Cookie": f"{cookie('bram')}={bram_s}="},
         )
         assert status == 429
+
+
+async def test_a_new_password_makes_an_agent_s_device_cookies_count_for_nothing(
+    config_path: Path,
+) -> None:
+    """A browser's device cookie holds a tag of the agent's password: after a new password
+    (a leaked one replaced) it no longer buys a count of its own. Names with letters past
+    ASCII log in again and again from the same browser."""
+    async with running(config_path) as live:
+        auth, store = live.services.agent_auth, live.services.store
+        secret = "lang genoeg wachtwoord"
+        jurgen = await store.add_agent(
+            "jürgen", "Jürgen", await auth.hash_password(secret), is_admin=False, now=0
+        )
+        url = f"{live.url}/api/login"
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as own:
+            for _ in range(2):
+                async with own.post(url, json={"name": "jürgen", "password": secret}) as answer:
+                    assert answer.status == 200
+            kept = {c.key: c.value for c in own.cookie_jar}
+        devices = live.services.device_cookies
+        assert devices.browser_of(kept, jurgen) is not None
+        await store.update_agent(jurgen.id, password_hash=await auth.hash_password("nieuw!" * 4))
+        renewed = await store.agent_by_name("jürgen")
+        assert renewed is not None and devices.browser_of(kept, renewed) is None
 
 
 async def test_another_origin_cannot_post_to_the_api(server: ServerProcess) -> None:

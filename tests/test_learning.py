@@ -1015,8 +1015,9 @@ async def test_the_reads_of_a_chat_that_learns_go_through_indexes(config_path: P
         db.fetch_all = recording  # type: ignore[method-assign]
         async with shopper(live.url, auth={"locale": "nl"}) as (widget, _):
             ref = {"conversation_id": (await _ask(widget, QUESTION))["conversation"]["id"]}
-        # A holding reply first: the reusable answer then takes the question over.
-        holding = ("Een ogenblik, ik zoek het even voor je uit.",)
+        # A holding reply first, in words not known for one (so kept as a candidate): the
+        # reusable answer then takes the question over.
+        holding = ("Dat weet ik niet uit mijn hoofd, daar kom ik zo op terug.",)
         await _takes_and_replies(live.url, ref, ANSWER, reusable=True, first=holding)
         await _bot_reply(live.url, "kan ik een cadeaubon gebruiken in de uitverkoop")
         db.fetch_all = fetch_all  # type: ignore[method-assign]

@@ -615,10 +615,11 @@ async def test_the_form_an_agent_gone_notice_offers_holds_the_question_not_a_hel
 
 @contextlib.asynccontextmanager
 async def _replied_then_logged_off(
-    server: RunningServer, question: str, reply: str
+    server: RunningServer, question: str, reply: str, *, then: str | None = None
 ) -> AsyncIterator[tuple[socketio.AsyncClient, Inbox]]:
-    """A shopper asks `question`, anna replies `reply` and logs out, and the routing's
-    timeouts run: the shopper's client and inbox, still connected."""
+    """A shopper asks `question`, anna replies `reply` (the shopper answers `then`) and
+    logs out, and the routing's timeouts run: the shopper's client and inbox, still
+    connected."""
     anna = await login(server.url, "anna", AGENT_PASSWORD)
     async with shopper(server.url) as (widget, inbox):
         async with agent(server.url, anna) as (desk, _):
@@ -626,6 +627,8 @@ async def _replied_then_logged_off(
             ref = {"conversation_id": asked["conversation"]["id"]}
             sent = {**ref, "client_id": new_client_id(), "text": reply}
             assert (await call(desk, "/agent", "message", sent))["ok"]
+            if then is not None:
+                await _say(widget, then)
             await _log_out(server.url, anna)
         await server.services.conversations.tick()
         yield widget, inbox
@@ -649,6 +652,21 @@ async def test_an_agent_who_logs_off_after_answering_cuts_nothing_short(
         await _say(widget, "Hoe lang duurt de levering?")
         answer = await inbox.wait_for("message", lambda m: m["author"] == "bot")
         assert answer["meta"]["kind"] == "answer"
+
+
+async def test_a_shopper_who_only_said_thanks_is_not_told_it_was_cut_short(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """The agent answered, the shopper said thanks, the agent logged off: nothing waits."""
+    server, _ = live
+    async with _replied_then_logged_off(
+        server, "Kan ik morgen nog ruilen?", "Ja hoor, binnen 30 dagen.", then="Top, dank je!"
+    ) as (_, inbox):
+        await inbox.wait_for("conversation", lambda c: c["state"] == "bot")
+        await server.services.conversations.drain()
+        await asyncio.sleep(0.2)
+        kinds = [(m.get("meta") or {}).get("kind") for m in inbox.of("message")]
+        assert "notice" not in kinds, kinds
 
 
 async def test_an_agent_who_logs_off_after_only_a_let_me_check_cut_it_short(

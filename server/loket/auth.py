@@ -136,27 +136,37 @@ class VisitorTokens:
 
 
 class DeviceCookies:
-    """Signed marks of a browser an agent logged in from: a cookie per agent name (named
-    `DEVICE_COOKIE` and a hash of the name), holding the name and a random id of the
-    browser's own, signed by the server, for `DEVICE_DAYS`."""
+    """Signed marks of a browser an agent logged in from: a cookie per agent (named
+    `DEVICE_COOKIE` and the agent's id), holding the agent's id, a random id of the
+    browser's own and a tag of the agent's password hash, signed by the server, for
+    `DEVICE_DAYS`. A new password (or a disabled account) makes the agent's cookies
+    worthless; the name is not in them."""
 
     def __init__(self, secret: str) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="loket.device")
 
     @staticmethod
-    def cookie_name(name: str) -> str:
-        return DEVICE_COOKIE + hashlib.sha256(name.lower().encode()).hexdigest()[:16]
+    def cookie_name(agent: AgentRecord) -> str:
+        return f"{DEVICE_COOKIE}{agent.id}"
 
-    def issue(self, name: str) -> str:
-        token: str = self._serializer.dumps([name.lower(), secrets.token_urlsafe(12)])
+    @staticmethod
+    def _password_tag(agent: AgentRecord) -> str:
+        return hashlib.sha256(agent.password_hash.encode()).hexdigest()[:16]
+
+    def issue(self, agent: AgentRecord, browser: str | None = None) -> str:
+        """The cookie's value: for `browser` (kept when it had one), else a new one."""
+        token: str = self._serializer.dumps(
+            [agent.id, browser or secrets.token_urlsafe(12), self._password_tag(agent)]
+        )
         return token
 
-    def browser_of(self, cookies: Mapping[str, str], name: str) -> str | None:
-        """The id of this browser of `name`'s, from a cookie this server issued in the last
-        `DEVICE_DAYS`; None without one. The same for every copy of the cookie, however it
-        is written (the signature's encoding lets some characters vary)."""
-        cookie = cookies.get(self.cookie_name(name))
-        if not cookie:
+    def browser_of(self, cookies: Mapping[str, str], agent: AgentRecord) -> str | None:
+        """The id of this browser of `agent`'s, from a cookie this server issued for the
+        agent's present password in the last `DEVICE_DAYS`; None without one. The same for
+        every copy of the cookie, however it is written (the signature's encoding lets
+        some characters vary)."""
+        cookie = cookies.get(self.cookie_name(agent))
+        if not cookie or agent.disabled:
             return None
         try:
             value = self._serializer.loads(cookie, max_age=DEVICE_DAYS * 86400)
@@ -164,12 +174,13 @@ class DeviceCookies:
             return None
         if (
             not isinstance(value, list)
-            or len(value) != 2
-            or not all(isinstance(part, str) for part in value)
-            or not hmac.compare_digest(value[0], name.lower())
+            or len(value) != 3
+            or value[0] != agent.id
+            or not isinstance(value[1], str)
+            or value[2] != self._password_tag(agent)
         ):
             return None
-        return str(value[1])
+        return value[1]
 
 
 def customer_signature(shop_secret: str, customer_id: str, expires: int | None = None) -> str:

@@ -1526,9 +1526,7 @@ class Conversations:
                     taken.append(conversation)
                 changes.extend(self._route(conversation, taken=True))
         for conversation in taken:
-            # Told only when something of the shopper's waits for an answer: an agent who
-            # logs off after answering everything has cut nothing short.
-            if conversation.state is State.BOT and await self._left_waiting(conversation):
+            if conversation.state is State.BOT:
                 notices.append((conversation, "agent_gone"))
         staffed = self._hours.is_staffed(now)
         # Nobody online, and nobody who just lost their connection: the queue waits for no one.
@@ -1572,23 +1570,41 @@ class Conversations:
                 await self._publish_queue(places)
         await self._announce_availability()
         for conversation, key in notices:
+            # Told only when something of the shopper's waits for an answer: an agent who
+            # logs off after answering everything has cut nothing short. (Read here, after
+            # every change above is settled: the store is awaited.)
+            if key == "agent_gone" and not (
+                conversation.state is State.BOT and await self._left_waiting(conversation)
+            ):
+                continue
             await self._hand_to_bot(conversation, key, now_ms)
         if self._gave_up:
             await self._release_gave_up()
         self._forget_idle(now_ms)
 
     async def _left_waiting(self, conversation: Conversation) -> bool:
-        """Whether the shopper waits for an answer from the agent: they wrote last, or the
-        agent's last reply only held them ("let me check")."""
-        if conversation.last_author != "agent":
-            return conversation.last_author == "shopper"
+        """Whether the shopper waits for an answer from the agent: they wrote more than
+        thanks or goodbye since the agent's last reply, or that reply only held them
+        ("let me check")."""
+        if conversation.last_author is None:
+            return False
         recent = await self._store.messages_after(
             conversation.id,
             max(0, conversation.last_seq - LAST_ASKED_LOOKBACK),
             LAST_ASKED_LOOKBACK,
         )
-        last = next((m for m in reversed(recent) if m.author == "agent"), None)
-        return last is not None and holding_reply(last.text)
+        since: list[MessageRecord] = []
+        replied: MessageRecord | None = None
+        for message in reversed(recent):
+            if message.author == "agent":
+                replied = message
+                break
+            if message.author == "shopper":
+                since.append(message)
+        if since:
+            said = [small_talk(m.text) for m in since]
+            return any(s is None or s[0] in ("greeting", "person", "wait") for s in said)
+        return replied is not None and holding_reply(replied.text)
 
     def _lapse_missed(self, now_ms: int) -> bool:
         """An agent passed over for not answering a conversation waiting in the queue may be

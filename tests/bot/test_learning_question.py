@@ -228,6 +228,18 @@ def test_a_reply_too_short_to_answer_leaves_the_question_to_the_next() -> None:
         ("I will find a replacement tube and send it tomorrow", False),
         ("Hold on, that is free.", False),
         ("Even geduld alsjeblieft.", True),
+        ("Een moment geduld a.u.b.", True),
+        ("Hi Anna, let me check", True),
+        ("Thanks for waiting, let me check", True),
+        ("Ich checke das kurz", True),
+        ("Let me check with the workshop and I'll get back to you", True),
+        # A holding phrase and then the answer, in one sentence.
+        ("I'm looking at your order now and it shipped yesterday", False),
+        ("I'll check with the workshop but it should be ready Friday", False),
+        ("Sure, I'll see you Saturday!", False),
+        ("Ik kijk even en hij is op voorraad", False),
+        ("Ich sehe keine Bestellung auf Ihren Namen.", False),
+        ("I'm looking forward to seeing you on Saturday", False),
     ],
 )
 def test_a_reply_that_only_holds_the_shopper_is_told(reply: str, holding: bool) -> None:

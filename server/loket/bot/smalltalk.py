@@ -429,44 +429,76 @@ CLAUSE_END = re.compile(r"((?<=[,.!?;:…])\s+|\n+)")
 # (on the folded words), said in the first person ("let me have a look at the workshop
 # diary for you", "ik kijk even voor je", "ich schaue nach"), or a "one moment" that
 # ends the clause ("Moment of delivery is ..." says more).
-_ENDS = r"(?: (?:please|pls|hoor|alsjeblieft|aub|bitte|voor je|voor u))*$"
+_ENDS = (
+    r"(?: (?:please|pls|hoor|alsjeblieft|alstublieft|aub|a u b|bitte|voor je|voor u"
+    r"|geduld|a (?:sec|second|moment|minute)))*$"
+)
 _HOLDING = re.compile(
     r"^(?:"
     r"(?:let me|i ll|ill|i will|i m going to|im going to|i am going to) (?:just |quickly )?"
-    r"(?:have a look|take a look|look|check|see|find out|ask|look into|look it up)(?: |$)"
-    r"|(?:i m|im|i am) (?:checking|looking)(?: |$)|bear with me|(?:hold|hang) on"
+    r"(?:have a look|take a look|look|check|find out|ask|look into|look it up)(?: |$)"
+    r"|let me (?:just )?see"
     + _ENDS
-    + r"|(?:one|just a|give me a|a|wait a) (?:moment|minute|sec|second)"
+    + r"|(?:i m|im|i am) (?:checking|on it|looking into it|looking it up|looking at it)(?: |$)"
+    r"|bear with me|(?:hold|hang) on"
+    + _ENDS
+    + r"|(?:one|just a|give me a|wait a|a) (?:moment|minute|sec|second)"
     + _ENDS
     + r"|ik (?:kijk|zoek|check) (?:het |dat |dit )?(?:even|eens|na|voor je|voor u|op)(?: |$)"
-    r"|ik (?:ga|zal) (?:het |dat )?(?:even |eens )?(?:na|kijken|opzoeken|navragen|uitzoeken)"
-    r"(?: |$)|(?:even|eventjes) (?:kijken|zoeken|checken|geduld|nakijken)"
+    r"|ik (?:ga|zal) (?:het |dat )?(?:even |eens )?(?:voor (?:je|u) )?"
+    r"(?:na|kijken|opzoeken|navragen|uitzoeken|checken)(?: |$)"
+    r"|(?:even|eventjes) (?:kijken|zoeken|checken|nakijken)"
     + _ENDS
-    + r"|(?:een )?momentje?"
+    + r"|(?:een |1 )?(?:moment|ogenblik)(?:je)?"
+    + _ENDS
+    + r"|(?:even|eventjes) geduld"
     + _ENDS
     + r"|(?:einen )?(?:moment|augenblick)"
     + _ENDS
-    + r"|ich (?:schaue|schau|sehe|prufe|frage|kummere mich)(?: |$)"
-    r")"
+    + r"|ich (?:schaue|schau|gucke|guck|sehe) (?:mal |kurz |gleich |sofort )*nach(?: |$)"
+    r"|ich (?:schaue|schau|gucke|guck) mal(?: |$)"
+    r"|ich (?:prufe|checke|frage) (?:das|es|mal|kurz|gleich|sofort|nach)"
+    r"(?: (?:das|es|mal|kurz|gleich|sofort|nach))*" + _ENDS + r")"
 )
+# What may follow a holding clause's "and" and keep it one ("let me check with the
+# workshop and I'll get back to you").
+_BACK = re.compile(
+    r"^(?:(?:i ll|ill|i will|we ll|we will) (?:get back to you|let you know|come back to you)"
+    r"|(?:ik |we )?(?:laat|laten|kom|komen) (?:het |je |u |er )*(?:zo |straks |even )*"
+    r"(?:weten|op terug)|(?:ich )?melde mich)"
+)
+_AND = re.compile(r" (?:and|but|then|en|maar|dan|und|aber|dann) ")
 # A holding clause says little else: a longer one has an answer in it.
 _HOLDING_MAX_WORDS = 20
 # Clauses that go with holding the shopper and say nothing themselves.
 _ASIDE = re.compile(
     r"^(?:sure|ok|okay|oke|right|alright|of course|natuurlijk|zeker|klar|naturlich"
-    r"|(?:good|great) question|goede vraag|gute frage|no problem|geen probleem|kein problem)$"
+    r"|please|alsjeblieft|alstublieft|bitte|graag"
+    r"|(?:good|great) question|goede vraag|gute frage|no problem|geen probleem|kein problem"
+    r"|thanks? (?:you )?for (?:waiting|your patience)|bedankt voor (?:het wachten|je geduld)"
+    r"|dank (?:je|u) (?:wel )?voor (?:het wachten|je geduld|uw geduld)"
+    r"|danke (?:furs|fur das|fur ihre|fur deine) (?:warten|geduld)"
+    # A greeting with the shopper's name ("Hi Anna").
+    r"|(?:hi|hello|hey|hoi|hallo|dag|beste|liebe|lieber) [a-z]+)$"
 )
-
-
 # What any holding clause has in it, in the lower-cased text: most replies have none,
 # and are told at this cost (every agent reply is looked at; a case-blind pattern costs
 # ten times as much).
 _HOLDING_HINT = re.compile(
     r"let me|i.?ll |i will|going to|i.?m |i am |bear with|hold on|hang on|moment|minute"
-    r"|sec|kijk|zoek|ik ga|ik zal|even|augenblick|ich "
+    r"| sec|kijk|zoek|check|ik ga|ik zal|even|ogenblik|augenblick|ich "
 )
 # Longer replies say more than that they will look.
 _HOLDING_MAX_CHARS = 300
+
+
+def _holding_clause(said: str) -> bool:
+    """Whether a clause (folded words, joined) only says the agent will look: a holding
+    phrase, and after an "and" only another, or that they will get back to the shopper."""
+    pieces = _AND.split(said)
+    return bool(_HOLDING.match(pieces[0])) and all(
+        _HOLDING.match(piece) or _BACK.match(piece) for piece in pieces[1:]
+    )
 
 
 def holding_reply(text: str) -> bool:
@@ -481,7 +513,7 @@ def holding_reply(text: str) -> bool:
         if not folded:
             continue
         said = " ".join(folded)
-        if len(folded) <= _HOLDING_MAX_WORDS and _HOLDING.match(said):
+        if len(folded) <= _HOLDING_MAX_WORDS and _holding_clause(said):
             held = True
         elif not _ASIDE.match(said) and small_talk(clause, folded) is None:
             return False

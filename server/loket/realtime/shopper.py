@@ -179,9 +179,9 @@ class ShopperNamespace(LoketNamespace):
             claim = auth.customer
             expiry = _expiry_problem(claim, security.customer_claims_expire, services.clock())
             signed_expires = claim.expires if security.customer_claims_expire else None
-            if expiry is None and verify_customer(
-                shop_secret, claim.id, claim.signature, signed_expires
-            ):
+            # The signature first: only the shop's own claim is told it expired.
+            signed = verify_customer(shop_secret, claim.id, claim.signature, signed_expires)
+            if signed and expiry is None:
                 identity = "verified"
                 customer = auth.customer
                 shopper = await store.shopper_by_customer_id(customer.id)
@@ -202,7 +202,7 @@ class ShopperNamespace(LoketNamespace):
                     "shop_secret or LOKET_SHOP_SECRET), so no claim can be checked",
                     auth.customer.id,
                 )
-            elif expiry is not None:
+            elif signed:
                 identity = "rejected"
                 log.warning("customer claim for %r rejected: %s", claim.id, expiry)
             else:

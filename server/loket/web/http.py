@@ -17,6 +17,7 @@ from loket.errors import LoketError
 from loket.keys import SERVICES, SIO
 from loket.proxy import client_address, from_own_pages, over_tls
 from loket.realtime.agent import end_session
+from loket.routing import nocase
 from loket.store import StoreError, store_failure
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
     def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info")
         if isinstance(exc, RequestPayloadError):
-            # A body aiohttp could not decode, found as it drains what the handler left.
+            # A body aiohttp could not decode, found as it drains what the handler left
+            # (the client had its 400 already; aiohttp names no sender there).
+            msg, args = "a request body that cannot be read", ()
             exc = exc.__cause__
         if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
             reason = str(exc.message).strip().splitlines()
@@ -185,10 +188,12 @@ async def login(request: web.Request) -> web.Response:
     # agent before has a count of its own: anyone can send wrong passwords for a name,
     # which must not keep the agent out.
     devices = services.device_cookies
-    browser = devices.browser_of(request.cookies, name)
-    name_key = f"device:{name.lower()}:{browser}" if browser else f"name:{name.lower()}"
+    record = await services.store.agent_by_name(name)
+    browser = devices.browser_of(request.cookies, record) if record is not None else None
+    name_key = f"device:{record.id}:{browser}" if record and browser else f"name:{nocase(name)}"
     keys = (f"address:{address}", name_key)
-    if not all([limiter.take(key, now) for key in keys]):
+    # The name's count only for attempts the address's let through.
+    if not all(limiter.take(key, now) for key in keys):
         seconds = max(1, round(max(limiter.retry_after(key) for key in keys)))
         wait = "a second" if seconds == 1 else f"{seconds} seconds"
         if _LOGIN_LOG.first(address, now):
@@ -239,8 +244,8 @@ async def login(request: web.Request) -> web.Response:
         path="/",
     )
     response.set_cookie(
-        devices.cookie_name(name),
-        devices.issue(name),
+        devices.cookie_name(agent),
+        devices.issue(agent, browser),
         max_age=DEVICE_DAYS * 86400,
         httponly=True,
         samesite="Strict",
