@@ -60,7 +60,11 @@ async def test_admin_reviews_learned_answers_and_the_bot_gives_them(
     # Anna, the only agent online, gets both conversations and answers them (not reusable).
     async with agent(server.url, anna) as (desk, _):
         for question, reply in (
-            (first, "Jazeker, mail je kaarttekst naar kaarten@winkel.nl en we regelen het."),
+            (
+                first,
+                "Jazeker, mail je kaarttekst naar kaarten@winkel.nl of bel 020 123 4567 en we"
+                " regelen het.",
+            ),
             (second, "Ja hoor, dat doen we graag voor je, vul het in bij het afrekenen."),
         ):
             async with shopper(server.url, auth=DUTCH) as (widget, _):
@@ -96,7 +100,9 @@ async def test_admin_reviews_learned_answers_and_the_bot_gives_them(
     await expect(group.locator("h3")).to_contain_text("2 similar questions")
     with_email = group.locator("article.learned", has=page.locator(".badge.personal"))
     clean = group.locator("article.learned", has_not=page.locator(".badge.personal"))
-    await expect(with_email.locator(".badge.personal")).to_have_text("Holds e-mail address")
+    await expect(with_email.locator(".badge.personal")).to_have_text(
+        ["Holds e-mail address", "Holds phone number"]
+    )
     await expect(with_email.locator(".language")).to_have_text("nl")
     await expect(with_email.locator(".agent")).to_have_text("answered by anna")
     await expect(with_email.locator("textarea.question")).to_have_value(first)
@@ -107,6 +113,12 @@ async def test_admin_reviews_learned_answers_and_the_bot_gives_them(
     await expect(with_email.locator(".review-error")).to_contain_text("e-mail address")
     await expect(with_email.locator("button.force")).to_be_visible()
     await screenshot(page, "console-admin-learned-personal")
+    # The e-mail address edited out, the number left: refused again, and the badges say
+    # what the server found in the texts as they are now.
+    await with_email.locator("textarea.answer").fill("Jazeker, bel 020 123 4567 en we regelen het.")
+    await with_email.locator("button.approve").click()
+    await expect(with_email.locator(".review-error")).to_contain_text("phone number")
+    await expect(with_email.locator(".badge.personal")).to_have_text(["Holds phone number"])
     await with_email.locator("button.reject").click()
     await expect(group.locator("article.learned")).to_have_count(1)
     await expect(page.locator("#admin-learned .panel-state")).to_contain_text("Rejected")

@@ -142,7 +142,7 @@ export class AdminPages {
     const badges = h(
       "ul",
       { class: "badges", "aria-label": "Personal data found" },
-      ...learned.personal.map((kind) => h("li", { class: "badge personal", "data-kind": kind }, `Holds ${personalLabel(kind)}`)),
+      ...learned.personal.map(personalBadge),
     );
     badges.hidden = !learned.personal.length;
     const error = h("p", { class: "review-error", role: "alert" });
@@ -183,7 +183,11 @@ export class AdminPages {
       if (!result.ok) {
         this.refused(result);
         if (result.code === "personal_data") {
-          const kinds = (result.personal ?? []).map(personalLabel).join(", ");
+          // What the server found in the texts as edited: the badges say the same.
+          const found = result.personal ?? [];
+          badges.replaceChildren(...found.map(personalBadge));
+          badges.hidden = !found.length;
+          const kinds = found.map(personalLabel).join(", ");
           error.textContent = `${result.message}${kinds ? ` Found: ${kinds}.` : ""}`;
           force.hidden = false;
         } else {
@@ -507,4 +511,9 @@ function bars(
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** A badge saying a learned pair holds personal data of this kind. */
+function personalBadge(kind: string): HTMLElement {
+  return h("li", { class: "badge personal", "data-kind": kind }, `Holds ${personalLabel(kind)}`);
 }
