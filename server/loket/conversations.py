@@ -1425,12 +1425,18 @@ class Conversations:
     async def _say_who_has_it(self, conversation: Conversation, previous: State) -> None:
         """A line in the conversation when an agent other than the one the shopper was last
         told of has it now ("Bram is here to help you": taken, given, transferred), or when
-        it went from that agent back to the queue ("Anna can't continue right now; you're in
-        line for the next colleague": not answered in time, gone, handed back). Written in
+        it went from that agent back to the queue while a colleague is online ("Anna can't
+        continue right now; you're in line for the next colleague": not answered in time,
+        gone, handed back). Written in
         the background: what changed the conversation does not wait for its commit."""
         agent_id, state = conversation.agent_id, conversation.state
         told = conversation.joined_agent
         if state is State.QUEUED and previous is State.ASSIGNED and told is not None:
+            if not self._presence.online() - {told}:
+                # No colleague online to be in line for: the widget shows the shopper's
+                # place, and the line would be untrue. The agent given it back is not
+                # announced again (a one-agent shop's agent who stayed silent, then came).
+                return
             conversation.joined_agent = None
             key, kind, about = "agent_requeued", "requeued", told
         elif conversation.state is State.ASSIGNED and agent_id not in (None, told):

@@ -414,6 +414,29 @@ def test_a_question_in_a_language_the_faq_lacks_finds_entries_by_its_webshop_wor
     assert result.entry is not None and result.entry.id == "shipping"
 
 
+def test_a_question_in_a_language_the_faq_lacks_is_answered_from_its_english_entries() -> None:
+    """A German question on a Dutch and English shop is answered from the English entries,
+    not the Dutch ones its words resemble ("lange", "die"): a shopper of another language
+    reads English sooner, as the bot's own texts are English for them. A Dutch question
+    on the same German page, or one whose language cannot be told, is matched as before."""
+    entries = [
+        entry("levertijd", "nl", "Hoe lang duurt de levering?", "Wanneer komt mijn pakket?"),
+        entry("retour", "nl", "Kan ik mijn bestelling terugsturen?"),
+        entry("delivery-time", "en", "How long does delivery take?", "When will my parcel come?"),
+        entry("returns", "en", "Can I send my order back?"),
+    ]
+    shop = Matcher.build(entries, BotSettings(semantic=False))
+    for question, expected in (
+        ("Wie lange dauert die Lieferung?", "delivery-time"),
+        ("Kann ich meine Bestellung zurückschicken?", "returns"),
+    ):
+        result = shop.match(question, "de")
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", expected), result
+        assert result.language == "en"
+    result = shop.match("Hoe lang duurt de levering?", "de")
+    assert (result.outcome, result.entry and result.entry.id) == ("answer", "levertijd")
+
+
 @pytest.mark.parametrize("semantic", [False, True])
 def test_learned_answers_alone_in_a_language_leave_the_faq_in_reach(semantic: bool) -> None:
     """One English answer learned on a German shop (an agent answered an English shopper)

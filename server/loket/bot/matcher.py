@@ -162,6 +162,9 @@ _COMMON_WORDS = {
     language: STOP_WORDS.get(language, frozenset()) | FRAME_WORDS.get(language, frozenset())
     for language in STOP_WORDS
 }
+# The FAQ language that answers a question in a language the FAQ has no entries in, when
+# the FAQ has several languages and this is one of them.
+_LINGUA_FRANCA = "en"
 # Entries closest in meaning that compete even when they share no word with the question.
 _SEMANTIC_CANDIDATES = 8
 # Question words remembered per index with what they expand to (shoppers' words repeat:
@@ -1228,12 +1231,19 @@ class Matcher:
                 reported = spoken or (own[0] if len(own) == 1 else None)
             return [*learned, *own], reported, spoken
         reported = chosen[0] if len(chosen) == 1 else None
-        spoken = self._other_language(folded, chosen, language) if len(chosen) == 1 else None
+        spoken = self._other_language(folded, chosen, language)
         if spoken is not None and spoken in self._indexes:
             # Told by its words, a language of learned answers alone: its answers and every
             # FAQ language's entries compete, as when the page is in that language.
-            faq = [name for name, index in self._indexes.items() if not index.learned_only]
             return [spoken, *faq], spoken, spoken
+        if spoken is not None and len(faq) > 1 and _LINGUA_FRANCA in faq:
+            # A language the FAQ has no entries in: which of the FAQ's languages its words
+            # resemble says nothing ("Wie lange dauert die Lieferung?" shares words with
+            # Dutch), and a shopper of another language reads English sooner than the
+            # shop's own, as the bot's own texts are English for them.
+            return [_LINGUA_FRANCA], _LINGUA_FRANCA, spoken
+        if len(chosen) > 1:
+            spoken = None
         return chosen, reported, spoken
 
     def _other_language(
