@@ -311,6 +311,15 @@ DEV_FLOORS = {
     "fotofabriek": (0.72, 0.10),
     "fretwork": (0.69, 0.13),
     "schuhwerk": (0.81, 0.07),
+    # Four more, blind (a Dutch and English garden-furniture shop, 103 questions; a German
+    # musical-instrument shop, 92; an English shop of refurbished laptops and phones, 99; a
+    # Dutch pet-food subscription, 91): first scored at 72.8%, 78.3%, 76.8% and 67.0% right,
+    # 7.8%, 6.5%, 6.1% and 7.7% wrong; then a way to pay named alone ("nehmt ihr
+    # Kreditkarte", "accepteren jullie paypal") read as paying too (`IMPLIED`).
+    "tuinkeizer": (0.74, 0.08),
+    "klangkiste": (0.79, 0.07),
+    "refurbly": (0.77, 0.07),
+    "voerbuddy": (0.67, 0.08),
 }
 
 

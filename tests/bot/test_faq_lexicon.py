@@ -564,3 +564,43 @@ def test_german_shoppers_words_meet_the_faqs() -> None:
     ranked, _ = german.ranked("ratenkauf", "de")
     scores = {entry.id: score for score, entry in ranked}
     assert scores["raten"] > scores.get("rechnung", 0.0) + 0.2
+
+
+def test_a_way_to_pay_is_also_paying_and_still_itself() -> None:
+    """A question naming only a way to pay ("nehmt ihr Kreditkarte?", "accepteren jullie
+    paypal") asks what the entry on how to pay answers, though only its answer names the
+    card or the wallet; an entry about that one way to pay still answers it first, and
+    the English adjective "ideal" is no Dutch bank payment."""
+    shop = Matcher.build(
+        [
+            entry(
+                "betaalmethoden", "nl", "Hoe kan ik betalen?", answer="iDEAL, Bancontact, PayPal."
+            ),
+            entry("retour", "nl", "Hoe kan ik iets retourneren?"),
+            entry("levertijd", "nl", "Hoe lang duurt de levering?"),
+            entry("zahlungsarten", "de", "Welche Zahlungsarten gibt es?", answer="PayPal, Visa."),
+            entry("versand", "de", "Was kostet der Versand?"),
+            entry("payment-methods", "en", "How can I pay?", answer="Visa, American Express."),
+            entry("returns", "en", "How do I return an item?"),
+        ],
+        BotSettings(semantic=False),
+    )
+    for text, language, expected in (
+        ("accepteren jullie paypal", "nl", "betaalmethoden"),
+        ("bancontact?", "nl", "betaalmethoden"),
+        ("nehmt ihr kreditkarte", "de", "zahlungsarten"),
+        ("do you accept amex", "en", "payment-methods"),
+    ):
+        result = shop.match(text, language)
+        assert result.outcome != "unknown" and result.entry, (text, result)
+        assert result.entry.id == expected, (text, result)
+    assert_answered(
+        [
+            entry("betaalmethoden", "nl", "Hoe kan ik betalen?", answer="iDEAL en PayPal."),
+            entry("paypal-mislukt", "nl", "Mijn PayPal betaling lukt niet"),
+        ],
+        [("paypal lukt niet", "nl", "paypal-mislukt"), ("kan ik betalen", "nl", "betaalmethoden")],
+    )
+    lexicon = lexicon_for("nl")
+    assert content_terms("accepteren jullie paypal", "nl", lexicon)[-2:] == ["paypal", "~pay"]
+    assert "~pay" not in content_terms("is this ideal for kids", "en", lexicon_for("en"))

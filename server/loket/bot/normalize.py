@@ -196,6 +196,11 @@ def terms_of_words(
         else:
             if not token.common:
                 terms.append(token.key)
+    if lexicon.implied:
+        # After the rest: a term put between two others would keep them from being
+        # joined ("apple pay" stays two words where the FAQ writes "applepay").
+        also = {lexicon.implied[t] for t in terms if t in lexicon.implied}
+        terms.extend(sorted(also.difference(terms)))
     return terms
 
 

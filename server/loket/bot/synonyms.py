@@ -24,8 +24,8 @@ money back) need two concepts, or the bot can no longer tell them apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 # The first character of a concept token; words never start with it.
@@ -571,16 +571,36 @@ GENERIC_CONCEPTS = frozenset(CONCEPT_MARK + name for name in ("buy", "order", "i
 FRAME_CONCEPTS = GENERIC_CONCEPTS | {CONCEPT_MARK + "cost"}
 
 
+# Names and concepts that say what else a question is about, beside themselves: a way to
+# pay is paying ("nehmt ihr Kreditkarte?" asks what "Welche Zahlungsarten gibt es?"
+# answers), while the name still tells apart an entry about it ("PayPal-Zahlung
+# abgebrochen"). Concept -> language ("*" for all) -> single words and concepts ("~name")
+# that also count as it. Keep them to words that mean nothing else: the Dutch "ideal" is
+# the bank payment, the English one an adjective.
+IMPLIED: Mapping[str, Mapping[str, str]] = {
+    "pay": {
+        "*": "~credit-card | paypal | bancontact | giropay | twint | maestro | applepay | "
+        "googlepay",
+        # "Apple Pay" and "Google Pay": the English "pay" is paying already.
+        "nl": "ideal | tikkie | pay",
+        "de": "sofortüberweisung | vorkasse | lastschrift | pay",
+    },
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     """The lexicon for one language: its words and phrases as stems, and their concepts.
 
     `phrases` maps the first key of a phrase to (keys, concept) pairs, longest first. A key
     is a stem, or the folded word for a stop word. `words` maps single stems to concepts.
+    `implied` maps a term (a stem or a concept) to the concept it also counts as (see
+    `IMPLIED`).
     """
 
     phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
     words: Mapping[str, str]
+    implied: Mapping[str, str] = field(default_factory=dict)
 
     def concept(self, term: str) -> str:
         """The concept token of a stem, or the stem itself."""
@@ -596,11 +616,20 @@ def is_concept(term: str) -> bool:
 def lexicon_for(language: str, off: frozenset[str] = frozenset()) -> Lexicon:
     """The webshop lexicon without the concepts `off`, stemmed for `language` (empty for
     languages without stemming)."""
-    return build_lexicon({k: v for k, v in CONCEPTS.items() if k not in off}, language)
+    return build_lexicon(
+        {k: v for k, v in CONCEPTS.items() if k not in off},
+        language,
+        {k: v for k, v in IMPLIED.items() if k not in off},
+    )
 
 
-def build_lexicon(concepts: Mapping[str, Mapping[str, str]], language: str) -> Lexicon:
-    """Stem every word and phrase of `concepts` for `language`."""
+def build_lexicon(
+    concepts: Mapping[str, Mapping[str, str]],
+    language: str,
+    implied_by: Mapping[str, Mapping[str, str]] = IMPLIED,
+) -> Lexicon:
+    """Stem every word and phrase of `concepts` for `language`, and of `implied_by` (see
+    `IMPLIED`)."""
     # Imported here: normalize applies the lexicon, and the lexicon needs its stemmer.
     from loket.bot.normalize import STOP_WORDS, phrase_keys
 
@@ -608,23 +637,35 @@ def build_lexicon(concepts: Mapping[str, Mapping[str, str]], language: str) -> L
         return Lexicon({}, {})
     grouped: dict[str, dict[tuple[str, ...], str]] = {}
     single: dict[str, str] = {}
-    for name, by_language in concepts.items():
-        token = CONCEPT_MARK + name
-        for written_in, text in by_language.items():
-            if written_in not in (language, "*"):
-                continue
-            for phrase in _split_list(text):
-                keys = tuple(phrase_keys(phrase, language))
-                if not keys:
-                    continue
-                grouped.setdefault(keys[0], {}).setdefault(keys, token)
-                if len(keys) == 1 and keys[0] not in STOP_WORDS[language]:
-                    single.setdefault(keys[0], token)
+    for token, phrase in _listed(concepts, language):
+        keys = tuple(phrase_keys(phrase, language))
+        if not keys:
+            continue
+        grouped.setdefault(keys[0], {}).setdefault(keys, token)
+        if len(keys) == 1 and keys[0] not in STOP_WORDS[language]:
+            single.setdefault(keys[0], token)
+    implied: dict[str, str] = {}
+    for token, listed in _listed(implied_by, language):
+        if is_concept(listed):
+            implied[listed] = token
+            continue
+        for key in phrase_keys(listed, language):
+            implied[single.get(key, key)] = token
     phrases = {
         first: tuple(sorted(options.items(), key=lambda item: -len(item[0])))
         for first, options in grouped.items()
     }
-    return Lexicon(phrases, single)
+    return Lexicon(phrases, single, implied)
+
+
+def _listed(concepts: Mapping[str, Mapping[str, str]], language: str) -> Iterator[tuple[str, str]]:
+    """Each concept's token with each of its words and phrases for `language` (and "*")."""
+    for name, by_language in concepts.items():
+        token = CONCEPT_MARK + name
+        for written_in, text in by_language.items():
+            if written_in in (language, "*"):
+                for phrase in _split_list(text):
+                    yield token, phrase
 
 
 def _split_list(text: str) -> Sequence[str]:
