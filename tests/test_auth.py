@@ -375,8 +375,9 @@ async def test_wrong_guesses_for_a_name_keep_out_nobody_who_logged_in_from_that_
     """Anyone can send wrong passwords for an agent's name. They hold the name back from
     other browsers, but the agent's own browser (one that logged in as them before, and
     holds a device cookie for them) still gets in; right passwords never count. A browser
-    two agents share keeps a cookie for each."""
-    async with running(_behind_a_proxy(config_path)) as live:
+    two agents share keeps a cookie for each. (The limiter's clock stands still: a slow
+    machine would otherwise give a count back between the guesses and the checks.)"""
+    async with running(_behind_a_proxy(config_path), FakeClock()) as live:
         store = live.services.store
         agents = {name: await store.agent_by_name(name) for name in ("bram", "anna")}
 

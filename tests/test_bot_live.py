@@ -163,8 +163,10 @@ async def test_any_browser_language_is_accepted_and_guides_the_bot(german_shop: 
         assert "leider nicht sicher" in unknown["text"], unknown
         hello = await _ask(server.url, "Guten Tag!", locale="de")
         assert hello["text"] == "Hallo! Wie kann ich dir helfen?", hello
-        french = await _ask(server.url, "qwxz vlorp brnk", locale="fr")
-        assert "not sure" in french["text"], french
+        french = await _ask(server.url, "qwxz vlorp brnk", locale="fr-BE")
+        assert "n'en suis malheureusement pas sûr" in french["text"], french
+        spanish = await _ask(server.url, "qwxz vlorp brnk", locale="es")
+        assert "not sure" in spanish["text"], spanish
         refused = socketio.AsyncClient(reconnection=False)
         with pytest.raises(socketio.exceptions.ConnectionError):
             await refused.connect(
@@ -288,9 +290,9 @@ text_de = "Fragen zur Kasse?"
 async def test_invitations_and_availability_follow_the_shoppers_language(
     invitations_shop: Path,
 ) -> None:
-    """An invitation is shown in Dutch, English or German (English when a rule has none for
-    the shopper's language, else the text it has: a German shop need not write Dutch), and
-    the availability sentence in the same language."""
+    """An invitation is shown in Dutch, English, German or French (English when a rule has
+    none for the shopper's language, else the text it has: a German shop need not write
+    Dutch), and the availability sentence in the shopper's language."""
     server = ServerProcess(invitations_shop)
     server.start()
     try:
@@ -310,7 +312,7 @@ async def test_invitations_and_availability_follow_the_shoppers_language(
     # Always staffed (no [hours]) and nobody online: the sentence says so, in each language.
     assert (german[1], french[1], dutch[1]) == (
         "Gerade ist niemand online",
-        "Nobody is online right now",
+        "Personne n'est en ligne pour le moment",
         "Er is nu niemand online",
     )
 

@@ -43,6 +43,8 @@ def test_agents_add_list_passwd_disable(tmp_path: Path) -> None:
     # --init: no server ran yet to make the store.
     first = _loket(config, "agents", "add", "sanne", "--admin", "--init", stdin="lang genoeg\n")
     assert first.returncode == 0, first.stderr
+    # Without --display-name shoppers read the login name: how to give another is told.
+    assert "loket agents display-name sanne Sanne" in first.stdout, first.stdout
     duplicate = _loket(config, "agents", "add", "sanne", stdin="lang genoeg\n")
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
     short = _loket(config, "agents", "add", "piet", stdin="kort\n")

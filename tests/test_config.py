@@ -79,6 +79,13 @@ def test_a_file_that_is_no_toml_is_told_by_line_in_plain_words(
         ("[limits]\nmax_message_chars = 0\n", "limits.max_message_chars"),
         ('[server]\nallowed_origins = ["shop.example"]\n', "is not an origin"),
         ('[server]\nallowed_origins = ["https://a@shop.example"]\n', "is not an origin"),
+        # As copied from the address bar; and every wrong one at once.
+        (
+            '[server]\nallowed_origins = ["https://shop.example/", "https://ok.example", "x"]\n',
+            "server.allowed_origins: 'https://shop.example/' ends in '/': write"
+            " 'https://shop.example'; 'x' is not an origin like 'https://shop.example'",
+        ),
+        ('[server]\nallowed_origins = ["https://shop.example/nl"]\n', "has a path"),
         (
             "[routing]\nmax_conversation_per_agent = 2\n",
             "routing.max_conversation_per_agent: unknown key (did you mean"
@@ -87,9 +94,8 @@ def test_a_file_that_is_no_toml_is_told_by_line_in_plain_words(
         ("[srever]\nport = 8080\n", "srever: unknown key (did you mean 'server'?)"),
         # Keys of a list of tables, and every known key as close as the closest.
         (
-            '[[widget.invitations]]\npath = "/"\ntext_fr = "Bonjour"\n',
-            "widget.invitations.0.text_fr: unknown key (did you mean 'text_nl', 'text_en' or"
-            " 'text_de'?)",
+            '[[widget.invitations]]\npath = "/"\ntext_es = "Hola"\n',
+            "widget.invitations.0.text_es: unknown key (did you mean 'text_en' or 'text_de'?)",
         ),
         (
             '[[invitations]]\npath = "/"\ntext_nl = "Hoi"\n',
@@ -131,7 +137,8 @@ def test_a_file_that_is_no_toml_is_told_by_line_in_plain_words(
         ),
         (
             '[[widget.invitations]]\npath = "/checkout*"\n',
-            "widget.invitations.0: give the invitation's text: text_nl, text_en or text_de",
+            "widget.invitations.0: give the invitation's text: text_nl, text_en, text_de or"
+            " text_fr",
         ),
         (
             '[[widget.invitations]]\npath = "checkout*"\ntext_en = "Help?"\n',

@@ -298,43 +298,48 @@ def test_fall_back_day_hours_keep_their_wall_clock_times() -> None:
 
 
 @pytest.mark.parametrize(
-    ("now", "english", "dutch", "german"),
+    ("now", "english", "dutch", "german", "french"),
     [
-        (at(2026, 3, 2, 19, 0), "We're here", "We zijn er", "Wir sind da"),
+        (at(2026, 3, 2, 19, 0), "We're here", "We zijn er", "Wir sind da", "Nous sommes là"),
         (
             at(2026, 3, 2, 12, 0),
             "Back today at 18:00",
             "We zijn er vandaag weer om 18:00",
             "Wir sind heute ab 18:00 Uhr wieder da",
+            "De retour aujourd'hui à 18:00",
         ),
         (
             at(2026, 3, 6, 23, 30),
             "Back tomorrow at 10:00",
             "We zijn er morgen weer om 10:00",
             "Wir sind morgen ab 10:00 Uhr wieder da",
+            "De retour demain à 10:00",
         ),
         (
             at(2026, 3, 3, 0, 30),
             "Back today at 18:00",
             "We zijn er vandaag weer om 18:00",
             "Wir sind heute ab 18:00 Uhr wieder da",
+            "De retour aujourd'hui à 18:00",
         ),
         (
             at(2026, 12, 24, 17, 0),
             "Back Sunday at 10:00",
             "We zijn er zondag weer om 10:00",
             "Wir sind am Sonntag ab 10:00 Uhr wieder da",
+            "De retour dimanche à 10:00",
         ),
     ],
 )
 def test_shoppers_are_told_in_their_language(
-    now: datetime, english: str, dutch: str, german: str
+    now: datetime, english: str, dutch: str, german: str, french: str
 ) -> None:
     """The sentence says today, tomorrow or the weekday, in the shopper's language: Dutch,
-    English or German, English for any other language, Dutch when none is stated."""
+    English, German or French, English for any other language, Dutch when none is stated."""
     shop = demo()
     assert describe_availability(now, shop, "en") == english
-    assert describe_availability(now, shop, "fr-BE") == english
+    assert describe_availability(now, shop, "es-ES") == english
+    assert describe_availability(now, shop, "fr-BE") == french
     assert describe_availability(now, shop, "nl") == dutch
     assert describe_availability(now, shop, "nl-BE") == dutch
     assert describe_availability(now, shop, "de_AT") == german

@@ -75,6 +75,15 @@ async def anna_and_bram(url: str) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
+async def anna_and_bram_desks(url: str) -> AsyncIterator[tuple[Any, Any]]:
+    """Both agents online: anna's console and bram's."""
+    anna = await login(url, "anna", AGENT_PASSWORD)
+    bram = await login(url, "bram", AGENT_PASSWORD)
+    async with agent(url, anna) as (anna_desk, _), agent(url, bram) as (bram_desk, _):
+        yield anna_desk, bram_desk
+
+
+@contextlib.asynccontextmanager
 async def anna_with_a_shopper(url: str) -> AsyncIterator[tuple[Any, Any, Any, dict[str, int]]]:
     """anna online and given a shopper's conversation: her console, the shopper's widget and
     inbox, and the conversation's reference."""
@@ -206,9 +215,10 @@ async def test_the_only_agent_who_stayed_silent_gets_the_shopper_back_once(
     queue, and anna is passed over for as long again; if nobody took the shopper meanwhile,
     anna is given them once more rather than the shopper waiting for nobody until the queue
     gives up. Missing it again, she stays passed over: the shopper is not bounced between
-    her and the queue until then. With no colleague online the shopper is not told they wait
-    for "the next colleague", nor that anna is here to help them a second time: only their
-    place in the queue shows."""
+    her and the queue until then. Nor in the lines they read: with nobody else to be given
+    the chat, the first miss is not told as waiting for "the next colleague" (only their
+    place in the queue shows), and anna's second chance is not announced again; the
+    second miss is told."""
     server, clock = live
     conversations = server.services.conversations
     anna = await login(server.url, "anna", AGENT_PASSWORD)
@@ -237,7 +247,44 @@ async def test_the_only_agent_who_stayed_silent_gets_the_shopper_back_once(
         await conversations.drain()
         synced = await call(widget, "/shopper", "sync")
     lines = [m["text"] for m in synced["messages"] if m["author"] == "system"]
-    assert lines == ["anna helpt je verder."], lines
+    told = "anna kan je nu even niet verder helpen; je staat in de rij voor de volgende collega."
+    assert lines == ["anna helpt je verder.", told], lines
+
+
+async def test_a_silent_agent_handed_a_chat_by_the_only_colleague_is_not_bounced_in_lines(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """anna hands a shopper to bram and is passed over for it; bram stays silent. Nobody
+    online could be given it but bram, so the shopper is not told they wait for "the next
+    colleague", and bram's second chance is not announced again. (Handed back to the
+    queue on purpose, the line is written: see the transfer test.)"""
+    server, clock = live
+    conversations = server.services.conversations
+    async with (
+        anna_and_bram_desks(server.url) as (anna_desk, bram_desk),
+        shopper(server.url) as (widget, _),
+    ):
+        ids = {
+            (await call(desk, "/agent", "sync"))["agent"]["id"]: desk
+            for desk in (anna_desk, bram_desk)
+        }
+        sent = await _say(widget, "hallo?")
+        ref = {"conversation_id": sent["conversation"]["id"]}
+        conversation = await conversations.get(ref["conversation_id"])
+        first = conversation.agent_id
+        (second,) = set(ids) - {first}
+        moved = await call(ids[first], "/agent", "transfer", {**ref, "to_agent_id": second})
+        assert moved["ok"], moved
+        clock.advance(61)
+        await conversations.tick()
+        assert conversation.state.value == "queued"
+        clock.advance(61)
+        await conversations.tick()
+        assert conversation.state.value == "assigned" and conversation.agent_id == second
+        await conversations.drain()
+        synced = await call(widget, "/shopper", "sync")
+    lines = [m["text"] for m in synced["messages"] if m["author"] == "system"]
+    assert len(lines) == 2 and all(line.endswith("helpt je verder.") for line in lines), lines
 
 
 async def test_a_silent_agent_waits_for_a_busy_colleague_and_one_who_handed_it_back_stays_out(
@@ -248,11 +295,8 @@ async def test_a_silent_agent_waits_for_a_busy_colleague_and_one_who_handed_it_b
     it back to the queue: she passed it over on purpose, and is not given it again."""
     server, clock = live
     conversations = server.services.conversations
-    anna = await login(server.url, "anna", AGENT_PASSWORD)
-    bram = await login(server.url, "bram", AGENT_PASSWORD)
     async with (
-        agent(server.url, anna) as (anna_desk, _),
-        agent(server.url, bram) as (bram_desk, _),
+        anna_and_bram_desks(server.url) as (anna_desk, bram_desk),
         shopper(server.url) as (busy_widget, _),
         shopper(server.url) as (widget, inbox),
     ):
@@ -533,7 +577,7 @@ async def test_a_shopper_who_types_that_they_want_a_person_is_answered_as_the_bu
     does: with nobody online, the form is offered (holding nothing: that was no question)
     and no missed question is noted; with an agent online, the conversation goes to her;
     in the queue, the shopper is told a colleague comes."""
-    server, _ = live
+    server, clock = live
 
     async def typed(widget: Any, inbox: Any, text: str) -> dict[str, Any]:
         reply = await _bot_reply(widget, inbox, text)
@@ -545,6 +589,9 @@ async def test_a_shopper_who_types_that_they_want_a_person_is_answered_as_the_bu
         assert alone["meta"]["offer"] == "leave_question" and "niemand" in alone["text"]
         code, missed, _ = await run_loket(routing_config, "faq", "misses")
         assert code == 0 and "medewerker" not in missed
+        # Long enough ago that anna coming online does not hand the shopper to her (see
+        # the test after this one).
+        clock.advance(16 * 60)
 
         anna = await login(server.url, "anna", AGENT_PASSWORD)
         async with agent(server.url, anna):
@@ -557,6 +604,46 @@ async def test_a_shopper_who_types_that_they_want_a_person_is_answered_as_the_bu
             assert sent["conversation"]["state"] == "queued"
             queued = await typed(second, later, "is daar iemand?")
             assert "offer" not in queued["meta"] and "rij" in queued["text"]
+
+
+async def test_a_shopper_told_nobody_was_there_is_handed_to_an_agent_who_comes_soon(
+    live: tuple[RunningServer, FakeClock],
+) -> None:
+    """Told nobody was available when they asked for a person, a shopper still on the shop's
+    pages is handed to the first agent who comes online within a quarter of an hour, as if
+    they asked again; one who asked longer ago, one who left the pages, and one the bot has
+    answered a question of since, are not."""
+    server, clock = live
+    conversations = server.services.conversations
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with (
+        shopper(server.url) as (earlier, earlier_inbox),
+        shopper(server.url) as (answered, answered_inbox),
+        shopper(server.url) as (waiting, inbox),
+    ):
+        long_ago = await _bot_reply(earlier, earlier_inbox, "ik wil een medewerker spreken")
+        clock.advance(10 * 60)
+        for widget, box in ((answered, answered_inbox), (waiting, inbox)):
+            told = await _bot_reply(widget, box, "ik wil een medewerker spreken")
+            assert told["meta"]["offer"] == "leave_question", told
+        answer = await _bot_reply(answered, answered_inbox, "Hoe lang duurt de levering?")
+        assert answer["meta"]["kind"] == "answer", answer
+        async with shopper(server.url) as (gone, gone_inbox):
+            await _bot_reply(gone, gone_inbox, "kan ik iemand spreken?")
+        clock.advance(6 * 60)
+        async with agent(server.url, anna):
+            taken = await inbox.wait_for("conversation", lambda c: c["state"] == "assigned")
+            assert taken["agent"]["name"] == "anna"
+            await inbox.wait_for("message", lambda m: m["text"] == "anna helpt je verder.")
+            await conversations.drain()
+            states = {
+                (await conversations.get(sent["conversation_id"])).state.value
+                for sent in (long_ago,)
+            }
+            assert states == {"bot"}
+            assert len(conversations.queue()) == 0
+            assigned = [c for c in conversations.open_conversations() if c.agent_id]
+            assert len(assigned) == 1
 
 
 async def test_a_queued_shopper_who_asks_how_long_the_wait_is_is_told_of_the_queue(
@@ -1194,6 +1281,31 @@ async def test_after_a_restart_an_agent_who_does_not_come_back_loses_the_convers
             assert moved.state.value == "assigned" and moved.agent_id not in (None, anna_id)
 
 
+async def test_who_the_shopper_was_last_told_has_the_chat_is_known_after_a_restart(
+    routing_config: Path,
+) -> None:
+    """anna, the only agent online, misses a shopper's question: nobody else could be given
+    it, so the shopper was told nothing but their place in the queue. After a restart
+    Loket still knows (from the conversation's lines) that the shopper was last told anna
+    has it: giving it back to her would not announce her again."""
+    clock = FakeClock(WEDNESDAY_MORNING)
+    async with running(routing_config, clock) as server:
+        conversations = server.services.conversations
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna), shopper(server.url) as (widget, _):
+            held = (await _say(widget, "hallo?"))["conversation"]
+            clock.advance(61)
+            await conversations.tick()
+            assert (await conversations.get(held["id"])).state.value == "queued"
+        await conversations.drain()
+    clock.advance(5)
+    async with running(routing_config, clock) as server:
+        anna_record = await server.services.store.agent_by_name("anna")
+        assert anna_record is not None
+        waiting = await server.services.conversations.get(held["id"])
+        assert waiting.state.value == "queued" and waiting.joined_agent == anna_record.id
+
+
 async def test_an_agent_passed_over_stays_passed_over_after_a_restart(
     routing_config: Path,
 ) -> None:
@@ -1217,6 +1329,8 @@ async def test_an_agent_passed_over_stays_passed_over_after_a_restart(
         async with agent(server.url, anna) as _:
             waiting = await conversations.get(held["id"])
             assert waiting.state.value == "queued" and waiting.agent_id is None
+            # The shopper was told anna could not continue: whoever takes it is announced.
+            assert waiting.joined_agent is None
             bram = await login(server.url, "bram", AGENT_PASSWORD)
             async with agent(server.url, bram) as (desk, _):
                 taken = await conversations.get(held["id"])
@@ -1241,7 +1355,8 @@ async def test_quiet_bot_conversation_is_closed_and_reopens_when_the_shopper_wri
     server, clock = live
     anna = await login(server.url, "anna", AGENT_PASSWORD)
     async with shopper(server.url) as (widget, widget_inbox):
-        sent = await _say(widget, "hallo, is er iemand?")
+        # A question (not asking for a person, who would be handed to anna as she comes).
+        sent = await _say(widget, "hallo, wat kost de verzending?")
         conversation_id = sent["conversation"]["id"]
         assert sent["conversation"]["state"] == "bot"
         await server.services.conversations.drain()  # the bot's answer

@@ -9,6 +9,7 @@ import getpass
 import logging
 import os
 import re
+import shlex
 import signal
 import socket
 import sys
@@ -295,6 +296,12 @@ def cmd_agents_add(args: argparse.Namespace) -> int:
         )
         role = "admin" if agent.is_admin else "agent"
         print(f"added {role} {agent.name!r}")
+        if args.display_name is None:
+            # Shoppers read it ("anna is here to help you"): say how to give a proper one.
+            print(
+                f"shoppers see {agent.display_name!r}; to show another name: loket agents"
+                f" display-name {agent.name} {shlex.quote(agent.name.capitalize())}"
+            )
         return 0
 
     return _with_store(settings, work)

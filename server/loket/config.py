@@ -59,13 +59,28 @@ class ServerSettings(_Section):
     @field_validator("allowed_origins")
     @classmethod
     def _origins_are_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        problems: list[str] = []
         for origin in value:
             if origin == "*":
                 continue
-            if not origin.lower().startswith(("http://", "https://")) or origin.endswith("/"):
-                raise ValueError(f"{origin!r} is not an origin like 'https://shop.example'")
-            if origin.count("/") > 2:
-                raise ValueError(f"{origin!r} has a path; an origin is scheme://host[:port]")
+            if origin.lower().startswith(("http://", "https://")) and origin.count("/") == 3:
+                if origin.endswith("/"):
+                    # As copied from the address bar: "https://shop.example/".
+                    problems.append(f"{origin!r} ends in '/': write {origin[:-1]!r}")
+                else:
+                    problems.append(f"{origin!r} has a path (an origin is scheme://host[:port])")
+            elif not origin.lower().startswith(("http://", "https://")) or origin.endswith("/"):
+                problems.append(f"{origin!r} is not an origin like 'https://shop.example'")
+            elif origin.count("/") > 2:
+                problems.append(f"{origin!r} has a path (an origin is scheme://host[:port])")
+            else:
+                try:
+                    _as_browsers_send(origin)
+                except ValueError as exc:
+                    problems.append(str(exc))
+        if problems:
+            # Every one at once: a shop fixing its list learns of the second after the first.
+            raise ValueError("; ".join(problems))
         return tuple(_as_browsers_send(origin) for origin in value)
 
 
@@ -167,10 +182,11 @@ class Invitation(_Section):
     # Seconds on the page before the invitation shows.
     after_seconds: float = Field(default=30.0, ge=0, le=3600)
     # The text per shopper language; at least one. A shopper whose language has none gets
-    # the English one, else the first there is (Dutch, German).
+    # the English one, else the first there is (Dutch, German, French).
     text_nl: str | None = Field(default=None, min_length=1, max_length=200)
     text_en: str | None = Field(default=None, min_length=1, max_length=200)
     text_de: str | None = Field(default=None, min_length=1, max_length=200)
+    text_fr: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("path")
     @classmethod
@@ -185,14 +201,19 @@ class Invitation(_Section):
 
     @model_validator(mode="after")
     def _some_text(self) -> Invitation:
-        if self.text_nl is None and self.text_en is None and self.text_de is None:
-            raise ValueError("give the invitation's text: text_nl, text_en or text_de")
+        if all(t is None for t in (self.text_nl, self.text_en, self.text_de, self.text_fr)):
+            raise ValueError("give the invitation's text: text_nl, text_en, text_de or text_fr")
         return self
 
     def text(self, language: str) -> str:
-        """The invitation in `language` ('nl', 'en' or 'de'), or the nearest given."""
-        own = {"nl": self.text_nl, "en": self.text_en, "de": self.text_de}.get(language)
-        found = own or self.text_en or self.text_nl or self.text_de
+        """The invitation in `language` ('nl', 'en', 'de' or 'fr'), or the nearest given."""
+        own = {
+            "nl": self.text_nl,
+            "en": self.text_en,
+            "de": self.text_de,
+            "fr": self.text_fr,
+        }.get(language)
+        found = own or self.text_en or self.text_nl or self.text_de or self.text_fr
         assert found is not None  # _some_text
         return found
 
@@ -345,7 +366,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 def _did_you_mean(loc: tuple[Any, ...]) -> str:
     """ " (did you mean 'port'?)" for an unknown key `loc` close to a known one; the
-    known keys alike all named (`text_fr`: 'text_nl', 'text_en' or 'text_de')."""
+    known keys alike all named (`text_es`: 'text_en' or 'text_de')."""
     model: type[BaseModel] = Settings
     for part in loc[:-1]:
         if isinstance(part, int):

@@ -129,6 +129,22 @@ def unanswered(recent: Sequence[MessageRecord]) -> list[MessageRecord]:
     return [message for message in waiting if message.seq > replied]
 
 
+def _last_joined(client_ids: dict[str, int]) -> int | None:
+    """The agent a queued conversation's shopper was last told has it, from its lines
+    saying who joined and who could not continue (None when the last was the latter):
+    after a restart, that agent's second chance is not announced again."""
+    named = [
+        (seq, client_id)
+        for client_id, seq in client_ids.items()
+        if client_id.startswith(("joined:", "requeued:"))
+    ]
+    if not named:
+        return None
+    _, client_id = max(named)
+    kind, about = client_id.split(":")[:2]
+    return int(about) if kind == "joined" and about.isdigit() else None
+
+
 def _joined_line(message: MessageRecord) -> bool:
     """A line saying which agent has the conversation now, or that it went back to the
     queue: it answers nothing."""
@@ -228,6 +244,9 @@ class Conversation:
     second_chance: set[int] = field(default_factory=set)
     # Questions left for the next shift and not answered yet.
     open_callbacks: int = 0
+    # When the shopper asked for a person while nobody could come (ms; None: not, or no
+    # longer: the bot answered a question of theirs since). In memory only.
+    wants_person_at: int | None = None
     # What the shopper wrote since an agent last replied (the last few messages, as (seq,
     # text)): the question an agent's next reply answers, kept here so learning needs no
     # query. None: not known (the conversation has messages from before it was loaded).
@@ -271,7 +290,13 @@ class Conversation:
             last_seq=max(client_ids.values(), default=0),
             client_ids=client_ids,
             asked=None if client_ids else [],
-            joined_agent=record.agent_id if record.state != State.CLOSED.value else None,
+            joined_agent=(
+                record.agent_id
+                if record.state == State.ASSIGNED.value
+                else _last_joined(client_ids)
+                if record.state == State.QUEUED.value
+                else None
+            ),
         )
         conversation.saved = conversation.stored_fields()
         return conversation
@@ -325,6 +350,10 @@ class ConversationEvents(Protocol):
         self, availability: Mapping[str, Availability], people: bool
     ) -> None: ...
 
+    def shopper_here(self, shopper_id: int) -> bool:
+        """Whether a page of the shopper's is connected (to this process)."""
+        ...
+
 
 class ShopperForgotten(Exception):
     """The shopper's record was deleted on request (`Conversations.forget_shoppers`, or
@@ -357,6 +386,9 @@ class Reply:
     # Once posted, the conversation is routed to an agent or the queue, as when the shopper
     # presses "talk to a person" (the shopper typed that they want one).
     hand_over: bool = False
+    # The shopper asked for a person while none could come: they are handed over when one
+    # can, soon after (see `Conversations._hand_over_waiting`).
+    wants_person: bool = False
 
 
 Change = tuple[Conversation, State]
@@ -365,6 +397,9 @@ Change = tuple[Conversation, State]
 Accepted = Callable[[Conversation, MessageRecord], None]
 
 
+# A shopper told nobody was available is handed to an agent who comes online within this
+# many minutes of asking (see `Conversations._hand_over_waiting`).
+WANTS_PERSON_MINUTES = 15
 # The most quiet conversations with the bot one tick closes (see `routing.bot_idle_close_minutes`).
 QUIET_CLOSES_PER_TICK = 100
 # A left question is looked for among this many of the conversation's last messages (the
@@ -1144,6 +1179,11 @@ class Conversations:
                 await self.post(
                     conversation, "bot", f"bot:{message.client_id}:{index}", reply.text, reply.meta
                 )
+            if any(reply.wants_person for reply in replies):
+                conversation.wants_person_at = self._now()
+            elif any((reply.meta or {}).get("kind") == "answer" for reply in replies):
+                # Answered since: what they wanted a person for may be answered too.
+                conversation.wants_person_at = None
             if any(reply.hand_over for reply in replies):
                 await self._hand_over(conversation)
         except Exception:
@@ -1180,9 +1220,31 @@ class Conversations:
         people = staffed and self._agents_here()
         if (staffed, people) == self._people_announced:
             return
+        before = self._people_announced
         self._people_announced = (staffed, people)
         texts: dict[str, Availability] = {lang: self.availability(lang) for lang in LANGUAGES}
         await self._events.availability_changed(texts, people)
+        if people and before is not None and not before[1]:
+            await self._hand_over_waiting()
+
+    async def _hand_over_waiting(self) -> None:
+        """A person can come now where none could: shoppers who asked for one in the last
+        `WANTS_PERSON_MINUTES` (told nobody was available), still on the shop's pages and
+        with the bot, and with no question left for the next shift (that one waits for an
+        agent anyway), are handed over as if they asked again: to an agent, or to the
+        queue."""
+        now = self._now()
+        for conversation in list(self._live.values()):
+            asked, conversation.wants_person_at = conversation.wants_person_at, None
+            if (
+                asked is not None
+                and now - asked <= WANTS_PERSON_MINUTES * 60_000
+                and conversation.state is State.BOT
+                and not conversation.open_callbacks
+                # Gone from the shop's pages: no agent's place is taken for nobody.
+                and self._events.shopper_here(conversation.shopper_id)
+            ):
+                await self._hand_over(conversation)
 
     def load_of(self, agent_id: int) -> int:
         return sum(1 for c in self._assigned.values() if c.agent_id == agent_id)
@@ -1425,17 +1487,22 @@ class Conversations:
     async def _say_who_has_it(self, conversation: Conversation, previous: State) -> None:
         """A line in the conversation when an agent other than the one the shopper was last
         told of has it now ("Bram is here to help you": taken, given, transferred), or when
-        it went from that agent back to the queue while a colleague is online ("Anna can't
-        continue right now; you're in line for the next colleague": not answered in time,
-        gone, handed back). Written in
+        it went from that agent back to the queue ("Anna can't continue right now; you're
+        in line for the next colleague": not answered in time, gone, handed back; not for
+        a first miss that only that agent can be given again). Written in
         the background: what changed the conversation does not wait for its commit."""
         agent_id, state = conversation.agent_id, conversation.state
         told = conversation.joined_agent
         if state is State.QUEUED and previous is State.ASSIGNED and told is not None:
-            if not self._presence.online() - {told}:
-                # No colleague online to be in line for: the widget shows the shopper's
-                # place, and the line would be untrue. The agent given it back is not
-                # announced again (a one-agent shop's agent who stayed silent, then came).
+            colleagues = {
+                a.agent_id for a in self._agent_states() if a.status == "online" and a.capacity
+            }
+            if told in conversation.missed_at and not colleagues - conversation.excluded - {told}:
+                # Not answered in time, and nobody else online could be given it (the
+                # others passed it over, or take no chats): the "next colleague" would be
+                # that agent, given it once more (`_lapse_missed`). The widget shows the
+                # shopper's place; the second chance is not announced again, and missing
+                # it too, the agent is named then.
                 return
             conversation.joined_agent = None
             key, kind, about = "agent_requeued", "requeued", told

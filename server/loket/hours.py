@@ -334,6 +334,7 @@ _DAYS: dict[Language, tuple[str, ...]] = {
     "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
 }
 _MONTHS: dict[Language, tuple[str, ...]] = {
     "nl": (
@@ -348,12 +349,22 @@ _MONTHS: dict[Language, tuple[str, ...]] = {
         "Januar", "Februar", "März", "April", "Mai", "Juni",
         "Juli", "August", "September", "Oktober", "November", "Dezember",
     ),
+    "fr": (
+        "janvier", "février", "mars", "avril", "mai", "juin",
+        "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    ),
 }  # fmt: skip
-_HERE: dict[Language, str] = {"nl": "We zijn er", "en": "We're here", "de": "Wir sind da"}
+_HERE: dict[Language, str] = {
+    "nl": "We zijn er",
+    "en": "We're here",
+    "de": "Wir sind da",
+    "fr": "Nous sommes là",
+}
 _NONE_PLANNED: dict[Language, str] = {
     "nl": "Er zijn geen tijden gepland waarop we er zijn",
     "en": "No staffed hours are planned",
     "de": "Es sind keine Zeiten geplant, zu denen wir da sind",
+    "fr": "Aucune heure de présence n'est prévue",
 }
 # When people are back: today, tomorrow, on a day this week, on a later date.
 _BACK: dict[Language, tuple[str, str, str, str]] = {
@@ -374,6 +385,12 @@ _BACK: dict[Language, tuple[str, str, str, str]] = {
         "Wir sind morgen ab {clock} Uhr wieder da",
         "Wir sind am {day} ab {clock} Uhr wieder da",
         "Wir sind am {day}, {date}. {month}{year} ab {clock} Uhr wieder da",
+    ),
+    "fr": (
+        "De retour aujourd'hui à {clock}",
+        "De retour demain à {clock}",
+        "De retour {day} à {clock}",
+        "De retour le {day} {date} {month}{year} à {clock}",
     ),
 }
 

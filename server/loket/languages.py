@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-Language = Literal["nl", "en", "de"]
-LANGUAGES: tuple[Language, ...] = ("nl", "en", "de")
+Language = Literal["nl", "en", "de", "fr"]
+LANGUAGES: tuple[Language, ...] = ("nl", "en", "de", "fr")
 
 
 def primary_language(tag: str) -> str:
@@ -15,8 +15,8 @@ def primary_language(tag: str) -> str:
 
 def text_language(tag: str | None) -> Language:
     """The language for a shopper whose language tag is `tag` ('nl', 'de-AT', 'en_GB'):
-    Dutch, English or German when asked, English for any other language, Dutch when the
-    shopper states none."""
+    Dutch, English, German or French when asked, English for any other language, Dutch
+    when the shopper states none."""
     if tag is None:
         return "nl"
     base = primary_language(tag)
@@ -26,6 +26,7 @@ def text_language(tag: str | None) -> Language:
     return "en"
 
 
-def in_language(texts: tuple[str, str, str], tag: str | None) -> str:
-    """The one of `texts` (Dutch, English, German) for a shopper whose language tag is `tag`."""
+def in_language(texts: tuple[str, str, str, str], tag: str | None) -> str:
+    """The one of `texts` (Dutch, English, German, French) for a shopper whose language tag
+    is `tag`."""
     return texts[LANGUAGES.index(text_language(tag))]

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 def closest(written: str, known: Iterable[str], cutoff: float = 0.7) -> list[str]:
     """The known words nearest to `written`, only those as near as the nearest: 'port'
-    for 'prot', not 'port' and 'host'; 'text_nl', 'text_en' and 'text_de' for 'text_fr'."""
+    for 'prot', not 'port' and 'host'; 'text_en' and 'text_de' for 'text_es'."""
     near = difflib.get_close_matches(written, list(known), n=3, cutoff=cutoff)
     if not near:
         return []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from loket.languages import in_language
 
-_TEXTS: dict[str, tuple[str, str, str]] = {
-    # key: (Dutch, English, German)
+_TEXTS: dict[str, tuple[str, str, str, str]] = {
+    # key: (Dutch, English, German, French)
     "closed_now": (
         "Onze collega's zijn er nu niet. {availability}. Laat gerust je vraag en je e-mailadres "
         "of telefoonnummer achter, dan nemen we contact met je op.",
@@ -13,6 +13,8 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "address or phone number and we'll get back to you.",
         "Unser Team ist gerade nicht erreichbar. {availability}. Hinterlass gern deine Frage und "
         "deine E-Mail-Adresse oder Telefonnummer, dann melden wir uns bei dir.",
+        "Notre équipe n'est pas disponible pour le moment. {availability}. Laissez-nous votre "
+        "question et votre adresse e-mail ou numéro de téléphone, et nous vous recontacterons.",
     ),
     "queue_timeout": (
         "Sorry dat het zo lang duurt: al onze collega's zijn nog bezig. Laat je vraag en je "
@@ -22,11 +24,15 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "Entschuldige die Wartezeit: Alle in unserem Team sind noch beschäftigt. Hinterlass deine "
         "Frage und deine E-Mail-Adresse oder Telefonnummer, dann melden wir uns so schnell wie "
         "möglich bei dir.",
+        "Désolés pour l'attente\u00a0: toute notre équipe est encore occupée. Laissez-nous votre "
+        "question et votre adresse e-mail ou numéro de téléphone, et nous vous recontacterons dès "
+        "que possible.",
     ),
     "nobody_here": (
         "Er is nu niemand online",
         "Nobody is online right now",
         "Gerade ist niemand online",
+        "Personne n'est en ligne pour le moment",
     ),
     "nobody_online": (
         "Er is op dit moment geen collega meer beschikbaar. Laat je vraag en je e-mailadres of "
@@ -35,6 +41,9 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "e-mail address or phone number and we'll get back to you as soon as we can.",
         "Im Moment ist niemand aus unserem Team mehr erreichbar. Hinterlass deine Frage und deine "
         "E-Mail-Adresse oder Telefonnummer, dann melden wir uns so schnell wie möglich bei dir.",
+        "Plus personne de notre équipe n'est disponible pour le moment. Laissez-nous votre "
+        "question et votre adresse e-mail ou numéro de téléphone, et nous vous recontacterons dès "
+        "que possible.",
     ),
     "agent_gone": (
         "Je gesprek met onze collega is onderbroken en er is nu niemand anders vrij. Laat je "
@@ -46,6 +55,9 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "Dein Gespräch mit unserem Team wurde unterbrochen, und gerade ist niemand sonst frei. "
         "Hinterlass deine Frage und deine E-Mail-Adresse oder Telefonnummer, dann melden wir uns "
         "so schnell wie möglich bei dir.",
+        "Votre conversation avec notre équipe a été interrompue et personne d'autre n'est "
+        "disponible pour le moment. Laissez-nous votre question et votre adresse e-mail ou numéro "
+        "de téléphone, et nous vous recontacterons dès que possible.",
     ),
     "question_left": (
         "Bedankt! We hebben je vraag ontvangen. {when} Je ziet ons antwoord hier in de chat, "
@@ -54,8 +66,12 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "we'll contact you at {contact}.",
         "Danke! Wir haben deine Frage erhalten. {when} Unsere Antwort siehst du hier im Chat, und "
         "wir melden uns bei dir unter {contact}.",
+        "Merci\u00a0! Nous avons bien reçu votre question. {when} "
+        "Vous verrez notre réponse ici dans "
+        "le chat, et nous vous contacterons via {contact}.",
     ),
     "back_at": (
+        "{availability}.",
         "{availability}.",
         "{availability}.",
         "{availability}.",
@@ -64,12 +80,16 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "{name} helpt je verder.",
         "{name} is here to help you.",
         "{name} hilft dir weiter.",
+        "{name} va vous aider.",
     ),
     "agent_requeued": (
         "{name} kan je nu even niet verder helpen; je staat in de rij voor de volgende collega.",
         "{name} can't continue right now; you're in line for the next colleague.",
         "{name} kann dir gerade nicht weiterhelfen; du bist in der Warteschlange für den "
         "nächsten Kollegen.",
+        "{name} ne peut pas poursuivre pour le moment\u00a0; "
+        "vous êtes dans la file d'attente pour le "
+        "prochain collègue.",
     ),
 }
 

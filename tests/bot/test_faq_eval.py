@@ -284,7 +284,12 @@ DEV_FLOORS = {
     # "brok" of "gebroken"), typos of the FAQ's compounds ("versankosten"), "kort" apart
     # from "korting", and chat spellings ("what time do u shut").
     "kledingwinkel": (0.74, 0.09),
-    "camping": (0.79, 0.11),
+    # Its right share went from 0.795 to 0.787 when the English "store" became the shop
+    # only after a word that says so ("your store", "in store"): "can i get my feet
+    # measured in the shop" now gets a "did you mean", the boot-fitting entry naming "our
+    # Keswick store" in its answer only; a food shop's "how should I store the food" no
+    # longer gets the shop's address.
+    "camping": (0.78, 0.11),
     "drogerie": (0.75, 0.05),
     # Two more, blind, the same session (a Dutch online supermarket with a dozen English
     # questions, 127; an English PC-hardware shop that builds to order, 134): first scored

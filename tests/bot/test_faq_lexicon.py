@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from loket.bot.faq import FaqEntry
+from loket.bot.faq import FaqEntry, load_faq_dir
 from loket.bot.matcher import Matcher
 from loket.bot.normalize import STOP_WORDS, content_terms, german_spelling, phrase_keys, stem
 from loket.bot.settings import BotSettings
@@ -604,3 +606,64 @@ def test_a_way_to_pay_is_also_paying_and_still_itself() -> None:
     lexicon = lexicon_for("nl")
     assert content_terms("accepteren jullie paypal", "nl", lexicon)[-2:] == ["paypal", "~pay"]
     assert "~pay" not in content_terms("is this ideal for kids", "en", lexicon_for("en"))
+    # Names are matched as written: the Dutch adjective "ideale" stems to "ideal".
+    assert "~pay" not in content_terms("de ideale tuinset", "nl", lexicon)
+    assert "~pay" in content_terms("met ideal betalen", "nl", lexicon)
+
+
+def test_to_store_something_is_no_shop() -> None:
+    """ "store" is the shop after a word that says so ("your store", "in store", "store
+    hours"), and otherwise to keep something: a food shop's entry on keeping its goods is
+    not offered to a shopper looking for the shop, nor the shop to one asking how to keep
+    them."""
+    assert_answered(
+        [
+            entry("shop", "en", "Do you have a physical shop?", "Can I visit you?"),
+            entry("keeping", "en", "How should I store the chocolate?", "Does chocolate keep?"),
+            entry("delivery", "en", "How long does delivery take?"),
+        ],
+        [
+            ("where is your store?", "en", "shop"),
+            ("do you have a store in bruges", "en", "shop"),
+            ("how do i store pralines", "en", "keeping"),
+            ("can the chocolate be stored in the fridge", "en", "keeping"),
+        ],
+    )
+    # A pet shop with a shop in Utrecht and an entry on keeping opened bags of food.
+    pets = Path(__file__).parent / "data" / "dierenwinkel"
+    shop = Matcher.build(load_faq_dir(pets).entries, BotSettings())
+    for text, expected in (
+        ("how should i store the food", "shelf-life"),
+        ("where is your store?", "store-pickup"),
+    ):
+        result = shop.match(text, "en")
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", expected), text
+    lexicon = lexicon_for("en")
+    assert "~store" in content_terms("store hours?", "en", lexicon)
+    assert "~store" in content_terms("can I pick it up in store", "en", lexicon)
+    assert "~store" not in content_terms("how long can I store it", "en", lexicon)
+
+
+def test_a_french_faq_reads_past_french_function_words() -> None:
+    """French has stop words, a plural's "-s" off and the lexicon's webshop words: "je
+    voudrais retourner mes pralines" is about returning, "acceptez-vous paypal" about
+    paying, and "comment" alone frames a question as "how" does."""
+    assert_answered(
+        [
+            entry("livraison", "fr", "Quel est le délai de livraison ?"),
+            entry(
+                "retour", "fr", "Puis-je retourner un article ?", "Comment renvoyer ma commande ?"
+            ),
+            entry("paiement", "fr", "Comment puis-je payer ?", answer="Bancontact et PayPal."),
+            entry("conservation", "fr", "Comment conserver le chocolat ?"),
+        ],
+        [
+            ("je voudrais retourner mes pralines", "fr", "retour"),
+            ("acceptez-vous paypal", "fr", "paiement"),
+            ("quels sont les délais de livraison", "fr", "livraison"),
+            ("comment conserver les pralines", "fr", "conservation"),
+            ("je veux renvoyer ma commande", "fr", "retour"),
+        ],
+    )
+    lexicon = lexicon_for("fr")
+    assert content_terms("je voudrais des commandes", "fr", lexicon) == ["~order"]

@@ -415,26 +415,30 @@ def test_a_question_in_a_language_the_faq_lacks_finds_entries_by_its_webshop_wor
 
 
 def test_a_question_in_a_language_the_faq_lacks_is_answered_from_its_english_entries() -> None:
-    """A German question on a Dutch and English shop is answered from the English entries,
-    not the Dutch ones its words resemble ("lange", "die"): a shopper of another language
-    reads English sooner, as the bot's own texts are English for them. A Dutch question
-    on the same German page, or one whose language cannot be told, is matched as before."""
+    """A German question on a German page of a Dutch and English shop is answered from the
+    English entries, not the Dutch ones its words resemble ("lange", "die"): a shopper of
+    another language reads English sooner. Answers learned in German do not change that.
+    What only the Dutch files answer is still found there, and a Dutch question on the
+    same page is matched as before."""
     entries = [
         entry("levertijd", "nl", "Hoe lang duurt de levering?", "Wanneer komt mijn pakket?"),
         entry("retour", "nl", "Kan ik mijn bestelling terugsturen?"),
+        entry("betaalmethoden", "nl", "Hoe kan ik betalen?", "Kan ik met PayPal betalen?"),
         entry("delivery-time", "en", "How long does delivery take?", "When will my parcel come?"),
         entry("returns", "en", "Can I send my order back?"),
     ]
-    shop = Matcher.build(entries, BotSettings(semantic=False))
-    for question, expected in (
-        ("Wie lange dauert die Lieferung?", "delivery-time"),
-        ("Kann ich meine Bestellung zurückschicken?", "returns"),
-    ):
-        result = shop.match(question, "de")
-        assert (result.outcome, result.entry and result.entry.id) == ("answer", expected), result
-        assert result.language == "en"
-    result = shop.match("Hoe lang duurt de levering?", "de")
-    assert (result.outcome, result.entry and result.entry.id) == ("answer", "levertijd")
+    learned = entry("learned:4", "de", "Habt ihr Geschenkpapier?")
+    for shop in (entries, [*entries, learned]):
+        matcher = Matcher.build(shop, BotSettings(semantic=False))
+        for question, expected in (
+            ("Wie lange dauert die Lieferung?", "delivery-time"),
+            ("Kann ich meine Bestellung zurückschicken?", "returns"),
+            ("Kann ich mit PayPal bezahlen?", "betaalmethoden"),
+            ("Hoe lang duurt de levering?", "levertijd"),
+        ):
+            result = matcher.match(question, "de")
+            found = (result.outcome, result.entry and result.entry.id)
+            assert found == ("answer", expected), (question, result)
 
 
 @pytest.mark.parametrize("semantic", [False, True])

@@ -89,6 +89,17 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("Guten Tag, hier ist Kowalski", ("greeting", "de")),
         ("My name is Anna", ("greeting", "en")),
         ("Hi, I'm Sanne, thanks!", ("thanks", "en")),
+        # French: a Belgian or Swiss shop's other language.
+        ("je voudrais parler à quelqu'un", ("person", "fr")),
+        ("Bonjour, puis-je parler à un conseiller ?", ("person", "fr")),
+        ("un vrai humain svp, pas un robot", ("person", "fr")),
+        ("Il y a quelqu'un ?", ("person", "fr")),
+        ("vous êtes toujours là ?", ("person", "fr")),
+        ("merci beaucoup, bonne journée", ("thanks", "fr")),
+        ("au revoir", ("goodbye", "fr")),
+        ("j'ai une petite question", ("greeting", "fr")),
+        ("Bonsoir", ("greeting", "fr")),
+        ("combien de temps dois-je encore attendre ?", ("wait", "fr")),
     ],
 )
 def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -> None:
@@ -165,6 +176,8 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "my name is wrong",
         "Mijn naam is fout",
         "mein Name ist falsch bitte",
+        "bonjour, je voudrais retourner ma commande",
+        "puis-je parler à un conseiller de ma commande",
     ],
 )
 def test_anything_else_is_left_to_the_faq(text: str) -> None:

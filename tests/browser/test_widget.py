@@ -618,8 +618,10 @@ async def test_script_loaded_twice_makes_one_widget(
     await expect(page.locator(".title")).to_have_text("Chat met ons")
     await page.evaluate("Loket('locale', 'de-AT')")
     await expect(page.locator(".title")).to_have_text("Chatte mit uns")
-    # Any language code is taken (sent to Loket as it is); the widget's texts are English.
     await page.evaluate("Loket('locale', 'fr-BE')")
+    await expect(page.locator(".title")).to_have_text("Discutez avec nous")
+    # Any language code is taken (sent to Loket as it is); the widget's texts are English.
+    await page.evaluate("Loket('locale', 'es-ES')")
     await expect(page.locator(".title")).to_have_text("Chat with us")
     # Read as Loket reads it: "nld" is no "nl" (Loket answers it in English too).
     await page.evaluate("Loket('locale', 'de'); Loket('locale', 'nld')")
@@ -748,16 +750,35 @@ async def test_the_page_language_reaches_the_bot(
 async def test_a_page_in_another_language_gets_english_like_lokets_own_texts(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:
-    """On a French page in a Dutch browser, Loket is told "fr" (for the shop's French FAQ
+    """On a Spanish page in a Dutch browser, Loket is told "es" (for the shop's Spanish FAQ
     files) and speaks English for it, so the widget's own texts are English too, not the
     browser's Dutch."""
     token = await login(server.url, "anna", PASSWORD)
     async with agent(server.url, token) as (client, inbox):
-        page = await shop_page(lang="fr")
+        page = await shop_page(lang="es")
         assert await page.evaluate("navigator.language") == "nl-NL"
         await page.locator(".launcher").click()
         await expect(page.locator(".title")).to_have_text("Chat with us")
-        assert await locale_seen_by_agent(page, client, inbox, "Où est mon colis ?") == "fr"
+        assert await locale_seen_by_agent(page, client, inbox, "¿Dónde está mi paquete?") == "es"
+    assert page_errors == []
+
+
+async def test_a_french_page_gets_french_from_the_widget_and_the_bot(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """On a Belgian French page the widget and the bot speak French, and asking for a
+    person in French is asking for a person."""
+    page = await shop_page(lang="fr-BE")
+    await page.locator(".launcher").click()
+    await expect(page.locator(".title")).to_have_text("Discutez avec nous")
+    await expect(page.locator("#loket-input")).to_have_attribute(
+        "placeholder", "Écrivez votre message…"
+    )
+    await send(page, "Bonjour")
+    await expect(page.locator(".msg.bot").last).to_contain_text("Comment puis-je vous aider")
+    await send(page, "je voudrais parler à quelqu'un")
+    # Nobody is online: the bot says so in French and offers the form, no "not sure".
+    await expect(page.locator(".msg.bot").last).to_contain_text("Personne de notre équipe")
     assert page_errors == []
 
 

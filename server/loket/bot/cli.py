@@ -91,7 +91,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     concepts.add_argument("names", nargs="*", help="only these concepts (default: all)")
     concepts.add_argument(
-        "--language", choices=["nl", "en", "de"], help="only this language's words"
+        "--language", choices=["nl", "en", "de", "fr"], help="only this language's words"
     )
     _add_config_option(concepts)
     concepts.set_defaults(func=run_concepts)

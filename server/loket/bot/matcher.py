@@ -936,6 +936,8 @@ class _Ranking:
     firm: bool = True
     # The question's vector, when meaning was asked for (to rank the text again).
     encoded: Encoded | None = None
+    # Only the English entries competed, of a FAQ with others (see `Matcher._plan`).
+    narrowed: bool = False
 
 
 class Matcher:
@@ -1041,16 +1043,36 @@ class Matcher:
         `encoded` is the question's vector from `encode_question`, when it was encoded
         beforehand (elsewhere than the caller's thread).
         """
-        ranking = self._rank(text, language, budget, encoded)
+        result, ranking = self._match(text, language, budget, encoded, narrow=True)
+        if result.outcome == "unknown" and ranking.narrowed:
+            # Read in English first (see `_plan`), and not found there: the FAQ's other
+            # languages, as for any question (an entry the English files lack).
+            result, _ = self._match(text, language, budget, ranking.encoded, narrow=False)
+        return result
+
+    def _match(
+        self,
+        text: str,
+        language: str | None,
+        budget: CpuBudget | None,
+        encoded: Encoded | None,
+        *,
+        narrow: bool,
+    ) -> tuple[MatchResult, _Ranking]:
+        """`match` with the languages `_plan` gives (`narrow`: see there), and the
+        ranking of the text as a whole."""
+        ranking = self._rank(text, language, budget, encoded, narrow=narrow)
         result = self._decide(ranking, language)
         if result.outcome == "unknown" and _several_sentences(text, self._settings):
             # Not known as a whole: a detail after the question ("bezorgen jullie ook
             # tegels? het zijn er 40 m2") may dilute it. Its sentences are scored on their
             # own too; only then, for a sentence alone loses what the others say ("the sole
             # came off after two months. can I get them fixed?" is about the warranty).
-            ranking = self._rank(text, language, budget, ranking.encoded, by_sentence=True)
-            return self._decide(ranking, language)
-        return result
+            sentences = self._rank(
+                text, language, budget, ranking.encoded, by_sentence=True, narrow=narrow
+            )
+            return self._decide(sentences, language), ranking
+        return result, ranking
 
     def _decide(self, ranking: _Ranking, language: str | None) -> MatchResult:
         """Answer, "did you mean" or "don't know", from the ranked entries (`language`:
@@ -1089,7 +1111,7 @@ class Matcher:
         text, also when a long one was answered by one of its sentences."""
         text = text[: self._settings.max_question_chars]
         folded = words(text)
-        chosen, _, spoken = self._plan(folded, language)
+        chosen, _, spoken, _ = self._plan(folded, language)
         for name in chosen:
             index = self._indexes[name]
             for number, held in enumerate(index.entries):
@@ -1122,6 +1144,7 @@ class Matcher:
         encoded: Encoded | None = None,
         *,
         by_sentence: bool = False,
+        narrow: bool = True,
     ) -> _Ranking:
         """Score entries by words and by meaning.
 
@@ -1132,7 +1155,7 @@ class Matcher:
         settings = self._settings
         text = text[: settings.max_question_chars]
         folded = words(text)
-        chosen, reported, spoken = self._plan(folded, language)
+        chosen, reported, spoken, narrowed = self._plan(folded, language, narrow)
         units = _units(text, folded, by_sentence)
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None
@@ -1190,7 +1213,7 @@ class Matcher:
                 and closeness.get(id(top), 0.0)
                 >= (_FRAMED_MEANING if firmness == "framed" else _COMMON_MEANING)
             )
-        return _Ranking(combined, reported, agreed, question is not None, firm, encoded)
+        return _Ranking(combined, reported, agreed, question is not None, firm, encoded, narrowed)
 
     def language_of(
         self, text: str, locale: str | None = None, folded: Sequence[str] | None = None
@@ -1207,44 +1230,61 @@ class Matcher:
         return language_of_locale(locale) or self._settings.default_language
 
     def _plan(
-        self, folded: Sequence[str], language: str | None
-    ) -> tuple[list[str], str | None, str | None]:
+        self, folded: Sequence[str], language: str | None, narrow: bool = True
+    ) -> tuple[list[str], str | None, str | None, bool]:
         """Which languages' entries compete for a question (its words `folded`, the page's
-        `language`), the language to report (None when several compete as equals), and
-        the language to read it in when that is one the FAQ has no file in (see
-        `_other_language`).
+        `language`), the language to report (None when several compete as equals), the
+        language to read it in when that is one the FAQ has no file in (see
+        `_other_language`), and whether only the English entries compete where others
+        would (`narrow`, below).
 
         A language of learned answers alone (an agent answered an English shopper on a
         German shop) is no FAQ language: its answers compete beside the FAQ's entries,
-        which read the question as they would without those answers."""
+        which read the question as they would without those answers.
+
+        A question in a language the FAQ has no entries in is read in English first when
+        the FAQ has English and another language (with `narrow`): which of the FAQ's
+        languages its words resemble says nothing ("Wie lange dauert die Lieferung?"
+        shares words with Dutch), and a shopper of another language reads English sooner
+        than the shop's other languages. `match` tries the others when English has no
+        answer (an entry only the Dutch files have)."""
         chosen = self._choose_languages(folded, language)
         learned = [name for name in chosen if self._indexes[name].learned_only]
         faq = [name for name, index in self._indexes.items() if not index.learned_only]
+        english = narrow and len(faq) > 1 and _LINGUA_FRANCA in faq
         if learned and faq:
             # The FAQ's languages among those chosen, or all of them when only learned
             # answers were (an English page of a German and Dutch shop).
-            own = [name for name in chosen if name not in learned] or faq
+            told = [name for name in chosen if name not in learned]
+            own = told or faq
             spoken = self._other_language(folded, own, language)
+            # In a language the FAQ has no entries in: told by its words, or chosen as
+            # the page's or the words' language, of learned answers alone.
+            foreign = spoken is not None or not told
+            narrowed = english and foreign and own != [_LINGUA_FRANCA]
+            if narrowed:
+                own = [_LINGUA_FRANCA]
             if len(chosen) == 1:
                 reported: str | None = chosen[0]
             else:
                 reported = spoken or (own[0] if len(own) == 1 else None)
-            return [*learned, *own], reported, spoken
+            return [*learned, *own], reported, spoken, narrowed
         reported = chosen[0] if len(chosen) == 1 else None
         spoken = self._other_language(folded, chosen, language)
+        if len(chosen) > 1 and spoken != language_of_locale(language):
+            # Its words fit several of the FAQ's languages as well: only the page's own
+            # language, told by the words too, says it is another ("Wo ist mein Paket?"
+            # on a German page), not the words alone ("ist das teak" on a French one).
+            spoken = None
         if spoken is not None and spoken in self._indexes:
             # Told by its words, a language of learned answers alone: its answers and every
             # FAQ language's entries compete, as when the page is in that language.
-            return [spoken, *faq], spoken, spoken
-        if spoken is not None and len(faq) > 1 and _LINGUA_FRANCA in faq:
-            # A language the FAQ has no entries in: which of the FAQ's languages its words
-            # resemble says nothing ("Wie lange dauert die Lieferung?" shares words with
-            # Dutch), and a shopper of another language reads English sooner than the
-            # shop's own, as the bot's own texts are English for them.
-            return [_LINGUA_FRANCA], _LINGUA_FRANCA, spoken
-        if len(chosen) > 1:
-            spoken = None
-        return chosen, reported, spoken
+            if english:
+                return [spoken, _LINGUA_FRANCA], spoken, spoken, True
+            return [spoken, *faq], spoken, spoken, False
+        if english and spoken is not None and chosen != [_LINGUA_FRANCA]:
+            return [_LINGUA_FRANCA], _LINGUA_FRANCA, spoken, True
+        return chosen, reported, spoken, False
 
     def _other_language(
         self, folded: Sequence[str], chosen: Sequence[str], locale: str | None = None

@@ -63,10 +63,23 @@ jedes jeden beide habt hattet wollt sollt durft musst werdet wart machen machst 
 gibts gehe gehst geht gehen ging deinen deinem deiner euren eurem eurer eures unseren
 unserem unserer unseres ihrer ihres seine seinen seinem seiner statt anstatt stattdessen
 """
+# French, as folded: no accents, and an apostrophe joins ("j'ai" is "jai", "qu'il" "quil").
+_FRENCH_STOP_WORDS = """
+le la les un une des du de et ou mais donc car ni que qui quoi je tu il elle on nous
+vous ils elles me te se moi toi lui leur leurs mon ma mes ton ta tes son sa ses notre nos
+votre vos ce cet cette ces cela ceci ca est es sont suis sommes etes etait etaient ete
+etre ai as avons avez ont avait avaient eu avoir fait faire peux peut pouvez pouvons puis
+pourrais pourriez pourrait voudrais voulez veux veut souhaite souhaiterais aimerais dois
+doit devez faut au aux a dans sur sous par pour avec sans chez vers entre plus tres bien
+aussi encore deja toujours juste alors si comme ici y en jai jaimerais cest quil quelle
+sil lon quon dun dune nai nest ny svp stp plait merci bonjour bonsoir salut madame
+monsieur oui non ok daccord vendez vend vendre
+"""
 STOP_WORDS: Mapping[str, frozenset[str]] = {
     "nl": frozenset(_DUTCH_STOP_WORDS.split()),
     "en": frozenset(_ENGLISH_STOP_WORDS.split()),
     "de": frozenset(_GERMAN_STOP_WORDS.split()),
+    "fr": frozenset(_FRENCH_STOP_WORDS.split()),
 }
 
 # Question words and negations, which stay (see above) but say what kind of question it
@@ -75,6 +88,7 @@ _FRAME_WORDS = {
     "nl": "hoe wat wanneer waar waarom hoeveel hoelang niet",
     "en": "how what when where why much many long not",
     "de": "was wann wo warum wieso weshalb wieviel viel lange nicht",
+    "fr": "comment combien quand ou pourquoi quel quelle quels quelles pas ne",
 }
 FRAME_WORDS: Mapping[str, frozenset[str]] = {
     language: frozenset(text.split()) for language, text in _FRAME_WORDS.items()
@@ -196,10 +210,13 @@ def terms_of_words(
         else:
             if not token.common:
                 terms.append(token.key)
-    if lexicon.implied:
+    if lexicon.implied or lexicon.implied_words:
         # After the rest: a term put between two others would keep them from being
         # joined ("apple pay" stays two words where the FAQ writes "applepay").
         also = {lexicon.implied[t] for t in terms if t in lexicon.implied}
+        also.update(
+            lexicon.implied_words[t.word] for t in tokens if t.word in lexicon.implied_words
+        )
         terms.extend(sorted(also.difference(terms)))
     return terms
 
@@ -336,6 +353,16 @@ def stem(word: str, language: str) -> str:
         return _stem_english(word)
     if language == "de":
         return _stem_german(word)
+    if language == "fr":
+        return _stem_french(word)
+    return word
+
+
+def _stem_french(word: str) -> str:
+    """The plural's "-s" or "-x" off ("commandes", "colis" and "bijoux" meet "commande",
+    "coli" and "bijou"), nothing more: French is matched on its words as written."""
+    if len(word) > 4 and word[-1] in "sx" and not word.isdigit():
+        return word[:-1]
     return word
 
 

@@ -28,47 +28,57 @@ log = logging.getLogger(__name__)
 # Conversations whose last "did you mean" choices are remembered (the oldest forgotten).
 OFFERS_KEPT = 10_000
 
-_SAY: dict[str, tuple[str, str, str]] = {
-    # key: (Dutch, English, German)
+_SAY: dict[str, tuple[str, str, str, str]] = {
+    # key: (Dutch, English, German, French)
     "suggest": (
         "Bedoel je een van deze vragen?",
         "Did you mean one of these?",
         "Meinst du eine dieser Fragen?",
+        "Vouliez-vous dire l'une de ces questions\u00a0?",
     ),
     "suggest_one": (
         "Bedoel je deze vraag?",
         "Did you mean this question?",
         "Meinst du diese Frage?",
+        "Vouliez-vous dire cette question\u00a0?",
     ),
     "greeting": (
         "Hallo! Waarmee kan ik je helpen?",
         "Hello! How can I help you?",
         "Hallo! Wie kann ich dir helfen?",
+        "Bonjour\u00a0! Comment puis-je vous aider\u00a0?",
     ),
     "thanks": (
         "Graag gedaan! Kan ik je nog ergens anders mee helpen?",
         "You're welcome! Is there anything else I can help you with?",
         "Gern geschehen! Kann ich dir sonst noch irgendwie helfen?",
+        "Avec plaisir\u00a0! Puis-je vous aider pour autre chose\u00a0?",
     ),
     "goodbye": (
         "Tot ziens, en nog een fijne dag!",
         "Goodbye, and have a nice day!",
         "Auf Wiedersehen und noch einen schönen Tag!",
+        "Au revoir, et bonne journée\u00a0!",
     ),
     "ack": (
         "Fijn! Laat het gerust weten als je nog een vraag hebt.",
         "Great! Just ask if there's anything else.",
         "Prima! Frag gern, wenn du noch etwas wissen möchtest.",
+        "Parfait\u00a0! N'hésitez pas si vous avez une autre question.",
     ),
     "person_coming": (
         "Natuurlijk! Ik haal er een collega bij.",
         "Of course! I'm getting a colleague for you.",
         "Natürlich! Ich hole einen Kollegen dazu.",
+        "Bien sûr\u00a0! Je vous mets en contact avec un collègue.",
     ),
     "person_queued": (
         "Een collega komt zo bij je; je plek in de rij zie je hierboven.",
         "A colleague will be with you shortly; your place in line is shown above.",
         "Gleich ist ein Kollege für dich da; deinen Platz in der Warteschlange siehst du oben.",
+        "Un collègue sera avec vous sous peu\u00a0; "
+        "votre place dans la file d'attente est indiquée "
+        "ci-dessus.",
     ),
     # In line, but the estimated wait is longer than the queue keeps a shopper before the
     # bot takes over again (the widget shows "it may take a long time" and the form).
@@ -79,6 +89,8 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "your question; you keep your place in line.",
         "Du stehst in der Warteschlange für einen Kollegen, aber es kann lange dauern. Du "
         "kannst auch deine Frage hinterlassen; deinen Platz behältst du.",
+        "Vous êtes dans la file d'attente pour un collègue, mais cela peut prendre du temps. Vous "
+        "pouvez aussi laisser votre question\u00a0; vous gardez votre place dans la file.",
     ),
     "person_queued_long_left": (
         "Je staat in de rij voor een collega, maar het kan lang duren. Je vraag ligt al "
@@ -87,6 +99,8 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "already waiting; you'll see the answer here in the chat.",
         "Du stehst in der Warteschlange für einen Kollegen, aber es kann lange dauern. Deine "
         "Frage liegt schon bereit; die Antwort siehst du hier im Chat.",
+        "Vous êtes dans la file d'attente pour un collègue, mais cela peut prendre du temps. "
+        "Votre question nous est déjà parvenue\u00a0; vous verrez la réponse ici dans le chat.",
     ),
     "person_none": (
         "Er is nu niemand van ons team beschikbaar. Laat je vraag en je e-mailadres of "
@@ -95,6 +109,9 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "address or phone number and we'll get back to you as soon as we can.",
         "Gerade ist niemand aus unserem Team erreichbar. Hinterlass deine Frage und deine "
         "E-Mail-Adresse oder Telefonnummer, dann melden wir uns so schnell wie möglich bei dir.",
+        "Personne de notre équipe n'est disponible pour le moment. Laissez-nous votre question et "
+        "votre adresse e-mail ou numéro de téléphone, et nous vous recontacterons dès que "
+        "possible.",
     ),
     "person_none_left": (
         "Er is nu niemand van ons team beschikbaar. Je vraag ligt al klaar voor een collega; "
@@ -103,6 +120,8 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "a colleague; you'll see the answer here in the chat.",
         "Gerade ist niemand aus unserem Team erreichbar. Deine Frage liegt schon bei einem "
         "Kollegen; die Antwort siehst du hier im Chat.",
+        "Personne de notre équipe n'est disponible pour le moment. Votre question attend déjà un "
+        "collègue\u00a0; vous verrez la réponse ici dans le chat.",
     ),
     "unknown_queued": (
         "Dat weet ik niet zeker. Een collega komt zo bij je; je plek in de rij zie je hierboven.",
@@ -110,16 +129,20 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "is shown above.",
         "Da bin ich mir nicht sicher. Gleich ist ein Kollege für dich da; deinen Platz in der "
         "Warteschlange siehst du oben.",
+        "Je n'en suis pas sûr. Un collègue sera avec vous sous peu\u00a0; votre place dans la file "
+        "d'attente est indiquée ci-dessus.",
     ),
     "unknown": (
         "Dat weet ik niet zeker.",
         "I'm not sure about that.",
         "Da bin ich mir nicht sicher.",
+        "Je n'en suis pas sûr.",
     ),
     "unknown_person": (
         "Dat weet ik helaas niet zeker. Wil je het aan een collega vragen?",
         "I'm not sure about that, sorry. Would you like to ask a colleague?",
         "Da bin ich mir leider nicht sicher. Möchtest du einen Kollegen fragen?",
+        "Je n'en suis malheureusement pas sûr. Voulez-vous poser la question à un collègue\u00a0?",
     ),
     "unknown_leave": (
         "Dat weet ik helaas niet zeker. Laat je vraag achter, dan beantwoordt een collega "
@@ -128,6 +151,8 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "as soon as possible.",
         "Da bin ich mir leider nicht sicher. Hinterlass deine Frage, dann beantwortet ein "
         "Kollege sie so schnell wie möglich.",
+        "Je n'en suis malheureusement pas sûr. Laissez votre question, et un collègue y répondra "
+        "dès que possible.",
     ),
     "unknown_leave_more": (
         "Dat weet ik helaas niet zeker. Je eerdere vraag ligt al klaar voor een collega; "
@@ -136,6 +161,8 @@ _SAY: dict[str, tuple[str, str, str]] = {
         "colleague; you can leave this one too.",
         "Da bin ich mir leider nicht sicher. Deine frühere Frage liegt schon bei einem "
         "Kollegen; diese kannst du auch hinterlassen.",
+        "Je n'en suis malheureusement pas sûr. Votre question précédente attend déjà un collègue "
+        "; vous pouvez aussi laisser celle-ci.",
     ),
 }
 
@@ -378,7 +405,11 @@ class Bot:
         if conversation.open_callbacks:
             meta |= {"offer": "leave_question", "left": True}
             return [Reply(say("person_none_left", language), meta)]
-        return [Reply(say("person_none", language), meta | {"offer": "leave_question"})]
+        return [
+            Reply(
+                say("person_none", language), meta | {"offer": "leave_question"}, wants_person=True
+            )
+        ]
 
     def _queued_words(self, conversation: Conversation, language: str) -> str | None:
         """What a queued shopper is told of their wait when it is longer than the queue

@@ -33,6 +33,7 @@ _add("greeting", "en", "hi hello hey hiya howdy morning evening afternoon")
 _add("greeting", "nl", "hoi hallo hai goedemorgen goedemiddag goedenavond dag goeiedag")
 _add("greeting", None, "hallo moin servus bonjour salut hola ciao")
 _add("greeting", "de", "guten gruss grussgott gruezi gruessech hallochen")
+_add("greeting", "fr", "bonsoir coucou")
 _add("thanks", "en", "thanks thank thx ty cheers")
 _add("thanks", "nl", "bedankt dankjewel dankje dankuwel")
 _add("thanks", "de", "dankeschon vielen")
@@ -40,10 +41,12 @@ _add("thanks", None, "merci danke dank gracias grazie")
 _add("goodbye", "en", "bye goodbye")
 _add("goodbye", "nl", "doei doeg tot ziens groetjes fijne")
 _add("goodbye", "de", "wiedersehen tschau")
+_add("goodbye", "fr", "revoir bientot")
 _add("goodbye", None, "tschuss")
 _add("ack", "en", "alright cool great nice perfect")
 _add("ack", "nl", "oke okee prima fijn top")
 _add("ack", "de", "passt")
+_add("ack", "fr", "parfait daccord genial")
 _add("ack", None, "ok okay super")
 
 # Words that may go with small talk without making it a question -> the language they
@@ -71,6 +74,11 @@ _fillers(
     "tag abend schon schonen sehr fur die hilfe ihre ihnen deine dir euch herzlichen"
     " lieben besten auf bis bald noch einen im voraus bitte und zusammen miteinander",
 )
+_fillers(
+    "fr",
+    "beaucoup bien tres a vous pour votre aide bonne journee soiree merci encore madame"
+    " monsieur tout le monde daccord et sil plait svp",
+)
 _fillers(None, "morgen")
 
 # Phrases that make a message small talk of a kind, matched on its folded words.
@@ -87,6 +95,11 @@ _PERSON_DE = (
     r"(?:mit )?(?:einem |einer |einen |dem |der |den )?(?:echten |richtigen )?"
     r"(?:jemandem|mitarbeiter|mitarbeiterin|menschen|person|kollegen|kollegin"
     r"|kundenservice|kundendienst)"
+)
+_PERSON_FR = (
+    r"(?:(?:a|avec) )?(?:un |une |le |la )?(?:vrai |vraie |veritable )?"
+    r"(?:conseiller|conseillere|humain|etre humain|personne|agent|employe|employee"
+    r"|quelquun|collegue|operateur|operatrice|service client|vendeur|vendeuse)"
 )
 # "wait?": a phrase that asks how long the wait is only when said in the queue.
 _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
@@ -150,6 +163,15 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
     (r"(?:bin ich|sind wir) (?:jetzt |bald |gleich )?dran", "wait", "de"),
     (r"wie viele (?:sind|stehen|warten) (?:noch )?vor mir", "wait", "de"),
     (r"(?:ich )?warte (?:immer )?noch", "wait", "de"),
+    (
+        r"combien de temps (?:dois je|je dois|vais je|est ce que je dois|fautil|faut il)"
+        r" (?:encore )?attendre(?: encore)?",
+        "wait",
+        "fr",
+    ),
+    (r"(?:je suis|suis je) (?:encore |toujours )?dans la file(?: dattente)?", "wait", "fr"),
+    (r"(?:jattends|je patiente) (?:encore|toujours)", "wait", "fr"),
+    (r"(?:cest|ca va etre|ca va durer) (?:encore )?(?:long|longtemps)", "wait?", "fr"),
     (
         r"how (?:much )?(?:long|longer)(?: (?:will|does) (?:it|this) (?:take|be))?"
         r"(?: still| for)?",
@@ -251,6 +273,37 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
         "de",
     ),
     (r"(?:seid ihr|sind sie|bist du) (?:noch )?da$", "person", "de"),
+    (
+        r"(?:(?:je (?:voudrais|veux|souhaite|souhaiterais|peux|pourrais|aimerais)"
+        r"|puis je|est ce que je peux|pourrais je) )?"
+        rf"(?:parler|discuter) {_PERSON_FR}",
+        "person",
+        "fr",
+    ),
+    (
+        r"(?:je (?:voudrais|veux|souhaite|souhaiterais|aimerais)|puis je avoir)"
+        rf" {_PERSON_FR}",
+        "person",
+        "fr",
+    ),
+    (
+        r"(?:il y a|y atil|est ce quil y a) (?:quelquun|une personne|un conseiller)"
+        r"(?: (?:la|ici|en ligne|disponible))?",
+        "person",
+        "fr",
+    ),
+    (
+        r"(?:un |une )?(?:vrai |vraie )?(?:conseiller|conseillere|humain|service client)",
+        "person",
+        "fr",
+    ),
+    (r"(?:vous etes|etes vous|tu es|es tu) (?:encore |toujours )?la$", "person", "fr"),
+    (r"jai (?:une|encore une) (?:petite )?question", "greeting", "fr"),
+    (r"(?:une )?petite question", "greeting", "fr"),
+    (r"jai besoin daide", "greeting", "fr"),
+    (r"(?:pouvez vous|peux tu|vous pouvez) maider", "greeting", "fr"),
+    (r"au revoir", "goodbye", "fr"),
+    (r"(?:je vous )?remercie", "thanks", "fr"),
     (r"gruss gott", "greeting", "de"),
     (r"alles klar", "ack", "de"),
     # Saying there is a question, without the question yet: answered as a greeting.
@@ -272,10 +325,13 @@ _PHRASES = tuple(
 )
 # A person named in a phrase asking how long the wait is ("wait for an agent"): that
 # message asks for one too.
-_PERSON_NAMED = re.compile(rf"(?:^| )(?:{_PERSON_EN}|{_PERSON_NL}|{_PERSON_DE})(?= |$)")
+_PERSON_NAMED = re.compile(
+    rf"(?:^| )(?:{_PERSON_EN}|{_PERSON_NL}|{_PERSON_DE}|{_PERSON_FR})(?= |$)"
+)
 # Goes with asking for a person ("a real person, not a bot"), and with nothing else.
 _NOT_A_BOT = re.compile(
-    r"(?:^| )(?:not|no|niet|geen|kein|keinen|nicht) (?:a |an |een |ein |einen |mit einem )?"
+    r"(?:^| )(?:not|no|niet|geen|kein|keinen|nicht|pas) (?:a |an |een |ein |einen |mit einem "
+    r"|un |une |avec un )?"
     r"(?:bot|robot|chatbot|machine|computer)(?= |$)"
 )
 # A shopper saying who they are ("hi, I am Sanne", "my name is S. de Vries", "ik heet

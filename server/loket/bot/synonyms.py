@@ -40,11 +40,13 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "cancel | cancellation | call ... off | revoke | undo",
         "de": "stornieren | stornierung | storno | storniert | annullieren | rückgängig machen | "
         "canceln | gecancelt",
+        "fr": "annuler | annulation",
     },
     "order": {
         "nl": "bestelling | bestellen | order | orderen | aankoop",
         "en": "order | purchase",
         "de": "bestellung | bestellen | bestellt | auftrag | order",
+        "fr": "commande | commander",
     },
     "buy": {
         "nl": "kopen | koop | gekocht | aanschaffen | aanschaf",
@@ -78,11 +80,13 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "deliver | delivery | ship | shipping | dispatch | dispatched | post out | postage",
         "de": "liefern | lieferung | geliefert | versand | versandt | versenden | versendet | "
         "verschicken | verschickt | zustellen | zustellung | zuschicken | zusenden",
+        "fr": "livraison | livrer | livrez | livrons | livrent | expédition | expédier | envoi",
     },
     "parcel": {
         "nl": "pakket | pakje | zending | doos | collo | colli",
         "en": "parcel | package | box | packet",
         "de": "paket | päckchen | sendung | karton | packerl | packl | päckli",
+        "fr": "colis | paquet",
     },
     "courier": {
         "nl": "bezorger | koerier | postbode | chauffeur | besteller",
@@ -174,6 +178,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "track and trace | track | tracking | trace",
         "de": "sendungsverfolgung | sendungsnummer | trackingnummer | verfolgen | nachverfolgen | "
         "tracken | tracking",
+        "fr": "suivi | numéro de suivi | suivre ma commande | track and trace",
     },
     "damaged": {
         "nl": "kapot | beschadigd | beschadiging | schade | =stuk | gebroken | gescheurd | "
@@ -183,6 +188,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "kaputt | beschädigt | beschädigung | schaden | transportschaden | zerbrochen | "
         "gebrochen | gerissen | zerkratzt | kratzer | delle | eingedrückt | zerdrückt | "
         "gesprungen | ausgelaufen",
+        "fr": "abîmé | endommagé | cassé | brisé",
     },
     "defect": {
         "nl": "defect | stuk gegaan | stukgegaan | doet het niet meer | storing | mankement",
@@ -204,6 +210,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "zurückgeben | rückgabe | zurückbringen | zurückgeschickt | zurückgesendet | "
         "zurückgegeben | schick ... zurück | sende ... zurück | gebe ... zurück | "
         "bringe ... zurück",
+        "fr": "retour | retourner | renvoyer | renvoi | rendre",
     },
     "refund": {
         "nl": "terugbetaling | terugbetalen | terugstorten | terugstorting | geld ... terug | "
@@ -213,17 +220,20 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "erstattung | erstatten | erstattet | rückerstattung | zurückerstatten | "
         "zurückerstattet | rückzahlung | zurückzahlen | geld ... zurück | zahlt ... zurück | "
         "gutschrift",
+        "fr": "remboursement | rembourser | remboursé",
     },
     "exchange": {
         "nl": "ruilen | omruilen | omwisselen | ruil ... om | inruilen",
         "en": "exchange | swap | switch for | trade for",
         "de": "umtauschen | umtausch | umgetauscht | tauschen | getauscht | eintauschen | "
         "tausch ... um | austauschen",
+        "fr": "échanger | échange",
     },
     "size": {
         "nl": "maat | maten | maatje | te klein | te groot | past niet",
         "en": "size | sizes | too small | too big | too large | not fit",
         "de": "größe | größen | zu klein | zu groß | passt nicht",
+        "fr": "taille | pointure",
     },
     "colour": {
         "nl": "kleur | kleuren",
@@ -236,6 +246,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "pay | payment | paid | checkout | check out | cash on delivery",
         "de": "bezahlen | zahlen | zahlung | bezahlung | bezahlt | zahlungsart | "
         "zahlungsmethode | kasse | nachnahme",
+        "fr": "payer | paiement | régler | règlement",
     },
     "pay-later": {
         "nl": "achteraf betalen | achteraf | gespreid betalen | gespreid | in termijnen | "
@@ -257,6 +268,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "credit card | creditcard",
         "*": "visa | mastercard | amex | american express",
         "de": "kreditkarte | kreditkarten",
+        "fr": "carte de crédit | carte bancaire",
     },
     "option": {
         "nl": "methode | mogelijkheid | mogelijkheden | optie | manier | wijze",
@@ -268,6 +280,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nota | bon",
         "en": "invoice | receipt | bill | proof of purchase",
         "de": "rechnung | rechnungen | quittung | beleg | kassenbon | kaufbeleg | kaufnachweis",
+        "fr": "facture | reçu | ticket de caisse",
     },
     "failed": {
         "nl": "mislukt | mislukken | lukt niet | gaat mis | ging mis | niet gelukt | "
@@ -282,22 +295,26 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "korting | actie | promotie | aanbieding | coupon",
         "en": "discount | promo | promotion | coupon",
         "de": "rabatt | rabattcode | aktionscode | aktion | sale | coupon",
+        "fr": "réduction | remise | code promo | promotion | promo",
     },
     "gift-card": {
         "nl": "cadeaubon | cadeaukaart | cadeau kaart | cadeau bon | giftcard | waardebon | "
         "tegoedbon | kadobon | kadokaart",
         "en": "gift card | giftcard | gift voucher | gift certificate | egift card | egift voucher",
         "de": "gutschein | gutscheine | geschenkgutschein | geschenkkarte | wertgutschein",
+        "fr": "carte cadeau | bon cadeau | chèque cadeau",
     },
     "free": {
         "nl": "gratis | kosteloos | zonder kosten",
         "en": "free | free of charge | for free | no charge | no cost",
         "de": "kostenlos | gratis | umsonst | kostenfrei | ohne kosten",
+        "fr": "gratuit | gratuite | gratuitement | offert | offerte",
     },
     "cost": {
         "nl": "kosten | kost | prijs | tarief",
         "en": "cost | costs | price | fee | how much",
         "de": "kosten | kostet | preis | preise | gebühr | gebühren | wie =teuer",
+        "fr": "coût | coûte | prix | frais | tarif",
     },
     # Subscriptions (coffee, food, flowers, lenses delivered again and again) and pausing
     # one: shops answer "how does it work", "pause it" and "end it" apart.
@@ -320,6 +337,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "stock | available | availability | unavailable | sold out",
         "de": "auf lager | vorrätig | lagernd | verfügbar | verfügbarkeit | ausverkauft | "
         "lieferbar",
+        "fr": "en stock | rupture de stock | disponible | disponibilité",
     },
     "notify": {
         "nl": "seintje | notificatie | laten weten | laat ... weten | op de hoogte houden",
@@ -344,6 +362,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "garantie | waarborg",
         "en": "warranty | guarantee | guaranty",
         "de": "garantie | gewährleistung",
+        "fr": "garantie",
     },
     # Putting something together or in place, by the shop or by the shopper. Not installing
     # (an app is installed too: "install"), nor "Aufbau" (the build of a frame) or "put
@@ -381,6 +400,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "account | profiel",
         "en": "account | profile",
         "de": "konto | kundenkonto | benutzerkonto | account | profil",
+        "fr": "compte",
     },
     "register": {
         "nl": "registreren | registratie",
@@ -396,6 +416,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "wachtwoord | wachtwoorden",
         "en": "password | passwords | passcode | passwd",
         "de": "passwort | passwörter | kennwort | pw",
+        "fr": "mot de passe",
     },
     "forgot": {
         "nl": "vergeten | vergat | weet niet meer",
@@ -430,6 +451,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "contact | contacteren | bereiken | bereikbaar | in contact komen",
         "en": "contact | reach | get in touch | get hold of | reachable",
         "de": "kontakt | kontaktieren | erreichen | erreichbar | in verbindung setzen",
+        "fr": "contacter | joindre",
     },
     "phone": {
         "nl": "bellen | telefoon | telefonisch | opbellen | bel ... op",
@@ -454,7 +476,14 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
     },
     "store": {
         "nl": "winkel | fysieke winkel | showroom | filiaal | vestiging",
-        "en": "store | shop | showroom | branch | physical store",
+        # "store" is also to keep ("how should I store the chocolate?"): the shop only
+        # as a noun after a word that says so, as written ("stored" is no shop); single
+        # letters are no words ("have a store" is "have store").
+        "en": "shop | showroom | branch | =stores | your + =store | the + =store | "
+        "have + =store | there + =store | in + =store | our + =store | this + =store | "
+        "=physical + =store | =local + =store | =flagship + =store | =retail + =store | "
+        "=nearest + =store | "
+        "=store + =location/locations/address/hours/opening/near",
         "de": "ladengeschäft | im laden | geschäft | filiale | showroom | ausstellungsraum | "
         "ausstellung",
     },
@@ -574,9 +603,10 @@ FRAME_CONCEPTS = GENERIC_CONCEPTS | {CONCEPT_MARK + "cost"}
 # Names and concepts that say what else a question is about, beside themselves: a way to
 # pay is paying ("nehmt ihr Kreditkarte?" asks what "Welche Zahlungsarten gibt es?"
 # answers), while the name still tells apart an entry about it ("PayPal-Zahlung
-# abgebrochen"). Concept -> language ("*" for all) -> single words and concepts ("~name")
-# that also count as it. Keep them to words that mean nothing else: the Dutch "ideal" is
-# the bank payment, the English one an adjective.
+# abgebrochen"). Concept -> language ("*" for all) -> single words, matched as written
+# (not by their stem: the Dutch "ideale" is no "iDEAL"), and concepts ("~name") that also
+# count as it. Keep them to words that mean nothing else: the Dutch "ideal" is the bank
+# payment, the English one an adjective.
 IMPLIED: Mapping[str, Mapping[str, str]] = {
     "pay": {
         "*": "~credit-card | paypal | bancontact | giropay | twint | maestro | applepay | "
@@ -594,13 +624,14 @@ class Lexicon:
 
     `phrases` maps the first key of a phrase to (keys, concept) pairs, longest first. A key
     is a stem, or the folded word for a stop word. `words` maps single stems to concepts.
-    `implied` maps a term (a stem or a concept) to the concept it also counts as (see
-    `IMPLIED`).
+    `implied` maps a concept, and `implied_words` a word as written (folded), to the
+    concept it also counts as (see `IMPLIED`).
     """
 
     phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
     words: Mapping[str, str]
     implied: Mapping[str, str] = field(default_factory=dict)
+    implied_words: Mapping[str, str] = field(default_factory=dict)
 
     def concept(self, term: str) -> str:
         """The concept token of a stem, or the stem itself."""
@@ -631,7 +662,7 @@ def build_lexicon(
     """Stem every word and phrase of `concepts` for `language`, and of `implied_by` (see
     `IMPLIED`)."""
     # Imported here: normalize applies the lexicon, and the lexicon needs its stemmer.
-    from loket.bot.normalize import STOP_WORDS, phrase_keys
+    from loket.bot.normalize import STOP_WORDS, phrase_keys, words
 
     if language not in STOP_WORDS:
         return Lexicon({}, {})
@@ -645,17 +676,19 @@ def build_lexicon(
         if len(keys) == 1 and keys[0] not in STOP_WORDS[language]:
             single.setdefault(keys[0], token)
     implied: dict[str, str] = {}
+    implied_words: dict[str, str] = {}
     for token, listed in _listed(implied_by, language):
         if is_concept(listed):
             implied[listed] = token
             continue
-        for key in phrase_keys(listed, language):
-            implied[single.get(key, key)] = token
+        # Words as written, not stems: the Dutch "ideale" (ideal) stems to "ideal".
+        for word in words(listed):
+            implied_words[word] = token
     phrases = {
         first: tuple(sorted(options.items(), key=lambda item: -len(item[0])))
         for first, options in grouped.items()
     }
-    return Lexicon(phrases, single, implied)
+    return Lexicon(phrases, single, implied, implied_words)
 
 
 def _listed(concepts: Mapping[str, Mapping[str, str]], language: str) -> Iterator[tuple[str, str]]:

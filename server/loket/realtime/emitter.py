@@ -199,6 +199,11 @@ class Emitter:
     async def callbacks_changed(self) -> None:
         await self._sio.emit("callbacks", {}, to=ALL_AGENTS, namespace=AGENT_NS)
 
+    def shopper_here(self, shopper_id: int) -> bool:
+        """Whether a page of the shopper's is connected to this process (their room)."""
+        participants = self._sio.manager.get_participants(SHOPPER_NS, shopper_room(shopper_id))
+        return next(iter(participants), None) is not None
+
     async def shoppers_forgotten(
         self, shopper_ids: Sequence[int], conversation_ids: Sequence[int]
     ) -> None:

@@ -1,6 +1,6 @@
-/** The widget's texts in Dutch, English and German. */
+/** The widget's texts in Dutch, English, German and French. */
 
-export type Locale = "nl" | "en" | "de";
+export type Locale = "nl" | "en" | "de" | "fr";
 
 const nl = {
   title: "Chat met ons",
@@ -217,14 +217,87 @@ const de: Texts = {
   tryAgain: "Das hat nicht geklappt, bitte versuch es noch einmal.",
 };
 
-export const TEXTS: Record<Locale, Texts> = { nl, en, de };
+/* French puts a space before "?", "!", ":" and ";": here always a no-break space (U+00A0),
+ * so that the sign never wraps onto a line of its own. */
+const fr: Texts = {
+  title: "Discutez avec nous",
+  open: "Ouvrir le chat",
+  close: "Fermer le chat",
+  unread: (n) => (n === 1 ? "1 nouveau message" : `${n} nouveaux messages`),
+  newBelow: "Nouveaux messages ↓",
+  placeholder: "Écrivez votre message…",
+  inputLabel: "Votre message",
+  send: "Envoyer",
+  hint: "Entrée pour envoyer, Maj+Entrée pour aller à la ligne",
+  empty: "Posez votre question : nous vous répondons dès que possible.",
+  stateNone: "Nous sommes là pour vous aider",
+  stateBot: "Notre assistant vous répond",
+  stateBotPeople: "Notre assistant vous répond ; vous pouvez aussi parler à un conseiller",
+  stateQueued: "En attente d'un conseiller…",
+  stateAssigned: (name) => `${name} s'occupe de vous`,
+  stateClosed: "Cette conversation a été fermée. Écrivez à nouveau pour la rouvrir.",
+  connecting: "Connexion…",
+  reconnecting: "Connexion perdue, reconnexion…",
+  unavailable: "Le chat n'est pas disponible sur ce site.",
+  unavailableHelp: "Impossible d'envoyer des messages depuis cette page. Veuillez contacter la boutique par un autre moyen.",
+  typing: (name) => `${name} écrit…`,
+  sending: "Envoi en cours…",
+  sent: "Envoyé",
+  read: "Lu",
+  failed: "Non envoyé",
+  you: "Vous",
+  agent: "Conseiller",
+  bot: "Assistant",
+  system: "Information",
+  newMessage: (who, text) => `${who} : ${text}`,
+  tooLong: (max, count) => `Votre message est trop long : ${count} caractères, ${max} au maximum.`,
+  queue: (position, minutes) =>
+    `Vous êtes le numéro ${position} dans la file d'attente, environ ${minutes} ${minutes === 1 ? "minute" : "minutes"}`,
+  queuePlace: (position) => `Vous êtes le numéro ${position} dans la file d'attente`,
+  yourTime: (text, clock) => `${text} (${clock} chez vous)`,
+  yourTimeOn: (text, day, clock) => `${text} (${day} à ${clock} chez vous)`,
+  today: "aujourd'hui",
+  tomorrow: "demain",
+  dateLocale: "fr-FR",
+  queueLong: (position) =>
+    `Vous êtes le numéro ${position} dans la file d'attente. L'attente peut être longue ; vous pouvez aussi nous laisser votre question.`,
+  person: "Parler à un conseiller",
+  leave: "Laisser une question",
+  leaveTitle: "Laissez-nous votre question",
+  leaveIntro: "Un collègue vous répond dès que possible. Laissez-nous votre adresse e-mail ou votre numéro de téléphone.",
+  question: "Votre question",
+  email: "Adresse e-mail",
+  phone: "Numéro de téléphone",
+  sendQuestion: "Envoyer la question",
+  cancel: "Annuler",
+  needQuestion: "Écrivez votre question.",
+  needContact: "Indiquez une adresse e-mail ou un numéro de téléphone.",
+  badEmail: "Cette adresse e-mail n'est pas valide.",
+  badPhone: "Ce numéro de téléphone n'est pas valide : indiquez au moins 7 chiffres (espaces et + ( ) - acceptés).",
+  badText: "Votre message contient des caractères qui ne peuvent pas être envoyés.",
+  helpedAsk: "Cette réponse vous a-t-elle aidé ?",
+  helped: "Oui, cela m'a aidé",
+  notHelped: "Non, cela ne m'a pas aidé",
+  thanksFeedback: "Merci pour votre retour.",
+  rateTitle: "Comment s'est passée cette conversation ?",
+  star: (n) => (n === 1 ? "1 étoile" : `${n} étoiles`),
+  comment: "Commentaire (facultatif)",
+  sendRating: "Envoyer l'évaluation",
+  skip: "Passer",
+  needRating: "Choisissez d'abord de 1 à 5 étoiles.",
+  thanksRating: "Merci pour votre évaluation !",
+  dismiss: "Fermer",
+  tryAgain: "Cela n'a pas fonctionné, veuillez réessayer.",
+};
+
+export const TEXTS: Record<Locale, Texts> = { nl, en, de, fr };
 export type { Texts };
 
-/** The language of a tag ("de-AT", "nl_BE") when Loket speaks it; as Loket reads the tag
+/** The language of a tag ("de-AT", "nl_BE", "fr-CH") when Loket speaks it; as Loket reads the tag
  * (`loket.languages.text_language`), so the two never differ ("nld" is none of them). */
 export function asLocale(value: string | null | undefined): Locale | null {
   const base = (value ?? "").trim().toLowerCase().split(/[-_]/)[0];
-  return base === "nl" || base === "en" || base === "de" ? base : null;
+  return base === "nl" || base === "en" || base === "de" || base === "fr" ? base : null;
 }
 
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}$/;
@@ -253,7 +326,7 @@ export function pageLanguage(): string | null {
 /**
  * The language of the widget's texts: that of the language Loket is told (`pageLanguage`), so
  * the widget and what Loket says speak the same one; English for any language but Dutch,
- * English and German (a French page gets English, whatever the browser's language).
+ * English, German and French (a Spanish page gets English, whatever the browser's language).
  */
 export function pageLocale(): Locale {
   return asLocale(pageLanguage()) ?? "en";
