@@ -3,8 +3,13 @@ from questions."""
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loket.bot import smalltalk
 from loket.bot.smalltalk import MAX_WORDS, small_talk
 
 
@@ -247,3 +252,27 @@ def test_questions_about_how_long_something_else_takes_are_no_wait_in_the_queue(
     text: str,
 ) -> None:
     assert small_talk(text, queued=True) is None
+
+
+# Texts of small talk's own words, in any order and number: the ones where the phrases'
+# shortcut could go wrong if it were no exact test.
+_SMALL_TALK_WORDS = sorted(smalltalk._VOCABULARY)
+_SMALL_TALK_TEXTS = st.lists(
+    st.one_of(
+        st.sampled_from(_SMALL_TALK_WORDS),
+        st.sampled_from(
+            ["thank you", "is anyone there", "ik wil een medewerker spreken", "au revoir"]
+        ),
+    ),
+    min_size=1,
+    max_size=10,
+).map(" ".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_SMALL_TALK_TEXTS, queued=st.booleans())
+def test_the_phrases_shortcut_finds_what_trying_every_phrase_finds(text: str, queued: bool) -> None:
+    shortcut = small_talk(text, queued=queued)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(smalltalk, "_ANY_PHRASE", re.compile(""))  # every phrase tried
+        assert small_talk(text, queued=queued) == shortcut

@@ -469,9 +469,11 @@ async def test_an_open_form_takes_the_newer_question_and_refuses_a_long_one_itse
     server_with: ServerWith, context: BrowserContext, page_errors: list[str]
 ) -> None:
     """The form the bot opened holds the question it could not answer; asked another it
-    cannot answer, the form holds that one. A question longer than a message may be is
-    refused by the form in the shopper's words, with no failed message in the chat; a
-    phone number copied with direction marks around it is taken."""
+    cannot answer, the form holds that one; put away untouched, it stays closed after the
+    next "I don't know" (the reply's button opens it with that question). A question
+    longer than a message may be is refused by the form in the shopper's words, with no
+    failed message in the chat; a phone number copied with direction marks around it is
+    taken."""
     server = server_with(OFF_HOURS)
     page = await open_shop(context, server, page_errors)
     await page.locator(".launcher").click()
@@ -481,10 +483,15 @@ async def test_an_open_form_takes_the_newer_question_and_refuses_a_long_one_itse
     await send(page, "Verkopen jullie ook bakfietsen met een regenhoes?")
     await expect(page.locator(".msg.bot")).to_have_count(2)
     await expect(question).to_have_value("Verkopen jullie ook bakfietsen met een regenhoes?")
-    # Put away as it was, it gives way to the next question the bot cannot answer too.
+    # Put away as it was (not wanted now), it no longer opens by itself over the
+    # conversation: the next "I don't know" offers it with its button, which opens it
+    # holding that newer question.
     await page.get_by_role("button", name="Annuleren").click()
     await send(page, "Kan ik bij jullie een fietsenrek huren?")
     await expect(page.locator(".msg.bot")).to_have_count(3)
+    await expect(page.locator("form.ask")).to_be_hidden()
+    await expect(page.locator(".msg.bot").last.locator(".bubble")).to_be_in_viewport()
+    await page.locator(".msg.bot").last.locator("button.offer-leave").click()
     await expect(question).to_have_value("Kan ik bij jullie een fietsenrek huren?")
 
     await question.fill("Waarom " * 300)

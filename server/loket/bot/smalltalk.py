@@ -323,6 +323,10 @@ _PHRASES = tuple(
     (re.compile(rf"(?:^| ){pattern}(?= |$)"), kind, language)
     for pattern, kind, language in _PHRASE_TEXTS
 )
+# Any of the phrases: a text in which this finds none holds none, and each phrase taken out
+# only leaves less, so the phrases one by one are tried only when this finds one (a greeting
+# or thanks of single words is most small talk, and the learning path reads each clause).
+_ANY_PHRASE = re.compile("|".join(f"(?:{phrase.pattern})" for phrase, _, _ in _PHRASES))
 # A person named in a phrase asking how long the wait is ("wait for an agent"): that
 # message asks for one too.
 _PERSON_NAMED = re.compile(
@@ -416,7 +420,7 @@ def small_talk(
         kinds.add("greeting")
         rest = introduced
     asked_how_long = False
-    for pattern, kind, language in _PHRASES:
+    for pattern, kind, language in _PHRASES if _ANY_PHRASE.search(rest) else ():
         said = [match.group(0) for match in pattern.finditer(rest)]
         if not said:
             continue

@@ -619,7 +619,7 @@ export class Chat {
       // question the bot could not answer (the composer was emptied when it was sent).
       // Not when a question of theirs waits already: then the message offers a button.
       if (live && m.meta?.offer === "leave_question" && !m.meta.left) {
-        this.ui.showLeaveForm(this.ui.questionOf(m));
+        this.ui.offerLeaveForm(this.ui.questionOf(m));
       } else {
         // Also for what a reconnection brings: the chat went on meanwhile.
         this.ui.dismissLeaveForm();

@@ -86,6 +86,8 @@ export class WidgetUi {
   private askFilled = "";
   /** The question of the last reply that offered the form (none once a question is left). */
   private offered: (() => string | undefined) | undefined;
+  /** The shopper put the form away untouched: later offers show their button only. */
+  private leaveDeclined = false;
   /** The e-mail address and phone number of the last question left (kept in the form). */
   private askContact: [string, string] = ["", ""];
   /** The longest message the server takes (from its sync), for the leave-a-question form. */
@@ -162,6 +164,10 @@ export class WidgetUi {
     this.askError = h("p", { class: "error", id: "loket-ask-error", role: "alert" });
     const askCancel = tr(h("button", { type: "button", class: "secondary" }), (t) => t.cancel);
     askCancel.addEventListener("click", () => {
+      // Put away as it opened (nothing of their own in it): not wanted now, so the next
+      // "I don't know" offers the form with its button and leaves the conversation in
+      // view. A form they started on comes back with their words.
+      if (!this.leaveStarted()) this.leaveDeclined = true;
       this.hideLeaveForm();
       // The button is gone with the form: the keyboard goes back to the conversation.
       this.input.focus();
@@ -405,6 +411,15 @@ export class WidgetUi {
     const writing = this.host.shadowRoot?.activeElement === this.input && this.input.value !== "";
     if (!writing) this.askText.focus();
     this.scrollToEnd();
+  }
+
+  /**
+   * The form the bot offers with "I don't know", opened by itself, unless the shopper
+   * closed it before: then the offer's button is there, and the conversation stays in view.
+   */
+  offerLeaveForm(question?: string): void {
+    if (this.leaveDeclined && this.ask.hidden) return;
+    this.showLeaveForm(question);
   }
 
   hideLeaveForm(): void {
@@ -719,7 +734,7 @@ export class WidgetUi {
       b.addEventListener("click", () => this.showLeaveForm(question?.()));
       box.append(b);
       // Just offered: open the form at once (not when a question of theirs waits already).
-      if (openForm && box.isConnected) this.showLeaveForm(question?.());
+      if (openForm && box.isConnected) this.offerLeaveForm(question?.());
     }
   }
 
