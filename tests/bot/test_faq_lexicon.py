@@ -11,6 +11,7 @@ from loket.bot.matcher import Matcher
 from loket.bot.normalize import STOP_WORDS, content_terms, german_spelling, phrase_keys, stem
 from loket.bot.settings import BotSettings
 from loket.bot.synonyms import CONCEPTS, lexicon_for
+from loket.languages import LANGUAGES
 
 
 def entry(
@@ -383,7 +384,7 @@ def test_no_word_starts_many_phrases() -> None:
     """Every question word is tried against each phrase it may start: a word starting dozens
     of them ("ist der laden am montag offen" for each day) made every German question with
     "ist" seven times slower to read. Lists of words share one phrase ("=montag/dienstag")."""
-    for language in ("nl", "en", "de"):
+    for language in LANGUAGES:
         phrases = lexicon_for(language).phrases
         most = max(phrases, key=lambda first: len(phrases[first]))
         assert len(phrases[most]) <= 16, (language, most, len(phrases[most]))
@@ -412,7 +413,7 @@ def test_pieces_are_not_broken() -> None:
 
 def test_each_lexicon_word_belongs_to_one_concept() -> None:
     """No word or phrase of a language stands for two concepts after stemming."""
-    for language in ("nl", "en", "de"):
+    for language in LANGUAGES:
         owner: dict[tuple[str, ...], str] = {}
         for name, by_language in CONCEPTS.items():
             for written_in, text in by_language.items():
@@ -428,7 +429,7 @@ def test_no_lexicon_phrase_is_a_lone_common_word() -> None:
     """A phrase keeps what makes it one: single letters are dropped from phrases as from
     shoppers' text, so a phrase like "the u s" would become "the" and turn every "the"
     into a country. "the us" stays two words; "see the status" names no concept."""
-    for language in ("nl", "en", "de"):
+    for language in LANGUAGES:
         for name, by_language in CONCEPTS.items():
             for written_in, text in by_language.items():
                 if written_in not in (language, "*"):

@@ -4,10 +4,11 @@ Shoppers ask in their own words: "cancelen" where the FAQ says "annuleren", "sma
 where it says "damaged", "in delen betalen" where it says "in termijnen". Before matching,
 the FAQ's text and the shopper's question are both normalised, and every word or phrase
 of the lexicon becomes its concept token ("~cancel", "~damaged"), so all of them match
-each other. The lexicon is written from general webshop vocabulary, in Dutch, English and German
-(and the English words Dutch and German shoppers use), not from any one shop's FAQ.
+each other. The lexicon is written from general webshop vocabulary, in Dutch, English,
+German and French (and the English words Dutch, German and French shoppers use), not from
+any one shop's FAQ.
 
-Each concept lists words and phrases per language: "nl", "en", "de", or "*" for names
+Each concept lists words and phrases per language: "nl", "en", "de", "fr", or "*" for names
 that are the same in all of them (brands). Words are reduced to stems with the language's
 stemmer, so one form of a word covers its other forms ("annuleren" covers "annuleer",
 "geannuleerd"). A phrase is several words ("geld terug", "send back"); up to two common
@@ -40,38 +41,49 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "cancel | cancellation | call ... off | revoke | undo",
         "de": "stornieren | stornierung | storno | storniert | annullieren | rückgängig machen | "
         "canceln | gecancelt",
-        "fr": "annuler | annulation",
+        "fr": "annuler | annulation | l'annulation | d'annulation | annulé | annulée | annulez | "
+        "annulons | annulable | l'annuler | j'annule",
     },
     "order": {
         "nl": "bestelling | bestellen | order | orderen | aankoop",
         "en": "order | purchase",
         "de": "bestellung | bestellen | bestellt | auftrag | order",
-        "fr": "commande | commander",
+        "fr": "commande | commander | commandée | commandez | cmd | cde",
     },
     "buy": {
         "nl": "kopen | koop | gekocht | aanschaffen | aanschaf",
         "en": "buy | bought",
         "de": "kaufen | kauf | gekauft | erwerben | anschaffen",
+        "fr": "acheter | achète | achetée | achetez | achetons | j'achète | l'acheter | procurer",
     },
     "change": {
         "nl": "wijzigen | wijziging | veranderen | aanpassen | aanpassing | bewerken",
         "en": "change | modify | modification | edit | amend | alter | update",
         "de": "ändern | änderung | abändern | geändert | anpassen | korrigieren | bearbeiten",
+        "fr": "modifier | modification | modifié | modifiée | modifiez | modif | changer | "
+        "changement | changé | changée | changez | corriger | rectifier | mettre à jour | "
+        "mise à jour",
     },
     "confirmation": {
         "nl": "bevestiging | bevestigen",
         "en": "confirmation | confirm | confirmed",
         "de": "bestätigung | bestätigen | bestätigt",
+        "fr": "confirmation | confirmer | confirmé | confirmée | confirmez | accusé de réception | "
+        "d'accusé de réception",
     },
     "preorder": {
         "nl": "voorbestellen | voorbestelling | reserveren | reservering | pre order",
         "en": "preorder | pre order | reserve | reservation",
         "de": "vorbestellen | vorbestellung | reservieren | reservierung",
+        "fr": "précommande | précommander | précommandée | pré commande | pré commander | "
+        "réserver | réservation | réservée | réservez",
     },
     "backorder": {
         "nl": "nabestellen | nabestelling | backorder | back order",
         "en": "backorder | back order | backordered",
         "de": "nachbestellen | nachbestellung",
+        "fr": "réapprovisionnement | réapprovisionner | réapprovisionné | réapprovisionnée | "
+        "réappro | réassort | reliquat",
     },
     # Delivery.
     "deliver": {
@@ -80,24 +92,29 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "deliver | delivery | ship | shipping | dispatch | dispatched | post out | postage",
         "de": "liefern | lieferung | geliefert | versand | versandt | versenden | versendet | "
         "verschicken | verschickt | zustellen | zustellung | zuschicken | zusenden",
-        "fr": "livraison | livrer | livrez | livrons | livrent | expédition | expédier | envoi",
+        "fr": "livraison | livrer | livrez | livrons | livrent | livrée | expédition | expédier | "
+        "expédié | expédiée | expédiez | expédions | l'expédition | d'expédition | envoi | "
+        "l'envoi | d'envoi | de + port",
     },
     "parcel": {
         "nl": "pakket | pakje | zending | doos | collo | colli",
         "en": "parcel | package | box | packet",
         "de": "paket | päckchen | sendung | karton | packerl | packl | päckli",
-        "fr": "colis | paquet",
+        "fr": "colis | paquet | carton",
     },
     "courier": {
         "nl": "bezorger | koerier | postbode | chauffeur | besteller",
         "en": "courier | driver | delivery driver | postman | mailman | delivery man",
         "de": "bote | kurier | paketbote | =fahrer | postbote | lieferant",
+        "fr": "livreur | livreuse | facteur | factrice | coursier | chauffeur | postier",
     },
     "carrier": {
         "nl": "vervoerder | transporteur | pakketdienst | post nl",
         "en": "carrier | shipping company | delivery company | delivery service",
         "*": "postnl | dhl | dpd | ups | gls | bpost | fedex | budbee | homerr",
         "de": "spedition | versanddienstleister | paketdienst | transportunternehmen | hermes",
+        "fr": "transporteur | société de transport | société de livraison | la poste | colissimo | "
+        "chronopost | mondial relay | relais colis | colis privé | tnt",
     },
     "pickup": {
         "nl": "afhalen | ophalen | haal ... op | haal ... af | afhaalpunt | ophaalpunt | "
@@ -106,17 +123,24 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "parcel point | service point | parcel locker | click and collect",
         "de": "abholen | abholung | abgeholt | hol ... ab | selbst abholen | abholstation | "
         "packstation | paketshop | abholpunkt | click and collect",
+        "fr": "retrait | retirer | récupérer | point relais | point retrait | point de retrait | "
+        "relais | venir chercher | passer chercher | aller chercher | enlèvement | "
+        "click and collect | click collect | drive | locker | casier | consigne automatique",
     },
     "address": {
         "nl": "adres | adressen",
         "en": "address | addresses",
         "de": "adresse | adressen | anschrift",
+        "fr": "adresse | l'adresse | d'adresse",
     },
     "abroad": {
         "nl": "buitenland | buitenlands | internationaal | wereldwijd | buiten nederland",
         "en": "abroad | international | internationally | overseas | worldwide | "
         "outside the netherlands | other countries",
         "de": "ausland | international | weltweit | außerhalb deutschlands | andere länder",
+        "fr": "étranger | l'étranger | international | internationale | internationaux | "
+        "l'international | hors france | hors belgique | hors suisse | hors ue | hors europe | "
+        "monde entier | partout dans le monde | autres pays",
     },
     # Countries by name, and the words for a country: "do you ship to Germany" is a question
     # for the entry that says which countries are delivered to.
@@ -137,22 +161,36 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "holland | belgien | frankreich | luxemburg | spanien | portugal | italien | "
         "griechenland | england | großbritannien | irland | dänemark | schweden | norwegen | "
         "finnland | polen | tschechien | ungarn | amerika | kanada",
+        "fr": "pays | france | belgique | allemagne | pays-bas | hollande | luxembourg | "
+        "autriche | suisse | espagne | portugal | italie | grèce | royaume-uni | grande-bretagne | "
+        "angleterre | écosse | pays de galles | irlande | danemark | suède | norvège | finlande | "
+        "pologne | tchéquie | république tchèque | hongrie | états-unis | amérique | canada | "
+        "québec | australie | nouvelle-zélande | japon | monaco | en + =corse | la + =corse | "
+        "dom-tom | domtom | outre-mer",
     },
     "arrive": {
         "nl": "aankomen | aangekomen | arriveren | binnenkomen | ontvangen | ontvangst | "
         "krijgen | gekregen",
         "en": "arrive | arrival | receive | received | come in | turn up | show up",
         "de": "ankommen | angekommen | ankunft | kommt ... an | erhalten | empfangen | eintreffen",
+        "fr": "arriver | arrive | arrivée | arrivent | arrivera | arriveront | recevoir | reçu | "
+        "reçue | reçois | reçoit | recevez | recevrai | recevrez | recevra | réception | "
+        "réceptionner | réceptionné | réceptionnée | colis + =narrive/narrivent | "
+        "paquet + =narrive/narrivent | commande + =narrive/narrivent | "
+        "livraison + =narrive/narrivent",
     },
     "late": {
         "nl": "vertraagd | vertraging | te =laat | uitgesteld",
         "en": "delayed | delay | late | overdue | too late | running late",
         "de": "verspätet | verspätung | verzögert | verzögerung | zu =spät | überfällig",
+        "fr": "retard | retardé | retardée | retarder | trop tard | délai dépassé",
     },
     "missing": {
         "nl": "kwijt | verloren | vermist | zoekgeraakt | ontbreken | ontbreekt | missen | =mist",
         "en": "lost | missing | misplaced | gone missing",
         "de": "verloren | verloren gegangen | fehlt | fehlen | fehlend | vermisst | verschwunden",
+        "fr": "perdu | perdue | égaré | égarée | manquant | manquante | manque | disparu | "
+        "disparue | introuvable",
     },
     "not-home": {
         "nl": "niet thuis | afwezig | niet aanwezig | =gemist | =gemiste | niemand thuis | "
@@ -161,24 +199,29 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nobody is home | no one is home | nobody in | no one in | not answer the door",
         "de": "nicht zu hause | nicht zuhause | abwesend | =verpasst | niemand zu hause | "
         "niemand da | nicht aufmacht | nicht öffnet | macht ... nicht auf",
+        "fr": "absent | absente | absence | l'absence | d'absence | pas chez moi | "
+        "pas à la maison | personne à la maison | personne chez moi | raté | loupé | "
+        "avis de passage",
     },
     # Signing for a parcel: "sign" alone would otherwise be taken for the start of "signin".
     "signature": {
         "nl": "handtekening | tekenen voor | aftekenen",
         "en": "sign for | signed for | signature | signing for",
         "de": "unterschrift | unterschreiben | quittieren",
+        "fr": "signature | signer | signé | signée | contre signature",
     },
     "neighbours": {
         "nl": "buren | buurman | buurvrouw",
         "en": "neighbour | neighbor | neighbours | neighbors | next door",
         "de": "nachbar | nachbarn | nachbarin",
+        "fr": "voisin | voisine | voisinage",
     },
     "tracking": {
         "nl": "track en trace | track trace | tracken | volgen | tracking",
         "en": "track and trace | track | tracking | trace",
         "de": "sendungsverfolgung | sendungsnummer | trackingnummer | verfolgen | nachverfolgen | "
         "tracken | tracking",
-        "fr": "suivi | numéro de suivi | suivre ma commande | track and trace",
+        "fr": "suivi | suivre | numéro de suivi | tracking | track and trace",
     },
     "damaged": {
         "nl": "kapot | beschadigd | beschadiging | schade | =stuk | gebroken | gescheurd | "
@@ -188,18 +231,26 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "kaputt | beschädigt | beschädigung | schaden | transportschaden | zerbrochen | "
         "gebrochen | gerissen | zerkratzt | kratzer | delle | eingedrückt | zerdrückt | "
         "gesprungen | ausgelaufen",
-        "fr": "abîmé | endommagé | cassé | brisé",
+        "fr": "abîmé | abîmée | endommagé | endommagée | cassé | cassée | brisé | brisée | dégât | "
+        "rayé | rayée | rayure | fissuré | fissurée | fissure | fêlé | fêlée | écrasé | écrasée | "
+        "déchiré | déchirée | cabossé | cabossée | tordu | tordue | en morceaux | pété | pétée",
     },
     "defect": {
         "nl": "defect | stuk gegaan | stukgegaan | doet het niet meer | storing | mankement",
         "en": "defect | defective | faulty | malfunction | stopped working | broke down",
         "de": "defekt | funktioniert nicht mehr | geht nicht mehr | kaputt gegangen | mangel | "
         "mangelhaft | fehlerhaft",
+        "fr": "défectueux | défectueuse | un + =défaut | =défauts | défaut de fabrication | "
+        "défaut de conformité | panne | dysfonctionnement | marche plus | fonctionne plus | "
+        "s'allume plus | s'allume pas | hors service | hs | vice caché",
     },
     "wrong": {
         "nl": "verkeerd | verkeerde | onjuist | fout | niet juist",
         "en": "wrong | incorrect | not what i ordered",
         "de": "falsch | verkehrt | nicht richtig",
+        "fr": "mauvais | mauvaise | erroné | erronée | incorrect | incorrecte | faux | fausse | "
+        "pas + la + =bonne | par erreur | pas ce que ... commandé | correspond pas | trompé | "
+        "trompée",
     },
     # Returns and money back: two concepts, because shops answer them apart.
     "return": {
@@ -210,7 +261,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "zurückgeben | rückgabe | zurückbringen | zurückgeschickt | zurückgesendet | "
         "zurückgegeben | schick ... zurück | sende ... zurück | gebe ... zurück | "
         "bringe ... zurück",
-        "fr": "retour | retourner | renvoyer | renvoi | rendre",
+        "fr": "retour | retourner | retourné | retournée | retournez | renvoyer | renvoyé | "
+        "renvoyée | renvoie | renvoyez | renvoi | rendre | rapporter | rétractation | rétracter",
     },
     "refund": {
         "nl": "terugbetaling | terugbetalen | terugstorten | terugstorting | geld ... terug | "
@@ -220,25 +272,30 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "de": "erstattung | erstatten | erstattet | rückerstattung | zurückerstatten | "
         "zurückerstattet | rückzahlung | zurückzahlen | geld ... zurück | zahlt ... zurück | "
         "gutschrift",
-        "fr": "remboursement | rembourser | remboursé",
+        "fr": "remboursement | rembourser | remboursé | remboursée | remboursez | remboursera | "
+        "remboursable | créditer | crédité | créditée | recréditer | recrédité | recréditée | "
+        "récupérer ... argent | récupère ... argent | rendre ... l'argent",
     },
     "exchange": {
         "nl": "ruilen | omruilen | omwisselen | ruil ... om | inruilen",
         "en": "exchange | swap | switch for | trade for",
         "de": "umtauschen | umtausch | umgetauscht | tauschen | getauscht | eintauschen | "
         "tausch ... um | austauschen",
-        "fr": "échanger | échange",
+        "fr": "échanger | échange | l'échange | d'échange | échangée | échangez | échangeable | "
+        "remplacer | remplacement | remplacé | remplacée",
     },
     "size": {
         "nl": "maat | maten | maatje | te klein | te groot | past niet",
         "en": "size | sizes | too small | too big | too large | not fit",
         "de": "größe | größen | zu klein | zu groß | passt nicht",
-        "fr": "taille | pointure",
+        "fr": "taille | pointure | trop petit | trop petite | trop grand | trop grande | "
+        "trop large | trop serré | trop serrée | me va pas",
     },
     "colour": {
         "nl": "kleur | kleuren",
         "en": "colour | color | colours | colors",
         "de": "farbe | farben",
+        "fr": "couleur | coloris | teinte",
     },
     # Paying.
     "pay": {
@@ -246,7 +303,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "pay | payment | paid | checkout | check out | cash on delivery",
         "de": "bezahlen | zahlen | zahlung | bezahlung | bezahlt | zahlungsart | "
         "zahlungsmethode | kasse | nachnahme",
-        "fr": "payer | paiement | régler | règlement",
+        "fr": "payer | paiement | payement | payé | payée | payez | payons | paie | régler | "
+        "règlement | contre remboursement | paiement + à + la + livraison",
     },
     "pay-later": {
         "nl": "achteraf betalen | achteraf | gespreid betalen | gespreid | in termijnen | "
@@ -256,31 +314,44 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "*": "klarna | afterpay | riverty | billink | in3",
         "de": "später bezahlen | später zahlen | nachträglich bezahlen | kauf auf rechnung | "
         "auf rechnung | rechnungskauf",
+        "fr": "payer plus tard | paiement différé | payer en différé | payer après réception | "
+        "paiement après réception | payer après livraison | payer sur facture | "
+        "paiement sur facture",
     },
     # Paying in instalments, kept apart from paying later (by invoice) where a shop's FAQ
-    # keeps them apart: German shops answer "Ratenkauf" and "Kauf auf Rechnung" separately.
+    # keeps them apart: German shops answer "Ratenkauf" and "Kauf auf Rechnung" separately,
+    # French ones "paiement en plusieurs fois" (in 3x, 4x) and "paiement différé".
     "instalments": {
         "de": "ratenzahlung | ratenkauf | in raten | finanzierung | finanzieren | teilzahlung | "
         "abbezahlen | abstottern",
+        "fr": "en plusieurs fois | en + fois | en + =deux/trois/quatre/dix + fois | "
+        "en + =2x/3x/4x/10x | paiement fractionné | fractionner | paiement échelonné | "
+        "échelonner | échelonné | mensualité | facilités de paiement | financement | financer | "
+        "alma | oney | floa | cofidis",
     },
     "credit-card": {
         "nl": "creditcard | credit card | kredietkaart",
         "en": "credit card | creditcard",
         "*": "visa | mastercard | amex | american express",
         "de": "kreditkarte | kreditkarten",
-        "fr": "carte de crédit | carte bancaire",
+        "fr": "carte de crédit | carte bancaire | carte bleue | carte de banque | cb",
     },
     "option": {
         "nl": "methode | mogelijkheid | mogelijkheden | optie | manier | wijze",
         "en": "method | option | way | possibility",
         "de": "möglichkeit | möglichkeiten | option | optionen | methode | methoden",
+        "fr": "moyen | méthode | option | possibilité | façon | manière | mode + =de/des/du",
     },
     "invoice": {
         "nl": "factuur | facturen | kassabon | bonnetje | aankoopbewijs | betaalbewijs | "
         "nota | bon",
         "en": "invoice | receipt | bill | proof of purchase",
         "de": "rechnung | rechnungen | quittung | beleg | kassenbon | kaufbeleg | kaufnachweis",
-        "fr": "facture | reçu | ticket de caisse",
+        # French "reçu" is mostly received ("je n'ai pas reçu mon colis"): a receipt only
+        # after a word that makes it a noun ("un reçu", "pas de reçu").
+        "fr": "facture | facturation | ticket de caisse | preuve d'achat | justificatif | "
+        "duplicata | un + =reçu | d'un + =reçu | de + =reçu | le + =reçu | du + =reçu | "
+        "mon + =reçu | votre + =reçu",
     },
     "failed": {
         "nl": "mislukt | mislukken | lukt niet | gaat mis | ging mis | niet gelukt | "
@@ -290,31 +361,40 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "goes wrong | declined | not accepted | invalid | rejected | not go through",
         "de": "fehlgeschlagen | fehlermeldung | funktioniert nicht | klappt nicht | geht nicht | "
         "abgelehnt | ungültig | nicht akzeptiert",
+        # "Je n'arrive pas à payer" is "lukt niet" (a parcel that "n'arrive pas" is in
+        # "arrive"); "à" is a single letter, left out.
+        "fr": "échec | échoué | échouée | erreur | l'erreur | d'erreur | refusé | refusée | "
+        "rejeté | rejetée | invalide | pas valide | non valide | pas accepté | pas acceptée | "
+        "non accepté | marche pas | fonctionne pas | passe pas | n'arrive pas | n'arrive plus | "
+        "j'arrive pas | parviens pas | impossible | bug | bugue | beug",
     },
     "discount": {
         "nl": "korting | actie | promotie | aanbieding | coupon",
         "en": "discount | promo | promotion | coupon",
         "de": "rabatt | rabattcode | aktionscode | aktion | sale | coupon",
-        "fr": "réduction | remise | code promo | promotion | promo",
+        "fr": "réduction | remise | code promo | promotion | promo | coupon | réduc | rabais | "
+        "ristourne | =soldes | en + =solde",
     },
     "gift-card": {
         "nl": "cadeaubon | cadeaukaart | cadeau kaart | cadeau bon | giftcard | waardebon | "
         "tegoedbon | kadobon | kadokaart",
         "en": "gift card | giftcard | gift voucher | gift certificate | egift card | egift voucher",
         "de": "gutschein | gutscheine | geschenkgutschein | geschenkkarte | wertgutschein",
-        "fr": "carte cadeau | bon cadeau | chèque cadeau",
+        "fr": "carte cadeau | bon cadeau | chèque cadeau | bon d'achat | e-carte cadeau",
     },
     "free": {
         "nl": "gratis | kosteloos | zonder kosten",
         "en": "free | free of charge | for free | no charge | no cost",
         "de": "kostenlos | gratis | umsonst | kostenfrei | ohne kosten",
-        "fr": "gratuit | gratuite | gratuitement | offert | offerte",
+        "fr": "gratuit | gratuite | gratuitement | gratuité | gratos | offert | offerte | "
+        "sans frais",
     },
     "cost": {
         "nl": "kosten | kost | prijs | tarief",
         "en": "cost | costs | price | fee | how much",
         "de": "kosten | kostet | preis | preise | gebühr | gebühren | wie =teuer",
-        "fr": "coût | coûte | prix | frais | tarif",
+        "fr": "coût | coûte | coûter | coûtent | prix | frais | tarif | payant | payante | "
+        "trop cher | plus cher | moins cher | c'est combien | ça fait combien | combien + pour",
     },
     # Subscriptions (coffee, food, flowers, lenses delivered again and again) and pausing
     # one: shops answer "how does it work", "pause it" and "end it" apart.
@@ -322,12 +402,15 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "abonnement | abonnementen | abo | abbo | abonnee | geabonneerd",
         "en": "subscription | subscriptions | subscribe | subscribed | subscriber",
         "de": "abo | abonnement | abonnements | abonniert | abonnieren",
+        "fr": "abonnement | l'abonnement | d'abonnement | abonner | abonné | abonnée | m'abonner | "
+        "s'abonner | abo | souscrire | souscription",
     },
     "pause": {
         "nl": "pauzeren | pauze | gepauzeerd | stilzetten | stil zetten | stilleggen | "
         "tijdelijk stoppen | on hold",
         "en": "pause | paused | pausing | on hold | put ... on hold | suspend | suspended",
         "de": "pausieren | pausiert | pause | aussetzen | unterbrechen | ruhen lassen",
+        "fr": "pause | interrompre | suspendre + =mon/ma/mes/votre/vos/temporairement",
     },
     # Stock and products.
     "stock": {
@@ -337,13 +420,18 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "stock | available | availability | unavailable | sold out",
         "de": "auf lager | vorrätig | lagernd | verfügbar | verfügbarkeit | ausverkauft | "
         "lieferbar",
-        "fr": "en stock | rupture de stock | disponible | disponibilité",
+        "fr": "en stock | stock | rupture de stock | rupture | disponible | disponibilité | "
+        "dispo | indisponible | indispo | épuisé | épuisée",
     },
     "notify": {
         "nl": "seintje | notificatie | laten weten | laat ... weten | op de hoogte houden",
         "en": "notify | notification | alert | let know | keep posted",
         "de": "benachrichtigung | benachrichtigen | benachrichtigt | bescheid geben | "
         "bescheid sagen",
+        "fr": "notification | notifier | prévenir | prévenez | prévenu | prévenue | préviens | "
+        "prévient | avertir | avertissez | averti | avertie | m'avertir | alerte | alerter | "
+        "m'alerter | tenir au courant | tenez au courant | tiens au courant | tenir informé | "
+        "tenez informé",
     },
     "item": {
         # "Stuk" is also a piece: "50 stuks", "de prijs per stuk" (a broken one is "=stuk"
@@ -351,18 +439,21 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "artikel | product | item | spullen | ding | dingen | goederen | per =stuk",
         "en": "item | product | article | goods",
         "de": "artikel | produkt | produkte | sachen",
+        "fr": "article | l'article | d'article | produit | marchandise | objet | l'objet",
     },
     "manual": {
         "nl": "handleiding | gebruiksaanwijzing | instructies | instructie",
         "en": "manual | instructions | instruction | user guide",
         "de": "anleitung | bedienungsanleitung | aufbauanleitung | gebrauchsanweisung",
+        "fr": "mode d'emploi | notice | manuel | instructions | instruction | "
+        "guide d'utilisation | guide utilisateur | tutoriel | tuto",
     },
     # Warranty and repair.
     "warranty": {
         "nl": "garantie | waarborg",
         "en": "warranty | guarantee | guaranty",
         "de": "garantie | gewährleistung",
-        "fr": "garantie",
+        "fr": "garantie | garanti",
     },
     # Putting something together or in place, by the shop or by the shopper. Not installing
     # (an app is installed too: "install"), nor "Aufbau" (the build of a frame) or "put
@@ -372,6 +463,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "assembly | assemble | assembled | mounting",
         "de": "montage | montieren | montiert | einbau | einbauen | eingebaut | aufbauen | "
         "aufgebaut",
+        "fr": "montage | monter | monté | montée | assemblage | l'assemblage | d'assemblage | "
+        "assembler | assemblé | assemblée | prémonté | prémontée",
     },
     # Installing: a lamp by the electrician, an app by the shopper. English "install" only
     # as written (its stem is that of "instalments").
@@ -379,59 +472,80 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "installeren | installatie | geïnstalleerd | installeer",
         "en": "=install | =installs | =installed | =installing | =installation",
         "de": "installation | installieren | installiert",
+        "fr": "installation | l'installation | d'installation | installer | l'installer | "
+        "installé | installée | installez | installateur | raccordement | raccorder",
     },
     "repair": {
         "nl": "reparatie | repareren | herstellen | herstel",
         "en": "repair | repaired | fix | mend",
         "de": "reparatur | reparieren | repariert | ausbessern",
+        "fr": "réparation | réparer | réparé | réparée | réparez | réparable | dépannage | "
+        "dépanner | remise en état | remettre en état",
     },
     # Account and personal data.
     "personal-data": {
         "nl": "gegevens | persoonsgegevens | privacy | data",
         "en": "data | personal data | personal details | personal information | privacy",
         "de": "daten | persönliche daten | datenschutz | privatsphäre",
+        "fr": "données | données personnelles | coordonnées | vie privée | confidentialité | "
+        "rgpd | "
+        "informations personnelles | infos personnelles | infos perso",
     },
     "delete": {
         "nl": "verwijderen | wissen | opheffen",
         "en": "delete | remove | erase",
         "de": "löschen | entfernen | gelöscht",
+        "fr": "supprimer | suppression | supprimé | supprimée | supprimez | effacer | effacé | "
+        "effacée | enlever | clôturer",
     },
     "account": {
         "nl": "account | profiel",
         "en": "account | profile",
         "de": "konto | kundenkonto | benutzerkonto | account | profil",
-        "fr": "compte",
+        "fr": "compte | profil | espace client | espace personnel | espace membre | mon espace",
     },
     "register": {
         "nl": "registreren | registratie",
         "en": "register | registration | sign ... up | signup",
         "de": "registrieren | registrierung | registriert | konto erstellen | konto anlegen",
+        "fr": "inscription | l'inscription | d'inscription | inscrire | m'inscrire | s'inscrire | "
+        "m'inscris | inscrit | inscrite | créer ... compte | création ... compte | "
+        "ouvrir ... compte",
     },
     "login": {
         "nl": "inloggen | login | log ... in | ingelogd | inlog",
         "en": "login | log in | logged in | sign in | signin | logon | log on",
         "de": "einloggen | login | eingeloggt | anmelden | log ... ein | melde ... an",
+        "fr": "connexion | me + =connecter/connecte | se + =connecter/connecte | "
+        "vous + =connecter/connectez | identifiant | l'identifiant | identification | "
+        "m'identifier | s'identifier | login",
     },
     "password": {
         "nl": "wachtwoord | wachtwoorden",
         "en": "password | passwords | passcode | passwd",
         "de": "passwort | passwörter | kennwort | pw",
-        "fr": "mot de passe",
+        "fr": "mot de passe | mots de passe | mdp",
     },
     "forgot": {
         "nl": "vergeten | vergat | weet niet meer",
         "en": "forgot | forgotten | forget | not remember",
         "de": "vergessen | vergaß | weiß nicht mehr",
+        "fr": "oublié | oubliée | oublier | j'oublie | oubli | d'oubli | souviens plus | "
+        "souvient plus | rappelle plus",
     },
     "email": {
         "nl": "email | mail | mailtje | mailen | gemaild | mailbox | inbox",
         "en": "email | mail | emailed | mailbox | inbox",
         "de": "email | mail | mails | mailadresse | posteingang",
+        "fr": "mail | e-mail | email | l'email | courriel | courrier électronique | "
+        "boîte de réception",
     },
     "newsletter": {
         "nl": "nieuwsbrief | nieuwsbrieven | reclame | spam | marketing",
         "en": "newsletter | newsletters | mailing list | marketing | spam",
         "de": "newsletter | werbung | werbemail | werbemails | werbe mails | spam | marketing",
+        "fr": "newsletter | lettre d'information | lettre d'info | infolettre | publicité | pub | "
+        "pubs | spam | marketing",
     },
     "unsubscribe": {
         "nl": "afmelden | meld ... af | uitschrijven | schrijf ... uit | opzeggen | zeg ... op | "
@@ -440,39 +554,54 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "stop sending ... =emails/mails/newsletters/spam",
         "de": "abmelden | abmeldung | abgemeldet | abbestellen | austragen | melde ... ab | "
         "trage ... aus | kündigen",
+        "fr": "désabonner | désabonné | désabonnée | désabonnement | désinscrire | "
+        "désinscription | désinscrit | désinscrite | résilier | résiliation | résilié | résiliée | "
+        "ne plus recevoir",
     },
     # Service.
     "reply": {
         "nl": "antwoord | beantwoorden | reageren | reactie | terughoren",
         "en": "reply | answer | respond | response | hear back | get back to",
         "de": "antwort | antworten | beantworten | rückmeldung | reaktion",
+        "fr": "réponse | répondre | répond | répondez | répondu | revenir vers | revenez vers | "
+        "reviens vers",
     },
     "contact": {
         "nl": "contact | contacteren | bereiken | bereikbaar | in contact komen",
         "en": "contact | reach | get in touch | get hold of | reachable",
         "de": "kontakt | kontaktieren | erreichen | erreichbar | in verbindung setzen",
-        "fr": "contacter | joindre",
+        "fr": "contacter | contact | contactez | contacté | contactée | joindre | joignable | "
+        "injoignable",
     },
     "phone": {
         "nl": "bellen | telefoon | telefonisch | opbellen | bel ... op",
         "en": "call | phone | telephone | ring",
         "de": "anrufen | telefon | telefonisch | telefonnummer | rufe ... an | hotline",
+        "fr": "téléphone | téléphoner | téléphonique | appeler | appelle | appelez | appelé | "
+        "appel | rappeler | rappelez | coup de fil | hotline",
     },
     "customer-service": {
         "nl": "klantenservice | klantendienst | helpdesk | servicedesk",
         "en": "customer service | customer support | support | helpdesk | help desk | "
         "customer care",
         "de": "kundenservice | kundendienst | support | kundensupport",
+        "fr": "service client | service clientèle | service consommateurs | relation client | "
+        "sav | service après-vente | assistance | support client | support technique",
     },
     "human": {
         "nl": "medewerker | =mens | persoon | echt iemand | echt persoon | werknemer",
         "en": "human | person | agent | representative | employee | real person | staff",
         "de": "mitarbeiter | echter mensch | echte person | ansprechpartner | berater",
+        "fr": "conseiller | conseillère | humain | vraie personne | personne réelle | employé | "
+        "employée | agent | opérateur | opératrice | interlocuteur",
     },
     "complaint": {
         "nl": "klacht | klagen | ontevreden | niet tevreden | teleurgesteld",
         "en": "complaint | complain | unhappy | dissatisfied | not satisfied | disappointed",
         "de": "beschwerde | beschweren | unzufrieden | enttäuscht | nicht zufrieden",
+        "fr": "réclamation | réclamer | plainte | plaindre | mécontent | mécontente | "
+        "insatisfait | insatisfaite | pas content | pas contente | pas satisfait | "
+        "pas satisfaite | déçu | déçue | déception | décevant | décevante",
     },
     "store": {
         "nl": "winkel | fysieke winkel | showroom | filiaal | vestiging",
@@ -486,6 +615,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "=store + =location/locations/address/hours/opening/near",
         "de": "ladengeschäft | im laden | geschäft | filiale | showroom | ausstellungsraum | "
         "ausstellung",
+        "fr": "magasin | boutique | magasin physique | point de vente | showroom | succursale",
     },
     # When the shop (or its customer service) is open, in words that say so (the phrases
     # with days and times are added below, from `_OPEN_WHEN`): "open" alone is not enough,
@@ -504,6 +634,19 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "hat =der/euer/ihr laden =offen/geöffnet | ist =der/euer/ihr laden =offen/geöffnet | "
         "hat die filiale =offen/geöffnet | ist die filiale =offen/geöffnet | "
         "hat die filiale in ... =offen/geöffnet | wann hat =offen/geöffnet",
+        "fr": "horaires d'ouverture | heures d'ouverture | d'ouverture | =horaires | "
+        "êtes-vous =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées | "
+        "vous êtes =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées | "
+        "vous + =ouvrez/fermez + quelle + heure | vous + =ouvrez/fermez | "
+        "=ouvrez + vous + quelle + heure | =ouvrez + vous | "
+        "=fermez + vous + quelle + heure | =fermez + vous | "
+        "quelle heure ... =ouvrez/fermez/ouvre/ferme/ouvrent/ferment/ouvert/ouverte/ouverts | "
+        "quel heure ... =ouvrez/fermez/ouvre/ferme/ouvrent/ferment/ouvert/ouverte/ouverts | "
+        "magasin est =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées | "
+        "boutique est =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées | "
+        "ouvert + =jusqua + quelle + heure | ouvert + =jusqua | ouverte + =jusqua | "
+        "ouvert ... =férié/fériés | ouverte ... =férié/fériés | fermé ... =férié/fériés | "
+        "fermée ... =férié/fériés",
     },
     # Time.
     "duration": {
@@ -511,16 +654,24 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "how long | how many days | how much time | within how many | how fast | "
         "how quickly | how soon",
         "de": "wie lange | wie lang | wie viele tage | wie viel zeit | wie schnell",
+        "fr": "combien de temps | combien de jours | combien de semaines | délai | durée | "
+        "durer | longtemps",
     },
     "next-day": {
         "nl": "=morgen | volgende dag | volgende werkdag | dag erna | dag daarna",
         "en": "tomorrow | next day | next working day | next business day | overnight",
         "de": "nächsten tag | nächster tag | folgetag | nächsten werktag | über nacht",
+        # "24h" only as a delivery time ("livré en 24h"): "24h/24" is no next day.
+        "fr": "demain | lendemain | jour suivant | jour ouvré suivant | jour ouvrable suivant | "
+        "en + =24h",
     },
     "time-of-day": {
         "nl": "hoe =laat | welk tijdstip | tijdstip | tijdvak | tijdslot",
         "en": "what time | which time | time slot | timeslot",
         "de": "uhrzeit | wie viel uhr | zeitfenster | lieferfenster",
+        "fr": "quelle heure | quel heure | créneau | créneau horaire | plage horaire | "
+        "tranche horaire | horaire | horaires de livraison | heure de passage | "
+        "horaire de passage | l'heure + de",
     },
 }
 
@@ -560,10 +711,22 @@ _OPEN_WHEN = {
         "=geschlossen + am + {}",
         "{} + =offen/geöffnet/geschlossen",
     ),
+    # French, as folded: "aujourd'hui" is "aujourdhui".
+    "fr": (
+        "lundi mardi mercredi jeudi vendredi samedi dimanche lundis mardis mercredis jeudis "
+        "vendredis samedis dimanches aujourdhui demain soir weekend férié fériés noël pâques",
+        "êtes-vous {} =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées | "
+        "êtes-vous =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées {} | "
+        "vous êtes {} =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées | "
+        "vous êtes =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées {} | "
+        "ouvert + {} | ouverte + {} | fermé + {} | fermée + {} | ouvert + =le/les/ce + {} | "
+        "ouverte + =le/les/ce + {} | fermé + =le/les/ce + {} | fermée + =le/les/ce + {}",
+        "{} + =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées",
+    ),
 }
 _RELATIVE_DAYS = frozenset(
     ["vandaag", "morgen", "vanavond", "today", "tomorrow", "tonight", "heute", "abends"]
-)
+) | {"aujourdhui", "demain", "soir"}
 CONCEPTS = {
     **CONCEPTS,
     "opening-hours": {
@@ -614,6 +777,15 @@ IMPLIED: Mapping[str, Mapping[str, str]] = {
         # "Apple Pay" and "Google Pay": the English "pay" is paying already.
         "nl": "ideal | tikkie | pay",
         "de": "sofortüberweisung | vorkasse | lastschrift | pay",
+        # Payconiq is Belgian; a bank transfer ("virement") is a way to pay and nothing else.
+        # "Apple Pay" in French is the English "pay", which means nothing else there.
+        "fr": "payconiq | virement | virements | pay",
+    },
+    # A delivery time written as one word asks how long, as "hoe lang duurt de levering"
+    # does ("Wat is de levertermijn?"); its parts still say delivery.
+    "duration": {
+        "nl": "levertijd | levertijden | levertermijn | levertermijnen | leveringstermijn | "
+        "leveringstijd | bezorgtijd | bezorgtijden | verzendtijd | verzendduur",
     },
 }
 
