@@ -261,7 +261,11 @@ _SMALL_TALK_TEXTS = st.lists(
     st.one_of(
         st.sampled_from(_SMALL_TALK_WORDS),
         st.sampled_from(
-            ["thank you", "is anyone there", "ik wil een medewerker spreken", "au revoir"]
+            [
+                *("thank you", "is anyone there", "ik wil een medewerker spreken", "au revoir"),
+                # Introductions, read before the phrases ("hi I am Sanne, thanks").
+                *("hi I am Sanne", "my name is Anna", "ik heet Jan", "Hallo, hier ist Kim"),
+            ]
         ),
     ),
     min_size=1,

@@ -354,6 +354,36 @@ async def test_typing_that_one_wants_a_person_opens_an_empty_form(
     assert page_errors == []
 
 
+async def test_a_form_put_away_stays_away_on_the_next_page_but_not_for_a_person(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """The form put away untouched after "I don't know" stays closed after the next one on
+    the shop's next page as well (the conversation goes on there); asking for a person
+    nobody can be, the shopper gets it at once all the same."""
+    server = server_with(OFF_HOURS)
+    page = await open_shop(context, server, page_errors)
+    await page.locator(".launcher").click()
+    form = page.locator("form.ask")
+    await send(page, "Kunnen jullie de fietstas ook in het rood leveren?")
+    await expect(form).to_be_visible()
+    await form.get_by_role("button", name="Annuleren").click()
+    await expect(form).to_be_hidden()
+    await page.close()
+
+    page = await open_shop(context, server, page_errors, path="/zadeltas")
+    form = page.locator("form.ask")
+    await page.locator(".launcher").click()
+    await expect(page.locator(".msg.bot")).to_have_count(1)
+    await send(page, "Verkopen jullie ook bakfietsen met een regenhoes?")
+    await expect(page.locator(".msg.bot")).to_have_count(2)
+    await expect(page.locator(".msg.bot").last.locator("button.offer-leave")).to_be_visible()
+    await expect(form).to_be_hidden()
+    await send(page, "Kan ik een medewerker spreken?")
+    await expect(page.locator(".msg.bot").last).to_contain_text("niemand van ons team")
+    await expect(form).to_be_visible()
+    assert page_errors == []
+
+
 async def test_the_header_follows_agents_coming_online_and_going_away(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:

@@ -320,7 +320,8 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
     (r"(?:kannst du|konnen sie|konnt ihr) mir helfen", "greeting", "de"),
 )
 _PHRASES = tuple(
-    (re.compile(rf"(?:^| ){pattern}(?= |$)"), kind, language)
+    # Grouped: a phrase of alternatives ("a human|a real person") is bounded as a whole.
+    (re.compile(rf"(?:^| )(?:{pattern})(?= |$)"), kind, language)
     for pattern, kind, language in _PHRASE_TEXTS
 )
 # Any of the phrases: a text in which this finds none holds none, and each phrase taken out

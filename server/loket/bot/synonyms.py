@@ -173,7 +173,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "krijgen | gekregen",
         "en": "arrive | arrival | receive | received | come in | turn up | show up",
         "de": "ankommen | angekommen | ankunft | kommt ... an | erhalten | empfangen | eintreffen",
-        "fr": "arriver | arrive | arrivée | arrivent | arrivera | arriveront | recevoir | reçu | "
+        "fr": "arrive | arrivée | arrivent | arrivera | arriveront | recevoir | reçu | "
         "reçue | reçois | reçoit | recevez | recevrai | recevrez | recevra | réception | "
         "réceptionner | réceptionné | réceptionnée | colis + =narrive/narrivent | "
         "paquet + =narrive/narrivent | commande + =narrive/narrivent | "
@@ -221,6 +221,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "track and trace | track | tracking | trace",
         "de": "sendungsverfolgung | sendungsnummer | trackingnummer | verfolgen | nachverfolgen | "
         "tracken | tracking",
+        # In a shop's chat "suivre" is following a parcel ("suivre les instructions" is
+        # rarer, and a phrase would take the parcel's own word with it).
         "fr": "suivi | suivre | numéro de suivi | tracking | track and trace",
     },
     "damaged": {
@@ -232,7 +234,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "gebrochen | gerissen | zerkratzt | kratzer | delle | eingedrückt | zerdrückt | "
         "gesprungen | ausgelaufen",
         "fr": "abîmé | abîmée | endommagé | endommagée | cassé | cassée | brisé | brisée | dégât | "
-        "rayé | rayée | rayure | fissuré | fissurée | fissure | fêlé | fêlée | écrasé | écrasée | "
+        "fissuré | fissurée | fissure | fêlé | fêlée | écrasé | écrasée | "
         "déchiré | déchirée | cabossé | cabossée | tordu | tordue | en morceaux | pété | pétée",
     },
     "defect": {
@@ -281,8 +283,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "exchange | swap | switch for | trade for",
         "de": "umtauschen | umtausch | umgetauscht | tauschen | getauscht | eintauschen | "
         "tausch ... um | austauschen",
-        "fr": "échanger | échange | l'échange | d'échange | échangée | échangez | échangeable | "
-        "remplacer | remplacement | remplacé | remplacée",
+        "fr": "échanger | échange | l'échange | d'échange | échangée | échangez | échangeable",
     },
     "size": {
         "nl": "maat | maten | maatje | te klein | te groot | past niet",
@@ -463,7 +464,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "assembly | assemble | assembled | mounting",
         "de": "montage | montieren | montiert | einbau | einbauen | eingebaut | aufbauen | "
         "aufgebaut",
-        "fr": "montage | monter | monté | montée | assemblage | l'assemblage | d'assemblage | "
+        "fr": "montage | monté | montée | assemblage | l'assemblage | d'assemblage | "
         "assembler | assemblé | assemblée | prémonté | prémontée",
     },
     # Installing: a lamp by the electrician, an app by the shopper. English "install" only
@@ -509,7 +510,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "en": "register | registration | sign ... up | signup",
         "de": "registrieren | registrierung | registriert | konto erstellen | konto anlegen",
         "fr": "inscription | l'inscription | d'inscription | inscrire | m'inscrire | s'inscrire | "
-        "m'inscris | inscrit | inscrite | créer ... compte | création ... compte | "
+        "m'inscris | créer ... compte | création ... compte | "
         "ouvrir ... compte",
     },
     "login": {
@@ -556,7 +557,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "trage ... aus | kündigen",
         "fr": "désabonner | désabonné | désabonnée | désabonnement | désinscrire | "
         "désinscription | désinscrit | désinscrite | résilier | résiliation | résilié | résiliée | "
-        "ne plus recevoir",
+        "ne plus recevoir ... =mails/emails/newsletter/newsletters/pub/publicités",
     },
     # Service.
     "reply": {
@@ -592,7 +593,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "nl": "medewerker | =mens | persoon | echt iemand | echt persoon | werknemer",
         "en": "human | person | agent | representative | employee | real person | staff",
         "de": "mitarbeiter | echter mensch | echte person | ansprechpartner | berater",
-        "fr": "conseiller | conseillère | humain | vraie personne | personne réelle | employé | "
+        "fr": "un conseiller | une conseillère | conseillère | humain | vraie personne | "
+        "personne réelle | employé | "
         "employée | agent | opérateur | opératrice | interlocuteur",
     },
     "complaint": {
@@ -615,7 +617,8 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "=store + =location/locations/address/hours/opening/near",
         "de": "ladengeschäft | im laden | geschäft | filiale | showroom | ausstellungsraum | "
         "ausstellung",
-        "fr": "magasin | boutique | magasin physique | point de vente | showroom | succursale",
+        "fr": "magasin | boutique physique | en boutique | votre boutique | la boutique | "
+        "point de vente | showroom | succursale",
     },
     # When the shop (or its customer service) is open, in words that say so (the phrases
     # with days and times are added below, from `_OPEN_WHEN`): "open" alone is not enough,
@@ -634,7 +637,7 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "hat =der/euer/ihr laden =offen/geöffnet | ist =der/euer/ihr laden =offen/geöffnet | "
         "hat die filiale =offen/geöffnet | ist die filiale =offen/geöffnet | "
         "hat die filiale in ... =offen/geöffnet | wann hat =offen/geöffnet",
-        "fr": "horaires d'ouverture | heures d'ouverture | d'ouverture | =horaires | "
+        "fr": "horaires d'ouverture | heures d'ouverture | jours d'ouverture | =horaires | "
         "êtes-vous =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées | "
         "vous êtes =ouvert/ouverte/ouverts/ouvertes/fermé/fermée/fermés/fermées | "
         "vous + =ouvrez/fermez + quelle + heure | vous + =ouvrez/fermez | "
@@ -785,7 +788,8 @@ IMPLIED: Mapping[str, Mapping[str, str]] = {
     # does ("Wat is de levertermijn?"); its parts still say delivery.
     "duration": {
         "nl": "levertijd | levertijden | levertermijn | levertermijnen | leveringstermijn | "
-        "leveringstijd | bezorgtijd | bezorgtijden | verzendtijd | verzendduur",
+        "leveringstermijnen | leveringstijd | leveringstijden | bezorgtijd | bezorgtijden | "
+        "bezorgtermijn | verzendtijd | verzendtijden | verzendtermijn | verzendduur",
     },
 }
 

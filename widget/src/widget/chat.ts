@@ -134,6 +134,8 @@ const OPEN_KEY = "loket:open";
 // What the shopper is writing, for this tab: a reload or the next page of the shop keeps it.
 const DRAFT_KEY = "loket:draft";
 const RATED_KEY = "loket:rated";
+// The conversation whose leave-a-question form the shopper put away untouched.
+const LEAVE_DECLINED_KEY = "loket:leave-declined";
 const INVITATIONS_KEY = "loket:invitations";
 const INVITED_KEY = "loket:invited";
 // Invitation rules are fetched for a first-time visitor at most this often.
@@ -245,6 +247,10 @@ export class Chat {
         return null;
       },
       skipRating: () => this.markRated(),
+      declinedLeave: (declined) => {
+        const id = this.conversation?.id;
+        this.local.set(LEAVE_DECLINED_KEY, declined && id !== undefined ? String(id) : null);
+      },
     });
     this.ui.setLocale(pageLocale());
     this.ui.setState((t) => t.stateNone);
@@ -555,6 +561,7 @@ export class Chat {
       this.readSeq = 0;
     }
     this.conversation = c;
+    this.ui.leaveDeclined = this.local.get(LEAVE_DECLINED_KEY) === String(c.id);
     this.agentSince = c.last_seq;
     if (c.state !== "queued") this.queue = null;
     // Rate the agent once per conversation, when an agent closed it.
@@ -618,8 +625,11 @@ export class Chat {
       // Nobody can come: the form at once, not only a button in the message, holding the
       // question the bot could not answer (the composer was emptied when it was sent).
       // Not when a question of theirs waits already: then the message offers a button.
+      // After "I don't know" not either once the shopper put the form away untouched; a
+      // request for a person nobody can answer, or a wait given up, opens it all the same.
       if (live && m.meta?.offer === "leave_question" && !m.meta.left) {
-        this.ui.offerLeaveForm(this.ui.questionOf(m));
+        if (m.meta.kind === "unknown") this.ui.offerLeaveForm(this.ui.questionOf(m));
+        else this.ui.showLeaveForm(this.ui.questionOf(m));
       } else {
         // Also for what a reconnection brings: the chat went on meanwhile.
         this.ui.dismissLeaveForm();

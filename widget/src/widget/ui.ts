@@ -35,6 +35,8 @@ export interface UiHandlers {
   rate(rating: number, comment: string): Promise<string | null>;
   /** The shopper skipped the rating: do not ask again for this conversation. */
   skipRating(): void;
+  /** The shopper put the form away untouched (true), or wants it again (false). */
+  declinedLeave(declined: boolean): void;
 }
 
 // As the server checks them (docs/protocol.md, `leave_question`).
@@ -86,8 +88,11 @@ export class WidgetUi {
   private askFilled = "";
   /** The question of the last reply that offered the form (none once a question is left). */
   private offered: (() => string | undefined) | undefined;
-  /** The shopper put the form away untouched: later offers show their button only. */
-  private leaveDeclined = false;
+  /**
+   * The shopper put the form away untouched: the bot's next "I don't know" offers it with
+   * its button only (kept per conversation by the chat, so the next page knows it too).
+   */
+  leaveDeclined = false;
   /** The e-mail address and phone number of the last question left (kept in the form). */
   private askContact: [string, string] = ["", ""];
   /** The longest message the server takes (from its sync), for the leave-a-question form. */
@@ -167,7 +172,7 @@ export class WidgetUi {
       // Put away as it opened (nothing of their own in it): not wanted now, so the next
       // "I don't know" offers the form with its button and leaves the conversation in
       // view. A form they started on comes back with their words.
-      if (!this.leaveStarted()) this.leaveDeclined = true;
+      this.setLeaveDeclined(!this.leaveStarted());
       this.hideLeaveForm();
       // The button is gone with the form: the keyboard goes back to the conversation.
       this.input.focus();
@@ -415,11 +420,18 @@ export class WidgetUi {
 
   /**
    * The form the bot offers with "I don't know", opened by itself, unless the shopper
-   * closed it before: then the offer's button is there, and the conversation stays in view.
+   * put it away untouched before: then the offer's button is there, and the conversation
+   * stays in view.
    */
   offerLeaveForm(question?: string): void {
     if (this.leaveDeclined && this.ask.hidden) return;
     this.showLeaveForm(question);
+  }
+
+  private setLeaveDeclined(declined: boolean): void {
+    if (declined === this.leaveDeclined) return;
+    this.leaveDeclined = declined;
+    this.handlers.declinedLeave(declined);
   }
 
   hideLeaveForm(): void {
@@ -601,6 +613,8 @@ export class WidgetUi {
     this.askText.value = "";
     this.askFilled = "";
     this.offered = undefined;
+    // Used: the next question the bot cannot answer (once this one is answered) opens it.
+    this.setLeaveDeclined(false);
     // Kept for a next question, as sent (without direction marks).
     this.askEmail.value = email;
     this.askPhone.value = phone;
@@ -734,7 +748,7 @@ export class WidgetUi {
       b.addEventListener("click", () => this.showLeaveForm(question?.()));
       box.append(b);
       // Just offered: open the form at once (not when a question of theirs waits already).
-      if (openForm && box.isConnected) this.offerLeaveForm(question?.());
+      if (openForm && box.isConnected) this.showLeaveForm(question?.());
     }
   }
 
