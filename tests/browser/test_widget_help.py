@@ -42,6 +42,20 @@ async def send(page: Page, text: str) -> None:
     await box.press("Enter")
 
 
+async def offered_the_form(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> tuple[ServerProcess, Page, Any]:
+    """Off hours, a shop page whose bot could not answer the shopper's first question:
+    the server, the page and the leave-a-question form the bot opened."""
+    server = server_with(OFF_HOURS)
+    page = await open_shop(context, server, page_errors)
+    await page.locator(".launcher").click()
+    form = page.locator("form.ask")
+    await send(page, "Kunnen jullie de fietstas ook in het rood leveren?")
+    await expect(form).to_be_visible()
+    return server, page, form
+
+
 def own(page: Page) -> Any:
     return page.locator(".msg.own")
 
@@ -360,12 +374,7 @@ async def test_a_form_put_away_stays_away_on_the_next_page_but_not_for_a_person(
     """The form put away untouched after "I don't know" stays closed after the next one on
     the shop's next page as well (the conversation goes on there); asking for a person
     nobody can be, the shopper gets it at once all the same."""
-    server = server_with(OFF_HOURS)
-    page = await open_shop(context, server, page_errors)
-    await page.locator(".launcher").click()
-    form = page.locator("form.ask")
-    await send(page, "Kunnen jullie de fietstas ook in het rood leveren?")
-    await expect(form).to_be_visible()
+    server, page, form = await offered_the_form(server_with, context, page_errors)
     await form.get_by_role("button", name="Annuleren").click()
     await expect(form).to_be_hidden()
     await page.close()
@@ -460,12 +469,7 @@ async def test_the_offered_form_closes_when_the_chat_goes_on_unless_it_was_start
     """The form the bot opens after "I don't know" closes again when the shopper asks
     something else and the bot answers it, so the answer is seen; a form the shopper has
     started on (a contact typed in) stays open."""
-    server = server_with(OFF_HOURS)
-    page = await open_shop(context, server, page_errors)
-    await page.locator(".launcher").click()
-    form = page.locator("form.ask")
-    await send(page, "Kunnen jullie de fietstas ook in het rood leveren?")
-    await expect(form).to_be_visible()
+    _, page, form = await offered_the_form(server_with, context, page_errors)
     await send(page, "Hoe lang duurt de levering?")
     answer = page.locator(".msg.bot").nth(1)
     await expect(answer.locator("button.helpful")).to_be_visible()
