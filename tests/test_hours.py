@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -394,3 +395,15 @@ def test_availability_gives_the_widget_the_facts_with_the_text() -> None:
         text="We're here",
         zone="Europe/Amsterdam",
     )
+
+
+def test_french_lines_keep_their_punctuation_with_the_word_before_it() -> None:
+    """French puts a space before ; : ! and ?: a non-breaking one, or a line of the widget
+    can start with the mark alone. Every French line of the server and the bot has it."""
+    from loket.bot.service import _SAY
+    from loket.texts import _TEXTS
+
+    for key, texts in [*_TEXTS.items(), *_SAY.items()]:
+        french = texts[3]
+        assert not re.search(r"[ \t][;:!?]", french), (key, french)
+        assert not re.search(r"[^\s\u00a0({][;!?]", french.replace("{", "(")), (key, french)

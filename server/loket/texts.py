@@ -89,7 +89,7 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
         "nächsten Kollegen.",
         "{name} ne peut pas poursuivre pour le moment\u00a0; "
         "vous êtes dans la file d'attente pour le "
-        "prochain collègue.",
+        "prochain conseiller.",
     ),
 }
 

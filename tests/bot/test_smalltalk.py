@@ -100,9 +100,21 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("un vrai humain svp, pas un robot", ("person", "fr")),
         ("Il y a quelqu'un ?", ("person", "fr")),
         ("vous êtes toujours là ?", ("person", "fr")),
-        ("merci beaucoup, bonne journée", ("thanks", "fr")),
+        ("merci beaucoup, bonne journée", ("goodbye", "fr")),  # as "bedankt, fijne dag"
         ("au revoir", ("goodbye", "fr")),
         ("j'ai une petite question", ("greeting", "fr")),
+        # As French shoppers type it: short forms, an apostrophe typed as a space, a name.
+        ("bjr", ("greeting", "fr")),
+        ("re bonjour", ("greeting", "fr")),
+        ("bjr, j'ai une question", ("greeting", "fr")),
+        ("merci bcp", ("thanks", "fr")),
+        ("bonne journée", ("goodbye", "fr")),
+        ("merci bcp bonne journee", ("goodbye", "fr")),
+        ("je voudrais parler a quelqu un svp", ("person", "fr")),
+        ("y a quelqu un?", ("person", "fr")),
+        ("quelqu'un est là ?", ("person", "fr")),
+        ("bonjour, je suis Marie", ("greeting", "fr")),
+        ("bonjour je m'appelle Marie", ("greeting", "fr")),
         ("Bonsoir", ("greeting", "fr")),
         ("combien de temps dois-je encore attendre ?", ("wait", "fr")),
     ],
@@ -182,6 +194,9 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "Mijn naam is fout",
         "mein Name ist falsch bitte",
         "bonjour, je voudrais retourner ma commande",
+        # A name is a name as written; "bonne" a goodbye only with small talk around it.
+        "bonjour je suis en retard",
+        "c'est la bonne taille ?",
         "puis-je parler à un conseiller de ma commande",
     ],
 )

@@ -70,13 +70,13 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "Natuurlijk! Ik haal er een collega bij.",
         "Of course! I'm getting a colleague for you.",
         "Natürlich! Ich hole einen Kollegen dazu.",
-        "Bien sûr\u00a0! Je vous mets en contact avec un collègue.",
+        "Bien sûr\u00a0! Je vous mets en contact avec un conseiller.",
     ),
     "person_queued": (
         "Een collega komt zo bij je; je plek in de rij zie je hierboven.",
         "A colleague will be with you shortly; your place in line is shown above.",
         "Gleich ist ein Kollege für dich da; deinen Platz in der Warteschlange siehst du oben.",
-        "Un collègue sera avec vous sous peu\u00a0; "
+        "Un conseiller sera avec vous sous peu\u00a0; "
         "votre place dans la file d'attente est indiquée "
         "ci-dessus.",
     ),
@@ -89,8 +89,8 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "your question; you keep your place in line.",
         "Du stehst in der Warteschlange für einen Kollegen, aber es kann lange dauern. Du "
         "kannst auch deine Frage hinterlassen; deinen Platz behältst du.",
-        "Vous êtes dans la file d'attente pour un collègue, mais cela peut prendre du temps. Vous "
-        "pouvez aussi laisser votre question\u00a0; vous gardez votre place dans la file.",
+        "Vous êtes dans la file d'attente pour un conseiller, mais cela peut prendre du temps. "
+        "Vous pouvez aussi laisser votre question\u00a0; vous gardez votre place dans la file.",
     ),
     "person_queued_long_left": (
         "Je staat in de rij voor een collega, maar het kan lang duren. Je vraag ligt al "
@@ -99,7 +99,7 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "already waiting; you'll see the answer here in the chat.",
         "Du stehst in der Warteschlange für einen Kollegen, aber es kann lange dauern. Deine "
         "Frage liegt schon bereit; die Antwort siehst du hier im Chat.",
-        "Vous êtes dans la file d'attente pour un collègue, mais cela peut prendre du temps. "
+        "Vous êtes dans la file d'attente pour un conseiller, mais cela peut prendre du temps. "
         "Votre question nous est déjà parvenue\u00a0; vous verrez la réponse ici dans le chat.",
     ),
     "person_none": (
@@ -121,7 +121,7 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "Gerade ist niemand aus unserem Team erreichbar. Deine Frage liegt schon bei einem "
         "Kollegen; die Antwort siehst du hier im Chat.",
         "Personne de notre équipe n'est disponible pour le moment. Votre question attend déjà un "
-        "collègue\u00a0; vous verrez la réponse ici dans le chat.",
+        "conseiller\u00a0; vous verrez la réponse ici dans le chat.",
     ),
     "unknown_queued": (
         "Dat weet ik niet zeker. Een collega komt zo bij je; je plek in de rij zie je hierboven.",
@@ -129,8 +129,8 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "is shown above.",
         "Da bin ich mir nicht sicher. Gleich ist ein Kollege für dich da; deinen Platz in der "
         "Warteschlange siehst du oben.",
-        "Je n'en suis pas sûr. Un collègue sera avec vous sous peu\u00a0; votre place dans la file "
-        "d'attente est indiquée ci-dessus.",
+        "Je n'en suis pas sûr. Un conseiller sera avec vous sous peu\u00a0; votre place dans la "
+        "file d'attente est indiquée ci-dessus.",
     ),
     "unknown": (
         "Dat weet ik niet zeker.",
@@ -142,7 +142,8 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "Dat weet ik helaas niet zeker. Wil je het aan een collega vragen?",
         "I'm not sure about that, sorry. Would you like to ask a colleague?",
         "Da bin ich mir leider nicht sicher. Möchtest du einen Kollegen fragen?",
-        "Je n'en suis malheureusement pas sûr. Voulez-vous poser la question à un collègue\u00a0?",
+        "Je n'en suis malheureusement pas sûr. Voulez-vous poser la question à un "
+        "conseiller\u00a0?",
     ),
     "unknown_leave": (
         "Dat weet ik helaas niet zeker. Laat je vraag achter, dan beantwoordt een collega "
@@ -151,8 +152,8 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "as soon as possible.",
         "Da bin ich mir leider nicht sicher. Hinterlass deine Frage, dann beantwortet ein "
         "Kollege sie so schnell wie möglich.",
-        "Je n'en suis malheureusement pas sûr. Laissez votre question, et un collègue y répondra "
-        "dès que possible.",
+        "Je n'en suis malheureusement pas sûr. Laissez votre question\u00a0: un conseiller y "
+        "répondra dès que possible.",
     ),
     "unknown_leave_more": (
         "Dat weet ik helaas niet zeker. Je eerdere vraag ligt al klaar voor een collega; "
@@ -161,8 +162,8 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "colleague; you can leave this one too.",
         "Da bin ich mir leider nicht sicher. Deine frühere Frage liegt schon bei einem "
         "Kollegen; diese kannst du auch hinterlassen.",
-        "Je n'en suis malheureusement pas sûr. Votre question précédente attend déjà un collègue "
-        "; vous pouvez aussi laisser celle-ci.",
+        "Je n'en suis malheureusement pas sûr. Votre question précédente attend déjà un "
+        "conseiller\u00a0; vous pouvez aussi laisser celle-ci.",
     ),
 }
 

@@ -33,15 +33,18 @@ _add("greeting", "en", "hi hello hey hiya howdy morning evening afternoon")
 _add("greeting", "nl", "hoi hallo hai goedemorgen goedemiddag goedenavond dag goeiedag")
 _add("greeting", None, "hallo moin servus bonjour salut hola ciao")
 _add("greeting", "de", "guten gruss grussgott gruezi gruessech hallochen")
-_add("greeting", "fr", "bonsoir coucou")
+# With the short forms French shoppers type ("bjr", "slt", "bsr", "re bonjour").
+_add("greeting", "fr", "bonsoir coucou bjr bsr slt cc re rebonjour")
 _add("thanks", "en", "thanks thank thx ty cheers")
+_add("thanks", "fr", "mrc mci remerciements")
 _add("thanks", "nl", "bedankt dankjewel dankje dankuwel")
 _add("thanks", "de", "dankeschon vielen")
 _add("thanks", None, "merci danke dank gracias grazie")
 _add("goodbye", "en", "bye goodbye")
 _add("goodbye", "nl", "doei doeg tot ziens groetjes fijne")
 _add("goodbye", "de", "wiedersehen tschau")
-_add("goodbye", "fr", "revoir bientot")
+# "bonne journée", "bonne soirée": said when leaving, as the Dutch "fijne dag".
+_add("goodbye", "fr", "revoir bientot bonne")
 _add("goodbye", None, "tschuss")
 _add("ack", "en", "alright cool great nice perfect")
 _add("ack", "nl", "oke okee prima fijn top")
@@ -76,7 +79,7 @@ _fillers(
 )
 _fillers(
     "fr",
-    "beaucoup bien tres a vous pour votre aide bonne journee soiree merci encore madame"
+    "beaucoup bcp bien tres a vous pour votre aide journee soiree merci encore madame"
     " monsieur tout le monde daccord et sil plait svp",
 )
 _fillers(None, "morgen")
@@ -99,7 +102,7 @@ _PERSON_DE = (
 _PERSON_FR = (
     r"(?:(?:a|avec) )?(?:un |une |le |la )?(?:vrai |vraie |veritable )?"
     r"(?:conseiller|conseillere|humain|etre humain|personne|agent|employe|employee"
-    r"|quelquun|collegue|operateur|operatrice|service client|vendeur|vendeuse)"
+    r"|quelquun|quelqu un|collegue|operateur|operatrice|service client|vendeur|vendeuse)"
 )
 # "wait?": a phrase that asks how long the wait is only when said in the queue.
 _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
@@ -287,8 +290,13 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
         "fr",
     ),
     (
-        r"(?:il y a|y atil|est ce quil y a) (?:quelquun|une personne|un conseiller)"
+        r"(?:il y a|y a|y atil|est ce quil y a) (?:quelquun|quelqu un|une personne|un conseiller)"
         r"(?: (?:la|ici|en ligne|disponible))?",
+        "person",
+        "fr",
+    ),
+    (
+        r"(?:quelquun|quelqu un) (?:est )?(?:la|ici|en ligne|disponible)",
         "person",
         "fr",
     ),
@@ -369,6 +377,8 @@ _INTRODUCTIONS: tuple[tuple[frozenset[str], re.Pattern[str], str, bool, bool], .
         ("am im m this", rf"{_GREETED} (?:i am|im|i m|this is) {_NAME}(?= |$)", "en", True, True),
         ("ben hier met", rf"{_GREETED} (?:ik ben|hier is|met) {_NAME}(?= |$)", "nl", True, True),
         ("bin hier", rf"{_GREETED} (?:ich bin|hier ist) {_NAME}(?= |$)", "de", True, True),
+        ("mappelle", rf"(?:^| )je mappelle {_NAME}(?= |$)", "fr", False, False),
+        ("suis cest", rf"{_GREETED} (?:je suis|cest) {_NAME}(?= |$)", "fr", True, True),
     )
 )
 # The words of a text as written (a name's capital kept).

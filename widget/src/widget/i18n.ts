@@ -264,7 +264,7 @@ const fr: Texts = {
   person: "Parler à un conseiller",
   leave: "Laisser une question",
   leaveTitle: "Laissez-nous votre question",
-  leaveIntro: "Un collègue vous répond dès que possible. Laissez-nous votre adresse e-mail ou votre numéro de téléphone.",
+  leaveIntro: "Un conseiller vous répond dès que possible. Laissez-nous votre adresse e-mail ou votre numéro de téléphone.",
   question: "Votre question",
   email: "Adresse e-mail",
   phone: "Numéro de téléphone",
