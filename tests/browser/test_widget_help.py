@@ -429,6 +429,28 @@ async def test_the_header_follows_agents_coming_online_and_going_away(
     assert page_errors == []
 
 
+async def test_the_offers_to_leave_a_question_go_once_an_agent_has_the_chat(
+    server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
+) -> None:
+    """The bot's "leave your question" buttons are done with once an agent has the chat:
+    they go from its earlier replies, and do not come back on the shop's next page."""
+    page = await shop_page()
+    await page.locator(".launcher").click()
+    await send(page, "qwxz vlorp brnk")  # the bot does not know: it offers the form
+    await expect(page.locator(".msg.bot button.offer-leave")).to_have_count(1)
+    token = await login(server.url, "anna", PASSWORD)
+    async with agent(server.url, token):
+        await page.locator("button.person").click()
+        await expect(page.locator(".state")).to_have_text("anna helpt je")
+        await expect(page.locator("button.offer-leave")).to_have_count(0)
+        next_page = await shop_page()
+        await next_page.locator(".launcher").click()
+        await expect(next_page.locator(".state")).to_have_text("anna helpt je")
+        await expect(next_page.locator(".msg.bot")).to_have_count(1)
+        await expect(next_page.locator("button.offer-leave")).to_have_count(0)
+    assert page_errors == []
+
+
 async def test_the_form_the_bot_offers_leaves_a_typing_shopper_the_keyboard(
     server: ServerProcess, context: BrowserContext, shop_page: ShopPage, page_errors: list[str]
 ) -> None:

@@ -562,6 +562,7 @@ export class Chat {
     }
     this.conversation = c;
     this.ui.leaveDeclined = this.local.get(LEAVE_DECLINED_KEY) === String(c.id);
+    this.ui.leaveOffersClosed(c.state === "assigned");
     this.agentSince = c.last_seq;
     if (c.state !== "queued") this.queue = null;
     // Rate the agent once per conversation, when an agent closed it.

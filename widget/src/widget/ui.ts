@@ -93,6 +93,8 @@ export class WidgetUi {
    * its button only (kept per conversation by the chat, so the next page knows it too).
    */
   leaveDeclined = false;
+  /** An agent has the conversation: the bot's offers to leave a question are done with. */
+  private leaveOffersDone = false;
   /** The e-mail address and phone number of the last question left (kept in the form). */
   private askContact: [string, string] = ["", ""];
   /** The longest message the server takes (from its sync), for the leave-a-question form. */
@@ -743,6 +745,7 @@ export class WidgetUi {
       b.addEventListener("click", () => this.handlers.person());
       box.append(b);
     } else if (offer === "leave_question") {
+      if (this.leaveOffersDone) return;
       this.offered = question;
       const b = h("button", { type: "button", class: "offer-leave" }, t.leave);
       b.addEventListener("click", () => this.showLeaveForm(question?.()));
@@ -774,16 +777,28 @@ export class WidgetUi {
       // The question is left: the offers to leave it above this line are done with (the
       // bar's own button stays for another question while nobody can come). Once the row
       // is in the list: a reply after it may be there already, and keeps its offer.
-      queueMicrotask(() => {
-        for (const b of this.list.querySelectorAll(".offer-leave")) {
-          if (!(li.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_PRECEDING)) continue;
-          const box = b.parentElement;
-          b.remove();
-          if (box && !box.childElementCount) box.remove();
-        }
-      });
+      queueMicrotask(() => this.dropLeaveOffers(li));
     }
     return li;
+  }
+
+  /**
+   * Whether an agent has the conversation now: then the bot's earlier offers to leave a
+   * question go, and replies shown again (a next page) bring none.
+   */
+  leaveOffersClosed(closed: boolean): void {
+    this.leaveOffersDone = closed;
+    if (closed) this.dropLeaveOffers();
+  }
+
+  /** The offers to leave a question in the bot's replies (above `before`, when given). */
+  private dropLeaveOffers(before?: Node): void {
+    for (const b of this.list.querySelectorAll(".offer-leave")) {
+      if (before && !(before.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_PRECEDING)) continue;
+      const box = b.parentElement;
+      b.remove();
+      if (box && !box.childElementCount) box.remove();
+    }
   }
 
   private status(row: HTMLElement, status: Status, detail?: string): void {
