@@ -87,7 +87,9 @@ async def test_off_hours_question_is_left_for_the_agents(
         await leave.click()
         form = page.locator("form.ask")
         await expect(form).to_be_visible()
-        await expect(page.locator(".state")).to_have_text("We helpen je graag")
+        # Nobody can come: the assistant answers a first question, not "we're glad to help"
+        # above "nobody is there".
+        await expect(page.locator(".state")).to_have_text("Onze assistent antwoordt")
 
         question = "Hebben jullie deze fietstas ook in het rood?"
         await page.get_by_label("Je vraag", exact=True).fill(question)

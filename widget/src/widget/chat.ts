@@ -535,7 +535,6 @@ export class Chat {
           this.queue = null;
           this.ui.showRating(false);
           this.ui.dismissLeaveForm();
-          this.ui.setState((t) => t.stateNone);
         }
       }
       first = false;
@@ -544,6 +543,7 @@ export class Chat {
       if (Array.isArray(ack.invitations)) this.invitations(ack.invitations);
       if (ack.conversation) this.setConversation(ack.conversation);
       else {
+        this.refreshState();
         this.refreshDetail();
         this.refreshPerson();
       }
@@ -582,7 +582,12 @@ export class Chat {
   /** The header: who answers now. With the bot, whether a person could come as well. */
   private refreshState(): void {
     const c = this.conversation;
-    if (!c) return;
+    if (!c) {
+      // Before the first message: with nobody to come, the assistant answers it (not "we're
+      // happy to help" above "nobody is online").
+      this.ui.setState((t) => (this.availability && !this.availability.people ? t.stateBot : t.stateNone));
+      return;
+    }
     const name = c.agent?.name;
     switch (c.state) {
       case "bot":
