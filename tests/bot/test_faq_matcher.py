@@ -16,6 +16,7 @@ import loket.bot.matcher as matcher_module
 from loket.bot.eval import percentile
 from loket.bot.faq import FaqEntry, load_faq_dir
 from loket.bot.matcher import MAX_ENCODING, Matcher, _LanguageIndex, match_async
+from loket.bot.normalize import words
 from loket.bot.semantic import CpuBudget
 from loket.bot.settings import BotSettings
 
@@ -326,6 +327,49 @@ def test_a_question_followed_by_a_detail_is_answered(matcher: Matcher) -> None:
         assert len(text.split()) <= 24
         result = matcher.match(text, "nl")
         assert (result.outcome, getattr(result.entry, "id", None)) == ("answer", "betalen"), text
+
+
+def test_each_piece_of_a_question_is_read_and_scored_once(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message the bot does not know as a whole is ranked again by sentence (and a
+    question in another language again in the FAQ's other languages): the whole, scored
+    for the first ranking, is not scored again, and no sentence twice."""
+    detail = "Mijn zus heeft gisteren veertig houten stoelen en twaalf tafels voor de kantine"
+    text = f"Kan ik met iDEAL betalen? {detail} van de voetbalclub gekocht."
+    scored: list[tuple[str, ...]] = []
+    read: list[tuple[str, ...]] = []
+    score, question_terms = _LanguageIndex.score, _LanguageIndex.question_terms
+
+    def scoring(self: _LanguageIndex, terms: Any, keep: int) -> Any:
+        scored.append(tuple(id(term) for term in terms))
+        return score(self, terms, keep)
+
+    def reading(self: _LanguageIndex, folded: Any, spoken: Any = None) -> Any:
+        read.append(tuple(folded))
+        return question_terms(self, folded, spoken)
+
+    monkeypatch.setattr(_LanguageIndex, "score", scoring)
+    monkeypatch.setattr(_LanguageIndex, "question_terms", reading)
+    result = matcher.match(text, "nl")
+    assert (result.outcome, getattr(result.entry, "id", None)) == ("answer", "betalen")
+    # The whole and its two sentences, each once.
+    assert len(read) == len(set(read)) == 3
+    assert len(scored) == 3
+
+
+def test_an_entry_s_own_phrasing_covers_it_exactly() -> None:
+    """Asked word for word, a phrasing scores exactly 1.0 for its entry: its words' weights
+    are added in one order when the entry is built and when a question is scored, so no
+    rounding puts a verbatim question a hair under a threshold."""
+    entries = faq(2_000)
+    shop = Matcher.build(entries, BotSettings(semantic=False))
+    index = shop._indexes["nl"]
+    position = {id(found): number for number, found in enumerate(index.entries)}
+    for found in entries[::7]:
+        for question in found.questions:
+            terms = [index.expand(term) for term in index.question_terms(words(question))]
+            assert index.score(terms, 4).get(position[id(found)]) == 1.0, question
 
 
 def test_language_from_locale_or_detected(matcher: Matcher) -> None:

@@ -170,8 +170,6 @@ _SEMANTIC_CANDIDATES = 8
 # Question words remembered per index with what they expand to (shoppers' words repeat:
 # the typo and prefix search runs once per distinct word, not once per question).
 _TERM_CACHE = 1 << 14
-# The similarity of a phrasing's word the question does not have.
-_NOT_FOUND = itertools.repeat(0.0)
 
 _T = TypeVar("_T")
 
@@ -347,21 +345,35 @@ class _LanguageIndex:
         # but no stronger than a typical word: shoppers name products the FAQ never will.
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
 
-        # Per entry: each phrasing as (term ids, their weights, total weight). A tag counts
-        # as a phrasing of its own: a keyword that says what the entry is about ("klarna",
-        # "geld terug").
-        self.phrasings: list[tuple[tuple[tuple[int, ...], tuple[float, ...], float], ...]] = []
+        # Per entry, its phrasings turned inside out: for each of its words (by id, in
+        # order), the phrasings holding it (by number); and each phrasing's total weight
+        # (words of weight 0 alone make no phrasing). A tag counts as a phrasing of its
+        # own: a keyword that says what the entry is about ("klarna", "geld terug").
+        # Scoring an entry then looks up only the words the question and the entry share,
+        # not every word of every phrasing. The totals are summed in the order of the
+        # words' ids, the order a question's words are added in (see `score`): a phrasing
+        # the question holds fully is exactly 1.0.
+        self.phrasing_words: list[dict[int, tuple[int, ...]]] = []
+        self.phrasing_weights: list[tuple[float, ...]] = []
         shaped = [
             group + [compound_parts(terms) for terms in tags if terms]
             for group, tags in zip(phrasings, tag_groups, strict=True)
         ]
         for group in shaped:
-            shapes = []
+            holders: dict[int, list[int]] = {}
+            totals: list[float] = []
             for terms in group:
-                ids = tuple({self.term_ids[t] for t in terms})
-                weights = tuple(self.idf[i] for i in ids)
-                shapes.append((ids, weights, sum(weights)))
-            self.phrasings.append(tuple(shapes))
+                ids = sorted({self.term_ids[t] for t in terms})
+                total = 0.0
+                for i in ids:
+                    total += self.idf[i]
+                if total <= 0:
+                    continue
+                for i in ids:
+                    holders.setdefault(i, []).append(len(totals))
+                totals.append(total)
+            self.phrasing_words.append({i: tuple(holders[i]) for i in sorted(holders)})
+            self.phrasing_weights.append(tuple(totals))
         self.phrasing_count = sum(len(group) for group in phrasings)
 
         # How strongly each entry holds each of its words, for words too common to walk.
@@ -371,7 +383,7 @@ class _LanguageIndex:
                 self.strengths[entry][term_id] = strength
         # Entries with short phrasings first: when only the first part of a long posting
         # list is walked, it holds the entries a question of common words fits best.
-        shortest = [min((w for _, _, w in group), default=0.0) for group in self.phrasings]
+        shortest = [min(totals, default=0.0) for totals in self.phrasing_weights]
         for posting in self.postings:
             if len(posting) > _WALK_LIMIT:
                 posting.sort(key=lambda item: (-item[1], shortest[item[0]]))
@@ -692,8 +704,10 @@ class _LanguageIndex:
         # Words whose entries are few are walked entry by entry; a word in very many
         # entries ("hoe", "bestelling") is looked up only in the entries found so far,
         # so a large FAQ costs about the same per question as a small one.
-        walked = [t for t in terms if self._postings_length(t) <= _WALK_LIMIT]
-        looked_up = [t for t in terms if self._postings_length(t) > _WALK_LIMIT]
+        walked: list[_Term] = []
+        looked_up: list[_Term] = []
+        for term in terms:
+            (walked if self._postings_length(term) <= _WALK_LIMIT else looked_up).append(term)
         question_hits: dict[int, float] = {}
         for term in walked:
             for entry, similarity in self._best_in_entries(term, None).items():
@@ -719,7 +733,10 @@ class _LanguageIndex:
                             break
                 question_hits[entry] += term.weight * best
         ranked = heapq.nlargest(_SHORTLIST, question_hits.items(), key=lambda item: item[1])
-        found_get = found_as.get
+        # Each word's weight times how well the question has it.
+        idf = self.idf
+        found = {term_id: idf[term_id] * similarity for term_id, similarity in found_as.items()}
+        found_ids = found.keys()
         scores: dict[int, float] = {}
         kept: list[float] = []
         for entry, hits in ranked:
@@ -728,15 +745,20 @@ class _LanguageIndex:
             # once that cannot beat the entries already kept, no later entry can either.
             if len(kept) >= keep and _combine(question_coverage, 1.0) < kept[-1]:
                 break
+            # Per phrasing, what the question has of each of its words, summed, over the
+            # phrasing's total weight; the best phrasing counts. Only the words the question
+            # and the entry share, in the order of their ids (as the totals were summed).
+            holders = self.phrasing_words[entry]
+            shared = holders.keys() & found_ids
             phrasing_coverage = 0.0
-            for ids, weights, weight in self.phrasings[entry]:
-                if weight > 0:
-                    # Each word's weight times how well the question has it, summed (in C:
-                    # this runs for every phrasing of every entry on the shortlist).
-                    found = map(found_get, ids, _NOT_FOUND)
-                    covered = sum(map(operator.mul, weights, found)) / weight
-                    if covered > phrasing_coverage:
-                        phrasing_coverage = covered
+            if shared:
+                totals = self.phrasing_weights[entry]
+                covered = [0.0] * len(totals)
+                for term_id in sorted(shared):
+                    value = found[term_id]
+                    for phrasing in holders[term_id]:
+                        covered[phrasing] += value
+                phrasing_coverage = max(map(operator.truediv, covered, totals))
             value = _combine(question_coverage, phrasing_coverage)
             scores[entry] = value
             kept.append(value)
@@ -921,6 +943,23 @@ class _Leader:
         return entry is not None and self.entry is entry and self.score > self.runner_up
 
 
+class _Reading:
+    """A question as one `match` read it, for its next ranking of the same text: its words,
+    the languages `_plan` chose (by `narrow`), and each piece as scored, by (language,
+    language read in, words): the question's terms with what each matches, and the
+    entries' scores."""
+
+    __slots__ = ("folded", "pieces", "plans")
+
+    def __init__(self, folded: list[str]) -> None:
+        self.folded = folded
+        self.plans: dict[bool, tuple[list[str], str | None, str | None, bool]] = {}
+        self.pieces: dict[
+            tuple[str, str | None, tuple[str, ...]],
+            tuple[list[tuple[str, _Term]], dict[int, float]],
+        ] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class _Ranking:
     # Entries with their scores, best first.
@@ -1043,11 +1082,13 @@ class Matcher:
         `encoded` is the question's vector from `encode_question`, when it was encoded
         beforehand (elsewhere than the caller's thread).
         """
-        result, ranking = self._match(text, language, budget, encoded, narrow=True)
+        text = text[: self._settings.max_question_chars]
+        reading = _Reading(words(text))
+        result, ranking = self._match(text, language, budget, encoded, reading, narrow=True)
         if result.outcome == "unknown" and ranking.narrowed:
             # Read in English first (see `_plan`), and not found there: the FAQ's other
             # languages, as for any question (an entry the English files lack).
-            result, _ = self._match(text, language, budget, ranking.encoded, narrow=False)
+            result, _ = self._match(text, language, budget, ranking.encoded, reading, narrow=False)
         return result
 
     def _match(
@@ -1056,20 +1097,27 @@ class Matcher:
         language: str | None,
         budget: CpuBudget | None,
         encoded: Encoded | None,
+        reading: _Reading,
         *,
         narrow: bool,
     ) -> tuple[MatchResult, _Ranking]:
         """`match` with the languages `_plan` gives (`narrow`: see there), and the
-        ranking of the text as a whole."""
-        ranking = self._rank(text, language, budget, encoded, narrow=narrow)
+        ranking of the text as a whole (`reading`: see `_rank`)."""
+        ranking = self._rank(text, language, budget, encoded, narrow=narrow, reading=reading)
         result = self._decide(ranking, language)
-        if result.outcome == "unknown" and _several_sentences(text, self._settings):
+        if result.outcome == "unknown" and _several_sentences(text, reading.folded):
             # Not known as a whole: a detail after the question ("bezorgen jullie ook
             # tegels? het zijn er 40 m2") may dilute it. Its sentences are scored on their
             # own too; only then, for a sentence alone loses what the others say ("the sole
             # came off after two months. can I get them fixed?" is about the warranty).
             sentences = self._rank(
-                text, language, budget, ranking.encoded, by_sentence=True, narrow=narrow
+                text,
+                language,
+                budget,
+                ranking.encoded,
+                by_sentence=True,
+                narrow=narrow,
+                reading=reading,
             )
             return self._decide(sentences, language), ranking
         return result, ranking
@@ -1145,17 +1193,26 @@ class Matcher:
         *,
         by_sentence: bool = False,
         narrow: bool = True,
+        reading: _Reading | None = None,
     ) -> _Ranking:
         """Score entries by words and by meaning.
 
         Only the entries of the shopper's language compete. When the language cannot be
         told ("contact", "klarna"), every language's entries compete, so a close match
         in each language makes the bot ask rather than guess.
+
+        `reading` keeps what one `match` read of the text for its next ranking of it (by
+        sentence, or in other languages): the text is read and each piece scored once.
         """
         settings = self._settings
         text = text[: settings.max_question_chars]
-        folded = words(text)
-        chosen, reported, spoken, narrowed = self._plan(folded, language, narrow)
+        if reading is None:
+            reading = _Reading(words(text))
+        folded = reading.folded
+        plan = reading.plans.get(narrow)
+        if plan is None:
+            plan = reading.plans[narrow] = self._plan(folded, language, narrow)
+        chosen, reported, spoken, narrowed = plan
         units = _units(text, folded, by_sentence)
         keep = max(_KEEP, settings.max_suggestions + 1)
         question: Vectors | None = None
@@ -1177,20 +1234,35 @@ class Matcher:
             best: dict[int, float] = {}
             expanded: dict[str, _Term] = {}
             for unit in units:
-                terms = []
-                for term in index.question_terms(unit, spoken):
-                    if term not in expanded:
-                        expanded[term] = index.expand(term)
-                    terms.append(expanded[term])
-                for number, value in index.score(terms, keep).items():
+                key = (name, spoken, tuple(unit))
+                known = reading.pieces.get(key)
+                if known is None:
+                    terms = []
+                    for term in index.question_terms(unit, spoken):
+                        if term not in expanded:
+                            expanded[term] = index.expand(term)
+                        terms.append((term, expanded[term]))
+                    known = reading.pieces[key] = (
+                        terms,
+                        index.score([given for _, given in terms], keep),
+                    )
+                else:
+                    expanded.update(known[0])
+                for number, value in known[1].items():
                     if value > best.get(number, 0.0):
                         best[number] = value
             meaning = index.meaning(question, best) if question is not None else {}
+            question_words = expanded.items()
             for number in best.keys() | meaning.keys():
                 lexical = best.get(number, 0.0)
-                close = meaning.get(number, 0.0)
                 found = index.entries[number]
-                held[id(found)] = (index, number, expanded.items())
+                held[id(found)] = (index, number, question_words)
+                if question is None:
+                    # By words alone: the words' score is all there is.
+                    combined.append((lexical, found))
+                    by_words.offer(lexical, found)
+                    continue
+                close = meaning.get(number, 0.0)
                 closeness[id(found)] = close
                 combined.append(((1 - weight) * lexical + weight * close, found))
                 by_words.offer(lexical, found)
@@ -1362,10 +1434,10 @@ def _another_word(written: str, word: str) -> bool:
     )
 
 
-def _several_sentences(text: str, settings: BotSettings) -> bool:
-    """Whether a short message has more than one sentence (a long one is split anyway)."""
-    text = text[: settings.max_question_chars]
-    return len(words(text)) <= _UNIT_WORDS and sum(1 for s in sentences(text) if words(s)) > 1
+def _several_sentences(text: str, folded: Sequence[str]) -> bool:
+    """Whether a short message (`text`, its words `folded`) has more than one sentence (a
+    long one is split anyway)."""
+    return len(folded) <= _UNIT_WORDS and sum(1 for s in sentences(text) if words(s)) > 1
 
 
 def _units(text: str, folded: list[str], by_sentence: bool = False) -> list[list[str]]:
