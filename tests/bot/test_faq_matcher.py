@@ -372,6 +372,34 @@ def test_an_entry_s_own_phrasing_covers_it_exactly() -> None:
             assert index.score(terms, 4).get(position[id(found)]) == 1.0, question
 
 
+def test_a_phrasing_of_stop_words_makes_no_entry_short() -> None:
+    """A word in more than 2,000 entries is walked in the entries with the shortest
+    phrasings first; an entry with a long phrasing and "Kan dat?" (stop words alone, no
+    words at all) is not among them, so a question of that word alone finds the entries
+    that are about it."""
+
+    def made_up(number: int, part: int = 0) -> str:
+        value, letters = number * 7 + part, ""
+        for _ in range(4):
+            letters += "bcdfgklmnprstvz"[value % 15] + "aeiou"[value // 15 % 5]
+            value //= 75
+        return letters + "x"
+
+    entries = [entry(f"e{n}", "nl", f"Bestelling {made_up(n)}") for n in range(1_800)]
+    entries += [
+        entry(
+            f"e{n}",
+            "nl",
+            "Bestelling " + " ".join(made_up(n, part) for part in range(5)),
+            "Kan dat?",
+        )
+        for n in range(1_800, 2_200)
+    ]
+    shop = Matcher.build(entries, BotSettings(semantic=False))
+    found = shop.match("bestelling", "nl")
+    assert found.entry is not None and int(found.entry.id[1:]) < 1_800
+
+
 def test_language_from_locale_or_detected(matcher: Matcher) -> None:
     """The browser's language is used; without it the language is detected."""
     assert matcher.match("How can I pay?", "en-GB").entry.id == "payment"  # type: ignore[union-attr]

@@ -346,13 +346,14 @@ class _LanguageIndex:
         self.unknown_weight = sum(self.idf) / len(self.idf) if self.idf else 1.0
 
         # Per entry, its phrasings turned inside out: for each of its words (by id, in
-        # order), the phrasings holding it (by number); and each phrasing's total weight
-        # (words of weight 0 alone make no phrasing). A tag counts as a phrasing of its
-        # own: a keyword that says what the entry is about ("klarna", "geld terug").
-        # Scoring an entry then looks up only the words the question and the entry share,
-        # not every word of every phrasing. The totals are summed in the order of the
-        # words' ids, the order a question's words are added in (see `score`): a phrasing
-        # the question holds fully is exactly 1.0.
+        # order), the phrasings holding it (by number); and each phrasing's total weight.
+        # A phrasing of stop words alone ("Kan dat?") has no words and is left out. A tag
+        # counts as a phrasing of its own: a keyword that says what the entry is about
+        # ("klarna", "geld terug"). Scoring an entry then looks up only the words the
+        # question and the entry share, not every word of every phrasing. The totals are
+        # summed in the order of the words' ids, the order a question's words are added
+        # in (see `score`), with plain additions (not `sum`, whose rounding differs from
+        # Python 3.12 on): a phrasing the question holds fully is exactly 1.0.
         self.phrasing_words: list[dict[int, tuple[int, ...]]] = []
         self.phrasing_weights: list[tuple[float, ...]] = []
         shaped = [
@@ -382,7 +383,9 @@ class _LanguageIndex:
             for entry, strength in posting:
                 self.strengths[entry][term_id] = strength
         # Entries with short phrasings first: when only the first part of a long posting
-        # list is walked, it holds the entries a question of common words fits best.
+        # list is walked, it holds the entries a question of common words fits best. A
+        # phrasing of stop words alone counts for nothing here: "Kan dat?" beside a long
+        # phrasing makes no entry a short one.
         shortest = [min(totals, default=0.0) for totals in self.phrasing_weights]
         for posting in self.postings:
             if len(posting) > _WALK_LIMIT:
