@@ -95,6 +95,9 @@ async def _serve(settings: Settings, *, new_secret: bool = False) -> None:
         listener.close()
         shared_encoder().close()
         raise
+    # The encoder's process first: it loads its model while the store opens and the FAQ is
+    # read (started once the port and the data folder are this server's).
+    shared_encoder().start()
     try:
         await _run_server(settings, listener, stop, new_secret=new_secret)
     finally:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loket.bot.semantic import CpuBudget, Encoder, shared_encoder
+from loket.bot.encoder_process import EncoderProcess
+from loket.bot.semantic import DIMENSIONS, CpuBudget, Encoder, shared_encoder
 
 TEXTS = ["hoe kan ik betalen", "where is my parcel", "wanneer wordt mijn bestelling bezorgd"]
 
@@ -85,6 +86,41 @@ def test_close_ends_the_child() -> None:
         os.kill(pid, 0)
 
 
+def test_start_leaves_the_child_loading_and_the_first_encoding_waits_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server starts its encoder first and goes on starting while the model loads."""
+    waited: list[float] = []
+    real_wait = EncoderProcess.wait_ready
+
+    def timed(process: EncoderProcess) -> None:
+        began = time.monotonic()
+        real_wait(process)
+        waited.append(time.monotonic() - began)
+
+    monkeypatch.setattr(EncoderProcess, "wait_ready", timed)
+    # Without the model's cache the child takes most of a second to load it.
+    monkeypatch.setenv("LOKET_CACHE_DIR", "")
+    encoder = Encoder(separate_process=True)
+    try:
+        began = time.monotonic()
+        encoder.start()
+        started = time.monotonic() - began
+        # A process started, its model not waited for (nor said to be there).
+        assert encoder.processes_started == 1 and encoder.process_id is None
+        assert not waited
+        encoder.start()  # a second call starts no second process
+        assert encoder.processes_started == 1
+        assert encoder.encode(TEXTS[:1]).shape == (1, DIMENSIONS)
+        assert len(waited) == 1 and encoder.process_id is not None
+        # The first encoding waited for the load that start() did not.
+        assert started < 0.3 < waited[0] + started
+        encoder.encode(TEXTS[1:])  # ready once, ready for good
+        assert encoder.processes_started == 1
+    finally:
+        encoder.close()
+
+
 def test_the_child_ends_with_a_server_killed_while_it_loads(tmp_path: Path) -> None:
     """A server killed while its encoder still loads the model takes the encoder with it at
     once, without a broken-pipe traceback from the child once it has loaded."""
@@ -112,7 +148,7 @@ def test_the_child_ends_with_a_server_killed_while_it_loads(tmp_path: Path) -> N
     while _alive(child) and time.monotonic() - killed < 10:
         time.sleep(0.05)
     assert not _alive(child)
-    # Gone before the model could load (it takes seconds), so it never wrote to the pipe.
+    # Gone before the model could load, so it never wrote to the pipe.
     assert time.monotonic() - killed < 1.0
     assert "Traceback" not in errors.read_text()
 

@@ -53,7 +53,10 @@ class EncoderProcessError(RuntimeError):
 
 class EncoderProcess:
     """A child process that encodes texts; `encode` blocks the calling thread only (the GIL
-    is released while it waits on the pipe). One caller at a time."""
+    is released while it waits on the pipe). One caller at a time.
+
+    Made, it loads its model while the caller goes on: the first `encode` (or
+    `wait_ready`) waits for the load to end."""
 
     def __init__(self) -> None:
         self._process = subprocess.Popen(
@@ -65,7 +68,13 @@ class EncoderProcess:
         assert self._process.stdin is not None and self._process.stdout is not None
         self._stdin: IO[bytes] = self._process.stdin
         self._stdout: IO[bytes] = self._process.stdout
-        # The model loads in the child; a child that never says it is ready is killed.
+        self._ready = False
+
+    def wait_ready(self) -> None:
+        """Wait until the child has loaded its model (the first `encode` does)."""
+        if self._ready:
+            return
+        # A child that never says it is ready is killed.
         timer = threading.Timer(START_TIMEOUT, self._process.kill)
         timer.start()
         try:
@@ -73,15 +82,21 @@ class EncoderProcess:
         finally:
             timer.cancel()
         if ready != READY:
-            self.close()
             raise EncoderProcessError("the encoder process did not start")
+        self._ready = True
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
+    @property
+    def ready(self) -> bool:
+        """Whether the child said it loaded its model."""
+        return self._ready
+
     def encode(self, texts: list[str]) -> tuple[Vectors, float]:
         """Vectors of `texts` (one row each), and the CPU seconds the child spent on them."""
+        self.wait_ready()
         payload = json.dumps(texts).encode()
         try:
             self._stdin.write(_REQUEST.pack(len(payload)) + payload)
