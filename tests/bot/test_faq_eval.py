@@ -332,6 +332,11 @@ DEV_FLOORS = {
     # time written as one word ("levertermijn", "bezorgtijd") read as asking how long.
     "maisonlin": (0.64, 0.12),
     "velobrux": (0.57, 0.09),
+    # Two more, blind (a Dutch office-supplies and ink shop for small businesses, 106
+    # questions; an English golf shop with fitting, trade-in and a workshop, 107): their
+    # first scores, 73.6% and 71.0% right, 6.6% and 5.6% wrong, nothing changed for them.
+    "kantoorshop": (0.73, 0.07),
+    "golfpro": (0.71, 0.06),
 }
 
 
