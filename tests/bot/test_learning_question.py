@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loket.bot.faq import load_faq_dir
+from loket.bot.learned import with_learned
 from loket.bot.learning import (
     MAX_QUESTION_CHARS,
     MIN_ANSWER_CHARS,
+    as_entry,
     asked_question,
+    asking_phrasings,
     edit_problem,
     group_similar,
     holding_reply,
@@ -20,9 +25,11 @@ from loket.bot.learning import (
     question_of,
     without_small_talk,
 )
+from loket.bot.matcher import Matcher
 from loket.bot.normalize import words
+from loket.bot.settings import BotSettings
 from loket.conversations import open_question
-from loket.store import MessageRecord
+from loket.store import LearnedRecord, MessageRecord
 
 # Letters, accents, combining marks, apostrophes, hyphens, sentence ends, other scripts
 # and spaces: what shoppers' messages are made of, and where words could run together.
@@ -309,3 +316,54 @@ def test_an_edited_question_must_ask_something(question: str, problem: str | Non
     assert (found is None) if problem is None else (found is not None and problem in found)
     assert edit_problem(None, " \n") == "the answer is empty"
     assert edit_problem(None, "Ja.") is None
+
+
+def test_a_question_of_several_sentences_is_also_its_last_question_alone() -> None:
+    story = (
+        "One more thing. We just moved into a house with a big garden. Do you sell wheelbarrows?"
+    )
+    assert asking_phrasings(story) == (story, "Do you sell wheelbarrows?")
+    # The last of two questions; a question before a closing remark.
+    two = "do you sell wheelbarrows? Do you sell hedge trimmers?"
+    assert asking_phrasings(two) == (two, "Do you sell hedge trimmers?")
+    assert asking_phrasings("Heb je die jas in XL? Ik wil hem morgen hebben.")[1:] == (
+        "Heb je die jas in XL?",
+    )
+    # One sentence, no question, a question of common words alone, a number with a point.
+    for alone in (
+        "Do you sell wheelbarrows?",
+        "Mijn pakket is niet aangekomen. Het zou dinsdag komen.",
+        "Ik heb een jas besteld bij jullie. Kan dat?",
+        "Is shipping €4.95 to Spain?",
+    ):
+        assert asking_phrasings(alone) == (alone,)
+
+
+@pytest.mark.parametrize("semantic", [True, False])
+def test_a_learned_story_answers_its_question_asked_alone(semantic: bool) -> None:
+    """Found by a walkthrough: an agent's reusable answer to a shopper who wrote two
+    messages ("One more thing. We just moved...", "Do you sell wheelbarrows?") was kept,
+    and the next shopper's "do you sell wheelbarrows?" got "I don't know" (0.40)."""
+    story = (
+        "One more thing. We just moved into a house with a big garden. Do you sell wheelbarrows?"
+    )
+    record = LearnedRecord(
+        id=4,
+        question=story,
+        answer="Yes, we have steel and plastic wheelbarrows from £45 in the Garden Carts section.",
+        language="en",
+        agent_id=1,
+        conversation_id=1,
+        status="approved",
+        personal=(),
+        created_at=0,
+        reviewed_at=0,
+        reviewed_by="admin",
+    )
+    faq = load_faq_dir(Path(__file__).resolve().parents[2] / "faq").entries
+    matcher = Matcher.build(with_learned(faq, [as_entry(record)]), BotSettings(semantic=semantic))
+    for asked in ("do you sell wheelbarrows?", "have you got wheel barrows"):
+        found = matcher.match(asked, "en")
+        assert (found.outcome, found.entry and found.entry.id) == ("answer", "learned:4"), found
+    # Its story's words answer nothing else.
+    assert matcher.match("do you sell garden hoses?", "en").outcome != "answer"

@@ -530,11 +530,31 @@ def _give_back(conversation: Conversation, asked: list[tuple[int, str]]) -> None
         conversation.asked = [*asked, *conversation.asked][-MAX_QUESTION_MESSAGES:]
 
 
+# Where a question's sentences end: an end mark and a space ("€4.95" is no end).
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
+
+
+def asking_phrasings(question: str) -> tuple[str, ...]:
+    """The phrasings a learned question is matched by: the whole, and, when it runs over
+    several sentences, its last question on its own. A question is kept as the shopper's
+    last messages ("One more thing. We just moved into a house with a big garden. Do you
+    sell wheelbarrows?"); a later shopper asks the question alone ("do you sell
+    wheelbarrows"), which covers too little of the whole, story and all, to be answered
+    from it. A last question of common words alone ("Can you?") adds nothing."""
+    sentences = _SENTENCE_BREAK.split(question.strip())
+    if len(sentences) < 2:
+        return (question,)
+    asking = next((s for s in reversed(sentences) if s.endswith(("?", "？"))), None)
+    if asking is None or not set(words(asking)) - _COMMON_WORDS:
+        return (question,)
+    return (question, asking)
+
+
 def as_entry(record: LearnedRecord) -> FaqEntry:
     return FaqEntry(
         id=f"learned:{record.id}",
         language=record.language or "nl",
-        questions=(record.question,),
+        questions=asking_phrasings(record.question),
         answer=record.answer,
         topic="learned",
         follows=record.faq_entry or "",
