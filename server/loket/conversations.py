@@ -91,6 +91,18 @@ def bot_answered(message: MessageRecord) -> tuple[int, ...]:
     )
 
 
+def left_question(message: MessageRecord) -> int | None:
+    """The sequence number of the shopper's message `message` says was left as a question
+    through the form: the question an agent's answer to it answers, without the questions
+    the shopper asked the bot before it ("do you sell wheelbarrows?", then "do you sell
+    hedge trimmers?" left for the next shift). None for any other message."""
+    meta = message.meta
+    if message.author != "system" or not meta or meta.get("kind") != "question_left":
+        return None
+    seq = meta.get("question_seq")
+    return seq if isinstance(seq, int) else None
+
+
 def taken_as_small_talk(message: MessageRecord) -> int | None:
     """The sequence number of the shopper's message a bot reply took as asking how long the
     wait is ("how much longer?" in the queue): no question, though its words alone may ask
@@ -253,6 +265,10 @@ class Conversation:
     asked: list[tuple[int, str]] | None = field(default_factory=list)
     # Which of those the bot answered (their seqs): see `still_asked`.
     bot_answered: set[int] = field(default_factory=set)
+    # The question the shopper left through the form since an agent last replied ((seq,
+    # text)): what an agent's next reply answers, alone (see `left_question`), until one
+    # is kept for it, another question is left, or the conversation closes.
+    left: tuple[int, str] | None = None
     # The conversation's last seq when it last went back to the bot from an agent or the
     # queue (with a notice saying so); 0: never, or not since it was loaded. A message up to
     # it was meant for an agent (told by seq: two messages can share a millisecond).
@@ -1097,7 +1113,13 @@ class Conversations:
         contact = email or phone or ""
         # `left_as`: the form's client id, so that the form sent again (its ack was lost)
         # finds the question it was left with, also when that is an earlier message.
-        meta: dict[str, Any] = {"kind": "question_left", "left_as": client_id}
+        # `question_seq`: the question the form held; an agent's answer to it answers that
+        # question, not the ones the shopper asked the bot before it (see `left_question`).
+        meta: dict[str, Any] = {
+            "kind": "question_left",
+            "left_as": client_id,
+            "question_seq": message.seq,
+        }
         if when and (told := availability.told()):
             meta["availability"] = told
         await self.post(
@@ -1776,6 +1798,8 @@ class Conversations:
         now = self._now()
         conversation.state = state
         conversation.updated_at = now
+        if state is State.CLOSED:
+            conversation.left = None  # its callback is answered with the close
         # Set again by the queue's timeout itself (`tick`), after this.
         conversation.queue_gave_up = False
         self._gave_up.discard(conversation.id)
@@ -1907,6 +1931,10 @@ class Conversations:
             talked = taken_as_small_talk(message)
             if talked is not None and conversation.asked:
                 conversation.asked = [(s, t) for s, t in conversation.asked if s != talked]
+            left = left_question(message)
+            held = [(s, t) for s, t in conversation.asked or () if s == left]
+            if held:
+                conversation.left = held[0]
             answered = bot_answered(message)
             if answered:
                 oldest = conversation.asked[0][0] if conversation.asked else min(answered)

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loket.bot.faq import load_faq_dir
-from loket.bot.learned import with_learned
 from loket.bot.learning import (
     MAX_QUESTION_CHARS,
     MIN_ANSWER_CHARS,
-    as_entry,
     asked_question,
-    asking_phrasings,
     edit_problem,
     group_similar,
     holding_reply,
@@ -25,11 +20,9 @@ from loket.bot.learning import (
     question_of,
     without_small_talk,
 )
-from loket.bot.matcher import Matcher
 from loket.bot.normalize import words
-from loket.bot.settings import BotSettings
 from loket.conversations import open_question
-from loket.store import LearnedRecord, MessageRecord
+from loket.store import MessageRecord
 
 # Letters, accents, combining marks, apostrophes, hyphens, sentence ends, other scripts
 # and spaces: what shoppers' messages are made of, and where words could run together.
@@ -318,52 +311,37 @@ def test_an_edited_question_must_ask_something(question: str, problem: str | Non
     assert edit_problem(None, "Ja.") is None
 
 
-def test_a_question_of_several_sentences_is_also_its_last_question_alone() -> None:
-    story = (
-        "One more thing. We just moved into a house with a big garden. Do you sell wheelbarrows?"
-    )
-    assert asking_phrasings(story) == (story, "Do you sell wheelbarrows?")
-    # The last of two questions; a question before a closing remark.
-    two = "do you sell wheelbarrows? Do you sell hedge trimmers?"
-    assert asking_phrasings(two) == (two, "Do you sell hedge trimmers?")
-    assert asking_phrasings("Heb je die jas in XL? Ik wil hem morgen hebben.")[1:] == (
-        "Heb je die jas in XL?",
-    )
-    # One sentence, no question, a question of common words alone, a number with a point.
-    for alone in (
-        "Do you sell wheelbarrows?",
-        "Mijn pakket is niet aangekomen. Het zou dinsdag komen.",
-        "Ik heb een jas besteld bij jullie. Kan dat?",
-        "Is shipping €4.95 to Spain?",
-    ):
-        assert asking_phrasings(alone) == (alone,)
-
-
-@pytest.mark.parametrize("semantic", [True, False])
-def test_a_learned_story_answers_its_question_asked_alone(semantic: bool) -> None:
-    """Found by a walkthrough: an agent's reusable answer to a shopper who wrote two
-    messages ("One more thing. We just moved...", "Do you sell wheelbarrows?") was kept,
-    and the next shopper's "do you sell wheelbarrows?" got "I don't know" (0.40)."""
-    story = (
-        "One more thing. We just moved into a house with a big garden. Do you sell wheelbarrows?"
-    )
-    record = LearnedRecord(
-        id=4,
-        question=story,
-        answer="Yes, we have steel and plastic wheelbarrows from £45 in the Garden Carts section.",
-        language="en",
-        agent_id=1,
-        conversation_id=1,
-        status="approved",
-        personal=(),
-        created_at=0,
-        reviewed_at=0,
-        reviewed_by="admin",
-    )
-    faq = load_faq_dir(Path(__file__).resolve().parents[2] / "faq").entries
-    matcher = Matcher.build(with_learned(faq, [as_entry(record)]), BotSettings(semantic=semantic))
-    for asked in ("do you sell wheelbarrows?", "have you got wheel barrows"):
-        found = matcher.match(asked, "en")
-        assert (found.outcome, found.entry and found.entry.id) == ("answer", "learned:4"), found
-    # Its story's words answer nothing else.
-    assert matcher.match("do you sell garden hoses?", "en").outcome != "answer"
+def test_a_question_left_through_the_form_is_what_the_reply_answers() -> None:
+    """Read back from the store: the reply to a question left through the form answers it
+    alone (not the question the bot was asked before it, nor what the shopper wrote after
+    it, nudges included), also a day later after a "let me check"; not a question left
+    before the conversation last closed, nor once an agent answered since."""
+    first, left = "Verkopen jullie ook kruiwagens?", "Verkopen jullie ook heggenscharen?"
+    note = {"kind": "question_left", "left_as": "form-1", "question_seq": 3}
+    messages = [
+        _message(1, "shopper", first),
+        _message(2, "bot", "Dat weet ik niet zeker."),
+        _message(3, "shopper", left),
+        _message(4, "bot", "Dat weet ik niet zeker."),
+        MessageRecord(1, 5, "callback:c3", "system", None, "Je vraag is bewaard.", 1000, note),
+        _message(6, "shopper", "Ik ben morgen thuis."),
+        _message(7, "shopper", "Mailen mag ook."),
+        _message(8, "shopper", "Al nieuws?"),
+    ]
+    assert question_before(messages, 9) == left
+    now = 2 * 86_400_000
+    checking = [
+        *messages,
+        replace(_message(9, "agent", "Ik zoek het voor je uit!"), created_at=now),
+    ]
+    assert question_before(checking, 10, past_replies_since=now - 1_800_000) == left
+    # Left before the conversation last closed: the shopper's last messages, as ever.
+    joined = "Ik ben morgen thuis. Mailen mag ook. Al nieuws?"
+    assert question_before(messages, 9, left_after=2000) == joined
+    # Answered since: the reply after that answers what came after it.
+    answered = [
+        *messages[:5],
+        _message(6, "agent", "Ja, heggenscharen van Bosch vanaf 89 euro."),
+        _message(7, "shopper", "Hebben jullie ook kinderzitjes voor de bakfiets?"),
+    ]
+    assert question_before(answered, 8) == "Hebben jullie ook kinderzitjes voor de bakfiets?"

@@ -77,8 +77,11 @@ async def test_reusable_reply_is_given_by_the_bot_to_the_next_shopper(
         await composer.press("Enter")
         await inbox.wait_for("message", lambda m: m["author"] == "agent" and m["text"] == answer)
         notice = page.locator(".conversation .notice")
+        # The question it was kept for, as kept: what a later shopper's question is
+        # matched against (an admin rewords it under Learned answers).
         await expect(notice).to_have_text(
-            "Kept as a reusable answer: the bot gives it to shoppers who ask the same."
+            f"Kept as a reusable answer to “{question}”: the bot gives it to shoppers who ask"
+            " the same (an admin can reword the question under Learned answers)."
         )
         await composer.fill("Fijne dag verder en veel plezier met de fietstas!")
         await page.locator("#composer-reusable").check()

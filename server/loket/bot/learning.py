@@ -16,7 +16,13 @@ from loket.bot.normalize import STOP_WORDS, fold, words
 from loket.bot.personal import personal_data
 from loket.bot.service import Bot
 from loket.bot.smalltalk import CLAUSE_END, holding_reply, small_talk
-from loket.conversations import Conversation, bot_answered, still_asked, taken_as_small_talk
+from loket.conversations import (
+    Conversation,
+    bot_answered,
+    left_question,
+    still_asked,
+    taken_as_small_talk,
+)
 from loket.plaintext import phrasing_key
 from loket.store import AgentRecord, LearnedRecord, MessageRecord, MissRecord, Store
 
@@ -136,7 +142,11 @@ def _approved_order(record: LearnedRecord) -> tuple[int, int]:
 
 
 def question_before(
-    messages: Sequence[MessageRecord], reply_seq: int, *, past_replies_since: int | None = None
+    messages: Sequence[MessageRecord],
+    reply_seq: int,
+    *,
+    past_replies_since: int | None = None,
+    left_after: int = 0,
 ) -> str | None:
     """What the shopper asked right before the reply (their last few messages since an
     agent last replied, without those the bot answered and the shopper went on from; see
@@ -144,14 +154,21 @@ def question_before(
     replies here. With `past_replies_since` (a time in ms), neither are the agents' replies
     right before this one, nor the shopper's small talk among them ("Oke, dank je!" to a
     "let me check"), among the messages written since then: the question a reply marked
-    reusable answers (see `Learning.from_reply`), not one from a visit long before."""
+    reusable answers (see `Learning.from_reply`), not one from a visit long before.
+    A question the shopper left through the form (after `left_after`, in ms: the
+    conversation's last close) is what the reply answers, alone."""
     past = past_replies_since is not None
     before = [m for m in messages if m.seq < reply_seq]
     answered = {seq for message in before for seq in bot_answered(message)}
     talked = {seq for seq in map(taken_as_small_talk, before) if seq is not None}
     before = [m for m in before if m.seq not in talked]
+    newest_first = sorted(before, key=lambda m: m.seq, reverse=True)
+    left = _left_since(newest_first, past_replies_since, left_after)
+    if left is not None:
+        found = asked_question([left.text])
+        return found.text if found is not None else None
     asked: list[tuple[int, str]] = []
-    for message in sorted(before, key=lambda m: m.seq, reverse=True):
+    for message in newest_first:
         if past and message.created_at < (past_replies_since or 0):
             break
         if message.author in ("bot", "system"):
@@ -167,6 +184,26 @@ def question_before(
             break
     found = asked_question(still_asked(asked[::-1], answered))
     return found.text if found is not None else None
+
+
+def _left_since(
+    newest_first: Sequence[MessageRecord], past_replies_since: int | None, left_after: int
+) -> MessageRecord | None:
+    """The question the shopper left through the form that an agent's reply answers: the
+    newest left after `left_after` (the conversation's last close), however long ago (the
+    next shift answers it), unless an agent answered since (other than with a reply that
+    holds the shopper, or, with `past_replies_since`, one of the replies right before
+    this one)."""
+    for message in newest_first:
+        left = left_question(message)
+        if left is not None:
+            if message.created_at < left_after:
+                return None
+            return next((m for m in newest_first if m.seq == left and m.author == "shopper"), None)
+        answering = message.author == "agent" and not no_answer(message.text)
+        if answering and (past_replies_since is None or message.created_at < past_replies_since):
+            return None
+    return None
 
 
 def no_answer(text: str, *, reusable: bool = False) -> bool:
@@ -371,6 +408,11 @@ class Learning:
         if no_answer(reply.text, reusable=reusable):
             return _nothing()
         asked, conversation.asked = conversation.asked, []
+        left = conversation.left
+        if left is not None:
+            # A question left through the form: the reply answers it, not what came with it
+            # (kept for the next reply, should this one not be stored).
+            asked = [left]
         if asked is None or (asked == [] and reusable):
             # Not known since the conversation was loaded (a restart), or to be looked for
             # past the agent's last reply: ask the store.
@@ -386,16 +428,18 @@ class Learning:
             # Only "hi" or "thanks" since the last reply: what answers it is no answer to keep.
             return _nothing()
         kept = self._keep(question, conversation, reply, reusable, agent, shopper_name)
-        return self._unless_lost(kept, conversation, asked)
+        return self._unless_lost(kept, conversation, asked, left)
 
     @staticmethod
     async def _unless_lost(
         kept: Awaitable[LearnedRecord | None],
         conversation: Conversation,
         asked: list[tuple[int, str]],
+        left: tuple[int, str] | None = None,
     ) -> LearnedRecord | None:
         """`kept`; when the reply was not stored after all, the question is given back, so
-        the agent's resent reply learns it."""
+        the agent's resent reply learns it. A question left through the form (`left`) is
+        answered once the pair kept for it is stored."""
         try:
             record = await kept
         except Exception:
@@ -403,6 +447,8 @@ class Learning:
             raise
         if record is None:
             _give_back(conversation, asked)
+        elif left is not None and conversation.left == left:
+            conversation.left = None
         return record
 
     async def _from_store(
@@ -414,11 +460,14 @@ class Learning:
         shopper_name: str | None,
     ) -> LearnedRecord | None:
         recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
-        question = question_before(recent, reply.seq)
+        left_after = conversation.closed_at or 0
+        question = question_before(recent, reply.seq, left_after=left_after)
         replacing = None
         if question is None and reusable:
             since = reply.created_at - PAST_REPLIES_MS
-            question = question_before(recent, reply.seq, past_replies_since=since)
+            question = question_before(
+                recent, reply.seq, past_replies_since=since, left_after=left_after
+            )
             held = await self._store.learned_in(conversation.id, question) if question else None
             if held is not None and held.status == "approved":
                 # Answered by a reply marked reusable already: this one adds to it.
@@ -530,31 +579,11 @@ def _give_back(conversation: Conversation, asked: list[tuple[int, str]]) -> None
         conversation.asked = [*asked, *conversation.asked][-MAX_QUESTION_MESSAGES:]
 
 
-# Where a question's sentences end: an end mark and a space ("€4.95" is no end).
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
-
-
-def asking_phrasings(question: str) -> tuple[str, ...]:
-    """The phrasings a learned question is matched by: the whole, and, when it runs over
-    several sentences, its last question on its own. A question is kept as the shopper's
-    last messages ("One more thing. We just moved into a house with a big garden. Do you
-    sell wheelbarrows?"); a later shopper asks the question alone ("do you sell
-    wheelbarrows"), which covers too little of the whole, story and all, to be answered
-    from it. A last question of common words alone ("Can you?") adds nothing."""
-    sentences = _SENTENCE_BREAK.split(question.strip())
-    if len(sentences) < 2:
-        return (question,)
-    asking = next((s for s in reversed(sentences) if s.endswith(("?", "？"))), None)
-    if asking is None or not set(words(asking)) - _COMMON_WORDS:
-        return (question,)
-    return (question, asking)
-
-
 def as_entry(record: LearnedRecord) -> FaqEntry:
     return FaqEntry(
         id=f"learned:{record.id}",
         language=record.language or "nl",
-        questions=asking_phrasings(record.question),
+        questions=(record.question,),
         answer=record.answer,
         topic="learned",
         follows=record.faq_entry or "",

@@ -377,6 +377,8 @@ class AgentNamespace(LoketNamespace):
             if record is not None:
                 learned = {
                     "id": record.id,
+                    # The question it was kept for: the agent reads it (see learnedNotice).
+                    "question": record.question,
                     "status": record.status,
                     "personal": record.personal,
                     "language": record.language,

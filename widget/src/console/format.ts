@@ -66,6 +66,8 @@ export function personalLabel(kind: string): string {
 /** What the server kept of a reply sent as a reusable answer (the message ack's `learned`). */
 export interface LearnedAck {
   id: number;
+  /** The question it was kept for: the shopper's last messages, greetings left out. */
+  question?: string;
   status: "approved" | "candidate";
   personal: string[] | null;
   language: string | null;
@@ -95,6 +97,14 @@ export function learnedNotice(learned: LearnedAck | null): string {
     );
   }
   if (learned.status === "approved") {
+    // The question as kept, so that a story around it ("We just moved. Do you sell
+    // wheelbarrows?") is seen, and an admin can reword it under Learned answers.
+    if (learned.question) {
+      return (
+        `Kept as a reusable answer to “${clipLine(learned.question, 120)}”: the bot gives it to ` +
+        "shoppers who ask the same (an admin can reword the question under Learned answers)."
+      );
+    }
     return "Kept as a reusable answer: the bot gives it to shoppers who ask the same.";
   }
   const kinds = (learned.personal ?? []).map(personalLabel).join(", ");
