@@ -588,3 +588,53 @@ async def test_the_console_s_faq_search_finds_only_entries_the_words_are_about(
         for query in ("xyzabc", "qqqq", "zz"):
             nothing = await call(desk, "/agent", "faq_search", {"query": query})
             assert nothing["results"] == [], (query, nothing)
+
+
+async def _replies_to(url: str, text: str, count: int, locale: str = "en") -> list[dict]:  # type: ignore[type-arg]
+    """The bot's first `count` replies to one shopper message, in order."""
+    async with shopper(url, auth={"locale": locale}) as (widget, inbox):
+        await call(widget, "/shopper", "message", {"client_id": new_client_id(), "text": text})
+
+        def bots() -> list[dict]:  # type: ignore[type-arg]
+            return [m for m in inbox.of("message") if m["author"] == "bot"]
+
+        await inbox.wait_for("message", lambda _: len(bots()) >= count)
+        await asyncio.sleep(0.5)
+        assert len(bots()) == count, bots()
+        return bots()
+
+
+async def test_a_message_asking_two_things_gets_both_answers(server: ServerProcess) -> None:
+    """ "How long does delivery take? And can I pay with PayPal?" gets the delivery time and
+    the ways to pay, in that order, each its own answer the shopper can rate; asked as
+    one sentence with "en" in Dutch, too."""
+    first, second = await _replies_to(
+        server.url, "How long does delivery take? And can I pay with PayPal?", 2
+    )
+    assert [first["meta"]["entry_id"], second["meta"]["entry_id"]] == [
+        "delivery-time",
+        "payment-methods",
+    ]
+    assert first["meta"]["feedback"] and second["meta"]["feedback"]
+    assert first["meta"]["question_seq"] == second["meta"]["question_seq"] == 1
+    dutch = await _replies_to(
+        server.url, "hoe lang duurt de levering en kan ik met paypal betalen", 2, "nl"
+    )
+    assert [reply["meta"]["entry_id"] for reply in dutch] == ["levertijd", "betaalmethoden"]
+
+
+async def test_the_question_the_bot_cannot_answer_of_two_is_named_and_kept(
+    server: ServerProcess, config_path: Path
+) -> None:
+    """Of two questions in one message, the one the FAQ does not cover is not dropped: the
+    bot answers the other, then says which one it is not sure about, offers what it offers
+    for any question it cannot answer, and keeps that question alone for the admins."""
+    answer, unsure = await _replies_to(
+        server.url, "How long does delivery take? And do you sell garden gnomes?", 2
+    )
+    assert answer["meta"]["entry_id"] == "delivery-time"
+    assert unsure["meta"]["kind"] == "unknown" and unsure["meta"]["offer"] == "leave_question"
+    assert unsure["text"].startswith("About “do you sell garden gnomes”: I'm not sure"), unsure
+    code, listed, _ = await run_loket(config_path, "faq", "misses")
+    assert code == 0 and "do you sell garden gnomes" in listed, listed
+    assert "How long does delivery take" not in listed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -613,6 +614,47 @@ async def test_what_the_bot_answered_is_not_part_of_the_learned_question(
     assert questions == list(UNKNOWN_QUESTIONS)
 
 
+async def _learned_live_and_after_restart(
+    config_path: Path, asks: Callable[[str, str], Awaitable[dict[str, Any]]]
+) -> list[str]:
+    """The questions learned from agent anna's reusable reply in a conversation `asks` sets
+    up (with the server's address and one of UNKNOWN_QUESTIONS): the first while the server
+    runs, the second from the store after a restart."""
+    async with running(config_path) as live:
+        ref = await asks(live.url, UNKNOWN_QUESTIONS[0])
+        learned = (await _takes_and_replies(live.url, ref, ANSWER, reusable=True))["learned"]
+        ref_after_restart = await asks(live.url, UNKNOWN_QUESTIONS[1])
+    async with running(config_path) as live:
+        replied = await _takes_and_replies(live.url, ref_after_restart, ANSWER, reusable=True)
+    return _learned_questions(config_path, learned, replied["learned"])
+
+
+async def _asks_two_things_at_once(url: str, unknown: str) -> dict[str, Any]:
+    """A shopper asks, in one message, what the FAQ answers and `unknown`, which it does
+    not: the bot answers the first and names the second; returns the reference."""
+    async with shopper(url, auth={"locale": "nl"}) as (widget, inbox):
+        sent = await _ask(
+            widget, f"Hoe lang duurt de levering? En {unknown[0].lower()}{unknown[1:]}"
+        )
+        unsure = await inbox.wait_for(
+            "message", lambda m: m["author"] == "bot" and m["meta"]["kind"] == "unknown"
+        )
+        kinds = [m["meta"]["kind"] for m in inbox.of("message") if m["author"] == "bot"]
+        assert kinds == ["answer", "unknown"], kinds
+        assert unsure["meta"]["question"] == f"{unknown[0].lower()}{unknown[1:]}", unsure
+    return {"conversation_id": sent["conversation"]["id"]}
+
+
+async def test_an_agent_s_answer_to_a_message_the_bot_answered_in_part_learns_the_rest(
+    config_path: Path,
+) -> None:
+    """Of a message asking two things, the bot answered one: an agent's later reply answers
+    the other, and that question alone is learned, while the server runs and when the
+    question is read back from the store after a restart."""
+    questions = await _learned_live_and_after_restart(config_path, _asks_two_things_at_once)
+    assert questions == [f"{q[0].lower()}{q[1:]}" for q in UNKNOWN_QUESTIONS]
+
+
 async def _asks_two_and_leaves_the_second(
     url: str, first: str, second: str, after: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -699,13 +741,7 @@ async def test_a_question_settled_by_a_picked_choice_is_not_part_of_the_learned_
     """A vague question the shopper settled by picking one of the bot's choices, and the
     choice itself, are not part of the question an agent's later reply answers, while the
     server runs and when the question is read back from the store after a restart."""
-    async with running(config_path) as live:
-        ref = await _picks_a_choice_then_asks(live.url, UNKNOWN_QUESTIONS[0])
-        learned = (await _takes_and_replies(live.url, ref, ANSWER, reusable=True))["learned"]
-        ref_after_restart = await _picks_a_choice_then_asks(live.url, UNKNOWN_QUESTIONS[1])
-    async with running(config_path) as live:
-        replied = await _takes_and_replies(live.url, ref_after_restart, ANSWER, reusable=True)
-    questions = _learned_questions(config_path, learned, replied["learned"])
+    questions = await _learned_live_and_after_restart(config_path, _picks_a_choice_then_asks)
     assert questions == list(UNKNOWN_QUESTIONS)
 
 

@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import logging
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -89,6 +89,37 @@ def bot_answered(message: MessageRecord) -> tuple[int, ...]:
     return tuple(
         seq for seq in (meta.get("choice_for"), meta.get("question_seq")) if isinstance(seq, int)
     )
+
+
+def still_open(message: MessageRecord) -> tuple[int, str] | None:
+    """The question of a shopper's message that the bot reply `message` names as one it is
+    not sure of, or offers choices for, having answered the message's other questions
+    ("How long is delivery? And do you sell gnomes?"): the message's seq and that
+    question, which is what is still asked of the message (until a choice picked answers
+    it, see `bot_answered`). None for any other message."""
+    meta = message.meta
+    if message.author != "bot" or not meta or meta.get("kind") not in ("unknown", "suggest"):
+        return None
+    seq, question = meta.get("question_seq"), meta.get("question")
+    if isinstance(seq, int) and isinstance(question, str) and question:
+        return seq, question
+    return None
+
+
+def replies_answered(messages: Iterable[MessageRecord]) -> tuple[set[int], dict[int, str]]:
+    """The shopper's messages the bot's replies among `messages` answer (`bot_answered`),
+    and of those answered in part, the question still asked of each (`still_open`): taken
+    in the order the replies came, as `Conversations._note` takes them while the server
+    runs (a choice picked later answers what was still asked)."""
+    answered: set[int] = set()
+    unsure: dict[int, str] = {}
+    for message in sorted(messages, key=lambda m: m.seq):
+        answered.update(bot_answered(message))
+        held = still_open(message)
+        if held is not None:
+            answered.discard(held[0])
+            unsure[held[0]] = held[1]
+    return answered, unsure
 
 
 def left_question(message: MessageRecord) -> int | None:
@@ -171,7 +202,7 @@ def open_question(recent: Sequence[MessageRecord]) -> MessageRecord | None:
     is still open: no bot answer answers it, and no agent reply or system message (a
     notice, a left question's receipt) came after it. What a form offered now should hold.
     Small talk ("hello?", "can I talk to someone?") is no question and leaves it as it was."""
-    answered = {seq for message in recent for seq in bot_answered(message)}
+    answered, _ = replies_answered(recent)
     talked = {seq for seq in map(taken_as_small_talk, recent) if seq is not None}
     found = None
     for message in recent:
@@ -1941,6 +1972,16 @@ class Conversations:
                 conversation.bot_answered = {
                     seq for seq in (*conversation.bot_answered, *answered) if seq >= oldest
                 }
+            unsure = still_open(message)
+            if unsure is not None:
+                # Partly answered (the reply comes after the answers): what an agent's
+                # reply answers of that message is the question the bot was not sure of.
+                seq, question = unsure
+                conversation.bot_answered.discard(seq)
+                if conversation.asked:
+                    conversation.asked = [
+                        (s, question if s == seq else t) for s, t in conversation.asked
+                    ]
 
     async def _finish(
         self,

@@ -313,6 +313,29 @@ def test_ask_tells_what_the_bot_would_say_and_why(
     assert "do you ship to mars\n  don't know" in text
 
 
+def test_ask_tells_each_question_of_a_message_that_asks_several(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A message asking two things is shown as the bot treats it: each question with its
+    own verdict, the one no entry answers marked as named to the shopper and kept."""
+    _tea_shop(tmp_path, monkeypatch)
+    asked = "how do i store my tea? and which teas have no caffeine? do you ship to mars?"
+    assert run("faq", "ask", "--json", asked) == 0
+    verdict = _asked(capsys)[asked]
+    assert verdict["outcome"] == "several"
+    questions: list[dict[str, object]] = verdict["questions"]  # type: ignore[assignment]
+    assert [(q["question"], q["outcome"]) for q in questions] == [
+        ("how do i store my tea?", "answer"),
+        ("and which teas have no caffeine?", "answer"),
+        ("do you ship to mars?", "unknown"),
+    ]
+    assert [q["entry_id"] for q in questions[:2]] == ["loose-leaf-storage", "decaf"]
+    assert run("faq", "ask", asked) == 0
+    text = capsys.readouterr().out
+    assert "asks 3 questions, each answered on its own:\n  1. how do i store my tea?" in text
+    assert "kept among the misses" in text
+
+
 def test_ask_names_the_words_a_question_shares_with_the_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -621,3 +621,34 @@ async def test_the_question_the_bot_did_not_know_is_left_once(
         "Kan ik de fietstas ook laten graveren?"
     )
     assert page_errors == []
+
+
+async def test_a_message_asking_two_things_shows_an_answer_to_each_and_what_is_left(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """Two questions the FAQ answers in one message show two answers, each asking whether it
+    helped; of two where one is not in the FAQ, the bot names that one and the form opens
+    holding it alone."""
+    server = server_with(OFF_HOURS)
+    page = await open_shop(context, server, page_errors)
+    await page.locator(".launcher").click()
+    await send(page, "Kan ik met PayPal betalen? En hoe lang duurt de levering?")
+    answers = page.locator(".msg.bot").filter(has=page.locator(".feedback"))
+    await expect(answers).to_have_count(2)
+    await expect(answers.nth(0).locator(".bubble")).to_contain_text("PayPal")
+    await expect(answers.nth(1).locator(".bubble")).to_contain_text("werkdag")
+    await send(
+        page, "Hoe lang duurt de levering? En kunnen jullie de fietstas in het rood leveren?"
+    )
+    unsure = page.locator(
+        ".msg.bot .bubble",
+        has_text="Over “kunnen jullie de fietstas in het rood leveren”: dat weet ik",
+    )
+    await expect(unsure).to_be_visible()
+    await expect(answers).to_have_count(3)
+    form = page.locator("form.ask")
+    await expect(form).to_be_visible()
+    question = page.get_by_label("Je vraag", exact=True)
+    await expect(question).to_have_value("kunnen jullie de fietstas in het rood leveren?")
+    await screenshot(page, "widget-two-questions")
+    assert page_errors == []

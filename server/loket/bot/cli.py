@@ -15,8 +15,9 @@ from loket.bot import admin_cli
 from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unknown_ids
 from loket.bot.faq import FaqEntry, faq_paths, load_faq_dir
 from loket.bot.learned import served, with_learned
-from loket.bot.matcher import Matcher
+from loket.bot.matcher import Matcher, MatchResult
 from loket.bot.normalize import language_of_locale, stem, words
+from loket.bot.questions import answer_each, question_parts
 from loket.bot.settings import BotSettings
 from loket.bot.smalltalk import small_talk
 from loket.bot.synonyms import CONCEPT_MARK, CONCEPTS
@@ -386,6 +387,15 @@ def _asked(
         language = told or waiting[1] or settings.default_language
         verdict["in_queue"] = say("person_queued", language)
     result = matcher.match(question, locale)
+    several = _several(
+        matcher,
+        question,
+        locale,
+        result,
+        lambda part: _asked(matcher, part, locale, told, settings, say),
+    )
+    if several is not None:
+        return verdict | several
     best = result.entry
     verdict |= {
         "outcome": result.outcome,
@@ -407,6 +417,40 @@ def _asked(
             return verdict | {"outcome": "answer", "entry_id": only.id, "reply": only.answer}
         verdict["choices"] = choices
     return verdict
+
+
+def _several(
+    matcher: Matcher,
+    question: str,
+    locale: str | None,
+    whole: MatchResult,
+    verdict_of: Callable[[str], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """What the bot does with a message of several questions (see `answer_each`): each
+    question's verdict (`verdict_of`, as `_asked` gives it) under "questions"; None when
+    the message is answered as a whole."""
+    text = question[: matcher.settings.max_question_chars]
+    parts = [part for part in question_parts(text) if small_talk(part) is None]
+    if len(parts) < 2:
+        return None
+    each = answer_each(whole, [(part, matcher.match(part, locale)) for part in parts])
+    if each is None:
+        return None
+    verdicts: list[dict[str, Any]] = []
+    for part in parts:
+        verdict = verdict_of(part)
+        if part in each.unknown and verdict["outcome"] != "unknown":
+            # A second question with choices: the bot names it as one it is not sure of.
+            verdict = {"question": part, "outcome": "unknown", "entry_id": None}
+        elif verdict["outcome"] == "suggest" and (each.offer is None or each.offer[0] != part):
+            # Its choices are among the answers already: nothing is said of it.
+            verdict["outcome"] = "answered"
+        elif verdict["outcome"] == "answer" and any(
+            v["outcome"] == "answer" and v["entry_id"] == verdict["entry_id"] for v in verdicts
+        ):
+            verdict["outcome"] = "answered"
+        verdicts.append(verdict)
+    return {"outcome": "several", "language": whole.language, "questions": verdicts}
 
 
 def _shared(matcher: Matcher, question: str, entry: FaqEntry, locale: str | None) -> list[Any]:
@@ -455,6 +499,20 @@ def _shared_text(shared: list[dict[str, Any]]) -> list[str]:
 def _verdict_text(verdict: dict[str, Any]) -> str:
     lines = [verdict["question"]]
     outcome = verdict["outcome"]
+    if outcome == "several":
+        asked = verdict["questions"]
+        lines.append(f"  asks {len(asked)} questions, each answered on its own:")
+        for number, each in enumerate(asked, 1):
+            if each["outcome"] == "answered":
+                lines.append(f"  {number}. {each['question']}")
+                lines.append(f"     answered above ({each['entry_id']}): not sent again")
+                continue
+            told = _verdict_text(each).splitlines()
+            lines.append(f"  {number}. {told[0]}")
+            lines.extend(f"   {line}" for line in told[1:])
+            if each["outcome"] == "unknown":
+                lines.append("     (named to the shopper as not known, kept among the misses)")
+        return "\n".join(lines)
     if outcome == "small_talk":
         what = "asks for a person" if verdict["talk"] == "person" else verdict["talk"]
         lines.append(f"  small talk ({what}): {verdict['reply']}")

@@ -18,8 +18,8 @@ from loket.bot.service import Bot
 from loket.bot.smalltalk import CLAUSE_END, holding_reply, small_talk
 from loket.conversations import (
     Conversation,
-    bot_answered,
     left_question,
+    replies_answered,
     still_asked,
     taken_as_small_talk,
 )
@@ -159,7 +159,8 @@ def question_before(
     conversation's last close) is what the reply answers, alone."""
     past = past_replies_since is not None
     before = [m for m in messages if m.seq < reply_seq]
-    answered = {seq for message in before for seq in bot_answered(message)}
+    # Of a message the bot answered in part, the question it was not sure of is asked.
+    answered, unsure = replies_answered(before)
     talked = {seq for seq in map(taken_as_small_talk, before) if seq is not None}
     before = [m for m in before if m.seq not in talked]
     newest_first = sorted(before, key=lambda m: m.seq, reverse=True)
@@ -179,7 +180,7 @@ def question_before(
             break
         if past and not asked and small_talk(message.text) is not None:
             continue
-        asked.append((message.seq, message.text))
+        asked.append((message.seq, unsure.get(message.seq, message.text)))
         if len(asked) == MAX_QUESTION_MESSAGES:
             break
     found = asked_question(still_asked(asked[::-1], answered))

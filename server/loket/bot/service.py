@@ -14,6 +14,8 @@ from typing import Any, Literal
 from loket.bot.faq import FaqEntry
 from loket.bot.learned import served, with_learned
 from loket.bot.matcher import Matcher, MatchResult, match_async
+from loket.bot.normalize import language_of_locale
+from loket.bot.questions import answer_each, question_parts, unjoined
 from loket.bot.semantic import CpuBudget, shared_encoder
 from loket.bot.settings import BotSettings
 from loket.bot.smalltalk import small_talk
@@ -166,6 +168,40 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "conseiller\u00a0; vous pouvez aussi laisser celle-ci.",
     ),
 }
+
+
+# Before what the bot says of one of several questions in a message: which one. After it,
+# Dutch and French go on in lower case ("Over “…”: dat weet ik niet zeker").
+_ABOUT: tuple[str, str, str, str] = (
+    "Over {}: ",
+    "About {}: ",
+    "Zu {}: ",
+    "Pour {}\u00a0: ",
+)
+_QUOTED: tuple[str, str, str, str] = ("“{}”", "“{}”", "„{}“", "«\u00a0{}\u00a0»")
+_AND: tuple[str, str, str, str] = ("en", "and", "und", "et")
+_GOES_ON_IN_LOWER_CASE = frozenset({"nl", "fr"})
+# A question named longer than this is cut short ("…").
+_ABOUT_CHARS = 80
+
+
+def about_questions(questions: Sequence[str], language: str, text: str) -> str:
+    """`text` said of one or more of the questions of a message, naming them in `language`
+    ("About “how much is shipping”: …"), without what joined or ended them ("and", "?");
+    `text` alone when `questions` is empty."""
+    if not questions:
+        return text
+    quoted = in_language(_QUOTED, language)
+    named = []
+    for question in questions:
+        asked = unjoined(question).rstrip("? \u00a0")
+        if len(asked) > _ABOUT_CHARS:
+            asked = asked[: _ABOUT_CHARS - 1].rstrip() + "…"
+        named.append(quoted.format(asked))
+    joined = f" {in_language(_AND, language)} ".join(named)
+    if language_of_locale(language) in _GOES_ON_IN_LOWER_CASE:
+        text = text[:1].lower() + text[1:]
+    return in_language(_ABOUT, language).format(joined) + text
 
 
 def say(key: str, language: str) -> str:
@@ -331,6 +367,9 @@ class Bot:
             return [Reply(say(kind, language), {"kind": "small_talk", "talk": kind, **asked})]
         result = await self.match(message.text, conversation.locale)
         language = conversation.locale or result.language
+        several = await self._answer_each(conversation, message, result, language, asked)
+        if several is not None:
+            return several
         if result.outcome == "answer" and result.entry is not None:
             meta = {"kind": "answer", "entry_id": result.entry.id, "feedback": True, **asked}
             return [Reply(result.entry.answer, meta)]
@@ -358,6 +397,17 @@ class Bot:
             return []
         # Not waited for: the miss shares a transaction with the reply stored next.
         self.record_miss(conversation, message.text, language, "unknown", None)
+        return [self._not_known(conversation, language, asked)]
+
+    def _not_known(
+        self,
+        conversation: Conversation,
+        language: str,
+        asked: dict[str, Any],
+        of: Sequence[str] = (),
+    ) -> Reply:
+        """The bot's "I'm not sure about that", with what it offers instead (a person, or
+        leaving the question); `of`: which of several questions it is said of."""
         if conversation.state is State.QUEUED:
             queued = self._queued_words(conversation, language)
             text = (
@@ -365,22 +415,82 @@ class Bot:
                 if queued
                 else say("unknown_queued", language)
             )
-            return [Reply(text, {"kind": "unknown", **asked})]
+            return Reply(about_questions(of, language, text), {"kind": "unknown", **asked})
         # Not after the queue's wait ran out with everyone still busy: the notice that
         # said so offered the form, and a person would mean the queue again.
         if self._people_available() and not self._still_busy(conversation):
-            return [
-                Reply(
-                    say("unknown_person", language),
-                    {"kind": "unknown", "offer": "person", **asked},
-                )
-            ]
+            return Reply(
+                about_questions(of, language, say("unknown_person", language)),
+                {"kind": "unknown", "offer": "person", **asked},
+            )
         if conversation.open_callbacks:
             # A question of theirs waits already: say so, and offer (not open) the form.
             meta = {"kind": "unknown", "offer": "leave_question", "left": True, **asked}
-            return [Reply(say("unknown_leave_more", language), meta)]
+            return Reply(about_questions(of, language, say("unknown_leave_more", language)), meta)
         meta = {"kind": "unknown", "offer": "leave_question", **asked}
-        return [Reply(say("unknown_leave", language), meta)]
+        return Reply(about_questions(of, language, say("unknown_leave", language)), meta)
+
+    async def _answer_each(
+        self,
+        conversation: Conversation,
+        message: MessageRecord,
+        whole: MatchResult,
+        language: str,
+        asked: dict[str, Any],
+    ) -> list[Reply] | None:
+        """The replies to a message that asks several questions (`question_parts`), as
+        `answer_each` decides: an answer to each the FAQ answers, in order; for the others,
+        a "did you mean" or an "I'm not sure" that names the question, which is kept for
+        the admins' misses. Each reply's `question` is the question it is about (what the
+        form holds, what "this did not help" keeps, what an agent's reply learns). None when
+        the message is answered as a whole."""
+        # As much of it as the matcher reads (a long message is read sentence by sentence).
+        text = message.text[: self.matcher.settings.max_question_chars]
+        questions = [part for part in question_parts(text) if small_talk(part) is None]
+        if len(questions) < 2:
+            return None
+        results = [await self.match(part, conversation.locale) for part in questions]
+        each = answer_each(whole, list(zip(questions, results, strict=True)))
+        if each is None:
+            return None
+        replies = [
+            Reply(
+                entry.answer,
+                {
+                    "kind": "answer",
+                    "entry_id": entry.id,
+                    "feedback": True,
+                    **asked,
+                    "question": " ".join(map(unjoined, about)),
+                },
+            )
+            for entry, about in each.answers
+        ]
+        if each.offer is not None:
+            question, suggestions = each.offer
+            choices, only = offered_choices(suggestions, unjoined(question))
+            if only is not None:
+                # The one choice is that question itself: answered with it.
+                meta = {"kind": "answer", "entry_id": only.id, "feedback": True, **asked}
+                replies.append(Reply(only.answer, meta | {"question": unjoined(question)}))
+            else:
+                offered = {phrasing_key(choice["question"]): choice["id"] for choice in choices}
+                self._offer(conversation.id, offered, message.seq)
+                key = "suggest" if len(choices) > 1 else "suggest_one"
+                meta = {"kind": "suggest", "choices": choices, **asked}
+                meta["question"] = unjoined(question)
+                replies.append(
+                    Reply(about_questions([question], language, say(key, language)), meta)
+                )
+        if each.unknown and message.seq > conversation.bot_since_seq:
+            # Not for a message written to an agent who went (see `respond`).
+            for question in each.unknown:
+                self.record_miss(conversation, question, language, "unknown", None)
+            # What is still asked of the message: the form holds it, an agent's reply
+            # to it learns it (see `still_open`).
+            unsure = asked | {"question": " ".join(map(unjoined, each.unknown))}
+            replies.append(self._not_known(conversation, language, unsure, each.unknown))
+        return replies
 
     def _person_asked(
         self,

@@ -524,8 +524,14 @@ class ShopperNamespace(LoketNamespace):
                 )
             asked = await services.store.message(conversation.id, int(meta.get("question_seq", 0)))
             if first and asked is not None and services.bot is not None:
+                # Of a message asking several things, the question this answer was for.
+                question = meta.get("question")
                 await services.bot.record_miss(
-                    conversation, asked.text, conversation.locale, "unhelpful", meta.get("entry_id")
+                    conversation,
+                    question if isinstance(question, str) and question else asked.text,
+                    conversation.locale,
+                    "unhelpful",
+                    meta.get("entry_id"),
                 )
         return {"offer": offer, "helpful": helpful, "duplicate": not first}
 

@@ -37,6 +37,9 @@ export interface MessageMeta {
   feedback?: boolean;
   entry_id?: string;
   question_seq?: number;
+  /** With `unknown` after answers to the other questions of the shopper's message: the
+   * question of it the bot was not sure of (what the form holds). */
+  question?: string;
   /** With a notice that says when people are back: that moment and the shop's zone. */
   availability?: { text: string; staffed: boolean; next_open: number | null; zone?: string };
 }

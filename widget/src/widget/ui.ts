@@ -723,10 +723,13 @@ export class WidgetUi {
   }
 
   /**
-   * The shopper's question a bot reply refers to (its `question_seq`), when shown; none
-   * when the shopper only asked for a person, or how long the wait for one is.
+   * The shopper's question a bot reply refers to (its `question_seq`, or the `question` it
+   * names), when shown; none when the shopper only asked for a person, or how long the
+   * wait for one is.
    */
   questionOf(m: Shown): string | undefined {
+    // Of a message asking several things, the one the bot was not sure of.
+    if (m.meta?.question) return m.meta.question;
     const seq = m.meta?.question_seq;
     if (seq === undefined || m.conversation_id === undefined) return undefined;
     if (m.meta?.talk === "person" || m.meta?.talk === "wait") return undefined;
