@@ -183,17 +183,20 @@ async def test_any_browser_language_is_accepted_and_guides_the_bot(german_shop: 
 async def test_small_talk_is_answered_in_kind_and_not_counted_as_missed(
     server: ServerProcess, config_path: Path
 ) -> None:
-    """ "Hoi" and "thanks!" get a greeting and a you're-welcome, not an "I don't know", and
-    do not appear among the questions the bot missed; a real question still does."""
+    """ "Hoi" and "thanks!" get a greeting and a you're-welcome, "bist du ein bot?" that it
+    is the shop's assistant, not an "I don't know", and none appear among the questions
+    the bot missed; a real question still does."""
     hello = await _ask(server.url, "Hoi!")
     assert hello["meta"]["kind"] == "small_talk" and hello["text"].startswith("Hallo!")
     thanks = await _ask(server.url, "thanks!", locale="en")
     assert thanks["meta"]["talk"] == "thanks" and "welcome" in thanks["text"]
+    bot = await _ask(server.url, "bist du ein bot?", locale="de")
+    assert bot["meta"]["talk"] == "bot" and "digitale Assistent" in bot["text"]
     missed = await _ask(server.url, "qwxz vlorp brnk")
     assert missed["meta"]["kind"] == "unknown"
     code, listed, _ = await run_loket(config_path, "faq", "misses")
     assert code == 0 and "qwxz" in listed
-    assert "Hoi" not in listed and "thanks" not in listed
+    assert "Hoi" not in listed and "thanks" not in listed and "bot" not in listed
 
 
 async def test_feedback_is_asked_for_once_also_after_a_reload(server: ServerProcess) -> None:

@@ -1122,6 +1122,49 @@ async def test_away_stays_away_after_a_long_disconnect(
             assert (await _say(other, "iemand daar?"))["conversation"]["state"] == "assigned"
 
 
+async def test_away_stays_away_after_a_restart(routing_config: Path) -> None:
+    """An agent on a break stays away when the server restarts (their console reconnects
+    by itself): a shopper's request for a person does not go to them; back online, it
+    does, and that stays so over the next restart."""
+    async with running(routing_config, FakeClock(WEDNESDAY_MORNING)) as server:
+        anna = await login(server.url, "anna", AGENT_PASSWORD)
+        async with agent(server.url, anna) as (desk, _):
+            assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
+    for status, state in (("away", "bot"), ("online", "assigned")):
+        async with (
+            running(routing_config, FakeClock(WEDNESDAY_MORNING)) as server,
+            agent(server.url, anna) as (desk, _),
+            shopper(server.url) as (widget, _),
+        ):
+            assert (await call(desk, "/agent", "sync"))["agent"]["status"] == status
+            assert (await _say(widget, "iemand?"))["conversation"]["state"] == state
+            if status == "away":
+                assert (await call(desk, "/agent", "status", {"status": "online"}))["ok"]
+
+
+async def test_away_not_kept_on_a_full_disk_still_holds_until_a_restart(
+    live: tuple[RunningServer, FakeClock],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A store that refuses to keep the status (a full disk) leaves the agent away all the
+    same, says so in the log, and routing follows the status."""
+    server, _ = live
+
+    async def full(agent_id: int, away: bool) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(server.services.store, "set_agent_away", full)
+    anna = await login(server.url, "anna", AGENT_PASSWORD)
+    async with agent(server.url, anna) as (desk, _):
+        with caplog.at_level(logging.WARNING, logger="loket.conversations"):
+            assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
+        assert "is not kept over a restart: database or disk is full" in caplog.text
+        assert (await call(desk, "/agent", "sync"))["agent"]["status"] == "away"
+        async with shopper(server.url) as (widget, _):
+            assert (await _say(widget, "iemand?"))["conversation"]["state"] == "bot"
+
+
 async def test_a_left_question_closed_after_phoning_back_leaves_the_list(
     live: tuple[RunningServer, FakeClock],
 ) -> None:

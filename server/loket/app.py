@@ -258,7 +258,7 @@ def create_app(
 
     async def start_services(store: Store, secret: str) -> None:
         metrics = Metrics()
-        presence = Presence()
+        presence = Presence(away=await store.away_agents())
         agents = AgentDirectory(store)
         emitter = Emitter(sio, store, agents, metrics)
         emitters.append(emitter)

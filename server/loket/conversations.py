@@ -38,7 +38,14 @@ from loket.routing import (
     estimate_wait,
     queue_overdue,
 )
-from loket.store import ConversationRecord, MessageRecord, NewShopper, ShopperRecord, Store
+from loket.store import (
+    ConversationRecord,
+    MessageRecord,
+    NewShopper,
+    ShopperRecord,
+    Store,
+    store_failure,
+)
 from loket.store.db import WriteConnection
 from loket.store.records import Author
 from loket.texts import say
@@ -1262,6 +1269,17 @@ class Conversations:
 
     async def set_agent_status(self, agent_id: int, status: Status) -> None:
         self._presence.set_status(agent_id, status)
+        # Kept, so that a restart leaves an agent on a break away (written each time it is
+        # set, so a write that failed is made by the next). Not kept (a full disk), the
+        # status holds until the server stops.
+        try:
+            await self._store.set_agent_away(agent_id, status == "away")
+        except Exception as exc:
+            if not store_failure(exc):
+                raise
+            log.warning(
+                "agent %d's status %r is not kept over a restart: %s", agent_id, status, exc
+            )
         await self._settle([], refill=True, places_changed=True)
         await self._announce_availability()
 

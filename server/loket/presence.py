@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -29,11 +29,12 @@ class AgentPresence:
 class Presence:
     """Agents' connections and chosen status; a disconnect counts only after a grace period."""
 
-    def __init__(self) -> None:
+    def __init__(self, away: Iterable[int] = ()) -> None:
         self._agents: dict[int, AgentPresence] = {}
         # Agents who chose "away": kept when they are forgotten, so a console that comes
-        # back after a long sleep is still away until its agent says otherwise.
-        self._away: set[int] = set()
+        # back after a long sleep (or a restart: `away`, from the store) is still away until
+        # its agent says otherwise.
+        self._away: set[int] = set(away)
 
     def connected(self, agent_id: int, name: str, now: float) -> None:
         known = self._agents.get(agent_id)
@@ -48,7 +49,8 @@ class Presence:
         """An agent who held conversations before a restart: disconnected as of `now`, so
         the grace period decides, as for a lost connection, whether they come back."""
         if agent_id not in self._agents:
-            self._agents[agent_id] = AgentPresence(agent_id, name, "online", 0, now, now)
+            status: Status = "away" if agent_id in self._away else "online"
+            self._agents[agent_id] = AgentPresence(agent_id, name, status, 0, now, now)
 
     def disconnected(self, agent_id: int, now: float) -> None:
         known = self._agents.get(agent_id)

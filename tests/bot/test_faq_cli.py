@@ -421,6 +421,25 @@ def test_ask_reads_questions_from_stdin_and_checks_the_language(
     assert "is no language" in capsys.readouterr().err
 
 
+MATCHA_WHISKS = "Yes, bamboo whisks with 100 tines."
+
+
+async def _learned(store: Store, question: str, answer: str, *, approved: bool) -> int:
+    """An agent's English answer kept in `store` (`approved` or a candidate); its id."""
+    record = await store.add_learned(
+        question,
+        answer,
+        language="en",
+        agent_id=None,
+        conversation_id=None,
+        approved=approved,
+        personal=[],
+        now=1,
+    )
+    assert record is not None
+    return record.id
+
+
 def test_ask_answers_as_the_server_with_learned_answers_and_kept_versions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -432,20 +451,8 @@ def test_ask_answers_as_the_server_with_learned_answers_and_kept_versions(
     (faq / "tea.en.yaml").write_text("entries: [\n")
 
     async def learn(store: Store) -> int:
-        for question, answer, approved in (
-            ("Do you sell matcha whisks?", "Yes, bamboo whisks with 100 tines.", True),
-            ("Do you sell teapots?", "Only cast iron ones, in the shop.", False),
-        ):
-            await store.add_learned(
-                question,
-                answer,
-                language="en",
-                agent_id=None,
-                conversation_id=None,
-                approved=approved,
-                personal=[],
-                now=1,
-            )
+        await _learned(store, "Do you sell matcha whisks?", MATCHA_WHISKS, approved=True)
+        await _learned(store, "Do you sell teapots?", "Only cast iron ones.", approved=False)
         return 0
 
     store = tmp_path / "data" / "loket.db"
@@ -458,7 +465,7 @@ def test_ask_answers_as_the_server_with_learned_answers_and_kept_versions(
     assert "answered from its last good version" in captured.err
     got = {v["question"]: v for v in map(json.loads, captured.out.splitlines())}
     assert got["how to store tea"]["entry_id"] == "loose-leaf-storage"
-    assert got["matcha whisk"]["reply"] == "Yes, bamboo whisks with 100 tines."
+    assert got["matcha whisk"]["reply"] == MATCHA_WHISKS
     assert got["matcha whisk"]["source"] == "learned"
     assert got["teapots"]["outcome"] == "unknown"
     other = tmp_path / "other"
@@ -466,6 +473,32 @@ def test_ask_answers_as_the_server_with_learned_answers_and_kept_versions(
     (other / "tea.en.yaml").write_text(_TEA)
     assert run("faq", "ask", "--json", "--faq", str(other), "matcha whisk") == 0
     assert json.loads(capsys.readouterr().out)["outcome"] == "unknown"
+
+
+def test_eval_served_scores_the_bot_with_its_learned_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`faq eval` scores the FAQ files alone; with --served, as the server answers now:
+    an approved learned answer answers too, right where the case names its id."""
+    _tea_shop(tmp_path, monkeypatch)
+
+    async def learn(store: Store) -> int:
+        return await _learned(store, "Do you sell matcha whisks?", MATCHA_WHISKS, approved=True)
+
+    learned = run_with_store(tmp_path / "data" / "loket.db", learn)
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "question,expected_id\nhow do i store my tea,loose-leaf-storage\n"
+        "do you sell a matcha whisk,\n"
+    )
+    assert run("faq", "eval", "--cases", str(cases), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["correct"] == 1.0
+    assert run("faq", "eval", "--served", "--cases", str(cases), "--json") == 0
+    served = json.loads(capsys.readouterr().out)
+    assert served["correct"] == 0.5 and served["wrong"] == 0.5, served
+    cases.write_text(f"question,expected_id\ndo you sell a matcha whisk,learned:{learned}\n")
+    assert run("faq", "eval", "--served", "--cases", str(cases), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["correct"] == 1.0
 
 
 def test_ask_a_named_folder_despite_a_broken_config_and_refuse_an_empty_question(

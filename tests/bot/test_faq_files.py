@@ -185,6 +185,14 @@ def test_empty_and_stop_word_phrasings_are_errors() -> None:
     found = messages(text)
     assert any(m == "f.yaml:5: each of questions is empty" for m in found)
     assert any("has only common words" in m for m in found)
+    # A number is no word the bot matches (but for an age: "Moet ik 18 zijn?"): the
+    # message says so.
+    numbers = messages(GOOD.replace('"Hoe lang duurt de levering?"', '"Is het 1234?"'))
+    assert any(
+        "'Is het 1234?' has only common words and numbers (numbers are not matched)" in m
+        and m.endswith("say what is asked in words")
+        for m in numbers
+    ), numbers
 
 
 def test_duplicate_keys_and_ids_in_one_file() -> None:

@@ -138,6 +138,61 @@ def test_a_country_named_finds_the_entry_of_countries() -> None:
     )
 
 
+def test_an_age_written_as_a_number_asks_about_age() -> None:
+    """ "ab 18?", "Muss ich 18 sein?", "my son is 16": a number with the words of an age
+    around it asks the entry on the age check (in a FAQ phrasing too, which `faq check`
+    would otherwise refuse as only common words); a time, an amount, a date, a distance, a
+    product's or a warranty's years stay numbers."""
+    shop = [
+        entry(
+            "altersverifikation",
+            "de",
+            "Muss ich 18 sein?",
+            "Wird mein Alter geprüft?",
+            "Darf jemand unter 18 das Paket annehmen?",
+        ),
+        entry("versandkosten", "de", "Was kostet der Versand?"),
+        entry("lieferzeit", "de", "Wann kommt meine Lieferung?"),
+        entry("age-check", "en", "Do I need to be 18?"),
+        entry("opening", "en", "When are you open?"),
+        entry("leeftijd", "nl", "Vanaf welke leeftijd mag ik wijn bestellen?"),
+        entry("garantie", "nl", "Hoeveel jaar garantie krijg ik?"),
+        entry("age-fr", "fr", "Faut-il avoir 18 ans ?"),
+    ]
+    assert_answered(
+        shop,
+        [
+            ("ab 18?", "de", "altersverifikation"),
+            ("kann mein sohn (16) das paket annehmen", "de", "altersverifikation"),
+            ("i'm 17, can i order", "en", "age-check"),
+            ("do you have to be over 21", "en", "age-check"),
+            ("ik ben 16 mag ik bestellen", "nl", "leeftijd"),
+            ("vanaf 18 jaar?", "nl", "leeftijd"),
+            ("ben je boven de 18?", "nl", "leeftijd"),
+            ("je suis mineur, je peux commander ?", "fr", "age-fr"),
+            ("interdit aux moins de 18 ans ?", "fr", "age-fr"),
+        ],
+    )
+    for words, language in (
+        ("open till 18 tonight", "en"),
+        ("is 18 euro shipping right", "en"),
+        ("14 is missing from my order", "en"),
+        ("I am 25 km away, can I pick up?", "en"),
+        ("15 years warranty", "en"),
+        ("2 jaar garantie", "nl"),
+        ("tussen 18 en 20 uur", "nl"),
+        ("is de winkel vanaf 18 open?", "nl"),
+        ("is 16 graden goed om rode wijn te bewaren?", "nl"),
+        ("12 jaar oude whisky", "nl"),
+        ("Lieferung am 18 Mai", "de"),
+        ("Liefert ihr am 23.12.?", "de"),
+        ("Kann ich heute ab 16 abholen?", "de"),
+        ("Habt ihr einen 12 Jahre gereiften Wein?", "de"),
+        ("ein alter Jahrgang", "de"),
+    ):
+        assert "~age" not in content_terms(words, language, lexicon_for(language)), words
+
+
 def test_a_subscription_is_ended_or_paused_not_an_order_cancelled() -> None:
     """ "abbo stopzetten" ends the subscription (not an order), "pause my subscription" is
     the entry about pausing, not the one about how subscriptions work."""

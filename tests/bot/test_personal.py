@@ -133,11 +133,13 @@ def test_personal_data_detection() -> None:
 
 def test_addresses_postcodes_and_order_numbers_of_other_countries() -> None:
     """A British postcode, a street with a house number (English, Dutch or German) and an
-    order number with a shop's prefix are found; a year before a short word, a count of
-    days and a parcel that is on its way are not."""
+    order number with a shop's prefix are found; a year before a short word or with the
+    German "-er" of a vintage, a count of days and a parcel that is on its way are not."""
     asked = "Can you bring my table to 14 Kings Road, Leeds LS6 2AB on Saturday instead?"
     assert personal_data(asked) == ["postcode", "address"]
     assert personal_data("Your order OH-4821 ships tomorrow") == ["order_number"]
+    for written in ("Postcode 7311ER Apeldoorn", "1234er", "3511 ER Utrecht"):
+        assert personal_data(written) == ["postcode"], written
     assert personal_data("Order #4821 is ready") == ["order_number"]
     assert personal_data("We bezorgen het op Kerkstraat 12") == ["address"]
     assert personal_data("Lieferung an Hauptstraße 5a") == ["address"]
@@ -149,5 +151,6 @@ def test_addresses_postcodes_and_order_numbers_of_other_countries() -> None:
         "Free delivery above €50, within 2 working days",
         "Is de PS5 1TB nog leverbaar?",
         "Een mp3-speler met 4gb, maat m2 3xl",
+        "Den 2023er trocken vom Weingut und den 2022er feinherb haben wir noch",
     ):
         assert personal_data(harmless) == [], harmless

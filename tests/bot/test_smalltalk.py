@@ -37,6 +37,13 @@ from loket.bot.smalltalk import MAX_WORDS, small_talk
         ("talk to a human", ("person", "en")),
         ("agent", ("person", "en")),
         ("I want to speak to a real person, not a bot!!", ("person", "en")),
+        # Asking whether it is a bot: told it is the shop's assistant.
+        ("are you a bot?", ("bot", "en")),
+        ("Hi, am I talking to a real person?", ("bot", "en")),
+        ("are you human?", ("bot", "en")),
+        ("ben je een robot?", ("bot", "nl")),
+        ("Bist du ein Bot?", ("bot", "de")),
+        ("êtes-vous un robot ?", ("bot", "fr")),
         ("hello?? anyone there", ("person", "en")),
         ("Can I speak to a manager please", ("person", "en")),
         ("kan ik een medewerker spreken?", ("person", "nl")),
@@ -151,9 +158,7 @@ def test_small_talk_is_recognised(text: str, expected: tuple[str, str | None]) -
         "not ok",
         "Het is niet oke",
         "Is it ok?",
-        # About a person, or about the bot: no request for one.
-        "Are you a real person?",
-        "are you human?",
+        # About a person: no request for one (whether it is a bot: see above).
         "Are you an agent?",
         "Can I get it in person?",
         "Can anyone get it?",

@@ -65,6 +65,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     measure.add_argument(
         "--details", action="store_true", help="also list every case that was not correct"
     )
+    measure.add_argument(
+        "--served",
+        action="store_true",
+        help="score the bot as the server answers now: with the learned answers approved in"
+        " its store (a case answered by one is right when it names that answer's id)",
+    )
     _add_config_option(measure)
     measure.set_defaults(func=run_eval)
 
@@ -224,7 +230,7 @@ def run_eval(args: argparse.Namespace) -> int:
     settings = bot_settings(args)
     folder = args.faq if args.faq is not None else settings.faq_dir
     faq = load_faq_dir(folder)
-    if faq.errors:
+    if faq.errors and not args.served:
         for error in faq.errors:
             print(error, file=sys.stderr)
         print("fix the FAQ files first (see `loket faq check`)", file=sys.stderr)
@@ -244,7 +250,15 @@ def run_eval(args: argparse.Namespace) -> int:
     except CasesError as exc:
         print(exc, file=sys.stderr)
         return 1
-    matcher = Matcher.build(faq.entries, settings)
+    if args.served:
+        # As `faq ask` answers: the files as the server reads them, and learned answers.
+        args.dir = args.faq
+        built = matcher_as_served(args)
+        if built is None:
+            return 1
+        matcher, settings = built
+    else:
+        matcher = Matcher.build(faq.entries, settings)
     unknown = unknown_ids(cases, matcher)
     if unknown:
         known = {entry.id for entry in matcher.entries}

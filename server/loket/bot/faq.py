@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from loket.bot.normalize import content_terms
+from loket.bot.normalize import content_terms, words
 from loket.plaintext import phrasing_key
 from loket.spelling import closest, did_you_mean
 
@@ -580,8 +580,11 @@ class _Reader:
                 self.error(node, f"the phrasing {text!r} is repeated")
             seen.add(key)
             if language and not content_terms(text, language):
+                numbers = any(word.isdigit() for word in words(text))
                 self.error(
                     node,
-                    f"the phrasing {text!r} has only common words, so it can never match; "
-                    "say what is asked",
+                    f"the phrasing {text!r} has only common words"
+                    + (" and numbers (numbers are not matched)" if numbers else "")
+                    + ", so it can never match; say what is asked"
+                    + (" in words" if numbers else ""),
                 )

@@ -262,16 +262,107 @@ class _Token(NamedTuple):
     word: str  # the word as written (folded)
 
 
+# A number is an age where the words around it say so, in the shopper's language: "ik ben
+# 17", "my son is 16", "muss ich 18 sein", "ab 18?", "moins de 18 ans". The question is then
+# about age (an age check, what a child may use), which the language's word for it stands
+# for. Only such plain ways of saying it: "ab 18 offen", "vanaf 16 ophalen", "am 23.12.",
+# "12 jaar oude whisky" and "15 years warranty" hold numbers that are no one's age.
+_AGE_WORD = {"nl": "leeftijd", "en": "age", "de": "mindestalter", "fr": "age"}
+_AGES = frozenset(str(age) for age in range(12, 26))
+# The ages a law sets (alcohol, tobacco, knives, fireworks): the only ones a limit names
+# ("ab 18", "over 21", "18 sein").
+_LEGAL_AGES = frozenset({"16", "18", "21"})
+
+
+class _AgeWords(NamedTuple):
+    """How one language says a number is someone's age."""
+
+    i_am: frozenset[str]  # the word before it: "ik ben 17", "ich bin 16", "j'ai 17 ans"
+    is_: frozenset[str]  # between a person and it: "my son is 16", "mon fils a 16 ans"
+    to_be: frozenset[str]  # a legal age with "to be": "be 18", "18 zijn", "18 sein"
+    limits: frozenset[str]  # a legal age after a limit: "over 18", "vanaf 18", "ab 18"
+    years: frozenset[str]  # may follow an age: "16 jaar", "18 Jahre", "18 ans"
+
+
+def _age_words(i_am: str, is_: str, to_be: str, limits: str, years: str) -> _AgeWords:
+    return _AgeWords(*(frozenset(text.split()) for text in (i_am, is_, to_be, limits, years)))
+
+
+_AGE_WORDS = {
+    "en": _age_words("im am", "is", "be", "over under", "years year yrs yo old"),
+    "nl": _age_words("ben", "is van", "zijn worden", "vanaf boven onder", "jaar jarig jarige"),
+    "de": _age_words(
+        "bin", "ist", "sein werden", "ab unter uber ueber", "jahre jahren jahr jahrig jahrige"
+    ),
+    "fr": _age_words("jai", "a", "avoir", "moins", "ans an"),
+}
+# Who has an age: "mein Sohn (16)", "mijn dochter van 17", "my nephew is 15".
+_PEOPLE_TEXT = """
+    zoon dochter kind neef nicht broer zus zusje broertje son daughter child kid nephew
+    niece brother sister sohn tochter kind neffe nichte bruder schwester fils fille enfant
+    neveu niece frere soeur
+"""
+_PEOPLE = frozenset(_PEOPLE_TEXT.split())
+# Words after a number that make it an amount, a time, a distance or a count, not an age.
+_NOT_AGES_TEXT = """
+    euro euros eur cent pound pounds gbp quid dollar dollars usd chf franken uur u h uhr
+    heure heures pm oclock km miles mile meter metres cm mm kg g gr gram ml cl liter litre
+    stuks stuk st stk pieces items artikel minuten minutes min mins stunden hours dagen days
+    tage jours weken weeks wochen semaines maanden months monate mois graden degrees grad
+    procent percent prozent flessen bottles flaschen bouteilles dozen boxes kisten kartons
+    inch inches zoll volt
+"""
+_NOT_AGES = frozenset(_NOT_AGES_TEXT.split())
+# What may follow a limit and an age: "18 only", "unter 18 verboten", "18 of ouder".
+_ALLOWED_TEXT = """
+    only allowed forbidden and plus alleen toegestaan verboden of ouder nur erlaubt verboten
+    oder alter uniquement interdit ou plus
+"""
+_ALLOWED = frozenset(_ALLOWED_TEXT.split())
+
+
+def _is_age(folded: Sequence[str], at: int, language: str) -> bool:
+    """Whether the number `folded[at]` is someone's age, as `language` says it (see
+    `_AGE_WORDS`)."""
+    said = _AGE_WORDS.get(language)
+    number = folded[at]
+    if said is None or number not in _AGES:
+        return False
+    before = folded[at - 1] if at > 0 else ""
+    earlier = folded[at - 2] if at > 1 else ""
+    after = folded[at + 1] if at + 1 < len(folded) else ""
+    if after in _NOT_AGES or after.isdigit():  # "23 12" is a date
+        return False
+    if before in said.i_am and (language != "en" or earlier in ("i", "")):
+        return True
+    if before in _PEOPLE or (before in said.is_ and earlier in _PEOPLE):
+        return True
+    if number not in _LEGAL_AGES:
+        return False
+    if before in said.to_be or after in said.to_be:
+        return True
+    # "ab 18?", "over 18 years", "boven de 18", "moins de 18 ans", "unter 18 verboten": at
+    # the end, or with years or what is allowed.
+    limited = before in said.limits or (before == "de" and earlier in said.limits)
+    return limited and (not after or after in said.years or after in _ALLOWED)
+
+
 def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
-    """Each word that may count: numbers and single letters are left out."""
+    """Each word that may count: numbers and single letters are left out, but for a
+    number that is an age (see `_AGE_WORD`)."""
     stop = STOP_WORDS.get(language, frozenset())
     negations = _NEGATIONS.get(language, {})
     spellings = _CHAT_SPELLINGS.get(language, {})
     tokens: list[_Token] = []
-    for word in folded:
+    folded = folded if isinstance(folded, Sequence) else list(folded)
+    for at, word in enumerate(folded):
         word = spellings.get(word, word)
         unified = negations.get(word, word)
         # Numbers are instance data (order numbers, dates, amounts), not what is asked.
+        if unified.isdigit() and _is_age(folded, at, language):
+            age = _AGE_WORD[language]
+            tokens.append(_Token(stem(age, language), False, age))
+            continue
         if len(unified) < 2 or unified.isdigit():
             continue
         # A German stop word however it is written ("ueber" is "uber", as in phrases).

@@ -37,10 +37,13 @@ _NEEDS_DIGIT: dict[str, re.Pattern[str]] = {
     # Dutch and international phone numbers: 06-12345678, 020 123 4567, +31 6 1234 5678.
     "phone": re.compile(r"(?:\+|00)\d{1,3}[\s-]?\(?\d[\d\s()-]{7,}\d|\b0\d[\d\s-]{7,}\d\b"),
     # Dutch postcodes (1234 AB: never F, I, O, Q, U or Y, nor SA, SD or SS; and not a
-    # number before a short word, "2024 at") and British ones (LS6 2AB, SW1A 1AA: a real
-    # postcode area, and an inward code without C, I, K, M, O or V; not "PS5 1TB").
+    # number before a short word, "2024 at", nor a year of 19xx or 20xx with the German
+    # "-er" of a vintage or a decade written to it, "den 2023er Riesling", "die 1990er":
+    # a Haarlem postcode 20xx ER written without its space is missed) and British ones
+    # (LS6 2AB, SW1A 1AA: a real postcode area, and an inward code without C, I, K, M, O
+    # or V; not "PS5 1TB").
     "postcode": re.compile(
-        r"\b[1-9]\d{3}(?:(?!sa|sd|ss)[a-ehj-npr-tv-xz]{2}"
+        r"\b(?!(?:19|20)\d\der\b)[1-9]\d{3}(?:(?!sa|sd|ss)[a-ehj-npr-tv-xz]{2}"
         r"|\s(?!sa|sd|ss|en|at|te|me|as|an|de|he|we|be|am|pm|na)[a-ehj-npr-tv-xz]{2})\b"
         rf"|\b(?:{_UK_AREAS})\d[a-z\d]?\s?\d(?!gb|tb|xl|xs)[abd-hjlnp-uw-z]{{2}}\b"
     ),

@@ -44,6 +44,20 @@ _SAY: dict[str, tuple[str, str, str, str]] = {
         "Meinst du diese Frage?",
         "Vouliez-vous dire cette question\u00a0?",
     ),
+    "bot": (
+        "Ik ben de digitale assistent van de winkel: ik antwoord met wat de winkel zelf over "
+        "zijn bestellingen, bezorging en service heeft geschreven. Kan ik je niet helpen, dan "
+        "zeg ik hoe je een collega bereikt.",
+        "I'm the shop's digital assistant: I answer with what the shop itself has written "
+        "about its orders, delivery and service. If I can't help, I'll tell you how to "
+        "reach a colleague.",
+        "Ich bin der digitale Assistent des Shops: Ich antworte mit dem, was der Shop selbst "
+        "über Bestellungen, Versand und Service geschrieben hat. Kann ich dir nicht helfen, "
+        "sage ich dir, wie du einen Kollegen erreichst.",
+        "Je suis l'assistant numérique de la boutique\u00a0: je réponds avec ce que la "
+        "boutique a écrit sur ses commandes, ses livraisons et son service. Si je ne peux pas "
+        "vous aider, je vous dirai comment joindre un conseiller.",
+    ),
     "greeting": (
         "Hallo! Waarmee kan ik je helpen?",
         "Hello! How can I help you?",

@@ -18,7 +18,7 @@ from typing import Literal
 
 from loket.bot.normalize import fold, words
 
-Kind = Literal["greeting", "thanks", "goodbye", "ack", "person", "wait"]
+Kind = Literal["greeting", "thanks", "goodbye", "ack", "person", "wait", "bot"]
 
 # Word -> (kind, language it tells, or None when shared by several languages).
 _WORDS: dict[str, tuple[Kind, str | None]] = {}
@@ -196,6 +196,37 @@ _PHRASE_TEXTS: tuple[tuple[str, Kind | Literal["wait?"], str | None], ...] = (
     ),
     (r"dauert (?:es|das) noch (?:lange|lang)", "wait?", "de"),
     (r"warum dauert (?:das|es) so lange", "wait?", "de"),
+    # Asking whether the chat is a bot or a person ("are you a bot?", "ben je een mens?"):
+    # told it is the shop's assistant. Before asking for a person, which would take the
+    # person out of "are you a real person".
+    (
+        r"(?:are you|r u|are u|is this|is that|am i (?:talking|chatting|speaking) (?:to|with)"
+        r"|you are|youre|u r)(?: just| really| actually)? (?:a |an )?(?:real |actual )?"
+        r"(?:bot|robot|chatbot|chat bot|machine|computer|ai|human|human being|person)",
+        "bot",
+        "en",
+    ),
+    (
+        r"(?:ben je|ben jij|bent u|is dit|is dat|praat ik met|chat ik met|spreek ik met)"
+        r"(?: nou| nu| echt)? (?:een )?(?:echte? )?"
+        r"(?:bot|robot|chatbot|computer|mens|persoon|medewerker)",
+        "bot",
+        "nl",
+    ),
+    (
+        r"(?:bist du|sind sie|ist das|(?:rede|schreibe|chatte|spreche) ich(?: hier)? mit)"
+        r"(?: jetzt| echt| wirklich)? (?:ein |eine |einem |einer )?(?:echte[nr]? )?"
+        r"(?:bot|roboter|chatbot|computer|ki|maschine|mensch|menschen|person)",
+        "bot",
+        "de",
+    ),
+    (
+        r"(?:es tu|etes vous|tu es|vous etes|cest|je parle (?:a|avec)|je discute avec)"
+        r"(?: un| une)? (?:vrai |vraie )?(?:bot|robot|chatbot|ia|humain|etre humain|personne"
+        r"|machine|ordinateur)",
+        "bot",
+        "fr",
+    ),
     # Asking for a person.
     (
         r"(?:(?:can|could|may) i |(?:i (?:want|need|would like|d like|wanna)|id like) to"
@@ -399,7 +430,7 @@ _VOCABULARY = frozenset(
 # phrases above aside).
 MAX_WORDS = 8
 # When a message holds several kinds, the one the reply should answer.
-_PRIORITY: tuple[Kind, ...] = ("person", "wait", "goodbye", "thanks", "greeting", "ack")
+_PRIORITY: tuple[Kind, ...] = ("person", "wait", "bot", "goodbye", "thanks", "greeting", "ack")
 
 
 def small_talk(

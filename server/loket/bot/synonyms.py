@@ -483,6 +483,20 @@ CONCEPTS: Mapping[str, Mapping[str, str]] = {
         "fr": "réparation | réparer | réparé | réparée | réparez | réparable | dépannage | "
         "dépanner | remise en état | remettre en état",
     },
+    # Age: an age check (alcohol, tobacco, knives), what age a product suits. A number
+    # with the words of an age around it ("ab 18", "ik ben 17", "18 years old") is read as
+    # the language's word for age (see `normalize._AGE_WORD`). Not "how old", "wie alt":
+    # as often the age of a thing (beans, tyres) as of a person; not the German "Alter",
+    # which is the adjective "alter" ("ein alter Jahrgang") too.
+    "age": {
+        "nl": "leeftijd | leeftijden | leeftijdscontrole | leeftijdsgrens | leeftijdscheck | "
+        "oud genoeg | minderjarig | minderjarige | meerderjarig | meerderjarige",
+        "en": "=age | =ages | age check | age verification | old enough | underage | "
+        "under =age | minimum =age",
+        "de": "altersprüfung | altersverifikation | alterskontrolle | altersgrenze | "
+        "mindestalter | alt genug | volljährig | volljährige | minderjährig | minderjährige",
+        "fr": "âge | l'âge | majeur | majeure | mineur | mineure | majorité",
+    },
     # Account and personal data.
     "personal-data": {
         "nl": "gegevens | persoonsgegevens | privacy | data",

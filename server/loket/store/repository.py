@@ -196,6 +196,15 @@ class Store:
         values = (*fields.values(), agent_id)
         await self._execute(f"UPDATE agents SET {assignments} WHERE id = ?", values)
 
+    async def away_agents(self) -> list[int]:
+        """The agents whose last chosen status is "away" (see `set_agent_away`)."""
+        rows = await self.db.fetch_all("SELECT id FROM agents WHERE away = 1")
+        return [row["id"] for row in rows]
+
+    async def set_agent_away(self, agent_id: int, away: bool) -> None:
+        """Keep the agent's chosen status, so that a restart does not put them online."""
+        await self._execute("UPDATE agents SET away = ? WHERE id = ?", (int(away), agent_id))
+
     async def create_session(
         self, token_hash: str, agent_id: int, *, now: int, expires_at: int
     ) -> None:

@@ -28,8 +28,8 @@ export interface MessageMeta {
     | "joined"
     | "requeued";
   /** With `small_talk`: what the shopper said ("person": they asked for one; "wait": in
-   * the queue, how long the wait for one is). */
-  talk?: "greeting" | "thanks" | "goodbye" | "ack" | "person" | "wait";
+   * the queue, how long the wait for one is; "bot": whether they talk to one). */
+  talk?: "greeting" | "thanks" | "goodbye" | "ack" | "person" | "wait" | "bot";
   offer?: "person" | "leave_question";
   /** With `offer: "leave_question"`: a question of this shopper waits already (no form at once). */
   left?: boolean;
