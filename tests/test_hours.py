@@ -407,3 +407,29 @@ def test_french_lines_keep_their_punctuation_with_the_word_before_it() -> None:
         french = texts[3]
         assert not re.search(r"[ \t][;:!?]", french), (key, french)
         assert not re.search(r"[^\s\u00a0({][;!?]", french.replace("{", "(")), (key, french)
+
+
+_INFORMAL_GERMAN = re.compile(r"\b(?:du|dich|dir|dein\w*|hast|kannst|bist|möchtest|siehst)\b")
+
+
+def test_every_german_line_has_a_formal_one_without_du() -> None:
+    """A shop that addresses German shoppers formally (`widget.formal = ["de"]`) gets "Sie"
+    in every line of Loket and the bot that says "du", and no "du" is left in them; other
+    shops and other languages keep theirs."""
+    from loket import texts
+    from loket.bot import service
+
+    for informal, formal in (
+        (texts._TEXTS, texts._FORMAL["de"]),
+        (service._SAY, service._SAY_FORMAL["de"]),
+    ):
+        for key, lines in informal.items():
+            if _INFORMAL_GERMAN.search(lines[2]):
+                assert key in formal, key
+        for key, line in formal.items():
+            assert key in informal and not _INFORMAL_GERMAN.search(line), (key, line)
+    assert service.say("greeting", "de-AT", ("de",)) == "Hallo! Wie kann ich Ihnen helfen?"
+    assert service.say("greeting", "de-AT") == "Hallo! Wie kann ich dir helfen?"
+    assert service.say("greeting", "nl", ("de",)) == "Hallo! Waarmee kan ik je helpen?"
+    joined = texts.say("agent_joined", "de", ("de",), name="Anna")
+    assert joined == "Anna hilft Ihnen weiter."

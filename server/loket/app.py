@@ -272,6 +272,7 @@ def create_app(
             max_message_chars=settings.limits.max_message_chars,
             reopen_seconds=settings.limits.reopen_hours * 3600,
             agent_name=agents.name,
+            formal=settings.widget.formal,
         )
         services = Services(
             settings=settings,
@@ -314,6 +315,7 @@ def create_app(
             store=store,
             clock=clock,
             keep_dir=kept_copies_dir(settings.server.data_dir),
+            formal=settings.widget.formal,
         )
         bot.start()
         conversations.responder = bot.respond

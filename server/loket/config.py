@@ -10,7 +10,7 @@ import tomllib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import idna
@@ -221,6 +221,9 @@ class Invitation(_Section):
 class WidgetSettings(_Section):
     # Proactive invitations, shown at most once per visit (see docs/widget.md).
     invitations: tuple[Invitation, ...] = ()
+    # The languages whose shoppers the widget and the bot address formally: "de" for the
+    # German "Sie" (the default is "du"). French is always "vous"; Dutch stays "je".
+    formal: tuple[Literal["de"], ...] = ()
 
 
 class RedisSettings(_Section):

@@ -487,8 +487,11 @@ class Conversations:
         max_message_chars: int,
         reopen_seconds: float,
         agent_name: Callable[[int], Awaitable[str]] | None = None,
+        formal: Collection[str] = (),
     ) -> None:
         self._store = store
+        # The languages whose shoppers the shop addresses formally (`widget.formal`).
+        self._formal = frozenset(formal)
         # An agent's name as shoppers see it (their display name).
         self._agent_name = agent_name
         self._events = events
@@ -759,7 +762,7 @@ class Conversations:
         sentence says so rather than "We're here"."""
         found = availability(self._now_dt(), self._hours, language or "nl")
         if found.staffed and not self._agents_here():
-            return dataclasses.replace(found, text=say("nobody_here", language))
+            return dataclasses.replace(found, text=say("nobody_here", language, self._formal))
         return found
 
     def _agents_here(self) -> bool:
@@ -1146,7 +1149,7 @@ class Conversations:
         when = (
             ""
             if availability.staffed
-            else say("back_at", conversation.locale, availability=availability.text)
+            else say("back_at", conversation.locale, self._formal, availability=availability.text)
         )
         contact = email or phone or ""
         # `left_as`: the form's client id, so that the form sent again (its ack was lost)
@@ -1164,7 +1167,7 @@ class Conversations:
             conversation,
             "system",
             f"callback:{message.client_id}",
-            say("question_left", conversation.locale, when=when, contact=contact),
+            say("question_left", conversation.locale, self._formal, when=when, contact=contact),
             meta=meta,
         )
         return conversation, message, duplicate
@@ -1598,7 +1601,7 @@ class Conversations:
             "system",
             # Unique per line: the same agent may be announced twice in one millisecond.
             f"{kind}:{about}:{self._now()}:{conversation.last_seq}",
-            say(key, conversation.locale, name=name),
+            say(key, conversation.locale, self._formal, name=name),
             None,
             {"kind": kind, "agent_name": name},
         )
@@ -1788,7 +1791,7 @@ class Conversations:
         if question is not None:
             meta["question_seq"] = question.seq
         availability = self.availability(conversation.locale)
-        text = say(key, conversation.locale, availability=availability.text)
+        text = say(key, conversation.locale, self._formal, availability=availability.text)
         told = availability.told()
         if told and availability.text in text:
             meta["availability"] = told

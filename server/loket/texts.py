@@ -1,8 +1,10 @@
-"""What Loket itself says to shoppers, in Dutch, English and German."""
+"""What Loket itself says to shoppers, in Dutch, English, German and French."""
 
 from __future__ import annotations
 
-from loket.languages import in_language
+from collections.abc import Collection
+
+from loket.languages import in_language, text_language
 
 _TEXTS: dict[str, tuple[str, str, str, str]] = {
     # key: (Dutch, English, German, French)
@@ -94,7 +96,37 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def say(key: str, language: str | None, **values: str) -> str:
-    """The text `key` in the shopper's language (see `text_language`)."""
+# The texts for shops that address shoppers formally (`widget.formal`): German "Sie".
+_FORMAL: dict[str, dict[str, str]] = {
+    "de": {
+        "closed_now": "Unser Team ist gerade nicht erreichbar. {availability}. Hinterlassen Sie "
+        "gern Ihre Frage und Ihre E-Mail-Adresse oder Telefonnummer, dann melden wir uns bei "
+        "Ihnen.",
+        "queue_timeout": "Entschuldigen Sie die Wartezeit: Alle in unserem Team sind noch "
+        "beschäftigt. Hinterlassen Sie Ihre Frage und Ihre E-Mail-Adresse oder Telefonnummer, "
+        "dann melden wir uns so schnell wie möglich bei Ihnen.",
+        "nobody_online": "Im Moment ist niemand aus unserem Team mehr erreichbar. Hinterlassen "
+        "Sie Ihre Frage und Ihre E-Mail-Adresse oder Telefonnummer, dann melden wir uns so "
+        "schnell wie möglich bei Ihnen.",
+        "agent_gone": "Ihr Gespräch mit unserem Team wurde unterbrochen, und gerade ist niemand "
+        "sonst frei. Hinterlassen Sie Ihre Frage und Ihre E-Mail-Adresse oder Telefonnummer, "
+        "dann melden wir uns so schnell wie möglich bei Ihnen.",
+        "question_left": "Danke! Wir haben Ihre Frage erhalten. {when} Unsere Antwort sehen Sie "
+        "hier im Chat, und wir melden uns bei Ihnen unter {contact}.",
+        "agent_joined": "{name} hilft Ihnen weiter.",
+        "agent_requeued": "{name} kann Ihnen gerade nicht weiterhelfen; Sie sind in der "
+        "Warteschlange für den nächsten Kollegen.",
+    },
+}
+
+
+def say(key: str, language: str | None, formal: Collection[str] = (), **values: str) -> str:
+    """The text `key` in the shopper's language (see `text_language`), formally when the
+    shop addresses shoppers of that language so (`formal`: languages, `widget.formal`)."""
+    spoken = text_language(language)
+    if spoken in formal and key in _FORMAL.get(spoken, {}):
+        text = _FORMAL[spoken][key]
+    else:
+        text = in_language(_TEXTS[key], language)
     # A value left empty ("{when} ") leaves no double space behind.
-    return in_language(_TEXTS[key], language).format(**values).replace("  ", " ")
+    return text.format(**values).replace("  ", " ")

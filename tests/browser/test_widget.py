@@ -747,6 +747,35 @@ async def test_the_page_language_reaches_the_bot(
     assert page_errors == []
 
 
+async def test_a_shop_that_says_sie_says_it_in_the_widget_and_the_bot(
+    server_with: ServerWith, context: BrowserContext, page_errors: list[str]
+) -> None:
+    """With `widget.formal = ["de"]` a German page's widget and the bot say "Sie", also
+    from the first moment of the next page (before Loket answers); a Dutch page keeps
+    "je"."""
+    server = server_with('[widget]\nformal = ["de"]\n')
+    page = await open_shop(context, server, page_errors, lang="de-DE")
+    await page.locator(".launcher").click()
+    await expect(page.locator(".title")).to_have_text("Chatten Sie mit uns")
+    await expect(page.locator("#loket-input")).to_have_attribute(
+        "placeholder", "Schreiben Sie Ihre Nachricht…"
+    )
+    box = page.locator("#loket-input")
+    await box.fill("Hallo!")
+    await box.press("Enter")
+    await expect(page.locator(".msg.bot .bubble")).to_have_text("Hallo! Wie kann ich Ihnen helfen?")
+    await screenshot(page, "widget-formal-german")
+    # The next page, with Loket slow to answer: "Sie" from the start.
+    await page.route("**/socket.io/**", lambda route: route.abort())
+    await page.reload()
+    await page.locator("loket-chat .launcher").click()
+    await expect(page.locator(".title")).to_have_text("Chatten Sie mit uns")
+    dutch = await open_shop(context, server, page_errors, path="/andere", lang="nl")
+    await dutch.locator(".launcher").click()
+    await expect(dutch.locator("#loket-input")).to_have_attribute("placeholder", "Typ je bericht…")
+    assert page_errors == []
+
+
 async def test_a_page_in_another_language_gets_english_like_lokets_own_texts(
     server: ServerProcess, shop_page: ShopPage, page_errors: list[str]
 ) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loket.bot import admin_cli
 from loket.bot.eval import CasesError, evaluate, format_report, read_cases, unknown_ids
@@ -23,6 +24,9 @@ from loket.bot.smalltalk import small_talk
 from loket.bot.synonyms import CONCEPT_MARK, CONCEPTS
 from loket.bot.watcher import FaqWatcher, kept_copies_dir
 from loket.store import LearnedRecord
+
+if TYPE_CHECKING:
+    from loket.config import Settings
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -152,13 +156,19 @@ def bot_settings(args: argparse.Namespace) -> BotSettings:
 
     A relative faq_dir in a config file is already resolved against that file's folder.
     """
+    return command_settings(args).bot
+
+
+def command_settings(args: argparse.Namespace) -> Settings:
+    """The settings of `--config`, else of ./config.toml when present, else the defaults
+    (see `bot_settings`)."""
     # Imported here: the FAQ tools need the configuration only when asked for a folder.
     from loket.config import DEFAULT_CONFIG, load_command_settings, load_settings
 
     named = getattr(args, "config", None)
     if named is None and not Path(DEFAULT_CONFIG).exists():
-        return load_settings(None).bot
-    return load_command_settings(named, store_must_exist=False).bot
+        return load_settings(None)
+    return load_command_settings(named, store_must_exist=False)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -302,17 +312,30 @@ def run_ask(args: argparse.Namespace) -> int:
     if built is None:
         return 1
     matcher, bot = built
+    # As the server speaks: formally to the shoppers the shop addresses so.
+    spoken = functools.partial(say, formal=_formal_languages(args))
     questions = [q for q in args.questions if q.strip()] or [
         line.strip() for line in sys.stdin if line.strip()
     ]
     for question in questions:
         told = language_of_locale(args.language) if args.language else None
-        verdict = _asked(matcher, question, args.language, told, bot, say)
+        verdict = _asked(matcher, question, args.language, told, bot, spoken)
         if args.json:
             print(json.dumps(verdict, ensure_ascii=False))
         else:
             print(_verdict_text(verdict))
     return 0
+
+
+def _formal_languages(args: argparse.Namespace) -> tuple[str, ...]:
+    """The languages the shop addresses formally (`widget.formal`); none when the
+    configuration does not load (a folder named with --faq is asked all the same)."""
+    from loket.config import ConfigError
+
+    try:
+        return command_settings(args).widget.formal
+    except ConfigError:
+        return ()
 
 
 def matcher_as_served(args: argparse.Namespace) -> tuple[Matcher, BotSettings] | None:

@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ from loket.bot.settings import BotSettings
 from loket.bot.smalltalk import small_talk
 from loket.bot.watcher import FaqSnapshot, FaqWatcher
 from loket.conversations import Conversation, Reply, State
-from loket.languages import in_language
+from loket.languages import in_language, text_language
 from loket.plaintext import phrasing_key
 from loket.store import MessageRecord, Store
 
@@ -218,8 +218,45 @@ def about_questions(questions: Sequence[str], language: str, text: str) -> str:
     return in_language(_ABOUT, language).format(joined) + text
 
 
-def say(key: str, language: str) -> str:
-    """What the bot says by itself (`key`: greeting, thanks, person_coming, ...) in `language`."""
+# The bot's texts for shops that address shoppers formally (`widget.formal`): German "Sie".
+_SAY_FORMAL: dict[str, dict[str, str]] = {
+    "de": {
+        "suggest": "Meinen Sie eine dieser Fragen?",
+        "suggest_one": "Meinen Sie diese Frage?",
+        "bot": "Ich bin der digitale Assistent des Shops: Ich antworte mit dem, was der Shop "
+        "selbst über Bestellungen, Versand und Service geschrieben hat. Kann ich Ihnen nicht "
+        "helfen, sage ich Ihnen, wie Sie einen Kollegen erreichen.",
+        "greeting": "Hallo! Wie kann ich Ihnen helfen?",
+        "thanks": "Gern geschehen! Kann ich Ihnen sonst noch irgendwie helfen?",
+        "ack": "Prima! Fragen Sie gern, wenn Sie noch etwas wissen möchten.",
+        "person_queued": "Gleich ist ein Kollege für Sie da; Ihren Platz in der Warteschlange "
+        "sehen Sie oben.",
+        "person_queued_long": "Sie stehen in der Warteschlange für einen Kollegen, aber es kann "
+        "lange dauern. Sie können auch Ihre Frage hinterlassen; Ihren Platz behalten Sie.",
+        "person_queued_long_left": "Sie stehen in der Warteschlange für einen Kollegen, aber es "
+        "kann lange dauern. Ihre Frage liegt schon bereit; die Antwort sehen Sie hier im Chat.",
+        "person_none": "Gerade ist niemand aus unserem Team erreichbar. Hinterlassen Sie Ihre "
+        "Frage und Ihre E-Mail-Adresse oder Telefonnummer, dann melden wir uns so schnell wie "
+        "möglich bei Ihnen.",
+        "person_none_left": "Gerade ist niemand aus unserem Team erreichbar. Ihre Frage liegt "
+        "schon bei einem Kollegen; die Antwort sehen Sie hier im Chat.",
+        "unknown_queued": "Da bin ich mir nicht sicher. Gleich ist ein Kollege für Sie da; "
+        "Ihren Platz in der Warteschlange sehen Sie oben.",
+        "unknown_person": "Da bin ich mir leider nicht sicher. Möchten Sie einen Kollegen fragen?",
+        "unknown_leave": "Da bin ich mir leider nicht sicher. Hinterlassen Sie Ihre Frage, dann "
+        "beantwortet ein Kollege sie so schnell wie möglich.",
+        "unknown_leave_more": "Da bin ich mir leider nicht sicher. Ihre frühere Frage liegt "
+        "schon bei einem Kollegen; diese können Sie auch hinterlassen.",
+    },
+}
+
+
+def say(key: str, language: str, formal: Collection[str] = ()) -> str:
+    """What the bot says by itself (`key`: greeting, thanks, person_coming, ...) in `language`,
+    formally when the shop addresses shoppers of that language so (`formal`: languages)."""
+    spoken = text_language(language)
+    if spoken in formal and key in _SAY_FORMAL.get(spoken, {}):
+        return _SAY_FORMAL[spoken][key]
     return in_language(_SAY[key], language)
 
 
@@ -257,8 +294,11 @@ class Bot:
         store: Store | None = None,
         clock: Callable[[], float] = time.time,
         keep_dir: Path | None = None,
+        formal: Collection[str] = (),
     ) -> None:
         self._settings = settings
+        # The languages whose shoppers the shop addresses formally (`widget.formal`).
+        self._formal = frozenset(formal)
         self._people_available = people_available
         # Whether a queued conversation's estimated wait is longer than the queue keeps it.
         self._long_wait = long_wait
@@ -378,7 +418,11 @@ class Bot:
             language = conversation.locale or told or self._settings.default_language
             if kind in ("person", "wait"):
                 return self._person_asked(conversation, message, language, kind)
-            return [Reply(say(kind, language), {"kind": "small_talk", "talk": kind, **asked})]
+            return [
+                Reply(
+                    say(kind, language, self._formal), {"kind": "small_talk", "talk": kind, **asked}
+                )
+            ]
         result = await self.match(message.text, conversation.locale)
         language = conversation.locale or result.language
         several = await self._answer_each(conversation, message, result, language, asked)
@@ -400,7 +444,7 @@ class Bot:
             # on a Dutch page): "did you mean" in the language of the choices it offers.
             offered_in = {entry.language for entry in result.suggestions}
             said_in = offered_in.pop() if len(offered_in) == 1 else language
-            return [Reply(say(key, said_in), meta)]
+            return [Reply(say(key, said_in, self._formal), meta)]
         if conversation.state is State.BOT and message.seq <= conversation.bot_since_seq:
             # Written to an agent who went: the notice that said so offered the form with
             # the open question. A reply in a talk with that agent ("12345", "the blue one")
@@ -425,24 +469,29 @@ class Bot:
         if conversation.state is State.QUEUED:
             queued = self._queued_words(conversation, language)
             text = (
-                f"{say('unknown', language)} {queued}"
+                f"{say('unknown', language, self._formal)} {queued}"
                 if queued
-                else say("unknown_queued", language)
+                else say("unknown_queued", language, self._formal)
             )
             return Reply(about_questions(of, language, text), {"kind": "unknown", **asked})
         # Not after the queue's wait ran out with everyone still busy: the notice that
         # said so offered the form, and a person would mean the queue again.
         if self._people_available() and not self._still_busy(conversation):
             return Reply(
-                about_questions(of, language, say("unknown_person", language)),
+                about_questions(of, language, say("unknown_person", language, self._formal)),
                 {"kind": "unknown", "offer": "person", **asked},
             )
         if conversation.open_callbacks:
             # A question of theirs waits already: say so, and offer (not open) the form.
             meta = {"kind": "unknown", "offer": "leave_question", "left": True, **asked}
-            return Reply(about_questions(of, language, say("unknown_leave_more", language)), meta)
+            return Reply(
+                about_questions(of, language, say("unknown_leave_more", language, self._formal)),
+                meta,
+            )
         meta = {"kind": "unknown", "offer": "leave_question", **asked}
-        return Reply(about_questions(of, language, say("unknown_leave", language)), meta)
+        return Reply(
+            about_questions(of, language, say("unknown_leave", language, self._formal)), meta
+        )
 
     async def _answer_each(
         self,
@@ -494,7 +543,10 @@ class Bot:
                 meta = {"kind": "suggest", "choices": choices, **asked}
                 meta["question"] = unjoined(question)
                 replies.append(
-                    Reply(about_questions([question], language, say(key, language)), meta)
+                    Reply(
+                        about_questions([question], language, say(key, language, self._formal)),
+                        meta,
+                    )
                 )
         if each.unknown and message.seq > conversation.bot_since_seq:
             # Not for a message written to an agent who went (see `respond`).
@@ -522,17 +574,19 @@ class Bot:
         meta: dict[str, Any] = {"kind": "small_talk", "talk": kind, "question_seq": message.seq}
         if conversation.state is State.QUEUED:
             queued = self._queued_words(conversation, language)
-            return [Reply(queued or say("person_queued", language), meta)]
+            return [Reply(queued or say("person_queued", language, self._formal), meta)]
         if message.seq <= conversation.bot_since_seq:
             return []
         if self._people_available():
-            return [Reply(say("person_coming", language), meta, hand_over=True)]
+            return [Reply(say("person_coming", language, self._formal), meta, hand_over=True)]
         if conversation.open_callbacks:
             meta |= {"offer": "leave_question", "left": True}
-            return [Reply(say("person_none_left", language), meta)]
+            return [Reply(say("person_none_left", language, self._formal), meta)]
         return [
             Reply(
-                say("person_none", language), meta | {"offer": "leave_question"}, wants_person=True
+                say("person_none", language, self._formal),
+                meta | {"offer": "leave_question"},
+                wants_person=True,
             )
         ]
 
@@ -542,7 +596,7 @@ class Bot:
         if not self._long_wait(conversation):
             return None
         key = "person_queued_long_left" if conversation.open_callbacks else "person_queued_long"
-        return say(key, language)
+        return say(key, language, self._formal)
 
     def _offer(self, conversation_id: int, offered: dict[str, str], offered_for: int) -> None:
         """Keep the choices offered (by their question's key, the entry id) for the

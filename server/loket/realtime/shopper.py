@@ -473,6 +473,7 @@ class ShopperNamespace(LoketNamespace):
             ),
             "limits": {"max_message_chars": services.settings.limits.max_message_chars},
             "invitations": self._invitations(client),
+            "formal": text_language(client.page.locale) in services.settings.widget.formal,
         }
 
     def _invitations(self, client: ShopperClient) -> list[dict[str, Any]]:

@@ -90,6 +90,8 @@ interface SyncAck {
   queue?: QueuePlace | null;
   availability?: Availability;
   invitations?: Invitation[];
+  /** Whether the shop addresses shoppers of this language formally ("Sie"). */
+  formal?: boolean;
 }
 
 interface HandoffAck {
@@ -137,6 +139,8 @@ const RATED_KEY = "loket:rated";
 // The conversation whose leave-a-question form the shopper put away untouched.
 const LEAVE_DECLINED_KEY = "loket:leave-declined";
 const INVITATIONS_KEY = "loket:invitations";
+// "1" when the shop addressed this shopper formally ("Sie") at the last `sync`.
+const FORMAL_KEY = "loket:formal";
 const INVITED_KEY = "loket:invited";
 // Invitation rules are fetched for a first-time visitor at most this often.
 const INVITATIONS_FRESH = 3600 * 1000;
@@ -252,7 +256,8 @@ export class Chat {
         this.local.set(LEAVE_DECLINED_KEY, declined && id !== undefined ? String(id) : null);
       },
     });
-    this.ui.setLocale(pageLocale());
+    // As the shop addressed this shopper last time, until `sync` says (no switch on a page).
+    this.ui.setLocale(pageLocale(), this.local.get(FORMAL_KEY) === "1");
     this.ui.setState((t) => t.stateNone);
     this.ui.showPerson(true);
   }
@@ -541,6 +546,10 @@ export class Chat {
       if (ack.queue !== undefined) this.queue = ack.queue;
       if (isAvailability(ack.availability)) this.availability = ack.availability;
       if (Array.isArray(ack.invitations)) this.invitations(ack.invitations);
+      if (typeof ack.formal === "boolean") {
+        this.local.set(FORMAL_KEY, ack.formal ? "1" : null);
+        this.ui.setLocale(this.locale ?? pageLocale(), ack.formal);
+      }
       if (ack.conversation) this.setConversation(ack.conversation);
       else {
         this.refreshState();

@@ -290,7 +290,50 @@ const fr: Texts = {
   tryAgain: "Cela n'a pas fonctionné, veuillez réessayer.",
 };
 
+/** German for shops that address shoppers formally ("Sie", config `widget.formal`): what differs. */
+const deFormal: Partial<Texts> = {
+  title: "Chatten Sie mit uns",
+  placeholder: "Schreiben Sie Ihre Nachricht…",
+  inputLabel: "Ihre Nachricht",
+  empty: "Stellen Sie Ihre Frage: Wir antworten so schnell wie möglich.",
+  stateNone: "Wir helfen Ihnen gern",
+  stateBotPeople: "Unser Assistent antwortet; Sie können auch mit einem Mitarbeiter sprechen",
+  stateQueued: "Sie warten auf einen Mitarbeiter…",
+  stateAssigned: (name) => `${name} hilft Ihnen`,
+  stateClosed: "Dieser Chat wurde beendet. Schreiben Sie erneut, um ihn wieder zu öffnen.",
+  unavailableHelp: "Von dieser Seite aus können keine Nachrichten gesendet werden. Bitte kontaktieren Sie den Shop auf anderem Weg.",
+  you: "Sie",
+  tooLong: (max, count) => `Ihre Nachricht ist zu lang: ${count} Zeichen, höchstens ${max}.`,
+  queue: (position, minutes) =>
+    `Sie sind Nummer ${position} in der Warteschlange, etwa ${minutes} ${minutes === 1 ? "Minute" : "Minuten"}`,
+  queuePlace: (position) => `Sie sind Nummer ${position} in der Warteschlange`,
+  yourTime: (text, clock) => `${text} (${clock} Uhr bei Ihnen)`,
+  yourTimeOn: (text, day, clock) => `${text} (${day} ${clock} Uhr bei Ihnen)`,
+  queueLong: (position) =>
+    `Sie sind Nummer ${position} in der Warteschlange. Es kann lange dauern; Sie können auch Ihre Frage hinterlassen.`,
+  leaveTitle: "Hinterlassen Sie Ihre Frage",
+  leaveIntro: "Ein Kollege antwortet so schnell wie möglich. Hinterlassen Sie Ihre E-Mail-Adresse oder Telefonnummer.",
+  question: "Ihre Frage",
+  needQuestion: "Schreiben Sie Ihre Frage.",
+  needContact: "Geben Sie eine E-Mail-Adresse oder eine Telefonnummer an.",
+  badText: "Ihre Nachricht enthält Zeichen, die nicht gesendet werden können.",
+  helpedAsk: "Hat Ihnen das geholfen?",
+  thanksFeedback: "Danke für Ihre Rückmeldung.",
+  rateTitle: "Wie fanden Sie diesen Chat?",
+  needRating: "Wählen Sie zuerst 1 bis 5 Sterne.",
+  thanksRating: "Danke für Ihre Bewertung!",
+  tryAgain: "Das hat nicht geklappt, bitte versuchen Sie es noch einmal.",
+};
+
 export const TEXTS: Record<Locale, Texts> = { nl, en, de, fr };
+
+/** The languages that have texts for a formal address, and those texts. */
+const FORMAL: Partial<Record<Locale, Texts>> = { de: { ...de, ...deFormal } };
+
+/** The widget's texts in `locale`, formal where the shop asks for it and the language has them. */
+export function textsFor(locale: Locale, formal: boolean): Texts {
+  return (formal && FORMAL[locale]) || TEXTS[locale];
+}
 export type { Texts };
 
 /** The language of a tag ("de-AT", "nl_BE", "fr-CH") when Loket speaks it; as Loket reads the tag

@@ -4,7 +4,7 @@ import { isBlank, renderText, textLength, withoutDirection } from "../shared/tex
 import { formatTime, Timeline, type Shown, type Status } from "../shared/timeline";
 import type { MessageMeta } from "../shared/types";
 import type { Locale, Texts } from "./i18n";
-import { TEXTS } from "./i18n";
+import { TEXTS, textsFor } from "./i18n";
 import { CSS } from "./styles";
 
 const ICON_PATH =
@@ -108,6 +108,7 @@ export class WidgetUi {
   /** Elements whose text (or attribute) follows the locale. */
   private readonly localized: [HTMLElement, (t: Texts) => string, string?][] = [];
   private texts: Texts = TEXTS.en;
+  private formal = false;
   private locale: Locale = "en";
   private unreadCount = 0;
   private connection: Connection = "idle";
@@ -313,9 +314,11 @@ export class WidgetUi {
     return !this.panel.hidden;
   }
 
-  setLocale(locale: Locale): void {
+  /** Speak `locale`, formally where the shop asks for it (`formal`, from Loket's `sync`). */
+  setLocale(locale: Locale, formal = this.formal): void {
     this.locale = locale;
-    this.texts = TEXTS[locale];
+    this.formal = formal;
+    this.texts = textsFor(locale, formal);
     const t = this.texts;
     this.title.textContent = t.title;
     this.closeButton.setAttribute("aria-label", t.close);
