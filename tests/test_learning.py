@@ -655,6 +655,37 @@ async def test_an_agent_s_answer_to_a_message_the_bot_answered_in_part_learns_th
     assert questions == [f"{q[0].lower()}{q[1:]}" for q in UNKNOWN_QUESTIONS]
 
 
+async def _says_one_of_two_answers_did_not_help(url: str, _: str) -> dict[str, Any]:
+    """A shopper asks two things the FAQ answers in one message and says the answer to
+    the second did not help; returns the conversation's reference."""
+    async with shopper(url, auth={"locale": "nl"}) as (widget, inbox):
+        sent = await _ask(widget, "Hoe lang duurt de levering? En kan ik met iDEAL betalen?")
+        await inbox.wait_for(
+            "message", lambda _: len([m for m in inbox.of("message") if m["author"] == "bot"]) == 2
+        )
+        answers = [m for m in inbox.of("message") if m["author"] == "bot"]
+        # (the second time, the first time's learned answer answers iDEAL)
+        assert [a["meta"]["kind"] for a in answers] == ["answer", "answer"]
+        assert answers[0]["meta"]["entry_id"] == "levertijd"
+        rated = await call(
+            widget, "/shopper", "feedback", {"seq": answers[1]["seq"], "helpful": False}
+        )
+        assert rated["ok"], rated
+    return {"conversation_id": sent["conversation"]["id"]}
+
+
+async def test_an_agent_s_answer_after_one_of_two_answers_did_not_help_learns_that_question(
+    config_path: Path,
+) -> None:
+    """Of a message asking two things, both answered by the bot, the shopper said the
+    second answer did not help: an agent's later reply answers that question, and it alone
+    is learned, while the server runs and from the store after a restart."""
+    questions = await _learned_live_and_after_restart(
+        config_path, _says_one_of_two_answers_did_not_help
+    )
+    assert questions == ["kan ik met iDEAL betalen?"] * 2
+
+
 async def _asks_two_and_leaves_the_second(
     url: str, first: str, second: str, after: tuple[str, ...] = ()
 ) -> dict[str, Any]:

@@ -1125,11 +1125,14 @@ async def test_away_stays_away_after_a_long_disconnect(
 async def test_away_stays_away_after_a_restart(routing_config: Path) -> None:
     """An agent on a break stays away when the server restarts (their console reconnects
     by itself): a shopper's request for a person does not go to them; back online, it
-    does, and that stays so over the next restart."""
+    does, and that stays so over the next restart; `loket agents list` shows it."""
     async with running(routing_config, FakeClock(WEDNESDAY_MORNING)) as server:
         anna = await login(server.url, "anna", AGENT_PASSWORD)
         async with agent(server.url, anna) as (desk, _):
             assert (await call(desk, "/agent", "status", {"status": "away"}))["ok"]
+    # The admin sees it too.
+    code, listed, _ = await run_loket(routing_config, "agents", "list")
+    assert code == 0 and "anna\tanna (away)" in listed, listed
     for status, state in (("away", "bot"), ("online", "assigned")):
         async with (
             running(routing_config, FakeClock(WEDNESDAY_MORNING)) as server,

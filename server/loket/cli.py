@@ -312,8 +312,18 @@ def cmd_agents_add(args: argparse.Namespace) -> int:
 
 def cmd_agents_list(args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
+        away = set(await store.away_agents())
         for agent in await store.list_agents():
-            flags = [f for f, on in (("admin", agent.is_admin), ("disabled", agent.disabled)) if on]
+            flags = [
+                flag
+                for flag, on in (
+                    ("admin", agent.is_admin),
+                    ("disabled", agent.disabled),
+                    # Chosen in the console; kept over restarts until they switch back.
+                    ("away", agent.id in away),
+                )
+                if on
+            ]
             extra = f" ({', '.join(flags)})" if flags else ""
             print(f"{agent.name}\t{agent.display_name}{extra}")
         return 0

@@ -113,20 +113,53 @@ def still_open(message: MessageRecord) -> tuple[int, str] | None:
     return None
 
 
-def replies_answered(messages: Iterable[MessageRecord]) -> tuple[set[int], dict[int, str]]:
+def replies_answered(
+    messages: Iterable[MessageRecord], unhelpful: Collection[int] = ()
+) -> tuple[set[int], dict[int, str]]:
     """The shopper's messages the bot's replies among `messages` answer (`bot_answered`),
-    and of those answered in part, the question still asked of each (`still_open`): taken
-    in the order the replies came, as `Conversations._note` takes them while the server
-    runs (a choice picked later answers what was still asked)."""
+    and of those answered in part, the question still asked of each (`still_open`, and
+    `answered_in_vain` for the answers in `unhelpful`: the seqs of those the shopper said
+    did not help): taken in the order the replies came, as `Conversations._note` takes them
+    while the server runs (a choice picked later answers what was still asked)."""
     answered: set[int] = set()
     unsure: dict[int, str] = {}
-    for message in sorted(messages, key=lambda m: m.seq):
+    ordered = sorted(messages, key=lambda m: m.seq)
+    for message in ordered:
         answered.update(bot_answered(message))
         held = still_open(message)
         if held is not None:
             answered.discard(held[0])
             unsure[held[0]] = held[1]
+    # Said after the replies came: what did not help is asked too.
+    for message in ordered:
+        held = answered_in_vain(message) if message.seq in unhelpful else None
+        if held is not None:
+            answered.discard(held[0])
+            unsure[held[0]] = still_asking(unsure.get(held[0]), held[1])
     return answered, unsure
+
+
+def still_asking(asked: str | None, question: str) -> str:
+    """What a shopper's message still asks (`asked`: the question or questions of it still
+    asked so far, or the whole message, or None) once `question` of it is asked too."""
+    if asked is None or question in asked:
+        # The whole message holds it: the question alone.
+        return question
+    return f"{asked} {question}"
+
+
+def answered_in_vain(message: MessageRecord) -> tuple[int, str] | None:
+    """For a bot answer to one of the questions of a shopper's message (`meta.question`)
+    that the shopper said did not help: the message's seq and that question, still asked.
+    None for any other message (an answer to a whole message that did not help leaves the
+    message as it is: an agent's reply answers all of it)."""
+    meta = message.meta
+    if message.author != "bot" or not meta or meta.get("kind") != "answer":
+        return None
+    seq, question = meta.get("question_seq"), meta.get("question")
+    if isinstance(seq, int) and isinstance(question, str) and question:
+        return seq, question
+    return None
 
 
 def left_question(message: MessageRecord) -> int | None:
@@ -1269,6 +1302,20 @@ class Conversations:
         """The agent's session ended on purpose (logged out, disabled, a new password): with
         no console left, their conversations go on at the next tick, without the grace."""
         self._presence.left(agent_id)
+
+    def answer_did_not_help(self, conversation: Conversation, answer: MessageRecord) -> None:
+        """The shopper said the bot's `answer` did not help: when it answered one of the
+        questions of a message (`answered_in_vain`), an agent's reply to that message
+        answers that question (as `replies_answered` reads it from the store)."""
+        held = answered_in_vain(answer)
+        if held is None:
+            return
+        seq, question = held
+        conversation.bot_answered.discard(seq)
+        if conversation.asked:
+            conversation.asked = [
+                (s, still_asking(t, question) if s == seq else t) for s, t in conversation.asked
+            ]
 
     async def set_agent_status(self, agent_id: int, status: Status) -> None:
         self._presence.set_status(agent_id, status)

@@ -497,6 +497,10 @@ def test_eval_served_scores_the_bot_with_its_learned_answers(
     served = json.loads(capsys.readouterr().out)
     assert served["correct"] == 0.5 and served["wrong"] == 0.5, served
     cases.write_text(f"question,expected_id\ndo you sell a matcha whisk,learned:{learned}\n")
+    assert run("faq", "eval", "--cases", str(cases), "--json") == 1
+    assert "(a learned answer: score as the server answers, with --served)" in (
+        capsys.readouterr().err
+    )
     assert run("faq", "eval", "--served", "--cases", str(cases), "--json") == 0
     assert json.loads(capsys.readouterr().out)["correct"] == 1.0
 

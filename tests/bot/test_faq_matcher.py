@@ -838,3 +838,35 @@ def test_questions_asked_at_once_are_encoded_together() -> None:
         together = list(pool.map(encoder.encode_question, texts))
     for one, other in zip(alone, together, strict=True):
         assert float(np.dot(one, other)) > 0.999
+
+
+@pytest.mark.parametrize("semantic", [False, True])
+def test_a_compound_of_a_word_is_no_form_of_it(semantic: bool) -> None:
+    """ "fietstas" (a bag for a bike) is no form of "fiets" (a bike), nor is "fietsbellen"
+    by its words: the entry saying the shop sells no bikes is a choice at most for them
+    ("verkopen jullie fietsbellen" is close enough to "verkopen jullie fietsen" in meaning
+    to be answered by it when meaning counts: a compound's first part holds an entry as a
+    common word does); "fietsen" and "fietsje" are forms of the word, and
+    "betaalmogelijkheden" is still about paying."""
+    shop = Matcher.build(
+        [
+            entry("geen-fietsen", "nl", "Verkopen jullie fietsen?"),
+            entry("levertijd", "nl", "Hoe lang duurt de levering?"),
+            entry("betalen", "nl", "Hoe kan ik betalen?"),
+            entry("openingstijden", "nl", "Wanneer is de winkel open?"),
+        ],
+        BotSettings(semantic=semantic),
+    )
+    compounds = ["hebben jullie fietstassen"] + (
+        [] if semantic else ["verkopen jullie fietsbellen"]
+    )
+    for question in compounds:
+        result = shop.match(question, "nl")
+        assert result.outcome != "answer", (question, result)
+    for question, expected in (
+        ("verkopen jullie fietsen", "geen-fietsen"),
+        ("hebben jullie ook een fietsje", "geen-fietsen"),
+        ("welke betaalmogelijkheden zijn er", "betalen"),
+    ):
+        result = shop.match(question, "nl")
+        assert (result.outcome, result.entry and result.entry.id) == ("answer", expected), question

@@ -42,6 +42,15 @@ from loket.bot.questions import MAX_QUESTIONS, EachAnswered, answer_each, questi
             "livrez-vous en Belgique et combien coûte la livraison ?",
             ["livrez-vous en Belgique", "combien coûte la livraison ?"],
         ),
+        # A later question that names one thing, but says whom it asks.
+        (
+            "Kan ik met iDEAL betalen? En hebben jullie ook spaakreflectoren?",
+            ["Kan ik met iDEAL betalen?", "En hebben jullie ook spaakreflectoren?"],
+        ),
+        (
+            "How long does delivery take? And do you sell candles?",
+            ["How long does delivery take?", "And do you sell candles?"],
+        ),
     ],
 )
 def test_each_question_of_a_message_is_told_apart(text: str, parts: list[str]) -> None:

@@ -274,7 +274,15 @@ def run_eval(args: argparse.Namespace) -> int:
         known = {entry.id for entry in matcher.entries}
         for case in unknown:
             for missing in (id_ for id_ in case.expected_ids if id_ not in known):
-                print(f"{args.cases}:{case.line}: no entry has the id {missing!r}", file=sys.stderr)
+                hint = (
+                    " (a learned answer: score as the server answers, with --served)"
+                    if missing.startswith("learned:") and not args.served
+                    else ""
+                )
+                print(
+                    f"{args.cases}:{case.line}: no entry has the id {missing!r}{hint}",
+                    file=sys.stderr,
+                )
         return 1
     if args.language is not None and language_of_locale(args.language) is None:
         print(

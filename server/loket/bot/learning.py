@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple, TypeVar
 
@@ -18,6 +18,7 @@ from loket.bot.service import Bot
 from loket.bot.smalltalk import CLAUSE_END, holding_reply, small_talk
 from loket.conversations import (
     Conversation,
+    answered_in_vain,
     left_question,
     replies_answered,
     still_asked,
@@ -147,6 +148,7 @@ def question_before(
     *,
     past_replies_since: int | None = None,
     left_after: int = 0,
+    unhelpful: Collection[int] = (),
 ) -> str | None:
     """What the shopper asked right before the reply (their last few messages since an
     agent last replied, without those the bot answered and the shopper went on from; see
@@ -156,11 +158,12 @@ def question_before(
     "let me check"), among the messages written since then: the question a reply marked
     reusable answers (see `Learning.from_reply`), not one from a visit long before.
     A question the shopper left through the form (after `left_after`, in ms: the
-    conversation's last close) is what the reply answers, alone."""
+    conversation's last close) is what the reply answers, alone. Of a message the bot
+    answered in part, what it was not sure of, or what the shopper said did not help (the
+    answers' seqs in `unhelpful`, see `unhelpful_answers`), is what is asked."""
     past = past_replies_since is not None
     before = [m for m in messages if m.seq < reply_seq]
-    # Of a message the bot answered in part, the question it was not sure of is asked.
-    answered, unsure = replies_answered(before)
+    answered, unsure = replies_answered(before, unhelpful)
     talked = {seq for seq in map(taken_as_small_talk, before) if seq is not None}
     before = [m for m in before if m.seq not in talked]
     newest_first = sorted(before, key=lambda m: m.seq, reverse=True)
@@ -185,6 +188,18 @@ def question_before(
             break
     found = asked_question(still_asked(asked[::-1], answered))
     return found.text if found is not None else None
+
+
+async def unhelpful_answers(
+    store: Store, conversation_id: int, messages: Sequence[MessageRecord]
+) -> set[int]:
+    """Of the bot's answers among `messages` to one of the questions of a message (see
+    `answered_in_vain`), the seqs of those the shopper said did not help."""
+    answers = [message.seq for message in messages if answered_in_vain(message) is not None]
+    if not answers:
+        return set()
+    given = await store.feedback_given(conversation_id, answers)
+    return {seq for seq, helpful in given.items() if not helpful}
 
 
 def _left_since(
@@ -462,12 +477,17 @@ class Learning:
     ) -> LearnedRecord | None:
         recent = await self._store.messages_after(conversation.id, max(0, reply.seq - 20), 20)
         left_after = conversation.closed_at or 0
-        question = question_before(recent, reply.seq, left_after=left_after)
+        unhelpful = await unhelpful_answers(self._store, conversation.id, recent)
+        question = question_before(recent, reply.seq, left_after=left_after, unhelpful=unhelpful)
         replacing = None
         if question is None and reusable:
             since = reply.created_at - PAST_REPLIES_MS
             question = question_before(
-                recent, reply.seq, past_replies_since=since, left_after=left_after
+                recent,
+                reply.seq,
+                past_replies_since=since,
+                left_after=left_after,
+                unhelpful=unhelpful,
             )
             held = await self._store.learned_in(conversation.id, question) if question else None
             if held is not None and held.status == "approved":

@@ -46,7 +46,7 @@ import operator
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -90,6 +90,16 @@ _DERIVATIONS: dict[str, frozenset[str]] = {
         ("nl", "heid heden ingen baar lijk lijke lijkheid erij ster sters atie aties"),
         ("en", "able ible ment ments ness ings tion tions ation ations ally"),
         ("de", "ungen heit heiten keit keiten lich liche lichen isch ische schaft"),
+    )
+}
+# The endings of three letters of a word's forms in the compounding languages: any other
+# rest of three letters is a word of its own, and the shorter word the first part of a
+# compound ("fietstas" is no form of "fiets", "fietsbel" neither).
+_ENDINGS: dict[str, frozenset[str]] = {
+    language: frozenset(endings.split())
+    for language, endings in (
+        ("nl", "ers jes tje pje kje ste den ten der end ene ens nen len ing"),
+        ("de", "ern ens ten tes ter tem ste ung end nen sen"),
     )
 }
 # Vowels, for the Dutch plural "-s" after one ("accu's").
@@ -205,6 +215,15 @@ class SharedWord:
     similarity: float
     in_answer: bool
     frames: str = ""
+
+
+class _Terms(list[str]):
+    """A question's terms (`_LanguageIndex.question_terms`), with the first parts of its
+    compounds the FAQ does not have as they stand ("fiets" of "fietsbellen", not of
+    "fietsbelkosten", not a word group, not a word the question has alone): what kind of
+    thing it asks about, not the thing (see `_LanguageIndex.firmly_holds`)."""
+
+    modifiers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +469,7 @@ class _LanguageIndex:
                             best = (balance, [known, tail])
         return best[1] if best is not None else [term]
 
-    def question_terms(self, folded: Sequence[str], spoken: str | None = None) -> list[str]:
+    def question_terms(self, folded: Sequence[str], spoken: str | None = None) -> _Terms:
         """The question's stems in this language, with compounds split and split words joined.
 
         A question in a language the FAQ lacks (`spoken`) is read in that language: what
@@ -472,7 +491,8 @@ class _LanguageIndex:
                     continue
             joined.append(terms[index])
             index += 1
-        result: list[str] = []
+        result = _Terms()
+        modifiers: set[str] = set()
         for term in joined:
             if term in self.vocabulary:
                 result.append(term)
@@ -486,7 +506,18 @@ class _LanguageIndex:
                         parts = self._compound_typo(term) or parts
                     _remember(self._question_parts, term, parts)
                 result.extend(parts)
+                if not self._frames_only(parts[-1]):
+                    # Not when the head only frames ("zahlungsmöglichkeiten", "lieferkosten":
+                    # the first part is what is asked) or a part is a word group.
+                    modifiers.update(part for part in parts[:-1] if not is_concept(part))
+        # Not a word the question also has alone ("fiets" in "fiets met fietstas").
+        result.modifiers = frozenset(part for part in modifiers if result.count(part) == 1)
         return result
+
+    def _frames_only(self, term: str) -> bool:
+        """Whether `term` only frames a question: a frame word, or one of the shop's common
+        words."""
+        return term in self._frame_terms or term in self._common_terms
 
     def _compound_typo(self, term: str) -> tuple[str, ...] | None:
         """The parts of the FAQ's compound that `term`, no word of the FAQ, is a typo of:
@@ -665,7 +696,12 @@ class _LanguageIndex:
         the thing ("mass" in "massanfertigung", "pass" in "passwort"), or the two are
         unrelated ("what" and "whatsapp").
         """
-        if len(rest) <= _MAX_ENDING or rest in _DERIVATIONS.get(self.language, ()):
+        if rest in _DERIVATIONS.get(self.language, ()):
+            return _PREFIX_SIMILARITY
+        if len(rest) < _MAX_ENDING or (
+            len(rest) == _MAX_ENDING
+            and (self.language not in _COMPOUNDING or rest in _ENDINGS[self.language])
+        ):
             return _PREFIX_SIMILARITY
         return _HEAD_SIMILARITY
 
@@ -767,7 +803,12 @@ class _LanguageIndex:
             del kept[keep:]
         return scores
 
-    def firmly_holds(self, entry: int, terms: Iterable[tuple[str, _Term]]) -> Firmness:
+    def firmly_holds(
+        self,
+        entry: int,
+        terms: Iterable[tuple[str, _Term]],
+        modifiers: Collection[str] = (),
+    ) -> Firmness:
         """Whether a question word is a word of the entry's phrasings or tags: itself, a
         form of it or a typo of it, not only a part of a compound there ("mass" of "Maße"
         in "massanfertigung"). Without one, the entry may be offered as a choice but is no
@@ -778,7 +819,9 @@ class _LanguageIndex:
         entry's question ("firm"), "how much is the moon" is not "how much is shipping"
         ("framed": only the meaning can tell it is the entry's question after all, as in
         "waar blijft mijn bestelling"). `terms`: the question's words (stems and concepts)
-        with what each matches."""
+        with what each matches. A compound's first part (`modifiers`, see
+        `compound_modifiers`) holds it as one of the shop's common words does: "verkopen
+        jullie fietsbellen" is not the question of "we don't sell bikes"."""
         strengths = self.strengths[entry]
 
         def firm(term_id: int, similarity: float) -> bool:
@@ -789,6 +832,8 @@ class _LanguageIndex:
         lacking = False
         for word, term in terms:
             frames = self.frames(word, term)
+            if not frames and word in modifiers:
+                frames = "common"
             if frames == "frame":
                 framed = framed or any(firm(i, s) for i, s in term.matches)
             elif frames == "common" and any(firm(i, s) for i, s in term.matches):
@@ -964,9 +1009,11 @@ class _Reading:
     def __init__(self, folded: list[str]) -> None:
         self.folded = folded
         self.plans: dict[bool, tuple[list[str], str | None, str | None, bool]] = {}
+        # (language, spoken, words) -> the words' terms, the entries' scores, and the first
+        # parts of its compounds (`_Terms.modifiers`).
         self.pieces: dict[
             tuple[str, str | None, tuple[str, ...]],
-            tuple[list[tuple[str, _Term]], dict[int, float]],
+            tuple[list[tuple[str, _Term]], dict[int, float], frozenset[str]],
         ] = {}
 
 
@@ -1233,7 +1280,9 @@ class Matcher:
         weight = settings.semantic_weight if question is not None else 0.0
         combined: list[tuple[float, FaqEntry]] = []
         # Where each entry is held, and the question's words there, for the best one.
-        held: dict[int, tuple[_LanguageIndex, int, Iterable[tuple[str, _Term]]]] = {}
+        held: dict[
+            int, tuple[_LanguageIndex, int, Iterable[tuple[str, _Term]], Collection[str]]
+        ] = {}
         # How close in meaning each entry is to the question (0 by words alone).
         closeness: dict[int, float] = {}
         # The two best scores by words alone and by meaning alone, with the best entry.
@@ -1243,21 +1292,25 @@ class Matcher:
             index = self._indexes[name]
             best: dict[int, float] = {}
             expanded: dict[str, _Term] = {}
+            modifiers: set[str] = set()
             for unit in units:
                 key = (name, spoken, tuple(unit))
                 known = reading.pieces.get(key)
                 if known is None:
                     terms = []
-                    for term in index.question_terms(unit, spoken):
+                    read = index.question_terms(unit, spoken)
+                    for term in read:
                         if term not in expanded:
                             expanded[term] = index.expand(term)
                         terms.append((term, expanded[term]))
                     known = reading.pieces[key] = (
                         terms,
                         index.score([given for _, given in terms], keep),
+                        read.modifiers,
                     )
                 else:
                     expanded.update(known[0])
+                modifiers.update(known[2])
                 for number, value in known[1].items():
                     if value > best.get(number, 0.0):
                         best[number] = value
@@ -1266,7 +1319,7 @@ class Matcher:
             for number in best.keys() | meaning.keys():
                 lexical = best.get(number, 0.0)
                 found = index.entries[number]
-                held[id(found)] = (index, number, question_words)
+                held[id(found)] = (index, number, question_words, modifiers)
                 if question is None:
                     # By words alone: the words' score is all there is.
                     combined.append((lexical, found))
@@ -1288,8 +1341,8 @@ class Matcher:
         )
         firm = True
         if top is not None:
-            holder, position, question_terms = held[id(top)]
-            firmness = holder.firmly_holds(position, question_terms)
+            holder, position, question_terms, first_parts = held[id(top)]
+            firmness = holder.firmly_holds(position, question_terms, first_parts)
             firm = firmness == "firm" or (
                 firmness != "no"
                 and closeness.get(id(top), 0.0)

@@ -81,6 +81,8 @@ _JOINER_LANGUAGES = {
 _ANY = "*"
 _STARTING[_ANY] = frozenset().union(*_STARTING.values())
 _SUBJECTS[_ANY] = frozenset().union(*_SUBJECTS.values())
+# The subjects of a question that says whom it asks ("do you", "hebben jullie", "kann ich").
+_ASKED = _SUBJECTS[_ANY] | frozenset({"you", "u", "i", "we", "ya"})
 # Words that put a subject second without asking anything: conjunctions ("als ik", "wenn
 # ich", "si vous") and pronouns themselves ("ik je", "you i").
 _NOT_VERBS_TEXT = """
@@ -212,7 +214,19 @@ def _stands_alone(piece: str, said: Sequence[str], *, first: bool) -> bool:
     if not (starts or (first and end.endswith("?"))):
         return False
     named = [word for word in said if word not in _NOT_NAMING and not word.isdigit()]
-    return len(named) >= (MIN_QUESTION_WORDS if first else MIN_LATER_QUESTION_WORDS)
+    if first or _asks_someone(said):
+        # "do you sell candles?", "hebben jullie zadels?": whole questions, one thing named.
+        return len(named) >= MIN_QUESTION_WORDS
+    return len(named) >= MIN_LATER_QUESTION_WORDS
+
+
+def _asks_someone(said: Sequence[str]) -> bool:
+    """Whether a question starts with a verb and its subject ("do you", "can I", "hebben
+    jullie", "kann ich", "avez vous"), after a joiner ("and do you"): it says whom it asks,
+    as a follow-up ("Is there interest?", "Which stores?") does not."""
+    start = 1 if said and said[0] in _JOINER_LANGUAGES else 0
+    verb, subject = [*said[start : start + 2], "", ""][:2]
+    return verb in _STARTING[_ANY] and subject in _ASKED
 
 
 def _pieces(text: str) -> list[str]:

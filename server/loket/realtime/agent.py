@@ -13,7 +13,7 @@ from typing import Any
 import socketio
 
 from loket.auth import SESSION_COOKIE, AgentSession, hash_token
-from loket.bot.learning import PAST_REPLIES_MS, question_before, question_of
+from loket.bot.learning import PAST_REPLIES_MS, question_before, question_of, unhelpful_answers
 from loket.conversations import Conversation
 from loket.errors import LoketError
 from loket.proxy import from_own_pages
@@ -415,7 +415,10 @@ class AgentNamespace(LoketNamespace):
         # The question before the agents' latest replies: a "let me check" (or a colleague's
         # reply before a transfer) does not answer it, and the suggestions are for it.
         since = int(services.clock() * 1000) - PAST_REPLIES_MS
-        question = question_before(recent, conversation.last_seq + 1, past_replies_since=since)
+        unhelpful = await unhelpful_answers(services.store, conversation.id, recent)
+        question = question_before(
+            recent, conversation.last_seq + 1, past_replies_since=since, unhelpful=unhelpful
+        )
         if question is None or services.bot is None:
             return {"suggestions": []}
         result = await services.bot.match(question, conversation.locale)

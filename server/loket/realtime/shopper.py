@@ -523,6 +523,8 @@ class ShopperNamespace(LoketNamespace):
                     if people and not conversations.still_busy(conversation)
                     else "leave_question"
                 )
+            if first:
+                services.conversations.answer_did_not_help(conversation, message)
             asked = await services.store.message(conversation.id, int(meta.get("question_seq", 0)))
             if first and asked is not None and services.bot is not None:
                 # Of a message asking several things, the question this answer was for.
