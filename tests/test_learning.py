@@ -657,18 +657,21 @@ async def test_an_agent_s_answer_to_a_message_the_bot_answered_in_part_learns_th
 
 async def _says_one_of_two_answers_did_not_help(url: str, _: str) -> dict[str, Any]:
     """A shopper asks two things the FAQ answers in one message and says the answer to
-    the second did not help; returns the conversation's reference."""
+    the first did not help; returns the conversation's reference."""
     async with shopper(url, auth={"locale": "nl"}) as (widget, inbox):
-        sent = await _ask(widget, "Hoe lang duurt de levering? En kan ik met iDEAL betalen?")
+        # With the lines a shopper may break it in, and a detail.
+        sent = await _ask(
+            widget, "Hoe lang duurt de levering?\nIk woon in Utrecht.\nEn kan ik met iDEAL betalen?"
+        )
         await inbox.wait_for(
             "message", lambda _: len([m for m in inbox.of("message") if m["author"] == "bot"]) == 2
         )
         answers = [m for m in inbox.of("message") if m["author"] == "bot"]
-        # (the second time, the first time's learned answer answers iDEAL)
+        # (the second time, the first time's learned answer answers the delivery time)
         assert [a["meta"]["kind"] for a in answers] == ["answer", "answer"]
-        assert answers[0]["meta"]["entry_id"] == "levertijd"
+        assert answers[1]["meta"]["entry_id"] == "betaalmethoden"
         rated = await call(
-            widget, "/shopper", "feedback", {"seq": answers[1]["seq"], "helpful": False}
+            widget, "/shopper", "feedback", {"seq": answers[0]["seq"], "helpful": False}
         )
         assert rated["ok"], rated
     return {"conversation_id": sent["conversation"]["id"]}
@@ -678,12 +681,13 @@ async def test_an_agent_s_answer_after_one_of_two_answers_did_not_help_learns_th
     config_path: Path,
 ) -> None:
     """Of a message asking two things, both answered by the bot, the shopper said the
-    second answer did not help: an agent's later reply answers that question, and it alone
-    is learned, while the server runs and from the store after a restart."""
+    first answer did not help: an agent's later reply answers that question (with the
+    detail that goes with it), and it alone is learned, while the server runs and from the
+    store after a restart."""
     questions = await _learned_live_and_after_restart(
         config_path, _says_one_of_two_answers_did_not_help
     )
-    assert questions == ["kan ik met iDEAL betalen?"] * 2
+    assert questions == ["Hoe lang duurt de levering? Ik woon in Utrecht"] * 2
 
 
 async def _asks_two_and_leaves_the_second(

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from loket import erasure
+from loket.bot.normalize import words
 from loket.bot.smalltalk import holding_reply, small_talk
 from loket.erasure import Found
 from loket.errors import LoketError
@@ -142,8 +143,8 @@ def replies_answered(
 def still_asking(asked: str | None, question: str) -> str:
     """What a shopper's message still asks (`asked`: the question or questions of it still
     asked so far, or the whole message, or None) once `question` of it is asked too."""
-    if asked is None or question in asked:
-        # The whole message holds it: the question alone.
+    if asked is None or not Counter(words(question)) - Counter(words(asked)):
+        # The whole message holds it (its lines and spaces aside): the question alone.
         return question
     return f"{asked} {question}"
 

@@ -870,3 +870,45 @@ def test_a_compound_of_a_word_is_no_form_of_it(semantic: bool) -> None:
     ):
         result = shop.match(question, "nl")
         assert (result.outcome, result.entry and result.entry.id) == ("answer", expected), question
+
+
+def test_an_ending_after_a_doubled_consonant_or_a_verb_s_is_a_word_form() -> None:
+    """Three letters after a word of the FAQ are an ending when they are one: "sneller"
+    is "snel", "liefert" is "liefer" (delivering), "findest" is "find"; "fietstas" is no
+    "fiets"."""
+    shop = Matcher.build(
+        [
+            entry("spoed", "nl", "Kunnen jullie snel leveren?", "Wat kost fietsen huren?"),
+            entry("lieferung", "de", "Wann liefer ich?", "Wo find ich das?"),
+        ],
+        BotSettings(semantic=False),
+    )
+    for language, term, word, similarity in (
+        ("nl", "sneller", "snel", 0.8),
+        ("nl", "fietstas", "fiets", 0.6),
+        ("de", "liefert", "~deliver", 0.8),
+        ("de", "findest", "find", 0.8),
+    ):
+        index = shop._indexes[language]
+        found = dict(index.expand(term).matches)
+        assert found.get(index.term_ids[word]) == similarity, (term, found)
+
+
+def test_a_compound_in_one_sentence_leaves_a_word_asked_alone_in_another() -> None:
+    """In a long message read sentence by sentence, "fietstas" in one sentence does not
+    make "fietsen" asked alone in another a compound's first part."""
+    shop = Matcher.build(
+        [
+            entry("geen-fietsen", "nl", "Verkopen jullie fietsen?"),
+            entry("levertijd", "nl", "Hoe lang duurt de levering?"),
+            entry("tas", "nl", "Is de tas waterdicht?"),
+        ],
+        BotSettings(semantic=False),
+    )
+    story = (
+        "Goedemiddag, mijn dochter gaat na de zomer naar de middelbare school en heeft dan"
+        " iets degelijks nodig om mee te rijden. Verkopen jullie fietsen? Een fietstas heb"
+        " ik al."
+    )
+    result = shop.match(story, "nl")
+    assert (result.outcome, result.entry and result.entry.id) == ("answer", "geen-fietsen")

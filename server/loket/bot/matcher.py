@@ -98,10 +98,11 @@ _DERIVATIONS: dict[str, frozenset[str]] = {
 _ENDINGS: dict[str, frozenset[str]] = {
     language: frozenset(endings.split())
     for language, endings in (
-        ("nl", "ers jes tje pje kje ste den ten der end ene ens nen len ing"),
-        ("de", "ern ens ten tes ter tem ste ung end nen sen"),
+        ("nl", "ers jes tje pje kje ste den ten der end ene ens nen len ing bar"),
+        ("de", "ern ens ten tes ter tem ste ung end nen sen ert est bar ier"),
     )
 }
+_AFTER_DOUBLING = frozenset({"er", "ed", "en", "es", "st"})
 # Vowels, for the Dutch plural "-s" after one ("accu's").
 _VOWELS = frozenset("aeiouy")
 # Compounds end in their head in these languages ("rouwvliegjes" are "vliegjes"). A word
@@ -596,7 +597,7 @@ class _LanguageIndex:
                 if not word.startswith(term):
                     break
                 if word != term:
-                    add(word, self._start_similarity(word[len(term) :]))
+                    add(word, self._start_similarity(word[len(term) :], term))
             # A known word the term starts with ("betaal" in "betaalmogelijkheid"), also
             # in its stemmed spelling ("betal").
             for cut in range(_MIN_PREFIX, len(term)):
@@ -605,7 +606,7 @@ class _LanguageIndex:
                         # What the term has beyond the known word: "whats" is "what",
                         # but "whatsapp" goes on by "sapp", not "app".
                         rest = term[len(head) :] if term.startswith(head) else term[cut:]
-                        add(head, self._start_similarity(rest))
+                        add(head, self._start_similarity(rest, head))
             if self._compounding and len(term) >= _MIN_PREFIX and term not in self.term_ids:
                 self._add_heads(term, add)
         if term not in self.term_ids and not is_concept(term) and len(term) >= _MIN_TYPO_LENGTH:
@@ -687,20 +688,30 @@ class _LanguageIndex:
                 return _another_word(term[cut:], tail)
         return False
 
-    def _start_similarity(self, rest: str) -> float:
+    def _start_similarity(self, rest: str, before: str = "") -> float:
         """How surely two words that differ by `rest` at the end are the same word.
 
         A short ending or a derivational one is a form of the word ("retour" and
-        "retourneren", "kleid" and "kleidung"). A longer rest is a word of its own: then
-        the shorter word is only the first part of a compound, which names the kind, not
-        the thing ("mass" in "massanfertigung", "pass" in "passwort"), or the two are
-        unrelated ("what" and "whatsapp").
+        "retourneren", "kleid" and "kleidung"); in Dutch and German one of three letters
+        only when it is one (`_ENDINGS`), or a doubled consonant and an ending. A longer
+        rest is a word of its own: then the shorter word is only the first part of a
+        compound, which names the kind, not the thing ("mass" in "massanfertigung",
+        "pass" in "passwort"), or the two are unrelated ("what" and "whatsapp").
         """
         if rest in _DERIVATIONS.get(self.language, ()):
             return _PREFIX_SIMILARITY
-        if len(rest) < _MAX_ENDING or (
-            len(rest) == _MAX_ENDING
-            and (self.language not in _COMPOUNDING or rest in _ENDINGS[self.language])
+        if (
+            len(rest) < _MAX_ENDING
+            or (
+                len(rest) == _MAX_ENDING
+                and (
+                    self.language not in _COMPOUNDING
+                    or rest in _ENDINGS[self.language]
+                    # A consonant doubled before an ending: "snel" and "sneller", "ship" and
+                    # "shipped", "stop" and "stoppen" (`before`: the shorter word).
+                    or (rest[:1] == before[-1:] and rest[1:] in _AFTER_DOUBLING)
+                )
+            )
         ):
             return _PREFIX_SIMILARITY
         return _HEAD_SIMILARITY
@@ -820,7 +831,7 @@ class _LanguageIndex:
         ("framed": only the meaning can tell it is the entry's question after all, as in
         "waar blijft mijn bestelling"). `terms`: the question's words (stems and concepts)
         with what each matches. A compound's first part (`modifiers`, see
-        `compound_modifiers`) holds it as one of the shop's common words does: "verkopen
+        `_Terms.modifiers`) holds it as one of the shop's common words does: "verkopen
         jullie fietsbellen" is not the question of "we don't sell bikes"."""
         strengths = self.strengths[entry]
 
@@ -1293,6 +1304,9 @@ class Matcher:
             best: dict[int, float] = {}
             expanded: dict[str, _Term] = {}
             modifiers: set[str] = set()
+            # Terms some piece has alone: no first part of a compound, whatever another
+            # piece (another sentence of a long message) holds.
+            alone: set[str] = set()
             for unit in units:
                 key = (name, spoken, tuple(unit))
                 known = reading.pieces.get(key)
@@ -1311,9 +1325,11 @@ class Matcher:
                 else:
                     expanded.update(known[0])
                 modifiers.update(known[2])
+                alone.update(term for term, _ in known[0] if term not in known[2])
                 for number, value in known[1].items():
                     if value > best.get(number, 0.0):
                         best[number] = value
+            modifiers -= alone
             meaning = index.meaning(question, best) if question is not None else {}
             question_words = expanded.items()
             for number in best.keys() | meaning.keys():
