@@ -511,8 +511,9 @@ class _LanguageIndex:
                     # Not when the head only frames ("zahlungsmöglichkeiten", "lieferkosten":
                     # the first part is what is asked) or a part is a word group.
                     modifiers.update(part for part in parts[:-1] if not is_concept(part))
-        # Not a word the question also has alone ("fiets" in "fiets met fietstas").
-        result.modifiers = frozenset(part for part in modifiers if result.count(part) == 1)
+        if modifiers:
+            # Not a word the question also has alone ("fiets" in "fiets met fietstas").
+            result.modifiers = frozenset(part for part in modifiers if result.count(part) == 1)
         return result
 
     def _frames_only(self, term: str) -> bool:
@@ -1304,9 +1305,7 @@ class Matcher:
             best: dict[int, float] = {}
             expanded: dict[str, _Term] = {}
             modifiers: set[str] = set()
-            # Terms some piece has alone: no first part of a compound, whatever another
-            # piece (another sentence of a long message) holds.
-            alone: set[str] = set()
+            read_pieces = []
             for unit in units:
                 key = (name, spoken, tuple(unit))
                 known = reading.pieces.get(key)
@@ -1325,11 +1324,19 @@ class Matcher:
                 else:
                     expanded.update(known[0])
                 modifiers.update(known[2])
-                alone.update(term for term, _ in known[0] if term not in known[2])
+                read_pieces.append(known)
                 for number, value in known[1].items():
                     if value > best.get(number, 0.0):
                         best[number] = value
-            modifiers -= alone
+            if modifiers:
+                # Not a term some piece has alone, whatever another piece (another sentence
+                # of a long message) holds.
+                modifiers -= {
+                    term
+                    for terms, _, first in read_pieces
+                    for term, _ in terms
+                    if term not in first
+                }
             meaning = index.meaning(question, best) if question is not None else {}
             question_words = expanded.items()
             for number in best.keys() | meaning.keys():

@@ -354,16 +354,15 @@ def _tokens(folded: Iterable[str], language: str) -> list[_Token]:
     negations = _NEGATIONS.get(language, {})
     spellings = _CHAT_SPELLINGS.get(language, {})
     tokens: list[_Token] = []
-    folded = folded if isinstance(folded, Sequence) else list(folded)
+    folded = folded if isinstance(folded, list) else list(folded)
     for at, word in enumerate(folded):
         word = spellings.get(word, word)
         unified = negations.get(word, word)
         # Numbers are instance data (order numbers, dates, amounts), not what is asked.
-        if unified.isdigit() and _is_age(folded, at, language):
-            age = _AGE_WORD[language]
-            tokens.append(_Token(stem(age, language), False, age))
-            continue
         if len(unified) < 2 or unified.isdigit():
+            if unified.isdigit() and _is_age(folded, at, language):
+                age = _AGE_WORD[language]
+                tokens.append(_Token(stem(age, language), False, age))
             continue
         # A German stop word however it is written ("ueber" is "uber", as in phrases).
         common = german_spelling(unified) if language == "de" else unified

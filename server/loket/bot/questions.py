@@ -167,9 +167,21 @@ def unjoined(question: str) -> str:
 def question_parts(text: str) -> list[str]:
     """The questions `text` asks, each with the details that go with it, in order; empty
     when it asks fewer than two (or more than MAX_QUESTIONS) that can stand alone."""
+    pieces = _pieces(text)
+    if sum(1 for piece in pieces if not piece.endswith((".", "!"))) < 2:
+        # Most messages: one sentence that may ask, no second one.
+        return []
     parts: list[str] = []
     leading: list[str] = []
-    for piece in _pieces(text):
+    for piece in pieces:
+        if piece.endswith((".", "!")):
+            # A statement or an exclamation: a detail of the question before it, or of the
+            # first when it comes first.
+            if parts:
+                parts[-1] = f"{parts[-1]} {piece}"
+            else:
+                leading.append(piece)
+            continue
         said = words(piece)
         if parts and _points_back(piece, said):
             # "do you deliver to the USA and how much is it": what "it" is, the question
